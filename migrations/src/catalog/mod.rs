@@ -1,0 +1,1 @@
+pub mod m20261122_000101_create_schema;

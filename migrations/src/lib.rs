@@ -1,0 +1,24 @@
+//! Database migrations, one module per service schema and one file per change. A landed
+//! migration is never edited: changes go in a new file (expand, then contract).
+
+pub use sea_orm_migration::prelude::*;
+
+mod accounts;
+mod catalog;
+mod orders;
+mod promotions;
+mod sql;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(accounts::m20261122_000001_create_accounts::Migration),
+            Box::new(catalog::m20261122_000101_create_schema::Migration),
+            Box::new(orders::m20261122_000201_create_schema::Migration),
+            Box::new(promotions::m20261122_000301_create_schema::Migration),
+        ]
+    }
+}

@@ -1,0 +1,1 @@
+pub mod m20261122_000201_create_schema;

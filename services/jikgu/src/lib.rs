@@ -1,0 +1,89 @@
+//! Jikgu as a library: which routers make up which service, how a process starts (pools,
+//! background workers, server) and how it stops. The `jikgu` binary and the end-to-end
+//! tests both start the shop through here.
+
+pub mod seed;
+pub mod startup;
+
+use clap::ValueEnum;
+use platform::AppState;
+use platform::config::Config;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Which service a process serves; `All` mounts every router in one process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Service {
+    All,
+    Catalog,
+    Orders,
+    Promotions,
+}
+
+impl Service {
+    pub fn title(self) -> &'static str {
+        match self {
+            Service::All => "Jikgu API",
+            Service::Catalog => "Jikgu catalog API",
+            Service::Orders => "Jikgu orders API",
+            Service::Promotions => "Jikgu promotions API",
+        }
+    }
+
+    /// The port a service listens on by default, so that all three fit on one machine.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Service::All => 8080,
+            Service::Catalog => 8081,
+            Service::Orders => 8082,
+            Service::Promotions => 8083,
+        }
+    }
+}
+
+/// The API routes of `service`. Accounts ride with the catalog, the storefront's front
+/// door (nginx sends `/v1/auth` and `/v1/me` there).
+pub fn api(service: Service) -> OpenApiRouter<AppState> {
+    match service {
+        Service::All => api(Service::Catalog)
+            .merge(api(Service::Orders))
+            .merge(api(Service::Promotions)),
+        Service::Catalog => catalog::router().merge(platform::accounts::router()),
+        Service::Orders => orders::router(),
+        Service::Promotions => promotions::router(),
+    }
+}
+
+/// Serve `service` on `listener` until `shutdown` resolves, with the background workers
+/// that belong in every process (the outbox relay).
+pub async fn run(
+    config: Arc<Config>,
+    listener: TcpListener,
+    service: Service,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = startup::connect(config.clone()).await?;
+    serve_with_state(state, listener, service, shutdown).await
+}
+
+pub async fn serve_with_state(
+    state: AppState,
+    listener: TcpListener,
+    service: Service,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let relay = tokio::spawn(platform::outbox::run_relay(
+        state.db.clone(),
+        state.redis.clone(),
+        stop_rx,
+    ));
+    let grace = state.config.shutdown_grace;
+    let app = platform::server::app(state, api(service), service.title());
+    let served = platform::server::serve(listener, app, shutdown, grace).await;
+    let _ = stop_tx.send(true);
+    let _ = relay.await;
+    served.map_err(Into::into)
+}

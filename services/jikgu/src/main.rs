@@ -1,0 +1,214 @@
+//! `jikgu`: run the shop, one service of it, its migrations or its demo.
+
+use clap::{Parser, Subcommand};
+use jikgu::seed::{self, DEMO_LOGINS};
+use jikgu::{Service, startup};
+use platform::accounts::entity::user;
+use platform::auth::Role;
+use platform::config::Config;
+use sea_orm::EntityTrait;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "jikgu",
+    version,
+    about = "Jikgu: the backend of a local direct-sales shop (인천직구-style).",
+    long_about = "Jikgu: the backend of a local direct-sales shop (인천직구-style).\n\n\
+        New here? Run `jikgu demo`: it migrates the database, seeds a demo Incheon shop and \
+        serves every service on http://localhost:8080 (API docs at /docs).\n\n\
+        Configuration comes from the environment: DATABASE_URL (default \
+        postgres://postgres@127.0.0.1:5432/jikgu), REDIS_URL (default redis://127.0.0.1:6379), \
+        JIKGU_JWT_SECRET, and the other JIKGU_* variables listed in the README."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API: every service in one process (the default), or one service alone.
+    Serve {
+        /// Which service to serve.
+        #[arg(value_enum, default_value = "all")]
+        service: Service,
+        /// Port to listen on (default: 8080 for all, 8081 catalog, 8082 orders, 8083
+        /// promotions).
+        #[arg(long, short)]
+        port: Option<u16>,
+    },
+    /// Apply every pending database migration.
+    Migrate,
+    /// Run the background workers without serving HTTP (outbox relay).
+    Worker,
+    /// Manage accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Migrate, seed a demo Incheon shop and serve everything. Safe to run again.
+    Demo {
+        /// Port to listen on.
+        #[arg(long, short, default_value_t = 8080)]
+        port: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account, typically the first admin:
+    /// `JIKGU_ADMIN_PASSWORD=... jikgu admin create --email you@city.go.kr --role admin`
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The password; read from JIKGU_ADMIN_PASSWORD when not given (keeps it out of
+        /// shell history).
+        #[arg(long, env = "JIKGU_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Display name (defaults to the email).
+        #[arg(long)]
+        name: Option<String>,
+        /// The vendor a vendor account is bound to.
+        #[arg(long)]
+        vendor_id: Option<uuid::Uuid>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("jikgu: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    platform::telemetry::init_tracing(config.log_json);
+    match run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jikgu: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { service, port } => {
+            let port = port.unwrap_or(service.default_port());
+            let state = startup::connect(config).await?;
+            let listener = bind(port).await?;
+            tracing::info!(?service, port, "serving");
+            jikgu::serve_with_state(
+                state,
+                listener,
+                service,
+                platform::server::shutdown_signal(),
+            )
+            .await
+        }
+        Command::Migrate => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Worker => {
+            let state = startup::connect(config).await?;
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let relay = tokio::spawn(platform::outbox::run_relay(
+                state.db.clone(),
+                state.redis.clone(),
+                rx,
+            ));
+            platform::server::shutdown_signal().await;
+            let _ = tx.send(true);
+            relay.await?;
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    role,
+                    password,
+                    name,
+                    vendor_id,
+                },
+        } => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            let email = platform::accounts::input::Email::parse(&email, "email")
+                .map_err(|e| anyhow::anyhow!("--email {}", e.message))?;
+            let password = platform::accounts::input::NewPassword::parse(password, "password")
+                .map_err(|e| anyhow::anyhow!("password {}", e.message))?;
+            let display_name = name.unwrap_or_else(|| email.as_str().to_owned());
+            let account = platform::accounts::service::create_account(
+                &state.db,
+                platform::accounts::service::NewAccount {
+                    email,
+                    password,
+                    display_name,
+                    role,
+                    vendor_id,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} account {} ({})", role, account.email, account.id);
+            Ok(())
+        }
+        Command::Demo { port } => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            seed::seed_demo(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
+            let accounts = user::Entity::find().all(&state.db).await?.len();
+            let listener = bind(port).await?;
+            print_welcome(port, accounts);
+            jikgu::serve_with_state(
+                state,
+                listener,
+                Service::All,
+                platform::server::shutdown_signal(),
+            )
+            .await
+        }
+    }
+}
+
+async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::from(([0, 0, 0, 0], port));
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on port {port} ({e}); pick another with --port"))
+}
+
+fn print_welcome(port: u16, accounts: usize) {
+    let base = format!("http://localhost:{port}");
+    println!();
+    println!("  Jikgu demo shop is up ({accounts} accounts).");
+    println!();
+    println!("  API        {base}/v1/");
+    println!("  Docs       {base}/docs   (OpenAPI: {base}/openapi.json)");
+    println!("  Health     {base}/healthz  {base}/readyz  {base}/metrics");
+    println!();
+    println!("  Demo logins (POST {base}/v1/auth/login):");
+    for l in &DEMO_LOGINS {
+        println!("    {:<9} {:<26} {}", l.role.as_str(), l.email, l.password);
+    }
+    println!();
+    println!("  Ctrl-C stops it.");
+}

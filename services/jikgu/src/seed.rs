@@ -1,0 +1,86 @@
+//! Demo data. Every step is idempotent: `jikgu demo` may run again on the same database.
+
+use platform::accounts::entity::user;
+use platform::accounts::input::{Email, NewPassword};
+use platform::accounts::service::{self, NewAccount};
+use platform::auth::Role;
+use platform::{ApiError, AppState};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// The vendor the demo vendor login is bound to (the catalog seed creates it).
+pub const DEMO_VENDOR_ID: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0001);
+
+pub struct DemoLogin {
+    pub role: Role,
+    pub email: &'static str,
+    pub password: &'static str,
+}
+
+pub const DEMO_LOGINS: [DemoLogin; 4] = [
+    DemoLogin {
+        role: Role::Admin,
+        email: "admin@jikgu.kr",
+        password: "jikgu-admin-demo",
+    },
+    DemoLogin {
+        role: Role::Marketer,
+        email: "marketer@jikgu.kr",
+        password: "jikgu-marketer-demo",
+    },
+    DemoLogin {
+        role: Role::Vendor,
+        email: "vendor@ganghwa-sunmu.kr",
+        password: "jikgu-vendor-demo",
+    },
+    DemoLogin {
+        role: Role::Customer,
+        email: "customer@example.kr",
+        password: "jikgu-customer-demo",
+    },
+];
+
+pub async fn seed_demo(state: &AppState) -> Result<(), ApiError> {
+    for login in &DEMO_LOGINS {
+        ensure_account(
+            state,
+            login.email,
+            login.password,
+            login.role,
+            (login.role == Role::Vendor).then_some(DEMO_VENDOR_ID),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Create the account unless one with this email exists.
+pub async fn ensure_account(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    role: Role,
+    vendor_id: Option<Uuid>,
+) -> Result<user::Model, ApiError> {
+    let email = Email::parse(email, "email").map_err(|e| ApiError::validation(vec![e]))?;
+    if let Some(existing) = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&state.db)
+        .await?
+    {
+        return Ok(existing);
+    }
+    let password =
+        NewPassword::parse(password.to_owned(), "password").map_err(|e| ApiError::validation(vec![e]))?;
+    service::create_account(
+        &state.db,
+        NewAccount {
+            display_name: format!("{role} ({})", email.as_str()),
+            email,
+            password,
+            role,
+            vendor_id,
+        },
+    )
+    .await
+}

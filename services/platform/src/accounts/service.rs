@@ -1,0 +1,243 @@
+//! Account rules, free of HTTP: create, authenticate, rotate and revoke.
+
+use super::entity::{refresh_token, user};
+use super::input::{Email, NewPassword};
+use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
+use crate::auth::{Role, passwords};
+use crate::error::{ApiError, ErrorCode};
+use crate::ids::new_id;
+use crate::ratelimit::{self, Verdict, Window};
+use crate::state::AppState;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+use std::net::IpAddr;
+use uuid::Uuid;
+
+pub const STATUS_ACTIVE: &str = "active";
+pub const STATUS_DISABLED: &str = "disabled";
+
+pub struct NewAccount {
+    pub email: Email,
+    pub password: NewPassword,
+    pub display_name: String,
+    pub role: Role,
+    pub vendor_id: Option<Uuid>,
+}
+
+/// An access token and its refresh token.
+pub struct Session {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub user: user::Model,
+}
+
+#[tracing::instrument(skip_all, fields(role = %input.role))]
+pub async fn create_account(
+    db: &impl ConnectionTrait,
+    input: NewAccount,
+) -> Result<user::Model, ApiError> {
+    if (input.role == Role::Vendor) != input.vendor_id.is_some() {
+        return Err(ApiError::field(
+            "vendor_id",
+            "vendor_binding",
+            "a vendor account needs a vendor_id, and only a vendor account may have one",
+        ));
+    }
+    let hash = passwords::hash(input.password.into_inner())
+        .await
+        .map_err(ApiError::internal)?;
+    let now = Utc::now();
+    let model = user::ActiveModel {
+        id: Set(new_id()),
+        email: Set(input.email.as_str().to_owned()),
+        password_hash: Set(hash),
+        role: Set(input.role.as_str().to_owned()),
+        vendor_id: Set(input.vendor_id),
+        display_name: Set(input.display_name),
+        status: Set(STATUS_ACTIVE.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+    };
+    model.insert(db).await.map_err(|e| {
+        let err = ApiError::from(e);
+        if err.code == ErrorCode::Conflict {
+            ApiError::new(ErrorCode::EmailTaken)
+        } else {
+            err
+        }
+    })
+}
+
+pub fn role_of(u: &user::Model) -> Role {
+    // The column has a CHECK constraint, so an unknown role cannot be stored; fall back to
+    // the least privileged role rather than panic if it ever were.
+    u.role.parse().unwrap_or(Role::Customer)
+}
+
+/// Start a session for `u` inside `db` (a transaction or the pool).
+pub async fn start_session(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    u: user::Model,
+    family_id: Uuid,
+) -> Result<Session, ApiError> {
+    let access_token = state
+        .tokens
+        .issue(u.id, role_of(&u), u.vendor_id)
+        .map_err(ApiError::internal)?;
+    let refresh = new_refresh_token();
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(state.config.refresh_token_ttl)
+        .unwrap_or_else(|_| chrono::Duration::days(30));
+    refresh_token::ActiveModel {
+        id: Set(new_id()),
+        user_id: Set(u.id),
+        family_id: Set(family_id),
+        token_hash: Set(hash_refresh_token(&refresh)),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(Session {
+        access_token,
+        expires_in: state.tokens.access_ttl.as_secs(),
+        refresh_token: refresh,
+        user: u,
+    })
+}
+
+fn login_windows(state: &AppState) -> (Window, Window) {
+    let per_account = Window {
+        limit: state.config.login_max_failures,
+        period: state.config.login_window,
+    };
+    // One address may front many people (an office, a mobile carrier's NAT), so it gets a
+    // wider allowance than one account.
+    let per_address = Window {
+        limit: state.config.login_max_failures.saturating_mul(4),
+        period: state.config.login_window,
+    };
+    (per_account, per_address)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    state: &AppState,
+    email: &Email,
+    password: String,
+    client: IpAddr,
+) -> Result<Session, ApiError> {
+    let (per_account, per_address) = login_windows(state);
+    let account_key = format!("login:account:{}", email.as_str());
+    let address_key = format!("login:address:{client}");
+    for (key, window) in [(&account_key, &per_account), (&address_key, &per_address)] {
+        if let Verdict::Limited(retry) = ratelimit::check(&state.redis, key, window).await {
+            return Err(ApiError::rate_limited(retry));
+        }
+    }
+
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&state.db)
+        .await?;
+    let ok = passwords::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
+    let u = match (ok, found) {
+        (true, Some(u)) => u,
+        _ => {
+            ratelimit::hit(&state.redis, &account_key, &per_account).await;
+            ratelimit::hit(&state.redis, &address_key, &per_address).await;
+            return Err(ApiError::new(ErrorCode::InvalidCredentials));
+        }
+    };
+    if u.status != STATUS_ACTIVE {
+        return Err(ApiError::new(ErrorCode::AccountDisabled));
+    }
+    ratelimit::reset(&state.redis, &account_key).await;
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLoginAt, Expr::value(Utc::now()))
+        .filter(user::Column::Id.eq(u.id))
+        .exec(&state.db)
+        .await?;
+    start_session(state, &state.db, u, new_id()).await
+}
+
+/// Rotate a refresh token: the presented token is spent and a new one of the same family
+/// issued. Presenting a spent token again means it leaked: the whole family is revoked.
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: &AppState, presented: &str) -> Result<Session, ApiError> {
+    let txn = state.db.begin().await?;
+    // FOR UPDATE: two concurrent refreshes of one token are serialised, and the second
+    // sees the token spent — exactly the reuse we must catch.
+    let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_refresh_token(presented)))
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+    else {
+        return Err(ApiError::new(ErrorCode::RefreshTokenInvalid));
+    };
+    if token.used_at.is_some() {
+        revoke_family(&txn, token.family_id).await?;
+        txn.commit().await?;
+        tracing::warn!(user_id = %token.user_id, "refresh token reuse; family revoked");
+        return Err(ApiError::new(ErrorCode::RefreshTokenReused));
+    }
+    if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
+        return Err(ApiError::new(ErrorCode::RefreshTokenInvalid));
+    }
+    let Some(u) = user::Entity::find_by_id(token.user_id).one(&txn).await? else {
+        return Err(ApiError::new(ErrorCode::RefreshTokenInvalid));
+    };
+    if u.status != STATUS_ACTIVE {
+        revoke_family(&txn, token.family_id).await?;
+        txn.commit().await?;
+        return Err(ApiError::new(ErrorCode::AccountDisabled));
+    }
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::Id.eq(token.id))
+        .exec(&txn)
+        .await?;
+    let session = start_session(state, &txn, u, token.family_id).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// End the session the refresh token belongs to. Unknown tokens are ignored: logging out
+/// twice is not an error.
+pub async fn logout(state: &AppState, presented: &str) -> Result<(), ApiError> {
+    if let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_refresh_token(presented)))
+        .one(&state.db)
+        .await?
+    {
+        revoke_family(&state.db, token.family_id).await?;
+    }
+    Ok(())
+}
+
+async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result<(), ApiError> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model, ApiError> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))
+}

@@ -1,0 +1,195 @@
+//! Configuration: defaults, then the environment, validated once at start into an
+//! `Arc<Config>`. Secrets are `SecretString`s so that `Debug` (and so the logs) never show
+//! them.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub redis_url: SecretString,
+    /// Every Redis key this process writes starts with this (tests use one per test).
+    pub redis_prefix: String,
+    pub bind: SocketAddr,
+    pub jwt_secret: SecretString,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    /// Origins allowed by CORS; empty means none (same-origin only).
+    pub cors_origins: Vec<String>,
+    /// Failed logins allowed per account and per client address in one window.
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+    pub db_max_connections: u32,
+    /// How long a shutdown waits for in-flight requests before it gives up.
+    pub shutdown_grace: Duration,
+    pub log_json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var}: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+/// Where the environment comes from: the real one, or a map in tests.
+pub trait EnvSource {
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+impl EnvSource for ProcessEnv {
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<const N: usize> EnvSource for [(&str, &str); N] {
+    fn get(&self, key: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_string())
+    }
+}
+
+/// A development secret used only when `JIKGU_JWT_SECRET` is unset; `from_env` warns.
+const DEV_JWT_SECRET: &str = "jikgu-dev-secret-change-me-in-production-0000";
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(env: &impl EnvSource) -> Result<Config, ConfigError> {
+        let jwt_secret = match env.get("JIKGU_JWT_SECRET") {
+            Some(s) if s.len() < 32 => {
+                return Err(ConfigError::Invalid {
+                    var: "JIKGU_JWT_SECRET",
+                    reason: "must be at least 32 characters".into(),
+                });
+            }
+            Some(s) => s,
+            None => {
+                tracing::warn!("JIKGU_JWT_SECRET is unset: using the development secret");
+                DEV_JWT_SECRET.to_string()
+            }
+        };
+        let database_url = env
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/jikgu".into());
+        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://")
+        {
+            return Err(ConfigError::Invalid {
+                var: "DATABASE_URL",
+                reason: "must be a postgres:// URL".into(),
+            });
+        }
+        let redis_url = env
+            .get("REDIS_URL")
+            .unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+        if !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
+            return Err(ConfigError::Invalid {
+                var: "REDIS_URL",
+                reason: "must be a redis:// URL".into(),
+            });
+        }
+        let cfg = Config {
+            database_url: database_url.into(),
+            redis_url: redis_url.into(),
+            redis_prefix: env
+                .get("JIKGU_REDIS_PREFIX")
+                .unwrap_or_else(|| "jikgu:".into()),
+            bind: parse(env, "JIKGU_BIND", "0.0.0.0:8080".parse().ok())?,
+            jwt_secret: jwt_secret.into(),
+            access_token_ttl: secs(env, "JIKGU_ACCESS_TOKEN_TTL_SECS", 900)?,
+            refresh_token_ttl: secs(env, "JIKGU_REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            request_timeout: secs(env, "JIKGU_REQUEST_TIMEOUT_SECS", 30)?,
+            body_limit_bytes: parse(env, "JIKGU_BODY_LIMIT_BYTES", Some(1024 * 1024))?,
+            cors_origins: env
+                .get("JIKGU_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            login_max_failures: parse(env, "JIKGU_LOGIN_MAX_FAILURES", Some(5))?,
+            login_window: secs(env, "JIKGU_LOGIN_WINDOW_SECS", 900)?,
+            db_max_connections: parse(env, "JIKGU_DB_MAX_CONNECTIONS", Some(20))?,
+            shutdown_grace: secs(env, "JIKGU_SHUTDOWN_GRACE_SECS", 20)?,
+            log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
+        };
+        if cfg.login_max_failures == 0 {
+            return Err(ConfigError::Invalid {
+                var: "JIKGU_LOGIN_MAX_FAILURES",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(cfg)
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+
+    pub fn redis_url(&self) -> &str {
+        self.redis_url.expose_secret()
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    env: &impl EnvSource,
+    var: &'static str,
+    default: Option<T>,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match env.get(var) {
+        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
+            var,
+            reason: format!("cannot parse {raw:?}: {e}"),
+        }),
+        None => default.ok_or(ConfigError::Invalid {
+            var,
+            reason: "is required".into(),
+        }),
+    }
+}
+
+fn secs(env: &impl EnvSource, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    parse(env, var, Some(default)).map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_point_at_the_local_services() {
+        let cfg = Config::from_source(&[("X", "y")]).expect("defaults are valid");
+        assert_eq!(cfg.database_url(), "postgres://postgres@127.0.0.1:5432/jikgu");
+        assert_eq!(cfg.redis_url(), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let secret = "a-very-long-production-secret-of-forty-chars";
+        let cfg = Config::from_source(&[("JIKGU_JWT_SECRET", secret)]).expect("valid");
+        assert!(!format!("{cfg:?}").contains(secret));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = Config::from_source(&[("JIKGU_LOGIN_MAX_FAILURES", "many")]).unwrap_err();
+        assert!(err.to_string().starts_with("JIKGU_LOGIN_MAX_FAILURES"));
+        let err = Config::from_source(&[("JIKGU_JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.to_string().contains("32"));
+        let err = Config::from_source(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().starts_with("DATABASE_URL"));
+    }
+}

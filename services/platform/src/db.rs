@@ -1,0 +1,19 @@
+//! The Postgres pool (sea-orm over sqlx).
+
+use crate::config::Config;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    connect_url(config.database_url(), config.db_max_connections).await
+}
+
+pub async fn connect_url(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    Database::connect(opts).await
+}

@@ -1,0 +1,24 @@
+//! What every Jikgu service needs: configuration, the problem+json error type, request
+//! extractors, authentication and roles, Postgres and Redis, money, ids, pagination, the
+//! transactional outbox, telemetry and the server bootstrap. Accounts (sign-up, login,
+//! tokens) live here too, because every service authenticates the same way.
+
+pub mod accounts;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod ids;
+pub mod kv;
+pub mod money;
+pub mod outbox;
+pub mod pagination;
+pub mod ratelimit;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use state::AppState;
