@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import http.server
 import json
+import os
 import re
 import socket
 import subprocess
@@ -326,6 +327,8 @@ def cmd_nginx(nginx: str, mime_types: str) -> None:
     listen = free_port()
 
     with tempfile.TemporaryDirectory(prefix="jikgu-nginx-") as tmp:
+        # Workers run as `nobody` when started by root and buffer request bodies under tmp.
+        os.chmod(tmp, 0o755)
         conf = (INFRA / "nginx.conf").read_text()
         # Compose service names do not resolve here: point the upstreams at the stubs.
         conf, n = re.subn(r"server\s+(catalog|orders|promotions):\d+;",
@@ -347,8 +350,9 @@ def cmd_nginx(nginx: str, mime_types: str) -> None:
             finish("")
         print("  nginx -t: syntax ok, test successful")
 
-        proc = subprocess.Popen([*base, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        # stderr to a file, not a pipe: nobody reads a pipe while nginx runs.
+        errlog = open(Path(tmp) / "stderr.log", "w+")
+        proc = subprocess.Popen([*base, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=errlog)
         try:
             for _ in range(100):
                 try:
@@ -358,7 +362,9 @@ def cmd_nginx(nginx: str, mime_types: str) -> None:
                     if proc.poll() is not None:
                         break
                     time.sleep(0.05)
-            if not check(proc.poll() is None, f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}"):
+            if proc.poll() is not None:
+                errlog.seek(0)
+                check(False, f"nginx did not start:\n{errlog.read()}")
                 finish("")
             probe_nginx(listen)
         finally:
@@ -367,6 +373,7 @@ def cmd_nginx(nginx: str, mime_types: str) -> None:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            errlog.close()
             for server in stubs.values():
                 server.shutdown()
     finish(f"nginx routes {len(ROUTES)} sample paths as expected; headers, body limit ok")

@@ -37,11 +37,18 @@ redis_up() { command -v redis-cli >/dev/null && [ "$(redis-cli -h "$REDIS_HOST" 
 pg_version() {
   local bin
   for bin in /usr/lib/postgresql/*/bin/postgres; do
-    [ -x "$bin" ] && basename "$(dirname "$(dirname "$bin")")"
+    if [ -x "$bin" ]; then basename "$(dirname "$(dirname "$bin")")"; fi
   done | sort -V | tail -1
 }
-# The cluster version to start: the first one configured under /etc/postgresql.
-pg_cluster_version() { ls /etc/postgresql 2>/dev/null | head -1; }
+# The cluster version to start: the first one configured under /etc/postgresql
+# (what `ls /etc/postgresql | head -1` gives, but only if it really has a main cluster).
+pg_cluster_version() {
+  local dir
+  for dir in /etc/postgresql/*/main; do
+    if [ -d "$dir" ]; then basename "$(dirname "$dir")"; return 0; fi
+  done
+  return 0
+}
 
 has_c_utf8() { locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; }
 

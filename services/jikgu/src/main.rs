@@ -166,7 +166,10 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("created {} account {} ({})", role, account.email, account.id);
+            println!(
+                "created {} account {} ({})",
+                role, account.email, account.id
+            );
             Ok(())
         }
         Command::Demo { port } => {
@@ -191,9 +194,9 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
 
 async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     let addr = SocketAddr::from(([0, 0, 0, 0], port));
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on port {port} ({e}); pick another with --port"))
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on port {port} ({e}); pick another with --port")
+    })
 }
 
 fn print_welcome(port: u16, accounts: usize) {

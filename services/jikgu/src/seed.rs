@@ -70,8 +70,8 @@ pub async fn ensure_account(
     {
         return Ok(existing);
     }
-    let password =
-        NewPassword::parse(password.to_owned(), "password").map_err(|e| ApiError::validation(vec![e]))?;
+    let password = NewPassword::parse(password.to_owned(), "password")
+        .map_err(|e| ApiError::validation(vec![e]))?;
     service::create_account(
         &state.db,
         NewAccount {

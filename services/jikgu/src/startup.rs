@@ -24,7 +24,9 @@ pub enum StartError {
 /// `user:password@host:port/db` → `host:port/db`: never print credentials.
 pub fn redact(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.rsplit_once('@').map_or(rest, |(_, host)| host).to_owned()
+    rest.rsplit_once('@')
+        .map_or(rest, |(_, host)| host)
+        .to_owned()
 }
 
 pub async fn connect(config: Arc<Config>) -> Result<AppState, StartError> {

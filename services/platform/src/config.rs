@@ -80,8 +80,7 @@ impl Config {
         let database_url = env
             .get("DATABASE_URL")
             .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/jikgu".into());
-        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://")
-        {
+        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
             return Err(ConfigError::Invalid {
                 var: "DATABASE_URL",
                 reason: "must be a postgres:// URL".into(),
@@ -172,7 +171,10 @@ mod tests {
     #[test]
     fn defaults_point_at_the_local_services() {
         let cfg = Config::from_source(&[("X", "y")]).expect("defaults are valid");
-        assert_eq!(cfg.database_url(), "postgres://postgres@127.0.0.1:5432/jikgu");
+        assert_eq!(
+            cfg.database_url(),
+            "postgres://postgres@127.0.0.1:5432/jikgu"
+        );
         assert_eq!(cfg.redis_url(), "redis://127.0.0.1:6379");
     }
 

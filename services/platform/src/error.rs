@@ -205,7 +205,9 @@ impl IntoResponse for ApiError {
         let status = self.code.status();
         if status.is_server_error() {
             match &self.source {
-                Some(src) => tracing::error!(code = self.code.code(), error = ?src, "request failed"),
+                Some(src) => {
+                    tracing::error!(code = self.code.code(), error = ?src, "request failed")
+                }
                 None => tracing::error!(code = self.code.code(), "request failed"),
             }
         }
@@ -273,7 +275,11 @@ mod tests {
         let mut seen = HashSet::new();
         for c in ErrorCode::ALL {
             assert!(seen.insert(c.code()), "duplicate code {}", c.code());
-            assert!(c.code().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+            assert!(
+                c.code()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '_')
+            );
         }
     }
 
@@ -283,6 +289,10 @@ mod tests {
         let p = e.problem();
         assert_eq!(p.status, 500);
         assert!(p.detail.is_none());
-        assert!(!serde_json::to_string(&p).unwrap_or_default().contains("hunter2"));
+        assert!(
+            !serde_json::to_string(&p)
+                .unwrap_or_default()
+                .contains("hunter2")
+        );
     }
 }

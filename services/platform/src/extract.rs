@@ -50,8 +50,14 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
     else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn bytes_rejection(rej: BytesRejection) -> ApiError {
@@ -77,7 +83,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 _ => {
                     let msg = inner.to_string();
                     let (field, code) = if let Some(name) = quoted_after(&msg, "unknown field `") {
-                        (join_path(&path, &name), "unknown_field")
+                        // The path already ends at the unknown field.
+                        (if path == "." { name } else { path }, "unknown_field")
                     } else if let Some(name) = quoted_after(&msg, "missing field `") {
                         (join_path(&path, &name), "missing_field")
                     } else {
@@ -85,7 +92,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     };
                     // serde appends " at line X column Y"; the field path says it better.
                     let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    Err(ApiError::validation(vec![FieldError::new(field, code, message)]))
+                    Err(ApiError::validation(vec![FieldError::new(
+                        field, code, message,
+                    )]))
                 }
             }
         }

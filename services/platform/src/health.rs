@@ -29,7 +29,11 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let redis_ok = matches!(redis, Ok(Ok(())));
     let word = |ok: bool| if ok { "up" } else { "down" };
     let body = Readiness {
-        status: if pg_ok && redis_ok { "ready" } else { "not_ready" },
+        status: if pg_ok && redis_ok {
+            "ready"
+        } else {
+            "not_ready"
+        },
         postgres: word(pg_ok),
         redis: word(redis_ok),
     };

@@ -2,8 +2,8 @@
 //! that keeps each job's keys (and each test's) apart.
 
 use crate::config::Config;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::RedisError;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +50,9 @@ impl Redis {
 
     pub async fn ping(&self) -> Result<(), RedisError> {
         let mut c = self.conn();
-        redis::cmd("PING").query_async::<String>(&mut c).await.map(|_| ())
+        redis::cmd("PING")
+            .query_async::<String>(&mut c)
+            .await
+            .map(|_| ())
     }
 }

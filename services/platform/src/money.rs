@@ -21,7 +21,9 @@ impl utoipa::PartialSchema for Won {
             .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
                 utoipa::openapi::KnownFormat::Int64,
             )))
-            .description(Some("Whole Korean won (KRW is zero-decimal), VAT-inclusive"))
+            .description(Some(
+                "Whole Korean won (KRW is zero-decimal), VAT-inclusive",
+            ))
             .into()
     }
 }
@@ -136,7 +138,11 @@ pub fn allocate(total: Won, weights: &[Won]) -> Vec<Won> {
         .enumerate()
         .map(|(i, w)| {
             let exact = t * i128::from(w.0.max(0));
-            (i, exact.div_euclid(weight_sum), exact.rem_euclid(weight_sum))
+            (
+                i,
+                exact.div_euclid(weight_sum),
+                exact.rem_euclid(weight_sum),
+            )
         })
         .collect();
     let floor_sum: i128 = shares.iter().map(|s| s.1).sum();

@@ -89,7 +89,10 @@ mod tests {
     fn an_extra_row_means_another_page() {
         let page = Page::from_rows(vec![1, 2, 3], 2, |r| *r, |r| r * 10);
         assert_eq!(page.items, vec![10, 20]);
-        assert_eq!(decode_cursor::<i32>(page.next_cursor.as_deref().unwrap_or("")).ok(), Some(2));
+        assert_eq!(
+            decode_cursor::<i32>(page.next_cursor.as_deref().unwrap_or("")).ok(),
+            Some(2)
+        );
         let last = Page::from_rows(vec![1, 2], 2, |r| *r, |r| r);
         assert!(last.next_cursor.is_none());
     }

@@ -32,9 +32,11 @@ pub async fn check(redis: &Redis, key: &str, window: &Window) -> Verdict {
         .query_async(&mut conn)
         .await;
     match res {
-        Ok((Some(count), ttl)) if count >= window.limit => {
-            Verdict::Limited(if ttl > 0 { ttl as u64 } else { window.period.as_secs() })
-        }
+        Ok((Some(count), ttl)) if count >= window.limit => Verdict::Limited(if ttl > 0 {
+            ttl as u64
+        } else {
+            window.period.as_secs()
+        }),
         Ok(_) => Verdict::Allowed,
         Err(err) => {
             tracing::warn!(error = %err, "rate limiter unavailable; allowing");

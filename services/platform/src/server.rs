@@ -27,6 +27,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Assemble the full app from the API routes of one or more services.
 pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router {
+    // Install the recorder before the first request is counted.
+    telemetry::metrics_handle();
     let (router, mut openapi) = api.split_for_parts();
     openapi.info.title = title.to_owned();
     openapi.info.contact = None;
@@ -47,9 +49,9 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
         .route("/metrics", get(telemetry::render_metrics))
         .route(
             "/openapi.json",
-            get(move || async move {
-                ([(header::CONTENT_TYPE, "application/json")], openapi_json)
-            }),
+            get(
+                move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) },
+            ),
         )
         .route("/docs", get(docs_page));
 

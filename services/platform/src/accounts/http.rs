@@ -172,7 +172,10 @@ async fn logout(
 /// The signed-in account.
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = AccountView), (status = 401, body = Problem)))]
-async fn me(State(state): State<AppState>, Authenticated(p): Authenticated) -> ApiResult<Json<AccountView>> {
+async fn me(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> ApiResult<Json<AccountView>> {
     let u = service::find_user(&state.db, p.user_id).await?;
     Ok(Json(u.into()))
 }
@@ -243,5 +246,10 @@ async fn list_accounts(
         q = q.filter(user::Column::Id.lt(after));
     }
     let rows = q.limit(limit + 1).all(&state.db).await?;
-    Ok(Json(Page::from_rows(rows, limit, |u| u.id, AccountView::from)))
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |u| u.id,
+        AccountView::from,
+    )))
 }

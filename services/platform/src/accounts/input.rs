@@ -21,7 +21,11 @@ impl Email {
         if valid {
             Ok(Email(email))
         } else {
-            Err(FieldError::new(field, "invalid_email", "is not an email address"))
+            Err(FieldError::new(
+                field,
+                "invalid_email",
+                "is not an email address",
+            ))
         }
     }
 
@@ -38,9 +42,17 @@ impl NewPassword {
     pub fn parse(raw: String, field: &str) -> Result<NewPassword, FieldError> {
         let n = raw.chars().count();
         if n < 10 {
-            Err(FieldError::new(field, "password_too_short", "must be at least 10 characters"))
+            Err(FieldError::new(
+                field,
+                "password_too_short",
+                "must be at least 10 characters",
+            ))
         } else if n > 128 {
-            Err(FieldError::new(field, "password_too_long", "must be at most 128 characters"))
+            Err(FieldError::new(
+                field,
+                "password_too_long",
+                "must be at most 128 characters",
+            ))
         } else {
             Ok(NewPassword(raw))
         }
@@ -55,7 +67,11 @@ pub fn display_name(raw: &str, field: &str) -> Result<String, FieldError> {
     let name = raw.trim();
     let n = name.chars().count();
     if n == 0 || n > 50 {
-        Err(FieldError::new(field, "invalid_length", "must be 1 to 50 characters"))
+        Err(FieldError::new(
+            field,
+            "invalid_length",
+            "must be 1 to 50 characters",
+        ))
     } else {
         Ok(name.to_owned())
     }

@@ -101,9 +101,9 @@ where
         let app = AppState::from_ref(state);
         let principal = require(parts, &app, &[Role::Vendor])?;
         // A vendor account without a vendor binding can do nothing vendor-side.
-        let vendor_id = principal
-            .vendor_id
-            .ok_or_else(|| ApiError::new(ErrorCode::Forbidden).with_detail("account is not bound to a vendor"))?;
+        let vendor_id = principal.vendor_id.ok_or_else(|| {
+            ApiError::new(ErrorCode::Forbidden).with_detail("account is not bound to a vendor")
+        })?;
         Ok(VendorUser {
             principal,
             vendor_id,

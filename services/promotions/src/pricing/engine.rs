@@ -12,8 +12,7 @@ use super::error::PricingError;
 use super::promotion::{LivePromotions, in_window};
 use super::quote::{
     AppliedPromotion, CouponClass, CouponOutcome, CouponRejection, CouponShare, LineQuote,
-    PromotionRef, PromotionRejection, Quote, QuoteTotals, RejectedPromotion,
-    VendorShippingQuote,
+    PromotionRef, PromotionRejection, Quote, QuoteTotals, RejectedPromotion, VendorShippingQuote,
 };
 use super::remote_area::RemoteAreaTable;
 
@@ -56,7 +55,10 @@ pub fn quote(
         let scope_lines: Vec<usize> = (0..lines.len())
             .filter(|&i| in_scope(coupon.scope, i))
             .collect();
-        let base: Won = scope_lines.iter().map(|&i| lines[i].discounted_amount).sum();
+        let base: Won = scope_lines
+            .iter()
+            .map(|&i| lines[i].discounted_amount)
+            .sum();
         let reason = if !seen.insert(coupon.id) {
             Some(CouponRejection::Duplicate)
         } else if !in_window(coupon.starts_at, coupon.ends_at, request.at) {

@@ -52,8 +52,7 @@ pub use error::PricingError;
 pub use promotion::{Discount, LivePromotions, PriceRule, RuleTarget, TimeDeal};
 pub use quote::{
     AppliedPromotion, CouponClass, CouponOutcome, CouponRejection, CouponShare, LineQuote,
-    PromotionRef, PromotionRejection, Quote, QuoteTotals, RejectedPromotion,
-    VendorShippingQuote,
+    PromotionRef, PromotionRejection, Quote, QuoteTotals, RejectedPromotion, VendorShippingQuote,
 };
 pub use remote_area::{
     RemoteAreaError, RemoteAreaExemption, RemoteAreaMatch, RemoteAreaRange, RemoteAreaTable,

@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Whether `at` falls in the half-open window `[starts_at, ends_at)`.
-pub(crate) fn in_window(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, at: DateTime<Utc>) -> bool {
+pub(crate) fn in_window(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> bool {
     starts_at <= at && at < ends_at
 }
 
@@ -63,10 +67,7 @@ impl PriceRule {
     /// 0. It may not be below `list` (a fixed price above it, a floor above it); the engine
     /// then does not apply the rule.
     pub fn unit_price(&self, list: Won) -> Won {
-        self.discount
-            .apply(list)
-            .max(self.floor)
-            .non_negative()
+        self.discount.apply(list).max(self.floor).non_negative()
     }
 
     pub fn is_live(&self, at: DateTime<Utc>) -> bool {
@@ -150,7 +151,11 @@ impl LivePromotions {
 
     /// The rules targeting this variant or its product, live or not: variant rules first,
     /// each group by id.
-    pub fn rules_for(&self, product_id: Uuid, variant_id: Uuid) -> impl Iterator<Item = &PriceRule> {
+    pub fn rules_for(
+        &self,
+        product_id: Uuid,
+        variant_id: Uuid,
+    ) -> impl Iterator<Item = &PriceRule> {
         let by_variant = self.rules_by_variant.get(&variant_id);
         let by_product = self.rules_by_product.get(&product_id);
         by_variant

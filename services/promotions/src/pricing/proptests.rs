@@ -31,7 +31,8 @@ fn category_id(c: u128) -> uuid::Uuid {
 }
 
 /// A window around `now()`: live, already over, or not yet started.
-fn window() -> impl Strategy<Value = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+fn window() -> impl Strategy<Value = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>
+{
     prop_oneof![
         6 => Just((now() - Duration::hours(2), now() + Duration::hours(2))),
         1 => Just((now() - Duration::hours(2), now())),
@@ -84,20 +85,22 @@ fn rules() -> impl Strategy<Value = Vec<PriceRule>> {
     .prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(|(i, (by_product, p, v, discount, floor, c, (starts_at, ends_at)))| PriceRule {
-                id: id(0x10_0000 + i as u128),
-                campaign_id: campaign_id(c),
-                campaign_title: format!("기획전 {c}"),
-                target: if by_product {
-                    RuleTarget::Product(product_id(p))
-                } else {
-                    RuleTarget::Variant(variant_id(p, v))
+            .map(
+                |(i, (by_product, p, v, discount, floor, c, (starts_at, ends_at)))| PriceRule {
+                    id: id(0x10_0000 + i as u128),
+                    campaign_id: campaign_id(c),
+                    campaign_title: format!("기획전 {c}"),
+                    target: if by_product {
+                        RuleTarget::Product(product_id(p))
+                    } else {
+                        RuleTarget::Variant(variant_id(p, v))
+                    },
+                    discount,
+                    floor: Won(floor),
+                    starts_at,
+                    ends_at,
                 },
-                discount,
-                floor: Won(floor),
-                starts_at,
-                ends_at,
-            })
+            )
             .collect()
     })
 }
@@ -118,24 +121,30 @@ fn deals() -> impl Strategy<Value = Vec<TimeDeal>> {
     .prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(|(i, (p, v, price, remaining, limit, c, (starts_at, ends_at)))| TimeDeal {
-                id: id(0x20_0000 + i as u128),
-                variant_id: variant_id(p, v),
-                campaign_id: c.map(campaign_id),
-                deal_price: Won(price),
-                starts_at,
-                ends_at,
-                remaining,
-                per_customer_limit: limit,
-            })
+            .map(
+                |(i, (p, v, price, remaining, limit, c, (starts_at, ends_at)))| TimeDeal {
+                    id: id(0x20_0000 + i as u128),
+                    variant_id: variant_id(p, v),
+                    campaign_id: c.map(campaign_id),
+                    deal_price: Won(price),
+                    starts_at,
+                    ends_at,
+                    remaining,
+                    per_customer_limit: limit,
+                },
+            )
             .collect()
     })
 }
 
 fn coupons() -> impl Strategy<Value = Vec<Coupon>> {
     let kind = prop_oneof![
-        (0u32..=110, prop::option::of(0i64..20_000))
-            .prop_map(|(percent, cap)| CouponKind::Percent { percent, cap: cap.map(Won) }),
+        (0u32..=110, prop::option::of(0i64..20_000)).prop_map(|(percent, cap)| {
+            CouponKind::Percent {
+                percent,
+                cap: cap.map(Won),
+            }
+        }),
         (0i64..300_000).prop_map(|w| CouponKind::AmountOff(Won(w))),
         Just(CouponKind::FreeShipping),
     ];
@@ -148,31 +157,36 @@ fn coupons() -> impl Strategy<Value = Vec<Coupon>> {
     prop::collection::vec((kind, scope, 0i64..150_000, window()), 0..5).prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(|(i, (kind, scope, min_order, (starts_at, ends_at)))| Coupon {
-                id: id(0x30_0000 + i as u128),
-                code: format!("C{i}"),
-                kind,
-                min_order: Won(min_order),
-                scope,
-                starts_at,
-                ends_at,
-            })
+            .map(
+                |(i, (kind, scope, min_order, (starts_at, ends_at)))| Coupon {
+                    id: id(0x30_0000 + i as u128),
+                    code: format!("C{i}"),
+                    kind,
+                    min_order: Won(min_order),
+                    scope,
+                    starts_at,
+                    ends_at,
+                },
+            )
             .collect()
     })
 }
 
 fn shipping() -> impl Strategy<Value = Vec<VendorShipping>> {
-    prop::collection::vec((0i64..6_000, prop::option::of(0i64..120_000)), VENDORS as usize)
-        .prop_map(|rows| {
-            rows.into_iter()
-                .enumerate()
-                .map(|(v, (fee, threshold))| VendorShipping {
-                    vendor_id: id(0x10 + v as u128),
-                    base_fee: Won(fee),
-                    free_threshold: threshold.map(Won),
-                })
-                .collect()
-        })
+    prop::collection::vec(
+        (0i64..6_000, prop::option::of(0i64..120_000)),
+        VENDORS as usize,
+    )
+    .prop_map(|rows| {
+        rows.into_iter()
+            .enumerate()
+            .map(|(v, (fee, threshold))| VendorShipping {
+                vendor_id: id(0x10 + v as u128),
+                base_fee: Won(fee),
+                free_threshold: threshold.map(Won),
+            })
+            .collect()
+    })
 }
 
 fn policy() -> impl Strategy<Value = StackingPolicy> {
@@ -258,14 +272,25 @@ fn check_invariants(s: &Scenario, q: &Quote) -> Result<(), TestCaseError> {
     let zero = Won::ZERO;
     prop_assert_eq!(q.lines.len(), s.lines.len());
     for (line, input) in q.lines.iter().zip(&s.lines) {
-        prop_assert_eq!(line.variant_id, input.variant_id, "output keeps input order");
+        prop_assert_eq!(
+            line.variant_id,
+            input.variant_id,
+            "output keeps input order"
+        );
         prop_assert_eq!(line.list_amount, input.unit_price.times(input.quantity));
         prop_assert!(zero <= line.unit_price && line.unit_price <= line.list_unit_price);
         prop_assert!(line.applied.is_none() || line.unit_price < line.list_unit_price);
         prop_assert_eq!(line.discounted_amount, line.unit_price.times(line.quantity));
-        prop_assert!(zero <= line.promotion_discount && line.promotion_discount <= line.list_amount);
-        prop_assert!(zero <= line.coupon_discount && line.coupon_discount <= line.discounted_amount);
-        prop_assert_eq!(line.final_amount, line.discounted_amount - line.coupon_discount);
+        prop_assert!(
+            zero <= line.promotion_discount && line.promotion_discount <= line.list_amount
+        );
+        prop_assert!(
+            zero <= line.coupon_discount && line.coupon_discount <= line.discounted_amount
+        );
+        prop_assert_eq!(
+            line.final_amount,
+            line.discounted_amount - line.coupon_discount
+        );
         prop_assert!(line.final_amount >= zero);
         let shares: Won = line.coupon_shares.iter().map(|c| c.amount).sum();
         prop_assert_eq!(shares, line.coupon_discount);
@@ -315,7 +340,11 @@ fn check_invariants(s: &Scenario, q: &Quote) -> Result<(), TestCaseError> {
         prop_assert!(p.surcharge >= zero);
         prop_assert_eq!(p.total, p.base_fee_charged + p.surcharge);
         let expected_surcharge = q.remote_area.as_ref().map_or(zero, |m| m.surcharge);
-        prop_assert_eq!(p.surcharge, expected_surcharge, "no coupon waives the surcharge");
+        prop_assert_eq!(
+            p.surcharge,
+            expected_surcharge,
+            "no coupon waives the surcharge"
+        );
     }
 
     let t = &q.totals;
@@ -337,7 +366,10 @@ fn check_invariants(s: &Scenario, q: &Quote) -> Result<(), TestCaseError> {
     let line_finals: Won = q.lines.iter().map(|l| l.final_amount).sum();
     let parcels: Won = q.shipping.iter().map(|p| p.total).sum();
     prop_assert_eq!(t.grand_total, line_finals + parcels);
-    prop_assert_eq!(t.items_total, t.list_subtotal - t.promotion_discount - t.coupon_discount);
+    prop_assert_eq!(
+        t.items_total,
+        t.list_subtotal - t.promotion_discount - t.coupon_discount
+    );
     prop_assert_eq!(t.shipping_total, t.shipping_base_fee + t.shipping_surcharge);
     prop_assert_eq!(t.taxable_amount + t.tax_free_amount, t.grand_total);
     let order_coupons: Won = q

@@ -131,10 +131,12 @@ impl RemoteAreaTable {
                     reason: "empty region".into(),
                 });
             }
-            let surcharge = surcharge.parse::<i64>().map_err(|_| RemoteAreaError::BadRow {
-                line,
-                reason: format!("surcharge `{surcharge}` is not a whole number of won"),
-            })?;
+            let surcharge = surcharge
+                .parse::<i64>()
+                .map_err(|_| RemoteAreaError::BadRow {
+                    line,
+                    reason: format!("surcharge `{surcharge}` is not a whole number of won"),
+                })?;
             ranges.push(RemoteAreaRange {
                 region: (*region).to_owned(),
                 from: parse_postal(from).ok_or_else(|| bad_postal(line, from))?,
@@ -184,7 +186,9 @@ impl RemoteAreaTable {
                             reason: format!("building number `{value}` has no digits"),
                         });
                     }
-                    RemoteAreaExemption::BuildingNo { building_no: digits }
+                    RemoteAreaExemption::BuildingNo {
+                        building_no: digits,
+                    }
                 }
                 other => {
                     return Err(RemoteAreaError::BadRow {
@@ -215,7 +219,10 @@ impl RemoteAreaTable {
 
     /// The remote area of a destination, `None` on the mainland. Fails only on a postal
     /// code that is not exactly 5 digits.
-    pub fn lookup(&self, destination: &Destination) -> Result<Option<RemoteAreaMatch>, PricingError> {
+    pub fn lookup(
+        &self,
+        destination: &Destination,
+    ) -> Result<Option<RemoteAreaMatch>, PricingError> {
         let code = parse_postal(destination.postal_code.trim()).ok_or_else(|| {
             PricingError::MalformedPostalCode {
                 postal_code: destination.postal_code.clone(),
@@ -362,7 +369,10 @@ mod tests {
              ulleung,40200,40240,5000\nsinan,58826,58826,5000\n",
         )
         .unwrap();
-        assert_eq!(table.lookup(&at("63000")).unwrap().unwrap().surcharge, Won(3000));
+        assert_eq!(
+            table.lookup(&at("63000")).unwrap().unwrap().surcharge,
+            Won(3000)
+        );
         assert_eq!(table.lookup(&at("58826")).unwrap().unwrap().region, "sinan");
         assert!(table.lookup(&at("58827")).unwrap().is_none());
         assert!(table.lookup(&at("00001")).unwrap().is_none());
@@ -372,16 +382,40 @@ mod tests {
     #[test]
     fn rejects_bad_rows_with_their_line() {
         let bad = |text: &str| RemoteAreaTable::from_csv(text).unwrap_err();
-        assert!(matches!(bad("jeju,63000,63644,3000"), RemoteAreaError::MissingHeader { line: 1, .. }));
+        assert!(matches!(
+            bad("jeju,63000,63644,3000"),
+            RemoteAreaError::MissingHeader { line: 1, .. }
+        ));
         assert!(matches!(bad(""), RemoteAreaError::MissingHeader { .. }));
         let h = "region,from,to,default_surcharge\n";
-        assert!(matches!(bad(&format!("{h}jeju,6300,63644,3000")), RemoteAreaError::BadRow { line: 2, .. }));
-        assert!(matches!(bad(&format!("{h}jeju,63000,63644")), RemoteAreaError::BadRow { line: 2, .. }));
-        assert!(matches!(bad(&format!("{h}jeju,63000,63644,3천원")), RemoteAreaError::BadRow { .. }));
-        assert!(matches!(bad(&format!("{h},63000,63644,3000")), RemoteAreaError::BadRow { .. }));
-        assert!(matches!(bad(&format!("{h}\"jeju\",63000,63644,3000")), RemoteAreaError::BadRow { .. }));
-        assert!(matches!(bad(&format!("{h}jeju,63644,63000,3000")), RemoteAreaError::BadRange { .. }));
-        assert!(matches!(bad(&format!("{h}jeju,63000,63644,-1")), RemoteAreaError::BadRange { .. }));
+        assert!(matches!(
+            bad(&format!("{h}jeju,6300,63644,3000")),
+            RemoteAreaError::BadRow { line: 2, .. }
+        ));
+        assert!(matches!(
+            bad(&format!("{h}jeju,63000,63644")),
+            RemoteAreaError::BadRow { line: 2, .. }
+        ));
+        assert!(matches!(
+            bad(&format!("{h}jeju,63000,63644,3천원")),
+            RemoteAreaError::BadRow { .. }
+        ));
+        assert!(matches!(
+            bad(&format!("{h},63000,63644,3000")),
+            RemoteAreaError::BadRow { .. }
+        ));
+        assert!(matches!(
+            bad(&format!("{h}\"jeju\",63000,63644,3000")),
+            RemoteAreaError::BadRow { .. }
+        ));
+        assert!(matches!(
+            bad(&format!("{h}jeju,63644,63000,3000")),
+            RemoteAreaError::BadRange { .. }
+        ));
+        assert!(matches!(
+            bad(&format!("{h}jeju,63000,63644,-1")),
+            RemoteAreaError::BadRange { .. }
+        ));
         assert!(matches!(
             bad(&format!("{h}a,63000,63100,3000\nb,63100,63200,3000")),
             RemoteAreaError::Overlap { .. }
@@ -393,7 +427,10 @@ mod tests {
         let table = RemoteAreaTable::from_csv(REAL_FILE).unwrap();
         for code in ["6310", "631000", "63-10", "abcde", "", "６３１００"] {
             assert!(
-                matches!(table.lookup(&at(code)), Err(PricingError::MalformedPostalCode { .. })),
+                matches!(
+                    table.lookup(&at(code)),
+                    Err(PricingError::MalformedPostalCode { .. })
+                ),
                 "{code:?}"
             );
         }
@@ -418,12 +455,19 @@ mod tests {
             building_no: bno.map(Into::into),
         };
         let on_road = table
-            .lookup(&dest("23007", Some("인천광역시 강화군 교동면 교동남로 123"), None))
+            .lookup(&dest(
+                "23007",
+                Some("인천광역시 강화군 교동면 교동남로 123"),
+                None,
+            ))
             .unwrap()
             .unwrap();
         assert_eq!(on_road.surcharge, Won::ZERO);
         assert_eq!(on_road.range_surcharge, Won(5000));
-        assert!(matches!(on_road.exemption, Some(RemoteAreaExemption::RoadName { .. })));
+        assert!(matches!(
+            on_road.exemption,
+            Some(RemoteAreaExemption::RoadName { .. })
+        ));
         // Same road name under another code: still charged.
         let elsewhere = table
             .lookup(&dest("23004", Some("인천광역시 강화군 교동남로 1"), None))
@@ -432,7 +476,11 @@ mod tests {
         assert_eq!(elsewhere.surcharge, Won(5000));
         // A longer road that merely starts with the name is not the road.
         let longer = table
-            .lookup(&dest("23007", Some("인천광역시 강화군 교동면 교동남로길 5"), None))
+            .lookup(&dest(
+                "23007",
+                Some("인천광역시 강화군 교동면 교동남로길 5"),
+                None,
+            ))
             .unwrap()
             .unwrap();
         assert_eq!(longer.surcharge, Won(5000));
@@ -441,17 +489,40 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(by_building.surcharge, Won::ZERO);
-        assert_eq!(table.lookup(&dest("23009", None, None)).unwrap().unwrap().surcharge, Won::ZERO);
-        assert_eq!(table.lookup(&dest("23010", None, None)).unwrap().unwrap().surcharge, Won(5000));
+        assert_eq!(
+            table
+                .lookup(&dest("23009", None, None))
+                .unwrap()
+                .unwrap()
+                .surcharge,
+            Won::ZERO
+        );
+        assert_eq!(
+            table
+                .lookup(&dest("23010", None, None))
+                .unwrap()
+                .unwrap()
+                .surcharge,
+            Won(5000)
+        );
     }
 
     #[test]
     fn rejects_bad_exemption_rows() {
         let base = RemoteAreaTable::default();
         let h = "kind,value,postal_code,note\n";
-        for row in ["bridge,교동남로,23007,", "postal_code,2300,,", "road_name,,23007,", "road_name,교동남로,2300x,", "building_no,abc,,"] {
+        for row in [
+            "bridge,교동남로,23007,",
+            "postal_code,2300,,",
+            "road_name,,23007,",
+            "road_name,교동남로,2300x,",
+            "building_no,abc,,",
+        ] {
             assert!(
-                matches!(base.clone().with_exemptions_csv(&format!("{h}{row}")), Err(RemoteAreaError::BadRow { line: 2, .. })),
+                matches!(
+                    base.clone().with_exemptions_csv(&format!("{h}{row}")),
+                    Err(RemoteAreaError::BadRow { line: 2, .. })
+                ),
                 "{row}"
             );
         }

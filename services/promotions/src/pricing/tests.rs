@@ -234,7 +234,10 @@ fn no_free_threshold_means_the_fee_is_always_charged() {
 fn one_parcel_per_vendor_in_order_of_first_appearance() {
     let q = Fx::new(vec![crab(1), kimchi(1), crab(1), rice_cake(1)]).quote();
     let vendors: Vec<Uuid> = q.shipping.iter().map(|s| s.vendor_id).collect();
-    assert_eq!(vendors, vec![id(CRAB_VENDOR), id(KIMCHI_VENDOR), id(RICE_VENDOR)]);
+    assert_eq!(
+        vendors,
+        vec![id(CRAB_VENDOR), id(KIMCHI_VENDOR), id(RICE_VENDOR)]
+    );
     // Crab: 2 × ₩39,000 → free; kimchi and rice cake each pay ₩3,000.
     assert_eq!(q.shipping[0].items_amount, Won(78_000));
     assert_eq!(q.totals.shipping_total, Won(6_000));
@@ -299,7 +302,12 @@ fn a_bridge_connected_address_in_an_island_code_is_not_surcharged() {
 #[test]
 fn a_percent_rule_rounds_the_discount_down_to_the_won() {
     let mut fx = Fx::new(vec![rice_cake(3)]);
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Product(id(0x300)), Discount::Percent(15))];
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Product(id(0x300)),
+        Discount::Percent(15),
+    )];
     let q = fx.quote();
     // 15% of ₩12,345 = ₩1,851.75 → ₩1,851 off → ₩10,494 each.
     assert_eq!(q.lines[0].unit_price, Won(10_494));
@@ -311,40 +319,95 @@ fn a_percent_rule_rounds_the_discount_down_to_the_won() {
 #[test]
 fn amount_off_and_fixed_price_rules() {
     let mut fx = Fx::new(vec![crab(1)]);
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Variant(id(0x201)), Discount::AmountOff(Won(5_000)))];
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Variant(id(0x201)),
+        Discount::AmountOff(Won(5_000)),
+    )];
     assert_eq!(fx.quote().lines[0].unit_price, Won(34_000));
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Variant(id(0x201)), Discount::FixedPrice(Won(29_900)))];
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Variant(id(0x201)),
+        Discount::FixedPrice(Won(29_900)),
+    )];
     assert_eq!(fx.quote().lines[0].unit_price, Won(29_900));
 }
 
 #[test]
 fn a_rule_never_goes_below_its_floor_nor_below_zero() {
     let mut fx = Fx::new(vec![crab(1)]);
-    let mut floored = rule(1, 0xCA, RuleTarget::Variant(id(0x201)), Discount::Percent(50));
+    let mut floored = rule(
+        1,
+        0xCA,
+        RuleTarget::Variant(id(0x201)),
+        Discount::Percent(50),
+    );
     floored.floor = Won(25_000);
     fx.rules = vec![floored];
     assert_eq!(fx.quote().lines[0].unit_price, Won(25_000));
 
-    fx.rules = vec![rule(2, 0xCA, RuleTarget::Variant(id(0x201)), Discount::AmountOff(Won(50_000)))];
+    fx.rules = vec![rule(
+        2,
+        0xCA,
+        RuleTarget::Variant(id(0x201)),
+        Discount::AmountOff(Won(50_000)),
+    )];
     assert_eq!(fx.quote().lines[0].unit_price, Won::ZERO);
-    fx.rules = vec![rule(3, 0xCA, RuleTarget::Variant(id(0x201)), Discount::Percent(150))];
+    fx.rules = vec![rule(
+        3,
+        0xCA,
+        RuleTarget::Variant(id(0x201)),
+        Discount::Percent(150),
+    )];
     assert_eq!(fx.quote().lines[0].unit_price, Won::ZERO);
 }
 
 #[test]
 fn the_lowest_price_wins_and_the_others_say_why_not() {
     let mut fx = Fx::new(vec![kimchi(1)]);
-    let mut expired = rule(4, 0xCB, RuleTarget::Variant(id(0x101)), Discount::Percent(50));
+    let mut expired = rule(
+        4,
+        0xCB,
+        RuleTarget::Variant(id(0x101)),
+        Discount::Percent(50),
+    );
     expired.ends_at = now() - Duration::hours(1);
-    let mut future = rule(5, 0xCB, RuleTarget::Variant(id(0x101)), Discount::Percent(60));
+    let mut future = rule(
+        5,
+        0xCB,
+        RuleTarget::Variant(id(0x101)),
+        Discount::Percent(60),
+    );
     future.starts_at = now() + Duration::hours(1);
     fx.rules = vec![
-        rule(1, 0xCA, RuleTarget::Product(id(0x100)), Discount::Percent(10)), // ₩14,310
-        rule(2, 0xCA, RuleTarget::Variant(id(0x101)), Discount::AmountOff(Won(2_000))), // ₩13,900
-        rule(3, 0xCA, RuleTarget::Variant(id(0x101)), Discount::FixedPrice(Won(16_900))), // above list
+        rule(
+            1,
+            0xCA,
+            RuleTarget::Product(id(0x100)),
+            Discount::Percent(10),
+        ), // ₩14,310
+        rule(
+            2,
+            0xCA,
+            RuleTarget::Variant(id(0x101)),
+            Discount::AmountOff(Won(2_000)),
+        ), // ₩13,900
+        rule(
+            3,
+            0xCA,
+            RuleTarget::Variant(id(0x101)),
+            Discount::FixedPrice(Won(16_900)),
+        ), // above list
         expired,
         future,
-        rule(6, 0xCA, RuleTarget::Product(id(0x999)), Discount::Percent(90)), // other product
+        rule(
+            6,
+            0xCA,
+            RuleTarget::Product(id(0x999)),
+            Discount::Percent(90),
+        ), // other product
     ];
     let q = fx.quote();
     let line = &q.lines[0];
@@ -369,24 +432,45 @@ fn the_lowest_price_wins_and_the_others_say_why_not() {
 #[test]
 fn a_rule_that_would_raise_the_price_is_not_applied() {
     let mut fx = Fx::new(vec![kimchi(1)]);
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Variant(id(0x101)), Discount::FixedPrice(Won(19_900)))];
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Variant(id(0x101)),
+        Discount::FixedPrice(Won(19_900)),
+    )];
     let q = fx.quote();
     assert!(q.lines[0].applied.is_none());
     assert_eq!(q.lines[0].unit_price, Won(15_900));
-    assert_eq!(reasons(&q.lines[0]), vec![(id(1), PromotionRejection::NoDiscount)]);
+    assert_eq!(
+        reasons(&q.lines[0]),
+        vec![(id(1), PromotionRejection::NoDiscount)]
+    );
 }
 
 #[test]
 fn window_is_half_open() {
     let mut fx = Fx::new(vec![kimchi(1)]);
-    let mut starts_now = rule(1, 0xCA, RuleTarget::Variant(id(0x101)), Discount::Percent(10));
+    let mut starts_now = rule(
+        1,
+        0xCA,
+        RuleTarget::Variant(id(0x101)),
+        Discount::Percent(10),
+    );
     starts_now.starts_at = now();
-    let mut ends_now = rule(2, 0xCA, RuleTarget::Variant(id(0x101)), Discount::Percent(20));
+    let mut ends_now = rule(
+        2,
+        0xCA,
+        RuleTarget::Variant(id(0x101)),
+        Discount::Percent(20),
+    );
     ends_now.ends_at = now();
     fx.rules = vec![starts_now, ends_now];
     let q = fx.quote();
     assert_eq!(applied_id(&q.lines[0]), Some(id(1)));
-    assert_eq!(reasons(&q.lines[0]), vec![(id(2), PromotionRejection::OutsideWindow)]);
+    assert_eq!(
+        reasons(&q.lines[0]),
+        vec![(id(2), PromotionRejection::OutsideWindow)]
+    );
 }
 
 // ---- time deals ----
@@ -394,25 +478,41 @@ fn window_is_half_open() {
 #[test]
 fn a_cheaper_time_deal_beats_a_campaign_rule() {
     let mut fx = Fx::new(vec![crab(1)]);
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Product(id(0x200)), Discount::Percent(10))]; // ₩35,100
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Product(id(0x200)),
+        Discount::Percent(10),
+    )]; // ₩35,100
     fx.deals = vec![deal(10, 0x201, 29_900)];
     let q = fx.quote();
     assert_eq!(applied_id(&q.lines[0]), Some(id(10)));
     assert_eq!(q.lines[0].unit_price, Won(29_900));
-    assert_eq!(reasons(&q.lines[0]), vec![(id(1), PromotionRejection::NotBest)]);
+    assert_eq!(
+        reasons(&q.lines[0]),
+        vec![(id(1), PromotionRejection::NotBest)]
+    );
 }
 
 #[test]
 fn a_sold_out_deal_leaves_the_campaign_price() {
     let mut fx = Fx::new(vec![crab(3)]);
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Product(id(0x200)), Discount::Percent(10))];
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Product(id(0x200)),
+        Discount::Percent(10),
+    )];
     let mut d = deal(10, 0x201, 29_900);
     d.remaining = 2; // fewer than the 3 wanted: the deal applies to whole lines only
     fx.deals = vec![d];
     let q = fx.quote();
     assert_eq!(applied_id(&q.lines[0]), Some(id(1)));
     assert_eq!(q.lines[0].unit_price, Won(35_100));
-    assert_eq!(reasons(&q.lines[0]), vec![(id(10), PromotionRejection::DealSoldOut)]);
+    assert_eq!(
+        reasons(&q.lines[0]),
+        vec![(id(10), PromotionRejection::DealSoldOut)]
+    );
 }
 
 #[test]
@@ -430,7 +530,10 @@ fn the_per_customer_limit_counts_earlier_orders() {
     let q = fx.quote();
     assert!(q.lines[0].applied.is_none());
     assert_eq!(q.lines[0].unit_price, Won(39_000));
-    assert_eq!(reasons(&q.lines[0]), vec![(id(10), PromotionRejection::DealCustomerLimit)]);
+    assert_eq!(
+        reasons(&q.lines[0]),
+        vec![(id(10), PromotionRejection::DealCustomerLimit)]
+    );
 }
 
 #[test]
@@ -441,13 +544,19 @@ fn deal_units_taken_by_an_earlier_line_count_for_later_lines() {
     fx.deals = vec![d];
     let q = fx.quote();
     assert_eq!(applied_id(&q.lines[0]), Some(id(10)));
-    assert_eq!(reasons(&q.lines[1]), vec![(id(10), PromotionRejection::DealSoldOut)]);
+    assert_eq!(
+        reasons(&q.lines[1]),
+        vec![(id(10), PromotionRejection::DealSoldOut)]
+    );
 
     let mut d = deal(10, 0x201, 29_900);
     d.per_customer_limit = Some(3);
     fx.deals = vec![d];
     let q = fx.quote();
-    assert_eq!(reasons(&q.lines[1]), vec![(id(10), PromotionRejection::DealCustomerLimit)]);
+    assert_eq!(
+        reasons(&q.lines[1]),
+        vec![(id(10), PromotionRejection::DealCustomerLimit)]
+    );
 }
 
 #[test]
@@ -458,15 +567,28 @@ fn an_expired_deal_is_outside_its_window() {
     fx.deals = vec![d];
     let q = fx.quote();
     assert!(q.lines[0].applied.is_none());
-    assert_eq!(reasons(&q.lines[0]), vec![(id(10), PromotionRejection::OutsideWindow)]);
+    assert_eq!(
+        reasons(&q.lines[0]),
+        vec![(id(10), PromotionRejection::OutsideWindow)]
+    );
 }
 
 #[test]
 fn the_policy_can_make_time_deals_win_over_cheaper_rules() {
     let mut fx = Fx::new(vec![crab(1)]);
     fx.rules = vec![
-        rule(1, 0xCA, RuleTarget::Product(id(0x200)), Discount::FixedPrice(Won(25_000))),
-        rule(2, 0xCA, RuleTarget::Product(id(0x200)), Discount::FixedPrice(Won(35_000))),
+        rule(
+            1,
+            0xCA,
+            RuleTarget::Product(id(0x200)),
+            Discount::FixedPrice(Won(25_000)),
+        ),
+        rule(
+            2,
+            0xCA,
+            RuleTarget::Product(id(0x200)),
+            Discount::FixedPrice(Won(35_000)),
+        ),
     ];
     fx.deals = vec![deal(10, 0x201, 29_900)];
     assert_eq!(applied_id(&fx.quote().lines[0]), Some(id(1)));
@@ -489,9 +611,24 @@ fn the_policy_can_make_time_deals_win_over_cheaper_rules() {
 fn loading_order_of_rules_does_not_change_the_quote() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
     let rules = vec![
-        rule(1, 0xCA, RuleTarget::Product(id(0x100)), Discount::AmountOff(Won(1_000))),
-        rule(2, 0xCB, RuleTarget::Variant(id(0x101)), Discount::AmountOff(Won(1_000))),
-        rule(3, 0xCA, RuleTarget::Product(id(0x200)), Discount::FixedPrice(Won(35_000))),
+        rule(
+            1,
+            0xCA,
+            RuleTarget::Product(id(0x100)),
+            Discount::AmountOff(Won(1_000)),
+        ),
+        rule(
+            2,
+            0xCB,
+            RuleTarget::Variant(id(0x101)),
+            Discount::AmountOff(Won(1_000)),
+        ),
+        rule(
+            3,
+            0xCA,
+            RuleTarget::Product(id(0x200)),
+            Discount::FixedPrice(Won(35_000)),
+        ),
     ];
     fx.rules = rules.clone();
     let a = fx.quote();
@@ -519,21 +656,36 @@ fn a_percent_coupon_is_capped_and_rounded_down() {
 
 #[test]
 fn the_coupon_is_spread_over_lines_by_largest_remainder() {
-    let three = vec![kimchi(1), {
-        let mut k = kimchi(1);
-        k.variant_id = id(0x102);
-        k
-    }, {
-        let mut k = kimchi(1);
-        k.variant_id = id(0x103);
-        k
-    }];
+    let three = vec![
+        kimchi(1),
+        {
+            let mut k = kimchi(1);
+            k.variant_id = id(0x102);
+            k
+        },
+        {
+            let mut k = kimchi(1);
+            k.variant_id = id(0x103);
+            k
+        },
+    ];
     let mut fx = Fx::new(three);
-    fx.coupons = vec![coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0)];
+    fx.coupons = vec![coupon(
+        50,
+        CouponKind::AmountOff(Won(1_000)),
+        CouponScope::All,
+        0,
+    )];
     let q = fx.quote();
     let shares: Vec<Won> = q.lines.iter().map(|l| l.coupon_discount).collect();
     assert_eq!(shares, vec![Won(334), Won(333), Won(333)]);
-    assert_eq!(q.lines[0].coupon_shares, vec![CouponShare { coupon_id: id(50), amount: Won(334) }]);
+    assert_eq!(
+        q.lines[0].coupon_shares,
+        vec![CouponShare {
+            coupon_id: id(50),
+            amount: Won(334)
+        }]
+    );
     assert_eq!(q.lines[0].final_amount, Won(15_900 - 334));
 }
 
@@ -541,7 +693,12 @@ fn the_coupon_is_spread_over_lines_by_largest_remainder() {
 fn shares_follow_the_discounted_amounts() {
     // Kimchi ₩15,900 and crab ₩39,000 after no promotion; ₩5,000 off over ₩54,900.
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
-    fx.coupons = vec![coupon(50, CouponKind::AmountOff(Won(5_000)), CouponScope::All, 0)];
+    fx.coupons = vec![coupon(
+        50,
+        CouponKind::AmountOff(Won(5_000)),
+        CouponScope::All,
+        0,
+    )];
     let q = fx.quote();
     // 5000 × 15900 / 54900 = 1448.08…, 5000 × 39000 / 54900 = 3551.91… → 1448 + 3552.
     assert_eq!(q.lines[0].coupon_discount, Won(1_448));
@@ -568,11 +725,19 @@ fn a_coupon_never_takes_more_than_its_base() {
 #[test]
 fn min_order_is_compared_with_the_in_scope_amount_after_promotions() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Product(id(0x100)), Discount::AmountOff(Won(1_000)))];
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Product(id(0x100)),
+        Discount::AmountOff(Won(1_000)),
+    )];
     // Kimchi ₩14,900 after the rule: below a ₩15,000 minimum for the kimchi vendor.
-    fx.coupons = vec![
-        coupon(50, CouponKind::AmountOff(Won(2_000)), CouponScope::Vendor(id(KIMCHI_VENDOR)), 15_000),
-    ];
+    fx.coupons = vec![coupon(
+        50,
+        CouponKind::AmountOff(Won(2_000)),
+        CouponScope::Vendor(id(KIMCHI_VENDOR)),
+        15_000,
+    )];
     let q = fx.quote();
     assert!(!q.coupons[0].applied);
     assert_eq!(q.coupons[0].base, Won(14_900));
@@ -584,10 +749,28 @@ fn min_order_is_compared_with_the_in_scope_amount_after_promotions() {
 fn a_campaign_coupon_reaches_only_lines_priced_by_that_campaign() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1), rice_cake(1)]);
     fx.rules = vec![
-        rule(1, 0xCA, RuleTarget::Product(id(0x100)), Discount::AmountOff(Won(900))), // kimchi ₩15,000
-        rule(2, 0xCB, RuleTarget::Product(id(0x200)), Discount::AmountOff(Won(1_000))), // crab, other campaign
+        rule(
+            1,
+            0xCA,
+            RuleTarget::Product(id(0x100)),
+            Discount::AmountOff(Won(900)),
+        ), // kimchi ₩15,000
+        rule(
+            2,
+            0xCB,
+            RuleTarget::Product(id(0x200)),
+            Discount::AmountOff(Won(1_000)),
+        ), // crab, other campaign
     ];
-    fx.coupons = vec![coupon(50, CouponKind::Percent { percent: 10, cap: None }, CouponScope::Campaign(id(0xCA)), 0)];
+    fx.coupons = vec![coupon(
+        50,
+        CouponKind::Percent {
+            percent: 10,
+            cap: None,
+        },
+        CouponScope::Campaign(id(0xCA)),
+        0,
+    )];
     let q = fx.quote();
     assert_eq!(q.coupons[0].base, Won(15_000));
     assert_eq!(q.lines[0].coupon_discount, Won(1_500));
@@ -595,8 +778,16 @@ fn a_campaign_coupon_reaches_only_lines_priced_by_that_campaign() {
     assert_eq!(q.lines[2].coupon_discount, Won::ZERO);
 
     // A campaign with no priced line in the cart: out of scope.
-    fx.coupons = vec![coupon(51, CouponKind::AmountOff(Won(1_000)), CouponScope::Campaign(id(0xCC)), 0)];
-    assert_eq!(fx.quote().coupons[0].reason, Some(CouponRejection::OutOfScope));
+    fx.coupons = vec![coupon(
+        51,
+        CouponKind::AmountOff(Won(1_000)),
+        CouponScope::Campaign(id(0xCC)),
+        0,
+    )];
+    assert_eq!(
+        fx.quote().coupons[0].reason,
+        Some(CouponRejection::OutOfScope)
+    );
 }
 
 #[test]
@@ -605,17 +796,32 @@ fn a_time_deal_in_a_campaign_is_in_that_campaigns_scope() {
     let mut d = deal(10, 0x201, 29_900);
     d.campaign_id = Some(id(0xCA));
     fx.deals = vec![d];
-    fx.coupons = vec![coupon(50, CouponKind::AmountOff(Won(900)), CouponScope::Campaign(id(0xCA)), 0)];
+    fx.coupons = vec![coupon(
+        50,
+        CouponKind::AmountOff(Won(900)),
+        CouponScope::Campaign(id(0xCA)),
+        0,
+    )];
     assert_eq!(fx.quote().lines[0].final_amount, Won(29_000));
 }
 
 #[test]
 fn a_category_coupon_matches_ancestors() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1), rice_cake(1)]);
-    fx.coupons = vec![coupon(50, CouponKind::AmountOff(Won(3_000)), CouponScope::Category(id(SEAFOOD_CATEGORY)), 0)];
+    fx.coupons = vec![coupon(
+        50,
+        CouponKind::AmountOff(Won(3_000)),
+        CouponScope::Category(id(SEAFOOD_CATEGORY)),
+        0,
+    )];
     let q = fx.quote();
     assert_eq!(q.lines[1].coupon_discount, Won(3_000));
-    fx.coupons = vec![coupon(51, CouponKind::AmountOff(Won(3_000)), CouponScope::Category(id(FOOD_CATEGORY)), 0)];
+    fx.coupons = vec![coupon(
+        51,
+        CouponKind::AmountOff(Won(3_000)),
+        CouponScope::Category(id(FOOD_CATEGORY)),
+        0,
+    )];
     let q = fx.quote();
     assert_eq!(q.coupons[0].base, Won(15_900 + 39_000 + 12_345));
     assert!(q.lines.iter().all(|l| l.coupon_discount > Won::ZERO));
@@ -626,11 +832,25 @@ fn only_the_best_order_coupon_is_used_by_default() {
     let mut fx = Fx::new(vec![crab(1)]);
     fx.coupons = vec![
         coupon(50, CouponKind::AmountOff(Won(3_000)), CouponScope::All, 0),
-        coupon(51, CouponKind::Percent { percent: 10, cap: None }, CouponScope::All, 0), // ₩3,900
-        coupon(52, CouponKind::AmountOff(Won(3_000)), CouponScope::All, 50_000),
+        coupon(
+            51,
+            CouponKind::Percent {
+                percent: 10,
+                cap: None,
+            },
+            CouponScope::All,
+            0,
+        ), // ₩3,900
+        coupon(
+            52,
+            CouponKind::AmountOff(Won(3_000)),
+            CouponScope::All,
+            50_000,
+        ),
     ];
     let q = fx.quote();
-    let got: Vec<(bool, Option<CouponRejection>)> = q.coupons.iter().map(|c| (c.applied, c.reason)).collect();
+    let got: Vec<(bool, Option<CouponRejection>)> =
+        q.coupons.iter().map(|c| (c.applied, c.reason)).collect();
     assert_eq!(
         got,
         vec![
@@ -648,7 +868,15 @@ fn a_policy_may_stack_order_coupons_each_on_what_is_left() {
     fx.policy.max_order_coupons = 2;
     fx.coupons = vec![
         coupon(50, CouponKind::AmountOff(Won(3_000)), CouponScope::All, 0),
-        coupon(51, CouponKind::Percent { percent: 10, cap: None }, CouponScope::All, 0),
+        coupon(
+            51,
+            CouponKind::Percent {
+                percent: 10,
+                cap: None,
+            },
+            CouponScope::All,
+            0,
+        ),
     ];
     let q = fx.quote();
     // 10% of ₩39,000 = ₩3,900 first (bigger), then ₩3,000 off the remaining ₩35,100.
@@ -663,7 +891,15 @@ fn coupons_outside_their_window_duplicated_or_worth_nothing_say_so() {
     let mut fx = Fx::new(vec![kimchi(1)]);
     let mut expired = coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0);
     expired.ends_at = now();
-    let tiny = coupon(51, CouponKind::Percent { percent: 0, cap: None }, CouponScope::All, 0);
+    let tiny = coupon(
+        51,
+        CouponKind::Percent {
+            percent: 0,
+            cap: None,
+        },
+        CouponScope::All,
+        0,
+    );
     let good = coupon(52, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0);
     fx.coupons = vec![expired, tiny, good.clone(), good];
     let q = fx.quote();
@@ -684,7 +920,12 @@ fn coupons_outside_their_window_duplicated_or_worth_nothing_say_so() {
 fn a_coupon_can_push_a_vendor_below_the_free_threshold() {
     // ₩31,800 of kimchi is free to ship; ₩2,000 off makes it ₩29,800 and the fee returns.
     let mut fx = Fx::new(vec![kimchi(2)]);
-    fx.coupons = vec![coupon(50, CouponKind::AmountOff(Won(2_000)), CouponScope::All, 0)];
+    fx.coupons = vec![coupon(
+        50,
+        CouponKind::AmountOff(Won(2_000)),
+        CouponScope::All,
+        0,
+    )];
     let q = fx.quote();
     assert_eq!(q.shipping[0].items_amount, Won(29_800));
     assert!(!q.shipping[0].free_by_threshold);
@@ -705,14 +946,23 @@ fn free_shipping_waives_base_fees_but_never_the_surcharge() {
     assert_eq!(q.totals.shipping_discount, Won(6_000));
     assert_eq!(q.totals.shipping_base_fee, Won::ZERO);
     assert_eq!(q.totals.shipping_surcharge, Won(6_000));
-    assert!(q.shipping.iter().all(|s| s.waived_by_coupon == Some(id(60)) && s.total == Won(3_000)));
+    assert!(
+        q.shipping
+            .iter()
+            .all(|s| s.waived_by_coupon == Some(id(60)) && s.total == Won(3_000))
+    );
     assert_eq!(q.totals.grand_total, Won(15_900 + 12_345 + 6_000));
 }
 
 #[test]
 fn a_vendor_scoped_shipping_coupon_waives_that_vendor_only() {
     let mut fx = Fx::new(vec![kimchi(1), rice_cake(1)]);
-    fx.coupons = vec![coupon(60, CouponKind::FreeShipping, CouponScope::Vendor(id(RICE_VENDOR)), 0)];
+    fx.coupons = vec![coupon(
+        60,
+        CouponKind::FreeShipping,
+        CouponScope::Vendor(id(RICE_VENDOR)),
+        0,
+    )];
     let q = fx.quote();
     assert_eq!(q.shipping[0].base_fee_charged, Won(3_000));
     assert_eq!(q.shipping[1].base_fee_charged, Won::ZERO);
@@ -737,7 +987,10 @@ fn an_order_coupon_and_a_shipping_coupon_combine() {
         coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0),
     ];
     let q = fx.quote();
-    assert!(q.coupons[0].applied, "equal benefit: the smaller id is used");
+    assert!(
+        q.coupons[0].applied,
+        "equal benefit: the smaller id is used"
+    );
     assert_eq!(q.coupons[1].reason, Some(CouponRejection::NotStackable));
     assert!(q.coupons[2].applied);
     assert_eq!(q.totals.grand_total, Won(14_900));
@@ -748,24 +1001,39 @@ fn an_order_coupon_and_a_shipping_coupon_combine() {
 #[test]
 fn carts_that_cannot_be_priced_are_errors() {
     let mut fx = Fx::new(vec![kimchi(1), crab(0)]);
-    assert!(matches!(fx.try_quote(), Err(PricingError::ZeroQuantity { line: 1, .. })));
+    assert!(matches!(
+        fx.try_quote(),
+        Err(PricingError::ZeroQuantity { line: 1, .. })
+    ));
 
     let mut free = kimchi(1);
     free.unit_price = Won::ZERO;
     fx.lines = vec![free];
-    assert!(matches!(fx.try_quote(), Err(PricingError::NonPositiveUnitPrice { line: 0, .. })));
+    assert!(matches!(
+        fx.try_quote(),
+        Err(PricingError::NonPositiveUnitPrice { line: 0, .. })
+    ));
     let mut negative = kimchi(1);
     negative.unit_price = Won(-100);
     fx.lines = vec![negative];
-    assert!(matches!(fx.try_quote(), Err(PricingError::NonPositiveUnitPrice { .. })));
+    assert!(matches!(
+        fx.try_quote(),
+        Err(PricingError::NonPositiveUnitPrice { .. })
+    ));
     let mut absurd = kimchi(u32::MAX);
     absurd.unit_price = Won(i64::MAX);
     fx.lines = vec![absurd];
-    assert!(matches!(fx.try_quote(), Err(PricingError::AmountTooLarge { .. })));
+    assert!(matches!(
+        fx.try_quote(),
+        Err(PricingError::AmountTooLarge { .. })
+    ));
 
     fx.lines = vec![kimchi(1)];
     fx.destination = Destination::postal("6310");
-    assert!(matches!(fx.try_quote(), Err(PricingError::MalformedPostalCode { .. })));
+    assert!(matches!(
+        fx.try_quote(),
+        Err(PricingError::MalformedPostalCode { .. })
+    ));
 
     fx.destination = Destination::postal("63100");
     fx.shipping = vec![shipping_for(CRAB_VENDOR)];
@@ -777,13 +1045,19 @@ fn carts_that_cannot_be_priced_are_errors() {
         })
     );
     fx.shipping = vec![shipping_for(KIMCHI_VENDOR), shipping_for(KIMCHI_VENDOR)];
-    assert!(matches!(fx.try_quote(), Err(PricingError::DuplicateShippingPolicy { .. })));
+    assert!(matches!(
+        fx.try_quote(),
+        Err(PricingError::DuplicateShippingPolicy { .. })
+    ));
     fx.shipping = vec![VendorShipping {
         vendor_id: id(KIMCHI_VENDOR),
         base_fee: Won(-1),
         free_threshold: None,
     }];
-    assert!(matches!(fx.try_quote(), Err(PricingError::InvalidShippingPolicy { .. })));
+    assert!(matches!(
+        fx.try_quote(),
+        Err(PricingError::InvalidShippingPolicy { .. })
+    ));
 }
 
 #[test]
@@ -800,7 +1074,12 @@ fn the_quote_serializes_for_the_http_layer() {
     let mut fx = Fx::new(vec![crab(1)]);
     fx.destination = Destination::postal("63100");
     fx.deals = vec![deal(10, 0x201, 29_900)];
-    fx.rules = vec![rule(1, 0xCA, RuleTarget::Product(id(0x200)), Discount::Percent(10))];
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Product(id(0x200)),
+        Discount::Percent(10),
+    )];
     fx.coupons = vec![coupon(60, CouponKind::FreeShipping, CouponScope::All, 0)];
     let json = serde_json::to_value(fx.quote()).unwrap();
     let line = &json["lines"][0];

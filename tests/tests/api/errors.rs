@@ -1,0 +1,103 @@
+//! Bad input gets a clear problem+json 4xx, never a 500.
+
+use jikgu_tests::{Client, spawn_app};
+use serde_json::json;
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let rb = app
+        .client
+        .request(reqwest::Method::POST, "/v1/auth/login")
+        .header("content-type", "application/json")
+        .body("{\"email\": \"kim@jikgu.kr\",");
+    Client::send(rb).await.assert_problem(400, "malformed_json");
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let app = spawn_app().await;
+    let rb = app
+        .client
+        .request(reqwest::Method::POST, "/v1/auth/login")
+        .header("content-type", "text/plain")
+        .body(r#"{"email":"kim@jikgu.kr","password":"x"}"#);
+    Client::send(rb)
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    let rb = app.client.request(reqwest::Method::POST, "/v1/auth/login");
+    Client::send(rb)
+        .await
+        .assert_problem(415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    let app = spawn_app().await;
+    let huge = "가".repeat(600_000); // 1.8 MB of UTF-8, over the 1 MiB limit
+    let r = app
+        .client
+        .post(
+            "/v1/auth/signup",
+            &json!({"email": "a@b.kr", "password": huge, "display_name": "x"}),
+        )
+        .await;
+    r.assert_problem(413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn unknown_and_missing_fields_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(
+            "/v1/auth/login",
+            &json!({"email": "kim@jikgu.kr", "password": "secret-secret", "role": "admin"}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.json["errors"][0]["field"], "role");
+    assert_eq!(r.json["errors"][0]["code"], "unknown_field");
+
+    let r = app
+        .client
+        .post("/v1/auth/login", &json!({"email": "kim@jikgu.kr"}))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.json["errors"][0]["field"], "password");
+    assert_eq!(r.json["errors"][0]["code"], "missing_field");
+
+    let r = app
+        .client
+        .post("/v1/auth/login", &json!({"email": 42, "password": "x"}))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.json["errors"][0]["field"], "email");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_problem_json() {
+    let app = spawn_app().await;
+    app.client
+        .get("/v1/no-such-thing")
+        .await
+        .assert_problem(404, "route_not_found");
+    app.client
+        .delete("/v1/auth/login")
+        .await
+        .assert_problem(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn bad_query_and_cursor_values_are_400() {
+    let app = spawn_app().await;
+    let (admin, _) = app.account(platform::auth::Role::Admin, None).await;
+    admin
+        .get("/v1/admin/accounts?limit=lots")
+        .await
+        .assert_problem(400, "bad_request");
+    admin
+        .get("/v1/admin/accounts?cursor=%%%garbage")
+        .await
+        .assert_problem(400, "invalid_cursor");
+}

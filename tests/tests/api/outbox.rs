@@ -1,0 +1,76 @@
+use jikgu_tests::spawn_app;
+use platform::outbox::{self, Schema};
+use sea_orm::TransactionTrait;
+
+async fn stream_len(app: &jikgu_tests::TestApp) -> usize {
+    let mut conn = app.redis().conn();
+    redis::cmd("XLEN")
+        .arg(outbox::stream_key(app.redis()))
+        .query_async::<usize>(&mut conn)
+        .await
+        .expect("xlen")
+}
+
+/// An event is published if and only if its transaction committed, and exactly once.
+#[tokio::test]
+async fn only_committed_events_reach_the_stream() {
+    let app = spawn_app().await;
+    let id = platform::ids::new_id();
+
+    let txn = app.state.db.begin().await.expect("begin");
+    outbox::enqueue(
+        &txn,
+        Schema::Accounts,
+        "test.rolled_back",
+        id,
+        serde_json::json!({"n": 1}),
+    )
+    .await
+    .expect("enqueue");
+    txn.rollback().await.expect("rollback");
+
+    let txn = app.state.db.begin().await.expect("begin");
+    outbox::enqueue(
+        &txn,
+        Schema::Catalog,
+        "test.committed",
+        id,
+        serde_json::json!({"상품": "강화순무"}),
+    )
+    .await
+    .expect("enqueue");
+    txn.commit().await.expect("commit");
+
+    // The app's own relay is running too; wait until the event is out.
+    let mut len = 0;
+    for _ in 0..50 {
+        len = stream_len(&app).await;
+        if len > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(len, 1);
+    // Nothing left to publish: a further pass publishes nothing twice.
+    for schema in Schema::ALL {
+        let n = outbox::relay_once(&app.state.db, app.redis(), schema, 100)
+            .await
+            .expect("relay");
+        assert_eq!(n, 0);
+    }
+    assert_eq!(stream_len(&app).await, 1);
+
+    let mut conn = app.redis().conn();
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(outbox::stream_key(app.redis()))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .expect("xrange");
+    let entry = &entries.ids[0];
+    let topic: String = entry.get("topic").expect("topic");
+    let payload: String = entry.get("payload").expect("payload");
+    assert_eq!(topic, "test.committed");
+    assert!(payload.contains("강화순무"));
+}
