@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(accounts::m20261122_000001_create_accounts::Migration),
             Box::new(catalog::m20261122_000101_create_schema::Migration),
+            Box::new(catalog::m20261122_000102_catalog_tables::Migration),
             Box::new(orders::m20261122_000201_create_schema::Migration),
             Box::new(promotions::m20261122_000301_create_schema::Migration),
         ]

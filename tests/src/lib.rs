@@ -3,6 +3,7 @@
 //! in parallel and never see each other's data.
 
 pub mod database;
+pub mod fixtures;
 pub mod http;
 
 use platform::AppState;
@@ -120,6 +121,52 @@ impl TestApp {
             .expect("token")
             .to_owned();
         (self.client.with_token(&token), u.id)
+    }
+
+    /// Wait until every committed event is published and every consumer group has handled
+    /// it, so that a test observes a settled system (e.g. before warming a cache).
+    pub async fn settle(&self) {
+        use sea_orm::ConnectionTrait;
+        for _ in 0..100 {
+            let mut unpublished = 0i64;
+            for schema in platform::outbox::Schema::ALL {
+                let row = self
+                    .state
+                    .db
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        format!(
+                            "SELECT count(*) AS n FROM {}.outbox WHERE published_at IS NULL",
+                            schema.as_str()
+                        ),
+                    ))
+                    .await
+                    .expect("count outbox");
+                unpublished += row
+                    .map(|r| r.try_get::<i64>("", "n").unwrap_or(0))
+                    .unwrap_or(0);
+            }
+            let mut conn = self.redis().conn();
+            let groups: redis::RedisResult<Vec<std::collections::HashMap<String, redis::Value>>> =
+                redis::cmd("XINFO")
+                    .arg("GROUPS")
+                    .arg(platform::outbox::stream_key(self.redis()))
+                    .query_async(&mut conn)
+                    .await;
+            let busy = groups.unwrap_or_default().iter().any(|g| {
+                let num = |k: &str| {
+                    g.get(k)
+                        .and_then(|v| redis::from_redis_value_ref::<i64>(v).ok())
+                        .unwrap_or(0)
+                };
+                num("lag") > 0 || num("pending") > 0
+            });
+            if unpublished == 0 && !busy {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("events did not settle within 5 s");
     }
 
     /// Stop the server, waiting for in-flight requests.

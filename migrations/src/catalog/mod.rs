@@ -1,1 +1,2 @@
 pub mod m20261122_000101_create_schema;
+pub mod m20261122_000102_catalog_tables;

@@ -1,10 +1,29 @@
-//! The catalog service. Its routes are filled in by its own issue; until then it serves the
-//! operational endpoints that every service has.
+//! The catalog service: local vendors (applications, review, penalties, certifications),
+//! categories, products and variants, stock, and the storefront read path with its Redis
+//! cache.
+//!
+//! Other services use the Rust API here (e.g. [`stock::reserve`] inside checkout's
+//! transaction), never the catalog's tables.
+
+pub mod cache;
+pub mod categories;
+pub mod certifications;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod import;
+pub mod invalidation;
+pub mod products;
+pub mod stock;
+pub mod store;
+pub mod storefront;
+pub mod topics;
+pub mod vendors;
 
 use platform::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 /// The API routes of this service, with their OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    http::router()
 }

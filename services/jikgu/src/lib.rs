@@ -75,15 +75,34 @@ pub async fn serve_with_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let relay = tokio::spawn(platform::outbox::run_relay(
-        state.db.clone(),
-        state.redis.clone(),
-        stop_rx,
-    ));
+    let workers = spawn_workers(&state, service, stop_rx);
     let grace = state.config.shutdown_grace;
     let app = platform::server::app(state, api(service), service.title());
     let served = platform::server::serve(listener, app, shutdown, grace).await;
     let _ = stop_tx.send(true);
-    let _ = relay.await;
+    for w in workers {
+        let _ = w.await;
+    }
     served.map_err(Into::into)
+}
+
+/// The background work a process of `service` runs beside its HTTP server: the outbox
+/// relay everywhere, and each service's event consumers.
+pub fn spawn_workers(
+    state: &AppState,
+    service: Service,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut workers = vec![tokio::spawn(platform::outbox::run_relay(
+        state.db.clone(),
+        state.redis.clone(),
+        stop.clone(),
+    ))];
+    if matches!(service, Service::All | Service::Catalog) {
+        workers.push(tokio::spawn(catalog::invalidation::run(
+            state.clone(),
+            stop,
+        )));
+    }
+    workers
 }

@@ -42,7 +42,7 @@ enum Command {
     },
     /// Apply every pending database migration.
     Migrate,
-    /// Run the background workers without serving HTTP (outbox relay).
+    /// Run the background workers without serving HTTP (outbox relay, event consumers).
     Worker,
     /// Manage accounts.
     Admin {
@@ -127,14 +127,12 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
         Command::Worker => {
             let state = startup::connect(config).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
-            let relay = tokio::spawn(platform::outbox::run_relay(
-                state.db.clone(),
-                state.redis.clone(),
-                rx,
-            ));
+            let workers = jikgu::spawn_workers(&state, Service::All, rx);
             platform::server::shutdown_signal().await;
             let _ = tx.send(true);
-            relay.await?;
+            for w in workers {
+                w.await?;
+            }
             Ok(())
         }
         Command::Admin {

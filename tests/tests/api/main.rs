@@ -2,9 +2,16 @@
 //! starts the real app on port 0 against its own database and Redis prefix.
 
 mod auth;
+mod cache;
 mod errors;
+mod events;
 mod health;
+mod import;
 mod migrations;
 mod openapi;
 mod outbox;
+mod products;
 mod roles;
+mod stock;
+mod storefront;
+mod vendors;

@@ -241,3 +241,26 @@ pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Mode
         .await?
         .ok_or_else(|| ApiError::not_found("account"))
 }
+
+/// Bind an account to the vendor it now runs (on vendor approval), inside the caller's
+/// transaction. Staff accounts are never turned into vendor accounts. The new role shows
+/// in the account's next access token (refresh or log in again).
+pub async fn bind_vendor(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    vendor_id: Uuid,
+) -> Result<(), ApiError> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::value(Role::Vendor.as_str()))
+        .col_expr(user::Column::VendorId, Expr::value(vendor_id))
+        .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::Role.is_in([Role::Customer.as_str(), Role::Vendor.as_str()]))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ApiError::new(ErrorCode::Conflict)
+            .with_detail("the applicant account cannot be bound to a vendor"));
+    }
+    Ok(())
+}

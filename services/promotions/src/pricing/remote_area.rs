@@ -337,7 +337,7 @@ mod tests {
     use super::*;
 
     /// The shared data file, beside the domain notes (outside this repository's tree).
-    const REAL_FILE: &str = include_str!("../../../../../shared/domain/remote-areas.csv");
+    const REAL_FILE: &str = include_str!("../../../../migrations/data/remote-areas.csv");
 
     fn at(code: &str) -> Destination {
         Destination::postal(code)

@@ -1,0 +1,131 @@
+//! The category tree, managed by admins.
+
+use crate::error::{CatalogError, CatalogResult, map_unique};
+use crate::store::category;
+use crate::topics::{self, emit};
+use chrono::Utc;
+use platform::ids::new_id;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    pub slug: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+    #[serde(default)]
+    pub position: i32,
+    /// 상품정보제공고시 fields required to publish a product here (inherited by children
+    /// when empty).
+    #[serde(default)]
+    pub notice_fields: Vec<String>,
+}
+
+pub async fn create(db: &impl ConnectionTrait, c: NewCategory) -> CatalogResult<category::Model> {
+    let slug = c.slug.trim().to_lowercase();
+    if slug.is_empty()
+        || !slug
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+    {
+        return Err(CatalogError::field(
+            "slug",
+            "invalid_slug",
+            "use a-z, 0-9 and -",
+        ));
+    }
+    if c.name.trim().is_empty() {
+        return Err(CatalogError::field("name", "required", "is required"));
+    }
+    let ancestors = match c.parent_id {
+        None => Vec::new(),
+        Some(pid) => {
+            let parent = category::Entity::find_by_id(pid)
+                .one(db)
+                .await?
+                .ok_or_else(|| CatalogError::field("parent_id", "not_found", "no such category"))?;
+            let mut a = parent.ancestors.clone();
+            a.push(parent.id);
+            a
+        }
+    };
+    let m = category::ActiveModel {
+        id: Set(new_id()),
+        parent_id: Set(c.parent_id),
+        ancestors: Set(ancestors),
+        slug: Set(slug),
+        name: Set(c.name.trim().to_owned()),
+        position: Set(c.position),
+        notice_fields: Set(c.notice_fields),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        map_unique(e, "categories_slug_key", || {
+            CatalogError::field("slug", "slug_taken", "another category has this slug")
+        })
+    })?;
+    emit(
+        db,
+        topics::CATEGORY_CHANGED,
+        m.id,
+        serde_json::json!({ "category_id": m.id }),
+    )
+    .await?;
+    Ok(m)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CategoryNode {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    #[schema(no_recursion)]
+    pub children: Vec<CategoryNode>,
+}
+
+pub async fn tree(db: &impl ConnectionTrait) -> CatalogResult<Vec<CategoryNode>> {
+    let all = category::Entity::find()
+        .order_by_asc(category::Column::Position)
+        .order_by_asc(category::Column::Name)
+        .all(db)
+        .await?;
+    fn build(all: &[category::Model], parent: Option<Uuid>) -> Vec<CategoryNode> {
+        all.iter()
+            .filter(|c| c.parent_id == parent)
+            .map(|c| CategoryNode {
+                id: c.id,
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                children: build(all, Some(c.id)),
+            })
+            .collect()
+    }
+    Ok(build(&all, None))
+}
+
+/// The notice fields a product in `category_id` must fill: the nearest ones defined on
+/// the category or its ancestors.
+pub async fn required_notice_fields(
+    db: &impl ConnectionTrait,
+    category_id: Uuid,
+) -> CatalogResult<Vec<String>> {
+    let c = category::Entity::find_by_id(category_id)
+        .one(db)
+        .await?
+        .ok_or(CatalogError::NotFound("category"))?;
+    if !c.notice_fields.is_empty() {
+        return Ok(c.notice_fields);
+    }
+    for ancestor in c.ancestors.iter().rev() {
+        if let Some(a) = category::Entity::find_by_id(*ancestor).one(db).await?
+            && !a.notice_fields.is_empty()
+        {
+            return Ok(a.notice_fields);
+        }
+    }
+    Ok(Vec::new())
+}

@@ -1,0 +1,256 @@
+//! Admin review of vendors and certifications, and the category tree.
+
+use super::vendor_console::product_ids_of;
+use super::views::{CertificationView, PenaltyView, VendorView};
+use crate::cache;
+use crate::categories::{self, CategoryNode, NewCategory};
+use crate::certifications;
+use crate::store::{penalty, vendor};
+use crate::vendors;
+use axum::extract::State;
+use axum::http::StatusCode;
+use platform::AppState;
+use platform::auth::AdminUser;
+use platform::error::{ApiError, ApiResult, Problem};
+use platform::extract::{Json, Path, Query};
+use platform::pagination::{Page, PageParams};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_vendors))
+        .routes(routes!(get_vendor))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(suspend))
+        .routes(routes!(reinstate))
+        .routes(routes!(list_penalties, add_penalty))
+        .routes(routes!(verify_certification))
+        .routes(routes!(create_category))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VendorFilter {
+    /// pending, approved, rejected or suspended
+    pub status: Option<String>,
+}
+
+/// Vendors, newest first; filter by status to find applications to review.
+#[utoipa::path(get, path = "/v1/admin/vendors", tag = "admin", security(("bearer" = [])),
+    params(PageParams, VendorFilter), responses((status = 200, body = Page<VendorView>)))]
+async fn list_vendors(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Query(page): Query<PageParams>,
+    Query(filter): Query<VendorFilter>,
+) -> ApiResult<Json<Page<VendorView>>> {
+    let limit = page.limit();
+    let mut q = vendor::Entity::find().order_by_desc(vendor::Column::Id);
+    if let Some(s) = filter.status {
+        q = q.filter(vendor::Column::Status.eq(s));
+    }
+    if let Some(after) = page.decode::<Uuid>()? {
+        q = q.filter(vendor::Column::Id.lt(after));
+    }
+    let rows = q.limit(limit + 1).all(&state.db).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |v| v.id,
+        VendorView::from,
+    )))
+}
+
+#[utoipa::path(get, path = "/v1/admin/vendors/{id}", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = VendorView), (status = 404, body = Problem)))]
+async fn get_vendor(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<VendorView>> {
+    let v = vendor::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("vendor"))?;
+    Ok(Json(v.into()))
+}
+
+async fn after_status_change(state: &AppState, v: &vendor::Model) -> ApiResult<()> {
+    let ids = product_ids_of(state, v.id).await?;
+    cache::invalidate_vendor(&state.redis, v.id, &ids).await;
+    Ok(())
+}
+
+/// Approve an application; the applicant's account becomes this vendor's account.
+#[utoipa::path(post, path = "/v1/admin/vendors/{id}/approve", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = VendorView), (status = 409, body = Problem)))]
+async fn approve(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<VendorView>> {
+    let txn = state.db.begin().await?;
+    let v = vendors::approve(&txn, id).await?;
+    txn.commit().await?;
+    after_status_change(&state, &v).await?;
+    Ok(Json(v.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: String,
+}
+
+fn reason(r: Reason) -> ApiResult<String> {
+    let s = r.reason.trim();
+    if s.is_empty() || s.chars().count() > 500 {
+        return Err(ApiError::field(
+            "reason",
+            "invalid_length",
+            "give a reason of 1 to 500 characters",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// Reject an application, with the reason the applicant will see.
+#[utoipa::path(post, path = "/v1/admin/vendors/{id}/reject", tag = "admin", security(("bearer" = [])),
+    request_body = Reason, responses((status = 200, body = VendorView), (status = 409, body = Problem)))]
+async fn reject(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Path(id): Path<Uuid>,
+    Json(r): Json<Reason>,
+) -> ApiResult<Json<VendorView>> {
+    let reason = reason(r)?;
+    let txn = state.db.begin().await?;
+    let v = vendors::reject(&txn, id, reason).await?;
+    txn.commit().await?;
+    Ok(Json(v.into()))
+}
+
+/// Suspend a vendor: its products leave the storefront at once.
+#[utoipa::path(post, path = "/v1/admin/vendors/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    request_body = Reason, responses((status = 200, body = VendorView), (status = 409, body = Problem)))]
+async fn suspend(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Path(id): Path<Uuid>,
+    Json(r): Json<Reason>,
+) -> ApiResult<Json<VendorView>> {
+    let reason = reason(r)?;
+    let txn = state.db.begin().await?;
+    let v = vendors::suspend(&txn, id, reason).await?;
+    txn.commit().await?;
+    after_status_change(&state, &v).await?;
+    Ok(Json(v.into()))
+}
+
+/// Reinstate a suspended vendor: its products come back.
+#[utoipa::path(post, path = "/v1/admin/vendors/{id}/reinstate", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = VendorView), (status = 409, body = Problem)))]
+async fn reinstate(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<VendorView>> {
+    let txn = state.db.begin().await?;
+    let v = vendors::reinstate(&txn, id).await?;
+    txn.commit().await?;
+    after_status_change(&state, &v).await?;
+    Ok(Json(v.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPenalty {
+    pub reason: String,
+    /// 1 by default; origin-labelling or food-hygiene violations may count more.
+    #[serde(default = "one")]
+    pub strikes: i32,
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// A vendor's penalty record.
+#[utoipa::path(get, path = "/v1/admin/vendors/{id}/penalties", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PenaltyView>)))]
+async fn list_penalties(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<PenaltyView>>> {
+    let rows = penalty::Entity::find()
+        .filter(penalty::Column::VendorId.eq(id))
+        .order_by_asc(penalty::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// Record a strike; at three strikes the vendor is suspended.
+#[utoipa::path(post, path = "/v1/admin/vendors/{id}/penalties", tag = "admin", security(("bearer" = [])),
+    request_body = NewPenalty, responses((status = 201, body = VendorView), (status = 404, body = Problem)))]
+async fn add_penalty(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(p): Json<NewPenalty>,
+) -> ApiResult<(StatusCode, Json<VendorView>)> {
+    let why = reason(Reason { reason: p.reason })?;
+    if !(1..=3).contains(&p.strikes) {
+        return Err(ApiError::field("strikes", "out_of_range", "must be 1 to 3"));
+    }
+    let txn = state.db.begin().await?;
+    let (_, v) = vendors::add_penalty(&txn, id, why, p.strikes, admin.user_id).await?;
+    txn.commit().await?;
+    after_status_change(&state, &v).await?;
+    Ok((StatusCode::CREATED, Json(v.into())))
+}
+
+/// Verify a certification: its badge shows while it is within its dates.
+#[utoipa::path(post, path = "/v1/admin/certifications/{id}/verify", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = CertificationView), (status = 404, body = Problem)))]
+async fn verify_certification(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<CertificationView>> {
+    let txn = state.db.begin().await?;
+    let c = certifications::verify(&txn, id, admin.user_id).await?;
+    txn.commit().await?;
+    let ids = product_ids_of(&state, c.vendor_id).await?;
+    cache::invalidate_vendor(&state.redis, c.vendor_id, &ids).await;
+    Ok(Json(c.into()))
+}
+
+/// Add a category (optionally under a parent).
+#[utoipa::path(post, path = "/v1/admin/categories", tag = "admin", security(("bearer" = [])),
+    request_body = NewCategory, responses((status = 201, body = CategoryNode), (status = 422, body = Problem)))]
+async fn create_category(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Json(c): Json<NewCategory>,
+) -> ApiResult<(StatusCode, Json<CategoryNode>)> {
+    let txn = state.db.begin().await?;
+    let m = categories::create(&txn, c).await?;
+    txn.commit().await?;
+    cache::invalidate_categories(&state.redis).await;
+    Ok((
+        StatusCode::CREATED,
+        Json(CategoryNode {
+            id: m.id,
+            slug: m.slug,
+            name: m.name,
+            children: vec![],
+        }),
+    ))
+}

@@ -1,0 +1,90 @@
+//! Consumer reads: products, categories, vendor pages. Cached in Redis.
+
+use crate::cache;
+use crate::categories::{self, CategoryNode};
+use crate::storefront::{self, ListQuery, ProductDetail, ProductList, VendorPage};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use platform::AppState;
+use platform::error::{ApiError, ApiResult, Problem};
+use platform::extract::{Path, Query};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_products))
+        .routes(routes!(get_product))
+        .routes(routes!(list_categories))
+        .routes(routes!(get_vendor))
+}
+
+fn json_bytes(body: bytes::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Browse products: filter by category (with sub-categories), vendor, certification,
+/// price, tag and stock; sort by newest, price or popularity; page with cursors.
+#[utoipa::path(get, path = "/v1/products", tag = "storefront", params(ListQuery),
+    responses((status = 200, body = ProductList), (status = 400, body = Problem), (status = 422, body = Problem)))]
+async fn list_products(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let key = cache::list_key(&state.redis, &q).await;
+    if let Some(key) = &key
+        && let Some(hit) = cache::get_list(&state.redis, key).await
+    {
+        return Ok(json_bytes(hit));
+    }
+    let page = storefront::list(&state.db, &q).await?;
+    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    if let Some(key) = &key {
+        cache::put_list(&state.redis, key, &body).await;
+    }
+    Ok(json_bytes(body.into()))
+}
+
+/// A product page: variants with prices and stock, the vendor, badges.
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "storefront",
+    responses((status = 200, body = ProductDetail), (status = 404, body = Problem)))]
+async fn get_product(State(state): State<AppState>, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    let db = state.db.clone();
+    let body = cache::get_or_load(&state.redis, &cache::product_key(id), || async move {
+        storefront::detail(&db, id).await
+    })
+    .await
+    .map_err(ApiError::from)?
+    .ok_or_else(|| ApiError::not_found("product"))?;
+    Ok(json_bytes(body))
+}
+
+/// The category tree.
+#[utoipa::path(get, path = "/v1/categories", tag = "storefront",
+    responses((status = 200, body = Vec<CategoryNode>)))]
+async fn list_categories(State(state): State<AppState>) -> ApiResult<Response> {
+    let db = state.db.clone();
+    let body = cache::get_or_load(&state.redis, cache::CATEGORIES_KEY, || async move {
+        categories::tree(&db).await.map(Some)
+    })
+    .await
+    .map_err(ApiError::from)?
+    .unwrap_or_default();
+    Ok(json_bytes(body))
+}
+
+/// A vendor's public page, with the seller identity the law requires.
+#[utoipa::path(get, path = "/v1/vendors/{id}", tag = "storefront",
+    responses((status = 200, body = VendorPage), (status = 404, body = Problem)))]
+async fn get_vendor(State(state): State<AppState>, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    let db = state.db.clone();
+    let body = cache::get_or_load(&state.redis, &cache::vendor_key(id), || async move {
+        storefront::vendor_page(&db, id).await
+    })
+    .await
+    .map_err(ApiError::from)?
+    .ok_or_else(|| ApiError::not_found("vendor"))?;
+    Ok(json_bytes(body))
+}

@@ -1,0 +1,263 @@
+//! Stock per variant: `on_hand` units in the warehouse, `reserved` of them held for
+//! unpaid orders. The orders service calls reserve / commit / release inside its own
+//! transaction; each is one conditional UPDATE, so under any concurrency a unit is sold
+//! at most once (and a CHECK constraint backs that up).
+
+use crate::error::{CatalogError, CatalogResult};
+use crate::store::variant;
+use crate::topics::{self, emit};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLine {
+    pub variant_id: Uuid,
+    pub quantity: i32,
+}
+
+/// Lines merged per variant and sorted by id: every transaction takes row locks in the
+/// same order, so concurrent checkouts cannot deadlock.
+fn normalise(lines: &[StockLine]) -> CatalogResult<Vec<StockLine>> {
+    let mut merged: std::collections::BTreeMap<Uuid, i32> = Default::default();
+    for l in lines {
+        if l.quantity <= 0 {
+            return Err(CatalogError::field(
+                "quantity",
+                "out_of_range",
+                "must be at least 1",
+            ));
+        }
+        *merged.entry(l.variant_id).or_default() += l.quantity;
+    }
+    Ok(merged
+        .into_iter()
+        .map(|(variant_id, quantity)| StockLine {
+            variant_id,
+            quantity,
+        })
+        .collect())
+}
+
+async fn emit_changed(
+    db: &impl ConnectionTrait,
+    variant_id: Uuid,
+    product_id: Uuid,
+    available: i32,
+) -> CatalogResult<()> {
+    emit(
+        db,
+        topics::STOCK_CHANGED,
+        product_id,
+        serde_json::json!({ "variant_id": variant_id, "product_id": product_id, "available": available }),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn conditional(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    line: &StockLine,
+) -> CatalogResult<Option<(Uuid, i32)>> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [line.variant_id.into(), line.quantity.into()],
+        ))
+        .await?;
+    match row {
+        Some(r) => Ok(Some((
+            r.try_get("", "product_id")?,
+            r.try_get("", "available")?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult<i32> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT on_hand - reserved AS available FROM catalog.variants WHERE id = $1",
+            [variant_id.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("", "available")?,
+        None => 0,
+    })
+}
+
+/// Hold `quantity` units of each line. Fails with `InsufficientStock` (and the caller's
+/// transaction should roll back) if any line cannot be held.
+pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
+    for line in normalise(lines)? {
+        let hit = conditional(
+            db,
+            "UPDATE catalog.variants SET reserved = reserved + $2, updated_at = now() \
+             WHERE id = $1 AND on_hand - reserved >= $2 \
+             RETURNING product_id, on_hand - reserved AS available",
+            &line,
+        )
+        .await?;
+        match hit {
+            Some((product_id, left)) => emit_changed(db, line.variant_id, product_id, left).await?,
+            None => {
+                return Err(CatalogError::InsufficientStock {
+                    variant_id: line.variant_id,
+                    available: available(db, line.variant_id).await?,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Turn held units into a sale: they leave `on_hand` and `reserved` together.
+pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
+    for line in normalise(lines)? {
+        let hit = conditional(
+            db,
+            "UPDATE catalog.variants SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() \
+             WHERE id = $1 AND reserved >= $2 \
+             RETURNING product_id, on_hand - reserved AS available",
+            &line,
+        )
+        .await?;
+        let Some((product_id, left)) = hit else {
+            return Err(CatalogError::IllegalTransition {
+                action: "commit stock",
+                state: format!(
+                    "variant {} does not hold {} units",
+                    line.variant_id, line.quantity
+                ),
+            });
+        };
+        emit_changed(db, line.variant_id, product_id, left).await?;
+    }
+    Ok(())
+}
+
+/// Give held units back (expiry, cancellation, failed payment).
+pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
+    for line in normalise(lines)? {
+        let hit = conditional(
+            db,
+            "UPDATE catalog.variants SET reserved = reserved - $2, updated_at = now() \
+             WHERE id = $1 AND reserved >= $2 \
+             RETURNING product_id, on_hand - reserved AS available",
+            &line,
+        )
+        .await?;
+        let Some((product_id, left)) = hit else {
+            return Err(CatalogError::IllegalTransition {
+                action: "release stock",
+                state: format!(
+                    "variant {} does not hold {} units",
+                    line.variant_id, line.quantity
+                ),
+            });
+        };
+        emit_changed(db, line.variant_id, product_id, left).await?;
+    }
+    Ok(())
+}
+
+/// Return sold units to the shelf (an accepted return).
+pub async fn restock(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
+    for line in normalise(lines)? {
+        if let Some((product_id, left)) = conditional(
+            db,
+            "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1 \
+             RETURNING product_id, on_hand - reserved AS available",
+            &line,
+        )
+        .await?
+        {
+            emit_changed(db, line.variant_id, product_id, left).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A vendor sets `on_hand` to `new`, provided it still is `expected` (what they saw):
+/// two people editing one stock sheet cannot overwrite each other.
+pub async fn set_on_hand(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+    variant_id: Uuid,
+    expected: i32,
+    new: i32,
+) -> CatalogResult<variant::Model> {
+    let var = variant::find_owned(db, vendor_id, variant_id)
+        .await?
+        .ok_or(CatalogError::NotFound("variant"))?;
+    if !(0..=1_000_000).contains(&new) {
+        return Err(CatalogError::field(
+            "on_hand",
+            "out_of_range",
+            "must be 0 to 1,000,000",
+        ));
+    }
+    if new < var.reserved {
+        return Err(CatalogError::field(
+            "on_hand",
+            "below_reserved",
+            format!("{} units are held for orders", var.reserved),
+        ));
+    }
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE catalog.variants SET on_hand = $3, updated_at = now() \
+             WHERE id = $1 AND on_hand = $2 AND reserved <= $3",
+            [variant_id.into(), expected.into(), new.into()],
+        ))
+        .await?;
+    if res.rows_affected() == 0 {
+        let actual = reload(db, variant_id).await?.on_hand;
+        return Err(CatalogError::StockMismatch { expected, actual });
+    }
+    let var = reload(db, variant_id).await?;
+    emit_changed(db, var.id, var.product_id, var.available()).await?;
+    Ok(var)
+}
+
+/// A vendor adds (or removes, with a negative delta) units, e.g. a delivery arrived.
+pub async fn adjust(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+    variant_id: Uuid,
+    delta: i32,
+) -> CatalogResult<variant::Model> {
+    variant::find_owned(db, vendor_id, variant_id)
+        .await?
+        .ok_or(CatalogError::NotFound("variant"))?;
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() \
+             WHERE id = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= 1000000",
+            [variant_id.into(), delta.into()],
+        ))
+        .await?;
+    if res.rows_affected() == 0 {
+        return Err(CatalogError::field(
+            "delta",
+            "out_of_range",
+            "stock would drop below the units held for orders",
+        ));
+    }
+    let var = reload(db, variant_id).await?;
+    emit_changed(db, var.id, var.product_id, var.available()).await?;
+    Ok(var)
+}
+
+async fn reload(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<variant::Model> {
+    use sea_orm::EntityTrait;
+    variant::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(CatalogError::NotFound("variant"))
+}

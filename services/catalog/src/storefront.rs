@@ -1,0 +1,430 @@
+//! What consumers read: product lists with filters, sorts and cursors, product pages,
+//! vendor pages. Only active products of approved vendors exist here.
+
+use crate::certifications::{self, Badge};
+use crate::domain::business_number::BusinessNumber;
+use crate::error::{CatalogError, CatalogResult};
+use crate::store::{category, product, vendor};
+use crate::{products, vendors};
+use chrono::{DateTime, Utc};
+use platform::money::Won;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement, Value};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Popular,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// A category; its sub-categories are included.
+    pub category: Option<Uuid>,
+    pub vendor: Option<Uuid>,
+    /// Only vendors with a valid certification badge.
+    pub certified: Option<bool>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub tag: Option<String>,
+    pub in_stock: Option<bool>,
+    pub sort: Option<Sort>,
+    /// 1 to 100, default 20.
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ListCursor {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<DateTime<Utc>>,
+    id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorRef {
+    pub id: Uuid,
+    pub trade_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProductSummary {
+    pub id: Uuid,
+    pub title: String,
+    pub image: Option<String>,
+    /// The lowest variant price.
+    pub price: Won,
+    pub vendor: VendorRef,
+    pub category_id: Uuid,
+    pub certified: bool,
+    pub in_stock: bool,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProductList {
+    pub items: Vec<ProductSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SummaryRow {
+    id: Uuid,
+    title: String,
+    image: Option<String>,
+    min_price: i64,
+    popularity: i64,
+    published_at: Option<DateTime<Utc>>,
+    category_id: Uuid,
+    vendor_id: Uuid,
+    trade_name: String,
+    in_stock: bool,
+    certified: bool,
+}
+
+const VALID_CERT: &str = "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
+     AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)";
+const HAS_STOCK: &str = "EXISTS (SELECT 1 FROM catalog.variants x WHERE x.product_id = p.id AND x.on_hand > x.reserved)";
+
+/// Collects SQL conditions and their parameters; every value is bound, never spliced.
+struct Sql {
+    conds: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        format!("${}", self.values.len())
+    }
+}
+
+pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<ProductList> {
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let sort = q.sort.unwrap_or_default();
+    let mut sql = Sql {
+        conds: vec!["p.status = 'active'".into()],
+        values: Vec::new(),
+    };
+    if let Some(c) = q.category {
+        let p = sql.bind(c);
+        sql.conds.push(format!(
+            "p.category_id IN (SELECT id FROM catalog.categories WHERE id = {p} OR {p} = ANY(ancestors))"
+        ));
+    }
+    if let Some(v) = q.vendor {
+        let p = sql.bind(v);
+        sql.conds.push(format!("p.vendor_id = {p}"));
+    }
+    if q.certified == Some(true) {
+        sql.conds.push(VALID_CERT.into());
+    }
+    if let Some(min) = q.min_price {
+        let p = sql.bind(min);
+        sql.conds.push(format!("p.min_price >= {p}"));
+    }
+    if let Some(max) = q.max_price {
+        let p = sql.bind(max);
+        sql.conds.push(format!("p.min_price <= {p}"));
+    }
+    if let Some(tag) = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = sql.bind(tag.to_lowercase());
+        sql.conds.push(format!("{p} = ANY(p.tags)"));
+    }
+    if q.in_stock == Some(true) {
+        sql.conds.push(HAS_STOCK.into());
+    }
+    let cursor: Option<ListCursor> = q
+        .cursor
+        .as_deref()
+        .map(platform::pagination::decode_cursor)
+        .transpose()
+        .map_err(|_| {
+            CatalogError::field("cursor", "invalid_cursor", "is not a cursor of this list")
+        })?;
+    let (order, key_col) = match sort {
+        Sort::Newest => ("p.published_at DESC, p.id DESC", "p.published_at"),
+        Sort::PriceAsc => ("p.min_price ASC, p.id ASC", "p.min_price"),
+        Sort::PriceDesc => ("p.min_price DESC, p.id DESC", "p.min_price"),
+        Sort::Popular => ("p.popularity DESC, p.id DESC", "p.popularity"),
+    };
+    if let Some(c) = cursor {
+        let cmp = if sort == Sort::PriceAsc { ">" } else { "<" };
+        let key = match sort {
+            Sort::Newest => c.t.map(|t| sql.bind(t)),
+            _ => c.n.map(|n| sql.bind(n)),
+        }
+        .ok_or_else(|| {
+            CatalogError::field("cursor", "invalid_cursor", "is not a cursor of this sort")
+        })?;
+        let id = sql.bind(c.id);
+        sql.conds
+            .push(format!("({key_col}, p.id) {cmp} ({key}, {id})"));
+    }
+    let lim = sql.bind((limit + 1) as i64);
+    let text = format!(
+        "SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
+                p.category_id, p.vendor_id, v.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified \
+         FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND v.status = 'approved' \
+         WHERE {} ORDER BY {order} LIMIT {lim}",
+        sql.conds.join(" AND ")
+    );
+    let rows = SummaryRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        text,
+        sql.values,
+    ))
+    .all(db)
+    .await?;
+    let more = rows.len() as u64 > limit;
+    let mut rows = rows;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|r| {
+            platform::pagination::encode_cursor(&match sort {
+                Sort::Newest => ListCursor {
+                    n: None,
+                    t: r.published_at,
+                    id: r.id,
+                },
+                Sort::PriceAsc | Sort::PriceDesc => ListCursor {
+                    n: Some(r.min_price),
+                    t: None,
+                    id: r.id,
+                },
+                Sort::Popular => ListCursor {
+                    n: Some(r.popularity),
+                    t: None,
+                    id: r.id,
+                },
+            })
+        })
+    } else {
+        None
+    };
+    Ok(ProductList {
+        items: rows
+            .into_iter()
+            .map(|r| ProductSummary {
+                id: r.id,
+                title: r.title,
+                image: r.image,
+                price: Won(r.min_price),
+                vendor: VendorRef {
+                    id: r.vendor_id,
+                    trade_name: r.trade_name,
+                },
+                category_id: r.category_id,
+                certified: r.certified,
+                in_stock: r.in_stock,
+                published_at: r.published_at,
+            })
+            .collect(),
+        next_cursor,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VariantView {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+    pub price: Won,
+    pub compare_at_price: Option<Won>,
+    pub available: i32,
+    pub in_stock: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CategoryRef {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorSummary {
+    pub id: Uuid,
+    pub trade_name: String,
+    pub badges: Vec<Badge>,
+    pub shipping: ShippingPolicy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShippingPolicy {
+    pub base_fee: Won,
+    /// Free shipping from this subtotal; absent when shipping is never free.
+    pub free_threshold: Option<Won>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProductDetail {
+    pub id: Uuid,
+    pub title: String,
+    /// Sanitised HTML.
+    pub description_html: String,
+    pub images: Vec<String>,
+    /// Root first.
+    pub categories: Vec<CategoryRef>,
+    pub tags: Vec<String>,
+    pub origin: String,
+    /// 상품정보제공고시
+    #[schema(value_type = Object)]
+    pub notice: serde_json::Value,
+    /// 청약철회 is restricted (fresh or made-to-order goods).
+    pub withdrawal_restricted: bool,
+    pub taxable: bool,
+    pub max_per_order: Option<i32>,
+    pub price: Won,
+    pub vendor: VendorSummary,
+    pub badges: Vec<Badge>,
+    pub variants: Vec<VariantView>,
+}
+
+pub fn variant_view(v: crate::store::variant::Model) -> VariantView {
+    VariantView {
+        id: v.id,
+        available: v.available().max(0),
+        in_stock: v.available() > 0,
+        sku: v.sku,
+        name: v.name,
+        options: v.options,
+        price: Won(v.price),
+        compare_at_price: v.compare_at_price.map(Won),
+    }
+}
+
+pub fn shipping_policy(v: &vendor::Model) -> ShippingPolicy {
+    ShippingPolicy {
+        base_fee: Won(v.shipping_base_fee),
+        free_threshold: v.shipping_free_threshold.map(Won),
+    }
+}
+
+/// A product page, or `None` when consumers may not see it.
+pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option<ProductDetail>> {
+    let Some(p) = product::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    if p.status != products::ACTIVE {
+        return Ok(None);
+    }
+    let Some(v) = vendor::Entity::find_by_id(p.vendor_id).one(db).await? else {
+        return Ok(None);
+    };
+    if !vendors::is_selling(&v) {
+        return Ok(None);
+    }
+    let badges = certifications::badges(&certifications::of_vendor(db, v.id).await?);
+    let variants = products::variants_of(db, p.id).await?;
+    let mut categories = Vec::new();
+    if let Some(c) = category::Entity::find_by_id(p.category_id).one(db).await? {
+        for a in &c.ancestors {
+            if let Some(anc) = category::Entity::find_by_id(*a).one(db).await? {
+                categories.push(CategoryRef {
+                    id: anc.id,
+                    slug: anc.slug,
+                    name: anc.name,
+                });
+            }
+        }
+        categories.push(CategoryRef {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+        });
+    }
+    Ok(Some(ProductDetail {
+        id: p.id,
+        title: p.title,
+        description_html: p.description_html,
+        images: serde_json::from_value(p.images).unwrap_or_default(),
+        categories,
+        tags: p.tags,
+        origin: p.origin,
+        notice: p.notice,
+        withdrawal_restricted: p.withdrawal_restricted,
+        taxable: p.taxable,
+        max_per_order: p.max_per_order,
+        price: Won(p.min_price),
+        vendor: VendorSummary {
+            id: v.id,
+            trade_name: v.trade_name.clone(),
+            badges: badges.clone(),
+            shipping: shipping_policy(&v),
+        },
+        badges,
+        variants: variants.into_iter().map(variant_view).collect(),
+    }))
+}
+
+/// The seller identity Korean e-commerce law requires the shop to show.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SellerIdentity {
+    pub trade_name: String,
+    pub representative: String,
+    pub address: String,
+    pub cs_phone: String,
+    pub cs_email: String,
+    /// 사업자등록번호 in 3-2-5 form.
+    pub business_number: String,
+    /// 통신판매업 신고번호, or the exemption.
+    pub mail_order_number: Option<String>,
+    pub mail_order_exemption: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorPage {
+    pub id: Uuid,
+    pub trade_name: String,
+    pub story: String,
+    pub badges: Vec<Badge>,
+    pub shipping: ShippingPolicy,
+    pub seller: SellerIdentity,
+}
+
+pub fn seller_identity(v: &vendor::Model) -> SellerIdentity {
+    SellerIdentity {
+        trade_name: v.trade_name.clone(),
+        representative: v.representative.clone(),
+        address: format!("{} {}", v.address, v.address_detail)
+            .trim()
+            .to_owned(),
+        cs_phone: v.cs_phone.clone(),
+        cs_email: v.cs_email.clone(),
+        business_number: BusinessNumber::parse(&v.business_number)
+            .map(|b| b.to_string())
+            .unwrap_or_else(|_| v.business_number.clone()),
+        mail_order_number: v.mail_order_number.clone(),
+        mail_order_exemption: v.mail_order_exemption.clone(),
+    }
+}
+
+pub async fn vendor_page(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option<VendorPage>> {
+    let Some(v) = vendor::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    if !vendors::is_selling(&v) {
+        return Ok(None);
+    }
+    let badges = certifications::badges(&certifications::of_vendor(db, v.id).await?);
+    Ok(Some(VendorPage {
+        id: v.id,
+        trade_name: v.trade_name.clone(),
+        story: v.story.clone(),
+        badges,
+        shipping: shipping_policy(&v),
+        seller: seller_identity(&v),
+    }))
+}

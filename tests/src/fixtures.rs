@@ -1,0 +1,155 @@
+//! Catalog fixtures: categories, approved vendors with a logged-in vendor client, and
+//! products, built through the same Rust APIs the HTTP handlers use.
+
+use crate::{Client, TestApp};
+use catalog::categories::{self, NewCategory};
+use catalog::products::{self, NewProduct, NewVariant};
+use catalog::vendors::{self, Application};
+use platform::auth::Role;
+use sea_orm::TransactionTrait;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use uuid::Uuid;
+
+/// A valid 사업자등록번호 for any seed (the check digit computed as the tax office does).
+pub fn business_number(seed: u32) -> String {
+    let nine = format!("{:09}", 100_000_000 + (seed % 800_000_000));
+    let d: Vec<u32> = nine.chars().filter_map(|c| c.to_digit(10)).collect();
+    let w = [1, 3, 7, 1, 3, 7, 1, 3, 5];
+    let mut s: u32 = d.iter().zip(w).map(|(a, b)| a * b).sum();
+    s += d[8] * 5 / 10;
+    format!("{nine}{}", (10 - s % 10) % 10)
+}
+
+static SEED: AtomicU32 = AtomicU32::new(1);
+
+fn next_seed() -> u32 {
+    // Unique across the tests of one process; each test has its own database anyway.
+    SEED.fetch_add(7919, Ordering::Relaxed) + std::process::id()
+}
+
+pub fn application(trade_name: &str, postal_code: &str) -> Application {
+    serde_json::from_value(json!({
+        "trade_name": trade_name,
+        "representative": "김인천",
+        "business_number": business_number(next_seed()),
+        "mail_order_number": "제2026-인천강화-0001호",
+        "postal_code": postal_code,
+        "address": "인천광역시 강화군 강화읍 강화대로 1",
+        "cs_phone": "032-930-0000",
+        "cs_email": "cs@example.kr",
+        "bank_name": "농협은행",
+        "bank_account_number": "301-0000-0000-00",
+        "bank_account_holder": trade_name,
+        "story": "강화에서 3대째 순무를 키웁니다."
+    }))
+    .expect("valid application")
+}
+
+pub struct Vendor {
+    pub id: Uuid,
+    pub client: Client,
+}
+
+impl TestApp {
+    pub async fn category(&self, slug: &str, parent: Option<Uuid>, notice_fields: &[&str]) -> Uuid {
+        let txn = self.state.db.begin().await.expect("begin");
+        let c = categories::create(
+            &txn,
+            NewCategory {
+                slug: slug.into(),
+                name: slug.into(),
+                parent_id: parent,
+                position: 0,
+                notice_fields: notice_fields.iter().map(|s| s.to_string()).collect(),
+            },
+        )
+        .await
+        .expect("create category");
+        txn.commit().await.expect("commit");
+        c.id
+    }
+
+    /// An approved vendor and a client logged in as its account.
+    pub async fn vendor(&self, trade_name: &str) -> Vendor {
+        let (customer, user_id) = self.account(Role::Customer, None).await;
+        drop(customer);
+        let v = vendors::apply(&self.state.db, user_id, application(trade_name, "23035"))
+            .await
+            .expect("apply");
+        let txn = self.state.db.begin().await.expect("begin");
+        vendors::approve(&txn, v.id).await.expect("approve");
+        txn.commit().await.expect("commit");
+        let token = self
+            .state
+            .tokens
+            .issue(user_id, Role::Vendor, Some(v.id))
+            .expect("token");
+        Vendor {
+            id: v.id,
+            client: self.client.with_token(&token),
+        }
+    }
+
+    /// An active product with one variant per `(sku, price, stock)`.
+    pub async fn product(
+        &self,
+        vendor: &Vendor,
+        category: Uuid,
+        title: &str,
+        tags: &[&str],
+        variants: &[(&str, i64, i32)],
+    ) -> Uuid {
+        let txn = self.state.db.begin().await.expect("begin");
+        let p = products::create(
+            &txn,
+            vendor.id,
+            NewProduct {
+                title: title.into(),
+                description: format!("<p>{title}</p>"),
+                images: vec!["https://img.jikgu.kr/1.jpg".into()],
+                category_id: category,
+                tags: tags.iter().map(|s| s.to_string()).collect(),
+                origin: "국내산".into(),
+                notice: BTreeMap::new(),
+                withdrawal_restricted: false,
+                taxable: true,
+                max_per_order: None,
+                variants: variants
+                    .iter()
+                    .map(|(sku, price, stock)| NewVariant {
+                        sku: (*sku).into(),
+                        name: (*sku).into(),
+                        options: BTreeMap::new(),
+                        price: *price,
+                        compare_at_price: None,
+                        stock: *stock,
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .expect("create product");
+        products::publish(&txn, vendor.id, p.id)
+            .await
+            .expect("publish");
+        txn.commit().await.expect("commit");
+        p.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_business_numbers_are_valid() {
+        for seed in [1, 2, 77, 123_456] {
+            let n = super::business_number(seed);
+            assert_eq!(n.len(), 10);
+            assert!(
+                catalog::domain::business_number::BusinessNumber::parse(&n).is_ok(),
+                "{n}"
+            );
+        }
+    }
+}

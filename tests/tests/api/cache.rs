@@ -1,0 +1,149 @@
+//! Hot storefront reads come from Redis, follow every change, and survive Redis going down.
+
+use jikgu_tests::{serve_state, spawn_app};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_cache_hit_does_not_read_postgres_and_a_change_invalidates_it() {
+    let app = spawn_app().await;
+    let cat = app.category("kimchi", None, &[]).await;
+    let v = app.vendor("강화순무농장").await;
+    let pid = app
+        .product(&v, cat, "강화순무김치", &[], &[("K1", 15900, 10)])
+        .await;
+    app.settle().await;
+    let first = app.client.get(&format!("/v1/products/{pid}")).await;
+    assert_eq!(first.json["title"], "강화순무김치");
+
+    // Change the row behind the app's back: a hit must not see it, proving Postgres was
+    // not read.
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE catalog.products SET title = '몰래 바뀐 제목' WHERE id = '{pid}'"
+        ))
+        .await
+        .expect("update");
+    let cached = app.client.get(&format!("/v1/products/{pid}")).await;
+    assert_eq!(cached.json["title"], "강화순무김치");
+
+    // A change through the API is visible at once.
+    let r = v
+        .client
+        .patch(
+            &format!("/v1/vendor/products/{pid}"),
+            &json!({"title": "강화순무김치 2kg"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fresh = app.client.get(&format!("/v1/products/{pid}")).await;
+    assert_eq!(fresh.json["title"], "강화순무김치 2kg");
+}
+
+/// Stock reserved by another service (checkout) reaches the cached page via the event
+/// stream, not via a direct invalidation.
+#[tokio::test]
+async fn stock_events_from_elsewhere_invalidate_the_cached_page() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let pid = app
+        .product(&v, cat, "옹진 꽃게 2kg", &[], &[("C1", 39000, 10)])
+        .await;
+    let page = app.client.get(&format!("/v1/products/{pid}")).await;
+    let vid: uuid::Uuid = page.json["variants"][0]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    assert_eq!(page.json["variants"][0]["available"], 10);
+
+    let txn = sea_orm::TransactionTrait::begin(&app.state.db)
+        .await
+        .expect("begin");
+    catalog::stock::reserve(
+        &txn,
+        &[catalog::stock::StockLine {
+            variant_id: vid,
+            quantity: 4,
+        }],
+    )
+    .await
+    .expect("reserve");
+    txn.commit().await.expect("commit");
+
+    let mut available = json!(null);
+    for _ in 0..50 {
+        available =
+            app.client.get(&format!("/v1/products/{pid}")).await.json["variants"][0]["available"]
+                .clone();
+        if available == 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(available, 6);
+}
+
+#[tokio::test]
+async fn with_redis_down_reads_come_from_postgres() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let start = || {
+        Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("redis-server")
+    };
+    assert!(start().success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Seed through a normal app, then serve the same database from an app on the private
+    // Redis.
+    let seeded = spawn_app().await;
+    let cat = seeded.category("rice", None, &[]).await;
+    let v = seeded.vendor("강화섬쌀").await;
+    let pid = seeded
+        .product(&v, cat, "강화섬쌀 10kg", &[], &[("R10", 39000, 10)])
+        .await;
+    let mut cfg = jikgu_tests::test_config(&seeded.db.url, "test:private:");
+    cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
+    let state = jikgu::startup::connect(std::sync::Arc::new(cfg))
+        .await
+        .expect("connect");
+    let db = jikgu_tests::database::TestDb::create().await; // owned by the second app, unused
+    let app = serve_state(state, jikgu::Service::All, db).await;
+
+    assert_eq!(
+        app.client.get(&format!("/v1/products/{pid}")).await.status,
+        200
+    );
+    let _ = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "shutdown", "nosave"])
+        .status();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let down = app.client.get(&format!("/v1/products/{pid}")).await;
+    assert_eq!(down.status, 200, "{}", down.body);
+    assert_eq!(down.json["title"], "강화섬쌀 10kg");
+    let list = app.client.get("/v1/products").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(list.json["items"].as_array().map(Vec::len), Some(1));
+    drop(app);
+}

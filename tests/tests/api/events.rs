@@ -1,0 +1,94 @@
+//! The catalog writes an outbox event for every change other services care about.
+
+use jikgu_tests::spawn_app;
+use platform::auth::Role;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+async fn topics(app: &jikgu_tests::TestApp) -> BTreeSet<String> {
+    let mut conn = app.redis().conn();
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(platform::outbox::stream_key(app.redis()))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .expect("xrange");
+    entries
+        .ids
+        .iter()
+        .filter_map(|e| e.get::<String>("topic"))
+        .collect()
+}
+
+#[tokio::test]
+async fn catalog_changes_are_published_as_events() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let pid = app
+        .product(&v, cat, "옹진 꽃게", &[], &[("C1", 39000, 10)])
+        .await;
+    let mine = v.client.get(&format!("/v1/vendor/products/{pid}")).await;
+    let vid = mine.json["variants"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    v.client
+        .post(
+            &format!("/v1/vendor/variants/{vid}/stock-adjustments"),
+            &json!({"delta": 5}),
+        )
+        .await;
+    let cert = v
+        .client
+        .post("/v1/vendor/certifications", &json!({"kind": "HACCP", "number": "1", "issued_on": "2025-01-01", "expires_on": "2099-01-01"}))
+        .await;
+    let (admin, _) = app.account(Role::Admin, None).await;
+    admin
+        .post(
+            &format!(
+                "/v1/admin/certifications/{}/verify",
+                cert.json["id"].as_str().expect("id")
+            ),
+            &json!({}),
+        )
+        .await;
+    admin
+        .post(
+            &format!("/v1/admin/vendors/{}/suspend", v.id),
+            &json!({"reason": "점검"}),
+        )
+        .await;
+    v.client
+        .post(&format!("/v1/vendor/products/{pid}/archive"), &json!({}))
+        .await;
+
+    let want: BTreeSet<String> = [
+        "catalog.category.changed",
+        "catalog.product.created",
+        "catalog.product.updated",
+        "catalog.product.archived",
+        "catalog.stock.changed",
+        "catalog.vendor.approved",
+        "catalog.vendor.suspended",
+        "catalog.certification.changed",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let mut got = BTreeSet::new();
+    for _ in 0..50 {
+        got = topics(&app).await;
+        if want.is_subset(&got) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        want.is_subset(&got),
+        "missing: {:?}",
+        want.difference(&got).collect::<Vec<_>>()
+    );
+}
