@@ -6,6 +6,7 @@
 //! under a generation number (`cache:products:gen`) that any catalog change bumps, which
 //! retires every cached list at once without scanning keys.
 
+use platform::AppState;
 use platform::kv::Redis;
 use serde::Serialize;
 use std::future::Future;

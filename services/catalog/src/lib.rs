@@ -10,6 +10,7 @@ pub mod categories;
 pub mod certifications;
 pub mod domain;
 pub mod error;
+pub mod generator;
 pub mod http;
 pub mod import;
 pub mod invalidation;

@@ -6,7 +6,7 @@ use jikgu::{Service, startup};
 use platform::accounts::entity::user;
 use platform::auth::Role;
 use platform::config::Config;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,6 +48,15 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Add a large synthetic catalog (on top of the demo shop) for benchmarks.
+    Generate {
+        /// How many products to add (two variants each).
+        #[arg(long, default_value_t = 10_000)]
+        products: u32,
+        /// Over how many new vendors to spread them.
+        #[arg(long, default_value_t = 50)]
+        vendors: u32,
     },
     /// Migrate, seed a demo Incheon shop and serve everything. Safe to run again.
     Demo {
@@ -170,13 +179,32 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Demo { port } => {
+        Command::Generate { products, vendors } => {
             let state = startup::connect(config).await?;
             startup::migrate(&state).await?;
             seed::seed_demo(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
-            let accounts = user::Entity::find().all(&state.db).await?.len();
+            let started = std::time::Instant::now();
+            let created = seed::generate(&state, vendors, products)
+                .await
+                .map_err(|e| anyhow::anyhow!("generating failed: {e}"))?;
+            println!(
+                "generated {created} products from {vendors} vendors in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Demo { port } => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            let seeded = seed::seed_demo(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
+            if seeded.vendors > 0 {
+                println!("seeded {} vendors and {} products", seeded.vendors, seeded.products);
+            }
+            let accounts = user::Entity::find().count(&state.db).await?;
             let listener = bind(port).await?;
             print_welcome(port, accounts);
             jikgu::serve_with_state(
@@ -197,7 +225,7 @@ async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-fn print_welcome(port: u16, accounts: usize) {
+fn print_welcome(port: u16, accounts: u64) {
     let base = format!("http://localhost:{port}");
     println!();
     println!("  Jikgu demo shop is up ({accounts} accounts).");

@@ -27,6 +27,8 @@ pub struct Config {
     /// How long a shutdown waits for in-flight requests before it gives up.
     pub shutdown_grace: Duration,
     pub log_json: bool,
+    /// Serve hot storefront reads from Redis (off only to measure the uncached path).
+    pub storefront_cache: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +123,7 @@ impl Config {
             db_max_connections: parse(env, "JIKGU_DB_MAX_CONNECTIONS", Some(20))?,
             shutdown_grace: secs(env, "JIKGU_SHUTDOWN_GRACE_SECS", 20)?,
             log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
+            storefront_cache: env.get("JIKGU_STOREFRONT_CACHE").as_deref() != Some("off"),
         };
         if cfg.login_max_failures == 0 {
             return Err(ConfigError::Invalid {

@@ -33,7 +33,11 @@ async fn list_products(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let key = cache::list_key(&state.redis, &q).await;
+    let key = if state.config.storefront_cache {
+        cache::list_key(&state.redis, &q).await
+    } else {
+        None
+    };
     if let Some(key) = &key
         && let Some(hit) = cache::get_list(&state.redis, key).await
     {
@@ -52,7 +56,7 @@ async fn list_products(
     responses((status = 200, body = ProductDetail), (status = 404, body = Problem)))]
 async fn get_product(State(state): State<AppState>, Path(id): Path<Uuid>) -> ApiResult<Response> {
     let db = state.db.clone();
-    let body = cache::get_or_load(&state.redis, &cache::product_key(id), || async move {
+    let body = cache::get_or_load(&state, &cache::product_key(id), || async move {
         storefront::detail(&db, id).await
     })
     .await
@@ -66,7 +70,7 @@ async fn get_product(State(state): State<AppState>, Path(id): Path<Uuid>) -> Api
     responses((status = 200, body = Vec<CategoryNode>)))]
 async fn list_categories(State(state): State<AppState>) -> ApiResult<Response> {
     let db = state.db.clone();
-    let body = cache::get_or_load(&state.redis, cache::CATEGORIES_KEY, || async move {
+    let body = cache::get_or_load(&state, cache::CATEGORIES_KEY, || async move {
         categories::tree(&db).await.map(Some)
     })
     .await
@@ -80,7 +84,7 @@ async fn list_categories(State(state): State<AppState>) -> ApiResult<Response> {
     responses((status = 200, body = VendorPage), (status = 404, body = Problem)))]
 async fn get_vendor(State(state): State<AppState>, Path(id): Path<Uuid>) -> ApiResult<Response> {
     let db = state.db.clone();
-    let body = cache::get_or_load(&state.redis, &cache::vendor_key(id), || async move {
+    let body = cache::get_or_load(&state, &cache::vendor_key(id), || async move {
         storefront::vendor_page(&db, id).await
     })
     .await

@@ -1,5 +1,7 @@
 //! Demo data. Every step is idempotent: `jikgu demo` may run again on the same database.
 
+pub mod catalog;
+
 use platform::accounts::entity::user;
 use platform::accounts::input::{Email, NewPassword};
 use platform::accounts::service::{self, NewAccount};
@@ -40,18 +42,12 @@ pub const DEMO_LOGINS: [DemoLogin; 4] = [
     },
 ];
 
-pub async fn seed_demo(state: &AppState) -> Result<(), ApiError> {
-    for login in &DEMO_LOGINS {
-        ensure_account(
-            state,
-            login.email,
-            login.password,
-            login.role,
-            (login.role == Role::Vendor).then_some(DEMO_VENDOR_ID),
-        )
-        .await?;
+pub async fn seed_demo(state: &AppState) -> Result<catalog::Seeded, ApiError> {
+    for login in DEMO_LOGINS.iter().filter(|l| l.role != Role::Vendor) {
+        ensure_account(state, login.email, login.password, login.role, None).await?;
     }
-    Ok(())
+    // The vendor login comes with its vendor.
+    catalog::seed(state).await
 }
 
 /// Create the account unless one with this email exists.
@@ -83,4 +79,21 @@ pub async fn ensure_account(
         },
     )
     .await
+}
+
+/// A large synthetic catalog over the demo categories, owned by the demo admin.
+pub async fn generate(state: &AppState, vendors: u32, products: u32) -> Result<u64, ApiError> {
+    use ::catalog::store::category;
+    let categories: Vec<Uuid> = category::Entity::find()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let admin = user::Entity::find()
+        .filter(user::Column::Email.eq(DEMO_LOGINS[0].email))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("demo admin"))?;
+    Ok(::catalog::generator::generate(&state.db, vendors.max(1), products, &categories, admin.id).await?)
 }
