@@ -26,7 +26,7 @@ const LIST_GEN_KEY: &str = "cache:products:gen";
 /// Cached JSON bytes for `key`, or `load` them from Postgres and cache them.
 /// Returns the serialised body so a hit is served without deserialising.
 pub async fn get_or_load<T, E, F, Fut>(
-    redis: &Redis,
+    state: &AppState,
     key: &str,
     load: F,
 ) -> Result<Option<bytes::Bytes>, E>
@@ -35,6 +35,12 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Option<T>, E>>,
 {
+    if !state.config.storefront_cache {
+        return Ok(load()
+            .await?
+            .map(|v| bytes::Bytes::from(serde_json::to_vec(&v).unwrap_or_default())));
+    }
+    let redis = &state.redis;
     let full = redis.key(key);
     let mut conn = redis.conn();
     match redis::cmd("GET")
