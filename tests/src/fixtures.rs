@@ -135,3 +135,20 @@ impl TestApp {
         p.id
     }
 }
+
+/// A customer client without an account row: checkout needs only the verified token, and
+/// skipping argon2 keeps races of hundreds of customers fast.
+pub fn token_customer(app: &TestApp) -> (Client, Uuid) {
+    let id = Uuid::now_v7();
+    let token = app
+        .state
+        .tokens
+        .issue(id, Role::Customer, None)
+        .expect("token");
+    (app.client.with_token(&token), id)
+}
+
+pub fn address(postal_code: &str) -> serde_json::Value {
+    json!({"recipient": "김인천", "phone": "010-1234-5678", "postal_code": postal_code,
+           "road_address": "인천광역시 남동구 정각로 29", "detail": "101호"})
+}

@@ -1,1 +1,2 @@
 pub mod m20261122_000201_create_schema;
+pub mod m20261122_000202_orders_tables;

@@ -8,10 +8,41 @@ use crate::error::CatalogResult;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionSession, TransactionTrait, Value};
 use uuid::Uuid;
 
-const PLACES: &[&str] = &["강화", "옹진", "소래포구", "백령도", "연평도", "덕적도", "영흥도", "부평", "송도", "연안부두", "차이나타운", "계양"];
+const PLACES: &[&str] = &[
+    "강화",
+    "옹진",
+    "소래포구",
+    "백령도",
+    "연평도",
+    "덕적도",
+    "영흥도",
+    "부평",
+    "송도",
+    "연안부두",
+    "차이나타운",
+    "계양",
+];
 const GOODS: &[&str] = &[
-    "순무김치", "꽃게", "까나리액젓", "새우젓", "인삼정과", "홍삼정", "섬쌀", "속노랑고구마", "명란젓", "건오징어",
-    "막걸리", "딸기잼", "월병", "왕골 바구니", "청자 찻잔", "원목 도마", "인삼 크림", "해초 비누", "꿀", "커피 원두",
+    "순무김치",
+    "꽃게",
+    "까나리액젓",
+    "새우젓",
+    "인삼정과",
+    "홍삼정",
+    "섬쌀",
+    "속노랑고구마",
+    "명란젓",
+    "건오징어",
+    "막걸리",
+    "딸기잼",
+    "월병",
+    "왕골 바구니",
+    "청자 찻잔",
+    "원목 도마",
+    "인삼 크림",
+    "해초 비누",
+    "꿀",
+    "커피 원두",
 ];
 const SIZES: &[&str] = &["500g", "1kg", "2kg", "3kg", "선물세트", "10입", "대용량"];
 
@@ -36,7 +67,9 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     let mut vendor_ids = Vec::with_capacity(vendors as usize);
     for i in 0..vendors {
         let id = platform::ids::new_id();
-        let bn = BusinessNumber::from_prefix(700_000_000 + run * 1000 + i).digits().to_owned();
+        let bn = BusinessNumber::from_prefix(700_000_000 + run * 1000 + i)
+            .digits()
+            .to_owned();
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "INSERT INTO catalog.vendors (id, owner_user_id, trade_name, representative, business_number, \
@@ -52,11 +85,15 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     }
     let vendor_array = Value::Array(
         sea_orm::sea_query::ArrayType::Uuid,
-        Some(Box::new(vendor_ids.iter().map(|v| Value::from(*v)).collect())),
+        Some(Box::new(
+            vendor_ids.iter().map(|v| Value::from(*v)).collect(),
+        )),
     );
     let category_array = Value::Array(
         sea_orm::sea_query::ArrayType::Uuid,
-        Some(Box::new(categories.iter().map(|v| Value::from(*v)).collect())),
+        Some(Box::new(
+            categories.iter().map(|v| Value::from(*v)).collect(),
+        )),
     );
     // Product ids are UUIDv7-shaped: time-ordered, like the real ones.
     let res = txn
@@ -103,6 +140,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     ))
     .await?;
     txn.commit().await?;
-    db.execute_unprepared("ANALYZE catalog.products; ANALYZE catalog.variants;").await?;
+    db.execute_unprepared("ANALYZE catalog.products; ANALYZE catalog.variants;")
+        .await?;
     Ok(created)
 }

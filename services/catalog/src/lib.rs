@@ -15,6 +15,7 @@ pub mod http;
 pub mod import;
 pub mod invalidation;
 pub mod products;
+pub mod purchasable;
 pub mod stock;
 pub mod store;
 pub mod storefront;

@@ -6,6 +6,7 @@ pub mod seed;
 pub mod startup;
 
 use clap::ValueEnum;
+use orders::context::OrdersContext;
 use platform::AppState;
 use platform::config::Config;
 use std::future::Future;
@@ -45,13 +46,13 @@ impl Service {
 
 /// The API routes of `service`. Accounts ride with the catalog, the storefront's front
 /// door (nginx sends `/v1/auth` and `/v1/me` there).
-pub fn api(service: Service) -> OpenApiRouter<AppState> {
+pub fn api(service: Service, orders: &OrdersContext) -> OpenApiRouter<AppState> {
     match service {
-        Service::All => api(Service::Catalog)
-            .merge(api(Service::Orders))
-            .merge(api(Service::Promotions)),
+        Service::All => api(Service::Catalog, orders)
+            .merge(api(Service::Orders, orders))
+            .merge(api(Service::Promotions, orders)),
         Service::Catalog => catalog::router().merge(platform::accounts::router()),
-        Service::Orders => orders::router(),
+        Service::Orders => orders::router(orders.clone()),
         Service::Promotions => promotions::router(),
     }
 }
@@ -74,10 +75,11 @@ pub async fn serve_with_state(
     service: Service,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let orders_ctx = OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = spawn_workers(&state, service, stop_rx);
+    let workers = spawn_workers(&state, service, &orders_ctx, stop_rx);
     let grace = state.config.shutdown_grace;
-    let app = platform::server::app(state, api(service), service.title());
+    let app = platform::server::app(state, api(service, &orders_ctx), service.title());
     let served = platform::server::serve(listener, app, shutdown, grace).await;
     let _ = stop_tx.send(true);
     for w in workers {
@@ -91,6 +93,7 @@ pub async fn serve_with_state(
 pub fn spawn_workers(
     state: &AppState,
     service: Service,
+    orders_ctx: &OrdersContext,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut workers = vec![tokio::spawn(platform::outbox::run_relay(
@@ -101,6 +104,13 @@ pub fn spawn_workers(
     if matches!(service, Service::All | Service::Catalog) {
         workers.push(tokio::spawn(catalog::invalidation::run(
             state.clone(),
+            stop.clone(),
+        )));
+    }
+    if matches!(service, Service::All | Service::Orders) {
+        workers.push(tokio::spawn(orders::jobs::run(
+            state.clone(),
+            orders_ctx.clone(),
             stop,
         )));
     }

@@ -136,7 +136,9 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
         Command::Worker => {
             let state = startup::connect(config).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
-            let workers = jikgu::spawn_workers(&state, Service::All, rx);
+            let orders_ctx =
+                orders::context::OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let workers = jikgu::spawn_workers(&state, Service::All, &orders_ctx, rx);
             platform::server::shutdown_signal().await;
             let _ = tx.send(true);
             for w in workers {
@@ -202,7 +204,10 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
             if seeded.vendors > 0 {
-                println!("seeded {} vendors and {} products", seeded.vendors, seeded.products);
+                println!(
+                    "seeded {} vendors and {} products",
+                    seeded.vendors, seeded.products
+                );
             }
             let accounts = user::Entity::find().count(&state.db).await?;
             let listener = bind(port).await?;

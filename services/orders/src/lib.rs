@@ -1,10 +1,21 @@
-//! The orders service. Its routes are filled in by its own issue; until then it serves the
-//! operational endpoints that every service has.
+//! The orders service: carts, checkout, orders and vendor fulfilment, payments.
+
+pub mod carts;
+pub mod checkout;
+pub mod context;
+pub mod error;
+pub mod history;
+pub mod http;
+pub mod jobs;
+pub mod lifecycle;
+pub mod payments;
+pub mod quoting;
+pub mod views;
 
 use platform::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 /// The API routes of this service, with their OpenAPI description.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router(ctx: context::OrdersContext) -> OpenApiRouter<AppState> {
+    http::router(ctx)
 }

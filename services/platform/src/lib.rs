@@ -13,6 +13,7 @@ pub mod extract;
 pub mod health;
 pub mod ids;
 pub mod kv;
+pub mod lease;
 pub mod money;
 pub mod outbox;
 pub mod pagination;

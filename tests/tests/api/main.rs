@@ -3,6 +3,7 @@
 
 mod auth;
 mod cache;
+mod checkout;
 mod errors;
 mod events;
 mod health;
@@ -11,6 +12,7 @@ mod migrations;
 mod openapi;
 mod outbox;
 mod products;
+mod races;
 mod roles;
 mod stock;
 mod storefront;

@@ -14,163 +14,63 @@ struct Guarded {
 
 const ALL: &[Role] = &[Role::Customer, Role::Vendor, Role::Marketer, Role::Admin];
 const VENDOR: &[Role] = &[Role::Vendor];
+const CUSTOMER: &[Role] = &[Role::Customer];
 const ADMIN: &[Role] = &[Role::Admin];
 /// Any id: the guard answers before the row is looked up.
 const ID: &str = "0193a000-0000-7000-8000-000000000001";
 
+const fn g(method: &'static str, path: &'static str, allowed: &'static [Role]) -> Guarded {
+    Guarded { method, path, allowed }
+}
+
+#[rustfmt::skip]
 const GUARDED: &[Guarded] = &[
-    Guarded {
-        method: "GET",
-        path: "/v1/me",
-        allowed: ALL,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/admin/accounts",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/accounts",
-        allowed: ADMIN,
-    },
-    // catalog
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor-applications",
-        allowed: ALL,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/vendor/profile",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "PATCH",
-        path: "/v1/vendor/profile",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/vendor/products",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor/products",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/vendor/products/{id}",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "PATCH",
-        path: "/v1/vendor/products/{id}",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor/products/{id}/publish",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor/products/{id}/archive",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor/products/{id}/variants",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "PATCH",
-        path: "/v1/vendor/variants/{id}",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "PUT",
-        path: "/v1/vendor/variants/{id}/stock",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor/variants/{id}/stock-adjustments",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor/products/import",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/vendor/certifications",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/vendor/certifications",
-        allowed: VENDOR,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/admin/vendors",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/admin/vendors/{id}",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/vendors/{id}/approve",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/vendors/{id}/reject",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/vendors/{id}/suspend",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/vendors/{id}/reinstate",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "GET",
-        path: "/v1/admin/vendors/{id}/penalties",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/vendors/{id}/penalties",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/certifications/{id}/verify",
-        allowed: ADMIN,
-    },
-    Guarded {
-        method: "POST",
-        path: "/v1/admin/categories",
-        allowed: ADMIN,
-    },
+    g("GET", "/v1/me", ALL),
+    g("GET", "/v1/admin/accounts", ADMIN),
+    g("POST", "/v1/admin/accounts", ADMIN),
+    g("POST", "/v1/vendor-applications", ALL),
+    g("GET", "/v1/vendor/profile", VENDOR),
+    g("PATCH", "/v1/vendor/profile", VENDOR),
+    g("GET", "/v1/vendor/products", VENDOR),
+    g("POST", "/v1/vendor/products", VENDOR),
+    g("GET", "/v1/vendor/products/{id}", VENDOR),
+    g("PATCH", "/v1/vendor/products/{id}", VENDOR),
+    g("POST", "/v1/vendor/products/{id}/publish", VENDOR),
+    g("POST", "/v1/vendor/products/{id}/archive", VENDOR),
+    g("POST", "/v1/vendor/products/{id}/variants", VENDOR),
+    g("PATCH", "/v1/vendor/variants/{id}", VENDOR),
+    g("PUT", "/v1/vendor/variants/{id}/stock", VENDOR),
+    g("POST", "/v1/vendor/variants/{id}/stock-adjustments", VENDOR),
+    g("POST", "/v1/vendor/products/import", VENDOR),
+    g("GET", "/v1/vendor/certifications", VENDOR),
+    g("POST", "/v1/vendor/certifications", VENDOR),
+    g("GET", "/v1/admin/vendors", ADMIN),
+    g("GET", "/v1/admin/vendors/{id}", ADMIN),
+    g("POST", "/v1/admin/vendors/{id}/approve", ADMIN),
+    g("POST", "/v1/admin/vendors/{id}/reject", ADMIN),
+    g("POST", "/v1/admin/vendors/{id}/suspend", ADMIN),
+    g("POST", "/v1/admin/vendors/{id}/reinstate", ADMIN),
+    g("GET", "/v1/admin/vendors/{id}/penalties", ADMIN),
+    g("POST", "/v1/admin/vendors/{id}/penalties", ADMIN),
+    g("POST", "/v1/admin/certifications/{id}/verify", ADMIN),
+    g("POST", "/v1/admin/categories", ADMIN),
+    // orders
+    g("POST", "/v1/carts/current/merge", CUSTOMER),
+    g("POST", "/v1/checkout", CUSTOMER),
+    g("GET", "/v1/orders", CUSTOMER),
+    g("GET", "/v1/orders/{id}", CUSTOMER),
+    g("POST", "/v1/orders/{id}/cancel", CUSTOMER),
+    g("POST", "/v1/orders/{id}/vendor-orders/{vendor_order_id}/confirm", CUSTOMER),
+    g("POST", "/v1/payments/test/orders/{id}/pay", CUSTOMER),
+    g("GET", "/v1/vendor/orders", VENDOR),
+    g("POST", "/v1/vendor/orders/{id}/ship", VENDOR),
+    g("POST", "/v1/vendor/orders/{id}/deliver", VENDOR),
 ];
 
 async fn call(client: &Client, g: &Guarded) -> jikgu_tests::Reply {
     // An empty object: the guard runs before the body is looked at, so an allowed role
     // gets a 422 (or 200), never 401/403.
-    let path = g.path.replace("{id}", ID);
+    let path = g.path.replace("{id}", ID).replace("{vendor_order_id}", ID);
     match g.method {
         "GET" => client.get(&path).await,
         "POST" => client.post(&path, &json!({})).await,

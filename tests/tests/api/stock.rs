@@ -113,6 +113,7 @@ async fn reserve_commit_and_release_move_units_correctly() {
     stock::commit(&txn, &line(2)).await.expect("commit 2");
     stock::release(&txn, &line(1)).await.expect("release 1");
     txn.commit().await.expect("commit");
+    app.settle().await;
     let page = app.client.get(&format!("/v1/products/{pid}")).await;
     assert_eq!(page.json["variants"][0]["available"], 3);
 }

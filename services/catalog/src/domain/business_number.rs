@@ -74,7 +74,10 @@ mod tests {
             let n = BusinessNumber::from_prefix(p);
             assert!(BusinessNumber::parse(n.digits()).is_ok(), "{n}");
         }
-        assert_eq!(BusinessNumber::from_prefix(124_810_099).digits(), "1248100998");
+        assert_eq!(
+            BusinessNumber::from_prefix(124_810_099).digits(),
+            "1248100998"
+        );
     }
 
     #[test]

@@ -116,7 +116,11 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(anyhow::anyhow!("{e}"))
 }
 
-async fn seed_categories(state: &AppState, cats: &[Cat], parent: Option<Uuid>) -> Result<BTreeMap<String, Uuid>, ApiError> {
+async fn seed_categories(
+    state: &AppState,
+    cats: &[Cat],
+    parent: Option<Uuid>,
+) -> Result<BTreeMap<String, Uuid>, ApiError> {
     let mut ids = BTreeMap::new();
     for c in cats {
         let existing = category::Entity::find()
@@ -152,7 +156,10 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
     let demo: Demo = serde_json::from_str(DEMO_CATALOG).map_err(internal)?;
     let cats = seed_categories(state, &demo.categories, None).await?;
     let demo_vendor_login = DEMO_LOGINS.iter().find(|l| l.role == Role::Vendor);
-    let mut seeded = Seeded { vendors: 0, products: 0 };
+    let mut seeded = Seeded {
+        vendors: 0,
+        products: 0,
+    };
     for (i, v) in demo.vendors.iter().enumerate() {
         if vendor::Entity::find()
             .filter(vendor::Column::BusinessNumber.eq(&v.business_number))
@@ -172,10 +179,26 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
             Uuid::from_u128(DEMO_VENDOR_ID.as_u128() & !0xffff_ffff_ffff_u128 | bn)
         };
         let owner = match (i, demo_vendor_login) {
-            (0, Some(login)) => ensure_account(state, login.email, login.password, Role::Vendor, Some(vendor_id)).await?,
+            (0, Some(login)) => {
+                ensure_account(
+                    state,
+                    login.email,
+                    login.password,
+                    Role::Vendor,
+                    Some(vendor_id),
+                )
+                .await?
+            }
             _ => {
                 let email = format!("{}@vendors.jikgu.kr", v.key);
-                ensure_account(state, &email, "jikgu-vendor-demo", Role::Vendor, Some(vendor_id)).await?
+                ensure_account(
+                    state,
+                    &email,
+                    "jikgu-vendor-demo",
+                    Role::Vendor,
+                    Some(vendor_id),
+                )
+                .await?
             }
         };
         let txn = state.db.begin().await?;
@@ -235,7 +258,10 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
                 NewProduct {
                     title: p.title.clone(),
                     description: p.description.clone(),
-                    images: vec![format!("https://img.jikgu.kr/demo/{}.jpg", p.sku_prefix.to_lowercase())],
+                    images: vec![format!(
+                        "https://img.jikgu.kr/demo/{}.jpg",
+                        p.sku_prefix.to_lowercase()
+                    )],
                     category_id,
                     tags: p.tags.clone(),
                     origin: p.origin.clone(),

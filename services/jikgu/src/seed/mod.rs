@@ -95,5 +95,8 @@ pub async fn generate(state: &AppState, vendors: u32, products: u32) -> Result<u
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("demo admin"))?;
-    Ok(::catalog::generator::generate(&state.db, vendors.max(1), products, &categories, admin.id).await?)
+    Ok(
+        ::catalog::generator::generate(&state.db, vendors.max(1), products, &categories, admin.id)
+            .await?,
+    )
 }

@@ -1,0 +1,81 @@
+//! What the orders service needs to know about variants it sells: the catalog's price
+//! (never the client's), whether it can be sold now, and what the pricing engine needs.
+
+use crate::error::CatalogResult;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Purchasable {
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub vendor_id: Uuid,
+    pub title: String,
+    pub variant_name: String,
+    pub sku: String,
+    pub price: i64,
+    pub available: i32,
+    pub taxable: bool,
+    pub withdrawal_restricted: bool,
+    pub max_per_order: Option<i32>,
+    /// The category and its ancestors.
+    pub category_path: Vec<Uuid>,
+    pub tags: Vec<String>,
+    pub certified: bool,
+    /// Active product of an approved vendor.
+    pub sellable: bool,
+    pub shipping_base_fee: i64,
+    pub shipping_free_threshold: Option<i64>,
+}
+
+/// The variants asked for that exist (sellable or not), in no particular order.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    variant_ids: &[Uuid],
+) -> CatalogResult<Vec<Purchasable>> {
+    if variant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = Value::Array(
+        sea_orm::sea_query::ArrayType::Uuid,
+        Some(Box::new(
+            variant_ids.iter().map(|v| Value::from(*v)).collect(),
+        )),
+    );
+    Ok(Purchasable::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
+                x.price, x.on_hand - x.reserved AS available, p.taxable, p.withdrawal_restricted, p.max_per_order, \
+                c.ancestors || c.id AS category_path, p.tags, \
+                EXISTS (SELECT 1 FROM catalog.certifications ce WHERE ce.vendor_id = p.vendor_id \
+                        AND ce.verified_at IS NOT NULL AND current_date BETWEEN ce.issued_on AND ce.expires_on) AS certified, \
+                (p.status = 'active' AND v.status = 'approved') AS sellable, \
+                v.shipping_base_fee, v.shipping_free_threshold \
+         FROM catalog.variants x \
+         JOIN catalog.products p ON p.id = x.product_id \
+         JOIN catalog.vendors v ON v.id = p.vendor_id \
+         JOIN catalog.categories c ON c.id = p.category_id \
+         WHERE x.id = ANY($1)",
+        [ids],
+    ))
+    .all(db)
+    .await?)
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct RemoteAreaRow {
+    pub region: String,
+    pub from_code: i32,
+    pub to_code: i32,
+    pub surcharge: i64,
+}
+
+/// The remote-area surcharge table, kept as data.
+pub async fn remote_areas(db: &impl ConnectionTrait) -> CatalogResult<Vec<RemoteAreaRow>> {
+    Ok(RemoteAreaRow::find_by_statement(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT region, from_code, to_code, surcharge FROM catalog.remote_areas ORDER BY from_code",
+    ))
+    .all(db)
+    .await?)
+}

@@ -1,0 +1,292 @@
+//! Carts: anonymous ones found by an unguessable token, customer ones by owner. Lines
+//! are variants and quantities; prices always come from the catalog. Reading a cart
+//! returns a fresh quote and flags lines that became unavailable or changed price.
+
+use crate::error::{OrdersError, OrdersResult};
+use crate::quoting::{self, DEFAULT_POSTAL_CODE, LineProblem, Want};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use platform::ids::new_id;
+use platform::money::Won;
+use promotions::pricing::Destination;
+use rand::RngCore;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub const MAX_QUANTITY: u32 = 999;
+/// Carts untouched this long are deleted.
+pub const IDLE_DAYS: i64 = 30;
+
+/// Whose cart.
+#[derive(Debug, Clone)]
+pub enum Owner {
+    Customer(Uuid),
+    /// The raw token the client holds (only its hash is stored).
+    Token(String),
+}
+
+fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new anonymous cart and its token.
+pub async fn create_anonymous(db: &impl ConnectionTrait) -> OrdersResult<String> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO orders.carts (id, token_hash) VALUES ($1, $2)",
+        [new_id().into(), token_hash(&token).into()],
+    ))
+    .await?;
+    Ok(token)
+}
+
+/// The cart's id, creating a customer's cart on first use. An unknown token is 404.
+pub async fn cart_id(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Uuid> {
+    let row = match owner {
+        Owner::Customer(id) => db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                // Insert-or-read in one statement, safe under concurrent first requests.
+                "WITH ins AS (INSERT INTO orders.carts (id, customer_id) VALUES ($1, $2) \
+                     ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id) \
+                 SELECT id FROM ins UNION ALL SELECT id FROM orders.carts WHERE customer_id = $2 LIMIT 1",
+                [new_id().into(), (*id).into()],
+            ))
+            .await?,
+        Owner::Token(t) => db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT id FROM orders.carts WHERE token_hash = $1",
+                [token_hash(t).into()],
+            ))
+            .await?,
+    };
+    row.map(|r| r.try_get::<Uuid>("", "id"))
+        .transpose()?
+        .ok_or(OrdersError::NotFound("cart"))
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Line {
+    pub variant_id: Uuid,
+    pub quantity: i32,
+    pub seen_unit_price: i64,
+}
+
+pub async fn lines(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<Vec<Line>> {
+    Ok(Line::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT variant_id, quantity, seen_unit_price FROM orders.cart_lines WHERE cart_id = $1 ORDER BY added_at, variant_id",
+        [cart.into()],
+    ))
+    .all(db)
+    .await?)
+}
+
+async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.carts SET updated_at = now() WHERE id = $1",
+        [cart.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Set a line's quantity (0 removes it). The variant must exist and be for sale.
+pub async fn set_line(
+    db: &impl ConnectionTrait,
+    cart: Uuid,
+    variant_id: Uuid,
+    quantity: u32,
+) -> OrdersResult<()> {
+    if quantity > MAX_QUANTITY {
+        return Err(OrdersError::field(
+            "quantity",
+            "out_of_range",
+            format!("must be 0 to {MAX_QUANTITY}"),
+        ));
+    }
+    if quantity == 0 {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2",
+            [cart.into(), variant_id.into()],
+        ))
+        .await?;
+        return touch(db, cart).await;
+    }
+    let found = catalog::purchasable::load(db, &[variant_id]).await?;
+    let Some(p) = found.into_iter().find(|p| p.sellable) else {
+        return Err(OrdersError::NotFound("variant"));
+    };
+    if let Some(max) = p.max_per_order
+        && quantity as i64 > max as i64
+    {
+        return Err(OrdersError::QuantityLimit { variant_id, max });
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity",
+        [cart.into(), variant_id.into(), (quantity as i32).into(), p.price.into()],
+    ))
+    .await?;
+    touch(db, cart).await
+}
+
+/// Merge an anonymous cart into a customer's: quantities are summed and capped by the
+/// stock available and the per-order limit; the anonymous cart is gone afterwards.
+pub async fn merge(db: &DatabaseConnection, customer: Uuid, token: &str) -> OrdersResult<Uuid> {
+    let txn = db.begin().await?;
+    let target = cart_id(&txn, &Owner::Customer(customer)).await?;
+    let source = cart_id(&txn, &Owner::Token(token.to_owned())).await?;
+    let mut merged: Vec<(Uuid, i64, i64)> = Vec::new();
+    for l in lines(&txn, target)
+        .await?
+        .into_iter()
+        .chain(lines(&txn, source).await?)
+    {
+        match merged.iter_mut().find(|m| m.0 == l.variant_id) {
+            Some(m) => m.1 += l.quantity as i64,
+            None => merged.push((l.variant_id, l.quantity as i64, l.seen_unit_price)),
+        }
+    }
+    let ids: Vec<Uuid> = merged.iter().map(|m| m.0).collect();
+    let catalog = catalog::purchasable::load(&txn, &ids).await?;
+    for (variant_id, qty, seen) in merged {
+        let cap = catalog
+            .iter()
+            .find(|p| p.variant_id == variant_id)
+            .map(|p| {
+                let by_stock = p.available.max(0) as i64;
+                let by_limit = p
+                    .max_per_order
+                    .map(i64::from)
+                    .unwrap_or(MAX_QUANTITY as i64);
+                by_stock.min(by_limit)
+            })
+            .unwrap_or(qty);
+        // Keep a line the shop cannot fill (at its old quantity) so the customer sees
+        // it flagged rather than silently dropped; cap lines it can fill.
+        let q = if cap > 0 { qty.min(cap) } else { qty };
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity",
+            [target.into(), variant_id.into(), (q.min(MAX_QUANTITY as i64) as i32).into(), seen.into()],
+        ))
+        .await?;
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "DELETE FROM orders.carts WHERE id = $1",
+        [source.into()],
+    ))
+    .await?;
+    touch(&txn, target).await?;
+    txn.commit().await?;
+    Ok(target)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CartLineView {
+    pub variant_id: Uuid,
+    pub product_id: Option<Uuid>,
+    pub title: Option<String>,
+    pub variant_name: Option<String>,
+    pub quantity: i32,
+    /// Today's catalog price.
+    pub unit_price: Option<Won>,
+    /// The price when the line was added.
+    pub seen_unit_price: Won,
+    pub price_changed: bool,
+    /// Set when this line cannot be bought as it stands (it is left out of the quote).
+    pub problem: Option<LineProblem>,
+    pub available: Option<i32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CartView {
+    pub lines: Vec<CartLineView>,
+    /// The pricing engine's quote over the lines that can be bought.
+    #[schema(value_type = Object)]
+    pub quote: promotions::pricing::Quote,
+    /// True when no postal code was given and a non-remote one was assumed.
+    pub destination_assumed: bool,
+}
+
+pub async fn view(
+    db: &impl ConnectionTrait,
+    cart: Uuid,
+    postal_code: Option<String>,
+) -> OrdersResult<CartView> {
+    let ls = lines(db, cart).await?;
+    let wants: Vec<Want> = ls
+        .iter()
+        .map(|l| Want {
+            variant_id: l.variant_id,
+            quantity: l.quantity.max(1) as u32,
+        })
+        .collect();
+    let assumed = postal_code.is_none();
+    let dest = Destination::postal(postal_code.unwrap_or_else(|| DEFAULT_POSTAL_CODE.to_owned()));
+    let priced = quoting::price(db, &wants, &dest, Utc::now()).await?;
+    let all =
+        catalog::purchasable::load(db, &wants.iter().map(|w| w.variant_id).collect::<Vec<_>>())
+            .await?;
+    let lines = ls
+        .into_iter()
+        .map(|l| {
+            let p = all.iter().find(|p| p.variant_id == l.variant_id);
+            let issue = priced.issues.iter().find(|i| i.variant_id == l.variant_id);
+            CartLineView {
+                variant_id: l.variant_id,
+                product_id: p.map(|p| p.product_id),
+                title: p.map(|p| p.title.clone()),
+                variant_name: p.map(|p| p.variant_name.clone()),
+                quantity: l.quantity,
+                unit_price: p.map(|p| Won(p.price)),
+                seen_unit_price: Won(l.seen_unit_price),
+                price_changed: p.is_some_and(|p| p.price != l.seen_unit_price),
+                problem: issue.map(|i| i.problem.clone()),
+                available: p.map(|p| p.available.max(0)),
+            }
+        })
+        .collect();
+    Ok(CartView {
+        lines,
+        quote: priced.quote,
+        destination_assumed: assumed,
+    })
+}
+
+/// Delete carts idle for [`IDLE_DAYS`]; returns how many.
+pub async fn expire_idle(db: &impl ConnectionTrait) -> OrdersResult<u64> {
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM orders.carts WHERE updated_at < now() - make_interval(days => $1)",
+            [(IDLE_DAYS as i32).into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+pub async fn clear(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "DELETE FROM orders.cart_lines WHERE cart_id = $1",
+        [cart.into()],
+    ))
+    .await?;
+    Ok(())
+}

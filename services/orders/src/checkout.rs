@@ -1,0 +1,407 @@
+//! Checkout: one Postgres transaction quotes the cart again, holds the stock, creates the
+//! order and its vendor orders and records the idempotency key; then the payment is
+//! opened with the gateway under an idempotency key derived from the order.
+//!
+//! The same `Idempotency-Key` with the same body returns the first answer (a concurrent
+//! duplicate waits on the key's row until the first commits); with another body it is
+//! refused.
+
+use crate::carts::{self, Owner};
+use crate::context::OrdersContext;
+use crate::error::{OrdersError, OrdersResult};
+use crate::history;
+use crate::lifecycle::PENDING;
+use crate::payments::{OpenPayment, OpenedPayment};
+use crate::quoting::{self, Want};
+use base64::Engine;
+use chrono::Utc;
+use platform::error::FieldError;
+use platform::ids::new_id;
+use promotions::pricing::Destination;
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub recipient: String,
+    pub phone: String,
+    /// 5 digits.
+    pub postal_code: String,
+    pub road_address: String,
+    #[serde(default)]
+    pub detail: String,
+    /// 건물관리번호, when the address search gave one.
+    pub building_no: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    pub address: Address,
+    /// The grand total the customer saw; a different current total is a 409 with the new
+    /// quote.
+    pub expected_total: i64,
+    pub coupon_code: Option<String>,
+}
+
+fn validate(a: &Address) -> OrdersResult<()> {
+    let mut errors = Vec::new();
+    let len = |s: &str| s.trim().chars().count();
+    if len(&a.recipient) == 0 || len(&a.recipient) > 50 {
+        errors.push(FieldError::new(
+            "address.recipient",
+            "invalid_length",
+            "must be 1 to 50 characters",
+        ));
+    }
+    let digits: String = a.phone.chars().filter(char::is_ascii_digit).collect();
+    if !(9..=11).contains(&digits.len())
+        || a.phone
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || c == '-' || c == ' '))
+    {
+        errors.push(FieldError::new(
+            "address.phone",
+            "invalid_phone",
+            "a Korean phone number, e.g. 010-1234-5678",
+        ));
+    }
+    if a.postal_code.len() != 5 || !a.postal_code.bytes().all(|b| b.is_ascii_digit()) {
+        errors.push(FieldError::new(
+            "address.postal_code",
+            "invalid_postal_code",
+            "must be a 5-digit postal code",
+        ));
+    }
+    if len(&a.road_address) == 0 || len(&a.road_address) > 200 {
+        errors.push(FieldError::new(
+            "address.road_address",
+            "invalid_length",
+            "must be 1 to 200 characters",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(OrdersError::Invalid(errors))
+    }
+}
+
+fn request_hash(customer: Uuid, req: &CheckoutRequest) -> String {
+    let body = serde_json::to_vec(req).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(customer.as_bytes());
+    h.update(&body);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+}
+
+fn order_number() -> String {
+    let mut b = [0u8; 4];
+    rand::rng().fill_bytes(&mut b);
+    format!(
+        "{}-{:08X}",
+        Utc::now().format("%Y%m%d"),
+        u32::from_be_bytes(b)
+    )
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CheckoutResponse {
+    pub order_id: Uuid,
+    pub order_number: String,
+    pub status: String,
+    pub grand_total: i64,
+    #[schema(value_type = Object)]
+    pub payment: serde_json::Value,
+}
+
+enum Begun {
+    /// A new order, created in this call.
+    Created { order_id: Uuid },
+    /// The key was used before: its order, and the stored answer if it was completed.
+    Replay {
+        order_id: Uuid,
+        response: Option<serde_json::Value>,
+    },
+}
+
+pub async fn checkout(
+    db: &DatabaseConnection,
+    ctx: &OrdersContext,
+    customer: Uuid,
+    customer_email: Option<String>,
+    key: &str,
+    req: CheckoutRequest,
+) -> OrdersResult<(bool, CheckoutResponse)> {
+    if key.is_empty() || key.len() > 200 {
+        return Err(OrdersError::field(
+            "Idempotency-Key",
+            "invalid_key",
+            "send an Idempotency-Key header of 1 to 200 characters",
+        ));
+    }
+    validate(&req.address)?;
+    let scope = format!("checkout:{customer}");
+    let hash = request_hash(customer, &req);
+    let begun = create_order(db, ctx, customer, &scope, key, &hash, &req).await?;
+    let (order_id, created) = match begun {
+        Begun::Replay {
+            response: Some(r), ..
+        } => {
+            let resp: CheckoutResponse = serde_json::from_value(r).map_err(|e| {
+                OrdersError::Db(sea_orm::DbErr::Custom(format!("stored response: {e}")))
+            })?;
+            return Ok((false, resp));
+        }
+        Begun::Replay {
+            order_id,
+            response: None,
+        } => (order_id, false),
+        Begun::Created { order_id } => (order_id, true),
+    };
+    // The order is committed; open (or re-open) its payment. The gateway sees the same
+    // idempotency key for the same order, so retries cannot create a second charge.
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT number, status, grand_total FROM orders.orders WHERE id = $1",
+            [order_id.into()],
+        ))
+        .await?
+        .ok_or(OrdersError::NotFound("order"))?;
+    let number: String = row.try_get("", "number")?;
+    let total: i64 = row.try_get("", "grand_total")?;
+    let status: String = row.try_get("", "status")?;
+    let opened: OpenedPayment = ctx
+        .gateway
+        .open(OpenPayment {
+            order_id,
+            amount: platform::money::Won(total),
+            description: format!("Jikgu order {number}"),
+            customer_email,
+            idempotency_key: format!("order-{order_id}"),
+        })
+        .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) VALUES ($1, $2, $3, $4, $5, 'open') \
+         ON CONFLICT (order_id) DO NOTHING",
+        [new_id().into(), order_id.into(), opened.gateway.clone().into(), opened.payment_ref.clone().into(), total.into()],
+    ))
+    .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.orders SET payment_ref = $2 WHERE id = $1 AND payment_ref IS NULL",
+        [order_id.into(), opened.payment_ref.clone().into()],
+    ))
+    .await?;
+    let resp = CheckoutResponse {
+        order_id,
+        order_number: number,
+        status,
+        grand_total: total,
+        payment: serde_json::to_value(&opened).unwrap_or_default(),
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2 AND response IS NULL",
+        [scope.into(), key.into(), serde_json::to_value(&resp).unwrap_or_default().into()],
+    ))
+    .await?;
+    Ok((created, resp))
+}
+
+async fn create_order(
+    db: &DatabaseConnection,
+    ctx: &OrdersContext,
+    customer: Uuid,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    req: &CheckoutRequest,
+) -> OrdersResult<Begun> {
+    let txn = db.begin().await?;
+    // A concurrent request with the same key blocks here until this one commits or rolls
+    // back, then takes the other branch.
+    let inserted = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO orders.idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (scope, key) DO NOTHING RETURNING key",
+            [scope.into(), key.into(), hash.into()],
+        ))
+        .await?;
+    if inserted.is_none() {
+        let row = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT request_hash, order_id, response FROM orders.idempotency_keys WHERE scope = $1 AND key = $2",
+                [scope.into(), key.into()],
+            ))
+            .await?
+            .ok_or(OrdersError::NotFound("idempotency record"))?;
+        let stored: String = row.try_get("", "request_hash")?;
+        if stored != hash {
+            return Err(OrdersError::IdempotencyKeyReused);
+        }
+        let order_id: Option<Uuid> = row.try_get("", "order_id")?;
+        let response: Option<serde_json::Value> = row.try_get("", "response")?;
+        let order_id = order_id.ok_or(OrdersError::NotFound("order"))?;
+        return Ok(Begun::Replay { order_id, response });
+    }
+
+    let cart = carts::cart_id(&txn, &Owner::Customer(customer)).await?;
+    let lines = carts::lines(&txn, cart).await?;
+    if lines.is_empty() {
+        return Err(OrdersError::EmptyCart);
+    }
+    if req
+        .coupon_code
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty())
+    {
+        // Coupons are stored by the promotions service; none exist until it lands.
+        return Err(OrdersError::CouponNotFound);
+    }
+    let wants: Vec<Want> = lines
+        .iter()
+        .map(|l| Want {
+            variant_id: l.variant_id,
+            quantity: l.quantity.max(1) as u32,
+        })
+        .collect();
+    let a = &req.address;
+    let dest = Destination {
+        postal_code: a.postal_code.clone(),
+        road_address: Some(a.road_address.clone()),
+        building_no: a.building_no.clone(),
+    };
+    let priced = quoting::price(&txn, &wants, &dest, Utc::now()).await?;
+    if let Some(short) = priced
+        .issues
+        .iter()
+        .find(|i| i.problem == quoting::LineProblem::InsufficientStock)
+        && priced.issues.len() == 1
+    {
+        // Sold out: the same answer the stock reservation gives.
+        return Err(catalog::error::CatalogError::InsufficientStock {
+            variant_id: short.variant_id,
+            available: short.available,
+        }
+        .into());
+    }
+    if !priced.issues.is_empty() {
+        return Err(OrdersError::Unavailable(
+            serde_json::to_value(&priced.issues).unwrap_or_default(),
+        ));
+    }
+    let q = &priced.quote;
+    if q.totals.grand_total.get() != req.expected_total {
+        return Err(OrdersError::QuoteChanged(
+            serde_json::to_value(q).unwrap_or_default(),
+        ));
+    }
+    let stock_lines: Vec<catalog::stock::StockLine> = priced
+        .items
+        .iter()
+        .map(|(p, qty)| catalog::stock::StockLine {
+            variant_id: p.variant_id,
+            quantity: *qty as i32,
+        })
+        .collect();
+    catalog::stock::reserve(&txn, &stock_lines).await?;
+
+    let order_id = new_id();
+    let number = order_number();
+    let t = &q.totals;
+    let reserved_until = Utc::now()
+        + chrono::Duration::from_std(ctx.reservation_ttl).unwrap_or(chrono::Duration::minutes(15));
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
+             grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
+             building_no, coupon_code, quote, payment_gateway, reserved_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        [
+            order_id.into(),
+            number.clone().into(),
+            customer.into(),
+            PENDING.into(),
+            t.list_subtotal.get().into(),
+            (t.promotion_discount.get() + t.coupon_discount.get() + t.shipping_discount.get()).into(),
+            t.shipping_total.get().into(),
+            t.grand_total.get().into(),
+            t.taxable_amount.get().into(),
+            t.tax_free_amount.get().into(),
+            a.recipient.trim().into(),
+            a.phone.trim().into(),
+            a.postal_code.clone().into(),
+            a.road_address.trim().into(),
+            a.detail.trim().into(),
+            a.building_no.clone().into(),
+            req.coupon_code.clone().into(),
+            serde_json::to_value(q).unwrap_or_default().into(),
+            ctx.gateway.name().into(),
+            reserved_until.into(),
+        ],
+    ))
+    .await?;
+    for ship in &q.shipping {
+        let vo_id = new_id();
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) \
+             VALUES ($1, $2, $3, 'awaiting_payment', $4, $5)",
+            [vo_id.into(), order_id.into(), ship.vendor_id.into(), ship.items_amount.get().into(), ship.total.get().into()],
+        ))
+        .await?;
+        for (line, (p, _)) in q
+            .lines
+            .iter()
+            .zip(&priced.items)
+            .filter(|(l, _)| l.vendor_id == ship.vendor_id)
+        {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
+                     variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
+                     final_amount, taxable, withdrawal_restricted) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                [
+                    new_id().into(),
+                    order_id.into(),
+                    vo_id.into(),
+                    line.product_id.into(),
+                    line.variant_id.into(),
+                    line.vendor_id.into(),
+                    p.title.clone().into(),
+                    p.variant_name.clone().into(),
+                    p.sku.clone().into(),
+                    (line.quantity as i32).into(),
+                    line.list_unit_price.get().into(),
+                    line.unit_price.get().into(),
+                    line.promotion_discount.get().into(),
+                    line.coupon_discount.get().into(),
+                    line.final_amount.get().into(),
+                    line.taxable.into(),
+                    p.withdrawal_restricted.into(),
+                ],
+            ))
+            .await?;
+        }
+    }
+    history::record(&txn, order_id, None, None, PENDING, "customer", "checkout").await?;
+    carts::clear(&txn, cart).await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.idempotency_keys SET order_id = $3 WHERE scope = $1 AND key = $2",
+        [scope.into(), key.into(), order_id.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(Begun::Created { order_id })
+}

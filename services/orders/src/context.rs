@@ -1,0 +1,64 @@
+//! What the orders service needs beyond the shared state: its settings and the payment
+//! gateway in use. Handlers get it as an axum `Extension`.
+
+use crate::payments::PaymentGateway;
+use crate::payments::stripe::StripeGateway;
+use crate::payments::test_gateway::TestGateway;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct OrdersContext {
+    pub gateway: Arc<dyn PaymentGateway>,
+    /// How long an unpaid order holds its stock.
+    pub reservation_ttl: Duration,
+    /// Days after delivery when a purchase confirms itself.
+    pub auto_confirm_days: i64,
+}
+
+impl OrdersContext {
+    pub fn with_gateway(gateway: Arc<dyn PaymentGateway>) -> Self {
+        OrdersContext {
+            gateway,
+            reservation_ttl: Duration::from_secs(15 * 60),
+            auto_confirm_days: 8,
+        }
+    }
+
+    /// From the environment: `PAYMENT_GATEWAY` (`test`, the default, or `stripe` with
+    /// `STRIPE_SECRET_KEY` and `STRIPE_WEBHOOK_SECRET`), and
+    /// `JIKGU_RESERVATION_MINUTES` (15), `JIKGU_AUTO_CONFIRM_DAYS` (8).
+    pub fn from_env() -> Result<Self, String> {
+        let gateway: Arc<dyn PaymentGateway> = match std::env::var("PAYMENT_GATEWAY").as_deref() {
+            Ok("test") | Err(_) => Arc::new(TestGateway::default()),
+            Ok("stripe") => {
+                let key = std::env::var("STRIPE_SECRET_KEY")
+                    .map_err(|_| "PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY".to_string())?;
+                let webhook = std::env::var("STRIPE_WEBHOOK_SECRET").map_err(|_| {
+                    "PAYMENT_GATEWAY=stripe needs STRIPE_WEBHOOK_SECRET".to_string()
+                })?;
+                // STRIPE_API_BASE points the client at a local fake Stripe (tests, demos).
+                let base = std::env::var("STRIPE_API_BASE").ok();
+                Arc::new(StripeGateway::new(key, webhook, base).map_err(|e| e.to_string())?)
+            }
+            Ok(other) => {
+                return Err(format!(
+                    "PAYMENT_GATEWAY={other} is unknown (test or stripe)"
+                ));
+            }
+        };
+        let mut ctx = Self::with_gateway(gateway);
+        if let Ok(m) = std::env::var("JIKGU_RESERVATION_MINUTES") {
+            let m: u64 = m
+                .parse()
+                .map_err(|_| "JIKGU_RESERVATION_MINUTES must be a number".to_string())?;
+            ctx.reservation_ttl = Duration::from_secs(m.max(1) * 60);
+        }
+        if let Ok(d) = std::env::var("JIKGU_AUTO_CONFIRM_DAYS") {
+            ctx.auto_confirm_days = d
+                .parse()
+                .map_err(|_| "JIKGU_AUTO_CONFIRM_DAYS must be a number".to_string())?;
+        }
+        Ok(ctx)
+    }
+}

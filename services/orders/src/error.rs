@@ -1,0 +1,85 @@
+//! The orders service's error type, converted to problem+json in one place.
+
+use crate::payments::GatewayError;
+use catalog::error::CatalogError;
+use platform::error::{ApiError, ErrorCode, FieldError};
+use promotions::pricing::PricingError;
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrdersError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("the cart is empty")]
+    EmptyCart,
+    #[error("lines unavailable")]
+    Unavailable(serde_json::Value),
+    #[error("quantity over the limit")]
+    QuantityLimit { variant_id: uuid::Uuid, max: i32 },
+    #[error("the total changed")]
+    QuoteChanged(serde_json::Value),
+    #[error("idempotency key reused with another request")]
+    IdempotencyKeyReused,
+    #[error("no such coupon")]
+    CouponNotFound,
+    #[error("cannot {action} when {state}")]
+    IllegalTransition { action: &'static str, state: String },
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub type OrdersResult<T> = Result<T, OrdersError>;
+
+impl OrdersError {
+    pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        OrdersError::Invalid(vec![FieldError::new(field, code, message)])
+    }
+}
+
+impl From<OrdersError> for ApiError {
+    #[track_caller]
+    fn from(err: OrdersError) -> ApiError {
+        match err {
+            OrdersError::NotFound(what) => ApiError::not_found(what),
+            OrdersError::Invalid(errors) => ApiError::validation(errors),
+            OrdersError::EmptyCart => ApiError::new(ErrorCode::EmptyCart),
+            OrdersError::Unavailable(lines) => ApiError::new(ErrorCode::LineUnavailable)
+                .with_extra(serde_json::json!({ "lines": lines })),
+            OrdersError::QuantityLimit { variant_id, max } => ApiError::new(
+                ErrorCode::QuantityLimit,
+            )
+            .with_extra(serde_json::json!({ "variant_id": variant_id, "max_per_order": max })),
+            OrdersError::QuoteChanged(quote) => ApiError::new(ErrorCode::QuoteChanged)
+                .with_extra(serde_json::json!({ "quote": quote })),
+            OrdersError::IdempotencyKeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused),
+            OrdersError::CouponNotFound => ApiError::new(ErrorCode::CouponNotFound),
+            OrdersError::IllegalTransition { action, state } => {
+                ApiError::new(ErrorCode::IllegalTransition)
+                    .with_detail(format!("cannot {action} when {state}"))
+            }
+            OrdersError::Gateway(GatewayError::BadSignature(m)) => {
+                ApiError::new(ErrorCode::WebhookSignature).with_detail(m)
+            }
+            OrdersError::Gateway(GatewayError::Refused(m)) => {
+                ApiError::new(ErrorCode::PaymentRefused).with_detail(m)
+            }
+            OrdersError::Gateway(GatewayError::Malformed(m)) => {
+                ApiError::new(ErrorCode::BadRequest).with_detail(m)
+            }
+            OrdersError::Gateway(e) => ApiError::unavailable(e),
+            OrdersError::Catalog(e) => ApiError::from(e),
+            OrdersError::Pricing(e) => {
+                ApiError::field("address.postal_code", "unpriceable", e.to_string())
+            }
+            OrdersError::Db(e) => ApiError::from(e),
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Every state change writes a history row and an outbox event, in the same transaction.
+
+use crate::error::OrdersResult;
+use platform::ids::new_id;
+use platform::outbox::{self, Schema};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+pub async fn record(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+    vendor_order_id: Option<Uuid>,
+    from: Option<&str>,
+    to: &str,
+    actor: &str,
+    note: &str,
+) -> OrdersResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO orders.order_history (id, order_id, vendor_order_id, from_status, to_status, actor, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [
+            new_id().into(),
+            order_id.into(),
+            vendor_order_id.into(),
+            from.map(str::to_owned).into(),
+            to.into(),
+            actor.into(),
+            note.into(),
+        ],
+    ))
+    .await?;
+    let topic = match vendor_order_id {
+        Some(_) => format!("orders.vendor_order.{to}"),
+        None => format!("orders.order.{to}"),
+    };
+    outbox::enqueue(
+        db,
+        Schema::Orders,
+        &topic,
+        order_id,
+        serde_json::json!({ "order_id": order_id, "vendor_order_id": vendor_order_id, "from": from, "to": to }),
+    )
+    .await?;
+    Ok(())
+}

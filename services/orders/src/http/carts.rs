@@ -1,0 +1,132 @@
+//! Carts: anonymous (by `X-Cart-Token`) or the signed-in customer's.
+
+use crate::carts::{self, CartView, Owner};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use platform::AppState;
+use platform::auth::{CustomerUser, MaybeUser, Role};
+use platform::error::{ApiError, ApiResult, ErrorCode, Problem};
+use platform::extract::{Json, Path, Query};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub const CART_TOKEN: &str = "x-cart-token";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_cart))
+        .routes(routes!(get_cart))
+        .routes(routes!(set_line, remove_line))
+        .routes(routes!(merge))
+}
+
+fn owner(user: MaybeUser, headers: &HeaderMap) -> ApiResult<Owner> {
+    match user.0 {
+        Some(p) if p.role == Role::Customer => Ok(Owner::Customer(p.user_id)),
+        Some(_) => {
+            Err(ApiError::new(ErrorCode::Forbidden).with_detail("only customers have carts"))
+        }
+        None => headers
+            .get(CART_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .map(|t| Owner::Token(t.to_owned()))
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::Unauthenticated)
+                    .with_detail("sign in, or send X-Cart-Token")
+            }),
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewCart {
+    /// Send as `X-Cart-Token`; keep it secret, it is the cart.
+    pub token: String,
+}
+
+/// Start an anonymous cart.
+#[utoipa::path(post, path = "/v1/carts", tag = "carts", responses((status = 201, body = NewCart)))]
+async fn create_cart(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<NewCart>)> {
+    let token = carts::create_anonymous(&state.db).await?;
+    Ok((StatusCode::CREATED, Json(NewCart { token })))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CartQuery {
+    /// Quote shipping to this postal code (remote-area surcharges apply).
+    pub postal_code: Option<String>,
+}
+
+/// The cart with a fresh quote; lines that became unavailable or changed price are flagged.
+#[utoipa::path(get, path = "/v1/carts/current", tag = "carts", params(CartQuery),
+    responses((status = 200, body = CartView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_cart(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<CartQuery>,
+) -> ApiResult<Json<CartView>> {
+    let cart = carts::cart_id(&state.db, &owner(user, &headers)?).await?;
+    Ok(Json(carts::view(&state.db, cart, q.postal_code).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetQuantity {
+    /// 0 removes the line.
+    pub quantity: u32,
+}
+
+/// Set how many of a variant the cart holds.
+#[utoipa::path(put, path = "/v1/carts/current/lines/{variant_id}", tag = "carts", request_body = SetQuantity,
+    responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_line(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(variant_id): Path<Uuid>,
+    Json(req): Json<SetQuantity>,
+) -> ApiResult<Json<CartView>> {
+    let cart = carts::cart_id(&state.db, &owner(user, &headers)?).await?;
+    carts::set_line(&state.db, cart, variant_id, req.quantity).await?;
+    Ok(Json(carts::view(&state.db, cart, None).await?))
+}
+
+/// Remove a line.
+#[utoipa::path(delete, path = "/v1/carts/current/lines/{variant_id}", tag = "carts",
+    responses((status = 200, body = CartView)))]
+async fn remove_line(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(variant_id): Path<Uuid>,
+) -> ApiResult<Json<CartView>> {
+    let cart = carts::cart_id(&state.db, &owner(user, &headers)?).await?;
+    carts::set_line(&state.db, cart, variant_id, 0).await?;
+    Ok(Json(carts::view(&state.db, cart, None).await?))
+}
+
+/// After signing in, merge the anonymous cart (`X-Cart-Token`) into the customer's:
+/// quantities add up, capped by stock and per-order limits.
+#[utoipa::path(post, path = "/v1/carts/current/merge", tag = "carts", security(("bearer" = [])),
+    responses((status = 200, body = CartView), (status = 404, body = Problem)))]
+async fn merge(
+    State(state): State<AppState>,
+    CustomerUser(p): CustomerUser,
+    headers: HeaderMap,
+) -> ApiResult<Json<CartView>> {
+    let token = headers
+        .get(CART_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::field(
+                "X-Cart-Token",
+                "required",
+                "send the anonymous cart's token",
+            )
+        })?;
+    let cart = carts::merge(&state.db, p.user_id, token).await?;
+    Ok(Json(carts::view(&state.db, cart, None).await?))
+}

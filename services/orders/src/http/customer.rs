@@ -1,0 +1,106 @@
+//! A customer's orders: list, detail, cancel before shipping, confirm a purchase.
+
+use crate::context::OrdersContext;
+use crate::lifecycle;
+use crate::payments::RefundRequest;
+use crate::views;
+use axum::Extension;
+use axum::extract::State;
+use platform::AppState;
+use platform::auth::CustomerUser;
+use platform::error::{ApiError, ApiResult, Problem};
+use platform::extract::{Json, Path, Query};
+use platform::money::Won;
+use platform::pagination::{Page, PageParams};
+use sea_orm::TransactionTrait;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(confirm_purchase))
+}
+
+/// The signed-in customer's orders, newest first.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = Object)))]
+async fn list_orders(
+    State(state): State<AppState>,
+    CustomerUser(p): CustomerUser,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Json<Page<serde_json::Value>>> {
+    let limit = page.limit();
+    let rows =
+        views::customer_orders(&state.db, p.user_id, page.decode::<Uuid>()?, limit + 1).await?;
+    Ok(Json(Page::from_rows(rows, limit, |r| r.0, |r| r.1)))
+}
+
+/// One order with its vendor orders, lines and history.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+async fn get_order(
+    State(state): State<AppState>,
+    CustomerUser(p): CustomerUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(views::customer_order(&state.db, p.user_id, id).await?))
+}
+
+/// Cancel before anything shipped: stock goes back and a paid order is refunded in full.
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn cancel_order(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrdersContext>,
+    CustomerUser(p): CustomerUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let txn = state.db.begin().await?;
+    let order = lifecycle::lock_order(&txn, id).await?;
+    let refund = lifecycle::cancel_by_customer(&txn, id, p.user_id).await?;
+    txn.commit().await?;
+    let payment_ref = order.payment_ref.clone().unwrap_or_default();
+    match refund {
+        Some(amount) if amount > 0 => {
+            ctx.gateway
+                .refund(RefundRequest {
+                    payment_ref,
+                    amount: Won(amount),
+                    reason: "canceled by the customer before shipping".into(),
+                    idempotency_key: format!("refund-cancel-{id}"),
+                })
+                .await
+                .map_err(|e| ApiError::from(crate::error::OrdersError::from(e)))?;
+        }
+        Some(_) => {}
+        None => {
+            if let Err(e) = ctx
+                .gateway
+                .cancel(&payment_ref, &format!("cancel-{id}"))
+                .await
+            {
+                tracing::warn!(order_id = %id, error = %e, "could not cancel the open payment");
+            }
+        }
+    }
+    Ok(Json(views::customer_order(&state.db, p.user_id, id).await?))
+}
+
+/// Confirm the purchase of a delivered vendor order (구매확정); it closes the withdrawal
+/// window and is what settlement counts.
+#[utoipa::path(post, path = "/v1/orders/{id}/vendor-orders/{vendor_order_id}/confirm", tag = "orders",
+    security(("bearer" = [])), responses((status = 200, body = Object), (status = 409, body = Problem)))]
+async fn confirm_purchase(
+    State(state): State<AppState>,
+    CustomerUser(p): CustomerUser,
+    Path((id, vendor_order_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let txn = state.db.begin().await?;
+    lifecycle::confirm(&txn, vendor_order_id, Some(p.user_id), "customer").await?;
+    txn.commit().await?;
+    Ok(Json(views::customer_order(&state.db, p.user_id, id).await?))
+}

@@ -1,0 +1,102 @@
+//! The vendor console's orders: its own vendor orders only.
+
+use crate::lifecycle;
+use crate::views;
+use axum::extract::State;
+use platform::AppState;
+use platform::auth::VendorUser;
+use platform::error::{ApiError, ApiResult, Problem};
+use platform::extract::{Json, Path, Query};
+use platform::pagination::{Page, PageParams};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_vendor_orders))
+        .routes(routes!(ship))
+        .routes(routes!(deliver))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VendorOrderFilter {
+    /// preparing, shipped, delivered, confirmed or canceled
+    pub status: Option<String>,
+}
+
+/// The vendor's paid orders to fulfil, newest first.
+#[utoipa::path(get, path = "/v1/vendor/orders", tag = "vendor console", security(("bearer" = [])),
+    params(PageParams, VendorOrderFilter), responses((status = 200, body = Object)))]
+async fn list_vendor_orders(
+    State(state): State<AppState>,
+    v: VendorUser,
+    Query(page): Query<PageParams>,
+    Query(f): Query<VendorOrderFilter>,
+) -> ApiResult<Json<Page<serde_json::Value>>> {
+    let limit = page.limit();
+    let rows = views::vendor_orders(
+        &state.db,
+        v.vendor_id,
+        f.status,
+        page.decode::<Uuid>()?,
+        limit + 1,
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, limit, |r| r.0, |r| r.1)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Shipment {
+    /// e.g. CJ대한통운, 우체국택배
+    pub courier: String,
+    pub tracking_number: String,
+}
+
+/// Mark a preparing vendor order shipped, with the courier and tracking number.
+#[utoipa::path(post, path = "/v1/vendor/orders/{id}/ship", tag = "vendor console", security(("bearer" = [])),
+    request_body = Shipment, responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn ship(
+    State(state): State<AppState>,
+    v: VendorUser,
+    Path(id): Path<Uuid>,
+    Json(s): Json<Shipment>,
+) -> ApiResult<axum::http::StatusCode> {
+    if s.courier.trim().is_empty() || s.tracking_number.trim().is_empty() {
+        return Err(ApiError::field(
+            "tracking_number",
+            "required",
+            "give the courier and tracking number",
+        ));
+    }
+    let txn = state.db.begin().await?;
+    lifecycle::vendor_transition(
+        &txn,
+        v.vendor_id,
+        id,
+        "shipped",
+        Some(s.courier.trim().into()),
+        Some(s.tracking_number.trim().into()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Mark a shipped vendor order delivered.
+#[utoipa::path(post, path = "/v1/vendor/orders/{id}/deliver", tag = "vendor console", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn deliver(
+    State(state): State<AppState>,
+    v: VendorUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::http::StatusCode> {
+    let txn = state.db.begin().await?;
+    lifecycle::vendor_transition(&txn, v.vendor_id, id, "delivered", None, None).await?;
+    txn.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

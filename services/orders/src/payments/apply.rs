@@ -1,0 +1,150 @@
+//! Applying gateway events to orders, once each. The event id goes into
+//! `orders.payment_events` in the same transaction as its effect: a second delivery (or
+//! twenty concurrent ones) finds the row and changes nothing.
+
+use super::{GatewayEvent, GatewayEventKind, PaymentGateway, RefundRequest};
+use crate::error::{OrdersError, OrdersResult};
+use crate::lifecycle::{self, PaidOutcome};
+use platform::money::Won;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// This delivery changed the order.
+    Applied,
+    /// The event was seen before.
+    Duplicate,
+    /// Nothing to do (an event type the shop ignores, or no matching order).
+    Ignored,
+}
+
+async fn order_of(
+    db: &impl ConnectionTrait,
+    payment_ref: &str,
+    hint: Option<Uuid>,
+) -> OrdersResult<Option<Uuid>> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT order_id FROM orders.payments WHERE payment_ref = $1",
+            [payment_ref.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get("", "order_id")?),
+        None => hint,
+    })
+}
+
+pub async fn apply(
+    db: &DatabaseConnection,
+    gateway: &dyn PaymentGateway,
+    event: GatewayEvent,
+) -> OrdersResult<Applied> {
+    let txn = db.begin().await?;
+    let (payment_ref, hint, kind) = match &event.kind {
+        GatewayEventKind::PaymentSucceeded {
+            payment_ref,
+            order_id,
+            ..
+        } => (payment_ref.clone(), *order_id, "succeeded"),
+        GatewayEventKind::PaymentFailed {
+            payment_ref,
+            order_id,
+        } => (payment_ref.clone(), *order_id, "failed"),
+        GatewayEventKind::PaymentCanceled {
+            payment_ref,
+            order_id,
+        } => (payment_ref.clone(), *order_id, "canceled"),
+        GatewayEventKind::Refunded { payment_ref, .. } => (payment_ref.clone(), None, "refunded"),
+        GatewayEventKind::Ignored { .. } => return Ok(Applied::Ignored),
+    };
+    let order_id = order_of(&txn, &payment_ref, hint).await?;
+    let fresh = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO orders.payment_events (gateway, event_id, order_id, kind) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING RETURNING event_id",
+            [gateway.name().into(), event.event_id.clone().into(), order_id.into(), kind.into()],
+        ))
+        .await?;
+    if fresh.is_none() {
+        return Ok(Applied::Duplicate);
+    }
+    let Some(order_id) = order_id else {
+        txn.commit().await?;
+        return Ok(Applied::Ignored);
+    };
+    let mut refund = None;
+    match event.kind {
+        GatewayEventKind::PaymentSucceeded { amount, .. } => {
+            match lifecycle::mark_paid(&txn, order_id, amount.get(), gateway.name()).await? {
+                PaidOutcome::MustRefund { amount } => refund = Some(amount),
+                PaidOutcome::Paid | PaidOutcome::AlreadyPaid => {}
+            }
+            set_payment_status(
+                &txn,
+                &payment_ref,
+                if refund.is_some() {
+                    "refunding"
+                } else {
+                    "succeeded"
+                },
+            )
+            .await?;
+        }
+        GatewayEventKind::PaymentFailed { .. } => {
+            lifecycle::mark_unpaid(&txn, order_id, gateway.name(), "payment failed").await?;
+            set_payment_status(&txn, &payment_ref, "failed").await?;
+        }
+        GatewayEventKind::PaymentCanceled { .. } => {
+            lifecycle::mark_unpaid(&txn, order_id, gateway.name(), "payment canceled").await?;
+            set_payment_status(&txn, &payment_ref, "canceled").await?;
+        }
+        GatewayEventKind::Refunded {
+            amount_refunded, ..
+        } => {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE orders.payments SET refunded = GREATEST(refunded, $2), updated_at = now() WHERE payment_ref = $1",
+                [payment_ref.clone().into(), amount_refunded.get().into()],
+            ))
+            .await?;
+        }
+        GatewayEventKind::Ignored { .. } => {}
+    }
+    txn.commit().await?;
+    if let Some(amount) = refund {
+        // Paid after its stock was gone: the customer gets the money back, and the order
+        // stays closed. A failure here is retried by the gateway's next delivery of a
+        // refund-worthy event or by an operator; it is logged loudly.
+        let res = gateway
+            .refund(RefundRequest {
+                payment_ref: payment_ref.clone(),
+                amount: Won(amount),
+                reason: "stock released before payment".into(),
+                idempotency_key: format!("refund-late-{order_id}"),
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::error!(%order_id, error = %e, "refund of a late payment failed");
+        }
+        set_payment_status(db, &payment_ref, "refunded").await?;
+    }
+    Ok(Applied::Applied)
+}
+
+async fn set_payment_status(
+    db: &impl ConnectionTrait,
+    payment_ref: &str,
+    status: &str,
+) -> Result<(), OrdersError> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.payments SET status = $2, updated_at = now() WHERE payment_ref = $1",
+        [payment_ref.into(), status.into()],
+    ))
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! The built-in `test` gateway (`PAYMENT_GATEWAY=test`, the demo default): no network.
+//! Opening a payment only records it; paying is an explicit API call that exists only
+//! while this gateway is active.
+
+use super::*;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct TestGateway {
+    /// payment_ref → amount, so confirm can check the amount like a real gateway.
+    opened: Mutex<HashMap<String, Won>>,
+}
+
+impl TestGateway {
+    pub fn payment_ref(order_id: Uuid) -> String {
+        format!("test_pay_{}", order_id.simple())
+    }
+}
+
+#[async_trait::async_trait]
+impl PaymentGateway for TestGateway {
+    fn name(&self) -> &'static str {
+        "test"
+    }
+
+    async fn open(&self, req: OpenPayment) -> Result<OpenedPayment, GatewayError> {
+        let payment_ref = Self::payment_ref(req.order_id);
+        if let Ok(mut m) = self.opened.lock() {
+            m.insert(payment_ref.clone(), req.amount);
+        }
+        Ok(OpenedPayment {
+            gateway: "test".into(),
+            client_secret: None,
+            redirect_url: None,
+            status: PaymentStatus::RequiresAction,
+            payment_ref,
+        })
+    }
+
+    async fn confirm(&self, req: ConfirmPayment) -> Result<PaymentOutcome, GatewayError> {
+        if req.payment_ref != Self::payment_ref(req.order_id) {
+            return Err(GatewayError::Refused(
+                "payment does not belong to this order".into(),
+            ));
+        }
+        Ok(PaymentOutcome {
+            payment_ref: req.payment_ref,
+            status: PaymentStatus::Succeeded,
+            amount: req.amount,
+        })
+    }
+
+    async fn cancel(&self, _payment_ref: &str, _key: &str) -> Result<(), GatewayError> {
+        Ok(())
+    }
+
+    async fn refund(&self, req: RefundRequest) -> Result<RefundOutcome, GatewayError> {
+        Ok(RefundOutcome {
+            refund_ref: format!("test_refund_{}", req.idempotency_key),
+            amount: req.amount,
+        })
+    }
+
+    fn parse_webhook(
+        &self,
+        _headers: &HeaderMap,
+        _body: &[u8],
+    ) -> Result<GatewayEvent, GatewayError> {
+        Err(GatewayError::Unsupported(
+            "the test gateway sends no webhooks",
+        ))
+    }
+}

@@ -1,0 +1,155 @@
+//! Pricing a cart: load what the catalog says about each variant (its price, never the
+//! client's), keep what can be sold, and ask the pricing engine for a quote. The cart page
+//! and checkout both come through here.
+
+use crate::error::{OrdersError, OrdersResult};
+use catalog::purchasable::{self, Purchasable};
+use chrono::{DateTime, Utc};
+use platform::money::Won;
+use promotions::pricing::{
+    self, CartLine, Destination, LivePromotions, Quote, QuoteRequest, RemoteAreaRange,
+    RemoteAreaTable, StackingPolicy, VendorShipping,
+};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Used to quote a cart before the customer gives an address (a non-remote Incheon code).
+pub const DEFAULT_POSTAL_CODE: &str = "21554";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    pub variant_id: Uuid,
+    pub quantity: u32,
+}
+
+/// Why a line cannot be bought as it stands.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LineProblem {
+    /// The variant, its product or its vendor is gone, archived or suspended.
+    Unavailable,
+    /// Fewer units are available than asked for.
+    InsufficientStock,
+    /// Over the product's per-order limit.
+    OverLimit,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LineIssue {
+    pub variant_id: Uuid,
+    pub problem: LineProblem,
+    pub available: i32,
+}
+
+pub struct Priced {
+    /// The sellable lines that were quoted, in cart order.
+    pub items: Vec<(Purchasable, u32)>,
+    pub issues: Vec<LineIssue>,
+    pub quote: Quote,
+}
+
+async fn remote_table(db: &impl ConnectionTrait) -> OrdersResult<RemoteAreaTable> {
+    let rows = purchasable::remote_areas(db).await?;
+    let ranges = rows
+        .into_iter()
+        .map(|r| RemoteAreaRange {
+            region: r.region,
+            from: r.from_code.max(0) as u32,
+            to: r.to_code.max(0) as u32,
+            surcharge: Won(r.surcharge),
+        })
+        .collect();
+    RemoteAreaTable::new(ranges, Vec::new())
+        .map_err(|e| OrdersError::Db(sea_orm::DbErr::Custom(format!("remote-area table: {e}"))))
+}
+
+/// Quote `wants` delivered to `destination` at `at`. Lines that cannot be sold are left
+/// out of the quote and reported in `issues`.
+pub async fn price(
+    db: &impl ConnectionTrait,
+    wants: &[Want],
+    destination: &Destination,
+    at: DateTime<Utc>,
+) -> OrdersResult<Priced> {
+    let ids: Vec<Uuid> = wants.iter().map(|w| w.variant_id).collect();
+    let found = purchasable::load(db, &ids).await?;
+    let mut items = Vec::new();
+    let mut issues = Vec::new();
+    for w in wants {
+        let Some(p) = found.iter().find(|p| p.variant_id == w.variant_id) else {
+            issues.push(LineIssue {
+                variant_id: w.variant_id,
+                problem: LineProblem::Unavailable,
+                available: 0,
+            });
+            continue;
+        };
+        let problem = if !p.sellable {
+            Some(LineProblem::Unavailable)
+        } else if p
+            .max_per_order
+            .is_some_and(|m| w.quantity as i64 > m as i64)
+        {
+            Some(LineProblem::OverLimit)
+        } else if (p.available as i64) < w.quantity as i64 {
+            Some(LineProblem::InsufficientStock)
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => issues.push(LineIssue {
+                variant_id: w.variant_id,
+                problem,
+                available: p.available.max(0),
+            }),
+            None => items.push((p.clone(), w.quantity)),
+        }
+    }
+    let lines: Vec<CartLine> = items
+        .iter()
+        .map(|(p, q)| CartLine {
+            variant_id: p.variant_id,
+            product_id: p.product_id,
+            vendor_id: p.vendor_id,
+            category_path: p.category_path.clone(),
+            tags: p.tags.clone(),
+            certified: p.certified,
+            unit_price: Won(p.price),
+            quantity: *q,
+            taxable: p.taxable,
+        })
+        .collect();
+    let mut shipping: Vec<VendorShipping> = Vec::new();
+    for (p, _) in &items {
+        if !shipping.iter().any(|s| s.vendor_id == p.vendor_id) {
+            shipping.push(VendorShipping {
+                vendor_id: p.vendor_id,
+                base_fee: Won(p.shipping_base_fee),
+                free_threshold: p.shipping_free_threshold.map(Won),
+            });
+        }
+    }
+    let remote = remote_table(db).await?;
+    // Campaign prices, time deals and coupons join here when the promotions service
+    // stores them; until then the live set is empty and quotes carry shipping only.
+    let live = LivePromotions::new(Vec::new(), Vec::new());
+    let quote = pricing::quote(
+        &live,
+        &remote,
+        &StackingPolicy::default(),
+        &QuoteRequest {
+            at,
+            lines: &lines,
+            shipping: &shipping,
+            coupons: &[],
+            destination,
+            deal_purchases: &[],
+        },
+    )?;
+    Ok(Priced {
+        items,
+        issues,
+        quote,
+    })
+}

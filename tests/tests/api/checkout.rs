@@ -1,0 +1,282 @@
+use jikgu_tests::fixtures::{address, token_customer};
+use jikgu_tests::{Client, Reply, TestApp, spawn_app};
+use platform::auth::Role;
+use serde_json::json;
+use uuid::Uuid;
+
+async fn variant(app: &TestApp, pid: Uuid) -> Uuid {
+    let page = app.client.get(&format!("/v1/products/{pid}")).await;
+    page.json["variants"][0]["id"]
+        .as_str()
+        .expect("variant")
+        .parse()
+        .expect("uuid")
+}
+
+async fn checkout(c: &Client, key: &str, postal: &str, total: i64) -> Reply {
+    let rb = c
+        .request(reqwest::Method::POST, "/v1/checkout")
+        .header("idempotency-key", key)
+        .json(&json!({"address": address(postal), "expected_total": total}));
+    Client::send(rb).await
+}
+
+#[tokio::test]
+async fn a_customer_buys_pays_and_the_vendor_ships() {
+    let app = spawn_app().await;
+    let cat = app.category("kimchi", None, &[]).await;
+    let v = app.vendor("강화순무농장").await;
+    let pid = app
+        .product(&v, cat, "강화순무김치 1kg", &[], &[("K1", 12900, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (c, _) = app.account(Role::Customer, None).await;
+
+    let cart = c
+        .put(
+            &format!("/v1/carts/current/lines/{vid}"),
+            &json!({"quantity": 2}),
+        )
+        .await;
+    assert_eq!(cart.status, 200, "{}", cart.body);
+    // 25,800 is under the 30,000 free-shipping threshold: 3,000 shipping.
+    assert_eq!(cart.json["quote"]["totals"]["grand_total"], 28800);
+    let jeju = c.get("/v1/carts/current?postal_code=63100").await;
+    assert_eq!(jeju.json["quote"]["totals"]["shipping_surcharge"], 3000);
+    assert_eq!(jeju.json["quote"]["totals"]["grand_total"], 31800);
+
+    // The total the customer saw is stale: 409 with the new quote, nothing written.
+    let stale = checkout(&c, "k-stale", "21554", 25800).await;
+    stale.assert_problem(409, "quote_changed");
+    assert_eq!(stale.json["extra"]["quote"]["totals"]["grand_total"], 28800);
+
+    let done = checkout(&c, "k-1", "21554", 28800).await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let order_id = done.json["order_id"].as_str().expect("order").to_owned();
+    assert_eq!(done.json["status"], "pending_payment");
+    assert_eq!(done.json["payment"]["gateway"], "test");
+    // Stock is held, the cart is empty.
+    app.settle().await;
+    assert_eq!(
+        app.client.get(&format!("/v1/products/{pid}")).await.json["variants"][0]["available"],
+        8
+    );
+    assert_eq!(c.get("/v1/carts/current").await.json["lines"], json!([]));
+
+    let paid = c
+        .post(
+            &format!("/v1/payments/test/orders/{order_id}/pay"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    assert_eq!(paid.json["status"], "paid");
+    let vo = paid.json["vendor_orders"][0]["id"]
+        .as_str()
+        .expect("vendor order")
+        .to_owned();
+    assert_eq!(paid.json["vendor_orders"][0]["status"], "preparing");
+
+    let mine = v.client.get("/v1/vendor/orders").await;
+    assert_eq!(mine.json["items"][0]["id"], vo.as_str(), "{}", mine.body);
+    // Illegal jumps are 409.
+    v.client
+        .post(&format!("/v1/vendor/orders/{vo}/deliver"), &json!({}))
+        .await
+        .assert_problem(409, "illegal_transition");
+    let r = v
+        .client
+        .post(
+            &format!("/v1/vendor/orders/{vo}/ship"),
+            &json!({"courier": "CJ대한통운", "tracking_number": "6543210987"}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    c.post(&format!("/v1/orders/{order_id}/cancel"), &json!({}))
+        .await
+        .assert_problem(409, "illegal_transition");
+    assert_eq!(
+        v.client
+            .post(&format!("/v1/vendor/orders/{vo}/deliver"), &json!({}))
+            .await
+            .status,
+        204
+    );
+    let confirmed = c
+        .post(
+            &format!("/v1/orders/{order_id}/vendor-orders/{vo}/confirm"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert_eq!(confirmed.json["status"], "completed");
+    let history: Vec<&str> = confirmed.json["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["to"].as_str())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "pending_payment",
+            "paid",
+            "shipped",
+            "delivered",
+            "confirmed",
+            "completed"
+        ]
+    );
+
+    // Another vendor sees none of it.
+    let other = app.vendor("옹진수산").await;
+    other
+        .client
+        .post(
+            &format!("/v1/vendor/orders/{vo}/ship"),
+            &json!({"courier": "x", "tracking_number": "1"}),
+        )
+        .await
+        .assert_problem(404, "not_found");
+    assert_eq!(
+        other.client.get("/v1/vendor/orders").await.json["items"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_paid_order_canceled_before_shipping_is_refunded_and_restocked() {
+    let app = spawn_app().await;
+    let cat = app.category("rice", None, &[]).await;
+    let v = app.vendor("강화섬쌀").await;
+    let pid = app
+        .product(&v, cat, "강화섬쌀 10kg", &[], &[("R10", 39000, 5)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (c, _) = token_customer(&app);
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 1}),
+    )
+    .await;
+    let done = checkout(&c, "k", "21554", 39000).await;
+    let order_id = done.json["order_id"].as_str().expect("order").to_owned();
+    c.post(
+        &format!("/v1/payments/test/orders/{order_id}/pay"),
+        &json!({}),
+    )
+    .await;
+    app.settle().await;
+    assert_eq!(
+        app.client.get(&format!("/v1/products/{pid}")).await.json["variants"][0]["available"],
+        4
+    );
+    let canceled = c
+        .post(&format!("/v1/orders/{order_id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(canceled.status, 200, "{}", canceled.body);
+    assert_eq!(canceled.json["status"], "canceled");
+    assert_eq!(canceled.json["totals"]["refunded_total"], 39000);
+    app.settle().await;
+    assert_eq!(
+        app.client.get(&format!("/v1/products/{pid}")).await.json["variants"][0]["available"],
+        5
+    );
+}
+
+#[tokio::test]
+async fn carts_flag_changes_and_merge_on_login() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let pid = app
+        .product(&v, cat, "옹진 꽃게 2kg", &[], &[("C2", 39000, 3)])
+        .await;
+    let vid = variant(&app, pid).await;
+
+    let created = app.client.post("/v1/carts", &json!({})).await;
+    let token = created.json["token"].as_str().expect("token").to_owned();
+    let anon = |m: reqwest::Method, p: &str| {
+        app.client
+            .request(m, p)
+            .header("x-cart-token", token.clone())
+    };
+    let r = Client::send(
+        anon(
+            reqwest::Method::PUT,
+            &format!("/v1/carts/current/lines/{vid}"),
+        )
+        .json(&json!({"quantity": 2})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The vendor raises the price: the cart says so.
+    v.client
+        .patch(
+            &format!("/v1/vendor/variants/{vid}"),
+            &json!({"price": 42000}),
+        )
+        .await;
+    let r = Client::send(anon(reqwest::Method::GET, "/v1/carts/current")).await;
+    assert_eq!(r.json["lines"][0]["price_changed"], true);
+    assert_eq!(r.json["lines"][0]["unit_price"], 42000);
+    assert_eq!(r.json["lines"][0]["seen_unit_price"], 39000);
+
+    // Log in with 2 already in the customer's cart: 2 + 2 capped by the 3 in stock.
+    let (c, _) = token_customer(&app);
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 2}),
+    )
+    .await;
+    let merged = Client::send(
+        c.request(reqwest::Method::POST, "/v1/carts/current/merge")
+            .header("x-cart-token", token.clone()),
+    )
+    .await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    assert_eq!(merged.json["lines"][0]["quantity"], 3);
+    Client::send(anon(reqwest::Method::GET, "/v1/carts/current"))
+        .await
+        .assert_problem(404, "not_found");
+
+    // Archived: flagged unavailable and left out of the quote; checkout refuses.
+    v.client
+        .post(&format!("/v1/vendor/products/{pid}/archive"), &json!({}))
+        .await;
+    let r = c.get("/v1/carts/current").await;
+    assert_eq!(r.json["lines"][0]["problem"], "unavailable");
+    assert_eq!(r.json["quote"]["totals"]["grand_total"], 0);
+    checkout(&c, "k", "21554", 0)
+        .await
+        .assert_problem(409, "line_unavailable");
+}
+
+#[tokio::test]
+async fn checkout_input_is_checked() {
+    let app = spawn_app().await;
+    let (c, _) = token_customer(&app);
+    let no_key = c
+        .post(
+            "/v1/checkout",
+            &json!({"address": address("21554"), "expected_total": 0}),
+        )
+        .await;
+    no_key.assert_problem(422, "validation_failed");
+    checkout(&c, "k", "21554", 0)
+        .await
+        .assert_problem(422, "empty_cart");
+    let bad = Client::send(
+        c.request(reqwest::Method::POST, "/v1/checkout")
+            .header("idempotency-key", "k2")
+            .json(&json!({"address": {"recipient": "", "phone": "call me", "postal_code": "1234", "road_address": "x"}, "expected_total": 0})),
+    )
+    .await;
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(bad.json["errors"].as_array().map(Vec::len), Some(3));
+    let (vendor_client, _) = app.account(Role::Vendor, Some(Uuid::now_v7())).await;
+    checkout(&vendor_client, "k", "21554", 0)
+        .await
+        .assert_problem(403, "forbidden");
+}

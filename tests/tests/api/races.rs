@@ -1,0 +1,303 @@
+//! Concurrency is part of correctness: flash sales, duplicate checkouts, duplicate
+//! webhooks, and a payment racing its reservation's expiry.
+
+use futures::future::join_all;
+use jikgu_tests::fixtures::{address, token_customer};
+use jikgu_tests::{Client, TestApp, spawn_app, spawn_app_with};
+use orders::payments::{GatewayEvent, GatewayEventKind, PaymentGateway};
+use platform::money::Won;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::json;
+use uuid::Uuid;
+
+async fn stock(app: &TestApp, vid: Uuid) -> (i32, i32) {
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT on_hand, reserved FROM catalog.variants WHERE id = $1",
+            [vid.into()],
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    (
+        row.try_get("", "on_hand").expect("on_hand"),
+        row.try_get("", "reserved").expect("reserved"),
+    )
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned()))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get("", "n").expect("n")
+}
+
+async fn product(app: &TestApp, price: i64, units: i32) -> Uuid {
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let pid = app
+        .product(
+            &v,
+            cat,
+            "옹진 꽃게 타임세일",
+            &[],
+            &[("FLASH", price, units)],
+        )
+        .await;
+    let page = app.client.get(&format!("/v1/products/{pid}")).await;
+    page.json["variants"][0]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid")
+}
+
+fn checkout(c: &Client, key: &str, total: i64) -> reqwest::RequestBuilder {
+    c.request(reqwest::Method::POST, "/v1/checkout")
+        .header("idempotency-key", key)
+        .json(&json!({"address": address("21554"), "expected_total": total}))
+}
+
+/// 300 customers race for 30 units: exactly 30 orders, never negative stock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn flash_sale_sells_each_unit_once() {
+    let app = spawn_app_with(jikgu::Service::All, |cfg| cfg.db_max_connections = 40).await;
+    let vid = product(&app, 50000, 30).await;
+    let mut customers = Vec::new();
+    for _ in 0..300 {
+        let (c, _) = token_customer(&app);
+        let r = c
+            .put(
+                &format!("/v1/carts/current/lines/{vid}"),
+                &json!({"quantity": 1}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        customers.push(c);
+    }
+    let replies = join_all(
+        customers
+            .iter()
+            .map(|c| Client::send(checkout(c, "flash", 50000))),
+    )
+    .await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    let sold_out = replies
+        .iter()
+        .filter(|r| r.status == 409 && r.json["code"] == "insufficient_stock")
+        .count();
+    let other: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status != 201 && r.status != 409)
+        .map(|r| (r.status, r.body.clone()))
+        .collect();
+    assert!(other.is_empty(), "unexpected answers: {other:?}");
+    assert_eq!(created, 30);
+    assert_eq!(sold_out, 270);
+    assert_eq!(stock(&app, vid).await, (30, 30));
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM orders.orders").await,
+        30
+    );
+}
+
+/// 50 concurrent checkouts with one key: one order, one payment, one answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_checkouts_make_one_order() {
+    let app = spawn_app_with(jikgu::Service::All, |cfg| cfg.db_max_connections = 30).await;
+    let vid = product(&app, 15900, 100).await;
+    let (c, _) = token_customer(&app);
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 2}),
+    )
+    .await;
+    let replies = join_all((0..50).map(|_| Client::send(checkout(&c, "same-key", 31800)))).await;
+    for r in &replies {
+        assert!(
+            r.status == 201 || r.status == 200,
+            "{} {}",
+            r.status,
+            r.body
+        );
+    }
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+    let ids: std::collections::BTreeSet<_> = replies
+        .iter()
+        .map(|r| r.json["order_id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    let refs: std::collections::BTreeSet<_> = replies
+        .iter()
+        .map(|r| r.json["payment"]["payment_ref"].to_string())
+        .collect();
+    assert_eq!(refs.len(), 1);
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM orders.orders").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM orders.payments").await,
+        1
+    );
+    assert_eq!(stock(&app, vid).await, (100, 2));
+
+    // The same key with another body is refused.
+    let other = Client::send(
+        c.request(reqwest::Method::POST, "/v1/checkout")
+            .header("idempotency-key", "same-key")
+            .json(&json!({"address": address("63100"), "expected_total": 34800})),
+    )
+    .await;
+    other.assert_problem(422, "idempotency_key_reused");
+}
+
+async fn pending_order(app: &TestApp, vid: Uuid, price: i64) -> (Client, Uuid) {
+    let (c, _) = token_customer(app);
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 1}),
+    )
+    .await;
+    let shipping = if price >= 30000 { 0 } else { 3000 };
+    let r = Client::send(checkout(&c, &Uuid::now_v7().to_string(), price + shipping)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (
+        c,
+        r.json["order_id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid"),
+    )
+}
+
+/// The same webhook event delivered 20 times at once is applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_payment_event_is_applied_once() {
+    let app = spawn_app_with(jikgu::Service::All, |cfg| cfg.db_max_connections = 30).await;
+    let vid = product(&app, 39000, 10).await;
+    let (_, order_id) = pending_order(&app, vid, 39000).await;
+    let gateway = orders::payments::test_gateway::TestGateway::default();
+    let payment_ref = orders::payments::test_gateway::TestGateway::payment_ref(order_id);
+    let event = GatewayEvent {
+        event_id: "evt_1".into(),
+        kind: GatewayEventKind::PaymentSucceeded {
+            payment_ref,
+            order_id: Some(order_id),
+            amount: Won(39000),
+        },
+    };
+    let results = join_all((0..20).map(|_| {
+        orders::payments::apply::apply(
+            &app.state.db,
+            &gateway as &dyn PaymentGateway,
+            event.clone(),
+        )
+    }))
+    .await;
+    let applied = results
+        .iter()
+        .filter(|r| matches!(r, Ok(orders::payments::apply::Applied::Applied)))
+        .count();
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    assert_eq!(applied, 1);
+    assert_eq!(stock(&app, vid).await, (9, 0));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM orders.order_history WHERE to_status = 'paid'"
+        )
+        .await,
+        1
+    );
+}
+
+/// A payment racing the reservation's expiry: either it is paid and keeps its stock, or
+/// it expired — never paid without stock, never stock held twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn payment_racing_expiry_stays_consistent() {
+    let app = spawn_app_with(jikgu::Service::All, |cfg| cfg.db_max_connections = 30).await;
+    let vid = product(&app, 39000, 5).await;
+    for _ in 0..5 {
+        let (c, order_id) = pending_order(&app, vid, 39000).await;
+        app.state
+            .db
+            .execute_unprepared(&format!("UPDATE orders.orders SET reserved_until = now() - interval '1 second' WHERE id = '{order_id}'"))
+            .await
+            .expect("age the reservation");
+        let db = app.state.db.clone();
+        let expire = tokio::spawn(async move {
+            let txn = sea_orm::TransactionTrait::begin(&db).await.expect("begin");
+            let n = orders::lifecycle::expire_due(&txn, chrono::Utc::now())
+                .await
+                .expect("expire");
+            txn.commit().await.expect("commit");
+            n
+        });
+        let pay = c
+            .post(
+                &format!("/v1/payments/test/orders/{order_id}/pay"),
+                &json!({}),
+            )
+            .await;
+        expire.await.expect("join");
+        assert_eq!(pay.status, 200, "{}", pay.body);
+        let status = app.client.get("/healthz").await.status;
+        assert_eq!(status, 200);
+    }
+    // Every order ended paid (the late payment re-held the stock, nobody else wanted
+    // it): paid orders and sold units agree exactly.
+    let paid = count(
+        &app,
+        "SELECT count(*) AS n FROM orders.orders WHERE status = 'paid'",
+    )
+    .await;
+    let (on_hand, reserved) = stock(&app, vid).await;
+    assert_eq!(reserved, 0);
+    assert_eq!(5 - on_hand as i64, paid);
+    assert_eq!(paid, 5);
+}
+
+/// Paid after the reservation lapsed and someone else bought the last unit: the payment
+/// is refunded and the order stays closed.
+#[tokio::test]
+async fn a_late_payment_for_sold_stock_is_refunded() {
+    let app = spawn_app().await;
+    let vid = product(&app, 39000, 1).await;
+    let (late, order_id) = pending_order(&app, vid, 39000).await;
+    app.state
+        .db
+        .execute_unprepared(&format!("UPDATE orders.orders SET reserved_until = now() - interval '1 second' WHERE id = '{order_id}'"))
+        .await
+        .expect("age");
+    let n = orders::jobs::run_once(
+        &app.state,
+        &orders::context::OrdersContext::from_env().expect("ctx"),
+    )
+    .await
+    .expect("jobs");
+    assert_eq!(n.0, 1);
+    let (_, other) = pending_order(&app, vid, 39000).await;
+    let r = late
+        .post(
+            &format!("/v1/payments/test/orders/{order_id}/pay"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json["status"], "expired");
+    assert_eq!(count(&app, &format!("SELECT count(*) AS n FROM orders.payments WHERE order_id = '{order_id}' AND status = 'refunded'")).await, 1);
+    assert_eq!(
+        stock(&app, vid).await,
+        (1, 1),
+        "the other customer's hold is intact: {other}"
+    );
+}
