@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(catalog::m20261122_000102_catalog_tables::Migration),
             Box::new(orders::m20261122_000201_create_schema::Migration),
             Box::new(promotions::m20261122_000301_create_schema::Migration),
+            Box::new(orders::m20261122_000202_orders_tables::Migration),
         ]
     }
 }
