@@ -99,7 +99,9 @@ impl MigrationTrait for Migration {
                     coupon_discount bigint NOT NULL,
                     final_amount bigint NOT NULL CHECK (final_amount >= 0),
                     taxable boolean NOT NULL,
-                    withdrawal_restricted boolean NOT NULL
+                    withdrawal_restricted boolean NOT NULL,
+                    returned_quantity int NOT NULL DEFAULT 0 CHECK (returned_quantity >= 0 AND returned_quantity <= quantity),
+                    refunded_amount bigint NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0 AND refunded_amount <= final_amount)
                 )",
                 "CREATE INDEX order_lines_order ON orders.order_lines (order_id)",
                 "CREATE TABLE orders.order_history (
@@ -134,6 +136,21 @@ impl MigrationTrait for Migration {
                     received_at timestamptz NOT NULL DEFAULT now(),
                     PRIMARY KEY (gateway, event_id)
                 )",
+                // 청약철회: a customer's request to return delivered goods, decided by the vendor.
+                "CREATE TABLE orders.returns (
+                    id uuid PRIMARY KEY,
+                    order_id uuid NOT NULL REFERENCES orders.orders (id),
+                    vendor_order_id uuid NOT NULL REFERENCES orders.vendor_orders (id),
+                    vendor_id uuid NOT NULL,
+                    status text NOT NULL CHECK (status IN ('requested', 'accepted', 'rejected')),
+                    reason text NOT NULL CHECK (reason IN ('change_of_mind', 'defective', 'wrong_item')),
+                    lines jsonb NOT NULL,
+                    return_shipping_fee bigint NOT NULL DEFAULT 0,
+                    refund_amount bigint,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    decided_at timestamptz
+                )",
+                "CREATE INDEX returns_vendor ON orders.returns (vendor_id, id DESC)",
                 "CREATE TABLE orders.idempotency_keys (
                     scope text NOT NULL,
                     key text NOT NULL,
@@ -153,6 +170,7 @@ impl MigrationTrait for Migration {
             manager,
             &[
                 "DROP TABLE orders.idempotency_keys",
+                "DROP TABLE orders.returns",
                 "DROP TABLE orders.payment_events",
                 "DROP TABLE orders.payments",
                 "DROP TABLE orders.order_history",

@@ -151,8 +151,52 @@ pub async fn mark_paid(
         }
     }
     set_status(db, &o, PAID, actor, "payment succeeded").await?;
+    emit_sale(db, o.id).await?;
     set_vendor_orders(db, o.id, "preparing").await?;
     Ok(PaidOutcome::Paid)
+}
+
+/// `orders.sale`: what a paid order sold, per line with the campaign whose price applied,
+/// for consumers that count sales (campaign statistics, 실적 reports) without reading
+/// this service's tables.
+async fn emit_sale(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<()> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT o.customer_id, o.grand_total, o.quote FROM orders.orders o WHERE o.id = $1",
+            [order_id.into()],
+        ))
+        .await?
+        .ok_or(OrdersError::NotFound("order"))?;
+    let customer: Uuid = row.try_get("", "customer_id")?;
+    let total: i64 = row.try_get("", "grand_total")?;
+    let quote: serde_json::Value = row.try_get("", "quote")?;
+    let lines: Vec<serde_json::Value> = quote["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "product_id": l["product_id"],
+                        "variant_id": l["variant_id"],
+                        "vendor_id": l["vendor_id"],
+                        "quantity": l["quantity"],
+                        "final_amount": l["final_amount"],
+                        "campaign_id": l["applied"]["promotion"]["campaign_id"],
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    platform::outbox::enqueue(
+        db,
+        platform::outbox::Schema::Orders,
+        "orders.sale",
+        order_id,
+        serde_json::json!({ "order_id": order_id, "customer_id": customer, "grand_total": total, "lines": lines }),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn product_of(db: &impl ConnectionTrait, variant_id: Uuid) -> OrdersResult<Option<Uuid>> {

@@ -280,3 +280,103 @@ async fn checkout_input_is_checked() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn returns_refund_by_line_and_the_parts_add_up() {
+    let app = spawn_app().await;
+    let cat = app.category("crafts", None, &[]).await;
+    let v = app.vendor("강화화문석").await;
+    let pid = app
+        .product(&v, cat, "왕골 컵받침", &[], &[("WG-1", 10000, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (c, _) = token_customer(&app);
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 3}),
+    )
+    .await;
+    let done = checkout(&c, "k", "21554", 30000).await;
+    let order_id = done.json["order_id"].as_str().expect("order").to_owned();
+    let paid = c
+        .post(
+            &format!("/v1/payments/test/orders/{order_id}/pay"),
+            &json!({}),
+        )
+        .await;
+    let vo = paid.json["vendor_orders"][0]["id"]
+        .as_str()
+        .expect("vo")
+        .to_owned();
+    let ret = json!({"vendor_order_id": vo, "reason": "change_of_mind", "lines": [{"variant_id": vid, "quantity": 1}]});
+    // Not delivered yet.
+    c.post(&format!("/v1/orders/{order_id}/returns"), &ret)
+        .await
+        .assert_problem(409, "illegal_transition");
+    v.client
+        .post(
+            &format!("/v1/vendor/orders/{vo}/ship"),
+            &json!({"courier": "우체국택배", "tracking_number": "1"}),
+        )
+        .await;
+    v.client
+        .post(&format!("/v1/vendor/orders/{vo}/deliver"), &json!({}))
+        .await;
+
+    let r = c
+        .post(&format!("/v1/orders/{order_id}/returns"), &ret)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let first = r.json["return_id"].as_str().expect("id").to_owned();
+    let other = app.vendor("다른공방").await;
+    other
+        .client
+        .post(
+            &format!("/v1/vendor/orders/returns/{first}/accept"),
+            &json!({}),
+        )
+        .await
+        .assert_problem(404, "not_found");
+    let a = v
+        .client
+        .post(
+            &format!("/v1/vendor/orders/returns/{first}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // 10,000 back less the 3,000 return shipping the customer pays for a change of mind.
+    assert_eq!(a.json["refund"], 7000);
+    v.client
+        .post(
+            &format!("/v1/vendor/orders/returns/{first}/accept"),
+            &json!({}),
+        )
+        .await
+        .assert_problem(409, "illegal_transition");
+
+    let rest = json!({"vendor_order_id": vo, "reason": "defective", "lines": [{"variant_id": vid, "quantity": 2}]});
+    let r = c
+        .post(&format!("/v1/orders/{order_id}/returns"), &rest)
+        .await;
+    let second = r.json["return_id"].as_str().expect("id").to_owned();
+    let a = v
+        .client
+        .post(
+            &format!("/v1/vendor/orders/returns/{second}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(a.json["refund"], 20000);
+    let order = c.get(&format!("/v1/orders/{order_id}")).await;
+    assert_eq!(order.json["totals"]["refunded_total"], 27000);
+    // Nothing left to return.
+    c.post(&format!("/v1/orders/{order_id}/returns"), &rest)
+        .await
+        .assert_problem(422, "validation_failed");
+    app.settle().await;
+    assert_eq!(
+        app.client.get(&format!("/v1/products/{pid}")).await.json["variants"][0]["available"],
+        10
+    );
+}

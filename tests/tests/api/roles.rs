@@ -65,6 +65,8 @@ const GUARDED: &[Guarded] = &[
     g("GET", "/v1/vendor/orders", VENDOR),
     g("POST", "/v1/vendor/orders/{id}/ship", VENDOR),
     g("POST", "/v1/vendor/orders/{id}/deliver", VENDOR),
+    g("POST", "/v1/orders/{id}/returns", CUSTOMER),
+    g("POST", "/v1/vendor/orders/returns/{id}/accept", VENDOR),
 ];
 
 async fn call(client: &Client, g: &Guarded) -> jikgu_tests::Reply {

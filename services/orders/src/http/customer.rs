@@ -3,6 +3,7 @@
 use crate::context::OrdersContext;
 use crate::lifecycle;
 use crate::payments::RefundRequest;
+use crate::returns::{self, ReturnRequest};
 use crate::views;
 use axum::Extension;
 use axum::extract::State;
@@ -23,6 +24,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_order))
         .routes(routes!(cancel_order))
         .routes(routes!(confirm_purchase))
+        .routes(routes!(request_return))
+}
+
+/// Ask to return delivered goods (청약철회): within 7 days of delivery for a change of
+/// mind (not for withdrawal-restricted products), or for defective or wrong goods.
+#[utoipa::path(post, path = "/v1/orders/{id}/returns", tag = "orders", security(("bearer" = [])),
+    request_body = ReturnRequest,
+    responses((status = 201, body = Object), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn request_return(
+    State(state): State<AppState>,
+    CustomerUser(p): CustomerUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<ReturnRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
+    let txn = state.db.begin().await?;
+    let return_id = returns::request(&txn, p.user_id, id, req, chrono::Utc::now()).await?;
+    txn.commit().await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "return_id": return_id, "status": "requested" })),
+    ))
 }
 
 /// The signed-in customer's orders, newest first.

@@ -1,6 +1,9 @@
 //! The vendor console's orders: its own vendor orders only.
 
+use crate::context::OrdersContext;
 use crate::lifecycle;
+use crate::payments::RefundRequest;
+use crate::returns;
 use crate::views;
 use axum::extract::State;
 use platform::AppState;
@@ -19,6 +22,36 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_vendor_orders))
         .routes(routes!(ship))
         .routes(routes!(deliver))
+        .routes(routes!(accept_return))
+}
+
+/// Accept a customer's return: the units go back in stock and the refund is paid, by
+/// line, less the return shipping when the customer changed their mind.
+#[utoipa::path(post, path = "/v1/vendor/orders/returns/{id}/accept", tag = "vendor console", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn accept_return(
+    State(state): State<AppState>,
+    axum::Extension(ctx): axum::Extension<OrdersContext>,
+    v: VendorUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let txn = state.db.begin().await?;
+    let accepted = returns::accept(&txn, v.vendor_id, id).await?;
+    txn.commit().await?;
+    if accepted.refund > 0 {
+        ctx.gateway
+            .refund(RefundRequest {
+                payment_ref: accepted.payment_ref.clone().unwrap_or_default(),
+                amount: platform::money::Won(accepted.refund),
+                reason: "return accepted".into(),
+                idempotency_key: format!("refund-return-{id}"),
+            })
+            .await
+            .map_err(|e| ApiError::from(crate::error::OrdersError::from(e)))?;
+    }
+    Ok(Json(
+        serde_json::json!({ "return_id": id, "status": "accepted", "refund": accepted.refund }),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,0 +1,313 @@
+//! Withdrawal (청약철회): within 7 days of delivery a customer may return goods, except
+//! products flagged withdrawal-restricted (fresh or made-to-order) unless they arrived
+//! defective or wrong. The vendor accepts; the refund is by line, and who pays the return
+//! shipping depends on the reason (change of mind: the customer).
+//!
+//! Refunds of part of a line are exact: after `r` of `q` units came back the line has
+//! refunded `floor(final × r / q)` (all of it when `r = q`), so successive partial
+//! returns add up to the line's amount to the won, coupon share included.
+
+use crate::error::{OrdersError, OrdersResult};
+use crate::history;
+use catalog::stock::{self, StockLine};
+use chrono::{DateTime, Utc};
+use platform::ids::new_id;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const WITHDRAWAL_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    ChangeOfMind,
+    Defective,
+    WrongItem,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::ChangeOfMind => "change_of_mind",
+            Reason::Defective => "defective",
+            Reason::WrongItem => "wrong_item",
+        }
+    }
+
+    /// Change of mind is the customer's cost; a seller's fault is the seller's.
+    fn customer_pays_shipping(self) -> bool {
+        self == Reason::ChangeOfMind
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLine {
+    pub variant_id: Uuid,
+    pub quantity: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub vendor_order_id: Uuid,
+    pub reason: Reason,
+    pub lines: Vec<ReturnLine>,
+}
+
+/// The refunded total of a line after `returned` of `quantity` units came back.
+pub fn cumulative_refund(final_amount: i64, quantity: i32, returned: i32) -> i64 {
+    if returned >= quantity {
+        final_amount
+    } else {
+        (i128::from(final_amount) * i128::from(returned.max(0)) / i128::from(quantity.max(1)))
+            as i64
+    }
+}
+
+/// Open a return request for a delivered vendor order of the customer's.
+pub async fn request(
+    db: &impl ConnectionTrait,
+    customer: Uuid,
+    order_id: Uuid,
+    req: ReturnRequest,
+    now: DateTime<Utc>,
+) -> OrdersResult<Uuid> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT v.status, v.delivered_at, v.vendor_id FROM orders.vendor_orders v JOIN orders.orders o ON o.id = v.order_id \
+             WHERE v.id = $1 AND v.order_id = $2 AND o.customer_id = $3 FOR UPDATE OF v",
+            [req.vendor_order_id.into(), order_id.into(), customer.into()],
+        ))
+        .await?
+        .ok_or(OrdersError::NotFound("vendor order"))?;
+    let status: String = row.try_get("", "status")?;
+    let delivered_at: Option<DateTime<Utc>> = row.try_get("", "delivered_at")?;
+    let vendor_id: Uuid = row.try_get("", "vendor_id")?;
+    if status != "delivered" {
+        return Err(OrdersError::IllegalTransition {
+            action: "return goods",
+            state: status,
+        });
+    }
+    if delivered_at.is_some_and(|d| now - d > chrono::Duration::days(WITHDRAWAL_DAYS))
+        && req.reason == Reason::ChangeOfMind
+    {
+        return Err(OrdersError::IllegalTransition {
+            action: "withdraw",
+            state: format!("more than {WITHDRAWAL_DAYS} days after delivery"),
+        });
+    }
+    if req.lines.is_empty() {
+        return Err(OrdersError::field(
+            "lines",
+            "required",
+            "name the lines to return",
+        ));
+    }
+    for (i, l) in req.lines.iter().enumerate() {
+        let line = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT quantity, returned_quantity, withdrawal_restricted FROM orders.order_lines \
+                 WHERE vendor_order_id = $1 AND variant_id = $2",
+                [req.vendor_order_id.into(), l.variant_id.into()],
+            ))
+            .await?
+            .ok_or_else(|| {
+                OrdersError::field(
+                    &format!("lines[{i}].variant_id"),
+                    "not_in_order",
+                    "not a line of this vendor order",
+                )
+            })?;
+        let qty: i32 = line.try_get("", "quantity")?;
+        let returned: i32 = line.try_get("", "returned_quantity")?;
+        let restricted: bool = line.try_get("", "withdrawal_restricted")?;
+        if l.quantity < 1 || l.quantity > qty - returned {
+            return Err(OrdersError::field(
+                &format!("lines[{i}].quantity"),
+                "out_of_range",
+                format!("1 to {}", qty - returned),
+            ));
+        }
+        if restricted && req.reason == Reason::ChangeOfMind {
+            return Err(OrdersError::field(
+                &format!("lines[{i}].variant_id"),
+                "withdrawal_restricted",
+                "this product cannot be returned for a change of mind",
+            ));
+        }
+    }
+    let id = new_id();
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO orders.returns (id, order_id, vendor_order_id, vendor_id, status, reason, lines) \
+         VALUES ($1, $2, $3, $4, 'requested', $5, $6)",
+        [
+            id.into(),
+            order_id.into(),
+            req.vendor_order_id.into(),
+            vendor_id.into(),
+            req.reason.as_str().into(),
+            serde_json::to_value(&req.lines).unwrap_or_default().into(),
+        ],
+    ))
+    .await?;
+    history::record(
+        db,
+        order_id,
+        Some(req.vendor_order_id),
+        Some("delivered"),
+        "return_requested",
+        "customer",
+        req.reason.as_str(),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub struct Accepted {
+    pub order_id: Uuid,
+    pub payment_ref: Option<String>,
+    pub refund: i64,
+}
+
+/// The vendor accepts a return: units go back on the shelf, lines record what they
+/// refunded, and the order's refunded total grows. The caller pays the refund out.
+pub async fn accept(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+    return_id: Uuid,
+) -> OrdersResult<Accepted> {
+    let r = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT r.order_id, r.vendor_order_id, r.status, r.reason, r.lines, v.shipping_total, o.payment_ref \
+             FROM orders.returns r JOIN orders.vendor_orders v ON v.id = r.vendor_order_id JOIN orders.orders o ON o.id = r.order_id \
+             WHERE r.id = $1 AND r.vendor_id = $2 FOR UPDATE OF r",
+            [return_id.into(), vendor_id.into()],
+        ))
+        .await?
+        .ok_or(OrdersError::NotFound("return"))?;
+    let status: String = r.try_get("", "status")?;
+    if status != "requested" {
+        return Err(OrdersError::IllegalTransition {
+            action: "accept the return",
+            state: status,
+        });
+    }
+    let order_id: Uuid = r.try_get("", "order_id")?;
+    let vendor_order_id: Uuid = r.try_get("", "vendor_order_id")?;
+    let reason: String = r.try_get("", "reason")?;
+    let lines: Vec<ReturnLine> =
+        serde_json::from_value(r.try_get("", "lines")?).unwrap_or_default();
+    let payment_ref: Option<String> = r.try_get("", "payment_ref")?;
+    let mut refund = 0i64;
+    for l in &lines {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT id, quantity, returned_quantity, final_amount, refunded_amount FROM orders.order_lines \
+                 WHERE vendor_order_id = $1 AND variant_id = $2 FOR UPDATE",
+                [vendor_order_id.into(), l.variant_id.into()],
+            ))
+            .await?
+            .ok_or(OrdersError::NotFound("order line"))?;
+        let qty: i32 = row.try_get("", "quantity")?;
+        let returned: i32 = row.try_get("", "returned_quantity")?;
+        let final_amount: i64 = row.try_get("", "final_amount")?;
+        let already: i64 = row.try_get("", "refunded_amount")?;
+        let now_returned = (returned + l.quantity).min(qty);
+        let line_refund = cumulative_refund(final_amount, qty, now_returned) - already;
+        refund += line_refund;
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE orders.order_lines SET returned_quantity = $2, refunded_amount = refunded_amount + $3 WHERE id = $1",
+            [row.try_get::<Uuid>("", "id")?.into(), now_returned.into(), line_refund.into()],
+        ))
+        .await?;
+    }
+    // Change of mind: the customer pays the way back (the vendor's base fee), never more
+    // than the refund itself.
+    let reason: Reason =
+        serde_json::from_value(serde_json::Value::String(reason)).map_err(|e| {
+            OrdersError::Db(sea_orm::DbErr::Custom(format!("stored return reason: {e}")))
+        })?;
+    let base_fee: i64 = if reason.customer_pays_shipping() {
+        let v = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT shipping_base_fee FROM catalog.vendors WHERE id = $1",
+                [vendor_id.into()],
+            ))
+            .await?;
+        v.map(|v| v.try_get::<i64>("", "shipping_base_fee"))
+            .transpose()?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let fee = base_fee.min(refund);
+    let refund = refund - fee;
+    stock::restock(
+        db,
+        &lines
+            .iter()
+            .map(|l| StockLine {
+                variant_id: l.variant_id,
+                quantity: l.quantity,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.returns SET status = 'accepted', decided_at = now(), refund_amount = $2, return_shipping_fee = $3 WHERE id = $1",
+        [return_id.into(), refund.into(), fee.into()],
+    ))
+    .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.orders SET refunded_total = refunded_total + $2, updated_at = now() WHERE id = $1",
+        [order_id.into(), refund.into()],
+    ))
+    .await?;
+    history::record(
+        db,
+        order_id,
+        Some(vendor_order_id),
+        Some("return_requested"),
+        "return_accepted",
+        "vendor",
+        &format!("refund {refund}"),
+    )
+    .await?;
+    Ok(Accepted {
+        order_id,
+        payment_ref,
+        refund,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cumulative_refund;
+
+    #[test]
+    fn partial_refunds_add_up_to_the_line() {
+        // 3 units for ₩10,000 after a coupon share: 3,333 + 3,333 + 3,334.
+        let steps = [1, 2, 3];
+        let mut paid = 0;
+        let mut parts = Vec::new();
+        for r in steps {
+            let cum = cumulative_refund(10_000, 3, r);
+            parts.push(cum - paid);
+            paid = cum;
+        }
+        assert_eq!(parts, [3333, 3333, 3334]);
+        assert_eq!(parts.iter().sum::<i64>(), 10_000);
+    }
+}
