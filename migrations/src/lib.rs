@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261122_000201_create_schema::Migration),
             Box::new(promotions::m20261122_000301_create_schema::Migration),
             Box::new(orders::m20261122_000202_orders_tables::Migration),
+            Box::new(promotions::m20261122_000302_promotions_tables::Migration),
         ]
     }
 }

@@ -1,1 +1,2 @@
 pub mod m20261122_000301_create_schema;
+pub mod m20261122_000302_promotions_tables;

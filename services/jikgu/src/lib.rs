@@ -107,6 +107,12 @@ pub fn spawn_workers(
             stop.clone(),
         )));
     }
+    if matches!(service, Service::All | Service::Promotions) {
+        workers.push(tokio::spawn(promotions::run_workers(
+            state.clone(),
+            stop.clone(),
+        )));
+    }
     if matches!(service, Service::All | Service::Orders) {
         workers.push(tokio::spawn(orders::jobs::run(
             state.clone(),

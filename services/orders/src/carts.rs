@@ -228,6 +228,7 @@ pub async fn view(
     db: &impl ConnectionTrait,
     cart: Uuid,
     postal_code: Option<String>,
+    buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
     let ls = lines(db, cart).await?;
     let wants: Vec<Want> = ls
@@ -239,7 +240,7 @@ pub async fn view(
         .collect();
     let assumed = postal_code.is_none();
     let dest = Destination::postal(postal_code.unwrap_or_else(|| DEFAULT_POSTAL_CODE.to_owned()));
-    let priced = quoting::price(db, &wants, &dest, Utc::now()).await?;
+    let priced = quoting::price(db, &wants, &dest, Utc::now(), buyer).await?;
     let all =
         catalog::purchasable::load(db, &wants.iter().map(|w| w.variant_id).collect::<Vec<_>>())
             .await?;

@@ -280,7 +280,12 @@ async fn create_order(
         road_address: Some(a.road_address.clone()),
         building_no: a.building_no.clone(),
     };
-    let priced = quoting::price(&txn, &wants, &dest, Utc::now()).await?;
+    let now = Utc::now();
+    let buyer = quoting::Buyer {
+        customer: Some(customer),
+        coupon_code: req.coupon_code.as_deref(),
+    };
+    let priced = quoting::price(&txn, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues
         .iter()
@@ -316,6 +321,18 @@ async fn create_order(
     catalog::stock::reserve(&txn, &stock_lines).await?;
 
     let order_id = new_id();
+    // Coupons and time deals are spent in the same transaction as the stock, through the
+    // promotions crate: a limit hit by a concurrent checkout rolls everything back.
+    for c in q.coupons.iter().filter(|c| c.applied) {
+        promotions::redeem_coupon(&txn, c.coupon_id, customer, order_id, c.discount, now).await?;
+    }
+    for line in &q.lines {
+        if let Some(a) = &line.applied
+            && a.promotion.is_time_deal()
+        {
+            promotions::take_deal(&txn, a.promotion.id(), customer, line.quantity).await?;
+        }
+    }
     let number = order_number();
     let t = &q.totals;
     let reserved_until = Utc::now()

@@ -33,6 +33,8 @@ pub enum OrdersError {
     #[error(transparent)]
     Pricing(#[from] PricingError),
     #[error(transparent)]
+    Promotions(#[from] promotions::PromotionsError),
+    #[error(transparent)]
     Db(#[from] DbErr),
 }
 
@@ -79,6 +81,7 @@ impl From<OrdersError> for ApiError {
             OrdersError::Pricing(e) => {
                 ApiError::field("address.postal_code", "unpriceable", e.to_string())
             }
+            OrdersError::Promotions(e) => ApiError::from(e),
             OrdersError::Db(e) => ApiError::from(e),
         }
     }

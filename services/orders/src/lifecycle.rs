@@ -89,6 +89,35 @@ async fn set_status(
     history::record(db, o.id, None, Some(&o.status), to, actor, note).await
 }
 
+/// Give back what an order took from promotions: its coupon redemption and time-deal units.
+async fn release_promotions(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<()> {
+    promotions::release_coupon(db, order_id).await?;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT customer_id, quote FROM orders.orders WHERE id = $1",
+            [order_id.into()],
+        ))
+        .await?
+        .ok_or(OrdersError::NotFound("order"))?;
+    let customer: Uuid = row.try_get("", "customer_id")?;
+    let quote: serde_json::Value = row.try_get("", "quote")?;
+    for line in quote["lines"].as_array().into_iter().flatten() {
+        let promo = &line["applied"]["promotion"];
+        if promo["type"] == "time_deal"
+            && let (Some(deal), Some(qty)) = (
+                promo["deal_id"]
+                    .as_str()
+                    .and_then(|d| d.parse::<Uuid>().ok()),
+                line["quantity"].as_u64(),
+            )
+        {
+            promotions::release_deal(db, deal, customer, qty as u32).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn set_vendor_orders(
     db: &impl ConnectionTrait,
     order_id: Uuid,
@@ -222,6 +251,7 @@ pub async fn mark_unpaid(
         return Ok(false);
     }
     stock::release(db, &stock_lines(db, o.id).await?).await?;
+    release_promotions(db, o.id).await?;
     set_status(db, &o, CANCELED, actor, note).await?;
     set_vendor_orders(db, o.id, CANCELED).await?;
     Ok(true)
@@ -243,6 +273,7 @@ pub async fn expire_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Orders
         let id: Uuid = row.try_get("", "id")?;
         let o = lock_order(db, id).await?;
         stock::release(db, &stock_lines(db, o.id).await?).await?;
+        release_promotions(db, o.id).await?;
         set_status(db, &o, EXPIRED, "system", "reservation expired").await?;
         set_vendor_orders(db, o.id, CANCELED).await?;
         n += 1;
@@ -264,6 +295,7 @@ pub async fn cancel_by_customer(
     match o.status.as_str() {
         PENDING => {
             stock::release(db, &stock_lines(db, o.id).await?).await?;
+            release_promotions(db, o.id).await?;
             set_status(db, &o, CANCELED, "customer", "canceled before payment").await?;
             set_vendor_orders(db, o.id, CANCELED).await?;
             Ok(None)
@@ -286,6 +318,7 @@ pub async fn cancel_by_customer(
                 });
             }
             stock::restock(db, &stock_lines(db, o.id).await?).await?;
+            release_promotions(db, o.id).await?;
             let refund = o.grand_total - o.refunded_total;
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

@@ -64,13 +64,22 @@ async fn remote_table(db: &impl ConnectionTrait) -> OrdersResult<RemoteAreaTable
         .map_err(|e| OrdersError::Db(sea_orm::DbErr::Custom(format!("remote-area table: {e}"))))
 }
 
-/// Quote `wants` delivered to `destination` at `at`. Lines that cannot be sold are left
+/// Who is buying and with which coupon: the promotions that depend on the customer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Buyer<'a> {
+    pub customer: Option<Uuid>,
+    pub coupon_code: Option<&'a str>,
+}
+
+/// Quote `wants` delivered to `destination` at `at`, with the campaign prices and time
+/// deals live at that instant and the buyer's coupon. Lines that cannot be sold are left
 /// out of the quote and reported in `issues`.
 pub async fn price(
     db: &impl ConnectionTrait,
     wants: &[Want],
     destination: &Destination,
     at: DateTime<Utc>,
+    buyer: Buyer<'_>,
 ) -> OrdersResult<Priced> {
     let ids: Vec<Uuid> = wants.iter().map(|w| w.variant_id).collect();
     let found = purchasable::load(db, &ids).await?;
@@ -131,9 +140,19 @@ pub async fn price(
         }
     }
     let remote = remote_table(db).await?;
-    // Campaign prices, time deals and coupons join here when the promotions service
-    // stores them; until then the live set is empty and quotes carry shipping only.
-    let live = LivePromotions::new(Vec::new(), Vec::new());
+    let live: LivePromotions = promotions::live_promotions(db, at).await?;
+    let mut coupons = Vec::new();
+    if let Some(code) = buyer.coupon_code.map(str::trim).filter(|c| !c.is_empty()) {
+        let customer = buyer.customer.ok_or(OrdersError::CouponNotFound)?;
+        let coupon = promotions::coupon_for(db, code, customer, at)
+            .await?
+            .ok_or(OrdersError::CouponNotFound)?;
+        coupons.push(coupon);
+    }
+    let deal_purchases = match buyer.customer {
+        Some(c) => promotions::deal_purchases(db, c, at).await?,
+        None => Vec::new(),
+    };
     let quote = pricing::quote(
         &live,
         &remote,
@@ -142,9 +161,9 @@ pub async fn price(
             at,
             lines: &lines,
             shipping: &shipping,
-            coupons: &[],
+            coupons: &coupons,
             destination,
-            deal_purchases: &[],
+            deal_purchases: &deal_purchases,
         },
     )?;
     Ok(Priced {

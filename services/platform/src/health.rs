@@ -20,7 +20,7 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let limit = Duration::from_secs(2);
+    let limit = Duration::from_secs(4);
     let (pg, redis) = tokio::join!(
         tokio::time::timeout(limit, state.db.ping()),
         tokio::time::timeout(limit, state.redis.ping()),

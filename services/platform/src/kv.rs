@@ -24,7 +24,7 @@ impl Redis {
         // rather than hang; the manager keeps reconnecting in the background.
         let cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_millis(1500)))
+            .set_response_timeout(Some(Duration::from_secs(3)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(2));
         let conn = ConnectionManager::new_with_config(client, cfg).await?;

@@ -12,6 +12,7 @@ mod migrations;
 mod openapi;
 mod outbox;
 mod products;
+mod promotions;
 mod races;
 mod roles;
 mod stock;

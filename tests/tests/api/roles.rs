@@ -16,11 +16,16 @@ const ALL: &[Role] = &[Role::Customer, Role::Vendor, Role::Marketer, Role::Admin
 const VENDOR: &[Role] = &[Role::Vendor];
 const CUSTOMER: &[Role] = &[Role::Customer];
 const ADMIN: &[Role] = &[Role::Admin];
+const MARKETER: &[Role] = &[Role::Marketer, Role::Admin];
 /// Any id: the guard answers before the row is looked up.
 const ID: &str = "0193a000-0000-7000-8000-000000000001";
 
 const fn g(method: &'static str, path: &'static str, allowed: &'static [Role]) -> Guarded {
-    Guarded { method, path, allowed }
+    Guarded {
+        method,
+        path,
+        allowed,
+    }
 }
 
 #[rustfmt::skip]
@@ -65,6 +70,36 @@ const GUARDED: &[Guarded] = &[
     g("GET", "/v1/vendor/orders", VENDOR),
     g("POST", "/v1/vendor/orders/{id}/ship", VENDOR),
     g("POST", "/v1/vendor/orders/{id}/deliver", VENDOR),
+    // promotions
+    g("GET", "/v1/marketing/campaigns", MARKETER),
+    g("POST", "/v1/marketing/campaigns", MARKETER),
+    g("GET", "/v1/marketing/campaigns/{id}", MARKETER),
+    g("PATCH", "/v1/marketing/campaigns/{id}", MARKETER),
+    g("POST", "/v1/marketing/campaigns/{id}/schedule", MARKETER),
+    g("POST", "/v1/marketing/campaigns/{id}/end", MARKETER),
+    g("POST", "/v1/marketing/campaigns/{id}/sections", MARKETER),
+    g("PATCH", "/v1/marketing/campaigns/{id}/sections/{section_id}", MARKETER),
+    g("DELETE", "/v1/marketing/campaigns/{id}/sections/{section_id}", MARKETER),
+    g("GET", "/v1/marketing/campaigns/{id}/prices", MARKETER),
+    g("POST", "/v1/marketing/campaigns/{id}/prices", MARKETER),
+    g("DELETE", "/v1/marketing/campaigns/{id}/prices/{price_id}", MARKETER),
+    g("GET", "/v1/marketing/campaigns/{id}/applications", MARKETER),
+    g("POST", "/v1/marketing/campaign-applications/{id}/approve", MARKETER),
+    g("POST", "/v1/marketing/campaign-applications/{id}/reject", MARKETER),
+    g("GET", "/v1/marketing/campaigns/{id}/stats", MARKETER),
+    g("GET", "/v1/marketing/time-deals", MARKETER),
+    g("POST", "/v1/marketing/time-deals", MARKETER),
+    g("GET", "/v1/marketing/coupons", MARKETER),
+    g("POST", "/v1/marketing/coupons", MARKETER),
+    g("GET", "/v1/marketing/coupons/{id}", MARKETER),
+    g("POST", "/v1/marketing/coupons/{id}/disable", MARKETER),
+    g("POST", "/v1/marketing/coupons/{id}/issues", MARKETER),
+    g("POST", "/v1/marketing/coupons/{id}/drops", MARKETER),
+    g("GET", "/v1/marketing/audit", MARKETER),
+    g("POST", "/v1/vendor/campaigns/{id}/applications", VENDOR),
+    g("GET", "/v1/vendor/campaign-applications", VENDOR),
+    g("POST", "/v1/vendor/campaign-applications/{id}/withdraw", VENDOR),
+    g("POST", "/v1/coupon-drops/{id}/claim", CUSTOMER),
     g("POST", "/v1/orders/{id}/returns", CUSTOMER),
     g("POST", "/v1/vendor/orders/returns/{id}/accept", VENDOR),
 ];

@@ -47,7 +47,10 @@ pub async fn seed_demo(state: &AppState) -> Result<catalog::Seeded, ApiError> {
         ensure_account(state, login.email, login.password, login.role, None).await?;
     }
     // The vendor login comes with its vendor.
-    catalog::seed(state).await
+    let seeded = catalog::seed(state).await?;
+    // Campaigns price the products just seeded.
+    ::promotions::seed_demo(state).await?;
+    Ok(seeded)
 }
 
 /// Create the account unless one with this email exists.

@@ -1,6 +1,7 @@
 //! Carts: anonymous (by `X-Cart-Token`) or the signed-in customer's.
 
 use crate::carts::{self, CartView, Owner};
+use crate::quoting;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use platform::AppState;
@@ -57,6 +58,18 @@ async fn create_cart(State(state): State<AppState>) -> ApiResult<(StatusCode, Js
 pub struct CartQuery {
     /// Quote shipping to this postal code (remote-area surcharges apply).
     pub postal_code: Option<String>,
+    /// Quote with this coupon (signed-in customers).
+    pub coupon: Option<String>,
+}
+
+fn buyer<'a>(owner: &Owner, coupon: Option<&'a str>) -> quoting::Buyer<'a> {
+    match owner {
+        Owner::Customer(id) => quoting::Buyer {
+            customer: Some(*id),
+            coupon_code: coupon,
+        },
+        Owner::Token(_) => quoting::Buyer::default(),
+    }
 }
 
 /// The cart with a fresh quote; lines that became unavailable or changed price are flagged.
@@ -68,8 +81,17 @@ async fn get_cart(
     headers: HeaderMap,
     Query(q): Query<CartQuery>,
 ) -> ApiResult<Json<CartView>> {
-    let cart = carts::cart_id(&state.db, &owner(user, &headers)?).await?;
-    Ok(Json(carts::view(&state.db, cart, q.postal_code).await?))
+    let who = owner(user, &headers)?;
+    let cart = carts::cart_id(&state.db, &who).await?;
+    Ok(Json(
+        carts::view(
+            &state.db,
+            cart,
+            q.postal_code,
+            buyer(&who, q.coupon.as_deref()),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -89,9 +111,12 @@ async fn set_line(
     Path(variant_id): Path<Uuid>,
     Json(req): Json<SetQuantity>,
 ) -> ApiResult<Json<CartView>> {
-    let cart = carts::cart_id(&state.db, &owner(user, &headers)?).await?;
+    let who = owner(user, &headers)?;
+    let cart = carts::cart_id(&state.db, &who).await?;
     carts::set_line(&state.db, cart, variant_id, req.quantity).await?;
-    Ok(Json(carts::view(&state.db, cart, None).await?))
+    Ok(Json(
+        carts::view(&state.db, cart, None, buyer(&who, None)).await?,
+    ))
 }
 
 /// Remove a line.
@@ -103,9 +128,12 @@ async fn remove_line(
     headers: HeaderMap,
     Path(variant_id): Path<Uuid>,
 ) -> ApiResult<Json<CartView>> {
-    let cart = carts::cart_id(&state.db, &owner(user, &headers)?).await?;
+    let who = owner(user, &headers)?;
+    let cart = carts::cart_id(&state.db, &who).await?;
     carts::set_line(&state.db, cart, variant_id, 0).await?;
-    Ok(Json(carts::view(&state.db, cart, None).await?))
+    Ok(Json(
+        carts::view(&state.db, cart, None, buyer(&who, None)).await?,
+    ))
 }
 
 /// After signing in, merge the anonymous cart (`X-Cart-Token`) into the customer's:
@@ -128,5 +156,13 @@ async fn merge(
             )
         })?;
     let cart = carts::merge(&state.db, p.user_id, token).await?;
-    Ok(Json(carts::view(&state.db, cart, None).await?))
+    Ok(Json(
+        carts::view(
+            &state.db,
+            cart,
+            None,
+            buyer(&Owner::Customer(p.user_id), None),
+        )
+        .await?,
+    ))
 }

@@ -1,0 +1,98 @@
+//! Redis cache of the public campaign reads. Never the source of truth: a miss or a Redis
+//! failure reads Postgres.
+//!
+//! Keys carry a generation number (`promotions:cache:gen`) that every promotions change
+//! bumps — directly after its commit, and again from the event stream for changes made
+//! by other processes or services (a product renamed or archived in the catalog) — which
+//! retires every cached page at once without scanning keys. Pages are also keyed by the
+//! minute they were built for, so a campaign's boundary is never served from a page built
+//! before it.
+
+use chrono::{DateTime, Utc};
+use platform::kv::Redis;
+
+const GEN_KEY: &str = "promotions:cache:gen";
+/// A page is built for one minute; it lives a little longer so a clock skew between
+/// processes does not miss.
+const TTL_SECS: u64 = 120;
+
+async fn generation(redis: &Redis) -> Option<i64> {
+    let mut conn = redis.conn();
+    redis::cmd("GET")
+        .arg(redis.key(GEN_KEY))
+        .query_async::<Option<i64>>(&mut conn)
+        .await
+        .ok()
+        .map(|g| g.unwrap_or(0))
+}
+
+/// The key of the campaign page `slug` as of `at`'s minute (None when Redis is down).
+pub async fn page_key(redis: &Redis, slug: &str, at: DateTime<Utc>) -> Option<String> {
+    let g = generation(redis).await?;
+    Some(format!(
+        "promotions:cache:{g}:campaign:{slug}:{}",
+        at.timestamp().div_euclid(60)
+    ))
+}
+
+/// The key of the campaign list as of `at`'s minute.
+pub async fn list_key(redis: &Redis, at: DateTime<Utc>) -> Option<String> {
+    let g = generation(redis).await?;
+    Some(format!(
+        "promotions:cache:{g}:campaigns:{}",
+        at.timestamp().div_euclid(60)
+    ))
+}
+
+pub async fn get(redis: &Redis, key: &str) -> Option<Vec<u8>> {
+    let mut conn = redis.conn();
+    match redis::cmd("GET")
+        .arg(redis.key(key))
+        .query_async::<Option<Vec<u8>>>(&mut conn)
+        .await
+    {
+        Ok(v) => v,
+        Err(err) => {
+            tracing::debug!(error = %err, "cache unavailable; reading Postgres");
+            None
+        }
+    }
+}
+
+pub async fn put(redis: &Redis, key: &str, body: &[u8]) {
+    let mut conn = redis.conn();
+    let _: redis::RedisResult<()> = redis::cmd("SET")
+        .arg(redis.key(key))
+        .arg(body)
+        .arg("EX")
+        .arg(TTL_SECS)
+        .query_async(&mut conn)
+        .await;
+}
+
+/// Retire every cached campaign read.
+pub async fn invalidate(redis: &Redis) {
+    let mut conn = redis.conn();
+    if let Err(err) = redis::cmd("INCR")
+        .arg(redis.key(GEN_KEY))
+        .query_async::<i64>(&mut conn)
+        .await
+    {
+        tracing::warn!(error = %err, "campaign cache invalidation failed; pages expire by TTL");
+    }
+}
+
+/// The consumer group that keeps the cache in step with the event stream.
+pub const GROUP: &str = "promotions-cache";
+
+/// Topics after which cached campaign pages may be stale.
+pub fn is_relevant(topic: &str) -> bool {
+    topic.starts_with("promotions.")
+        || matches!(
+            topic,
+            "catalog.product.updated"
+                | "catalog.product.archived"
+                | "catalog.vendor.suspended"
+                | "catalog.vendor.approved"
+        )
+}

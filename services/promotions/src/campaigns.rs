@@ -1,0 +1,780 @@
+//! Campaigns (기획전): draft → scheduled → live → ended, with sections of ordered product
+//! slots and rule-based membership.
+//!
+//! Which prices are served is decided by the campaign's window at the instant of the
+//! quote (see [`crate::live`]), never by `status`: the status column is what the
+//! storefront shows and what events announce, flipped by [`crate::scheduler`].
+
+use crate::audit::{self, Actor};
+use crate::error::{PromotionsError, PromotionsResult, map_unique};
+use crate::prices;
+use crate::store::{campaign, section, slot};
+use crate::topics::{self, emit};
+use chrono::{DateTime, FixedOffset, Utc};
+use platform::error::FieldError;
+use platform::ids::new_id;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+pub const DRAFT: &str = "draft";
+pub const SCHEDULED: &str = "scheduled";
+pub const LIVE: &str = "live";
+pub const ENDED: &str = "ended";
+
+/// Which products belong to a campaign besides its hand-placed slots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MembershipRule {
+    /// Products of this category or any of its descendants.
+    Category {
+        id: Uuid,
+    },
+    Vendor {
+        id: Uuid,
+    },
+    Tag {
+        tag: String,
+    },
+    /// Products of vendors with a valid certification badge (e.g. 인천 품질우수제품).
+    Certified,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    pub title: String,
+    /// Lowercase letters, digits and dashes; the page address `/v1/campaigns/{slug}`.
+    pub slug: String,
+    #[serde(default)]
+    pub theme: String,
+    #[serde(default)]
+    pub description: String,
+    pub banner_pc: Option<String>,
+    pub banner_mobile: Option<String>,
+    /// RFC 3339 with an offset, e.g. `2027-01-20T10:00:00+09:00` (Asia/Seoul).
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub membership: Vec<MembershipRule>,
+}
+
+/// Fields to change; absent fields stay. A live campaign may change everything but its
+/// start and slug; an ended one nothing.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignUpdate {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    pub theme: Option<String>,
+    pub description: Option<String>,
+    pub banner_pc: Option<String>,
+    pub banner_mobile: Option<String>,
+    pub starts_at: Option<DateTime<FixedOffset>>,
+    pub ends_at: Option<DateTime<FixedOffset>>,
+    pub membership: Option<Vec<MembershipRule>>,
+}
+
+fn check_title(errors: &mut Vec<FieldError>, title: &str) {
+    let n = title.trim().chars().count();
+    if n == 0 || n > 100 {
+        errors.push(FieldError::new(
+            "title",
+            "invalid_length",
+            "give a title of 1 to 100 characters",
+        ));
+    }
+}
+
+fn check_slug(errors: &mut Vec<FieldError>, slug: &str) {
+    let ok = !slug.is_empty()
+        && slug.len() <= 80
+        && slug.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if !ok {
+        errors.push(FieldError::new(
+            "slug",
+            "invalid_slug",
+            "use 1 to 80 lowercase letters, digits and single dashes",
+        ));
+    }
+}
+
+fn check_url(errors: &mut Vec<FieldError>, field: &str, url: Option<&str>) {
+    if let Some(u) = url
+        && (!(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2000)
+    {
+        errors.push(FieldError::new(field, "invalid_url", "give an http(s) URL"));
+    }
+}
+
+fn check_text(errors: &mut Vec<FieldError>, field: &str, text: &str, max: usize) {
+    if text.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+}
+
+fn check_window(errors: &mut Vec<FieldError>, starts: DateTime<Utc>, ends: DateTime<Utc>) {
+    if ends <= starts {
+        errors.push(FieldError::new(
+            "ends_at",
+            "ends_before_start",
+            "the end must be after the start",
+        ));
+    }
+}
+
+fn check_membership(errors: &mut Vec<FieldError>, rules: &[MembershipRule]) {
+    if rules.len() > 20 {
+        errors.push(FieldError::new(
+            "membership",
+            "too_many",
+            "at most 20 rules",
+        ));
+    }
+    for (i, r) in rules.iter().enumerate() {
+        if let MembershipRule::Tag { tag } = r
+            && (tag.trim().is_empty() || tag.chars().count() > 50)
+        {
+            errors.push(FieldError::new(
+                format!("membership[{i}].tag"),
+                "invalid_length",
+                "give a tag of 1 to 50 characters",
+            ));
+        }
+    }
+}
+
+fn membership_json(rules: &[MembershipRule]) -> serde_json::Value {
+    serde_json::to_value(rules).unwrap_or_else(|_| json!([]))
+}
+
+pub fn membership_of(c: &campaign::Model) -> Vec<MembershipRule> {
+    serde_json::from_value(c.membership.clone()).unwrap_or_default()
+}
+
+fn normalise_rules(rules: Vec<MembershipRule>) -> Vec<MembershipRule> {
+    rules
+        .into_iter()
+        .map(|r| match r {
+            MembershipRule::Tag { tag } => MembershipRule::Tag {
+                tag: tag.trim().to_lowercase(),
+            },
+            other => other,
+        })
+        .collect()
+}
+
+fn slug_taken(slug: &str) -> PromotionsError {
+    PromotionsError::Conflict(format!("a campaign with slug `{slug}` already exists"))
+}
+
+/// Load a campaign or answer not found.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> PromotionsResult<campaign::Model> {
+    campaign::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(PromotionsError::NotFound("campaign"))
+}
+
+/// Load a campaign and lock its row for the rest of the transaction.
+pub async fn get_for_update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> PromotionsResult<campaign::Model> {
+    use sea_orm::QuerySelect;
+    campaign::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(PromotionsError::NotFound("campaign"))
+}
+
+pub async fn by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> PromotionsResult<Option<campaign::Model>> {
+    Ok(campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// A new campaign, as a draft.
+#[tracing::instrument(skip_all, fields(slug = %new.slug))]
+pub async fn create(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    new: NewCampaign,
+) -> PromotionsResult<campaign::Model> {
+    let starts = new.starts_at.with_timezone(&Utc);
+    let ends = new.ends_at.with_timezone(&Utc);
+    let mut errors = Vec::new();
+    check_title(&mut errors, &new.title);
+    check_slug(&mut errors, &new.slug);
+    check_text(&mut errors, "theme", &new.theme, 100);
+    check_text(&mut errors, "description", &new.description, 5000);
+    check_url(&mut errors, "banner_pc", new.banner_pc.as_deref());
+    check_url(&mut errors, "banner_mobile", new.banner_mobile.as_deref());
+    check_window(&mut errors, starts, ends);
+    check_membership(&mut errors, &new.membership);
+    if !errors.is_empty() {
+        return Err(PromotionsError::Invalid(errors));
+    }
+    let now = Utc::now();
+    let slug = new.slug.clone();
+    let c = campaign::ActiveModel {
+        id: Set(new_id()),
+        title: Set(new.title.trim().to_owned()),
+        slug: Set(new.slug),
+        theme: Set(new.theme.trim().to_owned()),
+        description: Set(new.description),
+        banner_pc: Set(new.banner_pc),
+        banner_mobile: Set(new.banner_mobile),
+        starts_at: Set(starts),
+        ends_at: Set(ends),
+        status: Set(DRAFT.to_owned()),
+        ended_early_at: Set(None),
+        membership: Set(membership_json(&normalise_rules(new.membership))),
+        created_by: Set(actor.user_id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| map_unique(e, "campaigns_slug_key", || slug_taken(&slug)))?;
+    audit::record(
+        db,
+        actor,
+        "campaign.create",
+        "campaign",
+        c.id,
+        None::<&()>,
+        Some(&c),
+    )
+    .await?;
+    Ok(c)
+}
+
+/// Change a campaign. Moving the window of a published campaign re-checks that its prices
+/// contradict no other campaign's.
+#[tracing::instrument(skip_all, fields(campaign_id = %id))]
+pub async fn update(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    id: Uuid,
+    upd: CampaignUpdate,
+    now: DateTime<Utc>,
+) -> PromotionsResult<campaign::Model> {
+    let before = get_for_update(db, id).await?;
+    if before.status == ENDED {
+        return Err(PromotionsError::IllegalTransition {
+            action: "change a campaign",
+            state: "it has ended".into(),
+        });
+    }
+    let live_now = before.status != DRAFT && before.starts_at <= now;
+    let mut errors = Vec::new();
+    if let Some(t) = &upd.title {
+        check_title(&mut errors, t);
+    }
+    if let Some(s) = &upd.slug {
+        check_slug(&mut errors, s);
+        if live_now && *s != before.slug {
+            errors.push(FieldError::new(
+                "slug",
+                "immutable",
+                "the address of a running campaign cannot change",
+            ));
+        }
+    }
+    if let Some(t) = &upd.theme {
+        check_text(&mut errors, "theme", t, 100);
+    }
+    if let Some(d) = &upd.description {
+        check_text(&mut errors, "description", d, 5000);
+    }
+    check_url(&mut errors, "banner_pc", upd.banner_pc.as_deref());
+    check_url(&mut errors, "banner_mobile", upd.banner_mobile.as_deref());
+    let starts = upd
+        .starts_at
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(before.starts_at);
+    let ends = upd
+        .ends_at
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(before.ends_at);
+    if live_now && starts != before.starts_at {
+        errors.push(FieldError::new(
+            "starts_at",
+            "immutable",
+            "a running campaign cannot change its start",
+        ));
+    }
+    if live_now && upd.ends_at.is_some() && ends <= now {
+        errors.push(FieldError::new(
+            "ends_at",
+            "in_the_past",
+            "to stop a running campaign now, end it early",
+        ));
+    }
+    check_window(&mut errors, starts, ends);
+    if let Some(m) = &upd.membership {
+        check_membership(&mut errors, m);
+    }
+    if !errors.is_empty() {
+        return Err(PromotionsError::Invalid(errors));
+    }
+    let window_moved = starts != before.starts_at || ends != before.ends_at;
+    let mut am = before.clone().into_active_model();
+    if let Some(t) = upd.title {
+        am.title = Set(t.trim().to_owned());
+    }
+    let slug = upd.slug.clone().unwrap_or_else(|| before.slug.clone());
+    if let Some(s) = upd.slug {
+        am.slug = Set(s);
+    }
+    if let Some(t) = upd.theme {
+        am.theme = Set(t.trim().to_owned());
+    }
+    if let Some(d) = upd.description {
+        am.description = Set(d);
+    }
+    if let Some(b) = upd.banner_pc {
+        am.banner_pc = Set(Some(b));
+    }
+    if let Some(b) = upd.banner_mobile {
+        am.banner_mobile = Set(Some(b));
+    }
+    if let Some(m) = upd.membership {
+        am.membership = Set(membership_json(&normalise_rules(m)));
+    }
+    am.starts_at = Set(starts);
+    am.ends_at = Set(ends);
+    am.updated_at = Set(now);
+    let after = am
+        .update(db)
+        .await
+        .map_err(|e| map_unique(e, "campaigns_slug_key", || slug_taken(&slug)))?;
+    if window_moved && after.status != DRAFT {
+        prices::check_campaign(db, &after).await?;
+    }
+    audit::record(
+        db,
+        actor,
+        "campaign.update",
+        "campaign",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    emit(
+        db,
+        topics::CAMPAIGN_CHANGED,
+        id,
+        json!({ "campaign_id": id, "slug": after.slug }),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// draft → scheduled: the campaign is published and will go live at its start. Its prices
+/// are checked against every other published campaign first.
+#[tracing::instrument(skip_all, fields(campaign_id = %id))]
+pub async fn schedule(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> PromotionsResult<campaign::Model> {
+    let before = get_for_update(db, id).await?;
+    if before.status != DRAFT {
+        return Err(PromotionsError::IllegalTransition {
+            action: "schedule",
+            state: format!("the campaign is {}", before.status),
+        });
+    }
+    if before.ends_at <= now {
+        return Err(PromotionsError::field(
+            "ends_at",
+            "in_the_past",
+            "the campaign would already be over",
+        ));
+    }
+    let mut am = before.clone().into_active_model();
+    am.status = Set(SCHEDULED.to_owned());
+    am.updated_at = Set(now);
+    let after = am.update(db).await?;
+    prices::check_campaign(db, &after).await?;
+    audit::record(
+        db,
+        actor,
+        "campaign.schedule",
+        "campaign",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    emit(
+        db,
+        topics::CAMPAIGN_SCHEDULED,
+        id,
+        json!({ "campaign_id": id, "slug": after.slug, "starts_at": after.starts_at, "ends_at": after.ends_at }),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// End a scheduled or live campaign now: its window closes at `now`, so its prices stop
+/// at once, whatever the scheduler is doing.
+#[tracing::instrument(skip_all, fields(campaign_id = %id))]
+pub async fn end_early(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> PromotionsResult<campaign::Model> {
+    let before = get_for_update(db, id).await?;
+    if before.status != SCHEDULED && before.status != LIVE {
+        return Err(PromotionsError::IllegalTransition {
+            action: "end early",
+            state: format!("the campaign is {}", before.status),
+        });
+    }
+    if before.ends_at <= now {
+        return Err(PromotionsError::IllegalTransition {
+            action: "end early",
+            state: "the campaign is already over".into(),
+        });
+    }
+    let mut am = before.clone().into_active_model();
+    am.status = Set(ENDED.to_owned());
+    am.ends_at = Set(now);
+    am.ended_early_at = Set(Some(now));
+    am.updated_at = Set(now);
+    let after = am.update(db).await?;
+    audit::record(
+        db,
+        actor,
+        "campaign.end_early",
+        "campaign",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    emit(
+        db,
+        topics::CAMPAIGN_ENDED,
+        id,
+        json!({ "campaign_id": id, "slug": after.slug, "early": true }),
+    )
+    .await?;
+    Ok(after)
+}
+
+// ---- sections and slots ----
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSection {
+    /// e.g. 베스트, 신상품, 선물세트
+    pub title: String,
+    #[serde(default)]
+    pub position: i32,
+    /// Products in display order.
+    #[serde(default)]
+    pub product_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionUpdate {
+    pub title: Option<String>,
+    pub position: Option<i32>,
+    /// Replaces the slots, in display order.
+    pub product_ids: Option<Vec<Uuid>>,
+}
+
+/// A section with its product ids in slot order.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionWithSlots {
+    pub section: section::Model,
+    pub product_ids: Vec<Uuid>,
+}
+
+fn check_section_title(title: &str) -> PromotionsResult<()> {
+    let n = title.trim().chars().count();
+    if n == 0 || n > 50 {
+        return Err(PromotionsError::field(
+            "title",
+            "invalid_length",
+            "give a title of 1 to 50 characters",
+        ));
+    }
+    Ok(())
+}
+
+async fn check_products_exist(db: &impl ConnectionTrait, ids: &[Uuid]) -> PromotionsResult<()> {
+    use catalog::store::product;
+    if ids.len() > 200 {
+        return Err(PromotionsError::field(
+            "product_ids",
+            "too_many",
+            "at most 200 products per section",
+        ));
+    }
+    let mut unique = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != ids.len() {
+        return Err(PromotionsError::field(
+            "product_ids",
+            "duplicate",
+            "a product appears twice",
+        ));
+    }
+    let found = product::Entity::find()
+        .filter(product::Column::Id.is_in(unique.clone()))
+        .all(db)
+        .await?;
+    if found.len() != unique.len() {
+        let missing: Vec<String> = unique
+            .iter()
+            .filter(|id| !found.iter().any(|p| p.id == **id))
+            .map(Uuid::to_string)
+            .collect();
+        return Err(PromotionsError::field(
+            "product_ids",
+            "unknown_product",
+            format!("no such products: {}", missing.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+async fn put_slots(
+    db: &impl ConnectionTrait,
+    section_id: Uuid,
+    product_ids: &[Uuid],
+) -> PromotionsResult<()> {
+    slot::Entity::delete_many()
+        .filter(slot::Column::SectionId.eq(section_id))
+        .exec(db)
+        .await?;
+    if product_ids.is_empty() {
+        return Ok(());
+    }
+    slot::Entity::insert_many(
+        product_ids
+            .iter()
+            .enumerate()
+            .map(|(i, p)| slot::ActiveModel {
+                section_id: Set(section_id),
+                product_id: Set(*p),
+                position: Set(i as i32),
+            }),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+async fn slots_of(db: &impl ConnectionTrait, section_id: Uuid) -> PromotionsResult<Vec<Uuid>> {
+    Ok(slot::Entity::find()
+        .filter(slot::Column::SectionId.eq(section_id))
+        .order_by_asc(slot::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.product_id)
+        .collect())
+}
+
+/// Sections of a campaign in display order, with their slots.
+pub async fn sections(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+) -> PromotionsResult<Vec<SectionWithSlots>> {
+    let secs = section::Entity::find()
+        .filter(section::Column::CampaignId.eq(campaign_id))
+        .order_by_asc(section::Column::Position)
+        .order_by_asc(section::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = secs.iter().map(|s| s.id).collect();
+    let slots = slot::Entity::find()
+        .filter(slot::Column::SectionId.is_in(ids))
+        .order_by_asc(slot::Column::Position)
+        .all(db)
+        .await?;
+    Ok(secs
+        .into_iter()
+        .map(|s| SectionWithSlots {
+            product_ids: slots
+                .iter()
+                .filter(|x| x.section_id == s.id)
+                .map(|x| x.product_id)
+                .collect(),
+            section: s,
+        })
+        .collect())
+}
+
+fn refuse_ended(c: &campaign::Model, action: &'static str) -> PromotionsResult<()> {
+    if c.status == ENDED {
+        return Err(PromotionsError::IllegalTransition {
+            action,
+            state: "the campaign has ended".into(),
+        });
+    }
+    Ok(())
+}
+
+async fn changed(db: &impl ConnectionTrait, c: &campaign::Model) -> PromotionsResult<()> {
+    emit(
+        db,
+        topics::CAMPAIGN_CHANGED,
+        c.id,
+        json!({ "campaign_id": c.id, "slug": c.slug }),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn add_section(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    campaign_id: Uuid,
+    new: NewSection,
+) -> PromotionsResult<SectionWithSlots> {
+    let c = get_for_update(db, campaign_id).await?;
+    refuse_ended(&c, "add a section")?;
+    check_section_title(&new.title)?;
+    check_products_exist(db, &new.product_ids).await?;
+    let s = section::ActiveModel {
+        id: Set(new_id()),
+        campaign_id: Set(campaign_id),
+        title: Set(new.title.trim().to_owned()),
+        position: Set(new.position),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    put_slots(db, s.id, &new.product_ids).await?;
+    let out = SectionWithSlots {
+        section: s,
+        product_ids: new.product_ids,
+    };
+    audit::record(
+        db,
+        actor,
+        "section.create",
+        "campaign_section",
+        out.section.id,
+        None::<&()>,
+        Some(&out),
+    )
+    .await?;
+    changed(db, &c).await?;
+    Ok(out)
+}
+
+async fn section_of(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    section_id: Uuid,
+) -> PromotionsResult<section::Model> {
+    section::Entity::find_by_id(section_id)
+        .filter(section::Column::CampaignId.eq(campaign_id))
+        .one(db)
+        .await?
+        .ok_or(PromotionsError::NotFound("section"))
+}
+
+pub async fn update_section(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    campaign_id: Uuid,
+    section_id: Uuid,
+    upd: SectionUpdate,
+) -> PromotionsResult<SectionWithSlots> {
+    let c = get_for_update(db, campaign_id).await?;
+    refuse_ended(&c, "change a section")?;
+    let s = section_of(db, campaign_id, section_id).await?;
+    let before = SectionWithSlots {
+        product_ids: slots_of(db, s.id).await?,
+        section: s.clone(),
+    };
+    let mut am = s.into_active_model();
+    if let Some(t) = &upd.title {
+        check_section_title(t)?;
+        am.title = Set(t.trim().to_owned());
+    }
+    if let Some(p) = upd.position {
+        am.position = Set(p);
+    }
+    let s = am.update(db).await?;
+    if let Some(ids) = &upd.product_ids {
+        check_products_exist(db, ids).await?;
+        put_slots(db, s.id, ids).await?;
+    }
+    let after = SectionWithSlots {
+        product_ids: slots_of(db, s.id).await?,
+        section: s,
+    };
+    audit::record(
+        db,
+        actor,
+        "section.update",
+        "campaign_section",
+        section_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    changed(db, &c).await?;
+    Ok(after)
+}
+
+pub async fn delete_section(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    campaign_id: Uuid,
+    section_id: Uuid,
+) -> PromotionsResult<()> {
+    let c = get_for_update(db, campaign_id).await?;
+    refuse_ended(&c, "delete a section")?;
+    let s = section_of(db, campaign_id, section_id).await?;
+    let before = SectionWithSlots {
+        product_ids: slots_of(db, s.id).await?,
+        section: s.clone(),
+    };
+    section::Entity::delete_by_id(s.id).exec(db).await?;
+    audit::record(
+        db,
+        actor,
+        "section.delete",
+        "campaign_section",
+        section_id,
+        Some(&before),
+        None::<&()>,
+    )
+    .await?;
+    changed(db, &c).await?;
+    Ok(())
+}

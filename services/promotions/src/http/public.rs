@@ -1,0 +1,215 @@
+//! What anyone may read: live and upcoming campaigns, a campaign's page with its prices and
+//! countdown (marketers may preview any instant with `?at=`), public coupons; and the
+//! customer's claim of a daily first-come coupon.
+
+use super::views::PublicCouponView;
+use crate::cache;
+use crate::campaigns::{self, DRAFT};
+use crate::coupons;
+use crate::page::{self, CampaignPage, CampaignSummary};
+use crate::stats;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use platform::AppState;
+use platform::auth::{CustomerUser, MaybeUser, Role};
+use platform::error::{ApiError, ApiResult, ErrorCode, Problem};
+use platform::extract::{Json, Path, Query};
+use platform::ratelimit::{self, Verdict, Window};
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_campaigns))
+        .routes(routes!(campaign_page))
+        .routes(routes!(get_coupon))
+        .routes(routes!(claim_drop))
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CampaignList {
+    pub items: Vec<CampaignSummary>,
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Live and upcoming campaigns: live first (ending soonest first), then upcoming by start.
+#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns",
+    responses((status = 200, body = CampaignList)))]
+async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<CampaignList>> {
+    let now = Utc::now();
+    let key = cache::list_key(&state.redis, now).await;
+    if let Some(k) = &key
+        && let Some(hit) = cache::get(&state.redis, k).await
+        && let Ok(list) = serde_json::from_slice::<CampaignList>(&hit)
+    {
+        let mut items: Vec<CampaignSummary> = list
+            .items
+            .into_iter()
+            .map(|s| s.at(now))
+            .filter(|s| s.state != page::CampaignState::Ended)
+            .collect();
+        page::sort_summaries(&mut items);
+        return Ok(Json(CampaignList { items }));
+    }
+    let items = page::list(&state.db, now).await?;
+    let list = CampaignList { items };
+    if let Some(k) = &key
+        && let Ok(body) = serde_json::to_vec(&list)
+    {
+        cache::put(&state.redis, k, &body).await;
+    }
+    Ok(Json(list))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Marketers only: the page and prices as they will be at this instant (RFC 3339 with
+    /// an offset). Drafts can be previewed too.
+    pub at: Option<DateTime<FixedOffset>>,
+}
+
+fn client_addr(headers: &HeaderMap, addr: SocketAddr) -> String {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| addr.ip().to_string())
+}
+
+/// A campaign's page: sections with their products priced by the pricing engine at this
+/// moment, the products its rules bring in, its time deals and a countdown (to the start
+/// while upcoming, to the end while live). Cached per minute. Each view counts towards
+/// the campaign's statistics.
+#[utoipa::path(get, path = "/v1/campaigns/{slug}", tag = "campaigns",
+    params(PageQuery),
+    responses((status = 200, body = CampaignPage), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn campaign_page(
+    user: MaybeUser,
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Response> {
+    if let Some(at) = q.at {
+        match user.0 {
+            None => return Err(ApiError::new(ErrorCode::Unauthenticated)),
+            Some(p) if !matches!(p.role, Role::Marketer | Role::Admin) => {
+                return Err(ApiError::new(ErrorCode::Forbidden)
+                    .with_detail("only marketers may preview another instant"));
+            }
+            Some(_) => {}
+        }
+        let c = campaigns::by_slug(&state.db, &slug)
+            .await?
+            .ok_or_else(|| ApiError::not_found("campaign"))?;
+        let page = page::build(&state.db, &c, at.with_timezone(&Utc), true).await?;
+        return Ok(Json(page).into_response());
+    }
+
+    let now = Utc::now();
+    let key = cache::page_key(&state.redis, &slug, now).await;
+    let cached = match &key {
+        Some(k) => cache::get(&state.redis, k).await,
+        None => None,
+    };
+    let page = match cached.and_then(|b| serde_json::from_slice::<CampaignPage>(&b).ok()) {
+        Some(p) => p,
+        None => {
+            let c = campaigns::by_slug(&state.db, &slug)
+                .await?
+                .filter(|c| c.status != DRAFT)
+                .ok_or_else(|| ApiError::not_found("campaign"))?;
+            let page = page::build(&state.db, &c, now, false).await?;
+            // A page whose prices change within this minute (a window opens or closes) is
+            // not cached, so no boundary is ever served from a page built before it.
+            let minute_end =
+                DateTime::<Utc>::from_timestamp((now.timestamp().div_euclid(60) + 1) * 60, 0)
+                    .unwrap_or(now);
+            let crosses = page
+                .boundaries()
+                .iter()
+                .any(|b| *b > now && *b <= minute_end);
+            if let Some(k) = &key
+                && !crosses
+                && let Ok(body) = serde_json::to_vec(&page)
+            {
+                cache::put(&state.redis, k, &body).await;
+            }
+            page
+        }
+    };
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let visitor = stats::visitor(user.0.as_ref(), &client_addr(&headers, addr), ua);
+    stats::record_view(&state.redis, page.summary.id, &visitor).await;
+    let summary = page.summary.clone().at(now);
+    let body = serde_json::to_vec(&CampaignPage { summary, ..page }).map_err(ApiError::internal)?;
+    Ok(json_response(body))
+}
+
+const COUPON_GUESSING: Window = Window {
+    limit: 30,
+    period: Duration::from_secs(60),
+};
+
+/// A public coupon's terms. Unknown codes are counted per client address against a
+/// guessing limit (429).
+#[utoipa::path(get, path = "/v1/coupons/{code}", tag = "campaigns",
+    responses((status = 200, body = PublicCouponView), (status = 404, body = Problem), (status = 429, body = Problem)))]
+async fn get_coupon(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> ApiResult<Json<PublicCouponView>> {
+    let who = format!("coupon:{}", client_addr(&headers, addr));
+    if let Verdict::Limited(secs) = ratelimit::check(&state.redis, &who, &COUPON_GUESSING).await {
+        return Err(ApiError::rate_limited(secs));
+    }
+    match coupons::by_code(&state.db, &code).await? {
+        Some(c) => Ok(Json(c.into())),
+        None => {
+            ratelimit::hit(&state.redis, &who, &COUPON_GUESSING).await;
+            Err(ApiError::not_found("coupon"))
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Claimed {
+    /// The coupon now issued to you; give its id as the coupon code at checkout.
+    pub coupon_id: Uuid,
+}
+
+/// Claim today's coupon of a daily first-come drop (선착순). 409 before the day's opening
+/// time (`extra.reason = drop_not_open`) and once the day's quota is gone
+/// (`drop_exhausted`); claiming again is harmless.
+#[utoipa::path(post, path = "/v1/coupon-drops/{id}/claim", tag = "campaigns", security(("bearer" = [])),
+    responses((status = 200, body = Claimed), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn claim_drop(
+    c: CustomerUser,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<(StatusCode, Json<Claimed>)> {
+    let txn = state.db.begin().await?;
+    let coupon_id = coupons::claim(&txn, id, c.0.user_id, Utc::now()).await?;
+    txn.commit().await?;
+    Ok((StatusCode::OK, Json(Claimed { coupon_id })))
+}

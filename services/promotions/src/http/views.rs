@@ -1,0 +1,321 @@
+//! Response bodies. Built from the stored rows with `From`; times in Asia/Seoul.
+
+use crate::campaigns::{MembershipRule, SectionWithSlots, membership_of};
+use crate::coupons::ScopeInput;
+use crate::seoul;
+use crate::store::{application, audit, campaign, campaign_price, coupon, coupon_drop, time_deal};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use platform::money::Won;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CampaignView {
+    pub id: Uuid,
+    pub title: String,
+    pub slug: String,
+    pub theme: String,
+    pub description: String,
+    pub banner_pc: Option<String>,
+    pub banner_mobile: Option<String>,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    /// draft, scheduled, live or ended
+    pub status: String,
+    pub ended_early_at: Option<DateTime<FixedOffset>>,
+    pub membership: Vec<MembershipRule>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl From<campaign::Model> for CampaignView {
+    fn from(c: campaign::Model) -> Self {
+        CampaignView {
+            membership: membership_of(&c),
+            id: c.id,
+            title: c.title,
+            slug: c.slug,
+            theme: c.theme,
+            description: c.description,
+            banner_pc: c.banner_pc,
+            banner_mobile: c.banner_mobile,
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+            status: c.status,
+            ended_early_at: c.ended_early_at.map(seoul::show),
+            created_at: seoul::show(c.created_at),
+            updated_at: seoul::show(c.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SectionAdminView {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub title: String,
+    pub position: i32,
+    /// In display order.
+    pub product_ids: Vec<Uuid>,
+}
+
+impl From<SectionWithSlots> for SectionAdminView {
+    fn from(s: SectionWithSlots) -> Self {
+        SectionAdminView {
+            id: s.section.id,
+            campaign_id: s.section.campaign_id,
+            title: s.section.title,
+            position: s.section.position,
+            product_ids: s.product_ids,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CampaignDetail {
+    #[serde(flatten)]
+    pub campaign: CampaignView,
+    pub sections: Vec<SectionAdminView>,
+    pub prices: Vec<PriceView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PriceView {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub product_id: Uuid,
+    pub variant_id: Option<Uuid>,
+    /// percent, amount_off or fixed_price
+    pub kind: String,
+    pub value: i64,
+    pub floor: Won,
+    pub application_id: Option<Uuid>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+impl From<campaign_price::Model> for PriceView {
+    fn from(p: campaign_price::Model) -> Self {
+        PriceView {
+            id: p.id,
+            campaign_id: p.campaign_id,
+            product_id: p.product_id,
+            variant_id: p.variant_id,
+            kind: p.kind,
+            value: p.value,
+            floor: Won(p.floor),
+            application_id: p.application_id,
+            created_at: seoul::show(p.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TimeDealView {
+    pub id: Uuid,
+    pub campaign_id: Option<Uuid>,
+    pub product_id: Uuid,
+    pub variant_id: Uuid,
+    pub deal_price: Won,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub quantity: i32,
+    pub sold: i32,
+    pub remaining: i32,
+    pub per_customer_limit: Option<i32>,
+}
+
+impl From<time_deal::Model> for TimeDealView {
+    fn from(d: time_deal::Model) -> Self {
+        TimeDealView {
+            id: d.id,
+            campaign_id: d.campaign_id,
+            product_id: d.product_id,
+            variant_id: d.variant_id,
+            deal_price: Won(d.deal_price),
+            starts_at: seoul::show(d.starts_at),
+            ends_at: seoul::show(d.ends_at),
+            quantity: d.quantity,
+            sold: d.sold,
+            remaining: (d.quantity - d.sold).max(0),
+            per_customer_limit: d.per_customer_limit,
+        }
+    }
+}
+
+/// A coupon as marketers see it, with its counters.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CouponView {
+    pub id: Uuid,
+    pub code: Option<String>,
+    pub name: String,
+    /// percent, amount_off or free_shipping
+    pub kind: String,
+    pub percent: Option<i32>,
+    pub cap: Option<Won>,
+    pub amount: Option<Won>,
+    pub min_order: Won,
+    pub scope: ScopeInput,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub total_uses: Option<i32>,
+    pub per_customer_limit: Option<i32>,
+    pub budget: Option<Won>,
+    pub used_count: i32,
+    pub spent: Won,
+    pub disabled_at: Option<DateTime<FixedOffset>>,
+}
+
+impl From<coupon::Model> for CouponView {
+    fn from(c: coupon::Model) -> Self {
+        CouponView {
+            scope: ScopeInput::of(&c),
+            id: c.id,
+            code: c.code,
+            name: c.name,
+            kind: c.kind,
+            percent: c.percent,
+            cap: c.cap.map(Won),
+            amount: c.amount.map(Won),
+            min_order: Won(c.min_order),
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+            total_uses: c.total_uses,
+            per_customer_limit: c.per_customer_limit,
+            budget: c.budget.map(Won),
+            used_count: c.used_count,
+            spent: Won(c.spent),
+            disabled_at: c.disabled_at.map(seoul::show),
+        }
+    }
+}
+
+/// What anyone may know of a public coupon: no counters, no budget.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicCouponView {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub percent: Option<i32>,
+    pub cap: Option<Won>,
+    pub amount: Option<Won>,
+    pub min_order: Won,
+    pub scope: ScopeInput,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub per_customer_limit: Option<i32>,
+    /// False once the uses or budget are gone.
+    pub available: bool,
+}
+
+impl From<coupon::Model> for PublicCouponView {
+    fn from(c: coupon::Model) -> Self {
+        let available =
+            c.total_uses.is_none_or(|t| c.used_count < t) && c.budget.is_none_or(|b| c.spent < b);
+        PublicCouponView {
+            scope: ScopeInput::of(&c),
+            code: c.code.unwrap_or_default(),
+            name: c.name,
+            kind: c.kind,
+            percent: c.percent,
+            cap: c.cap.map(Won),
+            amount: c.amount.map(Won),
+            min_order: Won(c.min_order),
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+            per_customer_limit: c.per_customer_limit,
+            available,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DropView {
+    pub id: Uuid,
+    pub coupon_id: Uuid,
+    pub daily_quota: i32,
+    /// Asia/Seoul wall-clock time.
+    #[schema(value_type = String)]
+    pub opens_at: NaiveTime,
+    #[schema(value_type = String, format = Date)]
+    pub first_day: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub last_day: NaiveDate,
+}
+
+impl From<coupon_drop::Model> for DropView {
+    fn from(d: coupon_drop::Model) -> Self {
+        DropView {
+            id: d.id,
+            coupon_id: d.coupon_id,
+            daily_quota: d.daily_quota,
+            opens_at: d.opens_at,
+            first_day: d.first_day,
+            last_day: d.last_day,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub vendor_id: Uuid,
+    pub product_id: Uuid,
+    pub discount_kind: String,
+    pub discount_value: i64,
+    pub note: String,
+    /// pending, approved, rejected or withdrawn
+    pub status: String,
+    pub decision_reason: Option<String>,
+    pub decided_at: Option<DateTime<FixedOffset>>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+impl From<application::Model> for ApplicationView {
+    fn from(a: application::Model) -> Self {
+        ApplicationView {
+            id: a.id,
+            campaign_id: a.campaign_id,
+            vendor_id: a.vendor_id,
+            product_id: a.product_id,
+            discount_kind: a.discount_kind,
+            discount_value: a.discount_value,
+            note: a.note,
+            status: a.status,
+            decision_reason: a.decision_reason,
+            decided_at: a.decided_at.map(seoul::show),
+            created_at: seoul::show(a.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditView {
+    pub id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Uuid,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    pub at: DateTime<FixedOffset>,
+}
+
+impl From<audit::Model> for AuditView {
+    fn from(a: audit::Model) -> Self {
+        AuditView {
+            id: a.id,
+            actor_id: a.actor_id,
+            actor_role: a.actor_role,
+            action: a.action,
+            entity: a.entity,
+            entity_id: a.entity_id,
+            before: a.before,
+            after: a.after,
+            at: seoul::show(a.at),
+        }
+    }
+}

@@ -1,0 +1,574 @@
+//! The public campaign page and list: sections with their products priced by the pricing
+//! engine at an instant, the campaign's time deals, and a countdown.
+//!
+//! A page is built for an instant `at`: now for everyone (cached per minute), or any
+//! moment a marketer wants to preview ("preview at time T", drafts included).
+
+use crate::campaigns::{self, DRAFT, MembershipRule, membership_of};
+use crate::error::{PromotionsError, PromotionsResult};
+use crate::live;
+use crate::prices;
+use crate::pricing::{
+    self, CartLine, Destination, LivePromotions, PromotionRef, QuoteRequest, RemoteAreaTable,
+    StackingPolicy, VendorShipping,
+};
+use crate::seoul;
+use crate::store::{campaign, time_deal};
+use chrono::{DateTime, FixedOffset, Utc};
+use platform::money::Won;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// Products listed from membership rules, besides the hand-placed slots.
+const MEMBERS_LIMIT: u64 = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignState {
+    Upcoming,
+    Live,
+    Ended,
+}
+
+/// The state of a window at `at` (half-open, like the pricing engine).
+pub fn state_at(c: &campaign::Model, at: DateTime<Utc>) -> CampaignState {
+    if at < c.starts_at {
+        CampaignState::Upcoming
+    } else if at < c.ends_at {
+        CampaignState::Live
+    } else {
+        CampaignState::Ended
+    }
+}
+
+/// Seconds until the start (upcoming) or the end (live); 0 once ended.
+pub fn countdown(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
+    if at < starts_at {
+        (starts_at - at).num_seconds()
+    } else if at < ends_at {
+        (ends_at - at).num_seconds()
+    } else {
+        0
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CampaignSummary {
+    pub id: Uuid,
+    pub title: String,
+    pub slug: String,
+    pub theme: String,
+    pub banner_pc: Option<String>,
+    pub banner_mobile: Option<String>,
+    /// Asia/Seoul (`+09:00`).
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub state: CampaignState,
+    /// Seconds until the start (upcoming) or the end (live).
+    pub countdown_seconds: i64,
+}
+
+impl CampaignSummary {
+    pub fn of(c: &campaign::Model, at: DateTime<Utc>) -> Self {
+        CampaignSummary {
+            id: c.id,
+            title: c.title.clone(),
+            slug: c.slug.clone(),
+            theme: c.theme.clone(),
+            banner_pc: c.banner_pc.clone(),
+            banner_mobile: c.banner_mobile.clone(),
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+            state: state_at(c, at),
+            countdown_seconds: countdown(c.starts_at, c.ends_at, at),
+        }
+    }
+
+    /// Recompute the state and countdown for another instant (a cached summary).
+    pub fn at(mut self, at: DateTime<Utc>) -> Self {
+        let (s, e) = (
+            self.starts_at.with_timezone(&Utc),
+            self.ends_at.with_timezone(&Utc),
+        );
+        self.state = if at < s {
+            CampaignState::Upcoming
+        } else if at < e {
+            CampaignState::Live
+        } else {
+            CampaignState::Ended
+        };
+        self.countdown_seconds = countdown(s, e, at);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorRef {
+    pub id: Uuid,
+    pub trade_name: String,
+}
+
+/// The promotion that sets a product's shown price.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AppliedRef {
+    CampaignPrice {
+        price_id: Uuid,
+        campaign_id: Uuid,
+        campaign_title: String,
+    },
+    TimeDeal {
+        deal_id: Uuid,
+        campaign_id: Option<Uuid>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CampaignProduct {
+    pub product_id: Uuid,
+    pub title: String,
+    pub image: Option<String>,
+    pub vendor: VendorRef,
+    /// The list price of the variant shown (the cheapest after promotions).
+    pub list_price: Won,
+    /// What one unit costs at the page's instant, as the pricing engine computes it.
+    pub price: Won,
+    /// `(list_price - price) × 100 / list_price`, rounded down.
+    pub discount_percent: u32,
+    pub promotion: Option<AppliedRef>,
+    pub in_stock: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SectionView {
+    pub id: Uuid,
+    pub title: String,
+    pub products: Vec<CampaignProduct>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DealView {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub variant_id: Uuid,
+    pub deal_price: Won,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub quantity: i32,
+    pub remaining: i32,
+    pub per_customer_limit: Option<i32>,
+    pub state: CampaignState,
+}
+
+impl DealView {
+    pub fn of(d: &time_deal::Model, at: DateTime<Utc>) -> Self {
+        DealView {
+            id: d.id,
+            product_id: d.product_id,
+            variant_id: d.variant_id,
+            deal_price: Won(d.deal_price),
+            starts_at: seoul::show(d.starts_at),
+            ends_at: seoul::show(d.ends_at),
+            quantity: d.quantity,
+            remaining: (d.quantity - d.sold).max(0),
+            per_customer_limit: d.per_customer_limit,
+            state: if at < d.starts_at {
+                CampaignState::Upcoming
+            } else if at < d.ends_at {
+                CampaignState::Live
+            } else {
+                CampaignState::Ended
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CampaignPage {
+    #[serde(flatten)]
+    pub summary: CampaignSummary,
+    pub description: String,
+    /// The instant the prices are for (Asia/Seoul).
+    pub at: DateTime<FixedOffset>,
+    /// True when a marketer asked for another instant (`?at=`).
+    pub preview: bool,
+    pub sections: Vec<SectionView>,
+    /// Products that belong by the campaign's membership rules (category, vendor, tag,
+    /// certified), most popular first.
+    pub members: Vec<CampaignProduct>,
+    /// The campaign's time deals that have not ended at `at`.
+    pub time_deals: Vec<DealView>,
+}
+
+impl CampaignPage {
+    /// The next instant after `at` at which the page changes by itself (a window opens or
+    /// closes); a cached page must not outlive it.
+    pub fn boundaries(&self) -> Vec<DateTime<Utc>> {
+        let mut b = vec![
+            self.summary.starts_at.with_timezone(&Utc),
+            self.summary.ends_at.with_timezone(&Utc),
+        ];
+        for d in &self.time_deals {
+            b.push(d.starts_at.with_timezone(&Utc));
+            b.push(d.ends_at.with_timezone(&Utc));
+        }
+        b
+    }
+}
+
+/// Live and upcoming campaigns at `at`: live first (ending soonest first), then upcoming
+/// by start.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+) -> PromotionsResult<Vec<CampaignSummary>> {
+    let rows = campaign::Entity::find()
+        .filter(campaign::Column::Status.ne(DRAFT))
+        .filter(campaign::Column::EndsAt.gt(at))
+        .order_by_asc(campaign::Column::StartsAt)
+        .order_by_asc(campaign::Column::Id)
+        .all(db)
+        .await?;
+    let mut out: Vec<CampaignSummary> = rows.iter().map(|c| CampaignSummary::of(c, at)).collect();
+    sort_summaries(&mut out);
+    Ok(out)
+}
+
+pub fn sort_summaries(out: &mut [CampaignSummary]) {
+    out.sort_by_key(|s| match s.state {
+        CampaignState::Live => (0, s.ends_at.timestamp()),
+        CampaignState::Upcoming => (1, s.starts_at.timestamp()),
+        CampaignState::Ended => (2, s.ends_at.timestamp()),
+    });
+}
+
+struct ProductRow {
+    id: Uuid,
+    title: String,
+    image: Option<String>,
+    vendor: VendorRef,
+    category_path: Vec<Uuid>,
+    tags: Vec<String>,
+    taxable: bool,
+    variants: Vec<(Uuid, i64, bool)>,
+}
+
+/// Active products of approved vendors, with their variants (id, price, in stock).
+async fn load_products(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> PromotionsResult<HashMap<Uuid, ProductRow>> {
+    use catalog::store::{category, product, variant, vendor};
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let products = product::Entity::find()
+        .filter(product::Column::Id.is_in(ids.to_vec()))
+        .filter(product::Column::Status.eq("active"))
+        .all(db)
+        .await?;
+    let vendor_ids: Vec<Uuid> = products.iter().map(|p| p.vendor_id).collect();
+    let vendors: HashMap<Uuid, vendor::Model> = vendor::Entity::find()
+        .filter(vendor::Column::Id.is_in(vendor_ids))
+        .filter(vendor::Column::Status.eq("approved"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let category_ids: Vec<Uuid> = products.iter().map(|p| p.category_id).collect();
+    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
+        .filter(category::Column::Id.is_in(category_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut variants: HashMap<Uuid, Vec<(Uuid, i64, bool)>> = HashMap::new();
+    for v in variant::Entity::find()
+        .filter(variant::Column::ProductId.is_in(ids.to_vec()))
+        .order_by_asc(variant::Column::Position)
+        .all(db)
+        .await?
+    {
+        variants
+            .entry(v.product_id)
+            .or_default()
+            .push((v.id, v.price, v.on_hand > v.reserved));
+    }
+    let mut out = HashMap::new();
+    for p in products {
+        let Some(v) = vendors.get(&p.vendor_id) else {
+            continue;
+        };
+        let mut path = vec![p.category_id];
+        if let Some(c) = categories.get(&p.category_id) {
+            path.extend(c.ancestors.iter().copied());
+        }
+        out.insert(
+            p.id,
+            ProductRow {
+                id: p.id,
+                title: p.title,
+                image: p.images.get(0).and_then(|i| i.as_str()).map(str::to_owned),
+                vendor: VendorRef {
+                    id: v.id,
+                    trade_name: v.trade_name.clone(),
+                },
+                category_path: path,
+                tags: p.tags,
+                taxable: p.taxable,
+                variants: variants.remove(&p.id).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Product ids that match any of the membership rules, most popular first.
+async fn members(
+    db: &impl ConnectionTrait,
+    rules: &[MembershipRule],
+) -> PromotionsResult<Vec<Uuid>> {
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values: Vec<Value> = Vec::new();
+    let mut conds: Vec<String> = Vec::new();
+    for r in rules {
+        match r {
+            MembershipRule::Category { id } => {
+                values.push((*id).into());
+                let n = values.len();
+                conds.push(format!(
+                    "p.category_id IN (SELECT c.id FROM catalog.categories c WHERE c.id = ${n} OR ${n} = ANY(c.ancestors))"
+                ));
+            }
+            MembershipRule::Vendor { id } => {
+                values.push((*id).into());
+                conds.push(format!("p.vendor_id = ${}", values.len()));
+            }
+            MembershipRule::Tag { tag } => {
+                values.push(tag.clone().into());
+                conds.push(format!("${} = ANY(p.tags)", values.len()));
+            }
+            MembershipRule::Certified => conds.push(
+                "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
+                 AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)"
+                    .into(),
+            ),
+        }
+    }
+    let sql = format!(
+        "SELECT p.id FROM catalog.products p WHERE p.status = 'active' AND ({}) \
+         ORDER BY p.popularity DESC, p.id LIMIT {MEMBERS_LIMIT}",
+        conds.join(" OR ")
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| r.try_get("", "id").map_err(PromotionsError::from))
+        .collect()
+}
+
+/// Price every variant of `products` at `at` with the pricing engine (one unit each) and
+/// keep, per product, the cheapest variant.
+fn price_products(
+    promotions: &LivePromotions,
+    products: &HashMap<Uuid, ProductRow>,
+    at: DateTime<Utc>,
+) -> HashMap<Uuid, CampaignProduct> {
+    let mut order: Vec<&ProductRow> = products.values().collect();
+    order.sort_by_key(|p| p.id);
+    let mut lines = Vec::new();
+    let mut shipping: Vec<VendorShipping> = Vec::new();
+    for p in &order {
+        for (vid, price, _) in &p.variants {
+            if *price <= 0 {
+                continue;
+            }
+            lines.push(CartLine {
+                variant_id: *vid,
+                product_id: p.id,
+                vendor_id: p.vendor.id,
+                category_path: p.category_path.clone(),
+                tags: p.tags.clone(),
+                certified: false,
+                unit_price: Won(*price),
+                quantity: 1,
+                taxable: p.taxable,
+            });
+        }
+        if !shipping.iter().any(|s| s.vendor_id == p.vendor.id) {
+            shipping.push(VendorShipping {
+                vendor_id: p.vendor.id,
+                base_fee: Won::ZERO,
+                free_threshold: None,
+            });
+        }
+    }
+    // The page shows unit prices; the address only matters for shipping, which it omits.
+    let destination = Destination::postal("21554");
+    let quoted = if lines.is_empty() {
+        Vec::new()
+    } else {
+        match pricing::quote(
+            promotions,
+            &RemoteAreaTable::default(),
+            &StackingPolicy::default(),
+            &QuoteRequest {
+                at,
+                lines: &lines,
+                shipping: &shipping,
+                coupons: &[],
+                destination: &destination,
+                deal_purchases: &[],
+            },
+        ) {
+            Ok(q) => q.lines,
+            Err(err) => {
+                tracing::warn!(error = %err, "campaign page could not be priced; showing list prices");
+                Vec::new()
+            }
+        }
+    };
+    let mut best: HashMap<Uuid, CampaignProduct> = HashMap::new();
+    for p in &order {
+        let in_stock = p.variants.iter().any(|v| v.2);
+        let mut candidates: Vec<(Won, Won, Option<AppliedRef>)> = quoted
+            .iter()
+            .filter(|l| l.product_id == p.id)
+            .map(|l| {
+                let applied = l.applied.as_ref().map(|a| match &a.promotion {
+                    PromotionRef::CampaignRule {
+                        rule_id,
+                        campaign_id,
+                        campaign_title,
+                    } => AppliedRef::CampaignPrice {
+                        price_id: *rule_id,
+                        campaign_id: *campaign_id,
+                        campaign_title: campaign_title.clone(),
+                    },
+                    PromotionRef::TimeDeal {
+                        deal_id,
+                        campaign_id,
+                    } => AppliedRef::TimeDeal {
+                        deal_id: *deal_id,
+                        campaign_id: *campaign_id,
+                    },
+                });
+                (l.unit_price, l.list_unit_price, applied)
+            })
+            .collect();
+        if candidates.is_empty() {
+            candidates = p
+                .variants
+                .iter()
+                .map(|v| (Won(v.1), Won(v.1), None))
+                .collect();
+        }
+        candidates.sort_by_key(|c| (c.0, c.1));
+        let Some((price, list, promotion)) = candidates.into_iter().next() else {
+            continue;
+        };
+        let discount_percent = if list.0 > 0 && price < list {
+            ((list.0 - price.0) * 100 / list.0) as u32
+        } else {
+            0
+        };
+        best.insert(
+            p.id,
+            CampaignProduct {
+                product_id: p.id,
+                title: p.title.clone(),
+                image: p.image.clone(),
+                vendor: p.vendor.clone(),
+                list_price: list,
+                price,
+                discount_percent,
+                promotion,
+                in_stock,
+            },
+        );
+    }
+    best
+}
+
+/// Build the page of `c` as of `at`. For a draft (a marketer's preview), its own prices
+/// are priced as if it were published.
+pub async fn build(
+    db: &impl ConnectionTrait,
+    c: &campaign::Model,
+    at: DateTime<Utc>,
+    preview: bool,
+) -> PromotionsResult<CampaignPage> {
+    let sections = campaigns::sections(db, c.id).await?;
+    let member_ids = members(db, &membership_of(c)).await?;
+    let mut all: Vec<Uuid> = sections
+        .iter()
+        .flat_map(|s| s.product_ids.iter().copied())
+        .chain(member_ids.iter().copied())
+        .collect();
+    all.sort();
+    all.dedup();
+    let products = load_products(db, &all).await?;
+    let mut promotions = live::load(db, at).await?;
+    if c.status == DRAFT {
+        let mut rules = promotions.rules().to_vec();
+        rules.extend(
+            prices::of_campaign(db, c.id)
+                .await?
+                .iter()
+                .map(|p| live::rule(p, &c.title, c.starts_at, c.ends_at)),
+        );
+        promotions = LivePromotions::new(rules, promotions.deals().to_vec());
+    }
+    let priced = price_products(&promotions, &products, at);
+    let deals = time_deal::Entity::find()
+        .filter(time_deal::Column::CampaignId.eq(c.id))
+        .filter(time_deal::Column::EndsAt.gt(at))
+        .order_by_asc(time_deal::Column::StartsAt)
+        .all(db)
+        .await?;
+    let in_sections: std::collections::HashSet<Uuid> = sections
+        .iter()
+        .flat_map(|s| s.product_ids.iter().copied())
+        .collect();
+    let mut section_views: BTreeMap<(i32, Uuid), SectionView> = BTreeMap::new();
+    for s in &sections {
+        section_views.insert(
+            (s.section.position, s.section.id),
+            SectionView {
+                id: s.section.id,
+                title: s.section.title.clone(),
+                products: s
+                    .product_ids
+                    .iter()
+                    .filter_map(|p| priced.get(p).cloned())
+                    .collect(),
+            },
+        );
+    }
+    Ok(CampaignPage {
+        summary: CampaignSummary::of(c, at),
+        description: c.description.clone(),
+        at: seoul::show(at),
+        preview,
+        sections: section_views.into_values().collect(),
+        members: member_ids
+            .iter()
+            .filter(|p| !in_sections.contains(p))
+            .filter_map(|p| priced.get(p).cloned())
+            .collect(),
+        time_deals: deals.iter().map(|d| DealView::of(d, at)).collect(),
+    })
+}

@@ -1,0 +1,377 @@
+//! Demo data: a live campaign of Incheon's farm and sea specialties with sections and
+//! 10–20% campaign prices on existing products, an upcoming Seollal gift-set campaign, a
+//! time deal and three coupons. Idempotent: what exists (by slug or code) is left alone.
+
+use crate::audit::Actor;
+use crate::campaigns::{self, MembershipRule, NewCampaign, NewSection};
+use crate::coupons::{self, CouponKindInput, NewCoupon, ScopeInput};
+use crate::deals::{self, NewTimeDeal};
+use crate::error::PromotionsResult;
+use crate::prices::{self, NewCampaignPrice, PriceKind};
+use crate::scheduler;
+use crate::seoul;
+use crate::store::{coupon, time_deal};
+use chrono::{Duration, Utc};
+use platform::AppState;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+const LIVE_SLUG: &str = "incheon-local-specialties";
+const UPCOMING_SLUG: &str = "seollal-gift-sets";
+const CATEGORY_SLUGS: [&str; 4] = ["kimchi", "seafood", "jeotgal", "ginseng"];
+
+struct Pick {
+    title: String,
+    category_id: Uuid,
+    products: Vec<Uuid>,
+}
+
+/// Active products per demo category (the category and its descendants), most popular
+/// first.
+async fn picks(db: &impl ConnectionTrait) -> PromotionsResult<Vec<Pick>> {
+    use catalog::store::{category, product};
+    let cats = category::Entity::find().all(db).await?;
+    let mut out = Vec::new();
+    for slug in CATEGORY_SLUGS {
+        let Some(root) = cats.iter().find(|c| c.slug == slug) else {
+            continue;
+        };
+        let ids: Vec<Uuid> = cats
+            .iter()
+            .filter(|c| c.id == root.id || c.ancestors.contains(&root.id))
+            .map(|c| c.id)
+            .collect();
+        let products: Vec<Uuid> = product::Entity::find()
+            .filter(product::Column::CategoryId.is_in(ids))
+            .filter(product::Column::Status.eq("active"))
+            .order_by_desc(product::Column::Popularity)
+            .order_by_asc(product::Column::Id)
+            .limit(4)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        if !products.is_empty() {
+            out.push(Pick {
+                title: root.name.clone(),
+                category_id: root.id,
+                products,
+            });
+        }
+    }
+    if out.is_empty() {
+        // No demo categories: take the shop's most popular products.
+        let products: Vec<Uuid> = product::Entity::find()
+            .filter(product::Column::Status.eq("active"))
+            .order_by_desc(product::Column::Popularity)
+            .order_by_asc(product::Column::Id)
+            .limit(8)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        if let Some(first) = products.first() {
+            let category_id = product::Entity::find_by_id(*first)
+                .one(db)
+                .await?
+                .map(|p| p.category_id)
+                .unwrap_or_default();
+            out.push(Pick {
+                title: "베스트".into(),
+                category_id,
+                products,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn live_campaign(state: &AppState) -> PromotionsResult<()> {
+    if campaigns::by_slug(&state.db, LIVE_SLUG).await?.is_some() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let picks = picks(&state.db).await?;
+    let txn = state.db.begin().await?;
+    let c = campaigns::create(
+        &txn,
+        Actor::SYSTEM,
+        NewCampaign {
+            title: "인천 농수산 특산물 기획전".into(),
+            slug: LIVE_SLUG.into(),
+            theme: "인천의 맛".into(),
+            description: "강화 순무김치부터 소래포구 젓갈, 강화 인삼까지 — 인천의 농어민과 \
+                          소상공인이 직접 보내드립니다."
+                .into(),
+            banner_pc: Some("https://img.jikgu.kr/campaigns/incheon-local/pc.jpg".into()),
+            banner_mobile: Some("https://img.jikgu.kr/campaigns/incheon-local/mobile.jpg".into()),
+            starts_at: seoul::show(now - Duration::days(3)),
+            ends_at: seoul::show(now + Duration::days(14)),
+            membership: picks
+                .iter()
+                .map(|p| MembershipRule::Category { id: p.category_id })
+                .collect(),
+        },
+    )
+    .await?;
+    let best: Vec<Uuid> = picks
+        .iter()
+        .filter_map(|p| p.products.first().copied())
+        .collect();
+    if !best.is_empty() {
+        campaigns::add_section(
+            &txn,
+            Actor::SYSTEM,
+            c.id,
+            NewSection {
+                title: "베스트".into(),
+                position: 0,
+                product_ids: best,
+            },
+        )
+        .await?;
+    }
+    let mut n = 0;
+    for (i, p) in picks.iter().enumerate() {
+        campaigns::add_section(
+            &txn,
+            Actor::SYSTEM,
+            c.id,
+            NewSection {
+                title: p.title.clone(),
+                position: i as i32 + 1,
+                product_ids: p.products.clone(),
+            },
+        )
+        .await?;
+        for product_id in &p.products {
+            // 10%, 15%, 20%, 10%, ...
+            let percent = [10, 15, 20][n % 3];
+            n += 1;
+            prices::add(
+                &txn,
+                Actor::SYSTEM,
+                c.id,
+                NewCampaignPrice {
+                    product_id: *product_id,
+                    variant_id: None,
+                    kind: PriceKind::Percent,
+                    value: percent,
+                    floor: 0,
+                },
+                None,
+            )
+            .await?;
+        }
+    }
+    campaigns::schedule(&txn, Actor::SYSTEM, c.id, now).await?;
+    txn.commit().await?;
+    scheduler::run_once(state, now).await?;
+    Ok(())
+}
+
+async fn upcoming_campaign(state: &AppState) -> PromotionsResult<()> {
+    if campaigns::by_slug(&state.db, UPCOMING_SLUG)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let picks = picks(&state.db).await?;
+    let txn = state.db.begin().await?;
+    let c = campaigns::create(
+        &txn,
+        Actor::SYSTEM,
+        NewCampaign {
+            title: "설 선물세트 기획전".into(),
+            slug: UPCOMING_SLUG.into(),
+            theme: "설 명절".into(),
+            description: "고마운 분께 인천의 정성을 — 설 선물세트를 미리 만나보세요.".into(),
+            banner_pc: Some("https://img.jikgu.kr/campaigns/seollal/pc.jpg".into()),
+            banner_mobile: Some("https://img.jikgu.kr/campaigns/seollal/mobile.jpg".into()),
+            starts_at: seoul::show(now + Duration::days(20)),
+            ends_at: seoul::show(now + Duration::days(45)),
+            membership: vec![MembershipRule::Tag {
+                tag: "선물세트".into(),
+            }],
+        },
+    )
+    .await?;
+    let gifts: Vec<Uuid> = picks
+        .iter()
+        .flat_map(|p| p.products.iter().copied())
+        .take(6)
+        .collect();
+    if !gifts.is_empty() {
+        campaigns::add_section(
+            &txn,
+            Actor::SYSTEM,
+            c.id,
+            NewSection {
+                title: "선물세트".into(),
+                position: 0,
+                product_ids: gifts.clone(),
+            },
+        )
+        .await?;
+        for product_id in gifts.iter().take(3) {
+            prices::add(
+                &txn,
+                Actor::SYSTEM,
+                c.id,
+                NewCampaignPrice {
+                    product_id: *product_id,
+                    variant_id: None,
+                    kind: PriceKind::Percent,
+                    value: 10,
+                    floor: 0,
+                },
+                None,
+            )
+            .await?;
+        }
+    }
+    campaigns::schedule(&txn, Actor::SYSTEM, c.id, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn time_deal(state: &AppState) -> PromotionsResult<()> {
+    use catalog::store::variant;
+    let Some(c) = campaigns::by_slug(&state.db, LIVE_SLUG).await? else {
+        return Ok(());
+    };
+    let exists = time_deal::Entity::find()
+        .filter(time_deal::Column::CampaignId.eq(c.id))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    let sections = campaigns::sections(&state.db, c.id).await?;
+    let Some(product_id) = sections.iter().flat_map(|s| s.product_ids.iter()).next() else {
+        return Ok(());
+    };
+    let Some(v) = variant::Entity::find()
+        .filter(variant::Column::ProductId.eq(*product_id))
+        .order_by_asc(variant::Column::Position)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    // 30% off, rounded down to 100 won.
+    let deal_price = (v.price * 70 / 100) / 100 * 100;
+    if deal_price <= 0 || deal_price >= v.price {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    deals::create(
+        &txn,
+        Actor::SYSTEM,
+        NewTimeDeal {
+            variant_id: v.id,
+            campaign_id: Some(c.id),
+            deal_price,
+            starts_at: seoul::show(now - Duration::hours(1)),
+            ends_at: seoul::show(now + Duration::days(2)),
+            quantity: 50,
+            per_customer_limit: Some(2),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn coupon_if_missing(state: &AppState, new: NewCoupon) -> PromotionsResult<()> {
+    let code = new.code.as_deref().map(coupons::normalise_code);
+    let exists = coupon::Entity::find()
+        .filter(coupon::Column::Code.eq(code))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    let txn = state.db.begin().await?;
+    coupons::create(&txn, Actor::SYSTEM, new).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn demo_coupons(state: &AppState) -> PromotionsResult<()> {
+    let now = Utc::now();
+    let starts_at = seoul::show(now - Duration::days(1));
+    let ends_at = seoul::show(now + Duration::days(365));
+    let base = |code: &str, name: &str, kind| NewCoupon {
+        code: Some(code.into()),
+        name: name.into(),
+        kind,
+        percent: None,
+        cap: None,
+        amount: None,
+        min_order: 0,
+        scope: ScopeInput::All,
+        starts_at,
+        ends_at,
+        total_uses: None,
+        per_customer_limit: Some(1),
+        budget: None,
+    };
+    coupon_if_missing(
+        state,
+        NewCoupon {
+            amount: Some(3000),
+            min_order: 20000,
+            ..base(
+                "WELCOME3000",
+                "첫 구매 3,000원 할인",
+                CouponKindInput::AmountOff,
+            )
+        },
+    )
+    .await?;
+    coupon_if_missing(
+        state,
+        NewCoupon {
+            per_customer_limit: None,
+            ..base("FREESHIP", "무료배송 쿠폰", CouponKindInput::FreeShipping)
+        },
+    )
+    .await?;
+    coupon_if_missing(
+        state,
+        NewCoupon {
+            percent: Some(10),
+            cap: Some(5000),
+            budget: Some(10_000_000),
+            ..base(
+                "JIKGU10",
+                "직구 10% 할인 (최대 5,000원)",
+                CouponKindInput::Percent,
+            )
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Seed the demo promotions. Safe to run again: existing campaigns (by slug), deals and
+/// coupons (by code) are left as they are.
+pub async fn seed_demo(state: &AppState) -> PromotionsResult<()> {
+    live_campaign(state).await?;
+    upcoming_campaign(state).await?;
+    time_deal(state).await?;
+    demo_coupons(state).await?;
+    crate::cache::invalidate(&state.redis).await;
+    Ok(())
+}
