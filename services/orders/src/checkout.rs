@@ -259,14 +259,6 @@ async fn create_order(
     if lines.is_empty() {
         return Err(OrdersError::EmptyCart);
     }
-    if req
-        .coupon_code
-        .as_deref()
-        .is_some_and(|c| !c.trim().is_empty())
-    {
-        // Coupons are stored by the promotions service; none exist until it lands.
-        return Err(OrdersError::CouponNotFound);
-    }
     let wants: Vec<Want> = lines
         .iter()
         .map(|l| Want {

@@ -103,7 +103,7 @@ async fn release_promotions(db: &impl ConnectionTrait, order_id: Uuid) -> Orders
     let customer: Uuid = row.try_get("", "customer_id")?;
     let quote: serde_json::Value = row.try_get("", "quote")?;
     for line in quote["lines"].as_array().into_iter().flatten() {
-        let promo = &line["applied"]["promotion"];
+        let promo = &line["applied"];
         if promo["type"] == "time_deal"
             && let (Some(deal), Some(qty)) = (
                 promo["deal_id"]
@@ -211,7 +211,7 @@ async fn emit_sale(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<()
                         "vendor_id": l["vendor_id"],
                         "quantity": l["quantity"],
                         "final_amount": l["final_amount"],
-                        "campaign_id": l["applied"]["promotion"]["campaign_id"],
+                        "campaign_id": l["applied"]["campaign_id"],
                     })
                 })
                 .collect()

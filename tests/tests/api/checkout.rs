@@ -380,3 +380,113 @@ async fn returns_refund_by_line_and_the_parts_add_up() {
         10
     );
 }
+
+/// Campaign prices and coupons reach checkout: the coupon is spent with the order and
+/// given back when the order is canceled.
+#[tokio::test]
+async fn checkout_applies_campaign_prices_and_spends_coupons_once() {
+    let app = spawn_app().await;
+    let cat = app.category("ginseng", None, &[]).await;
+    let v = app.vendor("강화인삼").await;
+    let pid = app
+        .product(&v, cat, "강화인삼정과", &[], &[("GS", 30000, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (m, _) = app.account(Role::Marketer, None).await;
+    let kst = |t: chrono::DateTime<chrono::Utc>| promotions::seoul::show(t).to_rfc3339();
+    let now = chrono::Utc::now();
+    let c = m
+        .post(
+            "/v1/marketing/campaigns",
+            &json!({"title": "인천 특산물 기획전", "slug": "incheon-special", "theme": "특산물",
+                    "starts_at": kst(now - chrono::Duration::hours(1)), "ends_at": kst(now + chrono::Duration::days(1))}),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let cid = c.json["id"].as_str().expect("id").to_owned();
+    let p = m
+        .post(
+            &format!("/v1/marketing/campaigns/{cid}/prices"),
+            &json!({"product_id": pid, "kind": "percent", "value": 10}),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    assert!(
+        m.post(
+            &format!("/v1/marketing/campaigns/{cid}/schedule"),
+            &json!({})
+        )
+        .await
+        .status
+            < 300
+    );
+    let cp = m
+        .post(
+            "/v1/marketing/coupons",
+            &json!({"name": "첫 구매", "code": "FIRST3000", "kind": "amount_off", "amount": 3000, "min_order": 20000,
+                    "total_uses": 1, "starts_at": kst(now - chrono::Duration::hours(1)), "ends_at": kst(now + chrono::Duration::days(1))}),
+        )
+        .await;
+    assert_eq!(cp.status, 201, "{}", cp.body);
+
+    let (a, _) = token_customer(&app);
+    a.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 1}),
+    )
+    .await;
+    let cart = a.get("/v1/carts/current?coupon=FIRST3000").await;
+    assert_eq!(cart.status, 200, "{}", cart.body);
+    // 30,000 − 10% = 27,000; − 3,000 coupon = 24,000; under 30,000: + 3,000 shipping.
+    assert_eq!(
+        cart.json["quote"]["totals"]["grand_total"], 27000,
+        "{}",
+        cart.body
+    );
+    assert_eq!(
+        cart.json["quote"]["lines"][0]["applied"]["campaign_id"],
+        cid.as_str()
+    );
+    let order = Client::send(
+        a.request(reqwest::Method::POST, "/v1/checkout")
+            .header("idempotency-key", "with-coupon")
+            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_code": "FIRST3000"})),
+    )
+    .await;
+    assert_eq!(order.status, 201, "{}", order.body);
+    let order_id = order.json["order_id"].as_str().expect("id").to_owned();
+
+    // The coupon had one use: the next customer cannot have it.
+    let (b, _) = token_customer(&app);
+    b.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 1}),
+    )
+    .await;
+    let refused = Client::send(
+        b.request(reqwest::Method::POST, "/v1/checkout")
+            .header("idempotency-key", "late")
+            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_code": "FIRST3000"})),
+    )
+    .await;
+    assert!(
+        refused.status >= 400 && refused.status < 500,
+        "{}",
+        refused.body
+    );
+
+    // Canceling gives the use back.
+    assert_eq!(
+        a.post(&format!("/v1/orders/{order_id}/cancel"), &json!({}))
+            .await
+            .status,
+        200
+    );
+    let again = Client::send(
+        b.request(reqwest::Method::POST, "/v1/checkout")
+            .header("idempotency-key", "after-cancel")
+            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_code": "FIRST3000"})),
+    )
+    .await;
+    assert_eq!(again.status, 201, "{}", again.body);
+}
