@@ -42,6 +42,7 @@ async fn ensure_group(redis: &Redis, group: &str) -> redis::RedisResult<()> {
 /// ones, blocking up to `block`. Returns how many were acknowledged.
 pub async fn consume_once<F, Fut, E>(
     redis: &Redis,
+    conn: &mut redis::aio::MultiplexedConnection,
     group: &str,
     consumer: &str,
     block: Duration,
@@ -62,13 +63,12 @@ where
         if start == ">" {
             opts = opts.block(block.as_millis() as usize);
         }
-        let mut conn = redis.conn();
         let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
             .arg(&opts)
             .arg("STREAMS")
             .arg(&key)
             .arg(start)
-            .query_async(&mut conn)
+            .query_async(conn)
             .await?;
         let Some(reply) = reply else { continue };
         for stream in reply.keys {
@@ -100,7 +100,7 @@ where
                         .arg(&key)
                         .arg(group)
                         .arg(&entry.id)
-                        .query_async(&mut conn)
+                        .query_async(conn)
                         .await?;
                     acked += 1;
                 }
@@ -123,9 +123,26 @@ pub async fn run_consumer<F, Fut, E>(
 {
     let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
     let mut backoff = Duration::from_millis(100);
+    let mut conn: Option<redis::aio::MultiplexedConnection> = None;
     loop {
+        if conn.is_none() {
+            match redis.dedicated().await {
+                Ok(c) => conn = Some(c),
+                Err(err) => {
+                    tracing::warn!(group, error = %err, "event consumer cannot connect to Redis");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
         let pass = consume_once(
             &redis,
+            c,
             group,
             &consumer,
             Duration::from_millis(500),
@@ -139,6 +156,7 @@ pub async fn run_consumer<F, Fut, E>(
             Ok(_) => backoff = Duration::from_millis(100),
             Err(err) => {
                 tracing::warn!(group, error = %err, "event consumer cannot read the stream");
+                conn = None;
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = stop.wait_for(|s| *s) => return,

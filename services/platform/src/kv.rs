@@ -9,6 +9,7 @@ use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Redis {
+    client: redis::Client,
     conn: ConnectionManager,
     prefix: Arc<str>,
 }
@@ -27,8 +28,9 @@ impl Redis {
             .set_response_timeout(Some(Duration::from_secs(3)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_with_config(client, cfg).await?;
+        let conn = ConnectionManager::new_with_config(client.clone(), cfg).await?;
         Ok(Redis {
+            client,
             conn,
             prefix: Arc::from(prefix),
         })
@@ -46,6 +48,12 @@ impl Redis {
     /// A connection handle; cheap to clone, commands are pipelined over one socket.
     pub fn conn(&self) -> ConnectionManager {
         self.conn.clone()
+    }
+
+    /// A connection of its own, for blocking commands (`XREADGROUP … BLOCK`): on the shared
+    /// multiplexed connection a blocked read would stall every other request behind it.
+    pub async fn dedicated(&self) -> Result<redis::aio::MultiplexedConnection, RedisError> {
+        self.client.get_multiplexed_async_connection().await
     }
 
     pub async fn ping(&self) -> Result<(), RedisError> {
