@@ -171,11 +171,16 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
             .push(format!("({key_col}, p.id) {cmp} ({key}, {id})"));
     }
     let lim = sql.bind((limit + 1) as i64);
+    // The per-row flags are computed outside the LIMIT: inside it the planner may work
+    // them out for every candidate row (a scan of all variants) before it limits.
     let text = format!(
-        "SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
-                p.category_id, p.vendor_id, v.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified \
-         FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND v.status = 'approved' \
-         WHERE {} ORDER BY {order} LIMIT {lim}",
+        "SELECT p.id, p.title, p.image, p.min_price, p.popularity, p.published_at, p.category_id, \
+                p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified \
+         FROM (SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
+                      p.category_id, p.vendor_id, v.trade_name \
+               FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND v.status = 'approved' \
+               WHERE {} ORDER BY {order} LIMIT {lim}) p \
+         ORDER BY {order}",
         sql.conds.join(" AND ")
     );
     let rows = SummaryRow::find_by_statement(Statement::from_sql_and_values(

@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# HTTP load harness for the storefront: builds the release binary, generates a synthetic
+# catalog in a fresh `jikgu_bench` database, starts a cached and an uncached server on
+# 127.0.0.1, runs every scenario of infra/bench/scenarios/ with wrk and writes
+# infra/bench/out/<UTC timestamp>/report.{json,md} (copied to infra/bench/out/latest/).
+#
+#   bash infra/bench/run.sh [--products N] [--connections C] [--duration SECONDS]
+#                           [--threads T] [--scenarios a,b,...] [--skip-build]
+#
+# Exits non-zero if any scenario saw a non-2xx response or a socket error. See README.md.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/../.." && pwd)
+
+PRODUCTS=10000
+CONNECTIONS=64
+DURATION=15
+THREADS=2
+SCENARIOS=""
+SKIP_BUILD=0
+WARMUP=3
+CACHED_PORT=18091
+UNCACHED_PORT=18092
+DB_POOL="${BENCH_DB_POOL:-10}"
+BENCH_DB=${BENCH_DB:-jikgu_bench}
+PG_URL_BASE=postgres://postgres@127.0.0.1:5432
+REDIS_URL=redis://127.0.0.1:6379
+
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+is_uint() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --products) PRODUCTS=${2:?}; shift 2 ;;
+    --connections) CONNECTIONS=${2:?}; shift 2 ;;
+    --duration) DURATION=${2:?}; shift 2 ;;
+    --threads) THREADS=${2:?}; shift 2 ;;
+    --scenarios) SCENARIOS=${2:?}; shift 2 ;;
+    --skip-build) SKIP_BUILD=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+for v in PRODUCTS CONNECTIONS DURATION THREADS; do
+  is_uint "${!v}" || die "--${v,,} must be a positive integer (got '${!v}')"
+done
+[ "$CONNECTIONS" -ge "$THREADS" ] || die "--connections must be at least --threads"
+[[ "$BENCH_DB" =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain identifier"
+
+# ------------------------------------------------------------------ scenarios
+
+# A scenario is infra/bench/scenarios/<name>.lua with `-- @key: value` header lines:
+#   @server (cached|uncached), @group (the default run takes group "catalog"),
+#   @prepare (optional: prepare_<value> from lib/prepare.sh), @description.
+scenario_meta() { # scenario_meta <file> <key>
+  sed -n "s/^-- @$2:[[:space:]]*//p" "$1" | head -1
+}
+scenario_file() { printf '%s/scenarios/%s.lua' "$BENCH_DIR" "$1"; }
+
+if [ -z "$SCENARIOS" ]; then
+  names=()
+  for f in "$BENCH_DIR"/scenarios/*.lua; do
+    if [ "$(scenario_meta "$f" group)" = catalog ]; then names+=("$(basename "$f" .lua)"); fi
+  done
+else
+  IFS=, read -r -a names <<<"$SCENARIOS"
+fi
+[ "${#names[@]}" -gt 0 ] || die "no scenarios selected"
+for n in "${names[@]}"; do
+  f=$(scenario_file "$n")
+  [ -f "$f" ] || die "unknown scenario '$n' (no $f)"
+  case "$(scenario_meta "$f" server)" in
+    cached | uncached) ;;
+    *) die "$f: '-- @server:' must be cached or uncached" ;;
+  esac
+done
+
+# shellcheck source-path=SCRIPTDIR source=lib/prepare.sh
+. "$BENCH_DIR/lib/prepare.sh"
+
+# --------------------------------------------------------------------- tools
+
+apt_install() {
+  log "apt: installing $*"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
+    log "apt: install failed, updating package lists and retrying"
+    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+log "== services"
+timeout 300 bash "$REPO/infra/services.sh" >&2
+missing=()
+for tool in wrk jq curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+[ "${#missing[@]}" = 0 ] || apt_install "${missing[@]}"
+for tool in wrk jq curl psql redis-cli; do command -v "$tool" >/dev/null || die "$tool not found"; done
+
+# --------------------------------------------------------------------- build
+
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO/$TARGET_DIR" ;; esac
+BIN=${JIKGU_BIN:-$TARGET_DIR/release/jikgu}
+if [ "$SKIP_BUILD" = 0 ]; then
+  log "== cargo build --release -p jikgu"
+  (cd "$REPO" && timeout 3600 cargo build --release -p jikgu)
+fi
+[ -x "$BIN" ] || die "no release binary at $BIN (drop --skip-build, or set CARGO_TARGET_DIR / JIKGU_BIN)"
+
+# ---------------------------------------------------------------- run setup
+
+TS=$(date -u +%Y%m%dT%H%M%SZ)
+OUT="$BENCH_DIR/out/$TS"
+WORK="$OUT/work"
+mkdir -p "$WORK"
+REDIS_PREFIX="bench:$TS:"
+DATABASE_URL="$PG_URL_BASE/$BENCH_DB"
+CLK_TCK=$(getconf CLK_TCK)
+
+SERVER_PIDS=()
+cleanup() {
+  local rc=$? pid
+  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${SERVER_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  # The run's Redis keys (cache entries) go with it.
+  timeout 60 redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "${REDIS_PREFIX}*" 2>/dev/null |
+    timeout 60 xargs -r -d '\n' -n 500 redis-cli -h 127.0.0.1 -p 6379 del >/dev/null 2>&1 || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+psql_admin() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres "$@"; }
+psql_bench() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d "$BENCH_DB" -tA "$@"; }
+http_get() { curl -sS --fail --max-time 30 "$@"; }
+
+# ------------------------------------------------------------------ database
+
+log "== database $BENCH_DB ($PRODUCTS products)"
+psql_admin -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
+psql_admin -c "CREATE DATABASE $BENCH_DB TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+gen_start=$(date +%s.%N)
+if ! DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" JIKGU_REDIS_PREFIX="$REDIS_PREFIX" RUST_LOG=warn \
+  timeout 1200 "$BIN" generate --products "$PRODUCTS" >"$OUT/generate.log" 2>&1; then
+  cat "$OUT/generate.log" >&2
+  die "jikgu generate failed"
+fi
+GENERATE_SECS=$(awk -v a="$gen_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+tail -n 3 "$OUT/generate.log" >&2
+psql_bench -c "VACUUM ANALYZE" >/dev/null
+
+# ------------------------------------------------------------------- servers
+
+start_server() { # start_server <name> <port> [ENV=VALUE ...]
+  local name=$1 port=$2
+  shift 2
+  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/healthz"; then
+    die "something already answers on 127.0.0.1:$port"
+  fi
+  env DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" JIKGU_REDIS_PREFIX="$REDIS_PREFIX" \
+    RUST_LOG=warn JIKGU_DB_MAX_CONNECTIONS="$DB_POOL" "$@" \
+    "$BIN" serve --port "$port" >"$OUT/server-$name.log" 2>&1 &
+  SERVER_PIDS+=($!)
+}
+wait_ready() { # wait_ready <name> <port> <pid>
+  local i
+  for ((i = 0; i < 120; i++)); do
+    kill -0 "$3" 2>/dev/null || { cat "$OUT/server-$1.log" >&2; die "server $1 exited"; }
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$2/readyz")" = 200 ]; then
+      log "  $1 server ready on :$2 (pid $3)"
+      return 0
+    fi
+    sleep 0.5
+  done
+  die "server $1 not ready on :$2 within 60s"
+}
+
+log "== servers"
+start_server cached "$CACHED_PORT"
+PID_cached=${SERVER_PIDS[-1]}
+start_server uncached "$UNCACHED_PORT" JIKGU_STOREFRONT_CACHE=off
+PID_uncached=${SERVER_PIDS[-1]}
+wait_ready cached "$CACHED_PORT" "$PID_cached"
+wait_ready uncached "$UNCACHED_PORT" "$PID_uncached"
+
+# ---------------------------------------------------------------------- data
+
+log "== collecting ids"
+psql_bench -c "SELECT p.id FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id
+               WHERE p.status = 'active' AND v.status = 'approved' ORDER BY random() LIMIT 1000" \
+  >"$WORK/product_ids.txt"
+http_get "http://127.0.0.1:$UNCACHED_PORT/v1/categories" >"$WORK/categories.json"
+jq -r '.[] | select((.children // []) | length > 0) | .id' "$WORK/categories.json" >"$WORK/top_category_ids.txt"
+jq -r '.. | objects | select(has("slug")) | .id' "$WORK/categories.json" >"$WORK/category_ids.txt"
+n_products=$(wc -l <"$WORK/product_ids.txt")
+n_top=$(wc -l <"$WORK/top_category_ids.txt")
+[ "$n_products" -gt 0 ] || die "no active products in $BENCH_DB"
+[ "$n_top" -gt 0 ] || die "no top-level category with sub-categories in /v1/categories"
+log "  $n_products product ids, $n_top top-level categories, $(wc -l <"$WORK/category_ids.txt") categories"
+lua_list() { # lua_list <name> <file>: `  name = { "a", "b", ... },`
+  printf '  %s = {\n' "$1"
+  sed 's/.*/    "&",/' "$2"
+  printf '  },\n'
+}
+{
+  echo "-- Generated by run.sh for run $TS: ids from database $BENCH_DB."
+  echo "bench_data = {"
+  lua_list product_ids "$WORK/product_ids.txt"
+  lua_list top_category_ids "$WORK/top_category_ids.txt"
+  lua_list category_ids "$WORK/category_ids.txt"
+  echo "}"
+} >"$WORK/data.lua"
+
+# ------------------------------------------------------------------- scenarios
+
+cpu_ticks() { # summed utime+stime (clock ticks) of the given pids; gone ones count 0
+  local pid total=0 stat
+  local -a f
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    read -r -a f <<<"${stat##*) }" # fields from 3 (state) on: utime is f[11], stime f[12]
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+pids_of() { pgrep -x "$1" 2>/dev/null | tr '\n' ' ' || true; }
+total_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; } # busy, all cores
+
+results="$WORK/results.jsonl"
+: >"$results"
+failed=()
+for name in "${names[@]}"; do
+  file=$(scenario_file "$name")
+  server=$(scenario_meta "$file" server)
+  prepare=$(scenario_meta "$file" prepare)
+  desc=$(scenario_meta "$file" description)
+  if [ "$server" = cached ]; then port=$CACHED_PORT pid=$PID_cached; else port=$UNCACHED_PORT pid=$PID_uncached; fi
+  base="http://127.0.0.1:$port"
+  script="$WORK/$name.lua"
+
+  log "== $name ($server server :$port)"
+  if [ -n "$prepare" ]; then
+    declare -F "prepare_$prepare" >/dev/null || die "$file: no prepare_$prepare in lib/prepare.sh"
+    "prepare_$prepare" "$base"
+  fi
+  # Assembled after the prepare step, which may have added to data.lua.
+  cat "$WORK/data.lua" "$BENCH_DIR/lib/common.lua" "$file" >"$script"
+  timeout $((WARMUP + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base" \
+    >"$OUT/$name.warmup.txt" 2>&1 || die "warm-up of $name failed: $(tail -5 "$OUT/$name.warmup.txt")"
+
+  load1=$(cut -d' ' -f1 /proc/loadavg)
+  pg_pids=$(pids_of postgres) redis_pids=$(pids_of redis-server)
+  # shellcheck disable=SC2086
+  s0=$(cpu_ticks "$pid") p0=$(cpu_ticks $pg_pids) r0=$(cpu_ticks $redis_pids) t0=$(total_ticks)
+  timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$base" \
+    >"$OUT/$name.wrk.txt" 2>&1 || die "wrk run of $name failed: $(tail -5 "$OUT/$name.wrk.txt")"
+  # Postgres backends started during the run count from zero.
+  # shellcheck disable=SC2046,SC2086
+  pg_all=$(printf '%s\n' $pg_pids $(pids_of postgres) | sort -u | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  s1=$(cpu_ticks "$pid") p1=$(cpu_ticks $pg_all) r1=$(cpu_ticks $redis_pids) t1=$(total_ticks)
+
+  line=$(sed -n 's/^BENCH_JSON //p' "$OUT/$name.wrk.txt" | tail -1)
+  [ -n "$line" ] || die "no BENCH_JSON line in $OUT/$name.wrk.txt"
+  secs=$(jq -r .duration_s <<<"$line")
+  jq -c --arg name "$name" --arg server "$server" --arg url "$base" --arg desc "$desc" \
+    --argjson tck "$CLK_TCK" --argjson secs "$secs" --argjson load1 "$load1" \
+    --argjson ds $((s1 - s0)) --argjson dp $((p1 - p0)) --argjson dr $((r1 - r0)) --argjson dt $((t1 - t0)) \
+    '{name: $name, server: $server, url: $url, description: $desc} + .
+     | .socket_errors = (.errors.connect + .errors.read + .errors.write + .errors.timeout)
+     | .cpu_cores = {
+         jikgu: (($ds / $tck / $secs) * 100 | round / 100),
+         postgres: (($dp / $tck / $secs) * 100 | round / 100),
+         redis: (($dr / $tck / $secs) * 100 | round / 100),
+         machine_busy: (($dt / $tck / $secs) * 100 | round / 100)
+       }
+     | .loadavg_1m_before = $load1' <<<"$line" >>"$results"
+  r=$(tail -1 "$results")
+  log "$(jq -r '"  \(.rps | floor) req/s  p50 \(.latency_ms.p50) ms  p99 \(.latency_ms.p99) ms  non-2xx \(.non2xx)  socket errors \(.socket_errors)"' <<<"$r")"
+  if [ "$(jq '.non2xx + .socket_errors' <<<"$r")" != 0 ]; then failed+=("$name"); fi
+done
+
+# --------------------------------------------------------------------- report
+
+git_commit=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)
+git_dirty=false
+[ -z "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] || git_dirty=true
+mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+pg_version=$(psql_bench -c 'SHOW server_version' 2>/dev/null || echo unknown)
+redis_version=$(redis-cli -h 127.0.0.1 -p 6379 info server 2>/dev/null | sed -n 's/^redis_version:\(.*\)\r$/\1/p')
+wrk_version=$(wrk -v 2>&1 | head -1 | awk '{ print $2 }' || true)
+bin_modified=$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)
+
+jq -s \
+  --arg ts "$TS" --arg commit "$git_commit" --argjson dirty "$git_dirty" \
+  --argjson nproc "$(nproc)" --argjson mem "$mem_kib" --arg cpu "$cpu_model" --arg kernel "$(uname -r)" \
+  --arg pg "$pg_version" --arg redis "$redis_version" --arg wrk "$wrk_version" \
+  --argjson products "$PRODUCTS" --argjson conns "$CONNECTIONS" --argjson dur "$DURATION" \
+  --argjson threads "$THREADS" --argjson warmup "$WARMUP" --argjson pool "$DB_POOL" \
+  --arg db "$BENCH_DB" --arg gen "$GENERATE_SECS" --arg bin "$BIN" --arg bin_modified "$bin_modified" \
+  --arg note "${BENCH_NOTE:-}" \
+  '{
+     timestamp: $ts,
+     git: {commit: $commit, dirty: $dirty},
+     binary: {path: $bin, modified: $bin_modified},
+     machine: {nproc: $nproc, mem_total_mib: ($mem / 1024 | floor), cpu_model: $cpu, kernel: $kernel,
+               postgres: $pg, redis: $redis, wrk: $wrk},
+     config: {products: $products, connections: $conns, duration_s: $dur, threads: $threads,
+              warmup_s: $warmup, db_max_connections: $pool, database: $db,
+              generate_seconds: ($gen | tonumber)},
+     note: (if $note == "" then null else $note end),
+     ok: (all(.[]; .non2xx == 0 and .socket_errors == 0)),
+     scenarios: .
+   }' "$results" >"$OUT/report.json"
+
+{
+  echo "# Jikgu load test $TS"
+  echo
+  jq -r '"\(.config.products) products, \(.config.connections) connections, \(.config.duration_s) s per scenario (\(.config.threads) wrk threads, \(.config.warmup_s) s warm-up); \(.machine.nproc) cores, \(.machine.mem_total_mib) MiB; commit \(.git.commit[0:12])\(if .git.dirty then " (dirty)" else "" end)"' "$OUT/report.json"
+  jq -r 'if .note then "\nNote: \(.note)" else empty end' "$OUT/report.json"
+  echo
+  echo "| scenario | req/s | p50 | p99 | non-2xx |"
+  echo "|---|---:|---:|---:|---:|"
+  jq -r '.scenarios[] | "| \(.name) | \(.rps | floor) | \(.latency_ms.p50) ms | \(.latency_ms.p99) ms | \(.non2xx) |"' "$OUT/report.json"
+  echo
+  echo "Details (latency in ms; CPU in cores used during the run, wrk is the rest of machine_busy):"
+  echo
+  echo "| scenario | server | requests | p90 | max | socket errors | CPU jikgu | CPU postgres | CPU redis | CPU machine | load before |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  jq -r '.scenarios[] | "| \(.name) | \(.server) | \(.requests) | \(.latency_ms.p90) | \(.latency_ms.max) | \(.socket_errors) | \(.cpu_cores.jikgu) | \(.cpu_cores.postgres) | \(.cpu_cores.redis) | \(.cpu_cores.machine_busy) | \(.loadavg_1m_before) |"' "$OUT/report.json"
+  echo
+  echo "Targets (10k products, 64 connections, 2 cores): product_detail_cached >= 15000 req/s with p99 <= 20 ms; product_list_filtered_uncached >= 3000 req/s."
+} >"$OUT/report.md"
+
+rm -rf "$BENCH_DIR/out/latest"
+mkdir -p "$BENCH_DIR/out/latest"
+cp "$OUT/report.json" "$OUT/report.md" "$BENCH_DIR/out/latest/"
+
+log ""
+log "report: $OUT/report.md (also out/latest/)"
+cat "$OUT/report.md"
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  die "non-2xx responses or socket errors in: ${failed[*]} (see $OUT/<scenario>.wrk.txt)"
+fi
