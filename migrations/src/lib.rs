@@ -7,6 +7,7 @@ mod accounts;
 mod catalog;
 mod orders;
 mod promotions;
+mod search;
 mod sql;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261122_000201_create_schema::Migration),
             Box::new(promotions::m20261122_000301_create_schema::Migration),
             Box::new(orders::m20261122_000202_orders_tables::Migration),
+            Box::new(search::m20261122_000401_search_documents::Migration),
             Box::new(promotions::m20261122_000302_promotions_tables::Migration),
         ]
     }

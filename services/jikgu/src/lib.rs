@@ -44,15 +44,36 @@ impl Service {
     }
 }
 
-/// The API routes of `service`. Accounts ride with the catalog, the storefront's front
-/// door (nginx sends `/v1/auth` and `/v1/me` there).
-pub fn api(service: Service, orders: &OrdersContext) -> OpenApiRouter<AppState> {
+/// What a process needs beyond the shared state, built once at start from the
+/// environment: the payment gateway and order settings, and the search backend.
+#[derive(Clone)]
+pub struct Runtime {
+    pub orders: OrdersContext,
+    pub search: Arc<dyn search::SearchBackend>,
+}
+
+impl Runtime {
+    pub async fn from_env(state: &AppState) -> anyhow::Result<Runtime> {
+        Ok(Runtime {
+            orders: OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
+            search: search::from_env(&state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("search backend: {e}"))?,
+        })
+    }
+}
+
+/// The API routes of `service`. Accounts and search ride with the catalog, the
+/// storefront's front door (nginx sends `/v1/auth`, `/v1/me` and `/v1/search` there).
+pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
     match service {
-        Service::All => api(Service::Catalog, orders)
-            .merge(api(Service::Orders, orders))
-            .merge(api(Service::Promotions, orders)),
-        Service::Catalog => catalog::router().merge(platform::accounts::router()),
-        Service::Orders => orders::router(orders.clone()),
+        Service::All => api(Service::Catalog, rt)
+            .merge(api(Service::Orders, rt))
+            .merge(api(Service::Promotions, rt)),
+        Service::Catalog => catalog::router()
+            .merge(platform::accounts::router())
+            .merge(search::http::router()),
+        Service::Orders => orders::router(rt.orders.clone()),
         Service::Promotions => promotions::router(),
     }
 }
@@ -75,11 +96,12 @@ pub async fn serve_with_state(
     service: Service,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let orders_ctx = OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rt = Runtime::from_env(&state).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = spawn_workers(&state, service, &orders_ctx, stop_rx);
+    let workers = spawn_workers(&state, service, &rt, stop_rx);
     let grace = state.config.shutdown_grace;
-    let app = platform::server::app(state, api(service, &orders_ctx), service.title());
+    let app = platform::server::app(state, api(service, &rt), service.title())
+        .layer(axum::Extension(search::SearchHandle(rt.search.clone())));
     let served = platform::server::serve(listener, app, shutdown, grace).await;
     let _ = stop_tx.send(true);
     for w in workers {
@@ -93,7 +115,7 @@ pub async fn serve_with_state(
 pub fn spawn_workers(
     state: &AppState,
     service: Service,
-    orders_ctx: &OrdersContext,
+    rt: &Runtime,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut workers = vec![tokio::spawn(platform::outbox::run_relay(
@@ -106,6 +128,11 @@ pub fn spawn_workers(
             state.clone(),
             stop.clone(),
         )));
+        workers.push(tokio::spawn(search::indexer::run(
+            state.clone(),
+            rt.search.clone(),
+            stop.clone(),
+        )));
     }
     if matches!(service, Service::All | Service::Promotions) {
         workers.push(tokio::spawn(promotions::run_workers(
@@ -116,7 +143,7 @@ pub fn spawn_workers(
     if matches!(service, Service::All | Service::Orders) {
         workers.push(tokio::spawn(orders::jobs::run(
             state.clone(),
-            orders_ctx.clone(),
+            rt.orders.clone(),
             stop,
         )));
     }

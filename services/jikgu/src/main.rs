@@ -44,6 +44,8 @@ enum Command {
     Migrate,
     /// Run the background workers without serving HTTP (outbox relay, event consumers).
     Worker,
+    /// Rebuild the search index from Postgres (Meilisearch: into a new index, swapped in).
+    Reindex,
     /// Manage accounts.
     Admin {
         #[command(subcommand)]
@@ -127,6 +129,23 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Reindex => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            let backend = search::from_env(&state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("search backend: {e}"))?;
+            let started = std::time::Instant::now();
+            let n = search::reindex(&state, backend.as_ref(), true)
+                .await
+                .map_err(|e| anyhow::anyhow!("reindex failed: {e}"))?;
+            println!(
+                "indexed {n} products into {} in {:.1}s",
+                backend.name(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Migrate => {
             let state = startup::connect(config).await?;
             startup::migrate(&state).await?;
@@ -136,9 +155,8 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
         Command::Worker => {
             let state = startup::connect(config).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
-            let orders_ctx =
-                orders::context::OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let workers = jikgu::spawn_workers(&state, Service::All, &orders_ctx, rx);
+            let rt = jikgu::Runtime::from_env(&state).await?;
+            let workers = jikgu::spawn_workers(&state, Service::All, &rt, rx);
             platform::server::shutdown_signal().await;
             let _ = tx.send(true);
             for w in workers {

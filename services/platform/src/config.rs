@@ -24,6 +24,8 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_window: Duration,
     pub db_max_connections: u32,
+    /// How long a request waits for a free Postgres connection before a 503.
+    pub db_acquire_timeout: Duration,
     /// How long a shutdown waits for in-flight requests before it gives up.
     pub shutdown_grace: Duration,
     pub log_json: bool,
@@ -121,6 +123,7 @@ impl Config {
             login_max_failures: parse(env, "JIKGU_LOGIN_MAX_FAILURES", Some(5))?,
             login_window: secs(env, "JIKGU_LOGIN_WINDOW_SECS", 900)?,
             db_max_connections: parse(env, "JIKGU_DB_MAX_CONNECTIONS", Some(20))?,
+            db_acquire_timeout: secs(env, "JIKGU_DB_ACQUIRE_TIMEOUT_SECS", 5)?,
             shutdown_grace: secs(env, "JIKGU_SHUTDOWN_GRACE_SECS", 20)?,
             log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
             storefront_cache: env.get("JIKGU_STOREFRONT_CACHE").as_deref() != Some("off"),

@@ -5,15 +5,24 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    connect_url(config.database_url(), config.db_max_connections).await
+    connect_url(
+        config.database_url(),
+        config.db_max_connections,
+        config.db_acquire_timeout,
+    )
+    .await
 }
 
-pub async fn connect_url(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect_url(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(0)
         .connect_timeout(Duration::from_secs(3))
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
         .sqlx_logging(false);
     Database::connect(opts).await
 }

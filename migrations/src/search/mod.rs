@@ -1,0 +1,1 @@
+pub mod m20261122_000401_search_documents;

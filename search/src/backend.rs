@@ -1,0 +1,37 @@
+//! The one interface the shop searches through. Postgres serves it by default;
+//! Meilisearch when configured. Both pass the same behaviour tests.
+
+use crate::documents::Document;
+use crate::error::SearchResult;
+use crate::query::{SearchQuery, SearchResults, Suggestion};
+use futures::stream::BoxStream;
+use uuid::Uuid;
+
+/// Batches of documents for a full rebuild, produced lazily (from
+/// [`crate::documents::stream_all`]) so a rebuild never holds the catalog in memory.
+pub type DocumentStream<'a> = BoxStream<'a, SearchResult<Vec<Document>>>;
+
+/// Suggestions per call, at most.
+pub const MAX_SUGGESTIONS: usize = 20;
+
+#[async_trait::async_trait]
+pub trait SearchBackend: Send + Sync + 'static {
+    /// `postgres` or `meilisearch`, for logs and metrics.
+    fn name(&self) -> &'static str;
+
+    /// Add or replace documents. Applying the same documents again changes nothing.
+    async fn upsert(&self, docs: &[Document]) -> SearchResult<()>;
+
+    /// Remove documents; ids that are not indexed are ignored.
+    async fn delete(&self, ids: &[Uuid]) -> SearchResult<()>;
+
+    async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults>;
+
+    /// Titles containing `prefix` (those starting with it first), at most `limit`
+    /// (clamped to 1..=[`MAX_SUGGESTIONS`]).
+    async fn suggest(&self, prefix: &str, limit: usize) -> SearchResult<Vec<Suggestion>>;
+
+    /// Replace the whole index with `batches`, without search ever seeing an empty or
+    /// half-built index. Returns how many documents were written.
+    async fn rebuild(&self, batches: DocumentStream<'_>) -> SearchResult<u64>;
+}

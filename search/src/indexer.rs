@@ -1,0 +1,290 @@
+//! The indexer keeps the search index in step with the catalog by following the event
+//! stream in the consumer group [`GROUP`].
+//!
+//! Events only say *what* changed; the indexer always reloads the current state from
+//! Postgres and writes (or deletes) whole documents. That makes every handler idempotent
+//! and order-insensitive: applying an event twice, late, or out of order leaves the index
+//! as the catalog is now.
+//!
+//! A failing event stays pending and `platform::events::run_consumer` retries it on its
+//! next pass; after [`MAX_ATTEMPTS`] failures it is copied to the dead-letter stream
+//! `<prefix>events:dead` and acknowledged, so one poisoned event cannot stall the rest.
+
+use crate::backend::SearchBackend;
+use crate::documents;
+use crate::error::{SearchError, SearchResult};
+use catalog::store::product;
+use catalog::topics;
+use platform::AppState;
+use platform::events::{self, Event};
+use platform::kv::Redis;
+use platform::outbox::stream_key;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub const GROUP: &str = "search-indexer";
+/// Failures after which an event goes to the dead-letter stream.
+pub const MAX_ATTEMPTS: i64 = 5;
+/// How often the lag gauge is refreshed.
+pub const LAG_INTERVAL: Duration = Duration::from_secs(5);
+/// Products loaded and written per round trip when one event touches many.
+const PRODUCT_CHUNK: usize = 500;
+/// How long a failure count is kept: long enough to span every retry of an event.
+const FAILURE_TTL_SECS: i64 = 24 * 3600;
+
+/// The dead-letter stream.
+pub fn dead_letter_key(redis: &Redis) -> String {
+    redis.key("events:dead")
+}
+
+fn failures_key(redis: &Redis, event_id: Uuid) -> String {
+    redis.key(&format!("search:indexer:failures:{event_id}"))
+}
+
+/// Bring the index in line with the catalog for `ids`: visible products are written,
+/// the rest deleted. Returns (written, deleted).
+pub async fn sync_products(
+    db: &impl ConnectionTrait,
+    backend: &dyn SearchBackend,
+    ids: &[Uuid],
+) -> SearchResult<(usize, usize)> {
+    let (mut written, mut deleted) = (0, 0);
+    for chunk in ids.chunks(PRODUCT_CHUNK) {
+        let mut upserts = Vec::new();
+        let mut deletes = Vec::new();
+        for (id, doc) in documents::load(db, chunk).await? {
+            match doc {
+                Some(d) => upserts.push(d),
+                None => deletes.push(id),
+            }
+        }
+        backend.upsert(&upserts).await?;
+        backend.delete(&deletes).await?;
+        written += upserts.len();
+        deleted += deletes.len();
+    }
+    Ok((written, deleted))
+}
+
+async fn products_of_vendor(db: &impl ConnectionTrait, vendor_id: Uuid) -> SearchResult<Vec<Uuid>> {
+    // Every status: a suspension must delete the products that were visible.
+    Ok(product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::VendorId.eq(vendor_id))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+async fn products_in_category(
+    db: &impl ConnectionTrait,
+    category_id: Uuid,
+) -> SearchResult<Vec<Uuid>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT p.id FROM catalog.products p WHERE p.category_id IN \
+             (SELECT c.id FROM catalog.categories c WHERE c.id = $1 OR $1 = ANY(c.ancestors))",
+            [category_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<Uuid>("", "id").map_err(SearchError::from))
+        .collect()
+}
+
+/// Apply one event to the index.
+#[tracing::instrument(skip_all, fields(topic = %ev.topic, aggregate_id = %ev.aggregate_id))]
+pub async fn handle(state: &AppState, backend: &dyn SearchBackend, ev: &Event) -> SearchResult<()> {
+    let ids = match ev.topic.as_str() {
+        topics::PRODUCT_CREATED
+        | topics::PRODUCT_UPDATED
+        | topics::PRODUCT_ARCHIVED
+        | topics::STOCK_CHANGED => vec![ev.aggregate_id],
+        // Trade name, approval and badges are on every product of the vendor.
+        topics::VENDOR_APPROVED
+        | topics::VENDOR_SUSPENDED
+        | topics::VENDOR_UPDATED
+        | topics::CERTIFICATION_CHANGED => products_of_vendor(&state.db, ev.aggregate_id).await?,
+        // A moved category changes the ancestors of everything below it.
+        topics::CATEGORY_CHANGED => products_in_category(&state.db, ev.aggregate_id).await?,
+        _ => return Ok(()),
+    };
+    sync_products(&state.db, backend, &ids).await?;
+    Ok(())
+}
+
+/// Count a failure of `event_id`; returns how many there have been.
+async fn record_failure(redis: &Redis, event_id: Uuid) -> redis::RedisResult<i64> {
+    let key = failures_key(redis, event_id);
+    let mut conn = redis.conn();
+    let (n,): (i64,) = redis::pipe()
+        .atomic()
+        .cmd("INCR")
+        .arg(&key)
+        .cmd("EXPIRE")
+        .arg(&key)
+        .arg(FAILURE_TTL_SECS)
+        .ignore()
+        .query_async(&mut conn)
+        .await?;
+    Ok(n)
+}
+
+async fn dead_letter(
+    redis: &Redis,
+    ev: &Event,
+    attempts: i64,
+    err: &SearchError,
+) -> redis::RedisResult<()> {
+    let mut conn = redis.conn();
+    redis::pipe()
+        .atomic()
+        .cmd("XADD")
+        .arg(dead_letter_key(redis))
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(100_000)
+        .arg("*")
+        .arg("event_id")
+        .arg(ev.event_id.to_string())
+        .arg("topic")
+        .arg(&ev.topic)
+        .arg("aggregate_id")
+        .arg(ev.aggregate_id.to_string())
+        .arg("payload")
+        .arg(ev.payload.to_string())
+        .arg("group")
+        .arg(GROUP)
+        .arg("attempts")
+        .arg(attempts)
+        .arg("error")
+        .arg(err.to_string())
+        .arg("failed_at")
+        .arg(chrono::Utc::now().to_rfc3339())
+        .ignore()
+        .cmd("DEL")
+        .arg(failures_key(redis, ev.event_id))
+        .ignore()
+        .query_async::<()>(&mut conn)
+        .await
+}
+
+/// Handle an event; on the [`MAX_ATTEMPTS`]th failure dead-letter it and report success
+/// so that it is acknowledged. Any other failure is returned and the event retried.
+pub async fn process(state: &AppState, backend: &dyn SearchBackend, ev: Event) -> SearchResult<()> {
+    let err = match handle(state, backend, &ev).await {
+        Ok(()) => {
+            metrics::counter!("search_indexer_events_total", "outcome" => "ok").increment(1);
+            return Ok(());
+        }
+        Err(err) => err,
+    };
+    let attempts = match record_failure(&state.redis, ev.event_id).await {
+        Ok(n) => n,
+        Err(redis_err) => {
+            // Cannot count: keep the event pending, which is always safe.
+            tracing::warn!(event_id = %ev.event_id, error = %redis_err, "cannot count indexer failures");
+            return Err(err);
+        }
+    };
+    if attempts < MAX_ATTEMPTS {
+        metrics::counter!("search_indexer_events_total", "outcome" => "retry").increment(1);
+        return Err(err);
+    }
+    dead_letter(&state.redis, &ev, attempts, &err).await?;
+    metrics::counter!("search_indexer_events_total", "outcome" => "dead").increment(1);
+    tracing::error!(event_id = %ev.event_id, topic = %ev.topic, attempts, error = %err,
+        "search indexer gave up on an event; it is in the dead-letter stream");
+    Ok(())
+}
+
+/// How far the indexer is behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lag {
+    /// Entries in the stream the group has not read yet (Redis may not know: `None`).
+    pub lag: Option<u64>,
+    /// Entries read but not yet acknowledged (failing or in progress).
+    pub pending: u64,
+}
+
+/// The group's lag from `XINFO GROUPS`; `None` before the group exists.
+pub async fn lag(redis: &Redis) -> SearchResult<Option<Lag>> {
+    let mut conn = redis.conn();
+    let groups: redis::RedisResult<Vec<std::collections::HashMap<String, redis::Value>>> =
+        redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(stream_key(redis))
+            .query_async(&mut conn)
+            .await;
+    let groups = match groups {
+        Ok(g) => g,
+        // The stream does not exist until the first event or consumer.
+        Err(e) if e.to_string().contains("no such key") => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let num = |g: &std::collections::HashMap<String, redis::Value>, k: &str| {
+        g.get(k)
+            .and_then(|v| redis::from_redis_value_ref::<i64>(v).ok())
+            .and_then(|n| u64::try_from(n).ok())
+    };
+    Ok(groups
+        .iter()
+        .find(|g| {
+            g.get("name")
+                .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+                .is_some_and(|n| n == GROUP)
+        })
+        .map(|g| Lag {
+            lag: num(g, "lag"),
+            pending: num(g, "pending").unwrap_or(0),
+        }))
+}
+
+async fn report_lag(redis: Redis, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match lag(&redis).await {
+            Ok(Some(l)) => {
+                if let Some(n) = l.lag {
+                    metrics::gauge!("search_indexer_lag").set(n as f64);
+                }
+                metrics::gauge!("search_indexer_pending").set(l.pending as f64);
+            }
+            Ok(None) => metrics::gauge!("search_indexer_lag").set(0.0),
+            Err(err) => tracing::debug!(error = %err, "cannot read the indexer lag"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LAG_INTERVAL) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Run the indexer until `stop` flips: the consumer, and the lag gauge beside it.
+pub async fn run(
+    state: AppState,
+    backend: Arc<dyn SearchBackend>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let gauge = tokio::spawn(report_lag(state.redis.clone(), stop.clone()));
+    // `run_consumer` reads on a connection of its own (a blocking XREADGROUP must not
+    // stall the shared one); the handlers use the shared one.
+    let redis = state.redis.clone();
+    events::run_consumer(
+        redis,
+        GROUP,
+        move |ev| {
+            let state = state.clone();
+            let backend = backend.clone();
+            async move { process(&state, backend.as_ref(), ev).await }
+        },
+        stop,
+    )
+    .await;
+    let _ = gauge.await;
+}

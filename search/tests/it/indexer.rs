@@ -1,0 +1,426 @@
+//! The indexer: catalog events in, index changes out, within a second; failures retried
+//! and finally dead-lettered; lag reported.
+
+use crate::support::TestEnv;
+use platform::events::Event;
+use platform::outbox::stream_key;
+use sea_orm::TransactionTrait;
+use search::indexer::{self, GROUP, MAX_ATTEMPTS};
+use search::{
+    Document, DocumentStream, PostgresBackend, SearchBackend, SearchError, SearchQuery,
+    SearchResult, SearchResults, Suggestion,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// The outbox relay and the indexer, running until dropped.
+struct Workers {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    fn start(env: &TestEnv, backend: Arc<dyn SearchBackend>, relay: bool) -> Workers {
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let mut tasks = vec![tokio::spawn(indexer::run(
+            env.state.clone(),
+            backend,
+            rx.clone(),
+        ))];
+        if relay {
+            tasks.push(tokio::spawn(platform::outbox::run_relay(
+                env.state.db.clone(),
+                env.state.redis.clone(),
+                rx,
+            )));
+        }
+        Workers { stop, tasks }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+    }
+}
+
+/// Poll until `check` holds; returns how long it took.
+async fn until<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn hits(backend: &dyn SearchBackend, q: &str) -> Vec<Uuid> {
+    backend
+        .search(&SearchQuery::text(q))
+        .await
+        .map(|r| r.hits.iter().map(|h| h.id).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn catalog_changes_reach_search_within_a_second() {
+    let env = TestEnv::new().await;
+    let s = env.shop.clone();
+    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
+    let workers = Workers::start(&env, backend.clone(), true);
+    // The events of building the shop index it from nothing.
+    until(Duration::from_secs(10), "the shop is indexed", || async {
+        backend
+            .search(&SearchQuery::default())
+            .await
+            .is_ok_and(|r| r.total == 5)
+    })
+    .await;
+
+    let fresh = crate::support::product(
+        &env.state,
+        crate::support::NewItem {
+            vendor: s.sea,
+            category: s.seafood,
+            title: "연평도 꽃게장",
+            description: "<p>간장게장</p>",
+            tags: &[],
+            variants: &[(39_000, 4)],
+            popularity: 0,
+        },
+        true,
+    )
+    .await;
+    let took = until(Duration::from_secs(2), "a new product appears", || async {
+        hits(backend.as_ref(), "게장").await == [fresh]
+    })
+    .await;
+    println!("new product searchable after {took:?}");
+
+    catalog::products::archive(&env.state.db, s.sunmu, s.kimchi)
+        .await
+        .expect("archive");
+    let took = until(
+        Duration::from_secs(1),
+        "an archived product disappears",
+        || async { !hits(backend.as_ref(), "김치").await.contains(&s.kimchi) },
+    )
+    .await;
+    println!("archived product gone after {took:?}");
+
+    let txn = env.state.db.begin().await.expect("begin");
+    catalog::vendors::suspend(&txn, s.insam, "품질 문제".into())
+        .await
+        .expect("suspend");
+    txn.commit().await.expect("commit");
+    let took = until(
+        Duration::from_secs(1),
+        "a suspended vendor's products disappear",
+        || async {
+            let left = hits(backend.as_ref(), "강화").await;
+            !left.contains(&s.rice) && !left.contains(&s.ginseng)
+        },
+    )
+    .await;
+    println!("suspended vendor's products gone after {took:?}");
+
+    // Stock runs out: the document follows.
+    let variant = catalog::products::variants_of(&env.state.db, s.crab)
+        .await
+        .expect("variants")
+        .remove(0);
+    catalog::stock::set_on_hand(&env.state.db, s.sea, variant.id, 5, 0)
+        .await
+        .expect("set stock");
+    until(
+        Duration::from_secs(1),
+        "stock reaches the index",
+        || async {
+            backend
+                .search(&SearchQuery::text("꽃게"))
+                .await
+                .is_ok_and(|r| r.hits.iter().any(|h| h.id == s.crab && !h.in_stock))
+        },
+    )
+    .await;
+
+    until(
+        Duration::from_secs(5),
+        "the group has caught up",
+        || async {
+            indexer::lag(&env.state.redis)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|l| l.lag == Some(0) && l.pending == 0)
+        },
+    )
+    .await;
+    workers.stop().await;
+}
+
+/// A backend whose writes always fail, counting them.
+#[derive(Default)]
+struct Broken {
+    writes: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl SearchBackend for Broken {
+    fn name(&self) -> &'static str {
+        "broken"
+    }
+    async fn upsert(&self, _docs: &[Document]) -> SearchResult<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        Err(SearchError::Backend("engine down".into()))
+    }
+    async fn delete(&self, _ids: &[Uuid]) -> SearchResult<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        Err(SearchError::Backend("engine down".into()))
+    }
+    async fn search(&self, _q: &SearchQuery) -> SearchResult<SearchResults> {
+        Err(SearchError::Backend("engine down".into()))
+    }
+    async fn suggest(&self, _p: &str, _l: usize) -> SearchResult<Vec<Suggestion>> {
+        Err(SearchError::Backend("engine down".into()))
+    }
+    async fn rebuild(&self, _b: DocumentStream<'_>) -> SearchResult<u64> {
+        Err(SearchError::Backend("engine down".into()))
+    }
+}
+
+async fn publish(env: &TestEnv, topic: &str, aggregate: Uuid) -> Uuid {
+    let event_id = Uuid::now_v7();
+    let mut conn = env.state.redis.conn();
+    let _: String = redis::cmd("XADD")
+        .arg(stream_key(&env.state.redis))
+        .arg("*")
+        .arg("event_id")
+        .arg(event_id.to_string())
+        .arg("topic")
+        .arg(topic)
+        .arg("aggregate_id")
+        .arg(aggregate.to_string())
+        .arg("payload")
+        .arg("{}")
+        .query_async(&mut conn)
+        .await
+        .expect("xadd");
+    event_id
+}
+
+#[tokio::test]
+async fn an_event_that_keeps_failing_is_dead_lettered_after_five_attempts() {
+    let env = TestEnv::new().await;
+    let broken = Arc::new(Broken::default());
+    // No relay: the stream holds only this event.
+    let event_id = publish(&env, catalog::topics::PRODUCT_UPDATED, env.shop.kimchi).await;
+    let workers = Workers::start(&env, broken.clone(), false);
+    let dead_key = indexer::dead_letter_key(&env.state.redis);
+    let redis = env.state.redis.clone();
+    until(
+        Duration::from_secs(15),
+        "the event is dead-lettered",
+        || {
+            let redis = redis.clone();
+            let key = dead_key.clone();
+            async move {
+                let mut conn = redis.conn();
+                redis::cmd("XLEN")
+                    .arg(&key)
+                    .query_async::<i64>(&mut conn)
+                    .await
+                    .is_ok_and(|n| n == 1)
+            }
+        },
+    )
+    .await;
+    until(
+        Duration::from_secs(5),
+        "the event is acknowledged",
+        || async {
+            indexer::lag(&env.state.redis)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|l| l.pending == 0)
+        },
+    )
+    .await;
+    workers.stop().await;
+    assert_eq!(broken.writes.load(Ordering::SeqCst), MAX_ATTEMPTS as usize);
+
+    let mut conn = env.state.redis.conn();
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(&dead_key)
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .expect("xrange");
+    let entry = &entries.ids[0];
+    let field = |k: &str| -> String {
+        entry
+            .map
+            .get(k)
+            .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+            .unwrap_or_default()
+    };
+    assert_eq!(field("event_id"), event_id.to_string());
+    assert_eq!(field("topic"), catalog::topics::PRODUCT_UPDATED);
+    assert_eq!(field("aggregate_id"), env.shop.kimchi.to_string());
+    assert_eq!(field("group"), GROUP);
+    assert_eq!(field("attempts"), "5");
+    assert!(field("error").contains("engine down"), "{}", field("error"));
+}
+
+#[tokio::test]
+async fn a_failure_that_recovers_is_retried_not_dead_lettered() {
+    /// Fails the first two writes, then works.
+    struct Flaky {
+        inner: PostgresBackend,
+        failures_left: AtomicUsize,
+    }
+    #[async_trait::async_trait]
+    impl SearchBackend for Flaky {
+        fn name(&self) -> &'static str {
+            "flaky"
+        }
+        async fn upsert(&self, docs: &[Document]) -> SearchResult<()> {
+            if self
+                .failures_left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err(SearchError::Timeout("writing documents"));
+            }
+            self.inner.upsert(docs).await
+        }
+        async fn delete(&self, ids: &[Uuid]) -> SearchResult<()> {
+            self.inner.delete(ids).await
+        }
+        async fn search(&self, q: &SearchQuery) -> SearchResult<SearchResults> {
+            self.inner.search(q).await
+        }
+        async fn suggest(&self, p: &str, l: usize) -> SearchResult<Vec<Suggestion>> {
+            self.inner.suggest(p, l).await
+        }
+        async fn rebuild(&self, b: DocumentStream<'_>) -> SearchResult<u64> {
+            self.inner.rebuild(b).await
+        }
+    }
+    let env = TestEnv::new().await;
+    let flaky = Arc::new(Flaky {
+        inner: PostgresBackend::new(env.state.db.clone()),
+        failures_left: AtomicUsize::new(2),
+    });
+    publish(&env, catalog::topics::PRODUCT_UPDATED, env.shop.crab).await;
+    let workers = Workers::start(&env, flaky.clone(), false);
+    until(
+        Duration::from_secs(10),
+        "the retried event is indexed",
+        || async { hits(flaky.as_ref(), "꽃게").await == [env.shop.crab] },
+    )
+    .await;
+    workers.stop().await;
+    let mut conn = env.state.redis.conn();
+    let dead: i64 = redis::cmd("XLEN")
+        .arg(indexer::dead_letter_key(&env.state.redis))
+        .query_async(&mut conn)
+        .await
+        .expect("xlen");
+    assert_eq!(dead, 0);
+}
+
+#[tokio::test]
+async fn handling_an_event_again_changes_nothing() {
+    let env = TestEnv::new().await;
+    let s = env.shop.clone();
+    let backend = PostgresBackend::new(env.state.db.clone());
+    let event = |topic: &str, id: Uuid| Event {
+        event_id: Uuid::now_v7(),
+        topic: topic.to_owned(),
+        aggregate_id: id,
+        payload: serde_json::json!({}),
+    };
+    let vendor_event = event(catalog::topics::VENDOR_UPDATED, s.sunmu);
+    for _ in 0..2 {
+        indexer::handle(&env.state, &backend, &vendor_event)
+            .await
+            .expect("handle");
+    }
+    let once = backend
+        .search(&SearchQuery::default())
+        .await
+        .expect("search");
+    assert_eq!(once.total, 2, "the vendor's two visible products");
+    // Events about what is not visible delete (or keep away) its document, every time.
+    for id in [s.archived, s.draft, Uuid::now_v7()] {
+        for _ in 0..2 {
+            indexer::handle(
+                &env.state,
+                &backend,
+                &event(catalog::topics::PRODUCT_ARCHIVED, id),
+            )
+            .await
+            .expect("handle");
+        }
+    }
+    indexer::handle(&env.state, &backend, &event("orders.order.paid", s.kimchi))
+        .await
+        .expect("other topics are ignored");
+    indexer::handle(
+        &env.state,
+        &backend,
+        &event(catalog::topics::CATEGORY_CHANGED, s.food),
+    )
+    .await
+    .expect("category");
+    let after = backend
+        .search(&SearchQuery::default())
+        .await
+        .expect("search");
+    // The vendor's two, plus the food subtree's four (the kimchi is in both).
+    assert_eq!(after.total, 5);
+}
+
+#[tokio::test]
+async fn lag_counts_what_the_group_has_not_read() {
+    let env = TestEnv::new().await;
+    assert_eq!(indexer::lag(&env.state.redis).await.expect("lag"), None);
+    for _ in 0..3 {
+        publish(&env, catalog::topics::STOCK_CHANGED, env.shop.crab).await;
+    }
+    let mut conn = env.state.redis.conn();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream_key(&env.state.redis))
+        .arg(GROUP)
+        .arg("0")
+        .query_async(&mut conn)
+        .await
+        .expect("create group");
+    let lag = indexer::lag(&env.state.redis).await.expect("lag");
+    assert_eq!(lag.map(|l| (l.lag, l.pending)), Some((Some(3), 0)));
+    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
+    let workers = Workers::start(&env, backend, false);
+    until(Duration::from_secs(5), "caught up", || async {
+        indexer::lag(&env.state.redis)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|l| l.lag == Some(0) && l.pending == 0)
+    })
+    .await;
+    workers.stop().await;
+}

@@ -1,0 +1,14 @@
+//! The search crate's integration tests: one binary.
+//!
+//! - `behaviour`: the same cases against every backend (Meilisearch only with
+//!   `MEILISEARCH_URL`).
+//! - `contract`: the Meilisearch backend against a fake server that replays real
+//!   Meilisearch JSON.
+//! - `indexer`: events in, documents out; retries, dead letters, lag.
+//! - `http`: the routes, their problems, their OpenAPI.
+
+mod behaviour;
+mod contract;
+mod http;
+mod indexer;
+mod support;
