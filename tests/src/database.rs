@@ -71,6 +71,23 @@ async fn ensure_template(admin: &DatabaseConnection) -> String {
             .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
             .await
             .expect("publish template");
+        // Templates of earlier migration sets are dead weight: drop them (best effort; one
+        // still being cloned by a concurrent run of an older checkout stays for next time).
+        let stale = admin
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT datname FROM pg_database WHERE datname LIKE 'jikgu\\_tpl\\_%' AND datname <> $1",
+                [name.clone().into()],
+            ))
+            .await
+            .unwrap_or_default();
+        for row in stale {
+            if let Ok(old) = row.try_get::<String>("", "datname") {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{old}\""))
+                    .await;
+            }
+        }
     }
     admin
         .execute_unprepared(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
