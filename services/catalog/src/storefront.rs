@@ -4,7 +4,7 @@
 use crate::certifications::{self, Badge};
 use crate::domain::business_number::BusinessNumber;
 use crate::error::{CatalogError, CatalogResult};
-use crate::store::{category, product, vendor};
+use crate::store::{product, vendor};
 use crate::{products, vendors};
 use chrono::{DateTime, Utc};
 use platform::money::Won;
@@ -317,6 +317,28 @@ pub fn shipping_policy(v: &vendor::Model) -> ShippingPolicy {
     }
 }
 
+/// The category and its ancestors, root first, in one query.
+async fn category_path(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Vec<CategoryRef>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT a.id, a.slug, a.name FROM catalog.categories c \
+             JOIN catalog.categories a ON a.id = c.id OR a.id = ANY(c.ancestors) \
+             WHERE c.id = $1 ORDER BY cardinality(a.ancestors)",
+            [id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CategoryRef {
+                id: r.try_get("", "id")?,
+                slug: r.try_get("", "slug")?,
+                name: r.try_get("", "name")?,
+            })
+        })
+        .collect()
+}
+
 /// A product page, or `None` when consumers may not see it.
 pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option<ProductDetail>> {
     let Some(p) = product::Entity::find_by_id(id).one(db).await? else {
@@ -333,23 +355,7 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
     }
     let badges = certifications::badges(&certifications::of_vendor(db, v.id).await?);
     let variants = products::variants_of(db, p.id).await?;
-    let mut categories = Vec::new();
-    if let Some(c) = category::Entity::find_by_id(p.category_id).one(db).await? {
-        for a in &c.ancestors {
-            if let Some(anc) = category::Entity::find_by_id(*a).one(db).await? {
-                categories.push(CategoryRef {
-                    id: anc.id,
-                    slug: anc.slug,
-                    name: anc.name,
-                });
-            }
-        }
-        categories.push(CategoryRef {
-            id: c.id,
-            slug: c.slug,
-            name: c.name,
-        });
-    }
+    let categories = category_path(db, p.category_id).await?;
     Ok(Some(ProductDetail {
         id: p.id,
         title: p.title,

@@ -218,30 +218,50 @@ async fn set_status(
     Ok(am.update(db).await?)
 }
 
-/// Approve a pending (or previously rejected) application and bind the applicant's
-/// account to the vendor. Run inside a transaction.
-pub async fn approve(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<vendor::Model> {
+/// A status move: lock the vendor, check it is in one of `from`, set `to`, and publish
+/// `event` (if any) so caches and search follow.
+async fn transition(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    action: &'static str,
+    from: &[&str],
+    to: &str,
+    reason: Option<String>,
+    event: Option<&str>,
+) -> CatalogResult<vendor::Model> {
     let v = lock(db, id).await?;
-    if v.status != PENDING && v.status != REJECTED {
+    if !from.contains(&v.status.as_str()) {
         return Err(CatalogError::IllegalTransition {
-            action: "approve",
+            action,
             state: v.status,
         });
     }
-    let v = set_status(db, &v, APPROVED, None).await?;
+    let v = set_status(db, &v, to, reason).await?;
+    if let Some(topic) = event {
+        emit(db, topic, v.id, serde_json::json!({ "vendor_id": v.id })).await?;
+    }
+    Ok(v)
+}
+
+/// Approve a pending (or previously rejected) application and bind the applicant's
+/// account to the vendor. Run inside a transaction.
+pub async fn approve(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<vendor::Model> {
+    let v = transition(
+        db,
+        id,
+        "approve",
+        &[PENDING, REJECTED],
+        APPROVED,
+        None,
+        Some(topics::VENDOR_APPROVED),
+    )
+    .await?;
     platform::accounts::service::bind_vendor(db, v.owner_user_id, v.id)
         .await
         .map_err(|_| CatalogError::IllegalTransition {
             action: "approve",
             state: "the applicant account is a staff account".into(),
         })?;
-    emit(
-        db,
-        topics::VENDOR_APPROVED,
-        v.id,
-        serde_json::json!({ "vendor_id": v.id }),
-    )
-    .await?;
     Ok(v)
 }
 
@@ -250,14 +270,7 @@ pub async fn reject(
     id: Uuid,
     reason: String,
 ) -> CatalogResult<vendor::Model> {
-    let v = lock(db, id).await?;
-    if v.status != PENDING {
-        return Err(CatalogError::IllegalTransition {
-            action: "reject",
-            state: v.status,
-        });
-    }
-    set_status(db, &v, REJECTED, Some(reason)).await
+    transition(db, id, "reject", &[PENDING], REJECTED, Some(reason), None).await
 }
 
 /// Suspend: the vendor's products leave the storefront at once.
@@ -266,41 +279,29 @@ pub async fn suspend(
     id: Uuid,
     reason: String,
 ) -> CatalogResult<vendor::Model> {
-    let v = lock(db, id).await?;
-    if v.status != APPROVED {
-        return Err(CatalogError::IllegalTransition {
-            action: "suspend",
-            state: v.status,
-        });
-    }
-    let v = set_status(db, &v, SUSPENDED, Some(reason)).await?;
-    emit(
+    transition(
         db,
-        topics::VENDOR_SUSPENDED,
-        v.id,
-        serde_json::json!({ "vendor_id": v.id }),
+        id,
+        "suspend",
+        &[APPROVED],
+        SUSPENDED,
+        Some(reason),
+        Some(topics::VENDOR_SUSPENDED),
     )
-    .await?;
-    Ok(v)
+    .await
 }
 
 pub async fn reinstate(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<vendor::Model> {
-    let v = lock(db, id).await?;
-    if v.status != SUSPENDED {
-        return Err(CatalogError::IllegalTransition {
-            action: "reinstate",
-            state: v.status,
-        });
-    }
-    let v = set_status(db, &v, APPROVED, None).await?;
-    emit(
+    transition(
         db,
-        topics::VENDOR_APPROVED,
-        v.id,
-        serde_json::json!({ "vendor_id": v.id }),
+        id,
+        "reinstate",
+        &[SUSPENDED],
+        APPROVED,
+        None,
+        Some(topics::VENDOR_APPROVED),
     )
-    .await?;
-    Ok(v)
+    .await
 }
 
 /// Record a strike; at the limit an approved vendor is suspended in the same transaction.
@@ -324,21 +325,7 @@ pub async fn add_penalty(
     .await?;
     let total = total_strikes(db, id).await?;
     let v = if total >= STRIKE_LIMIT && v.status == APPROVED {
-        let v = set_status(
-            db,
-            &v,
-            SUSPENDED,
-            Some(format!("{total} strikes: {reason}")),
-        )
-        .await?;
-        emit(
-            db,
-            topics::VENDOR_SUSPENDED,
-            v.id,
-            serde_json::json!({ "vendor_id": v.id }),
-        )
-        .await?;
-        v
+        suspend(db, id, format!("{total} strikes: {reason}")).await?
     } else {
         v
     };

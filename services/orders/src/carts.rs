@@ -241,13 +241,10 @@ pub async fn view(
     let assumed = postal_code.is_none();
     let dest = Destination::postal(postal_code.unwrap_or_else(|| DEFAULT_POSTAL_CODE.to_owned()));
     let priced = quoting::price(db, &wants, &dest, Utc::now(), buyer).await?;
-    let all =
-        catalog::purchasable::load(db, &wants.iter().map(|w| w.variant_id).collect::<Vec<_>>())
-            .await?;
     let lines = ls
         .into_iter()
         .map(|l| {
-            let p = all.iter().find(|p| p.variant_id == l.variant_id);
+            let p = priced.found.iter().find(|p| p.variant_id == l.variant_id);
             let issue = priced.issues.iter().find(|i| i.variant_id == l.variant_id);
             CartLineView {
                 variant_id: l.variant_id,

@@ -174,10 +174,22 @@ pub async fn mark_paid(
         }
     }
     stock::commit(db, &lines).await?;
-    for l in &lines {
-        if let Some(product_id) = product_of(db, l.variant_id).await? {
-            catalog::products::add_popularity(db, product_id, l.quantity as i64).await?;
-        }
+    // Units sold per product of this order, for the catalog's popularity sort.
+    let sold = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT product_id, sum(quantity)::bigint AS units FROM orders.order_lines \
+             WHERE order_id = $1 GROUP BY product_id",
+            [o.id.into()],
+        ))
+        .await?;
+    for row in sold {
+        catalog::products::add_popularity(
+            db,
+            row.try_get("", "product_id")?,
+            row.try_get("", "units")?,
+        )
+        .await?;
     }
     set_status(db, &o, PAID, actor, "payment succeeded").await?;
     emit_sale(db, o.id).await?;
@@ -226,17 +238,6 @@ async fn emit_sale(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<()
     )
     .await?;
     Ok(())
-}
-
-async fn product_of(db: &impl ConnectionTrait, variant_id: Uuid) -> OrdersResult<Option<Uuid>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT product_id FROM orders.order_lines WHERE variant_id = $1 LIMIT 1",
-            [variant_id.into()],
-        ))
-        .await?;
-    Ok(row.map(|r| r.try_get("", "product_id")).transpose()?)
 }
 
 /// The payment failed or was canceled before it succeeded: release the stock.

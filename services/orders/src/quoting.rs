@@ -43,6 +43,8 @@ pub struct LineIssue {
 }
 
 pub struct Priced {
+    /// Every variant asked for that exists, sellable or not (for flagging cart lines).
+    pub found: Vec<Purchasable>,
     /// The sellable lines that were quoted, in cart order.
     pub items: Vec<(Purchasable, u32)>,
     pub issues: Vec<LineIssue>,
@@ -167,6 +169,7 @@ pub async fn price(
         },
     )?;
     Ok(Priced {
+        found,
         items,
         issues,
         quote,
