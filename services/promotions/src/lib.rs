@@ -15,6 +15,7 @@ pub mod deals;
 pub mod error;
 pub mod http;
 pub mod live;
+pub mod membership;
 pub mod page;
 pub mod prices;
 pub mod pricing;

@@ -1,0 +1,227 @@
+//! Which campaigns a product takes part in: the storefront badge, the search facet.
+//!
+//! A product belongs to a campaign when it has a hand-placed slot in one of its sections,
+//! a campaign price or a time deal in it, or when it matches one of the campaign's
+//! membership rules (category with its descendants, vendor, tag, certified vendor). Like
+//! the prices ([`crate::live`]), what counts is the campaign's window at the instant asked
+//! about, never its status column; drafts never count.
+
+use crate::campaigns::{DRAFT, MembershipRule, membership_of};
+use crate::error::PromotionsResult;
+use crate::store::{campaign, campaign_price, section, slot, time_deal};
+use catalog::store::{category, certification, product};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// A live campaign a product belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveCampaignRef {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl From<&campaign::Model> for LiveCampaignRef {
+    fn from(c: &campaign::Model) -> Self {
+        LiveCampaignRef {
+            id: c.id,
+            slug: c.slug.clone(),
+            title: c.title.clone(),
+            ends_at: c.ends_at,
+        }
+    }
+}
+
+/// The campaigns live at `at` that each of `product_ids` belongs to, ending soonest first.
+/// Products in no live campaign are absent from the map.
+#[tracing::instrument(skip_all, fields(products = product_ids.len()))]
+pub async fn live_campaigns_of(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> PromotionsResult<HashMap<Uuid, Vec<LiveCampaignRef>>> {
+    let all = campaigns_of(db, product_ids, at).await?;
+    Ok(all
+        .into_iter()
+        .filter_map(|(pid, cs)| {
+            let live: Vec<LiveCampaignRef> = cs
+                .iter()
+                .filter(|c| c.starts_at <= at)
+                .map(LiveCampaignRef::from)
+                .collect();
+            (!live.is_empty()).then_some((pid, live))
+        })
+        .collect())
+}
+
+/// The campaigns not yet ended at `at` (live or upcoming, never drafts) that each of
+/// `product_ids` belongs to, ending soonest first (then by id).
+pub async fn campaigns_of(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> PromotionsResult<HashMap<Uuid, Vec<campaign::Model>>> {
+    if product_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let campaigns: HashMap<Uuid, campaign::Model> = campaign::Entity::find()
+        .filter(campaign::Column::Status.ne(DRAFT))
+        .filter(campaign::Column::EndsAt.gt(at))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    if campaigns.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let campaign_ids: Vec<Uuid> = campaigns.keys().copied().collect();
+    let wanted = product_ids.to_vec();
+    let mut pairs: HashSet<(Uuid, Uuid)> = HashSet::new();
+
+    // Hand-placed slots.
+    let sections: HashMap<Uuid, Uuid> = section::Entity::find()
+        .select_only()
+        .column(section::Column::Id)
+        .column(section::Column::CampaignId)
+        .filter(section::Column::CampaignId.is_in(campaign_ids.clone()))
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    if !sections.is_empty() {
+        let slots: Vec<(Uuid, Uuid)> = slot::Entity::find()
+            .select_only()
+            .column(slot::Column::SectionId)
+            .column(slot::Column::ProductId)
+            .filter(slot::Column::SectionId.is_in(sections.keys().copied().collect::<Vec<_>>()))
+            .filter(slot::Column::ProductId.is_in(wanted.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (section_id, pid) in slots {
+            if let Some(cid) = sections.get(&section_id) {
+                pairs.insert((*cid, pid));
+            }
+        }
+    }
+    // Campaign prices and time deals.
+    let priced: Vec<(Uuid, Uuid)> = campaign_price::Entity::find()
+        .select_only()
+        .column(campaign_price::Column::CampaignId)
+        .column(campaign_price::Column::ProductId)
+        .filter(campaign_price::Column::CampaignId.is_in(campaign_ids.clone()))
+        .filter(campaign_price::Column::ProductId.is_in(wanted.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    pairs.extend(priced);
+    let deals: Vec<(Option<Uuid>, Uuid)> = time_deal::Entity::find()
+        .select_only()
+        .column(time_deal::Column::CampaignId)
+        .column(time_deal::Column::ProductId)
+        .filter(time_deal::Column::CampaignId.is_in(campaign_ids))
+        .filter(time_deal::Column::ProductId.is_in(wanted.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    pairs.extend(deals.into_iter().filter_map(|(c, p)| Some((c?, p))));
+
+    // Membership rules, judged in memory against the facts of the asked products.
+    let ruled: Vec<(Uuid, Vec<MembershipRule>)> = campaigns
+        .values()
+        .map(|c| (c.id, membership_of(c)))
+        .filter(|(_, rules)| !rules.is_empty())
+        .collect();
+    if !ruled.is_empty() {
+        for facts in product_facts(db, &wanted, at).await? {
+            for (cid, rules) in &ruled {
+                if rules.iter().any(|r| facts.matches(r)) {
+                    pairs.insert((*cid, facts.id));
+                }
+            }
+        }
+    }
+
+    let mut out: HashMap<Uuid, Vec<campaign::Model>> = HashMap::new();
+    for (cid, pid) in pairs {
+        if let Some(c) = campaigns.get(&cid) {
+            out.entry(pid).or_default().push(c.clone());
+        }
+    }
+    for cs in out.values_mut() {
+        cs.sort_by_key(|c| (c.ends_at, c.id));
+    }
+    Ok(out)
+}
+
+/// What membership rules look at.
+struct ProductFacts {
+    id: Uuid,
+    /// The category and its ancestors.
+    categories: Vec<Uuid>,
+    vendor_id: Uuid,
+    tags: Vec<String>,
+    certified: bool,
+}
+
+impl ProductFacts {
+    fn matches(&self, rule: &MembershipRule) -> bool {
+        match rule {
+            MembershipRule::Category { id } => self.categories.contains(id),
+            MembershipRule::Vendor { id } => self.vendor_id == *id,
+            MembershipRule::Tag { tag } => self.tags.iter().any(|t| t == tag),
+            MembershipRule::Certified => self.certified,
+        }
+    }
+}
+
+/// Active products only, as the campaign page lists members.
+async fn product_facts(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> PromotionsResult<Vec<ProductFacts>> {
+    let products = product::Entity::find()
+        .filter(product::Column::Id.is_in(ids.to_vec()))
+        .filter(product::Column::Status.eq(catalog::products::ACTIVE))
+        .all(db)
+        .await?;
+    let category_ids: Vec<Uuid> = products.iter().map(|p| p.category_id).collect();
+    let ancestors: HashMap<Uuid, Vec<Uuid>> = category::Entity::find()
+        .filter(category::Column::Id.is_in(category_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.ancestors))
+        .collect();
+    let vendor_ids: Vec<Uuid> = products.iter().map(|p| p.vendor_id).collect();
+    let today = at.date_naive();
+    let certified: HashSet<Uuid> = certification::Entity::find()
+        .filter(certification::Column::VendorId.is_in(vendor_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| c.is_valid_on(today))
+        .map(|c| c.vendor_id)
+        .collect();
+    Ok(products
+        .into_iter()
+        .map(|p| {
+            let mut categories = vec![p.category_id];
+            categories.extend(ancestors.get(&p.category_id).into_iter().flatten());
+            ProductFacts {
+                id: p.id,
+                categories,
+                vendor_id: p.vendor_id,
+                certified: certified.contains(&p.vendor_id),
+                tags: p.tags,
+            }
+        })
+        .collect())
+}
