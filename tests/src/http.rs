@@ -64,6 +64,15 @@ impl Client {
         }
     }
 
+    /// The same client, token included, talking to the server at `base` (one service of a
+    /// shop that runs as several processes).
+    pub fn at(&self, base: &str) -> Client {
+        Client {
+            base: base.to_owned(),
+            ..self.clone()
+        }
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }

@@ -91,6 +91,21 @@ pub async fn serve_state(
 }
 
 impl TestApp {
+    /// A test app whose services run elsewhere (processes of their own): fixtures go
+    /// through `state`, which runs no server and no worker, and `client` talks to `addr`,
+    /// the process that serves `/v1/auth` (the catalog). Dropping it forgets the Redis
+    /// prefix and drops the database, so stop the processes first.
+    pub fn detached(state: AppState, db: database::TestDb, addr: SocketAddr) -> TestApp {
+        TestApp {
+            addr,
+            client: Client::new(format!("http://{addr}")),
+            state,
+            db,
+            stop: None,
+            server: None,
+        }
+    }
+
     pub fn redis(&self) -> &Redis {
         &self.state.redis
     }

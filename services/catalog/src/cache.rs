@@ -5,7 +5,23 @@
 //! Keys: `cache:product:{id}`, `cache:vendor:{id}`, `cache:categories`, and list pages
 //! under a generation number (`cache:products:gen`) that any catalog change bumps, which
 //! retires every cached list at once without scanning keys.
+//!
+//! Product pages and lists show live campaign prices, which change without any catalog
+//! change, in two ways, and each is covered:
+//! - when a marketer edits a campaign, its prices or deals, or ends it early: promotions
+//!   events bump a second generation, `cache:promotions:gen` (and the list generation).
+//!   A product page is stored with the promotions generation it was built under and read
+//!   together with the current one (one `MGET`); a page of an older generation is a miss.
+//!   Bumping one counter is enough because such changes are rare and may touch any number
+//!   of products (a membership rule covers a whole category), which no per-product
+//!   invalidation could list cheaply; the generation is read *before* the page is built,
+//!   so a change committed while it is built retires it too.
+//! - when a window opens or closes, which no event announces at the instant: an entry
+//!   never lives past the next start or end of a campaign or time deal that concerns it
+//!   ([`crate::storefront::Priced::until`]).
 
+use crate::storefront::Priced;
+use chrono::{DateTime, Utc};
 use platform::AppState;
 use platform::kv::Redis;
 use serde::Serialize;
@@ -22,6 +38,22 @@ pub fn vendor_key(id: Uuid) -> String {
 }
 pub const CATEGORIES_KEY: &str = "cache:categories";
 const LIST_GEN_KEY: &str = "cache:products:gen";
+const PROMOTIONS_GEN_KEY: &str = "cache:promotions:gen";
+/// How long a list page is kept at most.
+const LIST_TTL_SECS: u64 = 60;
+
+/// How long an entry built at `now` may live: `max_secs`, or less when `until` comes
+/// sooner (`None`: it is already out of date, do not store it).
+fn ttl_millis(max_secs: u64, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<u64> {
+    let max = max_secs * 1000;
+    match until {
+        None => Some(max),
+        Some(u) => {
+            let left = (u - now).num_milliseconds();
+            (left > 0).then(|| (left as u64).min(max))
+        }
+    }
+}
 
 /// Cached JSON bytes for `key`, or `load` them from Postgres and cache them.
 /// Returns the serialised body so a hit is served without deserialising.
@@ -66,6 +98,67 @@ where
     Ok(Some(bytes::Bytes::from(body)))
 }
 
+/// A product page: cached JSON bytes for `key` when they were built under the current
+/// promotions generation, else `load` them and cache them until their [`Priced::until`].
+pub async fn get_or_load_priced<T, E, F, Fut>(
+    state: &AppState,
+    key: &str,
+    load: F,
+) -> Result<Option<bytes::Bytes>, E>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Option<Priced<T>>, E>>,
+{
+    if !state.config.storefront_cache {
+        return Ok(load()
+            .await?
+            .map(|p| bytes::Bytes::from(serde_json::to_vec(&p.value).unwrap_or_default())));
+    }
+    let redis = &state.redis;
+    let full = redis.key(key);
+    let mut conn = redis.conn();
+    // Stored as `{generation}\n{json}`.
+    let stamp = match redis::cmd("MGET")
+        .arg(redis.key(PROMOTIONS_GEN_KEY))
+        .arg(&full)
+        .query_async::<(Option<i64>, Option<Vec<u8>>)>(&mut conn)
+        .await
+    {
+        Ok((generation, hit)) => {
+            let stamp = format!("{}\n", generation.unwrap_or(0));
+            if let Some(hit) = hit
+                && hit.starts_with(stamp.as_bytes())
+            {
+                return Ok(Some(bytes::Bytes::from(hit).slice(stamp.len()..)));
+            }
+            Some(stamp)
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "cache unavailable; reading Postgres");
+            None
+        }
+    };
+    let Some(priced) = load().await? else {
+        return Ok(None);
+    };
+    let body = serde_json::to_vec(&priced.value).unwrap_or_default();
+    if let Some(stamp) = stamp
+        && let Some(ttl) = ttl_millis(TTL_SECS, priced.until, Utc::now())
+    {
+        let mut entry = stamp.into_bytes();
+        entry.extend_from_slice(&body);
+        let _: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(&full)
+            .arg(entry)
+            .arg("PX")
+            .arg(ttl)
+            .query_async(&mut conn)
+            .await;
+    }
+    Ok(Some(bytes::Bytes::from(body)))
+}
+
 /// The key of a list page: the current generation plus the query.
 pub async fn list_key(redis: &Redis, query: &impl Serialize) -> Option<String> {
     let mut conn = redis.conn();
@@ -106,6 +199,17 @@ pub async fn invalidate_categories(redis: &Redis) {
     del(redis, &[CATEGORIES_KEY.to_owned()]).await;
 }
 
+/// Retire every cached product page and list: campaign prices may have changed.
+pub async fn invalidate_promotions(redis: &Redis) {
+    let mut conn = redis.conn();
+    let mut pipe = redis::pipe();
+    pipe.cmd("INCR").arg(redis.key(PROMOTIONS_GEN_KEY)).ignore();
+    pipe.cmd("INCR").arg(redis.key(LIST_GEN_KEY)).ignore();
+    if let Err(err) = pipe.query_async::<()>(&mut conn).await {
+        tracing::warn!(error = %err, "cache invalidation failed; entries expire by TTL");
+    }
+}
+
 pub async fn get_list(redis: &Redis, key: &str) -> Option<bytes::Bytes> {
     let mut conn = redis.conn();
     redis::cmd("GET")
@@ -117,13 +221,39 @@ pub async fn get_list(redis: &Redis, key: &str) -> Option<bytes::Bytes> {
         .map(bytes::Bytes::from)
 }
 
-pub async fn put_list(redis: &Redis, key: &str, body: &[u8]) {
+/// Cache a list page until its `until` (at most a minute).
+pub async fn put_list(redis: &Redis, key: &str, body: &[u8], until: Option<DateTime<Utc>>) {
+    let Some(ttl) = ttl_millis(LIST_TTL_SECS, until, Utc::now()) else {
+        return;
+    };
     let mut conn = redis.conn();
     let _: redis::RedisResult<()> = redis::cmd("SET")
         .arg(redis.key(key))
         .arg(body)
-        .arg("EX")
-        .arg(60)
+        .arg("PX")
+        .arg(ttl)
         .query_async(&mut conn)
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ttl_millis;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn entries_never_outlive_the_next_campaign_boundary() {
+        let now = Utc::now();
+        assert_eq!(ttl_millis(300, None, now), Some(300_000));
+        assert_eq!(
+            ttl_millis(300, Some(now + Duration::seconds(10)), now),
+            Some(10_000)
+        );
+        assert_eq!(
+            ttl_millis(300, Some(now + Duration::hours(1)), now),
+            Some(300_000)
+        );
+        assert_eq!(ttl_millis(300, Some(now), now), None);
+        assert_eq!(ttl_millis(300, Some(now - Duration::seconds(1)), now), None);
+    }
 }

@@ -29,6 +29,9 @@ pub enum CatalogError {
     PublishIncomplete(Vec<FieldError>),
     #[error("vendor not approved")]
     VendorNotApproved,
+    /// Promotions could not price the products (the cause is logged, never shown).
+    #[error("live prices: {0}")]
+    LivePrices(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -72,6 +75,7 @@ impl From<CatalogError> for ApiError {
                 ..ApiError::new(ErrorCode::PublishIncomplete)
             },
             CatalogError::VendorNotApproved => ApiError::new(ErrorCode::VendorNotApproved),
+            CatalogError::LivePrices(cause) => ApiError::internal(anyhow::anyhow!(cause)),
             CatalogError::Db(e) => ApiError::from(e),
         }
     }

@@ -35,6 +35,11 @@ pub async fn handle(state: &AppState, ev: Event) -> Result<(), sea_orm::DbErr> {
             cache::invalidate_vendor(&state.redis, ev.aggregate_id, &ids).await;
         }
         topics::CATEGORY_CHANGED => cache::invalidate_categories(&state.redis).await,
+        // Promotions' topics (the catalog cannot name its constants: promotions depends on
+        // the catalog). Coupons do not change shown prices.
+        t if t.starts_with("promotions.campaign.") || t == "promotions.prices.changed" => {
+            cache::invalidate_promotions(&state.redis).await;
+        }
         _ => {}
     }
     Ok(())

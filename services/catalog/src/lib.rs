@@ -6,6 +6,7 @@
 //! transaction), never the catalog's tables.
 
 pub mod cache;
+pub mod campaign_prices;
 pub mod categories;
 pub mod certifications;
 pub mod domain;
@@ -22,10 +23,13 @@ pub mod storefront;
 pub mod topics;
 pub mod vendors;
 
+use campaign_prices::LivePrices;
 use platform::AppState;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The API routes of this service, with their OpenAPI description.
-pub fn router() -> OpenApiRouter<AppState> {
-    http::router()
+/// The API routes of this service, with their OpenAPI description. `prices` shows live
+/// campaign prices on product reads ([`campaign_prices::NoLivePrices`]: list prices only).
+pub fn router(prices: Arc<dyn LivePrices>) -> OpenApiRouter<AppState> {
+    http::router(prices)
 }

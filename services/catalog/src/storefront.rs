@@ -1,6 +1,8 @@
 //! What consumers read: product lists with filters, sorts and cursors, product pages,
-//! vendor pages. Only active products of approved vendors exist here.
+//! vendor pages. Only active products of approved vendors exist here. Product reads show
+//! the live campaign prices and badges that [`LivePrices`] gives.
 
+use crate::campaign_prices::{LivePrices, LivePricing, ProductPromotion, PromotionBadge};
 use crate::certifications::{self, Badge};
 use crate::domain::business_number::BusinessNumber;
 use crate::error::{CatalogError, CatalogResult};
@@ -8,7 +10,9 @@ use crate::store::{product, vendor};
 use crate::{products, vendors};
 use chrono::{DateTime, Utc};
 use platform::money::Won;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Statement, Value,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -61,8 +65,14 @@ pub struct ProductSummary {
     pub id: Uuid,
     pub title: String,
     pub image: Option<String>,
-    /// The lowest variant price.
+    /// The lowest variant list price (what the price filters and sorts use).
     pub price: Won,
+    /// The lowest price a live campaign or time deal gives, when below `price`.
+    pub sale_price: Option<Won>,
+    /// How much `sale_price` takes off its variant's list price, in percent (rounded down).
+    pub discount_percent: Option<u32>,
+    /// The live campaign or time deal the product is in.
+    pub promotion: Option<PromotionBadge>,
     pub vendor: VendorRef,
     pub category_id: Uuid,
     pub certified: bool,
@@ -224,6 +234,9 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
                 title: r.title,
                 image: r.image,
                 price: Won(r.min_price),
+                sale_price: None,
+                discount_percent: None,
+                promotion: None,
                 vendor: VendorRef {
                     id: r.vendor_id,
                     trade_name: r.trade_name,
@@ -247,6 +260,12 @@ pub struct VariantView {
     pub options: serde_json::Value,
     pub price: Won,
     pub compare_at_price: Option<Won>,
+    /// The unit price while a live campaign or time deal lowers it: what the cart charges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_price: Option<Won>,
+    /// How much `sale_price` takes off `price`, in percent (rounded down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_percent: Option<u32>,
     pub available: i32,
     pub in_stock: bool,
 }
@@ -291,7 +310,14 @@ pub struct ProductDetail {
     pub withdrawal_restricted: bool,
     pub taxable: bool,
     pub max_per_order: Option<i32>,
+    /// The lowest variant list price.
     pub price: Won,
+    /// The lowest price a live campaign or time deal gives, when below `price`.
+    pub sale_price: Option<Won>,
+    /// How much `sale_price` takes off its variant's list price, in percent (rounded down).
+    pub discount_percent: Option<u32>,
+    /// The live campaign or time deal the product is in.
+    pub promotion: Option<PromotionBadge>,
     pub vendor: VendorSummary,
     pub badges: Vec<Badge>,
     pub variants: Vec<VariantView>,
@@ -307,6 +333,8 @@ pub fn variant_view(v: crate::store::variant::Model) -> VariantView {
         options: v.options,
         price: Won(v.price),
         compare_at_price: v.compare_at_price.map(Won),
+        sale_price: None,
+        discount_percent: None,
     }
 }
 
@@ -369,6 +397,9 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
         taxable: p.taxable,
         max_per_order: p.max_per_order,
         price: Won(p.min_price),
+        sale_price: None,
+        discount_percent: None,
+        promotion: None,
         vendor: VendorSummary {
             id: v.id,
             trade_name: v.trade_name.clone(),
@@ -377,6 +408,84 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
         },
         badges,
         variants: variants.into_iter().map(variant_view).collect(),
+    }))
+}
+
+/// The lowest promoted price of `promo` when it is below `list_min`, with its discount.
+fn sale(promo: &ProductPromotion, list_min: Won) -> (Option<Won>, Option<u32>) {
+    match promo.lowest() {
+        Some(p) if p.price < list_min => (Some(p.price), Some(p.discount_percent())),
+        _ => (None, None),
+    }
+}
+
+impl ProductSummary {
+    fn promote(&mut self, promo: &ProductPromotion) {
+        (self.sale_price, self.discount_percent) = sale(promo, self.price);
+        self.promotion = promo.badge.clone();
+    }
+}
+
+impl ProductDetail {
+    fn promote(&mut self, promo: &ProductPromotion) {
+        (self.sale_price, self.discount_percent) = sale(promo, self.price);
+        self.promotion = promo.badge.clone();
+        for v in &mut self.variants {
+            if let Some(p) = promo.variants.get(&v.id)
+                && p.price < v.price
+            {
+                v.sale_price = Some(p.price);
+                v.discount_percent = Some(p.discount_percent());
+            }
+        }
+    }
+}
+
+/// A read that shows promotions, and the instant from which it is out of date by itself
+/// (a campaign or time deal concerning it starts or ends): a cache must not keep it past.
+pub struct Priced<T> {
+    pub value: T,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// [`list`] with the campaign prices live at `at`.
+pub async fn priced_list(
+    db: &DatabaseConnection,
+    prices: &dyn LivePrices,
+    q: &ListQuery,
+    at: DateTime<Utc>,
+) -> CatalogResult<Priced<ProductList>> {
+    let mut page = list(db, q).await?;
+    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+    let live: LivePricing = prices.live_prices(db, &ids, at).await?;
+    for item in &mut page.items {
+        if let Some(promo) = live.products.get(&item.id) {
+            item.promote(promo);
+        }
+    }
+    Ok(Priced {
+        value: page,
+        until: live.next_change,
+    })
+}
+
+/// [`detail`] with the campaign prices live at `at`.
+pub async fn priced_detail(
+    db: &DatabaseConnection,
+    prices: &dyn LivePrices,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> CatalogResult<Option<Priced<ProductDetail>>> {
+    let Some(mut page) = detail(db, id).await? else {
+        return Ok(None);
+    };
+    let live = prices.live_prices(db, &[id], at).await?;
+    if let Some(promo) = live.products.get(&id) {
+        page.promote(promo);
+    }
+    Ok(Some(Priced {
+        value: page,
+        until: live.next_change,
     }))
 }
 

@@ -70,9 +70,12 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         Service::All => api(Service::Catalog, rt)
             .merge(api(Service::Orders, rt))
             .merge(api(Service::Promotions, rt)),
-        Service::Catalog => catalog::router()
-            .merge(platform::accounts::router())
-            .merge(search::http::router()),
+        // The catalog shows live campaign prices however it is served, alone or not.
+        Service::Catalog => catalog::router(Arc::new(
+            promotions::storefront_prices::PromotionsLivePrices,
+        ))
+        .merge(platform::accounts::router())
+        .merge(search::http::router()),
         Service::Orders => orders::router(rt.orders.clone()),
         Service::Promotions => promotions::router(),
     }

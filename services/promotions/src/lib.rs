@@ -24,6 +24,7 @@ pub mod seed;
 pub mod seoul;
 pub mod stats;
 pub mod store;
+pub mod storefront_prices;
 pub mod topics;
 
 pub use error::PromotionsError;

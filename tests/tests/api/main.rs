@@ -3,6 +3,7 @@
 
 mod auth;
 mod cache;
+mod campaign_prices;
 mod checkout;
 mod errors;
 mod events;

@@ -5,12 +5,14 @@ pub mod storefront;
 pub mod vendor_console;
 pub mod views;
 
+use crate::campaign_prices::{LivePrices, LivePricesHandle};
 use platform::AppState;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router(prices: Arc<dyn LivePrices>) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .merge(storefront::router())
+        .merge(storefront::router().layer(axum::Extension(LivePricesHandle(prices))))
         .merge(vendor_console::router())
         .merge(admin::router())
 }

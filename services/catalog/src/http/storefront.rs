@@ -1,11 +1,14 @@
 //! Consumer reads: products, categories, vendor pages. Cached in Redis.
 
 use crate::cache;
+use crate::campaign_prices::LivePricesHandle;
 use crate::categories::{self, CategoryNode};
 use crate::storefront::{self, ListQuery, ProductDetail, ProductList, VendorPage};
+use axum::Extension;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use chrono::Utc;
 use platform::AppState;
 use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Path, Query};
@@ -26,11 +29,14 @@ fn json_bytes(body: bytes::Bytes) -> Response {
 }
 
 /// Browse products: filter by category (with sub-categories), vendor, certification,
-/// price, tag and stock; sort by newest, price or popularity; page with cursors.
+/// price, tag and stock; sort by newest, price or popularity; page with cursors. Products
+/// in a live campaign or time deal show its price (`sale_price`) and badge (`promotion`);
+/// the price filters and sorts use list prices.
 #[utoipa::path(get, path = "/v1/products", tag = "storefront", params(ListQuery),
     responses((status = 200, body = ProductList), (status = 400, body = Problem), (status = 422, body = Problem)))]
 async fn list_products(
     State(state): State<AppState>,
+    Extension(prices): Extension<LivePricesHandle>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let key = if state.config.storefront_cache {
@@ -43,21 +49,26 @@ async fn list_products(
     {
         return Ok(json_bytes(hit));
     }
-    let page = storefront::list(&state.db, &q).await?;
-    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    let page = storefront::priced_list(&state.db, prices.0.as_ref(), &q, Utc::now()).await?;
+    let body = serde_json::to_vec(&page.value).map_err(ApiError::internal)?;
     if let Some(key) = &key {
-        cache::put_list(&state.redis, key, &body).await;
+        cache::put_list(&state.redis, key, &body, page.until).await;
     }
     Ok(json_bytes(body.into()))
 }
 
-/// A product page: variants with prices and stock, the vendor, badges.
+/// A product page: variants with prices and stock, the vendor, badges; in a live campaign
+/// or time deal, its badge and the price the cart charges (`sale_price`, per variant).
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "storefront",
     responses((status = 200, body = ProductDetail), (status = 404, body = Problem)))]
-async fn get_product(State(state): State<AppState>, Path(id): Path<Uuid>) -> ApiResult<Response> {
+async fn get_product(
+    State(state): State<AppState>,
+    Extension(prices): Extension<LivePricesHandle>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
     let db = state.db.clone();
-    let body = cache::get_or_load(&state, &cache::product_key(id), || async move {
-        storefront::detail(&db, id).await
+    let body = cache::get_or_load_priced(&state, &cache::product_key(id), || async move {
+        storefront::priced_detail(&db, prices.0.as_ref(), id, Utc::now()).await
     })
     .await
     .map_err(ApiError::from)?

@@ -1,0 +1,210 @@
+//! The catalog's [`LivePrices`]: the campaign prices and badges its product reads show,
+//! priced by the same engine and from the same catalog facts as the cart, so that a
+//! product page never shows a price the cart would not charge.
+
+use crate::error::PromotionsError;
+use crate::membership;
+use crate::pricing::{
+    self, CartLine, Destination, PromotionRef, QuoteRequest, RemoteAreaTable, StackingPolicy,
+    VendorShipping,
+};
+use crate::seoul;
+use crate::store::{campaign, time_deal};
+use catalog::campaign_prices::{
+    CampaignRef, LivePrices, LivePricing, ProductPromotion, PromotedPrice, PromotionBadge,
+    TimeDealRef,
+};
+use catalog::error::{CatalogError, CatalogResult};
+use catalog::purchasable;
+use catalog::store::variant;
+use chrono::{DateTime, Utc};
+use platform::money::Won;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Unit prices do not depend on the address; any non-remote code will do.
+const ANY_POSTAL_CODE: &str = "21554";
+
+/// Plugged into the catalog router by every process that serves it.
+pub struct PromotionsLivePrices;
+
+#[async_trait::async_trait]
+impl LivePrices for PromotionsLivePrices {
+    async fn live_prices(
+        &self,
+        db: &DatabaseConnection,
+        product_ids: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> CatalogResult<LivePricing> {
+        live_prices(db, product_ids, at).await
+    }
+}
+
+fn to_catalog(err: PromotionsError) -> CatalogError {
+    match err {
+        PromotionsError::Db(e) => CatalogError::Db(e),
+        other => CatalogError::LivePrices(other.to_string()),
+    }
+}
+
+/// The promotions of `product_ids` at `at`: per product its badge and the variants a live
+/// campaign price or time deal makes cheaper (one unit, no coupon), and when that changes
+/// by itself next.
+#[tracing::instrument(skip_all, fields(products = product_ids.len()))]
+pub async fn live_prices(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> CatalogResult<LivePricing> {
+    if product_ids.is_empty() {
+        return Ok(LivePricing::default());
+    }
+    let campaigns = membership::campaigns_of(db, product_ids, at)
+        .await
+        .map_err(to_catalog)?;
+    let deals = time_deal::Entity::find()
+        .filter(time_deal::Column::ProductId.is_in(product_ids.to_vec()))
+        .filter(time_deal::Column::EndsAt.gt(at))
+        .all(db)
+        .await?;
+    let next_change = campaigns
+        .values()
+        .flatten()
+        .map(|c| (c.starts_at, c.ends_at))
+        .chain(deals.iter().map(|d| (d.starts_at, d.ends_at)))
+        .map(|(starts, ends)| if starts > at { starts } else { ends })
+        .min();
+    let live_campaign = campaigns.values().flatten().any(|c| c.starts_at <= at);
+    let live_deal = deals.iter().any(|d| d.starts_at <= at);
+    if !live_campaign && !live_deal {
+        return Ok(LivePricing {
+            products: HashMap::new(),
+            next_change,
+        });
+    }
+
+    // The lines the cart would quote, one unit of every sellable variant.
+    let variant_ids: Vec<Uuid> = variant::Entity::find()
+        .select_only()
+        .column(variant::Column::Id)
+        .filter(variant::Column::ProductId.is_in(product_ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let items = purchasable::load(db, &variant_ids).await?;
+    let mut lines = Vec::new();
+    let mut shipping: Vec<VendorShipping> = Vec::new();
+    for p in items.iter().filter(|p| p.sellable && p.price > 0) {
+        lines.push(CartLine {
+            variant_id: p.variant_id,
+            product_id: p.product_id,
+            vendor_id: p.vendor_id,
+            category_path: p.category_path.clone(),
+            tags: p.tags.clone(),
+            certified: p.certified,
+            unit_price: Won(p.price),
+            quantity: 1,
+            taxable: p.taxable,
+        });
+        if !shipping.iter().any(|s| s.vendor_id == p.vendor_id) {
+            shipping.push(VendorShipping {
+                vendor_id: p.vendor_id,
+                base_fee: Won(p.shipping_base_fee),
+                free_threshold: p.shipping_free_threshold.map(Won),
+            });
+        }
+    }
+    // Quoted in a stable order, so equal reads give equal pages.
+    lines.sort_by_key(|l| (l.product_id, l.variant_id));
+    let live = crate::live_promotions(db, at).await.map_err(to_catalog)?;
+    let quote = pricing::quote(
+        &live,
+        &RemoteAreaTable::default(),
+        &StackingPolicy::default(),
+        &QuoteRequest {
+            at,
+            lines: &lines,
+            shipping: &shipping,
+            coupons: &[],
+            destination: &Destination::postal(ANY_POSTAL_CODE),
+            deal_purchases: &[],
+        },
+    )
+    .map_err(|e| CatalogError::LivePrices(e.to_string()))?;
+
+    let mut products: HashMap<Uuid, ProductPromotion> = HashMap::new();
+    // Per product, the promotion of its cheapest promoted variant: it names the badge.
+    let mut shown: HashMap<Uuid, (Won, Uuid, PromotionRef)> = HashMap::new();
+    for l in &quote.lines {
+        let Some(applied) = &l.applied else { continue };
+        if l.unit_price >= l.list_unit_price {
+            continue;
+        }
+        products.entry(l.product_id).or_default().variants.insert(
+            l.variant_id,
+            PromotedPrice {
+                list: l.list_unit_price,
+                price: l.unit_price,
+            },
+        );
+        let better = shown
+            .get(&l.product_id)
+            .is_none_or(|(price, _, _)| l.unit_price < *price);
+        if better {
+            shown.insert(
+                l.product_id,
+                (l.unit_price, l.variant_id, applied.promotion.clone()),
+            );
+        }
+    }
+    for &pid in product_ids {
+        let members: &[campaign::Model] = campaigns.get(&pid).map_or(&[], Vec::as_slice);
+        let live_members = || members.iter().filter(|c| c.starts_at <= at);
+        let (campaign_id, time_deal) = match shown.get(&pid) {
+            Some((_, _, PromotionRef::CampaignRule { campaign_id, .. })) => {
+                (Some(*campaign_id), None)
+            }
+            Some((
+                _,
+                variant_id,
+                PromotionRef::TimeDeal {
+                    deal_id,
+                    campaign_id,
+                },
+            )) => (
+                *campaign_id,
+                deals
+                    .iter()
+                    .find(|d| d.id == *deal_id)
+                    .map(|d| TimeDealRef {
+                        id: d.id,
+                        variant_id: *variant_id,
+                        ends_at: seoul::show(d.ends_at),
+                    }),
+            ),
+            None => (None, None),
+        };
+        let campaign = campaign_id
+            .and_then(|id| live_members().find(|c| c.id == id))
+            .or_else(|| live_members().next())
+            .map(|c| CampaignRef {
+                id: c.id,
+                slug: c.slug.clone(),
+                title: c.title.clone(),
+                ends_at: seoul::show(c.ends_at),
+            });
+        if campaign.is_some() || time_deal.is_some() {
+            products.entry(pid).or_default().badge = Some(PromotionBadge {
+                campaign,
+                time_deal,
+            });
+        }
+    }
+    Ok(LivePricing {
+        products,
+        next_change,
+    })
+}

@@ -1,0 +1,291 @@
+//! Catalog product reads show the live campaign price and badge: priced like the cart,
+//! gone from cached reads when a campaign ends early, and never cached past the next
+//! campaign boundary.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use jikgu_tests::fixtures::Vendor;
+use jikgu_tests::{Client, TestApp, spawn_app};
+use platform::auth::Role;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn kst(t: DateTime<Utc>) -> String {
+    promotions::seoul::show(t).to_rfc3339()
+}
+
+fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::seconds(1)).unwrap_or(t)
+}
+
+struct Shop {
+    app: TestApp,
+    marketer: Client,
+    vendor: Vendor,
+    category: Uuid,
+    /// Two variants: 20,000 and 30,000 won.
+    product: Uuid,
+}
+
+async fn shop() -> Shop {
+    let app = spawn_app().await;
+    let category = app.category("kimchi", None, &[]).await;
+    let vendor = app.vendor("강화순무농장").await;
+    let product = app
+        .product(
+            &vendor,
+            category,
+            "강화순무김치",
+            &["김치"],
+            &[("SUNMU-1KG", 20000, 50), ("SUNMU-2KG", 30000, 50)],
+        )
+        .await;
+    let (marketer, _) = app.account(Role::Marketer, None).await;
+    Shop {
+        app,
+        marketer,
+        vendor,
+        category,
+        product,
+    }
+}
+
+/// A scheduled campaign over `[starts, ends)` with `product` in a section at `percent` off
+/// (no price when 0) and the given membership rules; returns its id.
+async fn campaign(
+    m: &Client,
+    slug: &str,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+    product: Option<(Uuid, u32)>,
+    membership: Value,
+) -> String {
+    let r = m
+        .post(
+            "/v1/marketing/campaigns",
+            &json!({"title": format!("기획전 {slug}"), "slug": slug, "starts_at": kst(starts),
+                    "ends_at": kst(ends), "membership": membership}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json["id"].as_str().expect("id").to_owned();
+    if let Some((pid, percent)) = product {
+        let r = m
+            .post(
+                &format!("/v1/marketing/campaigns/{id}/sections"),
+                &json!({"title": "베스트", "product_ids": [pid]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = m
+            .post(
+                &format!("/v1/marketing/campaigns/{id}/prices"),
+                &json!({"product_id": pid, "kind": "percent", "value": percent}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = m
+        .post(
+            &format!("/v1/marketing/campaigns/{id}/schedule"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    id
+}
+
+fn list_item(list: &Value, id: Uuid) -> &Value {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == id.to_string().as_str())
+        .expect("product listed")
+}
+
+#[tokio::test]
+async fn live_campaign_prices_and_badges_show_on_product_reads_as_the_cart_charges() {
+    let s = shop().await;
+    let now = Utc::now();
+    let ends = whole_second(now + Duration::days(2));
+    campaign(
+        &s.marketer,
+        "kimchi-week",
+        now - Duration::hours(1),
+        ends,
+        Some((s.product, 10)),
+        json!([]),
+    )
+    .await;
+    // A campaign by membership rule only: a badge, no price.
+    let other = s
+        .app
+        .product(
+            &s.vendor,
+            s.category,
+            "순무 깍두기",
+            &["깍두기"],
+            &[("KK-1", 12000, 5)],
+        )
+        .await;
+    campaign(
+        &s.marketer,
+        "kkakdugi",
+        now - Duration::hours(1),
+        now + Duration::days(1),
+        None,
+        json!([{"kind": "tag", "tag": "깍두기"}]),
+    )
+    .await;
+    let plain = s
+        .app
+        .product(
+            &s.vendor,
+            s.category,
+            "순무 장아찌",
+            &[],
+            &[("JJ-1", 9000, 5)],
+        )
+        .await;
+    s.app.settle().await;
+
+    let page = s
+        .app
+        .client
+        .get(&format!("/v1/products/{}", s.product))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let p = &page.json;
+    assert_eq!(p["price"], 20000);
+    assert_eq!(p["sale_price"], 18000);
+    assert_eq!(p["discount_percent"], 10);
+    assert_eq!(p["promotion"]["campaign"]["slug"], "kimchi-week");
+    assert_eq!(p["promotion"]["campaign"]["title"], "기획전 kimchi-week");
+    assert_eq!(p["promotion"]["campaign"]["ends_at"], kst(ends));
+    assert_eq!(p["promotion"]["time_deal"], Value::Null);
+    assert_eq!(p["variants"][0]["sale_price"], 18000);
+    assert_eq!(p["variants"][1]["sale_price"], 27000);
+    assert_eq!(p["variants"][1]["discount_percent"], 10);
+
+    let badge_only = s.app.client.get(&format!("/v1/products/{other}")).await;
+    assert_eq!(badge_only.json["sale_price"], Value::Null);
+    assert_eq!(
+        badge_only.json["promotion"]["campaign"]["slug"], "kkakdugi",
+        "{}",
+        badge_only.body
+    );
+    let none = s.app.client.get(&format!("/v1/products/{plain}")).await;
+    assert_eq!(none.json["promotion"], Value::Null);
+    assert_eq!(none.json["sale_price"], Value::Null);
+    assert_eq!(none.json["variants"][0].get("sale_price"), None);
+
+    let list = s.app.client.get("/v1/products").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let item = list_item(&list.json, s.product);
+    assert_eq!(item["sale_price"], 18000);
+    assert_eq!(item["discount_percent"], 10);
+    assert_eq!(item["promotion"]["campaign"]["slug"], "kimchi-week");
+    assert_eq!(
+        list_item(&list.json, other)["promotion"]["campaign"]["slug"],
+        "kkakdugi"
+    );
+    assert_eq!(list_item(&list.json, plain)["promotion"], Value::Null);
+
+    // The cart charges what the page shows, variant by variant.
+    let (c, _) = s.app.account(Role::Customer, None).await;
+    for (i, v) in p["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .enumerate()
+    {
+        let vid = v["id"].as_str().expect("variant id");
+        let cart = c
+            .put(
+                &format!("/v1/carts/current/lines/{vid}"),
+                &json!({"quantity": 1}),
+            )
+            .await;
+        assert_eq!(cart.status, 200, "{}", cart.body);
+        let line = cart.json["quote"]["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .find(|l| l["variant_id"] == vid)
+            .expect("quoted line")
+            .clone();
+        assert_eq!(line["unit_price"], v["sale_price"], "variant {i}: {line}");
+    }
+}
+
+#[tokio::test]
+async fn an_early_end_takes_the_campaign_price_off_cached_reads() {
+    let s = shop().await;
+    let now = Utc::now();
+    let id = campaign(
+        &s.marketer,
+        "ends-early",
+        now - Duration::hours(1),
+        now + Duration::days(2),
+        Some((s.product, 25)),
+        json!([]),
+    )
+    .await;
+    s.app.settle().await;
+    let path = format!("/v1/products/{}", s.product);
+    // Twice: the second read is a cache hit.
+    for _ in 0..2 {
+        assert_eq!(s.app.client.get(&path).await.json["sale_price"], 15000);
+        assert_eq!(
+            list_item(&s.app.client.get("/v1/products").await.json, s.product)["sale_price"],
+            15000
+        );
+    }
+
+    let r = s
+        .marketer
+        .post(&format!("/v1/marketing/campaigns/{id}/end"), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.app.settle().await;
+    let page = s.app.client.get(&path).await;
+    assert_eq!(page.json["sale_price"], Value::Null, "{}", page.body);
+    assert_eq!(page.json["promotion"], Value::Null);
+    assert_eq!(page.json["variants"][0].get("sale_price"), None);
+    let item = list_item(&s.app.client.get("/v1/products").await.json, s.product).clone();
+    assert_eq!(item["sale_price"], Value::Null, "{item}");
+    assert_eq!(item["promotion"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_cached_product_page_never_outlives_the_next_campaign_boundary() {
+    let s = shop().await;
+    let starts = whole_second(Utc::now() + Duration::seconds(30));
+    campaign(
+        &s.marketer,
+        "soon",
+        starts,
+        starts + Duration::days(1),
+        Some((s.product, 10)),
+        json!([]),
+    )
+    .await;
+    s.app.settle().await;
+    let page = s
+        .app
+        .client
+        .get(&format!("/v1/products/{}", s.product))
+        .await;
+    assert_eq!(page.json["sale_price"], Value::Null, "{}", page.body);
+    let mut conn = s.app.redis().conn();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(s.app.redis().key(&catalog::cache::product_key(s.product)))
+        .query_async(&mut conn)
+        .await
+        .expect("pttl");
+    let left = (starts - Utc::now()).num_milliseconds();
+    assert!(
+        ttl > 0 && ttl <= left,
+        "cached for {ttl} ms, the campaign starts in {left} ms"
+    );
+}
