@@ -136,8 +136,10 @@ pub async fn live_prices(
     .map_err(|e| CatalogError::LivePrices(e.to_string()))?;
 
     let mut products: HashMap<Uuid, ProductPromotion> = HashMap::new();
-    // Per product, the promotion of its cheapest promoted variant: it names the badge.
-    let mut shown: HashMap<Uuid, (Won, Uuid, PromotionRef)> = HashMap::new();
+    // Per product: the campaign of its cheapest promoted variant, which names the badge,
+    // and the cheapest variant a time deal prices.
+    let mut shown: HashMap<Uuid, (Won, Option<Uuid>)> = HashMap::new();
+    let mut on_deal: HashMap<Uuid, (Won, TimeDealRef)> = HashMap::new();
     for l in &quote.lines {
         let Some(applied) = &l.applied else { continue };
         if l.unit_price >= l.list_unit_price {
@@ -150,44 +152,35 @@ pub async fn live_prices(
                 price: l.unit_price,
             },
         );
-        let better = shown
+        if shown
             .get(&l.product_id)
-            .is_none_or(|(price, _, _)| l.unit_price < *price);
-        if better {
+            .is_none_or(|(price, _)| l.unit_price < *price)
+        {
             shown.insert(
                 l.product_id,
-                (l.unit_price, l.variant_id, applied.promotion.clone()),
+                (l.unit_price, applied.promotion.campaign_id()),
             );
+        }
+        if let PromotionRef::TimeDeal { deal_id, .. } = &applied.promotion
+            && let Some(d) = deals.iter().find(|d| d.id == *deal_id)
+            && on_deal
+                .get(&l.product_id)
+                .is_none_or(|(price, _)| l.unit_price < *price)
+        {
+            let deal = TimeDealRef {
+                id: d.id,
+                variant_id: l.variant_id,
+                ends_at: seoul::show(d.ends_at),
+            };
+            on_deal.insert(l.product_id, (l.unit_price, deal));
         }
     }
     for &pid in product_ids {
         let members: &[campaign::Model] = campaigns.get(&pid).map_or(&[], Vec::as_slice);
         let live_members = || members.iter().filter(|c| c.starts_at <= at);
-        let (campaign_id, time_deal) = match shown.get(&pid) {
-            Some((_, _, PromotionRef::CampaignRule { campaign_id, .. })) => {
-                (Some(*campaign_id), None)
-            }
-            Some((
-                _,
-                variant_id,
-                PromotionRef::TimeDeal {
-                    deal_id,
-                    campaign_id,
-                },
-            )) => (
-                *campaign_id,
-                deals
-                    .iter()
-                    .find(|d| d.id == *deal_id)
-                    .map(|d| TimeDealRef {
-                        id: d.id,
-                        variant_id: *variant_id,
-                        ends_at: seoul::show(d.ends_at),
-                    }),
-            ),
-            None => (None, None),
-        };
-        let campaign = campaign_id
+        let campaign = shown
+            .get(&pid)
+            .and_then(|(_, id)| *id)
             .and_then(|id| live_members().find(|c| c.id == id))
             .or_else(|| live_members().next())
             .map(|c| CampaignRef {
@@ -196,6 +189,7 @@ pub async fn live_prices(
                 title: c.title.clone(),
                 ends_at: seoul::show(c.ends_at),
             });
+        let time_deal = on_deal.remove(&pid).map(|(_, d)| d);
         if campaign.is_some() || time_deal.is_some() {
             products.entry(pid).or_default().badge = Some(PromotionBadge {
                 campaign,
