@@ -651,6 +651,28 @@ pub async fn issue(
     Ok(issued)
 }
 
+/// Put a public coupon in `customer`'s coupon box (쿠폰 등록), so that it is listed with
+/// their coupons. `None` when no enabled coupon has this code; registering again is a
+/// no-op. Whether it can be used is judged when it is listed and at checkout.
+#[tracing::instrument(skip(db))]
+pub async fn register(
+    db: &impl ConnectionTrait,
+    code: &str,
+    customer: Uuid,
+) -> PromotionsResult<Option<coupon::Model>> {
+    let Some(c) = by_code(db, code).await? else {
+        return Ok(None);
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO promotions.coupon_issues (id, coupon_id, customer_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (coupon_id, customer_id) DO NOTHING",
+        [new_id().into(), c.id.into(), customer.into()],
+    ))
+    .await?;
+    Ok(Some(c))
+}
+
 // ---- daily first-come drops ----
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
