@@ -1,17 +1,20 @@
 //! The stacking policy as data: how line promotions and coupons combine. One current
 //! policy is stored; every quote (cart, checkout, campaign pages) is made with it, and
 //! marketers change it without a release. Each change is audited with the policy before
-//! and after.
+//! and after, and announced (`promotions.stacking_policy.changed`) so that caches of
+//! priced pages are retired.
 
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult};
 use crate::pricing::StackingPolicy;
 use crate::store::stacking_policy;
+use crate::topics::{self, emit};
 use chrono::Utc;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QuerySelect, Set};
 use serde::Deserialize;
+use serde_json::json;
 
 /// The most coupons of one class (order or shipping) a policy may let an order combine.
 pub const MAX_COUPONS_PER_CLASS: i64 = 5;
@@ -128,6 +131,13 @@ pub async fn replace(
         after.id,
         before.as_ref(),
         Some(&after),
+    )
+    .await?;
+    emit(
+        db,
+        topics::STACKING_POLICY_CHANGED,
+        after.id,
+        json!({ "stacking_policy_id": after.id }),
     )
     .await?;
     Ok(after)
