@@ -118,16 +118,22 @@ async fn customers_see_their_own_coupons_and_why_they_cannot_use_them() {
         )
         .await;
     assert_eq!(d.status, 201, "{}", d.body);
-    let claim = a
-        .post(
-            &format!(
-                "/v1/coupon-drops/{}/claim",
-                d.json["id"].as_str().expect("id")
-            ),
-            &json!({}),
-        )
-        .await;
+    // Anyone finds today's drops; A claims one.
+    let offers = app.client.get("/v1/coupon-drops").await;
+    assert_eq!(offers.status, 200, "{}", offers.body);
+    let offer = &offers.json["items"][0];
+    assert_eq!(offer["id"], d.json["id"], "{}", offers.body);
+    assert_eq!(offer["open"], true);
+    assert_eq!(offer["remaining_today"], 10);
+    assert_eq!(offer["percent"], 10);
+    let claim_path = format!(
+        "/v1/coupon-drops/{}/claim",
+        offer["id"].as_str().expect("id")
+    );
+    let claim = a.post(&claim_path, &json!({})).await;
     assert_eq!(claim.status, 200, "{}", claim.body);
+    let offers = app.client.get("/v1/coupon-drops").await;
+    assert_eq!(offers.json["items"][0]["remaining_today"], 9);
 
     // A public code, registered in A's box (twice: no harm); unknown codes are 404.
     let welcome = coupon(&m, now - day, now + week, json!({"code": "WELCOME5"})).await;

@@ -2,7 +2,7 @@
 //! countdown (marketers may preview any instant with `?at=`), public coupons; and the
 //! customer's claim of a daily first-come coupon and their coupon box.
 
-use super::views::{MyCouponView, PublicCouponView};
+use super::views::{DropOfferView, MyCouponView, PublicCouponView};
 use crate::cache;
 use crate::campaigns::{self, DRAFT};
 use crate::coupons;
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_campaigns))
         .routes(routes!(campaign_page))
         .routes(routes!(get_coupon))
+        .routes(routes!(todays_drops))
         .routes(routes!(claim_drop))
         .routes(routes!(my_coupons, register_coupon))
 }
@@ -198,6 +199,25 @@ async fn get_coupon(
             Err(ApiError::not_found("coupon"))
         }
     }
+}
+
+/// Today's daily first-come coupon drops (선착순 쿠폰): when each opens, how many are
+/// left today and whether one can be claimed now.
+#[utoipa::path(get, path = "/v1/coupon-drops", tag = "campaigns",
+    params(PageParams), responses((status = 200, body = Page<DropOfferView>)))]
+async fn todays_drops(
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Json<Page<DropOfferView>>> {
+    let limit = page.limit();
+    let now = Utc::now();
+    let rows = coupons::drops_on_day(&state.db, now, page.decode::<Uuid>()?, limit + 1).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |d| d.drop.id,
+        |d| DropOfferView::of(d, now),
+    )))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -1,7 +1,7 @@
 //! Response bodies. Built from the stored rows with `From`; times in Asia/Seoul.
 
 use crate::campaigns::{MembershipRule, SectionWithSlots, membership_of};
-use crate::coupons::ScopeInput;
+use crate::coupons::{DropToday, ScopeInput};
 use crate::seoul;
 use crate::store::{
     application, audit, campaign, campaign_price, coupon, coupon_drop, stacking_policy, time_deal,
@@ -417,6 +417,55 @@ impl From<stacking_policy::Model> for StackingPolicyView {
             coupons_on_promoted_lines: p.coupons_on_promoted_lines,
             updated_by: p.updated_by,
             updated_at: seoul::show(p.updated_at),
+        }
+    }
+}
+
+/// A daily first-come drop running today, as customers see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DropOfferView {
+    /// Claim with `POST /v1/coupon-drops/{id}/claim`.
+    pub id: Uuid,
+    pub coupon_name: String,
+    /// percent, amount_off or free_shipping
+    pub kind: String,
+    pub percent: Option<i32>,
+    pub cap: Option<Won>,
+    pub amount: Option<Won>,
+    pub min_order: Won,
+    pub scope: ScopeInput,
+    /// The coupon's validity window.
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    /// When today's quota opens (Asia/Seoul).
+    pub opens_at: DateTime<FixedOffset>,
+    pub daily_quota: i32,
+    /// Coupons still to be claimed today.
+    pub remaining_today: i32,
+    /// Whether claiming is possible now: opened and not all claimed.
+    pub open: bool,
+}
+
+impl DropOfferView {
+    pub fn of(d: DropToday, at: chrono::DateTime<chrono::Utc>) -> Self {
+        let opens = seoul::instant(seoul::day(at), d.drop.opens_at);
+        let remaining_today = (d.drop.daily_quota - d.claimed).max(0);
+        let c = d.coupon;
+        DropOfferView {
+            scope: ScopeInput::of(&c),
+            id: d.drop.id,
+            coupon_name: c.name,
+            kind: c.kind,
+            percent: c.percent,
+            cap: c.cap.map(Won),
+            amount: c.amount.map(Won),
+            min_order: Won(c.min_order),
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+            opens_at: seoul::show(opens),
+            daily_quota: d.drop.daily_quota,
+            remaining_today,
+            open: at >= opens && remaining_today > 0,
         }
     }
 }
