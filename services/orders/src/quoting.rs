@@ -74,8 +74,8 @@ pub struct Buyer<'a> {
 }
 
 /// Quote `wants` delivered to `destination` at `at`, with the campaign prices and time
-/// deals live at that instant, the buyer's coupon and the stored stacking policy. Lines that cannot be sold are left
-/// out of the quote and reported in `issues`.
+/// deals live at that instant, the buyer's coupon and the stored stacking policy. Lines
+/// that cannot be sold are left out of the quote and reported in `issues`.
 pub async fn price(
     db: &impl ConnectionTrait,
     wants: &[Want],

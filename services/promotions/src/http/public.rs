@@ -1,6 +1,7 @@
 //! What anyone may read: live and upcoming campaigns, a campaign's page with its prices and
-//! countdown (marketers may preview any instant with `?at=`), public coupons; and the
-//! customer's claim of a daily first-come coupon and their coupon box.
+//! countdown (marketers may preview any instant with `?at=`), public coupons, today's
+//! first-come drops; and the customer's own: claiming a drop, registering a code, and
+//! their coupon box.
 
 use super::views::{DropOfferView, MyCouponView, PublicCouponView};
 use crate::cache;
@@ -243,8 +244,8 @@ async fn claim_drop(
 }
 
 /// Your coupons (쿠폰함), newest first: those issued to you, claimed from a daily drop or
-/// registered by code, each with its terms, the uses left to you and whether you can use it now
-/// (`reason` says why not: `expired`, `not_yet_valid`, `used_up`, `sold_out`,
+/// registered by code, each with its terms, the uses left to you and whether you can use
+/// it now (`reason` says why not: `expired`, `not_yet_valid`, `used_up`, `sold_out`,
 /// `budget_exhausted`, `disabled`).
 #[utoipa::path(get, path = "/v1/me/coupons", tag = "campaigns", security(("bearer" = [])),
     params(PageParams),
