@@ -46,6 +46,8 @@ ROUTES: dict[str, str | None] = {
     "/v1/campaigns": "promotions",
     "/v1/campaigns/spring-2026/products": "promotions",
     "/v1/coupons/claim": "promotions",
+    "/v1/coupon-drops/0193a0b4-0000-7000-8000-000000000000/claim": "promotions",
+    "/v1/me/coupons": "promotions",
     "/v1/admin/campaigns": "promotions",
     "/v1/admin/coupons/42": "promotions",
     "/v1/vendor/campaign-applications": "promotions",

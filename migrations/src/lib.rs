@@ -24,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261122_000202_orders_tables::Migration),
             Box::new(search::m20261122_000401_search_documents::Migration),
             Box::new(promotions::m20261122_000302_promotions_tables::Migration),
+            Box::new(promotions::m20261201_000303_stacking_policy::Migration),
         ]
     }
 }

@@ -1,2 +1,3 @@
 pub mod m20261122_000301_create_schema;
 pub mod m20261122_000302_promotions_tables;
+pub mod m20261201_000303_stacking_policy;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use platform::money::Won;
 use promotions::pricing::{
     self, CartLine, Destination, LivePromotions, Quote, QuoteRequest, RemoteAreaRange,
-    RemoteAreaTable, StackingPolicy, VendorShipping,
+    RemoteAreaTable, VendorShipping,
 };
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
@@ -74,8 +74,8 @@ pub struct Buyer<'a> {
 }
 
 /// Quote `wants` delivered to `destination` at `at`, with the campaign prices and time
-/// deals live at that instant and the buyer's coupon. Lines that cannot be sold are left
-/// out of the quote and reported in `issues`.
+/// deals live at that instant, the buyer's coupon and the stored stacking policy. Lines
+/// that cannot be sold are left out of the quote and reported in `issues`.
 pub async fn price(
     db: &impl ConnectionTrait,
     wants: &[Want],
@@ -143,6 +143,7 @@ pub async fn price(
     }
     let remote = remote_table(db).await?;
     let live: LivePromotions = promotions::live_promotions(db, at).await?;
+    let policy = promotions::stacking_policy(db).await?;
     let mut coupons = Vec::new();
     if let Some(code) = buyer.coupon_code.map(str::trim).filter(|c| !c.is_empty()) {
         let customer = buyer.customer.ok_or(OrdersError::CouponNotFound)?;
@@ -158,7 +159,7 @@ pub async fn price(
     let quote = pricing::quote(
         &live,
         &remote,
-        &StackingPolicy::default(),
+        &policy,
         &QuoteRequest {
             at,
             lines: &lines,

@@ -21,8 +21,8 @@ use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::money::Won;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -651,6 +651,28 @@ pub async fn issue(
     Ok(issued)
 }
 
+/// Put a public coupon in `customer`'s coupon box (쿠폰 등록), so that it is listed with
+/// their coupons. `None` when no enabled coupon has this code; registering again is a
+/// no-op. Whether it can be used is judged when it is listed and at checkout.
+#[tracing::instrument(skip(db))]
+pub async fn register(
+    db: &impl ConnectionTrait,
+    code: &str,
+    customer: Uuid,
+) -> PromotionsResult<Option<coupon::Model>> {
+    let Some(c) = by_code(db, code).await? else {
+        return Ok(None);
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO promotions.coupon_issues (id, coupon_id, customer_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (coupon_id, customer_id) DO NOTHING",
+        [new_id().into(), c.id.into(), customer.into()],
+    ))
+    .await?;
+    Ok(Some(c))
+}
+
 // ---- daily first-come drops ----
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -716,6 +738,66 @@ pub async fn create_drop(
     )
     .await?;
     Ok(d)
+}
+
+/// A drop running on a Seoul day, with its coupon and what is left of the day's quota.
+#[derive(Debug, Clone)]
+pub struct DropToday {
+    pub drop: coupon_drop::Model,
+    pub coupon: coupon::Model,
+    /// Claims already made on the day.
+    pub claimed: i32,
+}
+
+/// The drops running on the Seoul day of `at` (their coupon not disabled), by id after
+/// `after`; at most `limit`. One query.
+#[tracing::instrument(skip(db))]
+pub async fn drops_on_day(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> PromotionsResult<Vec<DropToday>> {
+    let day = seoul::day(at);
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT c.*, d.id AS drop_id, d.daily_quota, d.opens_at AS drop_opens_at, \
+                    d.first_day, d.last_day, d.created_by AS drop_created_by, \
+                    d.created_at AS drop_created_at, COALESCE(dd.claimed, 0) AS claimed \
+             FROM promotions.coupon_drops d \
+             JOIN promotions.coupons c ON c.id = d.coupon_id \
+             LEFT JOIN promotions.coupon_drop_days dd ON dd.drop_id = d.id AND dd.day = $1 \
+             WHERE d.first_day <= $1 AND $1 <= d.last_day AND c.disabled_at IS NULL \
+               AND ($2::uuid IS NULL OR d.id > $2) \
+             ORDER BY d.id \
+             LIMIT $3",
+            [
+                day.into(),
+                after.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let coupon = coupon::Model::from_query_result(r, "")?;
+            Ok(DropToday {
+                drop: coupon_drop::Model {
+                    id: r.try_get("", "drop_id")?,
+                    coupon_id: coupon.id,
+                    daily_quota: r.try_get("", "daily_quota")?,
+                    opens_at: r.try_get("", "drop_opens_at")?,
+                    first_day: r.try_get("", "first_day")?,
+                    last_day: r.try_get("", "last_day")?,
+                    created_by: r.try_get("", "drop_created_by")?,
+                    created_at: r.try_get("", "drop_created_at")?,
+                },
+                claimed: r.try_get("", "claimed")?,
+                coupon,
+            })
+        })
+        .collect()
 }
 
 /// Claim today's coupon of a drop for `customer`: refused before the day's opening time

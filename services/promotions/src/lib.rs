@@ -2,9 +2,9 @@
 //! pricing engine that every quote goes through.
 //!
 //! Other services use the Rust API at the root of this crate inside their own
-//! transactions (checkout loads [`live_promotions`], looks up [`coupon_for`], then
-//! [`redeem_coupon`] and [`take_deal`]; cancellation calls [`release_coupon`] and
-//! [`release_deal`]), never the `promotions` tables.
+//! transactions (checkout loads [`live_promotions`] and the [`stacking_policy`], looks up
+//! [`coupon_for`], then [`redeem_coupon`] and [`take_deal`]; cancellation calls
+//! [`release_coupon`] and [`release_deal`]), never the `promotions` tables.
 
 pub mod applications;
 pub mod audit;
@@ -22,10 +22,12 @@ pub mod pricing;
 pub mod scheduler;
 pub mod seed;
 pub mod seoul;
+pub mod stacking;
 pub mod stats;
 pub mod store;
 pub mod storefront_prices;
 pub mod topics;
+pub mod wallet;
 
 pub use error::PromotionsError;
 
@@ -48,6 +50,14 @@ pub async fn live_promotions(
     at: DateTime<Utc>,
 ) -> Result<pricing::LivePromotions, PromotionsError> {
     live::load(db, at).await
+}
+
+/// The stacking policy every quote is made with: the one marketers stored (the default
+/// until they change it).
+pub async fn stacking_policy(
+    db: &impl ConnectionTrait,
+) -> Result<pricing::StackingPolicy, PromotionsError> {
+    stacking::current(db).await
 }
 
 /// The coupon `code` names for `customer`: a public code, or the id of a coupon issued to

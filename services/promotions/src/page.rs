@@ -13,6 +13,7 @@ use crate::pricing::{
     StackingPolicy, VendorShipping,
 };
 use crate::seoul;
+use crate::stacking;
 use crate::store::{campaign, time_deal};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::money::Won;
@@ -384,6 +385,7 @@ async fn members(
 /// keep, per product, the cheapest variant.
 fn price_products(
     promotions: &LivePromotions,
+    policy: &StackingPolicy,
     products: &HashMap<Uuid, ProductRow>,
     at: DateTime<Utc>,
 ) -> HashMap<Uuid, CampaignProduct> {
@@ -424,7 +426,7 @@ fn price_products(
         match pricing::quote(
             promotions,
             &RemoteAreaTable::default(),
-            &StackingPolicy::default(),
+            policy,
             &QuoteRequest {
                 at,
                 lines: &lines,
@@ -532,7 +534,8 @@ pub async fn build(
         );
         promotions = LivePromotions::new(rules, promotions.deals().to_vec());
     }
-    let priced = price_products(&promotions, &products, at);
+    let policy = stacking::current(db).await?;
+    let priced = price_products(&promotions, &policy, &products, at);
     let deals = time_deal::Entity::find()
         .filter(time_deal::Column::CampaignId.eq(c.id))
         .filter(time_deal::Column::EndsAt.gt(at))

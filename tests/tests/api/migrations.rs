@@ -55,4 +55,8 @@ async fn entities_match_the_migrated_tables() {
         .all(&app.state.db)
         .await
         .expect("refresh_tokens entity matches");
+    promotions::store::stacking_policy::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("stacking_policy entity matches");
 }

@@ -102,6 +102,10 @@ const GUARDED: &[Guarded] = &[
     g("POST", "/v1/coupon-drops/{id}/claim", CUSTOMER),
     g("POST", "/v1/orders/{id}/returns", CUSTOMER),
     g("POST", "/v1/vendor/orders/returns/{id}/accept", VENDOR),
+    g("GET", "/v1/me/coupons", CUSTOMER),
+    g("POST", "/v1/me/coupons", CUSTOMER),
+    g("GET", "/v1/marketing/stacking-policy", MARKETER),
+    g("PUT", "/v1/marketing/stacking-policy", MARKETER),
 ];
 
 async fn call(client: &Client, g: &Guarded) -> jikgu_tests::Reply {

@@ -5,7 +5,7 @@
 
 use super::views::{
     ApplicationView, AuditView, CampaignDetail, CampaignView, CouponView, DropView, PriceView,
-    SectionAdminView, TimeDealView,
+    SectionAdminView, StackingPolicyView, TimeDealView,
 };
 use crate::applications;
 use crate::audit::Actor;
@@ -14,6 +14,7 @@ use crate::campaigns::{self, CampaignUpdate, NewCampaign, NewSection, SectionUpd
 use crate::coupons::{self, NewCoupon, NewDrop};
 use crate::deals::{self, NewTimeDeal};
 use crate::prices::{self, NewCampaignPrice};
+use crate::stacking::{self, PolicyInput};
 use crate::stats::{self, CampaignStats};
 use crate::store::{audit, campaign};
 use axum::extract::State;
@@ -21,7 +22,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use platform::AppState;
 use platform::auth::MarketerUser;
-use platform::error::{ApiResult, Problem};
+use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
@@ -51,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(issue_coupon))
         .routes(routes!(create_drop))
         .routes(routes!(list_audit))
+        .routes(routes!(get_stacking_policy, put_stacking_policy))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -498,4 +500,36 @@ async fn list_audit(
         |a| a.id,
         AuditView::from,
     )))
+}
+
+/// The stacking policy every quote is made with: how many order and shipping coupons an
+/// order may combine, whether they combine with each other and reach lines that have a
+/// campaign price or time deal, and whether a time deal beats a cheaper campaign price.
+#[utoipa::path(get, path = "/v1/marketing/stacking-policy", tag = "marketing", security(("bearer" = [])),
+    responses((status = 200, body = StackingPolicyView)))]
+async fn get_stacking_policy(
+    _m: MarketerUser,
+    State(state): State<AppState>,
+) -> ApiResult<Json<StackingPolicyView>> {
+    let row = stacking::row(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("stacking policy"))?;
+    Ok(Json(row.into()))
+}
+
+/// Replace the stacking policy (every field is required). Carts and checkout use it from
+/// the next quote on; the change is audited and retires the cached campaign pages.
+#[utoipa::path(put, path = "/v1/marketing/stacking-policy", tag = "marketing", security(("bearer" = [])),
+    request_body = PolicyInput,
+    responses((status = 200, body = StackingPolicyView), (status = 422, body = Problem)))]
+async fn put_stacking_policy(
+    m: MarketerUser,
+    State(state): State<AppState>,
+    Json(input): Json<PolicyInput>,
+) -> ApiResult<Json<StackingPolicyView>> {
+    let txn = state.db.begin().await?;
+    let row = stacking::replace(&txn, Actor::user(&m.0), input).await?;
+    txn.commit().await?;
+    cache::invalidate(&state.redis).await;
+    Ok(Json(row.into()))
 }

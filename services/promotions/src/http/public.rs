@@ -1,13 +1,15 @@
 //! What anyone may read: live and upcoming campaigns, a campaign's page with its prices and
-//! countdown (marketers may preview any instant with `?at=`), public coupons; and the
-//! customer's claim of a daily first-come coupon.
+//! countdown (marketers may preview any instant with `?at=`), public coupons, today's
+//! first-come drops; and the customer's own: claiming a drop, registering a code, and
+//! their coupon box.
 
-use super::views::PublicCouponView;
+use super::views::{DropOfferView, MyCouponView, PublicCouponView};
 use crate::cache;
 use crate::campaigns::{self, DRAFT};
 use crate::coupons;
 use crate::page::{self, CampaignPage, CampaignSummary};
 use crate::stats;
+use crate::wallet;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +18,7 @@ use platform::AppState;
 use platform::auth::{CustomerUser, MaybeUser, Role};
 use platform::error::{ApiError, ApiResult, ErrorCode, Problem};
 use platform::extract::{Json, Path, Query};
+use platform::pagination::{Page, PageParams};
 use platform::ratelimit::{self, Verdict, Window};
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
@@ -30,7 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_campaigns))
         .routes(routes!(campaign_page))
         .routes(routes!(get_coupon))
+        .routes(routes!(todays_drops))
         .routes(routes!(claim_drop))
+        .routes(routes!(my_coupons, register_coupon))
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -169,6 +174,11 @@ const COUPON_GUESSING: Window = Window {
     period: Duration::from_secs(60),
 };
 
+/// Unknown codes count per client address, whichever route they were tried on.
+fn guesser(headers: &HeaderMap, addr: SocketAddr) -> String {
+    format!("coupon:{}", client_addr(headers, addr))
+}
+
 /// A public coupon's terms. Unknown codes are counted per client address against a
 /// guessing limit (429).
 #[utoipa::path(get, path = "/v1/coupons/{code}", tag = "campaigns",
@@ -179,7 +189,7 @@ async fn get_coupon(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> ApiResult<Json<PublicCouponView>> {
-    let who = format!("coupon:{}", client_addr(&headers, addr));
+    let who = guesser(&headers, addr);
     if let Verdict::Limited(secs) = ratelimit::check(&state.redis, &who, &COUPON_GUESSING).await {
         return Err(ApiError::rate_limited(secs));
     }
@@ -190,6 +200,25 @@ async fn get_coupon(
             Err(ApiError::not_found("coupon"))
         }
     }
+}
+
+/// Today's daily first-come coupon drops (선착순 쿠폰): when each opens, how many are
+/// left today and whether one can be claimed now.
+#[utoipa::path(get, path = "/v1/coupon-drops", tag = "campaigns",
+    params(PageParams), responses((status = 200, body = Page<DropOfferView>)))]
+async fn todays_drops(
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Json<Page<DropOfferView>>> {
+    let limit = page.limit();
+    let now = Utc::now();
+    let rows = coupons::drops_on_day(&state.db, now, page.decode::<Uuid>()?, limit + 1).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |d| d.drop.id,
+        |d| DropOfferView::of(d, now),
+    )))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -212,4 +241,68 @@ async fn claim_drop(
     let coupon_id = coupons::claim(&txn, id, c.0.user_id, Utc::now()).await?;
     txn.commit().await?;
     Ok((StatusCode::OK, Json(Claimed { coupon_id })))
+}
+
+/// Your coupons (쿠폰함), newest first: those issued to you, claimed from a daily drop or
+/// registered by code, each with its terms, the uses left to you and whether you can use
+/// it now (`reason` says why not: `expired`, `not_yet_valid`, `used_up`, `sold_out`,
+/// `budget_exhausted`, `disabled`).
+#[utoipa::path(get, path = "/v1/me/coupons", tag = "campaigns", security(("bearer" = [])),
+    params(PageParams),
+    responses((status = 200, body = Page<MyCouponView>), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn my_coupons(
+    c: CustomerUser,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Json<Page<MyCouponView>>> {
+    let limit = page.limit();
+    let rows = wallet::held(
+        &state.db,
+        c.0.user_id,
+        page.decode::<Uuid>()?,
+        limit + 1,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |h| h.issue_id,
+        MyCouponView::from,
+    )))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CouponCode {
+    /// A public coupon code (case does not matter).
+    pub code: String,
+}
+
+/// Register a public coupon code in your coupon box (쿠폰 등록); it is then listed with
+/// your coupons. Registering again is harmless. Unknown codes count against the same
+/// guessing limit as `GET /v1/coupons/{code}` (429).
+#[utoipa::path(post, path = "/v1/me/coupons", tag = "campaigns", security(("bearer" = [])),
+    request_body = CouponCode,
+    responses((status = 200, body = PublicCouponView), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn register_coupon(
+    c: CustomerUser,
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<CouponCode>,
+) -> ApiResult<Json<PublicCouponView>> {
+    let who = guesser(&headers, addr);
+    if let Verdict::Limited(secs) = ratelimit::check(&state.redis, &who, &COUPON_GUESSING).await {
+        return Err(ApiError::rate_limited(secs));
+    }
+    match coupons::register(&state.db, &body.code, c.0.user_id).await? {
+        Some(coupon) => Ok(Json(coupon.into())),
+        None => {
+            ratelimit::hit(&state.redis, &who, &COUPON_GUESSING).await;
+            Err(ApiError::not_found("coupon"))
+        }
+    }
 }

@@ -1,9 +1,12 @@
 //! Response bodies. Built from the stored rows with `From`; times in Asia/Seoul.
 
 use crate::campaigns::{MembershipRule, SectionWithSlots, membership_of};
-use crate::coupons::ScopeInput;
+use crate::coupons::{DropToday, ScopeInput};
 use crate::seoul;
-use crate::store::{application, audit, campaign, campaign_price, coupon, coupon_drop, time_deal};
+use crate::store::{
+    application, audit, campaign, campaign_price, coupon, coupon_drop, stacking_policy, time_deal,
+};
+use crate::wallet::{HeldCoupon, Unusable};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use platform::money::Won;
 use serde::Serialize;
@@ -316,6 +319,153 @@ impl From<audit::Model> for AuditView {
             before: a.before,
             after: a.after,
             at: seoul::show(a.at),
+        }
+    }
+}
+
+/// A coupon in the customer's coupon box.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MyCouponView {
+    pub coupon_id: Uuid,
+    /// What to give as the coupon code at checkout: the public code, or the coupon's id
+    /// for a coupon only issued to customers.
+    pub code: String,
+    pub name: String,
+    /// percent, amount_off or free_shipping
+    pub kind: String,
+    /// For `percent`, with `cap` the most it takes off.
+    pub percent: Option<i32>,
+    pub cap: Option<Won>,
+    /// For `amount_off`.
+    pub amount: Option<Won>,
+    pub min_order: Won,
+    pub scope: ScopeInput,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    /// `drop`: claimed from a daily first-come drop; `code`: a public code (registered by
+    /// you or given to you); `issued`: issued to you by a marketer.
+    pub source: String,
+    pub issued_at: DateTime<FixedOffset>,
+    /// Times you used it.
+    pub uses: i64,
+    /// Times you may still use it; absent when nothing limits you.
+    pub uses_left: Option<i64>,
+    /// Whether it can be used now (the minimum order is judged with the cart).
+    pub usable: bool,
+    /// Why not, when not usable.
+    pub reason: Option<Unusable>,
+}
+
+impl From<HeldCoupon> for MyCouponView {
+    fn from(h: HeldCoupon) -> Self {
+        let c = h.coupon;
+        MyCouponView {
+            scope: ScopeInput::of(&c),
+            source: match (h.drop_id, &c.code) {
+                (Some(_), _) => "drop",
+                (None, Some(_)) => "code",
+                (None, None) => "issued",
+            }
+            .to_owned(),
+            code: c.code.unwrap_or_else(|| c.id.to_string()),
+            coupon_id: c.id,
+            name: c.name,
+            kind: c.kind,
+            percent: c.percent,
+            cap: c.cap.map(Won),
+            amount: c.amount.map(Won),
+            min_order: Won(c.min_order),
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+            issued_at: seoul::show(h.issued_at),
+            uses: h.uses,
+            uses_left: h.uses_left,
+            usable: h.unusable.is_none(),
+            reason: h.unusable,
+        }
+    }
+}
+
+/// The current stacking policy.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StackingPolicyView {
+    /// The policy's id in the audit trail (`GET /v1/marketing/audit?entity_id=`).
+    pub id: Uuid,
+    /// Order coupons (percent, amount off) one order may combine.
+    pub max_order_coupons: i16,
+    /// Free-shipping coupons one order may combine.
+    pub max_shipping_coupons: i16,
+    /// An applicable time deal wins over a campaign price even when that is lower.
+    pub time_deal_beats_campaign: bool,
+    /// An order coupon and a shipping coupon may be used on the same order.
+    pub order_and_shipping_coupons_combine: bool,
+    /// Order coupons apply on top of campaign prices and time deals.
+    pub coupons_on_promoted_lines: bool,
+    /// Absent until a marketer changes the policy.
+    pub updated_by: Option<Uuid>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl From<stacking_policy::Model> for StackingPolicyView {
+    fn from(p: stacking_policy::Model) -> Self {
+        StackingPolicyView {
+            id: p.id,
+            max_order_coupons: p.max_order_coupons,
+            max_shipping_coupons: p.max_shipping_coupons,
+            time_deal_beats_campaign: p.time_deal_beats_campaign,
+            order_and_shipping_coupons_combine: p.order_and_shipping_coupons_combine,
+            coupons_on_promoted_lines: p.coupons_on_promoted_lines,
+            updated_by: p.updated_by,
+            updated_at: seoul::show(p.updated_at),
+        }
+    }
+}
+
+/// A daily first-come drop running today, as customers see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DropOfferView {
+    /// Claim with `POST /v1/coupon-drops/{id}/claim`.
+    pub id: Uuid,
+    pub coupon_name: String,
+    /// percent, amount_off or free_shipping
+    pub kind: String,
+    pub percent: Option<i32>,
+    pub cap: Option<Won>,
+    pub amount: Option<Won>,
+    pub min_order: Won,
+    pub scope: ScopeInput,
+    /// The coupon's validity window.
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    /// When today's quota opens (Asia/Seoul).
+    pub opens_at: DateTime<FixedOffset>,
+    pub daily_quota: i32,
+    /// Coupons still to be claimed today.
+    pub remaining_today: i32,
+    /// Whether claiming is possible now: opened and not all claimed.
+    pub open: bool,
+}
+
+impl DropOfferView {
+    pub fn of(d: DropToday, at: chrono::DateTime<chrono::Utc>) -> Self {
+        let opens = seoul::instant(seoul::day(at), d.drop.opens_at);
+        let remaining_today = (d.drop.daily_quota - d.claimed).max(0);
+        let c = d.coupon;
+        DropOfferView {
+            scope: ScopeInput::of(&c),
+            id: d.drop.id,
+            coupon_name: c.name,
+            kind: c.kind,
+            percent: c.percent,
+            cap: c.cap.map(Won),
+            amount: c.amount.map(Won),
+            min_order: Won(c.min_order),
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+            opens_at: seoul::show(opens),
+            daily_quota: d.drop.daily_quota,
+            remaining_today,
+            open: at >= opens && remaining_today > 0,
         }
     }
 }

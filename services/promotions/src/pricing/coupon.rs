@@ -65,7 +65,11 @@ pub enum CouponScope {
     Category(Uuid),
 }
 
-/// How promotions combine. Data, so that marketers can change it without a release.
+/// How promotions combine. Data, so that marketers can change it without a release: the
+/// current policy is stored (see `crate::stacking`) and passed to every quote.
+///
+/// A line always gets at most one line promotion (campaign price or time deal); the policy
+/// decides which wins and what coupons may add on top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackingPolicy {
     /// Order coupons (`Percent`, `AmountOff`) usable together on one order.
@@ -75,14 +79,24 @@ pub struct StackingPolicy {
     /// When true an applicable time deal wins over campaign rules even when a rule would
     /// give a lower price; when false the lowest price wins.
     pub time_deal_beats_campaign: bool,
+    /// When false an order that uses an order coupon uses no shipping coupon (the order
+    /// coupon is kept: it is judged first).
+    pub order_and_shipping_coupons_combine: bool,
+    /// When false order coupons reach only lines at their list price: a line with a
+    /// campaign price or a time deal is left out of every order coupon's scope. Shipping
+    /// coupons are not affected.
+    pub coupons_on_promoted_lines: bool,
 }
 
 impl Default for StackingPolicy {
+    /// The best line promotion, plus at most one order coupon and one shipping coupon.
     fn default() -> Self {
         StackingPolicy {
             max_order_coupons: 1,
             max_shipping_coupons: 1,
             time_deal_beats_campaign: false,
+            order_and_shipping_coupons_combine: true,
+            coupons_on_promoted_lines: true,
         }
     }
 }

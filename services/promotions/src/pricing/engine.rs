@@ -55,16 +55,22 @@ pub fn quote(
         let scope_lines: Vec<usize> = (0..lines.len())
             .filter(|&i| in_scope(coupon.scope, i))
             .collect();
-        let base: Won = scope_lines
+        // The policy may keep order coupons off lines that already have a line promotion.
+        let off_promoted = !policy.coupons_on_promoted_lines && !coupon.kind.is_shipping();
+        let reachable: Vec<usize> = scope_lines
             .iter()
-            .map(|&i| lines[i].discounted_amount)
-            .sum();
+            .copied()
+            .filter(|&i| !off_promoted || lines[i].applied.is_none())
+            .collect();
+        let base: Won = reachable.iter().map(|&i| lines[i].discounted_amount).sum();
         let reason = if !seen.insert(coupon.id) {
             Some(CouponRejection::Duplicate)
         } else if !in_window(coupon.starts_at, coupon.ends_at, request.at) {
             Some(CouponRejection::OutsideWindow)
         } else if scope_lines.is_empty() {
             Some(CouponRejection::OutOfScope)
+        } else if reachable.is_empty() {
+            Some(CouponRejection::PromotedLinesExcluded)
         } else if base < coupon.min_order {
             Some(CouponRejection::BelowMinOrder)
         } else {
@@ -83,7 +89,7 @@ pub fn quote(
             base,
             reason,
         });
-        scopes.push(scope_lines);
+        scopes.push(reachable);
     }
 
     // Order coupons: the ones giving most, up to the policy's number, each on what the
@@ -172,11 +178,20 @@ pub fn quote(
             .map(|s| s.base_fee_charged)
             .sum()
     };
+    let order_coupon_applied = outcomes
+        .iter()
+        .any(|o| o.applied && o.class == CouponClass::Order);
+    let max_shipping_coupons = if order_coupon_applied && !policy.order_and_shipping_coupons_combine
+    {
+        0
+    } else {
+        policy.max_shipping_coupons
+    };
     let shipping_candidates = rank(
         request.coupons,
         &mut outcomes,
         CouponClass::Shipping,
-        policy.max_shipping_coupons,
+        max_shipping_coupons,
         |k, _| charged_in(&shipping, &vendors_of(k)),
     );
     for k in shipping_candidates {

@@ -19,7 +19,9 @@
 //!    [`StackingPolicy::time_deal_beats_campaign`] an applicable time deal wins over any
 //!    rule. Every other candidate is listed with why it did not apply.
 //! 2. **Order coupons** (`Percent`, `AmountOff`). A coupon's base is the sum of the
-//!    discounted amounts of the lines in its scope; `min_order` is compared with that base.
+//!    discounted amounts of the lines in its scope (without the lines that have a line
+//!    promotion unless [`StackingPolicy::coupons_on_promoted_lines`]); `min_order` is
+//!    compared with that base.
 //!    Of the usable coupons the ones giving most are applied, at most
 //!    [`StackingPolicy::max_order_coupons`], each on what earlier coupons left; the
 //!    discount never exceeds the base and is spread over the in-scope lines by
@@ -28,8 +30,9 @@
 //!    the vendor's subtotal after coupons reaches its free threshold; the remote-area
 //!    surcharge of the destination is added to each vendor's parcel.
 //! 4. **Shipping coupons** (`FreeShipping`, at most
-//!    [`StackingPolicy::max_shipping_coupons`]) waive the base fees still charged by the
-//!    vendors in scope — never the remote-area surcharge.
+//!    [`StackingPolicy::max_shipping_coupons`], none after an order coupon unless
+//!    [`StackingPolicy::order_and_shipping_coupons_combine`]) waive the base fees still
+//!    charged by the vendors in scope — never the remote-area surcharge.
 //! 5. **Totals**, with the taxable and tax-free (면세) parts apart; shipping is taxable.
 
 mod cart;

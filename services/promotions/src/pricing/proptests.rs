@@ -190,11 +190,15 @@ fn shipping() -> impl Strategy<Value = Vec<VendorShipping>> {
 }
 
 fn policy() -> impl Strategy<Value = StackingPolicy> {
-    (0u8..3, 0u8..3, any::<bool>()).prop_map(|(o, s, t)| StackingPolicy {
-        max_order_coupons: o,
-        max_shipping_coupons: s,
-        time_deal_beats_campaign: t,
-    })
+    (0u8..3, 0u8..3, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(o, s, t, combine, on_promoted)| StackingPolicy {
+            max_order_coupons: o,
+            max_shipping_coupons: s,
+            time_deal_beats_campaign: t,
+            order_and_shipping_coupons_combine: combine,
+            coupons_on_promoted_lines: on_promoted,
+        },
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -334,6 +338,10 @@ fn check_invariants(s: &Scenario, q: &Quote) -> Result<(), TestCaseError> {
     }
     prop_assert!(order_applied <= s.policy.max_order_coupons);
     prop_assert!(shipping_applied <= s.policy.max_shipping_coupons);
+    prop_assert!(
+        s.policy.order_and_shipping_coupons_combine || order_applied == 0 || shipping_applied == 0,
+        "order and shipping coupons combined against the policy"
+    );
 
     for p in &q.shipping {
         prop_assert!(zero <= p.base_fee_charged && p.base_fee_charged <= p.base_fee);

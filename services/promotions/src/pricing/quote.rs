@@ -144,8 +144,12 @@ pub enum CouponRejection {
     BelowMinOrder,
     /// It would take nothing off (rounding, or shipping already free).
     NoBenefit,
-    /// Other coupons of its class give more and the policy allows no more of them.
+    /// Other coupons of its class give more and the policy allows no more of them, or
+    /// (for a shipping coupon) the policy does not combine it with an order coupon.
     NotStackable,
+    /// Its scope holds only lines with a campaign price or time deal, and the policy keeps
+    /// order coupons off such lines.
+    PromotedLinesExcluded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -996,6 +996,93 @@ fn an_order_coupon_and_a_shipping_coupon_combine() {
     assert_eq!(q.totals.grand_total, Won(14_900));
 }
 
+#[test]
+fn a_policy_may_forbid_an_order_coupon_with_a_shipping_coupon() {
+    let mut fx = Fx::new(vec![kimchi(1)]);
+    fx.policy.order_and_shipping_coupons_combine = false;
+    fx.coupons = vec![
+        coupon(60, CouponKind::FreeShipping, CouponScope::All, 0),
+        coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0),
+    ];
+    let q = fx.quote();
+    // The order coupon is judged first and kept; the shipping coupon says why it is not.
+    assert!(q.coupons[1].applied);
+    assert!(!q.coupons[0].applied);
+    assert_eq!(q.coupons[0].reason, Some(CouponRejection::NotStackable));
+    assert_eq!(q.totals.grand_total, Won(14_900 + 3_000));
+
+    // Without a usable order coupon the shipping coupon applies as before.
+    fx.coupons[1].min_order = Won(50_000);
+    let q = fx.quote();
+    assert_eq!(q.coupons[1].reason, Some(CouponRejection::BelowMinOrder));
+    assert!(q.coupons[0].applied);
+    assert_eq!(q.totals.grand_total, Won(15_900));
+}
+
+#[test]
+fn a_policy_may_keep_order_coupons_off_promoted_lines() {
+    let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
+    fx.rules = vec![rule(
+        1,
+        0xCA,
+        RuleTarget::Product(id(0x100)),
+        Discount::AmountOff(Won(900)),
+    )];
+    fx.coupons = vec![
+        coupon(50, CouponKind::AmountOff(Won(2_000)), CouponScope::All, 0),
+        coupon(60, CouponKind::FreeShipping, CouponScope::All, 0),
+    ];
+    // By default the coupon reaches both lines, the discounted kimchi included.
+    let q = fx.quote();
+    assert_eq!(q.coupons[0].base, Won(15_000 + 39_000));
+    assert!(q.lines[0].coupon_discount > Won::ZERO);
+
+    fx.policy.coupons_on_promoted_lines = false;
+    let q = fx.quote();
+    assert_eq!(
+        q.coupons[0].base,
+        Won(39_000),
+        "only the crab is at list price"
+    );
+    assert_eq!(q.lines[0].coupon_discount, Won::ZERO);
+    assert_eq!(q.lines[1].coupon_discount, Won(2_000));
+    assert_eq!(
+        applied_id(&q.lines[0]),
+        Some(id(1)),
+        "the campaign price stays"
+    );
+    // Shipping coupons are not affected.
+    assert!(q.coupons[1].applied);
+
+    // A coupon whose scope holds only promoted lines says so.
+    fx.lines = vec![kimchi(1)];
+    let q = fx.quote();
+    assert!(!q.coupons[0].applied);
+    assert_eq!(
+        q.coupons[0].reason,
+        Some(CouponRejection::PromotedLinesExcluded)
+    );
+    assert_eq!(q.lines[0].final_amount, Won(15_000));
+}
+
+#[test]
+fn a_policy_without_coupons_of_a_class_applies_none() {
+    let mut fx = Fx::new(vec![kimchi(1)]);
+    fx.policy.max_order_coupons = 0;
+    fx.policy.max_shipping_coupons = 0;
+    fx.coupons = vec![
+        coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0),
+        coupon(60, CouponKind::FreeShipping, CouponScope::All, 0),
+    ];
+    let q = fx.quote();
+    assert!(
+        q.coupons
+            .iter()
+            .all(|c| !c.applied && c.reason == Some(CouponRejection::NotStackable))
+    );
+    assert_eq!(q.totals.grand_total, Won(15_900 + 3_000));
+}
+
 // ---- errors ----
 
 #[test]

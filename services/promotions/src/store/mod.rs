@@ -9,4 +9,5 @@ pub mod coupon;
 pub mod coupon_drop;
 pub mod section;
 pub mod slot;
+pub mod stacking_policy;
 pub mod time_deal;
