@@ -36,8 +36,12 @@ pub async fn handle(state: &AppState, ev: Event) -> Result<(), sea_orm::DbErr> {
         }
         topics::CATEGORY_CHANGED => cache::invalidate_categories(&state.redis).await,
         // Promotions' topics (the catalog cannot name its constants: promotions depends on
-        // the catalog). Coupons do not change shown prices.
-        t if t.starts_with("promotions.campaign.") || t == "promotions.prices.changed" => {
+        // the catalog). Coupons do not change shown prices; the stacking policy can (it
+        // decides whether a time deal beats a campaign price).
+        t if t.starts_with("promotions.campaign.")
+            || t == "promotions.prices.changed"
+            || t == "promotions.stacking_policy.changed" =>
+        {
             cache::invalidate_promotions(&state.redis).await;
         }
         _ => {}

@@ -5,8 +5,7 @@
 use crate::error::PromotionsError;
 use crate::membership;
 use crate::pricing::{
-    self, CartLine, Destination, PromotionRef, QuoteRequest, RemoteAreaTable, StackingPolicy,
-    VendorShipping,
+    self, CartLine, Destination, PromotionRef, QuoteRequest, RemoteAreaTable, VendorShipping,
 };
 use crate::seoul;
 use crate::store::{campaign, time_deal};
@@ -120,10 +119,13 @@ pub async fn live_prices(
     // Quoted in a stable order, so equal reads give equal pages.
     lines.sort_by_key(|l| (l.product_id, l.variant_id));
     let live = crate::live_promotions(db, at).await.map_err(to_catalog)?;
+    // The stored policy decides, e.g., whether a time deal beats a campaign price: the
+    // page must show what the cart will charge.
+    let policy = crate::stacking_policy(db).await.map_err(to_catalog)?;
     let quote = pricing::quote(
         &live,
         &RemoteAreaTable::default(),
-        &StackingPolicy::default(),
+        &policy,
         &QuoteRequest {
             at,
             lines: &lines,
