@@ -18,10 +18,11 @@ bench_customers() {
   cfg="$dir/curl.cfg"
   mkdir -p "$dir"
   for ((i = 1; i <= count; i++)); do
+    [ "$i" = 1 ] || echo next # each transfer has its own options
     printf 'url = "%s/v1/auth/signup"\nheader = "Content-Type: application/json"\n' "$base"
     printf 'data = "{\\"email\\":\\"%s-%s-%d@bench.jikgu.kr\\",\\"password\\":\\"%s\\",\\"display_name\\":\\"bench %s %d\\"}"\n' \
       "$tag" "$TS" "$i" "$CHECKOUT_PASSWORD" "$tag" "$i"
-    printf 'output = "%s/%d.json"\nnext\n' "$dir" "$i"
+    printf 'output = "%s/%d.json"\n' "$dir" "$i"
   done >"$cfg"
   timeout 600 curl -sS --no-progress-meter --parallel --parallel-max 4 --max-time 60 -K "$cfg" ||
     die "signing up $count bench customers failed"
@@ -96,9 +97,10 @@ SQL
   i=0
   while read -r token; do
     i=$((i + 1))
+    [ "$i" = 1 ] || echo next
     printf 'url = "%s/v1/carts/current/lines/%s"\nrequest = "PUT"\n' "$base" "$FLASH_VARIANT"
     printf 'header = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\n' "$token"
-    printf 'data = "{\\"quantity\\":1}"\noutput = "%s/%d.json"\nnext\n' "$WORK/flash_sale.fill" "$i"
+    printf 'data = "{\\"quantity\\":1}"\noutput = "%s/%d.json"\n' "$WORK/flash_sale.fill" "$i"
   done <"$WORK/flash_sale.tokens" >"$cfg"
   timeout 300 curl -sS --no-progress-meter --parallel --parallel-max 16 --max-time 30 -K "$cfg" ||
     die "filling the flash-sale carts failed"
