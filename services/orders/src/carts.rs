@@ -281,13 +281,3 @@ pub async fn expire_idle(db: &impl ConnectionTrait) -> OrdersResult<u64> {
         .await?;
     Ok(res.rows_affected())
 }
-
-pub async fn clear(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "DELETE FROM orders.cart_lines WHERE cart_id = $1",
-        [cart.into()],
-    ))
-    .await?;
-    Ok(())
-}

@@ -345,37 +345,30 @@ async fn create_order(
     let t = &q.totals;
     let reserved_until = Utc::now()
         + chrono::Duration::from_std(ctx.reservation_ttl).unwrap_or(chrono::Duration::minutes(15));
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
-             grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
-             building_no, coupon_code, quote, payment_gateway, reserved_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-        [
-            order_id.into(),
-            number.clone().into(),
-            customer.into(),
-            PENDING.into(),
-            t.list_subtotal.get().into(),
-            (t.promotion_discount.get() + t.coupon_discount.get() + t.shipping_discount.get()).into(),
-            t.shipping_total.get().into(),
-            t.grand_total.get().into(),
-            t.taxable_amount.get().into(),
-            t.tax_free_amount.get().into(),
-            a.recipient.trim().into(),
-            a.phone.trim().into(),
-            a.postal_code.clone().into(),
-            a.road_address.trim().into(),
-            a.detail.trim().into(),
-            a.building_no.clone().into(),
-            req.coupon_code.clone().into(),
-            serde_json::to_value(q).unwrap_or_default().into(),
-            ctx.gateway.name().into(),
-            reserved_until.into(),
-        ],
-    ))
-    .await?;
-    // Every vendor order in one INSERT and every line in another, whatever the cart's size.
+    // The order, its vendor orders, its lines and emptying the cart: one statement, one
+    // round trip, whatever the cart's size (the foreign keys are checked at its end).
+    let mut values: Vec<Value> = vec![
+        order_id.into(),
+        number.clone().into(),
+        customer.into(),
+        PENDING.into(),
+        t.list_subtotal.get().into(),
+        (t.promotion_discount.get() + t.coupon_discount.get() + t.shipping_discount.get()).into(),
+        t.shipping_total.get().into(),
+        t.grand_total.get().into(),
+        t.taxable_amount.get().into(),
+        t.tax_free_amount.get().into(),
+        a.recipient.trim().into(),
+        a.phone.trim().into(),
+        a.postal_code.clone().into(),
+        a.road_address.trim().into(),
+        a.detail.trim().into(),
+        a.building_no.clone().into(),
+        req.coupon_code.clone().into(),
+        serde_json::to_value(q).unwrap_or_default().into(),
+        ctx.gateway.name().into(),
+        reserved_until.into(),
+    ];
     let mut vendor_rows: Vec<Value> = Vec::new();
     let mut line_rows: Vec<Value> = Vec::new();
     for ship in &q.shipping {
@@ -415,32 +408,35 @@ async fn create_order(
             ]);
         }
     }
-    if !vendor_rows.is_empty() {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}",
-                placeholders(vendor_rows.len(), 6)
-            ),
-            vendor_rows,
-        ))
-        .await?;
+    if line_rows.is_empty() {
+        return Err(OrdersError::EmptyCart);
     }
-    if !line_rows.is_empty() {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
-                     variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
-                     final_amount, taxable, withdrawal_restricted) VALUES {}",
-                placeholders(line_rows.len(), 17)
-            ),
-            line_rows,
-        ))
-        .await?;
-    }
+    let (n_order, n_vendor, n_lines) = (values.len(), vendor_rows.len(), line_rows.len());
+    let sql = format!(
+        "WITH ord AS ( \
+             INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
+                 grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
+                 building_no, coupon_code, quote, payment_gateway, reserved_until) VALUES {}), \
+         vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
+         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${}) \
+         INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
+             variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
+             final_amount, taxable, withdrawal_restricted) VALUES {}",
+        placeholders(0, n_order, 20),
+        placeholders(n_order, n_vendor, 6),
+        n_order + n_vendor + 1,
+        placeholders(n_order + n_vendor + 1, n_lines, 17),
+    );
+    values.extend(vendor_rows);
+    values.push(cart.into());
+    values.extend(line_rows);
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
     history::record(&txn, order_id, None, None, PENDING, "customer", "checkout").await?;
-    carts::clear(&txn, cart).await?;
     txn.commit().await?;
     Ok(Begun::Created {
         order_id,
@@ -449,12 +445,13 @@ async fn create_order(
     })
 }
 
-/// `($1, $2, $3), ($4, $5, $6)` for `values` parameters in rows of `width`.
-fn placeholders(values: usize, width: usize) -> String {
+/// `($k+1, $k+2, $k+3), ($k+4, …)` for `values` parameters after the first `k`, in rows
+/// of `width`.
+fn placeholders(k: usize, values: usize, width: usize) -> String {
     (0..values / width)
         .map(|row| {
             let cols: Vec<String> = (1..=width)
-                .map(|c| format!("${}", row * width + c))
+                .map(|c| format!("${}", k + row * width + c))
                 .collect();
             format!("({})", cols.join(", "))
         })
