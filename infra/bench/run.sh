@@ -3,11 +3,13 @@
 # catalog in a fresh `jikgu_bench` database, starts a cached and an uncached server on
 # 127.0.0.1, runs every scenario of infra/bench/scenarios/ with wrk and writes
 # infra/bench/out/<UTC timestamp>/report.{json,md} (copied to infra/bench/out/latest/).
+# With checkout scenarios it also runs pgbench (TPC-B-like) on the same Postgres.
 #
 #   bash infra/bench/run.sh [--products N] [--connections C] [--duration SECONDS]
-#                           [--threads T] [--scenarios a,b,...] [--skip-build]
+#                           [--threads T] [--group G | --scenarios a,b,...]
+#                           [--pgbench | --no-pgbench] [--skip-build]
 #
-# Exits non-zero if any scenario saw a non-2xx response or a socket error. See README.md.
+# Exits non-zero on a non-2xx response or socket error, or a failed verification.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,6 +20,10 @@ CONNECTIONS=64
 DURATION=15
 THREADS=2
 SCENARIOS=""
+GROUP=catalog
+PGBENCH=auto
+PGBENCH_DB=jikgu_pgbench
+PGBENCH_SCALE=10
 SKIP_BUILD=0
 WARMUP=3
 CACHED_PORT=18091
@@ -27,7 +33,7 @@ BENCH_DB=${BENCH_DB:-jikgu_bench}
 PG_URL_BASE=postgres://postgres@127.0.0.1:5432
 REDIS_URL=redis://127.0.0.1:6379
 
-usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
@@ -39,6 +45,9 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=${2:?}; shift 2 ;;
     --threads) THREADS=${2:?}; shift 2 ;;
     --scenarios) SCENARIOS=${2:?}; shift 2 ;;
+    --group) GROUP=${2:?}; shift 2 ;;
+    --pgbench) PGBENCH=on; shift ;;
+    --no-pgbench) PGBENCH=off; shift ;;
     --skip-build) SKIP_BUILD=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
@@ -54,7 +63,10 @@ done
 
 # A scenario is infra/bench/scenarios/<name>.lua with `-- @key: value` header lines:
 #   @server (cached|uncached), @group (the default run takes group "catalog"),
-#   @prepare (optional: prepare_<value> from lib/prepare.sh), @description.
+#   @prepare (optional: prepare_<value> from lib/*.sh), @description, and optionally
+#   @lib (lib/<value>.lua goes before the scenario), @bounded (max seconds: the scenario
+#   stops itself, each wrk thread writing $WORK/<name>.done.<thread>; no warm-up) and
+#   @verify (verify_<value> from lib/*.sh prints a JSON object with `ok` after the run).
 scenario_meta() { # scenario_meta <file> <key>
   sed -n "s/^-- @$2:[[:space:]]*//p" "$1" | head -1
 }
@@ -63,7 +75,7 @@ scenario_file() { printf '%s/scenarios/%s.lua' "$BENCH_DIR" "$1"; }
 if [ -z "$SCENARIOS" ]; then
   names=()
   for f in "$BENCH_DIR"/scenarios/*.lua; do
-    if [ "$(scenario_meta "$f" group)" = catalog ]; then names+=("$(basename "$f" .lua)"); fi
+    if [ "$(scenario_meta "$f" group)" = "$GROUP" ]; then names+=("$(basename "$f" .lua)"); fi
   done
 else
   IFS=, read -r -a names <<<"$SCENARIOS"
@@ -76,10 +88,17 @@ for n in "${names[@]}"; do
     cached | uncached) ;;
     *) die "$f: '-- @server:' must be cached or uncached" ;;
   esac
+  lib=$(scenario_meta "$f" lib)
+  [ -z "$lib" ] || [ -f "$BENCH_DIR/lib/$lib.lua" ] || die "$f: no lib/$lib.lua"
+  bounded=$(scenario_meta "$f" bounded)
+  [ -z "$bounded" ] || is_uint "$bounded" || die "$f: '-- @bounded:' must be a number of seconds"
+  if [ "$PGBENCH" = auto ] && [ "$(scenario_meta "$f" group)" = checkout ]; then PGBENCH=on; fi
 done
 
 # shellcheck source-path=SCRIPTDIR source=lib/prepare.sh
 . "$BENCH_DIR/lib/prepare.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/checkout.sh
+. "$BENCH_DIR/lib/checkout.sh"
 
 # --------------------------------------------------------------------- tools
 
@@ -98,6 +117,7 @@ missing=()
 for tool in wrk jq curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 [ "${#missing[@]}" = 0 ] || apt_install "${missing[@]}"
 for tool in wrk jq curl psql redis-cli; do command -v "$tool" >/dev/null || die "$tool not found"; done
+if [ "$PGBENCH" = on ] && ! command -v pgbench >/dev/null; then apt_install postgresql-contrib; fi
 
 # --------------------------------------------------------------------- build
 
@@ -242,6 +262,25 @@ cpu_ticks() { # summed utime+stime (clock ticks) of the given pids; gone ones co
 pids_of() { pgrep -x "$1" 2>/dev/null | tr '\n' ' ' || true; }
 total_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; } # busy, all cores
 
+# run_bounded <name> <max seconds> <script> <base>: a scenario that stops itself. wrk sleeps
+# for its whole -d even when every thread has stopped, so it is interrupted (SIGINT: it
+# still prints its summary and runs done()) once each thread has left its done file.
+run_bounded() {
+  local name=$1 max=$2 script=$3 base=$4 wpid i
+  rm -f "$WORK/$name.done."*
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${max}s" --latency -s "$script" "$base" >"$OUT/$name.wrk.txt" 2>&1 &
+  wpid=$!
+  for ((i = 0; i < max * 5 + 50; i++)); do
+    kill -0 "$wpid" 2>/dev/null || break
+    if [ "$(find "$WORK" -maxdepth 1 -name "$name.done.*" | wc -l)" -ge "$THREADS" ]; then
+      kill -INT "$wpid"
+      break
+    fi
+    sleep 0.2
+  done
+  wait "$wpid" || die "wrk run of $name failed: $(tail -5 "$OUT/$name.wrk.txt")"
+}
+
 results="$WORK/results.jsonl"
 : >"$results"
 failed=()
@@ -250,6 +289,9 @@ for name in "${names[@]}"; do
   server=$(scenario_meta "$file" server)
   prepare=$(scenario_meta "$file" prepare)
   desc=$(scenario_meta "$file" description)
+  lib=$(scenario_meta "$file" lib)
+  bounded=$(scenario_meta "$file" bounded)
+  verify=$(scenario_meta "$file" verify)
   if [ "$server" = cached ]; then port=$CACHED_PORT pid=$PID_cached; else port=$UNCACHED_PORT pid=$PID_uncached; fi
   base="http://127.0.0.1:$port"
   script="$WORK/$name.lua"
@@ -257,19 +299,29 @@ for name in "${names[@]}"; do
   log "== $name ($server server :$port)"
   if [ -n "$prepare" ]; then
     declare -F "prepare_$prepare" >/dev/null || die "$file: no prepare_$prepare in lib/prepare.sh"
-    "prepare_$prepare" "$base"
+    "prepare_$prepare" "$base" "$name"
   fi
   # Assembled after the prepare step, which may have added to data.lua.
-  cat "$WORK/data.lua" "$BENCH_DIR/lib/common.lua" "$file" >"$script"
-  timeout $((WARMUP + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base" \
-    >"$OUT/$name.warmup.txt" 2>&1 || die "warm-up of $name failed: $(tail -5 "$OUT/$name.warmup.txt")"
+  cat "$WORK/data.lua" "$BENCH_DIR/lib/common.lua" ${lib:+"$BENCH_DIR/lib/$lib.lua"} "$file" >"$script"
+  if [ -z "$bounded" ]; then
+    timeout $((WARMUP + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base" \
+      >"$OUT/$name.warmup.txt" 2>&1 || die "warm-up of $name failed: $(tail -5 "$OUT/$name.warmup.txt")"
+  fi
+  # Tables that were empty when the database was analysed (orders, carts, outboxes) have
+  # grown in the prepare step and the warm-up: without fresh statistics the servers'
+  # cached plans scan them whole, which a shop's long-lived database would not do.
+  psql_bench -c "ANALYZE" >/dev/null
 
   load1=$(cut -d' ' -f1 /proc/loadavg)
   pg_pids=$(pids_of postgres) redis_pids=$(pids_of redis-server)
   # shellcheck disable=SC2086
   s0=$(cpu_ticks "$pid") p0=$(cpu_ticks $pg_pids) r0=$(cpu_ticks $redis_pids) t0=$(total_ticks)
-  timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$base" \
-    >"$OUT/$name.wrk.txt" 2>&1 || die "wrk run of $name failed: $(tail -5 "$OUT/$name.wrk.txt")"
+  if [ -z "$bounded" ]; then
+    timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$base" \
+      >"$OUT/$name.wrk.txt" 2>&1 || die "wrk run of $name failed: $(tail -5 "$OUT/$name.wrk.txt")"
+  else
+    run_bounded "$name" "$bounded" "$script" "$base"
+  fi
   # Postgres backends started during the run count from zero.
   # shellcheck disable=SC2046,SC2086
   pg_all=$(printf '%s\n' $pg_pids $(pids_of postgres) | sort -u | tr '\n' ' ')
@@ -291,10 +343,45 @@ for name in "${names[@]}"; do
          machine_busy: (($dt / $tck / $secs) * 100 | round / 100)
        }
      | .loadavg_1m_before = $load1' <<<"$line" >>"$results"
+  if [ -n "$verify" ]; then
+    declare -F "verify_$verify" >/dev/null || die "$file: no verify_$verify in lib/*.sh"
+    verdict=$("verify_$verify") || die "verification of $name failed to run"
+    jq -c --argjson v "$verdict" '.verification = $v' <<<"$(tail -1 "$results")" >"$results.last"
+    sed -i '$d' "$results" && cat "$results.last" >>"$results"
+    log "  verification: $verdict"
+  fi
   r=$(tail -1 "$results")
   log "$(jq -r '"  \(.rps | floor) req/s  p50 \(.latency_ms.p50) ms  p99 \(.latency_ms.p99) ms  non-2xx \(.non2xx)  socket errors \(.socket_errors)"' <<<"$r")"
-  if [ "$(jq '.non2xx + .socket_errors' <<<"$r")" != 0 ]; then failed+=("$name"); fi
+  if [ -n "$(jq -r '.figures // empty' <<<"$r")" ]; then
+    log "$(jq -r '.figures | "  checkouts: \(.created) created of \(.checkouts) (\(.created_per_s)/s)  p50 \(.latency_ms.p50) ms  p99 \(.latency_ms.p99) ms  outcomes \(.outcomes | tostring)"' <<<"$r")"
+  fi
+  if [ "$(jq '.non2xx + .socket_errors' <<<"$r")" != 0 ] || [ "$(jq '.verification.ok // true' <<<"$r")" != true ]; then
+    failed+=("$name")
+  fi
 done
+
+# ------------------------------------------------------------------- pgbench
+
+# TPC-B-like on the same Postgres, same client count and duration: how far checkout is
+# from what the database alone does.
+pgbench_json=null
+if [ "$PGBENCH" = on ]; then
+  log "== pgbench (TPC-B-like, scale $PGBENCH_SCALE, $CONNECTIONS clients, ${DURATION}s)"
+  psql_admin -c "DROP DATABASE IF EXISTS $PGBENCH_DB WITH (FORCE)"
+  psql_admin -c "CREATE DATABASE $PGBENCH_DB"
+  timeout 600 pgbench -h 127.0.0.1 -U postgres -i -q -s "$PGBENCH_SCALE" "$PGBENCH_DB" >"$OUT/pgbench-init.txt" 2>&1 ||
+    die "pgbench -i failed: $(tail -5 "$OUT/pgbench-init.txt")"
+  timeout $((DURATION + 120)) pgbench -h 127.0.0.1 -U postgres -M prepared -c "$CONNECTIONS" -j "$THREADS" \
+    -T "$DURATION" "$PGBENCH_DB" >"$OUT/pgbench.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/pgbench.txt")"
+  pg_tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$OUT/pgbench.txt" | head -1)
+  pg_lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/pgbench.txt" | head -1)
+  [ -n "$pg_tps" ] || die "no tps in $OUT/pgbench.txt"
+  pgbench_json=$(jq -nc --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
+    --argjson j "$THREADS" --argjson t "$DURATION" --argjson tps "$pg_tps" --argjson lat "${pg_lat:-null}" \
+    '{database: $db, scale: $scale, clients: $c, threads: $j, duration_s: $t, mode: "prepared",
+      tps: ($tps * 10 | round / 10), latency_avg_ms: $lat}')
+  log "  $pg_tps tps (latency average ${pg_lat:-?} ms)"
+fi
 
 # --------------------------------------------------------------------- report
 
@@ -315,7 +402,7 @@ jq -s \
   --argjson products "$PRODUCTS" --argjson conns "$CONNECTIONS" --argjson dur "$DURATION" \
   --argjson threads "$THREADS" --argjson warmup "$WARMUP" --argjson pool "$DB_POOL" \
   --arg db "$BENCH_DB" --arg gen "$GENERATE_SECS" --arg reindex "$REINDEX_SECS" --arg bin "$BIN" --arg bin_modified "$bin_modified" \
-  --arg note "${BENCH_NOTE:-}" \
+  --arg note "${BENCH_NOTE:-}" --argjson pgbench "$pgbench_json" \
   '{
      timestamp: $ts,
      git: {commit: $commit, dirty: $dirty},
@@ -326,8 +413,13 @@ jq -s \
               warmup_s: $warmup, db_max_connections: $pool, database: $db,
               generate_seconds: ($gen | tonumber), reindex_seconds: ($reindex | tonumber)},
      note: (if $note == "" then null else $note end),
-     ok: (all(.[]; .non2xx == 0 and .socket_errors == 0)),
-     scenarios: .
+     ok: (all(.[]; .non2xx == 0 and .socket_errors == 0 and (.verification.ok // true))),
+     scenarios: .,
+     pgbench: $pgbench,
+     checkout_vs_pgbench: (if $pgbench == null then null else
+       [.[] | select(.figures.mode // "" | startswith("cycle"))
+        | {scenario: .name, checkouts_per_s: .figures.created_per_s, pgbench_tps: $pgbench.tps,
+           ratio: ((.figures.created_per_s / $pgbench.tps) * 1000 | round / 1000)}] end)
    }' "$results" >"$OUT/report.json"
 
 {
@@ -345,8 +437,19 @@ jq -s \
   echo "| scenario | server | requests | p90 | max | socket errors | CPU jikgu | CPU postgres | CPU redis | CPU machine | load before |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   jq -r '.scenarios[] | "| \(.name) | \(.server) | \(.requests) | \(.latency_ms.p90) | \(.latency_ms.max) | \(.socket_errors) | \(.cpu_cores.jikgu) | \(.cpu_cores.postgres) | \(.cpu_cores.redis) | \(.cpu_cores.machine_busy) | \(.loadavg_1m_before) |"' "$OUT/report.json"
+  if jq -e 'any(.scenarios[]; .figures)' "$OUT/report.json" >/dev/null; then
+    echo
+    echo "Checkouts (only POST /v1/checkout answers; latency measured in the wrk script; checkouts/s counts 201s):"
+    echo
+    echo "| scenario | checkouts/s (201) | answered/s | created | answered | paid | checkout p50 | p90 | p99 | max | outcomes |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    jq -r '.scenarios[] | select(.figures) | .figures as $f | "| \(.name) (\($f.mode)) | \($f.created_per_s) | \($f.checkouts_per_s) | \($f.created) | \($f.checkouts) | \($f.paid) | \($f.latency_ms.p50) ms | \($f.latency_ms.p90) ms | \($f.latency_ms.p99) ms | \($f.latency_ms.max) ms | \($f.outcomes | to_entries | map("\(.key) \(.value)") | join(", ")) |"' "$OUT/report.json"
+  fi
+  jq -r '.scenarios[] | select(.verification) | "\nVerification of \(.name) (psql): \(if .verification.ok then "OK" else "FAILED" end): \(.verification.orders) orders holding \(.verification.units_ordered) units of variant \(.verification.variant_id) (orders by status: \(.verification.orders_by_status | tostring)); stock on hand \(.verification.on_hand), reserved \(.verification.reserved)."' "$OUT/report.json"
+  jq -r 'if .pgbench then "\npgbench (TPC-B-like, -M prepared, scale \(.pgbench.scale), \(.pgbench.clients) clients, \(.pgbench.threads) threads, \(.pgbench.duration_s) s): \(.pgbench.tps) tps, latency average \(.pgbench.latency_avg_ms) ms." else empty end' "$OUT/report.json"
+  jq -r '(.checkout_vs_pgbench // [])[] | "Checkout/pgbench: \(.scenario) \(.checkouts_per_s) checkouts/s = \(.ratio) of pgbench'"'"'s \(.pgbench_tps) tps."' "$OUT/report.json"
   echo
-  echo "Targets (10k products, 64 connections, 2 cores): product_detail_cached >= 15000 req/s with p99 <= 20 ms; product_list_filtered_uncached >= 3000 req/s."
+  echo "Targets (10k products, 64 connections, 2 cores): product_detail_cached >= 15000 req/s with p99 <= 20 ms; product_list_filtered_uncached >= 3000 req/s; checkout >= 300 checkouts/s with checkout p99 <= 100 ms; flash_sale exactly 100 orders."
 } >"$OUT/report.md"
 
 rm -rf "$BENCH_DIR/out/latest"

@@ -1,12 +1,16 @@
 -- Shared by every scenario. run.sh builds each wrk script as
 --   data.lua (bench_data: ids collected from the bench database) .. this file .. scenario
--- so a scenario only defines `request()` (and optionally `on_response(status, headers,
--- body)` or `bench_init(args)`).
+-- (with a scenario's `-- @lib:` file before the scenario) so a scenario only defines
+-- `request()` (and optionally `on_response(status, headers, body)`, `bench_init(args)`,
+-- `expected_non2xx(status, body)` or `bench_figures(threads, summary)`).
 --
 -- Counts non-2xx responses in every thread (wrk runs one Lua state per thread) and, when
 -- the run ends, prints one line `BENCH_JSON {...}` that run.sh parses:
 --   requests, duration_s, rps, bytes, latency_ms {p50,p90,p99,max,mean,stdev},
 --   non2xx, statuses {"404": n, ...} (non-2xx only), errors {connect,read,write,status,timeout}
+--   and `figures`, the JSON object `bench_figures(threads, summary)` returns, when the scenario has one.
+-- A non-2xx answer for which `expected_non2xx(status, body)` is true (a flash sale's
+-- "sold out") is counted in `statuses` but not in `non2xx`, which fails the run.
 
 -- main Lua state (setup/done) ------------------------------------------------------
 
@@ -38,17 +42,18 @@ function done(summary, latency, requests)
   end
   local secs = summary.duration / 1e6
   local e = summary.errors
+  local figures = bench_figures and (',"figures":' .. bench_figures(threads, summary)) or ""
   io.write(string.format(
     'BENCH_JSON {"requests":%d,"duration_s":%.3f,"rps":%.1f,"bytes":%d,' ..
     '"latency_ms":{"p50":%s,"p90":%s,"p99":%s,"max":%s,"mean":%s,"stdev":%s},' ..
     '"non2xx":%d,"statuses":{%s},' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}%s}\n',
     summary.requests, secs, secs > 0 and summary.requests / secs or 0, summary.bytes,
     fmt_ms(latency:percentile(50)), fmt_ms(latency:percentile(90)),
     fmt_ms(latency:percentile(99)), fmt_ms(latency.max),
     fmt_ms(latency.mean), fmt_ms(latency.stdev),
     non2xx, table.concat(parts, ","),
-    e.connect, e.read, e.write, e.status, e.timeout))
+    e.connect, e.read, e.write, e.status, e.timeout, figures))
 end
 
 -- per-thread Lua states (init/request/response) -------------------------------------
@@ -66,7 +71,7 @@ end
 
 function response(status, headers, body)
   if status < 200 or status > 299 then
-    non2xx = non2xx + 1
+    if not (expected_non2xx and expected_non2xx(status, body)) then non2xx = non2xx + 1 end
     local k = tostring(status)
     statuses[k] = (statuses[k] or 0) + 1
   end

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Preparation steps a scenario can ask for with `-- @prepare: <name>` in its .lua header.
-# Sourced by run.sh; each is called as `prepare_<name> <base_url>` after the servers are
+# Sourced by run.sh; each is called as `prepare_<name> <base_url> <scenario>` after the servers are
 # up and the data is collected, before the scenario's warm-up. Available: $WORK (the run's
 # scratch directory: product_ids.txt, top_category_ids.txt, category_ids.txt, data.lua),
 # the helpers of run.sh (log, die, http_get). The scenario script is assembled after this

@@ -133,14 +133,17 @@ pub async fn set_line(
     {
         return Err(OrdersError::QuantityLimit { variant_id, max });
     }
+    // The line and the cart's last use in one statement: one round trip, one commit.
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity",
+        "WITH line AS ( \
+             INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity) \
+         UPDATE orders.carts SET updated_at = now() WHERE id = $1",
         [cart.into(), variant_id.into(), (quantity as i32).into(), p.price.into()],
     ))
     .await?;
-    touch(db, cart).await
+    Ok(())
 }
 
 /// Merge an anonymous cart into a customer's: quantities are summed and capped by the
@@ -277,14 +280,4 @@ pub async fn expire_idle(db: &impl ConnectionTrait) -> OrdersResult<u64> {
         ))
         .await?;
     Ok(res.rows_affected())
-}
-
-pub async fn clear(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "DELETE FROM orders.cart_lines WHERE cart_id = $1",
-        [cart.into()],
-    ))
-    .await?;
-    Ok(())
 }

@@ -19,7 +19,7 @@ use platform::error::FieldError;
 use platform::ids::new_id;
 use promotions::pricing::Destination;
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -121,7 +121,11 @@ pub struct CheckoutResponse {
 
 enum Begun {
     /// A new order, created in this call.
-    Created { order_id: Uuid },
+    Created {
+        order_id: Uuid,
+        number: String,
+        total: i64,
+    },
     /// The key was used before: its order, and the stored answer if it was completed.
     Replay {
         order_id: Uuid,
@@ -148,7 +152,7 @@ pub async fn checkout(
     let scope = format!("checkout:{customer}");
     let hash = request_hash(customer, &req);
     let begun = create_order(db, ctx, customer, &scope, key, &hash, &req).await?;
-    let (order_id, created) = match begun {
+    let (order_id, number, status, total, created) = match begun {
         Begun::Replay {
             response: Some(r), ..
         } => {
@@ -160,22 +164,31 @@ pub async fn checkout(
         Begun::Replay {
             order_id,
             response: None,
-        } => (order_id, false),
-        Begun::Created { order_id } => (order_id, true),
+        } => {
+            let row = db
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT number, status, grand_total FROM orders.orders WHERE id = $1",
+                    [order_id.into()],
+                ))
+                .await?
+                .ok_or(OrdersError::NotFound("order"))?;
+            (
+                order_id,
+                row.try_get::<String>("", "number")?,
+                row.try_get::<String>("", "status")?,
+                row.try_get::<i64>("", "grand_total")?,
+                false,
+            )
+        }
+        Begun::Created {
+            order_id,
+            number,
+            total,
+        } => (order_id, number, PENDING.to_owned(), total, true),
     };
     // The order is committed; open (or re-open) its payment. The gateway sees the same
     // idempotency key for the same order, so retries cannot create a second charge.
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT number, status, grand_total FROM orders.orders WHERE id = $1",
-            [order_id.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("order"))?;
-    let number: String = row.try_get("", "number")?;
-    let total: i64 = row.try_get("", "grand_total")?;
-    let status: String = row.try_get("", "status")?;
     let opened: OpenedPayment = ctx
         .gateway
         .open(OpenPayment {
@@ -186,19 +199,6 @@ pub async fn checkout(
             idempotency_key: format!("order-{order_id}"),
         })
         .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) VALUES ($1, $2, $3, $4, $5, 'open') \
-         ON CONFLICT (order_id) DO NOTHING",
-        [new_id().into(), order_id.into(), opened.gateway.clone().into(), opened.payment_ref.clone().into(), total.into()],
-    ))
-    .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE orders.orders SET payment_ref = $2 WHERE id = $1 AND payment_ref IS NULL",
-        [order_id.into(), opened.payment_ref.clone().into()],
-    ))
-    .await?;
     let resp = CheckoutResponse {
         order_id,
         order_number: number,
@@ -206,10 +206,25 @@ pub async fn checkout(
         grand_total: total,
         payment: serde_json::to_value(&opened).unwrap_or_default(),
     };
+    // Payment row, the order's payment reference and the stored answer: one statement,
+    // so one round trip and one commit (each part is idempotent for a retry).
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE orders.idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2 AND response IS NULL",
-        [scope.into(), key.into(), serde_json::to_value(&resp).unwrap_or_default().into()],
+        "WITH payment AS ( \
+             INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
+             VALUES ($1, $2, $3, $4, $5, 'open') ON CONFLICT (order_id) DO NOTHING), \
+         ord AS (UPDATE orders.orders SET payment_ref = $4 WHERE id = $2 AND payment_ref IS NULL) \
+         UPDATE orders.idempotency_keys SET response = $8 WHERE scope = $6 AND key = $7 AND response IS NULL",
+        [
+            new_id().into(),
+            order_id.into(),
+            opened.gateway.clone().into(),
+            opened.payment_ref.clone().into(),
+            total.into(),
+            scope.into(),
+            key.into(),
+            serde_json::to_value(&resp).unwrap_or_default().into(),
+        ],
     ))
     .await?;
     Ok((created, resp))
@@ -226,13 +241,15 @@ async fn create_order(
 ) -> OrdersResult<Begun> {
     let txn = db.begin().await?;
     // A concurrent request with the same key blocks here until this one commits or rolls
-    // back, then takes the other branch.
+    // back, then takes the other branch. The key names its order from the start: both
+    // become visible at the same commit, or neither does.
+    let order_id = new_id();
     let inserted = txn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO orders.idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) \
+            "INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (scope, key) DO NOTHING RETURNING key",
-            [scope.into(), key.into(), hash.into()],
+            [scope.into(), key.into(), hash.into(), order_id.into()],
         ))
         .await?;
     if inserted.is_none() {
@@ -312,7 +329,6 @@ async fn create_order(
         .collect();
     catalog::stock::reserve(&txn, &stock_lines).await?;
 
-    let order_id = new_id();
     // Coupons and time deals are spent in the same transaction as the stock, through the
     // promotions crate: a limit hit by a concurrent checkout rolls everything back.
     for c in q.coupons.iter().filter(|c| c.applied) {
@@ -329,88 +345,116 @@ async fn create_order(
     let t = &q.totals;
     let reserved_until = Utc::now()
         + chrono::Duration::from_std(ctx.reservation_ttl).unwrap_or(chrono::Duration::minutes(15));
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
-             grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
-             building_no, coupon_code, quote, payment_gateway, reserved_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-        [
-            order_id.into(),
-            number.clone().into(),
-            customer.into(),
-            PENDING.into(),
-            t.list_subtotal.get().into(),
-            (t.promotion_discount.get() + t.coupon_discount.get() + t.shipping_discount.get()).into(),
-            t.shipping_total.get().into(),
-            t.grand_total.get().into(),
-            t.taxable_amount.get().into(),
-            t.tax_free_amount.get().into(),
-            a.recipient.trim().into(),
-            a.phone.trim().into(),
-            a.postal_code.clone().into(),
-            a.road_address.trim().into(),
-            a.detail.trim().into(),
-            a.building_no.clone().into(),
-            req.coupon_code.clone().into(),
-            serde_json::to_value(q).unwrap_or_default().into(),
-            ctx.gateway.name().into(),
-            reserved_until.into(),
-        ],
-    ))
-    .await?;
+    // The order, its vendor orders, its lines and emptying the cart: one statement, one
+    // round trip, whatever the cart's size (the foreign keys are checked at its end).
+    let mut values: Vec<Value> = vec![
+        order_id.into(),
+        number.clone().into(),
+        customer.into(),
+        PENDING.into(),
+        t.list_subtotal.get().into(),
+        (t.promotion_discount.get() + t.coupon_discount.get() + t.shipping_discount.get()).into(),
+        t.shipping_total.get().into(),
+        t.grand_total.get().into(),
+        t.taxable_amount.get().into(),
+        t.tax_free_amount.get().into(),
+        a.recipient.trim().into(),
+        a.phone.trim().into(),
+        a.postal_code.clone().into(),
+        a.road_address.trim().into(),
+        a.detail.trim().into(),
+        a.building_no.clone().into(),
+        req.coupon_code.clone().into(),
+        serde_json::to_value(q).unwrap_or_default().into(),
+        ctx.gateway.name().into(),
+        reserved_until.into(),
+    ];
+    let mut vendor_rows: Vec<Value> = Vec::new();
+    let mut line_rows: Vec<Value> = Vec::new();
     for ship in &q.shipping {
         let vo_id = new_id();
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) \
-             VALUES ($1, $2, $3, 'awaiting_payment', $4, $5)",
-            [vo_id.into(), order_id.into(), ship.vendor_id.into(), ship.items_amount.get().into(), ship.total.get().into()],
-        ))
-        .await?;
+        vendor_rows.extend([
+            vo_id.into(),
+            order_id.into(),
+            ship.vendor_id.into(),
+            "awaiting_payment".into(),
+            ship.items_amount.get().into(),
+            ship.total.get().into(),
+        ]);
         for (line, (p, _)) in q
             .lines
             .iter()
             .zip(&priced.items)
             .filter(|(l, _)| l.vendor_id == ship.vendor_id)
         {
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
-                     variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
-                     final_amount, taxable, withdrawal_restricted) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                [
-                    new_id().into(),
-                    order_id.into(),
-                    vo_id.into(),
-                    line.product_id.into(),
-                    line.variant_id.into(),
-                    line.vendor_id.into(),
-                    p.title.clone().into(),
-                    p.variant_name.clone().into(),
-                    p.sku.clone().into(),
-                    (line.quantity as i32).into(),
-                    line.list_unit_price.get().into(),
-                    line.unit_price.get().into(),
-                    line.promotion_discount.get().into(),
-                    line.coupon_discount.get().into(),
-                    line.final_amount.get().into(),
-                    line.taxable.into(),
-                    p.withdrawal_restricted.into(),
-                ],
-            ))
-            .await?;
+            line_rows.extend([
+                new_id().into(),
+                order_id.into(),
+                vo_id.into(),
+                line.product_id.into(),
+                line.variant_id.into(),
+                line.vendor_id.into(),
+                p.title.clone().into(),
+                p.variant_name.clone().into(),
+                p.sku.clone().into(),
+                (line.quantity as i32).into(),
+                line.list_unit_price.get().into(),
+                line.unit_price.get().into(),
+                line.promotion_discount.get().into(),
+                line.coupon_discount.get().into(),
+                line.final_amount.get().into(),
+                line.taxable.into(),
+                p.withdrawal_restricted.into(),
+            ]);
         }
     }
-    history::record(&txn, order_id, None, None, PENDING, "customer", "checkout").await?;
-    carts::clear(&txn, cart).await?;
+    if line_rows.is_empty() {
+        return Err(OrdersError::EmptyCart);
+    }
+    let (n_order, n_vendor, n_lines) = (values.len(), vendor_rows.len(), line_rows.len());
+    let sql = format!(
+        "WITH ord AS ( \
+             INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
+                 grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
+                 building_no, coupon_code, quote, payment_gateway, reserved_until) VALUES {}), \
+         vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
+         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${}) \
+         INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
+             variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
+             final_amount, taxable, withdrawal_restricted) VALUES {}",
+        placeholders(0, n_order, 20),
+        placeholders(n_order, n_vendor, 6),
+        n_order + n_vendor + 1,
+        placeholders(n_order + n_vendor + 1, n_lines, 17),
+    );
+    values.extend(vendor_rows);
+    values.push(cart.into());
+    values.extend(line_rows);
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE orders.idempotency_keys SET order_id = $3 WHERE scope = $1 AND key = $2",
-        [scope.into(), key.into(), order_id.into()],
+        sql,
+        values,
     ))
     .await?;
+    history::record(&txn, order_id, None, None, PENDING, "customer", "checkout").await?;
     txn.commit().await?;
-    Ok(Begun::Created { order_id })
+    Ok(Begun::Created {
+        order_id,
+        number,
+        total: t.grand_total.get(),
+    })
+}
+
+/// `($k+1, $k+2, $k+3), ($k+4, …)` for `values` parameters after the first `k`, in rows
+/// of `width`.
+fn placeholders(k: usize, values: usize, width: usize) -> String {
+    (0..values / width)
+        .map(|row| {
+            let cols: Vec<String> = (1..=width)
+                .map(|c| format!("${}", k + row * width + c))
+                .collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -152,9 +152,14 @@ pub async fn price(
             .ok_or(OrdersError::CouponNotFound)?;
         coupons.push(coupon);
     }
+    // What the buyer already took of time deals only matters to a line that has one: most
+    // carts skip this query.
+    let has_deal = lines
+        .iter()
+        .any(|l| live.deals_for(l.variant_id).next().is_some());
     let deal_purchases = match buyer.customer {
-        Some(c) => promotions::deal_purchases(db, c, at).await?,
-        None => Vec::new(),
+        Some(c) if has_deal => promotions::deal_purchases(db, c, at).await?,
+        _ => Vec::new(),
     };
     let quote = pricing::quote(
         &live,

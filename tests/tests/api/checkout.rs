@@ -490,3 +490,41 @@ async fn checkout_applies_campaign_prices_and_spends_coupons_once() {
     .await;
     assert_eq!(again.status, 201, "{}", again.body);
 }
+
+#[tokio::test]
+async fn a_time_deal_prices_the_cart_until_the_customer_has_taken_their_limit() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진꽃게").await;
+    let pid = app
+        .product(&v, cat, "옹진 꽃게 1kg", &[], &[("CR", 40000, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (m, _) = app.account(Role::Marketer, None).await;
+    let kst = |t: chrono::DateTime<chrono::Utc>| promotions::seoul::show(t).to_rfc3339();
+    let now = chrono::Utc::now();
+    let deal = m
+        .post(
+            "/v1/marketing/time-deals",
+            &json!({"variant_id": vid, "deal_price": 30000, "quantity": 5, "per_customer_limit": 1,
+                    "starts_at": kst(now - chrono::Duration::minutes(5)), "ends_at": kst(now + chrono::Duration::hours(1))}),
+        )
+        .await;
+    assert_eq!(deal.status, 201, "{}", deal.body);
+
+    let (c, _) = app.account(Role::Customer, None).await;
+    let line = format!("/v1/carts/current/lines/{vid}");
+    let cart = c.put(&line, &json!({"quantity": 1})).await;
+    assert_eq!(cart.status, 200, "{}", cart.body);
+    assert_eq!(cart.json["quote"]["lines"][0]["unit_price"], 30000);
+    let total = cart.json["quote"]["totals"]["grand_total"]
+        .as_i64()
+        .expect("total");
+    let done = checkout(&c, "k-deal", "21554", total).await;
+    assert_eq!(done.status, 201, "{}", done.body);
+
+    // The customer has taken their one unit of the deal: the list price again.
+    let again = c.put(&line, &json!({"quantity": 1})).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json["quote"]["lines"][0]["unit_price"], 40000);
+}
