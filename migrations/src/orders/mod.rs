@@ -1,2 +1,3 @@
 pub mod m20261122_000201_create_schema;
 pub mod m20261122_000202_orders_tables;
+pub mod m20261201_000203_order_coupon_codes;

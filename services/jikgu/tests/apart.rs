@@ -270,7 +270,7 @@ async fn a_purchase_walks_through_three_separate_processes() {
             .header("idempotency-key", "apart-1")
             .json(
                 &json!({"address": address("21554"), "expected_total": total,
-                          "coupon_code": "APART2000"}),
+                          "coupon_codes": ["APART2000"]}),
             ),
     )
     .await;

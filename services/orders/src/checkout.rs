@@ -6,7 +6,7 @@
 //! duplicate waits on the key's row until the first commits); with another body it is
 //! refused.
 
-use crate::carts::{self, Owner};
+use crate::carts;
 use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
 use crate::history;
@@ -45,7 +45,10 @@ pub struct CheckoutRequest {
     /// The grand total the customer saw; a different current total is a 409 with the new
     /// quote.
     pub expected_total: i64,
-    pub coupon_code: Option<String>,
+    /// Coupon codes to spend (at most 10): by the default stacking policy one order coupon
+    /// and one shipping coupon apply; the quote says why any other did not.
+    #[serde(default)]
+    pub coupon_codes: Vec<String>,
 }
 
 fn validate(a: &Address) -> OrdersResult<()> {
@@ -271,7 +274,12 @@ async fn create_order(
         return Ok(Begun::Replay { order_id, response });
     }
 
-    let cart = carts::cart_id(&txn, &Owner::Customer(customer)).await?;
+    // The cart row is locked before its lines are read: a second checkout of the same cart
+    // under another key waits here, then finds the cart emptied by the first and stops,
+    // instead of ordering (and charging for) the same lines twice.
+    let cart = carts::lock_customer_cart(&txn, customer)
+        .await?
+        .ok_or(OrdersError::EmptyCart)?;
     let lines = carts::lines(&txn, cart).await?;
     if lines.is_empty() {
         return Err(OrdersError::EmptyCart);
@@ -292,7 +300,7 @@ async fn create_order(
     let now = Utc::now();
     let buyer = quoting::Buyer {
         customer: Some(customer),
-        coupon_code: req.coupon_code.as_deref(),
+        coupon_codes: &req.coupon_codes,
     };
     let priced = quoting::price(&txn, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
@@ -364,7 +372,12 @@ async fn create_order(
         a.road_address.trim().into(),
         a.detail.trim().into(),
         a.building_no.clone().into(),
-        req.coupon_code.clone().into(),
+        q.coupons
+            .iter()
+            .filter(|c| c.applied)
+            .map(|c| c.code.clone())
+            .collect::<Vec<String>>()
+            .into(),
         serde_json::to_value(q).unwrap_or_default().into(),
         ctx.gateway.name().into(),
         reserved_until.into(),
@@ -416,7 +429,7 @@ async fn create_order(
         "WITH ord AS ( \
              INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
                  grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
-                 building_no, coupon_code, quote, payment_gateway, reserved_until) VALUES {}), \
+                 building_no, coupon_codes, quote, payment_gateway, reserved_until) VALUES {}), \
          vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
          cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${}) \
          INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \

@@ -66,11 +66,35 @@ async fn remote_table(db: &impl ConnectionTrait) -> OrdersResult<RemoteAreaTable
         .map_err(|e| OrdersError::Db(sea_orm::DbErr::Custom(format!("remote-area table: {e}"))))
 }
 
-/// Who is buying and with which coupon: the promotions that depend on the customer.
+/// Most coupon codes one quote takes: the stacking policy allows at most five of each
+/// kind, and the engine says of every code whether it applied.
+pub const MAX_COUPON_CODES: usize = 10;
+
+/// Who is buying and with which coupons: the promotions that depend on the customer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Buyer<'a> {
     pub customer: Option<Uuid>,
-    pub coupon_code: Option<&'a str>,
+    /// As the customer typed them; blanks and repeats are ignored. Which of them apply
+    /// (e.g. one order coupon plus one shipping coupon) is the stacking policy's call.
+    pub coupon_codes: &'a [String],
+}
+
+/// The distinct, non-blank codes, in the order given.
+fn distinct_codes(codes: &[String]) -> OrdersResult<Vec<&str>> {
+    let mut out: Vec<&str> = Vec::new();
+    for code in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        if !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    if out.len() > MAX_COUPON_CODES {
+        return Err(OrdersError::field(
+            "coupon_codes",
+            "too_many",
+            format!("at most {MAX_COUPON_CODES} coupon codes"),
+        ));
+    }
+    Ok(out)
 }
 
 /// Quote `wants` delivered to `destination` at `at`, with the campaign prices and time
@@ -145,7 +169,7 @@ pub async fn price(
     let live: LivePromotions = promotions::live_promotions(db, at).await?;
     let policy = promotions::stacking_policy(db).await?;
     let mut coupons = Vec::new();
-    if let Some(code) = buyer.coupon_code.map(str::trim).filter(|c| !c.is_empty()) {
+    for code in distinct_codes(buyer.coupon_codes)? {
         let customer = buyer.customer.ok_or(OrdersError::CouponNotFound)?;
         let coupon = promotions::coupon_for(db, code, customer, at)
             .await?

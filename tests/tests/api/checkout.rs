@@ -450,7 +450,7 @@ async fn checkout_applies_campaign_prices_and_spends_coupons_once() {
     let order = Client::send(
         a.request(reqwest::Method::POST, "/v1/checkout")
             .header("idempotency-key", "with-coupon")
-            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_code": "FIRST3000"})),
+            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_codes": ["FIRST3000"]})),
     )
     .await;
     assert_eq!(order.status, 201, "{}", order.body);
@@ -466,7 +466,7 @@ async fn checkout_applies_campaign_prices_and_spends_coupons_once() {
     let refused = Client::send(
         b.request(reqwest::Method::POST, "/v1/checkout")
             .header("idempotency-key", "late")
-            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_code": "FIRST3000"})),
+            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_codes": ["FIRST3000"]})),
     )
     .await;
     assert!(
@@ -485,10 +485,84 @@ async fn checkout_applies_campaign_prices_and_spends_coupons_once() {
     let again = Client::send(
         b.request(reqwest::Method::POST, "/v1/checkout")
             .header("idempotency-key", "after-cancel")
-            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_code": "FIRST3000"})),
+            .json(&json!({"address": address("21554"), "expected_total": 27000, "coupon_codes": ["FIRST3000"]})),
     )
     .await;
     assert_eq!(again.status, 201, "{}", again.body);
+}
+
+/// By the default stacking policy an order coupon and a shipping coupon go together: both
+/// are quoted, both are spent at checkout; a second order coupon is explained and kept.
+#[tokio::test]
+async fn an_order_coupon_and_a_shipping_coupon_are_spent_together() {
+    let app = spawn_app().await;
+    let cat = app.category("rice", None, &[]).await;
+    let v = app.vendor("강화섬쌀").await;
+    let pid = app
+        .product(&v, cat, "강화섬쌀 4kg", &[], &[("RICE4", 20000, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (m, _) = app.account(Role::Marketer, None).await;
+    let kst = |t: chrono::DateTime<chrono::Utc>| promotions::seoul::show(t).to_rfc3339();
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for (code, kind, amount) in [
+        ("RICE2000", "amount_off", Some(2000)),
+        ("SHIPFREE", "free_shipping", None),
+        ("RICE1000", "amount_off", Some(1000)),
+    ] {
+        let r = m
+            .post(
+                "/v1/marketing/coupons",
+                &json!({"name": code, "code": code, "kind": kind, "amount": amount, "min_order": 0,
+                        "starts_at": kst(now - chrono::Duration::hours(1)), "ends_at": kst(now + chrono::Duration::days(1))}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.json["id"].as_str().expect("id").to_owned());
+    }
+
+    let (c, _) = app.account(Role::Customer, None).await;
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 1}),
+    )
+    .await;
+    let cart = c
+        .get("/v1/carts/current?coupon=RICE2000,SHIPFREE,RICE1000")
+        .await;
+    assert_eq!(cart.status, 200, "{}", cart.body);
+    // 20,000 − 2,000 (the better order coupon); the 3,000 base fee waived.
+    let quote = &cart.json["quote"];
+    assert_eq!(quote["totals"]["grand_total"], 18000, "{}", cart.body);
+    let applied = |code: &str| {
+        quote["coupons"]
+            .as_array()
+            .expect("coupons")
+            .iter()
+            .find(|o| o["code"] == code)
+            .map(|o| o["applied"].clone())
+    };
+    assert_eq!(applied("RICE2000"), Some(json!(true)));
+    assert_eq!(applied("SHIPFREE"), Some(json!(true)));
+    assert_eq!(applied("RICE1000"), Some(json!(false)));
+
+    let order = Client::send(
+        c.request(reqwest::Method::POST, "/v1/checkout")
+            .header("idempotency-key", "two-coupons")
+            .json(
+                &json!({"address": address("21554"), "expected_total": 18000,
+                          "coupon_codes": ["RICE2000", "SHIPFREE", "RICE1000"]}),
+            ),
+    )
+    .await;
+    assert_eq!(order.status, 201, "{}", order.body);
+    assert_eq!(order.json["grand_total"], 18000);
+    for (id, used) in ids.iter().zip([1, 1, 0]) {
+        let coupon = m.get(&format!("/v1/marketing/coupons/{id}")).await;
+        assert_eq!(coupon.status, 200, "{}", coupon.body);
+        assert_eq!(coupon.json["used_count"], used, "{}", coupon.body);
+    }
 }
 
 #[tokio::test]

@@ -159,6 +159,35 @@ async fn duplicate_checkouts_make_one_order() {
     other.assert_problem(422, "idempotency_key_reused");
 }
 
+/// A double-clicked "pay" button sends two checkouts of one cart under different keys, all
+/// at once: one order is made, the others find the cart already ordered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_cart_checked_out_under_many_keys_makes_one_order() {
+    let app = spawn_app_with(jikgu::Service::All, |cfg| cfg.db_max_connections = 30).await;
+    let vid = product(&app, 15900, 100).await;
+    let (c, _) = token_customer(&app);
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 2}),
+    )
+    .await;
+    let replies =
+        join_all((0..20).map(|i| Client::send(checkout(&c, &format!("click-{i}"), 31800)))).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+    for r in replies.iter().filter(|r| r.status != 201) {
+        r.assert_problem(422, "empty_cart");
+    }
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM orders.orders").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM orders.payments").await,
+        1
+    );
+    assert_eq!(stock(&app, vid).await, (100, 2));
+}
+
 async fn pending_order(app: &TestApp, vid: Uuid, price: i64) -> (Client, Uuid) {
     let (c, _) = token_customer(app);
     c.put(

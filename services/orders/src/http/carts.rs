@@ -58,15 +58,17 @@ async fn create_cart(State(state): State<AppState>) -> ApiResult<(StatusCode, Js
 pub struct CartQuery {
     /// Quote shipping to this postal code (remote-area surcharges apply).
     pub postal_code: Option<String>,
-    /// Quote with this coupon (signed-in customers).
+    /// Quote with these coupons, comma-separated (signed-in customers), e.g.
+    /// `WELCOME3000,FREESHIP`: the stacking policy decides which apply, and the quote says
+    /// why the others did not.
     pub coupon: Option<String>,
 }
 
-fn buyer<'a>(owner: &Owner, coupon: Option<&'a str>) -> quoting::Buyer<'a> {
+fn buyer<'a>(owner: &Owner, coupon_codes: &'a [String]) -> quoting::Buyer<'a> {
     match owner {
         Owner::Customer(id) => quoting::Buyer {
             customer: Some(*id),
-            coupon_code: coupon,
+            coupon_codes,
         },
         Owner::Token(_) => quoting::Buyer::default(),
     }
@@ -83,14 +85,15 @@ async fn get_cart(
 ) -> ApiResult<Json<CartView>> {
     let who = owner(user, &headers)?;
     let cart = carts::cart_id(&state.db, &who).await?;
+    let codes: Vec<String> = q
+        .coupon
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
     Ok(Json(
-        carts::view(
-            &state.db,
-            cart,
-            q.postal_code,
-            buyer(&who, q.coupon.as_deref()),
-        )
-        .await?,
+        carts::view(&state.db, cart, q.postal_code, buyer(&who, &codes)).await?,
     ))
 }
 
@@ -115,7 +118,7 @@ async fn set_line(
     let cart = carts::cart_id(&state.db, &who).await?;
     carts::set_line(&state.db, cart, variant_id, req.quantity).await?;
     Ok(Json(
-        carts::view(&state.db, cart, None, buyer(&who, None)).await?,
+        carts::view(&state.db, cart, None, buyer(&who, &[])).await?,
     ))
 }
 
@@ -132,7 +135,7 @@ async fn remove_line(
     let cart = carts::cart_id(&state.db, &who).await?;
     carts::set_line(&state.db, cart, variant_id, 0).await?;
     Ok(Json(
-        carts::view(&state.db, cart, None, buyer(&who, None)).await?,
+        carts::view(&state.db, cart, None, buyer(&who, &[])).await?,
     ))
 }
 
@@ -161,7 +164,7 @@ async fn merge(
             &state.db,
             cart,
             None,
-            buyer(&Owner::Customer(p.user_id), None),
+            buyer(&Owner::Customer(p.user_id), &[]),
         )
         .await?,
     ))
