@@ -6,9 +6,10 @@ use crate::error::{OrdersError, OrdersResult};
 use catalog::purchasable::{self, Purchasable};
 use chrono::{DateTime, Utc};
 use platform::money::Won;
+use promotions::cart_input;
 use promotions::pricing::{
     self, CartLine, Destination, LivePromotions, Quote, QuoteRequest, RemoteAreaRange,
-    RemoteAreaTable, VendorShipping,
+    RemoteAreaTable,
 };
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
@@ -143,28 +144,9 @@ pub async fn price(
     }
     let lines: Vec<CartLine> = items
         .iter()
-        .map(|(p, q)| CartLine {
-            variant_id: p.variant_id,
-            product_id: p.product_id,
-            vendor_id: p.vendor_id,
-            category_path: p.category_path.clone(),
-            tags: p.tags.clone(),
-            certified: p.certified,
-            unit_price: Won(p.price),
-            quantity: *q,
-            taxable: p.taxable,
-        })
+        .map(|(p, q)| cart_input::cart_line(p, *q))
         .collect();
-    let mut shipping: Vec<VendorShipping> = Vec::new();
-    for (p, _) in &items {
-        if !shipping.iter().any(|s| s.vendor_id == p.vendor_id) {
-            shipping.push(VendorShipping {
-                vendor_id: p.vendor_id,
-                base_fee: Won(p.shipping_base_fee),
-                free_threshold: p.shipping_free_threshold.map(Won),
-            });
-        }
-    }
+    let shipping = cart_input::vendor_shipping(items.iter().map(|(p, _)| p));
     let remote = remote_table(db).await?;
     let live: LivePromotions = promotions::live_promotions(db, at).await?;
     let policy = promotions::stacking_policy(db).await?;

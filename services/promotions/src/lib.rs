@@ -10,6 +10,7 @@ pub mod applications;
 pub mod audit;
 pub mod cache;
 pub mod campaigns;
+pub mod cart_input;
 pub mod coupons;
 pub mod deals;
 pub mod error;

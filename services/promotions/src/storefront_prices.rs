@@ -2,11 +2,10 @@
 //! priced by the same engine and from the same catalog facts as the cart, so that a
 //! product page never shows a price the cart would not charge.
 
+use crate::cart_input;
 use crate::error::PromotionsError;
 use crate::membership;
-use crate::pricing::{
-    self, CartLine, Destination, PromotionRef, QuoteRequest, RemoteAreaTable, VendorShipping,
-};
+use crate::pricing::{self, CartLine, Destination, PromotionRef, QuoteRequest, RemoteAreaTable};
 use crate::seoul;
 use crate::store::{campaign, time_deal};
 use catalog::campaign_prices::{
@@ -94,28 +93,12 @@ pub async fn live_prices(
         .all(db)
         .await?;
     let items = purchasable::load(db, &variant_ids).await?;
-    let mut lines = Vec::new();
-    let mut shipping: Vec<VendorShipping> = Vec::new();
-    for p in items.iter().filter(|p| p.sellable && p.price > 0) {
-        lines.push(CartLine {
-            variant_id: p.variant_id,
-            product_id: p.product_id,
-            vendor_id: p.vendor_id,
-            category_path: p.category_path.clone(),
-            tags: p.tags.clone(),
-            certified: p.certified,
-            unit_price: Won(p.price),
-            quantity: 1,
-            taxable: p.taxable,
-        });
-        if !shipping.iter().any(|s| s.vendor_id == p.vendor_id) {
-            shipping.push(VendorShipping {
-                vendor_id: p.vendor_id,
-                base_fee: Won(p.shipping_base_fee),
-                free_threshold: p.shipping_free_threshold.map(Won),
-            });
-        }
-    }
+    let sellable: Vec<_> = items.iter().filter(|p| p.sellable && p.price > 0).collect();
+    let mut lines: Vec<CartLine> = sellable
+        .iter()
+        .map(|p| cart_input::cart_line(p, 1))
+        .collect();
+    let shipping = cart_input::vendor_shipping(sellable.iter().copied());
     // Quoted in a stable order, so equal reads give equal pages.
     lines.sort_by_key(|l| (l.product_id, l.variant_id));
     let live = crate::live_promotions(db, at).await.map_err(to_catalog)?;
