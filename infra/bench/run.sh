@@ -428,9 +428,9 @@ jq -s \
   jq -r '"\(.config.products) products, \(.config.connections) connections, \(.config.duration_s) s per scenario (\(.config.threads) wrk threads, \(.config.warmup_s) s warm-up); \(.machine.nproc) cores, \(.machine.mem_total_mib) MiB; commit \(.git.commit[0:12])\(if .git.dirty then " (dirty)" else "" end)"' "$OUT/report.json"
   jq -r 'if .note then "\nNote: \(.note)" else empty end' "$OUT/report.json"
   echo
-  echo "| scenario | req/s | p50 | p99 | non-2xx |"
-  echo "|---|---:|---:|---:|---:|"
-  jq -r '.scenarios[] | "| \(.name) | \(.rps | floor) | \(.latency_ms.p50) ms | \(.latency_ms.p99) ms | \(.non2xx) |"' "$OUT/report.json"
+  echo "| scenario | req/s | p50 | p95 | p99 | non-2xx |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  jq -r '.scenarios[] | "| \(.name) | \(.rps | floor) | \(.latency_ms.p50) ms | \(.latency_ms.p95 // "-") ms | \(.latency_ms.p99) ms | \(.non2xx) |"' "$OUT/report.json"
   echo
   echo "Details (latency in ms; CPU in cores used during the run, wrk is the rest of machine_busy):"
   echo

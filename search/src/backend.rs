@@ -20,10 +20,13 @@ pub trait SearchBackend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Add or replace documents. Applying the same documents again changes nothing.
-    async fn upsert(&self, docs: &[Document]) -> SearchResult<()>;
+    /// Returns how many documents changed; a backend that cannot tell returns
+    /// `docs.len()` (the result cache is retired only when something changed).
+    async fn upsert(&self, docs: &[Document]) -> SearchResult<u64>;
 
-    /// Remove documents; ids that are not indexed are ignored.
-    async fn delete(&self, ids: &[Uuid]) -> SearchResult<()>;
+    /// Remove documents; ids that are not indexed are ignored. Returns how many were
+    /// removed, or `ids.len()` for a backend that cannot tell.
+    async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64>;
 
     async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults>;
 

@@ -49,7 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SearchHandle {
 /// # use platform::AppState;
 /// # use utoipa_axum::router::OpenApiRouter;
 /// # async fn wire(state: AppState, api: OpenApiRouter<AppState>) -> Result<(), search::SearchError> {
-/// let backend = search::from_env(&state.db).await?;
+/// let backend = search::from_env(&state).await?;
 /// let app = platform::server::app(state, api.merge(search::http::router()), "Jikgu API")
 ///     .layer(axum::Extension(search::http::SearchHandle(backend.clone())));
 /// # let _ = app;

@@ -7,11 +7,13 @@
 //!   picks one; both pass the same behaviour tests.
 //! - [`documents`]: what is indexed per product, built from the catalog tables; only
 //!   products consumers may see have a document.
+//! - [`cache`]: answers kept in Redis under an index generation that every write bumps.
 //! - [`indexer`]: follows catalog events and keeps the index in step.
 //! - [`reindex`]: the full rebuild behind `jikgu reindex`.
 //! - [`http`]: `GET /v1/search` and `GET /v1/search/suggest`.
 
 pub mod backend;
+pub mod cache;
 pub mod documents;
 pub mod error;
 pub mod http;
@@ -22,6 +24,7 @@ pub mod query;
 pub mod text;
 
 pub use backend::{DocumentStream, SearchBackend};
+pub use cache::CachedBackend;
 pub use documents::Document;
 pub use error::{SearchError, SearchResult};
 pub use http::SearchHandle;
@@ -43,9 +46,16 @@ pub const REINDEX_BATCH: u64 = 1000;
 
 /// The backend the environment asks for: Meilisearch when `MEILISEARCH_URL` is set
 /// (connecting and applying its settings now, so a bad URL or key fails at start),
-/// otherwise Postgres on `db`.
-pub async fn from_env(db: &DatabaseConnection) -> SearchResult<Arc<dyn SearchBackend>> {
-    from_source(db, &ProcessEnv).await
+/// otherwise Postgres on the shop's database; behind the Redis result cache unless
+/// `JIKGU_STOREFRONT_CACHE=off`. Every process that writes the index must write through
+/// what this returns, so that its writes retire cached answers.
+pub async fn from_env(state: &AppState) -> SearchResult<Arc<dyn SearchBackend>> {
+    let backend = from_source(&state.db, &ProcessEnv).await?;
+    Ok(if state.config.storefront_cache {
+        Arc::new(CachedBackend::new(backend, state.redis.clone()))
+    } else {
+        backend
+    })
 }
 
 /// [`from_env`] over any environment (tests pass a map).

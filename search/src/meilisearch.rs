@@ -495,17 +495,19 @@ impl SearchBackend for MeilisearchBackend {
     }
 
     #[tracing::instrument(skip_all, fields(n = docs.len()))]
-    async fn upsert(&self, docs: &[Document]) -> SearchResult<()> {
+    async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
         if docs.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
-        self.add(&self.config.index, docs).await
+        self.add(&self.config.index, docs).await?;
+        // Meilisearch does not say which documents differed.
+        Ok(docs.len() as u64)
     }
 
     #[tracing::instrument(skip_all, fields(n = ids.len()))]
-    async fn delete(&self, ids: &[Uuid]) -> SearchResult<()> {
+    async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64> {
         if ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let index = self.client.index(&self.config.index);
         for chunk in ids.chunks(self.config.write_batch.max(1)) {
@@ -514,7 +516,7 @@ impl SearchBackend for MeilisearchBackend {
                 .await?;
             self.wait(task, "deleting documents").await?;
         }
-        Ok(())
+        Ok(ids.len() as u64)
     }
 
     #[tracing::instrument(skip_all, fields(backend = "meilisearch"))]

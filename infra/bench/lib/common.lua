@@ -6,7 +6,7 @@
 --
 -- Counts non-2xx responses in every thread (wrk runs one Lua state per thread) and, when
 -- the run ends, prints one line `BENCH_JSON {...}` that run.sh parses:
---   requests, duration_s, rps, bytes, latency_ms {p50,p90,p99,max,mean,stdev},
+--   requests, duration_s, rps, bytes, latency_ms {p50,p90,p95,p99,max,mean,stdev},
 --   non2xx, statuses {"404": n, ...} (non-2xx only), errors {connect,read,write,status,timeout}
 --   and `figures`, the JSON object `bench_figures(threads, summary)` returns, when the scenario has one.
 -- A non-2xx answer for which `expected_non2xx(status, body)` is true (a flash sale's
@@ -45,12 +45,12 @@ function done(summary, latency, requests)
   local figures = bench_figures and (',"figures":' .. bench_figures(threads, summary)) or ""
   io.write(string.format(
     'BENCH_JSON {"requests":%d,"duration_s":%.3f,"rps":%.1f,"bytes":%d,' ..
-    '"latency_ms":{"p50":%s,"p90":%s,"p99":%s,"max":%s,"mean":%s,"stdev":%s},' ..
+    '"latency_ms":{"p50":%s,"p90":%s,"p95":%s,"p99":%s,"max":%s,"mean":%s,"stdev":%s},' ..
     '"non2xx":%d,"statuses":{%s},' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}%s}\n',
     summary.requests, secs, secs > 0 and summary.requests / secs or 0, summary.bytes,
     fmt_ms(latency:percentile(50)), fmt_ms(latency:percentile(90)),
-    fmt_ms(latency:percentile(99)), fmt_ms(latency.max),
+    fmt_ms(latency:percentile(95)), fmt_ms(latency:percentile(99)), fmt_ms(latency.max),
     fmt_ms(latency.mean), fmt_ms(latency.stdev),
     non2xx, table.concat(parts, ","),
     e.connect, e.read, e.write, e.status, e.timeout, figures))

@@ -1,13 +1,14 @@
-//! One behaviour suite, run against every backend: Postgres always, Meilisearch when
-//! `MEILISEARCH_URL` is set (each test then uses an index of its own).
+//! One behaviour suite, run against every backend: Postgres always (bare, and behind the
+//! Redis result cache, which must answer exactly as the backend does after every write),
+//! Meilisearch when `MEILISEARCH_URL` is set (each test then uses an index of its own).
 
 use crate::support::{self, BASKET, CERT_KIND, GINSENG, KIMCHI, RICE, TestEnv};
 use platform::money::Won;
 use sea_orm::TransactionTrait;
 use search::indexer::sync_products;
 use search::{
-    Document, Facet, FacetCount, Filters, MeiliConfig, MeilisearchBackend, PostgresBackend,
-    SearchBackend, SearchQuery, SearchResults, Sort, documents,
+    CachedBackend, Document, Facet, FacetCount, Filters, MeiliConfig, MeilisearchBackend,
+    PostgresBackend, SearchBackend, SearchQuery, SearchResults, Sort, documents,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
     Postgres,
+    CachedPostgres,
     Meilisearch,
 }
 
@@ -30,7 +32,7 @@ impl Under {
     /// not available here.
     pub async fn setup(kind: Kind) -> Option<Under> {
         let meili_config = match kind {
-            Kind::Postgres => None,
+            Kind::Postgres | Kind::CachedPostgres => None,
             Kind::Meilisearch => match MeiliConfig::from_source(&platform::config::ProcessEnv) {
                 None => {
                     skipped();
@@ -53,6 +55,10 @@ impl Under {
                     .expect("Meilisearch at MEILISEARCH_URL is reachable");
                 (Arc::new(b), Some(index))
             }
+        };
+        let backend: Arc<dyn SearchBackend> = match kind {
+            Kind::CachedPostgres => Arc::new(CachedBackend::new(backend, env.state.redis.clone())),
+            _ => backend,
         };
         let written = search::reindex(&env.state, backend.as_ref(), false)
             .await
@@ -411,6 +417,9 @@ pub async fn suggest(u: &Under) {
 
 pub async fn delete_and_update(u: &Under) {
     let s = &u.env.shop;
+    // Asked before each write too, so that an answer kept from before it would show.
+    assert_eq!(u.ids(SearchQuery::text("김치")).await, [s.kimchi, s.basket]);
+    assert_eq!(u.search(SearchQuery::text("특대")).await.total, 0);
     u.backend.delete(&[s.kimchi]).await.expect("delete");
     assert_eq!(u.ids(SearchQuery::text("김치")).await, [s.basket]);
     // Deleting what is not there is fine.
@@ -515,6 +524,16 @@ macro_rules! behaviour {
                 #[tokio::test]
                 async fn $case() {
                     let Some(u) = super::Under::setup(super::Kind::Postgres).await else { return };
+                    super::$case(&u).await;
+                    u.finish().await;
+                }
+            )*
+        }
+        mod cached_postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(u) = super::Under::setup(super::Kind::CachedPostgres).await else { return };
                     super::$case(&u).await;
                     u.finish().await;
                 }

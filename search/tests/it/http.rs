@@ -183,12 +183,12 @@ impl SearchBackend for Down {
     fn name(&self) -> &'static str {
         "down"
     }
-    async fn upsert(&self, _d: &[Document]) -> SearchResult<()> {
+    async fn upsert(&self, _d: &[Document]) -> SearchResult<u64> {
         Err(SearchError::Backend(
             "connection refused to 10.0.0.7:7700".into(),
         ))
     }
-    async fn delete(&self, _i: &[Uuid]) -> SearchResult<()> {
+    async fn delete(&self, _i: &[Uuid]) -> SearchResult<u64> {
         Err(SearchError::Backend(
             "connection refused to 10.0.0.7:7700".into(),
         ))

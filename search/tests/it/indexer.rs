@@ -180,11 +180,11 @@ impl SearchBackend for Broken {
     fn name(&self) -> &'static str {
         "broken"
     }
-    async fn upsert(&self, _docs: &[Document]) -> SearchResult<()> {
+    async fn upsert(&self, _docs: &[Document]) -> SearchResult<u64> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         Err(SearchError::Backend("engine down".into()))
     }
-    async fn delete(&self, _ids: &[Uuid]) -> SearchResult<()> {
+    async fn delete(&self, _ids: &[Uuid]) -> SearchResult<u64> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         Err(SearchError::Backend("engine down".into()))
     }
@@ -296,7 +296,7 @@ async fn a_failure_that_recovers_is_retried_not_dead_lettered() {
         fn name(&self) -> &'static str {
             "flaky"
         }
-        async fn upsert(&self, docs: &[Document]) -> SearchResult<()> {
+        async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
             if self
                 .failures_left
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -306,7 +306,7 @@ async fn a_failure_that_recovers_is_retried_not_dead_lettered() {
             }
             self.inner.upsert(docs).await
         }
-        async fn delete(&self, ids: &[Uuid]) -> SearchResult<()> {
+        async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64> {
             self.inner.delete(ids).await
         }
         async fn search(&self, q: &SearchQuery) -> SearchResult<SearchResults> {

@@ -4,10 +4,12 @@
 //!   `MEILISEARCH_URL`).
 //! - `contract`: the Meilisearch backend against a fake server that replays real
 //!   Meilisearch JSON.
+//! - `cache`: the Redis result cache keeps answers until a write changes the index.
 //! - `indexer`: events in, documents out; retries, dead letters, lag.
 //! - `http`: the routes, their problems, their OpenAPI.
 
 mod behaviour;
+mod cache;
 mod contract;
 mod http;
 mod indexer;

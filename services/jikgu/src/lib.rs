@@ -56,7 +56,7 @@ impl Runtime {
     pub async fn from_env(state: &AppState) -> anyhow::Result<Runtime> {
         Ok(Runtime {
             orders: OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
-            search: search::from_env(&state.db)
+            search: search::from_env(state)
                 .await
                 .map_err(|e| anyhow::anyhow!("search backend: {e}"))?,
         })

@@ -132,7 +132,7 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
         Command::Reindex => {
             let state = startup::connect(config).await?;
             startup::migrate(&state).await?;
-            let backend = search::from_env(&state.db)
+            let backend = search::from_env(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("search backend: {e}"))?;
             let started = std::time::Instant::now();
