@@ -2,6 +2,9 @@
 //! batch, and only for products consumers may see (active, of an approved vendor —
 //! the same rule as `catalog::storefront`). A product that is not visible has no
 //! document, so loading it tells the indexer to delete it.
+//!
+//! The campaigns a product takes part in come from promotions (its Rust API, never its
+//! tables), one call per batch, as they are live at the moment of loading.
 
 use crate::error::{SearchError, SearchResult};
 use crate::text;
@@ -33,7 +36,8 @@ pub struct Document {
     pub certified: bool,
     /// The kinds of those certifications (e.g. 인천 품질우수제품), sorted.
     pub certification_kinds: Vec<String>,
-    /// Live campaigns (기획전) featuring the product; empty until promotions publishes them.
+    /// Live campaigns (기획전) featuring the product when the document was built, ending
+    /// soonest first. The indexer rebuilds it on every promotions campaign event.
     pub campaign_ids: Vec<Uuid>,
     /// The lowest variant price.
     pub price: Won,
@@ -133,6 +137,24 @@ pub(crate) fn text_array<S: AsRef<str>>(items: &[S]) -> Value {
     )
 }
 
+/// Fill `campaign_ids` of `docs` with the campaigns live now, in one call to promotions.
+async fn attach_campaigns(db: &impl ConnectionTrait, docs: &mut [Document]) -> SearchResult<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = docs.iter().map(|d| d.id).collect();
+    let mut live = promotions::membership::live_campaigns_of(db, &ids, Utc::now()).await?;
+    for doc in docs.iter_mut() {
+        doc.campaign_ids = live
+            .remove(&doc.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+    }
+    Ok(())
+}
+
 /// The documents of `product_ids`, in the order asked, each `None` when the product is
 /// not visible (missing, draft, archived, or its vendor is not approved).
 #[tracing::instrument(skip_all, fields(n = product_ids.len()))]
@@ -150,11 +172,13 @@ pub async fn load(
     ))
     .all(db)
     .await?;
-    let mut found: HashMap<Uuid, Document> = rows
+    let mut docs: Vec<Document> = rows
         .into_iter()
         .filter(|r| r.visible)
-        .map(|r| (r.id, Document::from(r)))
+        .map(Document::from)
         .collect();
+    attach_campaigns(db, &mut docs).await?;
+    let mut found: HashMap<Uuid, Document> = docs.into_iter().map(|d| (d.id, d)).collect();
     Ok(product_ids
         .iter()
         .map(|id| (*id, found.remove(id)))
@@ -207,11 +231,12 @@ async fn page_after(
     .await?;
     let scanned = rows.len();
     let last = rows.last().map(|r| r.id);
-    let docs = rows
+    let mut docs: Vec<Document> = rows
         .into_iter()
         .filter(|r| r.visible)
         .map(Document::from)
         .collect();
+    attach_campaigns(db, &mut docs).await?;
     Ok((docs, last, scanned))
 }
 

@@ -52,6 +52,17 @@ impl From<meilisearch_sdk::errors::Error> for SearchError {
     }
 }
 
+/// Promotions is read only for campaign membership: its database errors are ours (sorted
+/// like any other), anything else it reports is a failing dependency.
+impl From<promotions::PromotionsError> for SearchError {
+    fn from(err: promotions::PromotionsError) -> Self {
+        match err {
+            promotions::PromotionsError::Db(e) => SearchError::Db(e),
+            other => SearchError::Backend(format!("promotions: {other}")),
+        }
+    }
+}
+
 impl From<SearchError> for ApiError {
     #[track_caller]
     fn from(err: SearchError) -> ApiError {

@@ -6,6 +6,11 @@
 //! and order-insensitive: applying an event twice, late, or out of order leaves the index
 //! as the catalog is now.
 //!
+//! Campaign events (promotions) refresh every product the campaign names or its rules
+//! match — window ignored, so an ended campaign still reaches its products — and every
+//! product whose document still lists the campaign, which catches products that left it
+//! (a removed slot, a narrowed rule).
+//!
 //! A failing event stays pending and `platform::events::run_consumer` retries it on its
 //! next pass; after [`MAX_ATTEMPTS`] failures it is copied to the dead-letter stream
 //! `<prefix>events:dead` and acknowledged, so one poisoned event cannot stall the rest.
@@ -13,12 +18,14 @@
 use crate::backend::SearchBackend;
 use crate::documents;
 use crate::error::{SearchError, SearchResult};
+use crate::query::{Filters, MAX_LIMIT, SearchQuery, Sort};
 use catalog::store::product;
 use catalog::topics;
 use platform::AppState;
 use platform::events::{self, Event};
 use platform::kv::Redis;
 use platform::outbox::stream_key;
+use promotions::topics as promo;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
 };
@@ -98,6 +105,74 @@ async fn products_in_category(
         .collect()
 }
 
+/// Ids of the products whose indexed document lists `campaign_id`, through the backend's
+/// own search so that it works on every backend. Search pages stop at
+/// [`crate::query::MAX_RESULTS`]; past that, a product that left the campaign keeps it in
+/// its document until its own next event or a `jikgu reindex`.
+async fn indexed_in_campaign(
+    backend: &dyn SearchBackend,
+    campaign_id: Uuid,
+) -> SearchResult<Vec<Uuid>> {
+    let mut query = SearchQuery {
+        filters: Filters {
+            campaign: Some(campaign_id),
+            ..Filters::default()
+        },
+        // A sort that popularity updates cannot reshuffle between pages.
+        sort: Sort::Newest,
+        limit: MAX_LIMIT,
+        ..SearchQuery::default()
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = backend.search(&query).await?;
+        ids.extend(page.hits.iter().map(|h| h.id));
+        match page.next_cursor {
+            Some(cursor) => query = query.with_cursor(&cursor)?,
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// Everything a campaign event may have changed: the campaign's products now, and those
+/// the index still files under it.
+async fn products_of_campaign(
+    db: &impl ConnectionTrait,
+    backend: &dyn SearchBackend,
+    campaign_id: Uuid,
+) -> SearchResult<Vec<Uuid>> {
+    let mut ids = promotions::membership::products_of_campaign(db, campaign_id).await?;
+    ids.extend(indexed_in_campaign(backend, campaign_id).await?);
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+fn payload_uuid(payload: &serde_json::Value, key: &str) -> Option<Uuid> {
+    payload.get(key)?.as_str()?.parse().ok()
+}
+
+/// A price or deal event names the products it touched (`product_ids`); only their
+/// membership can have changed, so only they are refreshed. The aggregate is the campaign
+/// for a campaign price but the deal for a time deal, hence `campaign_id` from the payload
+/// when an event names no products.
+async fn products_of_price_event(
+    db: &impl ConnectionTrait,
+    backend: &dyn SearchBackend,
+    ev: &Event,
+) -> SearchResult<Vec<Uuid>> {
+    if let Some(listed) = ev.payload.get("product_ids").and_then(|v| v.as_array()) {
+        return Ok(listed
+            .iter()
+            .filter_map(|v| v.as_str()?.parse().ok())
+            .collect());
+    }
+    match payload_uuid(&ev.payload, "campaign_id") {
+        Some(campaign_id) => products_of_campaign(db, backend, campaign_id).await,
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Apply one event to the index.
 #[tracing::instrument(skip_all, fields(topic = %ev.topic, aggregate_id = %ev.aggregate_id))]
 pub async fn handle(state: &AppState, backend: &dyn SearchBackend, ev: &Event) -> SearchResult<()> {
@@ -113,6 +188,14 @@ pub async fn handle(state: &AppState, backend: &dyn SearchBackend, ev: &Event) -
         | topics::CERTIFICATION_CHANGED => products_of_vendor(&state.db, ev.aggregate_id).await?,
         // A moved category changes the ancestors of everything below it.
         topics::CATEGORY_CHANGED => products_in_category(&state.db, ev.aggregate_id).await?,
+        // The aggregate of every campaign event is the campaign.
+        promo::CAMPAIGN_CHANGED
+        | promo::CAMPAIGN_SCHEDULED
+        | promo::CAMPAIGN_LIVE
+        | promo::CAMPAIGN_ENDED => {
+            products_of_campaign(&state.db, backend, ev.aggregate_id).await?
+        }
+        promo::PRICES_CHANGED => products_of_price_event(&state.db, backend, ev).await?,
         _ => return Ok(()),
     };
     sync_products(&state.db, backend, &ids).await?;

@@ -1,13 +1,15 @@
-//! The indexer: catalog events in, index changes out, within a second; failures retried
-//! and finally dead-lettered; lag reported.
+//! The indexer: catalog and campaign events in, index changes out, within a second;
+//! failures retried and finally dead-lettered; lag reported.
 
 use crate::support::TestEnv;
 use platform::events::Event;
-use platform::outbox::stream_key;
+use platform::outbox::{Schema, stream_key};
+use promotions::audit::Actor;
+use promotions::campaigns::{self, CampaignUpdate, MembershipRule, NewCampaign};
 use sea_orm::TransactionTrait;
 use search::indexer::{self, GROUP, MAX_ATTEMPTS};
 use search::{
-    Document, DocumentStream, PostgresBackend, SearchBackend, SearchError, SearchQuery,
+    Document, DocumentStream, Filters, PostgresBackend, SearchBackend, SearchError, SearchQuery,
     SearchResult, SearchResults, Suggestion,
 };
 use std::sync::Arc;
@@ -423,4 +425,147 @@ async fn lag_counts_what_the_group_has_not_read() {
     })
     .await;
     workers.stop().await;
+}
+
+// ---- campaigns (promotions events) ----
+
+/// A campaign running since an hour ago, for a week, with `rules`.
+async fn live_campaign(env: &TestEnv, slug: &str, rules: Vec<MembershipRule>) -> Uuid {
+    let now = chrono::Utc::now();
+    let c = campaigns::create(
+        &env.state.db,
+        Actor::SYSTEM,
+        NewCampaign {
+            title: "옹진 꽃게 기획전".into(),
+            slug: slug.into(),
+            theme: String::new(),
+            description: String::new(),
+            banner_pc: None,
+            banner_mobile: None,
+            starts_at: (now - chrono::Duration::hours(1)).fixed_offset(),
+            ends_at: (now + chrono::Duration::days(7)).fixed_offset(),
+            membership: rules,
+        },
+    )
+    .await
+    .expect("create campaign");
+    campaigns::schedule(&env.state.db, Actor::SYSTEM, c.id, now)
+        .await
+        .expect("schedule campaign");
+    c.id
+}
+
+/// What `campaign=<id>` finds, sorted.
+async fn in_campaign(backend: &dyn SearchBackend, campaign: Uuid) -> Vec<Uuid> {
+    let r = backend
+        .search(&SearchQuery {
+            filters: Filters {
+                campaign: Some(campaign),
+                ..Filters::default()
+            },
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+    let mut ids: Vec<Uuid> = r.hits.iter().map(|h| h.id).collect();
+    ids.sort();
+    ids
+}
+
+/// Publish every outbox row now and start the indexer's group after them, so that the
+/// indexer only ever sees what the test does next.
+async fn skip_history(env: &TestEnv) {
+    for schema in Schema::ALL {
+        while platform::outbox::relay_once(&env.state.db, &env.state.redis, schema, 500)
+            .await
+            .expect("relay")
+            > 0
+        {}
+    }
+    let mut conn = env.state.redis.conn();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream_key(&env.state.redis))
+        .arg(GROUP)
+        .arg("$")
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await
+        .expect("create group");
+}
+
+#[tokio::test]
+async fn an_ended_campaign_leaves_the_documents_of_its_products() {
+    let env = TestEnv::new().await;
+    let s = env.shop.clone();
+    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
+    let campaign = live_campaign(
+        &env,
+        "crab-week",
+        vec![MembershipRule::Vendor { id: s.sea }],
+    )
+    .await;
+    skip_history(&env).await;
+    search::reindex(&env.state, backend.as_ref(), false)
+        .await
+        .expect("reindex");
+    assert_eq!(in_campaign(backend.as_ref(), campaign).await, [s.crab]);
+
+    let workers = Workers::start(&env, backend.clone(), true);
+    campaigns::end_early(&env.state.db, Actor::SYSTEM, campaign, chrono::Utc::now())
+        .await
+        .expect("end early");
+    // The only event the indexer sees is the campaign's end.
+    until(
+        Duration::from_secs(5),
+        "the ended campaign leaves the index",
+        || async { in_campaign(backend.as_ref(), campaign).await.is_empty() },
+    )
+    .await;
+    workers.stop().await;
+    // The product is still there; only its campaign went.
+    assert_eq!(hits(backend.as_ref(), "꽃게").await, [s.crab]);
+}
+
+#[tokio::test]
+async fn a_narrowed_campaign_leaves_the_products_it_no_longer_holds() {
+    let env = TestEnv::new().await;
+    let s = env.shop.clone();
+    let backend = PostgresBackend::new(env.state.db.clone());
+    let campaign = live_campaign(
+        &env,
+        "island-week",
+        vec![MembershipRule::Vendor { id: s.sea }],
+    )
+    .await;
+    search::reindex(&env.state, &backend, false)
+        .await
+        .expect("reindex");
+    assert_eq!(in_campaign(&backend, campaign).await, [s.crab]);
+
+    campaigns::update(
+        &env.state.db,
+        Actor::SYSTEM,
+        campaign,
+        CampaignUpdate {
+            membership: Some(vec![MembershipRule::Vendor { id: s.insam }]),
+            ..CampaignUpdate::default()
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("update campaign");
+    let changed = Event {
+        event_id: Uuid::now_v7(),
+        topic: promotions::topics::CAMPAIGN_CHANGED.to_owned(),
+        aggregate_id: campaign,
+        payload: serde_json::json!({ "campaign_id": campaign }),
+    };
+    indexer::handle(&env.state, &backend, &changed)
+        .await
+        .expect("handle");
+    // The crab is no member any more: only its indexed document still named the campaign.
+    let mut want = vec![s.ginseng, s.rice];
+    want.sort();
+    assert_eq!(in_campaign(&backend, campaign).await, want);
 }

@@ -1,6 +1,12 @@
 //! Consuming the event stream: a consumer group per purpose (cache invalidation, search
 //! indexing, statistics), delivery at least once. A handler must be idempotent; an event
 //! whose handler fails stays pending and is retried on the next pass.
+//!
+//! Consumers are named per process (`<pid>-<uuid>`) and never come back under the same
+//! name, so what a dead process had read but not acknowledged would stay pending forever.
+//! Every pass therefore first takes over entries that have sat unacknowledged for
+//! [`CLAIM_IDLE`], whoever holds them, and retries them as its own. A handler slower than
+//! that may see its entry handled twice, which at-least-once delivery allows anyway.
 
 use crate::kv::Redis;
 use crate::outbox::stream_key;
@@ -8,6 +14,13 @@ use redis::streams::{StreamReadOptions, StreamReadReply};
 use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
+
+/// How long an entry may sit read but unacknowledged before another consumer of the group
+/// takes it over: well past any handler's normal run, so a live consumer keeps its work.
+pub const CLAIM_IDLE: Duration = Duration::from_secs(30);
+
+/// Entries taken over per pass, as many as one read handles.
+const CLAIM_COUNT: usize = 200;
 
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -38,7 +51,40 @@ async fn ensure_group(redis: &Redis, group: &str) -> redis::RedisResult<()> {
     }
 }
 
-/// Read and handle one batch: first this consumer's pending (failed) entries, then new
+/// Make the entries of `group` that have been idle for at least `min_idle`, on any
+/// consumer, pending entries of `consumer` (`XAUTOCLAIM`, one batch from the start of the
+/// group's pending list; the rest follow on later passes). Returns how many were claimed.
+async fn claim_idle(
+    conn: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    min_idle: Duration,
+) -> redis::RedisResult<usize> {
+    // Reply: [next cursor, claimed entries, ids of deleted entries (Redis 7)]. Only the
+    // count is needed: the claimed entries are read back below with this consumer's own.
+    let reply: redis::Value = redis::cmd("XAUTOCLAIM")
+        .arg(key)
+        .arg(group)
+        .arg(consumer)
+        .arg(u64::try_from(min_idle.as_millis()).unwrap_or(u64::MAX))
+        .arg("0-0")
+        .arg("COUNT")
+        .arg(CLAIM_COUNT)
+        .query_async(conn)
+        .await?;
+    let claimed = match reply {
+        redis::Value::Array(parts) => match parts.get(1) {
+            Some(redis::Value::Array(entries)) => entries.len(),
+            _ => 0,
+        },
+        _ => 0,
+    };
+    Ok(claimed)
+}
+
+/// Read and handle one batch: first entries left idle by any consumer for [`CLAIM_IDLE`]
+/// (claimed as this consumer's), then this consumer's pending (failed) entries, then new
 /// ones, blocking up to `block`. Returns how many were acknowledged.
 pub async fn consume_once<F, Fut, E>(
     redis: &Redis,
@@ -55,6 +101,15 @@ where
 {
     ensure_group(redis, group).await?;
     let key = stream_key(redis);
+    let claimed = claim_idle(conn, &key, group, consumer, CLAIM_IDLE).await?;
+    if claimed > 0 {
+        tracing::info!(
+            group,
+            consumer,
+            claimed,
+            "took over entries idle on other consumers"
+        );
+    }
     let mut acked = 0;
     for start in ["0", ">"] {
         let mut opts = StreamReadOptions::default()

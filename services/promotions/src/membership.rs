@@ -7,11 +7,14 @@
 //! about, never its status column; drafts never count.
 
 use crate::campaigns::{DRAFT, MembershipRule, membership_of};
-use crate::error::PromotionsResult;
+use crate::error::{PromotionsError, PromotionsResult};
 use crate::store::{campaign, campaign_price, section, slot, time_deal};
 use catalog::store::{category, certification, product};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    Value,
+};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -224,4 +227,104 @@ async fn product_facts(
             }
         })
         .collect())
+}
+
+/// Every product of campaign `campaign_id`, whatever its status and window: hand-placed
+/// slots, campaign prices, time deals and the (active) products its rules match. Ignoring
+/// the window is the point: when a campaign ends, whoever keeps a copy of its membership
+/// (the search index) must still learn which products to refresh. A campaign that does
+/// not exist has no products.
+#[tracing::instrument(skip_all, fields(campaign_id = %campaign_id))]
+pub async fn products_of_campaign(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+) -> PromotionsResult<Vec<Uuid>> {
+    let Some(c) = campaign::Entity::find_by_id(campaign_id).one(db).await? else {
+        return Ok(Vec::new());
+    };
+    let mut ids = placed_products(db, campaign_id).await?;
+    ids.extend(rule_members(db, &membership_of(&c), None).await?);
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The products a campaign names one by one: slots, campaign prices, time deals.
+async fn placed_products(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+) -> PromotionsResult<Vec<Uuid>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT sl.product_id AS id FROM promotions.campaign_slots sl \
+               JOIN promotions.campaign_sections se ON se.id = sl.section_id \
+               WHERE se.campaign_id = $1 \
+             UNION SELECT product_id FROM promotions.campaign_prices WHERE campaign_id = $1 \
+             UNION SELECT product_id FROM promotions.time_deals WHERE campaign_id = $1",
+            [campaign_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get("", "id").map_err(PromotionsError::from))
+        .collect()
+}
+
+/// Active products that match any of `rules`, most popular first, at most `limit` of them
+/// (all without one). The SQL form of [`ProductFacts::matches`].
+pub(crate) async fn rule_members(
+    db: &impl ConnectionTrait,
+    rules: &[MembershipRule],
+    limit: Option<u64>,
+) -> PromotionsResult<Vec<Uuid>> {
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values: Vec<Value> = Vec::new();
+    let mut conds: Vec<String> = Vec::new();
+    for r in rules {
+        match r {
+            MembershipRule::Category { id } => {
+                values.push((*id).into());
+                let n = values.len();
+                conds.push(format!(
+                    "p.category_id IN (SELECT c.id FROM catalog.categories c WHERE c.id = ${n} OR ${n} = ANY(c.ancestors))"
+                ));
+            }
+            MembershipRule::Vendor { id } => {
+                values.push((*id).into());
+                conds.push(format!("p.vendor_id = ${}", values.len()));
+            }
+            MembershipRule::Tag { tag } => {
+                values.push(tag.clone().into());
+                conds.push(format!("${} = ANY(p.tags)", values.len()));
+            }
+            MembershipRule::Certified => conds.push(
+                "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
+                 AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)"
+                    .into(),
+            ),
+        }
+    }
+    let mut sql = format!(
+        "SELECT p.id FROM catalog.products p WHERE p.status = 'active' AND ({}) \
+         ORDER BY p.popularity DESC, p.id",
+        conds.join(" OR ")
+    );
+    if let Some(limit) = limit {
+        values.push(Value::BigInt(Some(
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        )));
+        sql.push_str(&format!(" LIMIT ${}", values.len()));
+    }
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| r.try_get("", "id").map_err(PromotionsError::from))
+        .collect()
 }

@@ -4,9 +4,10 @@
 //! A page is built for an instant `at`: now for everyone (cached per minute), or any
 //! moment a marketer wants to preview ("preview at time T", drafts included).
 
-use crate::campaigns::{self, DRAFT, MembershipRule, membership_of};
-use crate::error::{PromotionsError, PromotionsResult};
+use crate::campaigns::{self, DRAFT, membership_of};
+use crate::error::PromotionsResult;
 use crate::live;
+use crate::membership;
 use crate::prices;
 use crate::pricing::{
     self, CartLine, Destination, LivePromotions, PromotionRef, QuoteRequest, RemoteAreaTable,
@@ -17,9 +18,7 @@ use crate::stacking;
 use crate::store::{campaign, time_deal};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::money::Won;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -330,57 +329,6 @@ async fn load_products(
     Ok(out)
 }
 
-/// Product ids that match any of the membership rules, most popular first.
-async fn members(
-    db: &impl ConnectionTrait,
-    rules: &[MembershipRule],
-) -> PromotionsResult<Vec<Uuid>> {
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut values: Vec<Value> = Vec::new();
-    let mut conds: Vec<String> = Vec::new();
-    for r in rules {
-        match r {
-            MembershipRule::Category { id } => {
-                values.push((*id).into());
-                let n = values.len();
-                conds.push(format!(
-                    "p.category_id IN (SELECT c.id FROM catalog.categories c WHERE c.id = ${n} OR ${n} = ANY(c.ancestors))"
-                ));
-            }
-            MembershipRule::Vendor { id } => {
-                values.push((*id).into());
-                conds.push(format!("p.vendor_id = ${}", values.len()));
-            }
-            MembershipRule::Tag { tag } => {
-                values.push(tag.clone().into());
-                conds.push(format!("${} = ANY(p.tags)", values.len()));
-            }
-            MembershipRule::Certified => conds.push(
-                "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
-                 AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)"
-                    .into(),
-            ),
-        }
-    }
-    let sql = format!(
-        "SELECT p.id FROM catalog.products p WHERE p.status = 'active' AND ({}) \
-         ORDER BY p.popularity DESC, p.id LIMIT {MEMBERS_LIMIT}",
-        conds.join(" OR ")
-    );
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
-    rows.into_iter()
-        .map(|r| r.try_get("", "id").map_err(PromotionsError::from))
-        .collect()
-}
-
 /// Price every variant of `products` at `at` with the pricing engine (one unit each) and
 /// keep, per product, the cheapest variant.
 fn price_products(
@@ -514,7 +462,7 @@ pub async fn build(
     preview: bool,
 ) -> PromotionsResult<CampaignPage> {
     let sections = campaigns::sections(db, c.id).await?;
-    let member_ids = members(db, &membership_of(c)).await?;
+    let member_ids = membership::rule_members(db, &membership_of(c), Some(MEMBERS_LIMIT)).await?;
     let mut all: Vec<Uuid> = sections
         .iter()
         .flat_map(|s| s.product_ids.iter().copied())

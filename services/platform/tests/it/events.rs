@@ -1,0 +1,157 @@
+//! The event consumer: entries that a dead consumer read and never acknowledged are taken
+//! over by a live one once they have been idle for `CLAIM_IDLE`, and not before.
+
+use platform::events::{CLAIM_IDLE, Event, consume_once};
+use platform::kv::Redis;
+use platform::outbox::stream_key;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+use uuid::Uuid;
+
+const GROUP: &str = "test-group";
+/// Test keys expire by themselves, even when a test panics before cleaning up.
+const KEY_TTL_SECS: i64 = 300;
+
+async fn test_redis() -> Redis {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!("test:{}:", Uuid::now_v7().simple());
+    Redis::connect_url(&url, &prefix)
+        .await
+        .expect("Redis is reachable (run `bash infra/services.sh`)")
+}
+
+async fn publish(redis: &Redis) -> (String, Uuid) {
+    let event_id = Uuid::now_v7();
+    let mut conn = redis.conn();
+    let entry: String = redis::cmd("XADD")
+        .arg(stream_key(redis))
+        .arg("*")
+        .arg("event_id")
+        .arg(event_id.to_string())
+        .arg("topic")
+        .arg("test.thing.changed")
+        .arg("aggregate_id")
+        .arg(Uuid::now_v7().to_string())
+        .arg("payload")
+        .arg("{}")
+        .query_async(&mut conn)
+        .await
+        .expect("xadd");
+    let _: () = redis::cmd("EXPIRE")
+        .arg(stream_key(redis))
+        .arg(KEY_TTL_SECS)
+        .query_async(&mut conn)
+        .await
+        .expect("expire");
+    (entry, event_id)
+}
+
+/// Consumer `consumer` reads what is new and then dies: nothing is acknowledged.
+async fn read_and_die(redis: &Redis, consumer: &str) -> Vec<String> {
+    let mut conn = redis.conn();
+    let reply: redis::streams::StreamReadReply = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(GROUP)
+        .arg(consumer)
+        .arg("COUNT")
+        .arg(10)
+        .arg("STREAMS")
+        .arg(stream_key(redis))
+        .arg(">")
+        .query_async(&mut conn)
+        .await
+        .expect("xreadgroup");
+    reply
+        .keys
+        .into_iter()
+        .flat_map(|k| k.ids.into_iter().map(|e| e.id))
+        .collect()
+}
+
+/// Pending entries of the group, per consumer.
+async fn pending_of(redis: &Redis, consumer: &str) -> usize {
+    let mut conn = redis.conn();
+    let reply: redis::streams::StreamPendingCountReply = redis::cmd("XPENDING")
+        .arg(stream_key(redis))
+        .arg(GROUP)
+        .arg("-")
+        .arg("+")
+        .arg(100)
+        .arg(consumer)
+        .query_async(&mut conn)
+        .await
+        .expect("xpending");
+    reply.ids.len()
+}
+
+/// Let `entry` look as if nobody had touched it for `idle`, leaving it with `owner`
+/// (the clock of the pending list, moved instead of waiting it out).
+async fn age(redis: &Redis, owner: &str, entry: &str, idle: Duration) {
+    let mut conn = redis.conn();
+    let _: redis::Value = redis::cmd("XCLAIM")
+        .arg(stream_key(redis))
+        .arg(GROUP)
+        .arg(owner)
+        .arg(0)
+        .arg(entry)
+        .arg("IDLE")
+        .arg(u64::try_from(idle.as_millis()).expect("millis"))
+        .query_async(&mut conn)
+        .await
+        .expect("xclaim");
+}
+
+/// One pass of consumer B; returns how many entries it acknowledged.
+async fn pass<F, Fut>(
+    redis: &Redis,
+    conn: &mut redis::aio::MultiplexedConnection,
+    handler: &F,
+) -> usize
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    consume_once(redis, conn, GROUP, "b", Duration::from_millis(10), handler)
+        .await
+        .expect("pass")
+}
+
+#[tokio::test]
+async fn a_dead_consumers_entries_are_taken_over_once_idle() {
+    let redis = test_redis().await;
+    let mut conn = redis.dedicated().await.expect("connect");
+    let seen: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
+    let handler = |ev: Event| {
+        let seen = &seen;
+        async move {
+            seen.lock().expect("lock").push(ev.event_id);
+            Ok::<(), String>(())
+        }
+    };
+    // The group exists (as a first pass creates it) before the event, so that A reads it.
+    assert_eq!(pass(&redis, &mut conn, &handler).await, 0);
+    let (entry, event_id) = publish(&redis).await;
+    assert_eq!(
+        read_and_die(&redis, "a").await,
+        std::slice::from_ref(&entry)
+    );
+
+    // A may just be slow: a fresh entry stays with it.
+    assert_eq!(pass(&redis, &mut conn, &handler).await, 0);
+    assert!(seen.lock().expect("lock").is_empty());
+    assert_eq!(pending_of(&redis, "a").await, 1);
+
+    age(&redis, "a", &entry, CLAIM_IDLE + Duration::from_secs(1)).await;
+    assert_eq!(pass(&redis, &mut conn, &handler).await, 1);
+    assert_eq!(*seen.lock().expect("lock"), [event_id]);
+    assert_eq!(pending_of(&redis, "a").await, 0);
+    assert_eq!(pending_of(&redis, "b").await, 0);
+
+    let mut conn = redis.conn();
+    let _: () = redis::cmd("DEL")
+        .arg(stream_key(&redis))
+        .query_async(&mut conn)
+        .await
+        .expect("clean up");
+}
