@@ -173,10 +173,24 @@ async fn products_of_price_event(
     }
 }
 
+/// Whether a stock event can have changed its product's `in_stock`: only when the
+/// variant went from none available to some, or back. Reservations and sales that leave
+/// units on the shelf are most stock events under load, and each would otherwise cost a
+/// document load and an upsert. Events without the earlier figure (a vendor setting a
+/// count, or events from before it was sent) always count.
+fn in_stock_may_have_changed(payload: &serde_json::Value) -> bool {
+    let figure = |k: &str| payload.get(k).and_then(serde_json::Value::as_i64);
+    match (figure("available_before"), figure("available")) {
+        (Some(before), Some(after)) => (before > 0) != (after > 0),
+        _ => true,
+    }
+}
+
 /// Apply one event to the index.
 #[tracing::instrument(skip_all, fields(topic = %ev.topic, aggregate_id = %ev.aggregate_id))]
 pub async fn handle(state: &AppState, backend: &dyn SearchBackend, ev: &Event) -> SearchResult<()> {
     let ids = match ev.topic.as_str() {
+        topics::STOCK_CHANGED if !in_stock_may_have_changed(&ev.payload) => return Ok(()),
         topics::PRODUCT_CREATED
         | topics::PRODUCT_UPDATED
         | topics::PRODUCT_ARCHIVED

@@ -569,3 +569,134 @@ async fn a_narrowed_campaign_leaves_the_products_it_no_longer_holds() {
     want.sort();
     assert_eq!(in_campaign(&backend, campaign).await, want);
 }
+
+/// Counts the writes that reach the backend.
+struct Counting {
+    inner: PostgresBackend,
+    writes: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl SearchBackend for Counting {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+    async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
+        if !docs.is_empty() {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.upsert(docs).await
+    }
+    async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64> {
+        if !ids.is_empty() {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.delete(ids).await
+    }
+    async fn search(&self, q: &SearchQuery) -> SearchResult<SearchResults> {
+        self.inner.search(q).await
+    }
+    async fn suggest(&self, p: &str, l: usize) -> SearchResult<Vec<Suggestion>> {
+        self.inner.suggest(p, l).await
+    }
+    async fn rebuild(&self, b: DocumentStream<'_>) -> SearchResult<u64> {
+        self.inner.rebuild(b).await
+    }
+}
+
+/// The newest catalog event in the outbox, as the stream would carry it.
+async fn last_catalog_event(env: &TestEnv) -> Event {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let row = env
+        .state
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT id, topic, aggregate_id, payload FROM catalog.outbox ORDER BY id DESC LIMIT 1",
+        ))
+        .await
+        .expect("outbox")
+        .expect("an event");
+    Event {
+        event_id: row.try_get("", "id").expect("id"),
+        topic: row.try_get("", "topic").expect("topic"),
+        aggregate_id: row.try_get("", "aggregate_id").expect("aggregate"),
+        payload: row.try_get("", "payload").expect("payload"),
+    }
+}
+
+#[tokio::test]
+async fn stock_events_that_leave_units_on_the_shelf_cost_no_write() {
+    use catalog::stock::{self, StockLine};
+    let env = TestEnv::new().await;
+    let s = env.shop.clone();
+    let backend = Counting {
+        inner: PostgresBackend::new(env.state.db.clone()),
+        writes: AtomicUsize::new(0),
+    };
+    search::reindex(&env.state, &backend, false)
+        .await
+        .expect("reindex");
+    let variant = catalog::products::variants_of(&env.state.db, s.crab)
+        .await
+        .expect("variants")
+        .remove(0);
+    let on_hand = variant.on_hand;
+    assert!(on_hand > 1, "the crab has units to spare");
+    let line = |quantity| StockLine {
+        variant_id: variant.id,
+        quantity,
+    };
+    let crab_in_stock = || async {
+        backend
+            .search(&SearchQuery::text("꽃게"))
+            .await
+            .expect("search")
+            .hits
+            .iter()
+            .find(|h| h.id == s.crab)
+            .map(|h| h.in_stock)
+    };
+    let writes_before = backend.writes.load(Ordering::SeqCst);
+
+    // One unit held, the rest still on the shelf: nothing to write.
+    stock::reserve(&env.state.db, &[line(1)])
+        .await
+        .expect("reserve");
+    let ev = last_catalog_event(&env).await;
+    assert_eq!(ev.topic, catalog::topics::STOCK_CHANGED);
+    indexer::handle(&env.state, &backend, &ev)
+        .await
+        .expect("handle");
+    assert_eq!(backend.writes.load(Ordering::SeqCst), writes_before);
+
+    // The last units held: the product is out of stock, and search says so.
+    stock::reserve(&env.state.db, &[line(on_hand - 1)])
+        .await
+        .expect("reserve the rest");
+    let ev = last_catalog_event(&env).await;
+    indexer::handle(&env.state, &backend, &ev)
+        .await
+        .expect("handle");
+    assert_eq!(backend.writes.load(Ordering::SeqCst), writes_before + 1);
+    assert_eq!(crab_in_stock().await, Some(false));
+
+    // Released again: back in stock.
+    stock::release(&env.state.db, &[line(1)])
+        .await
+        .expect("release");
+    let ev = last_catalog_event(&env).await;
+    indexer::handle(&env.state, &backend, &ev)
+        .await
+        .expect("handle");
+    assert_eq!(crab_in_stock().await, Some(true));
+
+    // An event without the earlier figure (as older events are) is always applied.
+    let mut old = ev.clone();
+    old.payload = serde_json::json!({ "available": 1 });
+    let writes = backend.writes.load(Ordering::SeqCst);
+    indexer::handle(&env.state, &backend, &old)
+        .await
+        .expect("handle");
+    assert_eq!(backend.writes.load(Ordering::SeqCst), writes + 1);
+}

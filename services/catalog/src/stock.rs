@@ -38,17 +38,26 @@ fn normalise(lines: &[StockLine]) -> CatalogResult<Vec<StockLine>> {
         .collect())
 }
 
+/// Announce a variant's new availability, and what it was before when the caller knows:
+/// the search indexer skips events whose variant stayed on the same side of zero (a
+/// product's `in_stock` cannot have changed), which under checkout load is nearly all.
 async fn emit_changed(
     db: &impl ConnectionTrait,
     variant_id: Uuid,
     product_id: Uuid,
     available: i32,
+    before: Option<i32>,
 ) -> CatalogResult<()> {
     emit(
         db,
         topics::STOCK_CHANGED,
         product_id,
-        serde_json::json!({ "variant_id": variant_id, "product_id": product_id, "available": available }),
+        serde_json::json!({
+            "variant_id": variant_id,
+            "product_id": product_id,
+            "available": available,
+            "available_before": before,
+        }),
     )
     .await?;
     Ok(())
@@ -102,7 +111,16 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
         )
         .await?;
         match hit {
-            Some((product_id, left)) => emit_changed(db, line.variant_id, product_id, left).await?,
+            Some((product_id, left)) => {
+                emit_changed(
+                    db,
+                    line.variant_id,
+                    product_id,
+                    left,
+                    Some(left + line.quantity),
+                )
+                .await?
+            }
             None => {
                 return Err(CatalogError::InsufficientStock {
                     variant_id: line.variant_id,
@@ -134,7 +152,8 @@ pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogRe
                 ),
             });
         };
-        emit_changed(db, line.variant_id, product_id, left).await?;
+        // Held units were not available: availability is what it was.
+        emit_changed(db, line.variant_id, product_id, left, Some(left)).await?;
     }
     Ok(())
 }
@@ -159,7 +178,14 @@ pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
                 ),
             });
         };
-        emit_changed(db, line.variant_id, product_id, left).await?;
+        emit_changed(
+            db,
+            line.variant_id,
+            product_id,
+            left,
+            Some(left - line.quantity),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -175,7 +201,14 @@ pub async fn restock(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
         )
         .await?
         {
-            emit_changed(db, line.variant_id, product_id, left).await?;
+            emit_changed(
+                db,
+                line.variant_id,
+                product_id,
+                left,
+                Some(left - line.quantity),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -220,7 +253,7 @@ pub async fn set_on_hand(
         return Err(CatalogError::StockMismatch { expected, actual });
     }
     let var = reload(db, variant_id).await?;
-    emit_changed(db, var.id, var.product_id, var.available()).await?;
+    emit_changed(db, var.id, var.product_id, var.available(), None).await?;
     Ok(var)
 }
 
@@ -250,7 +283,7 @@ pub async fn adjust(
         ));
     }
     let var = reload(db, variant_id).await?;
-    emit_changed(db, var.id, var.product_id, var.available()).await?;
+    emit_changed(db, var.id, var.product_id, var.available(), None).await?;
     Ok(var)
 }
 
