@@ -391,6 +391,9 @@ git_dirty=false
 mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 pg_version=$(psql_bench -c 'SHOW server_version' 2>/dev/null || echo unknown)
+# What Postgres may cache decides whether a 100k-product index is read from memory or
+# copied in from the OS page cache on every query (the Debian default is 128MB).
+pg_shared_buffers=$(psql_bench -c 'SHOW shared_buffers' 2>/dev/null || echo unknown)
 redis_version=$(redis-cli -h 127.0.0.1 -p 6379 info server 2>/dev/null | sed -n 's/^redis_version:\(.*\)\r$/\1/p')
 wrk_version=$(wrk -v 2>&1 | head -1 | awk '{ print $2 }' || true)
 bin_modified=$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)
@@ -398,7 +401,7 @@ bin_modified=$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)
 jq -s \
   --arg ts "$TS" --arg commit "$git_commit" --argjson dirty "$git_dirty" \
   --argjson nproc "$(nproc)" --argjson mem "$mem_kib" --arg cpu "$cpu_model" --arg kernel "$(uname -r)" \
-  --arg pg "$pg_version" --arg redis "$redis_version" --arg wrk "$wrk_version" \
+  --arg pg "$pg_version" --arg pg_sb "$pg_shared_buffers" --arg redis "$redis_version" --arg wrk "$wrk_version" \
   --argjson products "$PRODUCTS" --argjson conns "$CONNECTIONS" --argjson dur "$DURATION" \
   --argjson threads "$THREADS" --argjson warmup "$WARMUP" --argjson pool "$DB_POOL" \
   --arg db "$BENCH_DB" --arg gen "$GENERATE_SECS" --arg reindex "$REINDEX_SECS" --arg bin "$BIN" --arg bin_modified "$bin_modified" \
@@ -408,7 +411,7 @@ jq -s \
      git: {commit: $commit, dirty: $dirty},
      binary: {path: $bin, modified: $bin_modified},
      machine: {nproc: $nproc, mem_total_mib: ($mem / 1024 | floor), cpu_model: $cpu, kernel: $kernel,
-               postgres: $pg, redis: $redis, wrk: $wrk},
+               postgres: $pg, postgres_shared_buffers: $pg_sb, redis: $redis, wrk: $wrk},
      config: {products: $products, connections: $conns, duration_s: $dur, threads: $threads,
               warmup_s: $warmup, db_max_connections: $pool, database: $db,
               generate_seconds: ($gen | tonumber), reindex_seconds: ($reindex | tonumber)},
@@ -425,7 +428,7 @@ jq -s \
 {
   echo "# Jikgu load test $TS"
   echo
-  jq -r '"\(.config.products) products, \(.config.connections) connections, \(.config.duration_s) s per scenario (\(.config.threads) wrk threads, \(.config.warmup_s) s warm-up); \(.machine.nproc) cores, \(.machine.mem_total_mib) MiB; commit \(.git.commit[0:12])\(if .git.dirty then " (dirty)" else "" end)"' "$OUT/report.json"
+  jq -r '"\(.config.products) products, \(.config.connections) connections, \(.config.duration_s) s per scenario (\(.config.threads) wrk threads, \(.config.warmup_s) s warm-up); \(.machine.nproc) cores, \(.machine.mem_total_mib) MiB, Postgres shared_buffers \(.machine.postgres_shared_buffers // "?"); commit \(.git.commit[0:12])\(if .git.dirty then " (dirty)" else "" end)"' "$OUT/report.json"
   jq -r 'if .note then "\nNote: \(.note)" else empty end' "$OUT/report.json"
   echo
   echo "| scenario | req/s | p50 | p95 | p99 | non-2xx |"
