@@ -700,3 +700,41 @@ async fn stock_events_that_leave_units_on_the_shelf_cost_no_write() {
         .expect("handle");
     assert_eq!(backend.writes.load(Ordering::SeqCst), writes + 1);
 }
+
+#[tokio::test]
+async fn a_failed_event_waits_before_its_next_attempt() {
+    let env = TestEnv::new().await;
+    let broken = Broken::default();
+    let ev = Event {
+        event_id: Uuid::now_v7(),
+        topic: catalog::topics::PRODUCT_UPDATED.to_owned(),
+        aggregate_id: env.shop.kimchi,
+        payload: serde_json::json!({}),
+    };
+    assert!(matches!(
+        indexer::process(&env.state, &broken, ev.clone()).await,
+        Err(SearchError::Backend(_))
+    ));
+    // Back at once (as on a busy stream): deferred, the backend not even asked.
+    for _ in 0..10 {
+        assert!(matches!(
+            indexer::process(&env.state, &broken, ev.clone()).await,
+            Err(SearchError::Deferred)
+        ));
+    }
+    assert_eq!(broken.writes.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(indexer::retry_delay(1) + Duration::from_millis(50)).await;
+    assert!(matches!(
+        indexer::process(&env.state, &broken, ev.clone()).await,
+        Err(SearchError::Backend(_))
+    ));
+    assert_eq!(broken.writes.load(Ordering::SeqCst), 2);
+    // The second wait is longer.
+    tokio::time::sleep(indexer::retry_delay(1) + Duration::from_millis(50)).await;
+    assert!(matches!(
+        indexer::process(&env.state, &broken, ev).await,
+        Err(SearchError::Deferred)
+    ));
+    assert_eq!(indexer::retry_delay(2), indexer::retry_delay(1) * 2);
+    assert_eq!(indexer::retry_delay(60), Duration::from_secs(30));
+}

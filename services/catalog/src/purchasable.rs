@@ -29,6 +29,12 @@ pub struct Purchasable {
 }
 
 /// The variants asked for that exist (sellable or not), in no particular order.
+///
+/// The ids are a sub-select, not a bare `ANY($1)`: with the array in plain sight every
+/// custom plan knew it held two ids and looked cheaper than the generic plan, so Postgres
+/// planned this four-table join again on every call (0.5 ms of planning for 0.08 ms of
+/// execution, the largest single cost of a cart read). Hidden behind the sub-select, both
+/// plans cost the same and the prepared statement keeps its generic one.
 pub async fn load(
     db: &impl ConnectionTrait,
     variant_ids: &[Uuid],
@@ -55,7 +61,7 @@ pub async fn load(
          JOIN catalog.products p ON p.id = x.product_id \
          JOIN catalog.vendors v ON v.id = p.vendor_id \
          JOIN catalog.categories c ON c.id = p.category_id \
-         WHERE x.id = ANY($1)",
+         WHERE x.id = ANY((SELECT $1)::uuid[])",
         [ids],
     ))
     .all(db)
