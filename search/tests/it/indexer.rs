@@ -76,9 +76,24 @@ async fn hits(backend: &dyn SearchBackend, q: &str) -> Vec<Uuid> {
 
 #[tokio::test]
 async fn catalog_changes_reach_search_within_a_second() {
+    catalog_changes_reach_search(false).await;
+}
+
+/// The same through the result cache, as `jikgu serve` runs it: every question below is
+/// asked again and again while waiting, so a kept answer that the indexer's writes failed
+/// to retire would fail the wait.
+#[tokio::test]
+async fn catalog_changes_reach_search_through_the_cache_within_a_second() {
+    catalog_changes_reach_search(true).await;
+}
+
+async fn catalog_changes_reach_search(cached: bool) {
     let env = TestEnv::new().await;
     let s = env.shop.clone();
-    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
+    let mut backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
+    if cached {
+        backend = Arc::new(search::CachedBackend::new(backend, env.state.redis.clone()));
+    }
     let workers = Workers::start(&env, backend.clone(), true);
     // The events of building the shop index it from nothing.
     until(Duration::from_secs(10), "the shop is indexed", || async {
