@@ -2,7 +2,7 @@
 //! (never the client's), whether it can be sold now, and what the pricing engine needs.
 
 use crate::error::CatalogResult;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromQueryResult)]
@@ -42,12 +42,7 @@ pub async fn load(
     if variant_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = Value::Array(
-        sea_orm::sea_query::ArrayType::Uuid,
-        Some(Box::new(
-            variant_ids.iter().map(|v| Value::from(*v)).collect(),
-        )),
-    );
+    let ids = platform::db::uuid_array(variant_ids);
     Ok(Purchasable::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \

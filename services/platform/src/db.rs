@@ -26,3 +26,14 @@ pub async fn connect_url(
         .sqlx_logging(false);
     Database::connect(opts).await
 }
+
+/// Ids as one `uuid[]` parameter (`= ANY($n)`), so a statement has the same text however
+/// many ids it is given.
+pub fn uuid_array(ids: &[uuid::Uuid]) -> sea_orm::Value {
+    sea_orm::Value::Array(
+        sea_orm::sea_query::ArrayType::Uuid,
+        Some(Box::new(
+            ids.iter().map(|id| sea_orm::Value::from(*id)).collect(),
+        )),
+    )
+}

@@ -50,7 +50,16 @@ pub async fn live_promotions(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
 ) -> Result<pricing::LivePromotions, PromotionsError> {
-    live::load(db, at).await
+    live::load(db, at, None).await
+}
+
+/// [`live_promotions`] of `product_ids` only: what a cart or a list of products needs.
+pub async fn live_promotions_of(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    product_ids: &[Uuid],
+) -> Result<pricing::LivePromotions, PromotionsError> {
+    live::load(db, at, Some(product_ids)).await
 }
 
 /// The stacking policy every quote is made with: the one marketers stored (the default
