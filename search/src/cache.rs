@@ -45,7 +45,7 @@ impl CachedBackend {
         CachedBackend { inner, redis }
     }
 
-    fn key(&self, kind: &str, what: &str) -> String {
+    fn key(&self, kind: &'static str, what: &str) -> String {
         let digest = Sha256::digest(what.as_bytes());
         self.redis
             .key(&format!("search:{FORMAT}:{kind}:{}", hex::encode(digest)))
@@ -85,24 +85,29 @@ impl CachedBackend {
         }
     }
 
-    /// The cached answer for `what`, or `compute` it and cache it.
-    async fn get_or_compute<T, F>(&self, kind: &str, what: String, compute: F) -> SearchResult<T>
+    /// The cached answer for `what`, or `compute` it and cache it. `compute` is only
+    /// called on a miss: a boxed backend future is not even built for a hit.
+    async fn get_or_compute<T, F, Fut>(
+        &self,
+        kind: &'static str,
+        what: String,
+        compute: F,
+    ) -> SearchResult<T>
     where
         T: Serialize + DeserializeOwned,
-        F: Future<Output = SearchResult<T>>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = SearchResult<T>>,
     {
         let key = self.key(kind, &what);
         let Some((generation, entry)) = self.read(&key).await else {
-            return compute.await;
+            return compute().await;
         };
         if let Some(hit) = entry.as_deref().and_then(|e| fresh(e, generation)) {
-            metrics::counter!("search_cache_total", "kind" => kind.to_owned(), "result" => "hit")
-                .increment(1);
+            metrics::counter!("search_cache_total", "kind" => kind, "result" => "hit").increment(1);
             return Ok(hit);
         }
-        metrics::counter!("search_cache_total", "kind" => kind.to_owned(), "result" => "miss")
-            .increment(1);
-        let answer = compute.await?;
+        metrics::counter!("search_cache_total", "kind" => kind, "result" => "miss").increment(1);
+        let answer = compute().await?;
         self.store(&key, generation, &answer).await;
         Ok(answer)
     }
@@ -159,13 +164,13 @@ impl SearchBackend for CachedBackend {
         let Ok(q) = query.normalized() else {
             return self.inner.search(query).await;
         };
-        self.get_or_compute("q", format!("{q:?}"), self.inner.search(&q))
+        self.get_or_compute("q", format!("{q:?}"), || self.inner.search(&q))
             .await
     }
 
     async fn suggest(&self, prefix: &str, limit: usize) -> SearchResult<Vec<Suggestion>> {
         let what = format!("{limit}\n{}", prefix.trim());
-        self.get_or_compute("s", what, self.inner.suggest(prefix, limit))
+        self.get_or_compute("s", what, || self.inner.suggest(prefix, limit))
             .await
     }
 

@@ -118,13 +118,6 @@ const COLUMNS: &str = concat!(
 const JOINS: &str = "JOIN catalog.vendors v ON v.id = p.vendor_id \
      JOIN catalog.categories c ON c.id = p.category_id";
 
-pub(crate) fn uuid_array(ids: &[Uuid]) -> Value {
-    Value::Array(
-        ArrayType::Uuid,
-        Some(Box::new(ids.iter().map(|id| Value::from(*id)).collect())),
-    )
-}
-
 pub(crate) fn text_array<S: AsRef<str>>(items: &[S]) -> Value {
     Value::Array(
         ArrayType::String,
@@ -168,7 +161,7 @@ pub async fn load(
     let rows = Row::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!("SELECT {COLUMNS} FROM catalog.products p {JOINS} WHERE p.id = ANY($1)"),
-        [uuid_array(product_ids)],
+        [platform::db::uuid_array(product_ids)],
     ))
     .all(db)
     .await?;

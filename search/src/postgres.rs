@@ -11,7 +11,7 @@
 //! the same filtered set. See `search/EXPLAIN.md` for the plans.
 
 use crate::backend::{DocumentStream, MAX_SUGGESTIONS, SearchBackend};
-use crate::documents::{self, Document, text_array, uuid_array};
+use crate::documents::{self, Document, text_array};
 use crate::error::{SearchError, SearchResult};
 use crate::query::{
     Facet, FacetCount, Facets, Hit, MAX_QUERY_CHARS, PriceBucket, SearchQuery, SearchResults, Sort,
@@ -20,6 +20,7 @@ use crate::query::{
 use crate::text;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use platform::db::uuid_array;
 use platform::money::Won;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
 use serde::Serialize;

@@ -517,38 +517,27 @@ pub async fn rebuild_replaces_everything(u: &Under) {
     assert_eq!(u.search(SearchQuery::default()).await.total, 6);
 }
 
+/// One module of test cases per backend kind.
+macro_rules! suite {
+    ($module:ident, $kind:ident, $($case:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(u) = super::Under::setup(super::Kind::$kind).await else { return };
+                    super::$case(&u).await;
+                    u.finish().await;
+                }
+            )*
+        }
+    };
+}
+
 macro_rules! behaviour {
     ($($case:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let Some(u) = super::Under::setup(super::Kind::Postgres).await else { return };
-                    super::$case(&u).await;
-                    u.finish().await;
-                }
-            )*
-        }
-        mod cached_postgres {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let Some(u) = super::Under::setup(super::Kind::CachedPostgres).await else { return };
-                    super::$case(&u).await;
-                    u.finish().await;
-                }
-            )*
-        }
-        mod meilisearch {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let Some(u) = super::Under::setup(super::Kind::Meilisearch).await else { return };
-                    super::$case(&u).await;
-                    u.finish().await;
-                }
-            )*
-        }
+        suite!(postgres, Postgres, $($case),*);
+        suite!(cached_postgres, CachedPostgres, $($case),*);
+        suite!(meilisearch, Meilisearch, $($case),*);
     };
 }
 

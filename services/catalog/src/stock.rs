@@ -38,15 +38,16 @@ fn normalise(lines: &[StockLine]) -> CatalogResult<Vec<StockLine>> {
         .collect())
 }
 
-/// Announce a variant's new availability, and what it was before when the caller knows:
-/// the search indexer skips events whose variant stayed on the same side of zero (a
-/// product's `in_stock` cannot have changed), which under checkout load is nearly all.
+/// Announce a variant's new availability and, when the caller knows it, by how much it
+/// moved (`available_before` in the event): the search indexer skips events whose
+/// variant stayed on the same side of zero (a product's `in_stock` cannot have changed),
+/// which under checkout load is nearly all.
 async fn emit_changed(
     db: &impl ConnectionTrait,
     variant_id: Uuid,
     product_id: Uuid,
     available: i32,
-    before: Option<i32>,
+    moved_by: Option<i32>,
 ) -> CatalogResult<()> {
     emit(
         db,
@@ -56,7 +57,7 @@ async fn emit_changed(
             "variant_id": variant_id,
             "product_id": product_id,
             "available": available,
-            "available_before": before,
+            "available_before": moved_by.map(|m| available - m),
         }),
     )
     .await?;
@@ -112,14 +113,7 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
         .await?;
         match hit {
             Some((product_id, left)) => {
-                emit_changed(
-                    db,
-                    line.variant_id,
-                    product_id,
-                    left,
-                    Some(left + line.quantity),
-                )
-                .await?
+                emit_changed(db, line.variant_id, product_id, left, Some(-line.quantity)).await?
             }
             None => {
                 return Err(CatalogError::InsufficientStock {
@@ -152,8 +146,8 @@ pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogRe
                 ),
             });
         };
-        // Held units were not available: availability is what it was.
-        emit_changed(db, line.variant_id, product_id, left, Some(left)).await?;
+        // Held units were not available: availability did not move.
+        emit_changed(db, line.variant_id, product_id, left, Some(0)).await?;
     }
     Ok(())
 }
@@ -178,14 +172,7 @@ pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
                 ),
             });
         };
-        emit_changed(
-            db,
-            line.variant_id,
-            product_id,
-            left,
-            Some(left - line.quantity),
-        )
-        .await?;
+        emit_changed(db, line.variant_id, product_id, left, Some(line.quantity)).await?;
     }
     Ok(())
 }
@@ -201,14 +188,7 @@ pub async fn restock(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
         )
         .await?
         {
-            emit_changed(
-                db,
-                line.variant_id,
-                product_id,
-                left,
-                Some(left - line.quantity),
-            )
-            .await?;
+            emit_changed(db, line.variant_id, product_id, left, Some(line.quantity)).await?;
         }
     }
     Ok(())

@@ -151,7 +151,7 @@ pub async fn price(
     let mut product_ids: Vec<Uuid> = items.iter().map(|(p, _)| p.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
-    let live: LivePromotions = promotions::live_promotions_of(db, at, &product_ids).await?;
+    let live: LivePromotions = promotions::live_promotions(db, at, &product_ids).await?;
     let policy = promotions::stacking_policy(db).await?;
     let mut coupons = Vec::new();
     for code in distinct_codes(buyer.coupon_codes)? {

@@ -44,22 +44,15 @@ pub fn router() -> OpenApiRouter<AppState> {
     http::router()
 }
 
-/// The campaign price rules of the campaigns live at `at` (decided by their windows, not
-/// their status) and the time deals running at `at`, with `remaining = quantity - sold`.
+/// The campaign price rules of `product_ids` in the campaigns live at `at` (decided by
+/// their windows, not their status) and their time deals running at `at`, with
+/// `remaining = quantity - sold`.
 pub async fn live_promotions(
-    db: &impl ConnectionTrait,
-    at: DateTime<Utc>,
-) -> Result<pricing::LivePromotions, PromotionsError> {
-    live::load(db, at, None).await
-}
-
-/// [`live_promotions`] of `product_ids` only: what a cart or a list of products needs.
-pub async fn live_promotions_of(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
     product_ids: &[Uuid],
 ) -> Result<pricing::LivePromotions, PromotionsError> {
-    live::load(db, at, Some(product_ids)).await
+    live::load(db, at, product_ids).await
 }
 
 /// The stacking policy every quote is made with: the one marketers stored (the default

@@ -67,34 +67,24 @@ pub fn deal(d: &time_deal::Model) -> TimeDeal {
     }
 }
 
-/// The campaign price rules and time deals live at `at`: all of them, or (with
-/// `products`) only those of these products. A cart or a product list needs a handful of
-/// products' rules; a big 기획전 has thousands, and reading them all on every cart read
-/// would make each quote as slow as the largest campaign.
-#[tracing::instrument(skip(db, products))]
+/// The campaign price rules and time deals live at `at` for `products`. A cart or a
+/// page prices a handful of products; a big 기획전 has thousands of prices, and reading
+/// them all for every quote would make each as slow as the largest campaign. The ids sit
+/// behind a sub-select so that the prepared statement keeps one plan whatever their
+/// number (see `catalog::purchasable::load`).
+#[tracing::instrument(skip_all, fields(products = products.len()))]
 pub async fn load(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
-    products: Option<&[Uuid]>,
+    products: &[Uuid],
 ) -> PromotionsResult<LivePromotions> {
-    // Two statements rather than `$2 IS NULL OR …`, which a generic plan cannot prune:
-    // the filtered one reads the product index. The ids sit behind a sub-select so that
-    // the prepared statement keeps one plan whatever their number (see
-    // `catalog::purchasable::load`).
-    let (only, values) = match products {
-        None => ("", vec![at.into()]),
-        Some(ids) => (
-            " AND p.product_id = ANY((SELECT $2)::uuid[])",
-            vec![at.into(), platform::db::uuid_array(ids)],
-        ),
-    };
+    let values = vec![at.into(), platform::db::uuid_array(products)];
     let rows = RuleRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        format!(
-            "SELECT p.*, c.title, c.starts_at, c.ends_at FROM promotions.campaign_prices p \
-             JOIN promotions.campaigns c ON c.id = p.campaign_id \
-             WHERE c.status <> 'draft' AND c.starts_at <= $1 AND $1 < c.ends_at{only}"
-        ),
+        "SELECT p.*, c.title, c.starts_at, c.ends_at FROM promotions.campaign_prices p \
+         JOIN promotions.campaigns c ON c.id = p.campaign_id \
+         WHERE c.status <> 'draft' AND c.starts_at <= $1 AND $1 < c.ends_at \
+           AND p.product_id = ANY((SELECT $2)::uuid[])",
         values.clone(),
     ))
     .all(db)
@@ -120,13 +110,11 @@ pub async fn load(
     let deals = time_deal::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            format!(
-                "SELECT d.* FROM promotions.time_deals d \
-                 LEFT JOIN promotions.campaigns c ON c.id = d.campaign_id \
-                 WHERE d.starts_at <= $1 AND $1 < d.ends_at \
-                   AND (c.id IS NULL OR c.status <> 'draft'){}",
-                only.replace("p.product_id", "d.product_id")
-            ),
+            "SELECT d.* FROM promotions.time_deals d \
+             LEFT JOIN promotions.campaigns c ON c.id = d.campaign_id \
+             WHERE d.starts_at <= $1 AND $1 < d.ends_at \
+               AND (c.id IS NULL OR c.status <> 'draft') \
+               AND d.product_id = ANY((SELECT $2)::uuid[])",
             values,
         ))
         .all(db)

@@ -471,7 +471,7 @@ pub async fn build(
     all.sort();
     all.dedup();
     let products = load_products(db, &all).await?;
-    let mut promotions = live::load(db, at, None).await?;
+    let mut promotions = live::load(db, at, &all).await?;
     if c.status == DRAFT {
         let mut rules = promotions.rules().to_vec();
         rules.extend(

@@ -365,7 +365,7 @@ async fn the_scheduler_flips_exactly_at_the_boundary_and_prices_never_mix() {
     // before the boundary, the other from it, never both.
     let (product, variant) = (s.product, s.variant);
     let campaigns_at = |at: DateTime<Utc>| async move {
-        let live = promotions::live_promotions(&state.db, at)
+        let live = promotions::live_promotions(&state.db, at, &[product])
             .await
             .expect("live");
         let mut ids: Vec<Uuid> = live
@@ -887,7 +887,7 @@ async fn time_deal_counters_survive_a_rush() {
     )
     .await;
     assert_eq!(sold, 10);
-    let live = promotions::live_promotions(&s.app.state.db, Utc::now())
+    let live = promotions::live_promotions(&s.app.state.db, Utc::now(), &[s.product])
         .await
         .expect("live");
     assert_eq!(live.deals()[0].remaining, 0);
