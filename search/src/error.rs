@@ -30,9 +30,6 @@ pub enum SearchError {
     /// A request or task did not finish in time.
     #[error("search backend timed out while {0}")]
     Timeout(&'static str),
-    /// An event that failed before waits for its next attempt (the indexer's backoff).
-    #[error("waiting to retry after an earlier failure")]
-    Deferred,
     /// Settings at start (e.g. `MEILISEARCH_URL`) are not usable.
     #[error("search configuration: {0}")]
     Config(String),

@@ -11,8 +11,8 @@
 //! product whose document still lists the campaign, which catches products that left it
 //! (a removed slot, a narrowed rule).
 //!
-//! A failing event stays pending and `platform::events::run_consumer` retries it on a
-//! later pass, once its delay ([`retry_delay`]: 100 ms doubling) has passed; after
+//! A failing event stays pending and `platform::events::run_consumer` retries it once
+//! its delay (`platform::events::retry_delay`: 100 ms, doubling) has passed; after
 //! [`MAX_ATTEMPTS`] failures it is copied to the dead-letter stream
 //! `<prefix>events:dead` and acknowledged, so one poisoned event cannot stall the rest.
 
@@ -51,43 +51,6 @@ pub fn dead_letter_key(redis: &Redis) -> String {
 
 fn failures_key(redis: &Redis, event_id: Uuid) -> String {
     redis.key(&format!("search:indexer:failures:{event_id}"))
-}
-
-/// Present while a failed event waits for its next attempt.
-fn retry_key(redis: &Redis, event_id: Uuid) -> String {
-    redis.key(&format!("search:indexer:retry:{event_id}"))
-}
-
-/// How long an event waits after its `failures`-th failure: 100 ms, doubling, at most
-/// 30 s. A pending event comes back on every pass of the consumer, which under a busy
-/// stream is many times a second: without a wait, a Meilisearch restart of a few seconds
-/// would use up every attempt and dead-letter events that would have succeeded.
-pub fn retry_delay(failures: i64) -> Duration {
-    let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
-    Duration::from_millis(100u64.saturating_mul(1 << doublings)).min(Duration::from_secs(30))
-}
-
-/// Whether `event_id` is still waiting out its retry delay (not when Redis cannot say:
-/// trying again is always safe).
-async fn waiting(redis: &Redis, event_id: Uuid) -> bool {
-    let mut conn = redis.conn();
-    redis::cmd("EXISTS")
-        .arg(retry_key(redis, event_id))
-        .query_async::<bool>(&mut conn)
-        .await
-        .unwrap_or(false)
-}
-
-async fn schedule_retry(redis: &Redis, event_id: Uuid, failures: i64) -> redis::RedisResult<()> {
-    let mut conn = redis.conn();
-    let wait = u64::try_from(retry_delay(failures).as_millis()).unwrap_or(30_000);
-    redis::cmd("SET")
-        .arg(retry_key(redis, event_id))
-        .arg(failures)
-        .arg("PX")
-        .arg(wait.max(1))
-        .query_async(&mut conn)
-        .await
 }
 
 /// Bring the index in line with the catalog for `ids`: visible products are written,
@@ -313,10 +276,6 @@ async fn dead_letter(
 /// Handle an event; on the [`MAX_ATTEMPTS`]th failure dead-letter it and report success
 /// so that it is acknowledged. Any other failure is returned and the event retried.
 pub async fn process(state: &AppState, backend: &dyn SearchBackend, ev: Event) -> SearchResult<()> {
-    if waiting(&state.redis, ev.event_id).await {
-        // Left pending, untouched and uncounted, until its delay has passed.
-        return Err(SearchError::Deferred);
-    }
     let err = match handle(state, backend, &ev).await {
         Ok(()) => {
             metrics::counter!("search_indexer_events_total", "outcome" => "ok").increment(1);
@@ -334,9 +293,6 @@ pub async fn process(state: &AppState, backend: &dyn SearchBackend, ev: Event) -
     };
     if attempts < MAX_ATTEMPTS {
         metrics::counter!("search_indexer_events_total", "outcome" => "retry").increment(1);
-        if let Err(redis_err) = schedule_retry(&state.redis, ev.event_id, attempts).await {
-            tracing::warn!(event_id = %ev.event_id, error = %redis_err, "cannot delay the retry");
-        }
         return Err(err);
     }
     dead_letter(&state.redis, &ev, attempts, &err).await?;

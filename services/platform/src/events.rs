@@ -1,6 +1,9 @@
 //! Consuming the event stream: a consumer group per purpose (cache invalidation, search
 //! indexing, statistics), delivery at least once. A handler must be idempotent; an event
-//! whose handler fails stays pending and is retried on the next pass.
+//! whose handler fails stays pending and is retried once it has waited [`retry_delay`]
+//! (100 ms, doubling with every delivery, at most 30 s): a pass comes round many times a
+//! second on a busy stream, and retrying at once would spend a handler's attempts within
+//! a short outage of what it depends on.
 //!
 //! Consumers are named per process (`<pid>-<uuid>`) and never come back under the same
 //! name, so what a dead process had read but not acknowledged would stay pending forever.
@@ -10,7 +13,10 @@
 
 use crate::kv::Redis;
 use crate::outbox::stream_key;
-use redis::streams::{StreamReadOptions, StreamReadReply};
+use redis::streams::{
+    StreamAutoClaimReply, StreamClaimReply, StreamId, StreamPendingCountReply, StreamReadOptions,
+    StreamReadReply,
+};
 use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
@@ -19,8 +25,15 @@ use uuid::Uuid;
 /// takes it over: well past any handler's normal run, so a live consumer keeps its work.
 pub const CLAIM_IDLE: Duration = Duration::from_secs(30);
 
-/// Entries taken over per pass, as many as one read handles.
-const CLAIM_COUNT: usize = 200;
+/// Entries read, retried or taken over per pass.
+const BATCH: usize = 200;
+
+/// How long an entry delivered `deliveries` times waits after failing before it is
+/// delivered again: 100 ms, doubling, at most 30 s.
+pub fn retry_delay(deliveries: usize) -> Duration {
+    let doublings = u32::try_from(deliveries.saturating_sub(1).min(20)).unwrap_or(20);
+    Duration::from_millis(100u64 << doublings).min(Duration::from_secs(30))
+}
 
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -51,41 +64,107 @@ async fn ensure_group(redis: &Redis, group: &str) -> redis::RedisResult<()> {
     }
 }
 
-/// Make the entries of `group` that have been idle for at least `min_idle`, on any
-/// consumer, pending entries of `consumer` (`XAUTOCLAIM`, one batch from the start of the
-/// group's pending list; the rest follow on later passes). Returns how many were claimed.
+/// Take over the entries of `group` idle for at least `min_idle` on any consumer
+/// (`XAUTOCLAIM`, one batch from the start of the pending list; the rest follow on later
+/// passes).
 async fn claim_idle(
     conn: &mut redis::aio::MultiplexedConnection,
     key: &str,
     group: &str,
     consumer: &str,
     min_idle: Duration,
-) -> redis::RedisResult<usize> {
-    // Reply: [next cursor, claimed entries, ids of deleted entries (Redis 7)]. Only the
-    // count is needed: the claimed entries are read back below with this consumer's own.
-    let reply: redis::Value = redis::cmd("XAUTOCLAIM")
+) -> redis::RedisResult<Vec<StreamId>> {
+    let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
         .arg(key)
         .arg(group)
         .arg(consumer)
         .arg(u64::try_from(min_idle.as_millis()).unwrap_or(u64::MAX))
         .arg("0-0")
         .arg("COUNT")
-        .arg(CLAIM_COUNT)
+        .arg(BATCH)
         .query_async(conn)
         .await?;
-    let claimed = match reply {
-        redis::Value::Array(parts) => match parts.get(1) {
-            Some(redis::Value::Array(entries)) => entries.len(),
-            _ => 0,
-        },
-        _ => 0,
-    };
-    Ok(claimed)
+    Ok(reply.claimed)
 }
 
-/// Read and handle one batch: first entries left idle by any consumer for [`CLAIM_IDLE`]
-/// (claimed as this consumer's), then this consumer's pending (failed) entries, then new
-/// ones, blocking up to `block`. Returns how many were acknowledged.
+/// This consumer's failed entries whose [`retry_delay`] has passed, delivered again
+/// (`XCLAIM` to itself, which counts the delivery and restarts the idle clock).
+async fn due_retries(
+    conn: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    group: &str,
+    consumer: &str,
+) -> redis::RedisResult<Vec<StreamId>> {
+    let pending: StreamPendingCountReply = redis::cmd("XPENDING")
+        .arg(key)
+        .arg(group)
+        .arg("-")
+        .arg("+")
+        .arg(BATCH)
+        .arg(consumer)
+        .query_async(conn)
+        .await?;
+    let due: Vec<&str> = pending
+        .ids
+        .iter()
+        .filter(|p| {
+            Duration::from_millis(p.last_delivered_ms as u64) >= retry_delay(p.times_delivered)
+        })
+        .map(|p| p.id.as_str())
+        .collect();
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let claimed: StreamClaimReply = redis::cmd("XCLAIM")
+        .arg(key)
+        .arg(group)
+        .arg(consumer)
+        .arg(0)
+        .arg(&due)
+        .query_async(conn)
+        .await?;
+    Ok(claimed.ids)
+}
+
+/// New entries for `consumer`, waiting up to `block` for some (`None`: not at all).
+async fn read_new(
+    conn: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    block: Option<Duration>,
+) -> redis::RedisResult<Vec<StreamId>> {
+    let mut opts = StreamReadOptions::default()
+        .group(group, consumer)
+        .count(BATCH);
+    // `BLOCK 0` would wait forever, so a zero wait is no BLOCK at all.
+    if let Some(ms) = block.map(|b| b.as_millis() as usize).filter(|ms| *ms > 0) {
+        opts = opts.block(ms);
+    }
+    let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
+        .arg(&opts)
+        .arg("STREAMS")
+        .arg(key)
+        .arg(">")
+        .query_async(conn)
+        .await?;
+    Ok(reply
+        .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
+        .unwrap_or_default())
+}
+
+fn parse(entry: &StreamId) -> Option<Event> {
+    Some(Event {
+        event_id: field(&entry.map, "event_id")?.parse().ok()?,
+        topic: field(&entry.map, "topic")?,
+        aggregate_id: field(&entry.map, "aggregate_id")?.parse().ok()?,
+        payload: serde_json::from_str(&field(&entry.map, "payload")?).ok()?,
+    })
+}
+
+/// Read and handle one batch: entries left idle by any consumer for [`CLAIM_IDLE`] (taken
+/// over as this consumer's), then this consumer's failed entries that are due again, then
+/// new ones, blocking up to `block`. Returns how many were acknowledged.
 pub async fn consume_once<F, Fut, E>(
     redis: &Redis,
     conn: &mut redis::aio::MultiplexedConnection,
@@ -101,65 +180,43 @@ where
 {
     ensure_group(redis, group).await?;
     let key = stream_key(redis);
-    let claimed = claim_idle(conn, &key, group, consumer, CLAIM_IDLE).await?;
-    if claimed > 0 {
+    let mut entries = claim_idle(conn, &key, group, consumer, CLAIM_IDLE).await?;
+    if !entries.is_empty() {
         tracing::info!(
             group,
             consumer,
-            claimed,
+            claimed = entries.len(),
             "took over entries idle on other consumers"
         );
     }
+    entries.extend(due_retries(conn, &key, group, consumer).await?);
+    // With retries at hand, new entries are taken as they are, without waiting for more.
+    let wait = entries.is_empty().then_some(block);
+    entries.extend(read_new(conn, &key, group, consumer, wait).await?);
     let mut acked = 0;
-    for start in ["0", ">"] {
-        let mut opts = StreamReadOptions::default()
-            .group(group, consumer)
-            .count(200);
-        if start == ">" {
-            opts = opts.block(block.as_millis() as usize);
-        }
-        let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
-            .arg(&opts)
-            .arg("STREAMS")
-            .arg(&key)
-            .arg(start)
-            .query_async(conn)
-            .await?;
-        let Some(reply) = reply else { continue };
-        for stream in reply.keys {
-            for entry in stream.ids {
-                let event = (|| {
-                    Some(Event {
-                        event_id: field(&entry.map, "event_id")?.parse().ok()?,
-                        topic: field(&entry.map, "topic")?,
-                        aggregate_id: field(&entry.map, "aggregate_id")?.parse().ok()?,
-                        payload: serde_json::from_str(&field(&entry.map, "payload")?).ok()?,
-                    })
-                })();
-                let ok = match event {
-                    // Unreadable entries are acknowledged: retrying cannot fix them.
-                    None => {
-                        tracing::warn!(id = %entry.id, "dropping malformed event");
-                        true
-                    }
-                    Some(ev) => match handler(ev).await {
-                        Ok(()) => true,
-                        Err(err) => {
-                            tracing::warn!(id = %entry.id, group, error = %err, "event handler failed; will retry");
-                            false
-                        }
-                    },
-                };
-                if ok {
-                    let _: () = redis::cmd("XACK")
-                        .arg(&key)
-                        .arg(group)
-                        .arg(&entry.id)
-                        .query_async(conn)
-                        .await?;
-                    acked += 1;
-                }
+    for entry in entries {
+        let ok = match parse(&entry) {
+            // Unreadable entries are acknowledged: retrying cannot fix them.
+            None => {
+                tracing::warn!(id = %entry.id, "dropping malformed event");
+                true
             }
+            Some(ev) => match handler(ev).await {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::warn!(id = %entry.id, group, error = %err, "event handler failed; will retry");
+                    false
+                }
+            },
+        };
+        if ok {
+            let _: () = redis::cmd("XACK")
+                .arg(&key)
+                .arg(group)
+                .arg(&entry.id)
+                .query_async(conn)
+                .await?;
+            acked += 1;
         }
     }
     Ok(acked)

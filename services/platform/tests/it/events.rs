@@ -1,11 +1,13 @@
 //! The event consumer: entries that a dead consumer read and never acknowledged are taken
-//! over by a live one once they have been idle for `CLAIM_IDLE`, and not before.
+//! over by a live one once they have been idle for `CLAIM_IDLE`, and not before; a failed
+//! entry is delivered again only once it has waited its `retry_delay`.
 
-use platform::events::{CLAIM_IDLE, Event, consume_once};
+use platform::events::{CLAIM_IDLE, Event, consume_once, retry_delay};
 use platform::kv::Redis;
 use platform::outbox::stream_key;
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -146,6 +148,54 @@ async fn a_dead_consumers_entries_are_taken_over_once_idle() {
     assert_eq!(pass(&redis, &mut conn, &handler).await, 1);
     assert_eq!(*seen.lock().expect("lock"), [event_id]);
     assert_eq!(pending_of(&redis, "a").await, 0);
+    assert_eq!(pending_of(&redis, "b").await, 0);
+
+    let mut conn = redis.conn();
+    let _: () = redis::cmd("DEL")
+        .arg(stream_key(&redis))
+        .query_async(&mut conn)
+        .await
+        .expect("clean up");
+}
+
+#[tokio::test]
+async fn a_failed_event_waits_before_its_next_attempt() {
+    let redis = test_redis().await;
+    let mut conn = redis.dedicated().await.expect("connect");
+    let calls = AtomicUsize::new(0);
+    let failing = |_ev: Event| {
+        let calls = &calls;
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), String>("engine down".into())
+        }
+    };
+    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    publish(&redis).await;
+    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // Back at once (as on a busy stream, where a pass does not wait for new entries):
+    // the handler is not asked again yet.
+    for _ in 0..10 {
+        let acked = consume_once(&redis, &mut conn, GROUP, "b", Duration::ZERO, &failing)
+            .await
+            .expect("pass");
+        assert_eq!(acked, 0);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
+    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // The second wait is longer.
+    tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
+    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(retry_delay(2), retry_delay(1) * 2);
+    assert_eq!(retry_delay(60), Duration::from_secs(30));
+    // Once it is handled, it is acknowledged and not seen again.
+    tokio::time::sleep(retry_delay(2)).await;
+    let ok = |_ev: Event| async { Ok::<(), String>(()) };
+    assert_eq!(pass(&redis, &mut conn, &ok).await, 1);
     assert_eq!(pending_of(&redis, "b").await, 0);
 
     let mut conn = redis.conn();
