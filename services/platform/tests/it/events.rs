@@ -49,6 +49,15 @@ async fn publish(redis: &Redis) -> (String, Uuid) {
     (entry, event_id)
 }
 
+async fn clean_up(redis: &Redis) {
+    let mut conn = redis.conn();
+    let _: () = redis::cmd("DEL")
+        .arg(stream_key(redis))
+        .query_async(&mut conn)
+        .await
+        .expect("clean up");
+}
+
 /// Consumer `consumer` reads what is new and then dies: nothing is acknowledged.
 async fn read_and_die(redis: &Redis, consumer: &str) -> Vec<String> {
     let mut conn = redis.conn();
@@ -150,12 +159,7 @@ async fn a_dead_consumers_entries_are_taken_over_once_idle() {
     assert_eq!(pending_of(&redis, "a").await, 0);
     assert_eq!(pending_of(&redis, "b").await, 0);
 
-    let mut conn = redis.conn();
-    let _: () = redis::cmd("DEL")
-        .arg(stream_key(&redis))
-        .query_async(&mut conn)
-        .await
-        .expect("clean up");
+    clean_up(&redis).await;
 }
 
 #[tokio::test]
@@ -198,10 +202,5 @@ async fn a_failed_event_waits_before_its_next_attempt() {
     assert_eq!(pass(&redis, &mut conn, &ok).await, 1);
     assert_eq!(pending_of(&redis, "b").await, 0);
 
-    let mut conn = redis.conn();
-    let _: () = redis::cmd("DEL")
-        .arg(stream_key(&redis))
-        .query_async(&mut conn)
-        .await
-        .expect("clean up");
+    clean_up(&redis).await;
 }
