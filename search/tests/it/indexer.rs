@@ -490,13 +490,11 @@ async fn in_campaign(backend: &dyn SearchBackend, campaign: Uuid) -> Vec<Uuid> {
 /// Publish every outbox row now and start the indexer's group after them, so that the
 /// indexer only ever sees what the test does next.
 async fn skip_history(env: &TestEnv) {
-    for schema in Schema::ALL {
-        while platform::outbox::relay_once(&env.state.db, &env.state.redis, schema, 500)
-            .await
-            .expect("relay")
-            > 0
-        {}
-    }
+    while platform::outbox::relay_once(&env.state.db, &env.state.redis, 500)
+        .await
+        .expect("relay")
+        > 0
+    {}
     let mut conn = env.state.redis.conn();
     let _: () = redis::cmd("XGROUP")
         .arg("CREATE")

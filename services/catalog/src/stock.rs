@@ -5,8 +5,10 @@
 
 use crate::error::{CatalogError, CatalogResult};
 use crate::store::variant;
-use crate::topics::{self, emit};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use crate::topics;
+use platform::ids::new_id;
+use platform::outbox::{self, Schema};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,42 +40,35 @@ fn normalise(lines: &[StockLine]) -> CatalogResult<Vec<StockLine>> {
         .collect())
 }
 
-/// Announce a variant's new availability and, when the caller knows it, by how much it
-/// moved (`available_before` in the event): the search indexer skips events whose
-/// variant stayed on the same side of zero (a product's `in_stock` cannot have changed),
-/// which under checkout load is nearly all.
-async fn emit_changed(
+/// Run `update` (an UPDATE of one variant whose first parameter is the variant id) and,
+/// when it hits, announce the variant's new availability in the same statement: one round
+/// trip per line, not two. `moved_by` is how far availability moved, when the caller knows
+/// it (`available_before` in the event): the search indexer skips events whose variant
+/// stayed on the same side of zero (a product's `in_stock` cannot have changed), which
+/// under checkout load is nearly all. Returns the product and the new availability.
+async fn moved(
     db: &impl ConnectionTrait,
-    variant_id: Uuid,
-    product_id: Uuid,
-    available: i32,
+    update: &str,
+    mut params: Vec<Value>,
     moved_by: Option<i32>,
-) -> CatalogResult<()> {
-    emit(
-        db,
-        topics::STOCK_CHANGED,
-        product_id,
-        serde_json::json!({
-            "variant_id": variant_id,
-            "product_id": product_id,
-            "available": available,
-            "available_before": moved_by.map(|m| available - m),
-        }),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn conditional(
-    db: &impl ConnectionTrait,
-    sql: &str,
-    line: &StockLine,
 ) -> CatalogResult<Option<(Uuid, i32)>> {
+    let (event_id, before) = (params.len() + 1, params.len() + 2);
+    let event = format!(
+        "SELECT ${event_id}, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
+         'available', available, 'available_before', available - ${before}::int) FROM hit",
+        topics::STOCK_CHANGED
+    );
+    let sql = format!(
+        "WITH hit AS ({update} RETURNING id, product_id, on_hand - reserved AS available), \
+         ev AS ({}) SELECT product_id, available FROM hit",
+        outbox::insert_from(Schema::Catalog, &event)
+    );
+    params.extend([new_id().into(), moved_by.into()]);
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
-            [line.variant_id.into(), line.quantity.into()],
+            params,
         ))
         .await?;
     match row {
@@ -83,6 +78,22 @@ async fn conditional(
         ))),
         None => Ok(None),
     }
+}
+
+/// [`moved`] for a line: `$1` its variant, `$2` its quantity.
+async fn moved_line(
+    db: &impl ConnectionTrait,
+    update: &str,
+    line: &StockLine,
+    moved_by: Option<i32>,
+) -> CatalogResult<Option<(Uuid, i32)>> {
+    moved(
+        db,
+        update,
+        vec![line.variant_id.into(), line.quantity.into()],
+        moved_by,
+    )
+    .await
 }
 
 async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult<i32> {
@@ -103,24 +114,19 @@ async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult
 /// transaction should roll back) if any line cannot be held.
 pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
     for line in normalise(lines)? {
-        let hit = conditional(
+        let hit = moved_line(
             db,
             "UPDATE catalog.variants SET reserved = reserved + $2, updated_at = now() \
-             WHERE id = $1 AND on_hand - reserved >= $2 \
-             RETURNING product_id, on_hand - reserved AS available",
+             WHERE id = $1 AND on_hand - reserved >= $2",
             &line,
+            Some(-line.quantity),
         )
         .await?;
-        match hit {
-            Some((product_id, left)) => {
-                emit_changed(db, line.variant_id, product_id, left, Some(-line.quantity)).await?
-            }
-            None => {
-                return Err(CatalogError::InsufficientStock {
-                    variant_id: line.variant_id,
-                    available: available(db, line.variant_id).await?,
-                });
-            }
+        if hit.is_none() {
+            return Err(CatalogError::InsufficientStock {
+                variant_id: line.variant_id,
+                available: available(db, line.variant_id).await?,
+            });
         }
     }
     Ok(())
@@ -129,15 +135,16 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
 /// Turn held units into a sale: they leave `on_hand` and `reserved` together.
 pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
     for line in normalise(lines)? {
-        let hit = conditional(
+        // Held units were not available: availability did not move.
+        let hit = moved_line(
             db,
             "UPDATE catalog.variants SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() \
-             WHERE id = $1 AND reserved >= $2 \
-             RETURNING product_id, on_hand - reserved AS available",
+             WHERE id = $1 AND reserved >= $2",
             &line,
+            Some(0),
         )
         .await?;
-        let Some((product_id, left)) = hit else {
+        if hit.is_none() {
             return Err(CatalogError::IllegalTransition {
                 action: "commit stock",
                 state: format!(
@@ -145,9 +152,7 @@ pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogRe
                     line.variant_id, line.quantity
                 ),
             });
-        };
-        // Held units were not available: availability did not move.
-        emit_changed(db, line.variant_id, product_id, left, Some(0)).await?;
+        }
     }
     Ok(())
 }
@@ -155,15 +160,15 @@ pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogRe
 /// Give held units back (expiry, cancellation, failed payment).
 pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
     for line in normalise(lines)? {
-        let hit = conditional(
+        let hit = moved_line(
             db,
             "UPDATE catalog.variants SET reserved = reserved - $2, updated_at = now() \
-             WHERE id = $1 AND reserved >= $2 \
-             RETURNING product_id, on_hand - reserved AS available",
+             WHERE id = $1 AND reserved >= $2",
             &line,
+            Some(line.quantity),
         )
         .await?;
-        let Some((product_id, left)) = hit else {
+        if hit.is_none() {
             return Err(CatalogError::IllegalTransition {
                 action: "release stock",
                 state: format!(
@@ -171,8 +176,7 @@ pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
                     line.variant_id, line.quantity
                 ),
             });
-        };
-        emit_changed(db, line.variant_id, product_id, left, Some(line.quantity)).await?;
+        }
     }
     Ok(())
 }
@@ -180,16 +184,13 @@ pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
 /// Return sold units to the shelf (an accepted return).
 pub async fn restock(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
     for line in normalise(lines)? {
-        if let Some((product_id, left)) = conditional(
+        moved_line(
             db,
-            "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1 \
-             RETURNING product_id, on_hand - reserved AS available",
+            "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1",
             &line,
+            Some(line.quantity),
         )
-        .await?
-        {
-            emit_changed(db, line.variant_id, product_id, left, Some(line.quantity)).await?;
-        }
+        .await?;
     }
     Ok(())
 }
@@ -220,21 +221,19 @@ pub async fn set_on_hand(
             format!("{} units are held for orders", var.reserved),
         ));
     }
-    let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE catalog.variants SET on_hand = $3, updated_at = now() \
-             WHERE id = $1 AND on_hand = $2 AND reserved <= $3",
-            [variant_id.into(), expected.into(), new.into()],
-        ))
-        .await?;
-    if res.rows_affected() == 0 {
+    let hit = moved(
+        db,
+        "UPDATE catalog.variants SET on_hand = $3, updated_at = now() \
+         WHERE id = $1 AND on_hand = $2 AND reserved <= $3",
+        vec![variant_id.into(), expected.into(), new.into()],
+        None,
+    )
+    .await?;
+    if hit.is_none() {
         let actual = reload(db, variant_id).await?.on_hand;
         return Err(CatalogError::StockMismatch { expected, actual });
     }
-    let var = reload(db, variant_id).await?;
-    emit_changed(db, var.id, var.product_id, var.available(), None).await?;
-    Ok(var)
+    reload(db, variant_id).await
 }
 
 /// A vendor adds (or removes, with a negative delta) units, e.g. a delivery arrived.
@@ -247,24 +246,22 @@ pub async fn adjust(
     variant::find_owned(db, vendor_id, variant_id)
         .await?
         .ok_or(CatalogError::NotFound("variant"))?;
-    let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() \
-             WHERE id = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= 1000000",
-            [variant_id.into(), delta.into()],
-        ))
-        .await?;
-    if res.rows_affected() == 0 {
+    let hit = moved(
+        db,
+        "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() \
+         WHERE id = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= 1000000",
+        vec![variant_id.into(), delta.into()],
+        Some(delta),
+    )
+    .await?;
+    if hit.is_none() {
         return Err(CatalogError::field(
             "delta",
             "out_of_range",
             "stock would drop below the units held for orders",
         ));
     }
-    let var = reload(db, variant_id).await?;
-    emit_changed(db, var.id, var.product_id, var.available(), None).await?;
-    Ok(var)
+    reload(db, variant_id).await
 }
 
 async fn reload(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<variant::Model> {

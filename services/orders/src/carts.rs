@@ -6,6 +6,7 @@ use crate::error::{OrdersError, OrdersResult};
 use crate::quoting::{self, DEFAULT_POSTAL_CODE, LineProblem, Want};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use catalog::purchasable::Purchasable;
 use chrono::Utc;
 use platform::ids::new_id;
 use platform::money::Won;
@@ -48,30 +49,61 @@ pub async fn create_anonymous(db: &impl ConnectionTrait) -> OrdersResult<String>
     Ok(token)
 }
 
-/// The cart's id, creating a customer's cart on first use. An unknown token is 404.
-pub async fn cart_id(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Uuid> {
-    let row = match owner {
-        Owner::Customer(id) => db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                // Insert-or-read in one statement, safe under concurrent first requests.
+/// A cart as stored: its id and lines, oldest first.
+#[derive(Debug, Clone)]
+pub struct Cart {
+    pub id: Uuid,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct CartRow {
+    cart_id: Uuid,
+    variant_id: Option<Uuid>,
+    quantity: Option<i32>,
+    seen_unit_price: Option<i64>,
+}
+
+/// The cart and its lines in one round trip, creating a customer's cart on first use. An
+/// unknown token is 404.
+pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart> {
+    const LINES: &str = "SELECT c.id AS cart_id, l.variant_id, l.quantity, l.seen_unit_price \
+         FROM cart c LEFT JOIN orders.cart_lines l ON l.cart_id = c.id ORDER BY l.added_at, l.variant_id";
+    let stmt = match owner {
+        // Insert-or-read in one statement, safe under concurrent first requests (a cart
+        // just inserted has no lines for the join to miss).
+        Owner::Customer(id) => Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
                 "WITH ins AS (INSERT INTO orders.carts (id, customer_id) VALUES ($1, $2) \
-                     ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id) \
-                 SELECT id FROM ins UNION ALL SELECT id FROM orders.carts WHERE customer_id = $2 LIMIT 1",
-                [new_id().into(), (*id).into()],
-            ))
-            .await?,
-        Owner::Token(t) => db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT id FROM orders.carts WHERE token_hash = $1",
-                [token_hash(t).into()],
-            ))
-            .await?,
+                     ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id), \
+                 cart AS (SELECT id FROM ins UNION ALL SELECT id FROM orders.carts WHERE customer_id = $2 LIMIT 1) \
+                 {LINES}"
+            ),
+            [new_id().into(), (*id).into()],
+        ),
+        Owner::Token(t) => Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("WITH cart AS (SELECT id FROM orders.carts WHERE token_hash = $1) {LINES}"),
+            [token_hash(t).into()],
+        ),
     };
-    row.map(|r| r.try_get::<Uuid>("", "id"))
-        .transpose()?
-        .ok_or(OrdersError::NotFound("cart"))
+    let rows = CartRow::find_by_statement(stmt).all(db).await?;
+    let id = rows
+        .first()
+        .map(|r| r.cart_id)
+        .ok_or(OrdersError::NotFound("cart"))?;
+    let lines = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Line {
+                variant_id: r.variant_id?,
+                quantity: r.quantity?,
+                seen_unit_price: r.seen_unit_price?,
+            })
+        })
+        .collect();
+    Ok(Cart { id, lines })
 }
 
 /// The customer's cart, its row locked until the transaction ends; `None` when the
@@ -117,13 +149,15 @@ async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
     Ok(())
 }
 
-/// Set a line's quantity (0 removes it). The variant must exist and be for sale.
+/// Set a line's quantity (0 removes it), here and in `cart`. The variant must exist and be
+/// for sale. Returns what the catalog says of every line's variant, read once for the
+/// check and for the quote that follows.
 pub async fn set_line(
     db: &impl ConnectionTrait,
-    cart: Uuid,
+    cart: &mut Cart,
     variant_id: Uuid,
     quantity: u32,
-) -> OrdersResult<()> {
+) -> OrdersResult<Vec<Purchasable>> {
     if quantity > MAX_QUANTITY {
         return Err(OrdersError::field(
             "quantity",
@@ -131,17 +165,26 @@ pub async fn set_line(
             format!("must be 0 to {MAX_QUANTITY}"),
         ));
     }
+    let mut ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
+    if !ids.contains(&variant_id) {
+        ids.push(variant_id);
+    }
+    let found = catalog::purchasable::load(db, &ids).await?;
     if quantity == 0 {
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2",
-            [cart.into(), variant_id.into()],
+            "WITH line AS (DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2) \
+             UPDATE orders.carts SET updated_at = now() WHERE id = $1",
+            [cart.id.into(), variant_id.into()],
         ))
         .await?;
-        return touch(db, cart).await;
+        cart.lines.retain(|l| l.variant_id != variant_id);
+        return Ok(found);
     }
-    let found = catalog::purchasable::load(db, &[variant_id]).await?;
-    let Some(p) = found.into_iter().find(|p| p.sellable) else {
+    let Some(p) = found
+        .iter()
+        .find(|p| p.variant_id == variant_id && p.sellable)
+    else {
         return Err(OrdersError::NotFound("variant"));
     };
     if let Some(max) = p.max_per_order
@@ -156,24 +199,33 @@ pub async fn set_line(
              INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity) \
          UPDATE orders.carts SET updated_at = now() WHERE id = $1",
-        [cart.into(), variant_id.into(), (quantity as i32).into(), p.price.into()],
+        [cart.id.into(), variant_id.into(), (quantity as i32).into(), p.price.into()],
     ))
     .await?;
-    Ok(())
+    match cart.lines.iter_mut().find(|l| l.variant_id == variant_id) {
+        Some(l) => l.quantity = quantity as i32,
+        None => cart.lines.push(Line {
+            variant_id,
+            quantity: quantity as i32,
+            seen_unit_price: p.price,
+        }),
+    }
+    Ok(found)
 }
 
 /// Merge an anonymous cart into a customer's: quantities are summed and capped by the
 /// stock available and the per-order limit; the anonymous cart is gone afterwards.
-pub async fn merge(db: &DatabaseConnection, customer: Uuid, token: &str) -> OrdersResult<Uuid> {
+/// Returns the merged cart and what the catalog says of its variants.
+pub async fn merge(
+    db: &DatabaseConnection,
+    customer: Uuid,
+    token: &str,
+) -> OrdersResult<(Cart, Vec<Purchasable>)> {
     let txn = db.begin().await?;
-    let target = cart_id(&txn, &Owner::Customer(customer)).await?;
-    let source = cart_id(&txn, &Owner::Token(token.to_owned())).await?;
+    let target = open(&txn, &Owner::Customer(customer)).await?;
+    let source = open(&txn, &Owner::Token(token.to_owned())).await?;
     let mut merged: Vec<(Uuid, i64, i64)> = Vec::new();
-    for l in lines(&txn, target)
-        .await?
-        .into_iter()
-        .chain(lines(&txn, source).await?)
-    {
+    for l in target.lines.into_iter().chain(source.lines) {
         match merged.iter_mut().find(|m| m.0 == l.variant_id) {
             Some(m) => m.1 += l.quantity as i64,
             None => merged.push((l.variant_id, l.quantity as i64, l.seen_unit_price)),
@@ -181,6 +233,7 @@ pub async fn merge(db: &DatabaseConnection, customer: Uuid, token: &str) -> Orde
     }
     let ids: Vec<Uuid> = merged.iter().map(|m| m.0).collect();
     let catalog = catalog::purchasable::load(&txn, &ids).await?;
+    let mut lines = Vec::with_capacity(merged.len());
     for (variant_id, qty, seen) in merged {
         let cap = catalog
             .iter()
@@ -196,24 +249,35 @@ pub async fn merge(db: &DatabaseConnection, customer: Uuid, token: &str) -> Orde
             .unwrap_or(qty);
         // Keep a line the shop cannot fill (at its old quantity) so the customer sees
         // it flagged rather than silently dropped; cap lines it can fill.
-        let q = if cap > 0 { qty.min(cap) } else { qty };
+        let q = if cap > 0 { qty.min(cap) } else { qty }.min(MAX_QUANTITY as i64) as i32;
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity",
-            [target.into(), variant_id.into(), (q.min(MAX_QUANTITY as i64) as i32).into(), seen.into()],
+            [target.id.into(), variant_id.into(), q.into(), seen.into()],
         ))
         .await?;
+        lines.push(Line {
+            variant_id,
+            quantity: q,
+            seen_unit_price: seen,
+        });
     }
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "DELETE FROM orders.carts WHERE id = $1",
-        [source.into()],
+        [source.id.into()],
     ))
     .await?;
-    touch(&txn, target).await?;
+    touch(&txn, target.id).await?;
     txn.commit().await?;
-    Ok(target)
+    Ok((
+        Cart {
+            id: target.id,
+            lines,
+        },
+        catalog,
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -243,14 +307,28 @@ pub struct CartView {
     pub destination_assumed: bool,
 }
 
+/// The cart with a fresh quote.
 pub async fn view(
     db: &impl ConnectionTrait,
-    cart: Uuid,
+    cart: &Cart,
     postal_code: Option<String>,
     buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
-    let ls = lines(db, cart).await?;
-    let wants: Vec<Want> = ls
+    let ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
+    let found = catalog::purchasable::load(db, &ids).await?;
+    view_known(db, cart, found, postal_code, buyer).await
+}
+
+/// [`view`] with the catalog's facts about the lines already read (`found` may hold more).
+pub async fn view_known(
+    db: &impl ConnectionTrait,
+    cart: &Cart,
+    found: Vec<Purchasable>,
+    postal_code: Option<String>,
+    buyer: quoting::Buyer<'_>,
+) -> OrdersResult<CartView> {
+    let wants: Vec<Want> = cart
+        .lines
         .iter()
         .map(|l| Want {
             variant_id: l.variant_id,
@@ -259,9 +337,10 @@ pub async fn view(
         .collect();
     let assumed = postal_code.is_none();
     let dest = Destination::postal(postal_code.unwrap_or_else(|| DEFAULT_POSTAL_CODE.to_owned()));
-    let priced = quoting::price(db, &wants, &dest, Utc::now(), buyer).await?;
-    let lines = ls
-        .into_iter()
+    let priced = quoting::price_known(db, found, &wants, &dest, Utc::now(), buyer).await?;
+    let lines = cart
+        .lines
+        .iter()
         .map(|l| {
             let p = priced.found.iter().find(|p| p.variant_id == l.variant_id);
             let issue = priced.issues.iter().find(|i| i.variant_id == l.variant_id);

@@ -6,13 +6,14 @@ use crate::error::{OrdersError, OrdersResult};
 use catalog::purchasable::{self, Purchasable};
 use chrono::{DateTime, Utc};
 use platform::money::Won;
+use promotions::PricingInputs;
 use promotions::cart_input;
 use promotions::pricing::{
-    self, CartLine, Destination, LivePromotions, Quote, QuoteRequest, RemoteAreaRange,
-    RemoteAreaTable,
+    self, CartLine, Destination, Quote, QuoteRequest, RemoteAreaRange, RemoteAreaTable,
 };
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 /// Used to quote a cart before the customer gives an address (a non-remote Incheon code).
@@ -44,7 +45,8 @@ pub struct LineIssue {
 }
 
 pub struct Priced {
-    /// Every variant asked for that exists, sellable or not (for flagging cart lines).
+    /// What the catalog says of the variants read, sellable or not (for flagging cart
+    /// lines).
     pub found: Vec<Purchasable>,
     /// The sellable lines that were quoted, in cart order.
     pub items: Vec<(Purchasable, u32)>,
@@ -52,19 +54,27 @@ pub struct Priced {
     pub quote: Quote,
 }
 
-async fn remote_table(db: &impl ConnectionTrait) -> OrdersResult<RemoteAreaTable> {
-    let rows = purchasable::remote_areas(db).await?;
-    let ranges = rows
-        .into_iter()
-        .map(|r| RemoteAreaRange {
-            region: r.region,
-            from: r.from_code.max(0) as u32,
-            to: r.to_code.max(0) as u32,
-            surcharge: Won(r.surcharge),
+/// The remote-area surcharge table, read once per process: only migrations write it
+/// (`migrations/data/remote-areas.csv`), and every quote needs it.
+async fn remote_table(db: &impl ConnectionTrait) -> OrdersResult<&'static RemoteAreaTable> {
+    static TABLE: OnceCell<RemoteAreaTable> = OnceCell::const_new();
+    TABLE
+        .get_or_try_init(|| async {
+            let ranges = purchasable::remote_areas(db)
+                .await?
+                .into_iter()
+                .map(|r| RemoteAreaRange {
+                    region: r.region,
+                    from: r.from_code.max(0) as u32,
+                    to: r.to_code.max(0) as u32,
+                    surcharge: Won(r.surcharge),
+                })
+                .collect();
+            RemoteAreaTable::new(ranges, Vec::new()).map_err(|e| {
+                OrdersError::Db(sea_orm::DbErr::Custom(format!("remote-area table: {e}")))
+            })
         })
-        .collect();
-    RemoteAreaTable::new(ranges, Vec::new())
-        .map_err(|e| OrdersError::Db(sea_orm::DbErr::Custom(format!("remote-area table: {e}"))))
+        .await
 }
 
 /// Most coupon codes one quote takes: the stacking policy allows at most five of each
@@ -110,6 +120,19 @@ pub async fn price(
 ) -> OrdersResult<Priced> {
     let ids: Vec<Uuid> = wants.iter().map(|w| w.variant_id).collect();
     let found = purchasable::load(db, &ids).await?;
+    price_known(db, found, wants, destination, at, buyer).await
+}
+
+/// [`price`] with what the catalog says of the variants already read (`found` may hold
+/// variants that are not wanted; they are not quoted).
+pub async fn price_known(
+    db: &impl ConnectionTrait,
+    found: Vec<Purchasable>,
+    wants: &[Want],
+    destination: &Destination,
+    at: DateTime<Utc>,
+    buyer: Buyer<'_>,
+) -> OrdersResult<Priced> {
     let mut items = Vec::new();
     let mut issues = Vec::new();
     for w in wants {
@@ -151,8 +174,7 @@ pub async fn price(
     let mut product_ids: Vec<Uuid> = items.iter().map(|(p, _)| p.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
-    let live: LivePromotions = promotions::live_promotions(db, at, &product_ids).await?;
-    let policy = promotions::stacking_policy(db).await?;
+    let PricingInputs { live, policy } = promotions::pricing_inputs(db, at, &product_ids).await?;
     let mut coupons = Vec::new();
     for code in distinct_codes(buyer.coupon_codes)? {
         let customer = buyer.customer.ok_or(OrdersError::CouponNotFound)?;
@@ -172,7 +194,7 @@ pub async fn price(
     };
     let quote = pricing::quote(
         &live,
-        &remote,
+        remote,
         &policy,
         &QuoteRequest {
             at,

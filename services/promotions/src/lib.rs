@@ -31,6 +31,7 @@ pub mod topics;
 pub mod wallet;
 
 pub use error::PromotionsError;
+pub use live::PricingInputs;
 
 use chrono::{DateTime, Utc};
 use platform::AppState;
@@ -45,14 +46,24 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The campaign price rules of `product_ids` in the campaigns live at `at` (decided by
-/// their windows, not their status) and their time deals running at `at`, with
-/// `remaining = quantity - sold`.
+/// their windows, not their status), their time deals running at `at` (with
+/// `remaining = quantity - sold`) and the stacking policy: everything a quote needs from
+/// promotions besides coupons, in one round trip.
+pub async fn pricing_inputs(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    product_ids: &[Uuid],
+) -> Result<PricingInputs, PromotionsError> {
+    live::load(db, at, product_ids).await
+}
+
+/// The live promotions of [`pricing_inputs`] alone.
 pub async fn live_promotions(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
     product_ids: &[Uuid],
 ) -> Result<pricing::LivePromotions, PromotionsError> {
-    live::load(db, at, product_ids).await
+    Ok(live::load(db, at, product_ids).await?.live)
 }
 
 /// The stacking policy every quote is made with: the one marketers stored (the default

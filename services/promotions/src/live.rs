@@ -8,28 +8,28 @@
 
 use crate::error::PromotionsResult;
 use crate::prices::discount_of;
-use crate::pricing::{LivePromotions, PriceRule, RuleTarget, TimeDeal};
-use crate::store::{campaign_price, time_deal};
+use crate::pricing::{LivePromotions, PriceRule, RuleTarget, StackingPolicy, TimeDeal};
+use crate::stacking::to_pricing;
+use crate::store::{campaign_price, stacking_policy, time_deal};
 use chrono::{DateTime, Utc};
 use platform::money::Won;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, Deserialize)]
 struct RuleRow {
-    id: Uuid,
-    campaign_id: Uuid,
-    product_id: Uuid,
-    variant_id: Option<Uuid>,
-    kind: String,
-    value: i64,
-    floor: i64,
-    application_id: Option<Uuid>,
-    created_by: Uuid,
-    created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    price: campaign_price::Model,
     title: String,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
+}
+
+/// Everything promotions contributes to a quote.
+pub struct PricingInputs {
+    pub live: LivePromotions,
+    pub policy: StackingPolicy,
 }
 
 /// A stored price as the engine's rule, with its campaign's title and window.
@@ -67,57 +67,60 @@ pub fn deal(d: &time_deal::Model) -> TimeDeal {
     }
 }
 
-/// The campaign price rules and time deals live at `at` for `products`. A cart or a
-/// page prices a handful of products; a big 기획전 has thousands of prices, and reading
-/// them all for every quote would make each as slow as the largest campaign. The ids sit
-/// behind a sub-select so that the prepared statement keeps one plan whatever their
-/// number (see `catalog::purchasable::load`).
+/// The campaign price rules and time deals live at `at` for `products`, and the stacking
+/// policy, in one round trip: every cart read and checkout comes through here, and three
+/// statements were three waits on Postgres for what is one question.
+///
+/// A cart or a page prices a handful of products; a big 기획전 has thousands of prices, and
+/// reading them all for every quote would make each as slow as the largest campaign. The
+/// ids sit behind a sub-select so that the prepared statement keeps one plan whatever
+/// their number (see `catalog::purchasable::load`). The rows travel as JSON arrays, the
+/// one shape that lets one statement answer with three lists.
 #[tracing::instrument(skip_all, fields(products = products.len()))]
 pub async fn load(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
     products: &[Uuid],
-) -> PromotionsResult<LivePromotions> {
-    let values = vec![at.into(), platform::db::uuid_array(products)];
-    let rows = RuleRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT p.*, c.title, c.starts_at, c.ends_at FROM promotions.campaign_prices p \
-         JOIN promotions.campaigns c ON c.id = p.campaign_id \
-         WHERE c.status <> 'draft' AND c.starts_at <= $1 AND $1 < c.ends_at \
-           AND p.product_id = ANY((SELECT $2)::uuid[])",
-        values.clone(),
-    ))
-    .all(db)
-    .await?;
-    let rules = rows
-        .into_iter()
-        .map(|r| {
-            let p = campaign_price::Model {
-                id: r.id,
-                campaign_id: r.campaign_id,
-                product_id: r.product_id,
-                variant_id: r.variant_id,
-                kind: r.kind,
-                value: r.value,
-                floor: r.floor,
-                application_id: r.application_id,
-                created_by: r.created_by,
-                created_at: r.created_at,
-            };
-            rule(&p, &r.title, r.starts_at, r.ends_at)
-        })
-        .collect();
-    let deals = time_deal::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
+) -> PromotionsResult<PricingInputs> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT d.* FROM promotions.time_deals d \
-             LEFT JOIN promotions.campaigns c ON c.id = d.campaign_id \
-             WHERE d.starts_at <= $1 AND $1 < d.ends_at \
-               AND (c.id IS NULL OR c.status <> 'draft') \
-               AND d.product_id = ANY((SELECT $2)::uuid[])",
-            values,
+            "SELECT \
+               (SELECT coalesce(json_agg(r), '[]')::text FROM ( \
+                  SELECT p.*, c.title, c.starts_at, c.ends_at FROM promotions.campaign_prices p \
+                  JOIN promotions.campaigns c ON c.id = p.campaign_id \
+                  WHERE c.status <> 'draft' AND c.starts_at <= $1 AND $1 < c.ends_at \
+                    AND p.product_id = ANY((SELECT $2)::uuid[])) r) AS prices, \
+               (SELECT coalesce(json_agg(d), '[]')::text FROM ( \
+                  SELECT d.* FROM promotions.time_deals d \
+                  LEFT JOIN promotions.campaigns c ON c.id = d.campaign_id \
+                  WHERE d.starts_at <= $1 AND $1 < d.ends_at \
+                    AND (c.id IS NULL OR c.status <> 'draft') \
+                    AND d.product_id = ANY((SELECT $2)::uuid[])) d) AS deals, \
+               (SELECT row_to_json(s)::text FROM promotions.stacking_policy s LIMIT 1) AS policy",
+            [at.into(), platform::db::uuid_array(products)],
         ))
-        .all(db)
-        .await?;
-    Ok(LivePromotions::new(rules, deals.iter().map(deal).collect()))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("live promotions".into()))?;
+    let json = |col: &str| -> PromotionsResult<Option<String>> { Ok(row.try_get("", col)?) };
+    let parse = |what: &str, text: &str| DbErr::Json(format!("live {what}: {text}"));
+    let rules: Vec<RuleRow> = serde_json::from_str(&json("prices")?.unwrap_or_default())
+        .map_err(|e| parse("prices", &e.to_string()))?;
+    let deals: Vec<time_deal::Model> = serde_json::from_str(&json("deals")?.unwrap_or_default())
+        .map_err(|e| parse("deals", &e.to_string()))?;
+    let policy = match json("policy")? {
+        Some(text) => to_pricing(
+            &serde_json::from_str::<stacking_policy::Model>(&text)
+                .map_err(|e| parse("stacking policy", &e.to_string()))?,
+        ),
+        None => StackingPolicy::default(),
+    };
+    let rules = rules
+        .iter()
+        .map(|r| rule(&r.price, &r.title, r.starts_at, r.ends_at))
+        .collect();
+    Ok(PricingInputs {
+        live: LivePromotions::new(rules, deals.iter().map(deal).collect()),
+        policy,
+    })
 }

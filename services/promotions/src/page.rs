@@ -14,7 +14,6 @@ use crate::pricing::{
     StackingPolicy, VendorShipping,
 };
 use crate::seoul;
-use crate::stacking;
 use crate::store::{campaign, time_deal};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::money::Won;
@@ -471,7 +470,10 @@ pub async fn build(
     all.sort();
     all.dedup();
     let products = load_products(db, &all).await?;
-    let mut promotions = live::load(db, at, &all).await?;
+    let live::PricingInputs {
+        live: mut promotions,
+        policy,
+    } = live::load(db, at, &all).await?;
     if c.status == DRAFT {
         let mut rules = promotions.rules().to_vec();
         rules.extend(
@@ -482,7 +484,6 @@ pub async fn build(
         );
         promotions = LivePromotions::new(rules, promotions.deals().to_vec());
     }
-    let policy = stacking::current(db).await?;
     let priced = price_products(&promotions, &policy, &products, at);
     let deals = time_deal::Entity::find()
         .filter(time_deal::Column::CampaignId.eq(c.id))

@@ -101,12 +101,11 @@ pub async fn live_prices(
     let shipping = cart_input::vendor_shipping(sellable.iter().copied());
     // Quoted in a stable order, so equal reads give equal pages.
     lines.sort_by_key(|l| (l.product_id, l.variant_id));
-    let live = crate::live_promotions(db, at, product_ids)
-        .await
-        .map_err(to_catalog)?;
     // The stored policy decides, e.g., whether a time deal beats a campaign price: the
     // page must show what the cart will charge.
-    let policy = crate::stacking_policy(db).await.map_err(to_catalog)?;
+    let crate::PricingInputs { live, policy } = crate::pricing_inputs(db, at, product_ids)
+        .await
+        .map_err(to_catalog)?;
     let quote = pricing::quote(
         &live,
         &RemoteAreaTable::default(),

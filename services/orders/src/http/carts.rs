@@ -84,7 +84,7 @@ async fn get_cart(
     Query(q): Query<CartQuery>,
 ) -> ApiResult<Json<CartView>> {
     let who = owner(user, &headers)?;
-    let cart = carts::cart_id(&state.db, &who).await?;
+    let cart = carts::open(&state.db, &who).await?;
     let codes: Vec<String> = q
         .coupon
         .as_deref()
@@ -93,7 +93,7 @@ async fn get_cart(
         .map(str::to_owned)
         .collect();
     Ok(Json(
-        carts::view(&state.db, cart, q.postal_code, buyer(&who, &codes)).await?,
+        carts::view(&state.db, &cart, q.postal_code, buyer(&who, &codes)).await?,
     ))
 }
 
@@ -114,12 +114,7 @@ async fn set_line(
     Path(variant_id): Path<Uuid>,
     Json(req): Json<SetQuantity>,
 ) -> ApiResult<Json<CartView>> {
-    let who = owner(user, &headers)?;
-    let cart = carts::cart_id(&state.db, &who).await?;
-    carts::set_line(&state.db, cart, variant_id, req.quantity).await?;
-    Ok(Json(
-        carts::view(&state.db, cart, None, buyer(&who, &[])).await?,
-    ))
+    put_line(&state, owner(user, &headers)?, variant_id, req.quantity).await
 }
 
 /// Remove a line.
@@ -131,11 +126,20 @@ async fn remove_line(
     headers: HeaderMap,
     Path(variant_id): Path<Uuid>,
 ) -> ApiResult<Json<CartView>> {
-    let who = owner(user, &headers)?;
-    let cart = carts::cart_id(&state.db, &who).await?;
-    carts::set_line(&state.db, cart, variant_id, 0).await?;
+    put_line(&state, owner(user, &headers)?, variant_id, 0).await
+}
+
+/// Write a line and answer with the cart, quoted with the catalog facts the write read.
+async fn put_line(
+    state: &AppState,
+    who: Owner,
+    variant_id: Uuid,
+    quantity: u32,
+) -> ApiResult<Json<CartView>> {
+    let mut cart = carts::open(&state.db, &who).await?;
+    let found = carts::set_line(&state.db, &mut cart, variant_id, quantity).await?;
     Ok(Json(
-        carts::view(&state.db, cart, None, buyer(&who, &[])).await?,
+        carts::view_known(&state.db, &cart, found, None, buyer(&who, &[])).await?,
     ))
 }
 
@@ -158,11 +162,12 @@ async fn merge(
                 "send the anonymous cart's token",
             )
         })?;
-    let cart = carts::merge(&state.db, p.user_id, token).await?;
+    let (cart, found) = carts::merge(&state.db, p.user_id, token).await?;
     Ok(Json(
-        carts::view(
+        carts::view_known(
             &state.db,
-            cart,
+            &cart,
+            found,
             None,
             buyer(&Owner::Customer(p.user_id), &[]),
         )

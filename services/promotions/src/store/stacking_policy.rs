@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// The one current stacking policy (a unique index allows a single row).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(schema_name = "promotions", table_name = "stacking_policy")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
