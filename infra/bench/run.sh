@@ -29,6 +29,11 @@ WARMUP=3
 CACHED_PORT=18091
 UNCACHED_PORT=18092
 DB_POOL="${BENCH_DB_POOL:-10}"
+# Everything talks to Postgres over loopback, where TLS only burns CPU on both ends (it was
+# 4% of Postgres's own time under checkout load); the servers, psql and pgbench all go
+# without it alike. BENCH_PG_SSLMODE=prefer measures the libpq default instead.
+PG_SSLMODE="${BENCH_PG_SSLMODE:-disable}"
+export PGSSLMODE="$PG_SSLMODE"
 BENCH_DB=${BENCH_DB:-jikgu_bench}
 PG_URL_BASE=postgres://postgres@127.0.0.1:5432
 REDIS_URL=redis://127.0.0.1:6379
@@ -137,7 +142,7 @@ OUT="$BENCH_DIR/out/$TS"
 WORK="$OUT/work"
 mkdir -p "$WORK"
 REDIS_PREFIX="bench:$TS:"
-DATABASE_URL="$PG_URL_BASE/$BENCH_DB"
+DATABASE_URL="$PG_URL_BASE/$BENCH_DB?sslmode=$PG_SSLMODE"
 CLK_TCK=$(getconf CLK_TCK)
 
 SERVER_PIDS=()
@@ -404,7 +409,7 @@ jq -s \
   --arg pg "$pg_version" --arg pg_sb "$pg_shared_buffers" --arg redis "$redis_version" --arg wrk "$wrk_version" \
   --argjson products "$PRODUCTS" --argjson conns "$CONNECTIONS" --argjson dur "$DURATION" \
   --argjson threads "$THREADS" --argjson warmup "$WARMUP" --argjson pool "$DB_POOL" \
-  --arg db "$BENCH_DB" --arg gen "$GENERATE_SECS" --arg reindex "$REINDEX_SECS" --arg bin "$BIN" --arg bin_modified "$bin_modified" \
+  --arg db "$BENCH_DB" --arg sslmode "$PG_SSLMODE" --arg gen "$GENERATE_SECS" --arg reindex "$REINDEX_SECS" --arg bin "$BIN" --arg bin_modified "$bin_modified" \
   --arg note "${BENCH_NOTE:-}" --argjson pgbench "$pgbench_json" \
   '{
      timestamp: $ts,
@@ -413,7 +418,7 @@ jq -s \
      machine: {nproc: $nproc, mem_total_mib: ($mem / 1024 | floor), cpu_model: $cpu, kernel: $kernel,
                postgres: $pg, postgres_shared_buffers: $pg_sb, redis: $redis, wrk: $wrk},
      config: {products: $products, connections: $conns, duration_s: $dur, threads: $threads,
-              warmup_s: $warmup, db_max_connections: $pool, database: $db,
+              warmup_s: $warmup, db_max_connections: $pool, database: $db, postgres_sslmode: $sslmode,
               generate_seconds: ($gen | tonumber), reindex_seconds: ($reindex | tonumber)},
      note: (if $note == "" then null else $note end),
      ok: (all(.[]; .non2xx == 0 and .socket_errors == 0 and (.verification.ok // true))),
@@ -449,7 +454,7 @@ jq -s \
     jq -r '.scenarios[] | select(.figures) | .figures as $f | "| \(.name) (\($f.mode)) | \($f.created_per_s) | \($f.checkouts_per_s) | \($f.created) | \($f.checkouts) | \($f.paid) | \($f.latency_ms.p50) ms | \($f.latency_ms.p90) ms | \($f.latency_ms.p99) ms | \($f.latency_ms.max) ms | \($f.outcomes | to_entries | map("\(.key) \(.value)") | join(", ")) |"' "$OUT/report.json"
   fi
   jq -r '.scenarios[] | select(.verification) | "\nVerification of \(.name) (psql): \(if .verification.ok then "OK" else "FAILED" end): \(.verification.orders) orders holding \(.verification.units_ordered) units of variant \(.verification.variant_id) (orders by status: \(.verification.orders_by_status | tostring)); stock on hand \(.verification.on_hand), reserved \(.verification.reserved)."' "$OUT/report.json"
-  jq -r 'if .pgbench then "\npgbench (TPC-B-like, -M prepared, scale \(.pgbench.scale), \(.pgbench.clients) clients, \(.pgbench.threads) threads, \(.pgbench.duration_s) s): \(.pgbench.tps) tps, latency average \(.pgbench.latency_avg_ms) ms." else empty end' "$OUT/report.json"
+  jq -r 'if .pgbench then "\npgbench (TPC-B-like, -M prepared, scale \(.pgbench.scale), \(.pgbench.clients) clients, \(.pgbench.threads) threads, \(.pgbench.duration_s) s, sslmode \(.config.postgres_sslmode)): \(.pgbench.tps) tps, latency average \(.pgbench.latency_avg_ms) ms." else empty end' "$OUT/report.json"
   jq -r '(.checkout_vs_pgbench // [])[] | "Checkout/pgbench: \(.scenario) \(.checkouts_per_s) checkouts/s = \(.ratio) of pgbench'"'"'s \(.pgbench_tps) tps."' "$OUT/report.json"
   echo
   echo "Targets (10k products, 64 connections, 2 cores): product_detail_cached >= 15000 req/s with p99 <= 20 ms; product_list_filtered_uncached >= 3000 req/s; checkout >= 300 checkouts/s with checkout p99 <= 100 ms; flash_sale exactly 100 orders."

@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(promotions::m20261122_000302_promotions_tables::Migration),
             Box::new(promotions::m20261201_000303_stacking_policy::Migration),
             Box::new(orders::m20261201_000203_order_coupon_codes::Migration),
+            Box::new(orders::m20261201_000204_order_part_indexes::Migration),
         ]
     }
 }

@@ -11,6 +11,12 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+// A request allocates many small, short-lived buffers (rows, JSON, headers): under checkout
+// load glibc's malloc and free were an eighth of the server's CPU, about a third of that
+// with mimalloc's thread-local free lists.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "jikgu",
