@@ -106,22 +106,6 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
     Ok(Cart { id, lines })
 }
 
-/// The customer's cart, its row locked until the transaction ends; `None` when the
-/// customer has no cart yet (so nothing to order).
-pub async fn lock_customer_cart(
-    db: &impl ConnectionTrait,
-    customer: Uuid,
-) -> OrdersResult<Option<Uuid>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE",
-            [customer.into()],
-        ))
-        .await?;
-    Ok(row.map(|r| r.try_get::<Uuid>("", "id")).transpose()?)
-}
-
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Line {
     pub variant_id: Uuid,

@@ -243,19 +243,29 @@ async fn create_order(
     req: &CheckoutRequest,
 ) -> OrdersResult<Begun> {
     let txn = db.begin().await?;
-    // A concurrent request with the same key blocks here until this one commits or rolls
-    // back, then takes the other branch. The key names its order from the start: both
-    // become visible at the same commit, or neither does.
+    // Claim the key and lock the customer's cart in one statement.
+    //
+    // A concurrent request with the same key blocks on the key until this one commits or
+    // rolls back, then finds it taken. The key names its order from the start: both become
+    // visible at the same commit, or neither does.
+    //
+    // The cart row is locked before its lines are read (by the next statement, which sees
+    // what committed while this one waited): a second checkout of the same cart under
+    // another key waits here, then finds the cart emptied by the first and stops, instead
+    // of ordering (and charging for) the same lines twice.
     let order_id = new_id();
-    let inserted = txn
+    let claim = txn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (scope, key) DO NOTHING RETURNING key",
-            [scope.into(), key.into(), hash.into(), order_id.into()],
+            "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key) \
+             SELECT EXISTS (SELECT 1 FROM claim) AS claimed, \
+                    (SELECT id FROM orders.carts WHERE customer_id = $5 FOR UPDATE) AS cart_id",
+            [scope.into(), key.into(), hash.into(), order_id.into(), customer.into()],
         ))
-        .await?;
-    if inserted.is_none() {
+        .await?
+        .ok_or(OrdersError::NotFound("idempotency record"))?;
+    if !claim.try_get::<bool>("", "claimed")? {
         let row = txn
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -273,12 +283,8 @@ async fn create_order(
         let order_id = order_id.ok_or(OrdersError::NotFound("order"))?;
         return Ok(Begun::Replay { order_id, response });
     }
-
-    // The cart row is locked before its lines are read: a second checkout of the same cart
-    // under another key waits here, then finds the cart emptied by the first and stops,
-    // instead of ordering (and charging for) the same lines twice.
-    let cart = carts::lock_customer_cart(&txn, customer)
-        .await?
+    let cart = claim
+        .try_get::<Option<Uuid>>("", "cart_id")?
         .ok_or(OrdersError::EmptyCart)?;
     let lines = carts::lines(&txn, cart).await?;
     if lines.is_empty() {
@@ -353,8 +359,9 @@ async fn create_order(
     let t = &q.totals;
     let reserved_until = Utc::now()
         + chrono::Duration::from_std(ctx.reservation_ttl).unwrap_or(chrono::Duration::minutes(15));
-    // The order, its vendor orders, its lines and emptying the cart: one statement, one
-    // round trip, whatever the cart's size (the foreign keys are checked at its end).
+    // The order, its vendor orders, its lines, its first history entry and emptying the
+    // cart: one statement, one round trip, whatever the cart's size (the foreign keys are
+    // checked at its end).
     let mut values: Vec<Value> = vec![
         order_id.into(),
         number.clone().into(),
@@ -425,13 +432,22 @@ async fn create_order(
         return Err(OrdersError::EmptyCart);
     }
     let (n_order, n_vendor, n_lines) = (values.len(), vendor_rows.len(), line_rows.len());
+    let (history_ctes, history_values) = history::Change {
+        order_id,
+        vendor_order_id: None,
+        from: None,
+        to: PENDING,
+        actor: "customer",
+        note: "checkout",
+    }
+    .ctes(n_order + n_vendor + 1 + n_lines);
     let sql = format!(
         "WITH ord AS ( \
              INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
                  grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
                  building_no, coupon_codes, quote, payment_gateway, reserved_until) VALUES {}), \
          vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
-         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${}) \
+         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${}), {history_ctes} \
          INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
              variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
              final_amount, taxable, withdrawal_restricted) VALUES {}",
@@ -443,13 +459,13 @@ async fn create_order(
     values.extend(vendor_rows);
     values.push(cart.into());
     values.extend(line_rows);
+    values.extend(history_values);
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
         values,
     ))
     .await?;
-    history::record(&txn, order_id, None, None, PENDING, "customer", "checkout").await?;
     txn.commit().await?;
     Ok(Begun::Created {
         order_id,

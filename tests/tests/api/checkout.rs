@@ -253,6 +253,50 @@ async fn carts_flag_changes_and_merge_on_login() {
         .assert_problem(409, "line_unavailable");
 }
 
+/// A line write answers with the cart it leaves, quoted, without reading the cart back:
+/// after every kind of write the answer is what a fresh read shows.
+#[tokio::test]
+async fn a_line_write_answers_with_the_cart_a_read_shows() {
+    let app = spawn_app().await;
+    let cat = app.category("laver", None, &[]).await;
+    let (v1, v2) = (app.vendor("강화김").await, app.vendor("영흥수산").await);
+    let a = variant(
+        &app,
+        app.product(&v1, cat, "강화 곱창김", &[], &[("G1", 9000, 5)])
+            .await,
+    )
+    .await;
+    let b = variant(
+        &app,
+        app.product(&v2, cat, "영흥 바지락", &[], &[("B1", 21000, 5)])
+            .await,
+    )
+    .await;
+    let (c, _) = token_customer(&app);
+    let line = |vid: Uuid| format!("/v1/carts/current/lines/{vid}");
+    let writes: Vec<(Uuid, u32)> = vec![(a, 1), (b, 2), (a, 3), (b, 0), (b, 1), (a, 0)];
+    for (vid, quantity) in writes {
+        let answer = c.put(&line(vid), &json!({ "quantity": quantity })).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let read = c.get("/v1/carts/current").await;
+        assert_eq!(
+            answer.json["lines"], read.json["lines"],
+            "after {vid} x{quantity}"
+        );
+        assert_eq!(answer.json["quote"]["totals"], read.json["quote"]["totals"]);
+    }
+    let read = c.get("/v1/carts/current").await;
+    assert_eq!(read.json["lines"].as_array().map(Vec::len), Some(1));
+    assert_eq!(read.json["lines"][0]["variant_id"], b.to_string());
+    // 21,000 from one vendor: under the free-shipping threshold, so shipping is charged.
+    assert!(read.json["quote"]["totals"]["grand_total"].as_i64() > Some(21000));
+
+    let removed = c.delete(&line(b)).await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(removed.json["lines"], json!([]));
+    assert_eq!(c.get("/v1/carts/current").await.json["lines"], json!([]));
+}
+
 #[tokio::test]
 async fn checkout_input_is_checked() {
     let app = spawn_app().await;
