@@ -35,7 +35,13 @@ DB_POOL="${BENCH_DB_POOL:-10}"
 PG_SSLMODE="${BENCH_PG_SSLMODE:-disable}"
 export PGSSLMODE="$PG_SSLMODE"
 BENCH_DB=${BENCH_DB:-jikgu_bench}
-PG_URL_BASE=postgres://postgres@127.0.0.1:5432
+# Postgres runs on this machine: the servers, psql and pgbench reach it through its Unix
+# socket where there is one (libpq's own default), else over loopback TCP. Under checkout
+# load a loopback round trip cost the server a third of its CPU in the kernel's TCP stack;
+# BENCH_PG_HOST=127.0.0.1 measures that path instead.
+PG_SOCKET_DIR=/var/run/postgresql
+if [ -z "${BENCH_PG_HOST:-}" ] && [ -S "$PG_SOCKET_DIR/.s.PGSQL.5432" ]; then BENCH_PG_HOST=$PG_SOCKET_DIR; fi
+PG_HOST=${BENCH_PG_HOST:-127.0.0.1}
 REDIS_URL=redis://127.0.0.1:6379
 
 usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -142,7 +148,11 @@ OUT="$BENCH_DIR/out/$TS"
 WORK="$OUT/work"
 mkdir -p "$WORK"
 REDIS_PREFIX="bench:$TS:"
-DATABASE_URL="$PG_URL_BASE/$BENCH_DB?sslmode=$PG_SSLMODE"
+if [[ "$PG_HOST" == /* ]]; then
+  DATABASE_URL="postgres://postgres@localhost/$BENCH_DB?host=$PG_HOST&sslmode=$PG_SSLMODE"
+else
+  DATABASE_URL="postgres://postgres@$PG_HOST:5432/$BENCH_DB?sslmode=$PG_SSLMODE"
+fi
 CLK_TCK=$(getconf CLK_TCK)
 
 SERVER_PIDS=()
@@ -161,8 +171,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-psql_admin() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres "$@"; }
-psql_bench() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d "$BENCH_DB" -tA "$@"; }
+psql_admin() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -U postgres -d postgres "$@"; }
+psql_bench() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -U postgres -d "$BENCH_DB" -tA "$@"; }
 http_get() { curl -sS --fail --max-time 30 "$@"; }
 
 # ------------------------------------------------------------------ database
@@ -374,9 +384,9 @@ if [ "$PGBENCH" = on ]; then
   log "== pgbench (TPC-B-like, scale $PGBENCH_SCALE, $CONNECTIONS clients, ${DURATION}s)"
   psql_admin -c "DROP DATABASE IF EXISTS $PGBENCH_DB WITH (FORCE)"
   psql_admin -c "CREATE DATABASE $PGBENCH_DB"
-  timeout 600 pgbench -h 127.0.0.1 -U postgres -i -q -s "$PGBENCH_SCALE" "$PGBENCH_DB" >"$OUT/pgbench-init.txt" 2>&1 ||
+  timeout 600 pgbench -h "$PG_HOST" -U postgres -i -q -s "$PGBENCH_SCALE" "$PGBENCH_DB" >"$OUT/pgbench-init.txt" 2>&1 ||
     die "pgbench -i failed: $(tail -5 "$OUT/pgbench-init.txt")"
-  timeout $((DURATION + 120)) pgbench -h 127.0.0.1 -U postgres -M prepared -c "$CONNECTIONS" -j "$THREADS" \
+  timeout $((DURATION + 120)) pgbench -h "$PG_HOST" -U postgres -M prepared -c "$CONNECTIONS" -j "$THREADS" \
     -T "$DURATION" "$PGBENCH_DB" >"$OUT/pgbench.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/pgbench.txt")"
   pg_tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$OUT/pgbench.txt" | head -1)
   pg_lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/pgbench.txt" | head -1)
@@ -409,7 +419,7 @@ jq -s \
   --arg pg "$pg_version" --arg pg_sb "$pg_shared_buffers" --arg redis "$redis_version" --arg wrk "$wrk_version" \
   --argjson products "$PRODUCTS" --argjson conns "$CONNECTIONS" --argjson dur "$DURATION" \
   --argjson threads "$THREADS" --argjson warmup "$WARMUP" --argjson pool "$DB_POOL" \
-  --arg db "$BENCH_DB" --arg sslmode "$PG_SSLMODE" --arg gen "$GENERATE_SECS" --arg reindex "$REINDEX_SECS" --arg bin "$BIN" --arg bin_modified "$bin_modified" \
+  --arg db "$BENCH_DB" --arg sslmode "$PG_SSLMODE" --arg pghost "$PG_HOST" --arg gen "$GENERATE_SECS" --arg reindex "$REINDEX_SECS" --arg bin "$BIN" --arg bin_modified "$bin_modified" \
   --arg note "${BENCH_NOTE:-}" --argjson pgbench "$pgbench_json" \
   '{
      timestamp: $ts,
@@ -418,7 +428,7 @@ jq -s \
      machine: {nproc: $nproc, mem_total_mib: ($mem / 1024 | floor), cpu_model: $cpu, kernel: $kernel,
                postgres: $pg, postgres_shared_buffers: $pg_sb, redis: $redis, wrk: $wrk},
      config: {products: $products, connections: $conns, duration_s: $dur, threads: $threads,
-              warmup_s: $warmup, db_max_connections: $pool, database: $db, postgres_sslmode: $sslmode,
+              warmup_s: $warmup, db_max_connections: $pool, database: $db, postgres_host: $pghost, postgres_sslmode: $sslmode,
               generate_seconds: ($gen | tonumber), reindex_seconds: ($reindex | tonumber)},
      note: (if $note == "" then null else $note end),
      ok: (all(.[]; .non2xx == 0 and .socket_errors == 0 and (.verification.ok // true))),
@@ -454,7 +464,7 @@ jq -s \
     jq -r '.scenarios[] | select(.figures) | .figures as $f | "| \(.name) (\($f.mode)) | \($f.created_per_s) | \($f.checkouts_per_s) | \($f.created) | \($f.checkouts) | \($f.paid) | \($f.latency_ms.p50) ms | \($f.latency_ms.p90) ms | \($f.latency_ms.p99) ms | \($f.latency_ms.max) ms | \($f.outcomes | to_entries | map("\(.key) \(.value)") | join(", ")) |"' "$OUT/report.json"
   fi
   jq -r '.scenarios[] | select(.verification) | "\nVerification of \(.name) (psql): \(if .verification.ok then "OK" else "FAILED" end): \(.verification.orders) orders holding \(.verification.units_ordered) units of variant \(.verification.variant_id) (orders by status: \(.verification.orders_by_status | tostring)); stock on hand \(.verification.on_hand), reserved \(.verification.reserved)."' "$OUT/report.json"
-  jq -r 'if .pgbench then "\npgbench (TPC-B-like, -M prepared, scale \(.pgbench.scale), \(.pgbench.clients) clients, \(.pgbench.threads) threads, \(.pgbench.duration_s) s, sslmode \(.config.postgres_sslmode)): \(.pgbench.tps) tps, latency average \(.pgbench.latency_avg_ms) ms." else empty end' "$OUT/report.json"
+  jq -r 'if .pgbench then "\npgbench (TPC-B-like, -M prepared, scale \(.pgbench.scale), \(.pgbench.clients) clients, \(.pgbench.threads) threads, \(.pgbench.duration_s) s, host \(.config.postgres_host), sslmode \(.config.postgres_sslmode)): \(.pgbench.tps) tps, latency average \(.pgbench.latency_avg_ms) ms." else empty end' "$OUT/report.json"
   jq -r '(.checkout_vs_pgbench // [])[] | "Checkout/pgbench: \(.scenario) \(.checkouts_per_s) checkouts/s = \(.ratio) of pgbench'"'"'s \(.pgbench_tps) tps."' "$OUT/report.json"
   echo
   echo "Targets (10k products, 64 connections, 2 cores): product_detail_cached >= 15000 req/s with p99 <= 20 ms; product_list_filtered_uncached >= 3000 req/s; checkout >= 300 checkouts/s with checkout p99 <= 100 ms; flash_sale exactly 100 orders."
