@@ -18,7 +18,7 @@ use redis::streams::{
     StreamReadReply,
 };
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// How long an entry may sit read but unacknowledged before another consumer of the group
@@ -88,13 +88,14 @@ async fn claim_idle(
 }
 
 /// This consumer's failed entries whose [`retry_delay`] has passed, delivered again
-/// (`XCLAIM` to itself, which counts the delivery and restarts the idle clock).
+/// (`XCLAIM` to itself, which counts the delivery and restarts the idle clock), and how
+/// many entries it holds pending in all (up to a batch).
 async fn due_retries(
     conn: &mut redis::aio::MultiplexedConnection,
     key: &str,
     group: &str,
     consumer: &str,
-) -> redis::RedisResult<Vec<StreamId>> {
+) -> redis::RedisResult<(Vec<StreamId>, usize)> {
     let pending: StreamPendingCountReply = redis::cmd("XPENDING")
         .arg(key)
         .arg(group)
@@ -113,7 +114,7 @@ async fn due_retries(
         .map(|p| p.id.as_str())
         .collect();
     if due.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), pending.ids.len()));
     }
     let claimed: StreamClaimReply = redis::cmd("XCLAIM")
         .arg(key)
@@ -123,7 +124,7 @@ async fn due_retries(
         .arg(&due)
         .query_async(conn)
         .await?;
-    Ok(claimed.ids)
+    Ok((claimed.ids, pending.ids.len()))
 }
 
 /// New entries for `consumer`, waiting up to `block` for some (`None`: not at all).
@@ -162,64 +163,149 @@ fn parse(entry: &StreamId) -> Option<Event> {
     })
 }
 
-/// Read and handle one batch: entries left idle by any consumer for [`CLAIM_IDLE`] (taken
-/// over as this consumer's), then this consumer's failed entries that are due again, then
-/// new ones, blocking up to `block`. Returns how many were acknowledged.
-pub async fn consume_once<F, Fut, E>(
-    redis: &Redis,
-    conn: &mut redis::aio::MultiplexedConnection,
-    group: &str,
-    consumer: &str,
-    block: Duration,
-    handler: &F,
-) -> redis::RedisResult<usize>
-where
-    F: Fn(Event) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
-    E: std::fmt::Display,
-{
-    ensure_group(redis, group).await?;
-    let key = stream_key(redis);
-    let mut entries = claim_idle(conn, &key, group, consumer, CLAIM_IDLE).await?;
-    if !entries.is_empty() {
-        tracing::info!(
-            group,
-            consumer,
-            claimed = entries.len(),
-            "took over entries idle on other consumers"
-        );
+/// How often a consumer looks for entries other consumers left idle: taking over needs
+/// them idle for [`CLAIM_IDLE`] anyway, and looking on every pass was two of its five
+/// Redis round trips.
+pub const CLAIM_SWEEP: Duration = Duration::from_secs(5);
+
+/// One consumer of a group, and what it remembers between passes so that a pass on a busy
+/// stream is one read and one acknowledgement.
+#[derive(Debug)]
+pub struct Consumer {
+    group: String,
+    name: String,
+    group_ready: bool,
+    sweep_every: Duration,
+    next_sweep: Instant,
+    /// Whether this consumer may hold pending entries (a failed handler, a pass cut short):
+    /// only then is its pending list read for retries that are due.
+    may_hold_pending: bool,
+}
+
+impl Consumer {
+    pub fn new(group: &str, name: &str) -> Self {
+        Self {
+            group: group.to_owned(),
+            name: name.to_owned(),
+            group_ready: false,
+            sweep_every: CLAIM_SWEEP,
+            next_sweep: Instant::now(),
+            may_hold_pending: true,
+        }
     }
-    entries.extend(due_retries(conn, &key, group, consumer).await?);
-    // With retries at hand, new entries are taken as they are, without waiting for more.
-    let wait = entries.is_empty().then_some(block);
-    entries.extend(read_new(conn, &key, group, consumer, wait).await?);
-    let mut acked = 0;
-    for entry in entries {
-        let ok = match parse(&entry) {
-            // Unreadable entries are acknowledged: retrying cannot fix them.
-            None => {
-                tracing::warn!(id = %entry.id, "dropping malformed event");
-                true
+
+    /// Look for idle entries of other consumers this often (default [`CLAIM_SWEEP`]).
+    pub fn sweep_every(mut self, every: Duration) -> Self {
+        self.sweep_every = every;
+        self
+    }
+
+    /// Read and handle one batch: entries left idle by any consumer for [`CLAIM_IDLE`]
+    /// (taken over as this consumer's; looked for every [`CLAIM_SWEEP`]), then this
+    /// consumer's failed entries that are due again, then new ones, blocking up to
+    /// `block`. Returns how many were acknowledged.
+    pub async fn pass<F, Fut, E>(
+        &mut self,
+        redis: &Redis,
+        conn: &mut redis::aio::MultiplexedConnection,
+        block: Duration,
+        handler: &F,
+    ) -> redis::RedisResult<usize>
+    where
+        F: Fn(Event) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let res = self.try_pass(redis, conn, block, handler).await;
+        if res.is_err() {
+            // The stream or the group may have gone (Redis restarted empty): make sure of
+            // the group again on the next pass.
+            self.group_ready = false;
+        }
+        res
+    }
+
+    async fn try_pass<F, Fut, E>(
+        &mut self,
+        redis: &Redis,
+        conn: &mut redis::aio::MultiplexedConnection,
+        block: Duration,
+        handler: &F,
+    ) -> redis::RedisResult<usize>
+    where
+        F: Fn(Event) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        // Until it returns, a pass may leave entries read but unacknowledged.
+        let may_hold_pending = std::mem::replace(&mut self.may_hold_pending, true);
+        let (group, consumer) = (self.group.as_str(), self.name.as_str());
+        if !self.group_ready {
+            ensure_group(redis, group).await?;
+            self.group_ready = true;
+        }
+        let key = stream_key(redis);
+        let mut entries = Vec::new();
+        if Instant::now() >= self.next_sweep {
+            entries = claim_idle(conn, &key, group, consumer, CLAIM_IDLE).await?;
+            // A full batch may have more behind it: look again on the next pass.
+            self.next_sweep = Instant::now()
+                + if entries.len() >= BATCH {
+                    Duration::ZERO
+                } else {
+                    self.sweep_every
+                };
+            if !entries.is_empty() {
+                tracing::info!(
+                    group,
+                    consumer,
+                    claimed = entries.len(),
+                    "took over entries idle on other consumers"
+                );
             }
-            Some(ev) => match handler(ev).await {
-                Ok(()) => true,
-                Err(err) => {
-                    tracing::warn!(id = %entry.id, group, error = %err, "event handler failed; will retry");
-                    false
+        }
+        let mut still_pending = false;
+        if may_hold_pending || !entries.is_empty() {
+            let (due, pending) = due_retries(conn, &key, group, consumer).await?;
+            still_pending = pending > due.len();
+            entries.extend(due);
+        }
+        // With retries at hand, new entries are taken as they are, without waiting for more.
+        let wait = entries.is_empty().then_some(block);
+        entries.extend(read_new(conn, &key, group, consumer, wait).await?);
+        let mut done: Vec<&str> = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let ok = match parse(entry) {
+                // Unreadable entries are acknowledged: retrying cannot fix them.
+                None => {
+                    tracing::warn!(id = %entry.id, "dropping malformed event");
+                    true
                 }
-            },
-        };
-        if ok {
+                Some(ev) => match handler(ev).await {
+                    Ok(()) => true,
+                    Err(err) => {
+                        tracing::warn!(id = %entry.id, group, error = %err, "event handler failed; will retry");
+                        still_pending = true;
+                        false
+                    }
+                },
+            };
+            if ok {
+                done.push(&entry.id);
+            }
+        }
+        // One acknowledgement for the whole batch.
+        if !done.is_empty() {
             let _: () = redis::cmd("XACK")
                 .arg(&key)
                 .arg(group)
-                .arg(&entry.id)
+                .arg(&done)
                 .query_async(conn)
                 .await?;
-            acked += 1;
         }
+        self.may_hold_pending = still_pending;
+        Ok(done.len())
     }
-    Ok(acked)
 }
 
 /// Run a consumer until `stop` flips, backing off while Redis is down.
@@ -233,7 +319,10 @@ pub async fn run_consumer<F, Fut, E>(
     Fut: Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
-    let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
+    let mut consumer = Consumer::new(
+        group,
+        &format!("{}-{}", std::process::id(), Uuid::now_v7().simple()),
+    );
     let mut backoff = Duration::from_millis(100);
     let mut conn: Option<redis::aio::MultiplexedConnection> = None;
     loop {
@@ -252,14 +341,7 @@ pub async fn run_consumer<F, Fut, E>(
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        let pass = consume_once(
-            &redis,
-            c,
-            group,
-            &consumer,
-            Duration::from_millis(500),
-            &handler,
-        );
+        let pass = consumer.pass(&redis, c, Duration::from_millis(500), &handler);
         let res = tokio::select! {
             res = pass => res,
             _ = stop.wait_for(|s| *s) => return,

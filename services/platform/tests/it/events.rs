@@ -2,7 +2,7 @@
 //! over by a live one once they have been idle for `CLAIM_IDLE`, and not before; a failed
 //! entry is delivered again only once it has waited its `retry_delay`.
 
-use platform::events::{CLAIM_IDLE, Event, consume_once, retry_delay};
+use platform::events::{CLAIM_IDLE, Consumer, Event, retry_delay};
 use platform::kv::Redis;
 use platform::outbox::stream_key;
 use std::future::Future;
@@ -113,8 +113,15 @@ async fn age(redis: &Redis, owner: &str, entry: &str, idle: Duration) {
         .expect("xclaim");
 }
 
+/// Consumer B, looking for idle entries on every pass (the default is every
+/// `CLAIM_SWEEP`, which a test would have to wait out).
+fn consumer_b() -> Consumer {
+    Consumer::new(GROUP, "b").sweep_every(Duration::ZERO)
+}
+
 /// One pass of consumer B; returns how many entries it acknowledged.
 async fn pass<F, Fut>(
+    b: &mut Consumer,
     redis: &Redis,
     conn: &mut redis::aio::MultiplexedConnection,
     handler: &F,
@@ -123,7 +130,7 @@ where
     F: Fn(Event) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
-    consume_once(redis, conn, GROUP, "b", Duration::from_millis(10), handler)
+    b.pass(redis, conn, Duration::from_millis(10), handler)
         .await
         .expect("pass")
 }
@@ -132,6 +139,7 @@ where
 async fn a_dead_consumers_entries_are_taken_over_once_idle() {
     let redis = test_redis().await;
     let mut conn = redis.dedicated().await.expect("connect");
+    let mut b = consumer_b();
     let seen: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
     let handler = |ev: Event| {
         let seen = &seen;
@@ -141,7 +149,7 @@ async fn a_dead_consumers_entries_are_taken_over_once_idle() {
         }
     };
     // The group exists (as a first pass creates it) before the event, so that A reads it.
-    assert_eq!(pass(&redis, &mut conn, &handler).await, 0);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &handler).await, 0);
     let (entry, event_id) = publish(&redis).await;
     assert_eq!(
         read_and_die(&redis, "a").await,
@@ -149,12 +157,12 @@ async fn a_dead_consumers_entries_are_taken_over_once_idle() {
     );
 
     // A may just be slow: a fresh entry stays with it.
-    assert_eq!(pass(&redis, &mut conn, &handler).await, 0);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &handler).await, 0);
     assert!(seen.lock().expect("lock").is_empty());
     assert_eq!(pending_of(&redis, "a").await, 1);
 
     age(&redis, "a", &entry, CLAIM_IDLE + Duration::from_secs(1)).await;
-    assert_eq!(pass(&redis, &mut conn, &handler).await, 1);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &handler).await, 1);
     assert_eq!(*seen.lock().expect("lock"), [event_id]);
     assert_eq!(pending_of(&redis, "a").await, 0);
     assert_eq!(pending_of(&redis, "b").await, 0);
@@ -166,6 +174,7 @@ async fn a_dead_consumers_entries_are_taken_over_once_idle() {
 async fn a_failed_event_waits_before_its_next_attempt() {
     let redis = test_redis().await;
     let mut conn = redis.dedicated().await.expect("connect");
+    let mut b = consumer_b();
     let calls = AtomicUsize::new(0);
     let failing = |_ev: Event| {
         let calls = &calls;
@@ -174,32 +183,33 @@ async fn a_failed_event_waits_before_its_next_attempt() {
             Err::<(), String>("engine down".into())
         }
     };
-    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
     publish(&redis).await;
-    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     // Back at once (as on a busy stream, where a pass does not wait for new entries):
     // the handler is not asked again yet.
     for _ in 0..10 {
-        let acked = consume_once(&redis, &mut conn, GROUP, "b", Duration::ZERO, &failing)
+        let acked = b
+            .pass(&redis, &mut conn, Duration::ZERO, &failing)
             .await
             .expect("pass");
         assert_eq!(acked, 0);
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
-    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     // The second wait is longer.
     tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
-    assert_eq!(pass(&redis, &mut conn, &failing).await, 0);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(retry_delay(2), retry_delay(1) * 2);
     assert_eq!(retry_delay(60), Duration::from_secs(30));
     // Once it is handled, it is acknowledged and not seen again.
     tokio::time::sleep(retry_delay(2)).await;
     let ok = |_ev: Event| async { Ok::<(), String>(()) };
-    assert_eq!(pass(&redis, &mut conn, &ok).await, 1);
+    assert_eq!(pass(&mut b, &redis, &mut conn, &ok).await, 1);
     assert_eq!(pending_of(&redis, "b").await, 0);
 
     clean_up(&redis).await;
