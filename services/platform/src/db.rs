@@ -23,6 +23,11 @@ pub async fn connect_url(
         .min_connections(0)
         .connect_timeout(Duration::from_secs(3))
         .acquire_timeout(acquire_timeout)
+        // sqlx pings a pooled connection on every acquire by default: a round trip before
+        // each statement outside a transaction, which doubled a cart write's waits on
+        // Postgres. Only a connection idle long enough to have been dropped (by the server,
+        // a proxy or a firewall) is pinged; a dead busy one fails its statement instead.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     Database::connect(opts).await
 }
