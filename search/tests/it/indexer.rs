@@ -3,7 +3,7 @@
 
 use crate::support::TestEnv;
 use platform::events::Event;
-use platform::outbox::{Schema, stream_key};
+use platform::outbox::stream_key;
 use promotions::audit::Actor;
 use promotions::campaigns::{self, CampaignUpdate, MembershipRule, NewCampaign};
 use sea_orm::TransactionTrait;

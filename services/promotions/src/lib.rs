@@ -2,9 +2,10 @@
 //! pricing engine that every quote goes through.
 //!
 //! Other services use the Rust API at the root of this crate inside their own
-//! transactions (checkout loads [`live_promotions`] and the [`stacking_policy`], looks up
-//! [`coupon_for`], then [`redeem_coupon`] and [`take_deal`]; cancellation calls
-//! [`release_coupon`] and [`release_deal`]), never the `promotions` tables.
+//! transactions (checkout loads the [`pricing_inputs`], i.e. live prices, time deals and
+//! the stacking policy, looks up [`coupon_for`], then [`redeem_coupon`] and [`take_deal`];
+//! cancellation calls [`release_coupon`] and [`release_deal`]), never the `promotions`
+//! tables.
 
 pub mod applications;
 pub mod audit;
@@ -64,14 +65,6 @@ pub async fn live_promotions(
     product_ids: &[Uuid],
 ) -> Result<pricing::LivePromotions, PromotionsError> {
     Ok(live::load(db, at, product_ids).await?.live)
-}
-
-/// The stacking policy every quote is made with: the one marketers stored (the default
-/// until they change it).
-pub async fn stacking_policy(
-    db: &impl ConnectionTrait,
-) -> Result<pricing::StackingPolicy, PromotionsError> {
-    stacking::current(db).await
 }
 
 /// The coupon `code` names for `customer`: a public code, or the id of a coupon issued to

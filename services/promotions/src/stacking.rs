@@ -84,11 +84,6 @@ pub async fn row(db: &impl ConnectionTrait) -> PromotionsResult<Option<stacking_
     Ok(stacking_policy::Entity::find().one(db).await?)
 }
 
-/// The policy quotes are made with now: the stored one, or the default if none is stored.
-#[tracing::instrument(skip_all)]
-pub async fn current(db: &impl ConnectionTrait) -> PromotionsResult<StackingPolicy> {
-    Ok(row(db).await?.as_ref().map(to_pricing).unwrap_or_default())
-}
 
 /// Replace the current policy, audited in the caller's transaction. The row is locked so
 /// that two concurrent changes are recorded one after the other, each with its true
