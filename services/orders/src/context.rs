@@ -30,7 +30,7 @@ impl OrdersContext {
     /// `JIKGU_RESERVATION_MINUTES` (15), `JIKGU_AUTO_CONFIRM_DAYS` (8).
     pub fn from_env() -> Result<Self, String> {
         let gateway: Arc<dyn PaymentGateway> = match std::env::var("PAYMENT_GATEWAY").as_deref() {
-            Ok("test") | Err(_) => Arc::new(TestGateway::default()),
+            Ok("test") | Err(_) => Arc::new(TestGateway),
             Ok("stripe") => {
                 let key = std::env::var("STRIPE_SECRET_KEY")
                     .map_err(|_| "PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY".to_string())?;

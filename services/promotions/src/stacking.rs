@@ -84,7 +84,6 @@ pub async fn row(db: &impl ConnectionTrait) -> PromotionsResult<Option<stacking_
     Ok(stacking_policy::Entity::find().one(db).await?)
 }
 
-
 /// Replace the current policy, audited in the caller's transaction. The row is locked so
 /// that two concurrent changes are recorded one after the other, each with its true
 /// "before".

@@ -214,7 +214,7 @@ async fn a_payment_event_is_applied_once() {
     let app = spawn_app_with(jikgu::Service::All, |cfg| cfg.db_max_connections = 30).await;
     let vid = product(&app, 39000, 10).await;
     let (_, order_id) = pending_order(&app, vid, 39000).await;
-    let gateway = orders::payments::test_gateway::TestGateway::default();
+    let gateway = orders::payments::test_gateway::TestGateway;
     let payment_ref = orders::payments::test_gateway::TestGateway::payment_ref(order_id);
     let event = GatewayEvent {
         event_id: "evt_1".into(),

@@ -1,16 +1,11 @@
 //! The built-in `test` gateway (`PAYMENT_GATEWAY=test`, the demo default): no network.
-//! Opening a payment only records it; paying is an explicit API call that exists only
-//! while this gateway is active.
+//! Opening a payment names it after its order and keeps nothing (the order row holds the
+//! amount); paying is an explicit API call that exists only while this gateway is active.
 
 use super::*;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct TestGateway {
-    /// payment_ref → amount, so confirm can check the amount like a real gateway.
-    opened: Mutex<HashMap<String, Won>>,
-}
+pub struct TestGateway;
 
 impl TestGateway {
     pub fn payment_ref(order_id: Uuid) -> String {
@@ -26,9 +21,6 @@ impl PaymentGateway for TestGateway {
 
     async fn open(&self, req: OpenPayment) -> Result<OpenedPayment, GatewayError> {
         let payment_ref = Self::payment_ref(req.order_id);
-        if let Ok(mut m) = self.opened.lock() {
-            m.insert(payment_ref.clone(), req.amount);
-        }
         Ok(OpenedPayment {
             gateway: "test".into(),
             client_secret: None,
