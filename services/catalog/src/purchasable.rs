@@ -63,6 +63,40 @@ pub async fn load(
     .await?)
 }
 
+/// What a campaign's membership rules look at in an active product.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ProductFacts {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    /// The category and its ancestors.
+    pub categories: Vec<Uuid>,
+    pub tags: Vec<String>,
+    /// The vendor holds a verified certification valid today.
+    pub certified: bool,
+}
+
+/// The facts of those of `product_ids` that are active, in one statement (only the
+/// database can fail it).
+pub async fn active_product_facts(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> Result<Vec<ProductFacts>, sea_orm::DbErr> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ProductFacts::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT p.id, p.vendor_id, c.id || c.ancestors AS categories, p.tags, \
+                EXISTS (SELECT 1 FROM catalog.certifications ce WHERE ce.vendor_id = p.vendor_id \
+                        AND ce.verified_at IS NOT NULL AND current_date BETWEEN ce.issued_on AND ce.expires_on) AS certified \
+         FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id \
+         WHERE p.status = 'active' AND p.id = ANY((SELECT $1)::uuid[])",
+        [platform::db::uuid_array(product_ids)],
+    ))
+    .all(db)
+    .await
+}
+
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct RemoteAreaRow {
     pub region: String,

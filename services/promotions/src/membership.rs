@@ -8,12 +8,11 @@
 
 use crate::campaigns::{DRAFT, MembershipRule, membership_of};
 use crate::error::{PromotionsError, PromotionsResult};
-use crate::store::{campaign, campaign_price, section, slot, time_deal};
-use catalog::store::{category, certification, product};
+use crate::store::campaign;
+use catalog::purchasable::ProductFacts;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
 };
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -83,57 +82,30 @@ pub async fn campaigns_of(
         return Ok(HashMap::new());
     }
     let campaign_ids: Vec<Uuid> = campaigns.keys().copied().collect();
-    let wanted = product_ids.to_vec();
+    // Hand-placed slots, campaign prices and time deals: one statement.
+    let placed = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT se.campaign_id, sl.product_id FROM promotions.campaign_slots sl \
+             JOIN promotions.campaign_sections se ON se.id = sl.section_id \
+             WHERE se.campaign_id = ANY((SELECT $1)::uuid[]) AND sl.product_id = ANY((SELECT $2)::uuid[]) \
+             UNION SELECT campaign_id, product_id FROM promotions.campaign_prices \
+             WHERE campaign_id = ANY((SELECT $1)::uuid[]) AND product_id = ANY((SELECT $2)::uuid[]) \
+             UNION SELECT campaign_id, product_id FROM promotions.time_deals \
+             WHERE campaign_id = ANY((SELECT $1)::uuid[]) AND product_id = ANY((SELECT $2)::uuid[])",
+            [
+                platform::db::uuid_array(&campaign_ids),
+                platform::db::uuid_array(product_ids),
+            ],
+        ))
+        .await?;
     let mut pairs: HashSet<(Uuid, Uuid)> = HashSet::new();
-
-    // Hand-placed slots.
-    let sections: HashMap<Uuid, Uuid> = section::Entity::find()
-        .select_only()
-        .column(section::Column::Id)
-        .column(section::Column::CampaignId)
-        .filter(section::Column::CampaignId.is_in(campaign_ids.clone()))
-        .into_tuple::<(Uuid, Uuid)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    if !sections.is_empty() {
-        let slots: Vec<(Uuid, Uuid)> = slot::Entity::find()
-            .select_only()
-            .column(slot::Column::SectionId)
-            .column(slot::Column::ProductId)
-            .filter(slot::Column::SectionId.is_in(sections.keys().copied().collect::<Vec<_>>()))
-            .filter(slot::Column::ProductId.is_in(wanted.clone()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (section_id, pid) in slots {
-            if let Some(cid) = sections.get(&section_id) {
-                pairs.insert((*cid, pid));
-            }
-        }
+    for row in placed {
+        pairs.insert((
+            row.try_get("", "campaign_id")?,
+            row.try_get("", "product_id")?,
+        ));
     }
-    // Campaign prices and time deals.
-    let priced: Vec<(Uuid, Uuid)> = campaign_price::Entity::find()
-        .select_only()
-        .column(campaign_price::Column::CampaignId)
-        .column(campaign_price::Column::ProductId)
-        .filter(campaign_price::Column::CampaignId.is_in(campaign_ids.clone()))
-        .filter(campaign_price::Column::ProductId.is_in(wanted.clone()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    pairs.extend(priced);
-    let deals: Vec<(Option<Uuid>, Uuid)> = time_deal::Entity::find()
-        .select_only()
-        .column(time_deal::Column::CampaignId)
-        .column(time_deal::Column::ProductId)
-        .filter(time_deal::Column::CampaignId.is_in(campaign_ids))
-        .filter(time_deal::Column::ProductId.is_in(wanted.clone()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    pairs.extend(deals.into_iter().filter_map(|(c, p)| Some((c?, p))));
 
     // Membership rules, judged in memory against the facts of the asked products.
     let ruled: Vec<(Uuid, Vec<MembershipRule>)> = campaigns
@@ -142,9 +114,9 @@ pub async fn campaigns_of(
         .filter(|(_, rules)| !rules.is_empty())
         .collect();
     if !ruled.is_empty() {
-        for facts in product_facts(db, &wanted, at).await? {
+        for facts in catalog::purchasable::active_product_facts(db, product_ids).await? {
             for (cid, rules) in &ruled {
-                if rules.iter().any(|r| facts.matches(r)) {
+                if rules.iter().any(|r| matches(&facts, r)) {
                     pairs.insert((*cid, facts.id));
                 }
             }
@@ -163,70 +135,13 @@ pub async fn campaigns_of(
     Ok(out)
 }
 
-/// What membership rules look at.
-struct ProductFacts {
-    id: Uuid,
-    /// The category and its ancestors.
-    categories: Vec<Uuid>,
-    vendor_id: Uuid,
-    tags: Vec<String>,
-    certified: bool,
-}
-
-impl ProductFacts {
-    fn matches(&self, rule: &MembershipRule) -> bool {
-        match rule {
-            MembershipRule::Category { id } => self.categories.contains(id),
-            MembershipRule::Vendor { id } => self.vendor_id == *id,
-            MembershipRule::Tag { tag } => self.tags.iter().any(|t| t == tag),
-            MembershipRule::Certified => self.certified,
-        }
+fn matches(facts: &ProductFacts, rule: &MembershipRule) -> bool {
+    match rule {
+        MembershipRule::Category { id } => facts.categories.contains(id),
+        MembershipRule::Vendor { id } => facts.vendor_id == *id,
+        MembershipRule::Tag { tag } => facts.tags.iter().any(|t| t == tag),
+        MembershipRule::Certified => facts.certified,
     }
-}
-
-/// Active products only, as the campaign page lists members.
-async fn product_facts(
-    db: &impl ConnectionTrait,
-    ids: &[Uuid],
-    at: DateTime<Utc>,
-) -> PromotionsResult<Vec<ProductFacts>> {
-    let products = product::Entity::find()
-        .filter(product::Column::Id.is_in(ids.to_vec()))
-        .filter(product::Column::Status.eq(catalog::products::ACTIVE))
-        .all(db)
-        .await?;
-    let category_ids: Vec<Uuid> = products.iter().map(|p| p.category_id).collect();
-    let ancestors: HashMap<Uuid, Vec<Uuid>> = category::Entity::find()
-        .filter(category::Column::Id.is_in(category_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.ancestors))
-        .collect();
-    let vendor_ids: Vec<Uuid> = products.iter().map(|p| p.vendor_id).collect();
-    let today = at.date_naive();
-    let certified: HashSet<Uuid> = certification::Entity::find()
-        .filter(certification::Column::VendorId.is_in(vendor_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|c| c.is_valid_on(today))
-        .map(|c| c.vendor_id)
-        .collect();
-    Ok(products
-        .into_iter()
-        .map(|p| {
-            let mut categories = vec![p.category_id];
-            categories.extend(ancestors.get(&p.category_id).into_iter().flatten());
-            ProductFacts {
-                id: p.id,
-                categories,
-                vendor_id: p.vendor_id,
-                certified: certified.contains(&p.vendor_id),
-                tags: p.tags,
-            }
-        })
-        .collect())
 }
 
 /// Every product of campaign `campaign_id`, whatever its status and window: hand-placed

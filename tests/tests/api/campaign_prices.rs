@@ -242,6 +242,57 @@ async fn live_campaign_prices_and_badges_show_on_product_reads_as_the_cart_charg
     }
 }
 
+/// Membership by category reaches products of its sub-categories, by vendor the vendor's
+/// products, and neither reaches anything else (the tag rule is shown above).
+#[tokio::test]
+async fn category_and_vendor_rules_badge_the_products_they_match() {
+    let s = shop().await;
+    let now = Utc::now();
+    let seafood = s.app.category("seafood", None, &[]).await;
+    let crab = s.app.category("crab", Some(seafood), &[]).await;
+    let fishery = s.app.vendor("옹진수산").await;
+    let in_sub = s
+        .app
+        .product(&s.vendor, crab, "꽃게장", &[], &[("CRAB-1", 39000, 5)])
+        .await;
+    let by_vendor = s
+        .app
+        .product(
+            &fishery,
+            s.category,
+            "어리굴젓",
+            &[],
+            &[("GUL-1", 15000, 5)],
+        )
+        .await;
+    for (slug, membership) in [
+        ("seafood-week", json!([{"kind": "category", "id": seafood}])),
+        ("ongjin-week", json!([{"kind": "vendor", "id": fishery.id}])),
+    ] {
+        campaign(
+            &s.marketer,
+            slug,
+            now - Duration::hours(1),
+            now + Duration::days(1),
+            None,
+            membership,
+        )
+        .await;
+    }
+    s.app.settle().await;
+    let badge = |pid: Uuid| {
+        let client = &s.app.client;
+        async move {
+            let page = client.get(&format!("/v1/products/{pid}")).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            page.json["promotion"]["campaign"]["slug"].clone()
+        }
+    };
+    assert_eq!(badge(in_sub).await, "seafood-week");
+    assert_eq!(badge(by_vendor).await, "ongjin-week");
+    assert_eq!(badge(s.product).await, Value::Null);
+}
+
 #[tokio::test]
 async fn an_early_end_takes_the_campaign_price_off_cached_reads() {
     let s = shop().await;
