@@ -133,9 +133,13 @@ async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
     Ok(())
 }
 
-/// Set a line's quantity (0 removes it), here and in `cart`. The variant must exist and be
-/// for sale. Returns what the catalog says of every line's variant, read once for the
-/// check and for the quote that follows.
+/// Set a line's quantity (0 removes it); `cart` is then the cart as it stands after the
+/// write. The variant must exist and be for sale. Returns what the catalog says of every
+/// line's variant, read once for the check and for the quote that follows.
+///
+/// The lines are read again after the write, not patched in memory: a checkout of this
+/// cart that commits while the write waits on its lock has ordered (and removed) lines
+/// the first read still showed, and the answer must not quote them.
 pub async fn set_line(
     db: &impl ConnectionTrait,
     cart: &mut Cart,
@@ -162,8 +166,7 @@ pub async fn set_line(
             [cart.id.into(), variant_id.into()],
         ))
         .await?;
-        cart.lines.retain(|l| l.variant_id != variant_id);
-        return Ok(found);
+        return reread(db, cart, found).await;
     }
     let Some(p) = found
         .iter()
@@ -186,13 +189,25 @@ pub async fn set_line(
         [cart.id.into(), variant_id.into(), (quantity as i32).into(), p.price.into()],
     ))
     .await?;
-    match cart.lines.iter_mut().find(|l| l.variant_id == variant_id) {
-        Some(l) => l.quantity = quantity as i32,
-        None => cart.lines.push(Line {
-            variant_id,
-            quantity: quantity as i32,
-            seen_unit_price: p.price,
-        }),
+    reread(db, cart, found).await
+}
+
+/// The cart's lines as committed now, and the catalog facts of any line `found` lacks (one
+/// added meanwhile, say in another tab).
+async fn reread(
+    db: &impl ConnectionTrait,
+    cart: &mut Cart,
+    mut found: Vec<Purchasable>,
+) -> OrdersResult<Vec<Purchasable>> {
+    cart.lines = lines(db, cart.id).await?;
+    let missing: Vec<Uuid> = cart
+        .lines
+        .iter()
+        .map(|l| l.variant_id)
+        .filter(|v| !found.iter().any(|p| p.variant_id == *v))
+        .collect();
+    if !missing.is_empty() {
+        found.extend(catalog::purchasable::load(db, &missing).await?);
     }
     Ok(found)
 }

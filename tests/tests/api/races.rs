@@ -331,3 +331,64 @@ async fn a_late_payment_for_sold_stock_is_refunded() {
         "the other customer's hold is intact: {other}"
     );
 }
+
+/// A checkout that commits while a line write waits on the cart's lock has ordered the
+/// lines the write first read: the write's answer shows the cart as it is afterwards,
+/// without them (or the customer would check out with a total that no longer holds).
+#[tokio::test]
+async fn a_line_write_racing_a_checkout_answers_with_what_is_left() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    let a = product(&app, 10000, 5).await;
+    let laver = app.category("laver", None, &[]).await;
+    let v = app.vendor("강화김").await;
+    let pid = app
+        .product(&v, laver, "강화 곱창김", &[], &[("LAVER", 9000, 5)])
+        .await;
+    let b: Uuid = app.client.get(&format!("/v1/products/{pid}")).await.json["variants"][0]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let (c, customer) = token_customer(&app);
+    let put = |vid: Uuid| {
+        let c = c.clone();
+        async move {
+            c.put(
+                &format!("/v1/carts/current/lines/{vid}"),
+                &json!({"quantity": 1}),
+            )
+            .await
+        }
+    };
+    assert_eq!(put(a).await.status, 200);
+
+    // What checkout does to the cart, held open: the cart row locked, its lines ordered.
+    let txn = app.state.db.begin().await.expect("begin");
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH cart AS (SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE) \
+         DELETE FROM orders.cart_lines WHERE cart_id = (SELECT id FROM cart)",
+        [customer.into()],
+    ))
+    .await
+    .expect("checkout's hold");
+    let write = tokio::spawn(put(b));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!write.is_finished(), "the write waits on the cart's lock");
+    txn.commit().await.expect("commit");
+
+    let answer = write.await.expect("write");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let lines: Vec<&str> = answer.json["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["variant_id"].as_str())
+        .collect();
+    assert_eq!(lines, [b.to_string()], "{}", answer.body);
+    assert_eq!(
+        answer.json["quote"]["totals"],
+        c.get("/v1/carts/current").await.json["quote"]["totals"]
+    );
+}
