@@ -216,33 +216,14 @@ impl Consumer {
         Fut: Future<Output = Result<(), E>>,
         E: std::fmt::Display,
     {
-        let res = self.try_pass(redis, conn, block, handler).await;
-        if res.is_err() {
-            // The stream or the group may have gone (Redis restarted empty): make sure of
-            // the group again on the next pass.
-            self.group_ready = false;
-        }
-        res
-    }
-
-    async fn try_pass<F, Fut, E>(
-        &mut self,
-        redis: &Redis,
-        conn: &mut redis::aio::MultiplexedConnection,
-        block: Duration,
-        handler: &F,
-    ) -> redis::RedisResult<usize>
-    where
-        F: Fn(Event) -> Fut,
-        Fut: Future<Output = Result<(), E>>,
-        E: std::fmt::Display,
-    {
         // Until it returns, a pass may leave entries read but unacknowledged.
         let may_hold_pending = std::mem::replace(&mut self.may_hold_pending, true);
+        // Until it returns, the group counts as unknown: after any failure (Redis may have
+        // restarted empty) the next pass makes sure of it again.
+        let group_ready = std::mem::replace(&mut self.group_ready, false);
         let (group, consumer) = (self.group.as_str(), self.name.as_str());
-        if !self.group_ready {
+        if !group_ready {
             ensure_group(redis, group).await?;
-            self.group_ready = true;
         }
         let key = stream_key(redis);
         let mut entries = Vec::new();
@@ -304,6 +285,7 @@ impl Consumer {
                 .await?;
         }
         self.may_hold_pending = still_pending;
+        self.group_ready = true;
         Ok(done.len())
     }
 }

@@ -149,30 +149,31 @@ pub async fn relay_once(
     Ok(rows.len())
 }
 
+/// `part` for every schema's outbox, joined by `sep`.
+fn every_outbox(part: impl Fn(&str) -> String, sep: &str) -> String {
+    Schema::ALL
+        .iter()
+        .map(|s| part(s.as_str()))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// The unpublished rows of every outbox (at most `$1` each), oldest first (ids are
 /// UUIDv7). Row locks are not allowed under UNION, so each outbox is its own CTE.
 fn relay_select() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
-        let ctes: Vec<String> = Schema::ALL
-            .iter()
-            .map(|s| {
+        let ctes = every_outbox(
+            |s| {
                 format!(
-                    "{0} AS (SELECT id, topic, aggregate_id, payload::text AS payload, created_at \
-                     FROM {0}.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)",
-                    s.as_str()
+                    "{s} AS (SELECT id, topic, aggregate_id, payload::text AS payload, created_at \
+                     FROM {s}.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
                 )
-            })
-            .collect();
-        let union: Vec<String> = Schema::ALL
-            .iter()
-            .map(|s| format!("SELECT * FROM {}", s.as_str()))
-            .collect();
-        format!(
-            "WITH {} {} ORDER BY id",
-            ctes.join(", "),
-            union.join(" UNION ALL ")
-        )
+            },
+            ", ",
+        );
+        let union = every_outbox(|s| format!("SELECT * FROM {s}"), " UNION ALL ");
+        format!("WITH {ctes} {union} ORDER BY id")
     })
 }
 
@@ -180,16 +181,11 @@ fn relay_select() -> &'static str {
 fn relay_mark() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
-        let ctes: Vec<String> = Schema::ALL
-            .iter()
-            .map(|s| {
-                format!(
-                    "{0} AS (UPDATE {0}.outbox SET published_at = now() WHERE id = ANY($1))",
-                    s.as_str()
-                )
-            })
-            .collect();
-        format!("WITH {} SELECT 1", ctes.join(", "))
+        let ctes = every_outbox(
+            |s| format!("{s} AS (UPDATE {s}.outbox SET published_at = now() WHERE id = ANY($1))"),
+            ", ",
+        );
+        format!("WITH {ctes} SELECT 1")
     })
 }
 
