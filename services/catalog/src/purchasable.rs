@@ -114,3 +114,25 @@ pub async fn remote_areas(db: &impl ConnectionTrait) -> CatalogResult<Vec<Remote
     .all(db)
     .await?)
 }
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct RemoteAreaExemptionRow {
+    pub postal_code: String,
+    pub road_name: Option<String>,
+    pub building_no: Option<String>,
+}
+
+/// Addresses inside a remote range that must not be charged: bridge-connected islands
+/// sharing a postal code with real islands, by road name or building number.
+pub async fn remote_area_exemptions(
+    db: &impl ConnectionTrait,
+) -> CatalogResult<Vec<RemoteAreaExemptionRow>> {
+    Ok(
+        RemoteAreaExemptionRow::find_by_statement(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT postal_code, road_name, building_no FROM catalog.remote_area_exemptions ORDER BY id",
+        ))
+        .all(db)
+        .await?,
+    )
+}

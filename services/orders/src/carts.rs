@@ -10,7 +10,7 @@ use catalog::purchasable::Purchasable;
 use chrono::Utc;
 use platform::ids::new_id;
 use platform::money::Won;
-use promotions::pricing::Destination;
+use promotions::pricing::{Destination, RemoteAreaTable};
 use rand::RngCore;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
@@ -309,18 +309,20 @@ pub struct CartView {
 /// The cart with a fresh quote.
 pub async fn view(
     db: &impl ConnectionTrait,
+    remote: &RemoteAreaTable,
     cart: &Cart,
     postal_code: Option<String>,
     buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
     let ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
     let found = catalog::purchasable::load(db, &ids).await?;
-    view_known(db, cart, found, postal_code, buyer).await
+    view_known(db, remote, cart, found, postal_code, buyer).await
 }
 
 /// [`view`] with the catalog's facts about the lines already read (`found` may hold more).
 pub async fn view_known(
     db: &impl ConnectionTrait,
+    remote: &RemoteAreaTable,
     cart: &Cart,
     found: Vec<Purchasable>,
     postal_code: Option<String>,
@@ -336,7 +338,7 @@ pub async fn view_known(
         .collect();
     let assumed = postal_code.is_none();
     let dest = Destination::postal(postal_code.unwrap_or_else(|| DEFAULT_POSTAL_CODE.to_owned()));
-    let priced = quoting::price_known(db, found, &wants, &dest, Utc::now(), buyer).await?;
+    let priced = quoting::price_known(db, remote, found, &wants, &dest, Utc::now(), buyer).await?;
     let lines = cart
         .lines
         .iter()

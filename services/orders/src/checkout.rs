@@ -308,7 +308,8 @@ async fn create_order(
         customer: Some(customer),
         coupon_codes: &req.coupon_codes,
     };
-    let priced = quoting::price(&txn, &wants, &dest, now, buyer).await?;
+    let remote = ctx.remote_areas.table(&txn).await?;
+    let priced = quoting::price(&txn, &remote, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues
         .iter()

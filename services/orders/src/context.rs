@@ -1,9 +1,10 @@
-//! What the orders service needs beyond the shared state: its settings and the payment
-//! gateway in use. Handlers get it as an axum `Extension`.
+//! What the orders service needs beyond the shared state: its settings, the payment
+//! gateway in use and the remote-area table it quotes with. Handlers get it as an axum `Extension`.
 
 use crate::payments::PaymentGateway;
 use crate::payments::stripe::StripeGateway;
 use crate::payments::test_gateway::TestGateway;
+use crate::remote_areas::RemoteAreas;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ pub struct OrdersContext {
     pub reservation_ttl: Duration,
     /// Days after delivery when a purchase confirms itself.
     pub auto_confirm_days: i64,
+    /// The remote-area table quotes use, kept between reads.
+    pub remote_areas: Arc<RemoteAreas>,
 }
 
 impl OrdersContext {
@@ -22,6 +25,7 @@ impl OrdersContext {
             gateway,
             reservation_ttl: Duration::from_secs(15 * 60),
             auto_confirm_days: 8,
+            remote_areas: Arc::default(),
         }
     }
 

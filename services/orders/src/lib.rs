@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod payments;
 pub mod quoting;
+pub mod remote_areas;
 pub mod returns;
 pub mod views;
 

@@ -5,15 +5,11 @@
 use crate::error::{OrdersError, OrdersResult};
 use catalog::purchasable::{self, Purchasable};
 use chrono::{DateTime, Utc};
-use platform::money::Won;
 use promotions::PricingInputs;
 use promotions::cart_input;
-use promotions::pricing::{
-    self, CartLine, Destination, Quote, QuoteRequest, RemoteAreaRange, RemoteAreaTable,
-};
+use promotions::pricing::{self, CartLine, Destination, Quote, QuoteRequest, RemoteAreaTable};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
-use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 /// Used to quote a cart before the customer gives an address (a non-remote Incheon code).
@@ -54,29 +50,6 @@ pub struct Priced {
     pub quote: Quote,
 }
 
-/// The remote-area surcharge table, read once per process: only migrations write it
-/// (`migrations/data/remote-areas.csv`), and every quote needs it.
-async fn remote_table(db: &impl ConnectionTrait) -> OrdersResult<&'static RemoteAreaTable> {
-    static TABLE: OnceCell<RemoteAreaTable> = OnceCell::const_new();
-    TABLE
-        .get_or_try_init(|| async {
-            let ranges = purchasable::remote_areas(db)
-                .await?
-                .into_iter()
-                .map(|r| RemoteAreaRange {
-                    region: r.region,
-                    from: r.from_code.max(0) as u32,
-                    to: r.to_code.max(0) as u32,
-                    surcharge: Won(r.surcharge),
-                })
-                .collect();
-            RemoteAreaTable::new(ranges, Vec::new()).map_err(|e| {
-                OrdersError::Db(sea_orm::DbErr::Custom(format!("remote-area table: {e}")))
-            })
-        })
-        .await
-}
-
 /// Most coupon codes one quote takes: the stacking policy allows at most five of each
 /// kind, and the engine says of every code whether it applied.
 pub const MAX_COUPON_CODES: usize = 10;
@@ -109,10 +82,12 @@ fn distinct_codes(codes: &[String]) -> OrdersResult<Vec<&str>> {
 }
 
 /// Quote `wants` delivered to `destination` at `at`, with the campaign prices and time
-/// deals live at that instant, the buyer's coupon and the stored stacking policy. Lines
-/// that cannot be sold are left out of the quote and reported in `issues`.
+/// deals live at that instant, the buyer's coupon, the stored stacking policy and the
+/// remote-area table. Lines that cannot be sold are left out of the quote and reported in
+/// `issues`.
 pub async fn price(
     db: &impl ConnectionTrait,
+    remote: &RemoteAreaTable,
     wants: &[Want],
     destination: &Destination,
     at: DateTime<Utc>,
@@ -120,13 +95,14 @@ pub async fn price(
 ) -> OrdersResult<Priced> {
     let ids: Vec<Uuid> = wants.iter().map(|w| w.variant_id).collect();
     let found = purchasable::load(db, &ids).await?;
-    price_known(db, found, wants, destination, at, buyer).await
+    price_known(db, remote, found, wants, destination, at, buyer).await
 }
 
 /// [`price`] with what the catalog says of the variants already read (`found` may hold
 /// variants that are not wanted; they are not quoted).
 pub async fn price_known(
     db: &impl ConnectionTrait,
+    remote: &RemoteAreaTable,
     found: Vec<Purchasable>,
     wants: &[Want],
     destination: &Destination,
@@ -170,7 +146,6 @@ pub async fn price_known(
         .map(|(p, q)| cart_input::cart_line(p, *q))
         .collect();
     let shipping = cart_input::vendor_shipping(items.iter().map(|(p, _)| p));
-    let remote = remote_table(db).await?;
     let mut product_ids: Vec<Uuid> = items.iter().map(|(p, _)| p.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();

@@ -297,6 +297,85 @@ async fn a_line_write_answers_with_the_cart_a_read_shows() {
     assert_eq!(c.get("/v1/carts/current").await.json["lines"], json!([]));
 }
 
+/// A bridge-connected island that shares a postal code with real islands is not charged
+/// the surcharge (FTC, 2025-10): the exemptions the shop keeps as data reach checkout's
+/// quote, by road name and by building number, and only the addresses they name.
+#[tokio::test]
+async fn remote_area_exemptions_spare_the_addresses_they_name() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    for (road, building) in [
+        (Some("교동남로"), None),
+        (None, Some("2871025021100010000000001")),
+    ] {
+        app.state
+            .db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO catalog.remote_area_exemptions (postal_code, road_name, building_no, note) \
+                 VALUES ('23006', $1, $2, '연륙교로 이어진 섬')",
+                [road.map(str::to_owned).into(), building.map(str::to_owned).into()],
+            ))
+            .await
+            .expect("exemption");
+    }
+    let cat = app.category("rice", None, &[]).await;
+    let v = app.vendor("강화섬쌀").await;
+    let pid = app
+        .product(&v, cat, "강화섬쌀 10kg", &[], &[("R10", 40000, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (c, _) = app.account(Role::Customer, None).await;
+    let at = |road: &str, building: Option<&str>| {
+        json!({"recipient": "김교동", "phone": "010-1234-5678", "postal_code": "23006",
+               "road_address": road, "detail": "", "building_no": building})
+    };
+    let buy = |key: &'static str, address: serde_json::Value, total: i64| {
+        let c = c.clone();
+        async move {
+            Client::send(
+                c.request(reqwest::Method::POST, "/v1/checkout")
+                    .header("idempotency-key", key)
+                    .json(&json!({"address": address, "expected_total": total})),
+            )
+            .await
+        }
+    };
+    let line = format!("/v1/carts/current/lines/{vid}");
+    // 40,000 ships free; the island range 23004-23010 adds 5,000.
+    c.put(&line, &json!({"quantity": 1})).await;
+    let charged = buy(
+        "k-island",
+        at("인천광역시 강화군 삼산면 삼산남로 10", None),
+        40000,
+    )
+    .await;
+    charged.assert_problem(409, "quote_changed");
+    assert_eq!(
+        charged.json["extra"]["quote"]["totals"]["shipping_surcharge"],
+        5000
+    );
+    let by_road = buy(
+        "k-road",
+        at("인천광역시 강화군 교동면 교동남로 229", None),
+        40000,
+    )
+    .await;
+    assert_eq!(by_road.status, 201, "{}", by_road.body);
+
+    c.put(&line, &json!({"quantity": 1})).await;
+    let by_building = buy(
+        "k-building",
+        at(
+            "인천광역시 강화군 교동면 대룡안길 9",
+            Some("28710-25021-10001-0000-000001"),
+        ),
+        40000,
+    )
+    .await;
+    assert_eq!(by_building.status, 201, "{}", by_building.body);
+}
+
 #[tokio::test]
 async fn checkout_input_is_checked() {
     let app = spawn_app().await;

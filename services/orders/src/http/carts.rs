@@ -1,7 +1,9 @@
 //! Carts: anonymous (by `X-Cart-Token`) or the signed-in customer's.
 
 use crate::carts::{self, CartView, Owner};
+use crate::context::OrdersContext;
 use crate::quoting;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use platform::AppState;
@@ -79,6 +81,7 @@ fn buyer<'a>(owner: &Owner, coupon_codes: &'a [String]) -> quoting::Buyer<'a> {
     responses((status = 200, body = CartView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 async fn get_cart(
     State(state): State<AppState>,
+    Extension(ctx): Extension<OrdersContext>,
     user: MaybeUser,
     headers: HeaderMap,
     Query(q): Query<CartQuery>,
@@ -93,7 +96,14 @@ async fn get_cart(
         .map(str::to_owned)
         .collect();
     Ok(Json(
-        carts::view(&state.db, &cart, q.postal_code, buyer(&who, &codes)).await?,
+        carts::view(
+            &state.db,
+            &*ctx.remote_areas.table(&state.db).await?,
+            &cart,
+            q.postal_code,
+            buyer(&who, &codes),
+        )
+        .await?,
     ))
 }
 
@@ -109,12 +119,20 @@ pub struct SetQuantity {
     responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn set_line(
     State(state): State<AppState>,
+    Extension(ctx): Extension<OrdersContext>,
     user: MaybeUser,
     headers: HeaderMap,
     Path(variant_id): Path<Uuid>,
     Json(req): Json<SetQuantity>,
 ) -> ApiResult<Json<CartView>> {
-    put_line(&state, owner(user, &headers)?, variant_id, req.quantity).await
+    put_line(
+        &state,
+        &ctx,
+        owner(user, &headers)?,
+        variant_id,
+        req.quantity,
+    )
+    .await
 }
 
 /// Remove a line.
@@ -122,24 +140,27 @@ async fn set_line(
     responses((status = 200, body = CartView)))]
 async fn remove_line(
     State(state): State<AppState>,
+    Extension(ctx): Extension<OrdersContext>,
     user: MaybeUser,
     headers: HeaderMap,
     Path(variant_id): Path<Uuid>,
 ) -> ApiResult<Json<CartView>> {
-    put_line(&state, owner(user, &headers)?, variant_id, 0).await
+    put_line(&state, &ctx, owner(user, &headers)?, variant_id, 0).await
 }
 
 /// Write a line and answer with the cart, quoted with the catalog facts the write read.
 async fn put_line(
     state: &AppState,
+    ctx: &OrdersContext,
     who: Owner,
     variant_id: Uuid,
     quantity: u32,
 ) -> ApiResult<Json<CartView>> {
     let mut cart = carts::open(&state.db, &who).await?;
     let found = carts::set_line(&state.db, &mut cart, variant_id, quantity).await?;
+    let remote = ctx.remote_areas.table(&state.db).await?;
     Ok(Json(
-        carts::view_known(&state.db, &cart, found, None, buyer(&who, &[])).await?,
+        carts::view_known(&state.db, &remote, &cart, found, None, buyer(&who, &[])).await?,
     ))
 }
 
@@ -149,6 +170,7 @@ async fn put_line(
     responses((status = 200, body = CartView), (status = 404, body = Problem)))]
 async fn merge(
     State(state): State<AppState>,
+    Extension(ctx): Extension<OrdersContext>,
     CustomerUser(p): CustomerUser,
     headers: HeaderMap,
 ) -> ApiResult<Json<CartView>> {
@@ -166,6 +188,7 @@ async fn merge(
     Ok(Json(
         carts::view_known(
             &state.db,
+            &*ctx.remote_areas.table(&state.db).await?,
             &cart,
             found,
             None,
