@@ -2,6 +2,7 @@
 //! (never the client's), whether it can be sold now, and what the pricing engine needs.
 
 use crate::error::CatalogResult;
+use crate::storefront::VALID_CERT;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
@@ -45,18 +46,18 @@ pub async fn load(
     let ids = platform::db::uuid_array(variant_ids);
     Ok(Purchasable::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
+        format!(
+            "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
                 x.price, x.on_hand - x.reserved AS available, p.taxable, p.withdrawal_restricted, p.max_per_order, \
-                c.ancestors || c.id AS category_path, p.tags, \
-                EXISTS (SELECT 1 FROM catalog.certifications ce WHERE ce.vendor_id = p.vendor_id \
-                        AND ce.verified_at IS NOT NULL AND current_date BETWEEN ce.issued_on AND ce.expires_on) AS certified, \
+                c.ancestors || c.id AS category_path, p.tags, {VALID_CERT} AS certified, \
                 (p.status = 'active' AND v.status = 'approved') AS sellable, \
                 v.shipping_base_fee, v.shipping_free_threshold \
          FROM catalog.variants x \
          JOIN catalog.products p ON p.id = x.product_id \
          JOIN catalog.vendors v ON v.id = p.vendor_id \
          JOIN catalog.categories c ON c.id = p.category_id \
-         WHERE x.id = ANY((SELECT $1)::uuid[])",
+         WHERE x.id = ANY((SELECT $1)::uuid[])"
+        ),
         [ids],
     ))
     .all(db)
@@ -86,11 +87,11 @@ pub async fn active_product_facts(
     }
     ProductFacts::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT p.id, p.vendor_id, c.id || c.ancestors AS categories, p.tags, \
-                EXISTS (SELECT 1 FROM catalog.certifications ce WHERE ce.vendor_id = p.vendor_id \
-                        AND ce.verified_at IS NOT NULL AND current_date BETWEEN ce.issued_on AND ce.expires_on) AS certified \
-         FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id \
-         WHERE p.status = 'active' AND p.id = ANY((SELECT $1)::uuid[])",
+        format!(
+            "SELECT p.id, p.vendor_id, c.id || c.ancestors AS categories, p.tags, {VALID_CERT} AS certified \
+             FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id \
+             WHERE p.status = 'active' AND p.id = ANY((SELECT $1)::uuid[])"
+        ),
         [platform::db::uuid_array(product_ids)],
     ))
     .all(db)

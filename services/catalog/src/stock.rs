@@ -45,13 +45,13 @@ fn normalise(lines: &[StockLine]) -> CatalogResult<Vec<StockLine>> {
 /// trip per line, not two. `moved_by` is how far availability moved, when the caller knows
 /// it (`available_before` in the event): the search indexer skips events whose variant
 /// stayed on the same side of zero (a product's `in_stock` cannot have changed), which
-/// under checkout load is nearly all. Returns the product and the new availability.
+/// under checkout load is nearly all. Returns whether the update hit.
 async fn moved(
     db: &impl ConnectionTrait,
     update: &str,
     mut params: Vec<Value>,
     moved_by: Option<i32>,
-) -> CatalogResult<Option<(Uuid, i32)>> {
+) -> CatalogResult<bool> {
     let (event_id, before) = (params.len() + 1, params.len() + 2);
     let event = format!(
         "SELECT ${event_id}, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
@@ -60,7 +60,7 @@ async fn moved(
     );
     let sql = format!(
         "WITH hit AS ({update} RETURNING id, product_id, on_hand - reserved AS available), \
-         ev AS ({}) SELECT product_id, available FROM hit",
+         ev AS ({}) SELECT 1 FROM hit",
         outbox::insert_from(Schema::Catalog, &event)
     );
     params.extend([new_id().into(), moved_by.into()]);
@@ -71,13 +71,7 @@ async fn moved(
             params,
         ))
         .await?;
-    match row {
-        Some(r) => Ok(Some((
-            r.try_get("", "product_id")?,
-            r.try_get("", "available")?,
-        ))),
-        None => Ok(None),
-    }
+    Ok(row.is_some())
 }
 
 /// [`moved`] for a line: `$1` its variant, `$2` its quantity.
@@ -86,7 +80,7 @@ async fn moved_line(
     update: &str,
     line: &StockLine,
     moved_by: Option<i32>,
-) -> CatalogResult<Option<(Uuid, i32)>> {
+) -> CatalogResult<bool> {
     moved(
         db,
         update,
@@ -122,7 +116,7 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
             Some(-line.quantity),
         )
         .await?;
-        if hit.is_none() {
+        if !hit {
             return Err(CatalogError::InsufficientStock {
                 variant_id: line.variant_id,
                 available: available(db, line.variant_id).await?,
@@ -144,7 +138,7 @@ pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogRe
             Some(0),
         )
         .await?;
-        if hit.is_none() {
+        if !hit {
             return Err(CatalogError::IllegalTransition {
                 action: "commit stock",
                 state: format!(
@@ -168,7 +162,7 @@ pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
             Some(line.quantity),
         )
         .await?;
-        if hit.is_none() {
+        if !hit {
             return Err(CatalogError::IllegalTransition {
                 action: "release stock",
                 state: format!(
@@ -229,7 +223,7 @@ pub async fn set_on_hand(
         None,
     )
     .await?;
-    if hit.is_none() {
+    if !hit {
         let actual = reload(db, variant_id).await?.on_hand;
         return Err(CatalogError::StockMismatch { expected, actual });
     }
@@ -254,7 +248,7 @@ pub async fn adjust(
         Some(delta),
     )
     .await?;
-    if hit.is_none() {
+    if !hit {
         return Err(CatalogError::field(
             "delta",
             "out_of_range",

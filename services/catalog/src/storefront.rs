@@ -101,7 +101,10 @@ struct SummaryRow {
     certified: bool,
 }
 
-const VALID_CERT: &str = "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
+/// The vendor of the product aliased `p` holds a verified certification valid today: the
+/// one definition of "certified" every query uses (lists, badges, cart facts, campaign
+/// membership).
+pub const VALID_CERT: &str = "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
      AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)";
 const HAS_STOCK: &str = "EXISTS (SELECT 1 FROM catalog.variants x WHERE x.product_id = p.id AND x.on_hand > x.reserved)";
 

@@ -4,13 +4,14 @@
 
 use crate::error::{OrdersError, OrdersResult};
 use crate::quoting::{self, DEFAULT_POSTAL_CODE, LineProblem, Want};
+use crate::remote_areas::RemoteAreas;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use catalog::purchasable::Purchasable;
 use chrono::Utc;
 use platform::ids::new_id;
 use platform::money::Won;
-use promotions::pricing::{Destination, RemoteAreaTable};
+use promotions::pricing::Destination;
 use rand::RngCore;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
@@ -111,6 +112,16 @@ pub struct Line {
     pub variant_id: Uuid,
     pub quantity: i32,
     pub seen_unit_price: i64,
+}
+
+impl Line {
+    /// What the line asks the pricing of (a stored quantity is at least 1).
+    pub fn want(&self) -> Want {
+        Want {
+            variant_id: self.variant_id,
+            quantity: self.quantity.max(1) as u32,
+        }
+    }
 }
 
 pub async fn lines(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<Vec<Line>> {
@@ -248,7 +259,8 @@ pub async fn merge(
             .unwrap_or(qty);
         // Keep a line the shop cannot fill (at its old quantity) so the customer sees
         // it flagged rather than silently dropped; cap lines it can fill.
-        let q = if cap > 0 { qty.min(cap) } else { qty }.min(MAX_QUANTITY as i64) as i32;
+        let kept = if cap > 0 { qty.min(cap) } else { qty };
+        let q = kept.min(MAX_QUANTITY as i64) as i32;
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
@@ -309,36 +321,30 @@ pub struct CartView {
 /// The cart with a fresh quote.
 pub async fn view(
     db: &impl ConnectionTrait,
-    remote: &RemoteAreaTable,
+    remote_areas: &RemoteAreas,
     cart: &Cart,
     postal_code: Option<String>,
     buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
     let ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
     let found = catalog::purchasable::load(db, &ids).await?;
-    view_known(db, remote, cart, found, postal_code, buyer).await
+    view_known(db, remote_areas, cart, found, postal_code, buyer).await
 }
 
 /// [`view`] with the catalog's facts about the lines already read (`found` may hold more).
 pub async fn view_known(
     db: &impl ConnectionTrait,
-    remote: &RemoteAreaTable,
+    remote_areas: &RemoteAreas,
     cart: &Cart,
     found: Vec<Purchasable>,
     postal_code: Option<String>,
     buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
-    let wants: Vec<Want> = cart
-        .lines
-        .iter()
-        .map(|l| Want {
-            variant_id: l.variant_id,
-            quantity: l.quantity.max(1) as u32,
-        })
-        .collect();
+    let wants: Vec<Want> = cart.lines.iter().map(Line::want).collect();
     let assumed = postal_code.is_none();
     let dest = Destination::postal(postal_code.unwrap_or_else(|| DEFAULT_POSTAL_CODE.to_owned()));
-    let priced = quoting::price_known(db, remote, found, &wants, &dest, Utc::now(), buyer).await?;
+    let priced =
+        quoting::price_known(db, remote_areas, found, &wants, &dest, Utc::now(), buyer).await?;
     let lines = cart
         .lines
         .iter()

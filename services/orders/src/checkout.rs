@@ -290,13 +290,7 @@ async fn create_order(
     if lines.is_empty() {
         return Err(OrdersError::EmptyCart);
     }
-    let wants: Vec<Want> = lines
-        .iter()
-        .map(|l| Want {
-            variant_id: l.variant_id,
-            quantity: l.quantity.max(1) as u32,
-        })
-        .collect();
+    let wants: Vec<Want> = lines.iter().map(carts::Line::want).collect();
     let a = &req.address;
     let dest = Destination {
         postal_code: a.postal_code.clone(),
@@ -308,8 +302,7 @@ async fn create_order(
         customer: Some(customer),
         coupon_codes: &req.coupon_codes,
     };
-    let remote = ctx.remote_areas.table(&txn).await?;
-    let priced = quoting::price(&txn, &remote, &wants, &dest, now, buyer).await?;
+    let priced = quoting::price(&txn, &ctx.remote_areas, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues
         .iter()

@@ -3,11 +3,12 @@
 //! and checkout both come through here.
 
 use crate::error::{OrdersError, OrdersResult};
+use crate::remote_areas::RemoteAreas;
 use catalog::purchasable::{self, Purchasable};
 use chrono::{DateTime, Utc};
 use promotions::PricingInputs;
 use promotions::cart_input;
-use promotions::pricing::{self, CartLine, Destination, Quote, QuoteRequest, RemoteAreaTable};
+use promotions::pricing::{self, CartLine, Destination, Quote, QuoteRequest};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
@@ -87,7 +88,7 @@ fn distinct_codes(codes: &[String]) -> OrdersResult<Vec<&str>> {
 /// `issues`.
 pub async fn price(
     db: &impl ConnectionTrait,
-    remote: &RemoteAreaTable,
+    remote_areas: &RemoteAreas,
     wants: &[Want],
     destination: &Destination,
     at: DateTime<Utc>,
@@ -95,14 +96,14 @@ pub async fn price(
 ) -> OrdersResult<Priced> {
     let ids: Vec<Uuid> = wants.iter().map(|w| w.variant_id).collect();
     let found = purchasable::load(db, &ids).await?;
-    price_known(db, remote, found, wants, destination, at, buyer).await
+    price_known(db, remote_areas, found, wants, destination, at, buyer).await
 }
 
 /// [`price`] with what the catalog says of the variants already read (`found` may hold
 /// variants that are not wanted; they are not quoted).
 pub async fn price_known(
     db: &impl ConnectionTrait,
-    remote: &RemoteAreaTable,
+    remote_areas: &RemoteAreas,
     found: Vec<Purchasable>,
     wants: &[Want],
     destination: &Destination,
@@ -149,6 +150,7 @@ pub async fn price_known(
     let mut product_ids: Vec<Uuid> = items.iter().map(|(p, _)| p.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
+    let remote = remote_areas.table(db).await?;
     let PricingInputs { live, policy } = promotions::pricing_inputs(db, at, &product_ids).await?;
     let mut coupons = Vec::new();
     for code in distinct_codes(buyer.coupon_codes)? {
@@ -169,7 +171,7 @@ pub async fn price_known(
     };
     let quote = pricing::quote(
         &live,
-        remote,
+        &remote,
         &policy,
         &QuoteRequest {
             at,

@@ -20,17 +20,27 @@ pub struct RemoteAreas {
 }
 
 impl RemoteAreas {
-    /// The table, read again once it is older than [`REFRESH`].
+    /// The table, read again once it is older than [`REFRESH`]. One request reads it;
+    /// the others that find it stale meanwhile wait for that read instead of repeating it.
     pub async fn table(&self, db: &impl ConnectionTrait) -> OrdersResult<Arc<RemoteAreaTable>> {
-        if let Some((read_at, table)) = &*self.cached.read().await
-            && read_at.elapsed() < REFRESH
-        {
-            return Ok(table.clone());
+        if let Some(table) = fresh(&*self.cached.read().await) {
+            return Ok(table);
+        }
+        let mut cached = self.cached.write().await;
+        if let Some(table) = fresh(&cached) {
+            return Ok(table);
         }
         let table = Arc::new(load(db).await?);
-        *self.cached.write().await = Some((Instant::now(), table.clone()));
+        *cached = Some((Instant::now(), table.clone()));
         Ok(table)
     }
+}
+
+fn fresh(cached: &Option<(Instant, Arc<RemoteAreaTable>)>) -> Option<Arc<RemoteAreaTable>> {
+    cached
+        .as_ref()
+        .filter(|(read_at, _)| read_at.elapsed() < REFRESH)
+        .map(|(_, table)| table.clone())
 }
 
 async fn load(db: &impl ConnectionTrait) -> OrdersResult<RemoteAreaTable> {

@@ -7,8 +7,8 @@
 //!
 //! Consumers are named per process (`<pid>-<uuid>`) and never come back under the same
 //! name, so what a dead process had read but not acknowledged would stay pending forever.
-//! Every pass therefore first takes over entries that have sat unacknowledged for
-//! [`CLAIM_IDLE`], whoever holds them, and retries them as its own. A handler slower than
+//! A consumer therefore looks every [`CLAIM_SWEEP`] for entries that have sat
+//! unacknowledged for [`CLAIM_IDLE`], whoever holds them, and retries them as its own. A handler slower than
 //! that may see its entry handled twice, which at-least-once delivery allows anyway.
 
 use crate::kv::Redis;

@@ -58,15 +58,6 @@ pub async fn pricing_inputs(
     live::load(db, at, product_ids).await
 }
 
-/// The live promotions of [`pricing_inputs`] alone.
-pub async fn live_promotions(
-    db: &impl ConnectionTrait,
-    at: DateTime<Utc>,
-    product_ids: &[Uuid],
-) -> Result<pricing::LivePromotions, PromotionsError> {
-    Ok(live::load(db, at, product_ids).await?.live)
-}
-
 /// The coupon `code` names for `customer`: a public code, or the id of a coupon issued to
 /// this customer. `None` when unknown (or disabled); `CouponExhausted` / `CouponLimit`
 /// when nobody / this customer can use it any more. Window and minimum order are judged by

@@ -82,30 +82,10 @@ pub async fn campaigns_of(
         return Ok(HashMap::new());
     }
     let campaign_ids: Vec<Uuid> = campaigns.keys().copied().collect();
-    // Hand-placed slots, campaign prices and time deals: one statement.
-    let placed = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT se.campaign_id, sl.product_id FROM promotions.campaign_slots sl \
-             JOIN promotions.campaign_sections se ON se.id = sl.section_id \
-             WHERE se.campaign_id = ANY((SELECT $1)::uuid[]) AND sl.product_id = ANY((SELECT $2)::uuid[]) \
-             UNION SELECT campaign_id, product_id FROM promotions.campaign_prices \
-             WHERE campaign_id = ANY((SELECT $1)::uuid[]) AND product_id = ANY((SELECT $2)::uuid[]) \
-             UNION SELECT campaign_id, product_id FROM promotions.time_deals \
-             WHERE campaign_id = ANY((SELECT $1)::uuid[]) AND product_id = ANY((SELECT $2)::uuid[])",
-            [
-                platform::db::uuid_array(&campaign_ids),
-                platform::db::uuid_array(product_ids),
-            ],
-        ))
-        .await?;
-    let mut pairs: HashSet<(Uuid, Uuid)> = HashSet::new();
-    for row in placed {
-        pairs.insert((
-            row.try_get("", "campaign_id")?,
-            row.try_get("", "product_id")?,
-        ));
-    }
+    let mut pairs: HashSet<(Uuid, Uuid)> = placed(db, &campaign_ids, Some(product_ids))
+        .await?
+        .into_iter()
+        .collect();
 
     // Membership rules, judged in memory against the facts of the asked products.
     let ruled: Vec<(Uuid, Vec<MembershipRule>)> = campaigns
@@ -157,36 +137,57 @@ pub async fn products_of_campaign(
     let Some(c) = campaign::Entity::find_by_id(campaign_id).one(db).await? else {
         return Ok(Vec::new());
     };
-    let mut ids = placed_products(db, campaign_id).await?;
+    let mut ids: Vec<Uuid> = placed(db, &[campaign_id], None)
+        .await?
+        .into_iter()
+        .map(|(_, product)| product)
+        .collect();
     ids.extend(rule_members(db, &membership_of(&c), None).await?);
     ids.sort();
     ids.dedup();
     Ok(ids)
 }
 
-/// The products a campaign names one by one: slots, campaign prices, time deals.
-async fn placed_products(
+/// The (campaign, product) pairs `campaign_ids` name one by one: slots, campaign prices,
+/// time deals; only of `product_ids` when given. One statement.
+async fn placed(
     db: &impl ConnectionTrait,
-    campaign_id: Uuid,
-) -> PromotionsResult<Vec<Uuid>> {
+    campaign_ids: &[Uuid],
+    product_ids: Option<&[Uuid]>,
+) -> PromotionsResult<Vec<(Uuid, Uuid)>> {
+    let mut values = vec![platform::db::uuid_array(campaign_ids)];
+    let only = |column: &str| match product_ids {
+        Some(_) => format!(" AND {column} = ANY((SELECT $2)::uuid[])"),
+        None => String::new(),
+    };
+    if let Some(ids) = product_ids {
+        values.push(platform::db::uuid_array(ids));
+    }
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT sl.product_id AS id FROM promotions.campaign_slots sl \
-               JOIN promotions.campaign_sections se ON se.id = sl.section_id \
-               WHERE se.campaign_id = $1 \
-             UNION SELECT product_id FROM promotions.campaign_prices WHERE campaign_id = $1 \
-             UNION SELECT product_id FROM promotions.time_deals WHERE campaign_id = $1",
-            [campaign_id.into()],
+            format!(
+                "SELECT se.campaign_id, sl.product_id FROM promotions.campaign_slots sl \
+                 JOIN promotions.campaign_sections se ON se.id = sl.section_id \
+                 WHERE se.campaign_id = ANY((SELECT $1)::uuid[]){} \
+                 UNION SELECT campaign_id, product_id FROM promotions.campaign_prices \
+                 WHERE campaign_id = ANY((SELECT $1)::uuid[]){} \
+                 UNION SELECT campaign_id, product_id FROM promotions.time_deals \
+                 WHERE campaign_id = ANY((SELECT $1)::uuid[]){}",
+                only("sl.product_id"),
+                only("product_id"),
+                only("product_id"),
+            ),
+            values,
         ))
         .await?;
     rows.iter()
-        .map(|r| r.try_get("", "id").map_err(PromotionsError::from))
+        .map(|r| Ok((r.try_get("", "campaign_id")?, r.try_get("", "product_id")?)))
         .collect()
 }
 
 /// Active products that match any of `rules`, most popular first, at most `limit` of them
-/// (all without one). The SQL form of [`ProductFacts::matches`].
+/// (all without one). The SQL form of [`matches`].
 pub(crate) async fn rule_members(
     db: &impl ConnectionTrait,
     rules: &[MembershipRule],
@@ -214,11 +215,7 @@ pub(crate) async fn rule_members(
                 values.push(tag.clone().into());
                 conds.push(format!("${} = ANY(p.tags)", values.len()));
             }
-            MembershipRule::Certified => conds.push(
-                "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
-                 AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)"
-                    .into(),
-            ),
+            MembershipRule::Certified => conds.push(catalog::storefront::VALID_CERT.into()),
         }
     }
     let mut sql = format!(

@@ -365,9 +365,10 @@ async fn the_scheduler_flips_exactly_at_the_boundary_and_prices_never_mix() {
     // before the boundary, the other from it, never both.
     let (product, variant) = (s.product, s.variant);
     let campaigns_at = |at: DateTime<Utc>| async move {
-        let live = promotions::live_promotions(&state.db, at, &[product])
+        let live = promotions::pricing_inputs(&state.db, at, &[product])
             .await
-            .expect("live");
+            .expect("live")
+            .live;
         let mut ids: Vec<Uuid> = live
             .rules_for(product, variant)
             .filter(|r| r.is_live(at) && r.target == RuleTarget::Product(product))
@@ -887,9 +888,10 @@ async fn time_deal_counters_survive_a_rush() {
     )
     .await;
     assert_eq!(sold, 10);
-    let live = promotions::live_promotions(&s.app.state.db, Utc::now(), &[s.product])
+    let live = promotions::pricing_inputs(&s.app.state.db, Utc::now(), &[s.product])
         .await
-        .expect("live");
+        .expect("live")
+        .live;
     assert_eq!(live.deals()[0].remaining, 0);
 
     // The per-customer limit, and giving units back.

@@ -98,7 +98,7 @@ async fn get_cart(
     Ok(Json(
         carts::view(
             &state.db,
-            &*ctx.remote_areas.table(&state.db).await?,
+            &ctx.remote_areas,
             &cart,
             q.postal_code,
             buyer(&who, &codes),
@@ -158,9 +158,16 @@ async fn put_line(
 ) -> ApiResult<Json<CartView>> {
     let mut cart = carts::open(&state.db, &who).await?;
     let found = carts::set_line(&state.db, &mut cart, variant_id, quantity).await?;
-    let remote = ctx.remote_areas.table(&state.db).await?;
     Ok(Json(
-        carts::view_known(&state.db, &remote, &cart, found, None, buyer(&who, &[])).await?,
+        carts::view_known(
+            &state.db,
+            &ctx.remote_areas,
+            &cart,
+            found,
+            None,
+            buyer(&who, &[]),
+        )
+        .await?,
     ))
 }
 
@@ -188,7 +195,7 @@ async fn merge(
     Ok(Json(
         carts::view_known(
             &state.db,
-            &*ctx.remote_areas.table(&state.db).await?,
+            &ctx.remote_areas,
             &cart,
             found,
             None,
