@@ -682,13 +682,7 @@ mod tests {
                 in_stock: Some(false),
             },
         ];
-        let sorts = [
-            Sort::Relevance,
-            Sort::Newest,
-            Sort::PriceAsc,
-            Sort::PriceDesc,
-            Sort::Popular,
-        ];
+        let sorts = Sort::ALL;
         for text in texts {
             for f in &filters {
                 for sort in sorts {

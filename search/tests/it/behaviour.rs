@@ -542,13 +542,7 @@ pub async fn query_shapes(u: &Under) {
             ..Filters::default()
         },
     ];
-    let sorts = [
-        Sort::Relevance,
-        Sort::PriceAsc,
-        Sort::PriceDesc,
-        Sort::Newest,
-        Sort::Popular,
-    ];
+    let sorts = Sort::ALL;
     let facet_sets = [Vec::new(), Facet::ALL.to_vec(), vec![Facet::Vendor]];
     let mut asked = 0;
     // Twice round, so that every connection of the pool sees shapes another prepared.
