@@ -272,9 +272,10 @@ pub const RANKING_RULES: [&str; 7] = [
     "exactness",
     "popularity:desc",
 ];
-/// Word lengths (as Meilisearch counts them: UTF-8 bytes, 3 per Hangul syllable) from
-/// which one and two typos are allowed. 10 keeps every Korean word of up to three
-/// syllables (9 bytes) exact: 김치 must not find 감칠맛. The searchable fields hold
+/// Word lengths from which one and two typos are allowed. Meilisearch versions differ in
+/// what they count: UTF-8 bytes (3 per Hangul syllable, so the default of 5 allowed a
+/// typo in every two-syllable word) or, in later versions, characters. 10 keeps every
+/// Korean word of up to three syllables exact either way: 김치 must not find 감칠맛. The searchable fields hold
 /// character words and phrases, which are never typo-tolerant, so these only matter if a
 /// natural-language field is ever searched again.
 pub const ONE_TYPO_FROM: u8 = 10;
