@@ -402,15 +402,12 @@ impl MeilisearchBackend {
     /// per task. Meilisearch runs the tasks of an index in order and merges consecutive
     /// document writes into one batch, so sending every batch first and then waiting is
     /// what lets it do so. The first failed task is the error.
-    async fn wait_all(&self, tasks: Vec<TaskInfo>, what: &'static str) -> SearchResult<()> {
-        match tasks.len() {
-            0 => return Ok(()),
-            1 => {
-                return self
-                    .wait(tasks.into_iter().next().expect("one task"), what)
-                    .await;
-            }
-            _ => {}
+    async fn wait_all(&self, mut tasks: Vec<TaskInfo>, what: &'static str) -> SearchResult<()> {
+        if tasks.len() <= 1 {
+            return match tasks.pop() {
+                Some(task) => self.wait(task, what).await,
+                None => Ok(()),
+            };
         }
         let uids: Vec<u32> = tasks.iter().map(|t| t.task_uid).collect();
         let deadline = Instant::now() + self.config.task_timeout;
