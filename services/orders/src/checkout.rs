@@ -10,9 +10,9 @@ use crate::carts;
 use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
 use crate::history;
-use crate::lifecycle::PENDING;
 use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{self, Want};
+use crate::states::{OrderStatus, VendorOrderStatus};
 use base64::Engine;
 use chrono::Utc;
 use platform::error::FieldError;
@@ -116,10 +116,10 @@ fn order_number() -> String {
 pub struct CheckoutResponse {
     pub order_id: Uuid,
     pub order_number: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub grand_total: i64,
-    #[schema(value_type = Object)]
-    pub payment: serde_json::Value,
+    /// What the client needs to pay.
+    pub payment: OpenedPayment,
 }
 
 enum Begun {
@@ -159,9 +159,8 @@ pub async fn checkout(
         Begun::Replay {
             response: Some(r), ..
         } => {
-            let resp: CheckoutResponse = serde_json::from_value(r).map_err(|e| {
-                OrdersError::Db(sea_orm::DbErr::Custom(format!("stored response: {e}")))
-            })?;
+            let resp: CheckoutResponse = serde_json::from_value(r)
+                .map_err(|e| OrdersError::Stored(format!("checkout answer: {e}")))?;
             return Ok((false, resp));
         }
         Begun::Replay {
@@ -179,7 +178,7 @@ pub async fn checkout(
             (
                 order_id,
                 row.try_get::<String>("", "number")?,
-                row.try_get::<String>("", "status")?,
+                row.try_get::<OrderStatus>("", "status")?,
                 row.try_get::<i64>("", "grand_total")?,
                 false,
             )
@@ -188,7 +187,7 @@ pub async fn checkout(
             order_id,
             number,
             total,
-        } => (order_id, number, PENDING.to_owned(), total, true),
+        } => (order_id, number, OrderStatus::PendingPayment, total, true),
     };
     // The order is committed; open (or re-open) its payment. The gateway sees the same
     // idempotency key for the same order, so retries cannot create a second charge.
@@ -207,7 +206,7 @@ pub async fn checkout(
         order_number: number,
         status,
         grand_total: total,
-        payment: serde_json::to_value(&opened).unwrap_or_default(),
+        payment: opened.clone(),
     };
     // Payment row, the order's payment reference and the stored answer: one statement,
     // so one round trip and one commit (each part is idempotent for a retry).
@@ -360,7 +359,7 @@ async fn create_order(
         order_id.into(),
         number.clone().into(),
         customer.into(),
-        PENDING.into(),
+        OrderStatus::PendingPayment.into(),
         t.list_subtotal.get().into(),
         (t.promotion_discount.get() + t.coupon_discount.get() + t.shipping_discount.get()).into(),
         t.shipping_total.get().into(),
@@ -391,7 +390,7 @@ async fn create_order(
             vo_id.into(),
             order_id.into(),
             ship.vendor_id.into(),
-            "awaiting_payment".into(),
+            VendorOrderStatus::AwaitingPayment.into(),
             ship.items_amount.get().into(),
             ship.total.get().into(),
         ]);
@@ -430,7 +429,7 @@ async fn create_order(
         order_id,
         vendor_order_id: None,
         from: None,
-        to: PENDING,
+        to: OrderStatus::PendingPayment.as_str(),
         actor: "customer",
         note: "checkout",
     }

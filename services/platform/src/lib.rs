@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
+pub mod status;
 pub mod telemetry;
 
 pub use error::{ApiError, ApiResult, ErrorCode};

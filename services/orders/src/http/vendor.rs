@@ -4,6 +4,7 @@ use crate::context::OrdersContext;
 use crate::lifecycle;
 use crate::payments::RefundRequest;
 use crate::returns;
+use crate::states::VendorOrderStatus;
 use crate::views;
 use axum::extract::State;
 use platform::AppState;
@@ -111,7 +112,7 @@ async fn ship(
         &txn,
         v.vendor_id,
         id,
-        "shipped",
+        VendorOrderStatus::Shipped,
         Some(s.courier.trim().into()),
         Some(s.tracking_number.trim().into()),
     )
@@ -129,7 +130,15 @@ async fn deliver(
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::http::StatusCode> {
     let txn = state.db.begin().await?;
-    lifecycle::vendor_transition(&txn, v.vendor_id, id, "delivered", None, None).await?;
+    lifecycle::vendor_transition(
+        &txn,
+        v.vendor_id,
+        id,
+        VendorOrderStatus::Delivered,
+        None,
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
