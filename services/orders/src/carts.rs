@@ -312,7 +312,6 @@ pub struct CartLineView {
 pub struct CartView {
     pub lines: Vec<CartLineView>,
     /// The pricing engine's quote over the lines that can be bought.
-    #[schema(value_type = Object)]
     pub quote: promotions::pricing::Quote,
     /// True when no postal code was given and a non-remote one was assumed.
     pub destination_assumed: bool,

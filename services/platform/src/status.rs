@@ -116,6 +116,12 @@ macro_rules! text_status {
             }
         }
 
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.as_str()
+            }
+        }
+
         impl ::sea_orm::TryGetable for $name {
             fn try_get_by<I: ::sea_orm::ColIdx>(
                 res: &::sea_orm::QueryResult,
