@@ -17,6 +17,8 @@ pub mod lease;
 pub mod money;
 pub mod outbox;
 pub mod pagination;
+pub mod postal;
+pub mod quantity;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
