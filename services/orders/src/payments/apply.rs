@@ -8,7 +8,9 @@ use crate::lifecycle::{self, PaidOutcome};
 use crate::states::PaymentState;
 use platform::money::Won;
 use platform::status::StateMachine;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,17 +28,18 @@ async fn order_of(
     payment_ref: &str,
     hint: Option<Uuid>,
 ) -> OrdersResult<Option<Uuid>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT order_id FROM orders.payments WHERE payment_ref = $1",
-            [payment_ref.into()],
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => Some(r.try_get("", "order_id")?),
-        None => hint,
-    })
+    #[derive(FromQueryResult)]
+    struct PaymentOf {
+        order_id: Uuid,
+    }
+    let row = PaymentOf::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT order_id FROM orders.payments WHERE payment_ref = $1",
+        [payment_ref.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.map(|r| r.order_id).or(hint))
 }
 
 pub async fn apply(
