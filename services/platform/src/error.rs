@@ -107,7 +107,8 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    /// Members particular to the error (e.g. `quote` for `quote_changed`).
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub extra: Option<serde_json::Value>,
 }
 

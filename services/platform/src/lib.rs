@@ -18,9 +18,12 @@ pub mod lease;
 pub mod money;
 pub mod outbox;
 pub mod pagination;
+pub mod postal;
+pub mod quantity;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
+pub mod status;
 pub mod telemetry;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
