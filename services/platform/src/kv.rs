@@ -7,6 +7,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long a [`Redis::dedicated`] connection waits for an answer: a blocking command
+/// must block for less (the event consumers block [`crate::events::READ_BLOCK`]).
+pub const BLOCKING_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Redis {
     client: redis::Client,
@@ -52,8 +56,15 @@ impl Redis {
 
     /// A connection of its own, for blocking commands (`XREADGROUP … BLOCK`): on the shared
     /// multiplexed connection a blocked read would stall every other request behind it.
+    /// Its answers may take up to [`BLOCKING_RESPONSE_TIMEOUT`]: the client's default
+    /// (500 ms) is no longer than the consumers' block, so every idle read timed out.
     pub async fn dedicated(&self) -> Result<redis::aio::MultiplexedConnection, RedisError> {
-        self.client.get_multiplexed_async_connection().await
+        let cfg = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(BLOCKING_RESPONSE_TIMEOUT));
+        self.client
+            .get_multiplexed_async_connection_with_config(&cfg)
+            .await
     }
 
     pub async fn ping(&self) -> Result<(), RedisError> {
