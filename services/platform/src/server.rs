@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -53,7 +53,7 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
                 move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) },
             ),
         )
-        .route("/docs", get(docs_page));
+        .merge(crate::docs::router());
 
     let cors = if config.cors_origins.is_empty() {
         CorsLayer::new()
@@ -165,19 +165,6 @@ fn add_bearer_scheme(openapi: &mut OpenApi) {
                 .build(),
         ),
     );
-}
-
-/// A docs UI (Scalar) over `/openapi.json`.
-async fn docs_page() -> Html<&'static str> {
-    Html(
-        r#"<!doctype html>
-<html><head><title>Jikgu API</title><meta charset="utf-8"/>
-<meta name="viewport" content="width=device-width, initial-scale=1"/></head>
-<body><script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-<noscript>The raw document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-</body></html>"#,
-    )
 }
 
 /// Serve until `shutdown` resolves, then stop accepting, let in-flight requests finish,
