@@ -5,9 +5,11 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod breaker;
 pub mod client_addr;
 pub mod config;
 pub mod db;
+pub mod docs;
 pub mod error;
 pub mod events;
 pub mod extract;
