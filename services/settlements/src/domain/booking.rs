@@ -98,7 +98,7 @@ pub struct Posting {
 
 /// The rates a booking uses for lines and the fee, unless the ledger already pinned them.
 pub struct Rates<'a> {
-    pub commission: &'a dyn Fn(&LineFacts) -> RateBp,
+    pub commission: &'a (dyn Fn(&LineFacts) -> RateBp + Sync),
     pub fee: RateBp,
 }
 
