@@ -7,9 +7,13 @@
 pub mod consumer;
 pub mod domain;
 pub mod error;
+pub mod holds;
 pub mod http;
 pub mod ledger;
+pub mod payouts;
 pub mod policies;
+pub mod reports;
+pub mod statements;
 
 pub use error::{SettlementsError, SettlementsResult};
 

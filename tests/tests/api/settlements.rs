@@ -97,6 +97,20 @@ pub async fn confirm(b: &Bought) {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
+/// The customer asks to return `qty` units (defective); the return's id.
+pub async fn ask_return(b: &Bought, qty: i64) -> String {
+    let asked = b
+        .customer
+        .post(
+            &format!("/v1/orders/{}/returns", b.order_id),
+            &json!({"vendor_order_id": b.vendor_order_id, "reason": "defective",
+                    "lines": [{"variant_id": b.variant_id, "quantity": qty}]}),
+        )
+        .await;
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    asked.json["return_id"].as_str().expect("return").to_owned()
+}
+
 /// The entries of a vendor order by kind, summed, and how many rows there are.
 pub async fn entries(app: &TestApp, vo: Uuid) -> (Vec<(String, i64)>, i64) {
     let rows = app
@@ -206,16 +220,7 @@ async fn a_refund_after_confirmation_takes_back_its_share() {
     // 3 × ₩10,000: free shipping from ₩30,000.
     let b = buy_and_deliver(&app, &v, 10_000, 3).await;
     // The customer asks to return one (defective), then confirms before the vendor decides.
-    let asked = b
-        .customer
-        .post(
-            &format!("/v1/orders/{}/returns", b.order_id),
-            &json!({"vendor_order_id": b.vendor_order_id, "reason": "defective",
-                    "lines": [{"variant_id": b.variant_id, "quantity": 1}]}),
-        )
-        .await;
-    assert_eq!(asked.status, 201, "{}", asked.body);
-    let return_id = asked.json["return_id"].as_str().expect("return").to_owned();
+    let return_id = ask_return(&b, 1).await;
     confirm(&b).await;
     booked(&app, b.vendor_order_id, "sale", 30_000).await;
     assert_eq!(
@@ -245,4 +250,314 @@ async fn a_refund_after_confirmation_takes_back_its_share() {
             .expect("balance"),
         20_000 - 600 - 60 - 660
     );
+}
+
+fn far_end() -> chrono::NaiveDate {
+    promotions::seoul::day(chrono::Utc::now()) + chrono::Days::new(30)
+}
+
+/// Σ net payable of the vendor's statements + what no statement holds = its ledger, and
+/// each statement's net is the sum of its own entries.
+async fn assert_each_entry_counted_once(app: &TestApp, vendor: Uuid) {
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT \
+               (SELECT COALESCE(sum(net_payable), 0)::bigint FROM settlements.statements WHERE vendor_id = $1) AS stated, \
+               (SELECT COALESCE(sum(e.amount), 0)::bigint FROM settlements.entries e WHERE e.vendor_id = $1 \
+                  AND e.kind NOT IN ('payout', 'platform_discount') \
+                  AND NOT EXISTS (SELECT 1 FROM settlements.statement_entries s WHERE s.entry_id = e.id)) AS unstated, \
+               (SELECT count(*) FROM settlements.statements st WHERE st.vendor_id = $1 AND st.net_payable <> \
+                  (SELECT COALESCE(sum(e.amount), 0) FROM settlements.statement_entries se JOIN settlements.entries e ON e.id = se.entry_id \
+                   WHERE se.statement_id = st.id AND e.kind <> 'platform_discount')) AS inconsistent",
+            [vendor.into()],
+        ))
+        .await
+        .expect("sums")
+        .expect("row");
+    let stated: i64 = row.try_get("", "stated").expect("stated");
+    let unstated: i64 = row.try_get("", "unstated").expect("unstated");
+    let inconsistent: i64 = row.try_get("", "inconsistent").expect("inconsistent");
+    let ledger = settlements::ledger::balance(db, vendor)
+        .await
+        .expect("balance");
+    let paid_out: i64 = settlements::payouts::list(db, Some(vendor), 100)
+        .await
+        .expect("payouts")
+        .iter()
+        .filter(|p| p.status != "failed")
+        .map(|p| p.amount)
+        .sum();
+    assert_eq!(inconsistent, 0);
+    assert_eq!(
+        stated + unstated - paid_out,
+        ledger,
+        "stated {stated} unstated {unstated}"
+    );
+}
+
+#[tokio::test]
+async fn closing_a_period_states_each_vendor_once() {
+    let app = spawn_app().await;
+    let a = app.vendor("강화순무농장").await;
+    let b = app.vendor("소래포구젓갈").await;
+    let ba = buy_and_deliver(&app, &a, 12_900, 2).await;
+    let bb = buy_and_deliver(&app, &b, 40_000, 1).await;
+    confirm(&ba).await;
+    confirm(&bb).await;
+    booked(&app, ba.vendor_order_id, "sale", 25_800).await;
+    booked(&app, bb.vendor_order_id, "sale", 40_000).await;
+    // A period that ended before anything fell due makes nothing.
+    let yesterday = promotions::seoul::day(chrono::Utc::now()) - chrono::Days::new(1);
+    assert!(
+        settlements::statements::close_period(&app.state.db, yesterday, None)
+            .await
+            .expect("close")
+            .is_empty()
+    );
+    let made = settlements::statements::close_period(&app.state.db, far_end(), None)
+        .await
+        .expect("close");
+    assert_eq!(made.len(), 2);
+    let of_a = made
+        .iter()
+        .find(|s| s.vendor_id == a.id)
+        .expect("a's statement");
+    assert_eq!(of_a.net_payable, 26_999);
+    assert_eq!(
+        (
+            of_a.sales,
+            of_a.shipping,
+            of_a.commission,
+            of_a.commission_vat,
+            of_a.fees
+        ),
+        (25_800, 3_000, -774, -77, -950)
+    );
+    assert_eq!(of_a.opening_carry, 0);
+    let detail = settlements::statements::detail(&app.state.db, of_a.id, Some(a.id))
+        .await
+        .expect("detail");
+    assert!(
+        detail
+            .lines
+            .iter()
+            .all(|l| l.vendor_order_id == Some(ba.vendor_order_id))
+    );
+    // Another vendor's statement is not found for this one.
+    assert!(
+        settlements::statements::detail(&app.state.db, of_a.id, Some(b.id))
+            .await
+            .is_err()
+    );
+    // Closing again makes nothing new.
+    assert!(
+        settlements::statements::close_period(&app.state.db, far_end(), None)
+            .await
+            .expect("close")
+            .is_empty()
+    );
+    assert_each_entry_counted_once(&app, a.id).await;
+    assert_each_entry_counted_once(&app, b.id).await;
+}
+
+#[tokio::test]
+async fn a_close_racing_a_refund_states_it_or_carries_it() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    let big = buy_and_deliver(&app, &v, 50_000, 1).await;
+    let b = buy_and_deliver(&app, &v, 10_000, 3).await;
+    let return_id = ask_return(&b, 1).await;
+    confirm(&big).await;
+    confirm(&b).await;
+    booked(&app, big.vendor_order_id, "sale", 50_000).await;
+    booked(&app, b.vendor_order_id, "sale", 30_000).await;
+    // The return is accepted (its refund booked by the consumer) while the period closes.
+    let db = app.state.db.clone();
+    let close =
+        tokio::spawn(
+            async move { settlements::statements::close_period(&db, far_end(), None).await },
+        );
+    let accepted = v
+        .client
+        .post(
+            &format!("/v1/vendor/orders/returns/{return_id}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let first = close.await.expect("join").expect("close");
+    assert_eq!(first.len(), 1);
+    booked(&app, b.vendor_order_id, "refund", -10_000).await;
+    assert_each_entry_counted_once(&app, v.id).await;
+    // The next close states whatever the first left: the refund is in exactly one place.
+    settlements::statements::close_period(&app.state.db, far_end(), None)
+        .await
+        .expect("close again");
+    let in_statements = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM settlements.entries e JOIN settlements.statement_entries s ON s.entry_id = e.id \
+             WHERE e.vendor_order_id = $1 AND e.kind = 'refund' AND e.amount <> 0",
+            [b.vendor_order_id.into()],
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert!(in_statements <= 1);
+    assert_each_entry_counted_once(&app, v.id).await;
+    let total_stated: i64 = settlements::statements::list(&app.state.db, Some(v.id), None, 10)
+        .await
+        .expect("list")
+        .iter()
+        .map(|s| s.net_payable)
+        .sum();
+    let owed = settlements::ledger::balance(&app.state.db, v.id)
+        .await
+        .expect("balance");
+    assert!(
+        total_stated == owed || in_statements == 0,
+        "stated {total_stated}, owed {owed}"
+    );
+}
+
+#[tokio::test]
+async fn holds_keep_a_vendor_out_of_statements_until_released() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    let b = buy_and_deliver(&app, &v, 12_900, 2).await;
+    confirm(&b).await;
+    booked(&app, b.vendor_order_id, "sale", 25_800).await;
+    let admin = Uuid::now_v7();
+    let hold = settlements::holds::place(
+        &app.state.db,
+        &settlements::holds::NewHold {
+            vendor_id: v.id,
+            reason: "원산지 표시 위반 조사".into(),
+        },
+        admin,
+    )
+    .await
+    .expect("hold");
+    assert!(
+        settlements::statements::close_period(&app.state.db, far_end(), None)
+            .await
+            .expect("close")
+            .is_empty()
+    );
+    settlements::holds::release(&app.state.db, hold.id, admin)
+        .await
+        .expect("release");
+    assert_eq!(
+        settlements::statements::close_period(&app.state.db, far_end(), None)
+            .await
+            .expect("close")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_failed_payout_returns_the_amount_to_the_balance() {
+    use settlements::payouts::{self, BankTransferCsv, NewBankAccount};
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    let b = buy_and_deliver(&app, &v, 12_900, 2).await;
+    confirm(&b).await;
+    booked(&app, b.vendor_order_id, "sale", 25_800).await;
+    let db = &app.state.db;
+    let st = settlements::statements::close_period(db, far_end(), None)
+        .await
+        .expect("close")
+        .remove(0);
+    let admin = Uuid::now_v7();
+    // No bank account yet: refused.
+    assert!(
+        payouts::schedule(db, st.id, admin, "bank_transfer_csv")
+            .await
+            .is_err()
+    );
+    payouts::register_account(
+        db,
+        v.id,
+        &NewBankAccount {
+            bank_code: "011".into(),
+            account_number: "301-1234-5678-91".into(),
+            holder: "강화순무농장".into(),
+        },
+    )
+    .await
+    .expect("account");
+    let p = payouts::schedule(db, st.id, admin, "bank_transfer_csv")
+        .await
+        .expect("schedule");
+    assert_eq!(p.amount, 26_999);
+    assert_eq!(
+        settlements::ledger::balance(db, v.id)
+            .await
+            .expect("balance"),
+        0
+    );
+    // Paying the same statement twice is refused while a payout is live.
+    assert!(
+        payouts::schedule(db, st.id, admin, "bank_transfer_csv")
+            .await
+            .is_err()
+    );
+    let (sent, file) = payouts::send_scheduled(db, &BankTransferCsv)
+        .await
+        .expect("send")
+        .expect("a batch");
+    assert_eq!(sent.len(), 1);
+    let csv = String::from_utf8(file.bytes).expect("utf-8");
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next(),
+        Some("입금은행코드,입금계좌번호,예금주,이체금액,적요")
+    );
+    let row = rows.next().expect("a transfer");
+    assert!(
+        row.starts_with("011,30112345678 91".replace(' ', "").as_str()),
+        "{row}"
+    );
+    assert!(row.contains(",강화순무농장,26999,직구정산"), "{row}");
+    payouts::mark_failed(db, p.id, "계좌번호 오류")
+        .await
+        .expect("failed");
+    assert_eq!(
+        settlements::ledger::balance(db, v.id)
+            .await
+            .expect("balance"),
+        26_999
+    );
+    // Paid again, this time through.
+    let again = payouts::schedule(db, st.id, admin, "bank_transfer_csv")
+        .await
+        .expect("schedule again");
+    payouts::send_scheduled(db, &BankTransferCsv)
+        .await
+        .expect("send");
+    payouts::mark_paid(db, again.id).await.expect("paid");
+    let bal = settlements::reports::balance(db, v.id)
+        .await
+        .expect("balance");
+    assert_eq!(
+        (
+            bal.ledger_balance,
+            bal.due,
+            bal.paid,
+            bal.confirmed_not_stated
+        ),
+        (0, 0, 26_999, 0)
+    );
+    assert_each_entry_counted_once(&app, v.id).await;
+    let l = settlements::reports::liabilities(db, promotions::seoul::day(chrono::Utc::now()))
+        .await
+        .expect("liabilities");
+    assert_eq!(l.owed, 0);
 }
