@@ -7,6 +7,7 @@
 pub mod consumer;
 pub mod domain;
 pub mod error;
+pub mod exports;
 pub mod holds;
 pub mod http;
 pub mod ledger;

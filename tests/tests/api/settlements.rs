@@ -252,6 +252,16 @@ async fn a_refund_after_confirmation_takes_back_its_share() {
     );
 }
 
+/// An admin closes the period ending 30 days from today.
+async fn close_as(admin: &Client) -> jikgu_tests::Reply {
+    admin
+        .post(
+            "/v1/admin/settlements/close",
+            &json!({"period_end": far_end()}),
+        )
+        .await
+}
+
 fn far_end() -> chrono::NaiveDate {
     promotions::seoul::day(chrono::Utc::now()) + chrono::Days::new(30)
 }
@@ -560,4 +570,319 @@ async fn a_failed_payout_returns_the_amount_to_the_balance() {
         .await
         .expect("liabilities");
     assert_eq!(l.owed, 0);
+}
+
+#[tokio::test]
+async fn a_vendor_sees_only_its_own_settlements() {
+    let app = spawn_app().await;
+    let a = app.vendor("강화순무농장").await;
+    let b = app.vendor("소래포구젓갈").await;
+    let (admin, _) = app.account(Role::Admin, None).await;
+    let ba = buy_and_deliver(&app, &a, 12_900, 2).await;
+    let bb = buy_and_deliver(&app, &b, 40_000, 1).await;
+    confirm(&ba).await;
+    confirm(&bb).await;
+    booked(&app, ba.vendor_order_id, "sale", 25_800).await;
+    booked(&app, bb.vendor_order_id, "sale", 40_000).await;
+    for (v, holder) in [(&a, "강화순무농장"), (&b, "소래포구젓갈")] {
+        let r = v
+            .client
+            .put("/v1/vendor/settlements/bank-account", &json!({"bank_code": "011", "account_number": "301-0000-1111-22", "holder": holder}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    a.client
+        .put(
+            "/v1/vendor/settlements/bank-account",
+            &json!({"bank_code": "11", "account_number": "x", "holder": ""}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    let closed = close_as(&admin).await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    assert_eq!(closed.json.as_array().map(Vec::len), Some(2));
+    let id_of = |v: Uuid| {
+        closed
+            .json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["vendor_id"] == v.to_string())
+            .expect("statement")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let (sa, sb) = (id_of(a.id), id_of(b.id));
+
+    // Balance: each its own.
+    let bal = a.client.get("/v1/vendor/settlements/balance").await;
+    assert_eq!(bal.status, 200, "{}", bal.body);
+    assert_eq!(bal.json["vendor_id"], a.id.to_string());
+    assert_eq!(bal.json["due"], 26_999);
+    assert_eq!(
+        b.client.get("/v1/vendor/settlements/balance").await.json["due"],
+        40_000 - 1_200 - 120 - 1_320
+    );
+    // Statements: each lists only its own, and another's is 404 in every format.
+    let list = a.client.get("/v1/vendor/settlements/statements").await;
+    assert_eq!(list.json["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(list.json["items"][0]["id"], sa.as_str());
+    for format in ["", "?format=csv", "?format=xlsx"] {
+        a.client
+            .get(&format!("/v1/vendor/settlements/statements/{sb}{format}"))
+            .await
+            .assert_problem(404, "not_found");
+        b.client
+            .get(&format!("/v1/vendor/settlements/statements/{sa}{format}"))
+            .await
+            .assert_problem(404, "not_found");
+    }
+    let mine = a
+        .client
+        .get(&format!("/v1/vendor/settlements/statements/{sa}"))
+        .await;
+    assert_eq!(mine.json["net_payable"], 26_999);
+    assert!(mine.json["lines"].as_array().is_some_and(|l| {
+        l.iter()
+            .all(|l| l["vendor_order_id"] == ba.vendor_order_id.to_string())
+    }));
+    let csv = a
+        .client
+        .get(&format!(
+            "/v1/vendor/settlements/statements/{sa}?format=csv"
+        ))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.content_type().starts_with("text/csv"));
+    assert!(csv.body.contains("구분,금액,주문번호"), "{}", csv.body);
+    assert!(csv.body.contains("정산 지급액,26999"), "{}", csv.body);
+    let xlsx = a
+        .client
+        .get(&format!(
+            "/v1/vendor/settlements/statements/{sa}?format=xlsx"
+        ))
+        .await;
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.content_type().contains("spreadsheetml"));
+    assert!(xlsx.body.starts_with("PK"));
+    // Bank account: each its own.
+    assert_eq!(
+        a.client
+            .get("/v1/vendor/settlements/bank-account")
+            .await
+            .json["holder"],
+        "강화순무농장"
+    );
+    assert_eq!(
+        b.client
+            .get("/v1/vendor/settlements/bank-account")
+            .await
+            .json["holder"],
+        "소래포구젓갈"
+    );
+    // Customers and anonymous callers reach none of it; admins reach none of the vendor routes.
+    for path in [
+        "/v1/vendor/settlements/balance",
+        "/v1/vendor/settlements/statements",
+        "/v1/vendor/settlements/bank-account",
+    ] {
+        ba.customer.get(path).await.assert_problem(403, "forbidden");
+        admin.get(path).await.assert_problem(403, "forbidden");
+        app.client
+            .get(path)
+            .await
+            .assert_problem(401, "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn admins_run_policies_payouts_holds_and_adjustments() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    let (admin, _) = app.account(Role::Admin, None).await;
+    let (marketer, _) = app.account(Role::Marketer, None).await;
+    // Only admins.
+    for (path, body) in [
+        (
+            "/v1/admin/settlements/close",
+            json!({"period_end": far_end()}),
+        ),
+        (
+            "/v1/admin/settlements/holds",
+            json!({"vendor_id": v.id, "reason": "x"}),
+        ),
+        (
+            "/v1/admin/settlements/adjustments",
+            json!({"vendor_id": v.id, "amount": 1, "reason": "x"}),
+        ),
+        ("/v1/admin/settlements/payouts/send", json!({})),
+    ] {
+        marketer
+            .post(path, &body)
+            .await
+            .assert_problem(403, "forbidden");
+        v.client
+            .post(path, &body)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    marketer
+        .get("/v1/admin/settlements/liabilities")
+        .await
+        .assert_problem(403, "forbidden");
+
+    // A monthly cycle with a long lag passes the 20-day deadline: flagged when saved.
+    let saved = admin
+        .put(
+            &format!("/v1/admin/settlements/vendors/{}/policy", v.id),
+            &json!({"cycle": {"cycle": "monthly", "day": 10}, "lag_business_days": 5, "taxpayer_kind": "simplified"}),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.json["exceeds_legal_deadline"], true);
+    let daily = admin
+        .put(
+            &format!("/v1/admin/settlements/vendors/{}/policy", v.id),
+            &json!({"cycle": {"cycle": "daily"}, "lag_business_days": 1, "taxpayer_kind": "general"}),
+        )
+        .await;
+    assert_eq!(
+        daily.json["exceeds_legal_deadline"], false,
+        "{}",
+        daily.body
+    );
+    admin
+        .post("/v1/admin/settlements/commission-rules", &json!({"scope": {"scope": "vendor", "id": v.id}, "rate_bp": 10_001, "effective_from": "2026-01-01T00:00:00+09:00"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    // This vendor pays 5% from now on.
+    let rule = admin
+        .post("/v1/admin/settlements/commission-rules", &json!({"scope": {"scope": "vendor", "id": v.id}, "rate_bp": 500, "effective_from": "2026-01-01T00:00:00+09:00"}))
+        .await;
+    assert_eq!(rule.status, 201, "{}", rule.body);
+
+    let b = buy_and_deliver(&app, &v, 12_900, 2).await;
+    confirm(&b).await;
+    // 5% of 25,800 = 1,290; VAT 129; fee 950.
+    booked(&app, b.vendor_order_id, "commission", -1_290).await;
+    // An adjustment books once per Idempotency-Key.
+    let adjust = |key: &'static str| {
+        let rb = admin
+            .request(reqwest::Method::POST, "/v1/admin/settlements/adjustments")
+            .header("idempotency-key", key)
+            .json(&json!({"vendor_id": v.id, "amount": 1_000, "reason": "포장재 지원금"}));
+        Client::send(rb)
+    };
+    assert_eq!(adjust("adj-1").await.json["booked"], true);
+    assert_eq!(adjust("adj-1").await.json["booked"], false);
+    admin
+        .post(
+            "/v1/admin/settlements/adjustments",
+            &json!({"vendor_id": v.id, "amount": 1_000, "reason": "x"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    let expected = 25_800 + 3_000 - 1_290 - 129 - 950 + 1_000;
+    let owed = admin.get("/v1/admin/settlements/liabilities").await;
+    assert_eq!(owed.status, 200, "{}", owed.body);
+    assert_eq!(owed.json["owed"], expected);
+    assert_eq!(owed.json["hold_apart"], (expected + 1) / 2);
+    assert_eq!(owed.json["overdue"], 0);
+
+    // A hold keeps the vendor out of the close; released, the next close states it.
+    let hold = admin
+        .post(
+            "/v1/admin/settlements/holds",
+            &json!({"vendor_id": v.id, "reason": "조사 중"}),
+        )
+        .await;
+    assert_eq!(hold.status, 201, "{}", hold.body);
+    admin
+        .post(
+            "/v1/admin/settlements/holds",
+            &json!({"vendor_id": v.id, "reason": "again"}),
+        )
+        .await
+        .assert_problem(409, "conflict");
+    let none = close_as(&admin).await;
+    assert_eq!(none.json, json!([]));
+    let hold_id = hold.json["id"].as_str().expect("hold");
+    assert_eq!(
+        admin
+            .post(
+                &format!("/v1/admin/settlements/holds/{hold_id}/release"),
+                &json!({})
+            )
+            .await
+            .status,
+        200
+    );
+    let closed = close_as(&admin).await;
+    let st = closed.json[0]["id"].as_str().expect("statement").to_owned();
+    assert_eq!(closed.json[0]["net_payable"], expected);
+
+    // Paying needs the vendor's bank account.
+    admin
+        .post(
+            &format!("/v1/admin/settlements/statements/{st}/payout"),
+            &json!({}),
+        )
+        .await
+        .assert_problem(409, "illegal_transition");
+    v.client
+        .put("/v1/vendor/settlements/bank-account", &json!({"bank_code": "011", "account_number": "3010000111122", "holder": "강화순무농장"}))
+        .await;
+    let payout = admin
+        .post(
+            &format!("/v1/admin/settlements/statements/{st}/payout"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(payout.status, 201, "{}", payout.body);
+    let pid = payout.json["id"].as_str().expect("payout").to_owned();
+    let file = admin
+        .post("/v1/admin/settlements/payouts/send", &json!({}))
+        .await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert!(
+        file.body.contains(&format!(
+            "011,3010000111122,강화순무농장,{expected},직구정산"
+        )),
+        "{}",
+        file.body
+    );
+    assert_eq!(
+        admin
+            .post("/v1/admin/settlements/payouts/send", &json!({}))
+            .await
+            .status,
+        204
+    );
+    let paid = admin
+        .post(
+            &format!("/v1/admin/settlements/payouts/{pid}/paid"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(paid.json["status"], "paid", "{}", paid.body);
+    admin
+        .post(
+            &format!("/v1/admin/settlements/payouts/{pid}/failed"),
+            &json!({"reason": "late"}),
+        )
+        .await
+        .assert_problem(409, "illegal_transition");
+    let bal = v.client.get("/v1/vendor/settlements/balance").await;
+    assert_eq!(
+        (
+            bal.json["paid"].as_i64(),
+            bal.json["ledger_balance"].as_i64()
+        ),
+        (Some(expected), Some(0))
+    );
+    assert_eq!(
+        admin.get("/v1/admin/settlements/liabilities").await.json["owed"],
+        0
+    );
 }
