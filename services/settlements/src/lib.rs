@@ -10,6 +10,7 @@ pub mod error;
 pub mod exports;
 pub mod holds;
 pub mod http;
+pub mod jobs;
 pub mod ledger;
 pub mod payouts;
 pub mod policies;
@@ -26,7 +27,16 @@ pub fn router() -> OpenApiRouter<AppState> {
     http::router()
 }
 
-/// The background work of this service: the ledger's event consumer.
+/// The background work of this service: the ledger's event consumer, and the daily close
+/// when `JIKGU_SETTLEMENT_CLOSE_HOUR` is set.
 pub async fn run_workers(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
-    consumer::run(state, stop).await;
+    match jobs::close_hour_from_env() {
+        Some(hour) => {
+            tokio::join!(
+                consumer::run(state.clone(), stop.clone()),
+                jobs::run(state, hour, stop)
+            );
+        }
+        None => consumer::run(state, stop).await,
+    }
 }
