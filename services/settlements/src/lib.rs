@@ -16,6 +16,7 @@ pub mod payouts;
 pub mod policies;
 pub mod reports;
 pub mod statements;
+pub mod tax_invoices;
 
 pub use error::{SettlementsError, SettlementsResult};
 

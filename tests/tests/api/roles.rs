@@ -132,6 +132,8 @@ const GUARDED: &[Guarded] = &[
     g("POST", "/v1/admin/settlements/holds/{id}/release", ADMIN),
     g("POST", "/v1/admin/settlements/adjustments", ADMIN),
     g("GET", "/v1/admin/settlements/liabilities", ADMIN),
+    g("GET", "/v1/admin/settlements/tax-invoices", ADMIN),
+    g("POST", "/v1/admin/settlements/tax-invoices", ADMIN),
 ];
 
 async fn call(client: &Client, g: &Guarded) -> jikgu_tests::Reply {

@@ -1,6 +1,7 @@
 //! Settlements (정산): the ledger booked from orders' events, statements, payouts, and the
 //! vendor and admin APIs.
 
+use chrono::Datelike;
 use jikgu_tests::fixtures::{Vendor, address};
 use jikgu_tests::{Client, TestApp, spawn_app};
 use platform::auth::Role;
@@ -884,5 +885,64 @@ async fn admins_run_policies_payouts_holds_and_adjustments() {
     assert_eq!(
         admin.get("/v1/admin/settlements/liabilities").await.json["owed"],
         0
+    );
+}
+
+#[tokio::test]
+async fn a_month_of_commission_becomes_one_tax_invoice_per_vendor() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    let (admin, _) = app.account(Role::Admin, None).await;
+    let b = buy_and_deliver(&app, &v, 12_900, 2).await;
+    confirm(&b).await;
+    booked(&app, b.vendor_order_id, "commission", -774).await;
+    let simplified = admin
+        .put(
+            &format!("/v1/admin/settlements/vendors/{}/policy", v.id),
+            &json!({"cycle": {"cycle": "daily"}, "lag_business_days": 1, "taxpayer_kind": "simplified"}),
+        )
+        .await;
+    assert_eq!(simplified.status, 200, "{}", simplified.body);
+    let today = promotions::seoul::day(chrono::Utc::now());
+    let month = today.with_day(1).expect("first of month");
+    admin
+        .post(
+            "/v1/admin/settlements/tax-invoices",
+            &json!({"month": today.with_day(2).unwrap_or(today)}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    let made = admin
+        .post(
+            "/v1/admin/settlements/tax-invoices",
+            &json!({"month": month}),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert_eq!(made.json.as_array().map(Vec::len), Some(1));
+    assert_eq!(made.json[0]["supply_amount"], 774);
+    assert_eq!(made.json[0]["vat"], 77);
+    assert_eq!(made.json[0]["recipient_name"], "강화순무농장");
+    assert_eq!(made.json[0]["taxpayer_kind"], "simplified");
+    // Recording again keeps the first record.
+    let again = admin
+        .post(
+            "/v1/admin/settlements/tax-invoices",
+            &json!({"month": month}),
+        )
+        .await;
+    assert_eq!(again.json[0]["id"], made.json[0]["id"]);
+    let csv = admin
+        .get(&format!(
+            "/v1/admin/settlements/tax-invoices?month={month}&format=csv"
+        ))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.contains("공급가액,세액,합계금액"), "{}", csv.body);
+    assert!(
+        csv.body
+            .contains(",강화순무농장,간이과세자,판매수수료,774,77,851"),
+        "{}",
+        csv.body
     );
 }

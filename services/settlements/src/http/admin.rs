@@ -10,6 +10,7 @@ use crate::payouts::{self, BankTransferCsv, Payout, PayoutProvider};
 use crate::policies::{self, FundingSource, NewCommissionRule, Settings, VendorPolicy};
 use crate::reports::{self, Balance, Liabilities};
 use crate::statements::{self, StatementSummary};
+use crate::tax_invoices::{self, TaxInvoice};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(release_hold))
         .routes(routes!(adjust))
         .routes(routes!(liabilities))
+        .routes(routes!(list_tax_invoices, record_tax_invoices))
 }
 
 fn err(e: SettlementsError) -> ApiError {
@@ -411,4 +413,57 @@ async fn liabilities(State(state): State<AppState>, _a: AdminUser) -> ApiResult<
             .await
             .map_err(err)?,
     ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Month {
+    /// The first day of the month, e.g. `2026-11-01`.
+    pub month: NaiveDate,
+}
+
+/// Record the month's commission tax invoices (세금계산서), one per vendor charged
+/// commission; recording again keeps the first records.
+#[utoipa::path(post, path = "/v1/admin/settlements/tax-invoices", tag = "settlements admin", security(("bearer" = [])),
+    request_body = Month, responses((status = 200, body = Vec<TaxInvoice>), (status = 422, body = Problem)))]
+async fn record_tax_invoices(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Json(m): Json<Month>,
+) -> ApiResult<Json<Vec<TaxInvoice>>> {
+    let txn = state.db.begin().await?;
+    let invoices = tax_invoices::record_month(&txn, m.month)
+        .await
+        .map_err(err)?;
+    txn.commit().await?;
+    Ok(Json(invoices))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// The first day of the month.
+    pub month: NaiveDate,
+    /// `json` (default) or `csv`.
+    pub format: Option<super::vendor::Format>,
+}
+
+/// The month's tax invoice records, as JSON or CSV (Korean headers).
+#[utoipa::path(get, path = "/v1/admin/settlements/tax-invoices", tag = "settlements admin", security(("bearer" = [])),
+    params(MonthQuery), responses((status = 200, body = Vec<TaxInvoice>), (status = 422, body = Problem)))]
+async fn list_tax_invoices(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Query(q): Query<MonthQuery>,
+) -> ApiResult<Response> {
+    let month = tax_invoices::month_start(q.month).map_err(err)?;
+    let invoices = tax_invoices::list(&state.db, month).await.map_err(err)?;
+    Ok(match q.format.unwrap_or_default() {
+        super::vendor::Format::Csv | super::vendor::Format::Xlsx => super::download(
+            tax_invoices::csv(&invoices).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
+            "text/csv; charset=utf-8",
+            &format!("tax-invoices-{}.csv", month.format("%Y-%m")),
+        ),
+        super::vendor::Format::Json => Json(invoices).into_response(),
+    })
 }
