@@ -131,7 +131,10 @@ pub async fn book_vendor_order(
     ))
     .await?;
     let Some(facts) = orders::settlement_facts::vendor_order(&txn, vendor_order_id).await? else {
-        return Err(SettlementsError::NotFound("vendor order"));
+        // Retrying cannot make it exist: say so and let the event go.
+        tracing::warn!("no such vendor order; nothing to book");
+        txn.commit().await?;
+        return Ok(0);
     };
     let Some(confirmed_at) = facts.confirmed_at else {
         txn.commit().await?;
