@@ -946,3 +946,45 @@ async fn a_month_of_commission_becomes_one_tax_invoice_per_vendor() {
         csv.body
     );
 }
+
+#[tokio::test]
+async fn the_demo_vendor_has_a_settlement_history() {
+    let app = spawn_app().await;
+    jikgu::seed::seed_demo(&app.state).await.expect("seed");
+    // Safe to run again: nothing more is booked or stated.
+    let vendor = jikgu::seed::DEMO_VENDOR_ID;
+    let before = settlements::reports::balance(&app.state.db, vendor)
+        .await
+        .expect("balance");
+    jikgu::seed::seed_demo(&app.state)
+        .await
+        .expect("seed again");
+    let after = settlements::reports::balance(&app.state.db, vendor)
+        .await
+        .expect("balance");
+    assert_eq!(before.ledger_balance, after.ledger_balance);
+    let statements = settlements::statements::list(&app.state.db, Some(vendor), None, 10)
+        .await
+        .expect("statements");
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0].status, "paid");
+    assert_eq!(after.paid, statements[0].net_payable);
+    // The refund after settlement is owed back: carried, in no statement yet.
+    let refunds = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT COALESCE(sum(amount), 0)::bigint AS n FROM settlements.entries e WHERE vendor_id = $1 AND kind = 'refund' \
+             AND NOT EXISTS (SELECT 1 FROM settlements.statement_entries s WHERE s.entry_id = e.id)",
+            [vendor.into()],
+        ))
+        .await
+        .expect("refunds")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert!(refunds < 0, "{refunds}");
+    assert!(after.confirmed_not_stated != 0);
+    assert_each_entry_counted_once(&app, vendor).await;
+}
