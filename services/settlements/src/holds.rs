@@ -37,6 +37,7 @@ pub async fn place(db: &impl ConnectionTrait, h: &NewHold, actor: Uuid) -> Settl
             "say why, in 500 characters or fewer",
         ));
     }
+    crate::policies::ensure_vendor(db, h.vendor_id).await?;
     Hold::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO settlements.holds (id, vendor_id, reason, created_by) VALUES ($1, $2, $3, $4) \

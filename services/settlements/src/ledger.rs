@@ -248,6 +248,7 @@ pub async fn adjust(
             "say why, in 500 characters or fewer",
         ));
     }
+    policies::ensure_vendor(db, adj.vendor_id).await?;
     let today = promotions::seoul::day(Utc::now());
     let n = insert(
         db,

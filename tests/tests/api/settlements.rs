@@ -728,6 +728,22 @@ async fn admins_run_policies_payouts_holds_and_adjustments() {
             .await
             .assert_problem(403, "forbidden");
     }
+    // Money is held or adjusted only for vendors that exist.
+    let nobody = Uuid::now_v7();
+    admin
+        .post(
+            "/v1/admin/settlements/holds",
+            &json!({"vendor_id": nobody, "reason": "x"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    let rb = admin
+        .request(reqwest::Method::POST, "/v1/admin/settlements/adjustments")
+        .header("idempotency-key", "adj-nobody")
+        .json(&json!({"vendor_id": nobody, "amount": 1, "reason": "x"}));
+    Client::send(rb)
+        .await
+        .assert_problem(422, "validation_failed");
     marketer
         .get("/v1/admin/settlements/liabilities")
         .await
