@@ -1004,3 +1004,90 @@ async fn the_demo_vendor_has_a_settlement_history() {
     assert!(after.confirmed_not_stated != 0);
     assert_each_entry_counted_once(&app, vendor).await;
 }
+
+#[tokio::test]
+async fn entries_cannot_be_changed_or_deleted() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    let booked = settlements::ledger::adjust(
+        &app.state.db,
+        &settlements::ledger::NewAdjustment {
+            vendor_id: v.id,
+            amount: 5_000,
+            reason: "포장재 지원금".into(),
+        },
+        Uuid::now_v7(),
+        "k-1",
+    )
+    .await
+    .expect("adjust");
+    assert!(booked);
+    for sql in [
+        "UPDATE settlements.entries SET amount = 1",
+        "DELETE FROM settlements.entries",
+    ] {
+        let err = app
+            .state
+            .db
+            .execute_unprepared(sql)
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    assert_eq!(
+        settlements::ledger::balance(&app.state.db, v.id)
+            .await
+            .expect("balance"),
+        5_000
+    );
+}
+
+#[tokio::test]
+async fn the_leased_daily_close_states_what_falls_due_today() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    // An adjustment falls due the day it is booked.
+    settlements::ledger::adjust(
+        &app.state.db,
+        &settlements::ledger::NewAdjustment {
+            vendor_id: v.id,
+            amount: 7_000,
+            reason: "행사 지원금".into(),
+        },
+        Uuid::now_v7(),
+        "k-1",
+    )
+    .await
+    .expect("adjust");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Two runners: the lease lets one close; closing is idempotent anyway.
+    let runners: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::spawn(settlements::jobs::run(
+                app.state.clone(),
+                0,
+                stop_rx.clone(),
+            ))
+        })
+        .collect();
+    let mut made = Vec::new();
+    for _ in 0..100 {
+        made = settlements::statements::list(&app.state.db, Some(v.id), None, 10)
+            .await
+            .expect("list");
+        if !made.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop_tx.send(true);
+    for r in runners {
+        r.await.expect("join");
+    }
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].net_payable, 7_000);
+    assert_eq!(
+        made[0].period_end,
+        promotions::seoul::day(chrono::Utc::now())
+    );
+}
