@@ -84,6 +84,8 @@ pub struct Liabilities {
     pub due_next_30_days: i64,
     /// Owed past its legal deadline.
     pub overdue: i64,
+    /// Owed with a due date after its legal deadline (a cycle too slow for the law).
+    pub due_after_deadline: i64,
     pub legal_deadline_days: i32,
     /// `owed × hold_apart_bp`, rounded up to the won.
     pub hold_apart: i64,
@@ -147,6 +149,14 @@ pub async fn liabilities(
         vec![today.into()],
     )
     .await?;
+    let due_after_deadline = scalar(
+        db,
+        &format!(
+            "SELECT COALESCE(sum(e.amount), 0)::bigint AS n {UNPAID} AND e.due_on > e.deadline_on"
+        ),
+        vec![],
+    )
+    .await?;
     let hold_apart =
         ((i128::from(owed.max(0)) * i128::from(settings.hold_apart_bp) + 9_999) / 10_000) as i64;
     Ok(Liabilities {
@@ -156,6 +166,7 @@ pub async fn liabilities(
         due_next_7_days: scalar(db, &sql7, v7).await?,
         due_next_30_days: scalar(db, &sql30, v30).await?,
         overdue,
+        due_after_deadline,
         legal_deadline_days: settings.legal_deadline_days,
         hold_apart,
         hold_apart_bp: settings.hold_apart_bp,

@@ -806,6 +806,8 @@ async fn admins_run_policies_payouts_holds_and_adjustments() {
     assert_eq!(owed.json["owed"], expected);
     assert_eq!(owed.json["hold_apart"], (expected + 1) / 2);
     assert_eq!(owed.json["overdue"], 0);
+    // The daily cycle pays within the deadline.
+    assert_eq!(owed.json["due_after_deadline"], 0);
 
     // A hold keeps the vendor out of the close; released, the next close states it.
     let hold = admin
@@ -1090,4 +1092,30 @@ async fn the_leased_daily_close_states_what_falls_due_today() {
         made[0].period_end,
         promotions::seoul::day(chrono::Utc::now())
     );
+}
+
+#[tokio::test]
+async fn a_cycle_slower_than_the_law_shows_in_the_liabilities() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무농장").await;
+    let (admin, _) = app.account(Role::Admin, None).await;
+    // A deadline of 5 days: 10 business days' lag always passes it.
+    let mut settings = admin.get("/v1/admin/settlements/settings").await.json;
+    settings["legal_deadline_days"] = json!(5);
+    let put = admin.put("/v1/admin/settlements/settings", &settings).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let saved = admin
+        .put(
+            &format!("/v1/admin/settlements/vendors/{}/policy", v.id),
+            &json!({"cycle": {"cycle": "monthly", "day": 25}, "lag_business_days": 10, "taxpayer_kind": "general"}),
+        )
+        .await;
+    assert_eq!(saved.json["exceeds_legal_deadline"], true, "{}", saved.body);
+    let b = buy_and_deliver(&app, &v, 12_900, 2).await;
+    confirm(&b).await;
+    booked(&app, b.vendor_order_id, "sale", 25_800).await;
+    let owed = admin.get("/v1/admin/settlements/liabilities").await;
+    assert_eq!(owed.json["owed"], 26_999, "{}", owed.body);
+    assert_eq!(owed.json["due_after_deadline"], 26_999, "{}", owed.body);
+    assert_eq!(owed.json["due_next_7_days"], 0, "{}", owed.body);
 }
