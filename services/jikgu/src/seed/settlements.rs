@@ -13,6 +13,7 @@ use ::catalog::store::variant;
 use orders::context::OrdersContext;
 use orders::error::OrdersError;
 use orders::payments::test_gateway::TestGateway;
+use orders::states::VendorOrderStatus;
 use platform::accounts::entity::user;
 use platform::auth::Role;
 use platform::{ApiError, AppState};
@@ -66,21 +67,30 @@ async fn deliver(
     orders::lifecycle::mark_paid(&txn, placed.order_id, placed.grand_total, "demo").await?;
     txn.commit().await?;
     let order = orders::views::customer_order(&state.db, customer, placed.order_id).await?;
-    let vo: Uuid = order["vendor_orders"][0]["id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
+    let vo: Uuid = order
+        .vendor_orders
+        .first()
+        .map(|v| v.id)
         .ok_or_else(|| internal("no vendor order"))?;
     let txn = state.db.begin().await?;
     orders::lifecycle::vendor_transition(
         &txn,
         DEMO_VENDOR_ID,
         vo,
-        "shipped",
+        VendorOrderStatus::Shipped,
         Some("CJ대한통운".into()),
         Some(format!("5{}", &key[key.len().saturating_sub(9)..])),
     )
     .await?;
-    orders::lifecycle::vendor_transition(&txn, DEMO_VENDOR_ID, vo, "delivered", None, None).await?;
+    orders::lifecycle::vendor_transition(
+        &txn,
+        DEMO_VENDOR_ID,
+        vo,
+        VendorOrderStatus::Delivered,
+        None,
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok((placed.order_id, vo))
 }
