@@ -115,9 +115,14 @@ async fn set_status(
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE orders.orders SET status = $2, updated_at = now(), \
-             paid_at = CASE WHEN $2 = 'paid' THEN now() ELSE paid_at END, \
+             paid_at = CASE WHEN $4 THEN now() ELSE paid_at END, \
              closed_at = CASE WHEN $3 THEN now() ELSE closed_at END WHERE id = $1",
-        [o.id.into(), to.into(), closing.into()],
+        [
+            o.id.into(),
+            to.into(),
+            closing.into(),
+            (to == OrderStatus::Paid).into(),
+        ],
     ))
     .await?;
     history::record(
@@ -445,14 +450,16 @@ pub async fn vendor_transition(
         DbBackend::Postgres,
         "UPDATE orders.vendor_orders SET status = $2, updated_at = now(), \
              courier = COALESCE($3, courier), tracking_number = COALESCE($4, tracking_number), \
-             shipped_at = CASE WHEN $2 = 'shipped' THEN now() ELSE shipped_at END, \
-             delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END \
+             shipped_at = CASE WHEN $5 THEN now() ELSE shipped_at END, \
+             delivered_at = CASE WHEN $6 THEN now() ELSE delivered_at END \
          WHERE id = $1",
         [
             vendor_order_id.into(),
             to.into(),
             courier.into(),
             tracking.into(),
+            (to == VendorOrderStatus::Shipped).into(),
+            (to == VendorOrderStatus::Delivered).into(),
         ],
     ))
     .await?;
