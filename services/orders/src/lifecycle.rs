@@ -280,11 +280,35 @@ pub async fn mark_unpaid(
     if o.status != OrderStatus::PendingPayment {
         return Ok(false);
     }
-    stock::release(db, &stock_lines(db, o.id).await?).await?;
-    release_promotions(db, o.id).await?;
-    set_status(db, &o, OrderStatus::Canceled, actor, note).await?;
-    set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+    release_and_close(db, &o, OrderStatus::Canceled, actor, note).await?;
     Ok(true)
+}
+
+/// Close an order that never shipped: give back what it took from promotions, set its
+/// status (canceled or expired) and cancel its vendor orders. The caller has put its
+/// stock back, released or restocked.
+async fn close(
+    db: &impl ConnectionTrait,
+    o: &OrderRow,
+    to: OrderStatus,
+    actor: &str,
+    note: &str,
+) -> OrdersResult<()> {
+    release_promotions(db, o.id).await?;
+    set_status(db, o, to, actor, note).await?;
+    set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await
+}
+
+/// Close an unpaid order: its held stock is released first.
+async fn release_and_close(
+    db: &impl ConnectionTrait,
+    o: &OrderRow,
+    to: OrderStatus,
+    actor: &str,
+    note: &str,
+) -> OrdersResult<()> {
+    stock::release(db, &stock_lines(db, o.id).await?).await?;
+    close(db, o, to, actor, note).await
 }
 
 /// One id column.
@@ -311,17 +335,8 @@ pub async fn expire_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Orders
     let mut n = 0;
     for IdRow { id } in due {
         let o = lock_order(db, id).await?;
-        stock::release(db, &stock_lines(db, o.id).await?).await?;
-        release_promotions(db, o.id).await?;
-        set_status(
-            db,
-            &o,
-            OrderStatus::Expired,
-            "system",
-            "reservation expired",
-        )
-        .await?;
-        set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+        let (to, note) = (OrderStatus::Expired, "reservation expired");
+        release_and_close(db, &o, to, "system", note).await?;
         n += 1;
     }
     Ok(n)
@@ -361,17 +376,8 @@ pub async fn cancel_by_customer(
     }
     match o.status {
         OrderStatus::PendingPayment => {
-            stock::release(db, &stock_lines(db, o.id).await?).await?;
-            release_promotions(db, o.id).await?;
-            set_status(
-                db,
-                &o,
-                OrderStatus::Canceled,
-                "customer",
-                "canceled before payment",
-            )
-            .await?;
-            set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+            let note = "canceled before payment";
+            release_and_close(db, &o, OrderStatus::Canceled, "customer", note).await?;
             Ok(None)
         }
         OrderStatus::Paid => {
@@ -383,7 +389,6 @@ pub async fn cancel_by_customer(
                 });
             }
             stock::restock(db, &stock_lines(db, o.id).await?).await?;
-            release_promotions(db, o.id).await?;
             let refund = o.grand_total - o.refunded_total;
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -391,15 +396,8 @@ pub async fn cancel_by_customer(
                 [o.id.into()],
             ))
             .await?;
-            set_status(
-                db,
-                &o,
-                OrderStatus::Canceled,
-                "customer",
-                "canceled before shipping; refunded in full",
-            )
-            .await?;
-            set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+            let note = "canceled before shipping; refunded in full";
+            close(db, &o, OrderStatus::Canceled, "customer", note).await?;
             Ok(Some(refund))
         }
         other => Err(OrdersError::IllegalTransition {
