@@ -12,7 +12,7 @@ use crate::error::{OrdersError, OrdersResult};
 use crate::history;
 use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{self, Want};
-use crate::states::{OrderStatus, VendorOrderStatus};
+use crate::states::{OrderStatus, PaymentState, VendorOrderStatus};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use platform::error::FieldError;
@@ -226,7 +226,7 @@ pub async fn checkout(
         DbBackend::Postgres,
         "WITH payment AS ( \
              INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
-             VALUES ($1, $2, $3, $4, $5, 'open') ON CONFLICT (order_id) DO NOTHING), \
+             VALUES ($1, $2, $3, $4, $5, $9) ON CONFLICT (order_id) DO NOTHING), \
          ord AS (UPDATE orders.orders SET payment_ref = $4 WHERE id = $2 AND payment_ref IS NULL) \
          UPDATE orders.idempotency_keys SET response = $8 WHERE scope = $6 AND key = $7 AND response IS NULL",
         [
@@ -238,6 +238,7 @@ pub async fn checkout(
             scope.into(),
             key.into(),
             serde_json::to_value(&resp).unwrap_or_default().into(),
+            PaymentState::Open.into(),
         ],
     ))
     .await?;
