@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(promotions::m20261201_000303_stacking_policy::Migration),
             Box::new(orders::m20261201_000203_order_coupon_codes::Migration),
             Box::new(orders::m20261201_000204_order_part_indexes::Migration),
+            Box::new(orders::m20261202_000205_toss_payments::Migration),
         ]
     }
 }

@@ -26,6 +26,9 @@ pub enum OrdersError {
     CouponNotFound,
     #[error("cannot {action} when {state}")]
     IllegalTransition { action: &'static str, state: String },
+    /// A payment problem with its own stable code (Toss's codes a shopper can meet).
+    #[error("{1}")]
+    Payment(ErrorCode, String),
     #[error(transparent)]
     Gateway(#[from] GatewayError),
     #[error(transparent)]
@@ -67,6 +70,7 @@ impl From<OrdersError> for ApiError {
                 ApiError::new(ErrorCode::IllegalTransition)
                     .with_detail(format!("cannot {action} when {state}"))
             }
+            OrdersError::Payment(code, m) => ApiError::new(code).with_detail(m),
             OrdersError::Gateway(GatewayError::BadSignature(m)) => {
                 ApiError::new(ErrorCode::WebhookSignature).with_detail(m)
             }

@@ -54,6 +54,10 @@ pub struct ReturnRequest {
     pub vendor_order_id: Uuid,
     pub reason: Reason,
     pub lines: Vec<ReturnLine>,
+    /// Where the refund goes when the order was paid into a virtual account (Toss needs
+    /// a bank account to send it back to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_account: Option<crate::payments::RefundAccount>,
 }
 
 /// The refunded total of a line after `returned` of `quantity` units came back.
@@ -144,8 +148,8 @@ pub async fn request(
     let id = new_id();
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "INSERT INTO orders.returns (id, order_id, vendor_order_id, vendor_id, status, reason, lines) \
-         VALUES ($1, $2, $3, $4, 'requested', $5, $6)",
+        "INSERT INTO orders.returns (id, order_id, vendor_order_id, vendor_id, status, reason, lines, refund_account) \
+         VALUES ($1, $2, $3, $4, 'requested', $5, $6, $7)",
         [
             id.into(),
             order_id.into(),
@@ -153,6 +157,10 @@ pub async fn request(
             vendor_id.into(),
             req.reason.as_str().into(),
             serde_json::to_value(&req.lines).unwrap_or_default().into(),
+            req.refund_account
+                .as_ref()
+                .and_then(|a| serde_json::to_value(a).ok())
+                .into(),
         ],
     ))
     .await?;

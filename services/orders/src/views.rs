@@ -11,7 +11,8 @@ const ORDER_JSON: &str = "jsonb_build_object(
         'tax_free_total', o.tax_free_total, 'refunded_total', o.refunded_total),
     'address', jsonb_build_object('recipient', o.recipient, 'phone', o.phone, 'postal_code', o.postal_code,
         'road_address', o.road_address, 'detail', o.address_detail),
-    'payment', jsonb_build_object('gateway', o.payment_gateway, 'payment_ref', o.payment_ref),
+    'payment', jsonb_build_object('gateway', o.payment_gateway, 'payment_ref', o.payment_ref,
+        'virtual_account', (SELECT p.virtual_account FROM orders.payments p WHERE p.order_id = o.id)),
     'reserved_until', o.reserved_until, 'paid_at', o.paid_at, 'created_at', o.created_at,
     'vendor_orders', (SELECT coalesce(jsonb_agg(jsonb_build_object(
         'id', v.id, 'vendor_id', v.vendor_id, 'status', v.status, 'items_total', v.items_total,

@@ -2,16 +2,15 @@
 
 use crate::context::OrdersContext;
 use crate::lifecycle;
-use crate::payments::RefundRequest;
+use crate::payments::refunds;
 use crate::returns::{self, ReturnRequest};
 use crate::views;
 use axum::Extension;
 use axum::extract::State;
 use platform::AppState;
 use platform::auth::CustomerUser;
-use platform::error::{ApiError, ApiResult, Problem};
+use platform::error::{ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
-use platform::money::Won;
 use platform::pagination::{Page, PageParams};
 use sea_orm::TransactionTrait;
 use utoipa_axum::router::OpenApiRouter;
@@ -88,15 +87,20 @@ async fn cancel_order(
     let payment_ref = order.payment_ref.clone().unwrap_or_default();
     match refund {
         Some(amount) if amount > 0 => {
-            ctx.gateway
-                .refund(RefundRequest {
-                    payment_ref,
-                    amount: Won(amount),
+            let tax_free_amount = refunds::tax_free_part(&state.db, id, amount, true).await?;
+            refunds::pay_out(
+                &state.db,
+                &ctx,
+                refunds::Refund {
+                    order_id: id,
+                    amount,
+                    tax_free_amount,
                     reason: "canceled by the customer before shipping".into(),
                     idempotency_key: format!("refund-cancel-{id}"),
-                })
-                .await
-                .map_err(|e| ApiError::from(crate::error::OrdersError::from(e)))?;
+                    refund_account: None,
+                },
+            )
+            .await?;
         }
         Some(_) => {}
         None => {
