@@ -20,4 +20,5 @@ mod roles;
 mod stacking_policy;
 mod stock;
 mod storefront;
+mod toss;
 mod vendors;
