@@ -66,36 +66,41 @@ impl Sql {
     }
 }
 
-/// The text and filter conditions of a (normalised) query, plus the placeholders the
-/// ranking needs: one LIKE pattern per word, and the words joined.
+/// The text and filter conditions of a (normalised) query. Only what the conditions use
+/// is bound: statements are prepared and cached per connection by their text, so two
+/// queries whose text is the same must bind the same parameters (a one-word and a
+/// two-word search once shared the text of their facet statement but not its parameters,
+/// and the second answered 500).
 struct Matching {
     sql: Sql,
-    title_patterns: Vec<String>,
-    words: Option<String>,
+    /// Per query word, the placeholder of its `%word%` pattern if the conditions bound
+    /// one (words of three or more characters).
+    patterns: Vec<(String, Option<String>)>,
 }
 
 fn matching(q: &SearchQuery) -> Matching {
     let mut sql = Sql::default();
     let terms = q.terms();
-    let mut title_patterns = Vec::new();
-    let mut words = None;
+    let mut patterns = Vec::new();
     if !terms.is_empty() {
         let grams: BTreeSet<String> = terms.iter().flat_map(|t| text::term_grams(t)).collect();
         let grams: Vec<String> = grams.into_iter().collect();
         let g = sql.bind(text_array(&grams));
         sql.conds.push(format!("d.grams @> {g}::text[]"));
-        for term in &terms {
-            let p = sql.bind(text::like_pattern(term));
+        for term in terms {
             // A word of one or two characters is one gram: holding the gram is holding
             // the word, so only longer words need ILIKE to check the grams' order.
-            if term.chars().count() > 2 {
+            let p = if term.chars().count() > 2 {
+                let p = sql.bind(text::like_pattern(&term));
                 sql.conds.push(format!(
                     "(d.title ILIKE {p} OR d.tags_text ILIKE {p} OR d.description ILIKE {p})"
                 ));
-            }
-            title_patterns.push(p);
+                Some(p)
+            } else {
+                None
+            };
+            patterns.push((term, p));
         }
-        words = Some(sql.bind(terms.join(" ")));
     }
     let f = &q.filters;
     if let Some(c) = f.category {
@@ -126,22 +131,27 @@ fn matching(q: &SearchQuery) -> Matching {
         let p = sql.bind(s);
         sql.conds.push(format!("d.in_stock = {p}"));
     }
-    Matching {
-        sql,
-        title_patterns,
-        words,
-    }
+    Matching { sql, patterns }
 }
 
-fn order_by(q: &SearchQuery, m: &Matching) -> String {
-    match (q.sort, &m.words) {
-        (Sort::Relevance, Some(words)) => {
-            let title_hits = m
-                .title_patterns
-                .iter()
-                .map(|p| format!("(d.title ILIKE {p})::int"))
-                .collect::<Vec<_>>()
-                .join(" + ");
+/// The ORDER BY of the hits; binds what the relevance ranking needs into `m`.
+fn order_by(q: &SearchQuery, m: &mut Matching) -> String {
+    match q.sort {
+        Sort::Relevance if !m.patterns.is_empty() => {
+            let mut title_hits = Vec::new();
+            let mut patterns = std::mem::take(&mut m.patterns);
+            for (term, p) in &mut patterns {
+                let p = p.get_or_insert_with(|| m.sql.bind(text::like_pattern(term)));
+                title_hits.push(format!("(d.title ILIKE {p})::int"));
+            }
+            let words = m.sql.bind(
+                patterns
+                    .iter()
+                    .map(|(t, _)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            m.patterns = patterns;
             // The shorter of two titles holding the words is the closer match: what
             // trigram `similarity()` said, without scoring every candidate with it (that
             // was two thirds of a broad query's time, see EXPLAIN.md). The tsquery is a
@@ -150,17 +160,82 @@ fn order_by(q: &SearchQuery, m: &Matching) -> String {
             // `plainto_tsquery($n)` is evaluated again for every candidate (93 ms instead
             // of 10 for "김치" at 100k products).
             format!(
-                "({title_hits}) DESC, (d.words @@ (SELECT plainto_tsquery('simple', {words}))) DESC, \
-                 char_length(d.title), d.popularity DESC, d.id"
+                "({}) DESC, (d.words @@ (SELECT plainto_tsquery('simple', {words}))) DESC, \
+                 char_length(d.title), d.popularity DESC, d.id",
+                title_hits.join(" + ")
             )
         }
-        (Sort::Relevance, None) | (Sort::Popular, _) => {
+        Sort::Relevance | Sort::Popular => {
             "d.popularity DESC, d.published_at DESC NULLS LAST, d.id DESC".to_owned()
         }
-        (Sort::Newest, _) => "d.published_at DESC NULLS LAST, d.id DESC".to_owned(),
-        (Sort::PriceAsc, _) => "d.price ASC, d.id ASC".to_owned(),
-        (Sort::PriceDesc, _) => "d.price DESC, d.id DESC".to_owned(),
+        Sort::Newest => "d.published_at DESC NULLS LAST, d.id DESC".to_owned(),
+        Sort::PriceAsc => "d.price ASC, d.id ASC".to_owned(),
+        Sort::PriceDesc => "d.price DESC, d.id DESC".to_owned(),
     }
+}
+
+fn statement(sql: String, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// The page of hits (one more than asked, to tell whether another page follows).
+fn hits_statement(q: &SearchQuery) -> Statement {
+    let mut m = matching(q);
+    let order = order_by(q, &mut m);
+    let lim = m.sql.bind((q.limit + 1) as i64);
+    let off = m.sql.bind(q.offset as i64);
+    let sql = format!(
+        "SELECT d.id, d.title, d.description, d.price, d.vendor_id, d.vendor_name, \
+                d.category_id, d.tags, d.certified, d.in_stock, d.image, d.published_at \
+         FROM search.documents d WHERE {} ORDER BY {order} LIMIT {lim} OFFSET {off}",
+        m.sql.where_clause()
+    );
+    statement(sql, m.sql.values)
+}
+
+fn facets_statement(q: &SearchQuery) -> Statement {
+    let m = matching(q);
+    statement(facets_sql(&m.sql.where_clause()), m.sql.values)
+}
+
+fn count_statement(q: &SearchQuery) -> Statement {
+    let m = matching(q);
+    let sql = format!(
+        "SELECT count(*) AS n FROM search.documents d WHERE {}",
+        m.sql.where_clause()
+    );
+    statement(sql, m.sql.values)
+}
+
+/// Titles holding every word of `terms` (at least one), those starting with them first.
+fn suggest_statement(terms: &[String], limit: usize) -> Statement {
+    let mut sql = Sql::default();
+    let grams: BTreeSet<String> = terms.iter().flat_map(|t| text::term_grams(t)).collect();
+    let grams: Vec<String> = grams.into_iter().collect();
+    let g = sql.bind(text_array(&grams));
+    sql.conds.push(format!("d.grams @> {g}::text[]"));
+    for term in terms {
+        // `strpos`, not `ILIKE`: statements are prepared and reused, and under the
+        // generic plan Postgres then picks, it cannot see that a one- or two-syllable
+        // pattern has no trigram and reads the whole title trigram index for it (55 ms
+        // at 100k products). `strpos` is never indexed: the grams index narrows, this
+        // only rechecks that the word is in the title.
+        let t = sql.bind(term.clone());
+        sql.conds.push(format!("strpos(lower(d.title), {t}) > 0"));
+    }
+    let starts = sql.bind(terms.join(" "));
+    let lim = sql.bind(limit.clamp(1, MAX_SUGGESTIONS) as i64);
+    // No `similarity()` here: computing it for every candidate of a one-letter
+    // prefix costs more than the rest of the query, and popularity ranks a typeahead
+    // list better anyway.
+    let stmt = format!(
+        "SELECT d.id, d.title FROM search.documents d WHERE {} \
+         ORDER BY starts_with(lower(d.title), {starts}) DESC, d.popularity DESC, \
+                  char_length(d.title), d.id \
+         LIMIT {lim}",
+        sql.where_clause()
+    );
+    statement(stmt, sql.values)
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -404,23 +479,9 @@ impl PostgresBackend {
     }
 
     async fn hits(&self, q: &SearchQuery) -> SearchResult<(Vec<Hit>, bool)> {
-        let mut m = matching(q);
-        let order = order_by(q, &m);
-        let lim = m.sql.bind((q.limit + 1) as i64);
-        let off = m.sql.bind(q.offset as i64);
-        let sql = format!(
-            "SELECT d.id, d.title, d.description, d.price, d.vendor_id, d.vendor_name, \
-                    d.category_id, d.tags, d.certified, d.in_stock, d.image, d.published_at \
-             FROM search.documents d WHERE {} ORDER BY {order} LIMIT {lim} OFFSET {off}",
-            m.sql.where_clause()
-        );
-        let mut rows = HitRow::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            m.sql.values,
-        ))
-        .all(&self.db)
-        .await?;
+        let mut rows = HitRow::find_by_statement(hits_statement(q))
+            .all(&self.db)
+            .await?;
         let more = rows.len() > q.limit;
         rows.truncate(q.limit);
         let terms = q.terms();
@@ -448,32 +509,15 @@ impl PostgresBackend {
     }
 
     async fn facets(&self, q: &SearchQuery) -> SearchResult<(u64, Facets)> {
-        let m = matching(q);
-        let sql = facets_sql(&m.sql.where_clause());
-        let rows = FacetRow::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            m.sql.values,
-        ))
-        .all(&self.db)
-        .await?;
+        let rows = FacetRow::find_by_statement(facets_statement(q))
+            .all(&self.db)
+            .await?;
         Ok(facets_from_rows(rows, &q.facets))
     }
 
     /// How many documents match, when no facet is wanted.
     async fn count(&self, q: &SearchQuery) -> SearchResult<u64> {
-        let m = matching(q);
-        let row = self
-            .db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                format!(
-                    "SELECT count(*) AS n FROM search.documents d WHERE {}",
-                    m.sql.where_clause()
-                ),
-                m.sql.values,
-            ))
-            .await?;
+        let row = self.db.query_one_raw(count_statement(q)).await?;
         let n: i64 = match row {
             Some(r) => r.try_get("", "n")?,
             None => 0,
@@ -547,40 +591,9 @@ impl SearchBackend for PostgresBackend {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::default();
-        let grams: BTreeSet<String> = terms.iter().flat_map(|t| text::term_grams(t)).collect();
-        let grams: Vec<String> = grams.into_iter().collect();
-        let g = sql.bind(text_array(&grams));
-        sql.conds.push(format!("d.grams @> {g}::text[]"));
-        for term in &terms {
-            // `strpos`, not `ILIKE`: statements are prepared and reused, and under the
-            // generic plan Postgres then picks, it cannot see that a one- or two-syllable
-            // pattern has no trigram and reads the whole title trigram index for it (55 ms
-            // at 100k products). `strpos` is never indexed: the grams index narrows, this
-            // only rechecks that the word is in the title.
-            let t = sql.bind(term.clone());
-            sql.conds.push(format!("strpos(lower(d.title), {t}) > 0"));
-        }
-        // Titles that start with what was typed come first.
-        let starts = sql.bind(terms.join(" "));
-        let lim = sql.bind(limit.clamp(1, MAX_SUGGESTIONS) as i64);
-        // No `similarity()` here: computing it for every candidate of a one-letter
-        // prefix costs more than the rest of the query, and popularity ranks a typeahead
-        // list better anyway.
-        let stmt = format!(
-            "SELECT d.id, d.title FROM search.documents d WHERE {} \
-             ORDER BY starts_with(lower(d.title), {starts}) DESC, d.popularity DESC, \
-                      char_length(d.title), d.id \
-             LIMIT {lim}",
-            sql.where_clause()
-        );
-        let rows = SuggestRow::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            stmt,
-            sql.values,
-        ))
-        .all(&self.db)
-        .await?;
+        let rows = SuggestRow::find_by_statement(suggest_statement(&terms, limit))
+            .all(&self.db)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| Suggestion {
@@ -619,6 +632,86 @@ mod tests {
     use super::*;
     use crate::query::Filters;
 
+    /// The placeholders `$n` a statement's text uses.
+    fn placeholders(sql: &str) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        let mut rest = sql;
+        while let Some(at) = rest.find('$') {
+            rest = &rest[at + 1..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(n) = digits.parse() {
+                out.insert(n);
+            }
+        }
+        out
+    }
+
+    /// What the prepared-statement cache needs: a statement binds exactly `$1..$n`, all
+    /// used, and two statements with the same text bind the same number of values.
+    fn check(stmts: &mut HashMap<String, usize>, stmt: Statement) {
+        let n = stmt.values.as_ref().map_or(0, |v| v.0.len());
+        assert_eq!(
+            placeholders(&stmt.sql),
+            (1..=n).collect::<BTreeSet<_>>(),
+            "{}",
+            stmt.sql
+        );
+        let earlier = *stmts.entry(stmt.sql.clone()).or_insert(n);
+        assert_eq!(earlier, n, "{}", stmt.sql);
+    }
+
+    #[test]
+    fn every_statement_binds_exactly_what_its_text_uses() {
+        let mut stmts = HashMap::new();
+        let texts = [
+            None,
+            Some("김치"),
+            Some("강화 순무"),
+            Some("꿀"),
+            Some("순무김치"),
+            Some("강화 순무김치 2kg"),
+            Some("꽃게 강화 인삼정과"),
+        ];
+        let filters = [
+            Filters::default(),
+            Filters {
+                category: Some(Uuid::nil()),
+                vendor: Some(Uuid::nil()),
+                certified: Some(true),
+                min_price: Some(Won(1)),
+                max_price: Some(Won(2)),
+                campaign: Some(Uuid::nil()),
+                in_stock: Some(false),
+            },
+        ];
+        let sorts = [
+            Sort::Relevance,
+            Sort::Newest,
+            Sort::PriceAsc,
+            Sort::PriceDesc,
+            Sort::Popular,
+        ];
+        for text in texts {
+            for f in &filters {
+                for sort in sorts {
+                    let q = SearchQuery {
+                        text: text.map(str::to_owned),
+                        filters: f.clone(),
+                        sort,
+                        facets: Facet::ALL.to_vec(),
+                        ..SearchQuery::default()
+                    };
+                    check(&mut stmts, hits_statement(&q));
+                    check(&mut stmts, facets_statement(&q));
+                    check(&mut stmts, count_statement(&q));
+                }
+            }
+            if let Some(t) = text {
+                check(&mut stmts, suggest_statement(&text::terms(t), 5));
+            }
+        }
+    }
+
     #[test]
     fn every_value_is_a_parameter() {
         let q = SearchQuery {
@@ -629,11 +722,14 @@ mod tests {
             },
             ..SearchQuery::default()
         };
-        let m = matching(&q);
-        let sql = m.sql.where_clause();
-        assert!(!sql.contains("DROP"), "{sql}");
-        assert!(!sql.contains("김치"), "{sql}");
-        assert_eq!(m.sql.values.len(), 2 + q.terms().len() + 1);
+        for stmt in [
+            hits_statement(&q),
+            facets_statement(&q),
+            count_statement(&q),
+        ] {
+            assert!(!stmt.sql.contains("DROP"), "{}", stmt.sql);
+            assert!(!stmt.sql.contains("김치"), "{}", stmt.sql);
+        }
     }
 
     #[test]

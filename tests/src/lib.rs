@@ -18,8 +18,10 @@ use uuid::Uuid;
 
 pub use http::{Client, Reply};
 
-/// The secret every test app signs tokens with (several processes of one test must agree).
-pub const TEST_JWT_SECRET: &str = "jikgu-test-secret-that-is-at-least-32-chars";
+/// The secret every test app of this run signs tokens with (several processes of one test
+/// must agree): random per run, so no key in the source opens anything.
+pub static TEST_JWT_SECRET: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(platform::config::random_secret);
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -32,7 +34,7 @@ pub struct TestApp {
 
 /// A config pointing at this test's database and Redis prefix.
 pub fn test_config(database_url: &str, redis_prefix: &str) -> Config {
-    let mut cfg = Config::from_source(&[("JIKGU_JWT_SECRET", TEST_JWT_SECRET)])
+    let mut cfg = Config::from_source(&[("JIKGU_JWT_SECRET", TEST_JWT_SECRET.as_str())])
         .expect("test config is valid");
     cfg.database_url = database_url.to_owned().into();
     if let Ok(url) = std::env::var("REDIS_URL") {

@@ -517,6 +517,94 @@ pub async fn rebuild_replaces_everything(u: &Under) {
     assert_eq!(u.search(SearchQuery::default()).await.total, 6);
 }
 
+/// Many different shapes of query, one after another on one backend (one connection
+/// pool): one word, several words, long and short words, filters, every sort, facets on
+/// and off, pages, suggestions. A statement whose parameters differ from what an earlier
+/// statement with the same text prepared answered 500 here.
+pub async fn query_shapes(u: &Under) {
+    let s = &u.env.shop;
+    let texts = [
+        None,
+        Some("김치"),
+        Some("강화 순무"),
+        Some("김치"),
+        Some("강화 순무김치 2kg"),
+        Some("꿀"),
+        Some("강화인삼정과 선물 6년근"),
+        Some("꽃게 2kg"),
+        Some("없는상품 강화"),
+    ];
+    let filters = [
+        Filters::default(),
+        Filters {
+            category: Some(s.food),
+            ..Filters::default()
+        },
+        Filters {
+            vendor: Some(s.sunmu),
+            certified: Some(true),
+            ..Filters::default()
+        },
+        Filters {
+            min_price: Some(Won(10_000)),
+            max_price: Some(Won(50_000)),
+            in_stock: Some(true),
+            ..Filters::default()
+        },
+    ];
+    let sorts = [
+        Sort::Relevance,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::Newest,
+        Sort::Popular,
+    ];
+    let facet_sets = [Vec::new(), Facet::ALL.to_vec(), vec![Facet::Vendor]];
+    let mut asked = 0;
+    // Twice round, so that every connection of the pool sees shapes another prepared.
+    for round in 0..2 {
+        for (k, facets) in facet_sets.iter().enumerate() {
+            for (j, f) in filters.iter().enumerate() {
+                for (i, text) in texts.iter().enumerate() {
+                    let q = SearchQuery {
+                        text: text.map(str::to_owned),
+                        filters: f.clone(),
+                        sort: sorts[(i + j + k + round) % sorts.len()],
+                        facets: facets.clone(),
+                        limit: 1 + (i + j) % 3,
+                        ..SearchQuery::default()
+                    };
+                    let first = u
+                        .backend
+                        .search(&q)
+                        .await
+                        .unwrap_or_else(|e| panic!("{q:?}: {e}"));
+                    asked += 1;
+                    if let Some(cursor) = &first.next_cursor {
+                        let next = q.clone().with_cursor(cursor).expect("our own cursor");
+                        u.backend
+                            .search(&next)
+                            .await
+                            .unwrap_or_else(|e| panic!("{next:?}: {e}"));
+                        asked += 1;
+                    }
+                }
+            }
+        }
+        for (i, text) in texts.iter().flatten().enumerate() {
+            u.backend
+                .suggest(text, 1 + i % 5)
+                .await
+                .unwrap_or_else(|e| panic!("suggest {text}: {e}"));
+            asked += 1;
+        }
+    }
+    assert!(asked > 200, "{asked}");
+    // And the answers are still right afterwards.
+    assert_eq!(u.ids(SearchQuery::text("강화 순무")).await, [s.kimchi]);
+    assert_eq!(u.ids(SearchQuery::text("김치")).await, [s.kimchi, s.basket]);
+}
+
 /// One module of test cases per backend kind.
 macro_rules! suite {
     ($module:ident, $kind:ident, $($case:ident),*) => {
@@ -551,4 +639,5 @@ behaviour!(
     delete_and_update,
     visibility_follows_the_catalog,
     rebuild_replaces_everything,
+    query_shapes,
 );

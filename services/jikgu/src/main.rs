@@ -5,7 +5,7 @@ use jikgu::seed::{self, DEMO_LOGINS};
 use jikgu::{Service, startup};
 use platform::accounts::entity::user;
 use platform::auth::Role;
-use platform::config::Config;
+use platform::config::{Config, SecretSource};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -27,7 +27,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
         serves every service on http://localhost:8080 (API docs at /docs).\n\n\
         Configuration comes from the environment: DATABASE_URL (default \
         postgres://postgres@127.0.0.1:5432/jikgu), REDIS_URL (default redis://127.0.0.1:6379), \
-        JIKGU_JWT_SECRET, and the other JIKGU_* variables listed in the README."
+        JIKGU_JWT_SECRET (required by serve and worker; the demo makes a random one), and the \
+        other JIKGU_* variables listed in the README."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -103,6 +104,8 @@ fn parse_role(s: &str) -> Result<Role, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logging first, so that whatever reading the configuration has to say is seen.
+    platform::telemetry::init_tracing(std::env::var("JIKGU_LOG_FORMAT").is_ok_and(|f| f == "json"));
     let config = match Config::from_env() {
         Ok(c) => Arc::new(c),
         Err(e) => {
@@ -110,7 +113,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    platform::telemetry::init_tracing(config.log_json);
+    // A process that serves other people's tokens must not make up its key: tokens it
+    // signed would die with it, and the other processes would refuse them.
+    if matches!(cli.command, Command::Serve { .. } | Command::Worker)
+        && let Err(e) = config.require_own_jwt_secret()
+    {
+        eprintln!("jikgu: configuration error: {e}");
+        return ExitCode::from(2);
+    }
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -222,7 +232,7 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { port } => {
-            let state = startup::connect(config).await?;
+            let state = startup::connect(config.clone()).await?;
             startup::migrate(&state).await?;
             let seeded = seed::seed_demo(&state)
                 .await
@@ -235,7 +245,7 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             }
             let accounts = user::Entity::find().count(&state.db).await?;
             let listener = bind(port).await?;
-            print_welcome(port, accounts);
+            print_welcome(port, accounts, &config);
             jikgu::serve_with_state(
                 state,
                 listener,
@@ -254,7 +264,7 @@ async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-fn print_welcome(port: u16, accounts: u64) {
+fn print_welcome(port: u16, accounts: u64, config: &Config) {
     let base = format!("http://localhost:{port}");
     println!();
     println!("  Jikgu demo shop is up ({accounts} accounts).");
@@ -266,6 +276,11 @@ fn print_welcome(port: u16, accounts: u64) {
     println!("  Demo logins (POST {base}/v1/auth/login):");
     for l in &DEMO_LOGINS {
         println!("    {:<9} {:<26} {}", l.role.as_str(), l.email, l.password);
+    }
+    if config.jwt_secret_source == SecretSource::Generated {
+        println!();
+        println!("  Tokens are signed with a random key made for this run (JIKGU_JWT_SECRET");
+        println!("  is unset): they stop working when the demo stops.");
     }
     println!();
     println!("  Ctrl-C stops it.");

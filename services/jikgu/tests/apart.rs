@@ -117,7 +117,7 @@ fn start(names: &[&'static str], database_url: &str, redis_prefix: &str) -> Proc
         cmd.args(["serve", name, "--port", &port.to_string()])
             .env("DATABASE_URL", database_url)
             .env("JIKGU_REDIS_PREFIX", redis_prefix)
-            .env("JIKGU_JWT_SECRET", TEST_JWT_SECRET)
+            .env("JIKGU_JWT_SECRET", TEST_JWT_SECRET.as_str())
             .env("JIKGU_DB_MAX_CONNECTIONS", "5")
             .env("PAYMENT_GATEWAY", "test")
             .env("RUST_LOG", "info")

@@ -2,6 +2,7 @@
 //! `Arc<Config>`. Secrets are `SecretString`s so that `Debug` (and so the logs) never show
 //! them.
 
+use crate::client_addr::{self, IpNet};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,6 +15,11 @@ pub struct Config {
     pub redis_prefix: String,
     pub bind: SocketAddr,
     pub jwt_secret: SecretString,
+    /// Where `jwt_secret` came from: `serve` and `worker` insist on `Environment`.
+    pub jwt_secret_source: SecretSource,
+    /// Proxies whose `X-Forwarded-For` is believed (`JIKGU_TRUSTED_PROXIES`); from anyone
+    /// else the peer address is the client.
+    pub trusted_proxies: Vec<IpNet>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub request_timeout: Duration,
@@ -31,6 +37,15 @@ pub struct Config {
     pub log_json: bool,
     /// Serve hot storefront reads from Redis (off only to measure the uncached path).
     pub storefront_cache: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Set by the operator.
+    Environment,
+    /// Unset, so a random key was made for this process alone: its tokens die with it and
+    /// no other process accepts them. Fine for `demo` and tests, refused by `serve`.
+    Generated,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +74,16 @@ impl<const N: usize> EnvSource for [(&str, &str); N] {
     }
 }
 
-/// A development secret used only when `JIKGU_JWT_SECRET` is unset; `from_env` warns.
-const DEV_JWT_SECRET: &str = "jikgu-dev-secret-change-me-in-production-0000";
+/// The shortest HS256 key accepted.
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+/// A random key for one process (64 hex digits).
+pub fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -68,18 +91,22 @@ impl Config {
     }
 
     pub fn from_source(env: &impl EnvSource) -> Result<Config, ConfigError> {
-        let jwt_secret = match env.get("JIKGU_JWT_SECRET") {
-            Some(s) if s.len() < 32 => {
+        let (jwt_secret, jwt_secret_source) = match env.get("JIKGU_JWT_SECRET") {
+            Some(s) if s.len() < MIN_JWT_SECRET_LEN => {
                 return Err(ConfigError::Invalid {
                     var: "JIKGU_JWT_SECRET",
-                    reason: "must be at least 32 characters".into(),
+                    reason: format!("must be at least {MIN_JWT_SECRET_LEN} characters"),
                 });
             }
-            Some(s) => s,
-            None => {
-                tracing::warn!("JIKGU_JWT_SECRET is unset: using the development secret");
-                DEV_JWT_SECRET.to_string()
-            }
+            Some(s) => (s, SecretSource::Environment),
+            None => (random_secret(), SecretSource::Generated),
+        };
+        let trusted_proxies = match env.get("JIKGU_TRUSTED_PROXIES") {
+            Some(raw) => client_addr::parse_list(&raw).map_err(|reason| ConfigError::Invalid {
+                var: "JIKGU_TRUSTED_PROXIES",
+                reason,
+            })?,
+            None => Vec::new(),
         };
         let database_url = env
             .get("DATABASE_URL")
@@ -107,6 +134,8 @@ impl Config {
                 .unwrap_or_else(|| "jikgu:".into()),
             bind: parse(env, "JIKGU_BIND", "0.0.0.0:8080".parse().ok())?,
             jwt_secret: jwt_secret.into(),
+            jwt_secret_source,
+            trusted_proxies,
             access_token_ttl: secs(env, "JIKGU_ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl: secs(env, "JIKGU_REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             request_timeout: secs(env, "JIKGU_REQUEST_TIMEOUT_SECS", 30)?,
@@ -135,6 +164,21 @@ impl Config {
             });
         }
         Ok(cfg)
+    }
+
+    /// For processes that issue or accept tokens for others (`serve`, `worker`): a secret
+    /// of the operator's own is required, never one made up at start.
+    pub fn require_own_jwt_secret(&self) -> Result<(), ConfigError> {
+        match self.jwt_secret_source {
+            SecretSource::Environment => Ok(()),
+            SecretSource::Generated => Err(ConfigError::Invalid {
+                var: "JIKGU_JWT_SECRET",
+                reason: format!(
+                    "is required: set it to a random key of at least {MIN_JWT_SECRET_LEN} \
+                     characters shared by every process (e.g. `openssl rand -hex 32`)"
+                ),
+            }),
+        }
     }
 
     pub fn database_url(&self) -> &str {
@@ -189,6 +233,35 @@ mod tests {
         let secret = "a-very-long-production-secret-of-forty-chars";
         let cfg = Config::from_source(&[("JIKGU_JWT_SECRET", secret)]).expect("valid");
         assert!(!format!("{cfg:?}").contains(secret));
+    }
+
+    #[test]
+    fn without_a_secret_each_config_gets_its_own_and_serving_is_refused() {
+        let a = Config::from_source(&[("X", "y")]).expect("valid");
+        let b = Config::from_source(&[("X", "y")]).expect("valid");
+        assert_eq!(a.jwt_secret_source, SecretSource::Generated);
+        assert!(a.jwt_secret.expose_secret().len() >= MIN_JWT_SECRET_LEN);
+        assert_ne!(a.jwt_secret.expose_secret(), b.jwt_secret.expose_secret());
+        let err = a.require_own_jwt_secret().unwrap_err();
+        assert!(err.to_string().starts_with("JIKGU_JWT_SECRET"), "{err}");
+        let own =
+            Config::from_source(&[("JIKGU_JWT_SECRET", "x".repeat(32).as_str())]).expect("valid");
+        assert!(own.require_own_jwt_secret().is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_parse_or_name_the_variable() {
+        let cfg = Config::from_source(&[("JIKGU_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")])
+            .expect("valid");
+        assert_eq!(cfg.trusted_proxies.len(), 2);
+        assert!(
+            Config::from_source(&[("X", "y")])
+                .expect("valid")
+                .trusted_proxies
+                .is_empty()
+        );
+        let err = Config::from_source(&[("JIKGU_TRUSTED_PROXIES", "nginx")]).unwrap_err();
+        assert!(err.to_string().starts_with("JIKGU_TRUSTED_PROXIES"));
     }
 
     #[test]

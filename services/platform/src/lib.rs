@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod error;

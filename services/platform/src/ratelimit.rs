@@ -1,5 +1,10 @@
-//! Fixed-window counters in Redis: `INCR` plus an expiry set on the first hit. Used for
-//! login failures, checkout and coupon guessing.
+//! Fixed-window counters in Redis, used for login attempts and coupon guessing.
+//!
+//! An attempt is counted *before* it is tried, in one atomic step (`INCR`, and the
+//! window's expiry on the first hit, in one script), and refused when the count is over
+//! the limit. Checking first and counting after the attempt let any number of concurrent
+//! attempts through while the first were still being tried. An attempt that turns out not
+//! to count (a right password, a coupon code that exists) is given back with [`release`].
 //!
 //! When Redis is unreachable the limiter lets the request through (and logs): the shop
 //! keeps selling while Redis is down, and a brute-force window of a few minutes against
@@ -20,24 +25,50 @@ pub enum Verdict {
     Limited(u64),
 }
 
-/// Is `key` already at its limit? (Does not count this attempt.)
-pub async fn check(redis: &Redis, key: &str, window: &Window) -> Verdict {
-    let key = redis.key(&format!("ratelimit:{key}"));
+/// Count, set the window on the first hit (or on a key that somehow lost it), and return
+/// the count with the milliseconds the window has left.
+const ACQUIRE: &str = r"
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+";
+
+/// Give one back, never below zero and never creating a key (which would have no expiry).
+const RELEASE: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+";
+
+fn full_key(redis: &Redis, key: &str) -> String {
+    redis.key(&format!("ratelimit:{key}"))
+}
+
+/// Count this attempt against `key` and say whether it may go ahead: at most
+/// `window.limit` attempts per window are allowed, however many arrive at once.
+pub async fn acquire(redis: &Redis, key: &str, window: &Window) -> Verdict {
+    let key = full_key(redis, key);
+    let period_ms = u64::try_from(window.period.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
     let mut conn = redis.conn();
-    let res: redis::RedisResult<(Option<u32>, i64)> = redis::pipe()
-        .cmd("GET")
+    let res: redis::RedisResult<(u64, i64)> = redis::cmd("EVAL")
+        .arg(ACQUIRE)
+        .arg(1)
         .arg(&key)
-        .cmd("TTL")
-        .arg(&key)
+        .arg(period_ms)
         .query_async(&mut conn)
         .await;
     match res {
-        Ok((Some(count), ttl)) if count >= window.limit => Verdict::Limited(if ttl > 0 {
-            ttl as u64
-        } else {
-            window.period.as_secs()
-        }),
-        Ok(_) => Verdict::Allowed,
+        Ok((count, _)) if count <= u64::from(window.limit) => Verdict::Allowed,
+        Ok((_, ttl_ms)) => {
+            let ms = u64::try_from(ttl_ms).unwrap_or(period_ms);
+            Verdict::Limited(ms.div_ceil(1000).max(1))
+        }
         Err(err) => {
             tracing::warn!(error = %err, "rate limiter unavailable; allowing");
             Verdict::Allowed
@@ -45,28 +76,23 @@ pub async fn check(redis: &Redis, key: &str, window: &Window) -> Verdict {
     }
 }
 
-/// Count one hit against `key`.
-pub async fn hit(redis: &Redis, key: &str, window: &Window) {
-    let key = redis.key(&format!("ratelimit:{key}"));
+/// Give back an attempt counted by [`acquire`] that turned out not to count.
+pub async fn release(redis: &Redis, key: &str) {
+    let key = full_key(redis, key);
     let mut conn = redis.conn();
-    let res: redis::RedisResult<()> = redis::pipe()
-        .cmd("INCR")
+    let res: redis::RedisResult<i64> = redis::cmd("EVAL")
+        .arg(RELEASE)
+        .arg(1)
         .arg(&key)
-        .ignore()
-        .cmd("EXPIRE")
-        .arg(&key)
-        .arg(window.period.as_secs().max(1))
-        .arg("NX")
-        .ignore()
         .query_async(&mut conn)
         .await;
     if let Err(err) = res {
-        tracing::warn!(error = %err, "rate limiter unavailable; not counted");
+        tracing::warn!(error = %err, "rate limiter unavailable; not released");
     }
 }
 
 pub async fn reset(redis: &Redis, key: &str) {
-    let key = redis.key(&format!("ratelimit:{key}"));
+    let key = full_key(redis, key);
     let mut conn = redis.conn();
     let res: redis::RedisResult<()> = redis::cmd("DEL").arg(&key).query_async(&mut conn).await;
     if let Err(err) = res {

@@ -17,6 +17,7 @@ mod products;
 mod promotions;
 mod races;
 mod roles;
+mod security;
 mod stacking_policy;
 mod stock;
 mod storefront;

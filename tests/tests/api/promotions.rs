@@ -941,7 +941,14 @@ async fn sale(app: &TestApp, order: Uuid, campaign: Uuid, other_campaign: Option
 
 #[tokio::test]
 async fn campaign_statistics_count_sales_once_and_visitors_by_hyperloglog() {
-    let s = shop().await;
+    // Visitors are told apart by the address a trusted proxy (this test) forwards.
+    let s = shop_with(
+        spawn_app_with(jikgu::Service::All, |c| {
+            c.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")]
+        })
+        .await,
+    )
+    .await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(promotions::run_workers(s.app.state.clone(), stop_rx));
     let m = &s.marketer;

@@ -4,16 +4,16 @@ use super::entity::user;
 use super::input::{Email, NewPassword, display_name};
 use super::service::{self, NewAccount, Session};
 use crate::auth::{AdminUser, Authenticated, Role};
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -130,13 +130,13 @@ pub struct LoginRequest {
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     // A malformed email cannot belong to an account: same answer as a wrong password.
     let email = Email::parse(&req.email, "email")
         .map_err(|_| ApiError::new(crate::ErrorCode::InvalidCredentials))?;
-    let session = service::login(&state, &email, req.password, addr.ip()).await?;
+    let session = service::login(&state, &email, req.password, client).await?;
     Ok(Json(session.into()))
 }
 

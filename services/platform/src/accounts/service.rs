@@ -139,10 +139,19 @@ pub async fn login(
     let (per_account, per_address) = login_windows(state);
     let account_key = format!("login:account:{}", email.as_str());
     let address_key = format!("login:address:{client}");
-    for (key, window) in [(&account_key, &per_account), (&address_key, &per_address)] {
-        if let Verdict::Limited(retry) = ratelimit::check(&state.redis, key, window).await {
-            return Err(ApiError::rate_limited(retry));
-        }
+    // Every attempt is counted before it is tried, so concurrent guesses cannot all slip
+    // in under the limit while the first are still being verified.
+    if let Verdict::Limited(retry) =
+        ratelimit::acquire(&state.redis, &account_key, &per_account).await
+    {
+        return Err(ApiError::rate_limited(retry));
+    }
+    if let Verdict::Limited(retry) =
+        ratelimit::acquire(&state.redis, &address_key, &per_address).await
+    {
+        // Not tried, so it does not count against the account.
+        ratelimit::release(&state.redis, &account_key).await;
+        return Err(ApiError::rate_limited(retry));
     }
 
     let found = user::Entity::find()
@@ -152,16 +161,16 @@ pub async fn login(
     let ok = passwords::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
     let u = match (ok, found) {
         (true, Some(u)) => u,
-        _ => {
-            ratelimit::hit(&state.redis, &account_key, &per_account).await;
-            ratelimit::hit(&state.redis, &address_key, &per_address).await;
-            return Err(ApiError::new(ErrorCode::InvalidCredentials));
-        }
+        // The attempt stays counted.
+        _ => return Err(ApiError::new(ErrorCode::InvalidCredentials)),
     };
+    // A right password is not a failure: the account starts afresh and the address gets
+    // its attempt back (an office behind one address logs in all day).
+    ratelimit::reset(&state.redis, &account_key).await;
+    ratelimit::release(&state.redis, &address_key).await;
     if u.status != STATUS_ACTIVE {
         return Err(ApiError::new(ErrorCode::AccountDisabled));
     }
-    ratelimit::reset(&state.redis, &account_key).await;
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Expr::value(Utc::now()))
         .filter(user::Column::Id.eq(u.id))

@@ -10,19 +10,20 @@ use crate::coupons;
 use crate::page::{self, CampaignPage, CampaignSummary};
 use crate::stats;
 use crate::wallet;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::AppState;
 use platform::auth::{CustomerUser, MaybeUser, Role};
+use platform::client_addr::ClientAddr;
 use platform::error::{ApiError, ApiResult, ErrorCode, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
 use platform::ratelimit::{self, Verdict, Window};
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -84,16 +85,6 @@ pub struct PageQuery {
     pub at: Option<DateTime<FixedOffset>>,
 }
 
-fn client_addr(headers: &HeaderMap, addr: SocketAddr) -> String {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| addr.ip().to_string())
-}
-
 /// A campaign's page: sections with their products priced by the pricing engine at this
 /// moment, the products its rules bring in, its time deals and a countdown (to the start
 /// while upcoming, to the end while live). Cached per minute. Each view counts towards
@@ -105,7 +96,7 @@ fn client_addr(headers: &HeaderMap, addr: SocketAddr) -> String {
 async fn campaign_page(
     user: MaybeUser,
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
@@ -162,7 +153,7 @@ async fn campaign_page(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let visitor = stats::visitor(user.0.as_ref(), &client_addr(&headers, addr), ua);
+    let visitor = stats::visitor(user.0.as_ref(), &client.to_string(), ua);
     stats::record_view(&state.redis, page.summary.id, &visitor).await;
     let summary = page.summary.clone().at(now);
     let body = serde_json::to_vec(&CampaignPage { summary, ..page }).map_err(ApiError::internal)?;
@@ -174,9 +165,10 @@ const COUPON_GUESSING: Window = Window {
     period: Duration::from_secs(60),
 };
 
-/// Unknown codes count per client address, whichever route they were tried on.
-fn guesser(headers: &HeaderMap, addr: SocketAddr) -> String {
-    format!("coupon:{}", client_addr(headers, addr))
+/// Lookups count per client address, whichever route they were tried on; a code that
+/// exists is given back, so only unknown codes use up the allowance.
+fn guesser(client: IpAddr) -> String {
+    format!("coupon:{client}")
 }
 
 /// A public coupon's terms. Unknown codes are counted per client address against a
@@ -185,20 +177,19 @@ fn guesser(headers: &HeaderMap, addr: SocketAddr) -> String {
     responses((status = 200, body = PublicCouponView), (status = 404, body = Problem), (status = 429, body = Problem)))]
 async fn get_coupon(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
     Path(code): Path<String>,
 ) -> ApiResult<Json<PublicCouponView>> {
-    let who = guesser(&headers, addr);
-    if let Verdict::Limited(secs) = ratelimit::check(&state.redis, &who, &COUPON_GUESSING).await {
+    let who = guesser(client);
+    if let Verdict::Limited(secs) = ratelimit::acquire(&state.redis, &who, &COUPON_GUESSING).await {
         return Err(ApiError::rate_limited(secs));
     }
     match coupons::by_code(&state.db, &code).await? {
-        Some(c) => Ok(Json(c.into())),
-        None => {
-            ratelimit::hit(&state.redis, &who, &COUPON_GUESSING).await;
-            Err(ApiError::not_found("coupon"))
+        Some(c) => {
+            ratelimit::release(&state.redis, &who).await;
+            Ok(Json(c.into()))
         }
+        None => Err(ApiError::not_found("coupon")),
     }
 }
 
@@ -290,19 +281,18 @@ pub struct CouponCode {
 async fn register_coupon(
     c: CustomerUser,
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<CouponCode>,
 ) -> ApiResult<Json<PublicCouponView>> {
-    let who = guesser(&headers, addr);
-    if let Verdict::Limited(secs) = ratelimit::check(&state.redis, &who, &COUPON_GUESSING).await {
+    let who = guesser(client);
+    if let Verdict::Limited(secs) = ratelimit::acquire(&state.redis, &who, &COUPON_GUESSING).await {
         return Err(ApiError::rate_limited(secs));
     }
     match coupons::register(&state.db, &body.code, c.0.user_id).await? {
-        Some(coupon) => Ok(Json(coupon.into())),
-        None => {
-            ratelimit::hit(&state.redis, &who, &COUPON_GUESSING).await;
-            Err(ApiError::not_found("coupon"))
+        Some(coupon) => {
+            ratelimit::release(&state.redis, &who).await;
+            Ok(Json(coupon.into()))
         }
+        None => Err(ApiError::not_found("coupon")),
     }
 }
