@@ -499,3 +499,169 @@ async fn the_test_gateway_walks_the_same_redirect_then_confirm_path() {
     assert_eq!(again.json, r.json);
     assert_eq!(count(&app, &paid_entries(&co)).await, 1);
 }
+
+/// Goods paid into a virtual account come back in two returns: each refund goes to the
+/// account the shopper gave, with its tax-free part; the parts never pass what was paid.
+#[tokio::test]
+async fn returns_of_a_deposited_virtual_account_refund_exactly_with_their_tax_free_parts() {
+    let Shop { app, fake, ctx } = toss_shop().await;
+    let cat = app.category("jeotgal", None, &[]).await;
+    let v = app.vendor("강화젓갈").await;
+    let (c, _) = app.account(Role::Customer, None).await;
+    let shrimp = app
+        .product(&v, cat, "강화 새우젓", &[], &[("SJ", 20000, 5)])
+        .await;
+    let coaster = app
+        .product(&v, cat, "왕골 컵받침", &[], &[("WG", 15000, 5)])
+        .await;
+    // 새우젓 is unprocessed seafood: tax-free (면세).
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE catalog.products SET taxable = false WHERE id = '{shrimp}'"
+        ))
+        .await
+        .expect("tax-free");
+    let (shrimp_v, coaster_v) = (variant(&app, shrimp).await, variant(&app, coaster).await);
+    for vid in [shrimp_v, coaster_v] {
+        c.put(
+            &format!("/v1/carts/current/lines/{vid}"),
+            &json!({"quantity": 1}),
+        )
+        .await;
+    }
+    let rb = c
+        .request(reqwest::Method::POST, "/v1/checkout")
+        .header("idempotency-key", "k-va-returns")
+        .json(&json!({"address": address("21554"), "expected_total": 35000}));
+    let co = Client::send(rb).await;
+    assert_eq!(co.status, 201, "{}", co.body);
+    let co = co.json;
+    let id = co["order_id"].as_str().expect("id").to_owned();
+    let (total, order) = total_and_number(&co);
+    assert_eq!(total, 35000);
+    let key = fake.window(&order, total, PayMethod::VirtualAccount);
+    assert_eq!(
+        confirm(&c, &key, &order, total).await.json["status"],
+        "waiting_for_deposit"
+    );
+    assert_eq!(webhook(&app, &fake.deposit(&key)).await.status, 200);
+    let view = order_view(&c, &co).await;
+    assert_eq!(view["status"], "paid");
+    let vo = view["vendor_orders"][0]["id"]
+        .as_str()
+        .expect("vo")
+        .to_owned();
+    v.client
+        .post(
+            &format!("/v1/vendor/orders/{vo}/ship"),
+            &json!({"courier": "우체국택배", "tracking_number": "1"}),
+        )
+        .await;
+    v.client
+        .post(&format!("/v1/vendor/orders/{vo}/deliver"), &json!({}))
+        .await;
+
+    let account =
+        json!({"bank": "20", "account_number": "1002-123-456789", "holder_name": "김인천"});
+    let ret = |vid: Uuid, reason: &str, account: Option<&Value>| {
+        let mut r = json!({"vendor_order_id": vo, "reason": reason, "lines": [{"variant_id": vid, "quantity": 1}]});
+        if let Some(a) = account {
+            r["refund_account"] = a.clone();
+        }
+        r
+    };
+    // Without an account Toss could not pay it back: refused, nothing recorded.
+    c.post(
+        &format!("/v1/orders/{id}/returns"),
+        &ret(shrimp_v, "defective", None),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let mut accepted = Vec::new();
+    for (vid, reason) in [(shrimp_v, "defective"), (coaster_v, "change_of_mind")] {
+        let r = c
+            .post(
+                &format!("/v1/orders/{id}/returns"),
+                &ret(vid, reason, Some(&account)),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let rid = r.json["return_id"].as_str().expect("rid").to_owned();
+        let a = v
+            .client
+            .post(
+                &format!("/v1/vendor/orders/returns/{rid}/accept"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        accepted.push((rid, a.json["refund"].as_i64().expect("refund")));
+    }
+    // The defective 새우젓 in full; the coaster less the 3,000 return shipping.
+    assert_eq!(
+        accepted.iter().map(|a| a.1).collect::<Vec<_>>(),
+        [20000, 12000]
+    );
+
+    let cancels = fake.posts(&format!("/v1/payments/{key}/cancel"));
+    assert_eq!(cancels.len(), 2);
+    for ((rid, amount), sent) in accepted.iter().zip(&cancels) {
+        assert_eq!(sent.body["cancelAmount"], *amount);
+        assert_eq!(
+            sent.idempotency_key.as_deref(),
+            Some(format!("refund-return-{rid}").as_str())
+        );
+        assert_eq!(
+            sent.body["refundReceiveAccount"]["accountNumber"],
+            "1002-123-456789"
+        );
+        assert_eq!(sent.body["refundReceiveAccount"]["bank"], "20");
+    }
+    let tax_free: Vec<_> = cancels
+        .iter()
+        .map(|r| r.body["taxFreeAmount"].clone())
+        .collect();
+    assert_eq!(tax_free, [json!(20000), json!(0)]);
+    let toss = fake.payment(&key).expect("payment");
+    assert_eq!(toss["status"], "PARTIAL_CANCELED");
+    assert_eq!(toss["balanceAmount"], 3000);
+    let toss_keys: Vec<_> = toss["cancels"]
+        .as_array()
+        .expect("cancels")
+        .iter()
+        .map(|c| c["transactionKey"].as_str().expect("tx").to_owned())
+        .collect();
+    let ours = count(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM orders.payment_refunds WHERE order_id = '{id}' AND status = 'done' \
+             AND transaction_key IN ('{}')",
+            toss_keys.join("','")
+        ),
+    )
+    .await;
+    assert_eq!(ours, 2);
+
+    // More than the 3,000 left is refused on the shop's side, before Toss is asked.
+    let before = fake.requests().len();
+    let over = orders::payments::refunds::pay_out(
+        &app.state.db,
+        &ctx,
+        orders::payments::refunds::Refund {
+            order_id: id.parse().expect("uuid"),
+            amount: 3001,
+            tax_free_amount: 0,
+            reason: "goodwill".into(),
+            idempotency_key: "refund-goodwill".into(),
+            refund_account: None,
+        },
+    )
+    .await;
+    assert!(over.is_err(), "{over:?}");
+    assert_eq!(fake.requests().len(), before);
+    assert_eq!(
+        count(&app, &format!("SELECT count(*) AS n FROM orders.payments WHERE order_id = '{id}' AND refunded = 32000")).await,
+        1
+    );
+}

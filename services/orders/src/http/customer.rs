@@ -38,7 +38,10 @@ async fn request_return(
     Json(req): Json<ReturnRequest>,
 ) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
     let txn = state.db.begin().await?;
+    let account = req.refund_account.clone();
     let return_id = returns::request(&txn, p.user_id, id, req, chrono::Utc::now()).await?;
+    // After the order is known to be the customer's; an error rolls the request back.
+    refunds::check_refund_account(&txn, id, account.as_ref()).await?;
     txn.commit().await?;
     Ok((
         axum::http::StatusCode::CREATED,

@@ -178,3 +178,57 @@ pub async fn pay_out(db: &DatabaseConnection, ctx: &OrdersContext, r: Refund) ->
         }
     }
 }
+
+/// A return of goods paid into a virtual account needs the account the money goes back
+/// to (Toss cannot refund a bank deposit otherwise); whatever account is given must look
+/// like one.
+pub async fn check_refund_account(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+    account: Option<&RefundAccount>,
+) -> OrdersResult<()> {
+    if let Some(a) = account {
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).count();
+        let mut errors = Vec::new();
+        if !(2..=3).contains(&a.bank.len()) || digits(&a.bank) != a.bank.len() {
+            errors.push(("refund_account.bank", "a bank code such as \"20\""));
+        }
+        if !(6..=20).contains(&digits(&a.account_number))
+            || a.account_number
+                .chars()
+                .any(|c| !(c.is_ascii_digit() || c == '-'))
+        {
+            errors.push(("refund_account.account_number", "6 to 20 digits"));
+        }
+        if a.holder_name.trim().is_empty() || a.holder_name.chars().count() > 60 {
+            errors.push(("refund_account.holder_name", "1 to 60 characters"));
+        }
+        if !errors.is_empty() {
+            return Err(OrdersError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|(f, m)| platform::error::FieldError::new(f, "invalid", m))
+                    .collect(),
+            ));
+        }
+        return Ok(());
+    }
+    let deposited = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT virtual_account IS NOT NULL AS va FROM orders.payments WHERE order_id = $1",
+            [order_id.into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<bool>("", "va"))
+        .transpose()?
+        .unwrap_or(false);
+    if deposited {
+        return Err(OrdersError::field(
+            "refund_account",
+            "required",
+            "paid into a virtual account: give the bank account the refund goes to",
+        ));
+    }
+    Ok(())
+}
