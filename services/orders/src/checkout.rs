@@ -118,7 +118,7 @@ pub struct CheckoutResponse {
     pub order_number: String,
     pub status: String,
     pub grand_total: i64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = OpenedPayment)]
     pub payment: serde_json::Value,
 }
 

@@ -352,6 +352,15 @@ async fn a_lost_confirm_answer_is_in_doubt_until_the_job_fetches_it_back() {
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.json["status"], "in_doubt");
     assert_eq!(order_view(&c, &co).await["status"], "pending_payment");
+    // A fail redirect now (another tab) must not release what may be paid.
+    let f = c
+        .post(
+            "/v1/payments/toss/fail",
+            &json!({"code": "PAY_PROCESS_CANCELED", "message": "", "orderId": order}),
+        )
+        .await;
+    assert_eq!(f.status, 200, "{}", f.body);
+    assert_eq!(f.json["status"], "pending_payment");
     fake.set_mode(ConfirmMode::Normal);
     orders::jobs::run_once(&app.state, &ctx)
         .await

@@ -106,6 +106,8 @@ pub(crate) struct Locked {
     pub payment_key: Option<String>,
     pub virtual_account: Option<serde_json::Value>,
     pub deposit_secret: Option<String>,
+    /// A confirm's answer was lost: the payment may have gone through.
+    pub in_doubt: bool,
 }
 
 pub(crate) async fn lock_by_number(
@@ -116,7 +118,8 @@ pub(crate) async fn lock_by_number(
     Ok(Locked::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT o.id, o.number, o.customer_id, o.status, o.grand_total, o.reserved_until, \
-                p.status AS payment_status, p.payment_key, p.virtual_account, p.deposit_secret \
+                p.status AS payment_status, p.payment_key, p.virtual_account, p.deposit_secret, \
+                p.in_doubt_since IS NOT NULL AS in_doubt \
          FROM orders.orders o JOIN orders.payments p ON p.order_id = o.id \
          WHERE o.number = $1 AND p.gateway = $2 FOR UPDATE OF p",
         [number.into(), gateway.into()],
@@ -437,8 +440,12 @@ pub(crate) async fn settle_in(
             };
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "UPDATE orders.payments SET in_doubt_since = NULL WHERE order_id = $1",
-                [row.id.into()],
+                "UPDATE orders.payments SET in_doubt_since = NULL, updated_at = now(), \
+                     status = CASE WHEN status = 'open' THEN $2 ELSE status END WHERE order_id = $1",
+                [
+                    row.id.into(),
+                    if status == Status::Canceled { "canceled" } else { "failed" }.into(),
+                ],
             ))
             .await?;
             let event = GatewayEvent {
@@ -655,7 +662,8 @@ pub async fn fail(
         .await?
         .filter(|r| r.customer_id == customer)
         .ok_or(OrdersError::NotFound("order"))?;
-    let in_flight = row.payment_status != "open";
+    // A payment confirmed, waiting for its deposit or in doubt keeps its hold.
+    let in_flight = row.payment_status != "open" || row.in_doubt;
     let code: String = req.code.chars().take(60).collect();
     let status = if in_flight {
         row.status.clone()
