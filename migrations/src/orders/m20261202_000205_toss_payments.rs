@@ -3,7 +3,8 @@
 //! - `payments.payment_key`: the gateway's key of the payment once the shopper came back
 //!   (Toss `paymentKey`); `payment_ref` starts as the Toss `orderId` (the order number).
 //! - `payments.in_doubt_since`: a confirm whose answer was lost (timeout, 5xx); a job
-//!   fetches the payment back and settles it.
+//!   fetches the payment back and settles it (`in_doubt_checked_at`: when it last could
+//!   not, so an outage at Toss is asked about every 30 seconds, not every second).
 //! - `payments.virtual_account` (what the shopper sees: number, bank, due date) and
 //!   `payments.deposit_secret` (the `secret` a DEPOSIT_CALLBACK must carry; never shown).
 //! - `payment_refunds`: one row per refund, keyed by its idempotency key, keeping the
@@ -25,6 +26,7 @@ impl MigrationTrait for Migration {
                 "ALTER TABLE orders.payments \
                     ADD COLUMN payment_key text, \
                     ADD COLUMN in_doubt_since timestamptz, \
+                    ADD COLUMN in_doubt_checked_at timestamptz, \
                     ADD COLUMN virtual_account jsonb, \
                     ADD COLUMN deposit_secret text, \
                     ADD CONSTRAINT payments_refunded_within CHECK (refunded >= 0 AND refunded <= amount)",
@@ -57,7 +59,7 @@ impl MigrationTrait for Migration {
                 "DROP INDEX orders.payments_in_doubt",
                 "ALTER TABLE orders.payments DROP CONSTRAINT payments_refunded_within, \
                     DROP COLUMN deposit_secret, DROP COLUMN virtual_account, \
-                    DROP COLUMN in_doubt_since, DROP COLUMN payment_key",
+                    DROP COLUMN in_doubt_checked_at, DROP COLUMN in_doubt_since, DROP COLUMN payment_key",
             ],
         )
         .await

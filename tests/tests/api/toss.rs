@@ -674,3 +674,42 @@ async fn returns_of_a_deposited_virtual_account_refund_exactly_with_their_tax_fr
         1
     );
 }
+
+/// Toss expires an unpaid virtual account (or an operator cancels it): the status-change
+/// webhook, fetched back, releases the order's hold at once; a forged one changes nothing.
+#[tokio::test]
+async fn an_expired_virtual_account_releases_the_hold_when_toss_says_so() {
+    let Shop { app, fake, .. } = toss_shop().await;
+    let (c, co, vids) = pending_order(&app, &[("옹진 꽃게 2kg", 58000)], 1).await;
+    let (total, order) = total_and_number(&co);
+    let key = fake.window(&order, total, PayMethod::VirtualAccount);
+    assert_eq!(
+        confirm(&c, &key, &order, total).await.json["status"],
+        "waiting_for_deposit"
+    );
+    // A forged "DONE" (no signature on this event): the fetch says otherwise.
+    let mut forged = fake.status_changed(&key);
+    forged["data"]["status"] = json!("DONE");
+    assert_eq!(webhook(&app, &forged).await.status, 200);
+    assert_eq!(order_view(&c, &co).await["status"], "pending_payment");
+    assert_eq!(stock(&app, vids[0]).await, (10, 1));
+
+    fake.set_status(&key, "EXPIRED");
+    let hook = fake.status_changed(&key);
+    assert_eq!(webhook(&app, &hook).await.status, 200);
+    assert_eq!(order_view(&c, &co).await["status"], "canceled");
+    assert_eq!(stock(&app, vids[0]).await, (10, 0));
+    // Toss retries: 200, nothing more.
+    assert_eq!(webhook(&app, &hook).await.status, 200);
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM orders.order_history WHERE order_id = '{}' AND to_status = 'canceled'",
+                co["order_id"].as_str().expect("id")
+            )
+        )
+        .await,
+        1
+    );
+}

@@ -332,7 +332,7 @@ pub(crate) enum Settled {
 async fn bind_key(txn: &impl ConnectionTrait, order_id: Uuid, key: &str) -> OrdersResult<()> {
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "WITH p AS (UPDATE orders.payments SET payment_key = $2, payment_ref = $2, in_doubt_since = NULL, \
+        "WITH p AS (UPDATE orders.payments SET payment_key = $2, payment_ref = $2, in_doubt_since = NULL, in_doubt_checked_at = NULL, \
                     updated_at = now() WHERE order_id = $1) \
          UPDATE orders.orders SET payment_ref = $2, updated_at = now() WHERE id = $1",
         [order_id.into(), key.into()],

@@ -177,6 +177,12 @@ impl FakeToss {
         cb
     }
 
+    /// Toss changed the payment by itself (a virtual account's due date passed, an
+    /// operator cancelled it in the dashboard).
+    pub fn set_status(&self, key: &str, status: &str) {
+        self.state.payments.lock().unwrap().get_mut(key).unwrap()["status"] = json!(status);
+    }
+
     /// The PAYMENT_STATUS_CHANGED delivery for a payment as the fake holds it.
     pub fn status_changed(&self, key: &str) -> Value {
         let p = self.payment(key).unwrap();

@@ -177,6 +177,7 @@ pub async fn settle_in_doubt(db: &DatabaseConnection, ctx: &OrdersContext) -> Or
             DbBackend::Postgres,
             "SELECT o.number FROM orders.payments p JOIN orders.orders o ON o.id = p.order_id \
              WHERE p.gateway = 'toss' AND p.in_doubt_since IS NOT NULL \
+               AND (p.in_doubt_checked_at IS NULL OR p.in_doubt_checked_at < now() - interval '30 seconds') \
              ORDER BY p.in_doubt_since LIMIT 20",
         ))
         .await?;
@@ -204,6 +205,13 @@ pub async fn settle_in_doubt(db: &DatabaseConnection, ctx: &OrdersContext) -> Or
             }
             Err(e) => {
                 tracing::warn!(order = %number, error = %e, "an in-doubt payment could not be fetched; trying again later");
+                db.execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "UPDATE orders.payments p SET in_doubt_checked_at = now() FROM orders.orders o \
+                     WHERE o.id = p.order_id AND o.number = $1",
+                    [number.clone().into()],
+                ))
+                .await?;
             }
         }
     }
