@@ -440,4 +440,22 @@ async fn real_toss_test_mode_accepts_the_key_and_answers_in_the_documented_shape
         Err(TossError::Toss { body, .. }) => assert_eq!(body.code, "NOT_FOUND_PAYMENT", "{body:?}"),
         other => panic!("expected NOT_FOUND_PAYMENT, got {other:?}"),
     }
+    // A confirm of a payment no window made: a 4xx `{code, message}`, never a charge.
+    let bogus = format!("tjikgu{}", Uuid::now_v7().simple());
+    match gw
+        .confirm_payment(
+            &confirm_body(&bogus, &order, 1000),
+            &format!("confirm-{order}"),
+        )
+        .await
+    {
+        Err(TossError::Toss { status, body }) => {
+            assert!((400..500).contains(&status), "{status} {body:?}");
+            assert!(
+                !body.code.is_empty() && !body.message.is_empty(),
+                "{body:?}"
+            );
+        }
+        other => panic!("expected a Toss error, got {other:?}"),
+    }
 }
