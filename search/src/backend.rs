@@ -28,6 +28,14 @@ pub trait SearchBackend: Send + Sync + 'static {
     /// removed, or `ids.len()` for a backend that cannot tell.
     async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64>;
 
+    /// Both of the above as one write; returns (changed, removed). A backend whose writes
+    /// are queued (Meilisearch) sends both and waits once.
+    async fn apply(&self, upserts: &[Document], deletes: &[Uuid]) -> SearchResult<(u64, u64)> {
+        let changed = self.upsert(upserts).await?;
+        let removed = self.delete(deletes).await?;
+        Ok((changed, removed))
+    }
+
     async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults>;
 
     /// Titles containing `prefix` (those starting with it first), at most `limit`

@@ -158,6 +158,14 @@ impl SearchBackend for CachedBackend {
         removed
     }
 
+    async fn apply(&self, upserts: &[Document], deletes: &[Uuid]) -> SearchResult<(u64, u64)> {
+        let changed = self.inner.apply(upserts, deletes).await;
+        if !matches!(changed, Ok((0, 0))) {
+            self.bump().await;
+        }
+        changed
+    }
+
     async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults> {
         // The normalised form, so that `q= 김치 ` and `q=김치` share an entry; invalid
         // input is reported by the backend as it always is, and never cached.

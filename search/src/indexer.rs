@@ -39,8 +39,10 @@ pub const GROUP: &str = "search-indexer";
 pub const MAX_ATTEMPTS: i64 = 5;
 /// How often the lag gauge is refreshed.
 pub const LAG_INTERVAL: Duration = Duration::from_secs(5);
-/// Products loaded and written per round trip when one event touches many.
+/// Products loaded per round trip when one event touches many.
 const PRODUCT_CHUNK: usize = 500;
+/// Products written per backend write (and held in memory) when one event touches many.
+const WRITE_GROUP: usize = 5_000;
 /// How long a failure count is kept: long enough to span every retry of an event.
 const FAILURE_TTL_SECS: i64 = 24 * 3600;
 
@@ -60,18 +62,22 @@ pub async fn sync_products(
     backend: &dyn SearchBackend,
     ids: &[Uuid],
 ) -> SearchResult<(usize, usize)> {
+    // Loaded in chunks, written together (up to WRITE_GROUP products): a backend whose
+    // writes are queued (Meilisearch) then sends them all and waits once, rather than
+    // once per chunk and kind.
     let (mut written, mut deleted) = (0, 0);
-    for chunk in ids.chunks(PRODUCT_CHUNK) {
+    for group in ids.chunks(WRITE_GROUP) {
         let mut upserts = Vec::new();
         let mut deletes = Vec::new();
-        for (id, doc) in documents::load(db, chunk).await? {
-            match doc {
-                Some(d) => upserts.push(d),
-                None => deletes.push(id),
+        for chunk in group.chunks(PRODUCT_CHUNK) {
+            for (id, doc) in documents::load(db, chunk).await? {
+                match doc {
+                    Some(d) => upserts.push(d),
+                    None => deletes.push(id),
+                }
             }
         }
-        backend.upsert(&upserts).await?;
-        backend.delete(&deletes).await?;
+        backend.apply(&upserts, &deletes).await?;
         written += upserts.len();
         deleted += deletes.len();
     }

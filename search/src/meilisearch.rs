@@ -2,8 +2,20 @@
 //!
 //! - Settings are applied when the backend starts, and again on every rebuild's new
 //!   index, so an index always matches this code.
-//! - Writes go in batches; each waits for its task, and a failed task is an error (an
-//!   indexer event then stays pending and is retried).
+//! - Matching is the shop's promise, the same set as Postgres: every word of a query must
+//!   occur as a substring of the title, a tag or the description. Meilisearch matches
+//!   words, not substrings, and its Korean segmenter decides what a word is (물김치 is
+//!   stored whole, 꽃게 split into 꽃 + 게). So each text is also indexed as one word per
+//!   character (`*_chars`, see [`text::char_tokens`]), those are the only searchable
+//!   fields, and a query word is sent as the phrase of its characters, which matches
+//!   where those characters stand next to each other. Every word is required
+//!   (`matchingStrategy: all`), phrases are never typo-tolerant nor prefixes, and
+//!   highlighting is done here, as for Postgres. See `search/EXPLAIN.md`.
+//! - An explicit sort is the first ranking rule and ends on the id, so it orders the hits
+//!   exactly as Postgres does.
+//! - Writes go in batches that are all sent before the backend waits, once, for their
+//!   tasks; a failed task is an error (an indexer event then stays pending and is
+//!   retried).
 //! - Every HTTP call has a deadline, and so has waiting for a task: a hung engine makes
 //!   search answer 503 rather than hang.
 //! - A full rebuild fills a new index and swaps it in, so search never sees an empty one.
@@ -22,17 +34,19 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::errors::Error as MeiliError;
+use meilisearch_sdk::indexes::IndexesQuery;
+use meilisearch_sdk::search::MatchingStrategies;
 use meilisearch_sdk::search::Selectors;
 use meilisearch_sdk::settings::{
-    FacetingSettings, LocalizedAttributes, MinWordSizeForTypos, PaginationSetting, Settings,
-    TypoToleranceSettings,
+    FacetSortValue, FacetingSettings, LocalizedAttributes, MinWordSizeForTypos, PaginationSetting,
+    Settings, TypoToleranceSettings,
 };
 use meilisearch_sdk::task_info::TaskInfo;
-use meilisearch_sdk::tasks::Task;
+use meilisearch_sdk::tasks::{FailedTask, Task, TasksSearchQuery};
 use platform::config::EnvSource;
 use platform::money::Won;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -171,6 +185,13 @@ struct MeiliDoc {
     published_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     image: Option<String>,
+    /// The searchable forms of title, tags and description: one word per character.
+    #[serde(default)]
+    title_chars: String,
+    #[serde(default)]
+    tags_chars: String,
+    #[serde(default)]
+    description_chars: String,
 }
 
 impl From<&Document> for MeiliDoc {
@@ -194,6 +215,9 @@ impl From<&Document> for MeiliDoc {
             popularity: d.popularity,
             published_at: d.published_at.map(|t| t.timestamp_millis()),
             image: d.image.clone(),
+            title_chars: text::char_tokens([d.title.as_str()]),
+            tags_chars: text::char_tokens(d.tags.iter().map(String::as_str)),
+            description_chars: text::char_tokens([d.description.as_str()]),
         }
     }
 }
@@ -204,7 +228,9 @@ struct SuggestDoc {
     title: String,
 }
 
-pub const SEARCHABLE: [&str; 3] = ["title", "tags", "description"];
+/// Order is priority (the `attribute` rule): a title match outranks a tag match
+/// outranks the description.
+pub const SEARCHABLE: [&str; 3] = ["title_chars", "tags_chars", "description_chars"];
 pub const FILTERABLE: [&str; 9] = [
     "category_ids",
     "vendor_id",
@@ -216,51 +242,103 @@ pub const FILTERABLE: [&str; 9] = [
     "price_bucket",
     "in_stock",
 ];
-pub const SORTABLE: [&str; 3] = ["price", "published_at", "popularity"];
+/// `id` breaks ties, so that equal prices or times still come in one fixed order.
+pub const SORTABLE: [&str; 4] = ["price", "published_at", "popularity", "id"];
+/// What a hit needs; the `*_chars` fields stay on the server.
+const RETRIEVED: [&str; 13] = [
+    "id",
+    "title",
+    "description",
+    "tags",
+    "vendor_id",
+    "vendor_name",
+    "category_id",
+    "certified",
+    "in_stock",
+    "price",
+    "published_at",
+    "image",
+    "popularity",
+];
+/// `sort` first: when a search names a sort it decides the order, the relevance rules
+/// only break its ties (and `id` in the sort breaks the rest); without one the rule does
+/// nothing. It stood after `attribute` and a sort was then ignored for text searches.
+pub const RANKING_RULES: [&str; 7] = [
+    "sort",
+    "words",
+    "typo",
+    "proximity",
+    "attribute",
+    "exactness",
+    "popularity:desc",
+];
+/// Word lengths from which one and two typos are allowed. Meilisearch versions differ in
+/// what they count: UTF-8 bytes (3 per Hangul syllable, so the default of 5 allowed a
+/// typo in every two-syllable word) or, in later versions, characters. 10 keeps every
+/// Korean word of up to three syllables exact either way: 김치 must not find 감칠맛. The searchable fields hold
+/// character words and phrases, which are never typo-tolerant, so these only matter if a
+/// natural-language field is ever searched again.
+pub const ONE_TYPO_FROM: u8 = 10;
+pub const TWO_TYPOS_FROM: u8 = 18;
 
 /// The index settings this code relies on.
 pub fn settings() -> Settings {
     Settings::new()
-        // Order is priority: a title match outranks a tag match outranks the description.
         .with_searchable_attributes(SEARCHABLE)
         .with_filterable_attributes(FILTERABLE)
         .with_sortable_attributes(SORTABLE)
-        // The default rules, then popularity to break ties between equal matches.
-        .with_ranking_rules([
-            "words",
-            "typo",
-            "proximity",
-            "attribute",
-            "sort",
-            "exactness",
-            "popularity:desc",
-        ])
-        .with_synonyms(HashMap::from([("쌀", vec!["백미"]), ("백미", vec!["쌀"])]))
+        .with_ranking_rules(RANKING_RULES)
+        // Postgres knows no synonyms; an empty map also clears any an older version set.
+        .with_synonyms(HashMap::<String, Vec<String>>::new())
         .with_typo_tolerance(TypoToleranceSettings {
             enabled: Some(true),
-            disable_on_attributes: Some(Vec::new()),
+            disable_on_attributes: Some(SEARCHABLE.iter().map(|s| (*s).to_owned()).collect()),
             disable_on_words: Some(Vec::new()),
-            // Hangul syllables are whole letters: a typo in a two-syllable word is
-            // another word, so typos only count from five characters on.
             min_word_size_for_typos: Some(MinWordSizeForTypos {
-                one_typo: Some(5),
-                two_typos: Some(9),
+                one_typo: Some(ONE_TYPO_FROM),
+                two_typos: Some(TWO_TYPOS_FROM),
             }),
             // "2kg" must not match "3kg".
             disable_on_numbers: Some(true),
         })
+        // Phrases are matched through the positions of words: keep them per word.
+        .with_proximity_precision("byWord")
+        // The most frequent values first, so the first 100 are the ones that count.
         .with_faceting(FacetingSettings {
             max_values_per_facet: 100,
-            sort_facet_values_by: None,
+            sort_facet_values_by: Some(BTreeMap::from([("*".to_owned(), FacetSortValue::Count)])),
         })
         .with_pagination(PaginationSetting {
             max_total_hits: crate::query::MAX_RESULTS,
         })
-        // Segment the text as Korean rather than guessing the language per document.
+        // The character words are Latin letters: read them as such, never guess a
+        // language (a segmenter for German compounds could split them).
         .with_localized_attributes([LocalizedAttributes {
-            locales: vec!["kor".to_owned()],
+            locales: vec!["eng".to_owned()],
             attribute_patterns: SEARCHABLE.iter().map(|s| (*s).to_owned()).collect(),
         }])
+}
+
+/// The query Meilisearch gets for the words of a search: each word as the phrase of its
+/// characters.
+fn phrase_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| text::char_phrase(t))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A failed task as an error carrying Meilisearch's code and message.
+fn task_failed(t: FailedTask) -> SearchError {
+    SearchError::TaskFailed {
+        task_uid: t.task.uid,
+        code: serde_json::to_value(&t.error.error_code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("{:?}", t.error.error_code)),
+        message: t.error.error_message,
+    }
 }
 
 pub struct MeilisearchBackend {
@@ -307,16 +385,7 @@ impl MeilisearchBackend {
             let t = self.call(what, self.client.get_task(&task)).await?;
             match t {
                 Task::Succeeded { .. } => return Ok(()),
-                Task::Failed { content } => {
-                    return Err(SearchError::TaskFailed {
-                        task_uid: task.task_uid,
-                        code: serde_json::to_value(&content.error.error_code)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_else(|| format!("{:?}", content.error.error_code)),
-                        message: content.error.error_message,
-                    });
-                }
+                Task::Failed { content } => return Err(task_failed(content)),
                 Task::Enqueued { .. } | Task::Processing { .. } => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -326,6 +395,44 @@ impl MeilisearchBackend {
                     interval = (interval * 2).min(Duration::from_millis(250));
                 }
             }
+        }
+    }
+
+    /// Wait for several tasks at once: one `GET /tasks?uids=…` per poll, not one wait
+    /// per task. Meilisearch runs the tasks of an index in order and merges consecutive
+    /// document writes into one batch, so sending every batch first and then waiting is
+    /// what lets it do so. The first failed task is the error.
+    async fn wait_all(&self, mut tasks: Vec<TaskInfo>, what: &'static str) -> SearchResult<()> {
+        if tasks.len() <= 1 {
+            return match tasks.pop() {
+                Some(task) => self.wait(task, what).await,
+                None => Ok(()),
+            };
+        }
+        let uids: Vec<u32> = tasks.iter().map(|t| t.task_uid).collect();
+        let deadline = Instant::now() + self.config.task_timeout;
+        let mut interval = Duration::from_millis(10);
+        loop {
+            let mut query = TasksSearchQuery::new(&self.client);
+            query.with_uids(&uids).with_limit(uids.len() as u32);
+            let found = self.call(what, self.client.get_tasks_with(&query)).await?;
+            let mut finished = 0;
+            for t in found.results {
+                match t {
+                    Task::Succeeded { .. } => finished += 1,
+                    Task::Failed { content } => return Err(task_failed(content)),
+                    Task::Enqueued { .. } | Task::Processing { .. } => {}
+                }
+            }
+            if finished >= uids.len() {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(SearchError::Timeout(what));
+            }
+            tokio::time::sleep(interval.min(deadline - now)).await;
+            interval = (interval * 2).min(Duration::from_millis(250));
         }
     }
 
@@ -351,16 +458,31 @@ impl MeilisearchBackend {
         self.wait(task, "applying settings").await
     }
 
-    async fn add(&self, uid: &str, docs: &[Document]) -> SearchResult<()> {
+    /// Send `docs` in batches of [`MeiliConfig::write_batch`], without waiting.
+    async fn send_documents(&self, uid: &str, docs: &[Document]) -> SearchResult<Vec<TaskInfo>> {
         let index = self.client.index(uid);
+        let mut tasks = Vec::new();
         for chunk in docs.chunks(self.config.write_batch.max(1)) {
             let body: Vec<MeiliDoc> = chunk.iter().map(MeiliDoc::from).collect();
-            let task = self
-                .call("writing documents", index.add_or_replace(&body, Some("id")))
-                .await?;
-            self.wait(task, "writing documents").await?;
+            tasks.push(
+                self.call("writing documents", index.add_or_replace(&body, Some("id")))
+                    .await?,
+            );
         }
-        Ok(())
+        Ok(tasks)
+    }
+
+    /// Send the deletion of `ids` in batches, without waiting.
+    async fn send_deletions(&self, ids: &[Uuid]) -> SearchResult<Vec<TaskInfo>> {
+        let index = self.client.index(&self.config.index);
+        let mut tasks = Vec::new();
+        for chunk in ids.chunks(self.config.write_batch.max(1)) {
+            tasks.push(
+                self.call("deleting documents", index.delete_documents(chunk))
+                    .await?,
+            );
+        }
+        Ok(tasks)
     }
 
     async fn drop_index(&self, uid: &str) -> SearchResult<()> {
@@ -374,12 +496,43 @@ impl MeilisearchBackend {
         self.ensure_index(uid).await?;
         self.apply_settings(uid).await?;
         let mut written = 0u64;
+        let mut tasks = Vec::new();
         while let Some(batch) = batches.next().await {
             let batch = batch?;
-            self.add(uid, &batch).await?;
+            tasks.extend(self.send_documents(uid, &batch).await?);
             written += batch.len() as u64;
         }
+        self.wait_all(tasks, "writing documents").await?;
         Ok(written)
+    }
+
+    /// Temporary indexes of rebuilds that were killed before they could drop them
+    /// (`<live>_rebuild_…`), found by name and by having had no write for a task
+    /// timeout: a rebuild that is running writes its index all the time.
+    async fn drop_abandoned_rebuilds(&self) -> SearchResult<()> {
+        let prefix = format!("{}_rebuild_", self.config.index);
+        let mut query = IndexesQuery::new(&self.client);
+        query.with_limit(1000);
+        let indexes = self
+            .call("listing indexes", self.client.list_all_indexes_with(&query))
+            .await?;
+        let now = Utc::now().timestamp();
+        let quiet = i64::try_from(self.config.task_timeout.as_secs()).unwrap_or(i64::MAX);
+        let mut tasks = Vec::new();
+        for index in indexes.results {
+            let abandoned = index.uid.starts_with(&prefix)
+                && index
+                    .updated_at
+                    .is_none_or(|at| now.saturating_sub(at.unix_timestamp()) >= quiet);
+            if abandoned {
+                tracing::info!(index = %index.uid, "dropping the index of an abandoned rebuild");
+                tasks.push(
+                    self.call("deleting an index", self.client.delete_index(&index.uid))
+                        .await?,
+                );
+            }
+        }
+        self.wait_all(tasks, "deleting an index").await
     }
 }
 
@@ -423,14 +576,16 @@ fn facet_attributes(facets: &[Facet]) -> Vec<&'static str> {
     out
 }
 
-fn sort_expr(sort: Sort) -> &'static [&'static str] {
+/// The sort of a search, with Postgres' tiebreaks (`id`; documents without a
+/// publication time come last, as `NULLS LAST` puts them). Relevance with words is the
+/// ranking rules themselves; without words it is the popular order.
+fn sort_expr(sort: Sort, has_words: bool) -> &'static [&'static str] {
     match sort {
-        // Relevance is the ranking rules themselves (popularity breaks ties).
-        Sort::Relevance => &[],
-        Sort::Newest => &["published_at:desc"],
-        Sort::PriceAsc => &["price:asc"],
-        Sort::PriceDesc => &["price:desc"],
-        Sort::Popular => &["popularity:desc"],
+        Sort::Relevance if has_words => &[],
+        Sort::Relevance | Sort::Popular => &["popularity:desc", "published_at:desc", "id:desc"],
+        Sort::Newest => &["published_at:desc", "id:desc"],
+        Sort::PriceAsc => &["price:asc", "id:asc"],
+        Sort::PriceDesc => &["price:desc", "id:desc"],
     }
 }
 
@@ -481,13 +636,6 @@ fn facets_from_distribution(
     facets.tidy()
 }
 
-fn formatted(
-    hit: &Option<serde_json::Map<String, serde_json::Value>>,
-    field: &str,
-) -> Option<String> {
-    hit.as_ref()?.get(field)?.as_str().map(str::to_owned)
-}
-
 #[async_trait::async_trait]
 impl SearchBackend for MeilisearchBackend {
     fn name(&self) -> &'static str {
@@ -496,27 +644,22 @@ impl SearchBackend for MeilisearchBackend {
 
     #[tracing::instrument(skip_all, fields(n = docs.len()))]
     async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
-        if docs.is_empty() {
-            return Ok(0);
-        }
-        self.add(&self.config.index, docs).await?;
-        // Meilisearch does not say which documents differed.
-        Ok(docs.len() as u64)
+        Ok(self.apply(docs, &[]).await?.0)
     }
 
     #[tracing::instrument(skip_all, fields(n = ids.len()))]
     async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64> {
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let index = self.client.index(&self.config.index);
-        for chunk in ids.chunks(self.config.write_batch.max(1)) {
-            let task = self
-                .call("deleting documents", index.delete_documents(chunk))
-                .await?;
-            self.wait(task, "deleting documents").await?;
-        }
-        Ok(ids.len() as u64)
+        Ok(self.apply(&[], ids).await?.1)
+    }
+
+    /// Both writes are sent, then waited for once.
+    #[tracing::instrument(skip_all, fields(upserts = upserts.len(), deletes = deletes.len()))]
+    async fn apply(&self, upserts: &[Document], deletes: &[Uuid]) -> SearchResult<(u64, u64)> {
+        let mut tasks = self.send_documents(&self.config.index, upserts).await?;
+        tasks.extend(self.send_deletions(deletes).await?);
+        self.wait_all(tasks, "writing documents").await?;
+        // Meilisearch does not say which documents differed.
+        Ok((upserts.len() as u64, deletes.len() as u64))
     }
 
     #[tracing::instrument(skip_all, fields(backend = "meilisearch"))]
@@ -525,9 +668,12 @@ impl SearchBackend for MeilisearchBackend {
         let index = self.client.index(&self.config.index);
         let filter = filter_expr(&q).join(" AND ");
         let facet_names = facet_attributes(&q.facets);
+        let terms = q.terms();
+        let words = phrase_query(&terms);
         let mut s = index.search();
-        if let Some(t) = q.text.as_deref() {
-            s.with_query(t);
+        if !terms.is_empty() {
+            s.with_query(&words)
+                .with_matching_strategy(MatchingStrategies::ALL);
         }
         if !filter.is_empty() {
             s.with_filter(&filter);
@@ -535,18 +681,14 @@ impl SearchBackend for MeilisearchBackend {
         if !facet_names.is_empty() {
             s.with_facets(Selectors::Some(&facet_names));
         }
-        let sort = sort_expr(q.sort);
+        let sort = sort_expr(q.sort, !terms.is_empty());
         if !sort.is_empty() {
             s.with_sort(sort);
         }
         // One extra hit proves there is another page.
         s.with_offset(q.offset)
             .with_limit(q.limit + 1)
-            .with_attributes_to_highlight(Selectors::Some(&["title", "description"]))
-            .with_attributes_to_crop(Selectors::Some(&[("description", Some(24))]))
-            .with_crop_marker("…")
-            .with_highlight_pre_tag(text::MARK_OPEN_STR)
-            .with_highlight_post_tag(text::MARK_CLOSE_STR);
+            .with_attributes_to_retrieve(Selectors::Some(&RETRIEVED));
         let res = self.call("searching", s.execute::<MeiliDoc>()).await?;
         let more = res.hits.len() > q.limit;
         let total = res
@@ -559,18 +701,12 @@ impl SearchBackend for MeilisearchBackend {
             .into_iter()
             .take(q.limit)
             .map(|h| {
-                let title_html = formatted(&h.formatted_result, "title")
-                    .map(|t| text::marked_to_html(&t))
-                    .unwrap_or_else(|| text::highlight(&h.result.title, &[]));
-                let snippet = formatted(&h.formatted_result, "description")
-                    .filter(|d| d.contains(text::MARK_OPEN))
-                    .map(|d| text::marked_to_html(&d));
                 let d = h.result;
                 Hit {
                     id: d.id,
+                    highlighted_title: text::highlight(&d.title, &terms),
+                    snippet: text::snippet(&d.description, &terms, text::SNIPPET_CHARS),
                     title: d.title,
-                    highlighted_title: title_html,
-                    snippet,
                     price: Won(d.price),
                     vendor: VendorRef {
                         id: d.vendor_id,
@@ -605,26 +741,24 @@ impl SearchBackend for MeilisearchBackend {
                 format!("at most {MAX_QUERY_CHARS} characters"),
             ));
         }
-        if text::terms(prefix).is_empty() {
+        let terms = text::terms(prefix);
+        if terms.is_empty() {
             return Ok(Vec::new());
         }
+        let words = phrase_query(&terms);
         let index = self.client.index(&self.config.index);
         let mut s = index.search();
-        s.with_query(prefix)
-            .with_attributes_to_search_on(&["title"])
+        s.with_query(&words)
+            .with_matching_strategy(MatchingStrategies::ALL)
+            .with_attributes_to_search_on(&["title_chars"])
             .with_attributes_to_retrieve(Selectors::Some(&["id", "title"]))
-            .with_attributes_to_highlight(Selectors::Some(&["title"]))
-            .with_highlight_pre_tag(text::MARK_OPEN_STR)
-            .with_highlight_post_tag(text::MARK_CLOSE_STR)
             .with_limit(limit.clamp(1, MAX_SUGGESTIONS));
         let res = self.call("suggesting", s.execute::<SuggestDoc>()).await?;
         Ok(res
             .hits
             .into_iter()
             .map(|h| Suggestion {
-                highlighted: formatted(&h.formatted_result, "title")
-                    .map(|t| text::marked_to_html(&t))
-                    .unwrap_or_else(|| text::highlight(&h.result.title, &[])),
+                highlighted: text::highlight(&h.result.title, &terms),
                 id: h.result.id,
                 title: h.result.title,
             })
@@ -636,6 +770,10 @@ impl SearchBackend for MeilisearchBackend {
     #[tracing::instrument(skip_all, fields(backend = "meilisearch"))]
     async fn rebuild(&self, batches: DocumentStream<'_>) -> SearchResult<u64> {
         let live = self.config.index.clone();
+        // What a killed rebuild left behind goes now; failing to is no reason to stop.
+        if let Err(err) = self.drop_abandoned_rebuilds().await {
+            tracing::warn!(error = %err, "cannot drop the indexes of abandoned rebuilds");
+        }
         let fresh = format!("{live}_rebuild_{}", Uuid::now_v7().simple());
         let written = match self.fill(&fresh, batches).await {
             Ok(n) => n,

@@ -30,8 +30,6 @@ use uuid::Uuid;
 /// Rows per INSERT: big enough to amortise the round trip, small enough that one
 /// statement's JSON parameter stays a few megabytes.
 const WRITE_CHUNK: usize = 500;
-/// Characters of description shown around a match.
-const SNIPPET_CHARS: usize = 80;
 
 #[derive(Clone)]
 pub struct PostgresBackend {
@@ -490,7 +488,7 @@ impl PostgresBackend {
             .map(|r| Hit {
                 id: r.id,
                 highlighted_title: text::highlight(&r.title, &terms),
-                snippet: text::snippet(&r.description, &terms, SNIPPET_CHARS),
+                snippet: text::snippet(&r.description, &terms, text::SNIPPET_CHARS),
                 title: r.title,
                 price: Won(r.price),
                 vendor: VendorRef {
@@ -684,13 +682,7 @@ mod tests {
                 in_stock: Some(false),
             },
         ];
-        let sorts = [
-            Sort::Relevance,
-            Sort::Newest,
-            Sort::PriceAsc,
-            Sort::PriceDesc,
-            Sort::Popular,
-        ];
+        let sorts = Sort::ALL;
         for text in texts {
             for f in &filters {
                 for sort in sorts {

@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 pub const MAX_TERM_CHARS: usize = 50;
 /// Words of a query that count; the rest are ignored.
 pub const MAX_TERMS: usize = 8;
+/// Characters of description shown around a match.
+pub const SNIPPET_CHARS: usize = 80;
 /// Description characters kept in the index (and searched).
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 
@@ -79,6 +81,59 @@ pub fn term_grams(term: &str) -> Vec<String> {
         .map(|w| w.iter().collect::<String>())
         .collect();
     set.into_iter().collect()
+}
+
+/// One character as a word Meilisearch keeps whole and never reads as Korean: `x` and
+/// the code point in hexadecimal written with the letters `a`–`p` ('김', U+AE40, is
+/// `xkoea`). Letters only, so no tokenizer splits it at digits.
+fn char_token(c: char, out: &mut String) {
+    out.push('x');
+    let hex = format!("{:x}", u32::from(c));
+    out.extend(hex.bytes().map(|b| {
+        let d = if b.is_ascii_digit() {
+            b - b'0'
+        } else {
+            b - b'a' + 10
+        };
+        char::from(b'a' + d)
+    }));
+}
+
+/// Text as a sequence of [`char_token`]s, one per (case-folded) character, for an engine
+/// that matches words and phrases but not substrings: a word of a query becomes the
+/// phrase of its characters ([`char_phrase`]), and a phrase matches where its words
+/// stand next to each other — inside a Korean compound as anywhere. Words of the text are
+/// kept apart by ` . ` (a hard separator, which puts them 8 positions apart), so that no
+/// phrase runs across a space, as no query word does.
+pub fn char_tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for text in texts {
+        for word in text.split_whitespace() {
+            if !out.is_empty() {
+                out.push_str(" . ");
+            }
+            for (i, c) in word.chars().map(fold).enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                char_token(c, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// A query word as the quoted phrase of its [`char_token`]s.
+pub fn char_phrase(term: &str) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in term.chars().map(fold).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        char_token(c, &mut out);
+    }
+    out.push('"');
+    out
 }
 
 /// `%term%` for ILIKE, with the pattern characters of the term escaped.
@@ -310,6 +365,24 @@ mod tests {
         assert!(term_grams("순무김치").iter().all(|t| g.contains(t)));
         assert!(!term_grams("꽃게").iter().all(|t| g.contains(t)));
         assert_eq!(term_grams("쌀"), ["쌀"]);
+    }
+
+    #[test]
+    fn characters_become_words_and_query_words_phrases() {
+        assert_eq!(char_tokens(["김치"]), "xkoea xmofi");
+        assert_eq!(char_phrase("김치"), "\"xkoea xmofi\"");
+        // Case folds; words stay apart; digits and punctuation are words like any other.
+        assert_eq!(char_tokens(["A1 b", "c"]), "xgb xdb . xgc . xgd");
+        assert_eq!(char_phrase("A1"), "\"xgb xdb\"");
+        assert!(char_tokens(["강화순무김치 2KG, 특가!"]).contains(&char_phrase("김치")[1..11]));
+        let tokens = char_tokens(["가나다라마바사 ABC xyz 123 !?"]);
+        assert!(
+            tokens
+                .split(' ')
+                .all(|t| t == "."
+                    || (t.starts_with('x') && t.bytes().all(|b| b.is_ascii_lowercase()))),
+            "{tokens}"
+        );
     }
 
     #[test]

@@ -46,6 +46,8 @@ struct FakeState {
     outcome: Outcome,
     search_reply: Value,
     search_delay: Duration,
+    /// What `GET /indexes` lists.
+    listed: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -62,6 +64,7 @@ impl Fake {
             outcome,
             search_reply: json!({}),
             search_delay: Duration::ZERO,
+            listed: Vec::new(),
         })))
     }
 
@@ -121,13 +124,44 @@ fn details(kind: &str) -> Value {
 }
 
 fn task(s: &FakeState, uid: u32) -> Response {
-    let Some((index, kind)) = s.tasks.get(uid as usize).cloned() else {
-        return meili_error(
+    match task_json(s, uid) {
+        Some(t) => axum::Json(t).into_response(),
+        None => meili_error(
             StatusCode::NOT_FOUND,
             "task_not_found",
             &format!("Task `{uid}` not found."),
-        );
-    };
+        ),
+    }
+}
+
+/// `GET /tasks?uids=…`: the tasks asked for, newest first as Meilisearch lists them.
+fn tasks(s: &FakeState, query: Option<&str>) -> Response {
+    let uids: Vec<u32> = query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("uids="))
+        .flat_map(|v| {
+            v.replace("%2C", ",")
+                .split(',')
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|u| u.parse().ok())
+        .collect();
+    let mut results: Vec<Value> = uids.iter().filter_map(|u| task_json(s, *u)).collect();
+    results.reverse();
+    axum::Json(json!({
+        "results": results,
+        "total": results.len(),
+        "limit": uids.len().max(20),
+        "from": uids.iter().max(),
+        "next": null
+    }))
+    .into_response()
+}
+
+fn task_json(s: &FakeState, uid: u32) -> Option<Value> {
+    let (index, kind) = s.tasks.get(uid as usize).cloned()?;
     let is_doc_write = kind == "documentAdditionOrUpdate";
     let already = kind == "indexCreation" && s.indexes.contains(&index) && {
         // The index existed before this creation task (it is the second one for it).
@@ -170,7 +204,7 @@ fn task(s: &FakeState, uid: u32) -> Response {
             "link": "https://docs.meilisearch.com/errors#index_already_exists"
         });
     }
-    axum::Json(t).into_response()
+    Some(t)
 }
 
 fn meili_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -227,6 +261,14 @@ async fn handle(
         }
         ("DELETE", ["indexes", uid]) => enqueue(s, uid, "indexDeletion"),
         ("POST", ["swap-indexes"]) => enqueue(s, "", "indexSwap"),
+        ("GET", ["tasks"]) => tasks(s, uri.query()),
+        ("GET", ["indexes"]) => axum::Json(json!({
+            "results": s.listed,
+            "offset": 0,
+            "limit": 1000,
+            "total": s.listed.len()
+        }))
+        .into_response(),
         ("GET", ["tasks", uid]) => match uid.parse() {
             Ok(uid) => task(s, uid),
             Err(_) => meili_error(StatusCode::BAD_REQUEST, "invalid_task_uids", "bad uid"),
@@ -314,9 +356,20 @@ async fn connecting_creates_the_index_and_applies_the_settings() {
     );
     assert_eq!(reqs[0].body, json!({"uid": "products", "primaryKey": "id"}));
     let s = &reqs[2].body;
+    // Only the one-word-per-character forms are searched: the same substring matching
+    // as Postgres, whatever the Korean segmenter thinks a word is.
     assert_eq!(
         strings(&s["searchableAttributes"]),
-        ["title", "tags", "description"]
+        ["title_chars", "tags_chars", "description_chars"]
+    );
+    assert_eq!(
+        s["localizedAttributes"],
+        json!([{"locales": ["eng"], "attributePatterns": ["title_chars", "tags_chars", "description_chars"]}])
+    );
+    assert_eq!(
+        s["proximityPrecision"],
+        json!("byWord"),
+        "phrases need word positions"
     );
     let filterable = strings(&s["filterableAttributes"]);
     for f in [
@@ -334,22 +387,40 @@ async fn connecting_creates_the_index_and_applies_the_settings() {
     }
     assert_eq!(
         strings(&s["sortableAttributes"]),
-        ["price", "published_at", "popularity"]
+        ["price", "published_at", "popularity", "id"]
     );
-    let rules = strings(&s["rankingRules"]);
-    assert_eq!(rules.first().map(String::as_str), Some("words"));
-    assert!(rules.contains(&"sort".to_owned()));
-    assert_eq!(rules.last().map(String::as_str), Some("popularity:desc"));
-    assert_eq!(s["synonyms"]["쌀"], json!(["백미"]));
-    assert_eq!(s["synonyms"]["백미"], json!(["쌀"]));
+    // A sort given with a search decides the order before any relevance rule.
+    assert_eq!(
+        strings(&s["rankingRules"]),
+        [
+            "sort",
+            "words",
+            "typo",
+            "proximity",
+            "attribute",
+            "exactness",
+            "popularity:desc"
+        ]
+    );
+    assert_eq!(s["synonyms"], json!({}), "Postgres has no synonyms");
+    // Meilisearch counts a word's UTF-8 bytes: a Hangul syllable is 3, so a typo from 10
+    // keeps every word of up to three syllables exact; and never in the character words.
     assert_eq!(s["typoTolerance"]["enabled"], json!(true));
     assert_eq!(
-        s["typoTolerance"]["minWordSizeForTypos"]["oneTypo"],
-        json!(5)
+        s["typoTolerance"]["minWordSizeForTypos"],
+        json!({"oneTypo": 10, "twoTypos": 18})
     );
-    assert_eq!(s["faceting"]["maxValuesPerFacet"], json!(100));
+    assert!("감칠맛".len() >= 9 && "김치".len() < 10 && "선물세트".len() > 10);
+    assert_eq!(
+        strings(&s["typoTolerance"]["disableOnAttributes"]),
+        ["title_chars", "tags_chars", "description_chars"]
+    );
+    assert_eq!(s["typoTolerance"]["disableOnNumbers"], json!(true));
+    assert_eq!(
+        s["faceting"],
+        json!({"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}})
+    );
     assert_eq!(s["pagination"]["maxTotalHits"], json!(1000));
-    assert_eq!(s["localizedAttributes"][0]["locales"], json!(["kor"]));
 
     // Starting again finds the index there: Meilisearch fails the creation task with
     // `index_already_exists`, which is fine.
@@ -358,32 +429,50 @@ async fn connecting_creates_the_index_and_applies_the_settings() {
         .expect("connect to an existing index");
 }
 
+/// The requests of a run, as `METHOD /path`.
+fn calls(reqs: &[Recorded]) -> Vec<String> {
+    reqs.iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
 #[tokio::test]
-async fn writes_go_in_batches_that_wait_for_their_tasks() {
+async fn writes_are_sent_in_batches_then_waited_for_once() {
     let (fake, backend) = connected(Outcome::Succeed, |c| c.write_batch = 2).await;
     let docs = [
         doc("강화순무김치 2kg", 25_000),
         doc("옹진 꽃게", 45_000),
         doc("바구니", 8_000),
+        doc("물김치", 9_000),
+        doc("건오징어", 19_000),
     ];
     backend.upsert(&docs).await.expect("upsert");
     let reqs = fake.requests();
-    let calls: Vec<String> = reqs
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
     assert_eq!(
-        calls,
+        calls(&reqs),
         [
             "POST /indexes/products/documents",
-            "GET /tasks/2",
             "POST /indexes/products/documents",
-            "GET /tasks/3",
-        ]
+            "POST /indexes/products/documents",
+            "GET /tasks",
+        ],
+        "every batch is sent before one wait for all of them"
     );
+    let mut waited: Vec<String> = reqs[3]
+        .query
+        .as_deref()
+        .unwrap_or_default()
+        .split('&')
+        .map(str::to_owned)
+        .collect();
+    waited.sort();
+    assert_eq!(waited, ["limit=3", "uids=2,3,4"]);
     assert_eq!(reqs[0].query.as_deref(), Some("primaryKey=id"));
-    assert_eq!(reqs[0].body.as_array().map(Vec::len), Some(2));
-    assert_eq!(reqs[2].body.as_array().map(Vec::len), Some(1));
+    let sizes: Vec<usize> = reqs[..3]
+        .iter()
+        .map(|r| r.body.as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(sizes, [2, 2, 1]);
     let first = &reqs[0].body[0];
     let d = &docs[0];
     assert_eq!(
@@ -406,9 +495,38 @@ async fn writes_go_in_batches_that_wait_for_their_tasks() {
             "in_stock": true,
             "popularity": 7,
             "published_at": 1_795_000_000_123_i64,
-            "image": "https://img.jikgu.kr/1.jpg"
+            "image": "https://img.jikgu.kr/1.jpg",
+            "title_chars": search::text::char_tokens(["강화순무김치 2kg"]),
+            "tags_chars": search::text::char_tokens(["강화"]),
+            "description_chars": search::text::char_tokens(["강화 순무로 담근 김치"]),
         })
     );
+
+    // Many documents, few waits: 2,500 in batches of 1,000 is three writes and one wait.
+    let (fake, backend) = connected(Outcome::Succeed, |c| c.write_batch = 1000).await;
+    let many: Vec<Document> = (0..2500).map(|i| doc("김치", 1000 + i)).collect();
+    backend.upsert(&many).await.expect("upsert");
+    let reqs = fake.requests();
+    let posts = reqs.iter().filter(|r| r.method == Method::POST).count();
+    let waits = reqs.iter().filter(|r| r.method == Method::GET).count();
+    assert_eq!((posts, waits), (3, 1), "{:?}", calls(&reqs));
+
+    // What the indexer writes for an event (upserts and deletions) is waited for once.
+    fake.with(|s| s.requests.clear());
+    backend
+        .apply(&docs[..1], &[docs[1].id, docs[2].id])
+        .await
+        .expect("apply");
+    let reqs = fake.requests();
+    assert_eq!(
+        calls(&reqs),
+        [
+            "POST /indexes/products/documents",
+            "POST /indexes/products/documents/delete-batch",
+            "GET /tasks",
+        ]
+    );
+    assert_eq!(reqs[1].body, json!([docs[1].id, docs[2].id]));
 
     fake.with(|s| s.requests.clear());
     backend
@@ -418,11 +536,13 @@ async fn writes_go_in_batches_that_wait_for_their_tasks() {
     let reqs = fake.requests();
     assert_eq!(reqs[0].path, "/indexes/products/documents/delete-batch");
     assert_eq!(reqs[0].body, json!([docs[0].id, docs[1].id]));
-    assert_eq!(reqs[1].path, "/tasks/4");
+    assert!(reqs[1].path.starts_with("/tasks"), "{:?}", calls(&reqs));
+    assert_eq!(reqs.len(), 2);
     // Nothing to write sends nothing.
     fake.with(|s| s.requests.clear());
     backend.upsert(&[]).await.expect("empty upsert");
     backend.delete(&[]).await.expect("empty delete");
+    backend.apply(&[], &[]).await.expect("empty apply");
     assert!(fake.requests().is_empty());
 }
 
@@ -483,38 +603,22 @@ async fn timeouts_are_reported_not_waited_out() {
     assert_eq!(ApiError::from(err).code.status(), 503);
 }
 
-fn hit(
-    id: Uuid,
-    title: &str,
-    formatted_title: &str,
-    formatted_description: &str,
-    price: i64,
-) -> Value {
+/// A hit as Meilisearch returns it: the retrieved attributes only.
+fn hit(id: Uuid, title: &str, description: &str, price: i64) -> Value {
     json!({
         "id": id,
         "title": title,
-        "description": "강화 순무로 담근 <섞박지>",
+        "description": description,
         "tags": ["강화"],
         "vendor_id": Uuid::from_u128(1),
         "vendor_name": "강화순무농원",
-        "vendor_key": format!("{} 강화순무농원", Uuid::from_u128(1)),
         "category_id": Uuid::from_u128(3),
-        "category_ids": [Uuid::from_u128(2), Uuid::from_u128(3)],
         "certified": true,
-        "certification_kinds": ["인천 품질우수제품"],
-        "campaign_ids": [],
-        "price": price,
-        "price_bucket": "10000_30000",
         "in_stock": true,
+        "price": price,
         "popularity": 50,
         "published_at": 1_795_000_000_123_i64,
-        "image": "https://img.jikgu.kr/1.jpg",
-        "_formatted": {
-            "id": id.to_string(),
-            "title": formatted_title,
-            "description": formatted_description,
-            "price": price.to_string()
-        }
+        "image": "https://img.jikgu.kr/1.jpg"
     })
 }
 
@@ -525,9 +629,9 @@ async fn search_sends_meilisearch_a_query_and_reads_its_answer() {
     let v1 = Uuid::from_u128(1);
     let reply = json!({
         "hits": [
-            hit(a, "강화순무김치 2kg", "강화순무\u{E000}김치\u{E001} 2kg", "강화 순무로 담근 <섞박지>", 25000),
-            hit(b, "왕골 바구니", "왕골 바구니", "…\u{E000}김치\u{E001}를 담아도 좋은 <전통>…", 28000),
-            hit(c, "김치통", "\u{E000}김치\u{E001}통", "", 29000),
+            hit(a, "강화순무김치 2kg", "강화 순무로 담근 <섞박지>", 25000),
+            hit(b, "왕골 바구니", "김치를 담아도 좋은 <전통> 바구니", 28000),
+            hit(c, "김치통", "", 29000),
         ],
         "query": "김치",
         "processingTimeMs": 1,
@@ -546,7 +650,7 @@ async fn search_sends_meilisearch_a_query_and_reads_its_answer() {
     fake.with(|s| s.search_reply = reply);
     let category = Uuid::from_u128(2);
     let q = SearchQuery {
-        text: Some(" 김치 ".into()),
+        text: Some(" 김치  포기김치 ".into()),
         filters: Filters {
             category: Some(category),
             certified: Some(true),
@@ -565,7 +669,16 @@ async fn search_sends_meilisearch_a_query_and_reads_its_answer() {
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].path, "/indexes/products/search");
     let body = &reqs[0].body;
-    assert_eq!(body["q"], json!("김치"));
+    // Every word is required, as the phrase of its characters: a substring anywhere.
+    assert_eq!(
+        body["q"],
+        json!(format!(
+            "{} {}",
+            search::text::char_phrase("김치"),
+            search::text::char_phrase("포기김치")
+        ))
+    );
+    assert_eq!(body["matchingStrategy"], json!("all"));
     assert_eq!(
         body["filter"],
         json!(format!(
@@ -582,18 +695,24 @@ async fn search_sends_meilisearch_a_query_and_reads_its_answer() {
             "price_bucket"
         ]
     );
-    assert_eq!(body["sort"], json!(["price:asc"]));
+    assert_eq!(
+        body["sort"],
+        json!(["price:asc", "id:asc"]),
+        "ties broken by id"
+    );
     assert_eq!(
         (body["offset"].clone(), body["limit"].clone()),
         (json!(0), json!(3))
     );
-    assert_eq!(
-        strings(&body["attributesToHighlight"]),
-        ["title", "description"]
+    let retrieved = strings(&body["attributesToRetrieve"]);
+    assert!(
+        !retrieved.iter().any(|a| a.ends_with("_chars")),
+        "{retrieved:?}"
     );
-    assert_eq!(strings(&body["attributesToCrop"]), ["description:24"]);
-    assert_eq!(body["highlightPreTag"], json!("\u{E000}"));
-    assert_eq!(body["highlightPostTag"], json!("\u{E001}"));
+    assert!(
+        body.get("attributesToHighlight").is_none(),
+        "highlighted here"
+    );
 
     // The extra hit only says there is a next page.
     assert_eq!(r.hits.len(), 2);
@@ -611,9 +730,16 @@ async fn search_sends_meilisearch_a_query_and_reads_its_answer() {
     assert_eq!(r.hits[1].highlighted_title, "왕골 바구니");
     assert_eq!(
         r.hits[1].snippet.as_deref(),
-        Some("…<em>김치</em>를 담아도 좋은 &lt;전통&gt;…")
+        Some("<em>김치</em>를 담아도 좋은 &lt;전통&gt; 바구니")
     );
     let f = &r.facets;
+    // Most frequent first, whatever order the engine's map came in.
+    for list in [&f.categories, &f.vendors] {
+        assert!(
+            list.windows(2).all(|w| w[0].count >= w[1].count),
+            "{list:?}"
+        );
+    }
     assert_eq!(f.categories[0].value, category.to_string());
     assert_eq!(f.categories[0].count, 7);
     assert_eq!(f.vendors[0].value, v1.to_string());
@@ -636,7 +762,29 @@ async fn search_sends_meilisearch_a_query_and_reads_its_answer() {
     assert!(
         body.get("q").is_none() && body.get("facets").is_none() && body.get("filter").is_none()
     );
-    assert!(body.get("sort").is_none(), "relevance is the ranking rules");
+    // Without words, relevance is the popular order, as on Postgres.
+    assert_eq!(
+        body["sort"],
+        json!(["popularity:desc", "published_at:desc", "id:desc"])
+    );
+    // With words, relevance is the ranking rules; the other sorts carry their tiebreaks.
+    for (sort, want) in [
+        (Sort::Relevance, Value::Null),
+        (Sort::PriceDesc, json!(["price:desc", "id:desc"])),
+        (Sort::Newest, json!(["published_at:desc", "id:desc"])),
+        (
+            Sort::Popular,
+            json!(["popularity:desc", "published_at:desc", "id:desc"]),
+        ),
+    ] {
+        fake.with(|s| s.requests.clear());
+        let q = SearchQuery {
+            sort,
+            ..SearchQuery::text("인삼")
+        };
+        backend.search(&q).await.expect("search");
+        assert_eq!(fake.requests()[0].body["sort"], want, "{sort:?}");
+    }
 }
 
 #[tokio::test]
@@ -645,7 +793,7 @@ async fn suggest_searches_titles_only() {
     let id = Uuid::now_v7();
     fake.with(|s| {
         s.search_reply = json!({
-            "hits": [{"id": id, "title": "강화순무김치", "_formatted": {"id": id.to_string(), "title": "\u{E000}강화\u{E001}순무김치"}}],
+            "hits": [{"id": id, "title": "강화순무김치"}],
             "query": "강화", "processingTimeMs": 0, "limit": 5, "offset": 0, "estimatedTotalHits": 1
         })
     });
@@ -653,40 +801,103 @@ async fn suggest_searches_titles_only() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].highlighted, "<em>강화</em>순무김치");
     let body = &fake.requests()[0].body;
-    assert_eq!(body["attributesToSearchOn"], json!(["title"]));
+    assert_eq!(body["attributesToSearchOn"], json!(["title_chars"]));
+    assert_eq!(body["q"], json!(search::text::char_phrase("강화")));
+    assert_eq!(body["matchingStrategy"], json!("all"));
     assert_eq!(body["limit"], json!(5));
 }
 
 #[tokio::test]
 async fn a_rebuild_fills_a_new_index_and_swaps_it_in() {
-    let (fake, backend) = connected(Outcome::Succeed, |_| {}).await;
-    let docs = vec![doc("강화순무김치", 25_000), doc("옹진 꽃게", 45_000)];
-    let batches = futures::stream::iter(vec![Ok(docs)]).boxed();
-    let n = backend.rebuild(batches).await.expect("rebuild");
-    assert_eq!(n, 2);
-    let reqs: Vec<Recorded> = fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.method != Method::GET)
+    let (fake, backend) = connected(Outcome::Succeed, |c| c.write_batch = 2).await;
+    let batches: Vec<search::SearchResult<Vec<Document>>> = (0..4)
+        .map(|i| {
+            Ok(vec![
+                doc("강화순무김치", 25_000 + i),
+                doc("옹진 꽃게", 45_000 + i),
+            ])
+        })
         .collect();
-    let fresh = reqs[0].body["uid"].as_str().unwrap_or_default().to_owned();
-    assert!(fresh.starts_with("products_rebuild_"), "{fresh}");
-    let calls: Vec<String> = reqs
+    let n = backend
+        .rebuild(futures::stream::iter(batches).boxed())
+        .await
+        .expect("rebuild");
+    assert_eq!(n, 8);
+    let all = fake.requests();
+    let fresh = all
         .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+        .find(|r| r.method == Method::POST && r.path == "/indexes")
+        .and_then(|r| r.body["uid"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(fresh.starts_with("products_rebuild_"), "{fresh}");
+    let docs = format!("POST /indexes/{fresh}/documents");
     assert_eq!(
-        calls,
+        calls(&all),
         [
+            "GET /indexes".to_owned(),
             "POST /indexes".to_owned(),
+            "GET /tasks/2".to_owned(),
             format!("PATCH /indexes/{fresh}/settings"),
-            format!("POST /indexes/{fresh}/documents"),
+            "GET /tasks/3".to_owned(),
+            docs.clone(),
+            docs.clone(),
+            docs.clone(),
+            docs,
+            // Four batches sent, one wait for them all.
+            "GET /tasks".to_owned(),
             "POST /indexes".to_owned(),
+            "GET /tasks/8".to_owned(),
             "POST /swap-indexes".to_owned(),
+            "GET /tasks/9".to_owned(),
             format!("DELETE /indexes/{fresh}"),
+            "GET /tasks/10".to_owned(),
         ]
     );
-    assert_eq!(reqs[4].body, json!([{"indexes": ["products", fresh]}]));
+    let swap = all.iter().find(|r| r.path == "/swap-indexes");
+    assert_eq!(
+        swap.map(|r| r.body.clone()),
+        Some(json!([{"indexes": ["products", fresh]}]))
+    );
+}
+
+#[tokio::test]
+async fn a_rebuild_drops_what_a_killed_rebuild_left() {
+    let (fake, backend) = connected(Outcome::Succeed, |c| {
+        c.task_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let now = Utc::now();
+    let at = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let index = |uid: &str, updated: chrono::DateTime<Utc>| json!({"uid": uid, "primaryKey": "id", "createdAt": at(updated), "updatedAt": at(updated)});
+    fake.with(|s| {
+        s.listed = vec![
+            index("products", now),
+            // Killed an hour ago: nothing has written to it since.
+            index(
+                "products_rebuild_0192aaaa",
+                now - chrono::Duration::hours(1),
+            ),
+            // Written a moment ago: another rebuild is filling it.
+            index("products_rebuild_0192bbbb", now),
+            // Another shop's index, however old.
+            index("other_rebuild_0192cccc", now - chrono::Duration::days(9)),
+        ]
+    });
+    backend
+        .rebuild(futures::stream::iter(vec![Ok(vec![doc("김치", 1000)])]).boxed())
+        .await
+        .expect("rebuild");
+    let deleted: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == Method::DELETE)
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(deleted.len(), 2, "{deleted:?}");
+    assert_eq!(deleted[0], "/indexes/products_rebuild_0192aaaa");
+    assert!(deleted[1].starts_with("/indexes/products_rebuild_"));
+    assert_ne!(deleted[1], "/indexes/products_rebuild_0192bbbb");
 }
 
 #[tokio::test]

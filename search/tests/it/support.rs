@@ -60,6 +60,33 @@ impl Drop for TestEnv {
     }
 }
 
+/// A test's own Meilisearch index, deleted when the guard drops, which happens however
+/// the test ends: a failed assertion unwinds through it too. The deletion runs on a
+/// thread and runtime of its own, because the test's runtime may be unwinding.
+pub struct MeiliIndexGuard(pub String);
+
+impl Drop for MeiliIndexGuard {
+    fn drop(&mut self) {
+        let index = std::mem::take(&mut self.0);
+        let url = std::env::var("MEILISEARCH_URL").unwrap_or_default();
+        let key = std::env::var("MEILISEARCH_API_KEY").ok();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(client) = meilisearch_sdk::client::Client::new(url, key) {
+                    let _ = client.delete_index(&index).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 impl TestEnv {
     pub async fn new() -> TestEnv {
         let db = TestDb::create().await;

@@ -114,14 +114,19 @@ pub async fn serve_with_runtime(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = spawn_workers(&state, service, &rt, stop_rx);
     let grace = state.config.shutdown_grace;
-    let app = platform::server::app(state, api(service, &rt), service.title())
-        .layer(axum::Extension(search::SearchHandle(rt.search.clone())));
+    let app = app(state, service, &rt);
     let served = platform::server::serve(listener, app, shutdown, grace).await;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;
     }
     served.map_err(Into::into)
+}
+
+/// The HTTP app of `service`, without its background workers.
+pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
+    platform::server::app(state, api(service, rt), service.title())
+        .layer(axum::Extension(search::SearchHandle(rt.search.clone())))
 }
 
 /// The background work a process of `service` runs beside its HTTP server: the outbox

@@ -5,6 +5,7 @@ mod auth;
 mod cache;
 mod campaign_prices;
 mod checkout;
+mod db_faults;
 mod errors;
 mod events;
 mod health;

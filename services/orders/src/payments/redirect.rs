@@ -20,7 +20,8 @@ use super::{GatewayEvent, GatewayEventKind, PaymentStatus};
 use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
 use crate::history;
-use crate::lifecycle::{self, CANCELED, EXPIRED, PENDING};
+use crate::lifecycle;
+use crate::states::{OrderStatus, PaymentState};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::error::ErrorCode;
 use platform::money::Won;
@@ -90,7 +91,7 @@ pub struct FailResponse {
     pub order_id: Uuid,
     pub order_number: String,
     /// The order's status afterwards (`canceled` when its hold was released).
-    pub status: String,
+    pub status: OrderStatus,
 }
 
 /// The order and its payment, read under the payment row's lock.
@@ -99,10 +100,10 @@ pub(crate) struct Locked {
     pub id: Uuid,
     pub number: String,
     pub customer_id: Uuid,
-    pub status: String,
+    pub status: OrderStatus,
     pub grand_total: i64,
     pub reserved_until: DateTime<Utc>,
-    pub payment_status: String,
+    pub payment_status: PaymentState,
     pub payment_key: Option<String>,
     pub virtual_account: Option<serde_json::Value>,
     pub deposit_secret: Option<String>,
@@ -354,19 +355,19 @@ pub(crate) async fn settle_in(
             payment_key,
             amount,
         } => {
-            if row.payment_status == "succeeded" {
+            if row.payment_status == PaymentState::Succeeded {
                 return Ok(Settled::Paid);
             }
             bind_key(txn, row.id, &payment_key).await?;
             let order = lifecycle::lock_order(txn, row.id).await?;
-            if matches!(order.status.as_str(), CANCELED | EXPIRED) {
-                apply::set_payment_status(txn, &payment_key, "canceling").await?;
+            if order.status.is_closed() {
+                apply::set_payment_status(txn, &payment_key, PaymentState::Canceling).await?;
                 history::record(
                     txn,
                     row.id,
                     None,
-                    Some(&order.status),
-                    &order.status,
+                    Some(order.status.as_str()),
+                    order.status.as_str(),
                     "system",
                     "paid after the hold lapsed: payment cancelled at the gateway",
                 )
@@ -392,15 +393,15 @@ pub(crate) async fn settle_in(
             account,
             secret,
         } => {
-            if row.payment_status == "waiting_for_deposit" {
+            if row.payment_status == PaymentState::WaitingForDeposit {
                 return Ok(Settled::Waiting(account));
             }
             bind_key(txn, row.id, &payment_key).await?;
             // The stock stays held until the deposit is due.
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "WITH p AS (UPDATE orders.payments SET status = 'waiting_for_deposit', virtual_account = $2, \
-                            deposit_secret = $3, updated_at = now() WHERE order_id = $1) \
+                "WITH p AS (UPDATE orders.payments SET status = $5, virtual_account = $2, \
+                            deposit_secret = $3, updated_at = now() WHERE order_id = $1 AND status = 'open') \
                  UPDATE orders.orders SET reserved_until = GREATEST(reserved_until, $4), updated_at = now() \
                  WHERE id = $1 AND status = 'pending_payment'",
                 [
@@ -408,6 +409,7 @@ pub(crate) async fn settle_in(
                     serde_json::to_value(&account).unwrap_or_default().into(),
                     secret.into(),
                     account.due_date.with_timezone(&Utc).into(),
+                    PaymentState::WaitingForDeposit.into(),
                 ],
             ))
             .await?;
@@ -415,8 +417,8 @@ pub(crate) async fn settle_in(
                 txn,
                 row.id,
                 None,
-                Some(PENDING),
-                PENDING,
+                Some(OrderStatus::PendingPayment.as_str()),
+                OrderStatus::PendingPayment.as_str(),
                 gateway,
                 "virtual account issued; waiting for the deposit",
             )
@@ -441,10 +443,16 @@ pub(crate) async fn settle_in(
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "UPDATE orders.payments SET in_doubt_since = NULL, updated_at = now(), \
-                     status = CASE WHEN status = 'open' THEN $2 ELSE status END WHERE order_id = $1",
+                     status = CASE WHEN status IN ('open', 'waiting_for_deposit') THEN $2 ELSE status END \
+                 WHERE order_id = $1",
                 [
                     row.id.into(),
-                    if status == Status::Canceled { "canceled" } else { "failed" }.into(),
+                    if status == Status::Canceled {
+                        PaymentState::Canceled
+                    } else {
+                        PaymentState::Failed
+                    }
+                    .into(),
                 ],
             ))
             .await?;
@@ -517,7 +525,9 @@ pub(crate) async fn after_commit(
                     .map_err(|e| e.to_string()),
             };
             match res {
-                Ok(()) => apply::set_payment_status(db, payment_key, "canceled").await?,
+                Ok(()) => {
+                    apply::set_payment_status(db, payment_key, PaymentState::Canceled).await?
+                }
                 Err(e) => {
                     tracing::error!(%order_id, error = %e, "cancelling a late payment failed; it stays 'canceling'")
                 }
@@ -589,9 +599,10 @@ pub async fn confirm(
         .ok_or(OrdersError::NotFound("order"))?;
     let same_key = row.payment_key.as_deref() == Some(req.payment_key.as_str());
     // Settled before (a concurrent or repeated confirm): the same answer.
-    match row.payment_status.as_str() {
-        "succeeded" | "waiting_for_deposit" if same_key => {
-            let settled = if row.payment_status == "succeeded" {
+    use PaymentState as P;
+    match row.payment_status {
+        P::Succeeded | P::WaitingForDeposit if same_key => {
+            let settled = if row.payment_status == P::Succeeded {
                 Settled::Paid
             } else {
                 match row
@@ -605,14 +616,14 @@ pub async fn confirm(
             };
             return answer(&row, &settled);
         }
-        "succeeded" | "waiting_for_deposit" => {
+        P::Succeeded | P::WaitingForDeposit => {
             return Err(problem(
                 ErrorCode::PaymentAlreadyProcessed,
                 "this order was already paid with another payment",
             ));
         }
-        "canceling" | "canceled" | "refunding" | "refunded" => return Err(after_expiry()),
-        _ => {}
+        P::Canceling | P::Canceled | P::Refunding | P::Refunded => return Err(after_expiry()),
+        P::Open | P::Failed => {}
     }
     if req.amount != row.grand_total {
         return Err(problem(
@@ -623,7 +634,7 @@ pub async fn confirm(
             ),
         ));
     }
-    if row.status != PENDING || row.reserved_until <= Utc::now() {
+    if row.status != OrderStatus::PendingPayment || row.reserved_until <= Utc::now() {
         return Err(problem(
             ErrorCode::PaymentAfterExpiry,
             format!(
@@ -663,10 +674,10 @@ pub async fn fail(
         .filter(|r| r.customer_id == customer)
         .ok_or(OrdersError::NotFound("order"))?;
     // A payment confirmed, waiting for its deposit or in doubt keeps its hold.
-    let in_flight = row.payment_status != "open" || row.in_doubt;
+    let in_flight = row.payment_status != PaymentState::Open || row.in_doubt;
     let code: String = req.code.chars().take(60).collect();
     let status = if in_flight {
-        row.status.clone()
+        row.status
     } else {
         lifecycle::mark_unpaid(
             &txn,
@@ -677,8 +688,12 @@ pub async fn fail(
         .await?;
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE orders.payments SET status = 'failed', updated_at = now() WHERE order_id = $1 AND status = 'open'",
-            [row.id.into()],
+            "UPDATE orders.payments SET status = $2, updated_at = now() WHERE order_id = $1 AND status = $3",
+            [
+                row.id.into(),
+                PaymentState::Failed.into(),
+                PaymentState::Open.into(),
+            ],
         ))
         .await?;
         lifecycle::lock_order(&txn, row.id).await?.status

@@ -131,7 +131,7 @@ async fn deposit_callback(
     };
     match status {
         "DONE" => {
-            if row.payment_status == "succeeded" {
+            if row.payment_status == crate::states::PaymentState::Succeeded {
                 return Ok(WebhookOutcome::AlreadyApplied);
             }
             let said = Said::Done {
