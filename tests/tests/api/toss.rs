@@ -713,3 +713,41 @@ async fn an_expired_virtual_account_releases_the_hold_when_toss_says_so() {
         1
     );
 }
+
+/// Cancelling an order paid by bank deposit: without an account to send the money back
+/// to nothing changes; with one, Toss refunds the whole amount to it.
+#[tokio::test]
+async fn cancelling_a_deposited_virtual_account_needs_the_refund_account_first() {
+    let Shop { app, fake, .. } = toss_shop().await;
+    let (c, co, vids) = pending_order(&app, &[("옹진 꽃게 2kg", 58000)], 1).await;
+    let (total, order) = total_and_number(&co);
+    let id = co["order_id"].as_str().expect("id");
+    let key = fake.window(&order, total, PayMethod::VirtualAccount);
+    confirm(&c, &key, &order, total).await;
+    assert_eq!(webhook(&app, &fake.deposit(&key)).await.status, 200);
+    assert_eq!(order_view(&c, &co).await["status"], "paid");
+
+    c.post(&format!("/v1/orders/{id}/cancel"), &json!({}))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(order_view(&c, &co).await["status"], "paid");
+    assert_eq!(stock(&app, vids[0]).await, (9, 0));
+    assert!(fake.posts("/cancel").is_empty());
+
+    let account =
+        json!({"bank": "88", "account_number": "110-123-456789", "holder_name": "김인천"});
+    let r = c
+        .post(
+            &format!("/v1/orders/{id}/cancel"),
+            &json!({"refund_account": account}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json["status"], "canceled");
+    let sent = fake.posts(&format!("/v1/payments/{key}/cancel"));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body["cancelAmount"], total);
+    assert_eq!(sent[0].body["refundReceiveAccount"]["bank"], "88");
+    assert_eq!(sent[0].body["refundReceiveAccount"]["holderName"], "김인천");
+    assert_eq!(fake.payment(&key).expect("payment")["status"], "CANCELED");
+}

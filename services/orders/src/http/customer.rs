@@ -4,7 +4,7 @@ use crate::context::OrdersContext;
 use crate::lifecycle;
 use crate::payments::refunds;
 use crate::returns::{self, ReturnRequest};
-use crate::states::ReturnStatus;
+use crate::states::{OrderStatus, ReturnStatus};
 use crate::views::{self, OrderView, ReturnOpened};
 use axum::Extension;
 use axum::extract::State;
@@ -79,16 +79,25 @@ async fn get_order(
 }
 
 /// Cancel before anything shipped: stock goes back and a paid order is refunded in full.
+/// The body is optional; an order paid into a virtual account needs `refund_account`.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    request_body(content = refunds::CancelOrderRequest, description = "optional"),
+    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 async fn cancel_order(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
     CustomerUser(p): CustomerUser,
     Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<OrderView>> {
+    let req = refunds::CancelOrderRequest::parse(&body)?;
     let txn = state.db.begin().await?;
     let order = lifecycle::lock_order(&txn, id).await?;
+    if order.customer_id == p.user_id && order.status == OrderStatus::Paid {
+        // Before anything changes: a refund Toss could not pay back is no refund.
+        refunds::check_refund_account(&txn, id, req.refund_account.as_ref()).await?;
+    }
     let refund = lifecycle::cancel_by_customer(&txn, id, p.user_id).await?;
     txn.commit().await?;
     let payment_ref = order.payment_ref.clone().unwrap_or_default();
@@ -104,7 +113,7 @@ async fn cancel_order(
                     tax_free_amount,
                     reason: "canceled by the customer before shipping".into(),
                     idempotency_key: format!("refund-cancel-{id}"),
-                    refund_account: None,
+                    refund_account: req.refund_account,
                 },
             )
             .await?;

@@ -14,6 +14,26 @@ use platform::money::Won;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use uuid::Uuid;
 
+/// The optional body of a customer's cancel: a paid order whose money came by bank
+/// deposit (a virtual account) needs the account to send it back to.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOrderRequest {
+    #[serde(default)]
+    pub refund_account: Option<RefundAccount>,
+}
+
+impl CancelOrderRequest {
+    /// An empty body is an empty request.
+    pub fn parse(body: &[u8]) -> OrdersResult<Self> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        serde_json::from_slice(body)
+            .map_err(|e| OrdersError::field("refund_account", "invalid", e.to_string()))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Refund {
     pub order_id: Uuid,
