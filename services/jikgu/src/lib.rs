@@ -21,6 +21,7 @@ pub enum Service {
     Catalog,
     Orders,
     Promotions,
+    Settlements,
 }
 
 impl Service {
@@ -30,6 +31,7 @@ impl Service {
             Service::Catalog => "Jikgu catalog API",
             Service::Orders => "Jikgu orders API",
             Service::Promotions => "Jikgu promotions API",
+            Service::Settlements => "Jikgu settlements API",
         }
     }
 
@@ -40,6 +42,7 @@ impl Service {
             Service::Catalog => 8081,
             Service::Orders => 8082,
             Service::Promotions => 8083,
+            Service::Settlements => 8084,
         }
     }
 }
@@ -69,7 +72,8 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
     match service {
         Service::All => api(Service::Catalog, rt)
             .merge(api(Service::Orders, rt))
-            .merge(api(Service::Promotions, rt)),
+            .merge(api(Service::Promotions, rt))
+            .merge(api(Service::Settlements, rt)),
         // The catalog shows live campaign prices however it is served, alone or not.
         Service::Catalog => catalog::router(Arc::new(
             promotions::storefront_prices::PromotionsLivePrices,
@@ -78,6 +82,7 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         .merge(search::http::router()),
         Service::Orders => orders::router(rt.orders.clone()),
         Service::Promotions => promotions::router(),
+        Service::Settlements => settlements::router(),
     }
 }
 
@@ -155,6 +160,12 @@ pub fn spawn_workers(
     }
     if matches!(service, Service::All | Service::Promotions) {
         workers.push(tokio::spawn(promotions::run_workers(
+            state.clone(),
+            stop.clone(),
+        )));
+    }
+    if matches!(service, Service::All | Service::Settlements) {
+        workers.push(tokio::spawn(settlements::run_workers(
             state.clone(),
             stop.clone(),
         )));

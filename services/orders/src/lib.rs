@@ -12,6 +12,7 @@ pub mod payments;
 pub mod quoting;
 pub mod remote_areas;
 pub mod returns;
+pub mod settlement_facts;
 pub mod states;
 pub mod views;
 

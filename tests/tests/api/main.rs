@@ -19,6 +19,7 @@ mod promotions;
 mod races;
 mod roles;
 mod security;
+mod settlements;
 mod stacking_policy;
 mod stock;
 mod storefront;
