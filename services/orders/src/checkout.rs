@@ -203,6 +203,7 @@ pub async fn checkout(
     };
     // The order is committed; open (or re-open) its payment. The gateway sees the same
     // idempotency key for the same order, so retries cannot create a second charge.
+    let order_name = crate::payments::redirect::order_name(db, order_id).await?;
     let opened: OpenedPayment = ctx
         .gateway
         .open(OpenPayment {
@@ -211,6 +212,9 @@ pub async fn checkout(
             description: format!("Jikgu order {number}"),
             customer_email,
             idempotency_key: format!("order-{order_id}"),
+            order_number: number.clone(),
+            order_name,
+            customer_id: customer,
         })
         .await?;
     let resp = CheckoutResponse {

@@ -23,4 +23,5 @@ mod settlements;
 mod stacking_policy;
 mod stock;
 mod storefront;
+mod toss;
 mod vendors;
