@@ -30,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261201_000204_order_part_indexes::Migration),
             Box::new(settlements::m20261202_000501_settlements_tables::Migration),
             Box::new(orders::m20261202_000205_toss_payments::Migration),
+            Box::new(promotions::m20261202_000304_discount_funding::Migration),
+            Box::new(settlements::m20261202_000502_drop_discount_funding::Migration),
         ]
     }
 }

@@ -1,3 +1,4 @@
 pub mod m20261122_000301_create_schema;
 pub mod m20261122_000302_promotions_tables;
 pub mod m20261201_000303_stacking_policy;
+pub mod m20261202_000304_discount_funding;

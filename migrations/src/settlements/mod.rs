@@ -1,1 +1,2 @@
 pub mod m20261202_000501_settlements_tables;
+pub mod m20261202_000502_drop_discount_funding;

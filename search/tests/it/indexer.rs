@@ -460,6 +460,7 @@ async fn live_campaign(env: &TestEnv, slug: &str, rules: Vec<MembershipRule>) ->
             starts_at: (now - chrono::Duration::hours(1)).fixed_offset(),
             ends_at: (now + chrono::Duration::days(7)).fixed_offset(),
             membership: rules,
+            vendor_share_bp: None,
         },
     )
     .await

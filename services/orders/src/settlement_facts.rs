@@ -2,6 +2,12 @@
 //! `settlements` never names the `orders` tables: the lines with their list amounts,
 //! discounts (and the promotion or coupons that granted them, from the order's quote),
 //! refunds so far, shipping charged, return shipping kept, and whether a return is open.
+//!
+//! Who funded each discount is read from the quote too: promotions records the vendor's
+//! share on the campaign, time deal or coupon and the quote carries it, so what an order
+//! books never depends on a share changed after it was placed. Quotes stored before shares
+//! were recorded read with the shop's rule of the time: campaign prices and time deals
+//! funded by the vendor, coupons by the platform.
 
 use crate::error::OrdersResult;
 use chrono::{DateTime, Utc};
@@ -23,12 +29,33 @@ pub struct LineFacts {
     pub campaign_id: Option<Uuid>,
     /// The time deal that applied, if the promotion was one.
     pub time_deal_id: Option<Uuid>,
+    /// The vendor's share of `promotion_discount`, basis points (0..=10,000).
+    pub promotion_vendor_share_bp: i32,
     /// Each order coupon's share of the line.
-    pub coupon_shares: Vec<(Uuid, i64)>,
+    pub coupon_shares: Vec<CouponShareFacts>,
     /// What the customer paid for the line.
     pub final_amount: i64,
     /// Refunded of `final_amount` so far (before any return shipping kept).
     pub refunded_amount: i64,
+}
+
+/// One order coupon's share of a line, and who funds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CouponShareFacts {
+    pub coupon_id: Uuid,
+    pub amount: i64,
+    /// The vendor's share of `amount`, basis points (0..=10,000).
+    pub vendor_share_bp: i32,
+}
+
+/// The vendor's share of a campaign price or time deal in a quote stored without one.
+pub const LEGACY_PROMOTION_VENDOR_SHARE_BP: i32 = 10_000;
+/// The vendor's share of a coupon in a quote stored without one.
+pub const LEGACY_COUPON_VENDOR_SHARE_BP: i32 = 0;
+
+/// A share in basis points from the quote, `default` when absent; held to 0..=10,000.
+fn share_bp(v: &serde_json::Value, default: i32) -> i32 {
+    v.as_i64().map_or(default, |bp| bp.clamp(0, 10_000) as i32)
 }
 
 /// A vendor order as settlement sees it.
@@ -107,11 +134,24 @@ pub async fn vendor_order(
             promotion_discount: r.try_get("", "promotion_discount")?,
             campaign_id: uuid_at(&applied["campaign_id"]),
             time_deal_id: uuid_at(&applied["deal_id"]),
+            promotion_vendor_share_bp: share_bp(
+                &applied["vendor_share_bp"],
+                LEGACY_PROMOTION_VENDOR_SHARE_BP,
+            ),
             coupon_shares: quoted["coupon_shares"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|s| Some((uuid_at(&s["coupon_id"])?, s["amount"].as_i64()?)))
+                .filter_map(|s| {
+                    Some(CouponShareFacts {
+                        coupon_id: uuid_at(&s["coupon_id"])?,
+                        amount: s["amount"].as_i64()?,
+                        vendor_share_bp: share_bp(
+                            &s["vendor_share_bp"],
+                            LEGACY_COUPON_VENDOR_SHARE_BP,
+                        ),
+                    })
+                })
                 .collect(),
             final_amount: r.try_get("", "final_amount")?,
             refunded_amount: r.try_get("", "refunded_amount")?,

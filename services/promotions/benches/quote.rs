@@ -66,6 +66,7 @@ fn rules() -> Vec<PriceRule> {
                 floor: Won(5_000),
                 starts_at,
                 ends_at,
+                vendor_share_bp: 10_000,
             }
         })
         .collect()
@@ -82,6 +83,7 @@ fn deals() -> Vec<TimeDeal> {
             ends_at: now() + Duration::hours(2),
             remaining: (n % 7) as u32,
             per_customer_limit: Some(2),
+            vendor_share_bp: 10_000,
         })
         .collect()
 }
@@ -124,6 +126,7 @@ fn coupons() -> Vec<Coupon> {
             scope: CouponScope::All,
             starts_at: now(),
             ends_at: now(),
+            vendor_share_bp: 0,
         }),
         window(Coupon {
             id: id(8, 2),
@@ -133,6 +136,7 @@ fn coupons() -> Vec<Coupon> {
             scope: CouponScope::All,
             starts_at: now(),
             ends_at: now(),
+            vendor_share_bp: 0,
         }),
     ]
 }

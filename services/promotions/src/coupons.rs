@@ -112,6 +112,10 @@ pub struct NewCoupon {
     pub per_customer_limit: Option<i32>,
     /// Total won the coupon may give away.
     pub budget: Option<i64>,
+    /// The vendor's share of the discount, in basis points from 0 (the platform funds it)
+    /// to 10000 (the vendor does); absent: 0. Recorded on each order's quote at checkout.
+    #[schema(minimum = 0, maximum = 10000)]
+    pub vendor_share_bp: Option<i32>,
 }
 
 fn scope_all() -> ScopeInput {
@@ -148,6 +152,7 @@ pub fn to_pricing(c: &coupon::Model) -> Coupon {
         scope: ScopeInput::of(c).into(),
         starts_at: c.starts_at,
         ends_at: c.ends_at,
+        vendor_share_bp: crate::funding::share(c.vendor_share_bp),
     }
 }
 
@@ -257,6 +262,7 @@ pub async fn create(
             "a positive amount of won",
         ));
     }
+    crate::funding::check(&mut errors, new.vendor_share_bp);
     if !errors.is_empty() {
         return Err(PromotionsError::Invalid(errors));
     }
@@ -281,6 +287,9 @@ pub async fn create(
         used_count: Set(0),
         spent: Set(0),
         disabled_at: Set(None),
+        vendor_share_bp: Set(new
+            .vendor_share_bp
+            .unwrap_or(crate::funding::DEFAULT_COUPON_BP)),
         created_by: Set(actor.user_id()),
         created_at: Set(now),
         updated_at: Set(now),

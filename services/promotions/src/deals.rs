@@ -34,6 +34,10 @@ pub struct NewTimeDeal {
     pub quantity: i32,
     /// Units one customer may buy at the deal price; absent = no limit.
     pub per_customer_limit: Option<i32>,
+    /// The vendor's share of the discount, in basis points from 0 (the platform funds it)
+    /// to 10000 (the vendor does); absent: 10000. Recorded on each order's quote at checkout.
+    #[schema(minimum = 0, maximum = 10000)]
+    pub vendor_share_bp: Option<i32>,
 }
 
 /// Create a time deal.
@@ -75,6 +79,7 @@ pub async fn create(
             "at least 1 when given",
         ));
     }
+    crate::funding::check(&mut errors, new.vendor_share_bp);
     let v = variant::Entity::find_by_id(new.variant_id).one(db).await?;
     if v.is_none() {
         errors.push(FieldError::new(
@@ -114,6 +119,9 @@ pub async fn create(
         quantity: Set(new.quantity),
         sold: Set(0),
         per_customer_limit: Set(new.per_customer_limit),
+        vendor_share_bp: Set(new
+            .vendor_share_bp
+            .unwrap_or(crate::funding::DEFAULT_PROMOTION_BP)),
         created_by: Set(actor.user_id()),
         created_at: Set(Utc::now()),
     }

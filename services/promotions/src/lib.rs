@@ -15,6 +15,7 @@ pub mod cart_input;
 pub mod coupons;
 pub mod deals;
 pub mod error;
+pub mod funding;
 pub mod http;
 pub mod live;
 pub mod membership;

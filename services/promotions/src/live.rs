@@ -8,7 +8,7 @@
 
 use crate::error::PromotionsResult;
 use crate::prices::discount_of;
-use crate::pricing::{LivePromotions, PriceRule, RuleTarget, StackingPolicy, TimeDeal};
+use crate::pricing::{ALL_OF_IT, LivePromotions, PriceRule, RuleTarget, StackingPolicy, TimeDeal};
 use crate::stacking::to_pricing;
 use crate::store::{campaign_price, stacking_policy, time_deal};
 use chrono::{DateTime, Utc};
@@ -24,6 +24,8 @@ struct RuleRow {
     title: String,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
+    /// The campaign's.
+    vendor_share_bp: i32,
 }
 
 /// Everything promotions contributes to a quote.
@@ -32,7 +34,8 @@ pub struct PricingInputs {
     pub policy: StackingPolicy,
 }
 
-/// A stored price as the engine's rule, with its campaign's title and window.
+/// A stored price as the engine's rule, with its campaign's title and window; the vendor
+/// funds all of its discount unless [`PriceRule::vendor_share_bp`] is set from the campaign.
 pub fn rule(
     p: &campaign_price::Model,
     title: &str,
@@ -51,6 +54,7 @@ pub fn rule(
         floor: Won(p.floor),
         starts_at,
         ends_at,
+        vendor_share_bp: ALL_OF_IT,
     }
 }
 
@@ -64,6 +68,7 @@ pub fn deal(d: &time_deal::Model) -> TimeDeal {
         ends_at: d.ends_at,
         remaining: (d.quantity - d.sold).max(0) as u32,
         per_customer_limit: d.per_customer_limit.map(|l| l.max(0) as u32),
+        vendor_share_bp: crate::funding::share(d.vendor_share_bp),
     }
 }
 
@@ -87,7 +92,7 @@ pub async fn load(
             DbBackend::Postgres,
             "SELECT \
                (SELECT coalesce(json_agg(r), '[]')::text FROM ( \
-                  SELECT p.*, c.title, c.starts_at, c.ends_at FROM promotions.campaign_prices p \
+                  SELECT p.*, c.title, c.starts_at, c.ends_at, c.vendor_share_bp FROM promotions.campaign_prices p \
                   JOIN promotions.campaigns c ON c.id = p.campaign_id \
                   WHERE c.status <> 'draft' AND c.starts_at <= $1 AND $1 < c.ends_at \
                     AND p.product_id = ANY((SELECT $2)::uuid[])) r) AS prices, \
@@ -117,7 +122,10 @@ pub async fn load(
     };
     let rules = rules
         .iter()
-        .map(|r| rule(&r.price, &r.title, r.starts_at, r.ends_at))
+        .map(|r| PriceRule {
+            vendor_share_bp: crate::funding::share(r.vendor_share_bp),
+            ..rule(&r.price, &r.title, r.starts_at, r.ends_at)
+        })
         .collect();
     Ok(PricingInputs {
         live: LivePromotions::new(rules, deals.iter().map(deal).collect()),

@@ -116,6 +116,7 @@ async fn live_campaign(state: &AppState) -> PromotionsResult<()> {
                 .iter()
                 .map(|p| MembershipRule::Category { id: p.category_id })
                 .collect(),
+            vendor_share_bp: None,
         },
     )
     .await?;
@@ -200,6 +201,7 @@ async fn upcoming_campaign(state: &AppState) -> PromotionsResult<()> {
             membership: vec![MembershipRule::Tag {
                 tag: "선물세트".into(),
             }],
+            vendor_share_bp: None,
         },
     )
     .await?;
@@ -285,6 +287,7 @@ async fn time_deal(state: &AppState) -> PromotionsResult<()> {
             ends_at: seoul::show(now + Duration::days(2)),
             quantity: 50,
             per_customer_limit: Some(2),
+            vendor_share_bp: None,
         },
     )
     .await?;
@@ -326,6 +329,7 @@ async fn demo_coupons(state: &AppState) -> PromotionsResult<()> {
         total_uses: None,
         per_customer_limit: Some(1),
         budget: None,
+        vendor_share_bp: None,
     };
     coupon_if_missing(
         state,

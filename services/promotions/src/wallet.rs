@@ -146,6 +146,7 @@ mod tests {
             used_count: 0,
             spent: 0,
             disabled_at: None,
+            vendor_share_bp: 0,
             created_by: Uuid::nil(),
             created_at: at,
             updated_at: at,

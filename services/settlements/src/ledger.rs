@@ -142,13 +142,6 @@ pub async fn book_vendor_order(
     };
     let booked = booked(&txn, vendor_order_id).await?;
     let settings = policies::settings(&txn).await?;
-    let campaigns: Vec<Uuid> = facts.lines.iter().filter_map(|l| l.campaign_id).collect();
-    let coupons: Vec<Uuid> = facts
-        .lines
-        .iter()
-        .flat_map(|l| l.coupon_shares.iter().map(|s| s.0))
-        .collect();
-    let funding = policies::funding(&txn, &settings, &campaigns, &coupons).await?;
     let rules = policies::commission_rules(&txn).await?;
     let products: Vec<Uuid> = facts.lines.iter().map(|l| l.product_id).collect();
     let categories: HashMap<Uuid, Vec<Uuid>> =
@@ -177,7 +170,7 @@ pub async fn book_vendor_order(
         commission: &commission_of,
         fee,
     };
-    let postings = booking::plan(&facts, &funding, &rates, &booked);
+    let postings = booking::plan(&facts, &rates, &booked);
     if postings.is_empty() {
         txn.commit().await?;
         return Ok(0);

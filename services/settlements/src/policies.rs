@@ -1,8 +1,7 @@
 //! The policies entries are booked and paid under, read from and written to the
-//! `settlements` tables: commission rules, payment fees, discount funding, vendor cycles
+//! `settlements` tables: commission rules, payment fees, vendor cycles
 //! and taxpayer kinds, the shop-wide settings and the public holidays.
 
-use crate::domain::booking::Funding;
 use crate::domain::calendar::{Cycle, CyclePolicy, Holidays};
 use crate::domain::commission::{CommissionRule, RateBp, Scope};
 use crate::error::{SettlementsError, SettlementsResult};
@@ -25,10 +24,6 @@ pub struct Settings {
     pub hold_apart_bp: i32,
     pub default_cycle: Cycle,
     pub default_lag_business_days: i32,
-    /// Vendor's share of campaign-price and time-deal discounts with no funding row, bp.
-    pub default_campaign_vendor_bp: i32,
-    /// Vendor's share of coupon discounts with no funding row, bp.
-    pub default_coupon_vendor_bp: i32,
     pub operator_name: String,
     pub operator_business_number: String,
 }
@@ -38,7 +33,7 @@ pub async fn settings(db: &impl ConnectionTrait) -> SettlementsResult<Settings> 
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
             "SELECT legal_deadline_days, hold_apart_bp, default_cycle, default_lag_business_days, \
-             default_campaign_vendor_bp, default_coupon_vendor_bp, operator_name, operator_business_number \
+             operator_name, operator_business_number \
              FROM settlements.settings",
         ))
         .await?
@@ -49,8 +44,6 @@ pub async fn settings(db: &impl ConnectionTrait) -> SettlementsResult<Settings> 
         hold_apart_bp: r.try_get("", "hold_apart_bp")?,
         default_cycle: serde_json::from_value(cycle).unwrap_or(Cycle::Daily),
         default_lag_business_days: r.try_get("", "default_lag_business_days")?,
-        default_campaign_vendor_bp: r.try_get("", "default_campaign_vendor_bp")?,
-        default_coupon_vendor_bp: r.try_get("", "default_coupon_vendor_bp")?,
         operator_name: r.try_get("", "operator_name")?,
         operator_business_number: r.try_get("", "operator_business_number")?,
     })
@@ -65,18 +58,12 @@ pub async fn save_settings(db: &impl ConnectionTrait, s: &Settings) -> Settlemen
             "at least 1",
         ));
     }
-    for (field, bp) in [
-        ("hold_apart_bp", s.hold_apart_bp),
-        ("default_campaign_vendor_bp", s.default_campaign_vendor_bp),
-        ("default_coupon_vendor_bp", s.default_coupon_vendor_bp),
-    ] {
-        if RateBp::new(bp).is_none() {
-            errors.push(platform::error::FieldError::new(
-                field,
-                "out_of_range",
-                "0 to 10000 basis points",
-            ));
-        }
+    if RateBp::new(s.hold_apart_bp).is_none() {
+        errors.push(platform::error::FieldError::new(
+            "hold_apart_bp",
+            "out_of_range",
+            "0 to 10000 basis points",
+        ));
     }
     if !s.default_cycle.valid() {
         errors.push(platform::error::FieldError::new(
@@ -98,15 +85,12 @@ pub async fn save_settings(db: &impl ConnectionTrait, s: &Settings) -> Settlemen
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE settlements.settings SET legal_deadline_days = $1, hold_apart_bp = $2, default_cycle = $3, \
-         default_lag_business_days = $4, default_campaign_vendor_bp = $5, default_coupon_vendor_bp = $6, \
-         operator_name = $7, operator_business_number = $8, updated_at = now()",
+         default_lag_business_days = $4, operator_name = $5, operator_business_number = $6, updated_at = now()",
         [
             s.legal_deadline_days.into(),
             s.hold_apart_bp.into(),
             serde_json::to_value(s.default_cycle).unwrap_or_default().into(),
             s.default_lag_business_days.into(),
-            s.default_campaign_vendor_bp.into(),
-            s.default_coupon_vendor_bp.into(),
             s.operator_name.clone().into(),
             s.operator_business_number.clone().into(),
         ],
@@ -251,77 +235,6 @@ pub async fn set_fee_rate(
         "INSERT INTO settlements.payment_fees (method, rate_bp) VALUES ($1, $2) \
          ON CONFLICT (method) DO UPDATE SET rate_bp = EXCLUDED.rate_bp, updated_at = now()",
         [method.into(), bp.into()],
-    ))
-    .await?;
-    Ok(())
-}
-
-/// Who funds the discounts of these campaigns and coupons.
-pub async fn funding(
-    db: &impl ConnectionTrait,
-    settings: &Settings,
-    campaigns: &[Uuid],
-    coupons: &[Uuid],
-) -> SettlementsResult<Funding> {
-    let mut f = Funding {
-        campaigns: Default::default(),
-        coupons: Default::default(),
-        default_campaign: rate(settings.default_campaign_vendor_bp)?,
-        default_coupon: rate(settings.default_coupon_vendor_bp)?,
-    };
-    let ids: Vec<Uuid> = campaigns.iter().chain(coupons).copied().collect();
-    if ids.is_empty() {
-        return Ok(f);
-    }
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT source_kind, source_id, vendor_share_bp FROM settlements.discount_funding \
-             WHERE source_id = ANY((SELECT $1)::uuid[])",
-            [platform::db::uuid_array(&ids)],
-        ))
-        .await?;
-    for r in rows {
-        let kind: String = r.try_get("", "source_kind")?;
-        let id: Uuid = r.try_get("", "source_id")?;
-        let share = rate(r.try_get("", "vendor_share_bp")?)?;
-        match kind.as_str() {
-            "campaign" => f.campaigns.insert(id, share),
-            _ => f.coupons.insert(id, share),
-        };
-    }
-    Ok(f)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FundingSource {
-    Campaign,
-    Coupon,
-}
-
-pub async fn set_funding(
-    db: &impl ConnectionTrait,
-    kind: FundingSource,
-    id: Uuid,
-    vendor_share_bp: i32,
-) -> SettlementsResult<()> {
-    if RateBp::new(vendor_share_bp).is_none() {
-        return Err(SettlementsError::field(
-            "vendor_share_bp",
-            "out_of_range",
-            "0 to 10000 basis points",
-        ));
-    }
-    let kind = match kind {
-        FundingSource::Campaign => "campaign",
-        FundingSource::Coupon => "coupon",
-    };
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO settlements.discount_funding (source_kind, source_id, vendor_share_bp) VALUES ($1, $2, $3) \
-         ON CONFLICT (source_kind, source_id) DO UPDATE SET vendor_share_bp = EXCLUDED.vendor_share_bp, updated_at = now()",
-        [kind.into(), id.into(), vendor_share_bp.into()],
     ))
     .await?;
     Ok(())

@@ -20,6 +20,7 @@ mod races;
 mod roles;
 mod security;
 mod settlements;
+mod settlements_funding;
 mod stacking_policy;
 mod stock;
 mod storefront;

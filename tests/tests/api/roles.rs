@@ -118,7 +118,6 @@ const GUARDED: &[Guarded] = &[
     g("PUT", "/v1/admin/settlements/settings", ADMIN),
     g("POST", "/v1/admin/settlements/commission-rules", ADMIN),
     g("PUT", "/v1/admin/settlements/payment-fees/{method}", ADMIN),
-    g("PUT", "/v1/admin/settlements/funding/{kind}/{id}", ADMIN),
     g("PUT", "/v1/admin/settlements/vendors/{id}/policy", ADMIN),
     g("GET", "/v1/admin/settlements/vendors/{id}/balance", ADMIN),
     g("POST", "/v1/admin/settlements/close", ADMIN),

@@ -17,9 +17,8 @@ pub struct Bought {
     pub variant_id: Uuid,
 }
 
-/// A customer buys `qty` of a new product at `price`, pays with the test gateway, and the
-/// vendor ships and delivers.
-pub async fn buy_and_deliver(app: &TestApp, v: &Vendor, price: i64, qty: i64) -> Bought {
+/// A new product of `v` at `price` (50 in stock): its id and its variant's.
+pub async fn new_product(app: &TestApp, v: &Vendor, price: i64) -> (Uuid, Uuid) {
     let cat = app
         .category(&format!("c{}", Uuid::now_v7().simple()), None, &[])
         .await;
@@ -33,6 +32,25 @@ pub async fn buy_and_deliver(app: &TestApp, v: &Vendor, price: i64, qty: i64) ->
         .expect("variant")
         .parse()
         .expect("uuid");
+    (pid, variant_id)
+}
+
+/// A customer buys `qty` of a new product at `price`, pays with the test gateway, and the
+/// vendor ships and delivers.
+pub async fn buy_and_deliver(app: &TestApp, v: &Vendor, price: i64, qty: i64) -> Bought {
+    let (_, variant_id) = new_product(app, v, price).await;
+    buy_variant_and_deliver(app, v, variant_id, qty, None).await
+}
+
+/// A customer buys `qty` of `variant_id` (with the coupon `code`, if any), pays with the
+/// test gateway, and the vendor ships and delivers.
+pub async fn buy_variant_and_deliver(
+    app: &TestApp,
+    v: &Vendor,
+    variant_id: Uuid,
+    qty: i64,
+    code: Option<&str>,
+) -> Bought {
     let (c, _) = app.account(Role::Customer, None).await;
     let cart = c
         .put(
@@ -41,13 +59,20 @@ pub async fn buy_and_deliver(app: &TestApp, v: &Vendor, price: i64, qty: i64) ->
         )
         .await;
     assert_eq!(cart.status, 200, "{}", cart.body);
+    let cart = match code {
+        Some(code) => c.get(&format!("/v1/carts/current?coupon={code}")).await,
+        None => cart,
+    };
     let total = cart.json["quote"]["totals"]["grand_total"]
         .as_i64()
         .expect("total");
+    let codes: Vec<&str> = code.into_iter().collect();
     let rb = c
         .request(reqwest::Method::POST, "/v1/checkout")
         .header("idempotency-key", Uuid::now_v7().to_string())
-        .json(&json!({"address": address("21554"), "expected_total": total}));
+        .json(
+            &json!({"address": address("21554"), "expected_total": total, "coupon_codes": codes}),
+        );
     let done = Client::send(rb).await;
     assert_eq!(done.status, 201, "{}", done.body);
     let order_id = done.json["order_id"].as_str().expect("order").to_owned();

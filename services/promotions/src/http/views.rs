@@ -28,6 +28,8 @@ pub struct CampaignView {
     pub status: String,
     pub ended_early_at: Option<DateTime<FixedOffset>>,
     pub membership: Vec<MembershipRule>,
+    /// The vendor's share of its prices' discounts, basis points (0–10,000).
+    pub vendor_share_bp: i32,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
 }
@@ -47,6 +49,7 @@ impl From<campaign::Model> for CampaignView {
             ends_at: seoul::show(c.ends_at),
             status: c.status,
             ended_early_at: c.ended_early_at.map(seoul::show),
+            vendor_share_bp: c.vendor_share_bp,
             created_at: seoul::show(c.created_at),
             updated_at: seoul::show(c.updated_at),
         }
@@ -126,6 +129,8 @@ pub struct TimeDealView {
     pub sold: i32,
     pub remaining: i32,
     pub per_customer_limit: Option<i32>,
+    /// The vendor's share of the discount, basis points (0–10,000).
+    pub vendor_share_bp: i32,
 }
 
 impl From<time_deal::Model> for TimeDealView {
@@ -142,6 +147,7 @@ impl From<time_deal::Model> for TimeDealView {
             sold: d.sold,
             remaining: (d.quantity - d.sold).max(0),
             per_customer_limit: d.per_customer_limit,
+            vendor_share_bp: d.vendor_share_bp,
         }
     }
 }
@@ -167,6 +173,8 @@ pub struct CouponView {
     pub used_count: i32,
     pub spent: Won,
     pub disabled_at: Option<DateTime<FixedOffset>>,
+    /// The vendor's share of the discount, basis points (0–10,000).
+    pub vendor_share_bp: i32,
 }
 
 impl From<coupon::Model> for CouponView {
@@ -189,6 +197,7 @@ impl From<coupon::Model> for CouponView {
             used_count: c.used_count,
             spent: Won(c.spent),
             disabled_at: c.disabled_at.map(seoul::show),
+            vendor_share_bp: c.vendor_share_bp,
         }
     }
 }

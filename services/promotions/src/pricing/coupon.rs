@@ -16,6 +16,8 @@ pub struct Coupon {
     pub scope: CouponScope,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// The vendor's share of what it takes off, basis points.
+    pub vendor_share_bp: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

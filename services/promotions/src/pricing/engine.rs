@@ -120,6 +120,7 @@ pub fn quote(
                 line.coupon_shares.push(CouponShare {
                     coupon_id: coupon.id,
                     amount: share,
+                    vendor_share_bp: coupon.vendor_share_bp,
                 });
             }
         }
@@ -316,6 +317,8 @@ fn shipping_policies(
 struct Candidate {
     promotion: PromotionRef,
     unit_price: Won,
+    /// The vendor's share of the discount, basis points.
+    vendor_share_bp: u16,
     /// `None` while eligible.
     rejection: Option<PromotionRejection>,
 }
@@ -393,6 +396,7 @@ fn choose_promotion(
                 campaign_title: rule.campaign_title.clone(),
             },
             unit_price,
+            vendor_share_bp: rule.vendor_share_bp,
             rejection,
         });
     }
@@ -420,6 +424,7 @@ fn choose_promotion(
                 campaign_id: deal.campaign_id,
             },
             unit_price,
+            vendor_share_bp: deal.vendor_share_bp,
             rejection,
         });
     }
@@ -447,6 +452,7 @@ fn choose_promotion(
             applied = Some(AppliedPromotion {
                 promotion: c.promotion,
                 unit_price: c.unit_price,
+                vendor_share_bp: c.vendor_share_bp,
             });
             continue;
         }

@@ -54,8 +54,9 @@ pub use engine::quote;
 pub use error::PricingError;
 pub use promotion::{Discount, LivePromotions, PriceRule, RuleTarget, TimeDeal};
 pub use quote::{
-    AppliedPromotion, CouponClass, CouponOutcome, CouponRejection, CouponShare, LineQuote,
-    PromotionRef, PromotionRejection, Quote, QuoteTotals, RejectedPromotion, VendorShippingQuote,
+    ALL_OF_IT, AppliedPromotion, CouponClass, CouponOutcome, CouponRejection, CouponShare,
+    LineQuote, PromotionRef, PromotionRejection, Quote, QuoteTotals, RejectedPromotion,
+    VendorShippingQuote,
 };
 pub use remote_area::{
     RemoteAreaError, RemoteAreaExemption, RemoteAreaMatch, RemoteAreaRange, RemoteAreaTable,

@@ -58,6 +58,8 @@ pub struct PriceRule {
     pub discount: Discount,
     /// The unit price never goes below this.
     pub floor: Won,
+    /// The vendor's share of the discount, basis points (its campaign's).
+    pub vendor_share_bp: u16,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
 }
@@ -91,6 +93,8 @@ pub struct TimeDeal {
     /// limit. What the customer already bought comes with the request
     /// ([`super::DealPurchase`]), so that one index serves every customer.
     pub per_customer_limit: Option<u32>,
+    /// The vendor's share of the discount, basis points.
+    pub vendor_share_bp: u16,
 }
 
 impl TimeDeal {

@@ -99,6 +99,7 @@ fn rules() -> impl Strategy<Value = Vec<PriceRule>> {
                     floor: Won(floor),
                     starts_at,
                     ends_at,
+                    vendor_share_bp: (i as u16 * 2_500) % 12_500,
                 },
             )
             .collect()
@@ -131,6 +132,7 @@ fn deals() -> impl Strategy<Value = Vec<TimeDeal>> {
                     ends_at,
                     remaining,
                     per_customer_limit: limit,
+                    vendor_share_bp: 10_000,
                 },
             )
             .collect()
@@ -166,6 +168,7 @@ fn coupons() -> impl Strategy<Value = Vec<Coupon>> {
                     scope,
                     starts_at,
                     ends_at,
+                    vendor_share_bp: (i as u16 * 5_000) % 15_000,
                 },
             )
             .collect()

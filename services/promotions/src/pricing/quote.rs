@@ -64,6 +64,19 @@ pub struct AppliedPromotion {
     #[serde(flatten)]
     pub promotion: PromotionRef,
     pub unit_price: Won,
+    /// The vendor's share of the line's promotion discount, in basis points (0–10,000),
+    /// as the campaign or time deal recorded it when the quote was made. Quotes stored
+    /// before shares were recorded read as 10,000 (the vendor funded campaign prices).
+    #[serde(default = "all_of_it")]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub vendor_share_bp: u16,
+}
+
+/// A share of 10,000 basis points: the whole discount.
+pub const ALL_OF_IT: u16 = 10_000;
+
+fn all_of_it() -> u16 {
+    ALL_OF_IT
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -99,6 +112,12 @@ pub enum PromotionRejection {
 pub struct CouponShare {
     pub coupon_id: Uuid,
     pub amount: Won,
+    /// The vendor's share of `amount`, in basis points (0–10,000), as the coupon recorded
+    /// it. Quotes stored before shares were recorded read as 0 (the platform funded
+    /// coupons).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub vendor_share_bp: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -95,6 +95,7 @@ fn rule(n: u128, campaign: u128, target: RuleTarget, discount: Discount) -> Pric
         floor: Won::ZERO,
         starts_at: now() - Duration::days(1),
         ends_at: now() + Duration::days(1),
+        vendor_share_bp: 10_000,
     }
 }
 
@@ -108,6 +109,7 @@ fn deal(n: u128, variant: u128, price: i64) -> TimeDeal {
         ends_at: now() + Duration::hours(1),
         remaining: 100,
         per_customer_limit: None,
+        vendor_share_bp: 10_000,
     }
 }
 
@@ -120,6 +122,7 @@ fn coupon(n: u128, kind: CouponKind, scope: CouponScope, min_order: i64) -> Coup
         scope,
         starts_at: now() - Duration::days(7),
         ends_at: now() + Duration::days(7),
+        vendor_share_bp: 0,
     }
 }
 
@@ -683,7 +686,8 @@ fn the_coupon_is_spread_over_lines_by_largest_remainder() {
         q.lines[0].coupon_shares,
         vec![CouponShare {
             coupon_id: id(50),
-            amount: Won(334)
+            amount: Won(334),
+            vendor_share_bp: 0,
         }]
     );
     assert_eq!(q.lines[0].final_amount, Won(15_900 - 334));
@@ -1183,4 +1187,56 @@ fn the_quote_serializes_for_the_http_layer() {
     })
     .unwrap();
     assert_eq!(err["code"], "malformed_postal_code");
+}
+
+#[test]
+fn the_quote_carries_who_funds_each_discount() {
+    // Kimchi at 10% off in a campaign the vendor funds 30% of; crab in a deal the platform
+    // funds; a ₩2,000 coupon shared half and half.
+    let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
+    fx.rules = vec![PriceRule {
+        vendor_share_bp: 3_000,
+        ..rule(1, 9, RuleTarget::Product(id(0x100)), Discount::Percent(10))
+    }];
+    fx.deals = vec![TimeDeal {
+        vendor_share_bp: 0,
+        ..deal(2, 0x201, 35_000)
+    }];
+    fx.coupons = vec![Coupon {
+        vendor_share_bp: 5_000,
+        ..coupon(50, CouponKind::AmountOff(Won(2_000)), CouponScope::All, 0)
+    }];
+    let q = fx.quote();
+    let applied: Vec<u16> = q
+        .lines
+        .iter()
+        .map(|l| l.applied.as_ref().map_or(u16::MAX, |a| a.vendor_share_bp))
+        .collect();
+    assert_eq!(applied, vec![3_000, 0]);
+    assert!(
+        q.lines
+            .iter()
+            .flat_map(|l| &l.coupon_shares)
+            .all(|s| s.vendor_share_bp == 5_000)
+    );
+    assert_eq!(
+        q.lines.iter().map(|l| l.coupon_shares.len()).sum::<usize>(),
+        2
+    );
+}
+
+#[test]
+fn quotes_stored_before_shares_read_with_the_old_defaults() {
+    // A quote line stored before shares were recorded: campaign prices were the vendor's,
+    // coupons the platform's.
+    let applied: AppliedPromotion = serde_json::from_value(serde_json::json!({
+        "type": "campaign_rule", "rule_id": id(1), "campaign_id": id(9),
+        "campaign_title": "기획전", "unit_price": 14_310
+    }))
+    .expect("old applied promotion");
+    assert_eq!(applied.vendor_share_bp, 10_000);
+    let share: CouponShare =
+        serde_json::from_value(serde_json::json!({ "coupon_id": id(50), "amount": 334 }))
+            .expect("old coupon share");
+    assert_eq!(share.vendor_share_bp, 0);
 }

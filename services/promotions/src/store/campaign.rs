@@ -17,6 +17,8 @@ pub struct Model {
     pub status: String,
     pub ended_early_at: Option<DateTimeUtc>,
     pub membership: Json,
+    /// The vendor's share of the discount of the campaign's prices, in basis points (10,000: all of it; 0: none).
+    pub vendor_share_bp: i32,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -23,6 +23,8 @@ pub struct Model {
     pub used_count: i32,
     pub spent: i64,
     pub disabled_at: Option<DateTimeUtc>,
+    /// The vendor's share of the discount, in basis points (10,000: all of it; 0: none).
+    pub vendor_share_bp: i32,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -14,6 +14,8 @@ pub struct Model {
     pub quantity: i32,
     pub sold: i32,
     pub per_customer_limit: Option<i32>,
+    /// The vendor's share of the discount, in basis points (10,000: all of it; 0: none).
+    pub vendor_share_bp: i32,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
 }

@@ -28,51 +28,17 @@ use orders::settlement_facts::{LineFacts, VendorOrderFacts};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-/// Who funds discounts: the vendor's share, in basis points of the discount (10,000: the
-/// vendor pays all of it; 0: the platform or city does), per campaign and per coupon, with
-/// a default for each kind of grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Funding {
-    pub campaigns: HashMap<Uuid, RateBp>,
-    pub coupons: HashMap<Uuid, RateBp>,
-    /// Campaign prices and time deals with no row of their own.
-    pub default_campaign: RateBp,
-    /// Coupons with no row of their own.
-    pub default_coupon: RateBp,
-}
-
-impl Funding {
-    /// Campaign prices funded by the vendors who offer them; coupons by the platform.
-    pub fn defaults() -> Funding {
-        Funding {
-            campaigns: HashMap::new(),
-            coupons: HashMap::new(),
-            default_campaign: RateBp::ALL,
-            default_coupon: RateBp::ZERO,
-        }
-    }
-
-    /// The part of a line's discounts the vendor funds.
-    pub fn vendor_funded(&self, line: &LineFacts) -> i64 {
-        let promo = line
-            .campaign_id
-            .and_then(|c| self.campaigns.get(&c))
-            .copied()
-            .unwrap_or(self.default_campaign)
-            .of(line.promotion_discount);
-        let coupons: i64 = line
+/// The part of a line's discounts the vendor funds: its share of the promotion discount
+/// and of each coupon's share, each rounded down, as the order's quote recorded them when
+/// the customer bought (promotions grants the discount and says who funds it).
+pub fn vendor_funded(line: &LineFacts) -> i64 {
+    let of = |bp: i32, amount: i64| RateBp::new(bp).unwrap_or(RateBp::ZERO).of(amount);
+    of(line.promotion_vendor_share_bp, line.promotion_discount)
+        + line
             .coupon_shares
             .iter()
-            .map(|(id, amount)| {
-                self.coupons
-                    .get(id)
-                    .copied()
-                    .unwrap_or(self.default_coupon)
-                    .of(*amount)
-            })
-            .sum();
-        promo + coupons
-    }
+            .map(|s| of(s.vendor_share_bp, s.amount))
+            .sum::<i64>()
 }
 
 /// A ledger position: a kind, for one line or for the whole vendor order (`None`).
@@ -105,7 +71,6 @@ pub struct Rates<'a> {
 /// The totals every position should hold for these facts.
 pub fn targets(
     facts: &VendorOrderFacts,
-    funding: &Funding,
     rates: &Rates<'_>,
     booked: &Booked,
 ) -> BTreeMap<Position, (i64, Option<RateBp>)> {
@@ -117,9 +82,9 @@ pub fn targets(
     let mut paid_net = facts.shipping_total + facts.return_shipping_kept;
     for line in &facts.lines {
         let id = Some(line.line_id);
-        let vendor_funded = funding.vendor_funded(line);
+        let vendor_funded = vendor_funded(line);
         let discounts =
-            line.promotion_discount + line.coupon_shares.iter().map(|s| s.1).sum::<i64>();
+            line.promotion_discount + line.coupon_shares.iter().map(|s| s.amount).sum::<i64>();
         let net = line.list_amount - vendor_funded;
         let refund = returned_share(net, line.quantity, line.returned_quantity);
         let rate = booked
@@ -166,13 +131,8 @@ pub fn returned_share(net: i64, quantity: i32, returned: i32) -> i64 {
 
 /// The entries to book so that the ledger holds the targets: one per position whose
 /// total moves (a first commission or fee entry is booked even at 0, to pin its rate).
-pub fn plan(
-    facts: &VendorOrderFacts,
-    funding: &Funding,
-    rates: &Rates<'_>,
-    booked: &Booked,
-) -> Vec<Posting> {
-    targets(facts, funding, rates, booked)
+pub fn plan(facts: &VendorOrderFacts, rates: &Rates<'_>, booked: &Booked) -> Vec<Posting> {
+    targets(facts, rates, booked)
         .into_iter()
         .filter_map(|((kind, line_id), (target, rate))| {
             let have = booked.amounts.get(&(kind, line_id));
@@ -208,6 +168,7 @@ pub fn apply(booked: &mut Booked, postings: &[Posting]) {
 mod tests {
     use super::*;
     use chrono::Utc;
+    use orders::settlement_facts::CouponShareFacts;
 
     fn total(postings: &[Posting], kind: EntryKind) -> i64 {
         postings
@@ -245,7 +206,12 @@ mod tests {
                 promotion_discount: 3_000,
                 campaign_id: Some(Uuid::now_v7()),
                 time_deal_id: None,
-                coupon_shares: vec![(coupon, 2_700)],
+                promotion_vendor_share_bp: 10_000,
+                coupon_shares: vec![CouponShareFacts {
+                    coupon_id: coupon,
+                    amount: 2_700,
+                    vendor_share_bp: 0,
+                }],
                 final_amount: 24_300,
                 refunded_amount: refunded,
             }],
@@ -259,7 +225,7 @@ mod tests {
             commission: &|_| bp(1_000),
             fee: bp(330),
         };
-        let postings = plan(&f, &Funding::defaults(), &rates, &Booked::default());
+        let postings = plan(&f, &rates, &Booked::default());
         let amount = |k| total(&postings, k);
         assert_eq!(amount(EntryKind::Sale), 30_000);
         assert_eq!(amount(EntryKind::VendorDiscount), -3_000);
@@ -269,15 +235,7 @@ mod tests {
         assert_eq!(amount(EntryKind::ShippingIncome), 3_000);
         assert_eq!(amount(EntryKind::PaymentFee), -900); // 3.3% of 27,300 = 900.9, down
         assert_eq!(amount(EntryKind::Refund), 0);
-        assert!(
-            plan(
-                &facts(false, 0, 0),
-                &Funding::defaults(),
-                &rates,
-                &Booked::default()
-            )
-            .is_empty()
-        );
+        assert!(plan(&facts(false, 0, 0), &rates, &Booked::default()).is_empty());
     }
 
     #[test]
@@ -288,10 +246,10 @@ mod tests {
             fee: bp(330),
         };
         let mut booked = Booked::default();
-        let first = plan(&f, &Funding::defaults(), &charged, &booked);
+        let first = plan(&f, &charged, &booked);
         apply(&mut booked, &first);
         assert!(
-            plan(&f, &Funding::defaults(), &charged, &booked).is_empty(),
+            plan(&f, &charged, &booked).is_empty(),
             "a replay books nothing"
         );
         // One unit back; meanwhile the policy changed to 20%: the refund still takes back 10%.
@@ -301,12 +259,31 @@ mod tests {
             commission: &|_| bp(2_000),
             fee: bp(500),
         };
-        let postings = plan(&f, &Funding::defaults(), &changed, &booked);
+        let postings = plan(&f, &changed, &booked);
         let amount = |k| total(&postings, k);
         assert_eq!(amount(EntryKind::Refund), -9_000); // a third of 27,000
         assert_eq!(amount(EntryKind::Commission), 900);
         assert_eq!(amount(EntryKind::CommissionVat), 90);
         assert_eq!(amount(EntryKind::PaymentFee), 900 - 633); // 3.3% of 19,200 = 633.6
         assert_eq!(amount(EntryKind::Sale), 0);
+    }
+
+    #[test]
+    fn a_coupon_shared_half_and_half_books_half_as_vendor_funded() {
+        let mut f = facts(true, 0, 0);
+        f.lines[0].promotion_vendor_share_bp = 0;
+        f.lines[0].coupon_shares[0].vendor_share_bp = 5_000;
+        f.lines[0].coupon_shares[0].amount = 2_701;
+        let rates = Rates {
+            commission: &|_| bp(0),
+            fee: bp(0),
+        };
+        let postings = plan(&f, &rates, &Booked::default());
+        let amount = |k| total(&postings, k);
+        assert_eq!(amount(EntryKind::VendorDiscount), -1_350); // half of 2,701, down
+        assert_eq!(
+            amount(EntryKind::PlatformDiscount),
+            -(3_000 + 2_701 - 1_350)
+        );
     }
 }

@@ -4,11 +4,11 @@
 //! commission − commission VAT − fees + adjustments − payouts, to the won, with every
 //! term computed here from the final state of the orders, not from the booking code.
 
-use super::booking::{Booked, Funding, Rates, apply, plan};
+use super::booking::{Booked, Rates, apply, plan};
 use super::commission::RateBp;
 use super::kinds::EntryKind;
 use chrono::Utc;
-use orders::settlement_facts::{LineFacts, VendorOrderFacts};
+use orders::settlement_facts::{CouponShareFacts, LineFacts, VendorOrderFacts};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -18,7 +18,8 @@ struct LineSpec {
     unit: i64,
     promo_pct: i64,
     coupon: i64,
-    /// 0: vendor, 1: platform, 2: shared 50/50 campaign.
+    /// The promotion's funder: 0 vendor, 1 platform, 2 shared 50/50; the coupon's: 0
+    /// platform, 1 vendor, 2 shared 50/50 (as the quote recorded them).
     funder: u8,
 }
 
@@ -93,12 +94,8 @@ proptest! {
     #[test]
     fn each_vendors_entries_sum_to_the_formula(ops in prop::collection::vec(op(), 1..40)) {
         let vendors = [Uuid::from_u128(1), Uuid::from_u128(2)];
-        let mut funding = Funding::defaults();
         let (vendor_campaign, platform_campaign, shared_campaign) =
             (Uuid::from_u128(10), Uuid::from_u128(11), Uuid::from_u128(12));
-        funding.campaigns.insert(vendor_campaign, RateBp::ALL);
-        funding.campaigns.insert(platform_campaign, RateBp::ZERO);
-        funding.campaigns.insert(shared_campaign, RateBp::new(5_000).unwrap_or(RateBp::ZERO));
         let mut commission_bp = 1_000;
         let fee_bp = 330;
         let mut vos: Vec<Vo> = Vec::new();
@@ -107,10 +104,10 @@ proptest! {
         let mut payouts = [0i64; 2];
         let mut line_seq = 100u128;
 
-        let book = |vo: &mut Vo, commission_bp: i32, ledger: &mut Vec<(Uuid, EntryKind, i64)>, funding: &Funding| {
+        let book = |vo: &mut Vo, commission_bp: i32, ledger: &mut Vec<(Uuid, EntryKind, i64)>| {
             let rate = RateBp::new(commission_bp).unwrap_or(RateBp::ZERO);
             let rates = Rates { commission: &|_| rate, fee: RateBp::new(fee_bp).unwrap_or(RateBp::ZERO) };
-            let postings = plan(&vo.facts, funding, &rates, &vo.booked);
+            let postings = plan(&vo.facts, &rates, &vo.booked);
             apply(&mut vo.booked, &postings);
             for p in &postings {
                 ledger.push((vo.facts.vendor_id, p.kind, p.amount));
@@ -134,9 +131,19 @@ proptest! {
                             returned_quantity: 0,
                             list_amount: list,
                             promotion_discount: promo,
-                            campaign_id: (promo > 0).then_some(campaign),
+                            // Named even without a discount: the oracle reads the funder from it.
+                            campaign_id: Some(campaign),
                             time_deal_id: None,
-                            coupon_shares: if coupon > 0 { vec![(Uuid::from_u128(99), coupon)] } else { vec![] },
+                            promotion_vendor_share_bp: [10_000, 0, 5_000][usize::from(s.funder)],
+                            coupon_shares: if coupon > 0 {
+                                vec![CouponShareFacts {
+                                    coupon_id: Uuid::from_u128(99),
+                                    amount: coupon,
+                                    vendor_share_bp: [0, 10_000, 5_000][usize::from(s.funder)],
+                                }]
+                            } else {
+                                vec![]
+                            },
                             final_amount: list - promo - coupon,
                             refunded_amount: 0,
                         }
@@ -164,7 +171,7 @@ proptest! {
                     if let Some(vo) = vos.get_mut(i).filter(|v| v.facts.confirmed_at.is_none()) {
                         vo.facts.confirmed_at = Some(Utc::now());
                         vo.rates_at_confirm = Some((commission_bp, fee_bp));
-                        book(vo, commission_bp, &mut ledger, &funding);
+                        book(vo, commission_bp, &mut ledger);
                     }
                 }
                 Op::Refund { vo, line, units } => {
@@ -173,12 +180,12 @@ proptest! {
                     {
                         l.returned_quantity = (l.returned_quantity + units).min(l.quantity);
                         l.refunded_amount = customer_refund(l.final_amount, l.quantity, l.returned_quantity);
-                        book(v, commission_bp, &mut ledger, &funding);
+                        book(v, commission_bp, &mut ledger);
                     }
                 }
                 Op::Replay(i) => {
                     if let Some(vo) = vos.get_mut(i) {
-                        prop_assert_eq!(book(vo, commission_bp, &mut ledger, &funding), 0, "a replay books nothing");
+                        prop_assert_eq!(book(vo, commission_bp, &mut ledger), 0, "a replay books nothing");
                     }
                 }
                 Op::RateChange(bp) => commission_bp = bp,
@@ -206,7 +213,13 @@ proptest! {
                         Some(c) if c == shared_campaign => 50,
                         _ => 0,
                     };
-                    let v = l.promotion_discount * share / 100;
+                    let coupon_share = match l.campaign_id {
+                        Some(c) if c == platform_campaign => 100,
+                        Some(c) if c == shared_campaign => 50,
+                        _ => 0,
+                    };
+                    let v = l.promotion_discount * share / 100
+                        + l.coupon_shares.iter().map(|c| c.amount * coupon_share / 100).sum::<i64>();
                     let kept = l.list_amount - v;
                     let refund = if l.returned_quantity == l.quantity { kept } else { kept * i64::from(l.returned_quantity) / i64::from(l.quantity) };
                     sales += l.list_amount;

@@ -7,7 +7,7 @@ use crate::error::SettlementsError;
 use crate::holds::{self, Hold, NewHold};
 use crate::ledger::{self, NewAdjustment};
 use crate::payouts::{self, BankTransferCsv, Payout, PayoutProvider};
-use crate::policies::{self, FundingSource, NewCommissionRule, Settings, VendorPolicy};
+use crate::policies::{self, NewCommissionRule, Settings, VendorPolicy};
 use crate::reports::{self, Balance, Liabilities};
 use crate::statements::{self, StatementSummary};
 use crate::tax_invoices::{self, TaxInvoice};
@@ -31,7 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(add_commission_rule))
         .routes(routes!(put_payment_fee))
-        .routes(routes!(put_funding))
         .routes(routes!(put_vendor_policy))
         .routes(routes!(vendor_balance))
         .routes(routes!(close))
@@ -61,7 +60,7 @@ async fn get_settings(State(state): State<AppState>, _a: AdminUser) -> ApiResult
 }
 
 /// Change the settings: legal deadline days, share held apart, the default cycle and lag,
-/// default discount funding, the operator on tax invoices.
+/// the operator on tax invoices.
 #[utoipa::path(put, path = "/v1/admin/settlements/settings", tag = "settlements admin", security(("bearer" = [])),
     request_body = Settings, responses((status = 200, body = Settings), (status = 422, body = Problem)))]
 async fn put_settings(
@@ -110,29 +109,6 @@ async fn put_payment_fee(
     Json(r): Json<Rate>,
 ) -> ApiResult<StatusCode> {
     policies::set_fee_rate(&state.db, &method, r.rate_bp)
-        .await
-        .map_err(err)?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Share {
-    /// The vendor's share of the discount, basis points (10000: the vendor funds it all).
-    pub vendor_share_bp: i32,
-}
-
-/// Who funds a campaign's or a coupon's discounts.
-#[utoipa::path(put, path = "/v1/admin/settlements/funding/{kind}/{id}", tag = "settlements admin", security(("bearer" = [])),
-    params(("kind" = FundingSource, Path, description = "campaign or coupon")),
-    request_body = Share, responses((status = 204), (status = 422, body = Problem)))]
-async fn put_funding(
-    State(state): State<AppState>,
-    _a: AdminUser,
-    Path((kind, id)): Path<(FundingSource, Uuid)>,
-    Json(s): Json<Share>,
-) -> ApiResult<StatusCode> {
-    policies::set_funding(&state.db, kind, id, s.vendor_share_bp)
         .await
         .map_err(err)?;
     Ok(StatusCode::NO_CONTENT)
