@@ -17,6 +17,7 @@ mod products;
 mod promotions;
 mod races;
 mod roles;
+mod schema_ownership;
 mod security;
 mod stacking_policy;
 mod stock;
