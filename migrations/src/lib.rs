@@ -8,6 +8,7 @@ mod catalog;
 mod orders;
 mod promotions;
 mod search;
+mod settlements;
 mod sql;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(promotions::m20261201_000303_stacking_policy::Migration),
             Box::new(orders::m20261201_000203_order_coupon_codes::Migration),
             Box::new(orders::m20261201_000204_order_part_indexes::Migration),
+            Box::new(settlements::m20261202_000501_settlements_tables::Migration),
         ]
     }
 }

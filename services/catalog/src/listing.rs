@@ -36,7 +36,7 @@ macro_rules! vendor_selling {
     };
 }
 
-/// The product aliased `p` is listed by its vendor ([`crate::products::ACTIVE`]).
+/// The product aliased `p` is listed by its vendor ([`crate::products::ProductStatus::Active`]).
 pub(crate) const PRODUCT_LISTED: &str = product_listed!();
 /// The vendor aliased `v` may sell ([`crate::vendors::is_selling`]).
 pub(crate) const VENDOR_SELLING: &str = vendor_selling!();
@@ -469,11 +469,17 @@ mod tests {
     fn the_sql_rules_name_the_statuses_the_rust_rules_use() {
         assert_eq!(
             PRODUCT_LISTED,
-            format!("p.status = '{}'", crate::products::ACTIVE)
+            format!(
+                "p.status = '{}'",
+                crate::products::ProductStatus::Active.as_str()
+            )
         );
         assert_eq!(
             VENDOR_SELLING,
-            format!("v.status = '{}'", crate::vendors::APPROVED)
+            format!(
+                "v.status = '{}'",
+                crate::vendors::VendorStatus::Approved.as_str()
+            )
         );
         assert_eq!(VISIBLE, format!("{PRODUCT_LISTED} AND {VENDOR_SELLING}"));
     }

@@ -18,9 +18,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-pub const DRAFT: &str = "draft";
-pub const ACTIVE: &str = "active";
-pub const ARCHIVED: &str = "archived";
+pub use crate::domain::status::ProductStatus;
+use platform::status::{StateMachine, Status};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,7 +30,6 @@ pub struct NewVariant {
     pub name: String,
     /// Option values, e.g. {"중량": "1kg"}.
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub options: BTreeMap<String, String>,
     /// Won, VAT-inclusive, > 0.
     pub price: i64,
@@ -57,7 +55,6 @@ pub struct NewProduct {
     pub origin: String,
     /// 상품정보제공고시: field name → value.
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub notice: BTreeMap<String, String>,
     #[serde(default)]
     pub withdrawal_restricted: bool,
@@ -81,7 +78,6 @@ pub struct ProductUpdate {
     pub category_id: Option<Uuid>,
     pub tags: Option<Vec<String>>,
     pub origin: Option<String>,
-    #[schema(value_type = Option<Object>)]
     pub notice: Option<BTreeMap<String, String>>,
     pub withdrawal_restricted: Option<bool>,
     pub taxable: Option<bool>,
@@ -94,7 +90,6 @@ pub struct VariantUpdate {
     pub name: Option<String>,
     pub price: Option<i64>,
     pub compare_at_price: Option<i64>,
-    #[schema(value_type = Option<Object>)]
     pub options: Option<BTreeMap<String, String>>,
 }
 
@@ -230,7 +225,7 @@ pub async fn create(
         withdrawal_restricted: Set(p.withdrawal_restricted),
         taxable: Set(p.taxable),
         max_per_order: Set(p.max_per_order),
-        status: Set(DRAFT.to_owned()),
+        status: Set(ProductStatus::Draft.into()),
         min_price: Set(0),
         popularity: Set(0),
         created_at: Set(now),
@@ -317,7 +312,7 @@ pub async fn update(
     up: ProductUpdate,
 ) -> CatalogResult<product::Model> {
     let prod = owned(db, vendor_id, id).await?;
-    if prod.status == ARCHIVED {
+    if prod.status == ProductStatus::Archived {
         return Err(CatalogError::IllegalTransition {
             action: "edit",
             state: prod.status,
@@ -337,7 +332,7 @@ pub async fn update(
     if let Some(c) = up.category_id {
         ensure_category(db, c).await?;
     }
-    let was_active = prod.status == ACTIVE;
+    let was_active = prod.status == ProductStatus::Active;
     let mut am: product::ActiveModel = prod.into();
     if let Some(v) = up.title {
         am.title = Set(v.trim().to_owned());
@@ -435,10 +430,10 @@ pub async fn publish(
     id: Uuid,
 ) -> CatalogResult<product::Model> {
     let prod = owned(db, vendor_id, id).await?;
-    if prod.status == ACTIVE {
+    if prod.status == ProductStatus::Active {
         return Ok(prod);
     }
-    if prod.status != DRAFT {
+    if !ProductStatus::parse(&prod.status).is_some_and(|s| s.can_move_to(ProductStatus::Active)) {
         return Err(CatalogError::IllegalTransition {
             action: "publish",
             state: prod.status,
@@ -446,7 +441,7 @@ pub async fn publish(
     }
     check_publishable(db, &prod).await?;
     let mut am: product::ActiveModel = prod.into();
-    am.status = Set(ACTIVE.to_owned());
+    am.status = Set(ProductStatus::Active.into());
     am.published_at = Set(Some(Utc::now()));
     am.updated_at = Set(Utc::now());
     let prod = am.update(db).await?;
@@ -454,7 +449,7 @@ pub async fn publish(
         db,
         topics::PRODUCT_UPDATED,
         prod.id,
-        serde_json::json!({ "product_id": prod.id, "vendor_id": vendor_id, "status": ACTIVE }),
+        serde_json::json!({ "product_id": prod.id, "vendor_id": vendor_id, "status": ProductStatus::Active }),
     )
     .await?;
     Ok(prod)
@@ -466,11 +461,17 @@ pub async fn archive(
     id: Uuid,
 ) -> CatalogResult<product::Model> {
     let prod = owned(db, vendor_id, id).await?;
-    if prod.status == ARCHIVED {
+    if prod.status == ProductStatus::Archived {
         return Ok(prod);
     }
+    if !ProductStatus::parse(&prod.status).is_some_and(|s| s.can_move_to(ProductStatus::Archived)) {
+        return Err(CatalogError::IllegalTransition {
+            action: "archive",
+            state: prod.status,
+        });
+    }
     let mut am: product::ActiveModel = prod.into();
-    am.status = Set(ARCHIVED.to_owned());
+    am.status = Set(ProductStatus::Archived.into());
     am.updated_at = Set(Utc::now());
     let prod = am.update(db).await?;
     emit(

@@ -2,6 +2,8 @@
 //! (never the client's), whether it can be sold now, and what the pricing engine needs.
 
 use crate::error::CatalogResult;
+/// Moved to [`crate::listing`]; named here too for callers written before the move.
+pub use crate::listing::{ProductFacts, active_product_facts};
 use crate::listing::{VALID_CERT, VISIBLE};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;

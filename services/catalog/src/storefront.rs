@@ -251,7 +251,8 @@ pub struct VariantView {
     pub id: Uuid,
     pub sku: String,
     pub name: String,
-    #[schema(value_type = Object)]
+    /// Option name → value, e.g. {"중량": "1kg"}.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub options: serde_json::Value,
     pub price: Won,
     pub compare_at_price: Option<Won>,
@@ -299,7 +300,7 @@ pub struct ProductDetail {
     pub tags: Vec<String>,
     pub origin: String,
     /// 상품정보제공고시
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub notice: serde_json::Value,
     /// 청약철회 is restricted (fresh or made-to-order goods).
     pub withdrawal_restricted: bool,
@@ -367,7 +368,7 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
     let Some(p) = product::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    if p.status != products::ACTIVE {
+    if p.status != products::ProductStatus::Active {
         return Ok(None);
     }
     let Some(v) = vendor::Entity::find_by_id(p.vendor_id).one(db).await? else {

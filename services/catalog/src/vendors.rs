@@ -16,10 +16,8 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
-pub const SUSPENDED: &str = "suspended";
+pub use crate::domain::status::VendorStatus;
+use platform::status::{StateMachine, Status};
 
 /// Strikes at which a vendor is suspended automatically (local malls expel after three).
 pub const STRIKE_LIMIT: i64 = 3;
@@ -149,7 +147,11 @@ pub async fn apply(
     }
     let existing = vendor::Entity::find()
         .filter(vendor::Column::OwnerUserId.eq(owner_user_id))
-        .filter(vendor::Column::Status.is_in([PENDING, APPROVED, SUSPENDED]))
+        .filter(vendor::Column::Status.is_in([
+            VendorStatus::Pending,
+            VendorStatus::Approved,
+            VendorStatus::Suspended,
+        ]))
         .one(db)
         .await?;
     if existing.is_some() {
@@ -176,7 +178,7 @@ pub async fn apply(
         bank_account_number: Set(app.bank_account_number.trim().to_owned()),
         bank_account_holder: Set(app.bank_account_holder.trim().to_owned()),
         story: Set(app.story.trim().to_owned()),
-        status: Set(PENDING.to_owned()),
+        status: Set(VendorStatus::Pending.into()),
         status_reason: Set(None),
         shipping_base_fee: Set(app.shipping_base_fee.unwrap_or(3000)),
         shipping_free_threshold: Set(app.shipping_free_threshold.or(Some(30_000))),
@@ -205,32 +207,35 @@ async fn lock(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<vendor::Mode
 async fn set_status(
     db: &impl ConnectionTrait,
     v: &vendor::Model,
-    status: &str,
+    status: VendorStatus,
     reason: Option<String>,
 ) -> CatalogResult<vendor::Model> {
     let mut am: vendor::ActiveModel = v.clone().into();
-    am.status = Set(status.to_owned());
+    am.status = Set(status.into());
     am.status_reason = Set(reason);
     am.updated_at = Set(Utc::now());
-    if status == APPROVED && v.approved_at.is_none() {
+    if status == VendorStatus::Approved && v.approved_at.is_none() {
         am.approved_at = Set(Some(Utc::now()));
     }
     Ok(am.update(db).await?)
 }
 
-/// A status move: lock the vendor, check it is in one of `from`, set `to`, and publish
+/// A status move: lock the vendor, check it is in one of `from` (the states this action
+/// moves from, each a move the vendor machine allows), set `to`, and publish
 /// `event` (if any) so caches and search follow.
 async fn transition(
     db: &impl ConnectionTrait,
     id: Uuid,
     action: &'static str,
-    from: &[&str],
-    to: &str,
+    from: &[VendorStatus],
+    to: VendorStatus,
     reason: Option<String>,
     event: Option<&str>,
 ) -> CatalogResult<vendor::Model> {
     let v = lock(db, id).await?;
-    if !from.contains(&v.status.as_str()) {
+    let allowed =
+        VendorStatus::parse(&v.status).is_some_and(|s| from.contains(&s) && s.can_move_to(to));
+    if !allowed {
         return Err(CatalogError::IllegalTransition {
             action,
             state: v.status,
@@ -250,8 +255,8 @@ pub async fn approve(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<vendo
         db,
         id,
         "approve",
-        &[PENDING, REJECTED],
-        APPROVED,
+        &[VendorStatus::Pending, VendorStatus::Rejected],
+        VendorStatus::Approved,
         None,
         Some(topics::VENDOR_APPROVED),
     )
@@ -270,7 +275,16 @@ pub async fn reject(
     id: Uuid,
     reason: String,
 ) -> CatalogResult<vendor::Model> {
-    transition(db, id, "reject", &[PENDING], REJECTED, Some(reason), None).await
+    transition(
+        db,
+        id,
+        "reject",
+        &[VendorStatus::Pending],
+        VendorStatus::Rejected,
+        Some(reason),
+        None,
+    )
+    .await
 }
 
 /// Suspend: the vendor's products leave the storefront at once.
@@ -283,8 +297,8 @@ pub async fn suspend(
         db,
         id,
         "suspend",
-        &[APPROVED],
-        SUSPENDED,
+        &[VendorStatus::Approved],
+        VendorStatus::Suspended,
         Some(reason),
         Some(topics::VENDOR_SUSPENDED),
     )
@@ -296,8 +310,8 @@ pub async fn reinstate(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<ven
         db,
         id,
         "reinstate",
-        &[SUSPENDED],
-        APPROVED,
+        &[VendorStatus::Suspended],
+        VendorStatus::Approved,
         None,
         Some(topics::VENDOR_APPROVED),
     )
@@ -324,7 +338,7 @@ pub async fn add_penalty(
     .insert(db)
     .await?;
     let total = total_strikes(db, id).await?;
-    let v = if total >= STRIKE_LIMIT && v.status == APPROVED {
+    let v = if total >= STRIKE_LIMIT && v.status == VendorStatus::Approved {
         suspend(db, id, format!("{total} strikes: {reason}")).await?
     } else {
         v
@@ -403,5 +417,5 @@ pub async fn update_profile(
 
 /// Vendors whose products the storefront may show.
 pub fn is_selling(v: &vendor::Model) -> bool {
-    v.status == APPROVED
+    v.status == VendorStatus::Approved
 }

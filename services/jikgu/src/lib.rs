@@ -21,6 +21,7 @@ pub enum Service {
     Catalog,
     Orders,
     Promotions,
+    Settlements,
 }
 
 impl Service {
@@ -30,6 +31,7 @@ impl Service {
             Service::Catalog => "Jikgu catalog API",
             Service::Orders => "Jikgu orders API",
             Service::Promotions => "Jikgu promotions API",
+            Service::Settlements => "Jikgu settlements API",
         }
     }
 
@@ -40,6 +42,7 @@ impl Service {
             Service::Catalog => 8081,
             Service::Orders => 8082,
             Service::Promotions => 8083,
+            Service::Settlements => 8084,
         }
     }
 }
@@ -69,7 +72,8 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
     match service {
         Service::All => api(Service::Catalog, rt)
             .merge(api(Service::Orders, rt))
-            .merge(api(Service::Promotions, rt)),
+            .merge(api(Service::Promotions, rt))
+            .merge(api(Service::Settlements, rt)),
         // The catalog shows live campaign prices however it is served, alone or not.
         Service::Catalog => catalog::router(Arc::new(
             promotions::storefront_prices::PromotionsLivePrices,
@@ -78,6 +82,7 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         .merge(search::http::router()),
         Service::Orders => orders::router(rt.orders.clone()),
         Service::Promotions => promotions::router(),
+        Service::Settlements => settlements::router(),
     }
 }
 
@@ -103,14 +108,19 @@ pub async fn serve_with_state(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = spawn_workers(&state, service, &rt, stop_rx);
     let grace = state.config.shutdown_grace;
-    let app = platform::server::app(state, api(service, &rt), service.title())
-        .layer(axum::Extension(search::SearchHandle(rt.search.clone())));
+    let app = app(state, service, &rt);
     let served = platform::server::serve(listener, app, shutdown, grace).await;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;
     }
     served.map_err(Into::into)
+}
+
+/// The HTTP app of `service`, without its background workers.
+pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
+    platform::server::app(state, api(service, rt), service.title())
+        .layer(axum::Extension(search::SearchHandle(rt.search.clone())))
 }
 
 /// The background work a process of `service` runs beside its HTTP server: the outbox
@@ -139,6 +149,12 @@ pub fn spawn_workers(
     }
     if matches!(service, Service::All | Service::Promotions) {
         workers.push(tokio::spawn(promotions::run_workers(
+            state.clone(),
+            stop.clone(),
+        )));
+    }
+    if matches!(service, Service::All | Service::Settlements) {
+        workers.push(tokio::spawn(settlements::run_workers(
             state.clone(),
             stop.clone(),
         )));

@@ -11,6 +11,7 @@ use catalog::purchasable::Purchasable;
 use chrono::Utc;
 use platform::ids::new_id;
 use platform::money::Won;
+use platform::quantity::Quantity;
 use promotions::pricing::Destination;
 use rand::RngCore;
 use sea_orm::{
@@ -20,7 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub const MAX_QUANTITY: u32 = 999;
+pub const MAX_QUANTITY: u32 = Quantity::MAX;
 /// Carts untouched this long are deleted.
 pub const IDLE_DAYS: i64 = 30;
 
@@ -61,7 +62,7 @@ pub struct Cart {
 struct CartRow {
     cart_id: Uuid,
     variant_id: Option<Uuid>,
-    quantity: Option<i32>,
+    quantity: Option<Quantity>,
     seen_unit_price: Option<i64>,
 }
 
@@ -110,16 +111,16 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Line {
     pub variant_id: Uuid,
-    pub quantity: i32,
+    pub quantity: Quantity,
     pub seen_unit_price: i64,
 }
 
 impl Line {
-    /// What the line asks the pricing of (a stored quantity is at least 1).
+    /// What the line asks the pricing of.
     pub fn want(&self) -> Want {
         Want {
             variant_id: self.variant_id,
-            quantity: self.quantity.max(1) as u32,
+            quantity: self.quantity.get(),
         }
     }
 }
@@ -157,19 +158,23 @@ pub async fn set_line(
     variant_id: Uuid,
     quantity: u32,
 ) -> OrdersResult<Vec<Purchasable>> {
-    if quantity > MAX_QUANTITY {
-        return Err(OrdersError::field(
-            "quantity",
-            "out_of_range",
-            format!("must be 0 to {MAX_QUANTITY}"),
-        ));
-    }
+    // 0 removes the line; anything else must be a quantity.
+    let quantity = match quantity {
+        0 => None,
+        n => Some(Quantity::new(n).ok_or_else(|| {
+            OrdersError::field(
+                "quantity",
+                "out_of_range",
+                format!("must be 0 to {MAX_QUANTITY}"),
+            )
+        })?),
+    };
     let mut ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
     if !ids.contains(&variant_id) {
         ids.push(variant_id);
     }
     let found = catalog::purchasable::load(db, &ids).await?;
-    if quantity == 0 {
+    let Some(quantity) = quantity else {
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "WITH line AS (DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2) \
@@ -178,7 +183,7 @@ pub async fn set_line(
         ))
         .await?;
         return reread(db, cart, found).await;
-    }
+    };
     let Some(p) = found
         .iter()
         .find(|p| p.variant_id == variant_id && p.sellable)
@@ -186,7 +191,7 @@ pub async fn set_line(
         return Err(OrdersError::NotFound("variant"));
     };
     if let Some(max) = p.max_per_order
-        && quantity as i64 > max as i64
+        && i64::from(quantity.get()) > i64::from(max)
     {
         return Err(OrdersError::QuantityLimit { variant_id, max });
     }
@@ -197,7 +202,7 @@ pub async fn set_line(
              INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity) \
          UPDATE orders.carts SET updated_at = now() WHERE id = $1",
-        [cart.id.into(), variant_id.into(), (quantity as i32).into(), p.price.into()],
+        [cart.id.into(), variant_id.into(), quantity.into(), p.price.into()],
     ))
     .await?;
     reread(db, cart, found).await
@@ -237,8 +242,8 @@ pub async fn merge(
     let mut merged: Vec<(Uuid, i64, i64)> = Vec::new();
     for l in target.lines.into_iter().chain(source.lines) {
         match merged.iter_mut().find(|m| m.0 == l.variant_id) {
-            Some(m) => m.1 += l.quantity as i64,
-            None => merged.push((l.variant_id, l.quantity as i64, l.seen_unit_price)),
+            Some(m) => m.1 += i64::from(l.quantity.get()),
+            None => merged.push((l.variant_id, i64::from(l.quantity.get()), l.seen_unit_price)),
         }
     }
     let ids: Vec<Uuid> = merged.iter().map(|m| m.0).collect();
@@ -260,7 +265,7 @@ pub async fn merge(
         // Keep a line the shop cannot fill (at its old quantity) so the customer sees
         // it flagged rather than silently dropped; cap lines it can fill.
         let kept = if cap > 0 { qty.min(cap) } else { qty };
-        let q = kept.min(MAX_QUANTITY as i64) as i32;
+        let q = Quantity::clamped(kept);
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
@@ -297,7 +302,7 @@ pub struct CartLineView {
     pub product_id: Option<Uuid>,
     pub title: Option<String>,
     pub variant_name: Option<String>,
-    pub quantity: i32,
+    pub quantity: Quantity,
     /// Today's catalog price.
     pub unit_price: Option<Won>,
     /// The price when the line was added.
@@ -312,7 +317,6 @@ pub struct CartLineView {
 pub struct CartView {
     pub lines: Vec<CartLineView>,
     /// The pricing engine's quote over the lines that can be bought.
-    #[schema(value_type = Object)]
     pub quote: promotions::pricing::Quote,
     /// True when no postal code was given and a non-remote one was assumed.
     pub destination_assumed: bool,

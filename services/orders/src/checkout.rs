@@ -10,16 +10,20 @@ use crate::carts;
 use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
 use crate::history;
-use crate::lifecycle::PENDING;
 use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{self, Want};
+use crate::states::{OrderStatus, VendorOrderStatus};
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use platform::error::FieldError;
 use platform::ids::new_id;
+use platform::postal::PostalCode;
 use promotions::pricing::Destination;
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, FromQueryResult,
+    Statement, TransactionTrait, Value,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -51,7 +55,8 @@ pub struct CheckoutRequest {
     pub coupon_codes: Vec<String>,
 }
 
-fn validate(a: &Address) -> OrdersResult<()> {
+/// Check the address; its postal code, parsed, is returned.
+fn validate(a: &Address) -> OrdersResult<PostalCode> {
     let mut errors = Vec::new();
     let len = |s: &str| s.trim().chars().count();
     if len(&a.recipient) == 0 || len(&a.recipient) > 50 {
@@ -73,13 +78,15 @@ fn validate(a: &Address) -> OrdersResult<()> {
             "a Korean phone number, e.g. 010-1234-5678",
         ));
     }
-    if a.postal_code.len() != 5 || !a.postal_code.bytes().all(|b| b.is_ascii_digit()) {
-        errors.push(FieldError::new(
-            "address.postal_code",
-            "invalid_postal_code",
-            "must be a 5-digit postal code",
-        ));
-    }
+    let postal = PostalCode::parse(&a.postal_code)
+        .map_err(|m| {
+            errors.push(FieldError::new(
+                "address.postal_code",
+                "invalid_postal_code",
+                m,
+            ))
+        })
+        .ok();
     if len(&a.road_address) == 0 || len(&a.road_address) > 200 {
         errors.push(FieldError::new(
             "address.road_address",
@@ -87,10 +94,9 @@ fn validate(a: &Address) -> OrdersResult<()> {
             "must be 1 to 200 characters",
         ));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(OrdersError::Invalid(errors))
+    match postal {
+        Some(postal) if errors.is_empty() => Ok(postal),
+        _ => Err(OrdersError::Invalid(errors)),
     }
 }
 
@@ -116,10 +122,10 @@ fn order_number() -> String {
 pub struct CheckoutResponse {
     pub order_id: Uuid,
     pub order_number: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub grand_total: i64,
-    #[schema(value_type = Object)]
-    pub payment: serde_json::Value,
+    /// What the client needs to pay.
+    pub payment: OpenedPayment,
 }
 
 enum Begun {
@@ -142,7 +148,7 @@ pub async fn checkout(
     customer: Uuid,
     customer_email: Option<String>,
     key: &str,
-    req: CheckoutRequest,
+    mut req: CheckoutRequest,
 ) -> OrdersResult<(bool, CheckoutResponse)> {
     if key.is_empty() || key.len() > 200 {
         return Err(OrdersError::field(
@@ -151,7 +157,7 @@ pub async fn checkout(
             "send an Idempotency-Key header of 1 to 200 characters",
         ));
     }
-    validate(&req.address)?;
+    req.address.postal_code = validate(&req.address)?.into();
     let scope = format!("checkout:{customer}");
     let hash = request_hash(customer, &req);
     let begun = create_order(db, ctx, customer, &scope, key, &hash, &req).await?;
@@ -159,28 +165,33 @@ pub async fn checkout(
         Begun::Replay {
             response: Some(r), ..
         } => {
-            let resp: CheckoutResponse = serde_json::from_value(r).map_err(|e| {
-                OrdersError::Db(sea_orm::DbErr::Custom(format!("stored response: {e}")))
-            })?;
+            let resp: CheckoutResponse = serde_json::from_value(r)
+                .map_err(|e| OrdersError::Stored(format!("checkout answer: {e}")))?;
             return Ok((false, resp));
         }
         Begun::Replay {
             order_id,
             response: None,
         } => {
-            let row = db
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT number, status, grand_total FROM orders.orders WHERE id = $1",
-                    [order_id.into()],
-                ))
-                .await?
-                .ok_or(OrdersError::NotFound("order"))?;
+            #[derive(FromQueryResult)]
+            struct Placed {
+                number: String,
+                status: OrderStatus,
+                grand_total: i64,
+            }
+            let placed = Placed::find_by_statement(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT number, status, grand_total FROM orders.orders WHERE id = $1",
+                [order_id.into()],
+            ))
+            .one(db)
+            .await?
+            .ok_or(OrdersError::NotFound("order"))?;
             (
                 order_id,
-                row.try_get::<String>("", "number")?,
-                row.try_get::<String>("", "status")?,
-                row.try_get::<i64>("", "grand_total")?,
+                placed.number,
+                placed.status,
+                placed.grand_total,
                 false,
             )
         }
@@ -188,7 +199,7 @@ pub async fn checkout(
             order_id,
             number,
             total,
-        } => (order_id, number, PENDING.to_owned(), total, true),
+        } => (order_id, number, OrderStatus::PendingPayment, total, true),
     };
     // The order is committed; open (or re-open) its payment. The gateway sees the same
     // idempotency key for the same order, so retries cannot create a second charge.
@@ -207,7 +218,7 @@ pub async fn checkout(
         order_number: number,
         status,
         grand_total: total,
-        payment: serde_json::to_value(&opened).unwrap_or_default(),
+        payment: opened.clone(),
     };
     // Payment row, the order's payment reference and the stored answer: one statement,
     // so one round trip and one commit (each part is idempotent for a retry).
@@ -233,6 +244,8 @@ pub async fn checkout(
     Ok((created, resp))
 }
 
+/// The order's steps, each in the one transaction `create_order` opens: claim the key and
+/// lock the cart, price the cart again, hold stock and promotions, write the order.
 async fn create_order(
     db: &DatabaseConnection,
     ctx: &OrdersContext,
@@ -243,50 +256,112 @@ async fn create_order(
     req: &CheckoutRequest,
 ) -> OrdersResult<Begun> {
     let txn = db.begin().await?;
-    // Claim the key and lock the customer's cart in one statement.
-    //
-    // A concurrent request with the same key blocks on the key until this one commits or
-    // rolls back, then finds it taken. The key names its order from the start: both become
-    // visible at the same commit, or neither does.
-    //
-    // The cart row is locked before its lines are read (by the next statement, which sees
-    // what committed while this one waited): a second checkout of the same cart under
-    // another key waits here, then finds the cart emptied by the first and stops, instead
-    // of ordering (and charging for) the same lines twice.
     let order_id = new_id();
-    let claim = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key) \
-             SELECT EXISTS (SELECT 1 FROM claim) AS claimed, \
-                    (SELECT id FROM orders.carts WHERE customer_id = $5 FOR UPDATE) AS cart_id",
-            [scope.into(), key.into(), hash.into(), order_id.into(), customer.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("idempotency record"))?;
-    if !claim.try_get::<bool>("", "claimed")? {
-        let row = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT request_hash, order_id, response FROM orders.idempotency_keys WHERE scope = $1 AND key = $2",
-                [scope.into(), key.into()],
-            ))
-            .await?
-            .ok_or(OrdersError::NotFound("idempotency record"))?;
-        let stored: String = row.try_get("", "request_hash")?;
-        if stored != hash {
-            return Err(OrdersError::IdempotencyKeyReused);
-        }
-        let order_id: Option<Uuid> = row.try_get("", "order_id")?;
-        let response: Option<serde_json::Value> = row.try_get("", "response")?;
-        let order_id = order_id.ok_or(OrdersError::NotFound("order"))?;
-        return Ok(Begun::Replay { order_id, response });
+    let cart = match claim(&txn, customer, scope, key, hash, order_id).await? {
+        Claimed::Cart(cart) => cart,
+        Claimed::Replay(begun) => return Ok(begun),
+    };
+    let now = Utc::now();
+    let priced = price_cart(&txn, ctx, customer, cart, req, now).await?;
+    hold(&txn, customer, order_id, &priced, now).await?;
+    let number = order_number();
+    write_order(&txn, ctx, customer, order_id, &number, cart, req, &priced).await?;
+    txn.commit().await?;
+    Ok(Begun::Created {
+        order_id,
+        number,
+        total: priced.quote.totals.grand_total.get(),
+    })
+}
+
+/// What claiming the key found.
+enum Claimed {
+    /// The key is this request's; the customer's cart is locked.
+    Cart(Uuid),
+    /// The key was used before.
+    Replay(Begun),
+}
+
+/// Claim the key and lock the customer's cart in one statement.
+///
+/// A concurrent request with the same key blocks on the key until this one commits or
+/// rolls back, then finds it taken. The key names its order from the start: both become
+/// visible at the same commit, or neither does.
+///
+/// The cart row is locked before its lines are read (by the next statement, which sees
+/// what committed while this one waited): a second checkout of the same cart under
+/// another key waits here, then finds the cart emptied by the first and stops, instead
+/// of ordering (and charging for) the same lines twice.
+async fn claim(
+    txn: &DatabaseTransaction,
+    customer: Uuid,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    order_id: Uuid,
+) -> OrdersResult<Claimed> {
+    #[derive(FromQueryResult)]
+    struct Claim {
+        claimed: bool,
+        cart_id: Option<Uuid>,
     }
-    let cart = claim
-        .try_get::<Option<Uuid>>("", "cart_id")?
-        .ok_or(OrdersError::EmptyCart)?;
-    let lines = carts::lines(&txn, cart).await?;
+    let claim = Claim::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key) \
+         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, \
+                (SELECT id FROM orders.carts WHERE customer_id = $5 FOR UPDATE) AS cart_id",
+        [
+            scope.into(),
+            key.into(),
+            hash.into(),
+            order_id.into(),
+            customer.into(),
+        ],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(OrdersError::NotFound("idempotency record"))?;
+    if claim.claimed {
+        return claim
+            .cart_id
+            .map(Claimed::Cart)
+            .ok_or(OrdersError::EmptyCart);
+    }
+    #[derive(FromQueryResult)]
+    struct Used {
+        request_hash: String,
+        order_id: Option<Uuid>,
+        response: Option<serde_json::Value>,
+    }
+    let used = Used::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT request_hash, order_id, response FROM orders.idempotency_keys WHERE scope = $1 AND key = $2",
+        [scope.into(), key.into()],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(OrdersError::NotFound("idempotency record"))?;
+    if used.request_hash != hash {
+        return Err(OrdersError::IdempotencyKeyReused);
+    }
+    Ok(Claimed::Replay(Begun::Replay {
+        order_id: used.order_id.ok_or(OrdersError::NotFound("order"))?,
+        response: used.response,
+    }))
+}
+
+/// Quote the cart's lines again for the address; refuse when a line cannot be bought or
+/// the total is not the one the customer saw.
+async fn price_cart(
+    txn: &DatabaseTransaction,
+    ctx: &OrdersContext,
+    customer: Uuid,
+    cart: Uuid,
+    req: &CheckoutRequest,
+    now: DateTime<Utc>,
+) -> OrdersResult<quoting::Priced> {
+    let lines = carts::lines(txn, cart).await?;
     if lines.is_empty() {
         return Err(OrdersError::EmptyCart);
     }
@@ -297,12 +372,11 @@ async fn create_order(
         road_address: Some(a.road_address.clone()),
         building_no: a.building_no.clone(),
     };
-    let now = Utc::now();
     let buyer = quoting::Buyer {
         customer: Some(customer),
         coupon_codes: &req.coupon_codes,
     };
-    let priced = quoting::price(&txn, &ctx.remote_areas, &wants, &dest, now, buyer).await?;
+    let priced = quoting::price(txn, &ctx.remote_areas, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues
         .iter()
@@ -321,12 +395,24 @@ async fn create_order(
             serde_json::to_value(&priced.issues).unwrap_or_default(),
         ));
     }
-    let q = &priced.quote;
-    if q.totals.grand_total.get() != req.expected_total {
+    if priced.quote.totals.grand_total.get() != req.expected_total {
         return Err(OrdersError::QuoteChanged(
-            serde_json::to_value(q).unwrap_or_default(),
+            serde_json::to_value(&priced.quote).unwrap_or_default(),
         ));
     }
+    Ok(priced)
+}
+
+/// Hold the stock, and spend the coupons and time-deal units, through the crates that own
+/// them and in the same transaction: a limit hit by a concurrent checkout rolls everything
+/// back.
+async fn hold(
+    txn: &DatabaseTransaction,
+    customer: Uuid,
+    order_id: Uuid,
+    priced: &quoting::Priced,
+    now: DateTime<Utc>,
+) -> OrdersResult<()> {
     let stock_lines: Vec<catalog::stock::StockLine> = priced
         .items
         .iter()
@@ -335,32 +421,45 @@ async fn create_order(
             quantity: *qty as i32,
         })
         .collect();
-    catalog::stock::reserve(&txn, &stock_lines).await?;
-
-    // Coupons and time deals are spent in the same transaction as the stock, through the
-    // promotions crate: a limit hit by a concurrent checkout rolls everything back.
+    catalog::stock::reserve(txn, &stock_lines).await?;
+    let q = &priced.quote;
     for c in q.coupons.iter().filter(|c| c.applied) {
-        promotions::redeem_coupon(&txn, c.coupon_id, customer, order_id, c.discount, now).await?;
+        promotions::redeem_coupon(txn, c.coupon_id, customer, order_id, c.discount, now).await?;
     }
     for line in &q.lines {
         if let Some(a) = &line.applied
             && a.promotion.is_time_deal()
         {
-            promotions::take_deal(&txn, a.promotion.id(), customer, line.quantity).await?;
+            promotions::take_deal(txn, a.promotion.id(), customer, line.quantity).await?;
         }
     }
-    let number = order_number();
+    Ok(())
+}
+
+/// The order, its vendor orders, its lines, its first history entry and emptying the
+/// cart: one statement, one round trip, whatever the cart's size (the foreign keys are
+/// checked at its end).
+#[allow(clippy::too_many_arguments)]
+async fn write_order(
+    txn: &DatabaseTransaction,
+    ctx: &OrdersContext,
+    customer: Uuid,
+    order_id: Uuid,
+    number: &str,
+    cart: Uuid,
+    req: &CheckoutRequest,
+    priced: &quoting::Priced,
+) -> OrdersResult<()> {
+    let q = &priced.quote;
     let t = &q.totals;
+    let a = &req.address;
     let reserved_until = Utc::now()
         + chrono::Duration::from_std(ctx.reservation_ttl).unwrap_or(chrono::Duration::minutes(15));
-    // The order, its vendor orders, its lines, its first history entry and emptying the
-    // cart: one statement, one round trip, whatever the cart's size (the foreign keys are
-    // checked at its end).
     let mut values: Vec<Value> = vec![
         order_id.into(),
-        number.clone().into(),
+        number.into(),
         customer.into(),
-        PENDING.into(),
+        OrderStatus::PendingPayment.into(),
         t.list_subtotal.get().into(),
         (t.promotion_discount.get() + t.coupon_discount.get() + t.shipping_discount.get()).into(),
         t.shipping_total.get().into(),
@@ -391,7 +490,7 @@ async fn create_order(
             vo_id.into(),
             order_id.into(),
             ship.vendor_id.into(),
-            "awaiting_payment".into(),
+            VendorOrderStatus::AwaitingPayment.into(),
             ship.items_amount.get().into(),
             ship.total.get().into(),
         ]);
@@ -430,7 +529,7 @@ async fn create_order(
         order_id,
         vendor_order_id: None,
         from: None,
-        to: PENDING,
+        to: OrderStatus::PendingPayment.as_str(),
         actor: "customer",
         note: "checkout",
     }
@@ -460,12 +559,7 @@ async fn create_order(
         values,
     ))
     .await?;
-    txn.commit().await?;
-    Ok(Begun::Created {
-        order_id,
-        number,
-        total: t.grand_total.get(),
-    })
+    Ok(())
 }
 
 /// `($k+1, $k+2, $k+3), ($k+4, …)` for `values` parameters after the first `k`, in rows

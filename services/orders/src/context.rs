@@ -5,6 +5,7 @@ use crate::payments::PaymentGateway;
 use crate::payments::stripe::StripeGateway;
 use crate::payments::test_gateway::TestGateway;
 use crate::remote_areas::RemoteAreas;
+use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,11 +37,15 @@ impl OrdersContext {
         let gateway: Arc<dyn PaymentGateway> = match std::env::var("PAYMENT_GATEWAY").as_deref() {
             Ok("test") | Err(_) => Arc::new(TestGateway),
             Ok("stripe") => {
+                // Both keys are secrets from the moment they are read: never printed or logged.
                 let key = std::env::var("STRIPE_SECRET_KEY")
+                    .map(SecretString::from)
                     .map_err(|_| "PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY".to_string())?;
-                let webhook = std::env::var("STRIPE_WEBHOOK_SECRET").map_err(|_| {
-                    "PAYMENT_GATEWAY=stripe needs STRIPE_WEBHOOK_SECRET".to_string()
-                })?;
+                let webhook = std::env::var("STRIPE_WEBHOOK_SECRET")
+                    .map(SecretString::from)
+                    .map_err(|_| {
+                        "PAYMENT_GATEWAY=stripe needs STRIPE_WEBHOOK_SECRET".to_string()
+                    })?;
                 // STRIPE_API_BASE points the client at a local fake Stripe (tests, demos).
                 let base = std::env::var("STRIPE_API_BASE").ok();
                 Arc::new(StripeGateway::new(key, webhook, base).map_err(|e| e.to_string())?)

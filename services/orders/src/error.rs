@@ -26,6 +26,13 @@ pub enum OrdersError {
     CouponNotFound,
     #[error("cannot {action} when {state}")]
     IllegalTransition { action: &'static str, state: String },
+    /// A row this service wrote earlier cannot be read back (a stored quote, answer or
+    /// reason): a bug or a bad migration, never the caller's fault.
+    #[error("stored data unreadable: {0}")]
+    Stored(String),
+    /// The remote-area table the shop keeps as data cannot be built.
+    #[error("remote-area table: {0}")]
+    RemoteAreas(String),
     #[error(transparent)]
     Gateway(#[from] GatewayError),
     #[error(transparent)]
@@ -67,6 +74,7 @@ impl From<OrdersError> for ApiError {
                 ApiError::new(ErrorCode::IllegalTransition)
                     .with_detail(format!("cannot {action} when {state}"))
             }
+            e @ (OrdersError::Stored(_) | OrdersError::RemoteAreas(_)) => ApiError::internal(e),
             OrdersError::Gateway(GatewayError::BadSignature(m)) => {
                 ApiError::new(ErrorCode::WebhookSignature).with_detail(m)
             }
@@ -78,9 +86,12 @@ impl From<OrdersError> for ApiError {
             }
             OrdersError::Gateway(e) => ApiError::unavailable(e),
             OrdersError::Catalog(e) => ApiError::from(e),
-            OrdersError::Pricing(e) => {
+            // Only the address is the customer's to fix; a vendor without a usable
+            // shipping policy or a price the engine refuses is the shop's data.
+            OrdersError::Pricing(e @ PricingError::MalformedPostalCode { .. }) => {
                 ApiError::field("address.postal_code", "unpriceable", e.to_string())
             }
+            OrdersError::Pricing(e) => ApiError::internal(e),
             OrdersError::Promotions(e) => ApiError::from(e),
             OrdersError::Db(e) => ApiError::from(e),
         }

@@ -12,6 +12,8 @@ pub mod payments;
 pub mod quoting;
 pub mod remote_areas;
 pub mod returns;
+pub mod settlement_facts;
+pub mod states;
 pub mod views;
 
 use platform::AppState;

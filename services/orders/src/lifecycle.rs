@@ -13,23 +13,21 @@
 
 use crate::error::{OrdersError, OrdersResult};
 use crate::history;
+use crate::states::{OrderStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
+use platform::status::StateMachine;
+use promotions::pricing::Quote;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
-use serde::Serialize;
 use uuid::Uuid;
 
-pub const PENDING: &str = "pending_payment";
-pub const PAID: &str = "paid";
-pub const CANCELED: &str = "canceled";
-pub const EXPIRED: &str = "expired";
-
-#[derive(Debug, Clone, FromQueryResult, Serialize, utoipa::ToSchema)]
+/// The order row as its moves need it.
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct OrderRow {
     pub id: Uuid,
     pub number: String,
     pub customer_id: Uuid,
-    pub status: String,
+    pub status: OrderStatus,
     pub grand_total: i64,
     pub refunded_total: i64,
     pub payment_gateway: String,
@@ -53,31 +51,67 @@ pub async fn stock_lines(
     db: &impl ConnectionTrait,
     order_id: Uuid,
 ) -> OrdersResult<Vec<StockLine>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+    let rows = LineUnits::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT variant_id, quantity FROM orders.order_lines WHERE order_id = $1",
+        [order_id.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StockLine {
+            variant_id: r.variant_id,
+            quantity: r.quantity,
+        })
+        .collect())
+}
+
+/// Units of one variant on an order's lines.
+#[derive(Debug, FromQueryResult)]
+struct LineUnits {
+    variant_id: Uuid,
+    quantity: i32,
+}
+
+/// What an order's quote and owner say, for the moves that give back or count what it took.
+#[derive(Debug, FromQueryResult)]
+struct OrderQuote {
+    customer_id: Uuid,
+    grand_total: i64,
+    quote: serde_json::Value,
+}
+
+impl OrderQuote {
+    async fn load(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<(Self, Quote)> {
+        let row = Self::find_by_statement(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT variant_id, quantity FROM orders.order_lines WHERE order_id = $1",
+            "SELECT customer_id, grand_total, quote FROM orders.orders WHERE id = $1",
             [order_id.into()],
         ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StockLine {
-                variant_id: r.try_get("", "variant_id")?,
-                quantity: r.try_get("", "quantity")?,
-            })
-        })
-        .collect()
+        .one(db)
+        .await?
+        .ok_or(OrdersError::NotFound("order"))?;
+        let quote = serde_json::from_value(row.quote.clone())
+            .map_err(|e| OrdersError::Stored(format!("order {order_id} quote: {e}")))?;
+        Ok((row, quote))
+    }
 }
 
 async fn set_status(
     db: &impl ConnectionTrait,
     o: &OrderRow,
-    to: &str,
+    to: OrderStatus,
     actor: &str,
     note: &str,
 ) -> OrdersResult<()> {
-    let closing = matches!(to, CANCELED | EXPIRED);
+    if !o.status.can_move_to(to) {
+        return Err(OrdersError::IllegalTransition {
+            action: "change the order's status",
+            state: o.status.to_string(),
+        });
+    }
+    let closing = to.is_closed();
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE orders.orders SET status = $2, updated_at = now(), \
@@ -86,33 +120,28 @@ async fn set_status(
         [o.id.into(), to.into(), closing.into()],
     ))
     .await?;
-    history::record(db, o.id, None, Some(&o.status), to, actor, note).await
+    history::record(
+        db,
+        o.id,
+        None,
+        Some(o.status.as_str()),
+        to.as_str(),
+        actor,
+        note,
+    )
+    .await
 }
 
 /// Give back what an order took from promotions: its coupon redemption and time-deal units.
 async fn release_promotions(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<()> {
     promotions::release_coupon(db, order_id).await?;
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT customer_id, quote FROM orders.orders WHERE id = $1",
-            [order_id.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("order"))?;
-    let customer: Uuid = row.try_get("", "customer_id")?;
-    let quote: serde_json::Value = row.try_get("", "quote")?;
-    for line in quote["lines"].as_array().into_iter().flatten() {
-        let promo = &line["applied"];
-        if promo["type"] == "time_deal"
-            && let (Some(deal), Some(qty)) = (
-                promo["deal_id"]
-                    .as_str()
-                    .and_then(|d| d.parse::<Uuid>().ok()),
-                line["quantity"].as_u64(),
-            )
+    let (row, quote) = OrderQuote::load(db, order_id).await?;
+    for line in &quote.lines {
+        if let Some(applied) = &line.applied
+            && applied.promotion.is_time_deal()
         {
-            promotions::release_deal(db, deal, customer, qty as u32).await?;
+            promotions::release_deal(db, applied.promotion.id(), row.customer_id, line.quantity)
+                .await?;
         }
     }
     Ok(())
@@ -121,12 +150,18 @@ async fn release_promotions(db: &impl ConnectionTrait, order_id: Uuid) -> Orders
 async fn set_vendor_orders(
     db: &impl ConnectionTrait,
     order_id: Uuid,
-    to: &str,
+    to: VendorOrderStatus,
 ) -> OrdersResult<()> {
+    // Only the vendor orders the machine lets move there move.
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE orders.vendor_orders SET status = $2, updated_at = now() WHERE order_id = $1",
-        [order_id.into(), to.into()],
+        "UPDATE orders.vendor_orders SET status = $2, updated_at = now() \
+         WHERE order_id = $1 AND status = ANY($3)",
+        [
+            order_id.into(),
+            to.into(),
+            VendorOrderStatus::sources(to).into(),
+        ],
     ))
     .await?;
     Ok(())
@@ -163,10 +198,10 @@ pub async fn mark_paid(
         });
     }
     let lines = stock_lines(db, o.id).await?;
-    match o.status.as_str() {
-        PENDING => {}
-        PAID | "completed" => return Ok(PaidOutcome::AlreadyPaid),
-        _ => {
+    match o.status {
+        OrderStatus::PendingPayment => {}
+        OrderStatus::Paid | OrderStatus::Completed => return Ok(PaidOutcome::AlreadyPaid),
+        OrderStatus::Canceled | OrderStatus::Expired => {
             // Late payment: the reservation was released. Hold the stock again if we can.
             if stock::reserve(db, &lines).await.is_err() {
                 return Ok(PaidOutcome::MustRefund { amount });
@@ -175,60 +210,49 @@ pub async fn mark_paid(
     }
     stock::commit(db, &lines).await?;
     // Units sold per product of this order, for the catalog's popularity sort.
-    let sold = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT product_id, sum(quantity)::bigint AS units FROM orders.order_lines \
-             WHERE order_id = $1 GROUP BY product_id",
-            [o.id.into()],
-        ))
-        .await?;
+    let sold = ProductUnits::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT product_id, sum(quantity)::bigint AS units FROM orders.order_lines \
+         WHERE order_id = $1 GROUP BY product_id",
+        [o.id.into()],
+    ))
+    .all(db)
+    .await?;
     for row in sold {
-        catalog::products::add_popularity(
-            db,
-            row.try_get("", "product_id")?,
-            row.try_get("", "units")?,
-        )
-        .await?;
+        catalog::products::add_popularity(db, row.product_id, row.units).await?;
     }
-    set_status(db, &o, PAID, actor, "payment succeeded").await?;
+    set_status(db, &o, OrderStatus::Paid, actor, "payment succeeded").await?;
     emit_sale(db, o.id).await?;
-    set_vendor_orders(db, o.id, "preparing").await?;
+    set_vendor_orders(db, o.id, VendorOrderStatus::Preparing).await?;
     Ok(PaidOutcome::Paid)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ProductUnits {
+    product_id: Uuid,
+    units: i64,
 }
 
 /// `orders.sale`: what a paid order sold, per line with the campaign whose price applied,
 /// for consumers that count sales (campaign statistics, 실적 reports) without reading
 /// this service's tables.
 async fn emit_sale(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<()> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT o.customer_id, o.grand_total, o.quote FROM orders.orders o WHERE o.id = $1",
-            [order_id.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("order"))?;
-    let customer: Uuid = row.try_get("", "customer_id")?;
-    let total: i64 = row.try_get("", "grand_total")?;
-    let quote: serde_json::Value = row.try_get("", "quote")?;
-    let lines: Vec<serde_json::Value> = quote["lines"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .map(|l| {
-                    serde_json::json!({
-                        "product_id": l["product_id"],
-                        "variant_id": l["variant_id"],
-                        "vendor_id": l["vendor_id"],
-                        "quantity": l["quantity"],
-                        "final_amount": l["final_amount"],
-                        "campaign_id": l["applied"]["campaign_id"],
-                    })
-                })
-                .collect()
+    let (row, quote) = OrderQuote::load(db, order_id).await?;
+    let (customer, total) = (row.customer_id, row.grand_total);
+    let lines: Vec<serde_json::Value> = quote
+        .lines
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "product_id": l.product_id,
+                "variant_id": l.variant_id,
+                "vendor_id": l.vendor_id,
+                "quantity": l.quantity,
+                "final_amount": l.final_amount,
+                "campaign_id": l.applied.as_ref().and_then(|a| a.promotion.campaign_id()),
+            })
         })
-        .unwrap_or_default();
+        .collect();
     platform::outbox::enqueue(
         db,
         platform::outbox::Schema::Orders,
@@ -248,38 +272,75 @@ pub async fn mark_unpaid(
     note: &str,
 ) -> OrdersResult<bool> {
     let o = lock_order(db, order_id).await?;
-    if o.status != PENDING {
+    if o.status != OrderStatus::PendingPayment {
         return Ok(false);
     }
     stock::release(db, &stock_lines(db, o.id).await?).await?;
     release_promotions(db, o.id).await?;
-    set_status(db, &o, CANCELED, actor, note).await?;
-    set_vendor_orders(db, o.id, CANCELED).await?;
+    set_status(db, &o, OrderStatus::Canceled, actor, note).await?;
+    set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
     Ok(true)
+}
+
+/// One id column.
+#[derive(Debug, FromQueryResult)]
+struct IdRow {
+    id: Uuid,
 }
 
 /// Release the stock of unpaid orders whose reservation has lapsed. Rows locked by a
 /// payment in flight are skipped and looked at again on the next pass.
 pub async fn expire_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> OrdersResult<u64> {
-    let due = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM orders.orders WHERE status = 'pending_payment' AND reserved_until <= $1 \
+    // The status is a literal so that the planner uses the partial index on unpaid orders.
+    let due = IdRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT id FROM orders.orders WHERE status = '{}' AND reserved_until <= $1 \
              ORDER BY reserved_until LIMIT 200 FOR UPDATE SKIP LOCKED",
-            [now.into()],
-        ))
-        .await?;
+            OrderStatus::PendingPayment
+        ),
+        [now.into()],
+    ))
+    .all(db)
+    .await?;
     let mut n = 0;
-    for row in due {
-        let id: Uuid = row.try_get("", "id")?;
+    for IdRow { id } in due {
         let o = lock_order(db, id).await?;
         stock::release(db, &stock_lines(db, o.id).await?).await?;
         release_promotions(db, o.id).await?;
-        set_status(db, &o, EXPIRED, "system", "reservation expired").await?;
-        set_vendor_orders(db, o.id, CANCELED).await?;
+        set_status(
+            db,
+            &o,
+            OrderStatus::Expired,
+            "system",
+            "reservation expired",
+        )
+        .await?;
+        set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
         n += 1;
     }
     Ok(n)
+}
+
+/// How many of an order's vendor orders are not in one of `statuses`.
+async fn vendor_orders_outside(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+    statuses: &[VendorOrderStatus],
+) -> OrdersResult<i64> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let words: Vec<String> = statuses.iter().map(|s| String::from(*s)).collect();
+    let row = Count::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT count(*) AS n FROM orders.vendor_orders WHERE order_id = $1 AND status <> ALL($2)",
+        [order_id.into(), words.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.map_or(0, |r| r.n))
 }
 
 /// The customer cancels before anything shipped. An unpaid order just releases its
@@ -293,25 +354,23 @@ pub async fn cancel_by_customer(
     if o.customer_id != customer {
         return Err(OrdersError::NotFound("order"));
     }
-    match o.status.as_str() {
-        PENDING => {
+    match o.status {
+        OrderStatus::PendingPayment => {
             stock::release(db, &stock_lines(db, o.id).await?).await?;
             release_promotions(db, o.id).await?;
-            set_status(db, &o, CANCELED, "customer", "canceled before payment").await?;
-            set_vendor_orders(db, o.id, CANCELED).await?;
+            set_status(
+                db,
+                &o,
+                OrderStatus::Canceled,
+                "customer",
+                "canceled before payment",
+            )
+            .await?;
+            set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
             Ok(None)
         }
-        PAID => {
-            let shipped = db
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT count(*) AS n FROM orders.vendor_orders WHERE order_id = $1 AND status <> 'preparing'",
-                    [o.id.into()],
-                ))
-                .await?
-                .map(|r| r.try_get::<i64>("", "n"))
-                .transpose()?
-                .unwrap_or(0);
+        OrderStatus::Paid => {
+            let shipped = vendor_orders_outside(db, o.id, &[VendorOrderStatus::Preparing]).await?;
             if shipped > 0 {
                 return Err(OrdersError::IllegalTransition {
                     action: "cancel",
@@ -330,19 +389,27 @@ pub async fn cancel_by_customer(
             set_status(
                 db,
                 &o,
-                CANCELED,
+                OrderStatus::Canceled,
                 "customer",
                 "canceled before shipping; refunded in full",
             )
             .await?;
-            set_vendor_orders(db, o.id, CANCELED).await?;
+            set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
             Ok(Some(refund))
         }
         other => Err(OrdersError::IllegalTransition {
             action: "cancel",
-            state: other.to_owned(),
+            state: other.to_string(),
         }),
     }
+}
+
+/// A vendor order as its moves need it, locked.
+#[derive(Debug, FromQueryResult)]
+struct VendorOrderLock {
+    order_id: Uuid,
+    status: VendorOrderStatus,
+    customer_id: Uuid,
 }
 
 /// Vendor fulfilment moves: preparing → shipped → delivered. Anything else is 409.
@@ -350,28 +417,28 @@ pub async fn vendor_transition(
     db: &impl ConnectionTrait,
     vendor_id: Uuid,
     vendor_order_id: Uuid,
-    to: &str,
+    to: VendorOrderStatus,
     courier: Option<String>,
     tracking: Option<String>,
 ) -> OrdersResult<()> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT order_id, status FROM orders.vendor_orders WHERE id = $1 AND vendor_id = $2 FOR UPDATE",
-            [vendor_order_id.into(), vendor_id.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("vendor order"))?;
-    let order_id: Uuid = row.try_get("", "order_id")?;
-    let from: String = row.try_get("", "status")?;
-    let allowed = matches!(
-        (from.as_str(), to),
-        ("preparing", "shipped") | ("shipped", "delivered")
+    let row = VendorOrderLock::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT v.order_id, v.status, o.customer_id FROM orders.vendor_orders v \
+         JOIN orders.orders o ON o.id = v.order_id \
+         WHERE v.id = $1 AND v.vendor_id = $2 FOR UPDATE OF v",
+        [vendor_order_id.into(), vendor_id.into()],
+    ))
+    .one(db)
+    .await?
+    .ok_or(OrdersError::NotFound("vendor order"))?;
+    let vendor_moves = matches!(
+        to,
+        VendorOrderStatus::Shipped | VendorOrderStatus::Delivered
     );
-    if !allowed {
+    if !vendor_moves || !row.status.can_move_to(to) {
         return Err(OrdersError::IllegalTransition {
             action: "move to that status",
-            state: from,
+            state: row.status.to_string(),
         });
     }
     db.execute_raw(Statement::from_sql_and_values(
@@ -391,10 +458,10 @@ pub async fn vendor_transition(
     .await?;
     history::record(
         db,
-        order_id,
+        row.order_id,
         Some(vendor_order_id),
-        Some(&from),
-        to,
+        Some(row.status.as_str()),
+        to.as_str(),
         "vendor",
         "",
     )
@@ -409,58 +476,60 @@ pub async fn confirm(
     customer: Option<Uuid>,
     actor: &str,
 ) -> OrdersResult<()> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT v.order_id, v.status, o.customer_id FROM orders.vendor_orders v JOIN orders.orders o ON o.id = v.order_id \
-             WHERE v.id = $1 FOR UPDATE OF v",
-            [vendor_order_id.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("vendor order"))?;
-    let order_id: Uuid = row.try_get("", "order_id")?;
-    let status: String = row.try_get("", "status")?;
-    let owner: Uuid = row.try_get("", "customer_id")?;
-    if customer.is_some_and(|c| c != owner) {
+    let row = VendorOrderLock::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT v.order_id, v.status, o.customer_id FROM orders.vendor_orders v \
+         JOIN orders.orders o ON o.id = v.order_id \
+         WHERE v.id = $1 FOR UPDATE OF v",
+        [vendor_order_id.into()],
+    ))
+    .one(db)
+    .await?
+    .ok_or(OrdersError::NotFound("vendor order"))?;
+    if customer.is_some_and(|c| c != row.customer_id) {
         return Err(OrdersError::NotFound("vendor order"));
     }
-    if status != "delivered" {
+    let to = VendorOrderStatus::Confirmed;
+    if !row.status.can_move_to(to) {
         return Err(OrdersError::IllegalTransition {
             action: "confirm the purchase",
-            state: status,
+            state: row.status.to_string(),
         });
     }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE orders.vendor_orders SET status = 'confirmed', confirmed_at = now(), updated_at = now() WHERE id = $1",
-        [vendor_order_id.into()],
+        "UPDATE orders.vendor_orders SET status = $2, confirmed_at = now(), updated_at = now() WHERE id = $1",
+        [vendor_order_id.into(), to.into()],
     ))
     .await?;
     history::record(
         db,
-        order_id,
+        row.order_id,
         Some(vendor_order_id),
-        Some("delivered"),
-        "confirmed",
+        Some(row.status.as_str()),
+        to.as_str(),
         actor,
         "",
     )
     .await?;
     // The order completes when every vendor order is confirmed.
-    let open = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT count(*) AS n FROM orders.vendor_orders WHERE order_id = $1 AND status NOT IN ('confirmed', 'canceled')",
-            [order_id.into()],
-        ))
-        .await?
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0);
+    let open = vendor_orders_outside(
+        db,
+        row.order_id,
+        &[VendorOrderStatus::Confirmed, VendorOrderStatus::Canceled],
+    )
+    .await?;
     if open == 0 {
-        let o = lock_order(db, order_id).await?;
-        if o.status == PAID {
-            set_status(db, &o, "completed", "system", "every purchase confirmed").await?;
+        let o = lock_order(db, row.order_id).await?;
+        if o.status.can_move_to(OrderStatus::Completed) {
+            set_status(
+                db,
+                &o,
+                OrderStatus::Completed,
+                "system",
+                "every purchase confirmed",
+            )
+            .await?;
         }
     }
     Ok(())
@@ -468,17 +537,21 @@ pub async fn confirm(
 
 /// Confirm vendor orders delivered more than `days` ago.
 pub async fn auto_confirm_due(db: &impl ConnectionTrait, days: i64) -> OrdersResult<u64> {
-    let due = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM orders.vendor_orders WHERE status = 'delivered' \
+    // A literal status, for the partial index on delivered vendor orders.
+    let due = IdRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT id FROM orders.vendor_orders WHERE status = '{}' \
              AND delivered_at <= now() - make_interval(days => $1) LIMIT 200",
-            [(days as i32).into()],
-        ))
-        .await?;
+            VendorOrderStatus::Delivered
+        ),
+        [(days as i32).into()],
+    ))
+    .all(db)
+    .await?;
     let mut n = 0;
-    for row in due {
-        confirm(db, row.try_get("", "id")?, None, "system").await?;
+    for IdRow { id } in due {
+        confirm(db, id, None, "system").await?;
         n += 1;
     }
     Ok(n)

@@ -59,8 +59,7 @@ async fn load(db: &impl ConnectionTrait) -> OrdersResult<RemoteAreaTable> {
         .into_iter()
         .filter_map(exemption)
         .collect();
-    RemoteAreaTable::new(ranges, exemptions)
-        .map_err(|e| OrdersError::Db(sea_orm::DbErr::Custom(format!("remote-area table: {e}"))))
+    RemoteAreaTable::new(ranges, exemptions).map_err(|e| OrdersError::RemoteAreas(e.to_string()))
 }
 
 /// A stored exemption: by building number when it has one, else by road name, else the

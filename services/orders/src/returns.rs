@@ -9,32 +9,27 @@
 
 use crate::error::{OrdersError, OrdersResult};
 use crate::history;
+use crate::states::{ReturnStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
 use platform::ids::new_id;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use platform::status::StateMachine;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub const WITHDRAWAL_DAYS: i64 = 7;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    ChangeOfMind,
-    Defective,
-    WrongItem,
+platform::text_status! {
+    /// Why goods come back.
+    pub enum Reason {
+        ChangeOfMind = "change_of_mind",
+        Defective = "defective",
+        WrongItem = "wrong_item",
+    }
 }
 
 impl Reason {
-    fn as_str(self) -> &'static str {
-        match self {
-            Reason::ChangeOfMind => "change_of_mind",
-            Reason::Defective => "defective",
-            Reason::WrongItem => "wrong_item",
-        }
-    }
-
     /// Change of mind is the customer's cost; a seller's fault is the seller's.
     fn customer_pays_shipping(self) -> bool {
         self == Reason::ChangeOfMind
@@ -74,22 +69,29 @@ pub async fn request(
     req: ReturnRequest,
     now: DateTime<Utc>,
 ) -> OrdersResult<Uuid> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT v.status, v.delivered_at, v.vendor_id FROM orders.vendor_orders v JOIN orders.orders o ON o.id = v.order_id \
-             WHERE v.id = $1 AND v.order_id = $2 AND o.customer_id = $3 FOR UPDATE OF v",
-            [req.vendor_order_id.into(), order_id.into(), customer.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("vendor order"))?;
-    let status: String = row.try_get("", "status")?;
-    let delivered_at: Option<DateTime<Utc>> = row.try_get("", "delivered_at")?;
-    let vendor_id: Uuid = row.try_get("", "vendor_id")?;
-    if status != "delivered" {
+    #[derive(FromQueryResult)]
+    struct Delivered {
+        status: VendorOrderStatus,
+        delivered_at: Option<DateTime<Utc>>,
+        vendor_id: Uuid,
+    }
+    let Delivered {
+        status,
+        delivered_at,
+        vendor_id,
+    } = Delivered::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT v.status, v.delivered_at, v.vendor_id FROM orders.vendor_orders v JOIN orders.orders o ON o.id = v.order_id \
+         WHERE v.id = $1 AND v.order_id = $2 AND o.customer_id = $3 FOR UPDATE OF v",
+        [req.vendor_order_id.into(), order_id.into(), customer.into()],
+    ))
+    .one(db)
+    .await?
+    .ok_or(OrdersError::NotFound("vendor order"))?;
+    if status != VendorOrderStatus::Delivered {
         return Err(OrdersError::IllegalTransition {
             action: "return goods",
-            state: status,
+            state: status.to_string(),
         });
     }
     if delivered_at.is_some_and(|d| now - d > chrono::Duration::days(WITHDRAWAL_DAYS))
@@ -107,25 +109,32 @@ pub async fn request(
             "name the lines to return",
         ));
     }
+    #[derive(FromQueryResult)]
+    struct Returnable {
+        quantity: i32,
+        returned_quantity: i32,
+        withdrawal_restricted: bool,
+    }
     for (i, l) in req.lines.iter().enumerate() {
-        let line = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT quantity, returned_quantity, withdrawal_restricted FROM orders.order_lines \
-                 WHERE vendor_order_id = $1 AND variant_id = $2",
-                [req.vendor_order_id.into(), l.variant_id.into()],
-            ))
-            .await?
-            .ok_or_else(|| {
-                OrdersError::field(
-                    &format!("lines[{i}].variant_id"),
-                    "not_in_order",
-                    "not a line of this vendor order",
-                )
-            })?;
-        let qty: i32 = line.try_get("", "quantity")?;
-        let returned: i32 = line.try_get("", "returned_quantity")?;
-        let restricted: bool = line.try_get("", "withdrawal_restricted")?;
+        let Returnable {
+            quantity: qty,
+            returned_quantity: returned,
+            withdrawal_restricted: restricted,
+        } = Returnable::find_by_statement(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT quantity, returned_quantity, withdrawal_restricted FROM orders.order_lines \
+             WHERE vendor_order_id = $1 AND variant_id = $2",
+            [req.vendor_order_id.into(), l.variant_id.into()],
+        ))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            OrdersError::field(
+                &format!("lines[{i}].variant_id"),
+                "not_in_order",
+                "not a line of this vendor order",
+            )
+        })?;
         if l.quantity < 1 || l.quantity > qty - returned {
             return Err(OrdersError::field(
                 &format!("lines[{i}].quantity"),
@@ -145,14 +154,15 @@ pub async fn request(
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO orders.returns (id, order_id, vendor_order_id, vendor_id, status, reason, lines) \
-         VALUES ($1, $2, $3, $4, 'requested', $5, $6)",
+         VALUES ($1, $2, $3, $4, $7, $5, $6)",
         [
             id.into(),
             order_id.into(),
             req.vendor_order_id.into(),
             vendor_id.into(),
-            req.reason.as_str().into(),
+            req.reason.into(),
             serde_json::to_value(&req.lines).unwrap_or_default().into(),
+            ReturnStatus::Requested.into(),
         ],
     ))
     .await?;
@@ -160,7 +170,7 @@ pub async fn request(
         db,
         order_id,
         Some(req.vendor_order_id),
-        Some("delivered"),
+        Some(status.as_str()),
         "return_requested",
         "customer",
         req.reason.as_str(),
@@ -182,71 +192,73 @@ pub async fn accept(
     vendor_id: Uuid,
     return_id: Uuid,
 ) -> OrdersResult<Accepted> {
-    let r = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT r.order_id, r.vendor_order_id, r.status, r.reason, r.lines, v.shipping_total, o.payment_ref \
-             FROM orders.returns r JOIN orders.vendor_orders v ON v.id = r.vendor_order_id JOIN orders.orders o ON o.id = r.order_id \
-             WHERE r.id = $1 AND r.vendor_id = $2 FOR UPDATE OF r",
-            [return_id.into(), vendor_id.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("return"))?;
-    let status: String = r.try_get("", "status")?;
-    if status != "requested" {
+    #[derive(FromQueryResult)]
+    struct Requested {
+        order_id: Uuid,
+        vendor_order_id: Uuid,
+        status: ReturnStatus,
+        reason: Reason,
+        lines: serde_json::Value,
+        payment_ref: Option<String>,
+    }
+    let r = Requested::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT r.order_id, r.vendor_order_id, r.status, r.reason, r.lines, o.payment_ref \
+         FROM orders.returns r JOIN orders.orders o ON o.id = r.order_id \
+         WHERE r.id = $1 AND r.vendor_id = $2 FOR UPDATE OF r",
+        [return_id.into(), vendor_id.into()],
+    ))
+    .one(db)
+    .await?
+    .ok_or(OrdersError::NotFound("return"))?;
+    let to = ReturnStatus::Accepted;
+    if !r.status.can_move_to(to) {
         return Err(OrdersError::IllegalTransition {
             action: "accept the return",
-            state: status,
+            state: r.status.to_string(),
         });
     }
-    let order_id: Uuid = r.try_get("", "order_id")?;
-    let vendor_order_id: Uuid = r.try_get("", "vendor_order_id")?;
-    let reason: String = r.try_get("", "reason")?;
-    let lines: Vec<ReturnLine> =
-        serde_json::from_value(r.try_get("", "lines")?).unwrap_or_default();
-    let payment_ref: Option<String> = r.try_get("", "payment_ref")?;
+    let (order_id, vendor_order_id, reason, payment_ref) =
+        (r.order_id, r.vendor_order_id, r.reason, r.payment_ref);
+    let lines: Vec<ReturnLine> = serde_json::from_value(r.lines)
+        .map_err(|e| OrdersError::Stored(format!("return lines: {e}")))?;
+    #[derive(FromQueryResult)]
+    struct Refundable {
+        id: Uuid,
+        quantity: i32,
+        returned_quantity: i32,
+        final_amount: i64,
+        refunded_amount: i64,
+    }
     let mut refund = 0i64;
     for l in &lines {
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT id, quantity, returned_quantity, final_amount, refunded_amount FROM orders.order_lines \
-                 WHERE vendor_order_id = $1 AND variant_id = $2 FOR UPDATE",
-                [vendor_order_id.into(), l.variant_id.into()],
-            ))
-            .await?
-            .ok_or(OrdersError::NotFound("order line"))?;
-        let qty: i32 = row.try_get("", "quantity")?;
-        let returned: i32 = row.try_get("", "returned_quantity")?;
-        let final_amount: i64 = row.try_get("", "final_amount")?;
-        let already: i64 = row.try_get("", "refunded_amount")?;
-        let now_returned = (returned + l.quantity).min(qty);
-        let line_refund = cumulative_refund(final_amount, qty, now_returned) - already;
+        let row = Refundable::find_by_statement(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id, quantity, returned_quantity, final_amount, refunded_amount FROM orders.order_lines \
+             WHERE vendor_order_id = $1 AND variant_id = $2 FOR UPDATE",
+            [vendor_order_id.into(), l.variant_id.into()],
+        ))
+        .one(db)
+        .await?
+        .ok_or(OrdersError::NotFound("order line"))?;
+        let qty = row.quantity;
+        let now_returned = (row.returned_quantity + l.quantity).min(qty);
+        let line_refund =
+            cumulative_refund(row.final_amount, qty, now_returned) - row.refunded_amount;
         refund += line_refund;
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "UPDATE orders.order_lines SET returned_quantity = $2, refunded_amount = refunded_amount + $3 WHERE id = $1",
-            [row.try_get::<Uuid>("", "id")?.into(), now_returned.into(), line_refund.into()],
+            [row.id.into(), now_returned.into(), line_refund.into()],
         ))
         .await?;
     }
     // Change of mind: the customer pays the way back (the vendor's base fee), never more
     // than the refund itself.
-    let reason: Reason =
-        serde_json::from_value(serde_json::Value::String(reason)).map_err(|e| {
-            OrdersError::Db(sea_orm::DbErr::Custom(format!("stored return reason: {e}")))
-        })?;
     let base_fee: i64 = if reason.customer_pays_shipping() {
-        let v = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT shipping_base_fee FROM catalog.vendors WHERE id = $1",
-                [vendor_id.into()],
-            ))
-            .await?;
-        v.map(|v| v.try_get::<i64>("", "shipping_base_fee"))
-            .transpose()?
-            .unwrap_or(0)
+        catalog::listing::vendor_terms(db, vendor_id)
+            .await?
+            .map_or(0, |t| t.shipping.base_fee.0)
     } else {
         0
     };
@@ -265,8 +277,8 @@ pub async fn accept(
     .await?;
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE orders.returns SET status = 'accepted', decided_at = now(), refund_amount = $2, return_shipping_fee = $3 WHERE id = $1",
-        [return_id.into(), refund.into(), fee.into()],
+        "UPDATE orders.returns SET status = $4, decided_at = now(), refund_amount = $2, return_shipping_fee = $3 WHERE id = $1",
+        [return_id.into(), refund.into(), fee.into(), to.into()],
     ))
     .await?;
     db.execute_raw(Statement::from_sql_and_values(

@@ -1,46 +1,371 @@
-//! Order pages for customers and vendors, assembled by Postgres as JSON in one query.
+//! Order pages for customers and vendors: typed rows read in two statements per page
+//! (the orders with their history, the vendor orders with their lines), assembled here.
 
 use crate::error::{OrdersError, OrdersResult};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use crate::states::{OrderStatus, ReturnStatus, VendorOrderStatus};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-const ORDER_JSON: &str = "jsonb_build_object(
-    'id', o.id, 'number', o.number, 'status', o.status,
-    'totals', jsonb_build_object('list_subtotal', o.list_subtotal, 'discount_total', o.discount_total,
-        'shipping_total', o.shipping_total, 'grand_total', o.grand_total, 'taxable_total', o.taxable_total,
-        'tax_free_total', o.tax_free_total, 'refunded_total', o.refunded_total),
-    'address', jsonb_build_object('recipient', o.recipient, 'phone', o.phone, 'postal_code', o.postal_code,
-        'road_address', o.road_address, 'detail', o.address_detail),
-    'payment', jsonb_build_object('gateway', o.payment_gateway, 'payment_ref', o.payment_ref),
-    'reserved_until', o.reserved_until, 'paid_at', o.paid_at, 'created_at', o.created_at,
-    'vendor_orders', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-        'id', v.id, 'vendor_id', v.vendor_id, 'status', v.status, 'items_total', v.items_total,
-        'shipping_total', v.shipping_total, 'courier', v.courier, 'tracking_number', v.tracking_number,
-        'shipped_at', v.shipped_at, 'delivered_at', v.delivered_at, 'confirmed_at', v.confirmed_at,
-        'lines', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-            'variant_id', l.variant_id, 'product_id', l.product_id, 'title', l.title, 'variant_name', l.variant_name,
-            'sku', l.sku, 'quantity', l.quantity, 'unit_price', l.unit_price, 'list_unit_price', l.list_unit_price,
-            'promotion_discount', l.promotion_discount, 'coupon_discount', l.coupon_discount,
-            'final_amount', l.final_amount, 'taxable', l.taxable) ORDER BY l.id), '[]') FROM orders.order_lines l
-            WHERE l.vendor_order_id = v.id)) ORDER BY v.id), '[]') FROM orders.vendor_orders v WHERE v.order_id = o.id),
-    'history', (SELECT coalesce(jsonb_agg(jsonb_build_object('from', h.from_status, 'to', h.to_status,
-        'vendor_order_id', h.vendor_order_id, 'actor', h.actor, 'note', h.note, 'at', h.created_at) ORDER BY h.id), '[]')
-        FROM orders.order_history h WHERE h.order_id = o.id))";
+/// An order as its customer sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderView {
+    pub id: Uuid,
+    pub number: String,
+    pub status: OrderStatus,
+    pub totals: OrderTotals,
+    pub address: OrderAddress,
+    pub payment: OrderPayment,
+    /// Until when the unpaid order holds its stock.
+    pub reserved_until: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// One per vendor, each shipped on its own.
+    pub vendor_orders: Vec<VendorOrderView>,
+    /// Every status change, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
 
+/// Whole won.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderTotals {
+    pub list_subtotal: i64,
+    /// Promotions, order coupons and waived shipping together.
+    pub discount_total: i64,
+    pub shipping_total: i64,
+    pub grand_total: i64,
+    pub taxable_total: i64,
+    pub tax_free_total: i64,
+    pub refunded_total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderAddress {
+    pub recipient: String,
+    pub phone: String,
+    pub postal_code: String,
+    pub road_address: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderPayment {
+    pub gateway: String,
+    /// The gateway's id of the payment, once opened.
+    pub payment_ref: Option<String>,
+}
+
+/// One vendor's part of an order.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorOrderView {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    pub status: VendorOrderStatus,
+    pub items_total: i64,
+    pub shipping_total: i64,
+    pub courier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub lines: Vec<OrderLineView>,
+}
+
+/// What was bought, at the prices of the checkout.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderLineView {
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub title: String,
+    pub variant_name: String,
+    pub sku: String,
+    pub quantity: i32,
+    pub unit_price: i64,
+    pub list_unit_price: i64,
+    pub promotion_discount: i64,
+    pub coupon_discount: i64,
+    pub final_amount: i64,
+    pub taxable: bool,
+}
+
+/// One status change of the order or of one of its vendor orders. `from` and `to` are
+/// order or vendor-order statuses, or a return's steps (`return_requested`,
+/// `return_accepted`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub from: Option<String>,
+    pub to: String,
+    pub vendor_order_id: Option<Uuid>,
+    /// `customer`, `vendor`, `system` or the payment gateway's name.
+    pub actor: String,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A vendor order as its vendor sees it, with where to ship it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorOrderSummary {
+    pub id: Uuid,
+    pub order_number: String,
+    pub status: VendorOrderStatus,
+    pub items_total: i64,
+    pub shipping_total: i64,
+    pub courier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub recipient: String,
+    pub phone: String,
+    pub postal_code: String,
+    pub road_address: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+    pub lines: Vec<VendorLineView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorLineView {
+    pub sku: String,
+    pub title: String,
+    pub variant_name: String,
+    pub quantity: i32,
+    pub final_amount: i64,
+}
+
+/// A return request, as opened.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReturnOpened {
+    pub return_id: Uuid,
+    pub status: ReturnStatus,
+}
+
+/// A return the vendor accepted, and what was refunded for it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReturnAccepted {
+    pub return_id: Uuid,
+    pub status: ReturnStatus,
+    /// Whole won paid back, after the return shipping a change of mind costs.
+    pub refund: i64,
+}
+
+// ---- rows ----
+
+/// An order row joined with one of its history entries (every order has at least one).
+#[derive(Debug, FromQueryResult)]
+struct OrderHistoryRow {
+    id: Uuid,
+    number: String,
+    status: OrderStatus,
+    list_subtotal: i64,
+    discount_total: i64,
+    shipping_total: i64,
+    grand_total: i64,
+    taxable_total: i64,
+    tax_free_total: i64,
+    refunded_total: i64,
+    recipient: String,
+    phone: String,
+    postal_code: String,
+    road_address: String,
+    address_detail: String,
+    payment_gateway: String,
+    payment_ref: Option<String>,
+    reserved_until: DateTime<Utc>,
+    paid_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    h_from: Option<String>,
+    h_to: Option<String>,
+    h_vendor_order_id: Option<Uuid>,
+    h_actor: Option<String>,
+    h_note: Option<String>,
+    h_at: Option<DateTime<Utc>>,
+}
+
+impl OrderHistoryRow {
+    fn order(&self) -> OrderView {
+        OrderView {
+            id: self.id,
+            number: self.number.clone(),
+            status: self.status,
+            totals: OrderTotals {
+                list_subtotal: self.list_subtotal,
+                discount_total: self.discount_total,
+                shipping_total: self.shipping_total,
+                grand_total: self.grand_total,
+                taxable_total: self.taxable_total,
+                tax_free_total: self.tax_free_total,
+                refunded_total: self.refunded_total,
+            },
+            address: OrderAddress {
+                recipient: self.recipient.clone(),
+                phone: self.phone.clone(),
+                postal_code: self.postal_code.clone(),
+                road_address: self.road_address.clone(),
+                detail: self.address_detail.clone(),
+            },
+            payment: OrderPayment {
+                gateway: self.payment_gateway.clone(),
+                payment_ref: self.payment_ref.clone(),
+            },
+            reserved_until: self.reserved_until,
+            paid_at: self.paid_at,
+            created_at: self.created_at,
+            vendor_orders: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    fn history(self) -> Option<HistoryEntry> {
+        Some(HistoryEntry {
+            from: self.h_from,
+            to: self.h_to?,
+            vendor_order_id: self.h_vendor_order_id,
+            actor: self.h_actor?,
+            note: self.h_note?,
+            at: self.h_at?,
+        })
+    }
+}
+
+/// A vendor order row joined with one of its lines.
+#[derive(Debug, FromQueryResult)]
+struct VendorOrderLineRow {
+    order_id: Uuid,
+    id: Uuid,
+    vendor_id: Uuid,
+    status: VendorOrderStatus,
+    items_total: i64,
+    shipping_total: i64,
+    courier: Option<String>,
+    tracking_number: Option<String>,
+    shipped_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+    confirmed_at: Option<DateTime<Utc>>,
+    #[sea_orm(nested)]
+    line: Option<OrderLineRow>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OrderLineRow {
+    variant_id: Uuid,
+    product_id: Uuid,
+    title: String,
+    variant_name: String,
+    sku: String,
+    quantity: i32,
+    unit_price: i64,
+    list_unit_price: i64,
+    promotion_discount: i64,
+    coupon_discount: i64,
+    final_amount: i64,
+    taxable: bool,
+}
+
+impl From<OrderLineRow> for OrderLineView {
+    fn from(l: OrderLineRow) -> Self {
+        OrderLineView {
+            variant_id: l.variant_id,
+            product_id: l.product_id,
+            title: l.title,
+            variant_name: l.variant_name,
+            sku: l.sku,
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            list_unit_price: l.list_unit_price,
+            promotion_discount: l.promotion_discount,
+            coupon_discount: l.coupon_discount,
+            final_amount: l.final_amount,
+            taxable: l.taxable,
+        }
+    }
+}
+
+const ORDER_COLUMNS: &str = "o.id, o.number, o.status, o.list_subtotal, o.discount_total, o.shipping_total, \
+    o.grand_total, o.taxable_total, o.tax_free_total, o.refunded_total, o.recipient, o.phone, o.postal_code, \
+    o.road_address, o.address_detail, o.payment_gateway, o.payment_ref, o.reserved_until, o.paid_at, o.created_at, \
+    h.from_status AS h_from, h.to_status AS h_to, h.vendor_order_id AS h_vendor_order_id, h.actor AS h_actor, \
+    h.note AS h_note, h.created_at AS h_at";
+
+/// The orders `orders` selects (a subquery aliased `o`, in page order), each whole.
+async fn assemble(
+    db: &impl ConnectionTrait,
+    orders: &str,
+    values: Vec<sea_orm::Value>,
+) -> OrdersResult<Vec<OrderView>> {
+    let rows = OrderHistoryRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT {ORDER_COLUMNS} FROM ({orders}) o \
+             LEFT JOIN orders.order_history h ON h.order_id = o.id ORDER BY o.id DESC, h.id"
+        ),
+        values,
+    ))
+    .all(db)
+    .await?;
+    let mut views: Vec<OrderView> = Vec::new();
+    for row in rows {
+        if views.last().is_none_or(|v| v.id != row.id) {
+            views.push(row.order());
+        }
+        if let (Some(view), Some(entry)) = (views.last_mut(), row.history()) {
+            view.history.push(entry);
+        }
+    }
+    if views.is_empty() {
+        return Ok(views);
+    }
+    let ids: Vec<Uuid> = views.iter().map(|v| v.id).collect();
+    let parts = VendorOrderLineRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT v.order_id, v.id, v.vendor_id, v.status, v.items_total, v.shipping_total, v.courier, \
+             v.tracking_number, v.shipped_at, v.delivered_at, v.confirmed_at, \
+             l.variant_id, l.product_id, l.title, l.variant_name, l.sku, l.quantity, l.unit_price, \
+             l.list_unit_price, l.promotion_discount, l.coupon_discount, l.final_amount, l.taxable \
+         FROM orders.vendor_orders v LEFT JOIN orders.order_lines l ON l.vendor_order_id = v.id \
+         WHERE v.order_id = ANY($1) ORDER BY v.order_id, v.id, l.id",
+        [ids.into()],
+    ))
+    .all(db)
+    .await?;
+    for part in parts {
+        let Some(view) = views.iter_mut().find(|v| v.id == part.order_id) else {
+            continue;
+        };
+        if view.vendor_orders.last().is_none_or(|v| v.id != part.id) {
+            view.vendor_orders.push(VendorOrderView {
+                id: part.id,
+                vendor_id: part.vendor_id,
+                status: part.status,
+                items_total: part.items_total,
+                shipping_total: part.shipping_total,
+                courier: part.courier,
+                tracking_number: part.tracking_number,
+                shipped_at: part.shipped_at,
+                delivered_at: part.delivered_at,
+                confirmed_at: part.confirmed_at,
+                lines: Vec::new(),
+            });
+        }
+        if let (Some(vo), Some(line)) = (view.vendor_orders.last_mut(), part.line) {
+            vo.lines.push(line.into());
+        }
+    }
+    Ok(views)
+}
+
+/// One of the customer's orders, whole.
 pub async fn customer_order(
     db: &impl ConnectionTrait,
     customer: Uuid,
     id: Uuid,
-) -> OrdersResult<serde_json::Value> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT {ORDER_JSON} AS body FROM orders.orders o WHERE o.id = $1 AND o.customer_id = $2"),
-            [id.into(), customer.into()],
-        ))
-        .await?
-        .ok_or(OrdersError::NotFound("order"))?;
-    Ok(row.try_get("", "body")?)
+) -> OrdersResult<OrderView> {
+    assemble(
+        db,
+        "SELECT * FROM orders.orders WHERE id = $1 AND customer_id = $2",
+        vec![id.into(), customer.into()],
+    )
+    .await?
+    .pop()
+    .ok_or(OrdersError::NotFound("order"))
 }
 
 /// A customer's orders, newest first, with an id cursor.
@@ -49,20 +374,60 @@ pub async fn customer_orders(
     customer: Uuid,
     after: Option<Uuid>,
     limit: u64,
-) -> OrdersResult<Vec<(Uuid, serde_json::Value)>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "SELECT o.id, {ORDER_JSON} AS body FROM orders.orders o WHERE o.customer_id = $1 \
-                 AND ($2::uuid IS NULL OR o.id < $2) ORDER BY o.id DESC LIMIT $3"
-            ),
-            [customer.into(), after.into(), (limit as i64).into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "body")?)))
-        .collect()
+) -> OrdersResult<Vec<OrderView>> {
+    assemble(
+        db,
+        "SELECT * FROM orders.orders WHERE customer_id = $1 \
+         AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        vec![customer.into(), after.into(), (limit as i64).into()],
+    )
+    .await
+}
+
+/// What paying an order needs to know of it.
+#[derive(Debug, FromQueryResult)]
+pub struct PayableOrder {
+    pub payment_ref: Option<String>,
+    pub grand_total: i64,
+}
+
+/// The customer's order's payment reference and total (404 for anyone else's order).
+pub async fn payable_order(
+    db: &impl ConnectionTrait,
+    customer: Uuid,
+    id: Uuid,
+) -> OrdersResult<PayableOrder> {
+    PayableOrder::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT payment_ref, grand_total FROM orders.orders WHERE id = $1 AND customer_id = $2",
+        [id.into(), customer.into()],
+    ))
+    .one(db)
+    .await?
+    .ok_or(OrdersError::NotFound("order"))
+}
+
+/// A vendor order joined with its order and one of its lines.
+#[derive(Debug, FromQueryResult)]
+struct VendorSummaryRow {
+    id: Uuid,
+    order_number: String,
+    status: VendorOrderStatus,
+    items_total: i64,
+    shipping_total: i64,
+    courier: Option<String>,
+    tracking_number: Option<String>,
+    recipient: String,
+    phone: String,
+    postal_code: String,
+    road_address: String,
+    address_detail: String,
+    created_at: DateTime<Utc>,
+    sku: Option<String>,
+    title: Option<String>,
+    variant_name: Option<String>,
+    quantity: Option<i32>,
+    final_amount: Option<i64>,
 }
 
 /// A vendor's own vendor orders (never another vendor's), newest first.
@@ -72,26 +437,71 @@ pub async fn vendor_orders(
     status: Option<String>,
     after: Option<Uuid>,
     limit: u64,
-) -> OrdersResult<Vec<(Uuid, serde_json::Value)>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT v.id, jsonb_build_object('id', v.id, 'order_number', o.number, 'status', v.status,
-                 'items_total', v.items_total, 'shipping_total', v.shipping_total, 'courier', v.courier,
-                 'tracking_number', v.tracking_number, 'recipient', o.recipient, 'phone', o.phone,
-                 'postal_code', o.postal_code, 'road_address', o.road_address, 'detail', o.address_detail,
-                 'created_at', v.created_at,
-                 'lines', (SELECT coalesce(jsonb_agg(jsonb_build_object('sku', l.sku, 'title', l.title,
-                     'variant_name', l.variant_name, 'quantity', l.quantity, 'final_amount', l.final_amount) ORDER BY l.id), '[]')
-                     FROM orders.order_lines l WHERE l.vendor_order_id = v.id)) AS body
-             FROM orders.vendor_orders v JOIN orders.orders o ON o.id = v.order_id
-             WHERE v.vendor_id = $1 AND v.status <> 'awaiting_payment' AND ($2::text IS NULL OR v.status = $2)
-               AND ($3::uuid IS NULL OR v.id < $3)
-             ORDER BY v.id DESC LIMIT $4",
-            [vendor.into(), status.into(), after.into(), (limit as i64).into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "body")?)))
-        .collect()
+) -> OrdersResult<Vec<VendorOrderSummary>> {
+    let rows = VendorSummaryRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT v.id, o.number AS order_number, v.status, v.items_total, v.shipping_total, v.courier, \
+             v.tracking_number, o.recipient, o.phone, o.postal_code, o.road_address, o.address_detail, \
+             v.created_at, l.sku, l.title, l.variant_name, l.quantity, l.final_amount \
+         FROM (SELECT * FROM orders.vendor_orders WHERE vendor_id = $1 AND status <> $5 \
+               AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR id < $3) \
+               ORDER BY id DESC LIMIT $4) v \
+         JOIN orders.orders o ON o.id = v.order_id \
+         LEFT JOIN orders.order_lines l ON l.vendor_order_id = v.id \
+         ORDER BY v.id DESC, l.id",
+        [
+            vendor.into(),
+            status.into(),
+            after.into(),
+            (limit as i64).into(),
+            VendorOrderStatus::AwaitingPayment.into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    let mut views: Vec<VendorOrderSummary> = Vec::new();
+    for r in rows {
+        if views.last().is_none_or(|v| v.id != r.id) {
+            views.push(VendorOrderSummary {
+                id: r.id,
+                order_number: r.order_number,
+                status: r.status,
+                items_total: r.items_total,
+                shipping_total: r.shipping_total,
+                courier: r.courier,
+                tracking_number: r.tracking_number,
+                recipient: r.recipient,
+                phone: r.phone,
+                postal_code: r.postal_code,
+                road_address: r.road_address,
+                detail: r.address_detail,
+                created_at: r.created_at,
+                lines: Vec::new(),
+            });
+        }
+        if let (
+            Some(view),
+            Some(sku),
+            Some(title),
+            Some(variant_name),
+            Some(quantity),
+            Some(final_amount),
+        ) = (
+            views.last_mut(),
+            r.sku,
+            r.title,
+            r.variant_name,
+            r.quantity,
+            r.final_amount,
+        ) {
+            view.lines.push(VendorLineView {
+                sku,
+                title,
+                variant_name,
+                quantity,
+                final_amount,
+            });
+        }
+    }
+    Ok(views)
 }

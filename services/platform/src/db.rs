@@ -1,7 +1,7 @@
 //! The Postgres pool (sea-orm over sqlx).
 
 use crate::config::Config;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
 use std::time::Duration;
 
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
@@ -41,4 +41,35 @@ pub fn uuid_array(ids: &[uuid::Uuid]) -> sea_orm::Value {
             ids.iter().map(|id| sea_orm::Value::from(*id)).collect(),
         )),
     )
+}
+
+/// Whether `err` means the connection to Postgres was lost or could not be had (a restart,
+/// a reset, a full pool), rather than anything about the statement: the same request may
+/// well succeed in a moment.
+pub fn is_connection_error(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_connection_error(e)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_connection_error(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), the server shutting down or starting
+        // (57P01-57P03), too many connections (53300).
+        Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
 }

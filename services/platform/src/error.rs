@@ -107,7 +107,8 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    /// Members particular to the error (e.g. `quote` for `quote_changed`).
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub extra: Option<serde_json::Value>,
 }
 
@@ -120,7 +121,14 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
     /// What really happened, for the log only (never sent on a 5xx).
     pub source: Option<anyhow::Error>,
+    /// The Postgres connection was lost: a read-only request may be tried again (see
+    /// `server::retry_reads_once`).
+    pub connection_lost: bool,
 }
+
+/// Marks a response that failed because the Postgres connection was lost.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLost;
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -133,6 +141,7 @@ impl ApiError {
             extra: None,
             retry_after_secs: None,
             source: None,
+            connection_lost: false,
         }
     }
 
@@ -238,15 +247,27 @@ impl IntoResponse for ApiError {
         {
             headers.insert(header::RETRY_AFTER, v);
         }
+        if self.connection_lost {
+            resp.extensions_mut().insert(ConnectionLost);
+        }
         resp
     }
 }
 
 /// Database errors sorted into what a client can act on: unique violations are conflicts,
-/// foreign-key violations point at something missing, lost connections are 503.
+/// foreign-key violations point at something missing, lost connections are 503 with
+/// `Retry-After`.
 impl From<sea_orm::DbErr> for ApiError {
     #[track_caller]
     fn from(err: sea_orm::DbErr) -> Self {
+        // A restart or a reset is not the request's fault and is soon over: 503, retry.
+        if crate::db::is_connection_error(&err) {
+            return ApiError {
+                retry_after_secs: Some(1),
+                connection_lost: true,
+                ..ApiError::unavailable(err)
+            };
+        }
         match err.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(msg)) => {
                 let mut e = ApiError::new(ErrorCode::Conflict).with_detail("already exists");
@@ -258,12 +279,7 @@ impl From<sea_orm::DbErr> for ApiError {
                 e.source = Some(anyhow::anyhow!(msg));
                 e
             }
-            _ => match err {
-                sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                    ApiError::unavailable(err)
-                }
-                other => ApiError::internal(other),
-            },
+            _ => ApiError::internal(err),
         }
     }
 }

@@ -25,6 +25,12 @@ use uuid::Uuid;
 /// takes it over: well past any handler's normal run, so a live consumer keeps its work.
 pub const CLAIM_IDLE: Duration = Duration::from_secs(30);
 
+/// How long an idle consumer's read waits for new entries; well inside the response
+/// timeout of its connection, so a quiet stream is not an error.
+pub const READ_BLOCK: Duration = Duration::from_millis(500);
+const _: () =
+    assert!(READ_BLOCK.as_millis() * 2 < crate::kv::BLOCKING_RESPONSE_TIMEOUT.as_millis());
+
 /// Entries read, retried or taken over per pass.
 const BATCH: usize = 200;
 
@@ -323,7 +329,7 @@ pub async fn run_consumer<F, Fut, E>(
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        let pass = consumer.pass(&redis, c, Duration::from_millis(500), &handler);
+        let pass = consumer.pass(&redis, c, READ_BLOCK, &handler);
         let res = tokio::select! {
             res = pass => res,
             _ = stop.wait_for(|s| *s) => return,

@@ -5,10 +5,14 @@
 //! - a body over the limit → 413 `payload_too_large`
 //! - well-formed JSON of the wrong shape (unknown field, missing field, wrong type)
 //!   → 422 `validation_failed` naming the field
+//! - a NUL character (`\u0000`, `%00`) in any text of a body, query string or path
+//!   → 422 `validation_failed` naming the field (code `nul_character`): Postgres cannot
+//!   store it and no real input holds one, so it is refused here, once for every text the
+//!   API accepts, rather than at each field.
 
 use crate::error::{ApiError, ErrorCode, FieldError};
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -68,8 +72,56 @@ fn bytes_rejection(rej: BytesRejection) -> ApiError {
     }
 }
 
+/// The answer to a text holding a NUL character.
+pub fn nul_character(field: &str) -> ApiError {
+    ApiError::field(
+        field,
+        "nul_character",
+        "must not contain a NUL character (U+0000)",
+    )
+}
+
+/// Refuse a text that holds a NUL character (for bodies read without [`Json`]).
+pub fn refuse_nul(field: &str, text: &str) -> Result<(), ApiError> {
+    if text.contains('\0') {
+        Err(nul_character(field))
+    } else {
+        Ok(())
+    }
+}
+
+/// Where in a JSON value a string (or a key) holds a NUL, as a field path
+/// (`address.line1`, `items[2].title`).
+fn nul_in(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = join_path(path, &k.replace('\0', ""));
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_in(v, &here)
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// Parse JSON, telling syntax errors (400) from shape errors (422 with the field path).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // A NUL can only arrive escaped (raw control characters are not JSON): look closer
+    // only when the escape is there at all.
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = nul_in(&value, "")
+    {
+        return Err(nul_character(&field));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize(de) {
         Ok(v) => Ok(v),
@@ -126,6 +178,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(query) = parts.uri.query() {
+            refuse_nul_in_query(query)?;
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
@@ -133,6 +188,17 @@ where
                 ApiError::new(ErrorCode::BadRequest).with_detail(rej.body_text())
             })
     }
+}
+
+/// A NUL in a query string is always `%00` (a raw one is not a valid URI).
+fn refuse_nul_in_query(query: &str) -> Result<(), ApiError> {
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name.contains("%00") || value.contains("%00") {
+            return Err(nul_character(&name.replace("%00", "").replace('+', " ")));
+        }
+    }
+    Ok(())
 }
 
 /// Path extractor: an id that does not parse names nothing that exists, so it is a 404.
@@ -147,6 +213,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await
+            && let Some((name, _)) = params.iter().find(|(_, v)| v.contains('\0'))
+        {
+            return Err(nul_character(name));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
@@ -186,5 +257,24 @@ mod tests {
         let e = parse_json::<Signup>(br#"{"email":"a@b.kr","age":"x"}"#).unwrap_err();
         assert_eq!(e.errors[0].field, "age");
         assert_eq!(e.errors[0].code, "invalid");
+    }
+
+    #[test]
+    fn nul_characters_are_422_naming_the_field() {
+        let e = parse_json::<Signup>(br#"{"email":"a\u0000@b.kr","age":3}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Validation);
+        assert_eq!(e.errors[0].field, "email");
+        assert_eq!(e.errors[0].code, "nul_character");
+        let e = parse_json::<serde_json::Value>(br#"{"lines":[{"t":"ok"},{"t":"x\u0000"}]}"#)
+            .unwrap_err();
+        assert_eq!(e.errors[0].field, "lines[1].t");
+        // An escaped backslash before `u0000` is no NUL.
+        assert!(parse_json::<serde_json::Value>(br#"{"t":"\\u0000"}"#).is_ok());
+        assert_eq!(
+            refuse_nul_in_query("q=%00abc&limit=2").unwrap_err().errors[0].field,
+            "q"
+        );
+        assert!(refuse_nul_in_query("q=%2500&limit=2").is_ok());
+        assert!(refuse_nul("body", "a\0b").is_err());
     }
 }

@@ -1,16 +1,24 @@
-//! Redis: one multiplexed, self-reconnecting connection per process, and the key prefix
-//! that keeps each job's keys (and each test's) apart.
+//! Redis: one multiplexed, self-reconnecting connection per process behind a circuit
+//! breaker ([`crate::breaker`]), and the key prefix that keeps each job's keys (and each
+//! test's) apart. The shop runs without Redis, slower: a process starts while Redis is
+//! unreachable and takes it up when it answers.
 
+use crate::breaker::{Breaker, Guarded};
 use crate::config::Config;
 use redis::RedisError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long a [`Redis::dedicated`] connection waits for an answer: a blocking command
+/// must block for less (the event consumers block [`crate::events::READ_BLOCK`]).
+pub const BLOCKING_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Redis {
     client: redis::Client,
     conn: ConnectionManager,
+    breaker: Arc<Breaker>,
     prefix: Arc<str>,
 }
 
@@ -28,12 +36,18 @@ impl Redis {
             .set_response_timeout(Some(Duration::from_secs(3)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_with_config(client.clone(), cfg).await?;
-        Ok(Redis {
+        // Lazily: an unreachable Redis is a degraded start, not a failed one.
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), cfg)?;
+        let redis = Redis {
             client,
             conn,
+            breaker: Arc::new(Breaker::default()),
             prefix: Arc::from(prefix),
-        })
+        };
+        if let Err(err) = redis.ping().await {
+            tracing::warn!(error = %err, "Redis is unreachable: starting without it (degraded)");
+        }
+        Ok(redis)
     }
 
     /// A key under this process's prefix: `key("ratelimit:login:ip:1.2.3.4")`.
@@ -45,15 +59,31 @@ impl Redis {
         &self.prefix
     }
 
-    /// A connection handle; cheap to clone, commands are pipelined over one socket.
-    pub fn conn(&self) -> ConnectionManager {
-        self.conn.clone()
+    /// A connection handle; cheap to clone, commands are pipelined over one socket. While
+    /// Redis is not answering its calls fail at once (see [`crate::breaker`]).
+    pub fn conn(&self) -> Guarded<ConnectionManager> {
+        Guarded {
+            inner: self.conn.clone(),
+            breaker: self.breaker.clone(),
+        }
+    }
+
+    /// Whether calls to Redis are being refused because it stopped answering.
+    pub fn circuit_open(&self) -> bool {
+        self.breaker.is_open()
     }
 
     /// A connection of its own, for blocking commands (`XREADGROUP … BLOCK`): on the shared
     /// multiplexed connection a blocked read would stall every other request behind it.
+    /// Its answers may take up to [`BLOCKING_RESPONSE_TIMEOUT`]: the client's default
+    /// (500 ms) is no longer than the consumers' block, so every idle read timed out.
     pub async fn dedicated(&self) -> Result<redis::aio::MultiplexedConnection, RedisError> {
-        self.client.get_multiplexed_async_connection().await
+        let cfg = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(BLOCKING_RESPONSE_TIMEOUT));
+        self.client
+            .get_multiplexed_async_connection_with_config(&cfg)
+            .await
     }
 
     pub async fn ping(&self) -> Result<(), RedisError> {

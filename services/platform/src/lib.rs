@@ -5,9 +5,11 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod breaker;
 pub mod client_addr;
 pub mod config;
 pub mod db;
+pub mod docs;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -18,9 +20,12 @@ pub mod lease;
 pub mod money;
 pub mod outbox;
 pub mod pagination;
+pub mod postal;
+pub mod quantity;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
+pub mod status;
 pub mod telemetry;
 
 pub use error::{ApiError, ApiResult, ErrorCode};

@@ -1,20 +1,20 @@
 //! Server bootstrap: the middleware stack every service shares, the operational endpoints,
 //! OpenAPI and docs, and a `serve` that drains in-flight requests on shutdown.
 
-use crate::error::{ApiError, ErrorCode, route_not_found};
+use crate::error::{ApiError, ConnectionLost, ErrorCode, route_not_found};
 use crate::state::AppState;
 use crate::{health, telemetry};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -53,7 +53,7 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
                 move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) },
             ),
         )
-        .route("/docs", get(docs_page));
+        .merge(crate::docs::router());
 
     let cors = if config.cors_origins.is_empty() {
         CorsLayer::new()
@@ -79,11 +79,14 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
             ])
     };
 
-    router
+    let routes = router
         .merge(ops)
         .fallback(route_not_found)
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
-        .with_state(state)
+        .with_state(state);
+    routes
+        .clone()
+        .layer(middleware::from_fn_with_state(routes, retry_reads_once))
         .layer(middleware::from_fn(telemetry::track_metrics))
         .layer(
             ServiceBuilder::new()
@@ -113,6 +116,32 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
         )
 }
 
+/// A read-only request that failed because its Postgres connection was lost (a restart,
+/// a reset) is tried once more: the broken connection has left the pool, so the second
+/// try gets a fresh one. Anything else, or a second failure, is answered as it is (503
+/// with `Retry-After`).
+async fn retry_reads_once(State(routes): State<Router>, req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let mut again = parts.clone();
+    // Routing sets it afresh.
+    again.extensions.remove::<MatchedPath>();
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    if resp.extensions().get::<ConnectionLost>().is_none() {
+        return resp;
+    }
+    tracing::info!("read failed on a lost database connection; trying once more");
+    match routes
+        .oneshot(Request::from_parts(again, axum::body::Body::empty()))
+        .await
+    {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    }
+}
+
 /// Layers below the router (timeouts) answer with bare statuses; give them a problem body.
 async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
@@ -136,19 +165,6 @@ fn add_bearer_scheme(openapi: &mut OpenApi) {
                 .build(),
         ),
     );
-}
-
-/// A docs UI (Scalar) over `/openapi.json`.
-async fn docs_page() -> Html<&'static str> {
-    Html(
-        r#"<!doctype html>
-<html><head><title>Jikgu API</title><meta charset="utf-8"/>
-<meta name="viewport" content="width=device-width, initial-scale=1"/></head>
-<body><script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-<noscript>The raw document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-</body></html>"#,
-    )
 }
 
 /// Serve until `shutdown` resolves, then stop accepting, let in-flight requests finish,

@@ -3,23 +3,20 @@
 //! touches its own applications: every vendor query goes through `find_owned`.
 
 use crate::audit::{self, Actor};
-use crate::campaigns::{self, DRAFT, ENDED};
+use crate::campaigns::{self, CampaignStatus};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::prices::{self, NewCampaignPrice, PriceKind};
+use crate::states::ApplicationStatus;
 use crate::store::application;
 use chrono::Utc;
 use platform::ids::new_id;
+use platform::status::{StateMachine, Status};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 use uuid::Uuid;
-
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
-pub const WITHDRAWN: &str = "withdrawn";
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -43,10 +40,10 @@ pub async fn apply(
     new: NewApplication,
 ) -> PromotionsResult<application::Model> {
     let c = campaigns::get(db, campaign_id).await?;
-    if c.status == DRAFT {
+    if c.status == CampaignStatus::Draft {
         return Err(PromotionsError::NotFound("campaign"));
     }
-    if c.status == ENDED || c.ends_at <= Utc::now() {
+    if c.status == CampaignStatus::Ended || c.ends_at <= Utc::now() {
         return Err(PromotionsError::IllegalTransition {
             action: "apply",
             state: "the campaign has ended".into(),
@@ -77,7 +74,7 @@ pub async fn apply(
         discount_kind: Set(new.discount_kind.as_str().to_owned()),
         discount_value: Set(new.discount_value),
         note: Set(new.note.trim().to_owned()),
-        status: Set(PENDING.to_owned()),
+        status: Set(ApplicationStatus::Pending.into()),
         decision_reason: Set(None),
         decided_by: Set(None),
         decided_at: Set(None),
@@ -130,14 +127,16 @@ pub async fn withdraw(
     let before = application::find_owned(db, vendor_id, id)
         .await?
         .ok_or(PromotionsError::NotFound("application"))?;
-    if before.status != PENDING {
+    if !ApplicationStatus::parse(&before.status)
+        .is_some_and(|s| s.can_move_to(ApplicationStatus::Withdrawn))
+    {
         return Err(PromotionsError::IllegalTransition {
             action: "withdraw",
             state: format!("the application is {}", before.status),
         });
     }
     let mut am = before.clone().into_active_model();
-    am.status = Set(WITHDRAWN.to_owned());
+    am.status = Set(ApplicationStatus::Withdrawn.into());
     am.updated_at = Set(Utc::now());
     let after = am.update(db).await?;
     audit::record(
@@ -172,13 +171,14 @@ async fn pending_for_update(
     db: &impl ConnectionTrait,
     id: Uuid,
     action: &'static str,
+    to: ApplicationStatus,
 ) -> PromotionsResult<application::Model> {
     let a = application::Entity::find_by_id(id)
         .lock_exclusive()
         .one(db)
         .await?
         .ok_or(PromotionsError::NotFound("application"))?;
-    if a.status != PENDING {
+    if !ApplicationStatus::parse(&a.status).is_some_and(|s| s.can_move_to(to)) {
         return Err(PromotionsError::IllegalTransition {
             action,
             state: format!("the application is {}", a.status),
@@ -194,7 +194,7 @@ pub async fn approve(
     actor: Actor,
     id: Uuid,
 ) -> PromotionsResult<application::Model> {
-    let before = pending_for_update(db, id, "approve").await?;
+    let before = pending_for_update(db, id, "approve", ApplicationStatus::Approved).await?;
     let kind = PriceKind::parse(&before.discount_kind).unwrap_or(PriceKind::Percent);
     prices::add(
         db,
@@ -212,7 +212,7 @@ pub async fn approve(
     .await?;
     let now = Utc::now();
     let mut am = before.clone().into_active_model();
-    am.status = Set(APPROVED.to_owned());
+    am.status = Set(ApplicationStatus::Approved.into());
     am.decided_by = Set(actor.id);
     am.decided_at = Set(Some(now));
     am.updated_at = Set(now);
@@ -245,10 +245,10 @@ pub async fn reject(
             "give a reason of 1 to 500 characters",
         ));
     }
-    let before = pending_for_update(db, id, "reject").await?;
+    let before = pending_for_update(db, id, "reject", ApplicationStatus::Rejected).await?;
     let now = Utc::now();
     let mut am = before.clone().into_active_model();
-    am.status = Set(REJECTED.to_owned());
+    am.status = Set(ApplicationStatus::Rejected.into());
     am.decision_reason = Set(Some(reason));
     am.decided_by = Set(actor.id);
     am.decided_at = Set(Some(now));

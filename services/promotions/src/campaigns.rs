@@ -21,10 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-pub const DRAFT: &str = "draft";
-pub const SCHEDULED: &str = "scheduled";
-pub const LIVE: &str = "live";
-pub const ENDED: &str = "ended";
+pub use crate::states::CampaignStatus;
+use platform::status::{StateMachine, Status};
 
 /// Which products belong to a campaign besides its hand-placed slots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -245,7 +243,7 @@ pub async fn create(
         banner_mobile: Set(new.banner_mobile),
         starts_at: Set(starts),
         ends_at: Set(ends),
-        status: Set(DRAFT.to_owned()),
+        status: Set(CampaignStatus::Draft.into()),
         ended_early_at: Set(None),
         membership: Set(membership_json(&normalise_rules(new.membership))),
         created_by: Set(actor.user_id()),
@@ -279,13 +277,13 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> PromotionsResult<campaign::Model> {
     let before = get_for_update(db, id).await?;
-    if before.status == ENDED {
+    if before.status == CampaignStatus::Ended {
         return Err(PromotionsError::IllegalTransition {
             action: "change a campaign",
             state: "it has ended".into(),
         });
     }
-    let live_now = before.status != DRAFT && before.starts_at <= now;
+    let live_now = before.status != CampaignStatus::Draft && before.starts_at <= now;
     let mut errors = Vec::new();
     if let Some(t) = &upd.title {
         check_title(&mut errors, t);
@@ -368,7 +366,7 @@ pub async fn update(
         .update(db)
         .await
         .map_err(|e| map_unique(e, "campaigns_slug_key", || slug_taken(&slug)))?;
-    if window_moved && after.status != DRAFT {
+    if window_moved && after.status != CampaignStatus::Draft {
         prices::check_campaign(db, &after).await?;
     }
     audit::record(
@@ -401,7 +399,9 @@ pub async fn schedule(
     now: DateTime<Utc>,
 ) -> PromotionsResult<campaign::Model> {
     let before = get_for_update(db, id).await?;
-    if before.status != DRAFT {
+    if !CampaignStatus::parse(&before.status)
+        .is_some_and(|s| s.can_move_to(CampaignStatus::Scheduled))
+    {
         return Err(PromotionsError::IllegalTransition {
             action: "schedule",
             state: format!("the campaign is {}", before.status),
@@ -415,7 +415,7 @@ pub async fn schedule(
         ));
     }
     let mut am = before.clone().into_active_model();
-    am.status = Set(SCHEDULED.to_owned());
+    am.status = Set(CampaignStatus::Scheduled.into());
     am.updated_at = Set(now);
     let after = am.update(db).await?;
     prices::check_campaign(db, &after).await?;
@@ -449,7 +449,8 @@ pub async fn end_early(
     now: DateTime<Utc>,
 ) -> PromotionsResult<campaign::Model> {
     let before = get_for_update(db, id).await?;
-    if before.status != SCHEDULED && before.status != LIVE {
+    if !CampaignStatus::parse(&before.status).is_some_and(|s| s.can_move_to(CampaignStatus::Ended))
+    {
         return Err(PromotionsError::IllegalTransition {
             action: "end early",
             state: format!("the campaign is {}", before.status),
@@ -462,7 +463,7 @@ pub async fn end_early(
         });
     }
     let mut am = before.clone().into_active_model();
-    am.status = Set(ENDED.to_owned());
+    am.status = Set(CampaignStatus::Ended.into());
     am.ends_at = Set(now);
     am.ended_early_at = Set(Some(now));
     am.updated_at = Set(now);
@@ -636,7 +637,7 @@ pub async fn sections(
 }
 
 fn refuse_ended(c: &campaign::Model, action: &'static str) -> PromotionsResult<()> {
-    if c.status == ENDED {
+    if c.status == CampaignStatus::Ended {
         return Err(PromotionsError::IllegalTransition {
             action,
             state: "the campaign has ended".into(),

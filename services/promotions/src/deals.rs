@@ -85,7 +85,7 @@ pub async fn create(
     }
     if let Some(c) = new.campaign_id {
         let found = campaign::Entity::find_by_id(c).one(db).await?;
-        if found.is_none_or(|c| c.status == crate::campaigns::ENDED) {
+        if found.is_none_or(|c| c.status == crate::states::CampaignStatus::Ended) {
             errors.push(FieldError::new(
                 "campaign_id",
                 "unknown_campaign",

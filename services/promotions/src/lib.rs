@@ -25,6 +25,7 @@ pub mod scheduler;
 pub mod seed;
 pub mod seoul;
 pub mod stacking;
+pub mod states;
 pub mod stats;
 pub mod store;
 pub mod storefront_prices;

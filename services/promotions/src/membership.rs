@@ -6,8 +6,9 @@
 //! the prices ([`crate::live`]), what counts is the campaign's window at the instant asked
 //! about, never its status column; drafts never count.
 
-use crate::campaigns::{DRAFT, MembershipRule, membership_of};
+use crate::campaigns::{MembershipRule, membership_of};
 use crate::error::PromotionsResult;
+use crate::states::CampaignStatus;
 use crate::store::campaign;
 use catalog::listing::{self, ProductFacts, ProductMatch};
 use chrono::{DateTime, Utc};
@@ -69,7 +70,7 @@ pub async fn campaigns_of(
         return Ok(HashMap::new());
     }
     let campaigns: HashMap<Uuid, campaign::Model> = campaign::Entity::find()
-        .filter(campaign::Column::Status.ne(DRAFT))
+        .filter(campaign::Column::Status.ne(CampaignStatus::Draft))
         .filter(campaign::Column::EndsAt.gt(at))
         .all(db)
         .await?

@@ -4,7 +4,7 @@
 //! A page is built for an instant `at`: now for everyone (cached per minute), or any
 //! moment a marketer wants to preview ("preview at time T", drafts included).
 
-use crate::campaigns::{self, DRAFT, membership_of};
+use crate::campaigns::{self, membership_of};
 use crate::error::PromotionsResult;
 use crate::live;
 use crate::membership;
@@ -14,6 +14,7 @@ use crate::pricing::{
     StackingPolicy, VendorShipping,
 };
 use crate::seoul;
+use crate::states::CampaignStatus;
 use crate::store::{campaign, time_deal};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::money::Won;
@@ -226,7 +227,7 @@ pub async fn list(
     at: DateTime<Utc>,
 ) -> PromotionsResult<Vec<CampaignSummary>> {
     let rows = campaign::Entity::find()
-        .filter(campaign::Column::Status.ne(DRAFT))
+        .filter(campaign::Column::Status.ne(CampaignStatus::Draft))
         .filter(campaign::Column::EndsAt.gt(at))
         .order_by_asc(campaign::Column::StartsAt)
         .order_by_asc(campaign::Column::Id)
@@ -434,7 +435,7 @@ pub async fn build(
         live: mut promotions,
         policy,
     } = live::load(db, at, &all).await?;
-    if c.status == DRAFT {
+    if c.status == CampaignStatus::Draft {
         let mut rules = promotions.rules().to_vec();
         rules.extend(
             prices::of_campaign(db, c.id)

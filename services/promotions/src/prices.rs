@@ -9,7 +9,7 @@
 //! both slip a contradicting price in at once.
 
 use crate::audit::{self, Actor};
-use crate::campaigns::{self, ENDED};
+use crate::campaigns::{self, CampaignStatus};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::Discount;
 use crate::store::{campaign, campaign_price};
@@ -239,7 +239,7 @@ pub async fn add(
     application_id: Option<Uuid>,
 ) -> PromotionsResult<campaign_price::Model> {
     let c = campaigns::get_for_update(db, campaign_id).await?;
-    if c.status == ENDED {
+    if c.status == CampaignStatus::Ended {
         return Err(PromotionsError::IllegalTransition {
             action: "add a price",
             state: "the campaign has ended".into(),
@@ -318,7 +318,7 @@ pub async fn remove(
     price_id: Uuid,
 ) -> PromotionsResult<()> {
     let c = campaigns::get_for_update(db, campaign_id).await?;
-    if c.status == ENDED {
+    if c.status == CampaignStatus::Ended {
         return Err(PromotionsError::IllegalTransition {
             action: "remove a price",
             state: "the campaign has ended".into(),

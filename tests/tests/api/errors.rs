@@ -101,3 +101,73 @@ async fn bad_query_and_cursor_values_are_400() {
         .await
         .assert_problem(400, "invalid_cursor");
 }
+
+/// A NUL character (which Postgres cannot store) in a path, a query string or a JSON body
+/// is refused at the edge with a 422 naming the field, whichever endpoint it is sent to.
+#[tokio::test]
+async fn nul_characters_anywhere_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let cat = app.category("nul", None, &[]).await;
+    let v = app.vendor("널상회").await;
+    let nul_field = |r: jikgu_tests::Reply, field: &str| {
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.json["errors"][0]["field"], field, "{}", r.body);
+        assert_eq!(r.json["errors"][0]["code"], "nul_character", "{}", r.body);
+    };
+    nul_field(
+        app.client.get("/v1/search?q=%EA%B9%80%00%EC%B9%98").await,
+        "q",
+    );
+    nul_field(app.client.get("/v1/products?tag=a%00").await, "tag");
+    nul_field(app.client.get("/v1/coupons/WELCOME%00").await, "code");
+    nul_field(app.client.get("/v1/campaigns/spring%00sale").await, "slug");
+    nul_field(
+        app.client
+            .post(
+                "/v1/auth/login",
+                &json!({"email": "kim\u{0}@incheon.kr", "password": "whatever-it-is"}),
+            )
+            .await,
+        "email",
+    );
+    nul_field(
+        app.client
+            .post(
+                "/v1/auth/signup",
+                &json!({"email": "kim@incheon.kr", "password": "long-enough-1", "display_name": "김\u{0}"}),
+            )
+            .await,
+        "display_name",
+    );
+    nul_field(
+        v.client
+            .post(
+                "/v1/vendor/products",
+                &json!({"title": "강화\u{0}김치", "category_id": cat,
+                        "variants": [{"sku": "N-1", "name": "1kg", "price": 1000}]}),
+            )
+            .await,
+        "title",
+    );
+    nul_field(
+        v.client
+            .post(
+                "/v1/vendor/products",
+                &json!({"title": "강화김치", "category_id": cat,
+                        "variants": [{"sku": "N-1", "name": "1\u{0}kg", "price": 1000}]}),
+            )
+            .await,
+        "variants[0].name",
+    );
+    let csv = "sku,title\nN\u{0}-2,김치\n";
+    nul_field(
+        Client::send(
+            v.client
+                .request(reqwest::Method::POST, "/v1/vendor/products/import")
+                .header("content-type", "text/csv")
+                .body(csv),
+        )
+        .await,
+        "body",
+    );
+}

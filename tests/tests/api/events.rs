@@ -1,4 +1,5 @@
-//! The catalog writes an outbox event for every change other services care about.
+//! The catalog writes an outbox event for every change other services care about, and
+//! the consumers take it up at once, however long the shop has been quiet.
 
 use jikgu_tests::spawn_app;
 use platform::auth::Role;
@@ -90,5 +91,55 @@ async fn catalog_changes_are_published_as_events() {
         want.is_subset(&got),
         "missing: {:?}",
         want.difference(&got).collect::<Vec<_>>()
+    );
+}
+
+/// On a quiet stream a consumer's blocking read comes back empty, not with a timeout: its
+/// connection waits longer for an answer than the read blocks.
+#[tokio::test]
+async fn an_idle_consumer_read_is_not_an_error() {
+    let app = spawn_app().await;
+    let redis = app.redis();
+    let mut conn = redis.dedicated().await.expect("connect");
+    let mut consumer = platform::events::Consumer::new("idle-check", "c1");
+    let handler = |_ev: platform::events::Event| async { Ok::<(), String>(()) };
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let read = consumer
+            .pass(redis, &mut conn, platform::events::READ_BLOCK, &handler)
+            .await;
+        assert_eq!(read.map_err(|e| e.to_string()), Ok(0));
+        // It really waited for new entries.
+        assert!(started.elapsed() >= platform::events::READ_BLOCK / 2);
+    }
+}
+
+/// A shop left idle for a while still brings a new product into search within a second:
+/// its consumers were waiting on the stream, not backing off from timeouts.
+#[tokio::test]
+async fn a_change_on_an_idle_shop_reaches_search_within_a_second() {
+    let app = spawn_app().await;
+    let cat = app.category("fish-sauce", None, &[]).await;
+    let v = app.vendor("백령수산").await;
+    app.settle().await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    let started = std::time::Instant::now();
+    app.product(&v, cat, "백령도 까나리액젓", &[], &[("K1", 12000, 5)])
+        .await;
+    let mut found = false;
+    while started.elapsed() < Duration::from_secs(5) {
+        let r = app.client.get("/v1/search?q=까나리").await;
+        if r.json["total"] == 1 {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = started.elapsed();
+    assert!(found, "the product never reached search");
+    assert!(
+        took < Duration::from_secs(1),
+        "reached search after {took:?}"
     );
 }

@@ -60,10 +60,47 @@ fn stop_redis(port: u16) {
         .status();
 }
 
-async fn wait_for_ready(app: &jikgu_tests::TestApp, want: u16) -> u16 {
-    let mut last = 0;
+/// A private Redis server is stopped under a running app and started again: readiness
+/// follows it both ways without a restart. Without Redis the app is degraded, not
+/// unready (it sells from Postgres); without Postgres it would be unready.
+#[tokio::test]
+async fn readyz_follows_redis_down_and_back_up() {
+    let (app, port) = app_on_private_redis().await;
+
+    stop_redis(port);
+    assert_eq!(wait_for_redis(&app, "down").await, "down");
+    let r = app.client.get("/readyz").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json["status"], "degraded");
+    assert_eq!(r.json["postgres"], "up");
+    // Liveness does not depend on Redis.
+    assert_eq!(app.client.get("/healthz").await.status, 200);
+
+    start_redis(port);
+    let back = wait_for_redis(&app, "up").await;
+    stop_redis(port);
+    assert_eq!(back, "up");
+}
+
+/// An app on a Redis server of its own (so that the test can stop it), up and used.
+async fn app_on_private_redis() -> (jikgu_tests::TestApp, u16) {
+    let port = free_port();
+    start_redis(port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let app = spawn_app_with(jikgu::Service::All, |cfg| {
+        cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
+    })
+    .await;
+    assert_eq!(wait_for_redis(&app, "up").await, "up");
+    (app, port)
+}
+
+/// What `/readyz` says of Redis, once it says `want` or after about 15 s.
+async fn wait_for_redis(app: &jikgu_tests::TestApp, want: &str) -> String {
+    let mut last = String::new();
     for _ in 0..60 {
-        last = app.client.get("/readyz").await.status;
+        let r = app.client.get("/readyz").await;
+        last = r.json["redis"].as_str().unwrap_or_default().to_owned();
         if last == want {
             break;
         }
@@ -72,32 +109,95 @@ async fn wait_for_ready(app: &jikgu_tests::TestApp, want: u16) -> u16 {
     last
 }
 
-/// A private Redis server is stopped under a running app and started again: readiness
-/// follows it both ways without a restart.
+/// Redis unreachable at start: the app starts anyway, degraded, serves from Postgres, and
+/// takes Redis up once it answers.
 #[tokio::test]
-async fn readyz_follows_redis_down_and_back_up() {
+async fn the_app_starts_without_redis_and_takes_it_up_when_it_comes() {
     let port = free_port();
-    start_redis(port);
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let app = spawn_app_with(jikgu::Service::All, |cfg| {
         cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
     })
     .await;
-    assert_eq!(wait_for_ready(&app, 200).await, 200);
-
-    stop_redis(port);
-    let r_status = wait_for_ready(&app, 503).await;
-    assert_eq!(r_status, 503);
     let r = app.client.get("/readyz").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json["status"], "degraded");
     assert_eq!(r.json["redis"], "down");
-    assert_eq!(r.json["postgres"], "up");
-    // Liveness does not depend on Redis.
-    assert_eq!(app.client.get("/healthz").await.status, 200);
+    let cat = app.category("degraded", None, &[]).await;
+    let v = app.vendor("무레디스상회").await;
+    app.product(&v, cat, "레디스 없는 김치", &[], &[("R-1", 9000, 3)])
+        .await;
+    let r = app.client.get("/v1/products").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json["items"].as_array().map(Vec::len), Some(1));
 
     start_redis(port);
-    let back = wait_for_ready(&app, 200).await;
+    let back = wait_for_redis(&app, "up").await;
     stop_redis(port);
-    assert_eq!(back, 200);
+    assert_eq!(back, "up");
+}
+
+fn redis_pid(port: u16) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "info", "server"])
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .map(|p| p.trim().to_owned())
+        .expect("process_id")
+}
+
+fn signal(pid: &str, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, pid])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// A Redis that stops answering (stopped, not dead) costs a few requests its timeout,
+/// then the breaker opens and requests are served from Postgres at once; when Redis
+/// answers again it is used again.
+#[tokio::test]
+async fn a_silent_redis_is_short_circuited_and_taken_back() {
+    let (app, port) = app_on_private_redis().await;
+    let pid = redis_pid(port);
+    signal(&pid, "-STOP");
+
+    // Within a few requests the breaker is open...
+    let mut slow = 0;
+    loop {
+        let started = std::time::Instant::now();
+        let r = app.client.get("/v1/products").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if started.elapsed() < Duration::from_millis(500) {
+            break;
+        }
+        slow += 1;
+        if slow > 4 {
+            signal(&pid, "-CONT");
+            stop_redis(port);
+            panic!("every request still waits on the silent Redis");
+        }
+    }
+    // ... and then every request is quick.
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        assert_eq!(app.client.get("/v1/products").await.status, 200);
+    }
+    let ten = started.elapsed();
+    let r = app.client.get("/readyz").await;
+    signal(&pid, "-CONT");
+    assert!(ten < Duration::from_secs(2), "10 requests took {ten:?}");
+    assert_eq!(r.json["redis"], "down");
+    assert_eq!(r.json["status"], "degraded");
+
+    // Answering again: probed and taken back.
+    let back = wait_for_redis(&app, "up").await;
+    stop_redis(port);
+    assert_eq!(back, "up");
 }
 
 /// Shutdown lets the server finish and return instead of hanging.
@@ -110,4 +210,38 @@ async fn the_server_stops_cleanly_on_shutdown() {
         .await
         .expect("server stopped within its grace period");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// `/docs` works offline: every script and stylesheet it loads is served by the app
+/// itself, nothing comes from a CDN.
+#[tokio::test]
+async fn docs_load_nothing_from_elsewhere() {
+    let app = spawn_app().await;
+    let page = app.client.get("/docs").await;
+    assert_eq!(page.status, 200);
+    assert!(page.content_type().starts_with("text/html"));
+    let mut assets = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for part in page.body.split(attr).skip(1) {
+            let url = part.split('"').next().unwrap_or_default();
+            assets.push(url.to_owned());
+        }
+    }
+    assert!(
+        !page.body.contains("http://") && !page.body.contains("https://"),
+        "{}",
+        page.body
+    );
+    assert!(assets.len() >= 3, "{assets:?}");
+    let mut ui_found = false;
+    for url in assets.iter().filter(|u| u.starts_with('/')) {
+        let r = app.client.get(url).await;
+        assert_eq!(r.status, 200, "{url}");
+        if url.ends_with(".js") {
+            assert!(r.content_type().starts_with("text/javascript"), "{url}");
+            ui_found |= r.body.contains("SwaggerUIBundle");
+        }
+    }
+    assert!(assets.iter().all(|u| u.starts_with('/')), "{assets:?}");
+    assert!(ui_found, "the UI script is served");
 }

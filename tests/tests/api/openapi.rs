@@ -29,3 +29,69 @@ async fn docs_ui_is_served() {
     assert_eq!(r.status, 200);
     assert!(r.body.contains("/openapi.json"));
 }
+
+/// A client generated from the document gets a type for every answer: no schema is a
+/// bare `object`, with neither `properties` nor `additionalProperties`.
+#[tokio::test]
+async fn no_schema_is_an_untyped_object() {
+    let app = spawn_app().await;
+    let r = app.client.get("/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let mut bare = Vec::new();
+    untyped_objects(&r.json, "#", &mut bare);
+    assert!(bare.is_empty(), "untyped object schemas at: {bare:#?}");
+}
+
+/// The paths (JSON pointers) under `at` of every schema of type `object` that says
+/// nothing of what it holds.
+fn untyped_objects(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let is_object = match map.get("type") {
+                Some(Value::String(t)) => t == "object",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+                _ => false,
+            };
+            if is_object
+                && !map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+            {
+                out.push(at.to_owned());
+            }
+            for (k, child) in map {
+                let k = k.replace('~', "~0").replace('/', "~1");
+                untyped_objects(child, &format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                untyped_objects(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn an_untyped_object_is_found_wherever_it_is() {
+    let doc = serde_json::json!({
+        "components": { "schemas": {
+            "Typed": { "type": "object", "properties": { "a": { "type": "string" } } },
+            "Map": { "type": "object", "additionalProperties": { "type": "string" } },
+            "Bare": { "type": ["object", "null"] },
+        } },
+        "paths": { "/v1/x": { "get": { "responses": { "200": { "content": {
+            "application/json": { "schema": { "type": "object" } } } } } } } }
+    });
+    let mut bare = Vec::new();
+    untyped_objects(&doc, "#", &mut bare);
+    bare.sort();
+    assert_eq!(
+        bare,
+        [
+            "#/components/schemas/Bare",
+            "#/paths/~1v1~1x/get/responses/200/content/application~1json/schema"
+        ]
+    );
+}

@@ -392,3 +392,45 @@ async fn a_line_write_racing_a_checkout_answers_with_what_is_left() {
         c.get("/v1/carts/current").await.json["quote"]["totals"]
     );
 }
+
+/// Events out of order: a failure delivered after the success changes neither the paid
+/// order nor its payment (the payment machine has no move from succeeded to failed).
+#[tokio::test]
+async fn a_failure_reported_after_the_success_changes_nothing() {
+    let app = spawn_app().await;
+    let vid = product(&app, 39000, 10).await;
+    let (_, order_id) = pending_order(&app, vid, 39000).await;
+    let gateway = orders::payments::test_gateway::TestGateway;
+    let payment_ref = orders::payments::test_gateway::TestGateway::payment_ref(order_id);
+    let events = [
+        GatewayEvent {
+            event_id: "evt_succeeded".into(),
+            kind: GatewayEventKind::PaymentSucceeded {
+                payment_ref: payment_ref.clone(),
+                order_id: Some(order_id),
+                amount: Won(39000),
+            },
+        },
+        GatewayEvent {
+            event_id: "evt_failed".into(),
+            kind: GatewayEventKind::PaymentFailed {
+                payment_ref,
+                order_id: Some(order_id),
+            },
+        },
+    ];
+    for event in events {
+        orders::payments::apply::apply(&app.state.db, &gateway as &dyn PaymentGateway, event)
+            .await
+            .expect("applied");
+    }
+    let payment = format!(
+        "SELECT count(*) AS n FROM orders.payments WHERE order_id = '{order_id}' AND status = 'succeeded'"
+    );
+    assert_eq!(count(&app, &payment).await, 1);
+    let order = format!(
+        "SELECT count(*) AS n FROM orders.orders WHERE id = '{order_id}' AND status = 'paid'"
+    );
+    assert_eq!(count(&app, &order).await, 1);
+    assert_eq!(stock(&app, vid).await, (9, 0));
+}

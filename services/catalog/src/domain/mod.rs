@@ -3,3 +3,4 @@
 pub mod business_number;
 pub mod html;
 pub mod postal;
+pub mod status;

@@ -326,6 +326,7 @@ async fn import_products(
         return Err(ApiError::new(ErrorCode::UnsupportedMediaType)
             .with_detail("send Content-Type: text/csv"));
     }
+    platform::extract::refuse_nul("body", &body)?;
     let report = import::import(&state.db, v.vendor_id, &body).await?;
     Ok(Json(report))
 }

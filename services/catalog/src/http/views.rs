@@ -87,7 +87,8 @@ pub struct ConsoleProduct {
     pub category_id: Uuid,
     pub tags: Vec<String>,
     pub origin: String,
-    #[schema(value_type = Object)]
+    /// 상품정보제공고시: field name → value.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub notice: serde_json::Value,
     pub withdrawal_restricted: bool,
     pub taxable: bool,

@@ -222,7 +222,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
             bank_account_number: Set(v.bank_account_number.clone()),
             bank_account_holder: Set(v.bank_account_holder.clone()),
             story: Set(v.story.clone()),
-            status: Set(vendors::APPROVED.to_owned()),
+            status: Set(vendors::VendorStatus::Approved.into()),
             status_reason: Set(None),
             shipping_base_fee: Set(v.shipping.base_fee),
             shipping_free_threshold: Set(v.shipping.free_threshold),
@@ -302,7 +302,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
             .insert(&txn)
             .await?;
         }
-        if v.status != vendors::APPROVED {
+        if v.status != vendors::VendorStatus::Approved {
             let mut am: vendor::ActiveModel = vendor::Entity::find_by_id(vendor_id)
                 .one(&txn)
                 .await?

@@ -1,6 +1,7 @@
 //! Demo data. Every step is idempotent: `jikgu demo` may run again on the same database.
 
 pub mod catalog;
+pub mod settlements;
 
 use platform::accounts::entity::user;
 use platform::accounts::input::{Email, NewPassword};
@@ -50,6 +51,8 @@ pub async fn seed_demo(state: &AppState) -> Result<catalog::Seeded, ApiError> {
     let seeded = catalog::seed(state).await?;
     // Campaigns price the products just seeded.
     ::promotions::seed_demo(state).await?;
+    // A settlement history for the demo vendor, once.
+    settlements::seed(state).await?;
     Ok(seeded)
 }
 

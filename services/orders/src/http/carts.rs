@@ -2,20 +2,19 @@
 
 use crate::carts::{self, CartView, Owner};
 use crate::context::OrdersContext;
+pub use crate::http::cart_owner::{CART_TOKEN, CartOwner};
 use crate::quoting;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use platform::AppState;
-use platform::auth::{CustomerUser, MaybeUser, Role};
-use platform::error::{ApiError, ApiResult, ErrorCode, Problem};
+use platform::auth::CustomerUser;
+use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-
-pub const CART_TOKEN: &str = "x-cart-token";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,23 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_cart))
         .routes(routes!(set_line, remove_line))
         .routes(routes!(merge))
-}
-
-fn owner(user: MaybeUser, headers: &HeaderMap) -> ApiResult<Owner> {
-    match user.0 {
-        Some(p) if p.role == Role::Customer => Ok(Owner::Customer(p.user_id)),
-        Some(_) => {
-            Err(ApiError::new(ErrorCode::Forbidden).with_detail("only customers have carts"))
-        }
-        None => headers
-            .get(CART_TOKEN)
-            .and_then(|v| v.to_str().ok())
-            .map(|t| Owner::Token(t.to_owned()))
-            .ok_or_else(|| {
-                ApiError::new(ErrorCode::Unauthenticated)
-                    .with_detail("sign in, or send X-Cart-Token")
-            }),
-    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -82,11 +64,9 @@ fn buyer<'a>(owner: &Owner, coupon_codes: &'a [String]) -> quoting::Buyer<'a> {
 async fn get_cart(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
-    user: MaybeUser,
-    headers: HeaderMap,
+    CartOwner(who): CartOwner,
     Query(q): Query<CartQuery>,
 ) -> ApiResult<Json<CartView>> {
-    let who = owner(user, &headers)?;
     let cart = carts::open(&state.db, &who).await?;
     let codes: Vec<String> = q
         .coupon
@@ -120,19 +100,11 @@ pub struct SetQuantity {
 async fn set_line(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
-    user: MaybeUser,
-    headers: HeaderMap,
+    CartOwner(who): CartOwner,
     Path(variant_id): Path<Uuid>,
     Json(req): Json<SetQuantity>,
 ) -> ApiResult<Json<CartView>> {
-    put_line(
-        &state,
-        &ctx,
-        owner(user, &headers)?,
-        variant_id,
-        req.quantity,
-    )
-    .await
+    put_line(&state, &ctx, who, variant_id, req.quantity).await
 }
 
 /// Remove a line.
@@ -141,11 +113,10 @@ async fn set_line(
 async fn remove_line(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
-    user: MaybeUser,
-    headers: HeaderMap,
+    CartOwner(who): CartOwner,
     Path(variant_id): Path<Uuid>,
 ) -> ApiResult<Json<CartView>> {
-    put_line(&state, &ctx, owner(user, &headers)?, variant_id, 0).await
+    put_line(&state, &ctx, who, variant_id, 0).await
 }
 
 /// Write a line and answer with the cart, quoted with the catalog facts the write read.

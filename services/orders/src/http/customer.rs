@@ -4,7 +4,8 @@ use crate::context::OrdersContext;
 use crate::lifecycle;
 use crate::payments::RefundRequest;
 use crate::returns::{self, ReturnRequest};
-use crate::views;
+use crate::states::ReturnStatus;
+use crate::views::{self, OrderView, ReturnOpened};
 use axum::Extension;
 use axum::extract::State;
 use platform::AppState;
@@ -31,56 +32,59 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// mind (not for withdrawal-restricted products), or for defective or wrong goods.
 #[utoipa::path(post, path = "/v1/orders/{id}/returns", tag = "orders", security(("bearer" = [])),
     request_body = ReturnRequest,
-    responses((status = 201, body = Object), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = ReturnOpened), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn request_return(
     State(state): State<AppState>,
     CustomerUser(p): CustomerUser,
     Path(id): Path<Uuid>,
     Json(req): Json<ReturnRequest>,
-) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(axum::http::StatusCode, Json<ReturnOpened>)> {
     let txn = state.db.begin().await?;
     let return_id = returns::request(&txn, p.user_id, id, req, chrono::Utc::now()).await?;
     txn.commit().await?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(serde_json::json!({ "return_id": return_id, "status": "requested" })),
+        Json(ReturnOpened {
+            return_id,
+            status: ReturnStatus::Requested,
+        }),
     ))
 }
 
 /// The signed-in customer's orders, newest first.
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(PageParams),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = Page<OrderView>)))]
 async fn list_orders(
     State(state): State<AppState>,
     CustomerUser(p): CustomerUser,
     Query(page): Query<PageParams>,
-) -> ApiResult<Json<Page<serde_json::Value>>> {
+) -> ApiResult<Json<Page<OrderView>>> {
     let limit = page.limit();
     let rows =
         views::customer_orders(&state.db, p.user_id, page.decode::<Uuid>()?, limit + 1).await?;
-    Ok(Json(Page::from_rows(rows, limit, |r| r.0, |r| r.1)))
+    Ok(Json(Page::from_rows(rows, limit, |o| o.id, |o| o)))
 }
 
 /// One order with its vendor orders, lines and history.
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+    responses((status = 200, body = OrderView), (status = 404, body = Problem)))]
 async fn get_order(
     State(state): State<AppState>,
     CustomerUser(p): CustomerUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<OrderView>> {
     Ok(Json(views::customer_order(&state.db, p.user_id, id).await?))
 }
 
 /// Cancel before anything shipped: stock goes back and a paid order is refunded in full.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn cancel_order(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
     CustomerUser(p): CustomerUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<OrderView>> {
     let txn = state.db.begin().await?;
     let order = lifecycle::lock_order(&txn, id).await?;
     let refund = lifecycle::cancel_by_customer(&txn, id, p.user_id).await?;
@@ -115,12 +119,12 @@ async fn cancel_order(
 /// Confirm the purchase of a delivered vendor order (구매확정); it closes the withdrawal
 /// window and is what settlement counts.
 #[utoipa::path(post, path = "/v1/orders/{id}/vendor-orders/{vendor_order_id}/confirm", tag = "orders",
-    security(("bearer" = [])), responses((status = 200, body = Object), (status = 409, body = Problem)))]
+    security(("bearer" = [])), responses((status = 200, body = OrderView), (status = 409, body = Problem)))]
 async fn confirm_purchase(
     State(state): State<AppState>,
     CustomerUser(p): CustomerUser,
     Path((id, vendor_order_id)): Path<(Uuid, Uuid)>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<OrderView>> {
     let txn = state.db.begin().await?;
     lifecycle::confirm(&txn, vendor_order_id, Some(p.user_id), "customer").await?;
     txn.commit().await?;

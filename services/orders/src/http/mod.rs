@@ -1,5 +1,6 @@
 //! The orders service's HTTP API.
 
+pub mod cart_owner;
 pub mod carts;
 pub mod checkout;
 pub mod customer;

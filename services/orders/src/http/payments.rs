@@ -4,7 +4,7 @@ use crate::context::OrdersContext;
 use crate::error::OrdersError;
 use crate::payments::apply;
 use crate::payments::{ConfirmPayment, GatewayEvent, GatewayEventKind, PaymentStatus};
-use crate::views;
+use crate::views::{self, OrderView};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -51,19 +51,16 @@ async fn webhook(
 
 /// Pay an order with the test gateway (exists only while `PAYMENT_GATEWAY=test`).
 #[utoipa::path(post, path = "/v1/payments/test/orders/{id}/pay", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+    responses((status = 200, body = OrderView), (status = 404, body = Problem)))]
 async fn test_pay(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
     CustomerUser(p): CustomerUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let order = views::customer_order(&state.db, p.user_id, id).await?;
-    let payment_ref = order["payment"]["payment_ref"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let amount = order["totals"]["grand_total"].as_i64().unwrap_or_default();
+) -> ApiResult<Json<OrderView>> {
+    let order = views::payable_order(&state.db, p.user_id, id).await?;
+    let payment_ref = order.payment_ref.unwrap_or_default();
+    let amount = order.grand_total;
     let outcome = ctx
         .gateway
         .confirm(ConfirmPayment {

@@ -4,7 +4,9 @@ use crate::context::OrdersContext;
 use crate::lifecycle;
 use crate::payments::RefundRequest;
 use crate::returns;
-use crate::views;
+use crate::states::ReturnStatus;
+use crate::states::VendorOrderStatus;
+use crate::views::{self, ReturnAccepted, VendorOrderSummary};
 use axum::extract::State;
 use platform::AppState;
 use platform::auth::VendorUser;
@@ -28,13 +30,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Accept a customer's return: the units go back in stock and the refund is paid, by
 /// line, less the return shipping when the customer changed their mind.
 #[utoipa::path(post, path = "/v1/vendor/orders/returns/{id}/accept", tag = "vendor console", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = ReturnAccepted), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn accept_return(
     State(state): State<AppState>,
     axum::Extension(ctx): axum::Extension<OrdersContext>,
     v: VendorUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ReturnAccepted>> {
     let txn = state.db.begin().await?;
     let accepted = returns::accept(&txn, v.vendor_id, id).await?;
     txn.commit().await?;
@@ -49,9 +51,11 @@ async fn accept_return(
             .await
             .map_err(|e| ApiError::from(crate::error::OrdersError::from(e)))?;
     }
-    Ok(Json(
-        serde_json::json!({ "return_id": id, "status": "accepted", "refund": accepted.refund }),
-    ))
+    Ok(Json(ReturnAccepted {
+        return_id: id,
+        status: ReturnStatus::Accepted,
+        refund: accepted.refund,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -63,13 +67,13 @@ pub struct VendorOrderFilter {
 
 /// The vendor's paid orders to fulfil, newest first.
 #[utoipa::path(get, path = "/v1/vendor/orders", tag = "vendor console", security(("bearer" = [])),
-    params(PageParams, VendorOrderFilter), responses((status = 200, body = Object)))]
+    params(PageParams, VendorOrderFilter), responses((status = 200, body = Page<VendorOrderSummary>)))]
 async fn list_vendor_orders(
     State(state): State<AppState>,
     v: VendorUser,
     Query(page): Query<PageParams>,
     Query(f): Query<VendorOrderFilter>,
-) -> ApiResult<Json<Page<serde_json::Value>>> {
+) -> ApiResult<Json<Page<VendorOrderSummary>>> {
     let limit = page.limit();
     let rows = views::vendor_orders(
         &state.db,
@@ -79,7 +83,7 @@ async fn list_vendor_orders(
         limit + 1,
     )
     .await?;
-    Ok(Json(Page::from_rows(rows, limit, |r| r.0, |r| r.1)))
+    Ok(Json(Page::from_rows(rows, limit, |v| v.id, |v| v)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -111,7 +115,7 @@ async fn ship(
         &txn,
         v.vendor_id,
         id,
-        "shipped",
+        VendorOrderStatus::Shipped,
         Some(s.courier.trim().into()),
         Some(s.tracking_number.trim().into()),
     )
@@ -129,7 +133,15 @@ async fn deliver(
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::http::StatusCode> {
     let txn = state.db.begin().await?;
-    lifecycle::vendor_transition(&txn, v.vendor_id, id, "delivered", None, None).await?;
+    lifecycle::vendor_transition(
+        &txn,
+        v.vendor_id,
+        id,
+        VendorOrderStatus::Delivered,
+        None,
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

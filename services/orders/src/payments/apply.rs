@@ -5,8 +5,12 @@
 use super::{GatewayEvent, GatewayEventKind, PaymentGateway, RefundRequest};
 use crate::error::{OrdersError, OrdersResult};
 use crate::lifecycle::{self, PaidOutcome};
+use crate::states::PaymentState;
 use platform::money::Won;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use platform::status::StateMachine;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,17 +28,18 @@ async fn order_of(
     payment_ref: &str,
     hint: Option<Uuid>,
 ) -> OrdersResult<Option<Uuid>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT order_id FROM orders.payments WHERE payment_ref = $1",
-            [payment_ref.into()],
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => Some(r.try_get("", "order_id")?),
-        None => hint,
-    })
+    #[derive(FromQueryResult)]
+    struct PaymentOf {
+        order_id: Uuid,
+    }
+    let row = PaymentOf::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT order_id FROM orders.payments WHERE payment_ref = $1",
+        [payment_ref.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.map(|r| r.order_id).or(hint))
 }
 
 pub async fn apply(
@@ -87,20 +92,20 @@ pub async fn apply(
                 &txn,
                 &payment_ref,
                 if refund.is_some() {
-                    "refunding"
+                    PaymentState::Refunding
                 } else {
-                    "succeeded"
+                    PaymentState::Succeeded
                 },
             )
             .await?;
         }
         GatewayEventKind::PaymentFailed { .. } => {
             lifecycle::mark_unpaid(&txn, order_id, gateway.name(), "payment failed").await?;
-            set_payment_status(&txn, &payment_ref, "failed").await?;
+            set_payment_status(&txn, &payment_ref, PaymentState::Failed).await?;
         }
         GatewayEventKind::PaymentCanceled { .. } => {
             lifecycle::mark_unpaid(&txn, order_id, gateway.name(), "payment canceled").await?;
-            set_payment_status(&txn, &payment_ref, "canceled").await?;
+            set_payment_status(&txn, &payment_ref, PaymentState::Canceled).await?;
         }
         GatewayEventKind::Refunded {
             amount_refunded, ..
@@ -130,20 +135,27 @@ pub async fn apply(
         if let Err(e) = res {
             tracing::error!(%order_id, error = %e, "refund of a late payment failed");
         }
-        set_payment_status(db, &payment_ref, "refunded").await?;
+        set_payment_status(db, &payment_ref, PaymentState::Refunded).await?;
     }
     Ok(Applied::Applied)
 }
 
+/// Move the payment to `status` if its machine allows it from where it is; an event
+/// that arrives after a later one (a failure after the success) changes nothing.
 async fn set_payment_status(
     db: &impl ConnectionTrait,
     payment_ref: &str,
-    status: &str,
+    status: PaymentState,
 ) -> Result<(), OrdersError> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE orders.payments SET status = $2, updated_at = now() WHERE payment_ref = $1",
-        [payment_ref.into(), status.into()],
+        "UPDATE orders.payments SET status = $2, updated_at = now() \
+         WHERE payment_ref = $1 AND status = ANY($3)",
+        [
+            payment_ref.into(),
+            status.into(),
+            PaymentState::sources(status).into(),
+        ],
     ))
     .await?;
     Ok(())

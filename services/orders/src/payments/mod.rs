@@ -15,10 +15,10 @@ pub mod test_gateway;
 
 use http::HeaderMap;
 use platform::money::Won;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     /// Waiting for the customer (card entry, 3-D Secure, a redirect).
@@ -41,7 +41,7 @@ pub struct OpenPayment {
 }
 
 /// What the client needs to pay.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OpenedPayment {
     pub gateway: String,
     /// The gateway's id of this payment (a PaymentIntent id, a Toss orderId).

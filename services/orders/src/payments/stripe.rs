@@ -14,6 +14,7 @@ use ::stripe::{
     StripeRequest,
 };
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -39,7 +40,7 @@ const METADATA_VALUE_MAX_CHARS: usize = 500;
 
 pub struct StripeGateway {
     client: Client,
-    webhook_secret: String,
+    webhook_secret: SecretString,
     timeout: Duration,
 }
 
@@ -57,11 +58,12 @@ impl StripeGateway {
     /// signing secret (`whsec_...`), and `base_url` replaces `https://api.stripe.com/`
     /// (a local fake in tests; it must end with `/`).
     pub fn new(
-        secret_key: impl Into<String>,
-        webhook_secret: impl Into<String>,
+        secret_key: impl Into<SecretString>,
+        webhook_secret: impl Into<SecretString>,
         base_url: Option<String>,
     ) -> Result<Self, GatewayError> {
-        let mut builder = ClientBuilder::new(secret_key).app_info(
+        let secret_key: SecretString = secret_key.into();
+        let mut builder = ClientBuilder::new(secret_key.expose_secret()).app_info(
             "jikgu",
             Some(env!("CARGO_PKG_VERSION").to_string()),
             None,
@@ -103,7 +105,7 @@ impl StripeGateway {
             .to_str()
             .map_err(|_| GatewayError::BadSignature("unreadable Stripe-Signature header".into()))?;
         verify_signature(
-            &self.webhook_secret,
+            self.webhook_secret.expose_secret(),
             header,
             body,
             now_unix,

@@ -5,7 +5,7 @@
 
 use super::views::{DropOfferView, MyCouponView, PublicCouponView};
 use crate::cache;
-use crate::campaigns::{self, DRAFT};
+use crate::campaigns::{self, CampaignStatus};
 use crate::coupons;
 use crate::page::{self, CampaignPage, CampaignSummary};
 use crate::stats;
@@ -128,7 +128,7 @@ async fn campaign_page(
         None => {
             let c = campaigns::by_slug(&state.db, &slug)
                 .await?
-                .filter(|c| c.status != DRAFT)
+                .filter(|c| c.status != CampaignStatus::Draft)
                 .ok_or_else(|| ApiError::not_found("campaign"))?;
             let page = page::build(&state.db, &c, now, false).await?;
             // A page whose prices change within this minute (a window opens or closes) is

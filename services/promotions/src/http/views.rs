@@ -300,9 +300,11 @@ pub struct AuditView {
     pub action: String,
     pub entity: String,
     pub entity_id: Uuid,
-    #[schema(value_type = Option<Object>)]
+    /// The entity before the action, as its columns.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The entity after the action, as its columns.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub after: Option<serde_json::Value>,
     pub at: DateTime<FixedOffset>,
 }

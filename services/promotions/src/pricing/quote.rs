@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use platform::money::Won;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::remote_area::RemoteAreaMatch;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Quote {
     /// The instant the promotions were evaluated at.
     pub at: DateTime<Utc>,
@@ -24,7 +24,7 @@ pub struct Quote {
 }
 
 /// A promotion, named the way the storefront shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PromotionRef {
     CampaignRule {
@@ -58,14 +58,14 @@ impl PromotionRef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppliedPromotion {
     #[serde(flatten)]
     pub promotion: PromotionRef,
     pub unit_price: Won,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RejectedPromotion {
     #[serde(flatten)]
     pub promotion: PromotionRef,
@@ -74,7 +74,19 @@ pub struct RejectedPromotion {
     pub reason: PromotionRejection,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PromotionRejection {
     /// Another promotion gives a lower price.
@@ -92,13 +104,13 @@ pub enum PromotionRejection {
 }
 
 /// A coupon's share of one line, for partial refunds and settlement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CouponShare {
     pub coupon_id: Uuid,
     pub amount: Won,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LineQuote {
     pub variant_id: Uuid,
     pub product_id: Uuid,
@@ -123,7 +135,7 @@ pub struct LineQuote {
     pub coupon_shares: Vec<CouponShare>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CouponClass {
     /// `Percent` or `AmountOff`: reduces line amounts.
@@ -132,7 +144,19 @@ pub enum CouponClass {
     Shipping,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CouponRejection {
     /// The same coupon was offered twice; only the first counts.
@@ -152,7 +176,7 @@ pub enum CouponRejection {
     PromotedLinesExcluded,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CouponOutcome {
     pub coupon_id: Uuid,
     pub code: String,
@@ -166,7 +190,7 @@ pub struct CouponOutcome {
     pub reason: Option<CouponRejection>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VendorShippingQuote {
     pub vendor_id: Uuid,
     /// The vendor's lines after all discounts.
@@ -184,7 +208,7 @@ pub struct VendorShippingQuote {
     pub total: Won,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuoteTotals {
     /// Sum of the lines' list amounts.
     pub list_subtotal: Won,

@@ -18,7 +18,7 @@ pub struct RemoteAreaRange {
 }
 
 /// An address inside a remote range that must not be charged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RemoteAreaExemption {
     /// The whole postal code.
@@ -34,7 +34,7 @@ pub enum RemoteAreaExemption {
 }
 
 /// The remote area a destination falls in, and whether it is exempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RemoteAreaMatch {
     pub postal_code: String,
     pub region: String,

@@ -1,0 +1,169 @@
+//! What settlements needs to know about a vendor order, read through this crate so that
+//! `settlements` never names the `orders` tables: the lines with their list amounts,
+//! discounts (and the promotion or coupons that granted them, from the order's quote),
+//! refunds so far, shipping charged, return shipping kept, and whether a return is open.
+
+use crate::error::OrdersResult;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+/// One order line as settlement sees it. Amounts are whole won.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineFacts {
+    pub line_id: Uuid,
+    pub product_id: Uuid,
+    pub quantity: i32,
+    pub returned_quantity: i32,
+    /// `list_unit_price × quantity`.
+    pub list_amount: i64,
+    /// The campaign price or time deal's discount on the line.
+    pub promotion_discount: i64,
+    /// The campaign of the promotion that applied (a time deal may have none).
+    pub campaign_id: Option<Uuid>,
+    /// The time deal that applied, if the promotion was one.
+    pub time_deal_id: Option<Uuid>,
+    /// Each order coupon's share of the line.
+    pub coupon_shares: Vec<(Uuid, i64)>,
+    /// What the customer paid for the line.
+    pub final_amount: i64,
+    /// Refunded of `final_amount` so far (before any return shipping kept).
+    pub refunded_amount: i64,
+}
+
+/// A vendor order as settlement sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorOrderFacts {
+    pub vendor_order_id: Uuid,
+    pub order_id: Uuid,
+    pub order_number: String,
+    pub vendor_id: Uuid,
+    pub status: String,
+    /// When the order was paid (its creation when unpaid): the instant rates are taken at.
+    pub ordered_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The payment gateway (`test`, `stripe`, `toss`, `invoice`).
+    pub payment_method: String,
+    /// Shipping the customer paid for this vendor's parcel.
+    pub shipping_total: i64,
+    /// Return shipping kept from refunds (change of mind): the vendor's.
+    pub return_shipping_kept: i64,
+    /// Return requests not yet decided.
+    pub open_returns: i64,
+    pub lines: Vec<LineFacts>,
+}
+
+/// The facts of one vendor order, `None` when there is no such vendor order.
+pub async fn vendor_order(
+    db: &impl ConnectionTrait,
+    vendor_order_id: Uuid,
+) -> OrdersResult<Option<VendorOrderFacts>> {
+    let Some(v) = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT v.id, v.order_id, o.number, v.vendor_id, v.status, COALESCE(o.paid_at, o.created_at) AS ordered_at, \
+                 v.confirmed_at, o.payment_gateway, v.shipping_total, o.quote, \
+                 (SELECT COALESCE(sum(r.return_shipping_fee), 0)::bigint FROM orders.returns r \
+                    WHERE r.vendor_order_id = v.id AND r.status = 'accepted') AS kept, \
+                 (SELECT count(*) FROM orders.returns r \
+                    WHERE r.vendor_order_id = v.id AND r.status = 'requested') AS open_returns \
+             FROM orders.vendor_orders v JOIN orders.orders o ON o.id = v.order_id WHERE v.id = $1",
+            [vendor_order_id.into()],
+        ))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let quote: serde_json::Value = v.try_get("", "quote")?;
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id, product_id, variant_id, quantity, returned_quantity, list_unit_price, promotion_discount, \
+                 final_amount, refunded_amount FROM orders.order_lines WHERE vendor_order_id = $1 ORDER BY id",
+            [vendor_order_id.into()],
+        ))
+        .await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in rows {
+        let variant_id: Uuid = r.try_get("", "variant_id")?;
+        let quantity: i32 = r.try_get("", "quantity")?;
+        let unit: i64 = r.try_get("", "list_unit_price")?;
+        let quoted = quote["lines"]
+            .as_array()
+            .and_then(|ls| {
+                ls.iter()
+                    .find(|l| l["variant_id"].as_str() == Some(&variant_id.to_string()))
+            })
+            .cloned()
+            .unwrap_or_default();
+        let applied = &quoted["applied"];
+        let uuid_at = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<Uuid>().ok());
+        lines.push(LineFacts {
+            line_id: r.try_get("", "id")?,
+            product_id: r.try_get("", "product_id")?,
+            quantity,
+            returned_quantity: r.try_get("", "returned_quantity")?,
+            list_amount: unit * i64::from(quantity),
+            promotion_discount: r.try_get("", "promotion_discount")?,
+            campaign_id: uuid_at(&applied["campaign_id"]),
+            time_deal_id: uuid_at(&applied["deal_id"]),
+            coupon_shares: quoted["coupon_shares"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| Some((uuid_at(&s["coupon_id"])?, s["amount"].as_i64()?)))
+                .collect(),
+            final_amount: r.try_get("", "final_amount")?,
+            refunded_amount: r.try_get("", "refunded_amount")?,
+        });
+    }
+    Ok(Some(VendorOrderFacts {
+        vendor_order_id,
+        order_id: v.try_get("", "order_id")?,
+        order_number: v.try_get("", "number")?,
+        vendor_id: v.try_get("", "vendor_id")?,
+        status: v.try_get("", "status")?,
+        ordered_at: v.try_get("", "ordered_at")?,
+        confirmed_at: v.try_get("", "confirmed_at")?,
+        payment_method: v.try_get("", "payment_gateway")?,
+        shipping_total: v.try_get("", "shipping_total")?,
+        return_shipping_kept: v.try_get("", "kept")?,
+        open_returns: v.try_get("", "open_returns")?,
+        lines,
+    }))
+}
+
+/// Of `vendor_order_ids`, those with a return request not yet decided.
+pub async fn with_open_returns(
+    db: &impl ConnectionTrait,
+    vendor_order_ids: &[Uuid],
+) -> OrdersResult<Vec<Uuid>> {
+    if vendor_order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT DISTINCT vendor_order_id FROM orders.returns \
+             WHERE status = 'requested' AND vendor_order_id = ANY((SELECT $1)::uuid[])",
+            [platform::db::uuid_array(vendor_order_ids)],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get("", "vendor_order_id")?))
+        .collect()
+}
+
+/// Paid but not yet confirmed sales of a vendor (preparing, shipped, delivered): what it
+/// will be owed once its customers confirm.
+pub async fn unconfirmed_total(db: &impl ConnectionTrait, vendor_id: Uuid) -> OrdersResult<i64> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT COALESCE(sum(items_total + shipping_total), 0)::bigint AS n FROM orders.vendor_orders \
+             WHERE vendor_id = $1 AND status IN ('preparing', 'shipped', 'delivered')",
+            [vendor_id.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0))
+}
