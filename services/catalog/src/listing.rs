@@ -253,6 +253,20 @@ pub async fn products_of_vendor(
         .await
 }
 
+/// Those of `product_ids` that exist (of every status), in no particular order.
+pub async fn existing_products(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
+    product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::Id.is_in(product_ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// What a campaign's membership rules look at in an active product.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct ProductFacts {
