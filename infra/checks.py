@@ -31,7 +31,7 @@ import yaml
 INFRA = Path(__file__).resolve().parent
 REPO = INFRA.parent
 
-PORTS = {"catalog": 8081, "orders": 8082, "promotions": 8083}
+PORTS = {"catalog": 8081, "orders": 8082, "promotions": 8083, "settlements": 8084}
 
 # request path -> service that must answer it (None: the edge answers 404).
 ROUTES: dict[str, str | None] = {
@@ -52,6 +52,8 @@ ROUTES: dict[str, str | None] = {
     "/v1/admin/coupons/42": "promotions",
     "/v1/vendor/campaign-applications": "promotions",
     "/v1/marketing/performance": "promotions",
+    "/v1/vendor/settlements/balance": "settlements",
+    "/v1/admin/settlements/liabilities": "settlements",
     "/v1/auth/login": "catalog",
     "/v1/me": "catalog",
     "/v1/admin/accounts": "catalog",
@@ -214,7 +216,7 @@ def cmd_k8s_consistency() -> None:
     check(not (SECRET_KEYS & set(config)), "ConfigMap jikgu-config holds a secret key")
 
     workloads = {**by_kind.get("Deployment", {}), **by_kind.get("Job", {})}
-    check(set(by_kind.get("Deployment", {})) == {*PORTS, "worker"}, "Deployments: catalog, orders, promotions, worker")
+    check(set(by_kind.get("Deployment", {})) == {*PORTS, "worker"}, "Deployments: catalog, orders, promotions, settlements, worker")
     check(len(by_kind.get("Job", {})) == 1, "one migration Job")
     for name, doc in workloads.items():
         spec = pod_spec(doc)
@@ -333,9 +335,9 @@ def cmd_nginx(nginx: str, mime_types: str) -> None:
         os.chmod(tmp, 0o755)
         conf = (INFRA / "nginx.conf").read_text()
         # Compose service names do not resolve here: point the upstreams at the stubs.
-        conf, n = re.subn(r"server\s+(catalog|orders|promotions):\d+;",
+        conf, n = re.subn(rf"server\s+({'|'.join(PORTS)}):\d+;",
                           lambda m: f"server 127.0.0.1:{stubs[m.group(1)].server_address[1]};", conf)
-        check(n == 3, f"nginx.conf: expected 3 upstream servers, found {n}")
+        check(n == len(PORTS), f"nginx.conf: expected {len(PORTS)} upstream servers, found {n}")
         conf = conf.replace("listen 80 default_server;", f"listen 127.0.0.1:{listen} default_server;")
         conf = re.sub(r"^pid .*;$", f"pid {tmp}/nginx.pid;", conf, flags=re.M)
         if mime_types:

@@ -29,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261201_000203_order_coupon_codes::Migration),
             Box::new(orders::m20261201_000204_order_part_indexes::Migration),
             Box::new(settlements::m20261202_000501_settlements_tables::Migration),
+            Box::new(orders::m20261202_000205_toss_payments::Migration),
         ]
     }
 }

@@ -64,23 +64,63 @@ pub async fn spawn_app_with(service: jikgu::Service, tweak: impl FnOnce(&mut Con
     serve_state(state, service, db).await
 }
 
+/// The whole shop against a fresh database with the orders settings `orders` (a payment
+/// gateway pointed at a local fake, say) instead of the environment's.
+pub async fn spawn_app_with_orders(orders: orders::context::OrdersContext) -> TestApp {
+    let db = database::TestDb::create().await;
+    let prefix = format!("test:{}:", Uuid::now_v7().simple());
+    let cfg = test_config(&db.url, &prefix);
+    let state = jikgu::startup::connect(Arc::new(cfg))
+        .await
+        .expect("test app connects to Postgres and Redis");
+    let search = search::from_env(&state).await.expect("search backend");
+    let rt = jikgu::Runtime { orders, search };
+    serve(
+        state,
+        jikgu::Service::All,
+        db,
+        move |state, listener, service, shutdown| {
+            jikgu::serve_with_runtime(state, listener, service, rt, shutdown)
+        },
+    )
+    .await
+}
+
 pub async fn serve_state(
     state: AppState,
     service: jikgu::Service,
     db: database::TestDb,
 ) -> TestApp {
+    serve(state, service, db, jikgu::serve_with_state).await
+}
+
+async fn serve<F, Fut>(
+    state: AppState,
+    service: jikgu::Service,
+    db: database::TestDb,
+    run: F,
+) -> TestApp
+where
+    F: FnOnce(
+        AppState,
+        tokio::net::TcpListener,
+        jikgu::Service,
+        std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    ) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(jikgu::serve_with_state(
+    let server = tokio::spawn(run(
         state.clone(),
         listener,
         service,
-        async move {
+        Box::pin(async move {
             let _ = rx.await;
-        },
+        }),
     ));
     TestApp {
         addr,

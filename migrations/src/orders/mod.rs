@@ -2,3 +2,4 @@ pub mod m20261122_000201_create_schema;
 pub mod m20261122_000202_orders_tables;
 pub mod m20261201_000203_order_coupon_codes;
 pub mod m20261201_000204_order_part_indexes;
+pub mod m20261202_000205_toss_payments;

@@ -42,16 +42,18 @@ const PROMOTIONS_GEN_KEY: &str = "cache:promotions:gen";
 /// How long a list page is kept at most.
 const LIST_TTL_SECS: u64 = 60;
 
-/// How long an entry built at `now` may live: `max_secs`, or less when `until` comes
-/// sooner (`None`: it is already out of date, do not store it).
-fn ttl_millis(max_secs: u64, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<u64> {
-    let max = max_secs * 1000;
+/// Until when (Unix milliseconds) an entry built at `now` may live: `max_secs` from now,
+/// or `until` when it comes sooner (`None`: it is already out of date, do not store it).
+///
+/// An absolute expiry (`PXAT`), not a relative one: a relative TTL starts counting only
+/// when the `SET` reaches Redis, so an entry priced for a campaign boundary outlived it
+/// by however long the request took between pricing and storing.
+fn expires_at(max_secs: u64, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
+    let max = now + chrono::Duration::seconds(i64::try_from(max_secs).unwrap_or(i64::MAX / 1000));
     match until {
-        None => Some(max),
-        Some(u) => {
-            let left = (u - now).num_milliseconds();
-            (left > 0).then(|| (left as u64).min(max))
-        }
+        None => Some(max.timestamp_millis()),
+        Some(u) if u > now => Some(u.min(max).timestamp_millis()),
+        Some(_) => None,
     }
 }
 
@@ -144,15 +146,15 @@ where
     };
     let body = serde_json::to_vec(&priced.value).unwrap_or_default();
     if let Some(stamp) = stamp
-        && let Some(ttl) = ttl_millis(TTL_SECS, priced.until, Utc::now())
+        && let Some(at) = expires_at(TTL_SECS, priced.until, Utc::now())
     {
         let mut entry = stamp.into_bytes();
         entry.extend_from_slice(&body);
         let _: redis::RedisResult<()> = redis::cmd("SET")
             .arg(&full)
             .arg(entry)
-            .arg("PX")
-            .arg(ttl)
+            .arg("PXAT")
+            .arg(at)
             .query_async(&mut conn)
             .await;
     }
@@ -223,37 +225,38 @@ pub async fn get_list(redis: &Redis, key: &str) -> Option<bytes::Bytes> {
 
 /// Cache a list page until its `until` (at most a minute).
 pub async fn put_list(redis: &Redis, key: &str, body: &[u8], until: Option<DateTime<Utc>>) {
-    let Some(ttl) = ttl_millis(LIST_TTL_SECS, until, Utc::now()) else {
+    let Some(at) = expires_at(LIST_TTL_SECS, until, Utc::now()) else {
         return;
     };
     let mut conn = redis.conn();
     let _: redis::RedisResult<()> = redis::cmd("SET")
         .arg(redis.key(key))
         .arg(body)
-        .arg("PX")
-        .arg(ttl)
+        .arg("PXAT")
+        .arg(at)
         .query_async(&mut conn)
         .await;
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ttl_millis;
+    use super::expires_at;
     use chrono::{Duration, Utc};
 
     #[test]
     fn entries_never_outlive_the_next_campaign_boundary() {
         let now = Utc::now();
-        assert_eq!(ttl_millis(300, None, now), Some(300_000));
+        let ms = |d: Duration| (now + d).timestamp_millis();
+        assert_eq!(expires_at(300, None, now), Some(ms(Duration::seconds(300))));
         assert_eq!(
-            ttl_millis(300, Some(now + Duration::seconds(10)), now),
-            Some(10_000)
+            expires_at(300, Some(now + Duration::seconds(10)), now),
+            Some(ms(Duration::seconds(10)))
         );
         assert_eq!(
-            ttl_millis(300, Some(now + Duration::hours(1)), now),
-            Some(300_000)
+            expires_at(300, Some(now + Duration::hours(1)), now),
+            Some(ms(Duration::seconds(300)))
         );
-        assert_eq!(ttl_millis(300, Some(now), now), None);
-        assert_eq!(ttl_millis(300, Some(now - Duration::seconds(1)), now), None);
+        assert_eq!(expires_at(300, Some(now), now), None);
+        assert_eq!(expires_at(300, Some(now - Duration::seconds(1)), now), None);
     }
 }

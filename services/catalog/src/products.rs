@@ -31,10 +31,14 @@ pub struct NewVariant {
     /// Option values, e.g. {"중량": "1kg"}.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
-    /// Won, VAT-inclusive, > 0.
+    /// Won, VAT-inclusive, 1 to 100,000,000.
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub price: i64,
+    /// The "was" price shown struck through: above `price`, at most 100,000,000.
+    #[schema(minimum = 2, maximum = 100_000_000)]
     pub compare_at_price: Option<i64>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub stock: i32,
 }
 
@@ -60,6 +64,7 @@ pub struct NewProduct {
     pub withdrawal_restricted: bool,
     #[serde(default = "yes")]
     pub taxable: bool,
+    #[schema(minimum = 1, maximum = 999)]
     pub max_per_order: Option<i32>,
     #[serde(default)]
     pub variants: Vec<NewVariant>,
@@ -81,6 +86,7 @@ pub struct ProductUpdate {
     pub notice: Option<BTreeMap<String, String>>,
     pub withdrawal_restricted: Option<bool>,
     pub taxable: Option<bool>,
+    #[schema(minimum = 1, maximum = 999)]
     pub max_per_order: Option<i32>,
 }
 
@@ -88,7 +94,10 @@ pub struct ProductUpdate {
 #[serde(deny_unknown_fields)]
 pub struct VariantUpdate {
     pub name: Option<String>,
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub price: Option<i64>,
+    /// Above the price, at most 100,000,000.
+    #[schema(minimum = 2, maximum = 100_000_000)]
     pub compare_at_price: Option<i64>,
     pub options: Option<BTreeMap<String, String>>,
 }
@@ -155,15 +164,25 @@ pub fn check_variant(errors: &mut Vec<FieldError>, at: &str, v: &NewVariant) {
     }
 }
 
+/// The highest price (and "was" price) a variant may have, in won.
+pub const MAX_PRICE: i64 = 100_000_000;
+
 fn check_price(errors: &mut Vec<FieldError>, at: &str, price: i64, compare_at: Option<i64>) {
-    if !(1..=100_000_000).contains(&price) {
+    if !(1..=MAX_PRICE).contains(&price) {
         errors.push(FieldError::new(
             format!("{at}price"),
             "out_of_range",
             "must be 1 to 100,000,000 won",
         ));
     }
-    if compare_at.is_some_and(|c| c <= price) {
+    // A "was" price beyond any real price would advertise a discount that never was.
+    if compare_at.is_some_and(|c| c > MAX_PRICE) {
+        errors.push(FieldError::new(
+            format!("{at}compare_at_price"),
+            "out_of_range",
+            "must be at most 100,000,000 won",
+        ));
+    } else if compare_at.is_some_and(|c| c <= price) {
         errors.push(FieldError::new(
             format!("{at}compare_at_price"),
             "not_above_price",

@@ -105,6 +105,17 @@ pub async fn serve_with_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let rt = Runtime::from_env(&state).await?;
+    serve_with_runtime(state, listener, service, rt, shutdown).await
+}
+
+/// [`serve_with_state`] with a runtime built by the caller (a test's payment gateway).
+pub async fn serve_with_runtime(
+    state: AppState,
+    listener: TcpListener,
+    service: Service,
+    rt: Runtime,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = spawn_workers(&state, service, &rt, stop_rx);
     let grace = state.config.shutdown_grace;

@@ -277,12 +277,20 @@ async fn a_purchase_walks_through_three_separate_processes() {
     assert_eq!(done.status, 201, "{}", done.body);
     let order = done.json["order_id"].as_str().expect("order").to_owned();
 
-    // …pays with the test gateway…
+    // …pays with the test gateway, the way a Toss payment is confirmed: what the payment
+    // window's success redirect carries goes to the confirm endpoint…
+    let window = &done.json["payment"]["redirect"];
+    assert_eq!(window["amount"], total, "{window}");
     let paid = shopper
-        .post(&format!("/v1/payments/test/orders/{order}/pay"), &json!({}))
+        .post(
+            window["confirmUrl"].as_str().expect("confirmUrl"),
+            &json!({"paymentKey": window["paymentKey"], "orderId": window["orderId"],
+                    "amount": window["amount"]}),
+        )
         .await;
     assert_eq!(paid.status, 200, "{}", paid.body);
     assert_eq!(paid.json["status"], "paid");
+    assert_eq!(paid.json["order_id"], order.as_str());
 
     // …and the campaign's statistics count the order (promotions, via events).
     let deadline = Instant::now() + std::time::Duration::from_secs(30);

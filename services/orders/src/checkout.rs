@@ -12,7 +12,7 @@ use crate::error::{OrdersError, OrdersResult};
 use crate::history;
 use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{self, Want};
-use crate::states::{OrderStatus, VendorOrderStatus};
+use crate::states::{OrderStatus, PaymentState, VendorOrderStatus};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use platform::error::FieldError;
@@ -203,6 +203,7 @@ pub async fn checkout(
     };
     // The order is committed; open (or re-open) its payment. The gateway sees the same
     // idempotency key for the same order, so retries cannot create a second charge.
+    let order_name = crate::payments::redirect::order_name(db, order_id).await?;
     let opened: OpenedPayment = ctx
         .gateway
         .open(OpenPayment {
@@ -211,6 +212,9 @@ pub async fn checkout(
             description: format!("Jikgu order {number}"),
             customer_email,
             idempotency_key: format!("order-{order_id}"),
+            order_number: number.clone(),
+            order_name,
+            customer_id: customer,
         })
         .await?;
     let resp = CheckoutResponse {
@@ -226,7 +230,7 @@ pub async fn checkout(
         DbBackend::Postgres,
         "WITH payment AS ( \
              INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
-             VALUES ($1, $2, $3, $4, $5, 'open') ON CONFLICT (order_id) DO NOTHING), \
+             VALUES ($1, $2, $3, $4, $5, $9) ON CONFLICT (order_id) DO NOTHING), \
          ord AS (UPDATE orders.orders SET payment_ref = $4 WHERE id = $2 AND payment_ref IS NULL) \
          UPDATE orders.idempotency_keys SET response = $8 WHERE scope = $6 AND key = $7 AND response IS NULL",
         [
@@ -238,6 +242,7 @@ pub async fn checkout(
             scope.into(),
             key.into(),
             serde_json::to_value(&resp).unwrap_or_default().into(),
+            PaymentState::Open.into(),
         ],
     ))
     .await?;

@@ -4,6 +4,8 @@
 use crate::payments::PaymentGateway;
 use crate::payments::stripe::StripeGateway;
 use crate::payments::test_gateway::TestGateway;
+use crate::payments::toss::TossGateway;
+use crate::payments::toss::config::TossConfig;
 use crate::remote_areas::RemoteAreas;
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -18,6 +20,8 @@ pub struct OrdersContext {
     pub auto_confirm_days: i64,
     /// The remote-area table quotes use, kept between reads.
     pub remote_areas: Arc<RemoteAreas>,
+    /// The same gateway as `gateway` when it is Toss, for its confirm/fetch/webhook flow.
+    pub toss: Option<Arc<TossGateway>>,
 }
 
 impl OrdersContext {
@@ -27,13 +31,23 @@ impl OrdersContext {
             reservation_ttl: Duration::from_secs(15 * 60),
             auto_confirm_days: 8,
             remote_areas: Arc::default(),
+            toss: None,
         }
     }
 
-    /// From the environment: `PAYMENT_GATEWAY` (`test`, the default, or `stripe` with
-    /// `STRIPE_SECRET_KEY` and `STRIPE_WEBHOOK_SECRET`), and
+    /// Toss as the gateway.
+    pub fn with_toss(toss: Arc<TossGateway>) -> Self {
+        let mut ctx = Self::with_gateway(toss.clone());
+        ctx.toss = Some(toss);
+        ctx
+    }
+
+    /// From the environment: `PAYMENT_GATEWAY` (`test`, the default, `stripe` with
+    /// `STRIPE_SECRET_KEY` and `STRIPE_WEBHOOK_SECRET`, or `toss` with the `TOSS_*`
+    /// settings of [`TossConfig::from_env`]), and
     /// `JIKGU_RESERVATION_MINUTES` (15), `JIKGU_AUTO_CONFIRM_DAYS` (8).
     pub fn from_env() -> Result<Self, String> {
+        let mut toss = None;
         let gateway: Arc<dyn PaymentGateway> = match std::env::var("PAYMENT_GATEWAY").as_deref() {
             Ok("test") | Err(_) => Arc::new(TestGateway),
             Ok("stripe") => {
@@ -50,13 +64,20 @@ impl OrdersContext {
                 let base = std::env::var("STRIPE_API_BASE").ok();
                 Arc::new(StripeGateway::new(key, webhook, base).map_err(|e| e.to_string())?)
             }
+            Ok("toss") => {
+                let gw =
+                    Arc::new(TossGateway::new(TossConfig::from_env()?).map_err(|e| e.to_string())?);
+                toss = Some(gw.clone());
+                gw
+            }
             Ok(other) => {
                 return Err(format!(
-                    "PAYMENT_GATEWAY={other} is unknown (test or stripe)"
+                    "PAYMENT_GATEWAY={other} is unknown (test, stripe or toss)"
                 ));
             }
         };
         let mut ctx = Self::with_gateway(gateway);
+        ctx.toss = toss;
         if let Ok(m) = std::env::var("JIKGU_RESERVATION_MINUTES") {
             let m: u64 = m
                 .parse()

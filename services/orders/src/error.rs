@@ -26,6 +26,9 @@ pub enum OrdersError {
     CouponNotFound,
     #[error("cannot {action} when {state}")]
     IllegalTransition { action: &'static str, state: String },
+    /// A payment problem with its own stable code (Toss's codes a shopper can meet).
+    #[error("{1}")]
+    Payment(ErrorCode, String),
     /// A row this service wrote earlier cannot be read back (a stored quote, answer or
     /// reason): a bug or a bad migration, never the caller's fault.
     #[error("stored data unreadable: {0}")]
@@ -74,6 +77,7 @@ impl From<OrdersError> for ApiError {
                 ApiError::new(ErrorCode::IllegalTransition)
                     .with_detail(format!("cannot {action} when {state}"))
             }
+            OrdersError::Payment(code, m) => ApiError::new(code).with_detail(m),
             e @ (OrdersError::Stored(_) | OrdersError::RemoteAreas(_)) => ApiError::internal(e),
             OrdersError::Gateway(GatewayError::BadSignature(m)) => {
                 ApiError::new(ErrorCode::WebhookSignature).with_detail(m)

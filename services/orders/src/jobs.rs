@@ -23,6 +23,8 @@ pub async fn run_once(
     let confirmed = lifecycle::auto_confirm_due(&txn, ctx.auto_confirm_days).await?;
     txn.commit().await?;
     let carts = carts::expire_idle(&state.db).await?;
+    // Toss payments whose confirm answer was lost: fetched back and settled.
+    crate::payments::toss::flow::settle_in_doubt(&state.db, ctx).await?;
     Ok((expired, confirmed, carts))
 }
 

@@ -115,9 +115,14 @@ async fn set_status(
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE orders.orders SET status = $2, updated_at = now(), \
-             paid_at = CASE WHEN $2 = 'paid' THEN now() ELSE paid_at END, \
+             paid_at = CASE WHEN $4 THEN now() ELSE paid_at END, \
              closed_at = CASE WHEN $3 THEN now() ELSE closed_at END WHERE id = $1",
-        [o.id.into(), to.into(), closing.into()],
+        [
+            o.id.into(),
+            to.into(),
+            closing.into(),
+            (to == OrderStatus::Paid).into(),
+        ],
     ))
     .await?;
     history::record(
@@ -275,11 +280,35 @@ pub async fn mark_unpaid(
     if o.status != OrderStatus::PendingPayment {
         return Ok(false);
     }
-    stock::release(db, &stock_lines(db, o.id).await?).await?;
-    release_promotions(db, o.id).await?;
-    set_status(db, &o, OrderStatus::Canceled, actor, note).await?;
-    set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+    release_and_close(db, &o, OrderStatus::Canceled, actor, note).await?;
     Ok(true)
+}
+
+/// Close an order that never shipped: give back what it took from promotions, set its
+/// status (canceled or expired) and cancel its vendor orders. The caller has put its
+/// stock back, released or restocked.
+async fn close(
+    db: &impl ConnectionTrait,
+    o: &OrderRow,
+    to: OrderStatus,
+    actor: &str,
+    note: &str,
+) -> OrdersResult<()> {
+    release_promotions(db, o.id).await?;
+    set_status(db, o, to, actor, note).await?;
+    set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await
+}
+
+/// Close an unpaid order: its held stock is released first.
+async fn release_and_close(
+    db: &impl ConnectionTrait,
+    o: &OrderRow,
+    to: OrderStatus,
+    actor: &str,
+    note: &str,
+) -> OrdersResult<()> {
+    stock::release(db, &stock_lines(db, o.id).await?).await?;
+    close(db, o, to, actor, note).await
 }
 
 /// One id column.
@@ -306,17 +335,8 @@ pub async fn expire_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Orders
     let mut n = 0;
     for IdRow { id } in due {
         let o = lock_order(db, id).await?;
-        stock::release(db, &stock_lines(db, o.id).await?).await?;
-        release_promotions(db, o.id).await?;
-        set_status(
-            db,
-            &o,
-            OrderStatus::Expired,
-            "system",
-            "reservation expired",
-        )
-        .await?;
-        set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+        let (to, note) = (OrderStatus::Expired, "reservation expired");
+        release_and_close(db, &o, to, "system", note).await?;
         n += 1;
     }
     Ok(n)
@@ -356,17 +376,8 @@ pub async fn cancel_by_customer(
     }
     match o.status {
         OrderStatus::PendingPayment => {
-            stock::release(db, &stock_lines(db, o.id).await?).await?;
-            release_promotions(db, o.id).await?;
-            set_status(
-                db,
-                &o,
-                OrderStatus::Canceled,
-                "customer",
-                "canceled before payment",
-            )
-            .await?;
-            set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+            let note = "canceled before payment";
+            release_and_close(db, &o, OrderStatus::Canceled, "customer", note).await?;
             Ok(None)
         }
         OrderStatus::Paid => {
@@ -378,7 +389,6 @@ pub async fn cancel_by_customer(
                 });
             }
             stock::restock(db, &stock_lines(db, o.id).await?).await?;
-            release_promotions(db, o.id).await?;
             let refund = o.grand_total - o.refunded_total;
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -386,15 +396,8 @@ pub async fn cancel_by_customer(
                 [o.id.into()],
             ))
             .await?;
-            set_status(
-                db,
-                &o,
-                OrderStatus::Canceled,
-                "customer",
-                "canceled before shipping; refunded in full",
-            )
-            .await?;
-            set_vendor_orders(db, o.id, VendorOrderStatus::Canceled).await?;
+            let note = "canceled before shipping; refunded in full";
+            close(db, &o, OrderStatus::Canceled, "customer", note).await?;
             Ok(Some(refund))
         }
         other => Err(OrdersError::IllegalTransition {
@@ -445,14 +448,16 @@ pub async fn vendor_transition(
         DbBackend::Postgres,
         "UPDATE orders.vendor_orders SET status = $2, updated_at = now(), \
              courier = COALESCE($3, courier), tracking_number = COALESCE($4, tracking_number), \
-             shipped_at = CASE WHEN $2 = 'shipped' THEN now() ELSE shipped_at END, \
-             delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END \
+             shipped_at = CASE WHEN $5 THEN now() ELSE shipped_at END, \
+             delivered_at = CASE WHEN $6 THEN now() ELSE delivered_at END \
          WHERE id = $1",
         [
             vendor_order_id.into(),
             to.into(),
             courier.into(),
             tracking.into(),
+            (to == VendorOrderStatus::Shipped).into(),
+            (to == VendorOrderStatus::Delivered).into(),
         ],
     ))
     .await?;

@@ -49,6 +49,10 @@ pub struct ReturnRequest {
     pub vendor_order_id: Uuid,
     pub reason: Reason,
     pub lines: Vec<ReturnLine>,
+    /// Where the refund goes when the order was paid into a virtual account (Toss needs
+    /// a bank account to send it back to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_account: Option<crate::payments::RefundAccount>,
 }
 
 /// The refunded total of a line after `returned` of `quantity` units came back.
@@ -153,8 +157,8 @@ pub async fn request(
     let id = new_id();
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "INSERT INTO orders.returns (id, order_id, vendor_order_id, vendor_id, status, reason, lines) \
-         VALUES ($1, $2, $3, $4, $7, $5, $6)",
+        "INSERT INTO orders.returns (id, order_id, vendor_order_id, vendor_id, status, reason, lines, refund_account) \
+         VALUES ($1, $2, $3, $4, $7, $5, $6, $8)",
         [
             id.into(),
             order_id.into(),
@@ -163,6 +167,10 @@ pub async fn request(
             req.reason.into(),
             serde_json::to_value(&req.lines).unwrap_or_default().into(),
             ReturnStatus::Requested.into(),
+            req.refund_account
+                .as_ref()
+                .and_then(|a| serde_json::to_value(a).ok())
+                .into(),
         ],
     ))
     .await?;

@@ -11,6 +11,8 @@
 //!                      └──▶ canceled ◀──┘  (and canceled ─▶ preparing with a late payment)
 //! payment:      open | failed | canceled ─▶ succeeded, or ─▶ refunding ─▶ refunded
 //!               open | failed ─▶ failed, canceled
+//!               open ─▶ waiting_for_deposit (a virtual account) ─▶ succeeded | failed | canceled
+//!               (paid after the hold lapsed) ─▶ canceling ─▶ canceled
 //! return:       requested ─▶ accepted | rejected
 //! ```
 
@@ -83,6 +85,10 @@ text_status! {
         Refunded = "refunded",
         Failed = "failed",
         Canceled = "canceled",
+        /// A virtual account (가상계좌) was issued: the shopper has yet to deposit.
+        WaitingForDeposit = "waiting_for_deposit",
+        /// Completed after the order's hold lapsed: being cancelled at the gateway.
+        Canceling = "canceling",
     }
 }
 
@@ -91,9 +97,14 @@ impl StateMachine for PaymentState {
         use PaymentState::*;
         matches!(
             (self, to),
-            (Open | Failed | Canceled, Succeeded | Refunding)
-                | (Open, Failed)
-                | (Open | Failed, Canceled)
+            (
+                Open | Failed | Canceled | WaitingForDeposit,
+                Succeeded | Refunding
+            ) | (Open | WaitingForDeposit, Failed)
+                | (Open | Failed | WaitingForDeposit, Canceled)
+                | (Open, WaitingForDeposit)
+                | (Open | Failed | Canceled | WaitingForDeposit, Canceling)
+                | (Canceling, Canceled)
                 | (Refunding, Refunded)
         )
     }
@@ -164,6 +175,16 @@ mod tests {
             (Canceled, Succeeded),
             (Canceled, Refunding),
             (Refunding, Refunded),
+            (Open, WaitingForDeposit),
+            (WaitingForDeposit, Succeeded),
+            (WaitingForDeposit, Refunding),
+            (WaitingForDeposit, Failed),
+            (WaitingForDeposit, Canceled),
+            (Open, Canceling),
+            (Failed, Canceling),
+            (Canceled, Canceling),
+            (WaitingForDeposit, Canceling),
+            (Canceling, Canceled),
         ];
         assert_eq!(pairs_that_differ(&allowed), Vec::<String>::new());
     }

@@ -54,6 +54,9 @@ pub struct OrderPayment {
     pub gateway: String,
     /// The gateway's id of the payment, once opened.
     pub payment_ref: Option<String>,
+    /// A virtual account (가상계좌) issued for the order: deposit into it by its due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtual_account: Option<crate::payments::redirect::VirtualAccountView>,
 }
 
 /// One vendor's part of an order.
@@ -169,6 +172,7 @@ struct OrderHistoryRow {
     address_detail: String,
     payment_gateway: String,
     payment_ref: Option<String>,
+    virtual_account: Option<serde_json::Value>,
     reserved_until: DateTime<Utc>,
     paid_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
@@ -205,6 +209,10 @@ impl OrderHistoryRow {
             payment: OrderPayment {
                 gateway: self.payment_gateway.clone(),
                 payment_ref: self.payment_ref.clone(),
+                virtual_account: self
+                    .virtual_account
+                    .clone()
+                    .and_then(|v| serde_json::from_value(v).ok()),
             },
             reserved_until: self.reserved_until,
             paid_at: self.paid_at,
@@ -281,7 +289,9 @@ impl From<OrderLineRow> for OrderLineView {
 
 const ORDER_COLUMNS: &str = "o.id, o.number, o.status, o.list_subtotal, o.discount_total, o.shipping_total, \
     o.grand_total, o.taxable_total, o.tax_free_total, o.refunded_total, o.recipient, o.phone, o.postal_code, \
-    o.road_address, o.address_detail, o.payment_gateway, o.payment_ref, o.reserved_until, o.paid_at, o.created_at, \
+    o.road_address, o.address_detail, o.payment_gateway, o.payment_ref, \
+    (SELECT p.virtual_account FROM orders.payments p WHERE p.order_id = o.id) AS virtual_account, \
+    o.reserved_until, o.paid_at, o.created_at, \
     h.from_status AS h_from, h.to_status AS h_to, h.vendor_order_id AS h_vendor_order_id, h.actor AS h_actor, \
     h.note AS h_note, h.created_at AS h_at";
 

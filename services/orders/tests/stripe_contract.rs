@@ -364,6 +364,9 @@ fn open_request(order_id: Uuid, amount: i64) -> OpenPayment {
         description: "Jikgu order: 강화 순무김치 2kg".into(),
         customer_email: Some("buyer@example.com".into()),
         idempotency_key: format!("order-{order_id}-open"),
+        order_number: "20261202-96E4A875".into(),
+        order_name: "강화 순무김치 2kg".into(),
+        customer_id: Uuid::now_v7(),
     }
 }
 

@@ -4,7 +4,7 @@ use platform::auth::Role;
 use serde_json::json;
 use uuid::Uuid;
 
-async fn variant(app: &TestApp, pid: Uuid) -> Uuid {
+pub(crate) async fn variant(app: &TestApp, pid: Uuid) -> Uuid {
     let page = app.client.get(&format!("/v1/products/{pid}")).await;
     page.json["variants"][0]["id"]
         .as_str()

@@ -171,3 +171,80 @@ async fn nul_characters_anywhere_are_422_naming_the_field() {
         "body",
     );
 }
+
+/// Numbers are bounded at the edge: what Postgres could not hold, or what would advertise
+/// a discount that never was, is a 422 naming the field, and the bounds are in the schema.
+#[tokio::test]
+async fn numbers_beyond_their_bounds_are_422_and_documented() {
+    let app = spawn_app().await;
+    let cat = app.category("bounds", None, &[]).await;
+    let v = app.vendor("경계상회").await;
+    let pid = app
+        .product(&v, cat, "경계 김치", &[], &[("B-1", 10000, 5)])
+        .await;
+    let mine = v.client.get(&format!("/v1/vendor/products/{pid}")).await;
+    let vid = mine.json["variants"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let field = |r: &jikgu_tests::Reply| r.json["errors"][0]["field"].clone();
+
+    for delta in [i64::from(i32::MAX), i64::from(i32::MIN), 1_000_001] {
+        let r = v
+            .client
+            .post(
+                &format!("/v1/vendor/variants/{vid}/stock-adjustments"),
+                &json!({ "delta": delta }),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(field(&r), "delta", "{}", r.body);
+    }
+
+    let r = v
+        .client
+        .post(
+            "/v1/vendor/products",
+            &json!({"title": "가짜 할인", "category_id": cat,
+                    "variants": [{"sku": "F-1", "name": "1kg", "price": 1000,
+                                  "compare_at_price": i64::MAX}]}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(field(&r), "variants[0].compare_at_price", "{}", r.body);
+    let r = v
+        .client
+        .patch(
+            &format!("/v1/vendor/variants/{vid}"),
+            &json!({ "compare_at_price": i64::MAX }),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(field(&r), "compare_at_price", "{}", r.body);
+    let r = v
+        .client
+        .patch(
+            &format!("/v1/vendor/variants/{vid}"),
+            &json!({ "compare_at_price": 10000 }),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(field(&r), "compare_at_price", "{}", r.body);
+
+    let doc = app.client.get("/openapi.json").await.json;
+    let schemas = &doc["components"]["schemas"];
+    let bounds = |schema: &str, prop: &str| {
+        let p = &schemas[schema]["properties"][prop];
+        (p["minimum"].as_i64(), p["maximum"].as_i64())
+    };
+    assert_eq!(
+        bounds("AdjustStock", "delta"),
+        (Some(-1_000_000), Some(1_000_000))
+    );
+    assert_eq!(bounds("NewVariant", "price"), (Some(1), Some(100_000_000)));
+    assert_eq!(
+        bounds("NewVariant", "compare_at_price").1,
+        Some(100_000_000)
+    );
+    assert_eq!(bounds("NewVariant", "stock"), (Some(0), Some(1_000_000)));
+}

@@ -24,4 +24,5 @@ mod settlements;
 mod stacking_policy;
 mod stock;
 mod storefront;
+mod toss;
 mod vendors;

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 use uuid::Uuid;
 
-async fn stock(app: &TestApp, vid: Uuid) -> (i32, i32) {
+pub(crate) async fn stock(app: &TestApp, vid: Uuid) -> (i32, i32) {
     let row = app
         .state
         .db
@@ -28,7 +28,7 @@ async fn stock(app: &TestApp, vid: Uuid) -> (i32, i32) {
     )
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     let row = app
         .state
         .db

@@ -67,6 +67,8 @@ const GUARDED: &[Guarded] = &[
     g("POST", "/v1/orders/{id}/cancel", CUSTOMER),
     g("POST", "/v1/orders/{id}/vendor-orders/{vendor_order_id}/confirm", CUSTOMER),
     g("POST", "/v1/payments/test/orders/{id}/pay", CUSTOMER),
+    g("POST", "/v1/payments/{gateway}/confirm", CUSTOMER),
+    g("POST", "/v1/payments/{gateway}/fail", CUSTOMER),
     g("GET", "/v1/vendor/orders", VENDOR),
     g("POST", "/v1/vendor/orders/{id}/ship", VENDOR),
     g("POST", "/v1/vendor/orders/{id}/deliver", VENDOR),
@@ -139,7 +141,11 @@ const GUARDED: &[Guarded] = &[
 async fn call(client: &Client, g: &Guarded) -> jikgu_tests::Reply {
     // An empty object: the guard runs before the body is looked at, so an allowed role
     // gets a 422 (or 200), never 401/403.
-    let path = g.path.replace("{id}", ID).replace("{vendor_order_id}", ID);
+    let path = g
+        .path
+        .replace("{id}", ID)
+        .replace("{vendor_order_id}", ID)
+        .replace("{gateway}", "test");
     match g.method {
         "GET" => client.get(&path).await,
         "POST" => client.post(&path, &json!({})).await,

@@ -173,6 +173,7 @@ pub struct NewPenalty {
     pub reason: String,
     /// 1 by default; origin-labelling or food-hygiene violations may count more.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 3)]
     pub strikes: i32,
 }
 

@@ -262,7 +262,9 @@ async fn update_variant(
 #[serde(deny_unknown_fields)]
 pub struct SetStock {
     /// What you last saw; 409 `stock_mismatch` when it changed meanwhile.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub expected_on_hand: i32,
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub on_hand: i32,
 }
 
@@ -286,7 +288,8 @@ async fn set_stock(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustStock {
-    /// Units to add (negative to remove).
+    /// Units to add (negative to remove); stock stays within 0 to 1,000,000.
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub delta: i32,
 }
 
@@ -300,6 +303,15 @@ async fn adjust_stock(
     Path(id): Path<Uuid>,
     Json(req): Json<AdjustStock>,
 ) -> ApiResult<Json<StockView>> {
+    // Stock is at most 1,000,000, so no adjustment is larger; refusing here also keeps
+    // `on_hand + delta` from overflowing in Postgres.
+    if !(-1_000_000..=1_000_000).contains(&req.delta) {
+        return Err(ApiError::field(
+            "delta",
+            "out_of_range",
+            "must be -1,000,000 to 1,000,000",
+        ));
+    }
     let txn = state.db.begin().await?;
     let var = stock::adjust(&txn, v.vendor_id, id, req.delta).await?;
     txn.commit().await?;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VendorView {
     pub id: Uuid,
+    #[schema(value_type = crate::domain::status::VendorStatus)]
     pub status: String,
     pub status_reason: Option<String>,
     pub owner_user_id: Uuid,
@@ -79,6 +80,7 @@ pub struct ConsoleVariant {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsoleProduct {
     pub id: Uuid,
+    #[schema(value_type = crate::domain::status::ProductStatus)]
     pub status: String,
     pub title: String,
     pub description_html: String,

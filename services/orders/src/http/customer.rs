@@ -2,17 +2,16 @@
 
 use crate::context::OrdersContext;
 use crate::lifecycle;
-use crate::payments::RefundRequest;
+use crate::payments::refunds;
 use crate::returns::{self, ReturnRequest};
-use crate::states::ReturnStatus;
+use crate::states::{OrderStatus, ReturnStatus};
 use crate::views::{self, OrderView, ReturnOpened};
 use axum::Extension;
 use axum::extract::State;
 use platform::AppState;
 use platform::auth::CustomerUser;
-use platform::error::{ApiError, ApiResult, Problem};
+use platform::error::{ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
-use platform::money::Won;
 use platform::pagination::{Page, PageParams};
 use sea_orm::TransactionTrait;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,7 +39,10 @@ async fn request_return(
     Json(req): Json<ReturnRequest>,
 ) -> ApiResult<(axum::http::StatusCode, Json<ReturnOpened>)> {
     let txn = state.db.begin().await?;
+    let account = req.refund_account.clone();
     let return_id = returns::request(&txn, p.user_id, id, req, chrono::Utc::now()).await?;
+    // After the order is known to be the customer's; an error rolls the request back.
+    refunds::check_refund_account(&txn, id, account.as_ref()).await?;
     txn.commit().await?;
     Ok((
         axum::http::StatusCode::CREATED,
@@ -77,30 +79,44 @@ async fn get_order(
 }
 
 /// Cancel before anything shipped: stock goes back and a paid order is refunded in full.
+/// The body is optional; an order paid into a virtual account needs `refund_account`.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    request_body(content = refunds::CancelOrderRequest, description = "optional"),
+    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 async fn cancel_order(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
     CustomerUser(p): CustomerUser,
     Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<OrderView>> {
+    let req = refunds::CancelOrderRequest::parse(&body)?;
     let txn = state.db.begin().await?;
     let order = lifecycle::lock_order(&txn, id).await?;
+    if order.customer_id == p.user_id && order.status == OrderStatus::Paid {
+        // Before anything changes: a refund Toss could not pay back is no refund.
+        refunds::check_refund_account(&txn, id, req.refund_account.as_ref()).await?;
+    }
     let refund = lifecycle::cancel_by_customer(&txn, id, p.user_id).await?;
     txn.commit().await?;
     let payment_ref = order.payment_ref.clone().unwrap_or_default();
     match refund {
         Some(amount) if amount > 0 => {
-            ctx.gateway
-                .refund(RefundRequest {
-                    payment_ref,
-                    amount: Won(amount),
+            let tax_free_amount = refunds::tax_free_part(&state.db, id, amount, true).await?;
+            refunds::pay_out(
+                &state.db,
+                &ctx,
+                refunds::Refund {
+                    order_id: id,
+                    amount,
+                    tax_free_amount,
                     reason: "canceled by the customer before shipping".into(),
                     idempotency_key: format!("refund-cancel-{id}"),
-                })
-                .await
-                .map_err(|e| ApiError::from(crate::error::OrdersError::from(e)))?;
+                    refund_account: req.refund_account,
+                },
+            )
+            .await?;
         }
         Some(_) => {}
         None => {

@@ -5,6 +5,7 @@ pub mod carts;
 pub mod checkout;
 pub mod customer;
 pub mod payments;
+pub mod toss;
 pub mod vendor;
 
 use crate::context::OrdersContext;
@@ -19,7 +20,8 @@ pub fn router(ctx: OrdersContext) -> OpenApiRouter<AppState> {
         .merge(checkout::router())
         .merge(customer::router())
         .merge(vendor::router())
-        .merge(payments::router());
+        .merge(payments::router())
+        .merge(toss::router());
     // Paying by API call exists only while the test gateway is active.
     if test_gateway {
         r = r.merge(payments::test_router());

@@ -2,7 +2,7 @@
 
 use crate::context::OrdersContext;
 use crate::lifecycle;
-use crate::payments::RefundRequest;
+use crate::payments::refunds;
 use crate::returns;
 use crate::states::ReturnStatus;
 use crate::states::VendorOrderStatus;
@@ -41,15 +41,22 @@ async fn accept_return(
     let accepted = returns::accept(&txn, v.vendor_id, id).await?;
     txn.commit().await?;
     if accepted.refund > 0 {
-        ctx.gateway
-            .refund(RefundRequest {
-                payment_ref: accepted.payment_ref.clone().unwrap_or_default(),
-                amount: platform::money::Won(accepted.refund),
+        let order_id = accepted.order_id;
+        let tax_free_amount =
+            refunds::tax_free_part(&state.db, order_id, accepted.refund, false).await?;
+        refunds::pay_out(
+            &state.db,
+            &ctx,
+            refunds::Refund {
+                order_id,
+                amount: accepted.refund,
+                tax_free_amount,
                 reason: "return accepted".into(),
                 idempotency_key: format!("refund-return-{id}"),
-            })
-            .await
-            .map_err(|e| ApiError::from(crate::error::OrdersError::from(e)))?;
+                refund_account: refunds::return_account(&state.db, id).await?,
+            },
+        )
+        .await?;
     }
     Ok(Json(ReturnAccepted {
         return_id: id,

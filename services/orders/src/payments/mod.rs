@@ -10,8 +10,11 @@
 //! retried call can never charge twice.
 
 pub mod apply;
+pub mod redirect;
+pub mod refunds;
 pub mod stripe;
 pub mod test_gateway;
+pub mod toss;
 
 use http::HeaderMap;
 use platform::money::Won;
@@ -38,6 +41,11 @@ pub struct OpenPayment {
     pub customer_email: Option<String>,
     /// The same key for the same order on every retry.
     pub idempotency_key: String,
+    /// The order number: the `orderId` a redirect gateway is given.
+    pub order_number: String,
+    /// What the payment window shows ("강화순무김치 외 2건").
+    pub order_name: String,
+    pub customer_id: Uuid,
 }
 
 /// What the client needs to pay.
@@ -51,6 +59,55 @@ pub struct OpenedPayment {
     /// For redirect gateways.
     pub redirect_url: Option<String>,
     pub status: PaymentStatus,
+    /// What the browser needs to open a redirect gateway's payment window (Toss, and the
+    /// test gateway, which walks the same redirect-then-confirm path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<RedirectCheckout>,
+}
+
+/// The payment window's parameters, named as Toss's JavaScript SDK names them. After the
+/// window, the browser lands on `successUrl` (or `failUrl`) and the front end posts what it
+/// received to `confirmUrl` (or `failConfirmUrl`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RedirectCheckout {
+    /// The order number: 6 to 64 characters of `[A-Za-z0-9_-]`.
+    pub order_id: String,
+    pub order_name: String,
+    /// Whole won.
+    pub amount: i64,
+    /// An unguessable, stable key of the customer.
+    pub customer_key: String,
+    /// Toss's client key (public by design); absent for the test gateway.
+    pub client_key: Option<String>,
+    pub success_url: String,
+    pub fail_url: String,
+    /// Where the front end posts `{paymentKey, orderId, amount}` after success.
+    pub confirm_url: String,
+    /// Where the front end posts `{code, message, orderId}` after failure.
+    pub fail_confirm_url: String,
+    /// Only the test gateway, which has no payment window, gives the key up front.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_key: Option<String>,
+}
+
+/// What a refund needs beyond its amount at a gateway that is told (Toss).
+#[derive(Debug, Clone, Default)]
+pub struct RefundDetail {
+    /// The tax-free part of the amount (면세).
+    pub tax_free_amount: Won,
+    /// Where a deposited virtual account's money goes back to.
+    pub refund_account: Option<RefundAccount>,
+}
+
+/// A bank account for refunding a virtual-account payment (환불 계좌).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundAccount {
+    /// Bank code (two digits, e.g. "20" for 우리은행) as Toss names banks.
+    pub bank: String,
+    pub account_number: String,
+    pub holder_name: String,
 }
 
 /// A server-side confirmation (the Toss flow; for Stripe a status check).
@@ -139,6 +196,16 @@ pub trait PaymentGateway: Send + Sync + 'static {
     async fn confirm(&self, req: ConfirmPayment) -> Result<PaymentOutcome, GatewayError>;
     async fn cancel(&self, payment_ref: &str, idempotency_key: &str) -> Result<(), GatewayError>;
     async fn refund(&self, req: RefundRequest) -> Result<RefundOutcome, GatewayError>;
+    /// A refund with its tax-free part and, for a deposited virtual account, the account
+    /// the money goes back to. Gateways that are not told either refund the amount.
+    async fn refund_detailed(
+        &self,
+        req: RefundRequest,
+        detail: RefundDetail,
+    ) -> Result<RefundOutcome, GatewayError> {
+        let _ = detail;
+        self.refund(req).await
+    }
     /// Verify the delivery's signature and read it.
     fn parse_webhook(&self, headers: &HeaderMap, body: &[u8])
     -> Result<GatewayEvent, GatewayError>;

@@ -170,6 +170,7 @@ impl PaymentGateway for StripeGateway {
             client_secret: pi.client_secret.clone(),
             redirect_url: None,
             status: map_status(&pi.status),
+            redirect: None,
         })
     }
 

@@ -1,6 +1,9 @@
 //! The built-in `test` gateway (`PAYMENT_GATEWAY=test`, the demo default): no network.
 //! Opening a payment names it after its order and keeps nothing (the order row holds the
-//! amount); paying is an explicit API call that exists only while this gateway is active.
+//! amount); paying walks the same redirect-then-confirm path as Toss
+//! (`POST /v1/payments/test/confirm` with the `paymentKey` checkout handed out), and the
+//! older `POST /v1/payments/test/orders/{id}/pay` stays for scripts. Both exist only while
+//! this gateway is active.
 
 use super::*;
 
@@ -21,11 +24,25 @@ impl PaymentGateway for TestGateway {
 
     async fn open(&self, req: OpenPayment) -> Result<OpenedPayment, GatewayError> {
         let payment_ref = Self::payment_ref(req.order_id);
+        // The same redirect-then-confirm shape as Toss, without a window: the key the
+        // window would have handed back is given now.
         Ok(OpenedPayment {
             gateway: "test".into(),
             client_secret: None,
             redirect_url: None,
             status: PaymentStatus::RequiresAction,
+            redirect: Some(RedirectCheckout {
+                order_id: req.order_number,
+                order_name: req.order_name,
+                amount: req.amount.get(),
+                customer_key: format!("c_{}", req.customer_id.simple()),
+                client_key: None,
+                success_url: "/checkout/success".into(),
+                fail_url: "/checkout/fail".into(),
+                confirm_url: "/v1/payments/test/confirm".into(),
+                fail_confirm_url: "/v1/payments/test/fail".into(),
+                payment_key: Some(payment_ref.clone()),
+            }),
             payment_ref,
         })
     }

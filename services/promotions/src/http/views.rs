@@ -24,6 +24,7 @@ pub struct CampaignView {
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
     /// draft, scheduled, live or ended
+    #[schema(value_type = crate::states::CampaignStatus)]
     pub status: String,
     pub ended_early_at: Option<DateTime<FixedOffset>>,
     pub membership: Vec<MembershipRule>,
@@ -268,6 +269,7 @@ pub struct ApplicationView {
     pub discount_value: i64,
     pub note: String,
     /// pending, approved, rejected or withdrawn
+    #[schema(value_type = crate::states::ApplicationStatus)]
     pub status: String,
     pub decision_reason: Option<String>,
     pub decided_at: Option<DateTime<FixedOffset>>,

@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use platform::money::Won;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::remote_area::RemoteAreaMatch;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Quote {
     /// The instant the promotions were evaluated at.
     pub at: DateTime<Utc>,
@@ -24,7 +25,7 @@ pub struct Quote {
 }
 
 /// A promotion, named the way the storefront shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PromotionRef {
     CampaignRule {
@@ -58,14 +59,14 @@ impl PromotionRef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AppliedPromotion {
     #[serde(flatten)]
     pub promotion: PromotionRef,
     pub unit_price: Won,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RejectedPromotion {
     #[serde(flatten)]
     pub promotion: PromotionRef,
@@ -75,17 +76,7 @@ pub struct RejectedPromotion {
 }
 
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum PromotionRejection {
@@ -104,13 +95,13 @@ pub enum PromotionRejection {
 }
 
 /// A coupon's share of one line, for partial refunds and settlement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CouponShare {
     pub coupon_id: Uuid,
     pub amount: Won,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LineQuote {
     pub variant_id: Uuid,
     pub product_id: Uuid,
@@ -135,7 +126,7 @@ pub struct LineQuote {
     pub coupon_shares: Vec<CouponShare>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CouponClass {
     /// `Percent` or `AmountOff`: reduces line amounts.
@@ -145,17 +136,7 @@ pub enum CouponClass {
 }
 
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum CouponRejection {
@@ -176,7 +157,7 @@ pub enum CouponRejection {
     PromotedLinesExcluded,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CouponOutcome {
     pub coupon_id: Uuid,
     pub code: String,
@@ -190,7 +171,7 @@ pub struct CouponOutcome {
     pub reason: Option<CouponRejection>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct VendorShippingQuote {
     pub vendor_id: Uuid,
     /// The vendor's lines after all discounts.
@@ -208,7 +189,7 @@ pub struct VendorShippingQuote {
     pub total: Won,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct QuoteTotals {
     /// Sum of the lines' list amounts.
     pub list_subtotal: Won,
