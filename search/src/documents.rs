@@ -1,19 +1,20 @@
-//! What the index holds per product, built from the catalog tables: one SQL query per
-//! batch, and only for products consumers may see (active, of an approved vendor —
-//! the same rule as `catalog::storefront`). A product that is not visible has no
-//! document, so loading it tells the indexer to delete it.
+//! What the index holds per product, built from the catalog's listing API
+//! ([`catalog::listing`]): one statement per batch, and only for products consumers may
+//! see (the catalog's rule, the same as its storefront's). A product that is not visible
+//! has no document, so loading it tells the indexer to delete it.
 //!
 //! The campaigns a product takes part in come from promotions (its Rust API, never its
 //! tables), one call per batch, as they are live at the moment of loading.
 
 use crate::error::{SearchError, SearchResult};
 use crate::text;
+use catalog::listing::{self, ListedProduct};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use platform::money::Won;
 use sea_orm::sea_query::ArrayType;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
@@ -47,76 +48,28 @@ pub struct Document {
     pub image: Option<String>,
 }
 
-#[derive(Debug, FromQueryResult)]
-struct Row {
-    id: Uuid,
-    title: String,
-    description_html: String,
-    vendor_id: Uuid,
-    vendor_name: String,
-    category_id: Uuid,
-    category_ids: Vec<Uuid>,
-    tags: Vec<String>,
-    certification_kinds: Vec<String>,
-    price: i64,
-    in_stock: bool,
-    popularity: i64,
-    published_at: Option<DateTime<Utc>>,
-    image: Option<String>,
-    visible: bool,
-}
-
-impl From<Row> for Document {
-    fn from(r: Row) -> Document {
+impl From<ListedProduct> for Document {
+    fn from(p: ListedProduct) -> Document {
         Document {
-            id: r.id,
-            title: text::clean(&r.title),
-            description: text::html_to_text(&r.description_html, text::MAX_DESCRIPTION_CHARS),
-            vendor_id: r.vendor_id,
-            vendor_name: r.vendor_name,
-            category_id: r.category_id,
-            category_ids: r.category_ids,
-            tags: r.tags.iter().map(|t| text::clean(t)).collect(),
-            certified: !r.certification_kinds.is_empty(),
-            certification_kinds: r.certification_kinds,
+            id: p.id,
+            title: text::clean(&p.title),
+            description: text::html_to_text(&p.description_html, text::MAX_DESCRIPTION_CHARS),
+            vendor_id: p.vendor_id,
+            vendor_name: p.vendor_name,
+            category_id: p.category_id,
+            category_ids: p.category_ids,
+            tags: p.tags.iter().map(|t| text::clean(t)).collect(),
+            certified: !p.certification_kinds.is_empty(),
+            certification_kinds: p.certification_kinds,
             campaign_ids: Vec::new(),
-            price: Won(r.price),
-            in_stock: r.in_stock,
-            popularity: r.popularity,
-            published_at: r.published_at,
-            image: r.image,
+            price: Won(p.min_price),
+            in_stock: p.in_stock,
+            popularity: p.popularity,
+            published_at: p.published_at,
+            image: p.image,
         }
     }
 }
-
-/// Who may see a product: the storefront rule of `catalog::storefront` (an active
-/// product of an approved vendor), over `p` (products) and `v` (vendors).
-macro_rules! visible {
-    () => {
-        "p.status = 'active' AND v.status = 'approved'"
-    };
-}
-pub(crate) const VISIBLE: &str = visible!();
-
-/// Every column a document needs, and whether the product is visible. Certifications
-/// count while verified and within their dates (`catalog::certifications::badges`),
-/// stock while a variant has units not held by a reservation.
-const COLUMNS: &str = concat!(
-    "p.id, p.title, p.description_html, p.vendor_id, v.trade_name AS vendor_name, \
-     p.category_id, c.ancestors || c.id AS category_ids, p.tags, \
-     COALESCE((SELECT array_agg(DISTINCT ce.kind ORDER BY ce.kind) \
-               FROM catalog.certifications ce \
-               WHERE ce.vendor_id = p.vendor_id AND ce.verified_at IS NOT NULL \
-                 AND current_date BETWEEN ce.issued_on AND ce.expires_on), '{}') AS certification_kinds, \
-     p.min_price AS price, \
-     EXISTS (SELECT 1 FROM catalog.variants x WHERE x.product_id = p.id AND x.on_hand > x.reserved) AS in_stock, \
-     p.popularity, p.published_at, p.images->>0 AS image, (",
-    visible!(),
-    ") AS visible"
-);
-
-const JOINS: &str = "JOIN catalog.vendors v ON v.id = p.vendor_id \
-     JOIN catalog.categories c ON c.id = p.category_id";
 
 pub(crate) fn text_array<S: AsRef<str>>(items: &[S]) -> Value {
     Value::Array(
@@ -158,16 +111,9 @@ pub async fn load(
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("SELECT {COLUMNS} FROM catalog.products p {JOINS} WHERE p.id = ANY($1)"),
-        [platform::db::uuid_array(product_ids)],
-    ))
-    .all(db)
-    .await?;
-    let mut docs: Vec<Document> = rows
+    let mut docs: Vec<Document> = listing::listed_products(db, product_ids)
+        .await?
         .into_iter()
-        .filter(|r| r.visible)
         .map(Document::from)
         .collect();
     attach_campaigns(db, &mut docs).await?;
@@ -180,57 +126,20 @@ pub async fn load(
 
 /// How many products are visible (what a full rebuild will write).
 pub async fn count_visible(db: &impl ConnectionTrait) -> SearchResult<u64> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            concat!(
-                "SELECT count(*) AS n FROM catalog.products p \
-                 JOIN catalog.vendors v ON v.id = p.vendor_id WHERE ",
-                visible!()
-            ),
-        ))
-        .await?;
-    let n: i64 = match row {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
-    Ok(u64::try_from(n).unwrap_or(0))
+    Ok(listing::count_listed(db).await?)
 }
 
 /// The next page of active products after `after` in id order, `batch` of them, as
 /// documents (those of unapproved vendors dropped), with the last id the page reached.
-///
-/// The page is taken from `catalog.products` by primary key *before* joining: filtering
-/// on the vendor first let the planner start from the vendors and re-read every later
-/// product on each page (320 ms a page at 100k products, quadratic overall).
 async fn page_after(
     db: &impl ConnectionTrait,
     after: Uuid,
     batch: u64,
 ) -> SearchResult<(Vec<Document>, Option<Uuid>, usize)> {
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!(
-            "SELECT {COLUMNS} FROM (SELECT * FROM catalog.products \
-                 WHERE status = 'active' AND id > $1 ORDER BY id LIMIT $2) p \
-             {JOINS} ORDER BY p.id"
-        ),
-        [
-            after.into(),
-            Value::BigInt(Some(i64::try_from(batch).unwrap_or(i64::MAX))),
-        ],
-    ))
-    .all(db)
-    .await?;
-    let scanned = rows.len();
-    let last = rows.last().map(|r| r.id);
-    let mut docs: Vec<Document> = rows
-        .into_iter()
-        .filter(|r| r.visible)
-        .map(Document::from)
-        .collect();
+    let page = listing::listed_after(db, after, batch).await?;
+    let mut docs: Vec<Document> = page.products.into_iter().map(Document::from).collect();
     attach_campaigns(db, &mut docs).await?;
-    Ok((docs, last, scanned))
+    Ok((docs, page.last, page.scanned))
 }
 
 /// Every visible document, `batch` at a time, keyset-paged by id so that a long rebuild

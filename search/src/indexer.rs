@@ -20,16 +20,13 @@ use crate::backend::SearchBackend;
 use crate::documents;
 use crate::error::{SearchError, SearchResult};
 use crate::query::{Filters, MAX_LIMIT, SearchQuery, Sort};
-use catalog::store::product;
 use catalog::topics;
 use platform::AppState;
 use platform::events::{self, Event};
 use platform::kv::Redis;
 use platform::outbox::stream_key;
 use promotions::topics as promo;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-};
+use sea_orm::ConnectionTrait;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -86,30 +83,14 @@ pub async fn sync_products(
 
 async fn products_of_vendor(db: &impl ConnectionTrait, vendor_id: Uuid) -> SearchResult<Vec<Uuid>> {
     // Every status: a suspension must delete the products that were visible.
-    Ok(product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
-        .filter(product::Column::VendorId.eq(vendor_id))
-        .into_tuple()
-        .all(db)
-        .await?)
+    Ok(catalog::listing::products_of_vendor(db, vendor_id).await?)
 }
 
 async fn products_in_category(
     db: &impl ConnectionTrait,
     category_id: Uuid,
 ) -> SearchResult<Vec<Uuid>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT p.id FROM catalog.products p WHERE p.category_id IN \
-             (SELECT c.id FROM catalog.categories c WHERE c.id = $1 OR $1 = ANY(c.ancestors))",
-            [category_id.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<Uuid>("", "id").map_err(SearchError::from))
-        .collect()
+    Ok(catalog::listing::products_in_category(db, category_id).await?)
 }
 
 /// Ids of the products whose indexed document lists `campaign_id`, through the backend's

@@ -11,7 +11,7 @@
 //! the same filtered set. See `search/EXPLAIN.md` for the plans.
 
 use crate::backend::{DocumentStream, MAX_SUGGESTIONS, SearchBackend};
-use crate::documents::{self, Document, text_array};
+use crate::documents::{Document, text_array};
 use crate::error::{SearchError, SearchResult};
 use crate::query::{
     Facet, FacetCount, Facets, Hit, MAX_QUERY_CHARS, PriceBucket, SearchQuery, SearchResults, Sort,
@@ -614,11 +614,13 @@ impl SearchBackend for PostgresBackend {
             self.write(&batch).await?;
             written += batch.len() as u64;
         }
+        let visible = catalog::listing::listed_ids(&self.db).await?;
         self.db
-            .execute_unprepared(&format!(
-                "DELETE FROM search.documents d WHERE NOT EXISTS (SELECT 1 FROM catalog.products p \
-                 JOIN catalog.vendors v ON v.id = p.vendor_id WHERE p.id = d.id AND {})",
-                documents::VISIBLE
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "DELETE FROM search.documents d WHERE NOT EXISTS \
+                 (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = d.id)",
+                [platform::db::uuid_array(&visible)],
             ))
             .await?;
         Ok(written)

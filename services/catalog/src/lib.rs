@@ -3,7 +3,7 @@
 //! cache.
 //!
 //! Other services use the Rust API here (e.g. [`stock::reserve`] inside checkout's
-//! transaction), never the catalog's tables.
+//! transaction, [`listing`] for catalog facts), never the catalog's tables.
 
 pub mod cache;
 pub mod campaign_prices;
@@ -15,6 +15,7 @@ pub mod generator;
 pub mod http;
 pub mod import;
 pub mod invalidation;
+pub mod listing;
 pub mod products;
 pub mod purchasable;
 pub mod stock;

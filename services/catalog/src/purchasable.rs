@@ -2,7 +2,9 @@
 //! (never the client's), whether it can be sold now, and what the pricing engine needs.
 
 use crate::error::CatalogResult;
-use crate::storefront::VALID_CERT;
+/// Moved to [`crate::listing`]; named here too for callers written before the move.
+pub use crate::listing::{ProductFacts, active_product_facts};
+use crate::listing::{VALID_CERT, VISIBLE};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
@@ -50,7 +52,7 @@ pub async fn load(
             "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
                 x.price, x.on_hand - x.reserved AS available, p.taxable, p.withdrawal_restricted, p.max_per_order, \
                 c.ancestors || c.id AS category_path, p.tags, {VALID_CERT} AS certified, \
-                (p.status = 'active' AND v.status = 'approved') AS sellable, \
+                ({VISIBLE}) AS sellable, \
                 v.shipping_base_fee, v.shipping_free_threshold \
          FROM catalog.variants x \
          JOIN catalog.products p ON p.id = x.product_id \
@@ -62,40 +64,6 @@ pub async fn load(
     ))
     .all(db)
     .await?)
-}
-
-/// What a campaign's membership rules look at in an active product.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct ProductFacts {
-    pub id: Uuid,
-    pub vendor_id: Uuid,
-    /// The category and its ancestors.
-    pub categories: Vec<Uuid>,
-    pub tags: Vec<String>,
-    /// The vendor holds a verified certification valid today.
-    pub certified: bool,
-}
-
-/// The facts of those of `product_ids` that are active, in one statement (only the
-/// database can fail it).
-pub async fn active_product_facts(
-    db: &impl ConnectionTrait,
-    product_ids: &[Uuid],
-) -> Result<Vec<ProductFacts>, sea_orm::DbErr> {
-    if product_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    ProductFacts::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!(
-            "SELECT p.id, p.vendor_id, c.id || c.ancestors AS categories, p.tags, {VALID_CERT} AS certified \
-             FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id \
-             WHERE p.status = 'active' AND p.id = ANY((SELECT $1)::uuid[])"
-        ),
-        [platform::db::uuid_array(product_ids)],
-    ))
-    .all(db)
-    .await
 }
 
 #[derive(Debug, Clone, FromQueryResult)]

@@ -6,6 +6,7 @@ use crate::campaign_prices::{LivePrices, LivePricing, ProductPromotion, Promotio
 use crate::certifications::{self, Badge};
 use crate::domain::business_number::BusinessNumber;
 use crate::error::{CatalogError, CatalogResult};
+use crate::listing::{self, HAS_STOCK, PRODUCT_LISTED, VALID_CERT, VENDOR_SELLING};
 use crate::store::{product, vendor};
 use crate::{products, vendors};
 use chrono::{DateTime, Utc};
@@ -101,13 +102,6 @@ struct SummaryRow {
     certified: bool,
 }
 
-/// The vendor of the product aliased `p` holds a verified certification valid today: the
-/// one definition of "certified" every query uses (lists, badges, cart facts, campaign
-/// membership).
-pub const VALID_CERT: &str = "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
-     AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)";
-const HAS_STOCK: &str = "EXISTS (SELECT 1 FROM catalog.variants x WHERE x.product_id = p.id AND x.on_hand > x.reserved)";
-
 /// Collects SQL conditions and their parameters; every value is bound, never spliced.
 struct Sql {
     conds: Vec<String>,
@@ -125,14 +119,12 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let sort = q.sort.unwrap_or_default();
     let mut sql = Sql {
-        conds: vec!["p.status = 'active'".into()],
+        conds: vec![PRODUCT_LISTED.into()],
         values: Vec::new(),
     };
     if let Some(c) = q.category {
         let p = sql.bind(c);
-        sql.conds.push(format!(
-            "p.category_id IN (SELECT id FROM catalog.categories WHERE id = {p} OR {p} = ANY(ancestors))"
-        ));
+        sql.conds.push(listing::in_category(&p));
     }
     if let Some(v) = q.vendor {
         let p = sql.bind(v);
@@ -191,7 +183,7 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
                 p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified \
          FROM (SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
                       p.category_id, p.vendor_id, v.trade_name \
-               FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND v.status = 'approved' \
+               FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND {VENDOR_SELLING} \
                WHERE {} ORDER BY {order} LIMIT {lim}) p \
          ORDER BY {order}",
         sql.conds.join(" AND ")

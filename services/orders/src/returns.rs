@@ -264,16 +264,9 @@ pub async fn accept(
     // Change of mind: the customer pays the way back (the vendor's base fee), never more
     // than the refund itself.
     let base_fee: i64 = if reason.customer_pays_shipping() {
-        let v = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT shipping_base_fee FROM catalog.vendors WHERE id = $1",
-                [vendor_id.into()],
-            ))
-            .await?;
-        v.map(|v| v.try_get::<i64>("", "shipping_base_fee"))
-            .transpose()?
-            .unwrap_or(0)
+        catalog::listing::vendor_terms(db, vendor_id)
+            .await?
+            .map_or(0, |t| t.shipping.base_fee.0)
     } else {
         0
     };

@@ -7,26 +7,26 @@
 //! redemptions of one coupon), and the redemption row — unique per order, and per
 //! customer and use number — enforces the per-customer limit.
 //!
-//! Daily first-come drops (선착순 쿠폰): a per-day quota of an issued-only coupon that opens
-//! at a set Asia/Seoul time; a customer claims one and it is issued to them.
+//! Daily first-come drops of issued coupons are in [`crate::drops`].
 
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::{Coupon, CouponKind, CouponScope};
-use crate::seoul;
-use crate::store::{coupon, coupon_drop};
+use crate::store::coupon;
 use crate::topics::{self, emit};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::money::Won;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
+
+pub use crate::drops::{DropToday, NewDrop, claim, create_drop, drops_on_day};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -680,174 +680,4 @@ pub async fn register(
     ))
     .await?;
     Ok(Some(c))
-}
-
-// ---- daily first-come drops ----
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewDrop {
-    /// Coupons handed out per day.
-    pub daily_quota: i32,
-    /// Asia/Seoul wall-clock time the day's quota opens, e.g. `10:00:00`.
-    #[schema(value_type = String, example = "10:00:00")]
-    pub opens_at: NaiveTime,
-    /// First and last Seoul calendar day of the drop.
-    #[schema(value_type = String, format = Date)]
-    pub first_day: NaiveDate,
-    #[schema(value_type = String, format = Date)]
-    pub last_day: NaiveDate,
-}
-
-pub async fn create_drop(
-    db: &impl ConnectionTrait,
-    actor: Actor,
-    coupon_id: Uuid,
-    new: NewDrop,
-) -> PromotionsResult<coupon_drop::Model> {
-    let c = get(db, coupon_id).await?;
-    let mut errors = Vec::new();
-    if new.daily_quota <= 0 || new.daily_quota > 1_000_000 {
-        errors.push(FieldError::new(
-            "daily_quota",
-            "out_of_range",
-            "from 1 to 1,000,000",
-        ));
-    }
-    if new.last_day < new.first_day {
-        errors.push(FieldError::new(
-            "last_day",
-            "ends_before_start",
-            "the last day must not be before the first",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(PromotionsError::Invalid(errors));
-    }
-    let d = coupon_drop::ActiveModel {
-        id: Set(new_id()),
-        coupon_id: Set(c.id),
-        daily_quota: Set(new.daily_quota),
-        opens_at: Set(new.opens_at),
-        first_day: Set(new.first_day),
-        last_day: Set(new.last_day),
-        created_by: Set(actor.user_id()),
-        created_at: Set(Utc::now()),
-    }
-    .insert(db)
-    .await?;
-    audit::record(
-        db,
-        actor,
-        "drop.create",
-        "coupon_drop",
-        d.id,
-        None::<&()>,
-        Some(&d),
-    )
-    .await?;
-    Ok(d)
-}
-
-/// A drop running on a Seoul day, with its coupon and what is left of the day's quota.
-#[derive(Debug, Clone)]
-pub struct DropToday {
-    pub drop: coupon_drop::Model,
-    pub coupon: coupon::Model,
-    /// Claims already made on the day.
-    pub claimed: i32,
-}
-
-/// The drops running on the Seoul day of `at` (their coupon not disabled), by id after
-/// `after`; at most `limit`. One query.
-#[tracing::instrument(skip(db))]
-pub async fn drops_on_day(
-    db: &impl ConnectionTrait,
-    at: DateTime<Utc>,
-    after: Option<Uuid>,
-    limit: u64,
-) -> PromotionsResult<Vec<DropToday>> {
-    let day = seoul::day(at);
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT c.*, d.id AS drop_id, d.daily_quota, d.opens_at AS drop_opens_at, \
-                    d.first_day, d.last_day, d.created_by AS drop_created_by, \
-                    d.created_at AS drop_created_at, COALESCE(dd.claimed, 0) AS claimed \
-             FROM promotions.coupon_drops d \
-             JOIN promotions.coupons c ON c.id = d.coupon_id \
-             LEFT JOIN promotions.coupon_drop_days dd ON dd.drop_id = d.id AND dd.day = $1 \
-             WHERE d.first_day <= $1 AND $1 <= d.last_day AND c.disabled_at IS NULL \
-               AND ($2::uuid IS NULL OR d.id > $2) \
-             ORDER BY d.id \
-             LIMIT $3",
-            [
-                day.into(),
-                after.into(),
-                i64::try_from(limit).unwrap_or(i64::MAX).into(),
-            ],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let coupon = coupon::Model::from_query_result(r, "")?;
-            Ok(DropToday {
-                drop: coupon_drop::Model {
-                    id: r.try_get("", "drop_id")?,
-                    coupon_id: coupon.id,
-                    daily_quota: r.try_get("", "daily_quota")?,
-                    opens_at: r.try_get("", "drop_opens_at")?,
-                    first_day: r.try_get("", "first_day")?,
-                    last_day: r.try_get("", "last_day")?,
-                    created_by: r.try_get("", "drop_created_by")?,
-                    created_at: r.try_get("", "drop_created_at")?,
-                },
-                claimed: r.try_get("", "claimed")?,
-                coupon,
-            })
-        })
-        .collect()
-}
-
-/// Claim today's coupon of a drop for `customer`: refused before the day's opening time
-/// and once the day's quota is gone. Claiming a coupon already held is a no-op. On an
-/// error the caller must roll back.
-pub async fn claim(
-    db: &impl ConnectionTrait,
-    drop_id: Uuid,
-    customer: Uuid,
-    at: DateTime<Utc>,
-) -> PromotionsResult<Uuid> {
-    let d = coupon_drop::Entity::find_by_id(drop_id)
-        .one(db)
-        .await?
-        .ok_or(PromotionsError::NotFound("coupon drop"))?;
-    let day = seoul::day(at);
-    if day < d.first_day || day > d.last_day || at < seoul::instant(day, d.opens_at) {
-        return Err(PromotionsError::DropNotOpen);
-    }
-    let issued = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO promotions.coupon_issues (id, coupon_id, customer_id, drop_id) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (coupon_id, customer_id) DO NOTHING",
-            [new_id().into(), d.coupon_id.into(), customer.into(), d.id.into()],
-        ))
-        .await?;
-    if issued.rows_affected() == 0 {
-        return Ok(d.coupon_id);
-    }
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO promotions.coupon_drop_days AS dd (drop_id, day, claimed) VALUES ($1, $2, 1) \
-             ON CONFLICT (drop_id, day) DO UPDATE SET claimed = dd.claimed + 1 WHERE dd.claimed < $3 \
-             RETURNING claimed",
-            [d.id.into(), day.into(), d.daily_quota.into()],
-        ))
-        .await?;
-    match row {
-        Some(_) => Ok(d.coupon_id),
-        None => Err(PromotionsError::DropExhausted),
-    }
 }

@@ -7,14 +7,12 @@
 //! about, never its status column; drafts never count.
 
 use crate::campaigns::{MembershipRule, membership_of};
-use crate::error::{PromotionsError, PromotionsResult};
+use crate::error::PromotionsResult;
 use crate::states::CampaignStatus;
 use crate::store::campaign;
-use catalog::purchasable::ProductFacts;
+use catalog::listing::{self, ProductFacts, ProductMatch};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -95,7 +93,7 @@ pub async fn campaigns_of(
         .filter(|(_, rules)| !rules.is_empty())
         .collect();
     if !ruled.is_empty() {
-        for facts in catalog::purchasable::active_product_facts(db, product_ids).await? {
+        for facts in listing::active_product_facts(db, product_ids).await? {
             for (cid, rules) in &ruled {
                 if rules.iter().any(|r| matches(&facts, r)) {
                     pairs.insert((*cid, facts.id));
@@ -117,11 +115,16 @@ pub async fn campaigns_of(
 }
 
 fn matches(facts: &ProductFacts, rule: &MembershipRule) -> bool {
+    product_match(rule).matches(facts)
+}
+
+/// A membership rule as the catalog's listing rules name it.
+fn product_match(rule: &MembershipRule) -> ProductMatch {
     match rule {
-        MembershipRule::Category { id } => facts.categories.contains(id),
-        MembershipRule::Vendor { id } => facts.vendor_id == *id,
-        MembershipRule::Tag { tag } => facts.tags.iter().any(|t| t == tag),
-        MembershipRule::Certified => facts.certified,
+        MembershipRule::Category { id } => ProductMatch::Category(*id),
+        MembershipRule::Vendor { id } => ProductMatch::Vendor(*id),
+        MembershipRule::Tag { tag } => ProductMatch::Tag(tag.clone()),
+        MembershipRule::Certified => ProductMatch::Certified,
     }
 }
 
@@ -188,56 +191,12 @@ async fn placed(
 }
 
 /// Active products that match any of `rules`, most popular first, at most `limit` of them
-/// (all without one). The SQL form of [`matches`].
+/// (all without one): [`listing::active_products_matching`], the SQL form of [`matches`].
 pub(crate) async fn rule_members(
     db: &impl ConnectionTrait,
     rules: &[MembershipRule],
     limit: Option<u64>,
 ) -> PromotionsResult<Vec<Uuid>> {
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut values: Vec<Value> = Vec::new();
-    let mut conds: Vec<String> = Vec::new();
-    for r in rules {
-        match r {
-            MembershipRule::Category { id } => {
-                values.push((*id).into());
-                let n = values.len();
-                conds.push(format!(
-                    "p.category_id IN (SELECT c.id FROM catalog.categories c WHERE c.id = ${n} OR ${n} = ANY(c.ancestors))"
-                ));
-            }
-            MembershipRule::Vendor { id } => {
-                values.push((*id).into());
-                conds.push(format!("p.vendor_id = ${}", values.len()));
-            }
-            MembershipRule::Tag { tag } => {
-                values.push(tag.clone().into());
-                conds.push(format!("${} = ANY(p.tags)", values.len()));
-            }
-            MembershipRule::Certified => conds.push(catalog::storefront::VALID_CERT.into()),
-        }
-    }
-    let mut sql = format!(
-        "SELECT p.id FROM catalog.products p WHERE p.status = 'active' AND ({}) \
-         ORDER BY p.popularity DESC, p.id",
-        conds.join(" OR ")
-    );
-    if let Some(limit) = limit {
-        values.push(Value::BigInt(Some(
-            i64::try_from(limit).unwrap_or(i64::MAX),
-        )));
-        sql.push_str(&format!(" LIMIT ${}", values.len()));
-    }
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
-    rows.into_iter()
-        .map(|r| r.try_get("", "id").map_err(PromotionsError::from))
-        .collect()
+    let any: Vec<ProductMatch> = rules.iter().map(product_match).collect();
+    Ok(listing::active_products_matching(db, &any, limit).await?)
 }

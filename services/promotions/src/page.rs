@@ -257,76 +257,36 @@ struct ProductRow {
     variants: Vec<(Uuid, i64, bool)>,
 }
 
-/// Active products of approved vendors, with their variants (id, price, in stock).
+/// The products a shopper may see ([`catalog::listing::showcase_products`]), with their
+/// variants (id, price, in stock).
 async fn load_products(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> PromotionsResult<HashMap<Uuid, ProductRow>> {
-    use catalog::store::{category, product, variant, vendor};
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let products = product::Entity::find()
-        .filter(product::Column::Id.is_in(ids.to_vec()))
-        .filter(product::Column::Status.eq("active"))
-        .all(db)
-        .await?;
-    let vendor_ids: Vec<Uuid> = products.iter().map(|p| p.vendor_id).collect();
-    let vendors: HashMap<Uuid, vendor::Model> = vendor::Entity::find()
-        .filter(vendor::Column::Id.is_in(vendor_ids))
-        .filter(vendor::Column::Status.eq("approved"))
-        .all(db)
+    Ok(catalog::listing::showcase_products(db, ids)
         .await?
         .into_iter()
-        .map(|v| (v.id, v))
-        .collect();
-    let category_ids: Vec<Uuid> = products.iter().map(|p| p.category_id).collect();
-    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
-        .filter(category::Column::Id.is_in(category_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let mut variants: HashMap<Uuid, Vec<(Uuid, i64, bool)>> = HashMap::new();
-    for v in variant::Entity::find()
-        .filter(variant::Column::ProductId.is_in(ids.to_vec()))
-        .order_by_asc(variant::Column::Position)
-        .all(db)
-        .await?
-    {
-        variants
-            .entry(v.product_id)
-            .or_default()
-            .push((v.id, v.price, v.on_hand > v.reserved));
-    }
-    let mut out = HashMap::new();
-    for p in products {
-        let Some(v) = vendors.get(&p.vendor_id) else {
-            continue;
-        };
-        let mut path = vec![p.category_id];
-        if let Some(c) = categories.get(&p.category_id) {
-            path.extend(c.ancestors.iter().copied());
-        }
-        out.insert(
-            p.id,
-            ProductRow {
+        .map(|(id, p)| {
+            let row = ProductRow {
                 id: p.id,
                 title: p.title,
-                image: p.images.get(0).and_then(|i| i.as_str()).map(str::to_owned),
+                image: p.image,
                 vendor: VendorRef {
-                    id: v.id,
-                    trade_name: v.trade_name.clone(),
+                    id: p.vendor_id,
+                    trade_name: p.vendor_name,
                 },
-                category_path: path,
+                category_path: p.category_path,
                 tags: p.tags,
                 taxable: p.taxable,
-                variants: variants.remove(&p.id).unwrap_or_default(),
-            },
-        );
-    }
-    Ok(out)
+                variants: p
+                    .variants
+                    .iter()
+                    .map(|v| (v.id, v.price, v.in_stock))
+                    .collect(),
+            };
+            (id, row)
+        })
+        .collect())
 }
 
 /// Price every variant of `products` at `at` with the pricing engine (one unit each) and

@@ -9,9 +9,9 @@
 //! both slip a contradicting price in at once.
 
 use crate::audit::{self, Actor};
-use crate::campaigns::{self, CampaignStatus};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::Discount;
+use crate::states::CampaignStatus;
 use crate::store::{campaign, campaign_price};
 use crate::topics::{self, emit};
 use chrono::Utc;
@@ -238,7 +238,7 @@ pub async fn add(
     new: NewCampaignPrice,
     application_id: Option<Uuid>,
 ) -> PromotionsResult<campaign_price::Model> {
-    let c = campaigns::get_for_update(db, campaign_id).await?;
+    let c = campaign::get_for_update(db, campaign_id).await?;
     if c.status == CampaignStatus::Ended {
         return Err(PromotionsError::IllegalTransition {
             action: "add a price",
@@ -317,7 +317,7 @@ pub async fn remove(
     campaign_id: Uuid,
     price_id: Uuid,
 ) -> PromotionsResult<()> {
-    let c = campaigns::get_for_update(db, campaign_id).await?;
+    let c = campaign::get_for_update(db, campaign_id).await?;
     if c.status == CampaignStatus::Ended {
         return Err(PromotionsError::IllegalTransition {
             action: "remove a price",

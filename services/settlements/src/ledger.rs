@@ -145,7 +145,7 @@ pub async fn book_vendor_order(
     let rules = policies::commission_rules(&txn).await?;
     let products: Vec<Uuid> = facts.lines.iter().map(|l| l.product_id).collect();
     let categories: HashMap<Uuid, Vec<Uuid>> =
-        catalog::purchasable::active_product_facts(&txn, &products)
+        catalog::listing::active_product_facts(&txn, &products)
             .await?
             .into_iter()
             .map(|p| (p.id, p.categories))

@@ -18,6 +18,7 @@ mod products;
 mod promotions;
 mod races;
 mod roles;
+mod schema_ownership;
 mod security;
 mod settlements;
 mod settlements_funding;

@@ -1,3 +1,5 @@
+use crate::error::{PromotionsError, PromotionsResult};
+use sea_orm::QuerySelect;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
@@ -28,3 +30,23 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// The row reads every campaign operation starts from, here with the entity so that both
+// `campaigns` and `prices` (which `campaigns` calls) use them without importing each other.
+
+/// Load a campaign or answer not found.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> PromotionsResult<Model> {
+    Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(PromotionsError::NotFound("campaign"))
+}
+
+/// Load a campaign and lock its row for the rest of the transaction.
+pub async fn get_for_update(db: &impl ConnectionTrait, id: Uuid) -> PromotionsResult<Model> {
+    Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(PromotionsError::NotFound("campaign"))
+}

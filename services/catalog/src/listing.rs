@@ -1,0 +1,518 @@
+//! Listing rules: the one read API other crates use for catalog facts, and the one place
+//! the catalog's predicates are written.
+//!
+//! - *listed* (a shopper may see the product): an active product of an approved vendor;
+//! - *certified*: the vendor holds a verified certification valid today;
+//! - *in stock*: a variant has units not held by a reservation;
+//! - *in a category*: the category itself or any category under it.
+//!
+//! The storefront, cart facts, campaign pages and membership, and the search index all
+//! read through here, so a change to a rule changes every reader. Functions take
+//! `&impl ConnectionTrait` so that they run inside a caller's transaction, and each is one
+//! statement (only the database can fail them).
+
+use crate::store::{product, vendor};
+use crate::storefront::{SellerIdentity, ShippingPolicy};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Statement, Value,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub use crate::purchasable::{
+    RemoteAreaExemptionRow, RemoteAreaRow, remote_area_exemptions, remote_areas,
+};
+
+macro_rules! product_listed {
+    () => {
+        "p.status = 'active'"
+    };
+}
+macro_rules! vendor_selling {
+    () => {
+        "v.status = 'approved'"
+    };
+}
+
+/// The product aliased `p` is listed by its vendor ([`crate::products::ProductStatus::Active`]).
+pub(crate) const PRODUCT_LISTED: &str = product_listed!();
+/// The vendor aliased `v` may sell ([`crate::vendors::is_selling`]).
+pub(crate) const VENDOR_SELLING: &str = vendor_selling!();
+/// A shopper may see the product `p` of vendor `v`.
+pub(crate) const VISIBLE: &str = concat!(product_listed!(), " AND ", vendor_selling!());
+
+/// The vendor of the product aliased `p` holds a verified certification valid today: the
+/// one definition of "certified" every query uses (lists, badges, cart facts, campaign
+/// membership, search). [`crate::store::certification::Model::is_valid_on`] is its Rust form.
+pub(crate) const VALID_CERT: &str = "EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = p.vendor_id \
+     AND c.verified_at IS NOT NULL AND current_date BETWEEN c.issued_on AND c.expires_on)";
+
+/// The kinds of the certifications [`VALID_CERT`] counts, sorted (empty when none).
+const VALID_CERT_KINDS: &str = "COALESCE((SELECT array_agg(DISTINCT ce.kind ORDER BY ce.kind) \
+     FROM catalog.certifications ce \
+     WHERE ce.vendor_id = p.vendor_id AND ce.verified_at IS NOT NULL \
+       AND current_date BETWEEN ce.issued_on AND ce.expires_on), '{}')";
+
+/// The product aliased `p` has a variant with units not held by a reservation.
+pub(crate) const HAS_STOCK: &str = "EXISTS (SELECT 1 FROM catalog.variants x WHERE x.product_id = p.id AND x.on_hand > x.reserved)";
+
+/// The product aliased `p` is in the category bound as `param` or one under it.
+pub(crate) fn in_category(param: &str) -> String {
+    format!(
+        "p.category_id IN (SELECT id FROM catalog.categories WHERE id = {param} OR {param} = ANY(ancestors))"
+    )
+}
+
+/// A product a shopper may see, with the facts the search index holds.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct ListedProduct {
+    pub id: Uuid,
+    pub title: String,
+    pub description_html: String,
+    pub vendor_id: Uuid,
+    pub vendor_name: String,
+    pub category_id: Uuid,
+    /// Every ancestor of the category, root first, then the category itself.
+    pub category_ids: Vec<Uuid>,
+    pub tags: Vec<String>,
+    /// The kinds of the vendor's certifications valid today, sorted; empty when the
+    /// vendor is not certified.
+    pub certification_kinds: Vec<String>,
+    /// The lowest variant price, in won.
+    pub min_price: i64,
+    pub in_stock: bool,
+    pub popularity: i64,
+    pub published_at: Option<DateTime<Utc>>,
+    pub image: Option<String>,
+}
+
+/// A [`ListedProduct`] row, and whether a shopper may see it.
+#[derive(Debug, FromQueryResult)]
+struct ListedRow {
+    #[sea_orm(nested)]
+    product: ListedProduct,
+    visible: bool,
+}
+
+/// The columns of [`ListedRow`] over `p` (products), `v` (vendors), `c` (categories).
+fn listed_columns() -> String {
+    format!(
+        "p.id, p.title, p.description_html, p.vendor_id, v.trade_name AS vendor_name, \
+         p.category_id, c.ancestors || c.id AS category_ids, p.tags, \
+         {VALID_CERT_KINDS} AS certification_kinds, p.min_price, {HAS_STOCK} AS in_stock, \
+         p.popularity, p.published_at, p.images->>0 AS image, ({VISIBLE}) AS visible"
+    )
+}
+
+const LISTED_JOINS: &str = "JOIN catalog.vendors v ON v.id = p.vendor_id \
+     JOIN catalog.categories c ON c.id = p.category_id";
+
+/// Those of `product_ids` a shopper may see, with their facts, in no particular order.
+#[tracing::instrument(skip_all, fields(n = product_ids.len()))]
+pub async fn listed_products(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> Result<Vec<ListedProduct>, DbErr> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = ListedRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT {} FROM catalog.products p {LISTED_JOINS} WHERE p.id = ANY($1)",
+            listed_columns()
+        ),
+        [platform::db::uuid_array(product_ids)],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.visible)
+        .map(|r| r.product)
+        .collect())
+}
+
+/// One page of [`listed_after`].
+#[derive(Debug, Clone)]
+pub struct ListedPage {
+    /// The listed products of the page, in id order.
+    pub products: Vec<ListedProduct>,
+    /// How many active products the page went through (listed or not): fewer than asked
+    /// means the last page.
+    pub scanned: usize,
+    /// The last product id the page reached, to continue after.
+    pub last: Option<Uuid>,
+}
+
+/// The next `batch` active products after `after` in id order, keeping those a shopper
+/// may see.
+///
+/// The page is taken from the products by primary key *before* joining: filtering on the
+/// vendor first let the planner start from the vendors and re-read every later product on
+/// each page (320 ms a page at 100k products, quadratic overall).
+pub async fn listed_after(
+    db: &impl ConnectionTrait,
+    after: Uuid,
+    batch: u64,
+) -> Result<ListedPage, DbErr> {
+    let rows = ListedRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT {} FROM (SELECT * FROM catalog.products p \
+                 WHERE {PRODUCT_LISTED} AND p.id > $1 ORDER BY p.id LIMIT $2) p \
+             {LISTED_JOINS} ORDER BY p.id",
+            listed_columns()
+        ),
+        [
+            after.into(),
+            Value::BigInt(Some(i64::try_from(batch).unwrap_or(i64::MAX))),
+        ],
+    ))
+    .all(db)
+    .await?;
+    Ok(ListedPage {
+        scanned: rows.len(),
+        last: rows.last().map(|r| r.product.id),
+        products: rows
+            .into_iter()
+            .filter(|r| r.visible)
+            .map(|r| r.product)
+            .collect(),
+    })
+}
+
+/// How many products a shopper may see.
+pub async fn count_listed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT count(*) AS n FROM catalog.products p \
+                 JOIN catalog.vendors v ON v.id = p.vendor_id WHERE {VISIBLE}"
+            ),
+        ))
+        .await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The `id` column of every row `sql` answers.
+async fn ids(
+    db: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<Value>,
+) -> Result<Vec<Uuid>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    rows.iter().map(|r| r.try_get("", "id")).collect()
+}
+
+/// The ids of every product a shopper may see, in id order.
+pub async fn listed_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr> {
+    let sql = format!(
+        "SELECT p.id FROM catalog.products p \
+         JOIN catalog.vendors v ON v.id = p.vendor_id WHERE {VISIBLE} ORDER BY p.id"
+    );
+    ids(db, sql, Vec::new()).await
+}
+
+/// The products (of every status) in `category_id` or any category under it.
+pub async fn products_in_category(
+    db: &impl ConnectionTrait,
+    category_id: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    let sql = format!(
+        "SELECT p.id FROM catalog.products p WHERE {}",
+        in_category("$1")
+    );
+    ids(db, sql, vec![category_id.into()]).await
+}
+
+/// The products (of every status) of `vendor_id`.
+pub async fn products_of_vendor(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::VendorId.eq(vendor_id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Those of `product_ids` that exist (of every status), in no particular order.
+pub async fn existing_products(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
+    product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::Id.is_in(product_ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// What a campaign's membership rules look at in an active product.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ProductFacts {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    /// The category and its ancestors.
+    pub categories: Vec<Uuid>,
+    pub tags: Vec<String>,
+    /// The vendor holds a verified certification valid today.
+    pub certified: bool,
+}
+
+/// The facts of those of `product_ids` that are active, in one statement.
+pub async fn active_product_facts(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> Result<Vec<ProductFacts>, DbErr> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ProductFacts::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT p.id, p.vendor_id, c.id || c.ancestors AS categories, p.tags, {VALID_CERT} AS certified \
+             FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id \
+             WHERE {PRODUCT_LISTED} AND p.id = ANY((SELECT $1)::uuid[])"
+        ),
+        [platform::db::uuid_array(product_ids)],
+    ))
+    .all(db)
+    .await
+}
+
+/// A condition on an active product, as campaign membership rules name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductMatch {
+    /// In the category or one under it.
+    Category(Uuid),
+    Vendor(Uuid),
+    Tag(String),
+    /// Of a vendor certified today.
+    Certified,
+}
+
+impl ProductMatch {
+    /// The Rust form of the SQL condition, over [`ProductFacts`].
+    pub fn matches(&self, facts: &ProductFacts) -> bool {
+        match self {
+            ProductMatch::Category(id) => facts.categories.contains(id),
+            ProductMatch::Vendor(id) => facts.vendor_id == *id,
+            ProductMatch::Tag(tag) => facts.tags.iter().any(|t| t == tag),
+            ProductMatch::Certified => facts.certified,
+        }
+    }
+}
+
+/// Active products that match any of `any`, most popular first, at most `limit` of them
+/// (all without one). Nothing matches an empty list.
+pub async fn active_products_matching(
+    db: &impl ConnectionTrait,
+    any: &[ProductMatch],
+    limit: Option<u64>,
+) -> Result<Vec<Uuid>, DbErr> {
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values: Vec<Value> = Vec::new();
+    let mut conds: Vec<String> = Vec::new();
+    for m in any {
+        match m {
+            ProductMatch::Category(id) => {
+                values.push((*id).into());
+                conds.push(in_category(&format!("${}", values.len())));
+            }
+            ProductMatch::Vendor(id) => {
+                values.push((*id).into());
+                conds.push(format!("p.vendor_id = ${}", values.len()));
+            }
+            ProductMatch::Tag(tag) => {
+                values.push(tag.clone().into());
+                conds.push(format!("${} = ANY(p.tags)", values.len()));
+            }
+            ProductMatch::Certified => conds.push(VALID_CERT.into()),
+        }
+    }
+    let mut sql = format!(
+        "SELECT p.id FROM catalog.products p WHERE {PRODUCT_LISTED} AND ({}) \
+         ORDER BY p.popularity DESC, p.id",
+        conds.join(" OR ")
+    );
+    if let Some(limit) = limit {
+        values.push(Value::BigInt(Some(
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        )));
+        sql.push_str(&format!(" LIMIT ${}", values.len()));
+    }
+    ids(db, sql, values).await
+}
+
+/// A variant as a price list needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VariantFacts {
+    pub id: Uuid,
+    /// The list price, in won.
+    pub price: i64,
+    pub in_stock: bool,
+}
+
+/// A product a shopper may see, with what a campaign page shows and prices.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ShowcaseProduct {
+    pub id: Uuid,
+    pub title: String,
+    pub image: Option<String>,
+    pub vendor_id: Uuid,
+    pub vendor_name: String,
+    /// The category, then its ancestors.
+    pub category_path: Vec<Uuid>,
+    pub tags: Vec<String>,
+    pub taxable: bool,
+    /// In the vendor's order.
+    #[sea_orm(skip)]
+    pub variants: Vec<VariantFacts>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct VariantRow {
+    id: Uuid,
+    product_id: Uuid,
+    price: i64,
+    in_stock: bool,
+}
+
+/// Those of `product_ids` a shopper may see, with their variants: two statements.
+pub async fn showcase_products(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> Result<HashMap<Uuid, ShowcaseProduct>, DbErr> {
+    if product_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids = platform::db::uuid_array(product_ids);
+    let products = ShowcaseProduct::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT p.id, p.title, p.images->>0 AS image, p.vendor_id, v.trade_name AS vendor_name, \
+                    c.id || c.ancestors AS category_path, p.tags, p.taxable \
+             FROM catalog.products p {LISTED_JOINS} \
+             WHERE {VISIBLE} AND p.id = ANY((SELECT $1)::uuid[])"
+        ),
+        [ids.clone()],
+    ))
+    .all(db)
+    .await?;
+    if products.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut variants: HashMap<Uuid, Vec<VariantFacts>> = HashMap::new();
+    for v in VariantRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT x.id, x.product_id, x.price, x.on_hand > x.reserved AS in_stock \
+         FROM catalog.variants x WHERE x.product_id = ANY((SELECT $1)::uuid[]) \
+         ORDER BY x.position, x.id",
+        [ids],
+    ))
+    .all(db)
+    .await?
+    {
+        variants
+            .entry(v.product_id)
+            .or_default()
+            .push(VariantFacts {
+                id: v.id,
+                price: v.price,
+                in_stock: v.in_stock,
+            });
+    }
+    Ok(products
+        .into_iter()
+        .map(|mut p| {
+            p.variants = variants.remove(&p.id).unwrap_or_default();
+            (p.id, p)
+        })
+        .collect())
+}
+
+/// What a vendor's orders are bound by: its shipping policy and the seller identity Korean
+/// e-commerce law requires the shop to show.
+#[derive(Debug, Clone)]
+pub struct VendorTerms {
+    pub shipping: ShippingPolicy,
+    pub seller: SellerIdentity,
+}
+
+/// A vendor's terms, whatever its status (`None`: no such vendor).
+pub async fn vendor_terms(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+) -> Result<Option<VendorTerms>, DbErr> {
+    Ok(vendor::Entity::find_by_id(vendor_id)
+        .one(db)
+        .await?
+        .map(|v| VendorTerms {
+            shipping: crate::storefront::shipping_policy(&v),
+            seller: crate::storefront::seller_identity(&v),
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_rules_name_the_statuses_the_rust_rules_use() {
+        assert_eq!(
+            PRODUCT_LISTED,
+            format!(
+                "p.status = '{}'",
+                crate::products::ProductStatus::Active.as_str()
+            )
+        );
+        assert_eq!(
+            VENDOR_SELLING,
+            format!(
+                "v.status = '{}'",
+                crate::vendors::VendorStatus::Approved.as_str()
+            )
+        );
+        assert_eq!(VISIBLE, format!("{PRODUCT_LISTED} AND {VENDOR_SELLING}"));
+    }
+
+    #[test]
+    fn a_match_judges_facts_as_its_sql_does() {
+        let (cat, parent, vendor) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let facts = ProductFacts {
+            id: Uuid::now_v7(),
+            vendor_id: vendor,
+            categories: vec![cat, parent],
+            tags: vec!["김치".into()],
+            certified: false,
+        };
+        assert!(ProductMatch::Category(parent).matches(&facts));
+        assert!(!ProductMatch::Category(Uuid::now_v7()).matches(&facts));
+        assert!(ProductMatch::Vendor(vendor).matches(&facts));
+        assert!(ProductMatch::Tag("김치".into()).matches(&facts));
+        assert!(!ProductMatch::Tag("쌀".into()).matches(&facts));
+        assert!(!ProductMatch::Certified.matches(&facts));
+    }
+}
