@@ -3,6 +3,7 @@
 pub mod carts;
 pub mod checkout;
 pub mod context;
+pub mod demo_history;
 pub mod error;
 pub mod history;
 pub mod http;

@@ -123,6 +123,16 @@ pub async fn book_vendor_order(
     db: &DatabaseConnection,
     vendor_order_id: Uuid,
 ) -> SettlementsResult<u64> {
+    book_vendor_order_as_of(db, vendor_order_id, Utc::now()).await
+}
+
+/// [`book_vendor_order`] as if booked at `now`: the demo seed books orders it moved back
+/// in time as of their confirmation, so their due dates fall in past months.
+pub async fn book_vendor_order_as_of(
+    db: &DatabaseConnection,
+    vendor_order_id: Uuid,
+    now: DateTime<Utc>,
+) -> SettlementsResult<u64> {
     let txn = db.begin().await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -184,7 +194,6 @@ pub async fn book_vendor_order(
         u32::try_from(settings.legal_deadline_days).unwrap_or(20),
     );
     let source = facts_version(&facts);
-    let now = Utc::now();
     let entries: Vec<NewEntry> = postings
         .iter()
         .map(|p| NewEntry {

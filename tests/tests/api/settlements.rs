@@ -1009,9 +1009,41 @@ async fn the_demo_vendor_has_a_settlement_history() {
     let statements = settlements::statements::list(&app.state.db, Some(vendor), None, 10)
         .await
         .expect("statements");
-    assert_eq!(statements.len(), 1);
-    assert_eq!(statements[0].status, "paid");
-    assert_eq!(after.paid, statements[0].net_payable);
+    // Statements for at least two past months, the oldest paid.
+    let today = promotions::seoul::day(chrono::Utc::now());
+    let months: std::collections::BTreeSet<(i32, u32)> = statements
+        .iter()
+        .filter(|s| s.period_end < today)
+        .map(|s| (s.period_end.year(), s.period_end.month()))
+        .collect();
+    assert!(months.len() >= 2, "{months:?}");
+    let oldest = statements
+        .iter()
+        .min_by_key(|s| s.period_end)
+        .expect("a statement");
+    assert_eq!(oldest.status, "paid");
+    let paid: i64 = statements
+        .iter()
+        .filter(|s| s.status == "paid")
+        .map(|s| s.net_payable)
+        .sum();
+    assert_eq!(after.paid, paid);
+    // The entries span the three months: more than 60 days from first to last.
+    let span = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT (EXTRACT(EPOCH FROM max(occurred_at) - min(occurred_at)) / 86400)::bigint AS d \
+             FROM settlements.entries WHERE vendor_id = $1",
+            [vendor.into()],
+        ))
+        .await
+        .expect("span")
+        .expect("row")
+        .try_get::<i64>("", "d")
+        .expect("d");
+    assert!(span > 60, "{span} days");
     // The refund after settlement is owed back: carried, in no statement yet.
     let refunds = app
         .state

@@ -1,15 +1,16 @@
-//! A settlement history for the demo vendor, made through the same Rust APIs the HTTP
-//! handlers use: the demo customer buys four orders, pays with the test gateway, the
-//! vendor ships and delivers, the customer confirms (one after asking to return a unit);
-//! the ledger books them, the period closes, the statement is paid out by bank-transfer
-//! file, and then the return is accepted: a refund booked after settlement, carried into
-//! the next statement. Runs once: skipped when the demo vendor has any ledger entry.
-//!
-//! Everything happens now: orders cannot be back-dated through the orders API, so the
-//! history is a day deep, not three months.
+//! A settlement history three months deep, made through the same Rust APIs the HTTP
+//! handlers use: the demo customer buys fifteen orders from the demo vendor and two
+//! others, pays with the test gateway, the vendors ship and deliver, the customer confirms
+//! (one after asking to return a unit). Each order is then moved back to its day over the
+//! last 88 days (`orders::demo_history`, seeding only) before the ledger books it as of
+//! its confirmation, so its entries fall in their months; the past months close into
+//! statements, the demo vendor's older ones are paid by bank-transfer file, and then the
+//! return is accepted: a refund booked after settlement, carried into the next statement.
+//! Runs once: skipped when the demo vendor has any ledger entry or statement.
 
 use super::{DEMO_LOGINS, DEMO_VENDOR_ID};
 use ::catalog::store::variant;
+use chrono::Datelike;
 use orders::context::OrdersContext;
 use orders::error::OrdersError;
 use orders::payments::test_gateway::TestGateway;
@@ -29,6 +30,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 async fn deliver(
     state: &AppState,
     ctx: &OrdersContext,
+    vendor: Uuid,
     customer: Uuid,
     variant_id: Uuid,
     qty: u32,
@@ -75,7 +77,7 @@ async fn deliver(
     let txn = state.db.begin().await?;
     orders::lifecycle::vendor_transition(
         &txn,
-        DEMO_VENDOR_ID,
+        vendor,
         vo,
         VendorOrderStatus::Shipped,
         Some("CJ대한통운".into()),
@@ -84,7 +86,7 @@ async fn deliver(
     .await?;
     orders::lifecycle::vendor_transition(
         &txn,
-        DEMO_VENDOR_ID,
+        vendor,
         vo,
         VendorOrderStatus::Delivered,
         None,
@@ -118,50 +120,74 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
         return Ok(());
     };
     let mut variants: Vec<variant::Model> = variant::Entity::find()
-        .filter(variant::Column::VendorId.eq(DEMO_VENDOR_ID))
         .all(&state.db)
         .await?
         .into_iter()
         .filter(|v| v.available() >= 5)
         .collect();
-    variants.sort_by_key(|v| v.id);
-    if variants.is_empty() {
+    variants.sort_by_key(|v| (v.vendor_id != DEMO_VENDOR_ID, v.vendor_id, v.id));
+    // The demo vendor first, then two others: each with the variants it sells.
+    let mut vendors: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
+    for v in &variants {
+        if let Some((_, vs)) = vendors.iter_mut().find(|(id, _)| *id == v.vendor_id) {
+            vs.push(v.id);
+        } else if vendors.len() < 3 {
+            vendors.push((v.vendor_id, vec![v.id]));
+        }
+    }
+    if vendors.first().is_none_or(|(id, _)| *id != DEMO_VENDOR_ID) {
         return Ok(());
     }
     let ctx = OrdersContext::with_gateway(Arc::new(TestGateway));
-    let mut delivered = Vec::new();
-    for i in 0..4usize {
-        let v = &variants[i % variants.len()];
+    let db = &state.db;
+    let now = chrono::Utc::now();
+    // Fifteen orders, one every six days from 88 days ago; each confirmed three days after
+    // it was placed. Most are the demo vendor's; the 13th (in the last month) is returned.
+    const ORDERS: usize = 15;
+    const RETURNED: usize = 12;
+    let mut return_of: Option<(Uuid, Uuid)> = None;
+    for i in 0..ORDERS {
+        let (vendor, vs) = &vendors[match i % 4 {
+            1 => 1,
+            3 => 2,
+            _ => 0,
+        } % vendors.len()];
+        let variant_id = vs[(i / 4) % vs.len()];
         let key = format!("demo-settlement-{}-{i}", customer.id.simple());
-        delivered.push(deliver(state, &ctx, customer.id, v.id, 1 + (i % 2) as u32, &key).await?);
-    }
-    // The last order: the customer asks to return one unit (defective), then confirms.
-    let (returned_order, returned_vo) = delivered[3];
-    let returned_variant = variants[3 % variants.len()].id;
-    let txn = state.db.begin().await?;
-    let return_id = orders::returns::request(
-        &txn,
-        customer.id,
-        returned_order,
-        serde_json::from_value(
-            serde_json::json!({"vendor_order_id": returned_vo, "reason": "defective",
-            "lines": [{"variant_id": returned_variant, "quantity": 1}]}),
+        let (order_id, vo) = deliver(
+            state,
+            &ctx,
+            *vendor,
+            customer.id,
+            variant_id,
+            1 + (i % 2) as u32,
+            &key,
         )
-        .map_err(internal)?,
-        chrono::Utc::now(),
-    )
-    .await?;
-    txn.commit().await?;
-    for (_, vo) in &delivered {
-        let txn = state.db.begin().await?;
-        orders::lifecycle::confirm(&txn, *vo, Some(customer.id), "customer").await?;
+        .await?;
+        let placed = now - chrono::Duration::days(88 - 6 * i as i64);
+        let confirmed = (placed + chrono::Duration::days(3)).min(now);
+        let txn = db.begin().await?;
+        if i == RETURNED {
+            // The customer asks to return one unit (defective), then confirms.
+            let id = orders::returns::request(
+                &txn,
+                customer.id,
+                order_id,
+                serde_json::from_value(serde_json::json!({"vendor_order_id": vo,
+                    "reason": "defective", "lines": [{"variant_id": variant_id, "quantity": 1}]}))
+                .map_err(internal)?,
+                now,
+            )
+            .await?;
+            return_of = Some((id, vo));
+        }
+        orders::lifecycle::confirm(&txn, vo, Some(customer.id), "customer").await?;
+        orders::demo_history::backdate(&txn, order_id, placed, confirmed).await?;
         txn.commit().await?;
-        ::settlements::ledger::book_vendor_order(&state.db, *vo)
+        ::settlements::ledger::book_vendor_order_as_of(db, vo, confirmed)
             .await
             .map_err(ApiError::from)?;
     }
-    // The first statement, paid.
-    let db = &state.db;
     let txn = db.begin().await?;
     ::settlements::payouts::register_account(
         &txn,
@@ -175,17 +201,30 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     .await
     .map_err(ApiError::from)?;
     txn.commit().await?;
-    let period_end = promotions::seoul::day(chrono::Utc::now()) + chrono::Days::new(30);
     let admin = user::Entity::find()
         .filter(user::Column::Email.eq(DEMO_LOGINS[0].email))
         .one(db)
         .await?
         .map_or(Uuid::nil(), |a| a.id);
-    let made = ::settlements::statements::close_period(db, period_end, Some(admin))
-        .await
-        .map_err(ApiError::from)?;
+    // The last three months close, oldest first, each on its last day.
+    let this_month = promotions::seoul::day(now)
+        .with_day(1)
+        .ok_or_else(|| internal("no first of the month"))?;
+    let mut stated = Vec::new();
+    for back in (0..3).rev() {
+        let period_end = this_month
+            .checked_sub_months(chrono::Months::new(back))
+            .and_then(|d| d.pred_opt())
+            .ok_or_else(|| internal("no month end"))?;
+        let made = ::settlements::statements::close_period(db, period_end, Some(admin))
+            .await
+            .map_err(ApiError::from)?;
+        stated.extend(made.into_iter().filter(|s| s.vendor_id == DEMO_VENDOR_ID));
+    }
+    // All but the newest statement are paid; the newest waits for its payout.
+    let paid = stated.len().saturating_sub(1).max(1).min(stated.len());
     let provider = ::settlements::payouts::BankTransferCsv;
-    for st in made.iter().filter(|s| s.vendor_id == DEMO_VENDOR_ID) {
+    for st in &stated[..paid] {
         let txn = db.begin().await?;
         let payout = ::settlements::payouts::schedule(&txn, st.id, admin, "bank_transfer_csv")
             .await
@@ -199,11 +238,13 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
         txn.commit().await?;
     }
     // After settlement the vendor accepts the return: a refund booked now, offset next time.
-    let txn = db.begin().await?;
-    orders::returns::accept(&txn, DEMO_VENDOR_ID, return_id).await?;
-    txn.commit().await?;
-    ::settlements::ledger::book_vendor_order(db, returned_vo)
-        .await
-        .map_err(ApiError::from)?;
+    if let Some((return_id, returned_vo)) = return_of {
+        let txn = db.begin().await?;
+        orders::returns::accept(&txn, DEMO_VENDOR_ID, return_id).await?;
+        txn.commit().await?;
+        ::settlements::ledger::book_vendor_order(db, returned_vo)
+            .await
+            .map_err(ApiError::from)?;
+    }
     Ok(())
 }
