@@ -227,6 +227,31 @@ where
     }
 }
 
+/// The `Idempotency-Key` header of a call that moves money or books an entry: 1 to 200
+/// characters, else a 422 naming the header.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .filter(|k| (1..=200).contains(&k.len()))
+            .map(|k| IdempotencyKey(k.to_owned()))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "Idempotency-Key",
+                    "required",
+                    "send an Idempotency-Key header of 1 to 200 characters",
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,11 @@ use crate::checkout::{self, CheckoutRequest, CheckoutResponse};
 use crate::context::OrdersContext;
 use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use platform::AppState;
 use platform::auth::CustomerUser;
-use platform::error::{ApiError, ApiResult, Problem};
-use platform::extract::Json;
+use platform::error::{ApiResult, Problem};
+use platform::extract::{IdempotencyKey, Json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -29,20 +29,10 @@ async fn checkout_cart(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrdersContext>,
     CustomerUser(p): CustomerUser,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     Json(req): Json<CheckoutRequest>,
 ) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            ApiError::field(
-                "Idempotency-Key",
-                "required",
-                "send an Idempotency-Key header",
-            )
-        })?;
-    let (created, resp) = checkout::checkout(&state.db, &ctx, p.user_id, None, key, req).await?;
+    let (created, resp) = checkout::checkout(&state.db, &ctx, p.user_id, None, &key, req).await?;
     Ok((
         if created {
             StatusCode::CREATED

@@ -12,13 +12,13 @@ use crate::reports::{self, Balance, Liabilities};
 use crate::statements::{self, StatementSummary};
 use crate::tax_invoices::{self, TaxInvoice};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use platform::AppState;
 use platform::auth::AdminUser;
 use platform::error::{ApiError, ApiResult, Problem};
-use platform::extract::{Json, Path, Query};
+use platform::extract::{IdempotencyKey, Json, Path, Query};
 use platform::pagination::{Page, PageParams};
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
@@ -359,21 +359,10 @@ pub struct Adjusted {
 async fn adjust(
     State(state): State<AppState>,
     AdminUser(p): AdminUser,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     Json(a): Json<NewAdjustment>,
 ) -> ApiResult<(StatusCode, Json<Adjusted>)> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .ok_or_else(|| {
-            ApiError::field(
-                "Idempotency-Key",
-                "required",
-                "send an Idempotency-Key header",
-            )
-        })?;
-    let booked = ledger::adjust(&state.db, &a, p.user_id, key)
+    let booked = ledger::adjust(&state.db, &a, p.user_id, &key)
         .await
         .map_err(err)?;
     Ok((StatusCode::CREATED, Json(Adjusted { booked })))
