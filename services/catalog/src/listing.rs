@@ -387,6 +387,8 @@ pub struct ShowcaseProduct {
     pub category_path: Vec<Uuid>,
     pub tags: Vec<String>,
     pub taxable: bool,
+    /// The vendor holds a verified certification valid today ([`VALID_CERT`]).
+    pub certified: bool,
     /// In the vendor's order.
     #[sea_orm(skip)]
     pub variants: Vec<VariantFacts>,
@@ -413,7 +415,8 @@ pub async fn showcase_products(
         DbBackend::Postgres,
         format!(
             "SELECT p.id, p.title, p.images->>0 AS image, p.vendor_id, v.trade_name AS vendor_name, \
-                    c.id || c.ancestors AS category_path, p.tags, p.taxable \
+                    c.id || c.ancestors AS category_path, p.tags, p.taxable, \
+                    {VALID_CERT} AS certified \
              FROM catalog.products p {LISTED_JOINS} \
              WHERE {VISIBLE} AND p.id = ANY((SELECT $1)::uuid[])"
         ),

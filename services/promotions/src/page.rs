@@ -9,13 +9,11 @@ use crate::error::PromotionsResult;
 use crate::live;
 use crate::membership;
 use crate::prices;
-use crate::pricing::{
-    self, CartLine, Destination, LivePromotions, PromotionRef, QuoteRequest, RemoteAreaTable,
-    StackingPolicy, VendorShipping,
-};
+use crate::pricing::{CartLine, LivePromotions, PromotionRef, StackingPolicy, VendorShipping};
 use crate::seoul;
 use crate::states::CampaignStatus;
 use crate::store::{campaign, time_deal};
+use crate::storefront_prices;
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::money::Won;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -254,6 +252,7 @@ struct ProductRow {
     category_path: Vec<Uuid>,
     tags: Vec<String>,
     taxable: bool,
+    certified: bool,
     variants: Vec<(Uuid, i64, bool)>,
 }
 
@@ -278,6 +277,7 @@ async fn load_products(
                 category_path: p.category_path,
                 tags: p.tags,
                 taxable: p.taxable,
+                certified: p.certified,
                 variants: p
                     .variants
                     .iter()
@@ -312,7 +312,7 @@ fn price_products(
                 vendor_id: p.vendor.id,
                 category_path: p.category_path.clone(),
                 tags: p.tags.clone(),
-                certified: false,
+                certified: p.certified,
                 unit_price: Won(*price),
                 quantity: 1,
                 taxable: p.taxable,
@@ -326,31 +326,13 @@ fn price_products(
             });
         }
     }
-    // The page shows unit prices; the address only matters for shipping, which it omits.
-    let destination = Destination::postal("21554");
-    let quoted = if lines.is_empty() {
-        Vec::new()
-    } else {
-        match pricing::quote(
-            promotions,
-            &RemoteAreaTable::default(),
-            policy,
-            &QuoteRequest {
-                at,
-                lines: &lines,
-                shipping: &shipping,
-                coupons: &[],
-                destination: &destination,
-                deal_purchases: &[],
-            },
-        ) {
-            Ok(q) => q.lines,
-            Err(err) => {
-                tracing::warn!(error = %err, "campaign page could not be priced; showing list prices");
-                Vec::new()
-            }
-        }
-    };
+    // The same unit prices the product page shows (shipping, which the page omits, does
+    // not change them).
+    let quoted = storefront_prices::unit_prices(promotions, policy, lines, &shipping, at)
+        .unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "campaign page could not be priced; showing list prices");
+            Vec::new()
+        });
     let mut best: HashMap<Uuid, CampaignProduct> = HashMap::new();
     for p in &order {
         let in_stock = p.variants.iter().any(|v| v.2);

@@ -5,7 +5,10 @@
 use crate::cart_input;
 use crate::error::PromotionsError;
 use crate::membership;
-use crate::pricing::{self, CartLine, Destination, PromotionRef, QuoteRequest, RemoteAreaTable};
+use crate::pricing::{
+    self, CartLine, Destination, LineQuote, LivePromotions, PricingError, PromotionRef,
+    QuoteRequest, RemoteAreaTable, StackingPolicy, VendorShipping,
+};
 use crate::seoul;
 use crate::store::{campaign, time_deal};
 use catalog::campaign_prices::{
@@ -46,6 +49,37 @@ fn to_catalog(err: PromotionsError) -> CatalogError {
         PromotionsError::Db(e) => CatalogError::Db(e),
         other => CatalogError::LivePrices(other.to_string()),
     }
+}
+
+/// What one unit of each of `lines` costs at `at` as the cart would charge it (no coupon,
+/// no earlier deal purchases), quoted in a stable order so that equal reads give equal
+/// pages. The one place the promoted price of a product is computed: the product page
+/// ([`live_prices`]) and the campaign page (`crate::page`) both read it.
+pub fn unit_prices(
+    live: &LivePromotions,
+    policy: &StackingPolicy,
+    mut lines: Vec<CartLine>,
+    shipping: &[VendorShipping],
+    at: DateTime<Utc>,
+) -> Result<Vec<LineQuote>, PricingError> {
+    if lines.is_empty() {
+        return Ok(Vec::new());
+    }
+    lines.sort_by_key(|l| (l.product_id, l.variant_id));
+    let quote = pricing::quote(
+        live,
+        &RemoteAreaTable::default(),
+        policy,
+        &QuoteRequest {
+            at,
+            lines: &lines,
+            shipping,
+            coupons: &[],
+            destination: &Destination::postal(ANY_POSTAL_CODE),
+            deal_purchases: &[],
+        },
+    )?;
+    Ok(quote.lines)
 }
 
 /// The promotions of `product_ids` at `at`: per product its badge and the variants a live
@@ -94,39 +128,25 @@ pub async fn live_prices(
         .await?;
     let items = purchasable::load(db, &variant_ids).await?;
     let sellable: Vec<_> = items.iter().filter(|p| p.sellable && p.price > 0).collect();
-    let mut lines: Vec<CartLine> = sellable
+    let lines: Vec<CartLine> = sellable
         .iter()
         .map(|p| cart_input::cart_line(p, 1))
         .collect();
     let shipping = cart_input::vendor_shipping(sellable.iter().copied());
-    // Quoted in a stable order, so equal reads give equal pages.
-    lines.sort_by_key(|l| (l.product_id, l.variant_id));
     // The stored policy decides, e.g., whether a time deal beats a campaign price: the
     // page must show what the cart will charge.
     let crate::PricingInputs { live, policy } = crate::pricing_inputs(db, at, product_ids)
         .await
         .map_err(to_catalog)?;
-    let quote = pricing::quote(
-        &live,
-        &RemoteAreaTable::default(),
-        &policy,
-        &QuoteRequest {
-            at,
-            lines: &lines,
-            shipping: &shipping,
-            coupons: &[],
-            destination: &Destination::postal(ANY_POSTAL_CODE),
-            deal_purchases: &[],
-        },
-    )
-    .map_err(|e| CatalogError::LivePrices(e.to_string()))?;
+    let quoted = unit_prices(&live, &policy, lines, &shipping, at)
+        .map_err(|e| CatalogError::LivePrices(e.to_string()))?;
 
     let mut products: HashMap<Uuid, ProductPromotion> = HashMap::new();
     // Per product: the campaign of its cheapest promoted variant, which names the badge,
     // and the cheapest variant a time deal prices.
     let mut shown: HashMap<Uuid, (Won, Option<Uuid>)> = HashMap::new();
     let mut on_deal: HashMap<Uuid, (Won, TimeDealRef)> = HashMap::new();
-    for l in &quote.lines {
+    for l in &quoted {
         let Some(applied) = &l.applied else { continue };
         if l.unit_price >= l.list_unit_price {
             continue;

@@ -366,3 +366,65 @@ async fn a_cached_product_page_never_outlives_the_next_campaign_boundary() {
         "cached for {ttl} ms, the campaign starts in {left} ms"
     );
 }
+
+/// A campaign for certified vendors: its page shows the product at the same sale price as
+/// the product page (both price through `storefront_prices::unit_prices`, the campaign page
+/// with the vendor's real certification rather than `certified: false`).
+#[tokio::test]
+async fn a_certified_only_campaign_shows_the_product_page_sale_price_on_its_page() {
+    let s = shop().await;
+    let now = Utc::now();
+    let cert = s
+        .vendor
+        .client
+        .post(
+            "/v1/vendor/certifications",
+            &json!({"kind": "HACCP", "number": "1", "issued_on": "2025-01-01",
+                    "expires_on": "2099-01-01"}),
+        )
+        .await;
+    assert_eq!(cert.status, 201, "{}", cert.body);
+    let (admin, _) = s.app.account(Role::Admin, None).await;
+    let r = admin
+        .post(
+            &format!(
+                "/v1/admin/certifications/{}/verify",
+                cert.json["id"].as_str().expect("id")
+            ),
+            &json!({}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.body);
+    campaign(
+        &s.marketer,
+        "haccp-week",
+        now - Duration::hours(1),
+        now + Duration::days(1),
+        Some((s.product, 15)),
+        json!([{"kind": "certified"}]),
+    )
+    .await;
+    s.app.settle().await;
+    let product = s
+        .app
+        .client
+        .get(&format!("/v1/products/{}", s.product))
+        .await;
+    assert_eq!(product.status, 200, "{}", product.body);
+    assert_eq!(product.json["sale_price"], 17000);
+    let page = s.app.client.get("/v1/campaigns/haccp-week").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let shown: Vec<&Value> = page.json["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .flat_map(|s| s["products"].as_array().expect("products"))
+        .chain(page.json["members"].as_array().expect("members"))
+        .filter(|p| p["product_id"] == s.product.to_string().as_str())
+        .collect();
+    assert!(!shown.is_empty(), "{}", page.body);
+    for p in shown {
+        assert_eq!(p["price"], product.json["sale_price"], "{p}");
+        assert_eq!(p["list_price"], product.json["price"], "{p}");
+    }
+}
