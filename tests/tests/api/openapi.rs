@@ -95,3 +95,49 @@ fn an_untyped_object_is_found_wherever_it_is() {
         ]
     );
 }
+
+/// Errors are sent as `application/problem+json`, so the document must say so, and an
+/// operation that needs a token must list the answers for a missing token (401) and a
+/// role that may not (403).
+#[tokio::test]
+async fn error_answers_are_problem_json_and_secured_operations_list_401_and_403() {
+    let app = spawn_app().await;
+    let r = app.client.get("/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let mut wrong = Vec::new();
+    let paths = r.json["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("path item") {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                if status.starts_with('2') || status.starts_with('3') {
+                    continue;
+                }
+                let types: Vec<&String> = response["content"]
+                    .as_object()
+                    .map(|c| c.keys().collect())
+                    .unwrap_or_default();
+                if types != ["application/problem+json"] {
+                    wrong.push(format!("{method} {path} {status}: {types:?}"));
+                }
+            }
+            let secured = op["security"].as_array().is_some_and(|reqs| {
+                reqs.iter()
+                    .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+            });
+            if secured {
+                for status in ["401", "403"] {
+                    if !responses.contains_key(status) {
+                        wrong.push(format!("{method} {path}: secured but no {status}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "error answers not documented as sent: {wrong:#?}"
+    );
+}
