@@ -84,6 +84,7 @@ pub struct SearchParams {
     pub campaign: Option<Uuid>,
     pub in_stock: Option<bool>,
     /// `relevance` (default), `newest`, `price_asc`, `price_desc` or `popular`.
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// Facets to count, comma-separated: `category,vendor,certification,price` (default
     /// all; empty for none).

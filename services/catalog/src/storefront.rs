@@ -40,6 +40,7 @@ pub struct ListQuery {
     pub max_price: Option<i64>,
     pub tag: Option<String>,
     pub in_stock: Option<bool>,
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// 1 to 100, default 20.
     pub limit: Option<u64>,

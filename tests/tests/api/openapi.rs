@@ -101,11 +101,9 @@ fn an_untyped_object_is_found_wherever_it_is() {
 /// role that may not (403).
 #[tokio::test]
 async fn error_answers_are_problem_json_and_secured_operations_list_401_and_403() {
-    let app = spawn_app().await;
-    let r = app.client.get("/openapi.json").await;
-    assert_eq!(r.status, 200);
+    let doc = document().await;
     let mut wrong = Vec::new();
-    let paths = r.json["paths"].as_object().expect("paths");
+    let paths = doc["paths"].as_object().expect("paths");
     for (path, item) in paths {
         for (method, op) in item.as_object().expect("path item") {
             let Some(responses) = op["responses"].as_object() else {
@@ -140,4 +138,51 @@ async fn error_answers_are_problem_json_and_secured_operations_list_401_and_403(
         wrong.is_empty(),
         "error answers not documented as sent: {wrong:#?}"
     );
+}
+
+/// The served document.
+async fn document() -> serde_json::Value {
+    let app = spawn_app().await;
+    let r = app.client.get("/openapi.json").await;
+    assert_eq!(r.status, 200);
+    r.json
+}
+
+/// A client generator stops at a `$ref` that points nowhere: every
+/// `#/components/schemas/X` the document names is defined.
+#[tokio::test]
+async fn every_schema_reference_resolves() {
+    let doc = document().await;
+    let mut refs = Vec::new();
+    schema_refs(&doc, &mut refs);
+    assert!(!refs.is_empty(), "the document references no schema at all");
+    let schemas = &doc["components"]["schemas"];
+    let mut dangling: Vec<&str> = refs
+        .iter()
+        .map(String::as_str)
+        .filter(|name| schemas.get(name).is_none())
+        .collect();
+    dangling.sort_unstable();
+    dangling.dedup();
+    assert!(
+        dangling.is_empty(),
+        "undefined schemas referenced: {dangling:?}"
+    );
+}
+
+/// The names of every `#/components/schemas/X` referenced anywhere under `v`.
+fn schema_refs(v: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref")
+                && let Some(name) = r.strip_prefix("#/components/schemas/")
+            {
+                out.push(name.to_owned());
+            }
+            map.values().for_each(|child| schema_refs(child, out));
+        }
+        Value::Array(items) => items.iter().for_each(|child| schema_refs(child, out)),
+        _ => {}
+    }
 }
