@@ -90,6 +90,7 @@ pub struct SearchParams {
     /// all; empty for none).
     pub facets: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -185,6 +186,7 @@ pub struct SuggestParams {
     /// What the shopper has typed so far.
     pub q: Option<String>,
     /// 1 to 20 (default 10).
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<u64>,
 }
 

@@ -43,6 +43,7 @@ pub struct ListQuery {
     #[param(inline)]
     pub sort: Option<Sort>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }

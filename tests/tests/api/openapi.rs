@@ -186,3 +186,35 @@ fn schema_refs(v: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// The ranges the code enforces are in the document: a cart line holds at most 999, and
+/// every `limit` query parameter says its range.
+#[tokio::test]
+async fn enforced_ranges_are_documented() {
+    let doc = document().await;
+    let quantity = &doc["components"]["schemas"]["SetQuantity"]["properties"]["quantity"];
+    assert_eq!(quantity["minimum"], 0, "{quantity}");
+    assert_eq!(quantity["maximum"], 999, "{quantity}");
+    let mut unbounded = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let params = op["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for p in params
+                .iter()
+                .filter(|p| p["name"] == "limit" && p["in"] == "query")
+            {
+                let schema = &p["schema"];
+                if schema["minimum"] != 1 || !schema["maximum"].is_u64() {
+                    unbounded.push(format!("{method} {path}: {schema}"));
+                }
+            }
+        }
+    }
+    assert!(
+        unbounded.is_empty(),
+        "limit without its range: {unbounded:#?}"
+    );
+}
