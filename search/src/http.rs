@@ -84,11 +84,13 @@ pub struct SearchParams {
     pub campaign: Option<Uuid>,
     pub in_stock: Option<bool>,
     /// `relevance` (default), `newest`, `price_asc`, `price_desc` or `popular`.
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// Facets to count, comma-separated: `category,vendor,certification,price` (default
     /// all; empty for none).
     pub facets: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -184,6 +186,7 @@ pub struct SuggestParams {
     /// What the shopper has typed so far.
     pub q: Option<String>,
     /// 1 to 20 (default 10).
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<u64>,
 }
 

@@ -40,8 +40,10 @@ pub struct ListQuery {
     pub max_price: Option<i64>,
     pub tag: Option<String>,
     pub in_stock: Option<bool>,
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }

@@ -4,6 +4,7 @@
 //! tokens) live here too, because every service authenticates the same way.
 
 pub mod accounts;
+pub mod apidoc;
 pub mod auth;
 pub mod breaker;
 pub mod client_addr;

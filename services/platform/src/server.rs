@@ -40,6 +40,7 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
             .to_owned(),
     );
     add_bearer_scheme(&mut openapi);
+    crate::apidoc::document_errors(&mut openapi);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
     let config = state.config.clone();
 

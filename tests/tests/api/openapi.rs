@@ -95,3 +95,126 @@ fn an_untyped_object_is_found_wherever_it_is() {
         ]
     );
 }
+
+/// Errors are sent as `application/problem+json`, so the document must say so, and an
+/// operation that needs a token must list the answers for a missing token (401) and a
+/// role that may not (403).
+#[tokio::test]
+async fn error_answers_are_problem_json_and_secured_operations_list_401_and_403() {
+    let doc = document().await;
+    let mut wrong = Vec::new();
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("path item") {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                if status.starts_with('2') || status.starts_with('3') {
+                    continue;
+                }
+                let types: Vec<&String> = response["content"]
+                    .as_object()
+                    .map(|c| c.keys().collect())
+                    .unwrap_or_default();
+                if types != ["application/problem+json"] {
+                    wrong.push(format!("{method} {path} {status}: {types:?}"));
+                }
+            }
+            let secured = op["security"].as_array().is_some_and(|reqs| {
+                reqs.iter()
+                    .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+            });
+            if secured {
+                for status in ["401", "403"] {
+                    if !responses.contains_key(status) {
+                        wrong.push(format!("{method} {path}: secured but no {status}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "error answers not documented as sent: {wrong:#?}"
+    );
+}
+
+/// The served document.
+async fn document() -> serde_json::Value {
+    let app = spawn_app().await;
+    let r = app.client.get("/openapi.json").await;
+    assert_eq!(r.status, 200);
+    r.json
+}
+
+/// A client generator stops at a `$ref` that points nowhere: every
+/// `#/components/schemas/X` the document names is defined.
+#[tokio::test]
+async fn every_schema_reference_resolves() {
+    let doc = document().await;
+    let mut refs = Vec::new();
+    schema_refs(&doc, &mut refs);
+    assert!(!refs.is_empty(), "the document references no schema at all");
+    let schemas = &doc["components"]["schemas"];
+    let mut dangling: Vec<&str> = refs
+        .iter()
+        .map(String::as_str)
+        .filter(|name| schemas.get(name).is_none())
+        .collect();
+    dangling.sort_unstable();
+    dangling.dedup();
+    assert!(
+        dangling.is_empty(),
+        "undefined schemas referenced: {dangling:?}"
+    );
+}
+
+/// The names of every `#/components/schemas/X` referenced anywhere under `v`.
+fn schema_refs(v: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref")
+                && let Some(name) = r.strip_prefix("#/components/schemas/")
+            {
+                out.push(name.to_owned());
+            }
+            map.values().for_each(|child| schema_refs(child, out));
+        }
+        Value::Array(items) => items.iter().for_each(|child| schema_refs(child, out)),
+        _ => {}
+    }
+}
+
+/// The ranges the code enforces are in the document: a cart line holds at most 999, and
+/// every `limit` query parameter says its range.
+#[tokio::test]
+async fn enforced_ranges_are_documented() {
+    let doc = document().await;
+    let quantity = &doc["components"]["schemas"]["SetQuantity"]["properties"]["quantity"];
+    assert_eq!(quantity["minimum"], 0, "{quantity}");
+    assert_eq!(quantity["maximum"], 999, "{quantity}");
+    let mut unbounded = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let params = op["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for p in params
+                .iter()
+                .filter(|p| p["name"] == "limit" && p["in"] == "query")
+            {
+                let schema = &p["schema"];
+                if schema["minimum"] != 1 || !schema["maximum"].is_u64() {
+                    unbounded.push(format!("{method} {path}: {schema}"));
+                }
+            }
+        }
+    }
+    assert!(
+        unbounded.is_empty(),
+        "limit without its range: {unbounded:#?}"
+    );
+}

@@ -91,6 +91,7 @@ async fn get_cart(
 #[serde(deny_unknown_fields)]
 pub struct SetQuantity {
     /// 0 removes the line.
+    #[schema(maximum = 999)]
     pub quantity: u32,
 }
 

@@ -410,6 +410,7 @@ pub struct MonthQuery {
     /// The first day of the month.
     pub month: NaiveDate,
     /// `json` (default) or `csv`.
+    #[param(inline)]
     pub format: Option<super::vendor::Format>,
 }
 

@@ -71,6 +71,7 @@ pub enum Format {
 #[into_params(parameter_in = Query)]
 pub struct FormatParam {
     /// `json` (default), `csv` or `xlsx` (Korean headers).
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
