@@ -134,6 +134,8 @@ enum Begun {
         order_id: Uuid,
         number: String,
         total: i64,
+        /// What the payment window calls it, from the lines just written.
+        order_name: String,
     },
     /// The key was used before: its order, and the stored answer if it was completed.
     Replay {
@@ -161,7 +163,7 @@ pub async fn checkout(
     let scope = format!("checkout:{customer}");
     let hash = request_hash(customer, &req);
     let begun = create_order(db, ctx, customer, &scope, key, &hash, &req).await?;
-    let (order_id, number, status, total, created) = match begun {
+    let (order_id, number, status, total, order_name, created) = match begun {
         Begun::Replay {
             response: Some(r), ..
         } => {
@@ -187,11 +189,13 @@ pub async fn checkout(
             .one(db)
             .await?
             .ok_or(OrdersError::NotFound("order"))?;
+            let order_name = crate::payments::redirect::order_name(db, order_id).await?;
             (
                 order_id,
                 placed.number,
                 placed.status,
                 placed.grand_total,
+                order_name,
                 false,
             )
         }
@@ -199,11 +203,18 @@ pub async fn checkout(
             order_id,
             number,
             total,
-        } => (order_id, number, OrderStatus::PendingPayment, total, true),
+            order_name,
+        } => (
+            order_id,
+            number,
+            OrderStatus::PendingPayment,
+            total,
+            order_name,
+            true,
+        ),
     };
     // The order is committed; open (or re-open) its payment. The gateway sees the same
     // idempotency key for the same order, so retries cannot create a second charge.
-    let order_name = crate::payments::redirect::order_name(db, order_id).await?;
     let opened: OpenedPayment = ctx
         .gateway
         .open(OpenPayment {
@@ -272,10 +283,26 @@ async fn create_order(
     let number = order_number();
     write_order(&txn, ctx, customer, order_id, &number, cart, req, &priced).await?;
     txn.commit().await?;
+    // The name is built from the lines in hand, in the order `write_order` wrote them
+    // (first vendor's first line), rather than read back: checkout is the hot path.
+    let first = priced.quote.shipping.first().and_then(|ship| {
+        priced
+            .quote
+            .lines
+            .iter()
+            .zip(&priced.items)
+            .find(|(l, _)| l.vendor_id == ship.vendor_id)
+            .map(|(_, (p, _))| p.title.as_str())
+    });
+    let order_name = crate::payments::redirect::name_of(
+        first.unwrap_or("주문"),
+        i64::try_from(priced.quote.lines.len()).unwrap_or(i64::MAX),
+    );
     Ok(Begun::Created {
         order_id,
         number,
         total: priced.quote.totals.grand_total.get(),
+        order_name,
     })
 }
 
