@@ -49,6 +49,29 @@ pub struct Vendor {
     pub client: Client,
 }
 
+impl Vendor {
+    /// Ship the vendor order (a courier and tracking number) and mark it delivered, as
+    /// the vendor does; both must be accepted.
+    pub async fn ship_and_deliver(&self, vendor_order: impl std::fmt::Display) {
+        let shipped = self
+            .client
+            .post(
+                &format!("/v1/vendor/orders/{vendor_order}/ship"),
+                &serde_json::json!({"courier": "CJ대한통운", "tracking_number": "1"}),
+            )
+            .await;
+        assert_eq!(shipped.status, 204, "{}", shipped.body);
+        let delivered = self
+            .client
+            .post(
+                &format!("/v1/vendor/orders/{vendor_order}/deliver"),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(delivered.status, 204, "{}", delivered.body);
+    }
+}
+
 impl TestApp {
     pub async fn category(&self, slug: &str, parent: Option<Uuid>, notice_fields: &[&str]) -> Uuid {
         let txn = self.state.db.begin().await.expect("begin");

@@ -436,15 +436,7 @@ async fn returns_refund_by_line_and_the_parts_add_up() {
     c.post(&format!("/v1/orders/{order_id}/returns"), &ret)
         .await
         .assert_problem(409, "illegal_transition");
-    v.client
-        .post(
-            &format!("/v1/vendor/orders/{vo}/ship"),
-            &json!({"courier": "우체국택배", "tracking_number": "1"}),
-        )
-        .await;
-    v.client
-        .post(&format!("/v1/vendor/orders/{vo}/deliver"), &json!({}))
-        .await;
+    v.ship_and_deliver(&vo).await;
 
     let r = c
         .post(&format!("/v1/orders/{order_id}/returns"), &ret)

@@ -88,19 +88,7 @@ pub async fn buy_variant_and_deliver(
         .expect("vo")
         .parse()
         .expect("uuid");
-    let shipped = v
-        .client
-        .post(
-            &format!("/v1/vendor/orders/{vo}/ship"),
-            &json!({"courier": "CJ대한통운", "tracking_number": "1"}),
-        )
-        .await;
-    assert_eq!(shipped.status, 204, "{}", shipped.body);
-    let delivered = v
-        .client
-        .post(&format!("/v1/vendor/orders/{vo}/deliver"), &json!({}))
-        .await;
-    assert_eq!(delivered.status, 204, "{}", delivered.body);
+    v.ship_and_deliver(vo).await;
     Bought {
         customer: c,
         order_id,

@@ -561,15 +561,7 @@ async fn returns_of_a_deposited_virtual_account_refund_exactly_with_their_tax_fr
         .as_str()
         .expect("vo")
         .to_owned();
-    v.client
-        .post(
-            &format!("/v1/vendor/orders/{vo}/ship"),
-            &json!({"courier": "우체국택배", "tracking_number": "1"}),
-        )
-        .await;
-    v.client
-        .post(&format!("/v1/vendor/orders/{vo}/deliver"), &json!({}))
-        .await;
+    v.ship_and_deliver(&vo).await;
 
     let account =
         json!({"bank": "20", "account_number": "1002-123-456789", "holder_name": "김인천"});
