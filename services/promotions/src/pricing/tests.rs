@@ -99,6 +99,23 @@ fn rule(n: u128, campaign: u128, target: RuleTarget, discount: Discount) -> Pric
     }
 }
 
+/// A rule of campaign 0xCA on a product.
+fn product_rule(n: u128, product: u128, discount: Discount) -> PriceRule {
+    rule(n, 0xCA, RuleTarget::Product(id(product)), discount)
+}
+
+/// A rule of campaign 0xCA on one variant.
+fn variant_rule(n: u128, variant: u128, discount: Discount) -> PriceRule {
+    rule(n, 0xCA, RuleTarget::Variant(id(variant)), discount)
+}
+
+fn in_campaign(campaign: u128, rule: PriceRule) -> PriceRule {
+    PriceRule {
+        campaign_id: id(campaign),
+        ..rule
+    }
+}
+
 fn deal(n: u128, variant: u128, price: i64) -> TimeDeal {
     TimeDeal {
         id: id(n),
@@ -123,6 +140,31 @@ fn coupon(n: u128, kind: CouponKind, scope: CouponScope, min_order: i64) -> Coup
         starts_at: now() - Duration::days(7),
         ends_at: now() + Duration::days(7),
         vendor_share_bp: 0,
+    }
+}
+
+/// A coupon for the whole cart, with no minimum order.
+fn won_off(n: u128, amount: i64) -> Coupon {
+    coupon(n, CouponKind::AmountOff(Won(amount)), CouponScope::All, 0)
+}
+
+fn percent_off(n: u128, percent: u32) -> Coupon {
+    let kind = CouponKind::Percent { percent, cap: None };
+    coupon(n, kind, CouponScope::All, 0)
+}
+
+fn free_shipping(n: u128) -> Coupon {
+    coupon(n, CouponKind::FreeShipping, CouponScope::All, 0)
+}
+
+fn scoped(scope: CouponScope, coupon: Coupon) -> Coupon {
+    Coupon { scope, ..coupon }
+}
+
+fn min_order(amount: i64, coupon: Coupon) -> Coupon {
+    Coupon {
+        min_order: Won(amount),
+        ..coupon
     }
 }
 
@@ -305,12 +347,7 @@ fn a_bridge_connected_address_in_an_island_code_is_not_surcharged() {
 #[test]
 fn a_percent_rule_rounds_the_discount_down_to_the_won() {
     let mut fx = Fx::new(vec![rice_cake(3)]);
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Product(id(0x300)),
-        Discount::Percent(15),
-    )];
+    fx.rules = vec![product_rule(1, 0x300, Discount::Percent(15))];
     let q = fx.quote();
     // 15% of ₩12,345 = ₩1,851.75 → ₩1,851 off → ₩10,494 each.
     assert_eq!(q.lines[0].unit_price, Won(10_494));
@@ -322,95 +359,40 @@ fn a_percent_rule_rounds_the_discount_down_to_the_won() {
 #[test]
 fn amount_off_and_fixed_price_rules() {
     let mut fx = Fx::new(vec![crab(1)]);
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Variant(id(0x201)),
-        Discount::AmountOff(Won(5_000)),
-    )];
+    fx.rules = vec![variant_rule(1, 0x201, Discount::AmountOff(Won(5_000)))];
     assert_eq!(fx.quote().lines[0].unit_price, Won(34_000));
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Variant(id(0x201)),
-        Discount::FixedPrice(Won(29_900)),
-    )];
+    fx.rules = vec![variant_rule(1, 0x201, Discount::FixedPrice(Won(29_900)))];
     assert_eq!(fx.quote().lines[0].unit_price, Won(29_900));
 }
 
 #[test]
 fn a_rule_never_goes_below_its_floor_nor_below_zero() {
     let mut fx = Fx::new(vec![crab(1)]);
-    let mut floored = rule(
-        1,
-        0xCA,
-        RuleTarget::Variant(id(0x201)),
-        Discount::Percent(50),
-    );
+    let mut floored = variant_rule(1, 0x201, Discount::Percent(50));
     floored.floor = Won(25_000);
     fx.rules = vec![floored];
     assert_eq!(fx.quote().lines[0].unit_price, Won(25_000));
 
-    fx.rules = vec![rule(
-        2,
-        0xCA,
-        RuleTarget::Variant(id(0x201)),
-        Discount::AmountOff(Won(50_000)),
-    )];
+    fx.rules = vec![variant_rule(2, 0x201, Discount::AmountOff(Won(50_000)))];
     assert_eq!(fx.quote().lines[0].unit_price, Won::ZERO);
-    fx.rules = vec![rule(
-        3,
-        0xCA,
-        RuleTarget::Variant(id(0x201)),
-        Discount::Percent(150),
-    )];
+    fx.rules = vec![variant_rule(3, 0x201, Discount::Percent(150))];
     assert_eq!(fx.quote().lines[0].unit_price, Won::ZERO);
 }
 
 #[test]
 fn the_lowest_price_wins_and_the_others_say_why_not() {
     let mut fx = Fx::new(vec![kimchi(1)]);
-    let mut expired = rule(
-        4,
-        0xCB,
-        RuleTarget::Variant(id(0x101)),
-        Discount::Percent(50),
-    );
+    let mut expired = in_campaign(0xCB, variant_rule(4, 0x101, Discount::Percent(50)));
     expired.ends_at = now() - Duration::hours(1);
-    let mut future = rule(
-        5,
-        0xCB,
-        RuleTarget::Variant(id(0x101)),
-        Discount::Percent(60),
-    );
+    let mut future = in_campaign(0xCB, variant_rule(5, 0x101, Discount::Percent(60)));
     future.starts_at = now() + Duration::hours(1);
     fx.rules = vec![
-        rule(
-            1,
-            0xCA,
-            RuleTarget::Product(id(0x100)),
-            Discount::Percent(10),
-        ), // ₩14,310
-        rule(
-            2,
-            0xCA,
-            RuleTarget::Variant(id(0x101)),
-            Discount::AmountOff(Won(2_000)),
-        ), // ₩13,900
-        rule(
-            3,
-            0xCA,
-            RuleTarget::Variant(id(0x101)),
-            Discount::FixedPrice(Won(16_900)),
-        ), // above list
+        product_rule(1, 0x100, Discount::Percent(10)), // ₩14,310
+        variant_rule(2, 0x101, Discount::AmountOff(Won(2_000))), // ₩13,900
+        variant_rule(3, 0x101, Discount::FixedPrice(Won(16_900))), // above list
         expired,
         future,
-        rule(
-            6,
-            0xCA,
-            RuleTarget::Product(id(0x999)),
-            Discount::Percent(90),
-        ), // other product
+        product_rule(6, 0x999, Discount::Percent(90)), // other product
     ];
     let q = fx.quote();
     let line = &q.lines[0];
@@ -435,12 +417,7 @@ fn the_lowest_price_wins_and_the_others_say_why_not() {
 #[test]
 fn a_rule_that_would_raise_the_price_is_not_applied() {
     let mut fx = Fx::new(vec![kimchi(1)]);
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Variant(id(0x101)),
-        Discount::FixedPrice(Won(19_900)),
-    )];
+    fx.rules = vec![variant_rule(1, 0x101, Discount::FixedPrice(Won(19_900)))];
     let q = fx.quote();
     assert!(q.lines[0].applied.is_none());
     assert_eq!(q.lines[0].unit_price, Won(15_900));
@@ -453,19 +430,9 @@ fn a_rule_that_would_raise_the_price_is_not_applied() {
 #[test]
 fn window_is_half_open() {
     let mut fx = Fx::new(vec![kimchi(1)]);
-    let mut starts_now = rule(
-        1,
-        0xCA,
-        RuleTarget::Variant(id(0x101)),
-        Discount::Percent(10),
-    );
+    let mut starts_now = variant_rule(1, 0x101, Discount::Percent(10));
     starts_now.starts_at = now();
-    let mut ends_now = rule(
-        2,
-        0xCA,
-        RuleTarget::Variant(id(0x101)),
-        Discount::Percent(20),
-    );
+    let mut ends_now = variant_rule(2, 0x101, Discount::Percent(20));
     ends_now.ends_at = now();
     fx.rules = vec![starts_now, ends_now];
     let q = fx.quote();
@@ -481,12 +448,7 @@ fn window_is_half_open() {
 #[test]
 fn a_cheaper_time_deal_beats_a_campaign_rule() {
     let mut fx = Fx::new(vec![crab(1)]);
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Product(id(0x200)),
-        Discount::Percent(10),
-    )]; // ₩35,100
+    fx.rules = vec![product_rule(1, 0x200, Discount::Percent(10))]; // ₩35,100
     fx.deals = vec![deal(10, 0x201, 29_900)];
     let q = fx.quote();
     assert_eq!(applied_id(&q.lines[0]), Some(id(10)));
@@ -500,12 +462,7 @@ fn a_cheaper_time_deal_beats_a_campaign_rule() {
 #[test]
 fn a_sold_out_deal_leaves_the_campaign_price() {
     let mut fx = Fx::new(vec![crab(3)]);
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Product(id(0x200)),
-        Discount::Percent(10),
-    )];
+    fx.rules = vec![product_rule(1, 0x200, Discount::Percent(10))];
     let mut d = deal(10, 0x201, 29_900);
     d.remaining = 2; // fewer than the 3 wanted: the deal applies to whole lines only
     fx.deals = vec![d];
@@ -580,18 +537,8 @@ fn an_expired_deal_is_outside_its_window() {
 fn the_policy_can_make_time_deals_win_over_cheaper_rules() {
     let mut fx = Fx::new(vec![crab(1)]);
     fx.rules = vec![
-        rule(
-            1,
-            0xCA,
-            RuleTarget::Product(id(0x200)),
-            Discount::FixedPrice(Won(25_000)),
-        ),
-        rule(
-            2,
-            0xCA,
-            RuleTarget::Product(id(0x200)),
-            Discount::FixedPrice(Won(35_000)),
-        ),
+        product_rule(1, 0x200, Discount::FixedPrice(Won(25_000))),
+        product_rule(2, 0x200, Discount::FixedPrice(Won(35_000))),
     ];
     fx.deals = vec![deal(10, 0x201, 29_900)];
     assert_eq!(applied_id(&fx.quote().lines[0]), Some(id(1)));
@@ -614,24 +561,12 @@ fn the_policy_can_make_time_deals_win_over_cheaper_rules() {
 fn loading_order_of_rules_does_not_change_the_quote() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
     let rules = vec![
-        rule(
-            1,
-            0xCA,
-            RuleTarget::Product(id(0x100)),
-            Discount::AmountOff(Won(1_000)),
-        ),
-        rule(
-            2,
+        product_rule(1, 0x100, Discount::AmountOff(Won(1_000))),
+        in_campaign(
             0xCB,
-            RuleTarget::Variant(id(0x101)),
-            Discount::AmountOff(Won(1_000)),
+            variant_rule(2, 0x101, Discount::AmountOff(Won(1_000))),
         ),
-        rule(
-            3,
-            0xCA,
-            RuleTarget::Product(id(0x200)),
-            Discount::FixedPrice(Won(35_000)),
-        ),
+        product_rule(3, 0x200, Discount::FixedPrice(Won(35_000))),
     ];
     fx.rules = rules.clone();
     let a = fx.quote();
@@ -673,12 +608,7 @@ fn the_coupon_is_spread_over_lines_by_largest_remainder() {
         },
     ];
     let mut fx = Fx::new(three);
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::AmountOff(Won(1_000)),
-        CouponScope::All,
-        0,
-    )];
+    fx.coupons = vec![won_off(50, 1_000)];
     let q = fx.quote();
     let shares: Vec<Won> = q.lines.iter().map(|l| l.coupon_discount).collect();
     assert_eq!(shares, vec![Won(334), Won(333), Won(333)]);
@@ -697,12 +627,7 @@ fn the_coupon_is_spread_over_lines_by_largest_remainder() {
 fn shares_follow_the_discounted_amounts() {
     // Kimchi ₩15,900 and crab ₩39,000 after no promotion; ₩5,000 off over ₩54,900.
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::AmountOff(Won(5_000)),
-        CouponScope::All,
-        0,
-    )];
+    fx.coupons = vec![won_off(50, 5_000)];
     let q = fx.quote();
     // 5000 × 15900 / 54900 = 1448.08…, 5000 × 39000 / 54900 = 3551.91… → 1448 + 3552.
     assert_eq!(q.lines[0].coupon_discount, Won(1_448));
@@ -712,11 +637,9 @@ fn shares_follow_the_discounted_amounts() {
 #[test]
 fn a_coupon_never_takes_more_than_its_base() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::AmountOff(Won(50_000)),
+    fx.coupons = vec![scoped(
         CouponScope::Vendor(id(KIMCHI_VENDOR)),
-        0,
+        won_off(50, 50_000),
     )];
     let q = fx.quote();
     assert_eq!(q.coupons[0].discount, Won(15_900));
@@ -729,18 +652,11 @@ fn a_coupon_never_takes_more_than_its_base() {
 #[test]
 fn min_order_is_compared_with_the_in_scope_amount_after_promotions() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Product(id(0x100)),
-        Discount::AmountOff(Won(1_000)),
-    )];
+    fx.rules = vec![product_rule(1, 0x100, Discount::AmountOff(Won(1_000)))];
     // Kimchi ₩14,900 after the rule: below a ₩15,000 minimum for the kimchi vendor.
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::AmountOff(Won(2_000)),
-        CouponScope::Vendor(id(KIMCHI_VENDOR)),
+    fx.coupons = vec![min_order(
         15_000,
+        scoped(CouponScope::Vendor(id(KIMCHI_VENDOR)), won_off(50, 2_000)),
     )];
     let q = fx.quote();
     assert!(!q.coupons[0].applied);
@@ -753,28 +669,13 @@ fn min_order_is_compared_with_the_in_scope_amount_after_promotions() {
 fn a_campaign_coupon_reaches_only_lines_priced_by_that_campaign() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1), rice_cake(1)]);
     fx.rules = vec![
-        rule(
-            1,
-            0xCA,
-            RuleTarget::Product(id(0x100)),
-            Discount::AmountOff(Won(900)),
-        ), // kimchi ₩15,000
-        rule(
-            2,
+        product_rule(1, 0x100, Discount::AmountOff(Won(900))), // kimchi ₩15,000
+        in_campaign(
             0xCB,
-            RuleTarget::Product(id(0x200)),
-            Discount::AmountOff(Won(1_000)),
+            product_rule(2, 0x200, Discount::AmountOff(Won(1_000))),
         ), // crab, other campaign
     ];
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::Percent {
-            percent: 10,
-            cap: None,
-        },
-        CouponScope::Campaign(id(0xCA)),
-        0,
-    )];
+    fx.coupons = vec![scoped(CouponScope::Campaign(id(0xCA)), percent_off(50, 10))];
     let q = fx.quote();
     assert_eq!(q.coupons[0].base, Won(15_000));
     assert_eq!(q.lines[0].coupon_discount, Won(1_500));
@@ -782,12 +683,7 @@ fn a_campaign_coupon_reaches_only_lines_priced_by_that_campaign() {
     assert_eq!(q.lines[2].coupon_discount, Won::ZERO);
 
     // A campaign with no priced line in the cart: out of scope.
-    fx.coupons = vec![coupon(
-        51,
-        CouponKind::AmountOff(Won(1_000)),
-        CouponScope::Campaign(id(0xCC)),
-        0,
-    )];
+    fx.coupons = vec![scoped(CouponScope::Campaign(id(0xCC)), won_off(51, 1_000))];
     assert_eq!(
         fx.quote().coupons[0].reason,
         Some(CouponRejection::OutOfScope)
@@ -800,31 +696,22 @@ fn a_time_deal_in_a_campaign_is_in_that_campaigns_scope() {
     let mut d = deal(10, 0x201, 29_900);
     d.campaign_id = Some(id(0xCA));
     fx.deals = vec![d];
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::AmountOff(Won(900)),
-        CouponScope::Campaign(id(0xCA)),
-        0,
-    )];
+    fx.coupons = vec![scoped(CouponScope::Campaign(id(0xCA)), won_off(50, 900))];
     assert_eq!(fx.quote().lines[0].final_amount, Won(29_000));
 }
 
 #[test]
 fn a_category_coupon_matches_ancestors() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1), rice_cake(1)]);
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::AmountOff(Won(3_000)),
+    fx.coupons = vec![scoped(
         CouponScope::Category(id(SEAFOOD_CATEGORY)),
-        0,
+        won_off(50, 3_000),
     )];
     let q = fx.quote();
     assert_eq!(q.lines[1].coupon_discount, Won(3_000));
-    fx.coupons = vec![coupon(
-        51,
-        CouponKind::AmountOff(Won(3_000)),
+    fx.coupons = vec![scoped(
         CouponScope::Category(id(FOOD_CATEGORY)),
-        0,
+        won_off(51, 3_000),
     )];
     let q = fx.quote();
     assert_eq!(q.coupons[0].base, Won(15_900 + 39_000 + 12_345));
@@ -835,22 +722,9 @@ fn a_category_coupon_matches_ancestors() {
 fn only_the_best_order_coupon_is_used_by_default() {
     let mut fx = Fx::new(vec![crab(1)]);
     fx.coupons = vec![
-        coupon(50, CouponKind::AmountOff(Won(3_000)), CouponScope::All, 0),
-        coupon(
-            51,
-            CouponKind::Percent {
-                percent: 10,
-                cap: None,
-            },
-            CouponScope::All,
-            0,
-        ), // ₩3,900
-        coupon(
-            52,
-            CouponKind::AmountOff(Won(3_000)),
-            CouponScope::All,
-            50_000,
-        ),
+        won_off(50, 3_000),
+        percent_off(51, 10), // ₩3,900
+        min_order(50_000, won_off(52, 3_000)),
     ];
     let q = fx.quote();
     let got: Vec<(bool, Option<CouponRejection>)> =
@@ -870,18 +744,7 @@ fn only_the_best_order_coupon_is_used_by_default() {
 fn a_policy_may_stack_order_coupons_each_on_what_is_left() {
     let mut fx = Fx::new(vec![crab(1)]);
     fx.policy.max_order_coupons = 2;
-    fx.coupons = vec![
-        coupon(50, CouponKind::AmountOff(Won(3_000)), CouponScope::All, 0),
-        coupon(
-            51,
-            CouponKind::Percent {
-                percent: 10,
-                cap: None,
-            },
-            CouponScope::All,
-            0,
-        ),
-    ];
+    fx.coupons = vec![won_off(50, 3_000), percent_off(51, 10)];
     let q = fx.quote();
     // 10% of ₩39,000 = ₩3,900 first (bigger), then ₩3,000 off the remaining ₩35,100.
     assert_eq!(q.coupons[1].discount, Won(3_900));
@@ -893,18 +756,10 @@ fn a_policy_may_stack_order_coupons_each_on_what_is_left() {
 #[test]
 fn coupons_outside_their_window_duplicated_or_worth_nothing_say_so() {
     let mut fx = Fx::new(vec![kimchi(1)]);
-    let mut expired = coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0);
+    let mut expired = won_off(50, 1_000);
     expired.ends_at = now();
-    let tiny = coupon(
-        51,
-        CouponKind::Percent {
-            percent: 0,
-            cap: None,
-        },
-        CouponScope::All,
-        0,
-    );
-    let good = coupon(52, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0);
+    let tiny = percent_off(51, 0);
+    let good = won_off(52, 1_000);
     fx.coupons = vec![expired, tiny, good.clone(), good];
     let q = fx.quote();
     let reasons: Vec<Option<CouponRejection>> = q.coupons.iter().map(|c| c.reason).collect();
@@ -924,12 +779,7 @@ fn coupons_outside_their_window_duplicated_or_worth_nothing_say_so() {
 fn a_coupon_can_push_a_vendor_below_the_free_threshold() {
     // ₩31,800 of kimchi is free to ship; ₩2,000 off makes it ₩29,800 and the fee returns.
     let mut fx = Fx::new(vec![kimchi(2)]);
-    fx.coupons = vec![coupon(
-        50,
-        CouponKind::AmountOff(Won(2_000)),
-        CouponScope::All,
-        0,
-    )];
+    fx.coupons = vec![won_off(50, 2_000)];
     let q = fx.quote();
     assert_eq!(q.shipping[0].items_amount, Won(29_800));
     assert!(!q.shipping[0].free_by_threshold);
@@ -942,7 +792,7 @@ fn a_coupon_can_push_a_vendor_below_the_free_threshold() {
 fn free_shipping_waives_base_fees_but_never_the_surcharge() {
     let mut fx = Fx::new(vec![kimchi(1), rice_cake(1)]);
     fx.destination = Destination::postal("63100");
-    fx.coupons = vec![coupon(60, CouponKind::FreeShipping, CouponScope::All, 0)];
+    fx.coupons = vec![free_shipping(60)];
     let q = fx.quote();
     assert!(q.coupons[0].applied);
     assert_eq!(q.coupons[0].class, CouponClass::Shipping);
@@ -961,11 +811,9 @@ fn free_shipping_waives_base_fees_but_never_the_surcharge() {
 #[test]
 fn a_vendor_scoped_shipping_coupon_waives_that_vendor_only() {
     let mut fx = Fx::new(vec![kimchi(1), rice_cake(1)]);
-    fx.coupons = vec![coupon(
-        60,
-        CouponKind::FreeShipping,
+    fx.coupons = vec![scoped(
         CouponScope::Vendor(id(RICE_VENDOR)),
-        0,
+        free_shipping(60),
     )];
     let q = fx.quote();
     assert_eq!(q.shipping[0].base_fee_charged, Won(3_000));
@@ -976,7 +824,7 @@ fn a_vendor_scoped_shipping_coupon_waives_that_vendor_only() {
 #[test]
 fn free_shipping_when_shipping_is_already_free_is_not_spent() {
     let mut fx = Fx::new(vec![kimchi(2)]);
-    fx.coupons = vec![coupon(60, CouponKind::FreeShipping, CouponScope::All, 0)];
+    fx.coupons = vec![free_shipping(60)];
     let q = fx.quote();
     assert!(!q.coupons[0].applied);
     assert_eq!(q.coupons[0].reason, Some(CouponRejection::NoBenefit));
@@ -986,9 +834,9 @@ fn free_shipping_when_shipping_is_already_free_is_not_spent() {
 fn an_order_coupon_and_a_shipping_coupon_combine() {
     let mut fx = Fx::new(vec![kimchi(1)]);
     fx.coupons = vec![
-        coupon(60, CouponKind::FreeShipping, CouponScope::All, 10_000),
-        coupon(61, CouponKind::FreeShipping, CouponScope::All, 0),
-        coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0),
+        min_order(10_000, free_shipping(60)),
+        free_shipping(61),
+        won_off(50, 1_000),
     ];
     let q = fx.quote();
     assert!(
@@ -1004,10 +852,7 @@ fn an_order_coupon_and_a_shipping_coupon_combine() {
 fn a_policy_may_forbid_an_order_coupon_with_a_shipping_coupon() {
     let mut fx = Fx::new(vec![kimchi(1)]);
     fx.policy.order_and_shipping_coupons_combine = false;
-    fx.coupons = vec![
-        coupon(60, CouponKind::FreeShipping, CouponScope::All, 0),
-        coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0),
-    ];
+    fx.coupons = vec![free_shipping(60), won_off(50, 1_000)];
     let q = fx.quote();
     // The order coupon is judged first and kept; the shipping coupon says why it is not.
     assert!(q.coupons[1].applied);
@@ -1026,16 +871,8 @@ fn a_policy_may_forbid_an_order_coupon_with_a_shipping_coupon() {
 #[test]
 fn a_policy_may_keep_order_coupons_off_promoted_lines() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Product(id(0x100)),
-        Discount::AmountOff(Won(900)),
-    )];
-    fx.coupons = vec![
-        coupon(50, CouponKind::AmountOff(Won(2_000)), CouponScope::All, 0),
-        coupon(60, CouponKind::FreeShipping, CouponScope::All, 0),
-    ];
+    fx.rules = vec![product_rule(1, 0x100, Discount::AmountOff(Won(900)))];
+    fx.coupons = vec![won_off(50, 2_000), free_shipping(60)];
     // By default the coupon reaches both lines, the discounted kimchi included.
     let q = fx.quote();
     assert_eq!(q.coupons[0].base, Won(15_000 + 39_000));
@@ -1074,10 +911,7 @@ fn a_policy_without_coupons_of_a_class_applies_none() {
     let mut fx = Fx::new(vec![kimchi(1)]);
     fx.policy.max_order_coupons = 0;
     fx.policy.max_shipping_coupons = 0;
-    fx.coupons = vec![
-        coupon(50, CouponKind::AmountOff(Won(1_000)), CouponScope::All, 0),
-        coupon(60, CouponKind::FreeShipping, CouponScope::All, 0),
-    ];
+    fx.coupons = vec![won_off(50, 1_000), free_shipping(60)];
     let q = fx.quote();
     assert!(
         q.coupons
@@ -1165,13 +999,8 @@ fn the_quote_serializes_for_the_http_layer() {
     let mut fx = Fx::new(vec![crab(1)]);
     fx.destination = Destination::postal("63100");
     fx.deals = vec![deal(10, 0x201, 29_900)];
-    fx.rules = vec![rule(
-        1,
-        0xCA,
-        RuleTarget::Product(id(0x200)),
-        Discount::Percent(10),
-    )];
-    fx.coupons = vec![coupon(60, CouponKind::FreeShipping, CouponScope::All, 0)];
+    fx.rules = vec![product_rule(1, 0x200, Discount::Percent(10))];
+    fx.coupons = vec![free_shipping(60)];
     let json = serde_json::to_value(fx.quote()).unwrap();
     let line = &json["lines"][0];
     assert_eq!(line["applied"]["type"], "time_deal");
@@ -1196,7 +1025,7 @@ fn the_quote_carries_who_funds_each_discount() {
     let mut fx = Fx::new(vec![kimchi(1), crab(1)]);
     fx.rules = vec![PriceRule {
         vendor_share_bp: 3_000,
-        ..rule(1, 9, RuleTarget::Product(id(0x100)), Discount::Percent(10))
+        ..in_campaign(9, product_rule(1, 0x100, Discount::Percent(10)))
     }];
     fx.deals = vec![TimeDeal {
         vendor_share_bp: 0,
@@ -1204,7 +1033,7 @@ fn the_quote_carries_who_funds_each_discount() {
     }];
     fx.coupons = vec![Coupon {
         vendor_share_bp: 5_000,
-        ..coupon(50, CouponKind::AmountOff(Won(2_000)), CouponScope::All, 0)
+        ..won_off(50, 2_000)
     }];
     let q = fx.quote();
     let applied: Vec<u16> = q
