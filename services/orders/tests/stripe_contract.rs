@@ -5,10 +5,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/fake_http.rs"]
+mod fake_http;
+
+use fake_http::Incoming;
+
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use orders::payments::stripe::{StripeGateway, sign_payload};
 use orders::payments::{
@@ -89,12 +93,7 @@ impl FakeStripe {
             replays: Mutex::default(),
             next_id: AtomicU32::new(1),
         });
-        let app = Router::new().fallback(handle).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let addr = fake_http::serve(Router::new().fallback(handle).with_state(state.clone())).await;
         FakeStripe {
             url: format!("http://{addr}/"),
             state,
@@ -107,6 +106,21 @@ impl FakeStripe {
 
     fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Opens a PaymentIntent for `order_id` through the gateway and pays it in full, as
+    /// the customer would; its id.
+    async fn paid_intent(&self, gateway: &StripeGateway, order_id: Uuid, amount: i64) -> String {
+        let id = gateway
+            .open(open_request(order_id, amount))
+            .await
+            .unwrap()
+            .payment_ref;
+        self.update_intent(&id, |pi| {
+            pi["status"] = json!("succeeded");
+            pi["amount_received"] = json!(amount);
+        });
+        id
     }
 
     /// Change a stored PaymentIntent, as the customer's payment would.
@@ -175,23 +189,12 @@ fn metadata_of(form: &[(String, String)]) -> Value {
     Value::Object(m)
 }
 
-async fn handle(
-    State(state): State<Arc<FakeState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+async fn handle(State(state): State<Arc<FakeState>>, req: Incoming) -> Response {
+    let header = |name: &str| req.header(name);
     let rec = Recorded {
-        method: method.clone(),
-        path: uri.path().to_string(),
-        form: parse_form(&body),
+        method: req.method.clone(),
+        path: req.path.clone(),
+        form: parse_form(&req.body),
         idempotency_key: header("idempotency-key"),
         authorization: header("authorization"),
         stripe_version: header("stripe-version"),
@@ -527,15 +530,7 @@ async fn confirm_refuses_another_orders_amount_order_or_currency() {
     let fake = FakeStripe::start(Mode::Normal).await;
     let gateway = fake.gateway();
     let order_id = Uuid::now_v7();
-    let id = gateway
-        .open(open_request(order_id, 15_000))
-        .await
-        .unwrap()
-        .payment_ref;
-    fake.update_intent(&id, |pi| {
-        pi["status"] = json!("succeeded");
-        pi["amount_received"] = json!(15_000);
-    });
+    let id = fake.paid_intent(&gateway, order_id, 15_000).await;
 
     let m = assert_refused(
         gateway
@@ -630,15 +625,7 @@ async fn refund_sends_the_intent_the_amount_in_won_and_its_key() {
     let fake = FakeStripe::start(Mode::Normal).await;
     let gateway = fake.gateway();
     let order_id = Uuid::now_v7();
-    let id = gateway
-        .open(open_request(order_id, 15_000))
-        .await
-        .unwrap()
-        .payment_ref;
-    fake.update_intent(&id, |pi| {
-        pi["status"] = json!("succeeded");
-        pi["amount_received"] = json!(15_000);
-    });
+    let id = fake.paid_intent(&gateway, order_id, 15_000).await;
 
     let outcome = gateway
         .refund(RefundRequest {
@@ -688,15 +675,7 @@ async fn every_post_carries_the_idempotency_key_and_every_request_the_secret() {
     let fake = FakeStripe::start(Mode::Normal).await;
     let gateway = fake.gateway();
     let order_id = Uuid::now_v7();
-    let id = gateway
-        .open(open_request(order_id, 30_000))
-        .await
-        .unwrap()
-        .payment_ref;
-    fake.update_intent(&id, |pi| {
-        pi["status"] = json!("succeeded");
-        pi["amount_received"] = json!(30_000);
-    });
+    let id = fake.paid_intent(&gateway, order_id, 30_000).await;
     gateway
         .confirm(confirm_request(&id, order_id, 30_000))
         .await

@@ -11,10 +11,14 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+#[path = "fake_http.rs"]
+mod fake_http;
+
+use fake_http::Incoming;
+
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
@@ -111,12 +115,7 @@ impl FakeToss {
             charges: AtomicU32::new(0),
             next: AtomicU32::new(1),
         });
-        let app = Router::new().fallback(handle).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let addr = fake_http::serve(Router::new().fallback(handle).with_state(state.clone())).await;
         FakeToss {
             url: format!("http://{addr}"),
             state,
@@ -200,23 +199,12 @@ impl FakeToss {
     }
 }
 
-async fn handle(
-    State(state): State<Arc<FakeState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+async fn handle(State(state): State<Arc<FakeState>>, req: Incoming) -> Response {
+    let header = |name: &str| req.header(name);
     let rec = Recorded {
-        method: method.clone(),
-        path: uri.path().to_string(),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        method: req.method.clone(),
+        path: req.path.clone(),
+        body: serde_json::from_slice(&req.body).unwrap_or(Value::Null),
         authorization: header("authorization"),
         idempotency_key: header("idempotency-key"),
     };
@@ -231,7 +219,7 @@ async fn handle(
             "인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다.",
         ));
     }
-    if method == Method::GET {
+    if req.method == Method::GET {
         let found = if let Some(order) = rec.path.strip_prefix("/v1/payments/orders/") {
             state
                 .payments
