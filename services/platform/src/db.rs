@@ -32,6 +32,15 @@ pub async fn connect_url(
     Database::connect(opts).await
 }
 
+/// A raw Postgres statement with its `$1`, `$2`… values: what every hand-written query in
+/// Jikgu is.
+pub fn pg(
+    sql: impl Into<String>,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}
+
 /// Ids as one `uuid[]` parameter (`= ANY($n)`), so a statement has the same text however
 /// many ids it is given.
 pub fn uuid_array(ids: &[uuid::Uuid]) -> sea_orm::Value {

@@ -296,6 +296,22 @@ impl Consumer {
     }
 }
 
+/// [`run_consumer`] for a handler that works with the app's state: each event is handed
+/// a clone of it.
+pub async fn run_app_consumer<F, Fut, E>(
+    state: crate::AppState,
+    group: &'static str,
+    handler: F,
+    stop: tokio::sync::watch::Receiver<bool>,
+) where
+    F: Fn(crate::AppState, Event) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let redis = state.redis.clone();
+    run_consumer(redis, group, move |ev| handler(state.clone(), ev), stop).await;
+}
+
 /// Run a consumer until `stop` flips, backing off while Redis is down.
 pub async fn run_consumer<F, Fut, E>(
     redis: Redis,

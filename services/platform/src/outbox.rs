@@ -3,11 +3,10 @@
 //! stream `<prefix>events` afterwards. An event is therefore published if and only if its
 //! change committed, at least once; consumers are idempotent on `event_id`.
 
+use crate::db::pg;
 use crate::ids::new_id;
 use crate::kv::Redis;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait, Value};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -58,8 +57,7 @@ pub async fn enqueue(
     payload: serde_json::Value,
 ) -> Result<Uuid, DbErr> {
     let id = new_id();
-    conn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    conn.execute_raw(pg(
         insert_from(schema, "VALUES ($1, $2, $3, $4)"),
         [
             id.into(),
@@ -99,11 +97,7 @@ pub async fn relay_once(
 ) -> Result<usize, RelayError> {
     let txn = db.begin().await?;
     let rows = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            relay_select(),
-            [Value::BigInt(Some(batch as i64))],
-        ))
+        .query_all_raw(pg(relay_select(), [Value::BigInt(Some(batch as i64))]))
         .await?;
     if rows.is_empty() {
         txn.commit().await?;
@@ -139,12 +133,8 @@ pub async fn relay_once(
     }
     let mut conn = redis.conn();
     pipe.query_async::<()>(&mut conn).await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        relay_mark(),
-        [crate::db::uuid_array(&ids)],
-    ))
-    .await?;
+    txn.execute_raw(pg(relay_mark(), [crate::db::uuid_array(&ids)]))
+        .await?;
     txn.commit().await?;
     Ok(rows.len())
 }

@@ -5,8 +5,12 @@
 use crate::error::{ApiError, ErrorCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
@@ -57,6 +61,27 @@ impl<T> Page<T> {
             items: rows.into_iter().map(map).collect(),
             next_cursor,
         }
+    }
+}
+
+impl<T> Page<T> {
+    /// One page of `select`, newest first by its UUIDv7 primary key `id` (so by creation),
+    /// the cursor being the last id seen.
+    pub async fn newest_first<E: EntityTrait>(
+        select: Select<E>,
+        id: E::Column,
+        params: &PageParams,
+        db: &impl ConnectionTrait,
+        key: impl Fn(&E::Model) -> Uuid,
+        map: impl FnMut(E::Model) -> T,
+    ) -> Result<Page<T>, ApiError> {
+        let limit = params.limit();
+        let mut select = select.order_by_desc(id);
+        if let Some(after) = params.decode::<Uuid>()? {
+            select = select.filter(id.lt(after));
+        }
+        let rows = select.limit(limit + 1).all(db).await?;
+        Ok(Page::from_rows(rows, limit, key, map))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -237,19 +237,17 @@ async fn list_accounts(
     Query(page): Query<PageParams>,
     Query(filter): Query<AccountFilter>,
 ) -> ApiResult<Json<Page<AccountView>>> {
-    let limit = page.limit();
-    let mut q = user::Entity::find().order_by_desc(user::Column::Id);
+    let mut q = user::Entity::find();
     if let Some(role) = filter.role {
         q = q.filter(user::Column::Role.eq(role.as_str()));
     }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(user::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
+    let page = Page::newest_first(
+        q,
+        user::Column::Id,
+        &page,
+        &state.db,
         |u| u.id,
         AccountView::from,
-    )))
+    );
+    Ok(Json(page.await?))
 }
