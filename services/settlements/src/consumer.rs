@@ -34,14 +34,10 @@ pub async fn handle(state: &AppState, event: Event) -> SettlementsResult<u64> {
 
 /// Run the consumer until `stop` flips.
 pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
-    let redis = state.redis.clone();
-    platform::events::run_consumer(
-        redis,
+    platform::events::run_app_consumer(
+        state,
         GROUP,
-        move |ev| {
-            let state = state.clone();
-            async move { handle(&state, ev).await.map(|_| ()) }
-        },
+        |state, ev| async move { handle(&state, ev).await.map(|_| ()) },
         stop,
     )
     .await;

@@ -13,6 +13,9 @@ pub enum SettlementsError {
     Invalid(Vec<FieldError>),
     #[error("cannot {action} when {state}")]
     IllegalTransition { action: &'static str, state: String },
+    /// The payout provider could not take the batch: nothing was sent.
+    #[error("payout provider: {0}")]
+    PayoutProvider(String),
     #[error(transparent)]
     Orders(#[from] OrdersError),
     #[error(transparent)]
@@ -39,6 +42,8 @@ impl From<SettlementsError> for ApiError {
                 ApiError::new(ErrorCode::IllegalTransition)
                     .with_detail(format!("cannot {action} when {state}"))
             }
+            // A 500 as before: nothing was sent; the cause goes to the log, not the body.
+            SettlementsError::PayoutProvider(m) => ApiError::internal(anyhow::anyhow!(m)),
             SettlementsError::Orders(e) => ApiError::from(e),
             SettlementsError::Catalog(e) => ApiError::from(e),
             SettlementsError::Db(e) => ApiError::from(e),

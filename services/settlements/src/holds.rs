@@ -5,6 +5,7 @@
 
 use crate::error::{SettlementsError, SettlementsResult};
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::ids::new_id;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
@@ -38,8 +39,7 @@ pub async fn place(db: &impl ConnectionTrait, h: &NewHold, actor: Uuid) -> Settl
         ));
     }
     crate::policies::ensure_vendor(db, h.vendor_id).await?;
-    Hold::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Hold::find_by_statement(pg(
         "INSERT INTO settlements.holds (id, vendor_id, reason, created_by) VALUES ($1, $2, $3, $4) \
          RETURNING id, vendor_id, reason, created_by, created_at, released_at",
         [
@@ -55,8 +55,7 @@ pub async fn place(db: &impl ConnectionTrait, h: &NewHold, actor: Uuid) -> Settl
 }
 
 pub async fn release(db: &impl ConnectionTrait, id: Uuid, actor: Uuid) -> SettlementsResult<Hold> {
-    Hold::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Hold::find_by_statement(pg(
         "UPDATE settlements.holds SET released_at = now(), released_by = $2 WHERE id = $1 AND released_at IS NULL \
          RETURNING id, vendor_id, reason, created_by, created_at, released_at",
         [id.into(), actor.into()],
@@ -78,8 +77,7 @@ pub async fn list_open(db: &impl ConnectionTrait) -> SettlementsResult<Vec<Hold>
 
 pub async fn is_held(db: &impl ConnectionTrait, vendor_id: Uuid) -> SettlementsResult<bool> {
     Ok(db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT 1 AS one FROM settlements.holds WHERE vendor_id = $1 AND released_at IS NULL",
             [vendor_id.into()],
         ))

@@ -15,8 +15,9 @@ use crate::error::{SettlementsError, SettlementsResult};
 use crate::policies;
 use chrono::{DateTime, Utc};
 use orders::settlement_facts::VendorOrderFacts;
+use platform::db::pg;
 use platform::ids::new_id;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -45,8 +46,7 @@ pub async fn insert(db: &impl ConnectionTrait, entries: &[NewEntry]) -> Settleme
     let mut n = 0;
     for e in entries {
         let res = db
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            .execute_raw(pg(
                 "INSERT INTO settlements.entries (id, vendor_id, kind, amount, order_id, order_number, vendor_order_id, \
                  line_id, source, line_key, rate_bp, reason, actor, occurred_at, due_on, deadline_on) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
@@ -79,8 +79,7 @@ pub async fn insert(db: &impl ConnectionTrait, entries: &[NewEntry]) -> Settleme
 /// What the ledger holds for a vendor order.
 pub async fn booked(db: &impl ConnectionTrait, vendor_order_id: Uuid) -> SettlementsResult<Booked> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT kind, line_id, amount, rate_bp FROM settlements.entries WHERE vendor_order_id = $1 ORDER BY id",
             [vendor_order_id.into()],
         ))
@@ -134,8 +133,7 @@ pub async fn book_vendor_order_as_of(
     now: DateTime<Utc>,
 ) -> SettlementsResult<u64> {
     let txn = db.begin().await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "SELECT pg_advisory_xact_lock(hashtextextended('settlements:vo:' || $1::text, 0))",
         [vendor_order_id.into()],
     ))
@@ -278,8 +276,7 @@ pub async fn adjust(
 /// A vendor's balance: the sum of its payable entries.
 pub async fn balance(db: &impl ConnectionTrait, vendor_id: Uuid) -> SettlementsResult<i64> {
     let r = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT COALESCE(sum(amount), 0)::bigint AS n FROM settlements.entries \
              WHERE vendor_id = $1 AND kind <> 'platform_discount'",
             [vendor_id.into()],

@@ -9,6 +9,7 @@ use crate::domain::kinds::EntryKind;
 use crate::error::{SettlementsError, SettlementsResult};
 use crate::ledger::{self, NewEntry};
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::ids::new_id;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
@@ -71,14 +72,12 @@ pub async fn register_account(
     if !errors.is_empty() {
         return Err(SettlementsError::Invalid(errors));
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE settlements.bank_accounts SET retired_at = now() WHERE vendor_id = $1 AND retired_at IS NULL",
         [vendor_id.into()],
     ))
     .await?;
-    BankAccount::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    BankAccount::find_by_statement(pg(
         "INSERT INTO settlements.bank_accounts (id, vendor_id, bank_code, account_number, holder) VALUES ($1, $2, $3, $4, $5) \
          RETURNING id, vendor_id, bank_code, account_number, holder, registered_at",
         [new_id().into(), vendor_id.into(), a.bank_code.clone().into(), digits.into(), holder.into()],
@@ -92,8 +91,7 @@ pub async fn current_account(
     db: &impl ConnectionTrait,
     vendor_id: Uuid,
 ) -> SettlementsResult<Option<BankAccount>> {
-    Ok(BankAccount::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(BankAccount::find_by_statement(pg(
         "SELECT id, vendor_id, bank_code, account_number, holder, registered_at FROM settlements.bank_accounts \
          WHERE vendor_id = $1 AND retired_at IS NULL",
         [vendor_id.into()],
@@ -123,8 +121,7 @@ const PAYOUT_COLUMNS: &str = "id, statement_id, vendor_id, amount, status, bank_
     failure_reason, created_at, sent_at, settled_at";
 
 async fn lock_payout(db: &impl ConnectionTrait, id: Uuid) -> SettlementsResult<Payout> {
-    Payout::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Payout::find_by_statement(pg(
         format!("SELECT {PAYOUT_COLUMNS} FROM settlements.payouts WHERE id = $1 FOR UPDATE"),
         [id.into()],
     ))
@@ -161,8 +158,7 @@ pub async fn schedule(
     provider: &str,
 ) -> SettlementsResult<Payout> {
     let st = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT vendor_id, net_payable, status FROM settlements.statements WHERE id = $1 FOR UPDATE",
             [statement_id.into()],
         ))
@@ -184,8 +180,7 @@ pub async fn schedule(
                 action: "pay the statement",
                 state: "the vendor has registered no bank account".into(),
             })?;
-    let p = Payout::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let p = Payout::find_by_statement(pg(
         format!(
             "INSERT INTO settlements.payouts (id, statement_id, vendor_id, amount, status, bank_account_id, approved_by, provider) \
              VALUES ($1, $2, $3, $4, 'scheduled', $5, $6, $7) RETURNING {PAYOUT_COLUMNS}"
@@ -213,8 +208,7 @@ pub async fn schedule(
 }
 
 async fn set_statement(db: &impl ConnectionTrait, id: Uuid, status: &str) -> SettlementsResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE settlements.statements SET status = $2 WHERE id = $1",
         [id.into(), status.into()],
     ))
@@ -228,8 +222,7 @@ async fn set_status(
     to: &str,
     reason: Option<&str>,
 ) -> SettlementsResult<Payout> {
-    Payout::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Payout::find_by_statement(pg(
         format!(
             "UPDATE settlements.payouts SET status = $2, failure_reason = COALESCE($3, failure_reason), \
              sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END, \
@@ -388,7 +381,7 @@ pub async fn send_scheduled(
     let file = provider
         .submit(&batch)
         .await
-        .map_err(|e| SettlementsError::Db(DbErr::Custom(format!("payout provider: {e}"))))?;
+        .map_err(SettlementsError::PayoutProvider)?;
     let mut sent = Vec::with_capacity(batch.len());
     for i in &batch {
         sent.push(set_status(db, i.payout_id, "sent", None).await?);
@@ -401,8 +394,7 @@ pub async fn list(
     vendor_id: Option<Uuid>,
     limit: u64,
 ) -> SettlementsResult<Vec<Payout>> {
-    Ok(Payout::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(Payout::find_by_statement(pg(
         format!(
             "SELECT {PAYOUT_COLUMNS} FROM settlements.payouts WHERE ($1::uuid IS NULL OR vendor_id = $1) ORDER BY id DESC LIMIT $2"
         ),

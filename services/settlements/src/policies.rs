@@ -6,13 +6,15 @@ use crate::domain::calendar::{Cycle, CyclePolicy, Holidays};
 use crate::domain::commission::{CommissionRule, RateBp, Scope};
 use crate::error::{SettlementsError, SettlementsResult};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 fn rate(bp: i32) -> SettlementsResult<RateBp> {
-    RateBp::new(bp)
-        .ok_or_else(|| SettlementsError::Db(sea_orm::DbErr::Custom(format!("stored rate {bp} bp"))))
+    RateBp::new(bp).ok_or_else(|| {
+        SettlementsError::Db(DbErr::Type(format!("stored rate {bp} bp is not a rate")))
+    })
 }
 
 /// The shop-wide settings.
@@ -82,8 +84,7 @@ pub async fn save_settings(db: &impl ConnectionTrait, s: &Settings) -> Settlemen
     if !errors.is_empty() {
         return Err(SettlementsError::Invalid(errors));
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE settlements.settings SET legal_deadline_days = $1, hold_apart_bp = $2, default_cycle = $3, \
          default_lag_business_days = $4, operator_name = $5, operator_business_number = $6, updated_at = now()",
         [
@@ -178,8 +179,7 @@ pub async fn add_commission_rule(
         Scope::Campaign(id) => ("campaign", Some(id)),
     };
     let new_id = platform::ids::new_id();
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "INSERT INTO settlements.commission_rules (id, scope, scope_id, rate_bp, effective_from, effective_to, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         [
@@ -199,8 +199,7 @@ pub async fn add_commission_rule(
 /// The fee rate of a payment method (0 for a method with no row).
 pub async fn fee_rate(db: &impl ConnectionTrait, method: &str) -> SettlementsResult<RateBp> {
     let r = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT rate_bp FROM settlements.payment_fees WHERE method = $1",
             [method.into()],
         ))
@@ -230,8 +229,7 @@ pub async fn set_fee_rate(
             "a payment method name",
         ));
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "INSERT INTO settlements.payment_fees (method, rate_bp) VALUES ($1, $2) \
          ON CONFLICT (method) DO UPDATE SET rate_bp = EXCLUDED.rate_bp, updated_at = now()",
         [method.into(), bp.into()],
@@ -284,8 +282,7 @@ pub async fn vendor_policy(
     vendor_id: Uuid,
 ) -> SettlementsResult<VendorPolicy> {
     let r = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT cycle, lag_business_days, taxpayer_kind FROM settlements.vendor_policies WHERE vendor_id = $1",
             [vendor_id.into()],
         ))
@@ -327,8 +324,7 @@ pub async fn save_vendor_policy(
             "0 to 60",
         ));
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "INSERT INTO settlements.vendor_policies (vendor_id, cycle, lag_business_days, taxpayer_kind) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (vendor_id) DO UPDATE SET cycle = EXCLUDED.cycle, lag_business_days = EXCLUDED.lag_business_days, \
          taxpayer_kind = EXCLUDED.taxpayer_kind, updated_at = now()",

@@ -4,7 +4,8 @@
 use crate::error::SettlementsResult;
 use crate::policies;
 use chrono::{Days, NaiveDate};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use platform::db::pg;
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -28,13 +29,7 @@ async fn scalar(
     sql: &str,
     values: Vec<sea_orm::Value>,
 ) -> SettlementsResult<i64> {
-    let r = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
+    let r = db.query_one_raw(pg(sql, values)).await?;
     Ok(r.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0))
 }
 
@@ -109,8 +104,7 @@ pub async fn liabilities(
     )
     .await?;
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             format!(
                 "SELECT CASE WHEN age <= 7 THEN '0-7' WHEN age <= 14 THEN '8-14' WHEN age <= 20 THEN '15-20' ELSE '21+' END AS bucket, \
                  sum(amount)::bigint AS n FROM (SELECT e.amount, ($1::date - (e.booked_at AT TIME ZONE 'Asia/Seoul')::date) AS age {UNPAID}) t \

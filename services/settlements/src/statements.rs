@@ -11,10 +11,9 @@ use crate::domain::kinds::EntryKind;
 use crate::error::{SettlementsError, SettlementsResult};
 use crate::{holds, policies};
 use chrono::{DateTime, NaiveDate, Utc};
+use platform::db::pg;
 use platform::ids::new_id;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -87,9 +86,7 @@ pub async fn close_period(
     actor: Option<Uuid>,
 ) -> SettlementsResult<Vec<StatementSummary>> {
     let vendors = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT DISTINCT e.vendor_id FROM settlements.entries e \
+        .query_all_raw(pg("SELECT DISTINCT e.vendor_id FROM settlements.entries e \
              WHERE e.kind <> 'payout' AND e.due_on <= $1 \
              AND NOT EXISTS (SELECT 1 FROM settlements.statement_entries s WHERE s.entry_id = e.id)",
             [period_end.into()],
@@ -113,8 +110,7 @@ pub async fn close_vendor(
     actor: Option<Uuid>,
 ) -> SettlementsResult<Option<StatementSummary>> {
     let txn = db.begin().await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "SELECT pg_advisory_xact_lock(hashtextextended('settlements:vendor:' || $1::text, 0))",
         [vendor_id.into()],
     ))
@@ -123,8 +119,7 @@ pub async fn close_vendor(
         txn.commit().await?;
         return Ok(None);
     }
-    let candidates = Candidate::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let candidates = Candidate::find_by_statement(pg(
         "SELECT e.id, e.kind, e.amount, e.vendor_order_id, e.due_on FROM settlements.entries e \
          WHERE e.vendor_id = $1 AND e.kind <> 'payout' AND e.due_on <= $2 \
          AND NOT EXISTS (SELECT 1 FROM settlements.statement_entries s WHERE s.entry_id = e.id) ORDER BY e.id",
@@ -162,8 +157,7 @@ pub async fn close_vendor(
         return Ok(None);
     }
     let previous_end: Option<NaiveDate> = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT max(period_end) AS d FROM settlements.statements WHERE vendor_id = $1",
             [vendor_id.into()],
         ))
@@ -181,8 +175,7 @@ pub async fn close_vendor(
     let due_on = holidays.roll_forward(period_end);
     let of = |k: EntryKind| by_kind.get(&k).copied().unwrap_or(0);
     let id = new_id();
-    let summary = StatementSummary::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let summary = StatementSummary::find_by_statement(pg(
         format!(
             "INSERT INTO settlements.statements (id, vendor_id, period_end, closed_by, opening_carry, sales, refunds, \
              shipping, vendor_discounts, platform_discounts, commission, commission_vat, fees, adjustments, net_payable, due_on) \
@@ -211,8 +204,7 @@ pub async fn close_vendor(
     .await?
     .ok_or(SettlementsError::Db(sea_orm::DbErr::RecordNotInserted))?;
     let ids: Vec<Uuid> = included.iter().map(|c| c.id).collect();
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "INSERT INTO settlements.statement_entries (entry_id, statement_id) SELECT unnest((SELECT $1)::uuid[]), $2",
         [platform::db::uuid_array(&ids), id.into()],
     ))
@@ -228,8 +220,7 @@ pub async fn list(
     before: Option<Uuid>,
     limit: u64,
 ) -> SettlementsResult<Vec<StatementSummary>> {
-    Ok(StatementSummary::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(StatementSummary::find_by_statement(pg(
         format!(
             "SELECT {SUMMARY_COLUMNS} FROM settlements.statements WHERE ($1::uuid IS NULL OR vendor_id = $1) \
              AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
@@ -246,16 +237,14 @@ pub async fn detail(
     id: Uuid,
     vendor_id: Option<Uuid>,
 ) -> SettlementsResult<StatementDetail> {
-    let summary = StatementSummary::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let summary = StatementSummary::find_by_statement(pg(
         format!("SELECT {SUMMARY_COLUMNS} FROM settlements.statements WHERE id = $1 AND ($2::uuid IS NULL OR vendor_id = $2)"),
         [id.into(), vendor_id.into()],
     ))
     .one(db)
     .await?
     .ok_or(SettlementsError::NotFound("statement"))?;
-    let lines = StatementLine::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let lines = StatementLine::find_by_statement(pg(
         "SELECT e.id AS entry_id, e.kind, e.amount, e.order_number, e.order_id, e.vendor_order_id, e.line_id, e.rate_bp, \
          e.reason, e.occurred_at, e.due_on FROM settlements.statement_entries s JOIN settlements.entries e ON e.id = s.entry_id \
          WHERE s.statement_id = $1 ORDER BY e.order_number NULLS LAST, e.vendor_order_id, e.id",

@@ -8,8 +8,9 @@
 use crate::error::{SettlementsError, SettlementsResult};
 use crate::policies;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
+use platform::db::pg;
 use platform::ids::new_id;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -58,8 +59,7 @@ pub async fn record_month(
     let to = promotions::seoul::instant(next, NaiveTime::MIN);
     let settings = policies::settings(db).await?;
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT vendor_id, (-sum(amount) FILTER (WHERE kind = 'commission'))::bigint AS supply, \
              COALESCE(-sum(amount) FILTER (WHERE kind = 'commission_vat'), 0)::bigint AS vat \
              FROM settlements.entries WHERE kind IN ('commission', 'commission_vat') \
@@ -83,8 +83,7 @@ pub async fn record_month(
         let kind = policies::vendor_policy(db, &settings, vendor_id)
             .await?
             .taxpayer_kind;
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "INSERT INTO settlements.tax_invoices (id, vendor_id, month, supplier_name, supplier_business_number, \
              recipient_name, recipient_business_number, taxpayer_kind, supply_amount, vat) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (vendor_id, month) DO NOTHING",
@@ -110,8 +109,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     month: NaiveDate,
 ) -> SettlementsResult<Vec<TaxInvoice>> {
-    Ok(TaxInvoice::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(TaxInvoice::find_by_statement(pg(
         format!("SELECT {COLUMNS} FROM settlements.tax_invoices WHERE month = $1 ORDER BY recipient_name, id"),
         [month.into()],
     ))
