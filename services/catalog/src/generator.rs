@@ -5,7 +5,8 @@
 
 use crate::domain::business_number::BusinessNumber;
 use crate::error::CatalogResult;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionSession, TransactionTrait, Value};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait, Value};
 use uuid::Uuid;
 
 const PLACES: &[&str] = &[
@@ -70,8 +71,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         let bn = BusinessNumber::from_prefix(700_000_000 + run * 1000 + i)
             .digits()
             .to_owned();
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "INSERT INTO catalog.vendors (id, owner_user_id, trade_name, representative, business_number, \
              mail_order_exemption, postal_code, address, cs_phone, cs_email, bank_name, bank_account_number, \
              bank_account_holder, story, status, approved_at) \
@@ -97,8 +97,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     );
     // Product ids are UUIDv7-shaped: time-ordered, like the real ones.
     let res = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "INSERT INTO catalog.products (id, vendor_id, category_id, title, description_html, images, tags, \
                  origin, notice, status, min_price, popularity, published_at) \
              SELECT gen_random_uuid(), \
@@ -125,8 +124,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         .await?;
     let created = res.rows_affected();
     // Two variants per new product: the base size at min_price and a larger one.
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "INSERT INTO catalog.variants (id, product_id, vendor_id, sku, name, options, price, on_hand, position) \
          SELECT gen_random_uuid(), p.id, p.vendor_id, 'B-' || replace(p.id::text, '-', '') || '-' || n, \
                 CASE n WHEN 1 THEN '기본' ELSE '대용량' END, '{}'::jsonb, \

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 pub const GROUP: &str = "catalog-cache";
 
-pub async fn handle(state: &AppState, ev: Event) -> Result<(), sea_orm::DbErr> {
+pub async fn handle(state: AppState, ev: Event) -> Result<(), sea_orm::DbErr> {
+    let state = &state;
     match ev.topic.as_str() {
         topics::PRODUCT_CREATED
         | topics::PRODUCT_UPDATED
@@ -51,15 +52,5 @@ pub async fn handle(state: &AppState, ev: Event) -> Result<(), sea_orm::DbErr> {
 
 /// Run the invalidation consumer until `stop` flips.
 pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
-    let redis = state.redis.clone();
-    events::run_consumer(
-        redis,
-        GROUP,
-        move |ev| {
-            let state = state.clone();
-            async move { handle(&state, ev).await }
-        },
-        stop,
-    )
-    .await;
+    events::run_app_consumer(state, GROUP, handle, stop).await;
 }

@@ -7,12 +7,13 @@ use crate::store::{category, product, variant, vendor};
 use crate::topics::{self, emit};
 use crate::vendors;
 use chrono::Utc;
+use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -261,13 +262,7 @@ pub async fn create(
         .one(db)
         .await?
         .ok_or(CatalogError::NotFound("product"))?;
-    emit(
-        db,
-        topics::PRODUCT_CREATED,
-        prod.id,
-        serde_json::json!({ "product_id": prod.id, "vendor_id": vendor_id }),
-    )
-    .await?;
+    product_changed(db, topics::PRODUCT_CREATED, prod.id, vendor_id).await?;
     Ok(prod)
 }
 
@@ -304,8 +299,7 @@ async fn insert_variant(
 }
 
 pub async fn refresh_min_price(db: &impl ConnectionTrait, product_id: Uuid) -> CatalogResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE catalog.products SET min_price = COALESCE( \
             (SELECT min(price) FROM catalog.variants WHERE product_id = $1), 0) WHERE id = $1",
         [product_id.into()],
@@ -389,13 +383,7 @@ pub async fn update(
     if was_active {
         check_publishable(db, &prod).await?;
     }
-    emit(
-        db,
-        topics::PRODUCT_UPDATED,
-        prod.id,
-        serde_json::json!({ "product_id": prod.id, "vendor_id": vendor_id }),
-    )
-    .await?;
+    product_changed(db, topics::PRODUCT_UPDATED, prod.id, vendor_id).await?;
     Ok(prod)
 }
 
@@ -443,20 +431,45 @@ async fn check_publishable(db: &impl ConnectionTrait, prod: &product::Model) -> 
     }
 }
 
+/// Whether `prod` must move to `to`: false when it is there already (a repeated call
+/// changes nothing), an error when its state machine forbids the move.
+fn must_move(
+    prod: &product::Model,
+    to: ProductStatus,
+    action: &'static str,
+) -> CatalogResult<bool> {
+    if prod.status == to {
+        return Ok(false);
+    }
+    if !ProductStatus::parse(&prod.status).is_some_and(|s| s.can_move_to(to)) {
+        return Err(CatalogError::IllegalTransition {
+            action,
+            state: prod.status.clone(),
+        });
+    }
+    Ok(true)
+}
+
+/// Tells the outbox that a vendor's product changed (search and the caches follow).
+async fn product_changed(
+    db: &impl ConnectionTrait,
+    topic: &str,
+    product_id: Uuid,
+    vendor_id: Uuid,
+) -> CatalogResult<()> {
+    let payload = serde_json::json!({ "product_id": product_id, "vendor_id": vendor_id });
+    emit(db, topic, product_id, payload).await?;
+    Ok(())
+}
+
 pub async fn publish(
     db: &impl ConnectionTrait,
     vendor_id: Uuid,
     id: Uuid,
 ) -> CatalogResult<product::Model> {
     let prod = owned(db, vendor_id, id).await?;
-    if prod.status == ProductStatus::Active {
+    if !must_move(&prod, ProductStatus::Active, "publish")? {
         return Ok(prod);
-    }
-    if !ProductStatus::parse(&prod.status).is_some_and(|s| s.can_move_to(ProductStatus::Active)) {
-        return Err(CatalogError::IllegalTransition {
-            action: "publish",
-            state: prod.status,
-        });
     }
     check_publishable(db, &prod).await?;
     let mut am: product::ActiveModel = prod.into();
@@ -480,26 +493,14 @@ pub async fn archive(
     id: Uuid,
 ) -> CatalogResult<product::Model> {
     let prod = owned(db, vendor_id, id).await?;
-    if prod.status == ProductStatus::Archived {
+    if !must_move(&prod, ProductStatus::Archived, "archive")? {
         return Ok(prod);
-    }
-    if !ProductStatus::parse(&prod.status).is_some_and(|s| s.can_move_to(ProductStatus::Archived)) {
-        return Err(CatalogError::IllegalTransition {
-            action: "archive",
-            state: prod.status,
-        });
     }
     let mut am: product::ActiveModel = prod.into();
     am.status = Set(ProductStatus::Archived.into());
     am.updated_at = Set(Utc::now());
     let prod = am.update(db).await?;
-    emit(
-        db,
-        topics::PRODUCT_ARCHIVED,
-        prod.id,
-        serde_json::json!({ "product_id": prod.id, "vendor_id": vendor_id }),
-    )
-    .await?;
+    product_changed(db, topics::PRODUCT_ARCHIVED, prod.id, vendor_id).await?;
     Ok(prod)
 }
 
@@ -518,13 +519,7 @@ pub async fn add_variant(
     let position = variants_of(db, prod.id).await?.len() as i32;
     let var = insert_variant(db, &prod, v, position).await?;
     refresh_min_price(db, prod.id).await?;
-    emit(
-        db,
-        topics::PRODUCT_UPDATED,
-        prod.id,
-        serde_json::json!({ "product_id": prod.id, "vendor_id": vendor_id }),
-    )
-    .await?;
+    product_changed(db, topics::PRODUCT_UPDATED, prod.id, vendor_id).await?;
     Ok(var)
 }
 
@@ -557,13 +552,7 @@ pub async fn update_variant(
     am.updated_at = Set(Utc::now());
     let var = am.update(db).await?;
     refresh_min_price(db, product_id).await?;
-    emit(
-        db,
-        topics::PRODUCT_UPDATED,
-        product_id,
-        serde_json::json!({ "product_id": product_id, "vendor_id": vendor_id }),
-    )
-    .await?;
+    product_changed(db, topics::PRODUCT_UPDATED, product_id, vendor_id).await?;
     Ok(var)
 }
 

@@ -5,6 +5,7 @@ use crate::error::CatalogResult;
 /// Moved to [`crate::listing`]; named here too for callers written before the move.
 pub use crate::listing::{ProductFacts, active_product_facts};
 use crate::listing::{VALID_CERT, VISIBLE};
+use platform::db::pg;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
@@ -46,8 +47,7 @@ pub async fn load(
         return Ok(Vec::new());
     }
     let ids = platform::db::uuid_array(variant_ids);
-    Ok(Purchasable::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(Purchasable::find_by_statement(pg(
         format!(
             "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
                 x.price, x.on_hand - x.reserved AS available, p.taxable, p.withdrawal_restricted, p.max_per_order, \

@@ -6,9 +6,10 @@
 use crate::error::{CatalogError, CatalogResult};
 use crate::store::variant;
 use crate::topics;
+use platform::db::pg;
 use platform::ids::new_id;
 use platform::outbox::{self, Schema};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,13 +65,7 @@ async fn moved(
         outbox::insert_from(Schema::Catalog, &event)
     );
     params.extend([new_id().into(), moved_by.into()]);
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            params,
-        ))
-        .await?;
+    let row = db.query_one_raw(pg(sql, params)).await?;
     Ok(row.is_some())
 }
 
@@ -92,8 +87,7 @@ async fn moved_line(
 
 async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult<i32> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT on_hand - reserved AS available FROM catalog.variants WHERE id = $1",
             [variant_id.into()],
         ))
@@ -128,43 +122,44 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
 
 /// Turn held units into a sale: they leave `on_hand` and `reserved` together.
 pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    for line in normalise(lines)? {
-        // Held units were not available: availability did not move.
-        let hit = moved_line(
-            db,
-            "UPDATE catalog.variants SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() \
-             WHERE id = $1 AND reserved >= $2",
-            &line,
-            Some(0),
-        )
-        .await?;
-        if !hit {
-            return Err(CatalogError::IllegalTransition {
-                action: "commit stock",
-                state: format!(
-                    "variant {} does not hold {} units",
-                    line.variant_id, line.quantity
-                ),
-            });
-        }
-    }
-    Ok(())
+    // Held units were not available: availability did not move.
+    move_held(
+        db,
+        lines,
+        "commit stock",
+        "UPDATE catalog.variants SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() \
+         WHERE id = $1 AND reserved >= $2",
+        |_| 0,
+    )
+    .await
 }
 
 /// Give held units back (expiry, cancellation, failed payment).
 pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
+    move_held(
+        db,
+        lines,
+        "release stock",
+        "UPDATE catalog.variants SET reserved = reserved - $2, updated_at = now() \
+         WHERE id = $1 AND reserved >= $2",
+        |line| line.quantity,
+    )
+    .await
+}
+
+/// Runs `update` ([`moved_line`], guarded by `reserved >= $2`) for each line; refuses when
+/// a variant does not hold the line's units. `moved_by` is how far it moves availability.
+async fn move_held(
+    db: &impl ConnectionTrait,
+    lines: &[StockLine],
+    action: &'static str,
+    update: &str,
+    moved_by: impl Fn(&StockLine) -> i32,
+) -> CatalogResult<()> {
     for line in normalise(lines)? {
-        let hit = moved_line(
-            db,
-            "UPDATE catalog.variants SET reserved = reserved - $2, updated_at = now() \
-             WHERE id = $1 AND reserved >= $2",
-            &line,
-            Some(line.quantity),
-        )
-        .await?;
-        if !hit {
+        if !moved_line(db, update, &line, Some(moved_by(&line))).await? {
             return Err(CatalogError::IllegalTransition {
-                action: "release stock",
+                action,
                 state: format!(
                     "variant {} does not hold {} units",
                     line.variant_id, line.quantity

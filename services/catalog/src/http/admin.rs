@@ -5,6 +5,7 @@ use super::views::{CertificationView, PenaltyView, VendorView};
 use crate::cache;
 use crate::categories::{self, CategoryNode, NewCategory};
 use crate::certifications;
+use crate::error::CatalogResult;
 use crate::store::{penalty, vendor};
 use crate::vendors;
 use axum::extract::State;
@@ -14,7 +15,9 @@ use platform::auth::AdminUser;
 use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -49,21 +52,19 @@ async fn list_vendors(
     Query(page): Query<PageParams>,
     Query(filter): Query<VendorFilter>,
 ) -> ApiResult<Json<Page<VendorView>>> {
-    let limit = page.limit();
-    let mut q = vendor::Entity::find().order_by_desc(vendor::Column::Id);
+    let mut q = vendor::Entity::find();
     if let Some(s) = filter.status {
         q = q.filter(vendor::Column::Status.eq(s));
     }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(vendor::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
+    let page = Page::newest_first(
+        q,
+        vendor::Column::Id,
+        &page,
+        &state.db,
         |v| v.id,
         VendorView::from,
-    )))
+    );
+    Ok(Json(page.await?))
 }
 
 #[utoipa::path(get, path = "/v1/admin/vendors/{id}", tag = "admin", security(("bearer" = [])),
@@ -86,6 +87,22 @@ async fn after_status_change(state: &AppState, v: &vendor::Model) -> ApiResult<(
     Ok(())
 }
 
+/// Runs a vendor's status change in its own transaction; a change that moves the vendor's
+/// products on or off the storefront then drops their cached pages.
+async fn change_status(
+    state: &AppState,
+    shown_on_storefront_changes: bool,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> CatalogResult<vendor::Model>,
+) -> ApiResult<Json<VendorView>> {
+    let txn = state.db.begin().await?;
+    let v = change(&txn).await?;
+    txn.commit().await?;
+    if shown_on_storefront_changes {
+        after_status_change(state, &v).await?;
+    }
+    Ok(Json(v.into()))
+}
+
 /// Approve an application; the applicant's account becomes this vendor's account.
 #[utoipa::path(post, path = "/v1/admin/vendors/{id}/approve", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = VendorView), (status = 409, body = Problem)))]
@@ -94,11 +111,7 @@ async fn approve(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<VendorView>> {
-    let txn = state.db.begin().await?;
-    let v = vendors::approve(&txn, id).await?;
-    txn.commit().await?;
-    after_status_change(&state, &v).await?;
-    Ok(Json(v.into()))
+    change_status(&state, true, async |txn| vendors::approve(txn, id).await).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -129,10 +142,10 @@ async fn reject(
     Json(r): Json<Reason>,
 ) -> ApiResult<Json<VendorView>> {
     let reason = reason(r)?;
-    let txn = state.db.begin().await?;
-    let v = vendors::reject(&txn, id, reason).await?;
-    txn.commit().await?;
-    Ok(Json(v.into()))
+    change_status(&state, false, async |txn| {
+        vendors::reject(txn, id, reason).await
+    })
+    .await
 }
 
 /// Suspend a vendor: its products leave the storefront at once.
@@ -145,11 +158,10 @@ async fn suspend(
     Json(r): Json<Reason>,
 ) -> ApiResult<Json<VendorView>> {
     let reason = reason(r)?;
-    let txn = state.db.begin().await?;
-    let v = vendors::suspend(&txn, id, reason).await?;
-    txn.commit().await?;
-    after_status_change(&state, &v).await?;
-    Ok(Json(v.into()))
+    change_status(&state, true, async |txn| {
+        vendors::suspend(txn, id, reason).await
+    })
+    .await
 }
 
 /// Reinstate a suspended vendor: its products come back.
@@ -160,11 +172,7 @@ async fn reinstate(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<VendorView>> {
-    let txn = state.db.begin().await?;
-    let v = vendors::reinstate(&txn, id).await?;
-    txn.commit().await?;
-    after_status_change(&state, &v).await?;
-    Ok(Json(v.into()))
+    change_status(&state, true, async |txn| vendors::reinstate(txn, id).await).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

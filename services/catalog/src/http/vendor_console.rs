@@ -18,7 +18,7 @@ use platform::auth::{Authenticated, VendorUser};
 use platform::error::{ApiError, ApiResult, ErrorCode, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -116,18 +116,12 @@ async fn list_products(
     Query(page): Query<PageParams>,
     Query(filter): Query<ConsoleFilter>,
 ) -> ApiResult<Json<Page<ConsoleProduct>>> {
-    let limit = page.limit();
-    let mut q = product::Entity::find()
-        .filter(product::Column::VendorId.eq(v.vendor_id))
-        .order_by_desc(product::Column::Id);
+    let mut q = product::Entity::find().filter(product::Column::VendorId.eq(v.vendor_id));
     if let Some(s) = filter.status {
         q = q.filter(product::Column::Status.eq(s));
     }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(product::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
-    let page = Page::from_rows(rows, limit, |p| p.id, |p| p);
+    let page =
+        Page::newest_first(q, product::Column::Id, &page, &state.db, |p| p.id, |p| p).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for p in page.items {
         items.push(product_view(&state, p).await?);
