@@ -88,16 +88,7 @@ pub async fn apply(
             PromotionsError::Conflict("this product already has an open application".into())
         })
     })?;
-    audit::record(
-        db,
-        actor,
-        "application.create",
-        "campaign_application",
-        a.id,
-        None::<&()>,
-        Some(&a),
-    )
-    .await?;
+    audit::log(db, actor, "application.create", None, Some(&a)).await?;
     Ok(a)
 }
 
@@ -139,12 +130,10 @@ pub async fn withdraw(
     am.status = Set(ApplicationStatus::Withdrawn.into());
     am.updated_at = Set(Utc::now());
     let after = am.update(db).await?;
-    audit::record(
+    audit::log(
         db,
         actor,
         "application.withdraw",
-        "campaign_application",
-        id,
         Some(&before),
         Some(&after),
     )
@@ -217,12 +206,10 @@ pub async fn approve(
     am.decided_at = Set(Some(now));
     am.updated_at = Set(now);
     let after = am.update(db).await?;
-    audit::record(
+    audit::log(
         db,
         actor,
         "application.approve",
-        "campaign_application",
-        id,
         Some(&before),
         Some(&after),
     )
@@ -254,15 +241,6 @@ pub async fn reject(
     am.decided_at = Set(Some(now));
     am.updated_at = Set(now);
     let after = am.update(db).await?;
-    audit::record(
-        db,
-        actor,
-        "application.reject",
-        "campaign_application",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    audit::log(db, actor, "application.reject", Some(&before), Some(&after)).await?;
     Ok(after)
 }

@@ -2,7 +2,8 @@
 //! The record is written in the same transaction as the change, so one never exists
 //! without the other.
 
-use crate::store::audit;
+use crate::campaigns::SectionWithSlots;
+use crate::store::{application, audit, campaign, campaign_price, coupon, coupon_drop, time_deal};
 use chrono::Utc;
 use platform::auth::Principal;
 use platform::ids::new_id;
@@ -65,4 +66,45 @@ pub async fn record<B: Serialize, A: Serialize>(
     .insert(db)
     .await
     .map(|_| ())
+}
+
+/// A row whose changes go in the audit trail: what the trail calls its kind, and its id.
+pub trait Audited: Serialize {
+    const ENTITY: &'static str;
+    fn audit_id(&self) -> Uuid;
+}
+
+macro_rules! audited {
+    ($($ty:ty => $entity:literal, |$v:ident| $id:expr;)+) => {
+        $(impl Audited for $ty {
+            const ENTITY: &'static str = $entity;
+            fn audit_id(&self) -> Uuid {
+                let $v = self;
+                $id
+            }
+        })+
+    };
+}
+
+audited! {
+    campaign::Model => "campaign", |c| c.id;
+    application::Model => "campaign_application", |a| a.id;
+    campaign_price::Model => "campaign_price", |p| p.id;
+    coupon::Model => "coupon", |c| c.id;
+    coupon_drop::Model => "coupon_drop", |d| d.id;
+    time_deal::Model => "time_deal", |d| d.id;
+    SectionWithSlots => "campaign_section", |s| s.section.id;
+}
+
+/// Record `action` on an audited row: `before` is absent when the action created it,
+/// `after` when the action deleted it.
+pub async fn log<T: Audited>(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    action: &str,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Result<(), DbErr> {
+    let id = after.or(before).map_or(Uuid::nil(), T::audit_id);
+    record(db, actor, action, T::ENTITY, id, before, after).await
 }

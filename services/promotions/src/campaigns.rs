@@ -249,16 +249,7 @@ pub async fn create(
     .insert(db)
     .await
     .map_err(|e| map_unique(e, "campaigns_slug_key", || slug_taken(&slug)))?;
-    audit::record(
-        db,
-        actor,
-        "campaign.create",
-        "campaign",
-        c.id,
-        None::<&()>,
-        Some(&c),
-    )
-    .await?;
+    audit::log(db, actor, "campaign.create", None, Some(&c)).await?;
     Ok(c)
 }
 
@@ -369,24 +360,19 @@ pub async fn update(
     if window_moved && after.status != CampaignStatus::Draft {
         prices::check_campaign(db, &after).await?;
     }
-    audit::record(
-        db,
-        actor,
-        "campaign.update",
-        "campaign",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    emit(
-        db,
-        topics::CAMPAIGN_CHANGED,
-        id,
-        json!({ "campaign_id": id, "slug": after.slug }),
-    )
-    .await?;
+    audit::log(db, actor, "campaign.update", Some(&before), Some(&after)).await?;
+    changed(db, &after).await?;
     Ok(after)
+}
+
+/// Tells the outbox that a campaign, its sections or its membership changed.
+pub(crate) async fn changed(
+    db: &impl ConnectionTrait,
+    c: &campaign::Model,
+) -> PromotionsResult<()> {
+    let payload = json!({ "campaign_id": c.id, "slug": c.slug });
+    emit(db, topics::CAMPAIGN_CHANGED, c.id, payload).await?;
+    Ok(())
 }
 
 /// draft → scheduled: the campaign is published and will go live at its start. Its prices
@@ -419,16 +405,7 @@ pub async fn schedule(
     am.updated_at = Set(now);
     let after = am.update(db).await?;
     prices::check_campaign(db, &after).await?;
-    audit::record(
-        db,
-        actor,
-        "campaign.schedule",
-        "campaign",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    audit::log(db, actor, "campaign.schedule", Some(&before), Some(&after)).await?;
     emit(
         db,
         topics::CAMPAIGN_SCHEDULED,
@@ -468,16 +445,7 @@ pub async fn end_early(
     am.ended_early_at = Set(Some(now));
     am.updated_at = Set(now);
     let after = am.update(db).await?;
-    audit::record(
-        db,
-        actor,
-        "campaign.end_early",
-        "campaign",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    audit::log(db, actor, "campaign.end_early", Some(&before), Some(&after)).await?;
     emit(
         db,
         topics::CAMPAIGN_ENDED,

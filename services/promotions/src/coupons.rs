@@ -15,12 +15,13 @@ use crate::pricing::{Coupon, CouponKind, CouponScope};
 use crate::store::coupon;
 use crate::topics::{self, emit};
 use chrono::{DateTime, FixedOffset, Utc};
+use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::money::Won;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -304,16 +305,7 @@ pub async fn create(
             ))
         })
     })?;
-    audit::record(
-        db,
-        actor,
-        "coupon.create",
-        "coupon",
-        c.id,
-        None::<&()>,
-        Some(&c),
-    )
-    .await?;
+    audit::log(db, actor, "coupon.create", None, Some(&c)).await?;
     emit(
         db,
         topics::COUPON_CHANGED,
@@ -363,16 +355,7 @@ pub async fn disable(
     am.disabled_at = Set(Some(now));
     am.updated_at = Set(now);
     let after = am.update(db).await?;
-    audit::record(
-        db,
-        actor,
-        "coupon.disable",
-        "coupon",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    audit::log(db, actor, "coupon.disable", Some(&before), Some(&after)).await?;
     emit(db, topics::COUPON_CHANGED, id, json!({ "coupon_id": id })).await?;
     Ok(after)
 }
@@ -395,8 +378,7 @@ async fn holds(
     customer: Uuid,
 ) -> PromotionsResult<bool> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT 1 AS one FROM promotions.coupon_issues WHERE coupon_id = $1 AND customer_id = $2",
             [coupon_id.into(), customer.into()],
         ))
@@ -410,8 +392,7 @@ async fn uses_by(
     customer: Uuid,
 ) -> PromotionsResult<i64> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT count(*) AS n FROM promotions.coupon_redemptions WHERE coupon_id = $1 AND customer_id = $2",
             [coupon_id.into(), customer.into()],
         ))
@@ -487,8 +468,7 @@ pub async fn redeem_coupon(
         ));
     }
     let again = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT customer_id FROM promotions.coupon_redemptions WHERE coupon_id = $1 AND order_id = $2",
             [coupon_id.into(), order_id.into()],
         ))
@@ -504,8 +484,7 @@ pub async fn redeem_coupon(
         };
     }
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "UPDATE promotions.coupons \
              SET used_count = used_count + 1, spent = spent + $2, updated_at = now() \
              WHERE id = $1 AND disabled_at IS NULL \
@@ -530,8 +509,7 @@ pub async fn redeem_coupon(
     // The UPDATE holds the coupon's row lock until commit: this customer's earlier
     // redemptions are committed and visible here. The unique key is the backstop.
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "INSERT INTO promotions.coupon_redemptions \
                  (id, coupon_id, customer_id, order_id, use_no, discount, redeemed_at) \
              SELECT $1, $2, $3, $4, s.n, $5, $6 FROM ( \
@@ -599,8 +577,7 @@ async fn why_refused(
 #[tracing::instrument(skip(db))]
 pub async fn release_coupon(db: &impl ConnectionTrait, order_id: Uuid) -> PromotionsResult<()> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "DELETE FROM promotions.coupon_redemptions WHERE order_id = $1 RETURNING coupon_id, discount",
             [order_id.into()],
         ))
@@ -608,8 +585,7 @@ pub async fn release_coupon(db: &impl ConnectionTrait, order_id: Uuid) -> Promot
     for r in rows {
         let coupon_id: Uuid = r.try_get("", "coupon_id")?;
         let discount: i64 = r.try_get("", "discount")?;
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "UPDATE promotions.coupons SET used_count = GREATEST(used_count - 1, 0), \
                     spent = GREATEST(spent - $2, 0), updated_at = now() WHERE id = $1",
             [coupon_id.into(), discount.into()],
@@ -638,8 +614,7 @@ pub async fn issue(
     let mut issued = 0;
     for customer in customers {
         let res = db
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            .execute_raw(pg(
                 "INSERT INTO promotions.coupon_issues (id, coupon_id, customer_id) VALUES ($1, $2, $3) \
                  ON CONFLICT (coupon_id, customer_id) DO NOTHING",
                 [new_id().into(), c.id.into(), (*customer).into()],
@@ -672,8 +647,7 @@ pub async fn register(
     let Some(c) = by_code(db, code).await? else {
         return Ok(None);
     };
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "INSERT INTO promotions.coupon_issues (id, coupon_id, customer_id) VALUES ($1, $2, $3) \
          ON CONFLICT (coupon_id, customer_id) DO NOTHING",
         [new_id().into(), c.id.into(), customer.into()],

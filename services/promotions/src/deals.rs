@@ -9,12 +9,10 @@ use crate::pricing::DealPurchase;
 use crate::store::{campaign, time_deal};
 use crate::topics::{self, emit};
 use chrono::{DateTime, FixedOffset, Utc};
+use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Set,
-    Statement,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -127,16 +125,7 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        actor,
-        "deal.create",
-        "time_deal",
-        d.id,
-        None::<&()>,
-        Some(&d),
-    )
-    .await?;
+    audit::log(db, actor, "deal.create", None, Some(&d)).await?;
     emit(
         db,
         topics::PRICES_CHANGED,
@@ -175,8 +164,7 @@ pub async fn take_deal(
     }
     let q = i32::try_from(quantity).map_err(|_| PromotionsError::DealSoldOut { deal_id })?;
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "UPDATE promotions.time_deals SET sold = sold + $2 \
              WHERE id = $1 AND sold + $2 <= quantity RETURNING per_customer_limit",
             [deal_id.into(), q.into()],
@@ -200,8 +188,7 @@ pub async fn take_deal(
     // The deal row is locked by the UPDATE above until commit, so a customer's concurrent
     // takes of this deal run one after the other; the conditional upsert is the backstop.
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "INSERT INTO promotions.deal_purchases AS dp (deal_id, customer_id, quantity) \
              VALUES ($1, $2, $3) \
              ON CONFLICT (deal_id, customer_id) DO UPDATE SET quantity = dp.quantity + EXCLUDED.quantity \
@@ -230,14 +217,12 @@ pub async fn release_deal(
     quantity: u32,
 ) -> PromotionsResult<()> {
     let q = i32::try_from(quantity).unwrap_or(i32::MAX);
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE promotions.time_deals SET sold = GREATEST(sold - $2, 0) WHERE id = $1",
         [deal_id.into(), q.into()],
     ))
     .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE promotions.deal_purchases SET quantity = GREATEST(quantity - $3, 0) \
          WHERE deal_id = $1 AND customer_id = $2",
         [deal_id.into(), customer.into(), q.into()],
@@ -254,8 +239,7 @@ pub async fn deal_purchases(
     at: DateTime<Utc>,
 ) -> PromotionsResult<Vec<DealPurchase>> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT dp.deal_id, dp.quantity FROM promotions.deal_purchases dp \
              JOIN promotions.time_deals d ON d.id = dp.deal_id \
              WHERE dp.customer_id = $1 AND dp.quantity > 0 AND d.ends_at > $2 ORDER BY dp.deal_id",

@@ -7,11 +7,10 @@ use crate::error::{PromotionsError, PromotionsResult};
 use crate::seoul;
 use crate::store::{coupon, coupon_drop};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Set, Statement,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -67,16 +66,7 @@ pub async fn create_drop(
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        actor,
-        "drop.create",
-        "coupon_drop",
-        d.id,
-        None::<&()>,
-        Some(&d),
-    )
-    .await?;
+    audit::log(db, actor, "drop.create", None, Some(&d)).await?;
     Ok(d)
 }
 
@@ -100,8 +90,7 @@ pub async fn drops_on_day(
 ) -> PromotionsResult<Vec<DropToday>> {
     let day = seoul::day(at);
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT c.*, d.id AS drop_id, d.daily_quota, d.opens_at AS drop_opens_at, \
                     d.first_day, d.last_day, d.created_by AS drop_created_by, \
                     d.created_at AS drop_created_at, COALESCE(dd.claimed, 0) AS claimed \
@@ -158,8 +147,7 @@ pub async fn claim(
         return Err(PromotionsError::DropNotOpen);
     }
     let issued = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "INSERT INTO promotions.coupon_issues (id, coupon_id, customer_id, drop_id) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (coupon_id, customer_id) DO NOTHING",
             [new_id().into(), d.coupon_id.into(), customer.into(), d.id.into()],
@@ -169,8 +157,7 @@ pub async fn claim(
         return Ok(d.coupon_id);
     }
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "INSERT INTO promotions.coupon_drop_days AS dd (drop_id, day, claimed) VALUES ($1, $2, 1) \
              ON CONFLICT (drop_id, day) DO UPDATE SET claimed = dd.claimed + 1 WHERE dd.claimed < $3 \
              RETURNING claimed",

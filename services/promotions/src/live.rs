@@ -12,8 +12,9 @@ use crate::pricing::{ALL_OF_IT, LivePromotions, PriceRule, RuleTarget, StackingP
 use crate::stacking::to_pricing;
 use crate::store::{campaign_price, stacking_policy, time_deal};
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::money::Won;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -88,9 +89,7 @@ pub async fn load(
     products: &[Uuid],
 ) -> PromotionsResult<PricingInputs> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT \
+        .query_one_raw(pg("SELECT \
                (SELECT coalesce(json_agg(r), '[]')::text FROM ( \
                   SELECT p.*, c.title, c.starts_at, c.ends_at, c.vendor_share_bp FROM promotions.campaign_prices p \
                   JOIN promotions.campaigns c ON c.id = p.campaign_id \

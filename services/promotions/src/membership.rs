@@ -12,7 +12,8 @@ use crate::states::CampaignStatus;
 use crate::store::campaign;
 use catalog::listing::{self, ProductFacts, ProductMatch};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use platform::db::pg;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -168,8 +169,7 @@ async fn placed(
         values.push(platform::db::uuid_array(ids));
     }
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             format!(
                 "SELECT se.campaign_id, sl.product_id FROM promotions.campaign_slots sl \
                  JOIN promotions.campaign_sections se ON se.id = sl.section_id \

@@ -15,12 +15,12 @@ use crate::states::CampaignStatus;
 use crate::store::{campaign, campaign_price};
 use crate::topics::{self, emit};
 use chrono::Utc;
+use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::money::Won;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -140,8 +140,7 @@ async fn check_target(
 
 /// Serialise every price check on `product_id` until the transaction ends.
 async fn lock_product(db: &impl ConnectionTrait, product_id: Uuid) -> PromotionsResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "SELECT pg_advisory_xact_lock(hashtextextended('promotions.price:' || $1::text, 0))",
         [product_id.into()],
     ))
@@ -161,9 +160,7 @@ async fn find_contradiction(
     exclude_price: Option<Uuid>,
 ) -> PromotionsResult<Option<(Uuid, Uuid)>> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT p.id, p.campaign_id FROM promotions.campaign_prices p \
+        .query_one_raw(pg("SELECT p.id, p.campaign_id FROM promotions.campaign_prices p \
              JOIN promotions.campaigns c ON c.id = p.campaign_id \
              WHERE p.product_id = $1 \
                AND ($2::uuid IS NULL OR p.variant_id IS NULL OR p.variant_id = $2) \
@@ -290,24 +287,20 @@ pub async fn add(
             PromotionsError::Conflict("the campaign already prices this product".into())
         })
     })?;
-    audit::record(
-        db,
-        actor,
-        "price.create",
-        "campaign_price",
-        p.id,
-        None::<&()>,
-        Some(&p),
-    )
-    .await?;
-    emit(
-        db,
-        topics::PRICES_CHANGED,
-        campaign_id,
-        json!({ "campaign_id": campaign_id, "product_ids": [p.product_id] }),
-    )
-    .await?;
+    audit::log(db, actor, "price.create", None, Some(&p)).await?;
+    price_changed(db, campaign_id, p.product_id).await?;
     Ok(p)
+}
+
+/// Tells the outbox that a campaign's price of a product came or went.
+async fn price_changed(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    product_id: Uuid,
+) -> PromotionsResult<()> {
+    let payload = json!({ "campaign_id": campaign_id, "product_ids": [product_id] });
+    emit(db, topics::PRICES_CHANGED, campaign_id, payload).await?;
+    Ok(())
 }
 
 /// Remove a price from a campaign that has not ended.
@@ -330,22 +323,7 @@ pub async fn remove(
         .await?
         .ok_or(PromotionsError::NotFound("campaign price"))?;
     campaign_price::Entity::delete_by_id(p.id).exec(db).await?;
-    audit::record(
-        db,
-        actor,
-        "price.delete",
-        "campaign_price",
-        p.id,
-        Some(&p),
-        None::<&()>,
-    )
-    .await?;
-    emit(
-        db,
-        topics::PRICES_CHANGED,
-        campaign_id,
-        json!({ "campaign_id": campaign_id, "product_ids": [p.product_id] }),
-    )
-    .await?;
+    audit::log(db, actor, "price.delete", Some(&p), None).await?;
+    price_changed(db, campaign_id, p.product_id).await?;
     Ok(())
 }

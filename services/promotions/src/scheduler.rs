@@ -11,7 +11,8 @@ use crate::error::PromotionsResult;
 use crate::topics::{self, emit};
 use chrono::{DateTime, Utc};
 use platform::AppState;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
@@ -28,18 +29,38 @@ pub struct Flips {
     pub ended: Vec<Uuid>,
 }
 
+/// Writes one campaign's flip to `status` in the audit trail and the outbox.
+async fn record_flip(
+    db: &impl ConnectionTrait,
+    (id, _, old): &(Uuid, String, String),
+    action: &str,
+    status: &str,
+    at: DateTime<Utc>,
+    topic: &str,
+    event: serde_json::Value,
+) -> PromotionsResult<()> {
+    let before = json!({ "status": old });
+    let after = json!({ "status": status, "at": at });
+    audit::record(
+        db,
+        Actor::SYSTEM,
+        action,
+        "campaign",
+        *id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    emit(db, topic, *id, event).await?;
+    Ok(())
+}
+
 async fn flip(
     db: &impl ConnectionTrait,
     sql: &str,
     at: DateTime<Utc>,
 ) -> PromotionsResult<Vec<(Uuid, String, String)>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [at.into()],
-        ))
-        .await?;
+    let rows = db.query_all_raw(pg(sql, [at.into()])).await?;
     rows.into_iter()
         .map(|r| {
             Ok((
@@ -74,47 +95,26 @@ pub async fn run_once(state: &AppState, at: DateTime<Utc>) -> PromotionsResult<F
         at,
     )
     .await?;
-    for (id, slug, old) in &ended {
-        let before = json!({ "status": old });
-        let after = json!({ "status": "ended", "at": at });
-        audit::record(
+    for flip in &ended {
+        let (id, slug, _) = flip;
+        let event = json!({ "campaign_id": id, "slug": slug, "at": at, "early": false });
+        let (action, status) = ("campaign.end", "ended");
+        record_flip(
             &txn,
-            Actor::SYSTEM,
-            "campaign.end",
-            "campaign",
-            *id,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        emit(
-            &txn,
+            flip,
+            action,
+            status,
+            at,
             topics::CAMPAIGN_ENDED,
-            *id,
-            json!({ "campaign_id": id, "slug": slug, "at": at, "early": false }),
+            event,
         )
         .await?;
     }
-    for (id, slug, old) in &live {
-        let before = json!({ "status": old });
-        let after = json!({ "status": "live", "at": at });
-        audit::record(
-            &txn,
-            Actor::SYSTEM,
-            "campaign.go_live",
-            "campaign",
-            *id,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        emit(
-            &txn,
-            topics::CAMPAIGN_LIVE,
-            *id,
-            json!({ "campaign_id": id, "slug": slug, "at": at }),
-        )
-        .await?;
+    for flip in &live {
+        let (id, slug, _) = flip;
+        let event = json!({ "campaign_id": id, "slug": slug, "at": at });
+        let (action, status) = ("campaign.go_live", "live");
+        record_flip(&txn, flip, action, status, at, topics::CAMPAIGN_LIVE, event).await?;
     }
     txn.commit().await?;
     let flips = Flips {
@@ -134,9 +134,7 @@ async fn next_boundary(
     at: DateTime<Utc>,
 ) -> PromotionsResult<Option<DateTime<Utc>>> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT min(t) AS t FROM ( \
+        .query_one_raw(pg("SELECT min(t) AS t FROM ( \
                SELECT starts_at AS t FROM promotions.campaigns WHERE status = 'scheduled' AND starts_at > $1 \
                UNION ALL \
                SELECT ends_at FROM promotions.campaigns WHERE status IN ('scheduled', 'live') AND ends_at > $1) b",

@@ -2,11 +2,11 @@
 //! slots, edited while the campaign has not ended.
 
 use crate::audit::{self, Actor};
+use crate::campaigns::changed;
 use crate::error::{PromotionsError, PromotionsResult};
 use crate::states::CampaignStatus;
 use crate::store::campaign::get_for_update;
 use crate::store::{campaign, section, slot};
-use crate::topics::{self, emit};
 use chrono::Utc;
 use platform::ids::new_id;
 use sea_orm::{
@@ -14,7 +14,6 @@ use sea_orm::{
     QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -169,17 +168,6 @@ fn refuse_ended(c: &campaign::Model, action: &'static str) -> PromotionsResult<(
     Ok(())
 }
 
-async fn changed(db: &impl ConnectionTrait, c: &campaign::Model) -> PromotionsResult<()> {
-    emit(
-        db,
-        topics::CAMPAIGN_CHANGED,
-        c.id,
-        json!({ "campaign_id": c.id, "slug": c.slug }),
-    )
-    .await?;
-    Ok(())
-}
-
 pub async fn add_section(
     db: &impl ConnectionTrait,
     actor: Actor,
@@ -204,16 +192,7 @@ pub async fn add_section(
         section: s,
         product_ids: new.product_ids,
     };
-    audit::record(
-        db,
-        actor,
-        "section.create",
-        "campaign_section",
-        out.section.id,
-        None::<&()>,
-        Some(&out),
-    )
-    .await?;
+    audit::log(db, actor, "section.create", None, Some(&out)).await?;
     changed(db, &c).await?;
     Ok(out)
 }
@@ -261,16 +240,7 @@ pub async fn update_section(
         product_ids: slots_of(db, s.id).await?,
         section: s,
     };
-    audit::record(
-        db,
-        actor,
-        "section.update",
-        "campaign_section",
-        section_id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    audit::log(db, actor, "section.update", Some(&before), Some(&after)).await?;
     changed(db, &c).await?;
     Ok(after)
 }
@@ -289,16 +259,7 @@ pub async fn delete_section(
         section: s.clone(),
     };
     section::Entity::delete_by_id(s.id).exec(db).await?;
-    audit::record(
-        db,
-        actor,
-        "section.delete",
-        "campaign_section",
-        section_id,
-        Some(&before),
-        None::<&()>,
-    )
-    .await?;
+    audit::log(db, actor, "section.delete", Some(&before), None).await?;
     changed(db, &c).await?;
     Ok(())
 }

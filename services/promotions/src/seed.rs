@@ -91,6 +91,41 @@ async fn picks(db: &impl ConnectionTrait) -> PromotionsResult<Vec<Pick>> {
     Ok(out)
 }
 
+/// A section of the demo campaign `campaign_id`.
+async fn section(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    title: String,
+    position: i32,
+    product_ids: Vec<Uuid>,
+) -> PromotionsResult<()> {
+    let new = NewSection {
+        title,
+        position,
+        product_ids,
+    };
+    campaigns::add_section(db, Actor::SYSTEM, campaign_id, new).await?;
+    Ok(())
+}
+
+/// A demo campaign price: `percent` off the product.
+async fn percent_off(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    product_id: Uuid,
+    percent: i64,
+) -> PromotionsResult<()> {
+    let new = NewCampaignPrice {
+        product_id,
+        variant_id: None,
+        kind: PriceKind::Percent,
+        value: percent,
+        floor: 0,
+    };
+    prices::add(db, Actor::SYSTEM, campaign_id, new, None).await?;
+    Ok(())
+}
+
 async fn live_campaign(state: &AppState) -> PromotionsResult<()> {
     if campaigns::by_slug(&state.db, LIVE_SLUG).await?.is_some() {
         return Ok(());
@@ -125,49 +160,23 @@ async fn live_campaign(state: &AppState) -> PromotionsResult<()> {
         .filter_map(|p| p.products.first().copied())
         .collect();
     if !best.is_empty() {
-        campaigns::add_section(
-            &txn,
-            Actor::SYSTEM,
-            c.id,
-            NewSection {
-                title: "베스트".into(),
-                position: 0,
-                product_ids: best,
-            },
-        )
-        .await?;
+        section(&txn, c.id, "베스트".into(), 0, best).await?;
     }
     let mut n = 0;
     for (i, p) in picks.iter().enumerate() {
-        campaigns::add_section(
+        section(
             &txn,
-            Actor::SYSTEM,
             c.id,
-            NewSection {
-                title: p.title.clone(),
-                position: i as i32 + 1,
-                product_ids: p.products.clone(),
-            },
+            p.title.clone(),
+            i as i32 + 1,
+            p.products.clone(),
         )
         .await?;
         for product_id in &p.products {
             // 10%, 15%, 20%, 10%, ...
             let percent = [10, 15, 20][n % 3];
             n += 1;
-            prices::add(
-                &txn,
-                Actor::SYSTEM,
-                c.id,
-                NewCampaignPrice {
-                    product_id: *product_id,
-                    variant_id: None,
-                    kind: PriceKind::Percent,
-                    value: percent,
-                    floor: 0,
-                },
-                None,
-            )
-            .await?;
+            percent_off(&txn, c.id, *product_id, percent).await?;
         }
     }
     campaigns::schedule(&txn, Actor::SYSTEM, c.id, now).await?;
@@ -211,32 +220,9 @@ async fn upcoming_campaign(state: &AppState) -> PromotionsResult<()> {
         .take(6)
         .collect();
     if !gifts.is_empty() {
-        campaigns::add_section(
-            &txn,
-            Actor::SYSTEM,
-            c.id,
-            NewSection {
-                title: "선물세트".into(),
-                position: 0,
-                product_ids: gifts.clone(),
-            },
-        )
-        .await?;
+        section(&txn, c.id, "선물세트".into(), 0, gifts.clone()).await?;
         for product_id in gifts.iter().take(3) {
-            prices::add(
-                &txn,
-                Actor::SYSTEM,
-                c.id,
-                NewCampaignPrice {
-                    product_id: *product_id,
-                    variant_id: None,
-                    kind: PriceKind::Percent,
-                    value: 10,
-                    floor: 0,
-                },
-                None,
-            )
-            .await?;
+            percent_off(&txn, c.id, *product_id, 10).await?;
         }
     }
     campaigns::schedule(&txn, Actor::SYSTEM, c.id, now).await?;

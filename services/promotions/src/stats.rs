@@ -11,9 +11,10 @@ use crate::error::PromotionsResult;
 use crate::topics;
 use platform::AppState;
 use platform::auth::Principal;
+use platform::db::pg;
 use platform::events::{self, Event};
 use platform::kv::Redis;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -78,8 +79,7 @@ pub struct CampaignStats {
 pub async fn read(state: &AppState, campaign_id: Uuid) -> PromotionsResult<CampaignStats> {
     let row = state
         .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT orders, units, revenue FROM promotions.campaign_stats WHERE campaign_id = $1",
             [campaign_id.into()],
         ))
@@ -163,8 +163,7 @@ pub async fn count_sale(state: &AppState, sale: &Sale) -> PromotionsResult<()> {
     let txn = state.db.begin().await?;
     for (campaign_id, (units, revenue)) in per_campaign {
         let fresh = txn
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            .execute_raw(pg(
                 "INSERT INTO promotions.campaign_stat_orders (campaign_id, order_id, units, revenue) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (campaign_id, order_id) DO NOTHING",
                 [campaign_id.into(), sale.order_id.into(), units.into(), revenue.into()],
@@ -173,8 +172,7 @@ pub async fn count_sale(state: &AppState, sale: &Sale) -> PromotionsResult<()> {
             .rows_affected()
             == 1;
         if fresh {
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            txn.execute_raw(pg(
                 "INSERT INTO promotions.campaign_stats AS s (campaign_id, orders, units, revenue) \
                  VALUES ($1, 1, $2, $3) \
                  ON CONFLICT (campaign_id) DO UPDATE SET orders = s.orders + 1, \
@@ -190,7 +188,8 @@ pub async fn count_sale(state: &AppState, sale: &Sale) -> PromotionsResult<()> {
 }
 
 /// The handler of the `promotions-stats` group.
-pub async fn handle(state: &AppState, ev: Event) -> PromotionsResult<()> {
+pub async fn handle(state: AppState, ev: Event) -> PromotionsResult<()> {
+    let state = &state;
     if ev.topic != topics::ORDERS_SALE {
         return Ok(());
     }
@@ -206,15 +205,5 @@ pub async fn handle(state: &AppState, ev: Event) -> PromotionsResult<()> {
 
 /// Run the statistics consumer until `stop` flips.
 pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
-    let redis = state.redis.clone();
-    events::run_consumer(
-        redis,
-        GROUP,
-        move |ev| {
-            let state = state.clone();
-            async move { handle(&state, ev).await }
-        },
-        stop,
-    )
-    .await;
+    events::run_app_consumer(state, GROUP, handle, stop).await;
 }

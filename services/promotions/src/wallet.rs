@@ -6,7 +6,8 @@
 use crate::error::PromotionsResult;
 use crate::store::coupon;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -87,8 +88,7 @@ pub async fn held(
     at: DateTime<Utc>,
 ) -> PromotionsResult<Vec<HeldCoupon>> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT c.*, i.id AS issue_id, i.issued_at, i.drop_id, \
                     (SELECT count(*) FROM promotions.coupon_redemptions r \
                       WHERE r.coupon_id = c.id AND r.customer_id = i.customer_id) AS uses \

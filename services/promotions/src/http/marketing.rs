@@ -25,7 +25,7 @@ use platform::auth::MarketerUser;
 use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -71,21 +71,19 @@ async fn list_campaigns(
     Query(page): Query<PageParams>,
     Query(filter): Query<CampaignFilter>,
 ) -> ApiResult<Json<Page<CampaignView>>> {
-    let limit = page.limit();
-    let mut q = campaign::Entity::find().order_by_desc(campaign::Column::Id);
+    let mut q = campaign::Entity::find();
     if let Some(s) = filter.status {
         q = q.filter(campaign::Column::Status.eq(s));
     }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(campaign::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
+    let page = Page::newest_first(
+        q,
+        campaign::Column::Id,
+        &page,
+        &state.db,
         |c| c.id,
         CampaignView::from,
-    )))
+    );
+    Ok(Json(page.await?))
 }
 
 /// Create a campaign (a draft). Times are RFC 3339 with an offset and come back in
@@ -485,21 +483,19 @@ async fn list_audit(
     Query(page): Query<PageParams>,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<Json<Page<AuditView>>> {
-    let limit = page.limit();
-    let mut q = audit::Entity::find().order_by_desc(audit::Column::Id);
+    let mut q = audit::Entity::find();
     if let Some(e) = filter.entity_id {
         q = q.filter(audit::Column::EntityId.eq(e));
     }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(audit::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
+    let page = Page::newest_first(
+        q,
+        audit::Column::Id,
+        &page,
+        &state.db,
         |a| a.id,
         AuditView::from,
-    )))
+    );
+    Ok(Json(page.await?))
 }
 
 /// The stacking policy every quote is made with: how many order and shipping coupons an

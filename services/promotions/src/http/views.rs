@@ -152,21 +152,45 @@ impl From<time_deal::Model> for TimeDealView {
     }
 }
 
+/// What a coupon gives and when it can be used: the same in every view of a coupon.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CouponTerms {
+    /// percent, amount_off or free_shipping
+    pub kind: String,
+    /// For `percent`, with `cap` the most it takes off.
+    pub percent: Option<i32>,
+    pub cap: Option<Won>,
+    /// For `amount_off`.
+    pub amount: Option<Won>,
+    pub min_order: Won,
+    pub scope: ScopeInput,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+}
+
+impl CouponTerms {
+    pub fn of(c: &coupon::Model) -> Self {
+        CouponTerms {
+            kind: c.kind.clone(),
+            percent: c.percent,
+            cap: c.cap.map(Won),
+            amount: c.amount.map(Won),
+            min_order: Won(c.min_order),
+            scope: ScopeInput::of(c),
+            starts_at: seoul::show(c.starts_at),
+            ends_at: seoul::show(c.ends_at),
+        }
+    }
+}
+
 /// A coupon as marketers see it, with its counters.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CouponView {
     pub id: Uuid,
     pub code: Option<String>,
     pub name: String,
-    /// percent, amount_off or free_shipping
-    pub kind: String,
-    pub percent: Option<i32>,
-    pub cap: Option<Won>,
-    pub amount: Option<Won>,
-    pub min_order: Won,
-    pub scope: ScopeInput,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
+    #[serde(flatten)]
+    pub terms: CouponTerms,
     pub total_uses: Option<i32>,
     pub per_customer_limit: Option<i32>,
     pub budget: Option<Won>,
@@ -180,17 +204,10 @@ pub struct CouponView {
 impl From<coupon::Model> for CouponView {
     fn from(c: coupon::Model) -> Self {
         CouponView {
-            scope: ScopeInput::of(&c),
+            terms: CouponTerms::of(&c),
             id: c.id,
             code: c.code,
             name: c.name,
-            kind: c.kind,
-            percent: c.percent,
-            cap: c.cap.map(Won),
-            amount: c.amount.map(Won),
-            min_order: Won(c.min_order),
-            starts_at: seoul::show(c.starts_at),
-            ends_at: seoul::show(c.ends_at),
             total_uses: c.total_uses,
             per_customer_limit: c.per_customer_limit,
             budget: c.budget.map(Won),
@@ -207,14 +224,8 @@ impl From<coupon::Model> for CouponView {
 pub struct PublicCouponView {
     pub code: String,
     pub name: String,
-    pub kind: String,
-    pub percent: Option<i32>,
-    pub cap: Option<Won>,
-    pub amount: Option<Won>,
-    pub min_order: Won,
-    pub scope: ScopeInput,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
+    #[serde(flatten)]
+    pub terms: CouponTerms,
     pub per_customer_limit: Option<i32>,
     /// False once the uses or budget are gone.
     pub available: bool,
@@ -225,16 +236,9 @@ impl From<coupon::Model> for PublicCouponView {
         let available =
             c.total_uses.is_none_or(|t| c.used_count < t) && c.budget.is_none_or(|b| c.spent < b);
         PublicCouponView {
-            scope: ScopeInput::of(&c),
+            terms: CouponTerms::of(&c),
             code: c.code.unwrap_or_default(),
             name: c.name,
-            kind: c.kind,
-            percent: c.percent,
-            cap: c.cap.map(Won),
-            amount: c.amount.map(Won),
-            min_order: Won(c.min_order),
-            starts_at: seoul::show(c.starts_at),
-            ends_at: seoul::show(c.ends_at),
             per_customer_limit: c.per_customer_limit,
             available,
         }
@@ -344,17 +348,8 @@ pub struct MyCouponView {
     /// for a coupon only issued to customers.
     pub code: String,
     pub name: String,
-    /// percent, amount_off or free_shipping
-    pub kind: String,
-    /// For `percent`, with `cap` the most it takes off.
-    pub percent: Option<i32>,
-    pub cap: Option<Won>,
-    /// For `amount_off`.
-    pub amount: Option<Won>,
-    pub min_order: Won,
-    pub scope: ScopeInput,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
+    #[serde(flatten)]
+    pub terms: CouponTerms,
     /// `drop`: claimed from a daily first-come drop; `code`: a public code (registered by
     /// you or given to you); `issued`: issued to you by a marketer.
     pub source: String,
@@ -373,7 +368,7 @@ impl From<HeldCoupon> for MyCouponView {
     fn from(h: HeldCoupon) -> Self {
         let c = h.coupon;
         MyCouponView {
-            scope: ScopeInput::of(&c),
+            terms: CouponTerms::of(&c),
             source: match (h.drop_id, &c.code) {
                 (Some(_), _) => "drop",
                 (None, Some(_)) => "code",
@@ -383,13 +378,6 @@ impl From<HeldCoupon> for MyCouponView {
             code: c.code.unwrap_or_else(|| c.id.to_string()),
             coupon_id: c.id,
             name: c.name,
-            kind: c.kind,
-            percent: c.percent,
-            cap: c.cap.map(Won),
-            amount: c.amount.map(Won),
-            min_order: Won(c.min_order),
-            starts_at: seoul::show(c.starts_at),
-            ends_at: seoul::show(c.ends_at),
             issued_at: seoul::show(h.issued_at),
             uses: h.uses,
             uses_left: h.uses_left,
@@ -440,16 +428,9 @@ pub struct DropOfferView {
     /// Claim with `POST /v1/coupon-drops/{id}/claim`.
     pub id: Uuid,
     pub coupon_name: String,
-    /// percent, amount_off or free_shipping
-    pub kind: String,
-    pub percent: Option<i32>,
-    pub cap: Option<Won>,
-    pub amount: Option<Won>,
-    pub min_order: Won,
-    pub scope: ScopeInput,
-    /// The coupon's validity window.
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
+    /// The coupon's benefit and validity window.
+    #[serde(flatten)]
+    pub terms: CouponTerms,
     /// When today's quota opens (Asia/Seoul).
     pub opens_at: DateTime<FixedOffset>,
     pub daily_quota: i32,
@@ -465,16 +446,9 @@ impl DropOfferView {
         let remaining_today = (d.drop.daily_quota - d.claimed).max(0);
         let c = d.coupon;
         DropOfferView {
-            scope: ScopeInput::of(&c),
+            terms: CouponTerms::of(&c),
             id: d.drop.id,
             coupon_name: c.name,
-            kind: c.kind,
-            percent: c.percent,
-            cap: c.cap.map(Won),
-            amount: c.amount.map(Won),
-            min_order: Won(c.min_order),
-            starts_at: seoul::show(c.starts_at),
-            ends_at: seoul::show(c.ends_at),
             opens_at: seoul::show(opens),
             daily_quota: d.drop.daily_quota,
             remaining_today,
