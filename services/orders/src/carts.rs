@@ -120,7 +120,7 @@ impl Line {
     pub fn want(&self) -> Want {
         Want {
             variant_id: self.variant_id,
-            quantity: self.quantity.get(),
+            quantity: self.quantity,
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::error::{OrdersError, OrdersResult};
 use crate::remote_areas::RemoteAreas;
 use catalog::purchasable::{self, Purchasable};
 use chrono::{DateTime, Utc};
+use platform::quantity::Quantity;
 use promotions::PricingInputs;
 use promotions::cart_input;
 use promotions::pricing::{self, CartLine, Destination, Quote, QuoteRequest};
@@ -19,7 +20,7 @@ pub const DEFAULT_POSTAL_CODE: &str = "21554";
 #[derive(Debug, Clone, Copy)]
 pub struct Want {
     pub variant_id: Uuid,
-    pub quantity: u32,
+    pub quantity: Quantity,
 }
 
 /// Why a line cannot be bought as it stands.
@@ -123,12 +124,9 @@ pub async fn price_known(
         };
         let problem = if !p.sellable {
             Some(LineProblem::Unavailable)
-        } else if p
-            .max_per_order
-            .is_some_and(|m| w.quantity as i64 > m as i64)
-        {
+        } else if p.max_per_order.is_some_and(|m| w.quantity.as_i32() > m) {
             Some(LineProblem::OverLimit)
-        } else if (p.available as i64) < w.quantity as i64 {
+        } else if p.available < w.quantity.as_i32() {
             Some(LineProblem::InsufficientStock)
         } else {
             None
@@ -139,7 +137,7 @@ pub async fn price_known(
                 problem,
                 available: p.available.max(0),
             }),
-            None => items.push((p.clone(), w.quantity)),
+            None => items.push((p.clone(), w.quantity.get())),
         }
     }
     let lines: Vec<CartLine> = items

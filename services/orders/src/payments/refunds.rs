@@ -9,9 +9,10 @@
 use super::{RefundAccount, RefundDetail, RefundRequest};
 use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
+use platform::db::pg;
 use platform::ids::new_id;
 use platform::money::Won;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 /// The optional body of a customer's cancel: a paid order whose money came by bank
@@ -55,9 +56,7 @@ pub async fn tax_free_part(
     full: bool,
 ) -> OrdersResult<i64> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT o.tax_free_total, \
+        .query_one_raw(pg("SELECT o.tax_free_total, \
                 (SELECT coalesce(sum(refunded_amount), 0)::bigint FROM orders.order_lines WHERE order_id = o.id AND NOT taxable) AS lines, \
                 (SELECT coalesce(sum(tax_free_amount), 0)::bigint FROM orders.payment_refunds WHERE order_id = o.id AND status <> 'failed') AS given \
              FROM orders.orders o WHERE o.id = $1",
@@ -78,8 +77,7 @@ pub async fn return_account(
     return_id: Uuid,
 ) -> OrdersResult<Option<RefundAccount>> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT refund_account FROM orders.returns WHERE id = $1",
             [return_id.into()],
         ))
@@ -99,8 +97,7 @@ pub async fn pay_out(db: &DatabaseConnection, ctx: &OrdersContext, r: Refund) ->
     }
     let txn = db.begin().await?;
     let Some(payment) = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT payment_ref, amount, refunded FROM orders.payments WHERE order_id = $1 FOR UPDATE",
             [r.order_id.into()],
         ))
@@ -112,8 +109,7 @@ pub async fn pay_out(db: &DatabaseConnection, ctx: &OrdersContext, r: Refund) ->
     let paid: i64 = payment.try_get("", "amount")?;
     let refunded: i64 = payment.try_get("", "refunded")?;
     let existing = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT status FROM orders.payment_refunds WHERE idempotency_key = $1",
             [r.idempotency_key.clone().into()],
         ))
@@ -131,8 +127,7 @@ pub async fn pay_out(db: &DatabaseConnection, ctx: &OrdersContext, r: Refund) ->
                     state: format!("only ₩{} of ₩{paid} is left to refund", paid - refunded),
                 });
             }
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            txn.execute_raw(pg(
                 "WITH p AS (UPDATE orders.payments SET refunded = refunded + $3, updated_at = now() WHERE order_id = $2) \
                  INSERT INTO orders.payment_refunds (id, order_id, idempotency_key, amount, tax_free_amount, reason, status) \
                  VALUES ($1, $2, $4, $3, $5, $6, 'pending') \
@@ -167,8 +162,7 @@ pub async fn pay_out(db: &DatabaseConnection, ctx: &OrdersContext, r: Refund) ->
         .await;
     match res {
         Ok(outcome) => {
-            db.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            db.execute_raw(pg(
                 "UPDATE orders.payment_refunds SET status = 'done', transaction_key = $2, updated_at = now() \
                  WHERE idempotency_key = $1",
                 [r.idempotency_key.into(), outcome.refund_ref.into()],
@@ -183,8 +177,7 @@ pub async fn pay_out(db: &DatabaseConnection, ctx: &OrdersContext, r: Refund) ->
         }
         Err(e) => {
             let txn = db.begin().await?;
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            txn.execute_raw(pg(
                 "WITH f AS (UPDATE orders.payment_refunds SET status = 'failed', updated_at = now() \
                             WHERE idempotency_key = $1 AND status = 'pending' RETURNING order_id, amount) \
                  UPDATE orders.payments p SET refunded = p.refunded - f.amount, updated_at = now() \
@@ -234,8 +227,7 @@ pub async fn check_refund_account(
         return Ok(());
     }
     let deposited = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT virtual_account IS NOT NULL AS va FROM orders.payments WHERE order_id = $1",
             [order_id.into()],
         ))

@@ -14,6 +14,7 @@ use crate::context::OrdersContext;
 use crate::error::OrdersResult;
 use crate::payments::GatewayError;
 use crate::payments::redirect::{self, Locked, Said};
+use platform::db::pg;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use subtle::ConstantTimeEq;
 
@@ -50,8 +51,7 @@ pub async fn settle_fetched(
 
 async fn seen(db: &impl ConnectionTrait, event_id: &str) -> OrdersResult<bool> {
     Ok(db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT 1 AS one FROM orders.payment_events WHERE gateway = 'toss' AND event_id = $1",
             [event_id.into()],
         ))
@@ -148,8 +148,7 @@ async fn deposit_callback(
             // recorded once, and left to an operator.
             let tx = event.field(|d| d.transaction_key.as_ref()).unwrap_or("");
             let fresh = txn
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
+                .query_one_raw(pg(
                     "INSERT INTO orders.payment_events (gateway, event_id, order_id, kind) VALUES ('toss', $1, $2, $3) \
                      ON CONFLICT DO NOTHING RETURNING event_id",
                     [format!("{payment_key}:deposit:{other}:{tx}").into(), row.id.into(), format!("deposit_{}", other.to_lowercase()).into()],
@@ -194,8 +193,7 @@ pub async fn settle_in_doubt(db: &DatabaseConnection, ctx: &OrdersContext) -> Or
             }
             // The confirm never reached Toss: nothing is in doubt; the hold lapses as usual.
             Err(TossError::Toss { status: 404, .. }) => {
-                db.execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
+                db.execute_raw(pg(
                     "UPDATE orders.payments p SET in_doubt_since = NULL FROM orders.orders o \
                      WHERE o.id = p.order_id AND o.number = $1",
                     [number.clone().into()],
@@ -205,8 +203,7 @@ pub async fn settle_in_doubt(db: &DatabaseConnection, ctx: &OrdersContext) -> Or
             }
             Err(e) => {
                 tracing::warn!(order = %number, error = %e, "an in-doubt payment could not be fetched; trying again later");
-                db.execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
+                db.execute_raw(pg(
                     "UPDATE orders.payments p SET in_doubt_checked_at = now() FROM orders.orders o \
                      WHERE o.id = p.order_id AND o.number = $1",
                     [number.clone().into()],
