@@ -66,6 +66,32 @@ where
     }
 }
 
+/// Waits (5 s at most) until the indexer's consumer group stands as `done` says.
+async fn until_group(env: &TestEnv, what: &str, done: impl Fn(&indexer::Lag) -> bool) {
+    until(Duration::from_secs(5), what, || async {
+        indexer::lag(&env.state.redis)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|l| done(&l))
+    })
+    .await;
+}
+
+/// Creates the indexer's consumer group (and the stream, if need be), reading from `start`.
+async fn create_group(env: &TestEnv, start: &str) {
+    let mut conn = env.state.redis.conn();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream_key(&env.state.redis))
+        .arg(GROUP)
+        .arg(start)
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await
+        .expect("create group");
+}
+
 async fn hits(backend: &dyn SearchBackend, q: &str) -> Vec<Uuid> {
     backend
         .search(&SearchQuery::text(q))
@@ -171,17 +197,9 @@ async fn catalog_changes_reach_search(cached: bool) {
     )
     .await;
 
-    until(
-        Duration::from_secs(5),
-        "the group has caught up",
-        || async {
-            indexer::lag(&env.state.redis)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|l| l.lag == Some(0) && l.pending == 0)
-        },
-    )
+    until_group(&env, "the group has caught up", |l| {
+        l.lag == Some(0) && l.pending == 0
+    })
     .await;
     workers.stop().await;
 }
@@ -262,18 +280,7 @@ async fn an_event_that_keeps_failing_is_dead_lettered_after_five_attempts() {
         },
     )
     .await;
-    until(
-        Duration::from_secs(5),
-        "the event is acknowledged",
-        || async {
-            indexer::lag(&env.state.redis)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|l| l.pending == 0)
-        },
-    )
-    .await;
+    until_group(&env, "the event is acknowledged", |l| l.pending == 0).await;
     workers.stop().await;
     assert_eq!(broken.writes.load(Ordering::SeqCst), MAX_ATTEMPTS as usize);
 
@@ -303,43 +310,22 @@ async fn an_event_that_keeps_failing_is_dead_lettered_after_five_attempts() {
 
 #[tokio::test]
 async fn a_failure_that_recovers_is_retried_not_dead_lettered() {
-    /// Fails the first two writes, then works.
-    struct Flaky {
-        inner: PostgresBackend,
-        failures_left: AtomicUsize,
-    }
-    #[async_trait::async_trait]
-    impl SearchBackend for Flaky {
-        fn name(&self) -> &'static str {
-            "flaky"
-        }
-        async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
-            if self
-                .failures_left
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()
-            {
+    let env = TestEnv::new().await;
+    // Fails the first two writes, then works.
+    let failures_left = AtomicUsize::new(2);
+    let flaky = Arc::new(Hooked {
+        name: "flaky",
+        inner: PostgresBackend::new(env.state.db.clone()),
+        before_write: move |write, _| {
+            let fail = write == Write::Upsert
+                && failures_left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+            if fail {
                 return Err(SearchError::Timeout("writing documents"));
             }
-            self.inner.upsert(docs).await
-        }
-        async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64> {
-            self.inner.delete(ids).await
-        }
-        async fn search(&self, q: &SearchQuery) -> SearchResult<SearchResults> {
-            self.inner.search(q).await
-        }
-        async fn suggest(&self, p: &str, l: usize) -> SearchResult<Vec<Suggestion>> {
-            self.inner.suggest(p, l).await
-        }
-        async fn rebuild(&self, b: DocumentStream<'_>) -> SearchResult<u64> {
-            self.inner.rebuild(b).await
-        }
-    }
-    let env = TestEnv::new().await;
-    let flaky = Arc::new(Flaky {
-        inner: PostgresBackend::new(env.state.db.clone()),
-        failures_left: AtomicUsize::new(2),
+            Ok(())
+        },
     });
     publish(&env, catalog::topics::PRODUCT_UPDATED, env.shop.crab).await;
     let workers = Workers::start(&env, flaky.clone(), false);
@@ -370,11 +356,10 @@ async fn handling_an_event_again_changes_nothing() {
         aggregate_id: id,
         payload: serde_json::json!({}),
     };
+    let handle = async |ev: Event| indexer::handle(&env.state, &backend, &ev).await;
     let vendor_event = event(catalog::topics::VENDOR_UPDATED, s.sunmu);
     for _ in 0..2 {
-        indexer::handle(&env.state, &backend, &vendor_event)
-            .await
-            .expect("handle");
+        handle(vendor_event.clone()).await.expect("handle");
     }
     let once = backend
         .search(&SearchQuery::default())
@@ -384,25 +369,14 @@ async fn handling_an_event_again_changes_nothing() {
     // Events about what is not visible delete (or keep away) its document, every time.
     for id in [s.archived, s.draft, Uuid::now_v7()] {
         for _ in 0..2 {
-            indexer::handle(
-                &env.state,
-                &backend,
-                &event(catalog::topics::PRODUCT_ARCHIVED, id),
-            )
-            .await
-            .expect("handle");
+            let archived = event(catalog::topics::PRODUCT_ARCHIVED, id);
+            handle(archived).await.expect("handle");
         }
     }
-    indexer::handle(&env.state, &backend, &event("orders.order.paid", s.kimchi))
-        .await
-        .expect("other topics are ignored");
-    indexer::handle(
-        &env.state,
-        &backend,
-        &event(catalog::topics::CATEGORY_CHANGED, s.food),
-    )
-    .await
-    .expect("category");
+    let other = event("orders.order.paid", s.kimchi);
+    handle(other).await.expect("other topics are ignored");
+    let category = event(catalog::topics::CATEGORY_CHANGED, s.food);
+    handle(category).await.expect("category");
     let after = backend
         .search(&SearchQuery::default())
         .await
@@ -418,27 +392,12 @@ async fn lag_counts_what_the_group_has_not_read() {
     for _ in 0..3 {
         publish(&env, catalog::topics::STOCK_CHANGED, env.shop.crab).await;
     }
-    let mut conn = env.state.redis.conn();
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(stream_key(&env.state.redis))
-        .arg(GROUP)
-        .arg("0")
-        .query_async(&mut conn)
-        .await
-        .expect("create group");
+    create_group(&env, "0").await;
     let lag = indexer::lag(&env.state.redis).await.expect("lag");
     assert_eq!(lag.map(|l| (l.lag, l.pending)), Some((Some(3), 0)));
     let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
     let workers = Workers::start(&env, backend, false);
-    until(Duration::from_secs(5), "caught up", || async {
-        indexer::lag(&env.state.redis)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|l| l.lag == Some(0) && l.pending == 0)
-    })
-    .await;
+    until_group(&env, "caught up", |l| l.lag == Some(0) && l.pending == 0).await;
     workers.stop().await;
 }
 
@@ -496,16 +455,7 @@ async fn skip_history(env: &TestEnv) {
         .expect("relay")
         > 0
     {}
-    let mut conn = env.state.redis.conn();
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(stream_key(&env.state.redis))
-        .arg(GROUP)
-        .arg("$")
-        .arg("MKSTREAM")
-        .query_async(&mut conn)
-        .await
-        .expect("create group");
+    create_group(&env, "$").await;
 }
 
 #[tokio::test]
@@ -584,27 +534,34 @@ async fn a_narrowed_campaign_leaves_the_products_it_no_longer_holds() {
     assert_eq!(in_campaign(&backend, campaign).await, want);
 }
 
-/// Counts the writes that reach the backend.
-struct Counting {
+/// Postgres behind a hook that sees every write first (the number of documents or ids
+/// written) and may fail it: a backend that breaks, or counts what reaches it.
+struct Hooked<H> {
+    name: &'static str,
     inner: PostgresBackend,
-    writes: AtomicUsize,
+    before_write: H,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Upsert,
+    Delete,
 }
 
 #[async_trait::async_trait]
-impl SearchBackend for Counting {
+impl<H> SearchBackend for Hooked<H>
+where
+    H: Fn(Write, usize) -> SearchResult<()> + Send + Sync + 'static,
+{
     fn name(&self) -> &'static str {
-        "counting"
+        self.name
     }
     async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
-        if !docs.is_empty() {
-            self.writes.fetch_add(1, Ordering::SeqCst);
-        }
+        (self.before_write)(Write::Upsert, docs.len())?;
         self.inner.upsert(docs).await
     }
     async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64> {
-        if !ids.is_empty() {
-            self.writes.fetch_add(1, Ordering::SeqCst);
-        }
+        (self.before_write)(Write::Delete, ids.len())?;
         self.inner.delete(ids).await
     }
     async fn search(&self, q: &SearchQuery) -> SearchResult<SearchResults> {
@@ -644,9 +601,18 @@ async fn stock_events_that_leave_units_on_the_shelf_cost_no_write() {
     use catalog::stock::{self, StockLine};
     let env = TestEnv::new().await;
     let s = env.shop.clone();
-    let backend = Counting {
+    // Counts the writes that reach the backend.
+    let writes = Arc::new(AtomicUsize::new(0));
+    let counted = writes.clone();
+    let backend = Hooked {
+        name: "counting",
         inner: PostgresBackend::new(env.state.db.clone()),
-        writes: AtomicUsize::new(0),
+        before_write: move |_, n| {
+            if n > 0 {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(())
+        },
     };
     search::reindex(&env.state, &backend, false)
         .await
@@ -671,46 +637,45 @@ async fn stock_events_that_leave_units_on_the_shelf_cost_no_write() {
             .find(|h| h.id == s.crab)
             .map(|h| h.in_stock)
     };
-    let writes_before = backend.writes.load(Ordering::SeqCst);
+    // The newest catalog event, handled as the indexer would.
+    let handle_last = async || {
+        let ev = last_catalog_event(&env).await;
+        indexer::handle(&env.state, &backend, &ev)
+            .await
+            .expect("handle");
+        ev
+    };
+    let writes_before = writes.load(Ordering::SeqCst);
 
     // One unit held, the rest still on the shelf: nothing to write.
     stock::reserve(&env.state.db, &[line(1)])
         .await
         .expect("reserve");
-    let ev = last_catalog_event(&env).await;
+    let ev = handle_last().await;
     assert_eq!(ev.topic, catalog::topics::STOCK_CHANGED);
-    indexer::handle(&env.state, &backend, &ev)
-        .await
-        .expect("handle");
-    assert_eq!(backend.writes.load(Ordering::SeqCst), writes_before);
+    assert_eq!(writes.load(Ordering::SeqCst), writes_before);
 
     // The last units held: the product is out of stock, and search says so.
     stock::reserve(&env.state.db, &[line(on_hand - 1)])
         .await
         .expect("reserve the rest");
-    let ev = last_catalog_event(&env).await;
-    indexer::handle(&env.state, &backend, &ev)
-        .await
-        .expect("handle");
-    assert_eq!(backend.writes.load(Ordering::SeqCst), writes_before + 1);
+    handle_last().await;
+    assert_eq!(writes.load(Ordering::SeqCst), writes_before + 1);
     assert_eq!(crab_in_stock().await, Some(false));
 
     // Released again: back in stock.
     stock::release(&env.state.db, &[line(1)])
         .await
         .expect("release");
-    let ev = last_catalog_event(&env).await;
-    indexer::handle(&env.state, &backend, &ev)
-        .await
-        .expect("handle");
+    let ev = handle_last().await;
     assert_eq!(crab_in_stock().await, Some(true));
 
     // An event without the earlier figure (as older events are) is always applied.
     let mut old = ev.clone();
     old.payload = serde_json::json!({ "available": 1 });
-    let writes = backend.writes.load(Ordering::SeqCst);
+    let writes_then = writes.load(Ordering::SeqCst);
     indexer::handle(&env.state, &backend, &old)
         .await
         .expect("handle");
-    assert_eq!(backend.writes.load(Ordering::SeqCst), writes + 1);
+    assert_eq!(writes.load(Ordering::SeqCst), writes_then + 1);
 }
