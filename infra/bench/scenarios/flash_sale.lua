@@ -1,5 +1,6 @@
 -- @server: cached
 -- @group: checkout
+-- @ceiling: pgbench_tpcb
 -- @lib: checkout
 -- @prepare: flash_sale
 -- @bounded: 120

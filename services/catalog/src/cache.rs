@@ -19,11 +19,18 @@
 //! - when a window opens or closes, which no event announces at the instant: an entry
 //!   never lives past the next start or end of a campaign or time deal that concerns it
 //!   ([`crate::storefront::Priced::until`]).
+//!
+//! In front of Redis each process keeps the hottest answers itself
+//! ([`platform::local_cache`]) for under a second: the invalidations below drop this
+//! process's copies at once, and another replica's copies age out within the second. So
+//! that a local copy of a Redis entry never outlives that entry's own deadline, entries
+//! that may expire by themselves carry it: `{expires_ms}\n{json}`.
 
 use crate::storefront::Priced;
 use chrono::{DateTime, Utc};
 use platform::AppState;
 use platform::kv::Redis;
+use platform::local_cache::{Cached, instant_at};
 use serde::Serialize;
 use std::future::Future;
 use uuid::Uuid;
@@ -57,56 +64,84 @@ fn expires_at(max_secs: u64, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -
     }
 }
 
-/// Cached JSON bytes for `key`, or `load` them from Postgres and cache them.
-/// Returns the serialised body so a hit is served without deserialising.
+/// `{expires_ms}\n{body}`: an entry and the instant (Unix milliseconds) it expires.
+fn with_expiry(at_ms: i64, body: &[u8]) -> Vec<u8> {
+    let mut entry = format!("{at_ms}\n").into_bytes();
+    entry.extend_from_slice(body);
+    entry
+}
+
+/// The body of a [`with_expiry`] entry, kept in this process until its deadline at most.
+/// `None` for an entry of another shape (written by an older build): a miss.
+fn cached_until(entry: bytes::Bytes) -> Option<Cached> {
+    let nl = entry.iter().position(|b| *b == b'\n')?;
+    let at_ms: i64 = std::str::from_utf8(&entry[..nl]).ok()?.parse().ok()?;
+    let at = DateTime::<Utc>::from_timestamp_millis(at_ms)?;
+    Some(Cached::new(entry.slice(nl + 1..), Some(instant_at(at))))
+}
+
+fn serialised<T: Serialize>(value: &T) -> bytes::Bytes {
+    bytes::Bytes::from(serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// Cached JSON for `key`, or `load` it from Postgres and cache it. The answer keeps the
+/// serialised body and its `ETag`, so a hit is served without deserialising.
 pub async fn get_or_load<T, E, F, Fut>(
     state: &AppState,
     key: &str,
     load: F,
-) -> Result<Option<bytes::Bytes>, E>
+) -> Result<Option<Cached>, E>
 where
     T: Serialize,
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Option<T>, E>>,
 {
     if !state.config.storefront_cache {
-        return Ok(load()
-            .await?
-            .map(|v| bytes::Bytes::from(serde_json::to_vec(&v).unwrap_or_default())));
+        return Ok(load().await?.map(|v| Cached::new(serialised(&v), None)));
     }
     let redis = &state.redis;
     let full = redis.key(key);
+    let local = &redis.local().pages;
+    if let Some(hit) = local.get(&full).await {
+        return Ok(Some(hit));
+    }
     let mut conn = redis.conn();
     match redis::cmd("GET")
         .arg(&full)
         .query_async::<Option<Vec<u8>>>(&mut conn)
         .await
     {
-        Ok(Some(hit)) => return Ok(Some(bytes::Bytes::from(hit))),
+        Ok(Some(hit)) => {
+            let hit = Cached::new(bytes::Bytes::from(hit), None);
+            local.put(full, hit.clone()).await;
+            return Ok(Some(hit));
+        }
         Ok(None) => {}
         Err(err) => tracing::debug!(error = %err, "cache unavailable; reading Postgres"),
     }
     let Some(value) = load().await? else {
         return Ok(None);
     };
-    let body = serde_json::to_vec(&value).unwrap_or_default();
+    let body = serialised(&value);
     let _: redis::RedisResult<()> = redis::cmd("SET")
         .arg(&full)
-        .arg(&body)
+        .arg(&body[..])
         .arg("EX")
         .arg(TTL_SECS)
         .query_async(&mut conn)
         .await;
-    Ok(Some(bytes::Bytes::from(body)))
+    let fresh = Cached::new(body, None);
+    local.put(full, fresh.clone()).await;
+    Ok(Some(fresh))
 }
 
-/// A product page: cached JSON bytes for `key` when they were built under the current
-/// promotions generation, else `load` them and cache them until their [`Priced::until`].
+/// A product page: cached JSON for `key` when it was built under the current promotions
+/// generation, else `load` it and cache it until its [`Priced::until`].
 pub async fn get_or_load_priced<T, E, F, Fut>(
     state: &AppState,
     key: &str,
     load: F,
-) -> Result<Option<bytes::Bytes>, E>
+) -> Result<Option<Cached>, E>
 where
     T: Serialize,
     F: FnOnce() -> Fut,
@@ -115,12 +150,16 @@ where
     if !state.config.storefront_cache {
         return Ok(load()
             .await?
-            .map(|p| bytes::Bytes::from(serde_json::to_vec(&p.value).unwrap_or_default())));
+            .map(|p| Cached::new(serialised(&p.value), None)));
     }
     let redis = &state.redis;
     let full = redis.key(key);
+    let local = &redis.local().pages;
+    if let Some(hit) = local.get(&full).await {
+        return Ok(Some(hit));
+    }
     let mut conn = redis.conn();
-    // Stored as `{generation}\n{json}`.
+    // Stored as `{generation}\n{expires_ms}\n{json}`.
     let stamp = match redis::cmd("MGET")
         .arg(redis.key(PROMOTIONS_GEN_KEY))
         .arg(&full)
@@ -131,8 +170,10 @@ where
             let stamp = format!("{}\n", generation.unwrap_or(0));
             if let Some(hit) = hit
                 && hit.starts_with(stamp.as_bytes())
+                && let Some(hit) = cached_until(bytes::Bytes::from(hit).slice(stamp.len()..))
             {
-                return Ok(Some(bytes::Bytes::from(hit).slice(stamp.len()..)));
+                local.put(full, hit.clone()).await;
+                return Ok(Some(hit));
             }
             Some(stamp)
         }
@@ -144,12 +185,13 @@ where
     let Some(priced) = load().await? else {
         return Ok(None);
     };
-    let body = serde_json::to_vec(&priced.value).unwrap_or_default();
+    let body = serialised(&priced.value);
+    let until = priced.until.map(instant_at);
     if let Some(stamp) = stamp
         && let Some(at) = expires_at(TTL_SECS, priced.until, Utc::now())
     {
         let mut entry = stamp.into_bytes();
-        entry.extend_from_slice(&body);
+        entry.extend_from_slice(&with_expiry(at, &body));
         let _: redis::RedisResult<()> = redis::cmd("SET")
             .arg(&full)
             .arg(entry)
@@ -157,8 +199,9 @@ where
             .arg(at)
             .query_async(&mut conn)
             .await;
+        local.put(full, Cached::new(body.clone(), until)).await;
     }
-    Ok(Some(bytes::Bytes::from(body)))
+    Ok(Some(Cached::new(body, until)))
 }
 
 /// The key of a list page: the current generation plus the query.
@@ -175,6 +218,11 @@ pub async fn list_key(redis: &Redis, query: &impl Serialize) -> Option<String> {
 }
 
 async fn del(redis: &Redis, keys: &[String]) {
+    // This process's copies first: its own next read must see the change.
+    for k in keys {
+        redis.local().pages.remove(&redis.key(k)).await;
+    }
+    redis.local().lists.clear();
     let mut conn = redis.conn();
     let mut pipe = redis::pipe();
     for k in keys {
@@ -203,6 +251,8 @@ pub async fn invalidate_categories(redis: &Redis) {
 
 /// Retire every cached product page and list: campaign prices may have changed.
 pub async fn invalidate_promotions(redis: &Redis) {
+    redis.local().pages.clear();
+    redis.local().lists.clear();
     let mut conn = redis.conn();
     let mut pipe = redis::pipe();
     pipe.cmd("INCR").arg(redis.key(PROMOTIONS_GEN_KEY)).ignore();
@@ -212,30 +262,62 @@ pub async fn invalidate_promotions(redis: &Redis) {
     }
 }
 
-pub async fn get_list(redis: &Redis, key: &str) -> Option<bytes::Bytes> {
+/// This process's copy of a list page, keyed by the query alone (not the generation, which
+/// only Redis knows): a generation bump made here clears them all, one made elsewhere
+/// reaches them within [`platform::local_cache::MAX_AGE`].
+pub fn local_list_key(redis: &Redis, query: &impl Serialize) -> Option<String> {
+    let q = serde_json::to_string(query).ok()?;
+    Some(redis.key(&format!("cache:products:local:{q}")))
+}
+
+pub async fn get_local_list(redis: &Redis, local_key: &str) -> Option<Cached> {
+    redis.local().lists.get(local_key).await
+}
+
+/// A list page from Redis, kept here too (under `local_key`) until its own deadline.
+pub async fn get_list(redis: &Redis, key: &str, local_key: &str) -> Option<Cached> {
     let mut conn = redis.conn();
-    redis::cmd("GET")
+    let entry = redis::cmd("GET")
         .arg(redis.key(key))
         .query_async::<Option<Vec<u8>>>(&mut conn)
         .await
         .ok()
-        .flatten()
-        .map(bytes::Bytes::from)
+        .flatten()?;
+    let hit = cached_until(bytes::Bytes::from(entry))?;
+    redis
+        .local()
+        .lists
+        .put(local_key.to_owned(), hit.clone())
+        .await;
+    Some(hit)
 }
 
-/// Cache a list page until its `until` (at most a minute).
-pub async fn put_list(redis: &Redis, key: &str, body: &[u8], until: Option<DateTime<Utc>>) {
+/// Cache a list page until its `until` (at most a minute), here and in Redis; the answer.
+pub async fn put_list(
+    redis: &Redis,
+    key: &str,
+    local_key: &str,
+    body: bytes::Bytes,
+    until: Option<DateTime<Utc>>,
+) -> Cached {
+    let fresh = Cached::new(body, until.map(instant_at));
     let Some(at) = expires_at(LIST_TTL_SECS, until, Utc::now()) else {
-        return;
+        return fresh;
     };
     let mut conn = redis.conn();
     let _: redis::RedisResult<()> = redis::cmd("SET")
         .arg(redis.key(key))
-        .arg(body)
+        .arg(with_expiry(at, &fresh.body))
         .arg("PXAT")
         .arg(at)
         .query_async(&mut conn)
         .await;
+    redis
+        .local()
+        .lists
+        .put(local_key.to_owned(), fresh.clone())
+        .await;
+    fresh
 }
 
 #[cfg(test)]

@@ -43,10 +43,28 @@ pub async fn load(
     db: &impl ConnectionTrait,
     variant_ids: &[Uuid],
 ) -> CatalogResult<Vec<Purchasable>> {
-    if variant_ids.is_empty() {
+    load_where(db, "x.id", variant_ids).await
+}
+
+/// Every variant of the products asked for (sellable or not), in no particular order: one
+/// statement where reading the variant ids first took two.
+pub async fn load_products(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> CatalogResult<Vec<Purchasable>> {
+    load_where(db, "x.product_id", product_ids).await
+}
+
+/// The variants whose `column` (of `x`, the variants) is one of `ids`.
+async fn load_where(
+    db: &impl ConnectionTrait,
+    column: &'static str,
+    ids: &[Uuid],
+) -> CatalogResult<Vec<Purchasable>> {
+    if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = platform::db::uuid_array(variant_ids);
+    let ids = platform::db::uuid_array(ids);
     Ok(Purchasable::find_by_statement(pg(
         format!(
             "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
@@ -58,7 +76,7 @@ pub async fn load(
          JOIN catalog.products p ON p.id = x.product_id \
          JOIN catalog.vendors v ON v.id = p.vendor_id \
          JOIN catalog.categories c ON c.id = p.category_id \
-         WHERE x.id = ANY((SELECT $1)::uuid[])"
+         WHERE {column} = ANY((SELECT $1)::uuid[])"
         ),
         [ids],
     ))

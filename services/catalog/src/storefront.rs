@@ -6,9 +6,9 @@ use crate::campaign_prices::{LivePrices, LivePricing, ProductPromotion, Promotio
 use crate::certifications::{self, Badge};
 use crate::domain::business_number::BusinessNumber;
 use crate::error::{CatalogError, CatalogResult};
-use crate::listing::{self, HAS_STOCK, PRODUCT_LISTED, VALID_CERT, VENDOR_SELLING};
-use crate::store::{product, vendor};
-use crate::{products, vendors};
+use crate::listing::{self, HAS_STOCK, PRODUCT_LISTED, VALID_CERT, VENDOR_SELLING, VISIBLE};
+use crate::store::vendor;
+use crate::vendors;
 use chrono::{DateTime, Utc};
 use platform::money::Won;
 use sea_orm::{
@@ -343,69 +343,105 @@ pub fn shipping_policy(v: &vendor::Model) -> ShippingPolicy {
     }
 }
 
-/// The category and its ancestors, root first, in one query.
-async fn category_path(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Vec<CategoryRef>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT a.id, a.slug, a.name FROM catalog.categories c \
-             JOIN catalog.categories a ON a.id = c.id OR a.id = ANY(c.ancestors) \
-             WHERE c.id = $1 ORDER BY cardinality(a.ancestors)",
-            [id.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CategoryRef {
-                id: r.try_get("", "id")?,
-                slug: r.try_get("", "slug")?,
-                name: r.try_get("", "name")?,
-            })
-        })
-        .collect()
+/// A product page as one row: the product, its vendor, and as JSON built by Postgres the
+/// vendor's badges valid today, the variants and the category path (root first).
+#[derive(Debug, FromQueryResult)]
+struct DetailRow {
+    id: Uuid,
+    title: String,
+    description_html: String,
+    images: String,
+    tags: Vec<String>,
+    origin: String,
+    notice: serde_json::Value,
+    withdrawal_restricted: bool,
+    taxable: bool,
+    max_per_order: Option<i32>,
+    min_price: i64,
+    vendor_id: Uuid,
+    trade_name: String,
+    shipping_base_fee: i64,
+    shipping_free_threshold: Option<i64>,
+    badges: String,
+    variants: String,
+    categories: String,
+}
+
+/// One statement where there were five (product, vendor, certifications, variants,
+/// categories): on an uncached page every round trip to Postgres is most of the cost. The
+/// rules are the listing rules ([`crate::listing`]): visible ([`VISIBLE`]), badges valid
+/// today as [`VALID_CERT`] counts them, stock as [`variant_view`] shows it.
+fn detail_sql() -> String {
+    format!(
+        "SELECT p.id, p.title, p.description_html, p.images::text AS images, p.tags, p.origin, \
+                p.notice, p.withdrawal_restricted, p.taxable, p.max_per_order, p.min_price, \
+                v.id AS vendor_id, v.trade_name, v.shipping_base_fee, v.shipping_free_threshold, \
+                COALESCE((SELECT json_agg(json_build_object('kind', c.kind, 'class', c.class, \
+                                 'number', c.number, 'expires_on', c.expires_on) ORDER BY c.issued_on) \
+                          FROM catalog.certifications c WHERE c.vendor_id = v.id \
+                            AND c.verified_at IS NOT NULL \
+                            AND current_date BETWEEN c.issued_on AND c.expires_on), '[]')::text AS badges, \
+                COALESCE((SELECT json_agg(json_build_object('id', x.id, 'sku', x.sku, 'name', x.name, \
+                                 'options', x.options, 'price', x.price, 'compare_at_price', x.compare_at_price, \
+                                 'available', GREATEST(x.on_hand - x.reserved, 0), \
+                                 'in_stock', x.on_hand > x.reserved) ORDER BY x.position, x.id) \
+                          FROM catalog.variants x WHERE x.product_id = p.id), '[]')::text AS variants, \
+                COALESCE((SELECT json_agg(json_build_object('id', a.id, 'slug', a.slug, 'name', a.name) \
+                                 ORDER BY cardinality(a.ancestors)) \
+                          FROM catalog.categories cc \
+                          JOIN catalog.categories a ON a.id = cc.id OR a.id = ANY(cc.ancestors) \
+                          WHERE cc.id = p.category_id), '[]')::text AS categories \
+         FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id \
+         WHERE p.id = $1 AND {VISIBLE}"
+    )
+}
+
+/// A column Postgres built as JSON, read back.
+fn json_column<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> CatalogResult<T> {
+    serde_json::from_str(text)
+        .map_err(|e| CatalogError::Db(sea_orm::DbErr::Type(format!("product {what}: {e}"))))
 }
 
 /// A product page, or `None` when consumers may not see it.
 pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option<ProductDetail>> {
-    let Some(p) = product::Entity::find_by_id(id).one(db).await? else {
+    let Some(r) = DetailRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        detail_sql(),
+        [id.into()],
+    ))
+    .one(db)
+    .await?
+    else {
         return Ok(None);
     };
-    if p.status != products::ProductStatus::Active {
-        return Ok(None);
-    }
-    let Some(v) = vendor::Entity::find_by_id(p.vendor_id).one(db).await? else {
-        return Ok(None);
-    };
-    if !vendors::is_selling(&v) {
-        return Ok(None);
-    }
-    let badges = certifications::badges(&certifications::of_vendor(db, v.id).await?);
-    let variants = products::variants_of(db, p.id).await?;
-    let categories = category_path(db, p.category_id).await?;
+    let badges: Vec<Badge> = json_column("badges", &r.badges)?;
     Ok(Some(ProductDetail {
-        id: p.id,
-        title: p.title,
-        description_html: p.description_html,
-        images: serde_json::from_value(p.images).unwrap_or_default(),
-        categories,
-        tags: p.tags,
-        origin: p.origin,
-        notice: p.notice,
-        withdrawal_restricted: p.withdrawal_restricted,
-        taxable: p.taxable,
-        max_per_order: p.max_per_order,
-        price: Won(p.min_price),
+        id: r.id,
+        title: r.title,
+        description_html: r.description_html,
+        images: serde_json::from_str(&r.images).unwrap_or_default(),
+        categories: json_column("categories", &r.categories)?,
+        tags: r.tags,
+        origin: r.origin,
+        notice: r.notice,
+        withdrawal_restricted: r.withdrawal_restricted,
+        taxable: r.taxable,
+        max_per_order: r.max_per_order,
+        price: Won(r.min_price),
         sale_price: None,
         discount_percent: None,
         promotion: None,
         vendor: VendorSummary {
-            id: v.id,
-            trade_name: v.trade_name.clone(),
+            id: r.vendor_id,
+            trade_name: r.trade_name,
             badges: badges.clone(),
-            shipping: shipping_policy(&v),
+            shipping: ShippingPolicy {
+                base_fee: Won(r.shipping_base_fee),
+                free_threshold: r.shipping_free_threshold.map(Won),
+            },
         },
         badges,
-        variants: variants.into_iter().map(variant_view).collect(),
+        variants: json_column("variants", &r.variants)?,
     }))
 }
 

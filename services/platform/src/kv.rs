@@ -5,6 +5,7 @@
 
 use crate::breaker::{Breaker, Guarded};
 use crate::config::Config;
+use crate::local_cache::LocalCaches;
 use redis::RedisError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub struct Redis {
     conn: ConnectionManager,
     breaker: Arc<Breaker>,
     prefix: Arc<str>,
+    /// This process's copy of the hottest cached answers ([`crate::local_cache`]).
+    local: LocalCaches,
 }
 
 impl Redis {
@@ -43,6 +46,7 @@ impl Redis {
             conn,
             breaker: Arc::new(Breaker::default()),
             prefix: Arc::from(prefix),
+            local: LocalCaches::default(),
         };
         if let Err(err) = redis.ping().await {
             tracing::warn!(error = %err, "Redis is unreachable: starting without it (degraded)");
@@ -57,6 +61,11 @@ impl Redis {
 
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The in-process cache in front of this Redis, keyed by full keys ([`Redis::key`]).
+    pub fn local(&self) -> &LocalCaches {
+        &self.local
     }
 
     /// A connection handle; cheap to clone, commands are pipelined over one socket. While

@@ -18,6 +18,7 @@ pub mod health;
 pub mod ids;
 pub mod kv;
 pub mod lease;
+pub mod local_cache;
 pub mod money;
 pub mod outbox;
 pub mod pagination;

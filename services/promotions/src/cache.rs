@@ -44,6 +44,27 @@ pub async fn list_key(redis: &Redis, at: DateTime<Utc>) -> Option<String> {
     ))
 }
 
+/// This process's key for the campaign page `slug` as of `at`'s minute: its copy lives
+/// under a second ([`platform::local_cache`]), and [`invalidate`] drops it here at once.
+pub fn local_page_key(redis: &Redis, slug: &str, at: DateTime<Utc>) -> String {
+    redis.key(&format!(
+        "promotions:cache:local:campaign:{slug}:{}",
+        at.timestamp().div_euclid(60)
+    ))
+}
+
+pub async fn get_local(redis: &Redis, local_key: &str) -> Option<bytes::Bytes> {
+    redis.local().lists.get(local_key).await.map(|c| c.body)
+}
+
+pub async fn put_local(redis: &Redis, local_key: String, body: bytes::Bytes) {
+    redis
+        .local()
+        .lists
+        .put(local_key, platform::local_cache::Cached::new(body, None))
+        .await;
+}
+
 pub async fn get(redis: &Redis, key: &str) -> Option<Vec<u8>> {
     let mut conn = redis.conn();
     match redis::cmd("GET")
@@ -72,6 +93,7 @@ pub async fn put(redis: &Redis, key: &str, body: &[u8]) {
 
 /// Retire every cached campaign read.
 pub async fn invalidate(redis: &Redis) {
+    redis.local().lists.clear();
     let mut conn = redis.conn();
     if let Err(err) = redis::cmd("INCR")
         .arg(redis.key(GEN_KEY))

@@ -10,19 +10,16 @@ use crate::pricing::{
     QuoteRequest, RemoteAreaTable, StackingPolicy, VendorShipping,
 };
 use crate::seoul;
-use crate::store::{campaign, time_deal};
+use crate::store::campaign;
 use catalog::campaign_prices::{
     CampaignRef, LivePrices, LivePricing, ProductPromotion, PromotedPrice, PromotionBadge,
     TimeDealRef,
 };
 use catalog::error::{CatalogError, CatalogResult};
 use catalog::purchasable;
-use catalog::store::variant;
 use chrono::{DateTime, Utc};
 use platform::money::Won;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -94,14 +91,9 @@ pub async fn live_prices(
     if product_ids.is_empty() {
         return Ok(LivePricing::default());
     }
-    let campaigns = membership::campaigns_of(db, product_ids, at)
+    let (campaigns, deals) = membership::campaigns_and_deals_of(db, product_ids, at)
         .await
         .map_err(to_catalog)?;
-    let deals = time_deal::Entity::find()
-        .filter(time_deal::Column::ProductId.is_in(product_ids.to_vec()))
-        .filter(time_deal::Column::EndsAt.gt(at))
-        .all(db)
-        .await?;
     let next_change = campaigns
         .values()
         .flatten()
@@ -119,14 +111,7 @@ pub async fn live_prices(
     }
 
     // The lines the cart would quote, one unit of every sellable variant.
-    let variant_ids: Vec<Uuid> = variant::Entity::find()
-        .select_only()
-        .column(variant::Column::Id)
-        .filter(variant::Column::ProductId.is_in(product_ids.to_vec()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let items = purchasable::load(db, &variant_ids).await?;
+    let items = purchasable::load_products(db, product_ids).await?;
     let sellable: Vec<_> = items.iter().filter(|p| p.sellable && p.price > 0).collect();
     let lines: Vec<CartLine> = sellable
         .iter()

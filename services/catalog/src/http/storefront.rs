@@ -6,12 +6,12 @@ use crate::categories::{self, CategoryNode};
 use crate::storefront::{self, ListQuery, ProductDetail, ProductList, VendorPage};
 use axum::Extension;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
 use platform::AppState;
 use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Path, Query};
+use platform::local_cache::{Cached, IfNoneMatch};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -24,10 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_vendor))
 }
 
-fn json_bytes(body: bytes::Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
 /// Browse products: filter by category (with sub-categories), vendor, certification,
 /// price, tag and stock; sort by newest, price or popularity; page with cursors. Products
 /// in a live campaign or time deal show its price (`sale_price`) and badge (`promotion`);
@@ -38,23 +34,37 @@ async fn list_products(
     State(state): State<AppState>,
     Extension(prices): Extension<LivePricesHandle>,
     Query(q): Query<ListQuery>,
+    inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let key = if state.config.storefront_cache {
-        cache::list_key(&state.redis, &q).await
+    let redis = &state.redis;
+    let local_key = if state.config.storefront_cache {
+        cache::local_list_key(redis, &q)
     } else {
         None
     };
-    if let Some(key) = &key
-        && let Some(hit) = cache::get_list(&state.redis, key).await
+    if let Some(local_key) = &local_key
+        && let Some(hit) = cache::get_local_list(redis, local_key).await
     {
-        return Ok(json_bytes(hit));
+        return Ok(hit.respond(&inm));
+    }
+    let key = match &local_key {
+        Some(_) => cache::list_key(redis, &q).await,
+        None => None,
+    };
+    if let (Some(key), Some(local_key)) = (&key, &local_key)
+        && let Some(hit) = cache::get_list(redis, key, local_key).await
+    {
+        return Ok(hit.respond(&inm));
     }
     let page = storefront::priced_list(&state.db, prices.0.as_ref(), &q, Utc::now()).await?;
-    let body = serde_json::to_vec(&page.value).map_err(ApiError::internal)?;
-    if let Some(key) = &key {
-        cache::put_list(&state.redis, key, &body, page.until).await;
-    }
-    Ok(json_bytes(body.into()))
+    let body = bytes::Bytes::from(serde_json::to_vec(&page.value).map_err(ApiError::internal)?);
+    let answer = match (&key, &local_key) {
+        (Some(key), Some(local_key)) => {
+            cache::put_list(redis, key, local_key, body, page.until).await
+        }
+        _ => Cached::new(body, None),
+    };
+    Ok(answer.respond(&inm))
 }
 
 /// A product page: variants with prices and stock, the vendor, badges; in a live campaign
@@ -65,41 +75,46 @@ async fn get_product(
     State(state): State<AppState>,
     Extension(prices): Extension<LivePricesHandle>,
     Path(id): Path<Uuid>,
+    inm: IfNoneMatch,
 ) -> ApiResult<Response> {
     let db = state.db.clone();
-    let body = cache::get_or_load_priced(&state, &cache::product_key(id), || async move {
+    let page = cache::get_or_load_priced(&state, &cache::product_key(id), || async move {
         storefront::priced_detail(&db, prices.0.as_ref(), id, Utc::now()).await
     })
     .await
     .map_err(ApiError::from)?
     .ok_or_else(|| ApiError::not_found("product"))?;
-    Ok(json_bytes(body))
+    Ok(page.respond(&inm))
 }
 
 /// The category tree.
 #[utoipa::path(get, path = "/v1/categories", tag = "storefront",
     responses((status = 200, body = Vec<CategoryNode>)))]
-async fn list_categories(State(state): State<AppState>) -> ApiResult<Response> {
+async fn list_categories(State(state): State<AppState>, inm: IfNoneMatch) -> ApiResult<Response> {
     let db = state.db.clone();
-    let body = cache::get_or_load(&state, cache::CATEGORIES_KEY, || async move {
+    let tree = cache::get_or_load(&state, cache::CATEGORIES_KEY, || async move {
         categories::tree(&db).await.map(Some)
     })
     .await
     .map_err(ApiError::from)?
-    .unwrap_or_default();
-    Ok(json_bytes(body))
+    .unwrap_or_else(|| Cached::new(bytes::Bytes::from_static(b"[]"), None));
+    Ok(tree.respond(&inm))
 }
 
 /// A vendor's public page, with the seller identity the law requires.
 #[utoipa::path(get, path = "/v1/vendors/{id}", tag = "storefront",
     responses((status = 200, body = VendorPage), (status = 404, body = Problem)))]
-async fn get_vendor(State(state): State<AppState>, Path(id): Path<Uuid>) -> ApiResult<Response> {
+async fn get_vendor(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    inm: IfNoneMatch,
+) -> ApiResult<Response> {
     let db = state.db.clone();
-    let body = cache::get_or_load(&state, &cache::vendor_key(id), || async move {
+    let page = cache::get_or_load(&state, &cache::vendor_key(id), || async move {
         storefront::vendor_page(&db, id).await
     })
     .await
     .map_err(ApiError::from)?
     .ok_or_else(|| ApiError::not_found("vendor"))?;
-    Ok(json_bytes(body))
+    Ok(page.respond(&inm))
 }

@@ -118,11 +118,18 @@ async fn campaign_page(
     }
 
     let now = Utc::now();
-    let key = cache::page_key(&state.redis, &slug, now).await;
-    let cached = match &key {
-        Some(k) => cache::get(&state.redis, k).await,
-        None => None,
-    };
+    let local_key = cache::local_page_key(&state.redis, &slug, now);
+    let mut key = None;
+    let mut cached = cache::get_local(&state.redis, &local_key).await;
+    if cached.is_none() {
+        key = cache::page_key(&state.redis, &slug, now).await;
+        if let Some(k) = &key {
+            cached = cache::get(&state.redis, k).await.map(bytes::Bytes::from);
+            if let Some(hit) = &cached {
+                cache::put_local(&state.redis, local_key.clone(), hit.clone()).await;
+            }
+        }
+    }
     let page = match cached.and_then(|b| serde_json::from_slice::<CampaignPage>(&b).ok()) {
         Some(p) => p,
         None => {
@@ -145,6 +152,7 @@ async fn campaign_page(
                 && let Ok(body) = serde_json::to_vec(&page)
             {
                 cache::put(&state.redis, k, &body).await;
+                cache::put_local(&state.redis, local_key, body.into()).await;
             }
             page
         }

@@ -2,7 +2,7 @@ use crate::error::{PromotionsError, PromotionsResult};
 use sea_orm::QuerySelect;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(schema_name = "promotions", table_name = "campaigns")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
