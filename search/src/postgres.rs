@@ -339,13 +339,19 @@ struct SearchRow {
     n: Option<i64>,
 }
 
+/// What a [`SearchRow`] holds: a hit and its place on the page, or a facet group.
+enum SearchPart {
+    Hit(i64, StoredHit),
+    Group(FacetRow),
+}
+
 impl SearchRow {
     /// The hit of a page row (with its place), or the facet group of a facet row. A page
     /// row comes from `search.documents`, whose columns are `NOT NULL` but image and
     /// publication time.
-    fn split(self) -> Result<(i64, StoredHit), FacetRow> {
+    fn split(self) -> SearchPart {
         match self.pos {
-            Some(pos) => Ok((
+            Some(pos) => SearchPart::Hit(
                 pos,
                 StoredHit {
                     id: self.id.unwrap_or_default(),
@@ -361,8 +367,8 @@ impl SearchRow {
                     image: self.image,
                     published_at: self.published_at,
                 },
-            )),
-            None => Err(FacetRow {
+            ),
+            None => SearchPart::Group(FacetRow {
                 category_ids: self.category_ids,
                 vendor_id: self.vendor_id,
                 vendor_name: self.vendor_name,
@@ -641,8 +647,8 @@ impl PostgresBackend {
         let mut groups = Vec::new();
         for r in rows {
             match r.split() {
-                Ok(h) => hits.push(h),
-                Err(g) => groups.push(g),
+                SearchPart::Hit(pos, h) => hits.push((pos, h)),
+                SearchPart::Group(g) => groups.push(g),
             }
         }
         hits.sort_by_key(|(pos, _)| *pos);
