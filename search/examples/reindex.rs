@@ -7,7 +7,7 @@
 //! ```
 //!
 //! With `SYNTHETIC=100000` it writes that many made-up documents straight into
-//! `search.documents` instead (titles such as "강화 순무김치 1kg 12345", as `jikgu
+//! the search tables instead (titles such as "강화 순무김치 1kg 12345", as `jikgu
 //! generate` makes them), for a database that has no catalog to rebuild from: a scratch
 //! copy of the migrated test template will do. Searches go through one pool, as the
 //! server's do (prepared statements, so every query shape shares connections).
@@ -39,7 +39,11 @@ async fn main() -> anyhow::Result<()> {
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()
     );
-    sea_orm::ConnectionTrait::execute_unprepared(&state.db, "ANALYZE search.documents").await?;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &state.db,
+        "ANALYZE search.documents, search.entries",
+    )
+    .await?;
 
     let all = Facet::ALL.to_vec();
     let cases: Vec<(&str, SearchQuery)> = vec![

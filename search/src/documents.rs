@@ -13,8 +13,7 @@ use chrono::{DateTime, Utc};
 use futures::Stream;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use platform::money::Won;
-use sea_orm::sea_query::ArrayType;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
@@ -69,18 +68,6 @@ impl From<ListedProduct> for Document {
             image: p.image,
         }
     }
-}
-
-pub(crate) fn text_array<S: AsRef<str>>(items: &[S]) -> Value {
-    Value::Array(
-        ArrayType::String,
-        Some(Box::new(
-            items
-                .iter()
-                .map(|s| Value::from(s.as_ref().to_owned()))
-                .collect(),
-        )),
-    )
 }
 
 /// Fill `campaign_ids` of `docs` with the campaigns live now, in one call to promotions.

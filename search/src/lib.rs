@@ -1,9 +1,9 @@
 //! Product search.
 //!
 //! - [`SearchBackend`]: the one interface (upsert, delete, search, suggest, rebuild).
-//! - [`PostgresBackend`] (default): `search.documents` with substring matching that
-//!   works for Korean ("김치" finds "강화순무김치"), trigram similarity and facets by
-//!   `GROUP BY`. [`MeilisearchBackend`] when `MEILISEARCH_URL` is set. [`from_env`]
+//! - [`PostgresBackend`] (default): `search.entries` (narrow, GIN over gram codes) and
+//!   `search.documents` (what a hit shows), with substring matching that works for
+//!   Korean ("김치" finds "강화순무김치") and facets by `GROUPING SETS`. [`MeilisearchBackend`] when `MEILISEARCH_URL` is set. [`from_env`]
 //!   picks one; both pass the same behaviour tests.
 //! - [`documents`]: what is indexed per product, built from the catalog tables; only
 //!   products consumers may see have a document.

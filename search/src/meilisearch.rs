@@ -26,11 +26,11 @@ use crate::backend::{DocumentStream, MAX_SUGGESTIONS, SearchBackend};
 use crate::documents::Document;
 use crate::error::{SearchError, SearchResult};
 use crate::query::{
-    Facet, FacetCount, Facets, Hit, MAX_QUERY_CHARS, PriceBucket, SearchQuery, SearchResults, Sort,
-    Suggestion, VendorRef,
+    Facet, FacetCount, Facets, PriceBucket, SearchQuery, SearchResults, Sort, StoredHit,
+    Suggestion, suggest_terms,
 };
 use crate::text;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::StreamExt;
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::errors::Error as MeiliError;
@@ -44,7 +44,6 @@ use meilisearch_sdk::settings::{
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::{FailedTask, Task, TasksSearchQuery};
 use platform::config::EnvSource;
-use platform::money::Won;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -689,7 +688,7 @@ impl SearchBackend for MeilisearchBackend {
         s.with_offset(q.offset)
             .with_limit(q.limit + 1)
             .with_attributes_to_retrieve(Selectors::Some(&RETRIEVED));
-        let res = self.call("searching", s.execute::<MeiliDoc>()).await?;
+        let res = self.call("searching", s.execute::<StoredHit>()).await?;
         let more = res.hits.len() > q.limit;
         let total = res
             .estimated_total_hits
@@ -700,28 +699,7 @@ impl SearchBackend for MeilisearchBackend {
             .hits
             .into_iter()
             .take(q.limit)
-            .map(|h| {
-                let d = h.result;
-                Hit {
-                    id: d.id,
-                    highlighted_title: text::highlight(&d.title, &terms),
-                    snippet: text::snippet(&d.description, &terms, text::SNIPPET_CHARS),
-                    title: d.title,
-                    price: Won(d.price),
-                    vendor: VendorRef {
-                        id: d.vendor_id,
-                        trade_name: d.vendor_name,
-                    },
-                    category_id: d.category_id,
-                    tags: d.tags,
-                    certified: d.certified,
-                    in_stock: d.in_stock,
-                    image: d.image,
-                    published_at: d
-                        .published_at
-                        .and_then(DateTime::<Utc>::from_timestamp_millis),
-                }
-            })
+            .map(|h| h.result.into_hit(&terms))
             .collect();
         Ok(SearchResults {
             hits,
@@ -733,15 +711,7 @@ impl SearchBackend for MeilisearchBackend {
 
     #[tracing::instrument(skip_all, fields(backend = "meilisearch"))]
     async fn suggest(&self, prefix: &str, limit: usize) -> SearchResult<Vec<Suggestion>> {
-        let prefix = prefix.trim();
-        if prefix.chars().count() > MAX_QUERY_CHARS {
-            return Err(SearchError::field(
-                "q",
-                "too_long",
-                format!("at most {MAX_QUERY_CHARS} characters"),
-            ));
-        }
-        let terms = text::terms(prefix);
+        let terms = suggest_terms(prefix)?;
         if terms.is_empty() {
             return Ok(Vec::new());
         }
@@ -805,6 +775,7 @@ impl SearchBackend for MeilisearchBackend {
 mod tests {
     use super::*;
     use crate::query::Filters;
+    use platform::money::Won;
 
     #[test]
     fn filters_are_built_from_typed_values() {

@@ -1,27 +1,29 @@
-//! The default backend: `search.documents` in the shop's own Postgres.
+//! The default backend: the shop's own Postgres, in two tables of the `search` schema.
+//! `search.entries` (narrow: codes of grams, case-folded text, what filters, sorts and
+//! facets read) is where a search matches, orders and counts; `search.documents` holds
+//! what a hit shows and is read by primary key for one page of hits.
 //!
 //! Matching is substring matching, because Korean compounds have no spaces: "김치" must
 //! find "강화순무김치". Every query word must occur (case-insensitively) in the title, the
-//! tags or the description. The GIN index on `grams` (every 1–2 character substring)
-//! finds the candidates for words of any length — pg_trgm alone cannot for one- or
-//! two-syllable words, which have no trigram — and `ILIKE` rechecks words of three or
-//! more characters (a shorter word is a single gram, so the index answer is exact). Results rank by
-//! how many words the title contains, then whole-word matches (the `simple` tsvector),
-//! then the shorter title (the closer match), then popularity. Facets are `GROUP BY`s over
-//! the same filtered set. See `search/EXPLAIN.md` for the plans.
+//! tags or the description. The GIN index on `grams` (codes of every 1–2 character
+//! substring) finds the candidates for words of any length, and `strpos` over the
+//! case-folded text rechecks words of three or more characters (a shorter word is a
+//! single gram, so the index answer is exact). Results rank by how many words the title
+//! contains, then the shorter title (the closer match), then popularity. Facets are one
+//! `GROUP BY` over the same matching rows. See `search/EXPLAIN.md` for the plans.
 
 use crate::backend::{DocumentStream, MAX_SUGGESTIONS, SearchBackend};
-use crate::documents::{Document, text_array};
+use crate::documents::Document;
 use crate::error::{SearchError, SearchResult};
 use crate::query::{
-    Facet, FacetCount, Facets, Hit, MAX_QUERY_CHARS, PriceBucket, SearchQuery, SearchResults, Sort,
-    Suggestion, VendorRef,
+    Facet, FacetCount, Facets, Hit, PriceBucket, SearchQuery, SearchResults, Sort, StoredHit,
+    Suggestion, suggest_terms,
 };
 use crate::text;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use platform::db::uuid_array;
-use platform::money::Won;
+use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -81,17 +83,16 @@ fn matching(q: &SearchQuery) -> Matching {
     let terms = q.terms();
     let mut patterns = Vec::new();
     if !terms.is_empty() {
-        let grams: BTreeSet<String> = terms.iter().flat_map(|t| text::term_grams(t)).collect();
-        let grams: Vec<String> = grams.into_iter().collect();
-        let g = sql.bind(text_array(&grams));
-        sql.conds.push(format!("d.grams @> {g}::text[]"));
+        let codes: BTreeSet<i32> = terms.iter().flat_map(|t| text::term_codes(t)).collect();
+        let g = sql.bind(int_array(codes));
+        sql.conds.push(format!("e.grams @> {g}::int4[]"));
         for term in terms {
             // A word of one or two characters is one gram: holding the gram is holding
-            // the word, so only longer words need ILIKE to check the grams' order.
-            let p = if term.chars().count() > 2 {
-                let p = sql.bind(text::like_pattern(&term));
+            // the word, so only longer words need the recheck of the grams' order.
+            let p = if text::needs_recheck(&term) {
+                let p = sql.bind(term.clone());
                 sql.conds.push(format!(
-                    "(d.title ILIKE {p} OR d.tags_text ILIKE {p} OR d.description ILIKE {p})"
+                    "(strpos(e.title_folded, {p}) > 0 OR strpos(e.text_folded, {p}) > 0)"
                 ));
                 Some(p)
             } else {
@@ -103,72 +104,75 @@ fn matching(q: &SearchQuery) -> Matching {
     let f = &q.filters;
     if let Some(c) = f.category {
         let p = sql.bind(uuid_array(&[c]));
-        sql.conds.push(format!("d.category_ids @> {p}::uuid[]"));
+        sql.conds.push(format!("e.category_ids @> {p}::uuid[]"));
     }
     if let Some(v) = f.vendor {
         let p = sql.bind(v);
-        sql.conds.push(format!("d.vendor_id = {p}"));
+        sql.conds.push(format!("e.vendor_id = {p}"));
     }
     if let Some(c) = f.certified {
         let p = sql.bind(c);
-        sql.conds.push(format!("d.certified = {p}"));
+        sql.conds.push(format!("e.certified = {p}"));
     }
     if let Some(min) = f.min_price {
         let p = sql.bind(min.get());
-        sql.conds.push(format!("d.price >= {p}"));
+        sql.conds.push(format!("e.price >= {p}"));
     }
     if let Some(max) = f.max_price {
         let p = sql.bind(max.get());
-        sql.conds.push(format!("d.price <= {p}"));
+        sql.conds.push(format!("e.price <= {p}"));
     }
     if let Some(c) = f.campaign {
         let p = sql.bind(uuid_array(&[c]));
-        sql.conds.push(format!("d.campaign_ids @> {p}::uuid[]"));
+        sql.conds.push(format!("e.campaign_ids @> {p}::uuid[]"));
     }
     if let Some(s) = f.in_stock {
         let p = sql.bind(s);
-        sql.conds.push(format!("d.in_stock = {p}"));
+        sql.conds.push(format!("e.in_stock = {p}"));
     }
     Matching { sql, patterns }
 }
 
-/// The ORDER BY of the hits; binds what the relevance ranking needs into `m`.
-fn order_by(q: &SearchQuery, m: &mut Matching) -> String {
+fn int_array(items: impl IntoIterator<Item = i32>) -> Value {
+    Value::Array(
+        ArrayType::Int,
+        Some(Box::new(items.into_iter().map(Value::from).collect())),
+    )
+}
+
+/// One key of an `ORDER BY`: an expression over `search.entries e` and its direction.
+type Key = (String, &'static str);
+
+/// The order of the hits; binds what the relevance ranking needs into `m`.
+fn order_keys(q: &SearchQuery, m: &mut Matching) -> Vec<Key> {
+    let key = |e: &str, dir| (e.to_owned(), dir);
     match q.sort {
         Sort::Relevance if !m.patterns.is_empty() => {
             let mut title_hits = Vec::new();
-            let mut patterns = std::mem::take(&mut m.patterns);
-            for (term, p) in &mut patterns {
-                let p = p.get_or_insert_with(|| m.sql.bind(text::like_pattern(term)));
-                title_hits.push(format!("(d.title ILIKE {p})::int"));
+            for (term, p) in &mut m.patterns {
+                let p = p.get_or_insert_with(|| m.sql.bind(term.clone()));
+                title_hits.push(format!("(strpos(e.title_folded, {p}) > 0)::int"));
             }
-            let words = m.sql.bind(
-                patterns
-                    .iter()
-                    .map(|(t, _)| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            m.patterns = patterns;
             // The shorter of two titles holding the words is the closer match: what
-            // trigram `similarity()` said, without scoring every candidate with it (that
-            // was two thirds of a broad query's time, see EXPLAIN.md). The tsquery is a
-            // sub-select so that it is parsed once: statements are prepared and reused,
-            // and under the generic plan Postgres then chooses, a bare
-            // `plainto_tsquery($n)` is evaluated again for every candidate (93 ms instead
-            // of 10 for "김치" at 100k products).
-            format!(
-                "({}) DESC, (d.words @@ (SELECT plainto_tsquery('simple', {words}))) DESC, \
-                 char_length(d.title), d.popularity DESC, d.id",
-                title_hits.join(" + ")
-            )
+            // trigram `similarity()` said, without scoring every candidate with it.
+            vec![
+                (title_hits.join(" + "), "DESC"),
+                key("char_length(e.title_folded)", "ASC"),
+                key("e.popularity", "DESC"),
+                key("e.id", "ASC"),
+            ]
         }
-        Sort::Relevance | Sort::Popular => {
-            "d.popularity DESC, d.published_at DESC NULLS LAST, d.id DESC".to_owned()
-        }
-        Sort::Newest => "d.published_at DESC NULLS LAST, d.id DESC".to_owned(),
-        Sort::PriceAsc => "d.price ASC, d.id ASC".to_owned(),
-        Sort::PriceDesc => "d.price DESC, d.id DESC".to_owned(),
+        Sort::Relevance | Sort::Popular => vec![
+            key("e.popularity", "DESC"),
+            key("e.published_at", "DESC NULLS LAST"),
+            key("e.id", "DESC"),
+        ],
+        Sort::Newest => vec![
+            key("e.published_at", "DESC NULLS LAST"),
+            key("e.id", "DESC"),
+        ],
+        Sort::PriceAsc => vec![key("e.price", "ASC"), key("e.id", "ASC")],
+        Sort::PriceDesc => vec![key("e.price", "DESC"), key("e.id", "DESC")],
     }
 }
 
@@ -176,30 +180,95 @@ fn statement(sql: String, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
+/// `columns` of the `search.documents` rows of one page of `search.entries e` matching
+/// `where_clause` in the order of `keys`: the entries are ordered and cut (narrow rows,
+/// sort indexes), and only the page is read from the wide table.
+fn page_sql(columns: &str, where_clause: &str, keys: &[Key], limit: &str) -> String {
+    let select: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (e, _))| format!("{e} AS k{i}"))
+        .collect();
+    let order = |prefix: &str| -> String {
+        keys.iter()
+            .enumerate()
+            .map(|(i, (_, dir))| format!("{prefix}k{i} {dir}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT {columns} FROM (SELECT e.id, {} FROM search.entries e WHERE {where_clause}          ORDER BY {} {limit}) p JOIN search.documents d ON d.id = p.id ORDER BY {}",
+        select.join(", "),
+        order(""),
+        order("p.")
+    )
+}
+
 /// The page of hits (one more than asked, to tell whether another page follows).
 fn hits_statement(q: &SearchQuery) -> Statement {
     let mut m = matching(q);
-    let order = order_by(q, &mut m);
+    let keys = order_keys(q, &mut m);
     let lim = m.sql.bind((q.limit + 1) as i64);
     let off = m.sql.bind(q.offset as i64);
-    let sql = format!(
-        "SELECT d.id, d.title, d.description, d.price, d.vendor_id, d.vendor_name, \
-                d.category_id, d.tags, d.certified, d.in_stock, d.image, d.published_at \
-         FROM search.documents d WHERE {} ORDER BY {order} LIMIT {lim} OFFSET {off}",
-        m.sql.where_clause()
+    let sql = page_sql(
+        "d.id, d.title, d.description, d.price, d.vendor_id, d.vendor_name, d.category_id, \
+         d.tags, d.certified, d.in_stock, d.image, d.published_at",
+        &m.sql.where_clause(),
+        &keys,
+        &format!("LIMIT {lim} OFFSET {off}"),
     );
     statement(sql, m.sql.values)
 }
 
-fn facets_statement(q: &SearchQuery) -> Statement {
-    let m = matching(q);
-    statement(facets_sql(&m.sql.where_clause()), m.sql.values)
+/// The page of hits and every facet from one scan of the matches: they are gathered
+/// once (`MATERIALIZED`), then ordered and cut for the page and grouped for the facets.
+/// Rows of the page carry `pos` (their place on it) and the columns of a hit; rows of
+/// the facets carry `n` and the columns of a [`FacetRow`]. Two statements, one for each,
+/// did the index and heap work twice (a third less throughput at 100k).
+fn search_statement(q: &SearchQuery) -> Statement {
+    let mut m = matching(q);
+    let keys = order_keys(q, &mut m);
+    let lim = m.sql.bind((q.limit + 1) as i64);
+    let off = m.sql.bind(q.offset as i64);
+    let select: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (e, _))| format!("{e} AS k{i}"))
+        .collect();
+    let order: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (_, dir))| format!("k{i} {dir}"))
+        .collect();
+    let sql = format!(
+        "WITH m AS MATERIALIZED (SELECT e.id, {}, e.category_id, e.category_ids, e.vendor_id, \
+             e.vendor_name, e.certified, e.certification_kinds, {} AS bucket \
+             FROM search.entries e WHERE {}), \
+         page AS (SELECT p.id, row_number() OVER () AS pos \
+             FROM (SELECT m.id FROM m ORDER BY {} LIMIT {lim} OFFSET {off}) p) \
+         SELECT p.pos, d.id, d.title, d.description, d.price, d.vendor_id, d.vendor_name, \
+             d.category_id, d.tags, d.certified, d.in_stock, d.image, d.published_at, \
+             NULL::uuid[] AS category_ids, NULL::text[] AS certification_kinds, \
+             NULL::text AS bucket, NULL::bigint AS n \
+         FROM page p JOIN search.documents d ON d.id = p.id \
+         UNION ALL \
+         SELECT NULL, NULL, NULL, NULL, NULL, m.vendor_id, m.vendor_name, NULL, NULL, \
+             m.certified, NULL, NULL, NULL, m.category_ids, m.certification_kinds, m.bucket, \
+             count(*) \
+         FROM m GROUP BY GROUPING SETS ((m.category_id, m.category_ids), \
+             (m.vendor_id, m.certified, m.vendor_name, m.certification_kinds), (m.bucket))",
+        select.join(", "),
+        price_bucket_sql(),
+        m.sql.where_clause(),
+        order.join(", "),
+    );
+    statement(sql, m.sql.values)
 }
 
 fn count_statement(q: &SearchQuery) -> Statement {
     let m = matching(q);
     let sql = format!(
-        "SELECT count(*) AS n FROM search.documents d WHERE {}",
+        "SELECT count(*) AS n FROM search.entries e WHERE {}",
         m.sql.where_clause()
     );
     statement(sql, m.sql.values)
@@ -208,61 +277,108 @@ fn count_statement(q: &SearchQuery) -> Statement {
 /// Titles holding every word of `terms` (at least one), those starting with them first.
 fn suggest_statement(terms: &[String], limit: usize) -> Statement {
     let mut sql = Sql::default();
-    let grams: BTreeSet<String> = terms.iter().flat_map(|t| text::term_grams(t)).collect();
-    let grams: Vec<String> = grams.into_iter().collect();
-    let g = sql.bind(text_array(&grams));
-    sql.conds.push(format!("d.grams @> {g}::text[]"));
+    let codes: BTreeSet<i32> = terms.iter().flat_map(|t| text::term_codes(t)).collect();
+    let g = sql.bind(int_array(codes));
+    sql.conds.push(format!("e.grams @> {g}::int4[]"));
     for term in terms {
-        // `strpos`, not `ILIKE`: statements are prepared and reused, and under the
-        // generic plan Postgres then picks, it cannot see that a one- or two-syllable
-        // pattern has no trigram and reads the whole title trigram index for it (55 ms
-        // at 100k products). `strpos` is never indexed: the grams index narrows, this
-        // only rechecks that the word is in the title.
+        // The grams index narrows; this rechecks that the word is in the title.
         let t = sql.bind(term.clone());
-        sql.conds.push(format!("strpos(lower(d.title), {t}) > 0"));
+        sql.conds.push(format!("strpos(e.title_folded, {t}) > 0"));
     }
     let starts = sql.bind(terms.join(" "));
     let lim = sql.bind(limit.clamp(1, MAX_SUGGESTIONS) as i64);
-    // No `similarity()` here: computing it for every candidate of a one-letter
-    // prefix costs more than the rest of the query, and popularity ranks a typeahead
-    // list better anyway.
-    let stmt = format!(
-        "SELECT d.id, d.title FROM search.documents d WHERE {} \
-         ORDER BY starts_with(lower(d.title), {starts}) DESC, d.popularity DESC, \
-                  char_length(d.title), d.id \
-         LIMIT {lim}",
-        sql.where_clause()
+    // Popularity ranks a typeahead list better than any text similarity would.
+    let keys: Vec<Key> = vec![
+        (format!("starts_with(e.title_folded, {starts})"), "DESC"),
+        ("e.popularity".to_owned(), "DESC"),
+        ("char_length(e.title_folded)".to_owned(), "ASC"),
+        ("e.id".to_owned(), "ASC"),
+    ];
+    let stmt = page_sql(
+        "d.id, d.title",
+        &sql.where_clause(),
+        &keys,
+        &format!("LIMIT {lim}"),
     );
     statement(stmt, sql.values)
 }
 
-#[derive(Debug, FromQueryResult)]
-struct HitRow {
-    id: Uuid,
-    title: String,
-    description: String,
-    price: i64,
-    vendor_id: Uuid,
-    vendor_name: String,
-    category_id: Uuid,
-    tags: Vec<String>,
-    certified: bool,
-    in_stock: bool,
-    image: Option<String>,
-    published_at: Option<DateTime<Utc>>,
+/// One group of the facet scan: the matching documents of one category (with its
+/// path), of one vendor (with its name and badges) or of one price bucket; the columns
+/// of the other two groupings are NULL.
+#[derive(Debug)]
+struct FacetRow {
+    category_ids: Option<Vec<Uuid>>,
+    vendor_id: Option<Uuid>,
+    vendor_name: Option<String>,
+    certified: Option<bool>,
+    certification_kinds: Option<Vec<String>>,
+    bucket: Option<String>,
+    n: i64,
 }
 
-/// One group of the facet scan: the matching documents of one category, vendor and
-/// price bucket, with what every facet needs to know about them.
+/// A row of [`search_statement`]: a hit (`pos` set) or a facet group (`n` set).
 #[derive(Debug, FromQueryResult)]
-struct FacetRow {
-    category_ids: Vec<Uuid>,
-    vendor_id: Uuid,
-    vendor_name: String,
-    certified: bool,
-    certification_kinds: Vec<String>,
-    bucket: String,
-    n: i64,
+struct SearchRow {
+    pos: Option<i64>,
+    id: Option<Uuid>,
+    title: Option<String>,
+    description: Option<String>,
+    price: Option<i64>,
+    vendor_id: Option<Uuid>,
+    vendor_name: Option<String>,
+    category_id: Option<Uuid>,
+    tags: Option<Vec<String>>,
+    certified: Option<bool>,
+    in_stock: Option<bool>,
+    image: Option<String>,
+    published_at: Option<DateTime<Utc>>,
+    category_ids: Option<Vec<Uuid>>,
+    certification_kinds: Option<Vec<String>>,
+    bucket: Option<String>,
+    n: Option<i64>,
+}
+
+/// What a [`SearchRow`] holds: a hit and its place on the page, or a facet group.
+enum SearchPart {
+    Hit(i64, StoredHit),
+    Group(FacetRow),
+}
+
+impl SearchRow {
+    /// The hit of a page row (with its place), or the facet group of a facet row. A page
+    /// row comes from `search.documents`, whose columns are `NOT NULL` but image and
+    /// publication time.
+    fn split(self) -> SearchPart {
+        match self.pos {
+            Some(pos) => SearchPart::Hit(
+                pos,
+                StoredHit {
+                    id: self.id.unwrap_or_default(),
+                    title: self.title.unwrap_or_default(),
+                    description: self.description.unwrap_or_default(),
+                    price: self.price.unwrap_or_default(),
+                    vendor_id: self.vendor_id.unwrap_or_default(),
+                    vendor_name: self.vendor_name.unwrap_or_default(),
+                    category_id: self.category_id.unwrap_or_default(),
+                    tags: self.tags.unwrap_or_default(),
+                    certified: self.certified.unwrap_or_default(),
+                    in_stock: self.in_stock.unwrap_or_default(),
+                    image: self.image,
+                    published_at: self.published_at,
+                },
+            ),
+            None => SearchPart::Group(FacetRow {
+                category_ids: self.category_ids,
+                vendor_id: self.vendor_id,
+                vendor_name: self.vendor_name,
+                certified: self.certified,
+                certification_kinds: self.certification_kinds,
+                bucket: self.bucket,
+                n: self.n.unwrap_or(0),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -271,13 +387,13 @@ struct SuggestRow {
     title: String,
 }
 
-/// The price bucket of `d.price` as SQL, built from [`PriceBucket`] so that the
+/// The price bucket of `e.price` as SQL, built from [`PriceBucket`] so that the
 /// boundaries live in one place (they are constants, not input).
 fn price_bucket_sql() -> String {
     let mut case = String::from("CASE");
     for b in PriceBucket::ALL {
         match b.range().1 {
-            Some(max) => case.push_str(&format!(" WHEN d.price < {max} THEN '{}'", b.key())),
+            Some(max) => case.push_str(&format!(" WHEN e.price < {max} THEN '{}'", b.key())),
             None => case.push_str(&format!(" ELSE '{}'", b.key())),
         }
     }
@@ -285,21 +401,13 @@ fn price_bucket_sql() -> String {
     case
 }
 
-/// Every facet (and the total) from one scan of the matching documents, grouped by
-/// category, vendor and price bucket; the facets are summed up from those groups in
-/// Rust. A category's path and a vendor's name and badges are the same on all its
-/// documents, so `max`/`min` just carry them along. (A `UNION ALL` of one `GROUP BY`
-/// per facet over a materialised CTE took 3–4 times as long at 100k documents.)
-fn facets_sql(where_clause: &str) -> String {
-    format!(
-        "SELECT max(d.category_ids) AS category_ids, d.vendor_id, min(d.vendor_name) AS vendor_name, \
-                bool_or(d.certified) AS certified, max(d.certification_kinds) AS certification_kinds, \
-                {} AS bucket, count(*) AS n \
-         FROM search.documents d WHERE {where_clause} \
-         GROUP BY d.category_id, d.vendor_id, bucket",
-        price_bucket_sql()
-    )
-}
+// Facets are counted per category, per vendor and per price bucket (`GROUPING SETS`:
+// three small hash tables, about 80 groups for a common word). What a group shows, a
+// category's path and a vendor's name and badges, is the same on all entries of the
+// category or vendor, so it is part of the group's key. (Grouping by category, vendor
+// and bucket together and carrying those along with `max()` made ~3,000 groups of
+// ~5,000 matches and took 1.6 times as long; looking them up per group after counting
+// made plans whose estimated cost switched on Postgres' JIT compiler, a second a search.)
 
 fn facets_from_rows(rows: Vec<FacetRow>, wanted: &[Facet]) -> (u64, Facets) {
     let mut total = 0;
@@ -310,19 +418,27 @@ fn facets_from_rows(rows: Vec<FacetRow>, wanted: &[Facet]) -> (u64, Facets) {
     let mut prices: HashMap<String, u64> = HashMap::new();
     for r in rows {
         let n = u64::try_from(r.n).unwrap_or(0);
-        total += n;
-        // A product counts for its category and every ancestor.
-        for c in r.category_ids {
-            *categories.entry(c).or_default() += n;
-        }
-        vendors.entry(r.vendor_id).or_insert((r.vendor_name, 0)).1 += n;
-        if r.certified {
-            certified += n;
-            for k in r.certification_kinds {
-                *kinds.entry(k).or_default() += n;
+        // Every entry is in exactly one price bucket: the buckets sum to the total.
+        if let Some(bucket) = r.bucket {
+            total += n;
+            *prices.entry(bucket).or_default() += n;
+        } else if let Some(vendor) = r.vendor_id {
+            vendors
+                .entry(vendor)
+                .or_insert((r.vendor_name.unwrap_or_default(), 0))
+                .1 += n;
+            if r.certified == Some(true) {
+                certified += n;
+                for k in r.certification_kinds.unwrap_or_default() {
+                    *kinds.entry(k).or_default() += n;
+                }
+            }
+        } else {
+            // A product counts for its category and every ancestor.
+            for c in r.category_ids.unwrap_or_default() {
+                *categories.entry(c).or_default() += n;
             }
         }
-        *prices.entry(r.bucket).or_default() += n;
     }
     let plain = |m: HashMap<String, u64>| -> Vec<FacetCount> {
         m.into_iter()
@@ -386,13 +502,18 @@ struct WriteRow<'a> {
     popularity: i64,
     published_at: Option<DateTime<Utc>>,
     image: Option<&'a str>,
-    grams: Vec<String>,
+    grams: Vec<i32>,
+    title_folded: String,
+    text_folded: String,
 }
 
 impl<'a> From<&'a Document> for WriteRow<'a> {
     fn from(d: &'a Document) -> Self {
         let tags_text = d.tags.join(" ");
-        let grams = text::grams([d.title.as_str(), tags_text.as_str(), d.description.as_str()]);
+        let grams =
+            text::gram_codes([d.title.as_str(), tags_text.as_str(), d.description.as_str()]);
+        // One field a line: no query word holds a line break, so none matches across two.
+        let text_folded = text::folded(&format!("{tags_text}\n{}", d.description));
         WriteRow {
             id: d.id,
             title: &d.title,
@@ -412,39 +533,70 @@ impl<'a> From<&'a Document> for WriteRow<'a> {
             published_at: d.published_at,
             image: d.image.as_deref(),
             grams,
+            title_folded: text::folded(&d.title),
+            text_folded,
         }
     }
 }
 
-/// Rows whose content did not change are left alone: a nightly rebuild or a repeated
-/// event then costs a read, not a rewrite of six GIN indexes.
+/// Both tables in one statement. Rows whose content did not change are left alone (a
+/// nightly rebuild or a repeated event then costs a read, not a rewrite of the indexes):
+/// `documents` tells which changed, and only those entries are written. Every column of
+/// an entry derives from columns of its document, so an unchanged document has an
+/// unchanged entry. The statement's count is that of the entries written.
 const UPSERT: &str = "\
+WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, title text, \
+    description text, tags text[], tags_text text, vendor_id uuid, vendor_name text, \
+    category_id uuid, category_ids uuid[], certified boolean, certification_kinds text[], \
+    campaign_ids uuid[], price bigint, in_stock boolean, popularity bigint, \
+    published_at timestamptz, image text, grams int4[], title_folded text, text_folded text)), \
+changed AS ( \
 INSERT INTO search.documents AS d (id, title, description, tags, tags_text, vendor_id, vendor_name, \
     category_id, category_ids, certified, certification_kinds, campaign_ids, price, in_stock, \
-    popularity, published_at, image, grams, indexed_at) \
+    popularity, published_at, image, indexed_at) \
 SELECT r.id, r.title, r.description, r.tags, r.tags_text, r.vendor_id, r.vendor_name, \
     r.category_id, r.category_ids, r.certified, r.certification_kinds, r.campaign_ids, r.price, \
-    r.in_stock, r.popularity, r.published_at, r.image, r.grams, now() \
-FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, title text, description text, tags text[], \
-    tags_text text, vendor_id uuid, vendor_name text, category_id uuid, category_ids uuid[], \
-    certified boolean, certification_kinds text[], campaign_ids uuid[], price bigint, \
-    in_stock boolean, popularity bigint, published_at timestamptz, image text, grams text[]) \
+    r.in_stock, r.popularity, r.published_at, r.image, now() \
+FROM r \
 ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description, \
     tags = EXCLUDED.tags, tags_text = EXCLUDED.tags_text, vendor_id = EXCLUDED.vendor_id, \
     vendor_name = EXCLUDED.vendor_name, category_id = EXCLUDED.category_id, \
     category_ids = EXCLUDED.category_ids, certified = EXCLUDED.certified, \
     certification_kinds = EXCLUDED.certification_kinds, campaign_ids = EXCLUDED.campaign_ids, \
     price = EXCLUDED.price, in_stock = EXCLUDED.in_stock, popularity = EXCLUDED.popularity, \
-    published_at = EXCLUDED.published_at, image = EXCLUDED.image, grams = EXCLUDED.grams, \
+    published_at = EXCLUDED.published_at, image = EXCLUDED.image, \
     indexed_at = EXCLUDED.indexed_at \
 WHERE (d.title, d.description, d.tags, d.vendor_id, d.vendor_name, d.category_id, \
        d.category_ids, d.certified, d.certification_kinds, d.campaign_ids, d.price, d.in_stock, \
-       d.popularity, d.published_at, d.image, d.grams) \
+       d.popularity, d.published_at, d.image) \
   IS DISTINCT FROM \
       (EXCLUDED.title, EXCLUDED.description, EXCLUDED.tags, EXCLUDED.vendor_id, \
        EXCLUDED.vendor_name, EXCLUDED.category_id, EXCLUDED.category_ids, EXCLUDED.certified, \
        EXCLUDED.certification_kinds, EXCLUDED.campaign_ids, EXCLUDED.price, EXCLUDED.in_stock, \
-       EXCLUDED.popularity, EXCLUDED.published_at, EXCLUDED.image, EXCLUDED.grams)";
+       EXCLUDED.popularity, EXCLUDED.published_at, EXCLUDED.image) \
+RETURNING d.id) \
+INSERT INTO search.entries AS e (id, grams, title_folded, text_folded, vendor_id, vendor_name, \
+    category_id, category_ids, certified, certification_kinds, campaign_ids, price, in_stock, \
+    popularity, published_at) \
+SELECT r.id, r.grams, r.title_folded, r.text_folded, r.vendor_id, r.vendor_name, r.category_id, \
+    r.category_ids, r.certified, r.certification_kinds, r.campaign_ids, r.price, r.in_stock, \
+    r.popularity, r.published_at \
+FROM r JOIN changed c ON c.id = r.id \
+ON CONFLICT (id) DO UPDATE SET grams = EXCLUDED.grams, title_folded = EXCLUDED.title_folded, \
+    text_folded = EXCLUDED.text_folded, vendor_id = EXCLUDED.vendor_id, \
+    vendor_name = EXCLUDED.vendor_name, category_id = EXCLUDED.category_id, \
+    category_ids = EXCLUDED.category_ids, certified = EXCLUDED.certified, \
+    certification_kinds = EXCLUDED.certification_kinds, campaign_ids = EXCLUDED.campaign_ids, \
+    price = EXCLUDED.price, in_stock = EXCLUDED.in_stock, popularity = EXCLUDED.popularity, \
+    published_at = EXCLUDED.published_at";
+
+/// The hits of a page read with one row more than asked, and whether more follow.
+fn page(mut rows: Vec<StoredHit>, q: &SearchQuery) -> (Vec<Hit>, bool) {
+    let more = rows.len() > q.limit;
+    rows.truncate(q.limit);
+    let terms = q.terms();
+    (rows.into_iter().map(|r| r.into_hit(&terms)).collect(), more)
+}
 
 impl PostgresBackend {
     /// Returns how many rows changed (unchanged documents are not rewritten).
@@ -477,40 +629,32 @@ impl PostgresBackend {
     }
 
     async fn hits(&self, q: &SearchQuery) -> SearchResult<(Vec<Hit>, bool)> {
-        let mut rows = HitRow::find_by_statement(hits_statement(q))
+        let rows = StoredHit::find_by_statement(hits_statement(q))
             .all(&self.db)
             .await?;
-        let more = rows.len() > q.limit;
-        rows.truncate(q.limit);
-        let terms = q.terms();
-        let hits = rows
-            .into_iter()
-            .map(|r| Hit {
-                id: r.id,
-                highlighted_title: text::highlight(&r.title, &terms),
-                snippet: text::snippet(&r.description, &terms, text::SNIPPET_CHARS),
-                title: r.title,
-                price: Won(r.price),
-                vendor: VendorRef {
-                    id: r.vendor_id,
-                    trade_name: r.vendor_name,
-                },
-                category_id: r.category_id,
-                tags: r.tags,
-                certified: r.certified,
-                in_stock: r.in_stock,
-                image: r.image,
-                published_at: r.published_at,
-            })
-            .collect();
-        Ok((hits, more))
+        Ok(page(rows, q))
     }
 
-    async fn facets(&self, q: &SearchQuery) -> SearchResult<(u64, Facets)> {
-        let rows = FacetRow::find_by_statement(facets_statement(q))
+    /// The page of hits, the total and the facets, from one statement.
+    async fn hits_and_facets(
+        &self,
+        q: &SearchQuery,
+    ) -> SearchResult<(Vec<Hit>, bool, u64, Facets)> {
+        let rows = SearchRow::find_by_statement(search_statement(q))
             .all(&self.db)
             .await?;
-        Ok(facets_from_rows(rows, &q.facets))
+        let mut hits = Vec::new();
+        let mut groups = Vec::new();
+        for r in rows {
+            match r.split() {
+                SearchPart::Hit(pos, h) => hits.push((pos, h)),
+                SearchPart::Group(g) => groups.push(g),
+            }
+        }
+        hits.sort_by_key(|(pos, _)| *pos);
+        let (hits, more) = page(hits.into_iter().map(|(_, h)| h).collect(), q);
+        let (total, facets) = facets_from_rows(groups, &q.facets);
+        Ok((hits, more, total, facets))
     }
 
     /// How many documents match, when no facet is wanted.
@@ -526,15 +670,6 @@ impl PostgresBackend {
 
 #[async_trait::async_trait]
 impl SearchBackend for PostgresBackend {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
-    #[tracing::instrument(skip_all, fields(n = docs.len()))]
-    async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
-        self.write(docs).await
-    }
-
     #[tracing::instrument(skip_all, fields(n = ids.len()))]
     async fn delete(&self, ids: &[Uuid]) -> SearchResult<u64> {
         if ids.is_empty() {
@@ -544,11 +679,17 @@ impl SearchBackend for PostgresBackend {
             .db
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "DELETE FROM search.documents WHERE id = ANY($1)",
+                "WITH e AS (DELETE FROM search.entries WHERE id = ANY($1)) \
+                 DELETE FROM search.documents WHERE id = ANY($1)",
                 [uuid_array(ids)],
             ))
             .await?;
         Ok(done.rows_affected())
+    }
+
+    #[tracing::instrument(skip_all, fields(n = docs.len()))]
+    async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
+        self.write(docs).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = "postgres"))]
@@ -564,8 +705,7 @@ impl SearchBackend for PostgresBackend {
             };
             (hits, more, total, Facets::default())
         } else {
-            let ((hits, more), (total, facets)) = tokio::try_join!(self.hits(&q), self.facets(&q))?;
-            (hits, more, total, facets)
+            self.hits_and_facets(&q).await?
         };
         Ok(SearchResults {
             next_cursor: q.next_cursor(more),
@@ -577,15 +717,7 @@ impl SearchBackend for PostgresBackend {
 
     #[tracing::instrument(skip_all, fields(backend = "postgres"))]
     async fn suggest(&self, prefix: &str, limit: usize) -> SearchResult<Vec<Suggestion>> {
-        let prefix = prefix.trim();
-        if prefix.chars().count() > MAX_QUERY_CHARS {
-            return Err(SearchError::field(
-                "q",
-                "too_long",
-                format!("at most {MAX_QUERY_CHARS} characters"),
-            ));
-        }
-        let terms = text::terms(prefix);
+        let terms = suggest_terms(prefix)?;
         if terms.is_empty() {
             return Ok(Vec::new());
         }
@@ -618,12 +750,18 @@ impl SearchBackend for PostgresBackend {
         self.db
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "DELETE FROM search.documents d WHERE NOT EXISTS \
+                "WITH e AS (DELETE FROM search.entries e WHERE NOT EXISTS \
+                     (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = e.id)) \
+                 DELETE FROM search.documents d WHERE NOT EXISTS \
                  (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = d.id)",
                 [platform::db::uuid_array(&visible)],
             ))
             .await?;
         Ok(written)
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres"
     }
 }
 
@@ -631,6 +769,7 @@ impl SearchBackend for PostgresBackend {
 mod tests {
     use super::*;
     use crate::query::Filters;
+    use platform::money::Won;
 
     /// The placeholders `$n` a statement's text uses.
     fn placeholders(sql: &str) -> BTreeSet<usize> {
@@ -696,7 +835,7 @@ mod tests {
                         ..SearchQuery::default()
                     };
                     check(&mut stmts, hits_statement(&q));
-                    check(&mut stmts, facets_statement(&q));
+                    check(&mut stmts, search_statement(&q));
                     check(&mut stmts, count_statement(&q));
                 }
             }
@@ -718,7 +857,7 @@ mod tests {
         };
         for stmt in [
             hits_statement(&q),
-            facets_statement(&q),
+            search_statement(&q),
             count_statement(&q),
         ] {
             assert!(!stmt.sql.contains("DROP"), "{}", stmt.sql);
@@ -730,8 +869,8 @@ mod tests {
     fn price_buckets_in_sql_match_the_rust_ones() {
         assert_eq!(
             price_bucket_sql(),
-            "CASE WHEN d.price < 10000 THEN 'under_10000' WHEN d.price < 30000 THEN '10000_30000' \
-             WHEN d.price < 50000 THEN '30000_50000' ELSE '50000_plus' END"
+            "CASE WHEN e.price < 10000 THEN 'under_10000' WHEN e.price < 30000 THEN '10000_30000' \
+             WHEN e.price < 50000 THEN '30000_50000' ELSE '50000_plus' END"
         );
     }
 }

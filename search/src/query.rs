@@ -320,6 +320,68 @@ pub struct Hit {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// The words of a suggestion prefix (none for a blank one), or the problem with it.
+pub(crate) fn suggest_terms(prefix: &str) -> SearchResult<Vec<String>> {
+    let prefix = prefix.trim();
+    if prefix.chars().count() > MAX_QUERY_CHARS {
+        return Err(SearchError::field(
+            "q",
+            "too_long",
+            format!("at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(text::terms(prefix))
+}
+
+/// A hit as a backend stores it, before highlighting: a row of `search.documents`, or
+/// the retrieved fields of a Meilisearch document (its publication time in
+/// milliseconds, so that it sorts).
+#[derive(Debug, Deserialize, sea_orm::FromQueryResult)]
+pub(crate) struct StoredHit {
+    pub id: Uuid,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub price: i64,
+    pub vendor_id: Uuid,
+    pub vendor_name: String,
+    pub category_id: Uuid,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub certified: bool,
+    #[serde(default)]
+    pub in_stock: bool,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl StoredHit {
+    /// The hit shown for a search of `terms`: title highlighted, a snippet of the
+    /// description around a match.
+    pub(crate) fn into_hit(self, terms: &[String]) -> Hit {
+        Hit {
+            id: self.id,
+            highlighted_title: text::highlight(&self.title, terms),
+            snippet: text::snippet(&self.description, terms, text::SNIPPET_CHARS),
+            title: self.title,
+            price: Won(self.price),
+            vendor: VendorRef {
+                id: self.vendor_id,
+                trade_name: self.vendor_name,
+            },
+            category_id: self.category_id,
+            tags: self.tags,
+            certified: self.certified,
+            in_stock: self.in_stock,
+            image: self.image,
+            published_at: self.published_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FacetCount {
     /// What to filter by: a category or vendor id, a certification kind, a price bucket key.

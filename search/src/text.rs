@@ -1,4 +1,4 @@
-//! Text handling every backend shares: query words, the 1–2 character grams that let
+//! Text handling every backend shares: query words, the codes of 1–2 character grams that let
 //! Postgres find "김치" inside "강화순무김치", HTML to plain text, and highlighting that is
 //! always safe HTML.
 
@@ -47,10 +47,29 @@ pub fn terms(q: &str) -> Vec<String> {
     out
 }
 
-/// Every distinct 1- and 2-character substring (lower-cased, none containing whitespace)
-/// of the given texts. A document contains a word only if it contains all of the word's
-/// grams, so a GIN index over these narrows any substring search.
-pub fn grams<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+/// A character in 16 bits: its code point, or for one beyond U+FFFF a surrogate
+/// (0xD800 | its low 11 bits), which no character of a string is. Those few characters
+/// share codes, so a word holding one is always rechecked ([`needs_recheck`]).
+fn unit(c: char) -> u32 {
+    let u = u32::from(c);
+    if u <= 0xFFFF { u } else { 0xD800 | (u & 0x7FF) }
+}
+
+/// The code of a 1- or 2-character gram: one character's unit, or two units in one
+/// `int4` (the first never 0, so the two kinds never meet). The migration
+/// `m20261202_000901_search_entries` computes the same in SQL.
+fn gram_code(first: char, second: Option<char>) -> i32 {
+    match second {
+        None => unit(first) as i32,
+        Some(s) => ((unit(first) << 16) | unit(s)) as i32,
+    }
+}
+
+/// The codes of every distinct 1- and 2-character substring (case-folded, none
+/// containing whitespace) of the given texts, sorted. A document contains a word only if
+/// it holds all of the word's codes ([`term_codes`]), so a GIN index over these narrows
+/// any substring search.
+pub fn gram_codes<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<i32> {
     let mut set = BTreeSet::new();
     for text in texts {
         let chars: Vec<char> = text.chars().map(fold).collect();
@@ -58,29 +77,49 @@ pub fn grams<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
             if c.is_whitespace() {
                 continue;
             }
-            set.insert(c.to_string());
+            set.insert(gram_code(*c, None));
             if let Some(next) = chars.get(i + 1)
                 && !next.is_whitespace()
             {
-                set.insert([*c, *next].iter().collect::<String>());
+                set.insert(gram_code(*c, Some(*next)));
             }
         }
     }
     set.into_iter().collect()
 }
 
-/// The grams a document must hold to contain `term`: its bigrams, or the character
+/// The codes a document must hold to contain `term`: its bigrams, or the character
 /// itself for a one-character term. (Unigrams of longer terms add nothing but work.)
-pub fn term_grams(term: &str) -> Vec<String> {
+pub fn term_codes(term: &str) -> Vec<i32> {
     let chars: Vec<char> = term.chars().map(fold).collect();
     if chars.len() == 1 {
-        return vec![chars[0].to_string()];
+        return vec![gram_code(chars[0], None)];
     }
-    let set: BTreeSet<String> = chars
+    let set: BTreeSet<i32> = chars
         .windows(2)
-        .map(|w| w.iter().collect::<String>())
+        .map(|w| gram_code(w[0], Some(w[1])))
         .collect();
     set.into_iter().collect()
+}
+
+/// Whether holding a term's codes does not yet prove the term is there: a term of three
+/// or more characters (its bigrams may stand apart), or one with a character beyond
+/// U+FFFF (its code is shared). A shorter term is a single gram, so the index is exact.
+pub fn needs_recheck(term: &str) -> bool {
+    let mut n = 0;
+    for c in term.chars() {
+        n += 1;
+        if n > 2 || u32::from(c) > 0xFFFF {
+            return true;
+        }
+    }
+    false
+}
+
+/// Case-folded text, character by character (what the Postgres index stores and its
+/// rechecks compare query words with).
+pub fn folded(s: &str) -> String {
+    fold_str(s)
 }
 
 /// One character as a word Meilisearch keeps whole and never reads as Korean: `x` and
@@ -134,20 +173,6 @@ pub fn char_phrase(term: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// `%term%` for ILIKE, with the pattern characters of the term escaped.
-pub fn like_pattern(term: &str) -> String {
-    let mut p = String::with_capacity(term.len() + 2);
-    p.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// Remove the highlight markers from text that goes into an index.
@@ -355,16 +380,33 @@ mod tests {
     }
 
     #[test]
-    fn grams_cover_every_substring_of_one_or_two_characters() {
-        let g = grams(["강화순무김치 2KG"]);
+    fn gram_codes_cover_every_substring_of_one_or_two_characters() {
+        let g = gram_codes(["강화순무김치 2KG"]);
         for want in ["김치", "무김", "김", "2k", "kg", "강"] {
-            assert!(g.contains(&want.to_owned()), "missing {want}");
+            assert!(
+                term_codes(want).iter().all(|c| g.contains(c)),
+                "missing {want}"
+            );
         }
-        assert!(!g.iter().any(|s| s.contains(' ')));
+        // No gram spans the space.
+        assert!(!term_codes("치2").iter().all(|c| g.contains(c)));
         // A word is found only if all its grams are there.
-        assert!(term_grams("순무김치").iter().all(|t| g.contains(t)));
-        assert!(!term_grams("꽃게").iter().all(|t| g.contains(t)));
-        assert_eq!(term_grams("쌀"), ["쌀"]);
+        assert!(term_codes("순무김치").iter().all(|c| g.contains(c)));
+        assert!(!term_codes("꽃게").iter().all(|c| g.contains(c)));
+        assert_eq!(term_codes("쌀"), [i32::try_from(u32::from('쌀')).unwrap()]);
+        // Hangul is above U+7FFF: a pair of syllables is a negative int4.
+        assert_eq!(term_codes("김치"), [((0xAE40u32 << 16) | 0xCE58) as i32]);
+        assert!(g.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
+    }
+
+    #[test]
+    fn only_short_plain_terms_skip_the_recheck() {
+        assert!(!needs_recheck("김치"));
+        assert!(!needs_recheck("꿀"));
+        assert!(needs_recheck("순무김"));
+        assert!(needs_recheck("😀"));
+        // Characters beyond U+FFFF share codes, so they alone cannot prove a match.
+        assert_eq!(term_codes("😀"), term_codes("\u{1EE00}"));
     }
 
     #[test]
@@ -383,11 +425,6 @@ mod tests {
                     || (t.starts_with('x') && t.bytes().all(|b| b.is_ascii_lowercase()))),
             "{tokens}"
         );
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
     }
 
     #[test]

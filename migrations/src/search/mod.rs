@@ -1,1 +1,2 @@
 pub mod m20261122_000401_search_documents;
+pub mod m20261202_000901_search_entries;
