@@ -13,6 +13,7 @@ mod import;
 mod migrations;
 mod my_coupons;
 mod openapi;
+mod organisations;
 mod outbox;
 mod products;
 mod promotions;
