@@ -12,6 +12,7 @@ pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod docs;
+pub mod download;
 pub mod error;
 pub mod events;
 pub mod extract;

@@ -17,6 +17,8 @@ mod organisations;
 mod outbox;
 mod products;
 mod promotions;
+mod public_purchases;
+mod quotations;
 mod races;
 mod roles;
 mod schema_ownership;
