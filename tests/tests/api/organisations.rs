@@ -138,3 +138,89 @@ async fn members_of_one_organisation_never_see_another() {
         .await
         .assert_problem(403, "not_approver");
 }
+
+#[tokio::test]
+async fn the_demo_seeds_organisations_with_quotations_in_every_state() {
+    let app = spawn_app().await;
+    jikgu::seed::seed_demo(&app.state).await.expect("seed");
+    jikgu::seed::seed_demo(&app.state)
+        .await
+        .expect("seed again");
+    let login = |email: &str| {
+        let client = app.client.clone();
+        let email = email.to_owned();
+        async move {
+            let r = client
+                .post(
+                    "/v1/auth/login",
+                    &json!({"email": email, "password": "jikgu-org-demo"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            client.with_token(r.json["access_token"].as_str().unwrap_or_default())
+        }
+    };
+    let gu = login("approver@michuhol.go.kr").await;
+    let mine = gu.get("/v1/organisations").await;
+    assert_eq!(
+        mine.json.as_array().map(Vec::len),
+        Some(1),
+        "seeded once: {}",
+        mine.body
+    );
+    let org = mine.json[0]["organisation"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let qs = gu
+        .get(&format!("/v1/organisations/{org}/quotations?limit=100"))
+        .await;
+    let states: std::collections::BTreeSet<String> = qs.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["status"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for s in [
+        "requested",
+        "partially_answered",
+        "answered",
+        "accepted",
+        "expired",
+        "withdrawn",
+        "declined",
+    ] {
+        assert!(states.contains(s), "{s} missing from {states:?}");
+    }
+    let overdue = gu
+        .get(&format!("/v1/organisations/{org}/invoices?state=overdue"))
+        .await;
+    assert!(
+        !overdue.json.as_array().unwrap().is_empty(),
+        "{}",
+        overdue.body
+    );
+    let paid = gu
+        .get(&format!("/v1/organisations/{org}/invoices?state=paid"))
+        .await;
+    assert!(!paid.json.as_array().unwrap().is_empty(), "{}", paid.body);
+    let now = chrono::Utc::now() + chrono::Duration::hours(9);
+    let disclosure = app
+        .client
+        .get(&format!(
+            "/v1/reports/public-purchases?year={}&half={}",
+            chrono::Datelike::year(&now),
+            if chrono::Datelike::month(&now) <= 6 {
+                1
+            } else {
+                2
+            }
+        ))
+        .await;
+    assert_eq!(
+        disclosure.json["institutions"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        disclosure.body
+    );
+}
