@@ -32,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261202_000205_toss_payments::Migration),
             Box::new(promotions::m20261202_000304_discount_funding::Migration),
             Box::new(settlements::m20261202_000502_drop_discount_funding::Migration),
+            Box::new(accounts::m20261202_000550_organisations::Migration),
+            Box::new(orders::m20261202_000551_organisation_orders::Migration),
             Box::new(search::m20261202_000901_search_entries::Migration),
         ]
     }

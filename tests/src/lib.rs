@@ -5,6 +5,7 @@
 pub mod database;
 pub mod fixtures;
 pub mod http;
+pub mod organisations;
 
 use platform::AppState;
 use platform::accounts::input::{Email, NewPassword};

@@ -1,1 +1,2 @@
 pub mod m20261122_000001_create_accounts;
+pub mod m20261202_000550_organisations;

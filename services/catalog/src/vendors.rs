@@ -419,3 +419,23 @@ pub async fn update_profile(
 pub fn is_selling(v: &vendor::Model) -> bool {
     v.status == VendorStatus::Approved
 }
+
+/// The vendors among `ids` that count as local SMEs in the public-purchase disclosure
+/// (공공구매 공시): approved by the shop — whose approval checked their business
+/// registration and their Incheon address — and still registered at an Incheon address.
+/// A vendor that moved away still counts in an institution's total, not in its local share.
+pub async fn local_smes(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> CatalogResult<std::collections::HashSet<Uuid>> {
+    let rows = vendor::Entity::find()
+        .filter(vendor::Column::Id.is_in(ids.iter().copied()))
+        .filter(vendor::Column::ApprovedAt.is_not_null())
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|v| PostalCode::parse(&v.postal_code).is_ok_and(|p| p.is_incheon()))
+        .map(|v| v.id)
+        .collect())
+}

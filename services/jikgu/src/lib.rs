@@ -80,7 +80,10 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         ))
         .merge(platform::accounts::router())
         .merge(search::http::router()),
-        Service::Orders => orders::router(rt.orders.clone()),
+        // Buyer organisations ride with orders: members act for them there.
+        Service::Orders => {
+            orders::router(rt.orders.clone()).merge(platform::organisations::router())
+        }
         Service::Promotions => promotions::router(),
         Service::Settlements => settlements::router(),
     }

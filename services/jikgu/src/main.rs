@@ -277,6 +277,10 @@ fn print_welcome(port: u16, accounts: u64, config: &Config) {
     for l in &DEMO_LOGINS {
         println!("    {:<9} {:<26} {}", l.role.as_str(), l.email, l.password);
     }
+    println!("  Buyer organisations (act under {base}/v1/organisations/{{org_id}}/...):");
+    for (who, email, password) in seed::organisations::ORG_LOGINS {
+        println!("    {email:<26} {password}  ({who})");
+    }
     if config.jwt_secret_source == SecretSource::Generated {
         println!();
         println!("  Tokens are signed with a random key made for this run (JIKGU_JWT_SECRET");

@@ -6,6 +6,7 @@
 //! duplicate waits on the key's row until the first commits); with another body it is
 //! refused.
 
+use crate::buyer::OrganisationBuyer;
 use crate::carts;
 use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
@@ -56,7 +57,7 @@ pub struct CheckoutRequest {
 }
 
 /// Check the address; its postal code, parsed, is returned.
-fn validate(a: &Address) -> OrdersResult<PostalCode> {
+pub(crate) fn validate(a: &Address) -> OrdersResult<PostalCode> {
     let mut errors = Vec::new();
     let len = |s: &str| s.trim().chars().count();
     if len(&a.recipient) == 0 || len(&a.recipient) > 50 {
@@ -108,7 +109,7 @@ fn request_hash(customer: Uuid, req: &CheckoutRequest) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
 }
 
-fn order_number() -> String {
+pub(crate) fn order_number() -> String {
     let mut b = [0u8; 4];
     rand::rng().fill_bytes(&mut b);
     format!(
@@ -279,12 +280,27 @@ async fn create_order(
     };
     let now = Utc::now();
     let priced = price_cart(&txn, ctx, customer, cart, req, now).await?;
-    hold(&txn, customer, order_id, &priced, now).await?;
-    let number = order_number();
-    write_order(&txn, ctx, customer, order_id, &number, cart, req, &priced).await?;
+    let placing = Placing {
+        customer,
+        order_id,
+        cart: Some(cart),
+        address: &req.address,
+        organisation: None,
+    };
+    let number = place(&txn, ctx, placing, &priced, now).await?;
     txn.commit().await?;
-    // The name is built from the lines in hand, in the order `write_order` wrote them
-    // (first vendor's first line), rather than read back: checkout is the hot path.
+    Ok(Begun::Created {
+        order_id,
+        number,
+        total: priced.quote.totals.grand_total.get(),
+        order_name: order_name(&priced),
+    })
+}
+
+/// What the payment window calls the order. Built from the lines in hand, in the order
+/// `write_order` wrote them (first vendor's first line), rather than read back: checkout
+/// is the hot path.
+pub(crate) fn order_name(priced: &quoting::Priced) -> String {
     let first = priced.quote.shipping.first().and_then(|ship| {
         priced
             .quote
@@ -294,16 +310,47 @@ async fn create_order(
             .find(|(l, _)| l.vendor_id == ship.vendor_id)
             .map(|(_, (p, _))| p.title.as_str())
     });
-    let order_name = crate::payments::redirect::name_of(
+    crate::payments::redirect::name_of(
         first.unwrap_or("주문"),
         i64::try_from(priced.quote.lines.len()).unwrap_or(i64::MAX),
-    );
-    Ok(Begun::Created {
+    )
+}
+
+/// Who an order is placed for and where it goes.
+pub(crate) struct Placing<'a> {
+    pub customer: Uuid,
+    pub order_id: Uuid,
+    /// The cart the lines came from, emptied with the order (none for a quotation).
+    pub cart: Option<Uuid>,
+    pub address: &'a Address,
+    /// The organisation a member buys for (an accepted quotation), recorded on the order.
+    pub organisation: Option<&'a OrganisationBuyer>,
+}
+
+/// The checkout transaction's writes for lines already priced (by the cart's quote, or
+/// by a quotation's answers): hold the stock and promotions, write the order, its vendor
+/// orders and lines, and who it is for. Returns the order number.
+pub(crate) async fn place(
+    txn: &DatabaseTransaction,
+    ctx: &OrdersContext,
+    placing: Placing<'_>,
+    priced: &quoting::Priced,
+    now: DateTime<Utc>,
+) -> OrdersResult<String> {
+    let Placing {
+        customer,
         order_id,
-        number,
-        total: priced.quote.totals.grand_total.get(),
-        order_name,
-    })
+        cart,
+        address,
+        organisation,
+    } = placing;
+    hold(txn, customer, order_id, priced, now).await?;
+    let number = order_number();
+    write_order(txn, ctx, customer, order_id, &number, cart, address, priced).await?;
+    if let Some(org) = organisation {
+        org.record(txn, order_id).await?;
+    }
+    Ok(number)
 }
 
 /// What claiming the key found.
@@ -478,13 +525,12 @@ async fn write_order(
     customer: Uuid,
     order_id: Uuid,
     number: &str,
-    cart: Uuid,
-    req: &CheckoutRequest,
+    cart: Option<Uuid>,
+    a: &Address,
     priced: &quoting::Priced,
 ) -> OrdersResult<()> {
     let q = &priced.quote;
     let t = &q.totals;
-    let a = &req.address;
     let reserved_until = Utc::now()
         + chrono::Duration::from_std(ctx.reservation_ttl).unwrap_or(chrono::Duration::minutes(15));
     let mut values: Vec<Value> = vec![

@@ -113,3 +113,20 @@ pub async fn backdate(
     }
     Ok(())
 }
+
+/// Move the invoices (후불) of order `order_id` back by `days`, as if it was bought on
+/// credit that long ago: its unpaid invoices can then be overdue. Demo seeding only.
+pub async fn backdate_invoices(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+    days: i32,
+) -> OrdersResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.org_invoices SET due_on = due_on - $2, \
+             created_at = created_at - make_interval(days => $2) WHERE order_id = $1",
+        [order_id.into(), days.into()],
+    ))
+    .await?;
+    Ok(())
+}

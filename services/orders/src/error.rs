@@ -46,6 +46,22 @@ pub enum OrdersError {
     Promotions(#[from] promotions::PromotionsError),
     #[error(transparent)]
     Db(#[from] DbErr),
+    /// A quotation's validity passed before it was accepted.
+    #[error("the quotation expired")]
+    QuotationExpired,
+    /// A vendor has not answered its part yet.
+    #[error("the quotation is not fully answered")]
+    QuotationNotAnswered,
+    /// An error of the platform's own (an organisation's credit line, say), already in
+    /// its final form.
+    #[error("{0}")]
+    Platform(ApiError),
+}
+
+impl From<ApiError> for OrdersError {
+    fn from(e: ApiError) -> Self {
+        OrdersError::Platform(e)
+    }
 }
 
 pub type OrdersResult<T> = Result<T, OrdersError>;
@@ -98,6 +114,9 @@ impl From<OrdersError> for ApiError {
             OrdersError::Pricing(e) => ApiError::internal(e),
             OrdersError::Promotions(e) => ApiError::from(e),
             OrdersError::Db(e) => ApiError::from(e),
+            OrdersError::QuotationExpired => ApiError::new(ErrorCode::QuotationExpired),
+            OrdersError::QuotationNotAnswered => ApiError::new(ErrorCode::QuotationNotAnswered),
+            OrdersError::Platform(e) => e,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The orders service: carts, checkout, orders and vendor fulfilment, payments.
 
+pub mod buyer;
 pub mod carts;
 pub mod checkout;
 pub mod context;
@@ -7,14 +8,18 @@ pub mod demo_history;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod invoices;
 pub mod jobs;
 pub mod lifecycle;
 pub mod payments;
+pub mod public_purchases;
+pub mod quotations;
 pub mod quoting;
 pub mod remote_areas;
 pub mod returns;
 pub mod settlement_facts;
 pub mod states;
+pub mod tax_invoices;
 pub mod views;
 
 use platform::AppState;

@@ -362,20 +362,65 @@ async fn assemble(
     Ok(views)
 }
 
+/// Whose orders a read may see: a customer's own, or those bought for an organisation.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Customer(Uuid),
+    Organisation(Uuid),
+}
+
+impl Owner {
+    fn column(self) -> (&'static str, Uuid) {
+        match self {
+            Owner::Customer(id) => ("customer_id", id),
+            Owner::Organisation(id) => ("organisation_id", id),
+        }
+    }
+}
+
+/// One of the owner's orders, whole (404 for anyone else's).
+pub async fn owned_order(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    id: Uuid,
+) -> OrdersResult<OrderView> {
+    let (column, owner) = owner.column();
+    assemble(
+        db,
+        &format!("SELECT * FROM orders.orders WHERE id = $1 AND {column} = $2"),
+        vec![id.into(), owner.into()],
+    )
+    .await?
+    .pop()
+    .ok_or(OrdersError::NotFound("order"))
+}
+
+/// The owner's orders, newest first, with an id cursor.
+pub async fn owned_orders(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    after: Option<Uuid>,
+    limit: u64,
+) -> OrdersResult<Vec<OrderView>> {
+    let (column, owner) = owner.column();
+    assemble(
+        db,
+        &format!(
+            "SELECT * FROM orders.orders WHERE {column} = $1 \
+             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        ),
+        vec![owner.into(), after.into(), (limit as i64).into()],
+    )
+    .await
+}
+
 /// One of the customer's orders, whole.
 pub async fn customer_order(
     db: &impl ConnectionTrait,
     customer: Uuid,
     id: Uuid,
 ) -> OrdersResult<OrderView> {
-    assemble(
-        db,
-        "SELECT * FROM orders.orders WHERE id = $1 AND customer_id = $2",
-        vec![id.into(), customer.into()],
-    )
-    .await?
-    .pop()
-    .ok_or(OrdersError::NotFound("order"))
+    owned_order(db, Owner::Customer(customer), id).await
 }
 
 /// A customer's orders, newest first, with an id cursor.
@@ -385,13 +430,7 @@ pub async fn customer_orders(
     after: Option<Uuid>,
     limit: u64,
 ) -> OrdersResult<Vec<OrderView>> {
-    assemble(
-        db,
-        "SELECT * FROM orders.orders WHERE customer_id = $1 \
-         AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-        vec![customer.into(), after.into(), (limit as i64).into()],
-    )
-    .await
+    owned_orders(db, Owner::Customer(customer), after, limit).await
 }
 
 /// What paying an order needs to know of it.

@@ -135,6 +135,36 @@ const GUARDED: &[Guarded] = &[
     g("GET", "/v1/admin/settlements/liabilities", ADMIN),
     g("GET", "/v1/admin/settlements/tax-invoices", ADMIN),
     g("POST", "/v1/admin/settlements/tax-invoices", ADMIN),
+    // organisations (a member's routes answer 404 to anyone not a member of {org_id})
+    g("POST", "/v1/organisations", ALL),
+    g("GET", "/v1/organisations", ALL),
+    g("GET", "/v1/organisations/{org_id}", ALL),
+    g("GET", "/v1/organisations/{org_id}/members", ALL),
+    g("PUT", "/v1/organisations/{org_id}/members", ALL),
+    g("POST", "/v1/organisations/{org_id}/quotations", ALL),
+    g("GET", "/v1/organisations/{org_id}/quotations", ALL),
+    g("GET", "/v1/organisations/{org_id}/quotations/{id}", ALL),
+    g("GET", "/v1/organisations/{org_id}/quotations/{id}/document", ALL),
+    g("POST", "/v1/organisations/{org_id}/quotations/{id}/accept", ALL),
+    g("POST", "/v1/organisations/{org_id}/quotations/{id}/withdraw", ALL),
+    g("GET", "/v1/organisations/{org_id}/orders", ALL),
+    g("GET", "/v1/organisations/{org_id}/orders/{id}", ALL),
+    g("GET", "/v1/organisations/{org_id}/invoices", ALL),
+    g("GET", "/v1/organisations/{org_id}/tax-invoices", ALL),
+    g("GET", "/v1/admin/organisations", ADMIN),
+    g("POST", "/v1/admin/organisations/{id}/approve", ADMIN),
+    g("POST", "/v1/admin/organisations/{id}/reject", ADMIN),
+    g("PUT", "/v1/admin/organisations/{id}/credit-limit", ADMIN),
+    g("GET", "/v1/admin/invoices", ADMIN),
+    g("POST", "/v1/admin/invoices/{vendor_order_id}/paid", ADMIN),
+    g("GET", "/v1/vendor/quotations", VENDOR),
+    g("GET", "/v1/vendor/quotations/{id}", VENDOR),
+    g("POST", "/v1/vendor/quotations/{id}/answer", VENDOR),
+    g("POST", "/v1/vendor/quotations/{id}/decline", VENDOR),
+    g("GET", "/v1/vendor/invoices", VENDOR),
+    g("POST", "/v1/vendor/invoices/{vendor_order_id}/paid", VENDOR),
+    g("GET", "/v1/vendor/tax-invoices", VENDOR),
+    g("POST", "/v1/vendor/tax-invoices/{vendor_order_id}/issue", VENDOR),
 ];
 
 async fn call(client: &Client, g: &Guarded) -> jikgu_tests::Reply {
@@ -144,6 +174,7 @@ async fn call(client: &Client, g: &Guarded) -> jikgu_tests::Reply {
         .path
         .replace("{id}", ID)
         .replace("{vendor_order_id}", ID)
+        .replace("{org_id}", ID)
         .replace("{gateway}", "test");
     match g.method {
         "GET" => client.get(&path).await,

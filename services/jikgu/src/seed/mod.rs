@@ -1,6 +1,7 @@
 //! Demo data. Every step is idempotent: `jikgu demo` may run again on the same database.
 
 pub mod catalog;
+pub mod organisations;
 pub mod settlements;
 
 use platform::accounts::entity::user;
@@ -53,6 +54,8 @@ pub async fn seed_demo(state: &AppState) -> Result<catalog::Seeded, ApiError> {
     ::promotions::seed_demo(state).await?;
     // A settlement history for the demo vendor, once.
     settlements::seed(state).await?;
+    // Buyer organisations, their quotations and invoices, once.
+    organisations::seed(state).await?;
     Ok(seeded)
 }
 

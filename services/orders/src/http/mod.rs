@@ -4,9 +4,12 @@ pub mod cart_owner;
 pub mod carts;
 pub mod checkout;
 pub mod customer;
+pub mod organisation;
 pub mod payments;
+pub mod public_purchases;
 pub mod toss;
 pub mod vendor;
+pub mod vendor_organisations;
 
 use crate::context::OrdersContext;
 use axum::Extension;
@@ -20,6 +23,9 @@ pub fn router(ctx: OrdersContext) -> OpenApiRouter<AppState> {
         .merge(checkout::router())
         .merge(customer::router())
         .merge(vendor::router())
+        .merge(organisation::router())
+        .merge(vendor_organisations::router())
+        .merge(public_purchases::router())
         .merge(payments::router())
         .merge(toss::router());
     // Paying by API call exists only while the test gateway is active.

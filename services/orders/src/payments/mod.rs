@@ -210,3 +210,31 @@ pub trait PaymentGateway: Send + Sync + 'static {
     fn parse_webhook(&self, headers: &HeaderMap, body: &[u8])
     -> Result<GatewayEvent, GatewayError>;
 }
+
+/// Keep a payment opened for a committed order outside checkout (an accepted quotation):
+/// its row and the order's payment reference, once each however often it is retried.
+pub async fn record_opened(
+    db: &impl sea_orm::ConnectionTrait,
+    order_id: Uuid,
+    opened: &OpenedPayment,
+    amount: i64,
+) -> crate::error::OrdersResult<()> {
+    use sea_orm::{DbBackend, Statement};
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH payment AS ( \
+             INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING) \
+         UPDATE orders.orders SET payment_ref = $4 WHERE id = $2 AND payment_ref IS NULL",
+        [
+            platform::ids::new_id().into(),
+            order_id.into(),
+            opened.gateway.clone().into(),
+            opened.payment_ref.clone().into(),
+            amount.into(),
+            crate::states::PaymentState::Open.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
