@@ -43,7 +43,7 @@ enum Command {
         #[arg(value_enum, default_value = "all")]
         service: Service,
         /// Port to listen on (default: 8080 for all, 8081 catalog, 8082 orders, 8083
-        /// promotions).
+        /// promotions, 8084 settlements, 8085 reports).
         #[arg(long, short)]
         port: Option<u16>,
     },
@@ -53,6 +53,11 @@ enum Command {
     Worker,
     /// Rebuild the search index from Postgres (Meilisearch: into a new index, swapped in).
     Reindex,
+    /// The 실적 rollups.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+    },
     /// Manage accounts.
     Admin {
         #[command(subcommand)]
@@ -73,6 +78,13 @@ enum Command {
         #[arg(long, short, default_value_t = 8080)]
         port: u16,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// Throw the daily rollups away and build them again from every paid order (the
+    /// numbers are the ones the live consumer keeps).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -212,6 +224,21 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             println!(
                 "created {} account {} ({})",
                 role, account.email, account.id
+            );
+            Ok(())
+        }
+        Command::Reports {
+            command: ReportsCommand::Rebuild,
+        } => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            let started = std::time::Instant::now();
+            let n = reports::rollup::rebuild(&state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("rebuild failed: {e}"))?;
+            println!(
+                "rebuilt the rollups from {n} paid orders in {:.1}s",
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

@@ -6,6 +6,7 @@
 //! duplicate waits on the key's row until the first commits); with another body it is
 //! refused.
 
+use crate::attribution::{self, OrderAttribution};
 use crate::carts;
 use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
@@ -15,6 +16,7 @@ use crate::quoting::{self, Want};
 use crate::states::{OrderStatus, PaymentState, VendorOrderStatus};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use platform::attribution::{BuyerKind, SalesChannel};
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::postal::PostalCode;
@@ -53,6 +55,23 @@ pub struct CheckoutRequest {
     /// and one shipping coupon apply; the quote says why any other did not.
     #[serde(default)]
     pub coupon_codes: Vec<String>,
+    /// Where the order is placed: `web` (the default), `app`, or an open-market
+    /// storefront of the city's shop; an unknown channel is a 422.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<SalesChannel>,
+    /// Who is buying, set by the server from who checks out (organisation accounts, public
+    /// institutions); never read from the body. Default: a consumer.
+    #[serde(skip)]
+    pub buyer_kind: BuyerKind,
+}
+
+impl CheckoutRequest {
+    fn attribution(&self) -> OrderAttribution {
+        OrderAttribution {
+            channel: self.channel.unwrap_or_default(),
+            buyer_kind: self.buyer_kind,
+        }
+    }
 }
 
 /// Check the address; its postal code, parsed, is returned.
@@ -282,6 +301,7 @@ async fn create_order(
     hold(&txn, customer, order_id, &priced, now).await?;
     let number = order_number();
     write_order(&txn, ctx, customer, order_id, &number, cart, req, &priced).await?;
+    attribution::record(&txn, order_id, req.attribution(), &priced, now).await?;
     txn.commit().await?;
     // The name is built from the lines in hand, in the order `write_order` wrote them
     // (first vendor's first line), rather than read back: checkout is the hot path.

@@ -1,5 +1,6 @@
 //! The orders service: carts, checkout, orders and vendor fulfilment, payments.
 
+pub mod attribution;
 pub mod carts;
 pub mod checkout;
 pub mod context;
@@ -13,6 +14,7 @@ pub mod payments;
 pub mod quoting;
 pub mod remote_areas;
 pub mod returns;
+pub mod sales_facts;
 pub mod settlement_facts;
 pub mod states;
 pub mod views;

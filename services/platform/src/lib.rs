@@ -5,12 +5,14 @@
 
 pub mod accounts;
 pub mod apidoc;
+pub mod attribution;
 pub mod auth;
 pub mod breaker;
 pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod docs;
+pub mod download;
 pub mod error;
 pub mod events;
 pub mod extract;

@@ -17,6 +17,7 @@ mod outbox;
 mod products;
 mod promotions;
 mod races;
+mod reports;
 mod roles;
 mod schema_ownership;
 mod security;

@@ -5,8 +5,6 @@
 pub mod admin;
 pub mod vendor;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use platform::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -16,15 +14,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
 }
 
-/// A file download.
-pub fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> Response {
-    let mut res = (StatusCode::OK, bytes).into_response();
-    let headers = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
-}
+pub use platform::download::download;
