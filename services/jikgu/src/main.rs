@@ -71,6 +71,11 @@ enum Command {
         /// Over how many new vendors to spread them.
         #[arg(long, default_value_t = 50)]
         vendors: u32,
+        /// Also add a paid order history of about this many order lines over the last
+        /// year (on every listed product), rebuild the 실적 rollups from it and time the
+        /// last quarter's report: the benchmark of the report's speed.
+        #[arg(long)]
+        orders: Option<u64>,
     },
     /// Migrate, seed a demo Incheon shop and serve everything. Safe to run again.
     Demo {
@@ -242,7 +247,11 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Generate { products, vendors } => {
+        Command::Generate {
+            products,
+            vendors,
+            orders,
+        } => {
             let state = startup::connect(config).await?;
             startup::migrate(&state).await?;
             seed::seed_demo(&state)
@@ -256,6 +265,17 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
                 "generated {created} products from {vendors} vendors in {:.1}s",
                 started.elapsed().as_secs_f64()
             );
+            if let Some(lines) = orders {
+                let started = std::time::Instant::now();
+                let n = seed::history::generate_orders(&state, lines)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("generating orders failed: {e}"))?;
+                println!(
+                    "generated {n} orders (about {lines} lines) and rebuilt the rollups in {:.1}s",
+                    started.elapsed().as_secs_f64()
+                );
+                bench_report(&state).await?;
+            }
             Ok(())
         }
         Command::Demo { port } => {
@@ -282,6 +302,38 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// Time the last full quarter's report (and the current quarter's), grouped as the task
+/// force reads it, from the rollups.
+async fn bench_report(state: &platform::AppState) -> anyhow::Result<()> {
+    use reports::performance::{self, Dimension, Scope};
+    use reports::period::quarter_of;
+    let now = quarter_of(promotions::seoul::day(chrono::Utc::now()));
+    for q in [now.previous(), now] {
+        let Some(period) = q.period() else { continue };
+        for by in [
+            vec![],
+            vec![Dimension::Vendor],
+            vec![Dimension::Channel, Dimension::District],
+            vec![Dimension::Month, Dimension::Category],
+        ] {
+            let started = std::time::Instant::now();
+            let r = performance::report(&state.db, period, Scope::Shop, &by)
+                .await
+                .map_err(|e| anyhow::anyhow!("report failed: {e}"))?;
+            let names: Vec<&str> = by.iter().map(|d| d.as_str()).collect();
+            println!(
+                "report {} by [{}]: {} rows, net {} won, {:.0} ms",
+                q.label(),
+                names.join(","),
+                r.rows.len(),
+                r.totals.current.net,
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {

@@ -1,6 +1,8 @@
 //! Demo data. Every step is idempotent: `jikgu demo` may run again on the same database.
 
 pub mod catalog;
+pub mod history;
+pub mod reports;
 pub mod settlements;
 
 use platform::accounts::entity::user;
@@ -53,6 +55,8 @@ pub async fn seed_demo(state: &AppState) -> Result<catalog::Seeded, ApiError> {
     ::promotions::seed_demo(state).await?;
     // A settlement history for the demo vendor, once.
     settlements::seed(state).await?;
+    // A year of sales across channels, campaigns and districts for the 실적 report, once.
+    reports::seed(state).await?;
     Ok(seeded)
 }
 
