@@ -31,7 +31,7 @@ import yaml
 INFRA = Path(__file__).resolve().parent
 REPO = INFRA.parent
 
-PORTS = {"catalog": 8081, "orders": 8082, "promotions": 8083, "settlements": 8084}
+PORTS = {"catalog": 8081, "orders": 8082, "promotions": 8083, "settlements": 8084, "reports": 8085}
 
 # request path -> service that must answer it (None: the edge answers 404).
 ROUTES: dict[str, str | None] = {
@@ -54,6 +54,10 @@ ROUTES: dict[str, str | None] = {
     "/v1/marketing/performance": "promotions",
     "/v1/vendor/settlements/balance": "settlements",
     "/v1/admin/settlements/liabilities": "settlements",
+    "/v1/marketing/reports/performance": "reports",
+    "/v1/marketing/reports/performance.html": "reports",
+    "/v1/marketing/reports/external-sales": "reports",
+    "/v1/vendor/reports/performance": "reports",
     "/v1/auth/login": "catalog",
     "/v1/me": "catalog",
     "/v1/admin/accounts": "catalog",
@@ -216,7 +220,7 @@ def cmd_k8s_consistency() -> None:
     check(not (SECRET_KEYS & set(config)), "ConfigMap jikgu-config holds a secret key")
 
     workloads = {**by_kind.get("Deployment", {}), **by_kind.get("Job", {})}
-    check(set(by_kind.get("Deployment", {})) == {*PORTS, "worker"}, "Deployments: catalog, orders, promotions, settlements, worker")
+    check(set(by_kind.get("Deployment", {})) == {*PORTS, "worker"}, "Deployments: catalog, orders, promotions, settlements, reports, worker")
     check(len(by_kind.get("Job", {})) == 1, "one migration Job")
     for name, doc in workloads.items():
         spec = pod_spec(doc)

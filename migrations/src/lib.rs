@@ -7,6 +7,7 @@ mod accounts;
 mod catalog;
 mod orders;
 mod promotions;
+mod reports;
 mod search;
 mod settlements;
 mod sql;
@@ -32,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261202_000205_toss_payments::Migration),
             Box::new(promotions::m20261202_000304_discount_funding::Migration),
             Box::new(settlements::m20261202_000502_drop_discount_funding::Migration),
+            Box::new(orders::m20261202_000401_order_attribution::Migration),
+            Box::new(reports::m20261202_000402_reports_tables::Migration),
             Box::new(accounts::m20261202_000550_organisations::Migration),
             Box::new(orders::m20261202_000551_organisation_orders::Migration),
             Box::new(search::m20261202_000901_search_entries::Migration),

@@ -3,4 +3,5 @@ pub mod m20261122_000202_orders_tables;
 pub mod m20261201_000203_order_coupon_codes;
 pub mod m20261201_000204_order_part_indexes;
 pub mod m20261202_000205_toss_payments;
+pub mod m20261202_000401_order_attribution;
 pub mod m20261202_000551_organisation_orders;

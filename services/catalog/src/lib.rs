@@ -9,6 +9,7 @@ pub mod cache;
 pub mod campaign_prices;
 pub mod categories;
 pub mod certifications;
+pub mod districts;
 pub mod domain;
 pub mod error;
 pub mod generator;

@@ -478,6 +478,96 @@ pub async fn vendor_terms(
         }))
 }
 
+/// The trade names of the vendors in `ids` (whatever their status), for reports.
+pub async fn vendor_names(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    let rows: Vec<(Uuid, String)> = vendor::Entity::find()
+        .select_only()
+        .column(vendor::Column::Id)
+        .column(vendor::Column::TradeName)
+        .filter(vendor::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The titles of the products in `ids` (whatever their status), for reports.
+pub async fn product_titles(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    let rows: Vec<(Uuid, String)> = product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .column(product::Column::Title)
+        .filter(product::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The names of the categories in `ids`, for reports.
+pub async fn category_names(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    use crate::store::category;
+    let rows: Vec<(Uuid, String)> = category::Entity::find()
+        .select_only()
+        .column(category::Column::Id)
+        .column(category::Column::Name)
+        .filter(category::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A variant found by its SKU, with what a sale of it is attributed to today: how an
+/// open-market sales export is matched to the catalog.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct SkuFacts {
+    pub sku: String,
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub vendor_id: Uuid,
+    pub title: String,
+    pub category_id: Uuid,
+    pub top_category_id: Uuid,
+    pub certified: bool,
+    pub postal_code: String,
+    pub address: String,
+}
+
+/// The variants whose SKU is one of `skus` (a SKU is unique per vendor, so one SKU may
+/// name variants of two vendors: the caller decides what that means).
+pub async fn variants_by_sku(
+    db: &impl ConnectionTrait,
+    skus: &[String],
+) -> Result<Vec<SkuFacts>, DbErr> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    SkuFacts::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT x.sku, x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, p.category_id, \
+                 COALESCE(c.ancestors[1], c.id) AS top_category_id, {VALID_CERT} AS certified, \
+                 v.postal_code, v.address \
+             FROM catalog.variants x JOIN catalog.products p ON p.id = x.product_id \
+             JOIN catalog.vendors v ON v.id = p.vendor_id JOIN catalog.categories c ON c.id = p.category_id \
+             WHERE x.sku = ANY($1)"
+        ),
+        [Value::from(skus.to_vec())],
+    ))
+    .all(db)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ pub enum Service {
     Orders,
     Promotions,
     Settlements,
+    Reports,
 }
 
 impl Service {
@@ -32,6 +33,7 @@ impl Service {
             Service::Orders => "Jikgu orders API",
             Service::Promotions => "Jikgu promotions API",
             Service::Settlements => "Jikgu settlements API",
+            Service::Reports => "Jikgu reports API",
         }
     }
 
@@ -43,6 +45,7 @@ impl Service {
             Service::Orders => 8082,
             Service::Promotions => 8083,
             Service::Settlements => 8084,
+            Service::Reports => 8085,
         }
     }
 }
@@ -73,7 +76,8 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         Service::All => api(Service::Catalog, rt)
             .merge(api(Service::Orders, rt))
             .merge(api(Service::Promotions, rt))
-            .merge(api(Service::Settlements, rt)),
+            .merge(api(Service::Settlements, rt))
+            .merge(api(Service::Reports, rt)),
         // The catalog shows live campaign prices however it is served, alone or not.
         Service::Catalog => catalog::router(Arc::new(
             promotions::storefront_prices::PromotionsLivePrices,
@@ -86,6 +90,7 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         }
         Service::Promotions => promotions::router(),
         Service::Settlements => settlements::router(),
+        Service::Reports => reports::router(),
     }
 }
 
@@ -169,6 +174,12 @@ pub fn spawn_workers(
     }
     if matches!(service, Service::All | Service::Settlements) {
         workers.push(tokio::spawn(settlements::run_workers(
+            state.clone(),
+            stop.clone(),
+        )));
+    }
+    if matches!(service, Service::All | Service::Reports) {
+        workers.push(tokio::spawn(reports::run_workers(
             state.clone(),
             stop.clone(),
         )));

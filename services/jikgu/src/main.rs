@@ -43,7 +43,7 @@ enum Command {
         #[arg(value_enum, default_value = "all")]
         service: Service,
         /// Port to listen on (default: 8080 for all, 8081 catalog, 8082 orders, 8083
-        /// promotions).
+        /// promotions, 8084 settlements, 8085 reports).
         #[arg(long, short)]
         port: Option<u16>,
     },
@@ -53,6 +53,11 @@ enum Command {
     Worker,
     /// Rebuild the search index from Postgres (Meilisearch: into a new index, swapped in).
     Reindex,
+    /// The 실적 rollups.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+    },
     /// Manage accounts.
     Admin {
         #[command(subcommand)]
@@ -66,6 +71,11 @@ enum Command {
         /// Over how many new vendors to spread them.
         #[arg(long, default_value_t = 50)]
         vendors: u32,
+        /// Also add a paid order history of about this many order lines over the last
+        /// year (on every listed product), rebuild the 실적 rollups from it and time the
+        /// last quarter's report: the benchmark of the report's speed.
+        #[arg(long)]
+        orders: Option<u64>,
     },
     /// Migrate, seed a demo Incheon shop and serve everything. Safe to run again.
     Demo {
@@ -73,6 +83,13 @@ enum Command {
         #[arg(long, short, default_value_t = 8080)]
         port: u16,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// Throw the daily rollups away and build them again from every paid order (the
+    /// numbers are the ones the live consumer keeps).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -215,7 +232,26 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Generate { products, vendors } => {
+        Command::Reports {
+            command: ReportsCommand::Rebuild,
+        } => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            let started = std::time::Instant::now();
+            let n = reports::rollup::rebuild(&state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("rebuild failed: {e}"))?;
+            println!(
+                "rebuilt the rollups from {n} paid orders in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Generate {
+            products,
+            vendors,
+            orders,
+        } => {
             let state = startup::connect(config).await?;
             startup::migrate(&state).await?;
             seed::seed_demo(&state)
@@ -229,6 +265,17 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
                 "generated {created} products from {vendors} vendors in {:.1}s",
                 started.elapsed().as_secs_f64()
             );
+            if let Some(lines) = orders {
+                let started = std::time::Instant::now();
+                let n = seed::history::generate_orders(&state, lines)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("generating orders failed: {e}"))?;
+                println!(
+                    "generated {n} orders (about {lines} lines) and rebuilt the rollups in {:.1}s",
+                    started.elapsed().as_secs_f64()
+                );
+                bench_report(&state).await?;
+            }
             Ok(())
         }
         Command::Demo { port } => {
@@ -255,6 +302,38 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// Time the last full quarter's report (and the current quarter's), grouped as the task
+/// force reads it, from the rollups.
+async fn bench_report(state: &platform::AppState) -> anyhow::Result<()> {
+    use reports::performance::{self, Dimension, Scope};
+    use reports::period::quarter_of;
+    let now = quarter_of(promotions::seoul::day(chrono::Utc::now()));
+    for q in [now.previous(), now] {
+        let Some(period) = q.period() else { continue };
+        for by in [
+            vec![],
+            vec![Dimension::Vendor],
+            vec![Dimension::Channel, Dimension::District],
+            vec![Dimension::Month, Dimension::Category],
+        ] {
+            let started = std::time::Instant::now();
+            let r = performance::report(&state.db, period, Scope::Shop, &by)
+                .await
+                .map_err(|e| anyhow::anyhow!("report failed: {e}"))?;
+            let names: Vec<&str> = by.iter().map(|d| d.as_str()).collect();
+            println!(
+                "report {} by [{}]: {} rows, net {} won, {:.0} ms",
+                q.label(),
+                names.join(","),
+                r.rows.len(),
+                r.totals.current.net,
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {

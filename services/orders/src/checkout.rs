@@ -6,6 +6,7 @@
 //! duplicate waits on the key's row until the first commits); with another body it is
 //! refused.
 
+use crate::attribution::{self, OrderAttribution};
 use crate::buyer::OrganisationBuyer;
 use crate::carts;
 use crate::context::OrdersContext;
@@ -16,6 +17,7 @@ use crate::quoting::{self, Want};
 use crate::states::{OrderStatus, PaymentState, VendorOrderStatus};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use platform::attribution::{BuyerKind, SalesChannel};
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::postal::PostalCode;
@@ -54,6 +56,10 @@ pub struct CheckoutRequest {
     /// and one shipping coupon apply; the quote says why any other did not.
     #[serde(default)]
     pub coupon_codes: Vec<String>,
+    /// Where the order is placed: `web` (the default), `app`, or an open-market
+    /// storefront of the city's shop; an unknown channel is a 422.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<SalesChannel>,
 }
 
 /// Check the address; its postal code, parsed, is returned.
@@ -286,6 +292,7 @@ async fn create_order(
         cart: Some(cart),
         address: &req.address,
         organisation: None,
+        channel: req.channel.unwrap_or_default(),
     };
     let number = place(&txn, ctx, placing, &priced, now).await?;
     txn.commit().await?;
@@ -325,6 +332,8 @@ pub(crate) struct Placing<'a> {
     pub address: &'a Address,
     /// The organisation a member buys for (an accepted quotation), recorded on the order.
     pub organisation: Option<&'a OrganisationBuyer>,
+    /// The storefront the order came through.
+    pub channel: SalesChannel,
 }
 
 /// The checkout transaction's writes for lines already priced (by the cart's quote, or
@@ -343,10 +352,18 @@ pub(crate) async fn place(
         cart,
         address,
         organisation,
+        channel,
     } = placing;
     hold(txn, customer, order_id, priced, now).await?;
     let number = order_number();
     write_order(txn, ctx, customer, order_id, &number, cart, address, priced).await?;
+    // Who bought is the organisation's kind when a member buys for one, else a consumer.
+    let buyer_kind = organisation.map_or(BuyerKind::Consumer, |org| org.kind.into());
+    let who = OrderAttribution {
+        channel,
+        buyer_kind,
+    };
+    attribution::record(txn, order_id, who, priced, now).await?;
     if let Some(org) = organisation {
         org.record(txn, order_id).await?;
     }

@@ -1,11 +1,13 @@
 //! The orders service: carts, checkout, orders and vendor fulfilment, payments.
 
+pub mod attribution;
 pub mod buyer;
 pub mod carts;
 pub mod checkout;
 pub mod context;
 pub mod demo_history;
 pub mod error;
+pub mod generator;
 pub mod history;
 pub mod http;
 pub mod invoices;
@@ -17,6 +19,7 @@ pub mod quotations;
 pub mod quoting;
 pub mod remote_areas;
 pub mod returns;
+pub mod sales_facts;
 pub mod settlement_facts;
 pub mod states;
 pub mod tax_invoices;

@@ -1,4 +1,5 @@
-//! A file answer: the bytes, their type, and the name a browser saves them under.
+//! A file answered for download (statements, reports, quotations): the bytes, their type
+//! and the name the browser saves them under.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,3 +16,18 @@ pub fn attachment(bytes: Vec<u8>, content_type: &str, filename: &str) -> Respons
     }
     res
 }
+
+/// How a report or statement is answered: JSON, or a download.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// The MIME type of an XLSX workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The MIME type of CSV text.
+pub const CSV: &str = "text/csv; charset=utf-8";

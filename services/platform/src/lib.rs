@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod apidoc;
+pub mod attribution;
 pub mod auth;
 pub mod breaker;
 pub mod business_number;

@@ -455,3 +455,32 @@ pub async fn end_early(
     .await?;
     Ok(after)
 }
+
+/// A campaign's title and window, as reports name and measure it.
+#[derive(Debug, Clone)]
+pub struct CampaignWindow {
+    pub id: Uuid,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    /// When it ended early, that instant.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// The titles and windows of the campaigns in `ids` (unknown ids are left out).
+pub async fn windows(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> PromotionsResult<Vec<CampaignWindow>> {
+    Ok(campaign::Entity::find()
+        .filter(campaign::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| CampaignWindow {
+            id: c.id,
+            title: c.title,
+            starts_at: c.starts_at,
+            ends_at: c.ended_early_at.unwrap_or(c.ends_at).min(c.ends_at),
+        })
+        .collect())
+}

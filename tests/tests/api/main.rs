@@ -21,6 +21,7 @@ mod promotions;
 mod public_purchases;
 mod quotations;
 mod races;
+mod reports;
 mod roles;
 mod round_trips;
 mod schema_ownership;

@@ -1,7 +1,9 @@
 //! Demo data. Every step is idempotent: `jikgu demo` may run again on the same database.
 
 pub mod catalog;
+pub mod history;
 pub mod organisations;
+pub mod reports;
 pub mod settlements;
 
 use platform::accounts::entity::user;
@@ -54,6 +56,8 @@ pub async fn seed_demo(state: &AppState) -> Result<catalog::Seeded, ApiError> {
     ::promotions::seed_demo(state).await?;
     // A settlement history for the demo vendor, once.
     settlements::seed(state).await?;
+    // A year of sales across channels, campaigns and districts for the 실적 report, once.
+    reports::seed(state).await?;
     // Buyer organisations, their quotations and invoices, once.
     organisations::seed(state).await?;
     Ok(seeded)

@@ -228,6 +228,7 @@ pub async fn accept(
         cart: None,
         address: &address,
         organisation: Some(&buyer),
+        channel: platform::attribution::SalesChannel::Web,
     };
     let number = checkout::place(&txn, ctx, placing, &priced, now).await?;
     let invoice_due_on = match req.payment {

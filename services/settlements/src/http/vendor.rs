@@ -58,14 +58,7 @@ async fn list_statements(
     Ok(Json(Page::from_rows(rows, limit, |s| s.id, |s| s)))
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    #[default]
-    Json,
-    Csv,
-    Xlsx,
-}
+pub use platform::download::Format;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

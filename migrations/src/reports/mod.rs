@@ -1,0 +1,1 @@
+pub mod m20261202_000402_reports_tables;
