@@ -11,6 +11,7 @@ use crate::store::{product, vendor};
 use crate::{products, vendors};
 use chrono::{DateTime, Utc};
 use platform::money::Won;
+use platform::pagination::Limit;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Statement, Value,
 };
@@ -42,9 +43,11 @@ pub struct ListQuery {
     pub in_stock: Option<bool>,
     #[param(inline)]
     pub sort: Option<Sort>,
-    /// 1 to 100, default 20.
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u64>,
+    /// 1 to 100, default 20; outside that range the answer is 422.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub limit: Option<Limit>,
+    /// The `next_cursor` of the previous page (of the same sort); anything else is 422
+    /// `invalid_cursor`.
     pub cursor: Option<String>,
 }
 
@@ -118,7 +121,7 @@ impl Sql {
 }
 
 pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<ProductList> {
-    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let limit = q.limit.unwrap_or_default().get();
     let sort = q.sort.unwrap_or_default();
     let mut sql = Sql {
         conds: vec![PRODUCT_LISTED.into()],
@@ -155,9 +158,7 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
         .as_deref()
         .map(platform::pagination::decode_cursor)
         .transpose()
-        .map_err(|_| {
-            CatalogError::field("cursor", "invalid_cursor", "is not a cursor of this list")
-        })?;
+        .map_err(|_| CatalogError::InvalidCursor)?;
     let (order, key_col) = match sort {
         Sort::Newest => ("p.published_at DESC, p.id DESC", "p.published_at"),
         Sort::PriceAsc => ("p.min_price ASC, p.id ASC", "p.min_price"),
@@ -170,9 +171,7 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
             Sort::Newest => c.t.map(|t| sql.bind(t)),
             _ => c.n.map(|n| sql.bind(n)),
         }
-        .ok_or_else(|| {
-            CatalogError::field("cursor", "invalid_cursor", "is not a cursor of this sort")
-        })?;
+        .ok_or(CatalogError::InvalidCursor)?;
         let id = sql.bind(c.id);
         sql.conds
             .push(format!("({key_col}, p.id) {cmp} ({key}, {id})"));

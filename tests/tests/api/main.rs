@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod health;
 mod import;
+mod lists;
 mod migrations;
 mod my_coupons;
 mod openapi;

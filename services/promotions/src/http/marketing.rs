@@ -15,6 +15,7 @@ use crate::coupons::{self, NewCoupon, NewDrop};
 use crate::deals::{self, NewTimeDeal};
 use crate::prices::{self, NewCampaignPrice};
 use crate::stacking::{self, PolicyInput};
+use crate::states::{ApplicationStatus, CampaignStatus};
 use crate::stats::{self, CampaignStats};
 use crate::store::{audit, campaign};
 use axum::extract::State;
@@ -58,8 +59,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CampaignFilter {
-    /// draft, scheduled, live or ended
-    pub status: Option<String>,
+    /// draft, scheduled, live or ended (another word is 422)
+    #[param(inline)]
+    pub status: Option<CampaignStatus>,
 }
 
 /// Every campaign, drafts included, newest first.
@@ -271,8 +273,9 @@ async fn delete_price(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ApplicationFilter {
-    /// pending, approved, rejected or withdrawn
-    pub status: Option<String>,
+    /// pending, approved, rejected or withdrawn (another word is 422)
+    #[param(inline)]
+    pub status: Option<ApplicationStatus>,
 }
 
 /// Vendors' applications to a campaign.
@@ -285,7 +288,7 @@ async fn list_applications(
     Query(filter): Query<ApplicationFilter>,
 ) -> ApiResult<Json<Vec<ApplicationView>>> {
     campaigns::get(&state.db, id).await?;
-    let rows = applications::of_campaign(&state.db, id, filter.status.as_deref()).await?;
+    let rows = applications::of_campaign(&state.db, id, filter.status.map(|s| s.as_str())).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
