@@ -5,6 +5,7 @@
 pub mod database;
 pub mod fixtures;
 pub mod http;
+pub mod openapi_doc;
 
 use platform::AppState;
 use platform::accounts::input::{Email, NewPassword};

@@ -37,7 +37,19 @@ pub struct ListQuery {
     pub vendor: Option<Uuid>,
     /// Only vendors with a valid certification badge.
     pub certified: Option<bool>,
+    /// Won, inclusive.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub min_price: Option<i64>,
+    /// Won, inclusive.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub max_price: Option<i64>,
     pub tag: Option<String>,
     pub in_stock: Option<bool>,

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod apidoc;
 pub mod auth;
+pub mod bounds;
 pub mod breaker;
 pub mod client_addr;
 pub mod config;

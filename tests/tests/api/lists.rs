@@ -5,6 +5,7 @@
 //! in `/openapi.json`, so a new list is checked without this file knowing of it.
 
 use jikgu_tests::fixtures::token_customer;
+use jikgu_tests::openapi_doc::{operations, resolve};
 use jikgu_tests::{Client, spawn_app};
 use platform::auth::Role;
 use serde_json::Value;
@@ -39,11 +40,7 @@ impl Callers {
 
 /// A parameter's schema, `$ref`s into the components followed.
 fn schema_of<'a>(doc: &'a Value, param: &'a Value) -> &'a Value {
-    let s = &param["schema"];
-    match s["$ref"].as_str() {
-        Some(r) => &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
-        None => s,
-    }
+    resolve(doc, &param["schema"]).0
 }
 
 /// Values that cannot be right for a parameter of this schema, with the field error code
@@ -93,8 +90,7 @@ async fn every_list_refuses_a_bad_limit_cursor_or_filter_with_a_422_naming_it() 
     let mut wrong = Vec::new();
     let mut lists = 0;
     let mut probes = 0;
-    for (path, item) in doc["paths"].as_object().expect("paths") {
-        let Some(op) = item.get("get") else { continue };
+    for (_, path, op) in operations(&doc).filter(|(method, _, _)| *method == "get") {
         let params: Vec<&Value> = op["parameters"]
             .as_array()
             .map(|ps| ps.iter().filter(|p| p["in"] == "query").collect())

@@ -2,6 +2,7 @@
 //! starts the real app on port 0 against its own database and Redis prefix.
 
 mod auth;
+mod bounds;
 mod cache;
 mod campaign_prices;
 mod checkout;

@@ -177,7 +177,8 @@ async fn end_campaign(
 /// Add a section (e.g. 베스트, 신상품, 선물세트) with its products in display order.
 #[utoipa::path(post, path = "/v1/marketing/campaigns/{id}/sections", tag = "marketing", security(("bearer" = [])),
     request_body = NewSection,
-    responses((status = 201, body = SectionAdminView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = SectionAdminView), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the campaign has ended"), (status = 422, body = Problem)))]
 async fn add_section(
     m: MarketerUser,
     State(state): State<AppState>,
@@ -194,7 +195,8 @@ async fn add_section(
 /// Rename, move or refill a section (`product_ids` replaces its slots).
 #[utoipa::path(patch, path = "/v1/marketing/campaigns/{id}/sections/{section_id}", tag = "marketing", security(("bearer" = [])),
     request_body = SectionUpdate,
-    responses((status = 200, body = SectionAdminView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = SectionAdminView), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the campaign has ended"), (status = 422, body = Problem)))]
 async fn update_section(
     m: MarketerUser,
     State(state): State<AppState>,
@@ -209,7 +211,8 @@ async fn update_section(
 }
 
 #[utoipa::path(delete, path = "/v1/marketing/campaigns/{id}/sections/{section_id}", tag = "marketing", security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the campaign has ended")))]
 async fn delete_section(
     m: MarketerUser,
     State(state): State<AppState>,
