@@ -355,7 +355,7 @@ start_server() { # start_server <name> <port> [ENV=VALUE ...]
     die "something already answers on 127.0.0.1:$port"
   fi
   env DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" JIKGU_REDIS_PREFIX="$REDIS_PREFIX" \
-    RUST_LOG=warn JIKGU_DB_MAX_CONNECTIONS="$DB_POOL" "$@" \
+    RUST_LOG=warn JIKGU_DB_MAX_CONNECTIONS="$DB_POOL" JIKGU_CHECKOUT_PER_MINUTE=1000000 "$@" \
     "$BIN" serve --port "$port" >"$OUT/server-$name.log" 2>&1 &
   SERVER_PIDS+=($!)
 }

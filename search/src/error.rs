@@ -2,7 +2,7 @@
 //! search failures become HTTP problems: bad input is the caller's (400/422), everything
 //! a backend does wrong is a 503 that says nothing internal.
 
-use platform::error::{ApiError, ErrorCode, FieldError};
+use platform::error::{ApiError, FieldError};
 use sea_orm::DbErr;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,7 @@ impl From<SearchError> for ApiError {
     fn from(err: SearchError) -> ApiError {
         match err {
             SearchError::Invalid(errors) => ApiError::validation(errors),
-            SearchError::InvalidCursor => ApiError::new(ErrorCode::InvalidCursor),
+            SearchError::InvalidCursor => platform::pagination::invalid_cursor(),
             SearchError::Db(e) => ApiError::from(e),
             other => ApiError::unavailable(other),
         }

@@ -77,8 +77,18 @@ pub struct SearchParams {
     /// `true`: only vendors with a valid certification badge; `false`: only those without.
     pub certified: Option<bool>,
     /// Won, inclusive.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub min_price: Option<i64>,
     /// Won, inclusive.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub max_price: Option<i64>,
     /// A campaign (기획전).
     pub campaign: Option<Uuid>,

@@ -5,6 +5,7 @@
 pub mod database;
 pub mod fixtures;
 pub mod http;
+pub mod openapi_doc;
 pub mod organisations;
 
 use platform::AppState;

@@ -15,7 +15,12 @@ pub struct NewCategory {
     pub slug: String,
     pub name: String,
     pub parent_id: Option<Uuid>,
-    #[serde(default)]
+    /// Display order among its siblings, smallest first.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within::<_, _, 0, 10_000>"
+    )]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub position: i32,
     /// 상품정보제공고시 fields required to publish a product here (inherited by children
     /// when empty).

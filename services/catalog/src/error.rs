@@ -10,6 +10,9 @@ pub enum CatalogError {
     NotFound(&'static str),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// A list's `cursor` that is not one of its `next_cursor`s.
+    #[error("invalid cursor")]
+    InvalidCursor,
     #[error("business is not in Incheon")]
     NotLocal,
     #[error("business number already registered")]
@@ -50,6 +53,7 @@ impl From<CatalogError> for ApiError {
         match err {
             CatalogError::NotFound(what) => ApiError::not_found(what),
             CatalogError::Invalid(errors) => ApiError::validation(errors),
+            CatalogError::InvalidCursor => platform::pagination::invalid_cursor(),
             CatalogError::NotLocal => ApiError::new(ErrorCode::NotLocalBusiness),
             CatalogError::BusinessNumberTaken => ApiError::new(ErrorCode::BusinessNumberTaken),
             CatalogError::SkuTaken(sku) => {

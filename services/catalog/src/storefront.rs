@@ -11,6 +11,7 @@ use crate::store::vendor;
 use crate::vendors;
 use chrono::{DateTime, Utc};
 use platform::money::Won;
+use platform::pagination::Limit;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Statement, Value,
 };
@@ -36,15 +37,29 @@ pub struct ListQuery {
     pub vendor: Option<Uuid>,
     /// Only vendors with a valid certification badge.
     pub certified: Option<bool>,
+    /// Won, inclusive.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub min_price: Option<i64>,
+    /// Won, inclusive.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub max_price: Option<i64>,
     pub tag: Option<String>,
     pub in_stock: Option<bool>,
     #[param(inline)]
     pub sort: Option<Sort>,
-    /// 1 to 100, default 20.
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u64>,
+    /// 1 to 100, default 20; outside that range the answer is 422.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub limit: Option<Limit>,
+    /// The `next_cursor` of the previous page (of the same sort); anything else is 422
+    /// `invalid_cursor`.
     pub cursor: Option<String>,
 }
 
@@ -118,7 +133,7 @@ impl Sql {
 }
 
 pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<ProductList> {
-    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let limit = q.limit.unwrap_or_default().get();
     let sort = q.sort.unwrap_or_default();
     let mut sql = Sql {
         conds: vec![PRODUCT_LISTED.into()],
@@ -155,9 +170,7 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
         .as_deref()
         .map(platform::pagination::decode_cursor)
         .transpose()
-        .map_err(|_| {
-            CatalogError::field("cursor", "invalid_cursor", "is not a cursor of this list")
-        })?;
+        .map_err(|_| CatalogError::InvalidCursor)?;
     let (order, key_col) = match sort {
         Sort::Newest => ("p.published_at DESC, p.id DESC", "p.published_at"),
         Sort::PriceAsc => ("p.min_price ASC, p.id ASC", "p.min_price"),
@@ -170,9 +183,7 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
             Sort::Newest => c.t.map(|t| sql.bind(t)),
             _ => c.n.map(|n| sql.bind(n)),
         }
-        .ok_or_else(|| {
-            CatalogError::field("cursor", "invalid_cursor", "is not a cursor of this sort")
-        })?;
+        .ok_or(CatalogError::InvalidCursor)?;
         let id = sql.bind(c.id);
         sql.conds
             .push(format!("({key_col}, p.id) {cmp} ({key}, {id})"));

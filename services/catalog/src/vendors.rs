@@ -44,7 +44,19 @@ pub struct Application {
     pub bank_account_holder: String,
     #[serde(default)]
     pub story: String,
+    /// Won per vendor order, 0 to 100,000 (default 3,000).
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000>"
+    )]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub shipping_base_fee: Option<i64>,
+    /// Orders from this many won ship free (default 30,000).
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub shipping_free_threshold: Option<i64>,
 }
 
@@ -363,8 +375,19 @@ pub struct ProfileUpdate {
     pub story: Option<String>,
     pub cs_phone: Option<String>,
     pub cs_email: Option<String>,
+    /// Won per vendor order, 0 to 100,000.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000>"
+    )]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub shipping_base_fee: Option<i64>,
     /// `null` keeps the current threshold; use `shipping_never_free` to remove it.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub shipping_free_threshold: Option<i64>,
     #[serde(default)]
     pub shipping_never_free: bool,

@@ -51,6 +51,8 @@ pub struct CheckoutRequest {
     pub address: Address,
     /// The grand total the customer saw; a different current total is a 409 with the new
     /// quote.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 1_000_000_000_000>")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub expected_total: i64,
     /// Coupon codes to spend (at most 10): by the default stacking policy one order coupon
     /// and one shipping coupon apply; the quote says why any other did not.

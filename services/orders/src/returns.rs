@@ -40,6 +40,8 @@ impl Reason {
 #[serde(deny_unknown_fields)]
 pub struct ReturnLine {
     pub variant_id: Uuid,
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 1, 999>")]
+    #[schema(minimum = 1, maximum = 999)]
     pub quantity: i32,
 }
 

@@ -1,7 +1,8 @@
 //! One pass over the assembled OpenAPI document that makes its error answers say what the
 //! code sends: every error is `application/problem+json` (see `error.rs`), and the answers
 //! every operation of a kind can give (401/403 when it needs a token, 422 when it takes
-//! input, 404 when its path names something) are listed without each handler repeating them.
+//! input, 400/413/415 when it takes a body, 404 when its path names something) are listed
+//! without each handler repeating them.
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::Ref;
@@ -47,6 +48,19 @@ fn document_operation_errors(op: &mut Operation, names_something: bool) {
         op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     if takes_input {
         add_if_missing(op, "422", "The input is not valid (`validation_failed`)");
+    }
+    if op.request_body.is_some() {
+        add_if_missing(op, "400", "The body is not well-formed (`malformed_json`)");
+        add_if_missing(
+            op,
+            "413",
+            "The body is over the size limit (`payload_too_large`)",
+        );
+        add_if_missing(
+            op,
+            "415",
+            "The body is not of the documented media type (`unsupported_media_type`)",
+        );
     }
     if names_something {
         add_if_missing(op, "404", "Nothing with that id (`not_found`)");

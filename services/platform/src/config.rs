@@ -29,6 +29,8 @@ pub struct Config {
     /// Failed logins allowed per account and per client address in one window.
     pub login_max_failures: u32,
     pub login_window: Duration,
+    /// Checkouts (distinct `Idempotency-Key`s) one customer may start a minute.
+    pub checkout_per_minute: u32,
     pub db_max_connections: u32,
     /// How long a request waits for a free Postgres connection before a 503.
     pub db_acquire_timeout: Duration,
@@ -151,17 +153,23 @@ impl Config {
                 .unwrap_or_default(),
             login_max_failures: parse(env, "JIKGU_LOGIN_MAX_FAILURES", Some(5))?,
             login_window: secs(env, "JIKGU_LOGIN_WINDOW_SECS", 900)?,
+            checkout_per_minute: parse(env, "JIKGU_CHECKOUT_PER_MINUTE", Some(10))?,
             db_max_connections: parse(env, "JIKGU_DB_MAX_CONNECTIONS", Some(20))?,
             db_acquire_timeout: secs(env, "JIKGU_DB_ACQUIRE_TIMEOUT_SECS", 5)?,
             shutdown_grace: secs(env, "JIKGU_SHUTDOWN_GRACE_SECS", 20)?,
             log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
             storefront_cache: env.get("JIKGU_STOREFRONT_CACHE").as_deref() != Some("off"),
         };
-        if cfg.login_max_failures == 0 {
-            return Err(ConfigError::Invalid {
-                var: "JIKGU_LOGIN_MAX_FAILURES",
-                reason: "must be at least 1".into(),
-            });
+        for (var, value) in [
+            ("JIKGU_LOGIN_MAX_FAILURES", cfg.login_max_failures),
+            ("JIKGU_CHECKOUT_PER_MINUTE", cfg.checkout_per_minute),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: "must be at least 1".into(),
+                });
+            }
         }
         Ok(cfg)
     }

@@ -34,7 +34,7 @@ macro_rules! error_codes {
 error_codes! {
     MalformedJson => (BAD_REQUEST, "malformed_json", "The request body is not valid JSON"),
     BadRequest => (BAD_REQUEST, "bad_request", "The request is not valid"),
-    InvalidCursor => (BAD_REQUEST, "invalid_cursor", "The pagination cursor is not valid"),
+    InvalidCursor => (UNPROCESSABLE_ENTITY, "invalid_cursor", "The pagination cursor is not valid"),
     Unauthenticated => (UNAUTHORIZED, "unauthenticated", "Authentication is required"),
     InvalidToken => (UNAUTHORIZED, "invalid_token", "The access token is invalid or expired"),
     InvalidCredentials => (UNAUTHORIZED, "invalid_credentials", "Email or password is wrong"),

@@ -3,15 +3,17 @@
 //! - malformed JSON → 400 `malformed_json`
 //! - a body that is not `application/json` → 415 `unsupported_media_type`
 //! - a body over the limit → 413 `payload_too_large`
-//! - well-formed JSON of the wrong shape (unknown field, missing field, wrong type)
-//!   → 422 `validation_failed` naming the field
+//! - well-formed JSON of the wrong shape (unknown field, missing field, wrong type), and
+//!   a query parameter that does not parse (a word where a number goes, a value outside
+//!   its range, a filter value that names nothing) → 422 `validation_failed` naming the
+//!   field or parameter
 //! - a NUL character (`\u0000`, `%00`) in any text of a body, query string or path
 //!   → 422 `validation_failed` naming the field (code `nul_character`): Postgres cannot
 //!   store it and no real input holds one, so it is refused here, once for every text the
 //!   API accepts, rather than at each field.
 
 use crate::error::{ApiError, ErrorCode, FieldError};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
@@ -123,34 +125,37 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(nul_character(&field));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize(de) {
-        Ok(v) => Ok(v),
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                    Err(ApiError::new(ErrorCode::MalformedJson).with_detail(inner.to_string()))
-                }
-                _ => {
-                    let msg = inner.to_string();
-                    let (field, code) = if let Some(name) = quoted_after(&msg, "unknown field `") {
-                        // The path already ends at the unknown field.
-                        (if path == "." { name } else { path }, "unknown_field")
-                    } else if let Some(name) = quoted_after(&msg, "missing field `") {
-                        (join_path(&path, &name), "missing_field")
-                    } else {
-                        (if path == "." { String::new() } else { path }, "invalid")
-                    };
-                    // serde appends " at line X column Y"; the field path says it better.
-                    let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    Err(ApiError::validation(vec![FieldError::new(
-                        field, code, message,
-                    )]))
-                }
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                ApiError::new(ErrorCode::MalformedJson).with_detail(inner.to_string())
             }
+            _ => shape_error(path, &inner.to_string()),
         }
-    }
+    })
+}
+
+/// Input of the wrong shape, as a 422 naming the field from serde's message and path.
+fn shape_error(path: String, msg: &str) -> ApiError {
+    let path = if path == "." { String::new() } else { path };
+    let (field, code) = if let Some(name) = quoted_after(msg, "unknown field `") {
+        // The path already ends at the unknown field.
+        (if path.is_empty() { name } else { path }, "unknown_field")
+    } else if let Some(name) = quoted_after(msg, "missing field `") {
+        (join_path(&path, &name), "missing_field")
+    } else if msg.starts_with("unknown variant") {
+        (path, "unknown_value")
+    } else if msg.starts_with("invalid value") {
+        // What `serde::de::Error::invalid_value` says: the right type, a value out of range.
+        (path, "out_of_range")
+    } else {
+        (path, "invalid")
+    };
+    // serde_json appends " at line X column Y"; the field path says it better.
+    let message = msg.split(" at line ").next().unwrap_or(msg).to_string();
+    ApiError::validation(vec![FieldError::new(field, code, message)])
 }
 
 fn quoted_after(msg: &str, prefix: &str) -> Option<String> {
@@ -177,17 +182,21 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(query) = parts.uri.query() {
-            refuse_nul_in_query(query)?;
-        }
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Query(q.0))
-            .map_err(|rej: QueryRejection| {
-                ApiError::new(ErrorCode::BadRequest).with_detail(rej.body_text())
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or("")).map(Query)
     }
+}
+
+/// Parse a query string; a parameter that does not parse is a 422 naming it (the document
+/// lists a 422 for every operation that takes parameters, and a client fixes it the same
+/// way as a bad body field).
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    refuse_nul_in_query(query)?;
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        shape_error(path, &err.into_inner().to_string())
+    })
 }
 
 /// A NUL in a query string is always `%00` (a raw one is not a valid URI).
@@ -282,6 +291,35 @@ mod tests {
         let e = parse_json::<Signup>(br#"{"email":"a@b.kr","age":"x"}"#).unwrap_err();
         assert_eq!(e.errors[0].field, "age");
         assert_eq!(e.errors[0].code, "invalid");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Filter {
+        limit: Option<crate::pagination::Limit>,
+        role: Option<crate::auth::Role>,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        flag: Option<bool>,
+    }
+
+    #[test]
+    fn query_parameters_that_do_not_parse_are_422_naming_them() {
+        let ok: Filter = parse_query("limit=5&role=vendor&flag=true").unwrap();
+        assert_eq!(ok.limit.map(|l| l.get()), Some(5));
+        for (query, field, code) in [
+            ("limit=lots", "limit", "invalid"),
+            ("limit=0", "limit", "out_of_range"),
+            ("limit=101", "limit", "out_of_range"),
+            ("limit=-1", "limit", "invalid"),
+            ("role=emperor", "role", "unknown_value"),
+            ("at=yesterday", "at", "invalid"),
+            ("flag=maybe", "flag", "invalid"),
+        ] {
+            let e = parse_query::<Filter>(query).unwrap_err();
+            assert_eq!(e.code, ErrorCode::Validation, "{query}");
+            assert_eq!(e.errors[0].field, field, "{query}");
+            assert_eq!(e.errors[0].code, code, "{query}: {}", e.errors[0].message);
+        }
     }
 
     #[test]

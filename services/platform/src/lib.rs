@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod apidoc;
 pub mod attribution;
 pub mod auth;
+pub mod bounds;
 pub mod breaker;
 pub mod business_number;
 pub mod client_addr;

@@ -1,33 +1,70 @@
 //! Cursor pagination: `?limit=&cursor=` in, `next_cursor` out. A cursor is the sort key of
 //! the last item seen plus its id (the tie-breaker), base64url-encoded JSON, opaque to
 //! clients.
+//!
+//! Every list answers the same way: a `limit` outside 1..=100 is a 422 naming `limit`
+//! (never clamped: a client asking for 500 and silently getting 100 would take the
+//! missing `next_cursor` pages for the end), and a cursor that is not one of this list's is
+//! a 422 `invalid_cursor` naming `cursor`.
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, FieldError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
 
+/// A page size, 1 to [`MAX_LIMIT`]: it cannot hold anything else, so a query parameter
+/// outside the range is refused while the query string is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Limit(u64);
+
+impl Limit {
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Limit(DEFAULT_LIMIT)
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        if (1..=MAX_LIMIT).contains(&n) {
+            Ok(Limit(n))
+        } else {
+            Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Unsigned(n),
+                &"a page size from 1 to 100",
+            ))
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Items per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
+    /// Items per page, 1 to 100 (default 20); outside that range the answer is 422.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub limit: Option<Limit>,
+    /// The `next_cursor` of the previous page; anything else is 422 `invalid_cursor`.
     pub cursor: Option<String>,
 }
 
 impl PageParams {
     pub fn limit(&self) -> u64 {
-        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+        self.limit.unwrap_or_default().get()
     }
 
     pub fn decode<K: DeserializeOwned>(&self) -> Result<Option<K>, ApiError> {
@@ -94,7 +131,19 @@ pub fn decode_cursor<K: DeserializeOwned>(raw: &str) -> Result<K, ApiError> {
         .decode(raw)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidCursor))
+        .ok_or_else(invalid_cursor)
+}
+
+/// The answer to a cursor that is not one this list gave out.
+pub fn invalid_cursor() -> ApiError {
+    ApiError {
+        errors: vec![FieldError::new(
+            "cursor",
+            "invalid_cursor",
+            "is not a next_cursor of this list",
+        )],
+        ..ApiError::new(ErrorCode::InvalidCursor)
+    }
 }
 
 #[cfg(test)]

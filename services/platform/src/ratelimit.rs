@@ -1,4 +1,5 @@
-//! Fixed-window counters in Redis, used for login attempts and coupon guessing.
+//! Fixed-window counters in Redis: login attempts, coupon guessing, checkouts and drop
+//! claims.
 //!
 //! An attempt is counted *before* it is tried, in one atomic step (`INCR`, and the
 //! window's expiry on the first hit, in one script), and refused when the count is over
@@ -37,6 +38,22 @@ end
 return {n, ttl}
 ";
 
+/// Count a distinct attempt: one already counted in this window (a retry under the same
+/// `Idempotency-Key`) is let through without counting again; a new one is recorded only
+/// while the window has room. Returns the count (0 for a retry) and the window's ms left.
+const ACQUIRE_DISTINCT: &str = r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then return {0, 0} end
+local n = redis.call('SCARD', KEYS[1]) + 1
+local ttl = redis.call('PTTL', KEYS[1])
+if n > tonumber(ARGV[3]) then return {n, ttl} end
+redis.call('SADD', KEYS[1], ARGV[2])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+";
+
 /// Give one back, never below zero and never creating a key (which would have no expiry).
 const RELEASE: &str = r"
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -48,21 +65,40 @@ fn full_key(redis: &Redis, key: &str) -> String {
     redis.key(&format!("ratelimit:{key}"))
 }
 
+fn period_ms(window: &Window) -> u64 {
+    u64::try_from(window.period.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 /// Count this attempt against `key` and say whether it may go ahead: at most
 /// `window.limit` attempts per window are allowed, however many arrive at once.
 pub async fn acquire(redis: &Redis, key: &str, window: &Window) -> Verdict {
     let key = full_key(redis, key);
-    let period_ms = u64::try_from(window.period.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1);
-    let mut conn = redis.conn();
-    let res: redis::RedisResult<(u64, i64)> = redis::cmd("EVAL")
-        .arg(ACQUIRE)
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(ACQUIRE).arg(1).arg(&key).arg(period_ms(window));
+    verdict(redis, cmd, window).await
+}
+
+/// Count the attempt named `attempt` against `key`, once per window however often it is
+/// retried: at most `window.limit` distinct attempts per window go ahead, however many
+/// arrive at once, and a retry of one that went ahead is never refused.
+pub async fn acquire_distinct(redis: &Redis, key: &str, attempt: &str, window: &Window) -> Verdict {
+    let key = full_key(redis, key);
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(ACQUIRE_DISTINCT)
         .arg(1)
         .arg(&key)
-        .arg(period_ms)
-        .query_async(&mut conn)
-        .await;
+        .arg(period_ms(window))
+        .arg(attempt)
+        .arg(window.limit);
+    verdict(redis, cmd, window).await
+}
+
+async fn verdict(redis: &Redis, cmd: redis::Cmd, window: &Window) -> Verdict {
+    let mut conn = redis.conn();
+    let res: redis::RedisResult<(u64, i64)> = cmd.query_async(&mut conn).await;
+    let period_ms = period_ms(window);
     match res {
         Ok((count, _)) if count <= u64::from(window.limit) => Verdict::Allowed,
         Ok((_, ttl_ms)) => {

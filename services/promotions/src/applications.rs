@@ -24,6 +24,9 @@ pub struct NewApplication {
     /// One of the vendor's own products.
     pub product_id: Uuid,
     pub discount_kind: PriceKind,
+    /// `percent`: 1 to 100; `amount_off`, `fixed_price`: won.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 1, 100_000_000>")]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub discount_value: i64,
     #[serde(default)]
     pub note: String,

@@ -97,21 +97,58 @@ pub struct NewCoupon {
     pub name: String,
     pub kind: CouponKindInput,
     /// For `percent`: 1–100.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 100>"
+    )]
+    #[schema(minimum = 1, maximum = 100)]
     pub percent: Option<i32>,
     /// For `percent`: the most it takes off, in won.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 100_000_000>"
+    )]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub cap: Option<i64>,
     /// For `amount_off`: won.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 100_000_000>"
+    )]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub amount: Option<i64>,
-    #[serde(default)]
+    /// The order total (won) below which the coupon does not apply; default 0.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within::<_, _, 0, 100_000_000>"
+    )]
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub min_order: i64,
     #[serde(default = "scope_all")]
     pub scope: ScopeInput,
     /// RFC 3339 with an offset (Asia/Seoul).
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
+    /// Uses in all; absent: no limit.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 10_000_000>"
+    )]
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub total_uses: Option<i32>,
+    /// Uses per customer; absent: no limit.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 1_000>"
+    )]
+    #[schema(minimum = 1, maximum = 1_000)]
     pub per_customer_limit: Option<i32>,
     /// Total won the coupon may give away.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 100_000_000_000>"
+    )]
+    #[schema(minimum = 1, maximum = 100_000_000_000_i64)]
     pub budget: Option<i64>,
     /// The vendor's share of the discount, in basis points from 0 (the platform funds it)
     /// to 10000 (the vendor does); absent: 0. Recorded on each order's quote at checkout.

@@ -24,13 +24,22 @@ pub struct NewTimeDeal {
     /// The campaign the deal runs in, if any (its page shows it; campaign coupons reach it).
     pub campaign_id: Option<Uuid>,
     /// Won per unit.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 1, 100_000_000>")]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub deal_price: i64,
     /// RFC 3339 with an offset (Asia/Seoul).
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
     /// Units on offer at the deal price.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 1, 1_000_000>")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: i32,
     /// Units one customer may buy at the deal price; absent = no limit.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 1_000_000>"
+    )]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub per_customer_limit: Option<i32>,
     /// The vendor's share of the discount, in basis points from 0 (the platform funds it)
     /// to 10000 (the vendor does); absent: 10000. Recorded on each order's quote at checkout.

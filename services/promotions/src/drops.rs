@@ -18,6 +18,8 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct NewDrop {
     /// Coupons handed out per day.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 1, 1_000_000>")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub daily_quota: i32,
     /// Asia/Seoul wall-clock time the day's quota opens, e.g. `10:00:00`.
     #[schema(value_type = String, example = "10:00:00")]

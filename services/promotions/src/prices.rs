@@ -98,9 +98,16 @@ pub struct NewCampaignPrice {
     /// Absent: every variant of the product.
     pub variant_id: Option<Uuid>,
     pub kind: PriceKind,
+    /// `percent`: 1 to 100; `amount_off`, `fixed_price`: won.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 1, 100_000_000>")]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub value: i64,
     /// The unit price never goes below this (won, default 0).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within::<_, _, 0, 100_000_000>"
+    )]
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub floor: i64,
 }
 

@@ -21,7 +21,12 @@ use uuid::Uuid;
 pub struct NewSection {
     /// e.g. 베스트, 신상품, 선물세트
     pub title: String,
-    #[serde(default)]
+    /// Display order, smallest first.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within::<_, _, 0, 10_000>"
+    )]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub position: i32,
     /// Products in display order.
     #[serde(default)]
@@ -32,6 +37,11 @@ pub struct NewSection {
 #[serde(deny_unknown_fields)]
 pub struct SectionUpdate {
     pub title: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 10_000>"
+    )]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub position: Option<i32>,
     /// Replaces the slots, in display order.
     pub product_ids: Option<Vec<Uuid>>,

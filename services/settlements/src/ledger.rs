@@ -226,6 +226,10 @@ pub async fn book_vendor_order_as_of(
 pub struct NewAdjustment {
     pub vendor_id: Uuid,
     /// Signed won: positive owes the vendor more.
+    #[serde(
+        deserialize_with = "platform::bounds::within::<_, _, -10_000_000_000, 10_000_000_000>"
+    )]
+    #[schema(minimum = -10_000_000_000_i64, maximum = 10_000_000_000_i64)]
     pub amount: i64,
     pub reason: String,
 }

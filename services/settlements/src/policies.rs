@@ -21,10 +21,17 @@ fn rate(bp: i32) -> SettlementsResult<RateBp> {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settings {
     /// Days after 구매확정 by which a payable must be paid.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 1, 365>")]
+    #[schema(minimum = 1, maximum = 365)]
     pub legal_deadline_days: i32,
     /// Share of what is owed to hold apart, basis points (5000 = 50%).
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 10_000>")]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub hold_apart_bp: i32,
     pub default_cycle: Cycle,
+    /// Business days between a payable's confirmation and its payment, 0 to 60.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 60>")]
+    #[schema(minimum = 0, maximum = 60)]
     pub default_lag_business_days: i32,
     pub operator_name: String,
     pub operator_business_number: String,
@@ -145,6 +152,8 @@ pub struct NewCommissionRule {
     /// `{"scope": "default"}`, or `vendor`, `category`, `campaign` with its `id`.
     pub scope: Scope,
     /// Basis points: 300 = 3%.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 10_000>")]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub rate_bp: i32,
     pub effective_from: DateTime<Utc>,
     pub effective_to: Option<DateTime<Utc>>,
@@ -263,6 +272,9 @@ impl TaxpayerKind {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VendorPolicy {
     pub cycle: Cycle,
+    /// Business days between a payable's confirmation and its payment, 0 to 60.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 60>")]
+    #[schema(minimum = 0, maximum = 60)]
     pub lag_business_days: i32,
     pub taxpayer_kind: TaxpayerKind,
 }

@@ -2,6 +2,7 @@
 //! starts the real app on port 0 against its own database and Redis prefix.
 
 mod auth;
+mod bounds;
 mod cache;
 mod campaign_prices;
 mod checkout;
@@ -10,6 +11,7 @@ mod errors;
 mod events;
 mod health;
 mod import;
+mod lists;
 mod local_cache;
 mod migrations;
 mod my_coupons;

@@ -210,5 +210,5 @@ async fn customers_see_their_own_coupons_and_why_they_cannot_use_them() {
         .assert_problem(401, "unauthenticated");
     a.get("/v1/me/coupons?cursor=garbage")
         .await
-        .assert_problem(400, "invalid_cursor");
+        .assert_problem(422, "invalid_cursor");
 }

@@ -160,7 +160,8 @@ async fn duplicate_checkouts_make_one_order() {
 }
 
 /// A double-clicked "pay" button sends two checkouts of one cart under different keys, all
-/// at once: one order is made, the others find the cart already ordered.
+/// at once (as many as the checkout rate limit lets one customer try): one order is made,
+/// the others find the cart already ordered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_cart_checked_out_under_many_keys_makes_one_order() {
     let app = spawn_app_with(jikgu::Service::All, |cfg| cfg.db_max_connections = 30).await;
@@ -172,7 +173,7 @@ async fn one_cart_checked_out_under_many_keys_makes_one_order() {
     )
     .await;
     let replies =
-        join_all((0..20).map(|i| Client::send(checkout(&c, &format!("click-{i}"), 31800)))).await;
+        join_all((0..10).map(|i| Client::send(checkout(&c, &format!("click-{i}"), 31800)))).await;
     assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
     for r in replies.iter().filter(|r| r.status != 201) {
         r.assert_problem(422, "empty_cart");

@@ -1,7 +1,8 @@
-//! The edges an outsider pushes on: rate limits under concurrency and behind forged
-//! forwarding headers, and tokens signed with a key that is not the operator's.
+//! The edges an outsider pushes on: rate limits (login, coupon guessing, checkout, drop
+//! claims) under concurrency and behind forged forwarding headers, and tokens signed with a key that is not the operator's.
 
 use futures::future::join_all;
+use jikgu_tests::fixtures::{address, token_customer};
 use jikgu_tests::{Client, TestApp, spawn_app_with};
 use platform::auth::Role;
 use platform::auth::tokens::TokenKeys;
@@ -53,6 +54,52 @@ async fn concurrent_coupon_guesses_are_counted_before_they_are_looked_up() {
     let refused = replies.iter().filter(|r| r.status == 429).count();
     assert_eq!(looked_up + refused, 60);
     assert_eq!(looked_up, 30, "guessing limit is 30 a minute");
+}
+
+/// 100 checkouts at once under different keys from one customer: each is counted before it
+/// is tried, so at most the limit reach checkout; a retry of one tried is not refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_checkouts_are_counted_before_they_are_tried() {
+    let app = spawn_app_with(jikgu::Service::All, |_| {}).await;
+    let (c, _) = token_customer(&app);
+    let attempt = |key: String| {
+        Client::send(
+            c.request(reqwest::Method::POST, "/v1/checkout")
+                .header("idempotency-key", key)
+                .json(&json!({"address": address("21554"), "expected_total": 1000})),
+        )
+    };
+    let replies = join_all((0..100).map(|i| attempt(format!("k-{i}")))).await;
+    // An empty cart is what a tried checkout finds.
+    let tried: Vec<usize> = (0..100).filter(|i| replies[*i].status == 422).collect();
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    assert_eq!(tried.len() + refused, 100, "only 422 and 429 expected");
+    let limit = app.state.config.checkout_per_minute as usize;
+    assert_eq!(limit, 10, "the default");
+    assert!(tried.len() <= limit, "{} checkouts were tried", tried.len());
+    assert!(!tried.is_empty());
+    replies[tried[0]].assert_problem(422, "empty_cart");
+    attempt(format!("k-{}", tried[0]))
+        .await
+        .assert_problem(422, "empty_cart");
+    attempt("a-new-key".into())
+        .await
+        .assert_problem(429, "rate_limited");
+}
+
+/// 100 claims of a first-come drop at once from one customer: at most the limit reach
+/// the database (here: a drop that does not exist, 404), the rest are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_drop_claims_are_counted_before_they_are_tried() {
+    let app = spawn_app_with(jikgu::Service::All, |_| {}).await;
+    let (c, _) = token_customer(&app);
+    let path = format!("/v1/coupon-drops/{}/claim", uuid::Uuid::now_v7());
+    let body = json!({});
+    let replies = join_all((0..100).map(|_| c.post(&path, &body))).await;
+    let tried = replies.iter().filter(|r| r.status == 404).count();
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    assert_eq!(tried + refused, 100, "only 404 and 429 expected");
+    assert!((1..=10).contains(&tried), "{tried} claims were tried");
 }
 
 fn from(

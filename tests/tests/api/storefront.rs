@@ -171,13 +171,13 @@ async fn bad_list_parameters_are_4xx() {
     let c = &s.app.client;
     c.get("/v1/products?sort=cheapest")
         .await
-        .assert_problem(400, "bad_request");
+        .assert_problem(422, "validation_failed");
     c.get("/v1/products?min_price=abc")
         .await
-        .assert_problem(400, "bad_request");
+        .assert_problem(422, "validation_failed");
     c.get("/v1/products?cursor=nope")
         .await
-        .assert_problem(422, "validation_failed");
+        .assert_problem(422, "invalid_cursor");
     c.get("/v1/products/not-a-uuid")
         .await
         .assert_problem(404, "not_found");

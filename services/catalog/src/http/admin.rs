@@ -5,6 +5,7 @@ use super::views::{CertificationView, PenaltyView, VendorView};
 use crate::cache;
 use crate::categories::{self, CategoryNode, NewCategory};
 use crate::certifications;
+use crate::domain::status::VendorStatus;
 use crate::error::CatalogResult;
 use crate::store::{penalty, vendor};
 use crate::vendors;
@@ -39,8 +40,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VendorFilter {
-    /// pending, approved, rejected or suspended
-    pub status: Option<String>,
+    /// pending, approved, rejected or suspended (another word is 422)
+    #[param(inline)]
+    pub status: Option<VendorStatus>,
 }
 
 /// Vendors, newest first; filter by status to find applications to review.

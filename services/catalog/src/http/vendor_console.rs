@@ -5,6 +5,7 @@
 use super::views::{CertificationView, ConsoleProduct, StockView, VendorView, console_product};
 use crate::cache;
 use crate::certifications::{self, NewCertification};
+use crate::domain::status::ProductStatus;
 use crate::import::{self, ImportReport};
 use crate::products::{self, NewProduct, NewVariant, ProductUpdate, VariantUpdate};
 use crate::stock;
@@ -102,8 +103,9 @@ pub async fn product_ids_of(state: &AppState, vendor_id: Uuid) -> ApiResult<Vec<
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConsoleFilter {
-    /// draft, active or archived
-    pub status: Option<String>,
+    /// draft, active or archived (another word is 422)
+    #[param(inline)]
+    pub status: Option<ProductStatus>,
 }
 
 /// The caller's products, every status, newest first.

@@ -10,6 +10,15 @@ use platform::error::{ApiError, ErrorCode};
 /// The header an anonymous cart's token travels in.
 pub const CART_TOKEN: &str = "x-cart-token";
 
+/// The header, as the OpenAPI document lists it on the cart routes.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct CartToken {
+    /// The anonymous cart's token (any string the client keeps); not needed when signed in.
+    #[serde(rename = "X-Cart-Token")]
+    pub token: Option<String>,
+}
+
 /// The signed-in customer's cart, or else the anonymous one `X-Cart-Token` names. A staff
 /// account has no cart (403); a request with neither is 401.
 #[derive(Debug, Clone)]

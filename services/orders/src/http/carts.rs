@@ -2,7 +2,7 @@
 
 use crate::carts::{self, CartView, Owner};
 use crate::context::OrdersContext;
-pub use crate::http::cart_owner::{CART_TOKEN, CartOwner};
+pub use crate::http::cart_owner::{CART_TOKEN, CartOwner, CartToken};
 use crate::quoting;
 use axum::Extension;
 use axum::extract::State;
@@ -59,7 +59,8 @@ fn buyer<'a>(owner: &Owner, coupon_codes: &'a [String]) -> quoting::Buyer<'a> {
 }
 
 /// The cart with a fresh quote; lines that became unavailable or changed price are flagged.
-#[utoipa::path(get, path = "/v1/carts/current", tag = "carts", params(CartQuery),
+#[utoipa::path(get, path = "/v1/carts/current", tag = "carts", params(CartQuery, CartToken),
+    security((), ("bearer" = [])),
     responses((status = 200, body = CartView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 async fn get_cart(
     State(state): State<AppState>,
@@ -97,6 +98,7 @@ pub struct SetQuantity {
 
 /// Set how many of a variant the cart holds.
 #[utoipa::path(put, path = "/v1/carts/current/lines/{variant_id}", tag = "carts", request_body = SetQuantity,
+    params(CartToken), security((), ("bearer" = [])),
     responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn set_line(
     State(state): State<AppState>,
@@ -110,6 +112,7 @@ async fn set_line(
 
 /// Remove a line.
 #[utoipa::path(delete, path = "/v1/carts/current/lines/{variant_id}", tag = "carts",
+    params(CartToken), security((), ("bearer" = [])),
     responses((status = 200, body = CartView)))]
 async fn remove_line(
     State(state): State<AppState>,
@@ -146,6 +149,7 @@ async fn put_line(
 /// After signing in, merge the anonymous cart (`X-Cart-Token`) into the customer's:
 /// quantities add up, capped by stock and per-order limits.
 #[utoipa::path(post, path = "/v1/carts/current/merge", tag = "carts", security(("bearer" = [])),
+    params(("X-Cart-Token" = String, Header, description = "the anonymous cart's token")),
     responses((status = 200, body = CartView), (status = 404, body = Problem)))]
 async fn merge(
     State(state): State<AppState>,

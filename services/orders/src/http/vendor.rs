@@ -68,8 +68,10 @@ async fn accept_return(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VendorOrderFilter {
-    /// preparing, shipped, delivered, confirmed or canceled
-    pub status: Option<String>,
+    /// preparing, shipped, delivered, confirmed or canceled (another word is 422; orders
+    /// awaiting payment are never listed)
+    #[param(inline)]
+    pub status: Option<VendorOrderStatus>,
 }
 
 /// The vendor's paid orders to fulfil, newest first.
@@ -85,7 +87,7 @@ async fn list_vendor_orders(
     let rows = views::vendor_orders(
         &state.db,
         v.vendor_id,
-        f.status,
+        f.status.map(String::from),
         page.decode::<Uuid>()?,
         limit + 1,
     )

@@ -39,6 +39,8 @@ pub struct ConfirmRequest {
     /// The order number.
     pub order_id: String,
     /// Whole won.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 1_000_000_000_000>")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub amount: i64,
 }
 

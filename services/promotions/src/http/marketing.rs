@@ -15,6 +15,7 @@ use crate::coupons::{self, NewCoupon, NewDrop};
 use crate::deals::{self, NewTimeDeal};
 use crate::prices::{self, NewCampaignPrice};
 use crate::stacking::{self, PolicyInput};
+use crate::states::{ApplicationStatus, CampaignStatus};
 use crate::stats::{self, CampaignStats};
 use crate::store::{audit, campaign};
 use axum::extract::State;
@@ -58,8 +59,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CampaignFilter {
-    /// draft, scheduled, live or ended
-    pub status: Option<String>,
+    /// draft, scheduled, live or ended (another word is 422)
+    #[param(inline)]
+    pub status: Option<CampaignStatus>,
 }
 
 /// Every campaign, drafts included, newest first.
@@ -173,7 +175,8 @@ async fn end_campaign(
 /// Add a section (e.g. 베스트, 신상품, 선물세트) with its products in display order.
 #[utoipa::path(post, path = "/v1/marketing/campaigns/{id}/sections", tag = "marketing", security(("bearer" = [])),
     request_body = NewSection,
-    responses((status = 201, body = SectionAdminView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = SectionAdminView), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the campaign has ended"), (status = 422, body = Problem)))]
 async fn add_section(
     m: MarketerUser,
     State(state): State<AppState>,
@@ -190,7 +193,8 @@ async fn add_section(
 /// Rename, move or refill a section (`product_ids` replaces its slots).
 #[utoipa::path(patch, path = "/v1/marketing/campaigns/{id}/sections/{section_id}", tag = "marketing", security(("bearer" = [])),
     request_body = SectionUpdate,
-    responses((status = 200, body = SectionAdminView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = SectionAdminView), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the campaign has ended"), (status = 422, body = Problem)))]
 async fn update_section(
     m: MarketerUser,
     State(state): State<AppState>,
@@ -205,7 +209,8 @@ async fn update_section(
 }
 
 #[utoipa::path(delete, path = "/v1/marketing/campaigns/{id}/sections/{section_id}", tag = "marketing", security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the campaign has ended")))]
 async fn delete_section(
     m: MarketerUser,
     State(state): State<AppState>,
@@ -269,8 +274,9 @@ async fn delete_price(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ApplicationFilter {
-    /// pending, approved, rejected or withdrawn
-    pub status: Option<String>,
+    /// pending, approved, rejected or withdrawn (another word is 422)
+    #[param(inline)]
+    pub status: Option<ApplicationStatus>,
 }
 
 /// Vendors' applications to a campaign.
@@ -283,7 +289,7 @@ async fn list_applications(
     Query(filter): Query<ApplicationFilter>,
 ) -> ApiResult<Json<Vec<ApplicationView>>> {
     campaigns::get(&state.db, id).await?;
-    let rows = applications::of_campaign(&state.db, id, filter.status.as_deref()).await?;
+    let rows = applications::of_campaign(&state.db, id, filter.status.map(|s| s.as_str())).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 

@@ -226,16 +226,30 @@ pub struct Claimed {
     pub coupon_id: Uuid,
 }
 
+/// Claims a customer may make a minute, whichever drop: enough for a person pressing the
+/// button again at the opening second, not for a script hammering the quota's row.
+const DROP_CLAIMS: Window = Window {
+    limit: 10,
+    period: Duration::from_secs(60),
+};
+
 /// Claim today's coupon of a daily first-come drop (선착순). 409 before the day's opening
 /// time (`extra.reason = drop_not_open`) and once the day's quota is gone
-/// (`drop_exhausted`); claiming again is harmless.
+/// (`drop_exhausted`); claiming again is harmless. At most 10 claims a minute per customer
+/// (429 with `Retry-After`).
 #[utoipa::path(post, path = "/v1/coupon-drops/{id}/claim", tag = "campaigns", security(("bearer" = [])),
-    responses((status = 200, body = Claimed), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = Claimed), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 429, body = Problem)))]
 async fn claim_drop(
     c: CustomerUser,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<(StatusCode, Json<Claimed>)> {
+    // Counted before the claim is tried, in one step (see `platform::ratelimit`).
+    let who = format!("drop-claim:{}", c.0.user_id);
+    if let Verdict::Limited(secs) = ratelimit::acquire(&state.redis, &who, &DROP_CLAIMS).await {
+        return Err(ApiError::rate_limited(secs));
+    }
     let txn = state.db.begin().await?;
     let coupon_id = coupons::claim(&txn, id, c.0.user_id, Utc::now()).await?;
     txn.commit().await?;

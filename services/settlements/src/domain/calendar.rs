@@ -53,10 +53,12 @@ pub enum Cycle {
     Daily,
     /// `weekday`: 1 = Monday … 7 = Sunday.
     Weekly {
+        #[schema(minimum = 1, maximum = 7)]
         weekday: u8,
     },
     /// `day`: 1–31; the month's last day in shorter months.
     Monthly {
+        #[schema(minimum = 1, maximum = 31)]
         day: u8,
     },
 }

@@ -96,6 +96,8 @@ async fn add_commission_rule(
 #[serde(deny_unknown_fields)]
 pub struct Rate {
     /// Basis points, 0–10000.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 10_000>")]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub rate_bp: i32,
 }
 
@@ -213,7 +215,11 @@ async fn list_statements(
 
 /// One statement, as JSON, CSV or XLSX.
 #[utoipa::path(get, path = "/v1/admin/settlements/statements/{id}", tag = "settlements admin", security(("bearer" = [])),
-    params(FormatParam), responses((status = 200, body = crate::statements::StatementDetail), (status = 404, body = Problem)))]
+    params(FormatParam),
+    responses((status = 200, description = "as `format` asks", content(
+            (crate::statements::StatementDetail = "application/json"), (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, body = Problem)))]
 async fn statement(
     State(state): State<AppState>,
     _a: AdminUser,
@@ -409,14 +415,17 @@ async fn record_tax_invoices(
 pub struct MonthQuery {
     /// The first day of the month.
     pub month: NaiveDate,
-    /// `json` (default) or `csv`.
+    /// `json` (default) or `csv` (`xlsx` answers CSV too).
     #[param(inline)]
     pub format: Option<super::vendor::Format>,
 }
 
 /// The month's tax invoice records, as JSON or CSV (Korean headers).
 #[utoipa::path(get, path = "/v1/admin/settlements/tax-invoices", tag = "settlements admin", security(("bearer" = [])),
-    params(MonthQuery), responses((status = 200, body = Vec<TaxInvoice>), (status = 422, body = Problem)))]
+    params(MonthQuery),
+    responses((status = 200, description = "as `format` asks (`xlsx` is CSV too)", content(
+            (Vec<TaxInvoice> = "application/json"), (String = "text/csv"))),
+        (status = 422, body = Problem)))]
 async fn list_tax_invoices(
     State(state): State<AppState>,
     _a: AdminUser,

@@ -72,7 +72,9 @@ pub struct FormatParam {
 /// downloads it.
 #[utoipa::path(get, path = "/v1/vendor/settlements/statements/{id}", tag = "settlements", security(("bearer" = [])),
     params(FormatParam),
-    responses((status = 200, body = StatementDetail), (status = 404, body = Problem)))]
+    responses((status = 200, description = "as `format` asks", content(
+            (StatementDetail = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, body = Problem)))]
 async fn statement(
     State(state): State<AppState>,
     v: VendorUser,
