@@ -455,7 +455,7 @@ async fn skip_history(env: &TestEnv) {
         .expect("relay")
         > 0
     {}
-    create_group(&env, "$").await;
+    create_group(env, "$").await;
 }
 
 #[tokio::test]
