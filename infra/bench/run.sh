@@ -215,6 +215,8 @@ else
   DATABASE_URL="postgres://postgres@$PG_HOST:5432/$BENCH_DB?sslmode=$PG_SSLMODE"
 fi
 CLK_TCK=$(getconf CLK_TCK)
+# `serve` refuses to make up its token key; both servers share this run's random one.
+JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 SERVER_PIDS=()
 cleanup() {
@@ -355,7 +357,7 @@ start_server() { # start_server <name> <port> [ENV=VALUE ...]
     die "something already answers on 127.0.0.1:$port"
   fi
   env DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" JIKGU_REDIS_PREFIX="$REDIS_PREFIX" \
-    RUST_LOG=warn JIKGU_DB_MAX_CONNECTIONS="$DB_POOL" JIKGU_CHECKOUT_PER_MINUTE=1000000 "$@" \
+    RUST_LOG=warn JIKGU_DB_MAX_CONNECTIONS="$DB_POOL" JIKGU_CHECKOUT_PER_MINUTE=1000000 JIKGU_JWT_SECRET="$JWT_SECRET" "$@" \
     "$BIN" serve --port "$port" >"$OUT/server-$name.log" 2>&1 &
   SERVER_PIDS+=($!)
 }

@@ -104,8 +104,7 @@ pub async fn campaigns_and_deals_of(
     // The same predicates as `campaigns_of` and `placed`; each row is one campaign, one
     // (campaign, product) placement or one deal, as JSON.
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "WITH c AS (SELECT * FROM promotions.campaigns WHERE status <> $3 AND ends_at > $2), \
                   ids AS (SELECT unnest((SELECT $1)::uuid[]) AS id) \
              SELECT 'c' AS kind, to_jsonb(c.*)::text AS row FROM c \

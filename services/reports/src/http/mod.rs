@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use platform::AppState;
-use platform::download::{self, Format, download};
+use platform::download::{self, Format, attachment as download};
 use platform::error::{ApiError, ApiResult};
 use platform::extract::Json;
 use sea_orm::ConnectionTrait;
