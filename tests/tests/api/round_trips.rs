@@ -104,7 +104,7 @@ async fn a_filtered_list_page_is_one_statement() {
         min_price: Some(10500),
         max_price: Some(20000),
         sort: Some(catalog::storefront::Sort::PriceAsc),
-        limit: Some(20),
+        limit: None, // the default page of 20
         ..Default::default()
     };
     let page = catalog::storefront::list(&db, &q).await.expect("list");

@@ -48,7 +48,6 @@ async fn deliver(
         expected_total,
         coupon_codes: Vec::new(),
         channel: None,
-        buyer_kind: Default::default(),
     };
     // The first call answers with the quote the cart has now; the second pays that.
     let total = match orders::checkout::checkout(
