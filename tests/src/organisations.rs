@@ -69,3 +69,23 @@ impl TestApp {
         (client, user_id)
     }
 }
+
+impl Org {
+    /// `/v1/organisations/{id}`, then `/{rest}` unless `rest` is empty.
+    pub fn path(&self, rest: &str) -> String {
+        match rest {
+            "" => format!("/v1/organisations/{}", self.id),
+            _ => format!("/v1/organisations/{}/{rest}", self.id),
+        }
+    }
+
+    /// `GET` [`Org::path`] as the first approver.
+    pub async fn get(&self, rest: &str) -> crate::Reply {
+        self.approver.get(&self.path(rest)).await
+    }
+
+    /// `POST` [`Org::path`] as the first approver.
+    pub async fn post(&self, rest: &str, body: &serde_json::Value) -> crate::Reply {
+        self.approver.post(&self.path(rest), body).await
+    }
+}

@@ -177,7 +177,7 @@ async fn the_demo_seeds_organisations_with_quotations_in_every_state() {
         .await;
     let states: std::collections::BTreeSet<String> = qs.json["items"]
         .as_array()
-        .unwrap()
+        .expect("present")
         .iter()
         .map(|q| q["status"].as_str().unwrap_or_default().to_owned())
         .collect();
@@ -196,14 +196,18 @@ async fn the_demo_seeds_organisations_with_quotations_in_every_state() {
         .get(&format!("/v1/organisations/{org}/invoices?state=overdue"))
         .await;
     assert!(
-        !overdue.json.as_array().unwrap().is_empty(),
+        !overdue.json.as_array().expect("present").is_empty(),
         "{}",
         overdue.body
     );
     let paid = gu
         .get(&format!("/v1/organisations/{org}/invoices?state=paid"))
         .await;
-    assert!(!paid.json.as_array().unwrap().is_empty(), "{}", paid.body);
+    assert!(
+        !paid.json.as_array().expect("present").is_empty(),
+        "{}",
+        paid.body
+    );
     let now = chrono::Utc::now() + chrono::Duration::hours(9);
     let disclosure = app
         .client

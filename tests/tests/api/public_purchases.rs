@@ -18,7 +18,7 @@ async fn buy(org: &Org, shop: &crate::quotations::Shop, qa: i64, qb: i64) {
     }
     let r = request(&org.approver, org.id, json!(lines)).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let q = r.json["id"].as_str().unwrap().to_owned();
+    let q = r.json["id"].as_str().expect("present").to_owned();
     if qa > 0 {
         assert_eq!(
             answer(&shop.a, &q, shop.va, 10_000, 0, chrono::Duration::days(3))
@@ -52,7 +52,7 @@ async fn the_disclosure_sums_shares_and_ranks_public_institutions() {
             shop.b.id
         ))
         .await
-        .unwrap();
+        .expect("present");
     let gu = app
         .organisation("public_institution", "미추홀구청", 10_000_000)
         .await;
@@ -90,7 +90,7 @@ async fn the_disclosure_sums_shares_and_ranks_public_institutions() {
         ))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let rows = r.json["institutions"].as_array().unwrap();
+    let rows = r.json["institutions"].as_array().expect("present");
     assert_eq!(
         rows.len(),
         3,
@@ -100,7 +100,7 @@ async fn the_disclosure_sums_shares_and_ranks_public_institutions() {
     let row = |id: Uuid| {
         rows.iter()
             .find(|x| x["organisation_id"] == id.to_string())
-            .unwrap()
+            .expect("present")
     };
     assert_eq!(row(gu.id)["total"], 30_000);
     assert_eq!(row(gu.id)["local_sme"], 30_000);

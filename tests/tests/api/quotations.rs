@@ -81,7 +81,7 @@ pub(crate) async fn answered_quotation(org: &Org, shop: &Shop) -> String {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let q = r.json["id"].as_str().unwrap().to_owned();
+    let q = r.json["id"].as_str().expect("present").to_owned();
     let a = answer(
         &shop.a,
         &q,
@@ -122,7 +122,7 @@ async fn vendors_answer_their_own_parts_and_the_organisation_sees_both() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json["status"], "requested");
     assert_eq!(r.json["parts"].as_array().map(Vec::len), Some(2));
-    let q = r.json["id"].as_str().unwrap().to_owned();
+    let q = r.json["id"].as_str().expect("present").to_owned();
 
     // Vendor A sees its part only; a vendor without a part sees nothing.
     let mine = shop
@@ -159,10 +159,7 @@ async fn vendors_answer_their_own_parts_and_the_organisation_sees_both() {
     )
     .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let half = org
-        .approver
-        .get(&format!("/v1/organisations/{}/quotations/{q}", org.id))
-        .await;
+    let half = org.get(&format!("quotations/{q}")).await;
     assert_eq!(half.json["status"], "partially_answered");
     // Accepting before every vendor answered is refused.
     accept(&org.approver, org.id, &q, json!({"payment": "card"}))
@@ -175,10 +172,7 @@ async fn vendors_answer_their_own_parts_and_the_organisation_sees_both() {
 
     let b = answer(&shop.b, &q, shop.vb, 18_500, 0, chrono::Duration::days(14)).await;
     assert_eq!(b.status, 200, "{}", b.body);
-    let whole = org
-        .approver
-        .get(&format!("/v1/organisations/{}/quotations/{q}", org.id))
-        .await;
+    let whole = org.get(&format!("quotations/{q}")).await;
     assert_eq!(whole.json["status"], "answered");
     assert_eq!(whole.json["parts"][0]["total"], 30_000);
     assert_eq!(whole.json["parts"][1]["total"], 37_000);
@@ -190,20 +184,14 @@ async fn vendors_answer_their_own_parts_and_the_organisation_sees_both() {
     assert!(whole.json["parts"][0]["seller"]["business_number"].is_string());
 
     // The printable document, in Korean, with the sellers' identities.
-    let html = org
-        .approver
-        .get(&format!(
-            "/v1/organisations/{}/quotations/{q}/document",
-            org.id
-        ))
-        .await;
+    let html = org.get(&format!("quotations/{q}/document")).await;
     assert_eq!(html.status, 200);
     assert!(html.content_type().starts_with("text/html"));
     assert!(html.body.contains("견 적 서"));
     assert!(html.body.contains("강화문구") && html.body.contains("부평종이"));
     let bn = whole.json["parts"][1]["seller"]["business_number"]
         .as_str()
-        .unwrap();
+        .expect("present");
     assert!(html.body.contains(bn), "{bn} missing");
     assert!(html.body.contains("67,000"));
     let xlsx = org
@@ -217,9 +205,9 @@ async fn vendors_answer_their_own_parts_and_the_organisation_sees_both() {
         )
         .send()
         .await
-        .unwrap();
+        .expect("present");
     assert_eq!(xlsx.status(), 200);
-    let bytes = xlsx.bytes().await.unwrap();
+    let bytes = xlsx.bytes().await.expect("present");
     assert!(bytes.starts_with(b"PK"), "not a zip");
 }
 
@@ -249,24 +237,21 @@ async fn the_order_charges_the_quoted_prices_never_the_clients() {
     .await;
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(ok.json["grand_total"], 67_000);
-    let order_id = ok.json["order_id"].as_str().unwrap();
-    let order = org
-        .approver
-        .get(&format!("/v1/organisations/{}/orders/{order_id}", org.id))
-        .await;
+    let order_id = ok.json["order_id"].as_str().expect("present");
+    let order = org.get(&format!("orders/{order_id}")).await;
     assert_eq!(order.status, 200, "{}", order.body);
     assert_eq!(order.json["status"], "paid");
     assert_eq!(order.json["totals"]["grand_total"], 67_000);
     assert_eq!(order.json["totals"]["shipping_total"], 3_000);
     let lines: Vec<(i64, i64)> = order.json["vendor_orders"]
         .as_array()
-        .unwrap()
+        .expect("present")
         .iter()
-        .flat_map(|vo| vo["lines"].as_array().unwrap().clone())
+        .flat_map(|vo| vo["lines"].as_array().expect("present").clone())
         .map(|l| {
             (
-                l["unit_price"].as_i64().unwrap(),
-                l["final_amount"].as_i64().unwrap(),
+                l["unit_price"].as_i64().expect("present"),
+                l["final_amount"].as_i64().expect("present"),
             )
         })
         .collect();
@@ -274,13 +259,12 @@ async fn the_order_charges_the_quoted_prices_never_the_clients() {
     // The stock went with it; the quotation is accepted once.
     let again = accept(&org.approver, org.id, &q, json!({"payment": "invoice"})).await;
     again.assert_problem(409, "illegal_transition");
-    let org_view = org
-        .approver
-        .get(&format!("/v1/organisations/{}", org.id))
-        .await;
+    let org_view = org.get("").await;
     assert_eq!(org_view.json["credit_used"], 67_000);
     // The vendor ships what it was paid on credit for.
-    let vo = order.json["vendor_orders"][0]["id"].as_str().unwrap();
+    let vo = order.json["vendor_orders"][0]["id"]
+        .as_str()
+        .expect("present");
     shop.a.ship_and_deliver(vo).await;
 }
 
@@ -297,14 +281,11 @@ async fn a_quotation_past_its_validity_cannot_be_accepted() {
         json!([{"variant_id": shop.va, "quantity": 1}]),
     )
     .await;
-    let q = r.json["id"].as_str().unwrap().to_owned();
+    let q = r.json["id"].as_str().expect("present").to_owned();
     let a = answer(&shop.a, &q, shop.va, 9_000, 0, chrono::Duration::seconds(2)).await;
     assert_eq!(a.status, 200, "{}", a.body);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let seen = org
-        .approver
-        .get(&format!("/v1/organisations/{}/quotations/{q}", org.id))
-        .await;
+    let seen = org.get(&format!("quotations/{q}")).await;
     assert_eq!(seen.json["status"], "expired");
     accept(&org.approver, org.id, &q, json!({"payment": "invoice"}))
         .await
@@ -312,10 +293,7 @@ async fn a_quotation_past_its_validity_cannot_be_accepted() {
     accept(&org.approver, org.id, &q, json!({"payment": "card"}))
         .await
         .assert_problem(409, "quotation_expired");
-    let orders = org
-        .approver
-        .get(&format!("/v1/organisations/{}/orders", org.id))
-        .await;
+    let orders = org.get("orders").await;
     assert_eq!(orders.json["items"].as_array().map(Vec::len), Some(0));
 }
 
@@ -342,7 +320,7 @@ async fn only_an_approver_accepts_and_other_organisations_see_nothing() {
     let ok = accept(&org.approver, org.id, &q, json!({"payment": "card"})).await;
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(ok.json["payment"]["gateway"], "test");
-    let order_id = ok.json["order_id"].as_str().unwrap().to_owned();
+    let order_id = ok.json["order_id"].as_str().expect("present").to_owned();
 
     // Another organisation's approver: 404 under its own id and under the other's.
     for path in [
@@ -361,10 +339,7 @@ async fn only_an_approver_accepts_and_other_organisations_see_nothing() {
     accept(&other.approver, other.id, &q, json!({"payment": "card"}))
         .await
         .assert_problem(404, "not_found");
-    let theirs = other
-        .approver
-        .get(&format!("/v1/organisations/{}/quotations", other.id))
-        .await;
+    let theirs = other.get("quotations").await;
     assert_eq!(theirs.json["items"].as_array().map(Vec::len), Some(0));
     // A plain customer has no organisation context at all.
     let (customer, _) = app.account(Role::Customer, None).await;
@@ -382,10 +357,7 @@ async fn only_an_approver_accepts_and_other_organisations_see_nothing() {
         )
         .await;
     assert!(paid.status < 300, "{}", paid.body);
-    let order = org
-        .approver
-        .get(&format!("/v1/organisations/{}/orders/{order_id}", org.id))
-        .await;
+    let order = org.get(&format!("orders/{order_id}")).await;
     assert_eq!(order.json["status"], "paid");
 }
 
@@ -412,25 +384,16 @@ async fn the_credit_limit_holds_under_concurrent_orders() {
         r.assert_problem(409, "credit_limit_exceeded");
     }
     assert_eq!(accepted, 7);
-    let view = org
-        .approver
-        .get(&format!("/v1/organisations/{}", org.id))
-        .await;
+    let view = org.get("").await;
     assert_eq!(view.json["credit_used"], 7 * 67_000);
-    let orders = org
-        .approver
-        .get(&format!("/v1/organisations/{}/orders?limit=100", org.id))
-        .await;
+    let orders = org.get("orders?limit=100").await;
     assert_eq!(orders.json["items"].as_array().map(Vec::len), Some(7));
     // Refused orders gave their stock back (rolled back): 1000 - 7 × 3 units of A remain.
-    let refused = &quotations[results.iter().position(|r| r.status != 201).unwrap()];
-    let q = org
-        .approver
-        .get(&format!(
-            "/v1/organisations/{}/quotations/{refused}",
-            org.id
-        ))
-        .await;
+    let refused = &quotations[results
+        .iter()
+        .position(|r| r.status != 201)
+        .expect("present")];
+    let q = org.get(&format!("quotations/{refused}")).await;
     assert_eq!(q.json["status"], "answered");
 }
 
@@ -445,19 +408,10 @@ async fn invoices_are_listed_overdue_until_the_transfer_is_recorded() {
     let ok = accept(&org.approver, org.id, &q, json!({"payment": "invoice"})).await;
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert!(ok.json["invoice_due_on"].is_string());
-    let open = org
-        .approver
-        .get(&format!("/v1/organisations/{}/invoices", org.id))
-        .await;
+    let open = org.get("invoices").await;
     assert_eq!(open.json.as_array().map(Vec::len), Some(2));
     assert_eq!(open.json[0]["overdue"], false);
-    let overdue = org
-        .approver
-        .get(&format!(
-            "/v1/organisations/{}/invoices?state=overdue",
-            org.id
-        ))
-        .await;
+    let overdue = org.get("invoices?state=overdue").await;
     assert_eq!(overdue.json.as_array().map(Vec::len), Some(0));
 
     // Thirty-one days on (the due date moved back, as time would).
@@ -466,14 +420,8 @@ async fn invoices_are_listed_overdue_until_the_transfer_is_recorded() {
         .db
         .execute_unprepared("UPDATE orders.org_invoices SET due_on = due_on - 31")
         .await
-        .unwrap();
-    let overdue = org
-        .approver
-        .get(&format!(
-            "/v1/organisations/{}/invoices?state=overdue",
-            org.id
-        ))
-        .await;
+        .expect("present");
+    let overdue = org.get("invoices?state=overdue").await;
     assert_eq!(overdue.json.as_array().map(Vec::len), Some(2));
     let (admin, _) = app.account(Role::Admin, None).await;
     let all_overdue = admin.get("/v1/admin/invoices?state=overdue").await;
@@ -483,7 +431,10 @@ async fn invoices_are_listed_overdue_until_the_transfer_is_recorded() {
     assert_eq!(mine.json[0]["amount"], 30_000);
 
     // Vendor A records its transfer; B's stays overdue. Another vendor cannot touch A's.
-    let vo_a = mine.json[0]["vendor_order_id"].as_str().unwrap().to_owned();
+    let vo_a = mine.json[0]["vendor_order_id"]
+        .as_str()
+        .expect("present")
+        .to_owned();
     shop.b
         .client
         .post(&format!("/v1/vendor/invoices/{vo_a}/paid"), &json!({}))
@@ -501,26 +452,20 @@ async fn invoices_are_listed_overdue_until_the_transfer_is_recorded() {
         .post(&format!("/v1/vendor/invoices/{vo_a}/paid"), &json!({}))
         .await
         .assert_problem(409, "illegal_transition");
-    let view = org
-        .approver
-        .get(&format!("/v1/organisations/{}", org.id))
-        .await;
+    let view = org.get("").await;
     assert_eq!(view.json["credit_used"], 37_000);
     let overdue = admin.get("/v1/admin/invoices?state=overdue").await;
     assert_eq!(overdue.json.as_array().map(Vec::len), Some(1));
     // The admin records B's.
     let vo_b = overdue.json[0]["vendor_order_id"]
         .as_str()
-        .unwrap()
+        .expect("present")
         .to_owned();
     let done = admin
         .post(&format!("/v1/admin/invoices/{vo_b}/paid"), &json!({}))
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    let view = org
-        .approver
-        .get(&format!("/v1/organisations/{}", org.id))
-        .await;
+    let view = org.get("").await;
     assert_eq!(view.json["credit_used"], 0);
     assert_eq!(
         admin
@@ -549,10 +494,7 @@ async fn tax_invoices_go_with_the_order_until_the_vendor_issues_them() {
     )
     .await;
     assert_eq!(ok.status, 201, "{}", ok.body);
-    let pending = org
-        .approver
-        .get(&format!("/v1/organisations/{}/tax-invoices", org.id))
-        .await;
+    let pending = org.get("tax-invoices").await;
     assert_eq!(pending.json.as_array().map(Vec::len), Some(2));
     let theirs = shop.a.client.get("/v1/vendor/tax-invoices").await;
     assert_eq!(theirs.json.as_array().map(Vec::len), Some(1));
@@ -563,7 +505,7 @@ async fn tax_invoices_go_with_the_order_until_the_vendor_issues_them() {
     assert_eq!(t["total"], 30_000);
     assert_eq!(t["vat_amount"], 2_727);
     assert_eq!(t["supply_amount"], 27_273);
-    let vo = t["vendor_order_id"].as_str().unwrap().to_owned();
+    let vo = t["vendor_order_id"].as_str().expect("present").to_owned();
     shop.a
         .client
         .post(
@@ -600,18 +542,9 @@ async fn tax_invoices_go_with_the_order_until_the_vendor_issues_them() {
             .map(Vec::len),
         Some(0)
     );
-    let left = org
-        .approver
-        .get(&format!("/v1/organisations/{}/tax-invoices", org.id))
-        .await;
+    let left = org.get("tax-invoices").await;
     assert_eq!(left.json.as_array().map(Vec::len), Some(1));
-    let all = org
-        .approver
-        .get(&format!(
-            "/v1/organisations/{}/tax-invoices?pending=false",
-            org.id
-        ))
-        .await;
+    let all = org.get("tax-invoices?pending=false").await;
     assert_eq!(all.json.as_array().map(Vec::len), Some(2));
 }
 
@@ -626,13 +559,9 @@ async fn a_withdrawn_quotation_cannot_be_answered() {
         json!([{"variant_id": shop.va, "quantity": 1}]),
     )
     .await;
-    let q = r.json["id"].as_str().unwrap().to_owned();
+    let q = r.json["id"].as_str().expect("present").to_owned();
     let w = org
-        .approver
-        .post(
-            &format!("/v1/organisations/{}/quotations/{q}/withdraw", org.id),
-            &json!({}),
-        )
+        .post(&format!("quotations/{q}/withdraw"), &json!({}))
         .await;
     assert_eq!(w.status, 204, "{}", w.body);
     answer(&shop.a, &q, shop.va, 1, 0, chrono::Duration::days(1))
