@@ -607,7 +607,7 @@ pub async fn report(
             .collect()
     };
     if !by.contains(&Dimension::Month) {
-        rows.sort_by(|a, b| b.figures.current.net.cmp(&a.figures.current.net));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.figures.current.net));
     }
     let c = &totals.current;
     let paid_for_goods = c.gross - c.vendor_discount - c.platform_discount;
