@@ -387,12 +387,14 @@ async fn buyers(
     }
     let b = B::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
+        // New buyers: those with no earlier day, found by the primary key (customer, day)
+        // rather than by reading each buyer's whole history.
         "WITH p AS (SELECT customer_id, sum(orders) AS orders FROM reports.buyer_days \
-                 WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) GROUP BY customer_id), \
-              f AS (SELECT b.customer_id, min(b.day) AS first FROM reports.buyer_days b JOIN p USING (customer_id) \
-                 WHERE ($3::uuid IS NULL OR b.vendor_id = $3) GROUP BY b.customer_id) \
+                 WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) GROUP BY customer_id) \
          SELECT (SELECT count(*) FROM p)::int8 AS buyers, \
-                (SELECT count(*) FROM f WHERE first >= $1)::int8 AS new_buyers, \
+                (SELECT count(*) FROM p WHERE NOT EXISTS (SELECT 1 FROM reports.buyer_days b \
+                    WHERE b.customer_id = p.customer_id AND b.day < $1 \
+                      AND ($3::uuid IS NULL OR b.vendor_id = $3)))::int8 AS new_buyers, \
                 (SELECT COALESCE(sum(orders), 0) FROM p)::int8 AS vendor_orders",
         params(p, scope),
     ))
@@ -607,7 +609,7 @@ pub async fn report(
             .collect()
     };
     if !by.contains(&Dimension::Month) {
-        rows.sort_by(|a, b| b.figures.current.net.cmp(&a.figures.current.net));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.figures.current.net));
     }
     let c = &totals.current;
     let paid_for_goods = c.gross - c.vendor_discount - c.platform_discount;

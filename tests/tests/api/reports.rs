@@ -571,3 +571,51 @@ async fn an_open_market_upload_counts_under_its_channel_reports_unmatched_rows_a
         .body("date,sku,quantity,amount\n");
     assert_eq!(Client::send(rb).await.status, 403);
 }
+
+/// The demo seeds a year of sales and an 11번가 upload, once: its Q3 and Q4 reports
+/// hold sales through several channels and districts.
+#[tokio::test]
+async fn the_demo_has_a_year_of_sales_across_channels_and_districts() {
+    let app = spawn_app().await;
+    jikgu::seed::seed_demo(&app.state).await.expect("seed");
+    let m = marketer(&app).await;
+    let q3 = m
+        .get("/v1/marketing/reports/performance?quarter=2026Q3&by=channel")
+        .await;
+    assert_eq!(q3.status, 200, "{}", q3.body);
+    assert!(net(&q3.json) > 0);
+    let channels: Vec<&str> = q3.json["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["keys"][0]["value"].as_str())
+        .collect();
+    assert!(
+        channels.contains(&"11st") && channels.contains(&"app"),
+        "{channels:?}"
+    );
+    let q4 = m
+        .get("/v1/marketing/reports/performance?quarter=2026Q4&by=district")
+        .await;
+    assert!(net(&q4.json) > 0);
+    assert!(
+        q4.json["rows"].as_array().map_or(0, Vec::len) >= 3,
+        "{}",
+        q4.body
+    );
+    let uploads = m.get("/v1/marketing/reports/external-sales").await;
+    assert_eq!(
+        uploads.json.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        uploads.body
+    );
+    // Seeding again adds nothing.
+    jikgu::seed::seed_demo(&app.state)
+        .await
+        .expect("seed again");
+    let again = m
+        .get("/v1/marketing/reports/performance?quarter=2026Q3&by=channel")
+        .await;
+    assert_eq!(net(&again.json), net(&q3.json));
+}

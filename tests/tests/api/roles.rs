@@ -110,6 +110,12 @@ const GUARDED: &[Guarded] = &[
     g("PUT", "/v1/marketing/stacking-policy", MARKETER),
     // settlements
     g("GET", "/v1/vendor/settlements/balance", VENDOR),
+    g("GET", "/v1/vendor/reports/performance", VENDOR),
+    g("GET", "/v1/marketing/reports/performance", MARKETER),
+    g("GET", "/v1/marketing/reports/performance/chart.svg", MARKETER),
+    g("GET", "/v1/marketing/reports/performance.html", MARKETER),
+    g("GET", "/v1/marketing/reports/external-sales", MARKETER),
+    g("POST", "/v1/marketing/reports/external-sales", MARKETER),
     g("GET", "/v1/vendor/settlements/statements", VENDOR),
     g("GET", "/v1/vendor/settlements/statements/{id}", VENDOR),
     g("GET", "/v1/vendor/settlements/bank-account", VENDOR),
