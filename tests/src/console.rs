@@ -228,3 +228,94 @@ fn serde_urlencoded_pairs(fields: &[(&str, &str)]) -> String {
         .and_then(|u| u.query().map(str::to_owned))
         .unwrap_or_default()
 }
+
+impl TestApp {
+    /// An active product of the vendor `login` with one variant; returns (product,
+    /// variant).
+    pub async fn vendor_product(
+        &self,
+        login: &Login,
+        category: Uuid,
+        title: &str,
+        sku: &str,
+        price: i64,
+        stock: i32,
+    ) -> (Uuid, Uuid) {
+        use catalog::products::{self, NewProduct, NewVariant};
+        let vendor_id = login.vendor_id.expect("a vendor login");
+        let txn = self.state.db.begin().await.expect("begin");
+        let p = products::create(
+            &txn,
+            vendor_id,
+            NewProduct {
+                title: title.into(),
+                description: String::new(),
+                images: Vec::new(),
+                category_id: category,
+                tags: Vec::new(),
+                origin: "국내산".into(),
+                notice: BTreeMap::new(),
+                withdrawal_restricted: false,
+                taxable: true,
+                max_per_order: None,
+                variants: vec![NewVariant {
+                    sku: sku.into(),
+                    name: sku.into(),
+                    options: BTreeMap::new(),
+                    price,
+                    compare_at_price: None,
+                    stock,
+                }],
+            },
+        )
+        .await
+        .expect("create product");
+        products::publish(&txn, vendor_id, p.id)
+            .await
+            .expect("publish");
+        let variant = products::variants_of(&txn, p.id).await.expect("variants")[0].id;
+        txn.commit().await.expect("commit");
+        (p.id, variant)
+    }
+
+    /// A customer buys `quantity` of `variant` and pays (test gateway); returns the
+    /// order's number, as the vendor's order list shows it.
+    pub async fn paid_order(&self, variant: Uuid, quantity: i32) -> String {
+        let (c, _) = crate::fixtures::token_customer(self);
+        let cart = c
+            .put(
+                &format!("/v1/carts/current/lines/{variant}"),
+                &serde_json::json!({"quantity": quantity}),
+            )
+            .await;
+        assert_eq!(cart.status, 200, "{}", cart.body);
+        let total = cart.json["quote"]["totals"]["grand_total"].clone();
+        let placed = crate::Client::send(
+            c.request(reqwest::Method::POST, "/v1/checkout")
+                .header("idempotency-key", Uuid::now_v7().to_string())
+                .json(&serde_json::json!({
+                    "address": crate::fixtures::address("21554"),
+                    "expected_total": total,
+                })),
+        )
+        .await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+        let order_id = placed.json["order_id"].as_str().expect("order").to_owned();
+        let paid = c
+            .post(
+                &format!("/v1/payments/test/orders/{order_id}/pay"),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(paid.status, 200, "{}", paid.body);
+        paid.json["number"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                placed.json["number"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+    }
+}

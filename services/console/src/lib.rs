@@ -25,14 +25,16 @@ pub mod session;
 pub mod sign_in;
 pub mod vendor;
 
-use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
+use orders::context::OrdersContext;
 use platform::AppState;
 
 /// Every console route, under `/console`. `state` is needed for the middleware (the
-/// session and CSRF layers read the token key and the database).
-pub fn router(state: AppState) -> Router<AppState> {
+/// session and CSRF layers read the token key and the database); `orders` is the payment
+/// setup refunds go through (a return accepted in the console pays its refund).
+pub fn router(state: AppState, orders: OrdersContext) -> Router<AppState> {
     let pages = Router::new()
         .route("/console", get(sign_in::home))
         .route("/console/", get(sign_in::home))
@@ -46,7 +48,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         // Order matters: the session is known before CSRF runs, and both before a page.
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
         .layer(middleware::from_fn_with_state(state, session::layer))
-        .layer(middleware::map_response(security_headers));
+        .layer(middleware::map_response(security_headers))
+        .layer(Extension(orders));
     // Static files need neither a session nor a token.
     Router::new()
         .route("/console/assets/{name}", get(assets::serve))

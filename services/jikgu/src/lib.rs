@@ -140,7 +140,10 @@ pub async fn serve_with_runtime(
 pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
     let mut routes = api(service, rt);
     if matches!(service, Service::All | Service::Console) {
-        routes = routes.merge(OpenApiRouter::from(console::router(state.clone())));
+        routes = routes.merge(OpenApiRouter::from(console::router(
+            state.clone(),
+            rt.orders.clone(),
+        )));
     }
     platform::server::app(state, routes, service.title())
         .layer(axum::Extension(search::SearchHandle(rt.search.clone())))

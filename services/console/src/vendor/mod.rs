@@ -3,6 +3,7 @@
 //! opened by URL is a 404, exactly as in the JSON API.
 
 mod dashboard;
+mod fulfilment;
 mod products;
 
 use axum::Router;
@@ -38,4 +39,9 @@ pub fn router() -> Router<AppState> {
             "/variants/{id}/stock-adjustment",
             post(products::adjust_stock),
         )
+        .route("/orders", get(fulfilment::list))
+        .route("/orders/ship", post(fulfilment::ship))
+        .route("/orders/{id}/deliver", post(fulfilment::deliver))
+        .route("/returns", get(fulfilment::returns))
+        .route("/returns/{id}/accept", post(fulfilment::accept_return))
 }
