@@ -23,6 +23,8 @@ pub enum Service {
     Promotions,
     Settlements,
     Reports,
+    /// The back office in the browser (`/console`).
+    Console,
 }
 
 impl Service {
@@ -34,6 +36,7 @@ impl Service {
             Service::Promotions => "Jikgu promotions API",
             Service::Settlements => "Jikgu settlements API",
             Service::Reports => "Jikgu reports API",
+            Service::Console => "Jikgu console",
         }
     }
 
@@ -46,6 +49,7 @@ impl Service {
             Service::Promotions => 8083,
             Service::Settlements => 8084,
             Service::Reports => 8085,
+            Service::Console => 8086,
         }
     }
 }
@@ -69,7 +73,8 @@ impl Runtime {
     }
 }
 
-/// The API routes of `service`. Accounts and search ride with the catalog, the
+/// The API routes of `service` (the console's pages ride along, outside the OpenAPI
+/// document: [`app`] adds them). Accounts and search ride with the catalog, the
 /// storefront's front door (nginx sends `/v1/auth`, `/v1/me` and `/v1/search` there).
 pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
     match service {
@@ -91,6 +96,9 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         Service::Promotions => promotions::router(),
         Service::Settlements => settlements::router(),
         Service::Reports => reports::router(),
+        // Pages only, added by `app`; accounts come along so that `/v1/auth` works
+        // against the same process the console signs in to.
+        Service::Console => platform::accounts::router(),
     }
 }
 
@@ -138,7 +146,14 @@ pub async fn serve_with_runtime(
 
 /// The HTTP app of `service`, without its background workers.
 pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
-    platform::server::app(state, api(service, rt), service.title())
+    let mut routes = api(service, rt);
+    if matches!(service, Service::All | Service::Console) {
+        routes = routes.merge(OpenApiRouter::from(console::router(
+            state.clone(),
+            rt.orders.clone(),
+        )));
+    }
+    platform::server::app(state, routes, service.title())
         .layer(axum::Extension(search::SearchHandle(rt.search.clone())))
 }
 

@@ -7,6 +7,7 @@ pub mod checkout;
 pub mod context;
 pub mod demo_history;
 pub mod error;
+pub mod fulfilment;
 pub mod generator;
 pub mod history;
 pub mod http;

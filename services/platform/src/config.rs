@@ -39,6 +39,9 @@ pub struct Config {
     pub log_json: bool,
     /// Serve hot storefront reads from Redis (off only to measure the uncached path).
     pub storefront_cache: bool,
+    /// Mark console cookies `Secure` on every response (`JIKGU_CONSOLE_SECURE_COOKIES=on`,
+    /// for TLS terminated where no trusted proxy says `X-Forwarded-Proto: https`).
+    pub console_secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +162,8 @@ impl Config {
             shutdown_grace: secs(env, "JIKGU_SHUTDOWN_GRACE_SECS", 20)?,
             log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
             storefront_cache: env.get("JIKGU_STOREFRONT_CACHE").as_deref() != Some("off"),
+            console_secure_cookies: env.get("JIKGU_CONSOLE_SECURE_COOKIES").as_deref()
+                == Some("on"),
         };
         for (var, value) in [
             ("JIKGU_LOGIN_MAX_FAILURES", cfg.login_max_failures),
