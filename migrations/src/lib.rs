@@ -32,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261202_000205_toss_payments::Migration),
             Box::new(promotions::m20261202_000304_discount_funding::Migration),
             Box::new(settlements::m20261202_000502_drop_discount_funding::Migration),
+            Box::new(catalog::m20261202_000701_product_images::Migration),
         ]
     }
 }

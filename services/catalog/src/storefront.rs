@@ -296,7 +296,11 @@ pub struct ProductDetail {
     pub title: String,
     /// Sanitised HTML.
     pub description_html: String,
+    /// Picture URLs, cover first (the medium size of uploaded photos when there are any).
     pub images: Vec<String>,
+    /// The uploaded photos in every size the storefront serves, cover first.
+    #[serde(default)]
+    pub photos: Vec<crate::product_images::ProductImage>,
     /// Root first.
     pub categories: Vec<CategoryRef>,
     pub tags: Vec<String>,
@@ -387,6 +391,7 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
         title: p.title,
         description_html: p.description_html,
         images: serde_json::from_value(p.images).unwrap_or_default(),
+        photos: crate::product_images::of_product(db, p.id).await?,
         categories,
         tags: p.tags,
         origin: p.origin,

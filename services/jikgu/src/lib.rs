@@ -53,6 +53,8 @@ impl Service {
 pub struct Runtime {
     pub orders: OrdersContext,
     pub search: Arc<dyn search::SearchBackend>,
+    /// Where product images are stored (`JIKGU_MEDIA_*`, read into the config).
+    pub media: catalog::media::Media,
 }
 
 impl Runtime {
@@ -62,6 +64,7 @@ impl Runtime {
             search: search::from_env(state)
                 .await
                 .map_err(|e| anyhow::anyhow!("search backend: {e}"))?,
+            media: catalog::media::Media::from_config(&state.config.media)?,
         })
     }
 }
@@ -132,6 +135,7 @@ pub async fn serve_with_runtime(
 pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
     platform::server::app(state, api(service, rt), service.title())
         .layer(axum::Extension(search::SearchHandle(rt.search.clone())))
+        .layer(axum::Extension(rt.media.clone()))
 }
 
 /// The background work a process of `service` runs beside its HTTP server: the outbox

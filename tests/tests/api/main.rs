@@ -14,6 +14,7 @@ mod migrations;
 mod my_coupons;
 mod openapi;
 mod outbox;
+mod product_images;
 mod products;
 mod promotions;
 mod races;
