@@ -186,7 +186,22 @@ ensure_database() {
   log "postgres: extension pg_trgm ready in $DB_NAME"
 }
 
+# ---------------------------------------------------------------- browser
+# The console's browser tests drive Debian's headless Chromium through chromedriver.
+# Quick when both are present; installed once otherwise.
+ensure_browser() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    log "chromium: present ($(chromium --version 2>/dev/null | head -1))"
+    return 0
+  fi
+  apt_install chromium chromium-driver
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+    || die "chromium or chromedriver missing after apt-get install"
+  log "chromium: installed"
+}
+
 ensure_postgres
 ensure_redis
 ensure_database
+ensure_browser
 log "ready: DATABASE_URL=postgres://$PGUSER@$PGHOST:$PGPORT/$DB_NAME REDIS_URL=redis://$REDIS_HOST:$REDIS_PORT"

@@ -2,6 +2,8 @@
 //! own Redis key prefix, and the real app served on port 0 with an HTTP client. Tests run
 //! in parallel and never see each other's data.
 
+pub mod browser;
+pub mod console;
 pub mod database;
 pub mod fixtures;
 pub mod http;

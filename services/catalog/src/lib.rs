@@ -25,6 +25,7 @@ pub mod stock;
 pub mod store;
 pub mod storefront;
 pub mod topics;
+pub mod vendor_actions;
 pub mod vendors;
 
 use campaign_prices::LivePrices;

@@ -22,6 +22,8 @@ pub enum Service {
     Orders,
     Promotions,
     Settlements,
+    /// The back office in the browser (`/console`).
+    Console,
 }
 
 impl Service {
@@ -32,6 +34,7 @@ impl Service {
             Service::Orders => "Jikgu orders API",
             Service::Promotions => "Jikgu promotions API",
             Service::Settlements => "Jikgu settlements API",
+            Service::Console => "Jikgu console",
         }
     }
 
@@ -43,6 +46,7 @@ impl Service {
             Service::Orders => 8082,
             Service::Promotions => 8083,
             Service::Settlements => 8084,
+            Service::Console => 8085,
         }
     }
 }
@@ -69,7 +73,8 @@ impl Runtime {
     }
 }
 
-/// The API routes of `service`. Accounts and search ride with the catalog, the
+/// The API routes of `service` (the console's pages ride along, outside the OpenAPI
+/// document: [`app`] adds them). Accounts and search ride with the catalog, the
 /// storefront's front door (nginx sends `/v1/auth`, `/v1/me` and `/v1/search` there).
 pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
     match service {
@@ -86,6 +91,9 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         Service::Orders => orders::router(rt.orders.clone()),
         Service::Promotions => promotions::router(),
         Service::Settlements => settlements::router(),
+        // Pages only, added by `app`; accounts come along so that `/v1/auth` works
+        // against the same process the console signs in to.
+        Service::Console => platform::accounts::router(),
     }
 }
 
@@ -133,7 +141,14 @@ pub async fn serve_with_runtime(
 
 /// The HTTP app of `service`, without its background workers.
 pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
-    platform::server::app(state, api(service, rt), service.title())
+    let mut routes = api(service, rt);
+    if matches!(service, Service::All | Service::Console) {
+        routes = routes.merge(OpenApiRouter::from(console::router(
+            state.clone(),
+            rt.orders.clone(),
+        )));
+    }
+    platform::server::app(state, routes, service.title())
         .layer(axum::Extension(search::SearchHandle(rt.search.clone())))
         .layer(axum::Extension(rt.media.clone()))
 }

@@ -5,6 +5,7 @@ pub mod checkout;
 pub mod context;
 pub mod demo_history;
 pub mod error;
+pub mod fulfilment;
 pub mod history;
 pub mod http;
 pub mod jobs;

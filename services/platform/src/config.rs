@@ -37,6 +37,9 @@ pub struct Config {
     pub log_json: bool,
     /// Serve hot storefront reads from Redis (off only to measure the uncached path).
     pub storefront_cache: bool,
+    /// Mark console cookies `Secure` on every response (`JIKGU_CONSOLE_SECURE_COOKIES=on`,
+    /// for TLS terminated where no trusted proxy says `X-Forwarded-Proto: https`).
+    pub console_secure_cookies: bool,
     /// Where uploaded product images are stored and served from.
     pub media: MediaConfig,
 }
@@ -236,6 +239,8 @@ impl Config {
             log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
             storefront_cache: env.get("JIKGU_STOREFRONT_CACHE").as_deref() != Some("off"),
             media: MediaConfig::from_source(env)?,
+            console_secure_cookies: env.get("JIKGU_CONSOLE_SECURE_COOKIES").as_deref()
+                == Some("on"),
         };
         if cfg.login_max_failures == 0 {
             return Err(ConfigError::Invalid {

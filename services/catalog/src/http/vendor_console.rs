@@ -3,13 +3,12 @@
 //! answer 404.
 
 use super::views::{CertificationView, ConsoleProduct, StockView, VendorView, console_product};
-use crate::cache;
 use crate::certifications::{self, NewCertification};
 use crate::import::{self, ImportReport};
 use crate::products::{self, NewProduct, NewVariant, ProductUpdate, VariantUpdate};
-use crate::stock;
-use crate::store::{product, vendor};
+use crate::store::product;
 use crate::storefront::VariantView;
+use crate::vendor_actions;
 use crate::vendors::{self, Application, ProfileUpdate};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -18,7 +17,6 @@ use platform::auth::{Authenticated, VendorUser};
 use platform::error::{ApiError, ApiResult, ErrorCode, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -58,18 +56,15 @@ async fn apply(
     Ok((StatusCode::CREATED, Json(v.into())))
 }
 
-async fn own_vendor(state: &AppState, vendor_id: Uuid) -> ApiResult<vendor::Model> {
-    vendor::Entity::find_by_id(vendor_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("vendor"))
-}
-
 /// The caller's vendor profile.
 #[utoipa::path(get, path = "/v1/vendor/profile", tag = "vendor console", security(("bearer" = [])),
     responses((status = 200, body = VendorView), (status = 403, body = Problem)))]
 async fn get_profile(State(state): State<AppState>, v: VendorUser) -> ApiResult<Json<VendorView>> {
-    Ok(Json(own_vendor(&state, v.vendor_id).await?.into()))
+    Ok(Json(
+        vendor_actions::own_vendor(&state, v.vendor_id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Update story, customer-service contacts and the shipping policy.
@@ -81,22 +76,12 @@ async fn update_profile(
     v: VendorUser,
     Json(up): Json<ProfileUpdate>,
 ) -> ApiResult<Json<VendorView>> {
-    let txn = state.db.begin().await?;
-    let updated = vendors::update_profile(&txn, v.vendor_id, up).await?;
-    txn.commit().await?;
-    let ids = product_ids_of(&state, v.vendor_id).await?;
-    cache::invalidate_vendor(&state.redis, v.vendor_id, &ids).await;
+    let updated = vendor_actions::update_profile(&state, v.vendor_id, up).await?;
     Ok(Json(updated.into()))
 }
 
 pub async fn product_ids_of(state: &AppState, vendor_id: Uuid) -> ApiResult<Vec<Uuid>> {
-    Ok(product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
-        .filter(product::Column::VendorId.eq(vendor_id))
-        .into_tuple()
-        .all(&state.db)
-        .await?)
+    Ok(vendor_actions::product_ids_of(state, vendor_id).await?)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -117,16 +102,14 @@ async fn list_products(
     Query(filter): Query<ConsoleFilter>,
 ) -> ApiResult<Json<Page<ConsoleProduct>>> {
     let limit = page.limit();
-    let mut q = product::Entity::find()
-        .filter(product::Column::VendorId.eq(v.vendor_id))
-        .order_by_desc(product::Column::Id);
-    if let Some(s) = filter.status {
-        q = q.filter(product::Column::Status.eq(s));
-    }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(product::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
+    let rows = vendor_actions::products_page(
+        &state,
+        v.vendor_id,
+        filter.status,
+        page.decode::<Uuid>()?,
+        limit + 1,
+    )
+    .await?;
     let page = Page::from_rows(rows, limit, |p| p.id, |p| p);
     let mut items = Vec::with_capacity(page.items.len());
     for p in page.items {
@@ -147,19 +130,11 @@ async fn create_product(
     v: VendorUser,
     Json(p): Json<NewProduct>,
 ) -> ApiResult<(StatusCode, Json<ConsoleProduct>)> {
-    let txn = state.db.begin().await?;
-    let created = products::create(&txn, v.vendor_id, p).await?;
-    txn.commit().await?;
+    let created = vendor_actions::create_product(&state, v.vendor_id, p).await?;
     Ok((
         StatusCode::CREATED,
         Json(product_view(&state, created).await?),
     ))
-}
-
-async fn owned_product(state: &AppState, vendor_id: Uuid, id: Uuid) -> ApiResult<product::Model> {
-    product::find_owned(&state.db, vendor_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("product"))
 }
 
 /// One of the caller's products.
@@ -170,7 +145,7 @@ async fn get_product(
     v: VendorUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ConsoleProduct>> {
-    let p = owned_product(&state, v.vendor_id, id).await?;
+    let p = vendor_actions::owned_product(&state, v.vendor_id, id).await?;
     Ok(Json(product_view(&state, p).await?))
 }
 
@@ -184,10 +159,7 @@ async fn update_product(
     Path(id): Path<Uuid>,
     Json(up): Json<ProductUpdate>,
 ) -> ApiResult<Json<ConsoleProduct>> {
-    let txn = state.db.begin().await?;
-    let p = products::update(&txn, v.vendor_id, id, up).await?;
-    txn.commit().await?;
-    cache::invalidate_products(&state.redis, &[id]).await;
+    let p = vendor_actions::update_product(&state, v.vendor_id, id, up).await?;
     Ok(Json(product_view(&state, p).await?))
 }
 
@@ -199,10 +171,7 @@ async fn publish_product(
     v: VendorUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ConsoleProduct>> {
-    let txn = state.db.begin().await?;
-    let p = products::publish(&txn, v.vendor_id, id).await?;
-    txn.commit().await?;
-    cache::invalidate_products(&state.redis, &[id]).await;
+    let p = vendor_actions::publish(&state, v.vendor_id, id).await?;
     Ok(Json(product_view(&state, p).await?))
 }
 
@@ -214,10 +183,7 @@ async fn archive_product(
     v: VendorUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ConsoleProduct>> {
-    let txn = state.db.begin().await?;
-    let p = products::archive(&txn, v.vendor_id, id).await?;
-    txn.commit().await?;
-    cache::invalidate_products(&state.redis, &[id]).await;
+    let p = vendor_actions::archive(&state, v.vendor_id, id).await?;
     Ok(Json(product_view(&state, p).await?))
 }
 
@@ -231,10 +197,7 @@ async fn add_variant(
     Path(id): Path<Uuid>,
     Json(nv): Json<NewVariant>,
 ) -> ApiResult<(StatusCode, Json<VariantView>)> {
-    let txn = state.db.begin().await?;
-    let var = products::add_variant(&txn, v.vendor_id, id, nv).await?;
-    txn.commit().await?;
-    cache::invalidate_products(&state.redis, &[id]).await;
+    let var = vendor_actions::add_variant(&state, v.vendor_id, id, nv).await?;
     Ok((
         StatusCode::CREATED,
         Json(crate::storefront::variant_view(var)),
@@ -251,10 +214,7 @@ async fn update_variant(
     Path(id): Path<Uuid>,
     Json(up): Json<VariantUpdate>,
 ) -> ApiResult<Json<VariantView>> {
-    let txn = state.db.begin().await?;
-    let var = products::update_variant(&txn, v.vendor_id, id, up).await?;
-    txn.commit().await?;
-    cache::invalidate_products(&state.redis, &[var.product_id]).await;
+    let var = vendor_actions::update_variant(&state, v.vendor_id, id, up).await?;
     Ok(Json(crate::storefront::variant_view(var)))
 }
 
@@ -278,10 +238,8 @@ async fn set_stock(
     Path(id): Path<Uuid>,
     Json(req): Json<SetStock>,
 ) -> ApiResult<Json<StockView>> {
-    let txn = state.db.begin().await?;
-    let var = stock::set_on_hand(&txn, v.vendor_id, id, req.expected_on_hand, req.on_hand).await?;
-    txn.commit().await?;
-    cache::invalidate_products(&state.redis, &[var.product_id]).await;
+    let var = vendor_actions::set_stock(&state, v.vendor_id, id, req.expected_on_hand, req.on_hand)
+        .await?;
     Ok(Json(var.into()))
 }
 
@@ -303,19 +261,7 @@ async fn adjust_stock(
     Path(id): Path<Uuid>,
     Json(req): Json<AdjustStock>,
 ) -> ApiResult<Json<StockView>> {
-    // Stock is at most 1,000,000, so no adjustment is larger; refusing here also keeps
-    // `on_hand + delta` from overflowing in Postgres.
-    if !(-1_000_000..=1_000_000).contains(&req.delta) {
-        return Err(ApiError::field(
-            "delta",
-            "out_of_range",
-            "must be -1,000,000 to 1,000,000",
-        ));
-    }
-    let txn = state.db.begin().await?;
-    let var = stock::adjust(&txn, v.vendor_id, id, req.delta).await?;
-    txn.commit().await?;
-    cache::invalidate_products(&state.redis, &[var.product_id]).await;
+    let var = vendor_actions::adjust_stock(&state, v.vendor_id, id, req.delta).await?;
     Ok(Json(var.into()))
 }
 

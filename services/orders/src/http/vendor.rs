@@ -1,19 +1,14 @@
 //! The vendor console's orders: its own vendor orders only.
 
 use crate::context::OrdersContext;
-use crate::lifecycle;
-use crate::payments::refunds;
-use crate::returns;
-use crate::states::ReturnStatus;
-use crate::states::VendorOrderStatus;
+use crate::fulfilment;
 use crate::views::{self, ReturnAccepted, VendorOrderSummary};
 use axum::extract::State;
 use platform::AppState;
 use platform::auth::VendorUser;
-use platform::error::{ApiError, ApiResult, Problem};
+use platform::error::{ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,32 +32,9 @@ async fn accept_return(
     v: VendorUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ReturnAccepted>> {
-    let txn = state.db.begin().await?;
-    let accepted = returns::accept(&txn, v.vendor_id, id).await?;
-    txn.commit().await?;
-    if accepted.refund > 0 {
-        let order_id = accepted.order_id;
-        let tax_free_amount =
-            refunds::tax_free_part(&state.db, order_id, accepted.refund, false).await?;
-        refunds::pay_out(
-            &state.db,
-            &ctx,
-            refunds::Refund {
-                order_id,
-                amount: accepted.refund,
-                tax_free_amount,
-                reason: "return accepted".into(),
-                idempotency_key: format!("refund-return-{id}"),
-                refund_account: refunds::return_account(&state.db, id).await?,
-            },
-        )
-        .await?;
-    }
-    Ok(Json(ReturnAccepted {
-        return_id: id,
-        status: ReturnStatus::Accepted,
-        refund: accepted.refund,
-    }))
+    Ok(Json(
+        fulfilment::accept_return(&state, &ctx, v.vendor_id, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -110,24 +82,7 @@ async fn ship(
     Path(id): Path<Uuid>,
     Json(s): Json<Shipment>,
 ) -> ApiResult<axum::http::StatusCode> {
-    if s.courier.trim().is_empty() || s.tracking_number.trim().is_empty() {
-        return Err(ApiError::field(
-            "tracking_number",
-            "required",
-            "give the courier and tracking number",
-        ));
-    }
-    let txn = state.db.begin().await?;
-    lifecycle::vendor_transition(
-        &txn,
-        v.vendor_id,
-        id,
-        VendorOrderStatus::Shipped,
-        Some(s.courier.trim().into()),
-        Some(s.tracking_number.trim().into()),
-    )
-    .await?;
-    txn.commit().await?;
+    fulfilment::ship(&state, v.vendor_id, id, &s.courier, &s.tracking_number).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -139,16 +94,6 @@ async fn deliver(
     v: VendorUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::http::StatusCode> {
-    let txn = state.db.begin().await?;
-    lifecycle::vendor_transition(
-        &txn,
-        v.vendor_id,
-        id,
-        VendorOrderStatus::Delivered,
-        None,
-        None,
-    )
-    .await?;
-    txn.commit().await?;
+    fulfilment::deliver(&state, v.vendor_id, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

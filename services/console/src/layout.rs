@@ -1,0 +1,176 @@
+//! What every page's frame needs (`templates/base.html`): the title, the CSRF token for
+//! its forms and htmx requests, who is signed in, the role's navigation with the current
+//! section marked, and a one-line notice after a successful action.
+//!
+//! Navigation lives here per role so that each section module only adds its entries.
+
+use crate::csrf::CsrfToken;
+use crate::session::CurrentUser;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use platform::auth::{Principal, Role};
+use std::convert::Infallible;
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct Flash {
+    /// `ok`, `warn` or `error` (a CSS class).
+    pub kind: &'static str,
+    pub text: &'static str,
+}
+
+pub struct Chrome {
+    pub title: String,
+    pub csrf: String,
+    /// The signed-in account's role in Korean; `None` on the login and error pages.
+    pub who: Option<&'static str>,
+    pub nav: Vec<NavLink>,
+    pub flash: Option<Flash>,
+    pub css: &'static str,
+    pub htmx: &'static str,
+}
+
+impl Chrome {
+    /// The frame of a page shown to nobody in particular (errors).
+    pub fn bare(title: &str) -> Chrome {
+        Chrome {
+            title: title.to_owned(),
+            csrf: String::new(),
+            who: None,
+            nav: Vec::new(),
+            flash: None,
+            css: &crate::assets::CONSOLE_CSS.href,
+            htmx: &crate::assets::HTMX_JS.href,
+        }
+    }
+}
+
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Vendor => "판매자",
+        Role::Marketer => "마케터",
+        Role::Admin => "관리자",
+        Role::Customer => "고객",
+    }
+}
+
+/// The sections of each role's console, in menu order: (path, label).
+pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
+        Role::Vendor => crate::vendor::NAV,
+        // The marketer and admin consoles add their sections here.
+        Role::Marketer => &[("/console/marketer", "마케팅")],
+        Role::Admin => &[("/console/admin", "관리")],
+        Role::Customer => &[],
+    }
+}
+
+/// The first page of a role's console.
+pub fn home_of(role: Role) -> Option<&'static str> {
+    nav_of(role).first().map(|(href, _)| *href)
+}
+
+/// Notices a redirect after a successful action may ask for (`?done=key`): only these
+/// fixed texts are ever shown, never text from the URL.
+const NOTICES: &[(&str, &str, &str)] = &[
+    ("created", "ok", "만들었습니다."),
+    ("saved", "ok", "저장했습니다."),
+    ("published", "ok", "판매를 시작했습니다."),
+    (
+        "archived",
+        "ok",
+        "보관했습니다. 이 상품은 더 이상 팔리지 않습니다.",
+    ),
+    ("stock", "ok", "재고를 바꿨습니다."),
+    ("shipped", "ok", "발송 처리했습니다."),
+    ("delivered", "ok", "배송 완료로 바꿨습니다."),
+    ("accepted", "ok", "반품을 승인했습니다. 환불이 진행됩니다."),
+    ("applied", "ok", "참여 신청을 보냈습니다."),
+    ("submitted", "ok", "제출했습니다. 관리자가 확인합니다."),
+    ("signed_out", "ok", "로그아웃했습니다."),
+];
+
+/// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).
+pub fn original_uri(parts: &Parts) -> axum::http::Uri {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |o| o.0.clone())
+}
+
+/// The request's side of the frame; a handler turns it into a [`Chrome`] with its title.
+pub struct PageCtx {
+    pub csrf: String,
+    pub user: Option<Principal>,
+    pub path: String,
+    pub done: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let CsrfToken(csrf) = CsrfToken::from_request_parts(parts, state).await?;
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let uri = original_uri(parts);
+        let done = uri.query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "done")
+                .map(|(_, v)| v)
+        });
+        Ok(PageCtx {
+            csrf,
+            user,
+            path: uri.path().to_owned(),
+            done,
+        })
+    }
+}
+
+impl PageCtx {
+    pub fn chrome(&self, title: &str) -> Chrome {
+        let nav = self
+            .user
+            .map(|u| {
+                let links = nav_of(u.role);
+                // The longest matching prefix is the current section (the dashboard's
+                // path is a prefix of every other).
+                let current = links
+                    .iter()
+                    .filter(|(href, _)| {
+                        self.path == *href || self.path.starts_with(&format!("{href}/"))
+                    })
+                    .max_by_key(|(href, _)| href.len())
+                    .map(|(href, _)| *href);
+                links
+                    .iter()
+                    .map(|(href, label)| NavLink {
+                        href,
+                        label,
+                        current: Some(*href) == current,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let flash = self.done.as_deref().and_then(|d| {
+            NOTICES
+                .iter()
+                .find(|(key, _, _)| *key == d)
+                .map(|(_, kind, text)| Flash { kind, text })
+        });
+        Chrome {
+            title: title.to_owned(),
+            csrf: self.csrf.clone(),
+            who: self.user.map(|u| role_label(u.role)),
+            nav,
+            flash,
+            css: &crate::assets::CONSOLE_CSS.href,
+            htmx: &crate::assets::HTMX_JS.href,
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The vendor's first page: what needs doing today.
+
+use crate::error::PageResult;
+use crate::guard::VendorSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use orders::states::VendorOrderStatus;
+use orders::views::VendorOrderSummary;
+use platform::{ApiError, AppState};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/dashboard.html")]
+pub struct Dashboard {
+    chrome: Chrome,
+    to_ship: Vec<VendorOrderSummary>,
+    to_ship_more: bool,
+    due: i64,
+    pending: i64,
+}
+
+/// How many orders to ship the dashboard lists (the orders page has them all).
+const SHOWN: u64 = 5;
+
+pub async fn show(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+) -> PageResult<Dashboard> {
+    let mut to_ship = orders::views::vendor_orders(
+        &state.db,
+        v.vendor_id,
+        Some(VendorOrderStatus::Preparing.to_string()),
+        None,
+        SHOWN + 1,
+    )
+    .await
+    .map_err(ApiError::from)?;
+    let to_ship_more = to_ship.len() as u64 > SHOWN;
+    to_ship.truncate(SHOWN as usize);
+    let balance = settlements::reports::balance(&state.db, v.vendor_id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Dashboard {
+        chrome: page.chrome("판매자 홈"),
+        to_ship,
+        to_ship_more,
+        due: balance.due,
+        pending: balance.pending,
+    })
+}

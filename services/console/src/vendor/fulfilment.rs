@@ -1,0 +1,277 @@
+//! Orders to ship (courier and tracking number, one by one or several at once),
+//! deliveries, and returns to accept. Every action calls `orders::fulfilment`, the
+//! functions behind `/v1/vendor/orders`.
+
+use crate::error::{ConsoleError, PageResult};
+use crate::form::{self, FormErrors};
+use crate::guard::VendorSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use orders::context::OrdersContext;
+use orders::fulfilment::{self, ReturnSummary};
+use orders::states::{ReturnStatus, VendorOrderStatus};
+use orders::views::VendorOrderSummary;
+use platform::pagination::{PageParams, encode_cursor};
+use platform::status::Status;
+use platform::{ApiError, AppState};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Couriers offered first (any name may be typed).
+pub const COURIERS: &[&str] = &[
+    "CJ대한통운",
+    "우체국택배",
+    "한진택배",
+    "롯데택배",
+    "로젠택배",
+];
+
+pub fn status_label(s: &str) -> &'static str {
+    match s {
+        "preparing" => "발송 준비",
+        "shipped" => "배송 중",
+        "delivered" => "배송 완료",
+        "confirmed" => "구매 확정",
+        "canceled" => "취소",
+        "requested" => "답변 대기",
+        "accepted" => "승인",
+        "rejected" => "거절",
+        _ => "",
+    }
+}
+
+pub fn reason_label(s: &str) -> &'static str {
+    match s {
+        "change_of_mind" => "단순 변심",
+        "defective" => "상품 불량",
+        "wrong_item" => "오배송",
+        _ => "",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+fn page_params(cursor: Option<String>) -> PageParams {
+    PageParams {
+        limit: None,
+        cursor: cursor.filter(|c| !c.is_empty()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/orders.html")]
+pub struct OrdersPage {
+    chrome: Chrome,
+    rows: Vec<VendorOrderSummary>,
+    status: String,
+    next: Option<String>,
+    errors: FormErrors,
+    couriers: &'static [&'static str],
+}
+
+async fn orders_page(
+    state: &AppState,
+    v: &VendorSession,
+    page: &PageCtx,
+    q: ListQuery,
+    errors: FormErrors,
+) -> PageResult<OrdersPage> {
+    // The page opens on what needs doing: orders to ship.
+    let status = match q.status.as_deref() {
+        None => Some(VendorOrderStatus::Preparing),
+        Some("") | Some("all") => None,
+        Some(s) => VendorOrderStatus::parse(s),
+    };
+    let params = page_params(q.cursor);
+    let limit = params.limit();
+    let mut rows = orders::views::vendor_orders(
+        &state.db,
+        v.vendor_id,
+        status.map(|s| s.to_string()),
+        params.decode::<Uuid>()?,
+        limit + 1,
+    )
+    .await
+    .map_err(ApiError::from)?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last().map(|r| encode_cursor(&r.id)))
+        .flatten();
+    Ok(OrdersPage {
+        chrome: page.chrome("주문·배송"),
+        rows,
+        status: status.map_or_else(|| "all".to_owned(), |s| s.to_string()),
+        next,
+        errors,
+        couriers: COURIERS,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<OrdersPage> {
+    orders_page(&state, &v, &page, q, FormErrors::default()).await
+}
+
+/// Ship the orders picked on the page: the one whose own button was pressed (`one`), or
+/// every checked one (`ship`). Each needs its courier and tracking number; the ones that
+/// are refused come back with the reason beside their row, the others are shipped.
+pub async fn ship(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let picked: Vec<&str> = match form::value(&pairs, "one") {
+        "" => form::values(&pairs, "ship").collect(),
+        one => vec![one],
+    };
+    let mut errors = FormErrors::default();
+    if picked.is_empty() {
+        errors.push(platform::error::FieldError::new(
+            "ship",
+            "required",
+            "pick the orders to ship",
+        ));
+    }
+    for raw in picked {
+        let Ok(id) = raw.parse::<Uuid>() else {
+            return Err(ConsoleError::NotFound);
+        };
+        let courier = form::value(&pairs, &format!("courier.{id}"));
+        let tracking = form::value(&pairs, &format!("tracking.{id}"));
+        if let Err(e) = fulfilment::ship(&state, v.vendor_id, id, courier, tracking).await {
+            let this = FormErrors::from_api(e)?;
+            let message = this
+                .fields
+                .first()
+                .map(|(_, m)| m.clone())
+                .or(this.summary)
+                .unwrap_or_default();
+            errors.fields.push((format!("tracking.{id}"), message));
+            errors.summary =
+                Some("발송 처리하지 못한 주문이 있습니다. 표시된 줄을 확인해 주세요.".into());
+        }
+    }
+    if errors.is_empty() {
+        return Ok(Redirect::to("/console/vendor/orders?done=shipped").into_response());
+    }
+    let q = ListQuery {
+        status: Some("preparing".into()),
+        cursor: None,
+    };
+    let body = orders_page(&state, &v, &page, q, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+}
+
+pub async fn deliver(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    match fulfilment::deliver(&state, v.vendor_id, id).await {
+        Ok(()) => Ok(
+            Redirect::to("/console/vendor/orders?status=shipped&done=delivered").into_response(),
+        ),
+        Err(e) => {
+            let status = e.code.status();
+            let errors = FormErrors::from_api(e)?;
+            let q = ListQuery {
+                status: Some("shipped".into()),
+                cursor: None,
+            };
+            Ok((status, orders_page(&state, &v, &page, q, errors).await?).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/returns.html")]
+pub struct ReturnsPage {
+    chrome: Chrome,
+    rows: Vec<ReturnSummary>,
+    status: String,
+    next: Option<String>,
+    errors: FormErrors,
+}
+
+async fn returns_page(
+    state: &AppState,
+    v: &VendorSession,
+    page: &PageCtx,
+    q: ListQuery,
+    errors: FormErrors,
+) -> PageResult<ReturnsPage> {
+    let status = match q.status.as_deref() {
+        None => Some(ReturnStatus::Requested),
+        Some("") | Some("all") => None,
+        Some(s) => ReturnStatus::parse(s),
+    };
+    let params = page_params(q.cursor);
+    let limit = params.limit();
+    let mut rows = fulfilment::returns_of(
+        &state.db,
+        v.vendor_id,
+        status,
+        params.decode::<Uuid>()?,
+        limit + 1,
+    )
+    .await
+    .map_err(ApiError::from)?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last().map(|r| encode_cursor(&r.id)))
+        .flatten();
+    Ok(ReturnsPage {
+        chrome: page.chrome("반품"),
+        rows,
+        status: status.map_or_else(|| "all".to_owned(), |s| s.to_string()),
+        next,
+        errors,
+    })
+}
+
+pub async fn returns(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ReturnsPage> {
+    returns_page(&state, &v, &page, q, FormErrors::default()).await
+}
+
+pub async fn accept_return(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrdersContext>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    match fulfilment::accept_return(&state, &ctx, v.vendor_id, id).await {
+        Ok(_) => Ok(Redirect::to("/console/vendor/returns?done=accepted").into_response()),
+        Err(e) => {
+            let status = e.code.status();
+            let errors = FormErrors::from_api(e)?;
+            let q = ListQuery {
+                status: None,
+                cursor: None,
+            };
+            Ok((status, returns_page(&state, &v, &page, q, errors).await?).into_response())
+        }
+    }
+}

@@ -1,0 +1,660 @@
+//! The vendor's products: the list (cursor pages, the API's status filter), a new product
+//! with its category's 상품정보제공고시 fields and first variant, the edit page (fields,
+//! variants and options, stock, publish, archive). Every action calls
+//! `catalog::vendor_actions`, the functions behind `/v1/vendor/products`.
+
+use crate::error::{ConsoleError, PageResult};
+use crate::form::{self, FormErrors};
+use crate::guard::VendorSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use catalog::categories::{self, CategoryNode};
+use catalog::products::{NewProduct, NewVariant, ProductStatus, ProductUpdate, VariantUpdate};
+use catalog::store::{product, variant};
+use catalog::vendor_actions;
+use platform::pagination::{PageParams, encode_cursor};
+use platform::status::Status;
+use platform::{ApiError, AppState};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+type Pairs = Vec<(String, String)>;
+
+fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
+    r.map_err(ApiError::from)
+}
+
+// ---------------------------------------------------------------- list
+
+pub struct Row {
+    pub id: Uuid,
+    pub title: String,
+    pub status: String,
+    pub min_price: i64,
+    pub updated: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/products.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    status: String,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ListPage> {
+    let status = q.status.filter(|s| ProductStatus::parse(s).is_some());
+    let params = PageParams {
+        limit: None,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    let limit = params.limit();
+    let mut found = api(vendor_actions::products_page(
+        &state,
+        v.vendor_id,
+        status.clone(),
+        params.decode::<Uuid>()?,
+        limit + 1,
+    )
+    .await)?;
+    let more = found.len() as u64 > limit;
+    found.truncate(limit as usize);
+    let next = more
+        .then(|| found.last().map(|p| encode_cursor(&p.id)))
+        .flatten();
+    Ok(ListPage {
+        chrome: page.chrome("상품"),
+        rows: found
+            .into_iter()
+            .map(|p| Row {
+                id: p.id,
+                updated: crate::fmt::kst_minute(&p.updated_at),
+                title: p.title,
+                status: p.status,
+                min_price: p.min_price,
+            })
+            .collect(),
+        status: status.unwrap_or_default(),
+        next,
+    })
+}
+
+pub fn status_label(s: &str) -> &'static str {
+    match s {
+        "draft" => "준비 중",
+        "active" => "판매 중",
+        "archived" => "보관됨",
+        _ => "",
+    }
+}
+
+// ---------------------------------------------------------------- the form
+
+/// A category as an option of the select, indented by depth.
+pub struct CategoryOption {
+    pub id: Uuid,
+    pub label: String,
+}
+
+fn flatten(nodes: &[CategoryNode], depth: usize, out: &mut Vec<CategoryOption>) {
+    for n in nodes {
+        out.push(CategoryOption {
+            id: n.id,
+            label: format!("{}{}", "— ".repeat(depth), n.name),
+        });
+        flatten(&n.children, depth + 1, out);
+    }
+}
+
+async fn category_options(state: &AppState) -> Result<Vec<CategoryOption>, ApiError> {
+    let tree = api(categories::tree(&state.db).await)?;
+    let mut out = Vec::new();
+    flatten(&tree, 0, &mut out);
+    Ok(out)
+}
+
+/// What the product form shows: the typed text, so a refused form comes back as it was.
+#[derive(Default)]
+pub struct ProductForm {
+    pub category_id: String,
+    pub title: String,
+    pub description: String,
+    pub origin: String,
+    pub tags: String,
+    pub taxable: bool,
+    pub withdrawal_restricted: bool,
+    pub max_per_order: String,
+    /// The category's notice fields with their values, in the category's order.
+    pub notice: Vec<(String, String)>,
+    pub sku: String,
+    pub variant_name: String,
+    pub price: String,
+    pub compare_at_price: String,
+    pub stock: String,
+}
+
+impl ProductForm {
+    fn from_pairs(pairs: &Pairs, notice_fields: &[String]) -> ProductForm {
+        let v = |k: &str| form::value(pairs, k).to_owned();
+        ProductForm {
+            category_id: v("category_id"),
+            title: v("title"),
+            description: v("description"),
+            origin: v("origin"),
+            tags: v("tags"),
+            taxable: form::value(pairs, "taxable") == "on",
+            withdrawal_restricted: form::value(pairs, "withdrawal_restricted") == "on",
+            max_per_order: v("max_per_order"),
+            notice: notice_fields
+                .iter()
+                .map(|f| (f.clone(), v(&format!("notice.{f}"))))
+                .collect(),
+            sku: v("variants[0].sku"),
+            variant_name: v("variants[0].name"),
+            price: v("variants[0].price"),
+            compare_at_price: v("variants[0].compare_at_price"),
+            stock: v("variants[0].stock"),
+        }
+    }
+
+    fn from_product(p: &product::Model, notice_fields: &[String]) -> ProductForm {
+        let notice_of = |f: &str| {
+            p.notice
+                .get(f)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        ProductForm {
+            category_id: p.category_id.to_string(),
+            title: p.title.clone(),
+            description: p.description_html.clone(),
+            origin: p.origin.clone(),
+            tags: p.tags.join(", "),
+            taxable: p.taxable,
+            withdrawal_restricted: p.withdrawal_restricted,
+            max_per_order: p.max_per_order.map(|m| m.to_string()).unwrap_or_default(),
+            notice: notice_fields
+                .iter()
+                .map(|f| (f.clone(), notice_of(f)))
+                .collect(),
+            ..ProductForm::default()
+        }
+    }
+
+    fn tags(&self) -> Vec<String> {
+        self.tags
+            .split(',')
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    fn notice_map(&self) -> BTreeMap<String, String> {
+        self.notice
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+            .collect()
+    }
+
+    fn category(&self, errors: &mut FormErrors) -> Option<Uuid> {
+        match self.category_id.parse() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(platform::error::FieldError::new(
+                    "category_id",
+                    "required",
+                    "choose a category",
+                ));
+                None
+            }
+        }
+    }
+
+    fn max_per_order(&self, errors: &mut FormErrors) -> Option<Option<i32>> {
+        form::optional_number(errors, "max_per_order", &self.max_per_order)
+    }
+}
+
+async fn notice_fields_of(state: &AppState, category: &str) -> Result<Vec<String>, ApiError> {
+    match category.parse::<Uuid>() {
+        Ok(id) => match categories::required_notice_fields(&state.db, id).await {
+            Ok(f) => Ok(f),
+            Err(catalog::error::CatalogError::NotFound(_)) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        },
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+// ---------------------------------------------------------------- new
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/product_new.html")]
+pub struct NewPage {
+    chrome: Chrome,
+    categories: Vec<CategoryOption>,
+    form: ProductForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    category_id: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    _v: VendorSession,
+    page: PageCtx,
+    Query(q): Query<NewQuery>,
+) -> PageResult<NewPage> {
+    let category_id = q.category_id.unwrap_or_default();
+    let fields = notice_fields_of(&state, &category_id).await?;
+    Ok(NewPage {
+        chrome: page.chrome("새 상품"),
+        categories: category_options(&state).await?,
+        form: ProductForm {
+            category_id,
+            taxable: true,
+            stock: "0".into(),
+            notice: fields.into_iter().map(|f| (f, String::new())).collect(),
+            ..ProductForm::default()
+        },
+        errors: FormErrors::default(),
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let fields = notice_fields_of(&state, form::value(&pairs, "category_id")).await?;
+    let f = ProductForm::from_pairs(&pairs, &fields);
+    let mut errors = FormErrors::default();
+    let category = f.category(&mut errors);
+    let max = f.max_per_order(&mut errors);
+    let price = form::number::<i64>(&mut errors, "variants[0].price", &f.price);
+    let compare = form::optional_number::<i64>(
+        &mut errors,
+        "variants[0].compare_at_price",
+        &f.compare_at_price,
+    );
+    let stock = form::number::<i32>(&mut errors, "variants[0].stock", &f.stock);
+    if let (Some(category_id), Some(max), Some(price), Some(compare), Some(stock), true) =
+        (category, max, price, compare, stock, errors.is_empty())
+    {
+        let new = NewProduct {
+            title: f.title.clone(),
+            description: f.description.clone(),
+            images: Vec::new(),
+            category_id,
+            tags: f.tags(),
+            origin: f.origin.clone(),
+            notice: f.notice_map(),
+            withdrawal_restricted: f.withdrawal_restricted,
+            taxable: f.taxable,
+            max_per_order: max,
+            variants: vec![NewVariant {
+                sku: f.sku.clone(),
+                name: f.variant_name.clone(),
+                options: BTreeMap::new(),
+                price,
+                compare_at_price: compare,
+                stock,
+            }],
+        };
+        match vendor_actions::create_product(&state, v.vendor_id, new).await {
+            Ok(p) => {
+                return Ok(Redirect::to(&format!(
+                    "/console/vendor/products/{}?done=created",
+                    p.id
+                ))
+                .into_response());
+            }
+            Err(e) => errors = FormErrors::from_api(e.into())?,
+        }
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        NewPage {
+            chrome: page.chrome("새 상품"),
+            categories: category_options(&state).await?,
+            form: f,
+            errors,
+        },
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------- edit
+
+pub struct VariantRow {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub options: String,
+    pub price: i64,
+    pub compare_at_price: String,
+    pub on_hand: i32,
+    pub reserved: i32,
+    pub available: i32,
+}
+
+impl From<variant::Model> for VariantRow {
+    fn from(v: variant::Model) -> Self {
+        let options = v
+            .options
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        VariantRow {
+            id: v.id,
+            available: v.available(),
+            sku: v.sku,
+            name: v.name,
+            options,
+            price: v.price,
+            compare_at_price: v
+                .compare_at_price
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            on_hand: v.on_hand,
+            reserved: v.reserved,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/product_edit.html")]
+pub struct EditPage {
+    chrome: Chrome,
+    id: Uuid,
+    status: String,
+    categories: Vec<CategoryOption>,
+    form: ProductForm,
+    variants: Vec<VariantRow>,
+    errors: FormErrors,
+    /// The form the errors belong to: `product`, `new-variant` or a variant's id.
+    errors_for: String,
+}
+
+async fn edit_page(
+    state: &AppState,
+    v: &VendorSession,
+    page: &PageCtx,
+    id: Uuid,
+    form: Option<ProductForm>,
+    errors: FormErrors,
+    errors_for: &str,
+) -> PageResult<EditPage> {
+    let p = api(vendor_actions::owned_product(state, v.vendor_id, id).await)?;
+    let form = match form {
+        Some(f) => f,
+        None => {
+            let fields = api(categories::required_notice_fields(&state.db, p.category_id).await)?;
+            ProductForm::from_product(&p, &fields)
+        }
+    };
+    let variants = api(catalog::products::variants_of(&state.db, p.id).await)?;
+    Ok(EditPage {
+        chrome: page.chrome(&p.title),
+        id: p.id,
+        status: p.status,
+        categories: category_options(state).await?,
+        form,
+        variants: variants.into_iter().map(VariantRow::from).collect(),
+        errors,
+        errors_for: errors_for.to_owned(),
+    })
+}
+
+/// The edit page again, with the errors of the form that was refused (422, or the
+/// conflict's status).
+async fn refused(
+    state: &AppState,
+    v: &VendorSession,
+    page: &PageCtx,
+    id: Uuid,
+    form: Option<ProductForm>,
+    e: ApiError,
+    errors_for: &str,
+) -> PageResult<Response> {
+    let status = e.code.status();
+    let errors = FormErrors::from_api(e)?;
+    let body = edit_page(state, v, page, id, form, errors, errors_for).await?;
+    Ok((status, body).into_response())
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<EditPage> {
+    edit_page(&state, &v, &page, id, None, FormErrors::default(), "").await
+}
+
+fn back(id: Uuid, done: &str) -> Response {
+    Redirect::to(&format!("/console/vendor/products/{id}?done={done}")).into_response()
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let fields = notice_fields_of(&state, form::value(&pairs, "category_id")).await?;
+    let f = ProductForm::from_pairs(&pairs, &fields);
+    let mut errors = FormErrors::default();
+    let category = f.category(&mut errors);
+    let max = f.max_per_order(&mut errors);
+    let (Some(category_id), Some(max), true) = (category, max, errors.is_empty()) else {
+        let body = edit_page(&state, &v, &page, id, Some(f), errors, "product").await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let up = ProductUpdate {
+        title: Some(f.title.clone()),
+        description: Some(f.description.clone()),
+        images: None,
+        category_id: Some(category_id),
+        tags: Some(f.tags()),
+        origin: Some(f.origin.clone()),
+        notice: Some(f.notice_map()),
+        withdrawal_restricted: Some(f.withdrawal_restricted),
+        taxable: Some(f.taxable),
+        max_per_order: max,
+    };
+    match vendor_actions::update_product(&state, v.vendor_id, id, up).await {
+        Ok(_) => Ok(back(id, "saved")),
+        Err(e) => refused(&state, &v, &page, id, Some(f), e.into(), "product").await,
+    }
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    match vendor_actions::publish(&state, v.vendor_id, id).await {
+        Ok(_) => Ok(back(id, "published")),
+        Err(e) => refused(&state, &v, &page, id, None, e.into(), "product").await,
+    }
+}
+
+pub async fn archive(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    match vendor_actions::archive(&state, v.vendor_id, id).await {
+        Ok(_) => Ok(back(id, "archived")),
+        Err(e) => refused(&state, &v, &page, id, None, e.into(), "product").await,
+    }
+}
+
+/// Options typed as `중량=1kg, 포장=선물` (one `name=value` per comma).
+fn options(raw: &str) -> BTreeMap<String, String> {
+    raw.split(',')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            let (k, v) = (k.trim(), v.trim());
+            (!k.is_empty() && !v.is_empty()).then(|| (k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+pub async fn add_variant(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let mut errors = FormErrors::default();
+    let price = form::number::<i64>(&mut errors, "price", form::value(&pairs, "price"));
+    let compare = form::optional_number::<i64>(
+        &mut errors,
+        "compare_at_price",
+        form::value(&pairs, "compare_at_price"),
+    );
+    let stock = form::number::<i32>(&mut errors, "stock", form::value(&pairs, "stock"));
+    let (Some(price), Some(compare_at_price), Some(stock)) = (price, compare, stock) else {
+        let body = edit_page(&state, &v, &page, id, None, errors, "new-variant").await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let nv = NewVariant {
+        sku: form::value(&pairs, "sku").to_owned(),
+        name: form::value(&pairs, "name").to_owned(),
+        options: options(form::value(&pairs, "options")),
+        price,
+        compare_at_price,
+        stock,
+    };
+    match vendor_actions::add_variant(&state, v.vendor_id, id, nv).await {
+        Ok(_) => Ok(back(id, "saved")),
+        Err(e) => refused(&state, &v, &page, id, None, e.into(), "new-variant").await,
+    }
+}
+
+/// The product a variant belongs to, when the vendor owns it (404 otherwise).
+async fn owned_variant(
+    state: &AppState,
+    v: &VendorSession,
+    id: Uuid,
+) -> PageResult<variant::Model> {
+    variant::find_owned(&state.db, v.vendor_id, id)
+        .await?
+        .ok_or(ConsoleError::NotFound)
+}
+
+pub async fn update_variant(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let var = owned_variant(&state, &v, id).await?;
+    let for_form = id.to_string();
+    let mut errors = FormErrors::default();
+    let price = form::number::<i64>(&mut errors, "price", form::value(&pairs, "price"));
+    let compare = form::optional_number::<i64>(
+        &mut errors,
+        "compare_at_price",
+        form::value(&pairs, "compare_at_price"),
+    );
+    let (Some(price), Some(compare_at_price)) = (price, compare) else {
+        let body = edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let up = VariantUpdate {
+        name: Some(form::value(&pairs, "name").to_owned()),
+        price: Some(price),
+        compare_at_price,
+        options: Some(options(form::value(&pairs, "options"))),
+    };
+    match vendor_actions::update_variant(&state, v.vendor_id, id, up).await {
+        Ok(_) => Ok(back(var.product_id, "saved")),
+        Err(e) => refused(&state, &v, &page, var.product_id, None, e.into(), &for_form).await,
+    }
+}
+
+/// Set the stock to a number, guarded by the number the page showed: when someone else
+/// changed it meanwhile the page comes back with the conflict and the current stock.
+pub async fn set_stock(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let var = owned_variant(&state, &v, id).await?;
+    let for_form = id.to_string();
+    let mut errors = FormErrors::default();
+    let expected = form::number::<i32>(
+        &mut errors,
+        "expected_on_hand",
+        form::value(&pairs, "expected_on_hand"),
+    );
+    let on_hand = form::number::<i32>(&mut errors, "on_hand", form::value(&pairs, "on_hand"));
+    let (Some(expected), Some(on_hand)) = (expected, on_hand) else {
+        let body = edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    match vendor_actions::set_stock(&state, v.vendor_id, id, expected, on_hand).await {
+        Ok(_) => Ok(back(var.product_id, "stock")),
+        Err(e) => refused(&state, &v, &page, var.product_id, None, e.into(), &for_form).await,
+    }
+}
+
+pub async fn adjust_stock(
+    State(state): State<AppState>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let var = owned_variant(&state, &v, id).await?;
+    let for_form = id.to_string();
+    let mut errors = FormErrors::default();
+    let Some(delta) = form::number::<i32>(&mut errors, "delta", form::value(&pairs, "delta"))
+    else {
+        let body = edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    match vendor_actions::adjust_stock(&state, v.vendor_id, id, delta).await {
+        Ok(_) => Ok(back(var.product_id, "stock")),
+        Err(e) => refused(&state, &v, &page, var.product_id, None, e.into(), &for_form).await,
+    }
+}

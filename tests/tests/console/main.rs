@@ -1,0 +1,7 @@
+//! The console (`/console`): pages without a browser (status per role, the role guard,
+//! CSRF refusal on every POST) and in a real headless Chromium. One binary; the browser
+//! harness is `jikgu_tests::browser`, the form client `jikgu_tests::console`.
+
+mod browser_vendor;
+mod pages;
+mod sign_in;
