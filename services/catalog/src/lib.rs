@@ -5,6 +5,7 @@
 //! Other services use the Rust API here (e.g. [`stock::reserve`] inside checkout's
 //! transaction, [`listing`] for catalog facts), never the catalog's tables.
 
+pub mod admin_actions;
 pub mod cache;
 pub mod campaign_prices;
 pub mod categories;

@@ -2,6 +2,7 @@
 
 use super::vendor_console::product_ids_of;
 use super::views::{CertificationView, PenaltyView, VendorView};
+use crate::admin_actions;
 use crate::cache;
 use crate::categories::{self, CategoryNode, NewCategory};
 use crate::certifications;
@@ -14,7 +15,7 @@ use platform::auth::AdminUser;
 use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,14 +51,9 @@ async fn list_vendors(
     Query(filter): Query<VendorFilter>,
 ) -> ApiResult<Json<Page<VendorView>>> {
     let limit = page.limit();
-    let mut q = vendor::Entity::find().order_by_desc(vendor::Column::Id);
-    if let Some(s) = filter.status {
-        q = q.filter(vendor::Column::Status.eq(s));
-    }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(vendor::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
+    let rows =
+        admin_actions::vendors_page(&state, filter.status, page.decode::<Uuid>()?, limit + 1)
+            .await?;
     Ok(Json(Page::from_rows(
         rows,
         limit,
@@ -73,11 +69,7 @@ async fn get_vendor(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<VendorView>> {
-    let v = vendor::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("vendor"))?;
-    Ok(Json(v.into()))
+    Ok(Json(admin_actions::vendor(&state, id).await?.into()))
 }
 
 async fn after_status_change(state: &AppState, v: &vendor::Model) -> ApiResult<()> {
@@ -94,11 +86,7 @@ async fn approve(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<VendorView>> {
-    let txn = state.db.begin().await?;
-    let v = vendors::approve(&txn, id).await?;
-    txn.commit().await?;
-    after_status_change(&state, &v).await?;
-    Ok(Json(v.into()))
+    Ok(Json(admin_actions::approve(&state, id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -108,15 +96,7 @@ pub struct Reason {
 }
 
 fn reason(r: Reason) -> ApiResult<String> {
-    let s = r.reason.trim();
-    if s.is_empty() || s.chars().count() > 500 {
-        return Err(ApiError::field(
-            "reason",
-            "invalid_length",
-            "give a reason of 1 to 500 characters",
-        ));
-    }
-    Ok(s.to_owned())
+    Ok(admin_actions::reason(&r.reason)?)
 }
 
 /// Reject an application, with the reason the applicant will see.
@@ -128,11 +108,9 @@ async fn reject(
     Path(id): Path<Uuid>,
     Json(r): Json<Reason>,
 ) -> ApiResult<Json<VendorView>> {
-    let reason = reason(r)?;
-    let txn = state.db.begin().await?;
-    let v = vendors::reject(&txn, id, reason).await?;
-    txn.commit().await?;
-    Ok(Json(v.into()))
+    Ok(Json(
+        admin_actions::reject(&state, id, &r.reason).await?.into(),
+    ))
 }
 
 /// Suspend a vendor: its products leave the storefront at once.

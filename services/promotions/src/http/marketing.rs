@@ -16,7 +16,7 @@ use crate::deals::{self, NewTimeDeal};
 use crate::prices::{self, NewCampaignPrice};
 use crate::stacking::{self, PolicyInput};
 use crate::stats::{self, CampaignStats};
-use crate::store::{audit, campaign};
+use crate::store::audit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
@@ -72,14 +72,7 @@ async fn list_campaigns(
     Query(filter): Query<CampaignFilter>,
 ) -> ApiResult<Json<Page<CampaignView>>> {
     let limit = page.limit();
-    let mut q = campaign::Entity::find().order_by_desc(campaign::Column::Id);
-    if let Some(s) = filter.status {
-        q = q.filter(campaign::Column::Status.eq(s));
-    }
-    if let Some(after) = page.decode::<Uuid>()? {
-        q = q.filter(campaign::Column::Id.lt(after));
-    }
-    let rows = q.limit(limit + 1).all(&state.db).await?;
+    let rows = campaigns::page(&state.db, filter.status, page.decode::<Uuid>()?, limit + 1).await?;
     Ok(Json(Page::from_rows(
         rows,
         limit,
