@@ -187,14 +187,15 @@ ensure_database() {
 }
 
 # ---------------------------------------------------------------- browser
-# The console's browser tests drive Debian's headless Chromium through chromedriver.
-# Quick when both are present; installed once otherwise.
+# The console's browser tests drive Debian's headless Chromium through chromedriver; a
+# Hangul font makes their failure screenshots readable. Quick when all are present.
 ensure_browser() {
-  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+    && fc-list 2>/dev/null | grep -qi nanum; then
     log "chromium: present ($(chromium --version 2>/dev/null | head -1))"
     return 0
   fi
-  apt_install chromium chromium-driver
+  apt_install chromium chromium-driver fonts-nanum
   command -v chromium >/dev/null && command -v chromedriver >/dev/null \
     || die "chromium or chromedriver missing after apt-get install"
   log "chromium: installed"

@@ -6,14 +6,20 @@
 //! test's steps through [`Browser::run`]: when they panic a screenshot of the page is
 //! saved and its path printed before the panic goes on.
 
+use fantoccini::{ClientBuilder, Locator};
 use futures::FutureExt;
+use hyper_util::client::legacy::connect::HttpConnector;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
-use thirtyfour::prelude::*;
 use tokio::process::{Child, Command};
 
-pub use thirtyfour::{By, WebDriver, WebElement};
+pub use fantoccini::Client as WebDriver;
+pub use fantoccini::elements::Element;
+
+/// How long a step waits for a page (a loaded machine renders slowly): 15 s in all.
+const STEP: Duration = Duration::from_millis(50);
+const WAIT_STEPS: usize = 300;
 
 pub struct Browser {
     pub driver: WebDriver,
@@ -87,25 +93,27 @@ impl Browser {
         }
         assert!(ready, "chromedriver did not answer on port {port}");
         let profile = std::env::temp_dir().join(format!("jikgu-chrome-{}", uuid::Uuid::now_v7()));
-        let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(&chromium.to_string_lossy())
-            .expect("binary");
-        for arg in [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--window-size=1200,900",
-            &format!("--user-data-dir={}", profile.display()),
-        ] {
-            caps.add_arg(arg).expect("chrome arg");
-        }
-        let driver = WebDriver::new(&url, caps)
+        let args = [
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1200,900".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": chromium.to_string_lossy(), "args": args }),
+        );
+        let driver = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&url)
             .await
             .expect("chromedriver opens a Chromium session");
         Some(Browser {
@@ -119,26 +127,31 @@ impl Browser {
     /// Open `path` of the app.
     pub async fn open(&self, path: &str) {
         self.driver
-            .goto(format!("{}{path}", self.base))
+            .goto(&format!("{}{path}", self.base))
             .await
             .unwrap_or_else(|e| panic!("open {path}: {e}"));
     }
 
-    pub async fn find(&self, css: &str) -> WebElement {
+    pub async fn find(&self, css: &str) -> Element {
         // Pages are server-rendered, so an element is there once the page has loaded; a
         // short wait covers htmx swaps.
         let mut last = None;
-        for _ in 0..40 {
-            match self.driver.find(By::Css(css)).await {
+        for _ in 0..WAIT_STEPS {
+            match self.driver.find(Locator::Css(css)).await {
                 Ok(e) => return e,
                 Err(e) => last = Some(e),
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(STEP).await;
         }
         panic!("no element {css}: {last:?}");
     }
 
-    /// Type `text` into the input labelled by `css`, replacing what was there.
+    /// The text of the element at `css`.
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap_or_default()
+    }
+
+    /// Type `text` into the input at `css`, replacing what was there.
     pub async fn fill(&self, css: &str, text: &str) {
         let e = self.find(css).await;
         e.clear().await.expect("clear");
@@ -149,9 +162,41 @@ impl Browser {
         self.find(css).await.click().await.expect("click");
     }
 
+    /// Wait until the page's main part says `needle` (a click's page may still be loading).
+    pub async fn wait_for_text(&self, needle: &str) {
+        let mut text = String::new();
+        for _ in 0..WAIT_STEPS {
+            text = self.main_text().await;
+            if text.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(STEP).await;
+        }
+        panic!("the page never said {needle:?}; it says: {text}");
+    }
+
+    /// Wait until the element at `css` reads exactly `want`.
+    pub async fn wait_for_text_of(&self, css: &str, want: &str) {
+        let mut text = String::new();
+        for _ in 0..WAIT_STEPS {
+            text = match self.driver.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text == want {
+                return;
+            }
+            tokio::time::sleep(STEP).await;
+        }
+        panic!("{css} never read {want:?}; it reads {text:?}");
+    }
+
     /// The visible text of the page's main part.
     pub async fn main_text(&self) -> String {
-        self.find("main").await.text().await.unwrap_or_default()
+        match self.driver.find(Locator::Css("main")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     pub async fn path(&self) -> String {
@@ -171,11 +216,23 @@ impl Browser {
             .await;
     }
 
+    /// A PNG of the window at `path`; whether it was written.
     pub async fn screenshot(&self, path: &Path) -> bool {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        self.driver.screenshot(path).await.is_ok()
+        match self.driver.screenshot().await {
+            Ok(png) => std::fs::write(path, png).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Resize the window (a phone is 390 × 844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.driver
+            .set_window_rect(0, 0, width, height)
+            .await
+            .expect("resize the window");
     }
 
     /// Run `steps`; if they panic, save a screenshot named after `name`, print its path
@@ -203,7 +260,7 @@ impl Browser {
             profile,
             ..
         } = self;
-        let _ = driver.quit().await;
+        let _ = driver.close().await;
         let _ = chromedriver.kill().await;
         let _ = std::fs::remove_dir_all(&profile);
     }

@@ -204,6 +204,19 @@ impl ConsoleClient {
         self.keep(resp).await
     }
 
+    /// Post a multipart form exactly as given.
+    pub async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST");
+        self.keep(resp).await
+    }
+
     /// Sign in through the login form; panics unless it succeeds.
     pub async fn sign_in(&mut self, login: &Login) -> Page {
         self.get("/console/login").await;

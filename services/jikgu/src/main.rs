@@ -269,11 +269,14 @@ fn print_welcome(port: u16, accounts: u64, config: &Config) {
     println!();
     println!("  Jikgu demo shop is up ({accounts} accounts).");
     println!();
+    println!(
+        "  Console    {base}/console   (sign in with a vendor, marketer or admin login below)"
+    );
     println!("  API        {base}/v1/");
     println!("  Docs       {base}/docs   (OpenAPI: {base}/openapi.json)");
     println!("  Health     {base}/healthz  {base}/readyz  {base}/metrics");
     println!();
-    println!("  Demo logins (POST {base}/v1/auth/login):");
+    println!("  Demo logins (the console's login form, or POST {base}/v1/auth/login):");
     for l in &DEMO_LOGINS {
         println!("    {:<9} {:<26} {}", l.role.as_str(), l.email, l.password);
     }

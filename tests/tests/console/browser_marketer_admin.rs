@@ -24,7 +24,7 @@ async fn set_value(b: &Browser, css: &str, value: &str) {
         .execute(
             "arguments[0].value = arguments[1];",
             vec![
-                e.to_json().expect("element"),
+                serde_json::to_value(&e).expect("element"),
                 serde_json::Value::String(value.to_owned()),
             ],
         )
@@ -54,27 +54,25 @@ async fn a_marketer_creates_schedules_and_previews_a_campaign_at_its_start() {
         set_value(&b, "#f-starts_at", "2027-01-20T10:00").await;
         set_value(&b, "#f-ends_at", "2027-02-05T23:59").await;
         b.click("#save-campaign").await;
-        b.find("#campaign-status").await;
-        assert!(b.main_text().await.contains("만들었습니다"));
+        b.wait_for_text("만들었습니다").await;
 
         // A section with the product, and the product's campaign price.
         b.fill("#section-form #f-title", "설 선물").await;
         b.click(&format!("#f-product_ids option[value='{product}']"))
             .await;
         b.click("#add-section").await;
-        b.find("#campaign-status").await;
+        b.wait_for_text("저장했습니다").await;
         assert!(b.main_text().await.contains("강화순무김치 1kg"));
         b.click(&format!("#f-product_id option[value='{product}']"))
             .await;
         b.click("#f-kind option[value='fixed_price']").await;
         b.fill("#price-form #f-value", "15000").await;
         b.click("#add-price").await;
-        b.find("#schedule").await;
+        b.wait_for_text("저장했습니다").await;
 
         // Scheduled: it goes live by itself at the start.
         b.click("#schedule").await;
-        let status = b.find("#campaign-status").await;
-        assert_eq!(status.text().await.unwrap_or_default(), "예약됨");
+        b.wait_for_text_of("#campaign-status", "예약됨").await;
 
         // The storefront at the start instant shows the campaign price.
         b.click("#preview-start").await;
@@ -123,8 +121,7 @@ async fn an_admin_approves_a_pending_vendor() {
             .await;
         assert!(b.main_text().await.contains(&pending.business_number));
         b.click("#approve").await;
-        let status = b.find("#vendor-status").await;
-        assert_eq!(status.text().await.unwrap_or_default(), "승인");
+        b.wait_for_text_of("#vendor-status", "승인").await;
         assert!(b.main_text().await.contains("입점을 승인했습니다"));
     })
     .await;

@@ -31,9 +31,13 @@ async fn a_vendor_signs_in_in_the_browser_and_sees_today() {
             text.contains("강화순무김치 1kg"),
             "the order to ship is listed: {text}"
         );
+        // `CONSOLE_SCREENSHOTS=1` refreshes the README's pictures of this page.
         if std::env::var_os("CONSOLE_SCREENSHOTS").is_some() {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
             b.screenshot(&dir.join("console-vendor-home.png")).await;
+            b.resize(390, 844).await;
+            b.screenshot(&dir.join("console-vendor-home-phone.png"))
+                .await;
         }
     })
     .await;
@@ -65,7 +69,7 @@ async fn a_vendor_creates_a_product_with_its_notice_fields_publishes_it_and_it_i
         b.fill("[name='variants[0].stock']", "30").await;
         b.click("#save-product").await;
         b.find("#publish").await;
-        assert!(b.main_text().await.contains("만들었습니다"));
+        b.wait_for_text("만들었습니다").await;
 
         // 제조일자 is missing: publishing is refused and the field says so.
         b.click("#publish").await;
@@ -79,9 +83,9 @@ async fn a_vendor_creates_a_product_with_its_notice_fields_publishes_it_and_it_i
         );
         b.fill("[name='notice.제조일자']", "주문 후 제조").await;
         b.click("#save-product").await;
+        b.wait_for_text("저장했습니다").await;
         b.click("#publish").await;
-        let status = b.find("#product-status").await;
-        assert_eq!(status.text().await.unwrap_or_default(), "판매 중");
+        b.wait_for_text_of("#product-status", "판매 중").await;
     })
     .await;
     b.quit().await;
@@ -116,56 +120,24 @@ async fn setting_stock_that_another_session_changed_meanwhile_shows_the_conflict
     a.run("stock_conflict", || async {
         a.sign_in(&login.email, &login.password).await;
         a.open(&page).await;
-        assert_eq!(
-            a.find("#on-hand-KKAK-1")
-                .await
-                .text()
-                .await
-                .unwrap_or_default(),
-            "10"
-        );
+        a.wait_for_text_of("#on-hand-KKAK-1", "10").await;
 
         other.sign_in(&login.email, &login.password).await;
         other.open(&page).await;
         other.fill(".set-stock-input", "7").await;
         other.click(".set-stock").await;
-        assert_eq!(
-            other
-                .find("#on-hand-KKAK-1")
-                .await
-                .text()
-                .await
-                .unwrap_or_default(),
-            "7"
-        );
+        other.wait_for_text_of("#on-hand-KKAK-1", "7").await;
 
         // The first page still says 10: its change is refused, not applied over 7.
         a.fill(".set-stock-input", "12").await;
         a.click(".set-stock").await;
-        let text = a.main_text().await;
-        assert!(
-            text.contains("그 사이 다른 곳에서 재고가 바뀌었습니다"),
-            "{text}"
-        );
-        assert_eq!(
-            a.find("#on-hand-KKAK-1")
-                .await
-                .text()
-                .await
-                .unwrap_or_default(),
-            "7"
-        );
+        a.wait_for_text("그 사이 다른 곳에서 재고가 바뀌었습니다")
+            .await;
+        a.wait_for_text_of("#on-hand-KKAK-1", "7").await;
         // Against the current number it goes through.
         a.fill(".set-stock-input", "12").await;
         a.click(".set-stock").await;
-        assert_eq!(
-            a.find("#on-hand-KKAK-1")
-                .await
-                .text()
-                .await
-                .unwrap_or_default(),
-            "12"
-        );
+        a.wait_for_text_of("#on-hand-KKAK-1", "12").await;
     })
     .await;
     a.quit().await;
@@ -187,13 +159,13 @@ async fn a_vendor_ships_an_order_with_a_tracking_number() {
     b.run("vendor_ships", || async {
         b.sign_in(&login.email, &login.password).await;
         b.click("nav a[href='/console/vendor/orders']").await;
-        assert!(b.main_text().await.contains(&number));
+        b.wait_for_text(&number).await;
         // Without a tracking number it is refused beside the field.
         b.click(".ship-one").await;
         b.find("[id^='e-tracking.']").await;
         b.fill("[id^='tracking-']", "6543210987").await;
         b.click(".ship-one").await;
-        assert!(b.main_text().await.contains("발송 처리했습니다"));
+        b.wait_for_text("발송 처리했습니다").await;
     })
     .await;
     b.quit().await;

@@ -16,6 +16,11 @@ const VENDOR_PAGES: &[&str] = &[
     "/console/vendor/orders",
     "/console/vendor/orders?status=all",
     "/console/vendor/returns",
+    "/console/vendor/returns?status=all",
+    "/console/vendor/products/import",
+    "/console/vendor/campaigns",
+    "/console/vendor/settlements",
+    "/console/vendor/shop",
 ];
 
 /// Every vendor form target (ids do not matter: the token is checked before anything).
@@ -32,6 +37,10 @@ const VENDOR_POSTS: &[&str] = &[
     "/console/vendor/orders/ship",
     "/console/vendor/orders/{variant}/deliver",
     "/console/vendor/returns/{variant}/accept",
+    "/console/vendor/products/import",
+    "/console/vendor/campaigns/applications",
+    "/console/vendor/shop",
+    "/console/vendor/shop/certifications",
 ];
 
 async fn own_product(app: &jikgu_tests::TestApp, login: &Login) -> (String, String) {
@@ -174,4 +183,111 @@ async fn a_refused_product_form_shows_the_domain_errors_beside_the_fields() {
         .await;
     assert_eq!(not_a_number.status, 422);
     assert!(not_a_number.body.contains("id=\"e-variants[0].price\""));
+}
+
+#[tokio::test]
+async fn a_csv_import_reports_every_row() {
+    let app = spawn_app().await;
+    let vendor = app.vendor_login("강화순무농원").await;
+    app.category("kimchi", None, &[]).await;
+    let mut v = app.console();
+    v.sign_in(&vendor).await;
+    let form = v.get("/console/vendor/products/import").await;
+    let token = form.csrf().expect("token");
+    let csv = "product_key,title,category,sku,variant_name,price,stock\n\
+               k1,순무김치,kimchi,K1-1KG,1kg,12900,10\n\
+               k2,나쁜 줄,kimchi,K2 BAD,1kg,0,10\n";
+    let multipart = |token: &str| {
+        reqwest::multipart::Form::new()
+            .text("_csrf", token.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                    .file_name("products.csv")
+                    .mime_str("text/csv")
+                    .expect("mime"),
+            )
+    };
+    let page = v
+        .post_multipart("/console/vendor/products/import", multipart(&token))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("상품 1개를 만들었습니다"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("1개는 잘못된 줄이 있어"),
+        "{}",
+        page.body
+    );
+    let refused = v
+        .post_multipart("/console/vendor/products/import", multipart("forged"))
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn the_shop_profile_and_shipping_policy_are_saved_with_the_apis_validation() {
+    let app = spawn_app().await;
+    let vendor = app.vendor_login("강화순무농원").await;
+    let mut v = app.console();
+    v.sign_in(&vendor).await;
+    v.get("/console/vendor/shop").await;
+    let bad = v
+        .post(
+            "/console/vendor/shop",
+            &[
+                ("story", "3대째"),
+                ("cs_phone", "032-930-0000"),
+                ("cs_email", "cs@example.kr"),
+                ("shipping_base_fee", "-1"),
+                ("shipping_free_threshold", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"e-shipping_base_fee\""),
+        "{}",
+        bad.body
+    );
+    let ok = v
+        .post(
+            "/console/vendor/shop",
+            &[
+                ("story", "강화에서 3대째"),
+                ("cs_phone", "032-930-0000"),
+                ("cs_email", "cs@example.kr"),
+                ("shipping_base_fee", "3,500"),
+                ("shipping_free_threshold", "50000"),
+            ],
+        )
+        .await;
+    ok.assert_redirect_to("/console/vendor/shop?done=saved");
+    let profile = app
+        .client
+        .get(&format!(
+            "/v1/vendors/{}",
+            vendor.vendor_id.expect("vendor")
+        ))
+        .await;
+    assert!(profile.body.contains("강화에서 3대째"), "{}", profile.body);
+    assert!(profile.body.contains("3500"), "{}", profile.body);
+}
+
+#[tokio::test]
+async fn another_vendors_statement_is_not_found() {
+    let app = spawn_app().await;
+    let vendor = app.vendor_login("강화순무농원").await;
+    let mut v = app.console();
+    v.sign_in(&vendor).await;
+    let page = v
+        .get(&format!(
+            "/console/vendor/settlements/statements/{}/download",
+            uuid::Uuid::now_v7()
+        ))
+        .await;
+    assert_eq!(page.status, 404);
 }

@@ -197,3 +197,40 @@ async fn static_assets_are_served_from_the_binary_with_long_caching() {
     }
     assert_eq!(c.get("/console/assets/nope.js").await.status, 404);
 }
+
+/// Sessions are cookies and the login limiter lets requests through without Redis: with
+/// Redis unreachable a vendor still signs in and works.
+#[tokio::test]
+async fn the_console_works_while_redis_is_down() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let app = jikgu_tests::spawn_app_with(jikgu::Service::All, |cfg| {
+        cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
+    })
+    .await;
+    let login = app.vendor_login("무레디스상회").await;
+    let cat = app.category("kimchi", None, &[]).await.to_string();
+    let mut c = app.console();
+    c.sign_in(&login).await;
+    assert_eq!(c.get("/console/vendor").await.status, 200);
+    c.get(&format!("/console/vendor/products/new?category_id={cat}"))
+        .await;
+    let created = c
+        .post(
+            "/console/vendor/products/new",
+            &[
+                ("category_id", cat.as_str()),
+                ("title", "레디스 없는 김치"),
+                ("variants[0].sku", "R-1"),
+                ("variants[0].name", "1kg"),
+                ("variants[0].price", "9000"),
+                ("variants[0].stock", "3"),
+            ],
+        )
+        .await;
+    created.assert_redirect_to("/console/vendor/products/");
+    let list = c.get("/console/vendor/products").await;
+    assert!(list.body.contains("레디스 없는 김치"), "{}", list.body);
+}

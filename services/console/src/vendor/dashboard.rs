@@ -18,7 +18,12 @@ pub struct Dashboard {
     to_ship_more: bool,
     due: i64,
     pending: i64,
+    low_stock: Vec<(catalog::store::variant::Model, String)>,
+    returns_waiting: usize,
 }
+
+/// At or under this many units available a variant counts as running out.
+pub const LOW_STOCK: i32 = 5;
 
 /// How many orders to ship the dashboard lists (the orders page has them all).
 const SHOWN: u64 = 5;
@@ -42,7 +47,22 @@ pub async fn show(
     let balance = settlements::reports::balance(&state.db, v.vendor_id)
         .await
         .map_err(ApiError::from)?;
+    let low_stock = catalog::vendor_actions::low_stock(&state, v.vendor_id, LOW_STOCK, SHOWN)
+        .await
+        .map_err(ApiError::from)?;
+    let returns_waiting = orders::fulfilment::returns_of(
+        &state.db,
+        v.vendor_id,
+        Some(orders::states::ReturnStatus::Requested),
+        None,
+        SHOWN + 1,
+    )
+    .await
+    .map_err(ApiError::from)?
+    .len();
     Ok(Dashboard {
+        low_stock,
+        returns_waiting,
         chrome: page.chrome("판매자 홈"),
         to_ship,
         to_ship_more,

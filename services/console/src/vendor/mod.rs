@@ -2,10 +2,14 @@
 //! is bound to (`VendorSession::vendor_id`); another vendor's product, order or statement
 //! opened by URL is a 404, exactly as in the JSON API.
 
-mod dashboard;
-mod fulfilment;
+pub mod campaigns;
+pub mod dashboard;
+pub mod fulfilment;
 mod images;
-mod products;
+pub mod import;
+pub mod products;
+pub mod settlements;
+pub mod shop;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -26,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::show))
         .route("/products", get(products::list))
+        .route("/products/import", get(import::form).post(import::upload))
         .route(
             "/products/new",
             get(products::new_form).post(products::create),
@@ -57,4 +62,13 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/deliver", post(fulfilment::deliver))
         .route("/returns", get(fulfilment::returns))
         .route("/returns/{id}/accept", post(fulfilment::accept_return))
+        .route("/campaigns", get(campaigns::show))
+        .route("/campaigns/applications", post(campaigns::apply))
+        .route("/settlements", get(settlements::show))
+        .route(
+            "/settlements/statements/{id}/download",
+            get(settlements::download),
+        )
+        .route("/shop", get(shop::show).post(shop::update))
+        .route("/shop/certifications", post(shop::submit_certification))
 }
