@@ -35,7 +35,8 @@ mod tests {
         assert_eq!(super::won(0), "0원");
         assert_eq!(super::won(999), "999원");
         assert_eq!(super::won(1000), "1,000원");
-        assert_eq!(super::won(&1_234_567i64), "1,234,567원");
+        let by_ref: &i64 = &1_234_567;
+        assert_eq!(super::won(by_ref), "1,234,567원");
         assert_eq!(super::won(-45_000), "-45,000원");
     }
 }
