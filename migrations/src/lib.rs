@@ -38,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(accounts::m20261202_000550_organisations::Migration),
             Box::new(orders::m20261202_000551_organisation_orders::Migration),
             Box::new(search::m20261202_000901_search_entries::Migration),
+            Box::new(catalog::m20261202_000701_product_images::Migration),
         ]
     }
 }

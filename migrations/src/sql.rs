@@ -40,3 +40,26 @@ pub async fn drop_schema(manager: &SchemaManager<'_>, schema: &str) -> Result<()
     let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
     run(manager, &[&drop]).await
 }
+
+/// A migration that is only SQL: `sql_migration!(up: [...], down: [...]);` defines the
+/// module's `Migration` running each `up` statement in order (and `down` to undo it).
+macro_rules! sql_migration {
+    (up: [$($up:expr),* $(,)?], down: [$($down:expr),* $(,)?] $(,)?) => {
+        use sea_orm_migration::prelude::*;
+
+        #[derive(DeriveMigrationName)]
+        pub struct Migration;
+
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                $crate::sql::run(manager, &[$($up),*]).await
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                $crate::sql::run(manager, &[$($down),*]).await
+            }
+        }
+    };
+}
+pub(crate) use sql_migration;

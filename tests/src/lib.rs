@@ -36,6 +36,11 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// Where the test with `redis_prefix` stores uploaded images.
+pub fn media_dir(redis_prefix: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("jikgu-media-{}", redis_prefix.replace(':', "-")))
+}
+
 /// A config pointing at this test's database and Redis prefix.
 pub fn test_config(database_url: &str, redis_prefix: &str) -> Config {
     let mut cfg = Config::from_source(&[("JIKGU_JWT_SECRET", TEST_JWT_SECRET.as_str())])
@@ -45,6 +50,10 @@ pub fn test_config(database_url: &str, redis_prefix: &str) -> Config {
         cfg.redis_url = url.into();
     }
     cfg.redis_prefix = redis_prefix.to_owned();
+    // Uploaded images of this test go to a directory of its own (removed with the app).
+    cfg.media.storage = platform::config::MediaStorage::Local {
+        dir: media_dir(redis_prefix),
+    };
     cfg.db_max_connections = 10;
     // Race tests queue hundreds of requests on a few connections while other tests load
     // the machine: waiting is expected there, a 503 is not.
@@ -78,7 +87,12 @@ pub async fn spawn_app_with_orders(orders: orders::context::OrdersContext) -> Te
         .await
         .expect("test app connects to Postgres and Redis");
     let search = search::from_env(&state).await.expect("search backend");
-    let rt = jikgu::Runtime { orders, search };
+    let media = catalog::media::Media::from_config(&state.config.media).expect("media store");
+    let rt = jikgu::Runtime {
+        orders,
+        search,
+        media,
+    };
     serve(
         state,
         jikgu::Service::All,
@@ -251,6 +265,11 @@ impl Drop for TestApp {
         }
         if let Some(h) = self.server.take() {
             h.abort();
+        }
+        if let platform::config::MediaStorage::Local { dir } = &self.state.config.media.storage
+            && dir.starts_with(std::env::temp_dir())
+        {
+            let _ = std::fs::remove_dir_all(dir);
         }
         database::forget_redis_prefix(self.state.redis.prefix().to_owned());
     }

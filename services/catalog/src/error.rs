@@ -35,6 +35,12 @@ pub enum CatalogError {
     /// Promotions could not price the products (the cause is logged, never shown).
     #[error("live prices: {0}")]
     LivePrices(String),
+    /// An uploaded image was refused.
+    #[error("image: {0}")]
+    Image(crate::image_prep::Rejection),
+    /// The object store failed (the cause is logged, never shown).
+    #[error("media storage: {0}")]
+    Storage(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -80,8 +86,24 @@ impl From<CatalogError> for ApiError {
             },
             CatalogError::VendorNotApproved => ApiError::new(ErrorCode::VendorNotApproved),
             CatalogError::LivePrices(cause) => ApiError::internal(anyhow::anyhow!(cause)),
+            CatalogError::Image(r) => image_problem(r),
+            CatalogError::Storage(cause) => ApiError::unavailable(anyhow::anyhow!(cause)),
             CatalogError::Db(e) => ApiError::from(e),
         }
+    }
+}
+
+fn image_problem(r: crate::image_prep::Rejection) -> ApiError {
+    use crate::image_prep::Rejection;
+    let (code, field_code) = match &r {
+        Rejection::TooLarge { .. } => (ErrorCode::ImageTooLarge, "too_large"),
+        Rejection::Unsupported => (ErrorCode::ImageTypeUnsupported, "unsupported_type"),
+        Rejection::Unreadable(_) => (ErrorCode::ImageUnreadable, "unreadable"),
+        Rejection::TooManyPixels => (ErrorCode::Validation, "too_many_pixels"),
+    };
+    ApiError {
+        errors: vec![FieldError::new("file", field_code, r.to_string())],
+        ..ApiError::new(code).with_detail(r.to_string())
     }
 }
 

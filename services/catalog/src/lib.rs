@@ -5,6 +5,7 @@
 //! Other services use the Rust API here (e.g. [`stock::reserve`] inside checkout's
 //! transaction, [`listing`] for catalog facts), never the catalog's tables.
 
+pub mod admin_actions;
 pub mod cache;
 pub mod campaign_prices;
 pub mod categories;
@@ -14,9 +15,12 @@ pub mod domain;
 pub mod error;
 pub mod generator;
 pub mod http;
+pub mod image_prep;
 pub mod import;
 pub mod invalidation;
 pub mod listing;
+pub mod media;
+pub mod product_images;
 pub mod products;
 pub mod purchasable;
 pub mod stock;

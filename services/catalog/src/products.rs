@@ -339,6 +339,14 @@ pub async fn update(
         check_images(&mut errors, i);
     }
     check_max(&mut errors, up.max_per_order);
+    // Uploaded photos own `images`: they are reordered or deleted through their routes.
+    if up.images.is_some() && crate::product_images::has_uploads(db, prod.id).await? {
+        errors.push(FieldError::new(
+            "images",
+            "uploaded_images",
+            "this product's images are uploaded photos: reorder or delete those instead",
+        ));
+    }
     if !errors.is_empty() {
         return Err(CatalogError::Invalid(errors));
     }

@@ -307,7 +307,11 @@ pub struct ProductDetail {
     pub title: String,
     /// Sanitised HTML.
     pub description_html: String,
+    /// Picture URLs, cover first (the medium size of uploaded photos when there are any).
     pub images: Vec<String>,
+    /// The uploaded photos in every size the storefront serves, cover first.
+    #[serde(default)]
+    pub photos: Vec<crate::product_images::ProductImage>,
     /// Root first.
     pub categories: Vec<CategoryRef>,
     pub tags: Vec<String>,
@@ -431,6 +435,7 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
         title: r.title,
         description_html: r.description_html,
         images: serde_json::from_str(&r.images).unwrap_or_default(),
+        photos: crate::product_images::of_product(db, r.id).await?,
         categories: json_column("categories", &r.categories)?,
         tags: r.tags,
         origin: r.origin,

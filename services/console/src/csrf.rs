@@ -87,7 +87,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let expected = token_for(&state, &seed);
     let secure = cookies::secure(&state, &req);
     let mut req = if unsafe_method {
-        match checked(req, &expected, state.config.body_limit_bytes).await {
+        match checked(req, &expected, &state.config).await {
             Ok(req) => req,
             Err(resp) => return resp,
         }
@@ -104,7 +104,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// The request, untouched, if it carries the expected token in the header, in its
 /// url-encoded form, or as the first part of its multipart form.
-async fn checked(req: Request, expected: &str, limit: usize) -> Result<Request, Response> {
+async fn checked(
+    req: Request,
+    expected: &str,
+    config: &platform::config::Config,
+) -> Result<Request, Response> {
     if let Some(h) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         return if same(h, expected) {
             Ok(req)
@@ -118,6 +122,14 @@ async fn checked(req: Request, expected: &str, limit: usize) -> Result<Request, 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    // A photo upload (multipart) may be as large as an image the media store accepts.
+    let limit = if content_type.starts_with("multipart/form-data") {
+        config
+            .body_limit_bytes
+            .max(config.media.max_upload_bytes + 64 * 1024)
+    } else {
+        config.body_limit_bytes
+    };
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, limit)
         .await

@@ -62,9 +62,8 @@ pub fn role_label(role: Role) -> &'static str {
 pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
         Role::Vendor => crate::vendor::NAV,
-        // The marketer and admin consoles add their sections here.
-        Role::Marketer => &[("/console/marketer", "마케팅")],
-        Role::Admin => &[("/console/admin", "관리")],
+        Role::Marketer => crate::marketer::NAV,
+        Role::Admin => crate::admin::NAV,
         Role::Customer => &[],
     }
 }
@@ -92,6 +91,16 @@ const NOTICES: &[(&str, &str, &str)] = &[
     ("applied", "ok", "참여 신청을 보냈습니다."),
     ("submitted", "ok", "제출했습니다. 관리자가 확인합니다."),
     ("signed_out", "ok", "로그아웃했습니다."),
+    (
+        "scheduled",
+        "ok",
+        "공개를 예약했습니다. 시작 시각에 진행됩니다.",
+    ),
+    ("ended", "ok", "기획전을 종료했습니다."),
+    ("approved", "ok", "입점을 승인했습니다."),
+    ("rejected", "ok", "입점 신청을 반려했습니다."),
+    ("uploaded", "ok", "사진을 올렸습니다."),
+    ("deleted", "ok", "삭제했습니다."),
 ];
 
 /// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).

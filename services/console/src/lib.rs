@@ -12,6 +12,7 @@
 //!   under `templates/vendor/`); the marketer and admin consoles go in `marketer` and
 //!   `admin` the same way.
 
+pub mod admin;
 pub mod assets;
 pub mod cookies;
 pub mod csrf;
@@ -20,6 +21,7 @@ pub mod fmt;
 pub mod form;
 pub mod guard;
 pub mod layout;
+pub mod marketer;
 pub mod messages;
 pub mod session;
 pub mod sign_in;
@@ -44,6 +46,8 @@ pub fn router(state: AppState, orders: OrdersContext) -> Router<AppState> {
         )
         .route("/console/logout", post(sign_in::logout))
         .nest("/console/vendor", vendor::router())
+        .nest("/console/marketer", marketer::router())
+        .nest("/console/admin", admin::router())
         .route("/console/{*rest}", get(not_found).post(not_found))
         // Order matters: the session is known before CSRF runs, and both before a page.
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))

@@ -60,6 +60,8 @@ impl Service {
 pub struct Runtime {
     pub orders: OrdersContext,
     pub search: Arc<dyn search::SearchBackend>,
+    /// Where product images are stored (`JIKGU_MEDIA_*`, read into the config).
+    pub media: catalog::media::Media,
 }
 
 impl Runtime {
@@ -69,6 +71,7 @@ impl Runtime {
             search: search::from_env(state)
                 .await
                 .map_err(|e| anyhow::anyhow!("search backend: {e}"))?,
+            media: catalog::media::Media::from_config(&state.config.media)?,
         })
     }
 }
@@ -155,6 +158,7 @@ pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
     }
     platform::server::app(state, routes, service.title())
         .layer(axum::Extension(search::SearchHandle(rt.search.clone())))
+        .layer(axum::Extension(rt.media.clone()))
 }
 
 /// The background work a process of `service` runs beside its HTTP server: the outbox

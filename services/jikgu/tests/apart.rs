@@ -120,6 +120,10 @@ fn start(names: &[&'static str], database_url: &str, redis_prefix: &str) -> Proc
             .env("JIKGU_JWT_SECRET", TEST_JWT_SECRET.as_str())
             .env("JIKGU_DB_MAX_CONNECTIONS", "5")
             .env("PAYMENT_GATEWAY", "test")
+            .env(
+                "JIKGU_MEDIA_DIR",
+                jikgu_tests::media_dir(redis_prefix).as_os_str(),
+            )
             .env("RUST_LOG", "info")
             // The Postgres search backend: nothing outside this machine.
             .env_remove("MEILISEARCH_URL")

@@ -42,6 +42,85 @@ pub struct Config {
     /// Mark console cookies `Secure` on every response (`JIKGU_CONSOLE_SECURE_COOKIES=on`,
     /// for TLS terminated where no trusted proxy says `X-Forwarded-Proto: https`).
     pub console_secure_cookies: bool,
+    /// Where uploaded product images are stored and served from.
+    pub media: MediaConfig,
+}
+
+/// Product image storage (`JIKGU_MEDIA_*`).
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    pub storage: MediaStorage,
+    /// The URL the stored files are served under: `/media` (the binary serves local files
+    /// there) or the bucket's public URL or CDN in front of it.
+    pub public_url: String,
+    /// The largest image file accepted.
+    pub max_upload_bytes: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum MediaStorage {
+    /// A directory on local disk (`JIKGU_MEDIA_DIR`).
+    Local { dir: std::path::PathBuf },
+    /// Any S3-compatible store (`JIKGU_MEDIA_S3_BUCKET` set).
+    S3 {
+        bucket: String,
+        region: String,
+        /// Another host than AWS (MinIO, R2, NCP Object Storage).
+        endpoint: Option<String>,
+        /// Without keys the usual AWS sources (instance role, web identity) are used.
+        access_key_id: Option<SecretString>,
+        secret_access_key: Option<SecretString>,
+        /// Allow a plain-HTTP endpoint (a local MinIO).
+        allow_http: bool,
+    },
+}
+
+impl MediaConfig {
+    fn from_source(env: &impl EnvSource) -> Result<MediaConfig, ConfigError> {
+        let max_upload_bytes = parse(env, "JIKGU_MEDIA_MAX_BYTES", Some(10 * 1024 * 1024))?;
+        if max_upload_bytes == 0 {
+            return Err(ConfigError::Invalid {
+                var: "JIKGU_MEDIA_MAX_BYTES",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let public_url = env.get("JIKGU_MEDIA_PUBLIC_URL");
+        let storage = match env.get("JIKGU_MEDIA_S3_BUCKET") {
+            Some(bucket) => MediaStorage::S3 {
+                bucket,
+                region: env
+                    .get("JIKGU_MEDIA_S3_REGION")
+                    .unwrap_or_else(|| "ap-northeast-2".into()),
+                endpoint: env.get("JIKGU_MEDIA_S3_ENDPOINT"),
+                access_key_id: env.get("JIKGU_MEDIA_S3_ACCESS_KEY_ID").map(Into::into),
+                secret_access_key: env.get("JIKGU_MEDIA_S3_SECRET_ACCESS_KEY").map(Into::into),
+                allow_http: parse(env, "JIKGU_MEDIA_S3_ALLOW_HTTP", Some(false))?,
+            },
+            None => MediaStorage::Local {
+                dir: env
+                    .get("JIKGU_MEDIA_DIR")
+                    .unwrap_or_else(|| "media".into())
+                    .into(),
+            },
+        };
+        let public_url = match (&storage, public_url) {
+            (_, Some(url)) => url,
+            (MediaStorage::Local { .. }, None) => "/media".into(),
+            (MediaStorage::S3 { .. }, None) => {
+                return Err(ConfigError::Invalid {
+                    var: "JIKGU_MEDIA_PUBLIC_URL",
+                    reason: "is required with JIKGU_MEDIA_S3_BUCKET: the bucket's public URL \
+                             or the CDN in front of it"
+                        .into(),
+                });
+            }
+        };
+        Ok(MediaConfig {
+            storage,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            max_upload_bytes,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +241,7 @@ impl Config {
             shutdown_grace: secs(env, "JIKGU_SHUTDOWN_GRACE_SECS", 20)?,
             log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
             storefront_cache: env.get("JIKGU_STOREFRONT_CACHE").as_deref() != Some("off"),
+            media: MediaConfig::from_source(env)?,
             console_secure_cookies: env.get("JIKGU_CONSOLE_SECURE_COOKIES").as_deref()
                 == Some("on"),
         };
@@ -260,6 +340,28 @@ mod tests {
         let own =
             Config::from_source(&[("JIKGU_JWT_SECRET", "x".repeat(32).as_str())]).expect("valid");
         assert!(own.require_own_jwt_secret().is_ok());
+    }
+
+    #[test]
+    fn media_is_on_local_disk_unless_a_bucket_is_named() {
+        let cfg = Config::from_source(&[("X", "y")]).expect("valid");
+        assert!(matches!(cfg.media.storage, MediaStorage::Local { .. }));
+        assert_eq!(cfg.media.public_url, "/media");
+        assert_eq!(cfg.media.max_upload_bytes, 10 * 1024 * 1024);
+        let err = Config::from_source(&[("JIKGU_MEDIA_S3_BUCKET", "jikgu")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("JIKGU_MEDIA_PUBLIC_URL"),
+            "{err}"
+        );
+        let cfg = Config::from_source(&[
+            ("JIKGU_MEDIA_S3_BUCKET", "jikgu"),
+            ("JIKGU_MEDIA_PUBLIC_URL", "https://cdn.jikgu.kr/"),
+            ("JIKGU_MEDIA_S3_SECRET_ACCESS_KEY", "very-secret-key"),
+        ])
+        .expect("valid");
+        assert!(matches!(cfg.media.storage, MediaStorage::S3 { .. }));
+        assert_eq!(cfg.media.public_url, "https://cdn.jikgu.kr");
+        assert!(!format!("{cfg:?}").contains("very-secret-key"));
     }
 
     #[test]

@@ -484,3 +484,23 @@ pub async fn windows(
         })
         .collect())
 }
+
+/// Campaigns newest first, drafts included, optionally of one status: `limit` of them
+/// after the campaign `after` (a cursor page fetches `limit + 1` to learn whether there is
+/// more). The marketers' list in the API and in the console.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    status: Option<String>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> PromotionsResult<Vec<campaign::Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut q = campaign::Entity::find().order_by_desc(campaign::Column::Id);
+    if let Some(s) = status {
+        q = q.filter(campaign::Column::Status.eq(s));
+    }
+    if let Some(after) = after {
+        q = q.filter(campaign::Column::Id.lt(after));
+    }
+    Ok(q.limit(limit).all(db).await?)
+}

@@ -18,6 +18,7 @@ mod my_coupons;
 mod openapi;
 mod organisations;
 mod outbox;
+mod product_images;
 mod products;
 mod promotions;
 mod public_purchases;

@@ -59,4 +59,8 @@ async fn entities_match_the_migrated_tables() {
         .all(&app.state.db)
         .await
         .expect("stacking_policy entity matches");
+    catalog::store::product_image::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("product_images entity matches");
 }

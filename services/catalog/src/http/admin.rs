@@ -2,6 +2,7 @@
 
 use super::vendor_console::product_ids_of;
 use super::views::{CertificationView, PenaltyView, VendorView};
+use crate::admin_actions;
 use crate::cache;
 use crate::categories::{self, CategoryNode, NewCategory};
 use crate::certifications;
@@ -76,11 +77,7 @@ async fn get_vendor(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<VendorView>> {
-    let v = vendor::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("vendor"))?;
-    Ok(Json(v.into()))
+    Ok(Json(admin_actions::vendor(&state, id).await?.into()))
 }
 
 async fn after_status_change(state: &AppState, v: &vendor::Model) -> ApiResult<()> {
@@ -123,15 +120,7 @@ pub struct Reason {
 }
 
 fn reason(r: Reason) -> ApiResult<String> {
-    let s = r.reason.trim();
-    if s.is_empty() || s.chars().count() > 500 {
-        return Err(ApiError::field(
-            "reason",
-            "invalid_length",
-            "give a reason of 1 to 500 characters",
-        ));
-    }
-    Ok(s.to_owned())
+    Ok(admin_actions::reason(&r.reason)?)
 }
 
 /// Reject an application, with the reason the applicant will see.

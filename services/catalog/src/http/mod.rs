@@ -1,6 +1,7 @@
 //! The catalog's HTTP API: one file per audience.
 
 pub mod admin;
+pub mod product_images;
 pub mod storefront;
 pub mod vendor_console;
 pub mod views;
@@ -14,5 +15,6 @@ pub fn router(prices: Arc<dyn LivePrices>) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(storefront::router().layer(axum::Extension(LivePricesHandle(prices))))
         .merge(vendor_console::router())
+        .merge(product_images::router())
         .merge(admin::router())
 }

@@ -5,5 +5,6 @@ pub mod category;
 pub mod certification;
 pub mod penalty;
 pub mod product;
+pub mod product_image;
 pub mod variant;
 pub mod vendor;

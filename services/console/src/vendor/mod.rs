@@ -5,6 +5,7 @@
 pub mod campaigns;
 pub mod dashboard;
 pub mod fulfilment;
+mod images;
 pub mod import;
 pub mod products;
 pub mod settlements;
@@ -44,6 +45,18 @@ pub fn router() -> Router<AppState> {
             "/variants/{id}/stock-adjustment",
             post(products::adjust_stock),
         )
+        // Product photos (console2): uploads may be as large as the media store takes.
+        .route(
+            "/products/{id}/images",
+            get(images::show)
+                .post(images::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/products/{id}/images/{image}/cover",
+            post(images::make_cover),
+        )
+        .route("/products/{id}/images/{image}/delete", post(images::delete))
         .route("/orders", get(fulfilment::list))
         .route("/orders/ship", post(fulfilment::ship))
         .route("/orders/{id}/deliver", post(fulfilment::deliver))

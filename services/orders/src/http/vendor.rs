@@ -2,6 +2,7 @@
 
 use crate::context::OrdersContext;
 use crate::fulfilment;
+use crate::states::VendorOrderStatus;
 use crate::views::{self, ReturnAccepted, VendorOrderSummary};
 use axum::extract::State;
 use platform::AppState;

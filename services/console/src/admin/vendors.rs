@@ -1,0 +1,192 @@
+//! Vendor applications as an admin reviews them: the list (cursor pages, the API's status
+//! filter, pending first by default), one application (business number, address and
+//! district, contacts, settlement account), approve, reject with a reason. Decisions go
+//! through `catalog::admin_actions`, the functions behind `/v1/admin/vendors`.
+
+use crate::error::PageResult;
+use crate::form::FormErrors;
+use crate::guard::AdminSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use catalog::admin_actions;
+use catalog::store::vendor;
+use platform::pagination::{PageParams, encode_cursor};
+use platform::{ApiError, AppState};
+use serde::Deserialize;
+use uuid::Uuid;
+
+type Pairs = Vec<(String, String)>;
+
+fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
+    r.map_err(ApiError::from)
+}
+
+pub fn status_label(s: &str) -> &'static str {
+    match s {
+        "pending" => "심사 대기",
+        "approved" => "승인",
+        "rejected" => "반려",
+        "suspended" => "정지",
+        _ => "",
+    }
+}
+
+/// The 군·구 of an Incheon address (`인천광역시 강화군 …` → `강화군`).
+pub fn district(address: &str) -> String {
+    address
+        .split_whitespace()
+        .find(|w| w.ends_with('군') || w.ends_with('구'))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub struct Row {
+    pub id: Uuid,
+    pub trade_name: String,
+    pub business_number: String,
+    pub district: String,
+    pub status: String,
+    pub applied: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/vendors.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    status: String,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "suspended"];
+
+pub async fn list(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ListPage> {
+    // Applications to review first; `status=` (empty) shows every vendor.
+    let status = match q.status {
+        None => "pending".to_owned(),
+        Some(s) if STATUSES.contains(&s.as_str()) => s,
+        Some(_) => String::new(),
+    };
+    let params = PageParams {
+        limit: None,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    let limit = params.limit();
+    let filter = (!status.is_empty()).then(|| status.clone());
+    let mut found =
+        api(
+            admin_actions::vendors_page(&state, filter, params.decode::<Uuid>()?, limit + 1).await,
+        )?;
+    let more = found.len() as u64 > limit;
+    found.truncate(limit as usize);
+    let next = more
+        .then(|| found.last().map(|v| encode_cursor(&v.id)))
+        .flatten();
+    Ok(ListPage {
+        chrome: page.chrome("입점 심사"),
+        rows: found
+            .into_iter()
+            .map(|v| Row {
+                id: v.id,
+                district: district(&v.address),
+                applied: crate::fmt::kst_minute(&v.created_at),
+                trade_name: v.trade_name,
+                business_number: v.business_number,
+                status: v.status,
+            })
+            .collect(),
+        status,
+        next,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/vendor.html")]
+pub struct VendorPage {
+    chrome: Chrome,
+    v: vendor::Model,
+    district: String,
+    applied: String,
+    errors: FormErrors,
+}
+
+async fn vendor_page(
+    state: &AppState,
+    page: &PageCtx,
+    id: Uuid,
+    errors: FormErrors,
+) -> PageResult<VendorPage> {
+    let v = api(admin_actions::vendor(state, id).await)?;
+    Ok(VendorPage {
+        chrome: page.chrome(&v.trade_name),
+        district: district(&v.address),
+        applied: crate::fmt::kst_minute(&v.created_at),
+        v,
+        errors,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<VendorPage> {
+    vendor_page(&state, &page, id, FormErrors::default()).await
+}
+
+async fn decided(
+    state: &AppState,
+    page: &PageCtx,
+    id: Uuid,
+    result: catalog::error::CatalogResult<vendor::Model>,
+    done: &str,
+) -> PageResult<Response> {
+    match result {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/admin/vendors/{id}?done={done}")).into_response())
+        }
+        Err(e) => {
+            let e: ApiError = e.into();
+            let status = e.code.status();
+            let errors = FormErrors::from_api(e)?;
+            Ok((status, vendor_page(state, page, id, errors).await?).into_response())
+        }
+    }
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let r = admin_actions::approve(&state, id).await;
+    decided(&state, &page, id, r, "approved").await
+}
+
+pub async fn reject(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let r = admin_actions::reject(&state, id, crate::form::value(&pairs, "reason")).await;
+    decided(&state, &page, id, r, "rejected").await
+}

@@ -1,0 +1,604 @@
+//! Campaigns (기획전) as a marketer runs them: the list (cursor pages, the API's status
+//! filter), a new campaign with its window typed in Korean time, the campaign page
+//! (sections with their product slots, campaign prices, schedule, end) and the storefront
+//! preview at any instant. Every change goes through the promotions functions behind
+//! `/v1/marketing/campaigns`, with the signed-in marketer as the audited actor.
+
+use crate::error::{ConsoleError, PageResult};
+use crate::form::{self, FormErrors};
+use crate::guard::MarketerSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use platform::ApiError;
+use platform::AppState;
+use platform::error::FieldError;
+use platform::pagination::{PageParams, encode_cursor};
+use platform::status::Status;
+use promotions::audit::Actor;
+use promotions::campaigns::{self, CampaignStatus, NewCampaign, NewSection};
+use promotions::prices::{self, NewCampaignPrice, PriceKind};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+type Pairs = Vec<(String, String)>;
+
+fn api<T>(r: promotions::error::PromotionsResult<T>) -> Result<T, ApiError> {
+    r.map_err(ApiError::from)
+}
+
+/// Korean time as a `datetime-local` input shows it: `2027-01-20T10:00`.
+pub fn kst_input(at: &DateTime<Utc>) -> String {
+    promotions::seoul::show(*at)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// A `datetime-local` value read as Korean time (Korea keeps no daylight saving time).
+fn parse_kst(errors: &mut FormErrors, field: &str, raw: &str) -> Option<DateTime<FixedOffset>> {
+    let raw = raw.trim();
+    let parsed = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .and_then(|n| n.and_local_timezone(promotions::seoul::offset()).single());
+    if parsed.is_none() {
+        errors.push(FieldError::new(
+            field,
+            "invalid_datetime",
+            "날짜와 시각을 입력해 주세요 (한국 시간)",
+        ));
+    }
+    parsed
+}
+
+pub fn status_label(s: &str) -> &'static str {
+    match s {
+        "draft" => "준비 중",
+        "scheduled" => "예약됨",
+        "live" => "진행 중",
+        "ended" => "종료",
+        _ => "",
+    }
+}
+
+// ---------------------------------------------------------------- list
+
+pub struct Row {
+    pub id: Uuid,
+    pub title: String,
+    pub slug: String,
+    pub status: String,
+    pub window: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "marketer/campaigns.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    status: String,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _m: MarketerSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ListPage> {
+    let status = q.status.filter(|s| CampaignStatus::parse(s).is_some());
+    let params = PageParams {
+        limit: None,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    let limit = params.limit();
+    let mut found = api(campaigns::page(
+        &state.db,
+        status.clone(),
+        params.decode::<Uuid>()?,
+        limit + 1,
+    )
+    .await)?;
+    let more = found.len() as u64 > limit;
+    found.truncate(limit as usize);
+    let next = more
+        .then(|| found.last().map(|c| encode_cursor(&c.id)))
+        .flatten();
+    Ok(ListPage {
+        chrome: page.chrome("기획전"),
+        rows: found
+            .into_iter()
+            .map(|c| Row {
+                id: c.id,
+                window: format!(
+                    "{} ~ {}",
+                    crate::fmt::kst_minute(&c.starts_at),
+                    crate::fmt::kst_minute(&c.ends_at)
+                ),
+                title: c.title,
+                slug: c.slug,
+                status: c.status,
+            })
+            .collect(),
+        status: status.unwrap_or_default(),
+        next,
+    })
+}
+
+// ---------------------------------------------------------------- new
+
+#[derive(Default)]
+pub struct CampaignForm {
+    pub title: String,
+    pub slug: String,
+    pub theme: String,
+    pub description: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub vendor_share_bp: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "marketer/campaign_new.html")]
+pub struct NewPage {
+    chrome: Chrome,
+    form: CampaignForm,
+    errors: FormErrors,
+}
+
+pub async fn new_form(_m: MarketerSession, page: PageCtx) -> NewPage {
+    NewPage {
+        chrome: page.chrome("새 기획전"),
+        form: CampaignForm {
+            vendor_share_bp: "10000".into(),
+            ..CampaignForm::default()
+        },
+        errors: FormErrors::default(),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let v = |k: &str| form::value(&pairs, k).to_owned();
+    let f = CampaignForm {
+        title: v("title"),
+        slug: v("slug"),
+        theme: v("theme"),
+        description: v("description"),
+        starts_at: v("starts_at"),
+        ends_at: v("ends_at"),
+        vendor_share_bp: v("vendor_share_bp"),
+    };
+    let mut errors = FormErrors::default();
+    let starts = parse_kst(&mut errors, "starts_at", &f.starts_at);
+    let ends = parse_kst(&mut errors, "ends_at", &f.ends_at);
+    let share = form::optional_number::<i32>(&mut errors, "vendor_share_bp", &f.vendor_share_bp);
+    if let (Some(starts_at), Some(ends_at), Some(vendor_share_bp), true) =
+        (starts, ends, share, errors.is_empty())
+    {
+        let new = NewCampaign {
+            title: f.title.clone(),
+            slug: f.slug.trim().to_owned(),
+            theme: f.theme.clone(),
+            description: f.description.clone(),
+            banner_pc: None,
+            banner_mobile: None,
+            starts_at,
+            ends_at,
+            membership: Vec::new(),
+            vendor_share_bp,
+        };
+        let made = async {
+            let txn = state.db.begin().await?;
+            let c = campaigns::create(&txn, Actor::user(&m.0), new).await?;
+            txn.commit().await?;
+            Ok::<_, promotions::error::PromotionsError>(c)
+        }
+        .await;
+        match made {
+            Ok(c) => {
+                promotions::cache::invalidate(&state.redis).await;
+                return Ok(Redirect::to(&format!(
+                    "/console/marketer/campaigns/{}?done=created",
+                    c.id
+                ))
+                .into_response());
+            }
+            Err(e) => errors = FormErrors::from_api(e.into())?,
+        }
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        NewPage {
+            chrome: page.chrome("새 기획전"),
+            form: f,
+            errors,
+        },
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------- the campaign
+
+pub struct SectionRow {
+    pub title: String,
+    pub position: i32,
+    pub products: Vec<String>,
+}
+
+pub struct PriceRow {
+    pub product: String,
+    pub kind: String,
+    pub value: i64,
+    pub floor: i64,
+}
+
+pub struct ProductOption {
+    pub id: Uuid,
+    pub label: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "marketer/campaign.html")]
+pub struct CampaignPage {
+    chrome: Chrome,
+    id: Uuid,
+    slug: String,
+    status: String,
+    window: String,
+    starts_input: String,
+    sections: Vec<SectionRow>,
+    prices: Vec<PriceRow>,
+    products: Vec<ProductOption>,
+    errors: FormErrors,
+    /// `section`, `price` or `status`: which form the errors belong to.
+    errors_for: String,
+}
+
+/// The products a marketer may place: what shoppers can see now (the first 200 by id).
+async fn product_options(state: &AppState) -> Result<Vec<ProductOption>, ApiError> {
+    let listed = catalog::listing::listed_after(&state.db, Uuid::nil(), 200)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(listed
+        .products
+        .into_iter()
+        .map(|p| ProductOption {
+            id: p.id,
+            label: format!(
+                "{} · {} · {}",
+                p.title,
+                p.vendor_name,
+                crate::fmt::won(p.min_price)
+            ),
+        })
+        .collect())
+}
+
+async fn campaign_page(
+    state: &AppState,
+    page: &PageCtx,
+    id: Uuid,
+    errors: FormErrors,
+    errors_for: &str,
+) -> PageResult<CampaignPage> {
+    let c = api(campaigns::get(&state.db, id).await)?;
+    let products = product_options(state).await?;
+    let names: HashMap<Uuid, String> = products.iter().map(|p| (p.id, p.label.clone())).collect();
+    let name = |id: &Uuid| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let sections = api(campaigns::sections(&state.db, id).await)?;
+    let prices = api(prices::of_campaign(&state.db, id).await)?;
+    Ok(CampaignPage {
+        chrome: page.chrome(&c.title),
+        id: c.id,
+        window: format!(
+            "{} ~ {} (한국 시간)",
+            crate::fmt::kst_minute(&c.starts_at),
+            crate::fmt::kst_minute(&c.ends_at)
+        ),
+        starts_input: kst_input(&c.starts_at),
+        slug: c.slug,
+        status: c.status,
+        sections: sections
+            .into_iter()
+            .map(|s| SectionRow {
+                title: s.section.title,
+                position: s.section.position,
+                products: s.product_ids.iter().map(name).collect(),
+            })
+            .collect(),
+        prices: prices
+            .into_iter()
+            .map(|p| PriceRow {
+                product: name(&p.product_id),
+                kind: p.kind,
+                value: p.value,
+                floor: p.floor,
+            })
+            .collect(),
+        products,
+        errors,
+        errors_for: errors_for.to_owned(),
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _m: MarketerSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<CampaignPage> {
+    campaign_page(&state, &page, id, FormErrors::default(), "").await
+}
+
+/// Run one promotions change in a transaction as the signed-in marketer; on success back
+/// to the campaign page with a notice, otherwise the page with the form's errors.
+async fn change<F, Fut, T>(
+    state: &AppState,
+    page: &PageCtx,
+    id: Uuid,
+    errors_for: &str,
+    done: &str,
+    f: F,
+) -> PageResult<Response>
+where
+    F: FnOnce(sea_orm::DatabaseTransaction) -> Fut,
+    Fut: std::future::Future<
+            Output = (
+                sea_orm::DatabaseTransaction,
+                promotions::error::PromotionsResult<T>,
+            ),
+        >,
+{
+    let txn = state.db.begin().await?;
+    let (txn, result) = f(txn).await;
+    let outcome = match result {
+        Ok(_) => txn.commit().await.map_err(Into::into),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => {
+            promotions::cache::invalidate(&state.redis).await;
+            Ok(
+                Redirect::to(&format!("/console/marketer/campaigns/{id}?done={done}"))
+                    .into_response(),
+            )
+        }
+        Err(e) => {
+            let e: ApiError = e.into();
+            let status = e.code.status();
+            let errors = FormErrors::from_api(e)?;
+            let body = campaign_page(state, page, id, errors, errors_for).await?;
+            Ok((status, body).into_response())
+        }
+    }
+}
+
+pub async fn add_section(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let mut errors = FormErrors::default();
+    let position = form::number::<i32>(&mut errors, "position", form::value(&pairs, "position"));
+    let product_ids: Vec<Uuid> = form::values(&pairs, "product_ids")
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let Some(position) = position.filter(|_| errors.is_empty()) else {
+        let body = campaign_page(&state, &page, id, errors, "section").await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let new = NewSection {
+        title: form::value(&pairs, "title").to_owned(),
+        position,
+        product_ids,
+    };
+    let actor = Actor::user(&m.0);
+    change(&state, &page, id, "section", "saved", |txn| async move {
+        let r = campaigns::add_section(&txn, actor, id, new).await;
+        (txn, r)
+    })
+    .await
+}
+
+pub async fn add_price(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let mut errors = FormErrors::default();
+    let product_id = form::value(&pairs, "product_id").parse::<Uuid>().ok();
+    if product_id.is_none() {
+        errors.push(FieldError::new(
+            "product_id",
+            "required",
+            "choose a product",
+        ));
+    }
+    let kind = match form::value(&pairs, "kind") {
+        "percent" => Some(PriceKind::Percent),
+        "amount_off" => Some(PriceKind::AmountOff),
+        "fixed_price" => Some(PriceKind::FixedPrice),
+        _ => {
+            errors.push(FieldError::new("kind", "required", "choose a kind"));
+            None
+        }
+    };
+    let value = form::number::<i64>(&mut errors, "value", form::value(&pairs, "value"));
+    let floor = form::optional_number::<i64>(&mut errors, "floor", form::value(&pairs, "floor"));
+    let (Some(product_id), Some(kind), Some(value), Some(floor), true) =
+        (product_id, kind, value, floor, errors.is_empty())
+    else {
+        let body = campaign_page(&state, &page, id, errors, "price").await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let new = NewCampaignPrice {
+        product_id,
+        variant_id: None,
+        kind,
+        value,
+        floor: floor.unwrap_or(0),
+    };
+    let actor = Actor::user(&m.0);
+    change(&state, &page, id, "price", "saved", |txn| async move {
+        let r = prices::add(&txn, actor, id, new, None).await;
+        (txn, r)
+    })
+    .await
+}
+
+pub async fn schedule(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let actor = Actor::user(&m.0);
+    change(&state, &page, id, "status", "scheduled", |txn| async move {
+        let r = campaigns::schedule(&txn, actor, id, Utc::now()).await;
+        (txn, r)
+    })
+    .await
+}
+
+pub async fn end(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let actor = Actor::user(&m.0);
+    change(&state, &page, id, "status", "ended", |txn| async move {
+        let r = campaigns::end_early(&txn, actor, id, Utc::now()).await;
+        (txn, r)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- preview
+
+pub struct PreviewProduct {
+    pub title: String,
+    pub vendor: String,
+    pub list_price: i64,
+    pub price: i64,
+    pub discount_percent: u32,
+}
+
+pub struct PreviewSection {
+    pub title: String,
+    pub products: Vec<PreviewProduct>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "marketer/preview.html")]
+pub struct PreviewPage {
+    chrome: Chrome,
+    id: Uuid,
+    at_input: String,
+    at_label: String,
+    state_label: &'static str,
+    sections: Vec<PreviewSection>,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    at: Option<String>,
+}
+
+fn preview_product(p: promotions::page::CampaignProduct) -> PreviewProduct {
+    PreviewProduct {
+        title: p.title,
+        vendor: p.vendor.trade_name,
+        list_price: p.list_price.0,
+        price: p.price.0,
+        discount_percent: p.discount_percent,
+    }
+}
+
+/// The campaign's storefront page as shoppers will see it at an instant (Korean time),
+/// priced by the same engine as the cart; drafts too.
+pub async fn preview(
+    State(state): State<AppState>,
+    _m: MarketerSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Query(q): Query<PreviewQuery>,
+) -> PageResult<Response> {
+    let c = api(campaigns::get(&state.db, id).await)?;
+    let mut errors = FormErrors::default();
+    let at = match q.at.as_deref().filter(|s| !s.is_empty()) {
+        Some(raw) => parse_kst(&mut errors, "at", raw).map(|a| a.with_timezone(&Utc)),
+        None => Some(c.starts_at),
+    };
+    let Some(at) = at else {
+        let body = PreviewPage {
+            chrome: page.chrome(&c.title),
+            id,
+            at_input: q.at.unwrap_or_default(),
+            at_label: String::new(),
+            state_label: "",
+            sections: Vec::new(),
+            errors,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let built = api(promotions::page::build(&state.db, &c, at, true).await)?;
+    let mut sections: Vec<PreviewSection> = built
+        .sections
+        .into_iter()
+        .map(|s| PreviewSection {
+            title: s.title,
+            products: s.products.into_iter().map(preview_product).collect(),
+        })
+        .collect();
+    if !built.members.is_empty() {
+        sections.push(PreviewSection {
+            title: "조건으로 포함된 상품".into(),
+            products: built.members.into_iter().map(preview_product).collect(),
+        });
+    }
+    let state_label = match promotions::page::state_at(&c, at) {
+        promotions::page::CampaignState::Upcoming => "시작 전",
+        promotions::page::CampaignState::Live => "진행 중",
+        promotions::page::CampaignState::Ended => "종료",
+    };
+    Ok(PreviewPage {
+        chrome: page.chrome(&c.title),
+        id,
+        at_input: kst_input(&at),
+        at_label: crate::fmt::kst_minute(&at),
+        state_label,
+        sections,
+        errors,
+    }
+    .into_response())
+}
+
+impl From<promotions::error::PromotionsError> for ConsoleError {
+    fn from(e: promotions::error::PromotionsError) -> Self {
+        ApiError::from(e).into()
+    }
+}

@@ -1,0 +1,147 @@
+//! A product's photos on the vendor's phone: upload from the camera or the gallery (the
+//! same checks as `POST /v1/vendor/products/{id}/images`: type by content, size, EXIF
+//! removed, resized), see them in order, move one to the front, delete one. Everything goes
+//! through `catalog::product_images` with the session's vendor; another vendor's product
+//! is a 404.
+
+use crate::error::PageResult;
+use crate::form::FormErrors;
+use crate::guard::VendorSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::multipart::Multipart;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use catalog::media::Media;
+use catalog::product_images::{self, ImageOrder, ProductImage};
+use platform::{ApiError, AppState};
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
+    r.map_err(ApiError::from)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/product_images.html")]
+pub struct ImagesPage {
+    chrome: Chrome,
+    id: Uuid,
+    images: Vec<ProductImage>,
+    max_mb: usize,
+    errors: FormErrors,
+}
+
+async fn images_page(
+    state: &AppState,
+    media: &Media,
+    v: &VendorSession,
+    page: &PageCtx,
+    id: Uuid,
+    errors: FormErrors,
+) -> PageResult<ImagesPage> {
+    let p = api(catalog::vendor_actions::owned_product(state, v.vendor_id, id).await)?;
+    Ok(ImagesPage {
+        chrome: page.chrome(&format!("{} 사진", p.title)),
+        id,
+        images: api(product_images::list(&state.db, v.vendor_id, id).await)?,
+        max_mb: media.max_upload_bytes().div_ceil(1024 * 1024),
+        errors,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(media): Extension<Media>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<ImagesPage> {
+    images_page(&state, &media, &v, &page, id, FormErrors::default()).await
+}
+
+fn back(id: Uuid, done: &str) -> Response {
+    Redirect::to(&format!("/console/vendor/products/{id}/images?done={done}")).into_response()
+}
+
+async fn refused(
+    state: &AppState,
+    media: &Media,
+    v: &VendorSession,
+    page: &PageCtx,
+    id: Uuid,
+    e: ApiError,
+) -> PageResult<Response> {
+    let status = e.code.status();
+    let errors = FormErrors::from_api(e)?;
+    Ok((
+        status,
+        images_page(state, media, v, page, id, errors).await?,
+    )
+        .into_response())
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(media): Extension<Media>,
+    v: VendorSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    mut multipart: Multipart,
+) -> PageResult<Response> {
+    api(catalog::vendor_actions::owned_product(&state, v.vendor_id, id).await)?;
+    let uploaded =
+        match catalog::http::product_images::read_file(&mut multipart, media.max_upload_bytes())
+            .await
+        {
+            Ok(file) => api(product_images::upload(&state.db, &media, v.vendor_id, id, file).await),
+            Err(e) => Err(e),
+        };
+    match uploaded {
+        Ok(_) => {
+            catalog::cache::invalidate_products(&state.redis, &[id]).await;
+            Ok(back(id, "uploaded"))
+        }
+        Err(e) => refused(&state, &media, &v, &page, id, e).await,
+    }
+}
+
+/// Put one photo first (the cover); the others keep their order.
+pub async fn make_cover(
+    State(state): State<AppState>,
+    Extension(media): Extension<Media>,
+    v: VendorSession,
+    page: PageCtx,
+    Path((id, image_id)): Path<(Uuid, Uuid)>,
+) -> PageResult<Response> {
+    let current = api(product_images::list(&state.db, v.vendor_id, id).await)?;
+    let mut image_ids: Vec<Uuid> = current.iter().map(|i| i.id).collect();
+    image_ids.sort_by_key(|i| *i != image_id);
+    let txn = state.db.begin().await?;
+    match product_images::reorder(&txn, v.vendor_id, id, ImageOrder { image_ids }).await {
+        Ok(_) => {
+            txn.commit().await?;
+            catalog::cache::invalidate_products(&state.redis, &[id]).await;
+            Ok(back(id, "saved"))
+        }
+        Err(e) => refused(&state, &media, &v, &page, id, e.into()).await,
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(media): Extension<Media>,
+    v: VendorSession,
+    page: PageCtx,
+    Path((id, image_id)): Path<(Uuid, Uuid)>,
+) -> PageResult<Response> {
+    match product_images::delete(&state.db, &media, v.vendor_id, id, image_id).await {
+        Ok(_) => {
+            catalog::cache::invalidate_products(&state.redis, &[id]).await;
+            Ok(back(id, "deleted"))
+        }
+        Err(e) => refused(&state, &media, &v, &page, id, e.into()).await,
+    }
+}
