@@ -196,8 +196,9 @@ ensure_browser() {
     return 0
   fi
   apt_install chromium chromium-driver fonts-nanum
-  command -v chromium >/dev/null && command -v chromedriver >/dev/null \
-    || die "chromium or chromedriver missing after apt-get install"
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    die "chromium or chromedriver missing after apt-get install"
+  fi
   log "chromium: installed"
 }
 
