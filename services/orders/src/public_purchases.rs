@@ -36,22 +36,25 @@ pub struct Period {
 impl Period {
     /// The first day of the half and of the next one, in Korea.
     fn days(self) -> OrdersResult<(NaiveDate, NaiveDate)> {
-        let bad = || {
+        // The field named is the one that is wrong, as on every other 422.
+        let bad = |field: &str, message: &str| {
             OrdersError::Invalid(vec![platform::error::FieldError::new(
-                "half",
+                field,
                 "out_of_range",
-                "year 2000 to 2100, half 1 or 2",
+                message,
             )])
         };
         if !(2000..=2100).contains(&self.year) {
-            return Err(bad());
+            return Err(bad("year", "year 2000 to 2100"));
         }
         let (from, to) = match self.half {
             1 => ((self.year, 1), (self.year, 7)),
             2 => ((self.year, 7), (self.year + 1, 1)),
-            _ => return Err(bad()),
+            _ => return Err(bad("half", "half 1 or 2")),
         };
-        let day = |(y, m): (i32, u32)| NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad);
+        let day = |(y, m): (i32, u32)| {
+            NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(|| bad("year", "year 2000 to 2100"))
+        };
         Ok((day(from)?, day(to)?))
     }
 }

@@ -24,11 +24,10 @@ pub const MAX_COUPONS_PER_CLASS: i64 = 5;
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
     /// Order coupons (percent, amount off) one order may combine: 0 to 5.
-    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 5>")]
+    // Checked by `parse`, not while deserializing, so that both counts are reported at once.
     #[schema(minimum = 0, maximum = 5)]
     pub max_order_coupons: i64,
     /// Free-shipping coupons one order may combine: 0 to 5.
-    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 5>")]
     #[schema(minimum = 0, maximum = 5)]
     pub max_shipping_coupons: i64,
     /// An applicable time deal wins over a campaign price even when the campaign price is

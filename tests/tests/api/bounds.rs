@@ -102,7 +102,6 @@ const PAST_BOUNDS: &str = "
     marketer POST /v1/marketing/campaigns/{id}/prices value 9223372036854775807
     marketer POST /v1/marketing/campaigns/{id}/prices floor -1
     marketer POST /v1/marketing/campaigns/{id}/sections position 2000000000
-    marketer PUT /v1/marketing/stacking-policy max_order_coupons 6
     vendor POST /v1/vendor/campaigns/{id}/applications discount_value 9223372036854775807
     vendor PATCH /v1/vendor/profile shipping_free_threshold 9223372036854775807
     customer POST /v1/checkout expected_total -1

@@ -20,7 +20,7 @@ fn counting(app: &TestApp) -> (DatabaseConnection, Arc<AtomicUsize>) {
 }
 
 #[tokio::test]
-async fn an_uncached_product_page_reads_the_catalog_in_one_statement() {
+async fn an_uncached_product_page_reads_the_catalog_in_two_statements() {
     let app = spawn_app().await;
     let root = app.category("food", None, &[]).await;
     let cat = app.category("kimchi", Some(root), &[]).await;
@@ -42,8 +42,8 @@ async fn an_uncached_product_page_reads_the_catalog_in_one_statement() {
         .expect("visible");
     assert_eq!(
         n.load(Ordering::SeqCst),
-        1,
-        "statements for the catalog part"
+        2,
+        "statements for the catalog part: the page, and its uploaded photos"
     );
     assert_eq!(page.title, "강화순무김치");
     let slugs: Vec<&str> = page.categories.iter().map(|c| c.slug.as_str()).collect();

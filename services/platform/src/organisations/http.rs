@@ -264,7 +264,7 @@ async fn admin_list(
 #[serde(deny_unknown_fields)]
 pub struct ApproveOrganisation {
     /// Won the organisation may owe on invoices at once (0: card only).
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub credit_limit: i64,
     /// Days an invoice may stay unpaid (default 30).
     #[schema(minimum = 1, maximum = 180)]
@@ -339,7 +339,7 @@ async fn admin_reject(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditLimit {
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub credit_limit: i64,
 }
 
