@@ -50,8 +50,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct MediaConfig {
     pub storage: MediaStorage,
-    /// The URL the stored files are served under: `/media` (the binary serves local files
-    /// there) or the bucket's public URL or CDN in front of it.
+    /// The URL the stored files are served under: always `/media`, where the binary reads
+    /// them through the store (disk or bucket) — nothing the shop serves comes from a CDN.
     pub public_url: String,
     /// The largest image file accepted.
     pub max_upload_bytes: usize,
@@ -84,7 +84,6 @@ impl MediaConfig {
                 reason: "must be at least 1".into(),
             });
         }
-        let public_url = env.get("JIKGU_MEDIA_PUBLIC_URL");
         let storage = match env.get("JIKGU_MEDIA_S3_BUCKET") {
             Some(bucket) => MediaStorage::S3 {
                 bucket,
@@ -103,21 +102,9 @@ impl MediaConfig {
                     .into(),
             },
         };
-        let public_url = match (&storage, public_url) {
-            (_, Some(url)) => url,
-            (MediaStorage::Local { .. }, None) => "/media".into(),
-            (MediaStorage::S3 { .. }, None) => {
-                return Err(ConfigError::Invalid {
-                    var: "JIKGU_MEDIA_PUBLIC_URL",
-                    reason: "is required with JIKGU_MEDIA_S3_BUCKET: the bucket's public URL \
-                             or the CDN in front of it"
-                        .into(),
-                });
-            }
-        };
         Ok(MediaConfig {
             storage,
-            public_url: public_url.trim_end_matches('/').to_owned(),
+            public_url: "/media".to_owned(),
             max_upload_bytes,
         })
     }
@@ -348,19 +335,14 @@ mod tests {
         assert!(matches!(cfg.media.storage, MediaStorage::Local { .. }));
         assert_eq!(cfg.media.public_url, "/media");
         assert_eq!(cfg.media.max_upload_bytes, 10 * 1024 * 1024);
-        let err = Config::from_source(&[("JIKGU_MEDIA_S3_BUCKET", "jikgu")]).unwrap_err();
-        assert!(
-            err.to_string().starts_with("JIKGU_MEDIA_PUBLIC_URL"),
-            "{err}"
-        );
         let cfg = Config::from_source(&[
             ("JIKGU_MEDIA_S3_BUCKET", "jikgu"),
-            ("JIKGU_MEDIA_PUBLIC_URL", "https://cdn.jikgu.kr/"),
             ("JIKGU_MEDIA_S3_SECRET_ACCESS_KEY", "very-secret-key"),
         ])
         .expect("valid");
         assert!(matches!(cfg.media.storage, MediaStorage::S3 { .. }));
-        assert_eq!(cfg.media.public_url, "https://cdn.jikgu.kr");
+        // A bucket's images are still served by the binary, never from elsewhere.
+        assert_eq!(cfg.media.public_url, "/media");
         assert!(!format!("{cfg:?}").contains("very-secret-key"));
     }
 
