@@ -264,22 +264,16 @@ async fn admin_list(
 #[serde(deny_unknown_fields)]
 pub struct ApproveOrganisation {
     /// Won the organisation may owe on invoices at once (0: card only).
+    #[serde(deserialize_with = "crate::bounds::within::<_, _, 0, 1_000_000_000_000>")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub credit_limit: i64,
     /// Days an invoice may stay unpaid (default 30).
+    #[serde(
+        default,
+        deserialize_with = "crate::bounds::within_opt::<_, _, 1, 180>"
+    )]
     #[schema(minimum = 1, maximum = 180)]
     pub payment_terms_days: Option<i32>,
-}
-
-fn check_limit(credit_limit: i64) -> Result<(), ApiError> {
-    if !(0..=1_000_000_000_000).contains(&credit_limit) {
-        return Err(ApiError::field(
-            "credit_limit",
-            "out_of_range",
-            "must be 0 to 1,000,000,000,000 won",
-        ));
-    }
-    Ok(())
 }
 
 /// Approve a pending organisation with its credit line (admin).
@@ -292,15 +286,7 @@ async fn admin_approve(
     Path(id): Path<Uuid>,
     Json(req): Json<ApproveOrganisation>,
 ) -> ApiResult<Json<OrganisationView>> {
-    check_limit(req.credit_limit)?;
     let terms = req.payment_terms_days.unwrap_or(30);
-    if !(1..=180).contains(&terms) {
-        return Err(ApiError::field(
-            "payment_terms_days",
-            "out_of_range",
-            "must be 1 to 180",
-        ));
-    }
     let org = service::decide(
         &state.db,
         id,
@@ -339,6 +325,7 @@ async fn admin_reject(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditLimit {
+    #[serde(deserialize_with = "crate::bounds::within::<_, _, 0, 1_000_000_000_000>")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub credit_limit: i64,
 }
@@ -353,7 +340,6 @@ async fn admin_credit_limit(
     Path(id): Path<Uuid>,
     Json(req): Json<CreditLimit>,
 ) -> ApiResult<Json<OrganisationView>> {
-    check_limit(req.credit_limit)?;
     let org = service::set_credit_limit(&state.db, id, req.credit_limit).await?;
     Ok(Json(org.into()))
 }
