@@ -11,7 +11,11 @@
 //! product whose document still lists the campaign, which catches products that left it
 //! (a removed slot, a narrowed rule).
 //!
-//! A failing event stays pending and `platform::events::run_consumer` retries it once
+//! The events of one read of the stream are handled as one batch ([`handle_batch`]):
+//! their products are loaded and written together, and the batch is acknowledged once
+//! it is written.
+//!
+//! A failing event stays pending and `platform::events::run_batch_consumer` retries it once
 //! its delay (`platform::events::retry_delay`: 100 ms, doubling) has passed; after
 //! [`MAX_ATTEMPTS`] failures it is copied to the dead-letter stream
 //! `<prefix>events:dead` and acknowledged, so one poisoned event cannot stall the rest.
@@ -174,11 +178,15 @@ fn in_stock_may_have_changed(payload: &serde_json::Value) -> bool {
     }
 }
 
-/// Apply one event to the index.
-#[tracing::instrument(skip_all, fields(topic = %ev.topic, aggregate_id = %ev.aggregate_id))]
-pub async fn handle(state: &AppState, backend: &dyn SearchBackend, ev: &Event) -> SearchResult<()> {
-    let ids = match ev.topic.as_str() {
-        topics::STOCK_CHANGED if !in_stock_may_have_changed(&ev.payload) => return Ok(()),
+/// The products an event may have changed (none for topics the index does not follow,
+/// and for stock events that leave units on the shelf).
+async fn affected(
+    state: &AppState,
+    backend: &dyn SearchBackend,
+    ev: &Event,
+) -> SearchResult<Vec<Uuid>> {
+    Ok(match ev.topic.as_str() {
+        topics::STOCK_CHANGED if !in_stock_may_have_changed(&ev.payload) => Vec::new(),
         topics::PRODUCT_CREATED
         | topics::PRODUCT_UPDATED
         | topics::PRODUCT_ARCHIVED
@@ -198,10 +206,70 @@ pub async fn handle(state: &AppState, backend: &dyn SearchBackend, ev: &Event) -
             products_of_campaign(&state.db, backend, ev.aggregate_id).await?
         }
         promo::PRICES_CHANGED => products_of_price_event(&state.db, backend, ev).await?,
-        _ => return Ok(()),
-    };
-    sync_products(&state.db, backend, &ids).await?;
+        _ => Vec::new(),
+    })
+}
+
+/// Apply one event to the index.
+#[tracing::instrument(skip_all, fields(topic = %ev.topic, aggregate_id = %ev.aggregate_id))]
+pub async fn handle(state: &AppState, backend: &dyn SearchBackend, ev: &Event) -> SearchResult<()> {
+    let ids = affected(state, backend, ev).await?;
+    if !ids.is_empty() {
+        sync_products(&state.db, backend, &ids).await?;
+    }
     Ok(())
+}
+
+/// Apply several events as one write: the products of every event, each once, are
+/// loaded and written together (one document batch and one wait on Meilisearch, one
+/// upsert statement on Postgres, up to [`WRITE_GROUP`] products). Returns one outcome
+/// per event, in order.
+///
+/// Merging is sound because a write never depends on its event, only on the catalog as
+/// it is now. An event whose products cannot be found out fails alone. If the common
+/// write fails, each event is tried again on its own, so that one document the engine
+/// refuses fails only its own events, not every event that shared its batch.
+#[tracing::instrument(skip_all, fields(events = events.len()))]
+pub async fn handle_batch(
+    state: &AppState,
+    backend: &dyn SearchBackend,
+    events: &[Event],
+) -> Vec<SearchResult<()>> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut ids = Vec::new();
+    for ev in events {
+        outcomes.push(
+            affected(state, backend, ev)
+                .await
+                .map(|found| ids.extend(found)),
+        );
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return outcomes;
+    }
+    let Err(err) = sync_products(&state.db, backend, &ids).await else {
+        return outcomes;
+    };
+    let resolved = outcomes.iter().filter(|o| o.is_ok()).count();
+    if resolved <= 1 {
+        // The one event whose products were written gets the write's error.
+        let mut err = Some(err);
+        return outcomes
+            .into_iter()
+            .map(|o| o.and_then(|()| err.take().map_or(Ok(()), Err)))
+            .collect();
+    }
+    tracing::warn!(error = %err, events = resolved, "a batch write failed; writing its events one by one");
+    let mut retried = Vec::with_capacity(events.len());
+    for (ev, outcome) in events.iter().zip(outcomes) {
+        retried.push(match outcome {
+            Ok(()) => handle(state, backend, ev).await,
+            failed => failed,
+        });
+    }
+    retried
 }
 
 /// Count a failure of `event_id`; returns how many there have been.
@@ -263,7 +331,30 @@ async fn dead_letter(
 /// Handle an event; on the [`MAX_ATTEMPTS`]th failure dead-letter it and report success
 /// so that it is acknowledged. Any other failure is returned and the event retried.
 pub async fn process(state: &AppState, backend: &dyn SearchBackend, ev: Event) -> SearchResult<()> {
-    let err = match handle(state, backend, &ev).await {
+    let outcome = handle(state, backend, &ev).await;
+    settle(state, &ev, outcome).await
+}
+
+/// [`process`] for the events of one read: handled together ([`handle_batch`]), then
+/// each failure counted (and dead-lettered) on its own.
+pub async fn process_batch(
+    state: &AppState,
+    backend: &dyn SearchBackend,
+    events: Vec<Event>,
+) -> Vec<SearchResult<()>> {
+    let outcomes = handle_batch(state, backend, &events).await;
+    metrics::histogram!("search_indexer_batch_events").record(events.len() as f64);
+    let mut settled = Vec::with_capacity(events.len());
+    for (ev, outcome) in events.iter().zip(outcomes) {
+        settled.push(settle(state, ev, outcome).await);
+    }
+    settled
+}
+
+/// What becomes of an event once handled: counted as done, retried, or dead-lettered
+/// (and then reported as done, so that it is acknowledged).
+async fn settle(state: &AppState, ev: &Event, outcome: SearchResult<()>) -> SearchResult<()> {
+    let err = match outcome {
         Ok(()) => {
             metrics::counter!("search_indexer_events_total", "outcome" => "ok").increment(1);
             return Ok(());
@@ -282,7 +373,7 @@ pub async fn process(state: &AppState, backend: &dyn SearchBackend, ev: Event) -
         metrics::counter!("search_indexer_events_total", "outcome" => "retry").increment(1);
         return Err(err);
     }
-    dead_letter(&state.redis, &ev, attempts, &err).await?;
+    dead_letter(&state.redis, ev, attempts, &err).await?;
     metrics::counter!("search_indexer_events_total", "outcome" => "dead").increment(1);
     tracing::error!(event_id = %ev.event_id, topic = %ev.topic, attempts, error = %err,
         "search indexer gave up on an event; it is in the dead-letter stream");
@@ -360,13 +451,15 @@ pub async fn run(
     // `run_consumer` reads on a connection of its own (a blocking XREADGROUP must not
     // stall the shared one); the handlers use the shared one.
     let redis = state.redis.clone();
-    events::run_consumer(
+    // Every event of one read is written as one batch: under load the events that arrived
+    // while the last batch was written go out together.
+    events::run_batch_consumer(
         redis,
         GROUP,
-        move |ev| {
+        move |evs| {
             let state = state.clone();
             let backend = backend.clone();
-            async move { process(&state, backend.as_ref(), ev).await }
+            async move { process_batch(&state, backend.as_ref(), evs).await }
         },
         stop,
     )

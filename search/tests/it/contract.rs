@@ -429,6 +429,13 @@ async fn connecting_creates_the_index_and_applies_the_settings() {
         .expect("connect to an existing index");
 }
 
+/// What one `apply` of upserts and deletions sends: both writes, then one wait.
+const APPLY_CALLS: [&str; 3] = [
+    "POST /indexes/products/documents",
+    "POST /indexes/products/documents/delete-batch",
+    "GET /tasks",
+];
+
 /// The requests of a run, as `METHOD /path`.
 fn calls(reqs: &[Recorded]) -> Vec<String> {
     reqs.iter()
@@ -518,14 +525,7 @@ async fn writes_are_sent_in_batches_then_waited_for_once() {
         .await
         .expect("apply");
     let reqs = fake.requests();
-    assert_eq!(
-        calls(&reqs),
-        [
-            "POST /indexes/products/documents",
-            "POST /indexes/products/documents/delete-batch",
-            "GET /tasks",
-        ]
-    );
+    assert_eq!(calls(&reqs), APPLY_CALLS);
     assert_eq!(reqs[1].body, json!([docs[1].id, docs[2].id]));
 
     fake.with(|s| s.requests.clear());
@@ -918,4 +918,45 @@ async fn the_environment_picks_the_backend() {
     assert_eq!(meili.name(), "meilisearch");
     let bad = search::from_source(&conn, &[("MEILISEARCH_URL", "http://127.0.0.1:1")]).await;
     assert!(bad.is_err(), "an unreachable Meilisearch fails at start");
+}
+
+/// Events read together are written together: the catalog events one read of the stream
+/// returns (four products changed, one archived) reach Meilisearch as one document write
+/// and one deletion, waited for once — not a write and a wait per event.
+#[tokio::test]
+async fn events_read_together_are_one_write_and_one_wait() {
+    use crate::indexer::{Workers, publish, until_group};
+    let env = crate::support::TestEnv::new().await;
+    let s = env.shop.clone();
+    let (fake, backend) = connected(Outcome::Succeed, |_| {}).await;
+    // In the stream before the indexer starts, so that its first read returns them all.
+    let changed = [s.kimchi, s.crab, s.rice, s.basket];
+    for id in changed {
+        publish(&env, catalog::topics::PRODUCT_UPDATED, id).await;
+    }
+    // The kimchi twice: written once.
+    publish(&env, catalog::topics::PRODUCT_UPDATED, s.kimchi).await;
+    publish(&env, catalog::topics::PRODUCT_ARCHIVED, s.archived).await;
+    let workers = Workers::start(&env, Arc::new(backend), false);
+    until_group(&env, "every event is acknowledged", |l| {
+        l.lag == Some(0) && l.pending == 0
+    })
+    .await;
+    workers.stop().await;
+    let reqs = fake.requests();
+    assert_eq!(
+        calls(&reqs),
+        APPLY_CALLS,
+        "one write of each kind and one wait for six events"
+    );
+    let mut written: Vec<String> = reqs[0]
+        .body
+        .as_array()
+        .map(|docs| docs.iter().map(|d| d["id"].to_string()).collect())
+        .unwrap_or_default();
+    written.sort();
+    let mut want: Vec<String> = changed.iter().map(|id| json!(id).to_string()).collect();
+    want.sort();
+    assert_eq!(written, want);
+    assert_eq!(reqs[1].body, json!([s.archived]));
 }

@@ -209,7 +209,7 @@ impl Consumer {
     /// Read and handle one batch: entries left idle by any consumer for [`CLAIM_IDLE`]
     /// (taken over as this consumer's; looked for every [`CLAIM_SWEEP`]), then this
     /// consumer's failed entries that are due again, then new ones, blocking up to
-    /// `block`. Returns how many were acknowledged.
+    /// `block`. The handler gets one event at a time. Returns how many were acknowledged.
     pub async fn pass<F, Fut, E>(
         &mut self,
         redis: &Redis,
@@ -220,6 +220,26 @@ impl Consumer {
     where
         F: Fn(Event) -> Fut,
         Fut: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let batch = |events| one_by_one(handler, events);
+        self.pass_batch(redis, conn, block, &batch).await
+    }
+
+    /// [`Consumer::pass`] with a handler that gets every event of the pass at once and
+    /// answers with one outcome per event, in order (a missing outcome counts as a
+    /// failure). The entries whose outcome is `Ok` are acknowledged together, after the
+    /// handler returns; the others stay pending and are retried.
+    pub async fn pass_batch<B, Fut, E>(
+        &mut self,
+        redis: &Redis,
+        conn: &mut redis::aio::MultiplexedConnection,
+        block: Duration,
+        handler: &B,
+    ) -> redis::RedisResult<usize>
+    where
+        B: Fn(Vec<Event>) -> Fut,
+        Fut: Future<Output = Vec<Result<(), E>>>,
         E: std::fmt::Display,
     {
         // Until it returns, a pass may leave entries read but unacknowledged.
@@ -261,24 +281,35 @@ impl Consumer {
         let wait = entries.is_empty().then_some(block);
         entries.extend(read_new(conn, &key, group, consumer, wait).await?);
         let mut done: Vec<&str> = Vec::with_capacity(entries.len());
+        let mut handed: Vec<&str> = Vec::with_capacity(entries.len());
+        let mut events = Vec::with_capacity(entries.len());
         for entry in &entries {
-            let ok = match parse(entry) {
+            match parse(entry) {
+                Some(ev) => {
+                    handed.push(&entry.id);
+                    events.push(ev);
+                }
                 // Unreadable entries are acknowledged: retrying cannot fix them.
                 None => {
                     tracing::warn!(id = %entry.id, "dropping malformed event");
-                    true
+                    done.push(&entry.id);
                 }
-                Some(ev) => match handler(ev).await {
-                    Ok(()) => true,
-                    Err(err) => {
-                        tracing::warn!(id = %entry.id, group, error = %err, "event handler failed; will retry");
+            }
+        }
+        if !events.is_empty() {
+            let mut outcomes = handler(events).await.into_iter();
+            for id in handed {
+                match outcomes.next() {
+                    Some(Ok(())) => done.push(id),
+                    Some(Err(err)) => {
+                        tracing::warn!(id, group, error = %err, "event handler failed; will retry");
                         still_pending = true;
-                        false
                     }
-                },
-            };
-            if ok {
-                done.push(&entry.id);
+                    None => {
+                        tracing::warn!(id, group, "event handler gave no outcome; will retry");
+                        still_pending = true;
+                    }
+                }
             }
         }
         // One acknowledgement for the whole batch.
@@ -294,6 +325,20 @@ impl Consumer {
         self.group_ready = true;
         Ok(done.len())
     }
+}
+
+/// Hands `handler` the events of a batch one at a time, in order: how every consumer
+/// that does not batch is served by [`Consumer::pass_batch`].
+async fn one_by_one<F, Fut, E>(handler: &F, events: Vec<Event>) -> Vec<Result<(), E>>
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    let mut outcomes = Vec::with_capacity(events.len());
+    for ev in events {
+        outcomes.push(handler(ev).await);
+    }
+    outcomes
 }
 
 /// [`run_consumer`] for a handler that works with the app's state: each event is handed
@@ -312,15 +357,35 @@ pub async fn run_app_consumer<F, Fut, E>(
     run_consumer(redis, group, move |ev| handler(state.clone(), ev), stop).await;
 }
 
-/// Run a consumer until `stop` flips, backing off while Redis is down.
+/// Run a consumer until `stop` flips, backing off while Redis is down; the handler gets
+/// one event at a time.
 pub async fn run_consumer<F, Fut, E>(
     redis: Redis,
     group: &'static str,
     handler: F,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) where
     F: Fn(Event) -> Fut,
     Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let handler = &handler;
+    run_batch_consumer(redis, group, |events| one_by_one(handler, events), stop).await;
+}
+
+/// [`run_consumer`] with a batch handler ([`Consumer::pass_batch`]): every event one read
+/// (and the retries due) returned is handed over at once, and those it handled are
+/// acknowledged together afterwards. Under load a pass reads what arrived while the
+/// previous batch was handled, so batches grow with the load by themselves, up to 200
+/// (plus retries); on a quiet stream an event is handed over alone, as soon as it is read.
+pub async fn run_batch_consumer<B, Fut, E>(
+    redis: Redis,
+    group: &'static str,
+    handler: B,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) where
+    B: Fn(Vec<Event>) -> Fut,
+    Fut: Future<Output = Vec<Result<(), E>>>,
     E: std::fmt::Display,
 {
     let mut consumer = Consumer::new(
@@ -345,7 +410,7 @@ pub async fn run_consumer<F, Fut, E>(
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        let pass = consumer.pass(&redis, c, READ_BLOCK, &handler);
+        let pass = consumer.pass_batch(&redis, c, READ_BLOCK, &handler);
         let res = tokio::select! {
             res = pass => res,
             _ = stop.wait_for(|s| *s) => return,
