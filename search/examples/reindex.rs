@@ -8,8 +8,9 @@
 //!     cargo run --release -p search --example reindex
 //! ```
 //!
-//! With `SYNTHETIC=100000` it rebuilds the index from that many made-up documents
-//! instead (titles such as "강화 순무김치 1kg 12345", as `jikgu generate` makes them),
+//! With `SYNTHETIC=100000` it writes that many made-up documents instead (upserted on
+//! Postgres, whose rebuild would sweep what the catalog does not list; a rebuild
+//! elsewhere) (titles such as "강화 순무김치 1kg 12345", as `jikgu generate` makes them),
 //! for a database that has no catalog to rebuild from: a scratch copy of the migrated
 //! test template will do. `SYNTHETIC=0` keeps the index as it is. Searches go through
 //! one pool, as the server's do (prepared statements, so every query shape shares
@@ -66,6 +67,19 @@ async fn main() -> anyhow::Result<()> {
     if synthetic_n != Some(0) {
         let started = Instant::now();
         let n = match synthetic_n {
+            // Postgres' rebuild sweeps what the catalog does not list (all of the made-up
+            // documents), so there they are upserted, batch after batch, into the index
+            // as it is; other backends build a new index and swap it in.
+            Some(n) if backend.name() == "postgres" => {
+                let mut batches = synthetic(n);
+                let mut written = 0;
+                while let Some(batch) = batches.next().await {
+                    let batch = batch?;
+                    backend.upsert(&batch).await?;
+                    written += batch.len() as u64;
+                }
+                written
+            }
             Some(n) => backend.rebuild(synthetic(n)).await?,
             None => search::reindex(&state, backend.as_ref(), true).await?,
         };
