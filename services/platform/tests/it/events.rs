@@ -1,6 +1,7 @@
 //! The event consumer: entries that a dead consumer read and never acknowledged are taken
 //! over by a live one once they have been idle for `CLAIM_IDLE`, and not before; a failed
-//! entry is delivered again only once it has waited its `retry_delay`.
+//! entry is delivered again only once it has waited its `retry_delay`; a batch handler
+//! gets what one pass read at once, and only what it handled is acknowledged.
 
 use platform::events::{CLAIM_IDLE, Consumer, Event, retry_delay};
 use platform::kv::Redis;
@@ -210,6 +211,63 @@ async fn a_failed_event_waits_before_its_next_attempt() {
     tokio::time::sleep(retry_delay(2)).await;
     let ok = |_ev: Event| async { Ok::<(), String>(()) };
     assert_eq!(pass(&mut b, &redis, &mut conn, &ok).await, 1);
+    assert_eq!(pending_of(&redis, "b").await, 0);
+
+    clean_up(&redis).await;
+}
+
+#[tokio::test]
+async fn a_batch_handler_gets_one_read_at_once_and_only_what_it_handled_is_acknowledged() {
+    let redis = test_redis().await;
+    let mut conn = redis.dedicated().await.expect("connect");
+    let mut b = consumer_b();
+    let batches: Mutex<Vec<Vec<Uuid>>> = Mutex::new(Vec::new());
+    // Handles every event but the second of a batch.
+    let handler = |events: Vec<Event>| {
+        let batches = &batches;
+        async move {
+            batches
+                .lock()
+                .expect("lock")
+                .push(events.iter().map(|e| e.event_id).collect());
+            (0..events.len())
+                .map(|i| {
+                    if i == 1 {
+                        Err("engine down".to_owned())
+                    } else {
+                        Ok(())
+                    }
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    // The group exists before the events, so that one read returns all three.
+    b.pass_batch(&redis, &mut conn, Duration::from_millis(10), &handler)
+        .await
+        .expect("pass");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(publish(&redis).await.1);
+    }
+    let acked = b
+        .pass_batch(&redis, &mut conn, Duration::from_millis(10), &handler)
+        .await
+        .expect("pass");
+    assert_eq!(acked, 2);
+    assert_eq!(*batches.lock().expect("lock"), [ids.clone()]);
+    assert_eq!(
+        pending_of(&redis, "b").await,
+        1,
+        "the failed one waits for its retry"
+    );
+    // Its retry comes alone, as a batch of one.
+    tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
+    let acked = b
+        .pass_batch(&redis, &mut conn, Duration::from_millis(10), &handler)
+        .await
+        .expect("pass");
+    assert_eq!(acked, 1);
+    assert_eq!(batches.lock().expect("lock").last(), Some(&vec![ids[1]]));
     assert_eq!(pending_of(&redis, "b").await, 0);
 
     clean_up(&redis).await;
