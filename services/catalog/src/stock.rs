@@ -9,36 +9,40 @@ use crate::topics;
 use platform::db::pg;
 use platform::ids::new_id;
 use platform::outbox::{self, Schema};
+use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
+/// Units of one variant on an order line: the same [`Quantity`] the cart line and the
+/// quote held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockLine {
     pub variant_id: Uuid,
-    pub quantity: i32,
+    pub quantity: Quantity,
+}
+
+/// The units of one variant that one statement moves: an order's lines of a variant
+/// added up (which may pass [`Quantity::MAX`], so a plain count).
+#[derive(Debug, Clone, Copy)]
+struct Units {
+    variant_id: Uuid,
+    quantity: i32,
 }
 
 /// Lines merged per variant and sorted by id: every transaction takes row locks in the
 /// same order, so concurrent checkouts cannot deadlock.
-fn normalise(lines: &[StockLine]) -> CatalogResult<Vec<StockLine>> {
+fn normalise(lines: &[StockLine]) -> Vec<Units> {
     let mut merged: std::collections::BTreeMap<Uuid, i32> = Default::default();
     for l in lines {
-        if l.quantity <= 0 {
-            return Err(CatalogError::field(
-                "quantity",
-                "out_of_range",
-                "must be at least 1",
-            ));
-        }
-        *merged.entry(l.variant_id).or_default() += l.quantity;
+        *merged.entry(l.variant_id).or_default() += l.quantity.as_i32();
     }
-    Ok(merged
+    merged
         .into_iter()
-        .map(|(variant_id, quantity)| StockLine {
+        .map(|(variant_id, quantity)| Units {
             variant_id,
             quantity,
         })
-        .collect())
+        .collect()
 }
 
 /// Run `update` (an UPDATE of one variant whose first parameter is the variant id) and,
@@ -73,7 +77,7 @@ async fn moved(
 async fn moved_line(
     db: &impl ConnectionTrait,
     update: &str,
-    line: &StockLine,
+    line: &Units,
     moved_by: Option<i32>,
 ) -> CatalogResult<bool> {
     moved(
@@ -101,7 +105,7 @@ async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult
 /// Hold `quantity` units of each line. Fails with `InsufficientStock` (and the caller's
 /// transaction should roll back) if any line cannot be held.
 pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    for line in normalise(lines)? {
+    for line in normalise(lines) {
         let hit = moved_line(
             db,
             "UPDATE catalog.variants SET reserved = reserved + $2, updated_at = now() \
@@ -154,9 +158,9 @@ async fn move_held(
     lines: &[StockLine],
     action: &'static str,
     update: &str,
-    moved_by: impl Fn(&StockLine) -> i32,
+    moved_by: impl Fn(&Units) -> i32,
 ) -> CatalogResult<()> {
-    for line in normalise(lines)? {
+    for line in normalise(lines) {
         if !moved_line(db, update, &line, Some(moved_by(&line))).await? {
             return Err(CatalogError::IllegalTransition {
                 action,
@@ -172,7 +176,7 @@ async fn move_held(
 
 /// Return sold units to the shelf (an accepted return).
 pub async fn restock(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    for line in normalise(lines)? {
+    for line in normalise(lines) {
         moved_line(
             db,
             "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1",
