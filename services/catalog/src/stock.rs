@@ -104,22 +104,44 @@ async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult
 
 /// Hold `quantity` units of each line. Fails with `InsufficientStock` (and the caller's
 /// transaction should roll back) if any line cannot be held.
+///
+/// Every line in one statement, a checkout's one round trip to the stock however many
+/// variants it holds: the variants are locked first, in id order (so concurrent
+/// checkouts cannot deadlock), then each is held if it still has the units, and each
+/// hit announces its new availability.
 pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    for line in normalise(lines) {
-        let hit = moved_line(
-            db,
-            "UPDATE catalog.variants SET reserved = reserved + $2, updated_at = now() \
-             WHERE id = $1 AND on_hand - reserved >= $2",
-            &line,
-            Some(-line.quantity),
-        )
-        .await?;
-        if !hit {
-            return Err(CatalogError::InsufficientStock {
-                variant_id: line.variant_id,
-                available: available(db, line.variant_id).await?,
-            });
-        }
+    let units = normalise(lines);
+    if units.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
+    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
+    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
+    let event = format!(
+        "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
+         'available', available, 'available_before', available + qty) FROM hit",
+        topics::STOCK_CHANGED
+    );
+    let sql = format!(
+        "WITH want AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[]) AS w(id, qty, event_id)), \
+         locked AS MATERIALIZED (SELECT id FROM catalog.variants WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE), \
+         hit AS (UPDATE catalog.variants v SET reserved = v.reserved + w.qty, updated_at = now() FROM want w \
+             WHERE v.id = w.id AND v.id IN (SELECT id FROM locked) AND v.on_hand - v.reserved >= w.qty \
+             RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \
+         ev AS ({}) SELECT id FROM hit",
+        outbox::insert_from(Schema::Catalog, &event)
+    );
+    let held: Vec<Uuid> = db
+        .query_all_raw(pg(sql, [ids.into(), qtys.into(), events.into()]))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "id"))
+        .collect::<Result<_, _>>()?;
+    if let Some(short) = units.iter().find(|u| !held.contains(&u.variant_id)) {
+        return Err(CatalogError::InsufficientStock {
+            variant_id: short.variant_id,
+            available: available(db, short.variant_id).await?,
+        });
     }
     Ok(())
 }

@@ -169,17 +169,28 @@ async fn put_line(
 ) -> ApiResult<Json<CartView>> {
     let mut cart = carts::open(&state.db, &who).await?;
     let found = carts::set_line(&state.db, &mut cart, variant_id, quantity).await?;
-    Ok(Json(
-        carts::view_known(
-            &state.db,
-            &ctx.remote_areas,
-            &cart,
-            found,
-            None,
-            buyer(&who, &[]),
-        )
-        .await?,
-    ))
+    written(state, ctx, &who, &cart, found).await
+}
+
+/// The cart just written, quoted (no address, no coupons) with the catalog facts the
+/// write read.
+async fn written(
+    state: &AppState,
+    ctx: &OrdersContext,
+    who: &Owner,
+    cart: &carts::Cart,
+    found: Vec<catalog::purchasable::Purchasable>,
+) -> ApiResult<Json<CartView>> {
+    let view = carts::view_known(
+        &state.db,
+        &ctx.remote_areas,
+        cart,
+        found,
+        None,
+        buyer(who, &[]),
+    )
+    .await?;
+    Ok(Json(view))
 }
 
 /// After signing in, merge the anonymous cart (`X-Cart-Token`) into the customer's:
@@ -204,15 +215,5 @@ async fn merge(
             )
         })?;
     let (cart, found) = carts::merge(&state.db, p.user_id, token).await?;
-    Ok(Json(
-        carts::view_known(
-            &state.db,
-            &ctx.remote_areas,
-            &cart,
-            found,
-            None,
-            buyer(&Owner::Customer(p.user_id), &[]),
-        )
-        .await?,
-    ))
+    written(&state, &ctx, &Owner::Customer(p.user_id), &cart, found).await
 }

@@ -220,9 +220,7 @@ impl RemoteAreaTable {
     pub fn lookup(&self, destination: &Destination) -> Option<RemoteAreaMatch> {
         let code = destination.postal_code.number();
         let idx = self.ranges.partition_point(|r| r.to < code);
-        let Some(range) = self.ranges.get(idx).filter(|r| r.from <= code) else {
-            return None;
-        };
+        let range = self.ranges.get(idx).filter(|r| r.from <= code)?;
         let exemption = self
             .exemptions
             .iter()
