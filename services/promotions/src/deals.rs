@@ -223,16 +223,12 @@ pub async fn release_deal(
     customer: Uuid,
     quantity: Quantity,
 ) -> PromotionsResult<()> {
-    let q = quantity.as_i32();
+    // Both counters in one statement.
     db.execute_raw(pg(
-        "UPDATE promotions.time_deals SET sold = GREATEST(sold - $2, 0) WHERE id = $1",
-        [deal_id.into(), q.into()],
-    ))
-    .await?;
-    db.execute_raw(pg(
-        "UPDATE promotions.deal_purchases SET quantity = GREATEST(quantity - $3, 0) \
+        "WITH deal AS (UPDATE promotions.time_deals SET sold = GREATEST(sold - $3, 0) WHERE id = $1) \
+         UPDATE promotions.deal_purchases SET quantity = GREATEST(quantity - $3, 0) \
          WHERE deal_id = $1 AND customer_id = $2",
-        [deal_id.into(), customer.into(), q.into()],
+        [deal_id.into(), customer.into(), quantity.into()],
     ))
     .await?;
     Ok(())

@@ -849,7 +849,8 @@ async fn per_customer_limits_and_budgets_hold_and_releases_give_back() {
 
 async fn take(app: &TestApp, deal: Uuid, customer: Uuid, q: u32) -> Result<(), PromotionsError> {
     let txn = app.state.db.begin().await.expect("begin");
-    let r = promotions::take_deal(&txn, deal, customer, Quantity::new(q).unwrap()).await;
+    let r =
+        promotions::take_deal(&txn, deal, customer, Quantity::new(q).expect("a quantity")).await;
     if r.is_ok() {
         txn.commit().await.expect("commit");
     } else {
@@ -901,7 +902,7 @@ async fn time_deal_counters_survive_a_rush() {
         &s.app.state.db,
         deal,
         Uuid::now_v7(),
-        Quantity::new(3).unwrap(),
+        Quantity::new(3).expect("a quantity"),
     )
     .await
     .expect("release");

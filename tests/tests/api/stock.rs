@@ -83,7 +83,7 @@ async fn reserve_commit_and_release_move_units_correctly() {
     let line = |q| {
         [StockLine {
             variant_id: vid,
-            quantity: Quantity::new(q).unwrap(),
+            quantity: Quantity::new(q).expect("a quantity"),
         }]
     };
 
