@@ -686,9 +686,9 @@ async fn stock_events_that_leave_units_on_the_shelf_cost_no_write() {
         .remove(0);
     let on_hand = variant.on_hand;
     assert!(on_hand > 1, "the crab has units to spare");
-    let line = |quantity| StockLine {
+    let line = |quantity: i32| StockLine {
         variant_id: variant.id,
-        quantity,
+        quantity: platform::quantity::Quantity::clamped(i64::from(quantity)),
     };
     let crab_in_stock = || async {
         backend

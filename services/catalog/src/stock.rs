@@ -9,36 +9,40 @@ use crate::topics;
 use platform::db::pg;
 use platform::ids::new_id;
 use platform::outbox::{self, Schema};
+use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
+/// Units of one variant on an order line: the same [`Quantity`] the cart line and the
+/// quote held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockLine {
     pub variant_id: Uuid,
-    pub quantity: i32,
+    pub quantity: Quantity,
+}
+
+/// The units of one variant that one statement moves: an order's lines of a variant
+/// added up (which may pass [`Quantity::MAX`], so a plain count).
+#[derive(Debug, Clone, Copy)]
+struct Units {
+    variant_id: Uuid,
+    quantity: i32,
 }
 
 /// Lines merged per variant and sorted by id: every transaction takes row locks in the
 /// same order, so concurrent checkouts cannot deadlock.
-fn normalise(lines: &[StockLine]) -> CatalogResult<Vec<StockLine>> {
+fn normalise(lines: &[StockLine]) -> Vec<Units> {
     let mut merged: std::collections::BTreeMap<Uuid, i32> = Default::default();
     for l in lines {
-        if l.quantity <= 0 {
-            return Err(CatalogError::field(
-                "quantity",
-                "out_of_range",
-                "must be at least 1",
-            ));
-        }
-        *merged.entry(l.variant_id).or_default() += l.quantity;
+        *merged.entry(l.variant_id).or_default() += l.quantity.as_i32();
     }
-    Ok(merged
+    merged
         .into_iter()
-        .map(|(variant_id, quantity)| StockLine {
+        .map(|(variant_id, quantity)| Units {
             variant_id,
             quantity,
         })
-        .collect())
+        .collect()
 }
 
 /// Run `update` (an UPDATE of one variant whose first parameter is the variant id) and,
@@ -73,7 +77,7 @@ async fn moved(
 async fn moved_line(
     db: &impl ConnectionTrait,
     update: &str,
-    line: &StockLine,
+    line: &Units,
     moved_by: Option<i32>,
 ) -> CatalogResult<bool> {
     moved(
@@ -100,22 +104,44 @@ async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult
 
 /// Hold `quantity` units of each line. Fails with `InsufficientStock` (and the caller's
 /// transaction should roll back) if any line cannot be held.
+///
+/// Every line in one statement, a checkout's one round trip to the stock however many
+/// variants it holds: the variants are locked first, in id order (so concurrent
+/// checkouts cannot deadlock), then each is held if it still has the units, and each
+/// hit announces its new availability.
 pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    for line in normalise(lines)? {
-        let hit = moved_line(
-            db,
-            "UPDATE catalog.variants SET reserved = reserved + $2, updated_at = now() \
-             WHERE id = $1 AND on_hand - reserved >= $2",
-            &line,
-            Some(-line.quantity),
-        )
-        .await?;
-        if !hit {
-            return Err(CatalogError::InsufficientStock {
-                variant_id: line.variant_id,
-                available: available(db, line.variant_id).await?,
-            });
-        }
+    let units = normalise(lines);
+    if units.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
+    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
+    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
+    let event = format!(
+        "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
+         'available', available, 'available_before', available + qty) FROM hit",
+        topics::STOCK_CHANGED
+    );
+    let sql = format!(
+        "WITH want AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[]) AS w(id, qty, event_id)), \
+         locked AS MATERIALIZED (SELECT id FROM catalog.variants WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE), \
+         hit AS (UPDATE catalog.variants v SET reserved = v.reserved + w.qty, updated_at = now() FROM want w \
+             WHERE v.id = w.id AND v.id IN (SELECT id FROM locked) AND v.on_hand - v.reserved >= w.qty \
+             RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \
+         ev AS ({}) SELECT id FROM hit",
+        outbox::insert_from(Schema::Catalog, &event)
+    );
+    let held: Vec<Uuid> = db
+        .query_all_raw(pg(sql, [ids.into(), qtys.into(), events.into()]))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "id"))
+        .collect::<Result<_, _>>()?;
+    if let Some(short) = units.iter().find(|u| !held.contains(&u.variant_id)) {
+        return Err(CatalogError::InsufficientStock {
+            variant_id: short.variant_id,
+            available: available(db, short.variant_id).await?,
+        });
     }
     Ok(())
 }
@@ -154,9 +180,9 @@ async fn move_held(
     lines: &[StockLine],
     action: &'static str,
     update: &str,
-    moved_by: impl Fn(&StockLine) -> i32,
+    moved_by: impl Fn(&Units) -> i32,
 ) -> CatalogResult<()> {
-    for line in normalise(lines)? {
+    for line in normalise(lines) {
         if !moved_line(db, update, &line, Some(moved_by(&line))).await? {
             return Err(CatalogError::IllegalTransition {
                 action,
@@ -172,7 +198,7 @@ async fn move_held(
 
 /// Return sold units to the shelf (an accepted return).
 pub async fn restock(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    for line in normalise(lines)? {
+    for line in normalise(lines) {
         moved_line(
             db,
             "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1",

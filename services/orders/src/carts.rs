@@ -3,7 +3,7 @@
 //! returns a fresh quote and flags lines that became unavailable or changed price.
 
 use crate::error::{OrdersError, OrdersResult};
-use crate::quoting::{self, DEFAULT_POSTAL_CODE, LineProblem, Want};
+use crate::quoting::{self, LineProblem, Want};
 use crate::remote_areas::RemoteAreas;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +11,7 @@ use catalog::purchasable::Purchasable;
 use chrono::Utc;
 use platform::ids::new_id;
 use platform::money::Won;
+use platform::postal::PostalCode;
 use platform::quantity::Quantity;
 use promotions::pricing::Destination;
 use rand::RngCore;
@@ -21,7 +22,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub const MAX_QUANTITY: u32 = Quantity::MAX;
 /// Carts untouched this long are deleted.
 pub const IDLE_DAYS: i64 = 30;
 
@@ -145,7 +145,7 @@ async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
     Ok(())
 }
 
-/// Set a line's quantity (0 removes it); `cart` is then the cart as it stands after the
+/// Set a line's quantity (`None` removes it); `cart` is then the cart as it stands after the
 /// write. The variant must exist and be for sale. Returns what the catalog says of every
 /// line's variant, read once for the check and for the quote that follows.
 ///
@@ -156,19 +156,8 @@ pub async fn set_line(
     db: &impl ConnectionTrait,
     cart: &mut Cart,
     variant_id: Uuid,
-    quantity: u32,
+    quantity: Option<Quantity>,
 ) -> OrdersResult<Vec<Purchasable>> {
-    // 0 removes the line; anything else must be a quantity.
-    let quantity = match quantity {
-        0 => None,
-        n => Some(Quantity::new(n).ok_or_else(|| {
-            OrdersError::field(
-                "quantity",
-                "out_of_range",
-                format!("must be 0 to {MAX_QUANTITY}"),
-            )
-        })?),
-    };
     let mut ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
     if !ids.contains(&variant_id) {
         ids.push(variant_id);
@@ -258,14 +247,14 @@ pub async fn merge(
                 let by_limit = p
                     .max_per_order
                     .map(i64::from)
-                    .unwrap_or(MAX_QUANTITY as i64);
+                    .unwrap_or(i64::from(Quantity::CART_MAX));
                 by_stock.min(by_limit)
             })
             .unwrap_or(qty);
         // Keep a line the shop cannot fill (at its old quantity) so the customer sees
         // it flagged rather than silently dropped; cap lines it can fill.
         let kept = if cap > 0 { qty.min(cap) } else { qty };
-        let q = Quantity::clamped(kept);
+        let q = Quantity::clamped(kept.min(i64::from(Quantity::CART_MAX)));
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
@@ -327,7 +316,7 @@ pub async fn view(
     db: &impl ConnectionTrait,
     remote_areas: &RemoteAreas,
     cart: &Cart,
-    postal_code: Option<String>,
+    postal_code: Option<PostalCode>,
     buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
     let ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
@@ -341,12 +330,12 @@ pub async fn view_known(
     remote_areas: &RemoteAreas,
     cart: &Cart,
     found: Vec<Purchasable>,
-    postal_code: Option<String>,
+    postal_code: Option<PostalCode>,
     buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
     let wants: Vec<Want> = cart.lines.iter().map(Line::want).collect();
     let assumed = postal_code.is_none();
-    let dest = Destination::postal(postal_code.unwrap_or_else(|| DEFAULT_POSTAL_CODE.to_owned()));
+    let dest = Destination::postal(postal_code.unwrap_or(Destination::NON_REMOTE));
     let priced =
         quoting::price_known(db, remote_areas, found, &wants, &dest, Utc::now(), buyer).await?;
     let lines = cart

@@ -168,10 +168,11 @@ pub async fn checkout(
             "send an Idempotency-Key header of 1 to 200 characters",
         ));
     }
-    req.address.postal_code = validate(&req.address)?.into();
+    let postal = validate(&req.address)?;
+    req.address.postal_code = postal.into();
     let scope = format!("checkout:{customer}");
     let hash = request_hash(customer, &req);
-    let begun = create_order(db, ctx, customer, &scope, key, &hash, &req).await?;
+    let begun = create_order(db, ctx, customer, &scope, key, &hash, &req, postal).await?;
     let (order_id, number, status, total, order_name, created) = match begun {
         Begun::Replay {
             response: Some(r), ..
@@ -271,6 +272,7 @@ pub async fn checkout(
 
 /// The order's steps, each in the one transaction `create_order` opens: claim the key and
 /// lock the cart, price the cart again, hold stock and promotions, write the order.
+#[allow(clippy::too_many_arguments)]
 async fn create_order(
     db: &DatabaseConnection,
     ctx: &OrdersContext,
@@ -279,6 +281,7 @@ async fn create_order(
     key: &str,
     hash: &str,
     req: &CheckoutRequest,
+    postal: PostalCode,
 ) -> OrdersResult<Begun> {
     let txn = db.begin().await?;
     let order_id = new_id();
@@ -287,7 +290,7 @@ async fn create_order(
         Claimed::Replay(begun) => return Ok(begun),
     };
     let now = Utc::now();
-    let priced = price_cart(&txn, ctx, customer, cart, req, now).await?;
+    let priced = price_cart(&txn, ctx, customer, cart, req, postal, now).await?;
     let placing = Placing {
         customer,
         order_id,
@@ -457,6 +460,7 @@ async fn price_cart(
     customer: Uuid,
     cart: Uuid,
     req: &CheckoutRequest,
+    postal: PostalCode,
     now: DateTime<Utc>,
 ) -> OrdersResult<quoting::Priced> {
     let lines = carts::lines(txn, cart).await?;
@@ -466,7 +470,7 @@ async fn price_cart(
     let wants: Vec<Want> = lines.iter().map(carts::Line::want).collect();
     let a = &req.address;
     let dest = Destination {
-        postal_code: a.postal_code.clone(),
+        postal_code: postal,
         road_address: Some(a.road_address.clone()),
         building_no: a.building_no.clone(),
     };
@@ -516,7 +520,7 @@ async fn hold(
         .iter()
         .map(|(p, qty)| catalog::stock::StockLine {
             variant_id: p.variant_id,
-            quantity: *qty as i32,
+            quantity: *qty,
         })
         .collect();
     catalog::stock::reserve(txn, &stock_lines).await?;
@@ -607,7 +611,7 @@ async fn write_order(
                 p.title.clone().into(),
                 p.variant_name.clone().into(),
                 p.sku.clone().into(),
-                (line.quantity as i32).into(),
+                line.quantity.into(),
                 line.list_unit_price.get().into(),
                 line.unit_price.get().into(),
                 line.promotion_discount.get().into(),

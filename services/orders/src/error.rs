@@ -106,11 +106,8 @@ impl From<OrdersError> for ApiError {
             }
             OrdersError::Gateway(e) => ApiError::unavailable(e),
             OrdersError::Catalog(e) => ApiError::from(e),
-            // Only the address is the customer's to fix; a vendor without a usable
+            // The address is parsed before it is priced; a vendor without a usable
             // shipping policy or a price the engine refuses is the shop's data.
-            OrdersError::Pricing(e @ PricingError::MalformedPostalCode { .. }) => {
-                ApiError::field("address.postal_code", "unpriceable", e.to_string())
-            }
             OrdersError::Pricing(e) => ApiError::internal(e),
             OrdersError::Promotions(e) => ApiError::from(e),
             OrdersError::Db(e) => ApiError::from(e),

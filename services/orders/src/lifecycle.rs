@@ -16,6 +16,7 @@ use crate::history;
 use crate::states::{OrderStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
+use platform::quantity::Quantity;
 use platform::status::StateMachine;
 use promotions::pricing::Quote;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
@@ -71,7 +72,7 @@ pub async fn stock_lines(
 #[derive(Debug, FromQueryResult)]
 struct LineUnits {
     variant_id: Uuid,
-    quantity: i32,
+    quantity: Quantity,
 }
 
 /// What an order's quote and owner say, for the moves that give back or count what it took.

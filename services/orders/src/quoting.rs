@@ -14,9 +14,6 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
 
-/// Used to quote a cart before the customer gives an address (a non-remote Incheon code).
-pub const DEFAULT_POSTAL_CODE: &str = "21554";
-
 #[derive(Debug, Clone, Copy)]
 pub struct Want {
     pub variant_id: Uuid,
@@ -47,7 +44,7 @@ pub struct Priced {
     /// lines).
     pub found: Vec<Purchasable>,
     /// The sellable lines that were quoted, in cart order.
-    pub items: Vec<(Purchasable, u32)>,
+    pub items: Vec<(Purchasable, Quantity)>,
     pub issues: Vec<LineIssue>,
     pub quote: Quote,
 }
@@ -137,7 +134,7 @@ pub async fn price_known(
                 problem,
                 available: p.available.max(0),
             }),
-            None => items.push((p.clone(), w.quantity.get())),
+            None => items.push((p.clone(), w.quantity)),
         }
     }
     let lines: Vec<CartLine> = items

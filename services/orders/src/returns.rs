@@ -13,6 +13,7 @@ use crate::states::{ReturnStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
 use platform::ids::new_id;
+use platform::quantity::Quantity;
 use platform::status::StateMachine;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
@@ -280,7 +281,7 @@ pub async fn accept(
             .iter()
             .map(|l| StockLine {
                 variant_id: l.variant_id,
-                quantity: l.quantity,
+                quantity: Quantity::clamped(i64::from(l.quantity)),
             })
             .collect::<Vec<_>>(),
     )

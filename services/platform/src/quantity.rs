@@ -1,5 +1,7 @@
 //! How many units of one variant a line holds: 1 to [`Quantity::MAX`], whatever the layer
-//! (a cart line, an order line, a stock movement). Built only valid; stored as `int`.
+//! (a cart line, the quote's line, an order line, a stock movement). Built only valid;
+//! stored as `int`. A cart line holds at most [`Quantity::CART_MAX`]; an accepted
+//! quotation's line (a school's bulk order) may hold more.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +10,14 @@ use serde::{Deserialize, Serialize};
 pub struct Quantity(u32);
 
 impl Quantity {
-    /// The most units of one variant a line may hold.
-    pub const MAX: u32 = 999;
+    /// The most units of one variant any line may hold (a quotation's, the largest).
+    pub const MAX: u32 = 100_000;
+
+    /// The most units of one variant a shopper's cart line may hold.
+    pub const CART_MAX: u32 = 999;
+
+    /// One unit: what a product page prices.
+    pub const ONE: Quantity = Quantity(1);
 
     /// `n` units, if `n` is 1 to [`Quantity::MAX`].
     pub const fn new(n: u32) -> Option<Quantity> {
@@ -92,13 +100,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_1_to_999_is_a_quantity() {
+    fn only_1_to_100_000_is_a_quantity() {
         assert_eq!(Quantity::new(0), None);
         assert_eq!(Quantity::new(1).map(Quantity::get), Some(1));
-        assert_eq!(Quantity::new(999).map(Quantity::get), Some(999));
-        assert_eq!(Quantity::new(1000), None);
+        assert_eq!(Quantity::new(100_000).map(Quantity::get), Some(100_000));
+        assert_eq!(Quantity::new(100_001), None);
         assert_eq!(Quantity::clamped(-5).get(), 1);
-        assert_eq!(Quantity::clamped(5_000).get(), 999);
+        assert_eq!(Quantity::clamped(500_000).get(), 100_000);
         assert!(serde_json::from_str::<Quantity>("0").is_err());
         assert_eq!(serde_json::to_string(&Quantity::clamped(3)).unwrap(), "3");
     }

@@ -101,7 +101,7 @@ fn cart() -> Vec<CartLine> {
                 tags: vec!["인천".into()],
                 certified: n % 3 == 0,
                 unit_price: Won(12_000 + 1_900 * (n % 9) as i64),
-                quantity: 1 + (n % 3) as u32,
+                quantity: platform::quantity::Quantity::clamped(1 + (n % 3) as i64),
                 taxable: n % 4 != 0,
             }
         })
@@ -163,7 +163,7 @@ fn benches(c: &mut Criterion) {
         })
         .collect();
     let coupons = coupons();
-    let destination = Destination::postal("63100");
+    let destination = Destination::postal(platform::postal::PostalCode::known("63100"));
     let request = QuoteRequest {
         at: now(),
         lines: &lines,

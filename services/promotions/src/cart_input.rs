@@ -5,9 +5,10 @@
 use crate::pricing::{CartLine, VendorShipping};
 use catalog::purchasable::Purchasable;
 use platform::money::Won;
+use platform::quantity::Quantity;
 
 /// A cart line of `quantity` units at the catalog's list price.
-pub fn cart_line(p: &Purchasable, quantity: u32) -> CartLine {
+pub fn cart_line(p: &Purchasable, quantity: Quantity) -> CartLine {
     CartLine {
         variant_id: p.variant_id,
         product_id: p.product_id,

@@ -12,6 +12,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
+use platform::quantity::Quantity;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
 use serde_json::json;
@@ -166,12 +167,9 @@ pub async fn take_deal(
     db: &impl ConnectionTrait,
     deal_id: Uuid,
     customer: Uuid,
-    quantity: u32,
+    quantity: Quantity,
 ) -> PromotionsResult<()> {
-    if quantity == 0 {
-        return Ok(());
-    }
-    let q = i32::try_from(quantity).map_err(|_| PromotionsError::DealSoldOut { deal_id })?;
+    let q = quantity.as_i32();
     let row = db
         .query_one_raw(pg(
             "UPDATE promotions.time_deals SET sold = sold + $2 \
@@ -223,18 +221,14 @@ pub async fn release_deal(
     db: &impl ConnectionTrait,
     deal_id: Uuid,
     customer: Uuid,
-    quantity: u32,
+    quantity: Quantity,
 ) -> PromotionsResult<()> {
-    let q = i32::try_from(quantity).unwrap_or(i32::MAX);
+    // Both counters in one statement.
     db.execute_raw(pg(
-        "UPDATE promotions.time_deals SET sold = GREATEST(sold - $2, 0) WHERE id = $1",
-        [deal_id.into(), q.into()],
-    ))
-    .await?;
-    db.execute_raw(pg(
-        "UPDATE promotions.deal_purchases SET quantity = GREATEST(quantity - $3, 0) \
+        "WITH deal AS (UPDATE promotions.time_deals SET sold = GREATEST(sold - $3, 0) WHERE id = $1) \
+         UPDATE promotions.deal_purchases SET quantity = GREATEST(quantity - $3, 0) \
          WHERE deal_id = $1 AND customer_id = $2",
-        [deal_id.into(), customer.into(), q.into()],
+        [deal_id.into(), customer.into(), quantity.into()],
     ))
     .await?;
     Ok(())

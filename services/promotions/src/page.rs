@@ -16,6 +16,7 @@ use crate::store::{campaign, time_deal};
 use crate::storefront_prices;
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::money::Won;
+use platform::quantity::Quantity;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -314,7 +315,7 @@ fn price_products(
                 tags: p.tags.clone(),
                 certified: p.certified,
                 unit_price: Won(*price),
-                quantity: 1,
+                quantity: Quantity::ONE,
                 taxable: p.taxable,
             });
         }

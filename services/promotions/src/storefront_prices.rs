@@ -19,12 +19,10 @@ use catalog::error::{CatalogError, CatalogResult};
 use catalog::purchasable;
 use chrono::{DateTime, Utc};
 use platform::money::Won;
+use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-/// Unit prices do not depend on the address; any non-remote code will do.
-const ANY_POSTAL_CODE: &str = "21554";
 
 /// Plugged into the catalog router by every process that serves it.
 pub struct PromotionsLivePrices;
@@ -72,7 +70,8 @@ pub fn unit_prices(
             lines: &lines,
             shipping,
             coupons: &[],
-            destination: &Destination::postal(ANY_POSTAL_CODE),
+            // Unit prices do not depend on the address; any non-remote code will do.
+            destination: &Destination::postal(Destination::NON_REMOTE),
             deal_purchases: &[],
         },
     )?;
@@ -115,7 +114,7 @@ pub async fn live_prices(
     let sellable: Vec<_> = items.iter().filter(|p| p.sellable && p.price > 0).collect();
     let lines: Vec<CartLine> = sellable
         .iter()
-        .map(|p| cart_input::cart_line(p, 1))
+        .map(|p| cart_input::cart_line(p, Quantity::ONE))
         .collect();
     let shipping = cart_input::vendor_shipping(sellable.iter().copied());
     // The stored policy decides, e.g., whether a time deal beats a campaign price: the

@@ -68,7 +68,7 @@ async fn stock_events_from_elsewhere_invalidate_the_cached_page() {
         &txn,
         &[catalog::stock::StockLine {
             variant_id: vid,
-            quantity: 4,
+            quantity: platform::quantity::Quantity::new(4).expect("a quantity"),
         }],
     )
     .await

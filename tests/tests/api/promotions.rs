@@ -10,6 +10,7 @@ use jikgu_tests::{Client, TestApp, spawn_app, spawn_app_with};
 use platform::auth::Role;
 use platform::money::Won;
 use platform::outbox::{self, Schema};
+use platform::quantity::Quantity;
 use promotions::PromotionsError;
 use promotions::pricing::RuleTarget;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
@@ -848,7 +849,8 @@ async fn per_customer_limits_and_budgets_hold_and_releases_give_back() {
 
 async fn take(app: &TestApp, deal: Uuid, customer: Uuid, q: u32) -> Result<(), PromotionsError> {
     let txn = app.state.db.begin().await.expect("begin");
-    let r = promotions::take_deal(&txn, deal, customer, q).await;
+    let r =
+        promotions::take_deal(&txn, deal, customer, Quantity::new(q).expect("a quantity")).await;
     if r.is_ok() {
         txn.commit().await.expect("commit");
     } else {
@@ -896,9 +898,14 @@ async fn time_deal_counters_survive_a_rush() {
 
     // The per-customer limit, and giving units back.
     let me = Uuid::now_v7();
-    promotions::release_deal(&s.app.state.db, deal, Uuid::now_v7(), 3)
-        .await
-        .expect("release");
+    promotions::release_deal(
+        &s.app.state.db,
+        deal,
+        Uuid::now_v7(),
+        Quantity::new(3).expect("a quantity"),
+    )
+    .await
+    .expect("release");
     assert!(matches!(
         take(&s.app, deal, me, 3).await,
         Err(PromotionsError::DealLimit { limit: 2, .. })

@@ -112,3 +112,64 @@ async fn a_filtered_list_page_is_one_statement() {
     let titles: Vec<&str> = page.items.iter().map(|p| p.title.as_str()).collect();
     assert_eq!(titles, ["김치 1", "김치 2"]);
 }
+
+/// How many statements one checkout of a two-vendor cart sends (issue 18: checkout is
+/// bound by its round trips and the time it holds the cart's and the variants' locks).
+/// BEGIN and COMMIT are not counted by the callback; the second checkout is counted, so
+/// the remote-area table is already cached as it is in a running shop.
+#[tokio::test]
+async fn a_two_vendor_checkout_is_a_handful_of_statements() {
+    use platform::auth::Role;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let cat = app.category("food", None, &[]).await;
+    let (v1, v2) = (
+        app.vendor("강화순무농장").await,
+        app.vendor("옹진수산").await,
+    );
+    let p1 = app
+        .product(&v1, cat, "강화순무김치", &[], &[("K1", 15900, 50)])
+        .await;
+    let p2 = app
+        .product(&v2, cat, "옹진 꽃게", &[], &[("C1", 39000, 50)])
+        .await;
+    let vids = [
+        crate::checkout::variant(&app, p1).await,
+        crate::checkout::variant(&app, p2).await,
+    ];
+    let (c, customer) = app.account(Role::Customer, None).await;
+    let ctx = orders::context::OrdersContext::from_env().expect("orders context");
+    let (db, n) = counting(&app);
+    let mut counted = Vec::new();
+    for round in 0..2 {
+        for vid in vids {
+            let r = c
+                .put(
+                    &format!("/v1/carts/current/lines/{vid}"),
+                    &json!({"quantity": 2}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        let cart = c.get("/v1/carts/current").await;
+        let total = cart.json["quote"]["totals"]["grand_total"]
+            .as_i64()
+            .expect("total");
+        let req: orders::checkout::CheckoutRequest = serde_json::from_value(json!({
+            "address": jikgu_tests::fixtures::address("21554"), "expected_total": total}))
+        .expect("request");
+        n.store(0, Ordering::SeqCst);
+        let (created, resp) =
+            orders::checkout::checkout(&db, &ctx, customer, None, &format!("k-{round}"), req)
+                .await
+                .expect("checkout");
+        assert!(created);
+        assert_eq!(resp.grand_total, total);
+        counted.push(n.load(Ordering::SeqCst));
+    }
+    // The key and the cart's lock, the cart's lines (read after the lock, apart, so a
+    // second checkout of the same cart sees the first one's commit), the catalog facts,
+    // the live promotions, the stock of every variant (one statement), the order, its attribution
+    // and the payment: BEGIN and COMMIT aside.
+    assert_eq!(counted[1], 9, "statements per checkout: {counted:?}");
+}

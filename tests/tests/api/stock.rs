@@ -3,6 +3,7 @@
 use catalog::stock::{self, StockLine};
 use futures::future::join_all;
 use jikgu_tests::spawn_app;
+use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
 async fn variant_of(app: &jikgu_tests::TestApp, pid: uuid::Uuid) -> uuid::Uuid {
@@ -33,7 +34,7 @@ async fn concurrent_reservations_never_oversell() {
                 &txn,
                 &[StockLine {
                     variant_id: vid,
-                    quantity: 1,
+                    quantity: Quantity::ONE,
                 }],
             )
             .await
@@ -82,7 +83,7 @@ async fn reserve_commit_and_release_move_units_correctly() {
     let line = |q| {
         [StockLine {
             variant_id: vid,
-            quantity: q,
+            quantity: Quantity::new(q).expect("a quantity"),
         }]
     };
 

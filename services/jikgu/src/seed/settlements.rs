@@ -33,12 +33,12 @@ async fn deliver(
     vendor: Uuid,
     customer: Uuid,
     variant_id: Uuid,
-    qty: u32,
+    qty: platform::quantity::Quantity,
     key: &str,
 ) -> Result<(Uuid, Uuid), ApiError> {
     let mut cart =
         orders::carts::open(&state.db, &orders::carts::Owner::Customer(customer)).await?;
-    orders::carts::set_line(&state.db, &mut cart, variant_id, qty).await?;
+    orders::carts::set_line(&state.db, &mut cart, variant_id, Some(qty)).await?;
     let address: orders::checkout::Address = serde_json::from_value(serde_json::json!({
         "recipient": "김인천", "phone": "010-1234-5678", "postal_code": "21554",
         "road_address": "인천광역시 남동구 정각로 29", "detail": "101호"}))
@@ -161,7 +161,7 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
             *vendor,
             customer.id,
             variant_id,
-            1 + (i % 2) as u32,
+            platform::quantity::Quantity::clamped(1 + (i % 2) as i64),
             &key,
         )
         .await?;

@@ -11,6 +11,8 @@ use platform::AppState;
 use platform::auth::CustomerUser;
 use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
+use platform::postal::PostalCode;
+use platform::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -68,6 +70,20 @@ async fn get_cart(
     CartOwner(who): CartOwner,
     Query(q): Query<CartQuery>,
 ) -> ApiResult<Json<CartView>> {
+    // Only a malformed code is the customer's to fix; named as checkout names it.
+    let postal = q
+        .postal_code
+        .as_deref()
+        .map(|raw| {
+            PostalCode::parse(raw).map_err(|_| {
+                ApiError::field(
+                    "address.postal_code",
+                    "unpriceable",
+                    format!("postal code `{raw}` is not 5 digits"),
+                )
+            })
+        })
+        .transpose()?;
     let cart = carts::open(&state.db, &who).await?;
     let codes: Vec<String> = q
         .coupon
@@ -81,7 +97,7 @@ async fn get_cart(
             &state.db,
             &ctx.remote_areas,
             &cart,
-            q.postal_code,
+            postal,
             buyer(&who, &codes),
         )
         .await?,
@@ -96,6 +112,26 @@ pub struct SetQuantity {
     pub quantity: u32,
 }
 
+impl SetQuantity {
+    /// The line's new units, `None` to remove it: the one place the body's plain number
+    /// becomes a [`Quantity`].
+    fn units(&self) -> ApiResult<Option<Quantity>> {
+        match self.quantity {
+            0 => Ok(None),
+            n => Quantity::new(n)
+                .filter(|q| q.get() <= Quantity::CART_MAX)
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "quantity",
+                        "out_of_range",
+                        format!("must be 0 to {}", Quantity::CART_MAX),
+                    )
+                }),
+        }
+    }
+}
+
 /// Set how many of a variant the cart holds.
 #[utoipa::path(put, path = "/v1/carts/current/lines/{variant_id}", tag = "carts", request_body = SetQuantity,
     params(CartToken), security((), ("bearer" = [])),
@@ -107,7 +143,7 @@ async fn set_line(
     Path(variant_id): Path<Uuid>,
     Json(req): Json<SetQuantity>,
 ) -> ApiResult<Json<CartView>> {
-    put_line(&state, &ctx, who, variant_id, req.quantity).await
+    put_line(&state, &ctx, who, variant_id, req.units()?).await
 }
 
 /// Remove a line.
@@ -120,7 +156,7 @@ async fn remove_line(
     CartOwner(who): CartOwner,
     Path(variant_id): Path<Uuid>,
 ) -> ApiResult<Json<CartView>> {
-    put_line(&state, &ctx, who, variant_id, 0).await
+    put_line(&state, &ctx, who, variant_id, None).await
 }
 
 /// Write a line and answer with the cart, quoted with the catalog facts the write read.
@@ -129,21 +165,32 @@ async fn put_line(
     ctx: &OrdersContext,
     who: Owner,
     variant_id: Uuid,
-    quantity: u32,
+    quantity: Option<Quantity>,
 ) -> ApiResult<Json<CartView>> {
     let mut cart = carts::open(&state.db, &who).await?;
     let found = carts::set_line(&state.db, &mut cart, variant_id, quantity).await?;
-    Ok(Json(
-        carts::view_known(
-            &state.db,
-            &ctx.remote_areas,
-            &cart,
-            found,
-            None,
-            buyer(&who, &[]),
-        )
-        .await?,
-    ))
+    written(state, ctx, &who, &cart, found).await
+}
+
+/// The cart just written, quoted (no address, no coupons) with the catalog facts the
+/// write read.
+async fn written(
+    state: &AppState,
+    ctx: &OrdersContext,
+    who: &Owner,
+    cart: &carts::Cart,
+    found: Vec<catalog::purchasable::Purchasable>,
+) -> ApiResult<Json<CartView>> {
+    let view = carts::view_known(
+        &state.db,
+        &ctx.remote_areas,
+        cart,
+        found,
+        None,
+        buyer(who, &[]),
+    )
+    .await?;
+    Ok(Json(view))
 }
 
 /// After signing in, merge the anonymous cart (`X-Cart-Token`) into the customer's:
@@ -168,15 +215,5 @@ async fn merge(
             )
         })?;
     let (cart, found) = carts::merge(&state.db, p.user_id, token).await?;
-    Ok(Json(
-        carts::view_known(
-            &state.db,
-            &ctx.remote_areas,
-            &cart,
-            found,
-            None,
-            buyer(&Owner::Customer(p.user_id), &[]),
-        )
-        .await?,
-    ))
+    written(&state, &ctx, &Owner::Customer(p.user_id), &cart, found).await
 }

@@ -15,6 +15,7 @@ use crate::quoting::{LineIssue, LineProblem, Priced};
 use crate::{invoices, tax_invoices};
 use platform::money::Won;
 use platform::organisations::service::Organisation;
+use platform::quantity::Quantity;
 use promotions::pricing::{LineQuote, Quote, QuoteTotals, VendorShippingQuote};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 
@@ -89,7 +90,7 @@ fn priced_from_answers(
                 });
                 continue;
             };
-            let quantity = u32::try_from(l.quantity).unwrap_or(0);
+            let quantity = Quantity::clamped(i64::from(l.quantity));
             items.push((p.clone(), quantity));
             items_amount += amount;
             if l.taxable {

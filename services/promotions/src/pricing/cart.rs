@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use platform::money::Won;
+use platform::postal::PostalCode;
+use platform::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,7 +29,7 @@ pub struct CartLine {
     pub certified: bool,
     /// List price of one unit, VAT-inclusive.
     pub unit_price: Won,
-    pub quantity: u32,
+    pub quantity: Quantity,
     /// `false` for tax-free (면세) goods such as raw farm produce.
     pub taxable: bool,
 }
@@ -45,7 +47,7 @@ pub struct VendorShipping {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Destination {
     /// Five digits (since 2015-08-01), e.g. `"63100"`.
-    pub postal_code: String,
+    pub postal_code: PostalCode,
     /// The road-name address, e.g. `"인천광역시 강화군 교동면 교동남로 123"`.
     pub road_address: Option<String>,
     /// 건물관리번호 (25 digits) when the client has it.
@@ -53,9 +55,13 @@ pub struct Destination {
 }
 
 impl Destination {
-    pub fn postal(postal_code: impl Into<String>) -> Self {
+    /// A non-remote Incheon code: where a cart is quoted before the customer gives an
+    /// address, and what a product page's unit prices assume.
+    pub const NON_REMOTE: PostalCode = PostalCode::known("21554");
+
+    pub fn postal(postal_code: PostalCode) -> Self {
         Destination {
-            postal_code: postal_code.into(),
+            postal_code,
             road_address: None,
             building_no: None,
         }

@@ -29,7 +29,7 @@ pub fn quote(
 ) -> Result<Quote, PricingError> {
     validate_lines(request.lines)?;
     let policies = shipping_policies(request.shipping, request.lines)?;
-    let remote_area = remote_areas.lookup(request.destination)?;
+    let remote_area = remote_areas.lookup(request.destination);
 
     let mut lines = price_lines(promotions, policy, request);
     let applied_campaigns: Vec<Option<Uuid>> = lines
@@ -261,12 +261,6 @@ fn rank(
 
 fn validate_lines(lines: &[CartLine]) -> Result<(), PricingError> {
     for (i, line) in lines.iter().enumerate() {
-        if line.quantity == 0 {
-            return Err(PricingError::ZeroQuantity {
-                line: i,
-                variant_id: line.variant_id,
-            });
-        }
         if !line.unit_price.is_positive() {
             return Err(PricingError::NonPositiveUnitPrice {
                 line: i,
@@ -274,7 +268,7 @@ fn validate_lines(lines: &[CartLine]) -> Result<(), PricingError> {
                 unit_price: line.unit_price,
             });
         }
-        if line.unit_price.times(line.quantity) > MAX_AMOUNT {
+        if line.unit_price.times(line.quantity.get()) > MAX_AMOUNT {
             return Err(PricingError::AmountTooLarge {
                 line: i,
                 variant_id: line.variant_id,
@@ -343,11 +337,11 @@ fn price_lines(
             if let Some(a) = &applied
                 && let PromotionRef::TimeDeal { deal_id, .. } = a.promotion
             {
-                *taken.entry(deal_id).or_default() += u64::from(line.quantity);
+                *taken.entry(deal_id).or_default() += u64::from(line.quantity.get());
             }
             let unit_price = applied.as_ref().map_or(line.unit_price, |a| a.unit_price);
-            let list_amount = line.unit_price.times(line.quantity);
-            let discounted_amount = unit_price.times(line.quantity);
+            let list_amount = line.unit_price.times(line.quantity.get());
+            let discounted_amount = unit_price.times(line.quantity.get());
             LineQuote {
                 variant_id: line.variant_id,
                 product_id: line.product_id,
@@ -378,7 +372,7 @@ fn choose_promotion(
     taken: &BTreeMap<Uuid, u64>,
 ) -> (Option<AppliedPromotion>, Vec<RejectedPromotion>) {
     let list = line.unit_price;
-    let qty = u64::from(line.quantity);
+    let qty = u64::from(line.quantity.get());
     let mut candidates: Vec<Candidate> = Vec::new();
     for rule in promotions.rules_for(line.product_id, line.variant_id) {
         let unit_price = rule.unit_price(list);

@@ -9,8 +9,6 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum PricingError {
-    #[error("line {line}: quantity must be at least 1")]
-    ZeroQuantity { line: usize, variant_id: Uuid },
     #[error("line {line}: unit price {unit_price} must be positive")]
     NonPositiveUnitPrice {
         line: usize,
@@ -19,8 +17,6 @@ pub enum PricingError {
     },
     #[error("line {line}: amount is above the largest the shop accepts")]
     AmountTooLarge { line: usize, variant_id: Uuid },
-    #[error("postal code `{postal_code}` is not 5 digits")]
-    MalformedPostalCode { postal_code: String },
     #[error("line {line}: vendor {vendor_id} has no shipping policy")]
     MissingShippingPolicy { line: usize, vendor_id: Uuid },
     #[error("vendor {vendor_id} has more than one shipping policy")]

@@ -4,6 +4,8 @@
 
 use chrono::Duration;
 use platform::money::Won;
+use platform::postal::PostalCode;
+use platform::quantity::Quantity;
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -56,7 +58,7 @@ fn line() -> impl Strategy<Value = CartLine> {
             tags: vec![],
             certified: p == 0,
             unit_price: Won(price),
-            quantity: qty,
+            quantity: Quantity::new(qty).unwrap(),
             taxable,
         })
 }
@@ -241,7 +243,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                         quantity,
                     })
                     .collect(),
-                destination: Destination::postal(postal),
+                destination: Destination::postal(PostalCode::parse(postal).unwrap()),
                 policy,
             },
         )
@@ -284,10 +286,16 @@ fn check_invariants(s: &Scenario, q: &Quote) -> Result<(), TestCaseError> {
             input.variant_id,
             "output keeps input order"
         );
-        prop_assert_eq!(line.list_amount, input.unit_price.times(input.quantity));
+        prop_assert_eq!(
+            line.list_amount,
+            input.unit_price.times(input.quantity.get())
+        );
         prop_assert!(zero <= line.unit_price && line.unit_price <= line.list_unit_price);
         prop_assert!(line.applied.is_none() || line.unit_price < line.list_unit_price);
-        prop_assert_eq!(line.discounted_amount, line.unit_price.times(line.quantity));
+        prop_assert_eq!(
+            line.discounted_amount,
+            line.unit_price.times(line.quantity.get())
+        );
         prop_assert!(
             zero <= line.promotion_discount && line.promotion_discount <= line.list_amount
         );

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::money::Won;
+use platform::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -125,7 +126,7 @@ pub struct LineQuote {
     pub variant_id: Uuid,
     pub product_id: Uuid,
     pub vendor_id: Uuid,
-    pub quantity: u32,
+    pub quantity: Quantity,
     pub taxable: bool,
     pub list_unit_price: Won,
     /// After the line promotion.

@@ -6,7 +6,6 @@ use platform::money::Won;
 use serde::{Deserialize, Serialize};
 
 use super::cart::{Destination, MAX_AMOUNT};
-use super::error::PricingError;
 
 /// One inclusive range of postal codes and its surcharge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,27 +216,17 @@ impl RemoteAreaTable {
         &self.exemptions
     }
 
-    /// The remote area of a destination, `None` on the mainland. Fails only on a postal
-    /// code that is not exactly 5 digits.
-    pub fn lookup(
-        &self,
-        destination: &Destination,
-    ) -> Result<Option<RemoteAreaMatch>, PricingError> {
-        let code = parse_postal(destination.postal_code.trim()).ok_or_else(|| {
-            PricingError::MalformedPostalCode {
-                postal_code: destination.postal_code.clone(),
-            }
-        })?;
+    /// The remote area of a destination, `None` on the mainland.
+    pub fn lookup(&self, destination: &Destination) -> Option<RemoteAreaMatch> {
+        let code = destination.postal_code.number();
         let idx = self.ranges.partition_point(|r| r.to < code);
-        let Some(range) = self.ranges.get(idx).filter(|r| r.from <= code) else {
-            return Ok(None);
-        };
+        let range = self.ranges.get(idx).filter(|r| r.from <= code)?;
         let exemption = self
             .exemptions
             .iter()
             .find(|e| exempts(e, code, destination))
             .cloned();
-        Ok(Some(RemoteAreaMatch {
+        Some(RemoteAreaMatch {
             postal_code: format!("{code:05}"),
             region: range.region.clone(),
             range_surcharge: range.surcharge,
@@ -247,7 +236,7 @@ impl RemoteAreaTable {
                 range.surcharge
             },
             exemption,
-        }))
+        })
     }
 }
 
@@ -335,31 +324,32 @@ fn digits_only(s: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use platform::postal::PostalCode;
 
     /// The shared data file, beside the domain notes (outside this repository's tree).
     const REAL_FILE: &str = include_str!("../../../../migrations/data/remote-areas.csv");
 
     fn at(code: &str) -> Destination {
-        Destination::postal(code)
+        Destination::postal(PostalCode::parse(code).unwrap())
     }
 
     #[test]
     fn parses_the_real_remote_area_file() {
         let table = RemoteAreaTable::from_csv(REAL_FILE).expect("remote-areas.csv parses");
         assert_eq!(table.ranges().len(), 30);
-        let jeju = table.lookup(&at("63100")).unwrap().expect("Jeju is remote");
+        let jeju = table.lookup(&at("63100")).expect("Jeju is remote");
         assert_eq!(jeju.region, "jeju");
         assert_eq!(jeju.surcharge, Won(3000));
-        let ganghwa = table.lookup(&at("23004")).unwrap().expect("강화 island");
+        let ganghwa = table.lookup(&at("23004")).expect("강화 island");
         assert_eq!(ganghwa.region, "incheon-ganghwa-islands");
         assert_eq!(ganghwa.surcharge, Won(5000));
         // Range ends are inclusive; neighbours are not remote.
-        assert!(table.lookup(&at("63644")).unwrap().is_some());
-        assert!(table.lookup(&at("63645")).unwrap().is_none());
-        assert!(table.lookup(&at("23003")).unwrap().is_none());
-        assert!(table.lookup(&at("59790")).unwrap().is_some());
+        assert!(table.lookup(&at("63644")).is_some());
+        assert!(table.lookup(&at("63645")).is_none());
+        assert!(table.lookup(&at("23003")).is_none());
+        assert!(table.lookup(&at("59790")).is_some());
         // 인천 시청 (mainland).
-        assert!(table.lookup(&at("21554")).unwrap().is_none());
+        assert!(table.lookup(&at("21554")).is_none());
     }
 
     #[test]
@@ -369,14 +359,11 @@ mod tests {
              ulleung,40200,40240,5000\nsinan,58826,58826,5000\n",
         )
         .unwrap();
-        assert_eq!(
-            table.lookup(&at("63000")).unwrap().unwrap().surcharge,
-            Won(3000)
-        );
-        assert_eq!(table.lookup(&at("58826")).unwrap().unwrap().region, "sinan");
-        assert!(table.lookup(&at("58827")).unwrap().is_none());
-        assert!(table.lookup(&at("00001")).unwrap().is_none());
-        assert!(table.lookup(&at("99999")).unwrap().is_none());
+        assert_eq!(table.lookup(&at("63000")).unwrap().surcharge, Won(3000));
+        assert_eq!(table.lookup(&at("58826")).unwrap().region, "sinan");
+        assert!(table.lookup(&at("58827")).is_none());
+        assert!(table.lookup(&at("00001")).is_none());
+        assert!(table.lookup(&at("99999")).is_none());
     }
 
     #[test]
@@ -423,19 +410,13 @@ mod tests {
     }
 
     #[test]
-    fn malformed_destination_codes_are_errors() {
+    fn malformed_destination_codes_never_reach_the_table() {
         let table = RemoteAreaTable::from_csv(REAL_FILE).unwrap();
         for code in ["6310", "631000", "63-10", "abcde", "", "６３１００"] {
-            assert!(
-                matches!(
-                    table.lookup(&at(code)),
-                    Err(PricingError::MalformedPostalCode { .. })
-                ),
-                "{code:?}"
-            );
+            assert!(PostalCode::parse(code).is_err(), "{code:?}");
         }
         // Surrounding whitespace is forgiven.
-        assert!(table.lookup(&at(" 63100 ")).unwrap().is_some());
+        assert!(table.lookup(&at(" 63100 ")).is_some());
     }
 
     #[test]
@@ -450,7 +431,7 @@ mod tests {
             )
             .unwrap();
         let dest = |code: &str, road: Option<&str>, bno: Option<&str>| Destination {
-            postal_code: code.into(),
+            postal_code: PostalCode::parse(code).unwrap(),
             road_address: road.map(Into::into),
             building_no: bno.map(Into::into),
         };
@@ -460,7 +441,6 @@ mod tests {
                 Some("인천광역시 강화군 교동면 교동남로 123"),
                 None,
             ))
-            .unwrap()
             .unwrap();
         assert_eq!(on_road.surcharge, Won::ZERO);
         assert_eq!(on_road.range_surcharge, Won(5000));
@@ -471,7 +451,6 @@ mod tests {
         // Same road name under another code: still charged.
         let elsewhere = table
             .lookup(&dest("23004", Some("인천광역시 강화군 교동남로 1"), None))
-            .unwrap()
             .unwrap();
         assert_eq!(elsewhere.surcharge, Won(5000));
         // A longer road that merely starts with the name is not the road.
@@ -481,28 +460,18 @@ mod tests {
                 Some("인천광역시 강화군 교동면 교동남로길 5"),
                 None,
             ))
-            .unwrap()
             .unwrap();
         assert_eq!(longer.surcharge, Won(5000));
         let by_building = table
             .lookup(&dest("23008", None, Some("28710-25021-10001-0000-000001")))
-            .unwrap()
             .unwrap();
         assert_eq!(by_building.surcharge, Won::ZERO);
         assert_eq!(
-            table
-                .lookup(&dest("23009", None, None))
-                .unwrap()
-                .unwrap()
-                .surcharge,
+            table.lookup(&dest("23009", None, None)).unwrap().surcharge,
             Won::ZERO
         );
         assert_eq!(
-            table
-                .lookup(&dest("23010", None, None))
-                .unwrap()
-                .unwrap()
-                .surcharge,
+            table.lookup(&dest("23010", None, None)).unwrap().surcharge,
             Won(5000)
         );
     }
