@@ -813,6 +813,29 @@ mod tests {
     }
 
     #[test]
+    fn only_whole_months_are_read_from_the_monthly_rollups() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap_or_default();
+        let p = |from: &str, to: &str| Period {
+            from: d(from),
+            to: d(to),
+            quarter: None,
+        };
+        assert_eq!(
+            whole_months(&p("2026-07-01", "2026-09-30")),
+            Some((d("2026-07-01"), d("2026-09-30")))
+        );
+        assert_eq!(
+            whole_months(&p("2026-07-02", "2026-09-29")),
+            Some((d("2026-08-01"), d("2026-08-31")))
+        );
+        assert_eq!(whole_months(&p("2026-07-02", "2026-08-30")), None);
+        assert_eq!(
+            whole_months(&p("2026-02-01", "2026-02-28")),
+            Some((d("2026-02-01"), d("2026-02-28")))
+        );
+    }
+
+    #[test]
     fn growth_is_in_basis_points_and_absent_without_a_base() {
         assert_eq!(growth_bp(11_000, 10_000), Some(1_000));
         assert_eq!(growth_bp(5_000, 10_000), Some(-5_000));
