@@ -77,8 +77,20 @@ fn up() -> Vec<String> {
         "INSERT INTO reports.buyer_cells {CELLS} SELECT day, customer_id, {DIMS}, count(DISTINCT order_id) FROM c \
          WHERE orders > 0 GROUP BY day, customer_id, {DIMS}"
     ));
+    // Each customer's first buying day, from any vendor (nil) and from each.
     out.push(
-        "ANALYZE reports.daily_sales, reports.monthly_sales, reports.daily_products, \
+        "CREATE TABLE reports.first_days (customer_id uuid NOT NULL, vendor_id uuid NOT NULL, \
+             first_day date NOT NULL, PRIMARY KEY (customer_id, vendor_id))"
+            .to_owned(),
+    );
+    out.push(
+        "INSERT INTO reports.first_days SELECT customer_id, \
+             COALESCE(vendor_id, '00000000-0000-0000-0000-000000000000'), min(day) FROM reports.buyer_days \
+         GROUP BY GROUPING SETS ((customer_id, vendor_id), (customer_id))"
+            .to_owned(),
+    );
+    out.push(
+        "ANALYZE reports.first_days, reports.daily_sales, reports.monthly_sales, reports.daily_products, \
          reports.monthly_products, reports.buyer_cells"
             .to_owned(),
     );
@@ -88,7 +100,7 @@ fn up() -> Vec<String> {
 fn down() -> Vec<String> {
     vec![
         "DROP TABLE reports.daily_sales, reports.monthly_sales, reports.daily_products, \
-         reports.monthly_products, reports.buyer_cells"
+         reports.monthly_products, reports.buyer_cells, reports.first_days"
             .to_owned(),
         format!(
             "CREATE TABLE reports.daily_sales (day date NOT NULL, product_id uuid NOT NULL, {DIM_TYPES}, {MEASURES}, \

@@ -373,7 +373,8 @@ async fn grouped(
     shift: &str,
 ) -> ReportsResult<Vec<(Vec<String>, Measures)>> {
     let (k1, k2) = keys(by);
-    let months = !(by.contains(&Dimension::Month) && shift.ends_with("days"));
+    let months =
+        !(by.contains(&Dimension::Month) && shift.ends_with("days") && shift != "0 days");
     let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
@@ -520,15 +521,14 @@ async fn buyers(db: &impl ConnectionTrait, p: &Period, scope: Scope) -> ReportsR
     }
     let b = B::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        // New buyers: those with no earlier day, found by the primary key (customer, day)
-        // rather than by reading each buyer's whole history.
+        // New buyers: those whose first day (in this scope) is in the period, read from
+        // each customer's first days rather than from their whole history.
         "WITH p AS (SELECT customer_id, sum(orders) AS orders FROM reports.buyer_days \
                  WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) GROUP BY customer_id) \
-         SELECT (SELECT count(*) FROM p)::int8 AS buyers, \
-                (SELECT count(*) FROM p WHERE NOT EXISTS (SELECT 1 FROM reports.buyer_days b \
-                    WHERE b.customer_id = p.customer_id AND b.day < $1 \
-                      AND ($3::uuid IS NULL OR b.vendor_id = $3)))::int8 AS new_buyers, \
-                (SELECT COALESCE(sum(orders), 0) FROM p)::int8 AS vendor_orders",
+         SELECT count(*)::int8 AS buyers, (count(*) FILTER (WHERE f.first_day >= $1))::int8 AS new_buyers, \
+                COALESCE(sum(p.orders), 0)::int8 AS vendor_orders \
+         FROM p JOIN reports.first_days f ON f.customer_id = p.customer_id \
+             AND f.vendor_id = COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000')",
         [p.from.into(), p.to.into(), scope.vendor().into()],
     ))
     .one(db)

@@ -312,6 +312,33 @@ async fn add_buyer_days(
     Ok(())
 }
 
+/// Each customer's first day of buying, from any vendor (the nil vendor) and from each:
+/// what tells a new buyer from a returning one without reading their whole history.
+const FIRST_DAYS: &str = "INSERT INTO reports.first_days (customer_id, vendor_id, first_day) \
+     SELECT customer_id, COALESCE(vendor_id, '00000000-0000-0000-0000-000000000000'), min(day) \
+     FROM reports.buyer_days WHERE ($1::uuid IS NULL OR customer_id = $1) \
+     GROUP BY GROUPING SETS ((customer_id, vendor_id), (customer_id)) \
+     ON CONFLICT (customer_id, vendor_id) DO UPDATE SET first_day = LEAST(reports.first_days.first_day, excluded.first_day)";
+
+/// Work `customer`'s first days out again from their buying days (`None`: everyone's).
+async fn refresh_first_days(db: &impl ConnectionTrait, customer: Option<Uuid>) -> ReportsResult<()> {
+    if let Some(c) = customer {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM reports.first_days WHERE customer_id = $1",
+            [c.into()],
+        ))
+        .await?;
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        FIRST_DAYS,
+        [customer.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// `new − old`, cell by cell, without the cells that did not change.
 fn difference(old: &Contribution, new: &Contribution) -> Vec<(CellKey, Measures)> {
     let mut delta: HashMap<&CellKey, Measures> = HashMap::new();
@@ -392,7 +419,11 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
         return Ok(false);
     }
     add_cells(&txn, &difference(&old, &new)).await?;
-    add_buyer_days(&txn, &buyer_difference(o.customer_id, &old, &new)).await?;
+    let days = buyer_difference(o.customer_id, &old, &new);
+    add_buyer_days(&txn, &days).await?;
+    if !days.is_empty() {
+        refresh_first_days(&txn, Some(o.customer_id)).await?;
+    }
     let mut cells = BTreeMap::new();
     buyer_cell_difference(o.customer_id, &old, &new, &mut cells);
     add_buyer_cells(&txn, &cells).await?;
@@ -420,7 +451,8 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
     txn.execute_unprepared(
         "LOCK TABLE reports.order_contributions IN EXCLUSIVE MODE; \
          TRUNCATE reports.daily_sales, reports.monthly_sales, reports.daily_products, \
-             reports.monthly_products, reports.buyer_cells, reports.buyer_days, reports.order_contributions",
+             reports.monthly_products, reports.buyer_cells, reports.buyer_days, reports.first_days, \
+             reports.order_contributions",
     )
     .await?;
     let mut cells: HashMap<CellKey, Measures> = HashMap::new();
@@ -463,13 +495,14 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
     buyers.sort();
     add_buyer_days(&txn, &buyers).await?;
     add_buyer_cells(&txn, &buyer_cells).await?;
+    refresh_first_days(&txn, None).await?;
     txn.commit().await?;
     // The tables were just filled anew: give the planner their statistics now rather
     // than whenever autovacuum comes round (a quarter's report planned on none was 5×
     // slower).
     db.execute_unprepared(
         "ANALYZE reports.daily_sales, reports.monthly_sales, reports.daily_products, reports.monthly_products, \
-             reports.buyer_cells, reports.buyer_days, reports.order_contributions",
+             reports.buyer_cells, reports.buyer_days, reports.first_days, reports.order_contributions",
     )
     .await?;
     Ok(n)

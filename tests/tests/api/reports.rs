@@ -216,6 +216,7 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         "monthly_products",
         "buyer_cells",
         "buyer_days",
+        "first_days",
     ] {
         let rows = app
             .state
