@@ -373,8 +373,7 @@ async fn grouped(
     shift: &str,
 ) -> ReportsResult<Vec<(Vec<String>, Measures)>> {
     let (k1, k2) = keys(by);
-    let months =
-        !(by.contains(&Dimension::Month) && shift.ends_with("days") && shift != "0 days");
+    let months = !(by.contains(&Dimension::Month) && shift.ends_with("days") && shift != "0 days");
     let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(

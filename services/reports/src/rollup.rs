@@ -103,8 +103,14 @@ impl Table {
     }
 }
 
+/// A key column's value, with its array type as sea-query and Postgres name it.
+type KeyColumn = (Value, sea_orm::sea_query::ArrayType, &'static str);
+
+/// A row to add: its key columns and its measures.
+type Row = (Vec<KeyColumn>, Vec<i64>);
+
 /// A key column's value and Postgres array type.
-fn column(k: &CellKey, name: &str) -> (Value, sea_orm::sea_query::ArrayType, &'static str) {
+fn column(k: &CellKey, name: &str) -> KeyColumn {
     use sea_orm::sea_query::ArrayType as T;
     match name {
         "day" => (k.day.into(), T::ChronoDate, "date"),
@@ -128,10 +134,7 @@ async fn upsert(
     table: &str,
     keys: &[&str],
     measures: &[&str],
-    rows: &[(
-        Vec<(Value, sea_orm::sea_query::ArrayType, &'static str)>,
-        Vec<i64>,
-    )],
+    rows: &[Row],
 ) -> ReportsResult<()> {
     use sea_orm::sea_query::ArrayType as T;
     let names: Vec<&str> = keys.iter().chain(measures).copied().collect();
@@ -321,7 +324,10 @@ const FIRST_DAYS: &str = "INSERT INTO reports.first_days (customer_id, vendor_id
      ON CONFLICT (customer_id, vendor_id) DO UPDATE SET first_day = LEAST(reports.first_days.first_day, excluded.first_day)";
 
 /// Work `customer`'s first days out again from their buying days (`None`: everyone's).
-async fn refresh_first_days(db: &impl ConnectionTrait, customer: Option<Uuid>) -> ReportsResult<()> {
+async fn refresh_first_days(
+    db: &impl ConnectionTrait,
+    customer: Option<Uuid>,
+) -> ReportsResult<()> {
     if let Some(c) = customer {
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
