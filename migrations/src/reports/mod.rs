@@ -1,1 +1,2 @@
 pub mod m20261202_000402_reports_tables;
+pub mod m20261203_001001_reports_grains;

@@ -568,6 +568,36 @@ pub async fn variants_by_sku(
     .await
 }
 
+/// Of the (vendor, day) pairs asked, those on which the vendor held a verified
+/// certification valid that day ([`VALID_CERT`] on a past day): how a sale reported after
+/// the fact is placed as certified or not as things stood on its own day.
+pub async fn certified_on(
+    db: &impl ConnectionTrait,
+    asked: &[(Uuid, chrono::NaiveDate)],
+) -> Result<std::collections::HashSet<(Uuid, chrono::NaiveDate)>, DbErr> {
+    if asked.is_empty() {
+        return Ok(Default::default());
+    }
+    use sea_orm::sea_query::ArrayType as T;
+    let vendors: Vec<Value> = asked.iter().map(|(v, _)| (*v).into()).collect();
+    let days: Vec<Value> = asked.iter().map(|(_, d)| (*d).into()).collect();
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT DISTINCT q.vendor_id, q.day FROM unnest($1::uuid[], $2::date[]) AS q (vendor_id, day) \
+             WHERE EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = q.vendor_id \
+                 AND c.verified_at IS NOT NULL AND q.day BETWEEN c.issued_on AND c.expires_on)",
+            [
+                Value::Array(T::Uuid, Some(Box::new(vendors))),
+                Value::Array(T::ChronoDate, Some(Box::new(days))),
+            ],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "vendor_id")?, r.try_get("", "day")?)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

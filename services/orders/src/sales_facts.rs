@@ -274,3 +274,47 @@ pub async fn paid_order_ids(
         .await?;
     rows.iter().map(|r| Ok(r.try_get("", "id")?)).collect()
 }
+
+/// What a product's sales were attributed to as of a day: the category, top-level
+/// category and (newest-boundary) district the shop recorded at its latest sale of the
+/// product paid on or before the end of that Asia/Seoul day.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct AttributedAsOf {
+    pub product_id: Uuid,
+    pub day: chrono::NaiveDate,
+    pub category_id: Uuid,
+    pub top_category_id: Uuid,
+    pub district: String,
+}
+
+/// [`AttributedAsOf`] for each (product, day) asked that the shop had sold by then: how
+/// an open-market sale is placed as things stood on its own day (one statement; by the
+/// `order_lines (product_id)` index).
+pub async fn attribution_as_of(
+    db: &impl ConnectionTrait,
+    asked: &[(Uuid, chrono::NaiveDate)],
+) -> OrdersResult<Vec<AttributedAsOf>> {
+    if asked.is_empty() {
+        return Ok(Vec::new());
+    }
+    use sea_orm::Value;
+    use sea_orm::sea_query::ArrayType as T;
+    let products: Vec<Value> = asked.iter().map(|(p, _)| (*p).into()).collect();
+    let days: Vec<Value> = asked.iter().map(|(_, d)| (*d).into()).collect();
+    Ok(AttributedAsOf::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT q.product_id, q.day, a.category_id, a.top_category_id, a.district \
+         FROM unnest($1::uuid[], $2::date[]) AS q (product_id, day) \
+         CROSS JOIN LATERAL (SELECT a.category_id, a.top_category_id, a.district_comparable AS district \
+             FROM orders.order_lines l JOIN orders.orders o ON o.id = l.order_id \
+             JOIN orders.line_attribution a ON a.order_id = l.order_id AND a.variant_id = l.variant_id \
+             WHERE l.product_id = q.product_id AND o.paid_at < ((q.day + 1)::timestamp AT TIME ZONE 'Asia/Seoul') \
+             ORDER BY o.paid_at DESC LIMIT 1) a",
+        [
+            Value::Array(T::Uuid, Some(Box::new(products))),
+            Value::Array(T::ChronoDate, Some(Box::new(days))),
+        ],
+    ))
+    .all(db)
+    .await?)
+}

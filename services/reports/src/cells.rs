@@ -15,7 +15,7 @@ pub fn kst_day(at: DateTime<Utc>) -> NaiveDate {
 }
 
 /// One rollup cell's key. No campaign is the nil uuid.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CellKey {
     pub day: NaiveDate,
     pub product_id: Uuid,
@@ -60,6 +60,20 @@ impl Measures {
         self.refunds += o.refunds;
         self.refunded_units += o.refunded_units;
         self.net += o.net;
+    }
+
+    /// The measures in the order of the rollup tables' columns.
+    pub fn columns(&self) -> [i64; 8] {
+        [
+            self.orders,
+            self.units,
+            self.gross,
+            self.vendor_discount,
+            self.platform_discount,
+            self.refunds,
+            self.refunded_units,
+            self.net,
+        ]
     }
 
     pub fn negated(&self) -> Measures {

@@ -46,6 +46,42 @@ fn err<E: std::fmt::Display>(e: E) -> ReportsError {
     ReportsError::Render(e.to_string())
 }
 
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// An SVG of [`SIZE`] on white with `chart`'s caption: `draw` builds its coordinates on
+/// the builder given (label areas `x_area` and `y_area` wide) and draws.
+fn render(
+    chart: Chart,
+    (x_area, y_area): (u32, u32),
+    draw: impl FnOnce(&mut ChartBuilder<'_, '_, SVGBackend<'_>>) -> ReportsResult<()>,
+) -> ReportsResult<String> {
+    let mut out = String::new();
+    {
+        let root: Area = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(chart.title_ko(), (FONT, 20))
+            .margin(12)
+            .x_label_area_size(x_area)
+            .y_label_area_size(y_area);
+        draw(&mut builder)?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
+
+/// The series' legend, boxed on white.
+fn legend<'a, CT: plotters::coord::CoordTranslate>(
+    ch: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+) -> ReportsResult<()> {
+    ch.configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
 /// The chart of `r` (a report grouped as [`Chart::by`] says).
 pub fn svg(chart: Chart, r: &PerformanceReport) -> ReportsResult<String> {
     match chart {
@@ -84,16 +120,9 @@ fn channel_monthly(r: &PerformanceReport) -> ReportsResult<String> {
         .max()
         .unwrap_or(0)
         .max(1);
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+    render(Chart::ChannelMonthly, (30, 70), |b| {
         let n = months.len().max(1);
-        let mut ch = ChartBuilder::on(&root)
-            .caption(Chart::ChannelMonthly.title_ko(), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
+        let mut ch = b
             .build_cartesian_2d(0..n, 0f64..in_10k(max) * 1.1)
             .map_err(err)?;
         let labels = months.clone();
@@ -115,14 +144,8 @@ fn channel_monthly(r: &PerformanceReport) -> ReportsResult<String> {
                 .label(channel.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
         }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(out)
+        legend(&mut ch)
+    })
 }
 
 fn district_share(r: &PerformanceReport) -> ReportsResult<String> {
@@ -141,18 +164,9 @@ fn district_share(r: &PerformanceReport) -> ReportsResult<String> {
             (label, x.figures.current.net.max(0) * 10_000 / total)
         })
         .collect();
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+    render(Chart::DistrictShare, (30, 80), |b| {
         let n = bars.len().max(1);
-        let mut ch = ChartBuilder::on(&root)
-            .caption(Chart::DistrictShare.title_ko(), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..100f64, 0..n)
-            .map_err(err)?;
+        let mut ch = b.build_cartesian_2d(0f64..100f64, 0..n).map_err(err)?;
         let labels: Vec<String> = bars.iter().map(|(l, _)| l.clone()).collect();
         ch.configure_mesh()
             .y_labels(n)
@@ -167,9 +181,8 @@ fn district_share(r: &PerformanceReport) -> ReportsResult<String> {
             )
         }))
         .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 fn campaign_effect(effects: &[CampaignEffect]) -> ReportsResult<String> {
@@ -179,16 +192,9 @@ fn campaign_effect(effects: &[CampaignEffect]) -> ReportsResult<String> {
         .max()
         .unwrap_or(0)
         .max(1);
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+    render(Chart::CampaignEffect, (40, 70), |b| {
         let n = effects.len().max(1);
-        let mut ch = ChartBuilder::on(&root)
-            .caption(Chart::CampaignEffect.title_ko(), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
+        let mut ch = b
             .build_cartesian_2d(0f64..n as f64, 0f64..in_10k(max) * 1.1)
             .map_err(err)?;
         let labels: Vec<String> = effects.iter().map(|e| e.title.clone()).collect();
@@ -223,12 +229,6 @@ fn campaign_effect(effects: &[CampaignEffect]) -> ReportsResult<String> {
         .map_err(err)?
         .label("기획전 기간")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.mix(0.7).filled()));
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(out)
+        legend(&mut ch)
+    })
 }

@@ -21,6 +21,8 @@ fn figure_columns(c: &Compared) -> Vec<(&'static str, Figure)> {
             "전기비(%)",
             Figure::Percent(c.net_growth_vs_previous_period_bp),
         ),
+        // Distinct buyers of the row: they do not add up to the total.
+        ("구매자 수", Figure::Count(c.buyers.current)),
         ("주문(상품별)", Figure::Count(m.orders)),
         ("수량", Figure::Count(m.units)),
         ("정가 매출", Figure::Won(m.gross)),

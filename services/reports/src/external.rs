@@ -217,14 +217,16 @@ pub async fn upload(
         .rows_affected()
         > 0;
     let upload_id = new_id();
-    let mut rows: Vec<Vec<Value>> = Vec::new();
-    let (mut units, mut gross, mut refunds) = (0i64, 0i64, 0i64);
+    let mut matched: Vec<(&Sale, &catalog::listing::SkuFacts)> = Vec::new();
     for s in &sales {
         let reason = match found.get(&s.sku).map(Vec::as_slice) {
             None | Some([]) => Some("unknown_sku"),
             Some([_, _, ..]) => Some("ambiguous_sku"),
             Some([_]) if s.day < from || s.day > to => Some("outside_period"),
-            Some([_]) => None,
+            Some([f]) => {
+                matched.push((s, f));
+                None
+            }
         };
         if let Some(reason) = reason {
             unmatched.push(UnmatchedRow {
@@ -232,29 +234,14 @@ pub async fn upload(
                 sku: s.sku.clone(),
                 reason: reason.into(),
             });
-            continue;
         }
-        let Some([f]) = found.get(&s.sku).map(Vec::as_slice) else {
-            continue;
-        };
+    }
+    let rows = attributed(&txn, upload_id, channel, &matched).await?;
+    let (mut units, mut gross, mut refunds) = (0i64, 0i64, 0i64);
+    for (s, _) in &matched {
         units += s.units;
         gross += s.amount;
         refunds += s.refund;
-        rows.push(vec![
-            upload_id.into(),
-            s.day.into(),
-            channel.into(),
-            f.product_id.into(),
-            f.vendor_id.into(),
-            f.category_id.into(),
-            f.top_category_id.into(),
-            catalog::districts::district_now(&f.postal_code, &f.address).into(),
-            f.certified.into(),
-            s.units.into(),
-            s.amount.into(),
-            s.refund.into(),
-            (s.amount - s.refund).into(),
-        ]);
     }
     unmatched.sort_by_key(|u| u.line);
     txn.execute_raw(Statement::from_sql_and_values(
@@ -307,6 +294,58 @@ pub async fn upload(
         refunds,
         net: gross - refunds,
     })
+}
+
+/// The rows to store for the matched sales, each placed as things stood on its own day:
+/// certified if the vendor held a verified certification valid that day; category,
+/// top-level category and district as the shop recorded them at its latest sale of the
+/// product by that day (today's catalog when the shop had not sold it by then).
+async fn attributed(
+    db: &impl ConnectionTrait,
+    upload_id: Uuid,
+    channel: SalesChannel,
+    matched: &[(&Sale, &catalog::listing::SkuFacts)],
+) -> ReportsResult<Vec<Vec<Value>>> {
+    let mut product_days: Vec<(Uuid, NaiveDate)> =
+        matched.iter().map(|(s, f)| (f.product_id, s.day)).collect();
+    product_days.sort_unstable();
+    product_days.dedup();
+    let mut vendor_days: Vec<(Uuid, NaiveDate)> =
+        matched.iter().map(|(s, f)| (f.vendor_id, s.day)).collect();
+    vendor_days.sort_unstable();
+    vendor_days.dedup();
+    let certified = catalog::listing::certified_on(db, &vendor_days).await?;
+    let as_of: HashMap<(Uuid, NaiveDate), orders::sales_facts::AttributedAsOf> =
+        orders::sales_facts::attribution_as_of(db, &product_days)
+            .await?
+            .into_iter()
+            .map(|a| ((a.product_id, a.day), a))
+            .collect();
+    Ok(matched
+        .iter()
+        .map(|(s, f)| {
+            let then = as_of.get(&(f.product_id, s.day));
+            vec![
+                upload_id.into(),
+                s.day.into(),
+                channel.into(),
+                f.product_id.into(),
+                f.vendor_id.into(),
+                then.map_or(f.category_id, |a| a.category_id).into(),
+                then.map_or(f.top_category_id, |a| a.top_category_id).into(),
+                then.map_or_else(
+                    || catalog::districts::district_now(&f.postal_code, &f.address).to_owned(),
+                    |a| a.district.clone(),
+                )
+                .into(),
+                certified.contains(&(f.vendor_id, s.day)).into(),
+                s.units.into(),
+                s.amount.into(),
+                s.refund.into(),
+                (s.amount - s.refund).into(),
+            ]
+        })
+        .collect())
 }
 
 /// An upload as listed.

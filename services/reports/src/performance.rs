@@ -10,7 +10,7 @@
 use crate::cells::Measures;
 use crate::error::{ReportsError, ReportsResult};
 use crate::period::Period;
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use platform::attribution::{BuyerKind, SalesChannel};
 use platform::status::Status;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
@@ -23,8 +23,10 @@ use uuid::Uuid;
 #[serde(rename_all = "snake_case")]
 pub enum Dimension {
     Vendor,
-    /// The top-level category (대분류).
+    /// The product's own category (the leaf it is listed in, 분류) at the time of sale.
     Category,
+    /// The category's top level (대분류) at the time of sale.
+    TopCategory,
     Campaign,
     Channel,
     /// The vendor's district under the newest boundaries (see `district_mapping`).
@@ -35,9 +37,10 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 8] = [
+    pub const ALL: [Dimension; 9] = [
         Dimension::Vendor,
         Dimension::Category,
+        Dimension::TopCategory,
         Dimension::Campaign,
         Dimension::Channel,
         Dimension::District,
@@ -50,6 +53,7 @@ impl Dimension {
         match self {
             Dimension::Vendor => "vendor",
             Dimension::Category => "category",
+            Dimension::TopCategory => "top_category",
             Dimension::Campaign => "campaign",
             Dimension::Channel => "channel",
             Dimension::District => "district",
@@ -63,7 +67,8 @@ impl Dimension {
     pub fn label_ko(self) -> &'static str {
         match self {
             Dimension::Vendor => "판매자",
-            Dimension::Category => "대분류",
+            Dimension::Category => "분류",
+            Dimension::TopCategory => "대분류",
             Dimension::Campaign => "기획전",
             Dimension::Channel => "판매 채널",
             Dimension::District => "구·군",
@@ -77,7 +82,8 @@ impl Dimension {
     fn sql(self) -> &'static str {
         match self {
             Dimension::Vendor => "vendor_id::text",
-            Dimension::Category => "top_category_id::text",
+            Dimension::Category => "category_id::text",
+            Dimension::TopCategory => "top_category_id::text",
             Dimension::Campaign => "campaign_id::text",
             Dimension::Channel => "channel",
             Dimension::District => "district",
@@ -101,7 +107,7 @@ pub fn parse_by(by: Option<&str>) -> ReportsResult<Vec<Dimension>> {
             ReportsError::field(
                 "by",
                 "invalid_dimension",
-                "one or two of vendor, category, campaign, channel, district, certification, buyer_kind, month",
+                "one or two of vendor, category, top_category, campaign, channel, district, certification, buyer_kind, month",
             )
         })?;
         if !out.contains(&d) {
@@ -140,10 +146,22 @@ pub struct Compared {
     pub current: Measures,
     pub previous_year: Measures,
     pub previous_period: Measures,
+    /// Distinct buyers in this slice (the shop's own orders: open-market exports name no
+    /// buyer). Unlike the measures they do not add up: a customer who bought from two
+    /// vendors counts once in each vendor's row and once in the total.
+    pub buyers: BuyerCounts,
     /// Net sales growth on the same period a year before, basis points (1234 = +12.34%);
     /// absent when that period sold nothing.
     pub net_growth_vs_previous_year_bp: Option<i64>,
     pub net_growth_vs_previous_period_bp: Option<i64>,
+}
+
+/// Distinct buyers in each period compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct BuyerCounts {
+    pub current: i64,
+    pub previous_year: i64,
+    pub previous_period: i64,
 }
 
 /// `(now − before) / before` in basis points, rounded toward zero.
@@ -245,15 +263,29 @@ pub const NOTES: [&str; 4] = [
     "외부 채널(오픈마켓) 매출은 업로드된 판매 내역이며 주문 수·할인은 포함하지 않습니다.",
 ];
 
-/// Every rollup row of the scope and days `$1..=$2` (`$3`: a vendor or NULL), the
-/// shop's own sales and the uploaded open-market ones alike.
-const SOURCE: &str = "SELECT day, product_id, vendor_id, top_category_id, campaign_id, channel, district, certified, \
+/// The rows of the groupings' rollups for the scope and days `$1..=$2` (`$3`: a vendor or
+/// NULL): whole months `$5..=$6` from the monthly table, the other days from the daily
+/// one, and the uploaded open-market sales.
+const SOURCE: &str = "SELECT day, vendor_id, category_id, top_category_id, campaign_id, channel, district, certified, \
          buyer_kind, orders, units, gross, vendor_discount, platform_discount, refunds, refunded_units, net \
-     FROM reports.daily_sales WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) \
+     FROM reports.monthly_sales WHERE day BETWEEN $5 AND $6 AND ($3::uuid IS NULL OR vendor_id = $3) \
      UNION ALL \
-     SELECT day, product_id, vendor_id, top_category_id, '00000000-0000-0000-0000-000000000000'::uuid, channel, \
+     SELECT day, vendor_id, category_id, top_category_id, campaign_id, channel, district, certified, \
+         buyer_kind, orders, units, gross, vendor_discount, platform_discount, refunds, refunded_units, net \
+     FROM reports.daily_sales WHERE day BETWEEN $1 AND $2 AND day NOT BETWEEN $5 AND $6 \
+         AND ($3::uuid IS NULL OR vendor_id = $3) \
+     UNION ALL \
+     SELECT day, vendor_id, category_id, top_category_id, '00000000-0000-0000-0000-000000000000'::uuid, channel, \
          district, certified, 'consumer', 0, units, gross, 0, 0, refunds, 0, net \
      FROM reports.external_sales WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3)";
+
+/// The same for products (parameters as [`SOURCE`]).
+const PRODUCT_SOURCE: &str = "SELECT product_id, vendor_id, units, net FROM reports.monthly_products \
+         WHERE day BETWEEN $5 AND $6 AND ($3::uuid IS NULL OR vendor_id = $3) \
+     UNION ALL SELECT product_id, vendor_id, units, net FROM reports.daily_products \
+         WHERE day BETWEEN $1 AND $2 AND day NOT BETWEEN $5 AND $6 AND ($3::uuid IS NULL OR vendor_id = $3) \
+     UNION ALL SELECT product_id, vendor_id, units, net FROM reports.external_sales \
+         WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3)";
 
 const SUMS: &str = "sum(orders)::int8 AS orders, sum(units)::int8 AS units, sum(gross)::int8 AS gross, \
      sum(vendor_discount)::int8 AS vendor_discount, sum(platform_discount)::int8 AS platform_discount, \
@@ -288,11 +320,51 @@ impl GroupRow {
     }
 }
 
-fn params(p: &Period, scope: Scope) -> Vec<Value> {
-    vec![p.from.into(), p.to.into(), scope.vendor().into()]
+/// The whole months of `p` (first and last day), read from the monthly tables; `None`
+/// when it holds none.
+fn whole_months(p: &Period) -> Option<(NaiveDate, NaiveDate)> {
+    let first = if p.from.day() == 1 {
+        p.from
+    } else {
+        crate::rollup::month_of(p.from).checked_add_months(Months::new(1))?
+    };
+    let after = p.to.succ_opt()?;
+    let last = if after.day() == 1 {
+        p.to
+    } else {
+        crate::rollup::month_of(p.to).pred_opt()?
+    };
+    (first <= last).then_some((first, last))
 }
 
-/// The figures of `p` grouped by `by` (none: one group), month keys moved by `shift`.
+/// `$1..=$6` of [`SOURCE`]; `months`: whether whole months may come from the monthly
+/// tables (not when month keys are moved by days: a month's row has no days to move).
+fn params(p: &Period, scope: Scope, shift: &str, months: bool) -> Vec<Value> {
+    // An empty range (from after to) when no month is read whole.
+    let (m_from, m_to) = whole_months(p)
+        .filter(|_| months)
+        .unwrap_or((p.to + chrono::Duration::days(1), p.to));
+    vec![
+        p.from.into(),
+        p.to.into(),
+        scope.vendor().into(),
+        shift.into(),
+        m_from.into(),
+        m_to.into(),
+    ]
+}
+
+/// The grouping expressions of `by` (none: one group).
+fn keys(by: &[Dimension]) -> (&'static str, &'static str) {
+    let k = |i: usize| by.get(i).map_or("''::text", |d| d.sql());
+    (k(0), k(1))
+}
+
+fn key_of(by: &[Dimension], k1: String, k2: String) -> Vec<String> {
+    [k1, k2].into_iter().take(by.len()).collect()
+}
+
+/// The figures of `p` grouped by `by`, month keys moved by `shift`.
 async fn grouped(
     db: &impl ConnectionTrait,
     p: &Period,
@@ -300,35 +372,74 @@ async fn grouped(
     by: &[Dimension],
     shift: &str,
 ) -> ReportsResult<Vec<(Vec<String>, Measures)>> {
-    let k = |i: usize| by.get(i).map_or("''::text", |d| d.sql());
-    let sql = format!(
-        "SELECT {} AS k1, {} AS k2, {SUMS} FROM ({SOURCE}) s \
-         WHERE $4::interval IS NOT NULL GROUP BY 1, 2",
-        k(0),
-        k(1)
-    );
-    let mut values = params(p, scope);
-    values.push(shift.into());
+    let (k1, k2) = keys(by);
+    let months = !(by.contains(&Dimension::Month) && shift.ends_with("days") && shift != "0 days");
     let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        sql,
-        values,
+        format!(
+            "SELECT {k1} AS k1, {k2} AS k2, {SUMS} FROM ({SOURCE}) s \
+             WHERE $4::interval IS NOT NULL GROUP BY 1, 2"
+        ),
+        params(p, scope, shift, months),
     ))
     .all(db)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let keys = [r.k1.clone(), r.k2.clone()]
-                .into_iter()
-                .take(by.len())
-                .collect();
-            (keys, r.measures())
+            let m = r.measures();
+            (key_of(by, r.k1, r.k2), m)
         })
         .collect())
 }
 
-/// The report's rows and totals, each period summed from the same grouping.
+/// Distinct buyers of `p` in each group of `by` and in all (`None`), month keys moved by
+/// `shift`: exact, counted from the (day, buyer, cell) rows.
+async fn grouped_buyers(
+    db: &impl ConnectionTrait,
+    p: &Period,
+    scope: Scope,
+    by: &[Dimension],
+    shift: &str,
+) -> ReportsResult<Vec<(Option<Vec<String>>, i64)>> {
+    #[derive(FromQueryResult)]
+    struct B {
+        // NULL in the row of all groups.
+        k1: Option<String>,
+        k2: Option<String>,
+        grand: i32,
+        buyers: i64,
+    }
+    let (k1, k2) = keys(by);
+    let rows = B::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "SELECT {k1} AS k1, {k2} AS k2, GROUPING({k1}, {k2}) AS grand, count(DISTINCT customer_id) AS buyers \
+             FROM reports.buyer_cells WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) \
+                 AND $4::interval IS NOT NULL \
+             GROUP BY GROUPING SETS (({k1}, {k2}), ())"
+        ),
+        vec![
+            p.from.into(),
+            p.to.into(),
+            scope.vendor().into(),
+            shift.into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let key = (r.grand == 0)
+                .then(|| key_of(by, r.k1.unwrap_or_default(), r.k2.unwrap_or_default()));
+            (key, r.buyers)
+        })
+        .collect())
+}
+
+/// The report's rows and totals, each period summed from the same grouping; the six
+/// queries run at once, each on a connection of its own when `db` is a pool.
 async fn rows_and_totals(
     db: &impl ConnectionTrait,
     period: &Period,
@@ -337,22 +448,45 @@ async fn rows_and_totals(
 ) -> ReportsResult<(Compared, BTreeMap<Vec<String>, Compared>)> {
     let py = period.previous_year();
     let pp = period.previous_period();
-    let now = grouped(db, period, scope, by, "0 days").await?;
-    let year = grouped(db, &py, scope, by, &py.shift_to(period)).await?;
-    let before = grouped(db, &pp, scope, by, &pp.shift_to(period)).await?;
+    let (py_shift, pp_shift) = (py.shift_to(period), pp.shift_to(period));
+    let (now, year, before, b_now, b_year, b_before) = tokio::try_join!(
+        grouped(db, period, scope, by, "0 days"),
+        grouped(db, &py, scope, by, &py_shift),
+        grouped(db, &pp, scope, by, &pp_shift),
+        grouped_buyers(db, period, scope, by, "0 days"),
+        grouped_buyers(db, &py, scope, by, &py_shift),
+        grouped_buyers(db, &pp, scope, by, &pp_shift),
+    )?;
     let mut rows: BTreeMap<Vec<String>, Compared> = BTreeMap::new();
     let mut total = Compared::default();
-    for (keys, m) in now {
-        rows.entry(keys).or_default().current.add(&m);
-        total.current.add(&m);
+    for (measures, pick) in [
+        (
+            now,
+            (|c: &mut Compared| &mut c.current) as fn(&mut Compared) -> &mut Measures,
+        ),
+        (year, |c: &mut Compared| &mut c.previous_year),
+        (before, |c: &mut Compared| &mut c.previous_period),
+    ] {
+        for (keys, m) in measures {
+            pick(rows.entry(keys).or_default()).add(&m);
+            pick(&mut total).add(&m);
+        }
     }
-    for (keys, m) in year {
-        rows.entry(keys).or_default().previous_year.add(&m);
-        total.previous_year.add(&m);
-    }
-    for (keys, m) in before {
-        rows.entry(keys).or_default().previous_period.add(&m);
-        total.previous_period.add(&m);
+    for (counts, pick) in [
+        (
+            b_now,
+            (|b: &mut BuyerCounts| &mut b.current) as fn(&mut BuyerCounts) -> &mut i64,
+        ),
+        (b_year, |b: &mut BuyerCounts| &mut b.previous_year),
+        (b_before, |b: &mut BuyerCounts| &mut b.previous_period),
+    ] {
+        for (keys, n) in counts {
+            match keys {
+                Some(k) if !by.is_empty() => *pick(&mut rows.entry(k).or_default().buyers) = n,
+                Some(_) => {}
+                None => *pick(&mut total.buyers) = n,
+            }
+        }
     }
     // A month grouping keeps only the reported months (a comparison's months are moved
     // onto them; those that land outside have no row to sit beside).
@@ -362,7 +496,11 @@ async fn rows_and_totals(
             period.to.format("%Y-%m").to_string(),
         );
         rows.retain(|k, _| k.get(i).is_some_and(|m| *m >= first && *m <= last));
-        total = Compared::default();
+        let buyers = total.buyers;
+        total = Compared {
+            buyers,
+            ..Compared::default()
+        };
         for c in rows.values() {
             total.current.add(&c.current);
             total.previous_year.add(&c.previous_year);
@@ -373,12 +511,7 @@ async fn rows_and_totals(
     Ok((total.finish(), rows))
 }
 
-async fn buyers(
-    db: &impl ConnectionTrait,
-    p: &Period,
-    scope: Scope,
-    paid_for_goods: i64,
-) -> ReportsResult<Buyers> {
+async fn buyers(db: &impl ConnectionTrait, p: &Period, scope: Scope) -> ReportsResult<Buyers> {
     #[derive(FromQueryResult)]
     struct B {
         buyers: i64,
@@ -387,16 +520,15 @@ async fn buyers(
     }
     let b = B::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        // New buyers: those with no earlier day, found by the primary key (customer, day)
-        // rather than by reading each buyer's whole history.
+        // New buyers: those whose first day (in this scope) is in the period, read from
+        // each customer's first days rather than from their whole history.
         "WITH p AS (SELECT customer_id, sum(orders) AS orders FROM reports.buyer_days \
                  WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) GROUP BY customer_id) \
-         SELECT (SELECT count(*) FROM p)::int8 AS buyers, \
-                (SELECT count(*) FROM p WHERE NOT EXISTS (SELECT 1 FROM reports.buyer_days b \
-                    WHERE b.customer_id = p.customer_id AND b.day < $1 \
-                      AND ($3::uuid IS NULL OR b.vendor_id = $3)))::int8 AS new_buyers, \
-                (SELECT COALESCE(sum(orders), 0) FROM p)::int8 AS vendor_orders",
-        params(p, scope),
+         SELECT count(*)::int8 AS buyers, (count(*) FILTER (WHERE f.first_day >= $1))::int8 AS new_buyers, \
+                COALESCE(sum(p.orders), 0)::int8 AS vendor_orders \
+         FROM p JOIN reports.first_days f ON f.customer_id = p.customer_id \
+             AND f.vendor_id = COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000')",
+        [p.from.into(), p.to.into(), scope.vendor().into()],
     ))
     .one(db)
     .await?
@@ -410,11 +542,7 @@ async fn buyers(
         new_buyers: b.new_buyers,
         returning_buyers: b.buyers - b.new_buyers,
         vendor_orders: b.vendor_orders,
-        average_order_value: if b.vendor_orders > 0 {
-            paid_for_goods / b.vendor_orders
-        } else {
-            0
-        },
+        average_order_value: 0,
     })
 }
 
@@ -431,13 +559,13 @@ async fn top_products(
         units: i64,
         net: i64,
     }
-    let mut values = params(p, scope);
+    let mut values = params(p, scope, "0 days", true);
     values.push(limit.into());
     let rows = T::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
-            "SELECT product_id, vendor_id, sum(units)::int8 AS units, sum(net)::int8 AS net FROM ({SOURCE}) s \
-             GROUP BY 1, 2 ORDER BY net DESC, product_id LIMIT $4"
+            "SELECT product_id, vendor_id, sum(units)::int8 AS units, sum(net)::int8 AS net FROM ({PRODUCT_SOURCE}) s \
+             WHERE $4::interval IS NOT NULL GROUP BY 1, 2 ORDER BY net DESC, product_id LIMIT $7"
         ),
         values,
     ))
@@ -471,10 +599,16 @@ async fn campaign_effects(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT campaign_id FROM reports.daily_sales WHERE day BETWEEN $1 AND $2 \
-                 AND ($3::uuid IS NULL OR vendor_id = $3) AND campaign_id <> '00000000-0000-0000-0000-000000000000' \
-             GROUP BY campaign_id ORDER BY sum(net) DESC, campaign_id LIMIT $4",
-            [p.from.into(), p.to.into(), scope.vendor().into(), CAMPAIGNS_MEASURED.into()],
+            format!(
+                "SELECT campaign_id FROM ({SOURCE}) s WHERE campaign_id <> '00000000-0000-0000-0000-000000000000' \
+                     AND $4::interval IS NOT NULL \
+                 GROUP BY campaign_id ORDER BY sum(net) DESC, campaign_id LIMIT $7"
+            ),
+            {
+                let mut v = params(p, scope, "0 days", true);
+                v.push(CAMPAIGNS_MEASURED.into());
+                v
+            },
         ))
         .await?;
     let ids: Vec<Uuid> = rows
@@ -482,45 +616,67 @@ async fn campaign_effects(
         .map(|r| r.try_get("", "campaign_id"))
         .collect::<Result<_, _>>()?;
     let windows = promotions::campaigns::windows(db, &ids).await?;
-    let mut out = Vec::new();
-    for w in windows {
-        let during_from = crate::cells::kst_day(w.starts_at);
-        let during_to = crate::cells::kst_day(w.ends_at).max(during_from);
-        let len = (during_to - during_from).num_days() + 1;
-        let before_to = during_from - chrono::Duration::days(1);
-        let before_from = during_from - chrono::Duration::days(len);
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT COALESCE(sum(net) FILTER (WHERE day >= $3), 0)::int8 AS during, \
-                        COALESCE(sum(net) FILTER (WHERE day < $3), 0)::int8 AS before \
-                 FROM reports.daily_sales WHERE day BETWEEN $2 AND $4 AND ($5::uuid IS NULL OR vendor_id = $5) \
-                   AND product_id IN (SELECT DISTINCT product_id FROM reports.daily_sales \
-                       WHERE campaign_id = $1 AND day BETWEEN $3 AND $4)",
-                [
-                    w.id.into(),
-                    before_from.into(),
-                    during_from.into(),
-                    during_to.into(),
-                    scope.vendor().into(),
-                ],
-            ))
-            .await?;
-        let (during, before): (i64, i64) = match row {
-            Some(r) => (r.try_get("", "during")?, r.try_get("", "before")?),
-            None => (0, 0),
-        };
-        out.push(CampaignEffect {
-            campaign_id: w.id,
-            title: w.title,
-            during_from,
-            during_to,
-            before_from,
-            before_to,
-            net_during: during,
-            net_before: before,
-            growth_bp: growth_bp(during, before),
-        });
+    let mut out: Vec<CampaignEffect> = windows
+        .into_iter()
+        .map(|w| {
+            let during_from = crate::cells::kst_day(w.starts_at);
+            let during_to = crate::cells::kst_day(w.ends_at).max(during_from);
+            let len = (during_to - during_from).num_days() + 1;
+            CampaignEffect {
+                campaign_id: w.id,
+                title: w.title,
+                during_from,
+                during_to,
+                before_from: during_from - chrono::Duration::days(len),
+                before_to: during_from - chrono::Duration::days(1),
+                net_during: 0,
+                net_before: 0,
+                growth_bp: None,
+            }
+        })
+        .collect();
+    if out.is_empty() {
+        return Ok(out);
+    }
+    #[derive(FromQueryResult)]
+    struct E {
+        id: Uuid,
+        during: i64,
+        before: i64,
+    }
+    let col = |f: fn(&CampaignEffect) -> NaiveDate| {
+        Value::Array(
+            sea_orm::sea_query::ArrayType::ChronoDate,
+            Some(Box::new(out.iter().map(|e| f(e).into()).collect())),
+        )
+    };
+    // Every campaign at once: the products it sold at its price or coupon during it, then
+    // those products' net sales during it and as many days before.
+    let sums = E::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH w AS (SELECT * FROM unnest($1::uuid[], $2::date[], $3::date[], $4::date[]) AS w (id, bf, df, dt)), \
+              p AS (SELECT DISTINCT w.id, d.product_id FROM w JOIN reports.daily_products d \
+                  ON d.campaign_id = w.id AND d.day BETWEEN w.df AND w.dt) \
+         SELECT w.id, COALESCE(sum(d.net) FILTER (WHERE d.day >= w.df), 0)::int8 AS during, \
+                COALESCE(sum(d.net) FILTER (WHERE d.day < w.df), 0)::int8 AS before \
+         FROM w JOIN p ON p.id = w.id JOIN reports.daily_products d ON d.product_id = p.product_id \
+             AND d.day BETWEEN w.bf AND w.dt AND ($5::uuid IS NULL OR d.vendor_id = $5) \
+         GROUP BY w.id",
+        [
+            platform::db::uuid_array(&out.iter().map(|e| e.campaign_id).collect::<Vec<_>>()),
+            col(|e| e.before_from),
+            col(|e| e.during_from),
+            col(|e| e.during_to),
+            scope.vendor().into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    for s in sums {
+        if let Some(e) = out.iter_mut().find(|e| e.campaign_id == s.id) {
+            (e.net_during, e.net_before) = (s.during, s.before);
+            e.growth_bp = growth_bp(s.during, s.before);
+        }
     }
     out.sort_by(|a, b| {
         b.net_during
@@ -546,8 +702,10 @@ async fn labels(
     for (id, name) in catalog::listing::vendor_names(db, &ids_of(Dimension::Vendor)).await? {
         out.insert((Dimension::Vendor, id.to_string()), name);
     }
-    for (id, name) in catalog::listing::category_names(db, &ids_of(Dimension::Category)).await? {
-        out.insert((Dimension::Category, id.to_string()), name);
+    for d in [Dimension::Category, Dimension::TopCategory] {
+        for (id, name) in catalog::listing::category_names(db, &ids_of(d)).await? {
+            out.insert((d, id.to_string()), name);
+        }
     }
     for w in promotions::campaigns::windows(db, &ids_of(Dimension::Campaign)).await? {
         out.insert((Dimension::Campaign, w.id.to_string()), w.title);
@@ -562,7 +720,9 @@ pub fn label_of(d: Dimension, value: &str, named: &HashMap<(Dimension, String), 
     }
     match d {
         Dimension::Campaign if value == Uuid::nil().to_string() => "기획전 외".into(),
-        Dimension::Category if value == Uuid::nil().to_string() => "미분류".into(),
+        Dimension::Category | Dimension::TopCategory if value == Uuid::nil().to_string() => {
+            "미분류".into()
+        }
         Dimension::Channel => {
             SalesChannel::parse(value).map_or(value.into(), |c| c.label_ko().into())
         }
@@ -587,7 +747,12 @@ pub async fn report(
     scope: Scope,
     by: &[Dimension],
 ) -> ReportsResult<PerformanceReport> {
-    let (totals, grouped_rows) = rows_and_totals(db, &period, scope, by).await?;
+    let ((totals, grouped_rows), mut buyers, top_products, campaigns) = tokio::try_join!(
+        rows_and_totals(db, &period, scope, by),
+        buyers(db, &period, scope),
+        top_products(db, &period, scope, 10),
+        campaign_effects(db, &period, scope),
+    )?;
     let named = labels(db, by, &grouped_rows.keys().collect::<Vec<_>>()).await?;
     let mut rows: Vec<ReportRow> = if by.is_empty() {
         Vec::new()
@@ -613,15 +778,18 @@ pub async fn report(
     }
     let c = &totals.current;
     let paid_for_goods = c.gross - c.vendor_discount - c.platform_discount;
+    if buyers.vendor_orders > 0 {
+        buyers.average_order_value = paid_for_goods / buyers.vendor_orders;
+    }
     Ok(PerformanceReport {
         previous_year: period.previous_year(),
         previous_period: period.previous_period(),
         by: by.to_vec(),
         totals,
         rows,
-        buyers: buyers(db, &period, scope, paid_for_goods).await?,
-        top_products: top_products(db, &period, scope, 10).await?,
-        campaigns: campaign_effects(db, &period, scope).await?,
+        buyers,
+        top_products,
+        campaigns,
         district_mapping: catalog::districts::successions().to_vec(),
         notes: NOTES.iter().map(|s| (*s).to_owned()).collect(),
         period,
@@ -641,6 +809,29 @@ mod tests {
         assert_eq!(parse_by(None).ok(), Some(vec![]));
         assert!(parse_by(Some("vendor,channel,month")).is_err());
         assert!(parse_by(Some("colour")).is_err());
+    }
+
+    #[test]
+    fn only_whole_months_are_read_from_the_monthly_rollups() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap_or_default();
+        let p = |from: &str, to: &str| Period {
+            from: d(from),
+            to: d(to),
+            quarter: None,
+        };
+        assert_eq!(
+            whole_months(&p("2026-07-01", "2026-09-30")),
+            Some((d("2026-07-01"), d("2026-09-30")))
+        );
+        assert_eq!(
+            whole_months(&p("2026-07-02", "2026-09-29")),
+            Some((d("2026-08-01"), d("2026-08-31")))
+        );
+        assert_eq!(whole_months(&p("2026-07-02", "2026-08-30")), None);
+        assert_eq!(
+            whole_months(&p("2026-02-01", "2026-02-28")),
+            Some((d("2026-02-01"), d("2026-02-28")))
+        );
     }
 
     #[test]

@@ -5,97 +5,265 @@
 
 use crate::cells::{CellKey, Contribution, Measures, contribution};
 use crate::error::{ReportsError, ReportsResult};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use orders::sales_facts::{self, OrderSales};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
-/// Rows per multi-row statement (10 columns each stays far below Postgres's limit of
-/// 65,535 parameters).
+/// Rows per multi-row statement (one array parameter per column, so any number fits).
 const CHUNK: usize = 2_000;
 
-/// Add `delta` to the rollups, cell by cell: one statement per chunk. Cells left all zero
-/// are removed, so a replaced contribution leaves no trace a rebuild would not.
-async fn add_cells(db: &impl ConnectionTrait, delta: &[(CellKey, Measures)]) -> ReportsResult<()> {
-    for chunk in delta.chunks(CHUNK) {
-        let mut cols: [Vec<Value>; 18] = Default::default();
-        for (k, m) in chunk {
-            cols[0].push(k.day.into());
-            cols[1].push(k.product_id.into());
-            cols[2].push(k.vendor_id.into());
-            cols[3].push(k.category_id.into());
-            cols[4].push(k.top_category_id.into());
-            cols[5].push(k.campaign_id.into());
-            cols[6].push(k.channel.clone().into());
-            cols[7].push(k.district.clone().into());
-            cols[8].push(k.certified.into());
-            cols[9].push(k.buyer_kind.clone().into());
-            cols[10].push(m.orders.into());
-            cols[11].push(m.units.into());
-            cols[12].push(m.gross.into());
-            cols[13].push(m.vendor_discount.into());
-            cols[14].push(m.platform_discount.into());
-            cols[15].push(m.refunds.into());
-            cols[16].push(m.refunded_units.into());
-            cols[17].push(m.net.into());
+/// The tables an order's cells are summed into, each at its grain: the groupings read
+/// days and months without the product; top products and campaign effects read days and
+/// months by product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Daily,
+    Monthly,
+    DailyProducts,
+    MonthlyProducts,
+}
+
+/// The measure columns of every rollup table, in [`Measures::columns`] order.
+const MEASURES: [&str; 8] = [
+    "orders",
+    "units",
+    "gross",
+    "vendor_discount",
+    "platform_discount",
+    "refunds",
+    "refunded_units",
+    "net",
+];
+
+/// The dimension columns of the groupings' tables (and of `buyer_cells`).
+const DIMS: [&str; 8] = [
+    "vendor_id",
+    "category_id",
+    "top_category_id",
+    "campaign_id",
+    "channel",
+    "district",
+    "certified",
+    "buyer_kind",
+];
+
+/// The first day of `day`'s month: a monthly row's day.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+impl Table {
+    pub const ALL: [Table; 4] = [
+        Table::Daily,
+        Table::Monthly,
+        Table::DailyProducts,
+        Table::MonthlyProducts,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Daily => "reports.daily_sales",
+            Table::Monthly => "reports.monthly_sales",
+            Table::DailyProducts => "reports.daily_products",
+            Table::MonthlyProducts => "reports.monthly_products",
         }
-        use sea_orm::sea_query::ArrayType as T;
-        let types = [
-            (T::ChronoDate, "date"),
-            (T::Uuid, "uuid"),
-            (T::Uuid, "uuid"),
-            (T::Uuid, "uuid"),
-            (T::Uuid, "uuid"),
-            (T::Uuid, "uuid"),
-            (T::String, "text"),
-            (T::String, "text"),
-            (T::Bool, "bool"),
-            (T::String, "text"),
-        ];
-        let mut params: Vec<Value> = Vec::with_capacity(18);
-        let mut casts: Vec<String> = Vec::with_capacity(18);
-        for (i, col) in cols.into_iter().enumerate() {
-            let (ty, name) = types.get(i).cloned().unwrap_or((T::BigInt, "int8"));
+    }
+
+    fn keys(self) -> Vec<&'static str> {
+        match self {
+            Table::Daily | Table::Monthly => std::iter::once("day").chain(DIMS).collect(),
+            Table::DailyProducts | Table::MonthlyProducts => {
+                vec!["day", "product_id", "vendor_id", "campaign_id"]
+            }
+        }
+    }
+
+    /// The row of this table a cell sums into (the columns it lacks left at their default).
+    fn project(self, k: &CellKey) -> CellKey {
+        let day = match self {
+            Table::Daily | Table::DailyProducts => k.day,
+            Table::Monthly | Table::MonthlyProducts => month_of(k.day),
+        };
+        match self {
+            Table::Daily | Table::Monthly => CellKey {
+                day,
+                product_id: Uuid::nil(),
+                ..k.clone()
+            },
+            Table::DailyProducts | Table::MonthlyProducts => CellKey {
+                day,
+                product_id: k.product_id,
+                vendor_id: k.vendor_id,
+                campaign_id: k.campaign_id,
+                ..CellKey::default()
+            },
+        }
+    }
+}
+
+/// A key column's value, with its array type as sea-query and Postgres name it.
+type KeyColumn = (Value, sea_orm::sea_query::ArrayType, &'static str);
+
+/// A row to add: its key columns and its measures.
+type Row = (Vec<KeyColumn>, Vec<i64>);
+
+/// A key column's value and Postgres array type.
+fn column(k: &CellKey, name: &str) -> KeyColumn {
+    use sea_orm::sea_query::ArrayType as T;
+    match name {
+        "day" => (k.day.into(), T::ChronoDate, "date"),
+        "product_id" => (k.product_id.into(), T::Uuid, "uuid"),
+        "vendor_id" => (k.vendor_id.into(), T::Uuid, "uuid"),
+        "category_id" => (k.category_id.into(), T::Uuid, "uuid"),
+        "top_category_id" => (k.top_category_id.into(), T::Uuid, "uuid"),
+        "campaign_id" => (k.campaign_id.into(), T::Uuid, "uuid"),
+        "channel" => (k.channel.clone().into(), T::String, "text"),
+        "district" => (k.district.clone().into(), T::String, "text"),
+        "certified" => (k.certified.into(), T::Bool, "bool"),
+        _ => (k.buyer_kind.clone().into(), T::String, "text"),
+    }
+}
+
+/// Add `rows` to `table` (keys named `keys`, then `measures`): one statement per chunk,
+/// rows left all zero removed after, so a replaced contribution leaves no trace a
+/// rebuild would not.
+async fn upsert(
+    db: &impl ConnectionTrait,
+    table: &str,
+    keys: &[&str],
+    measures: &[&str],
+    rows: &[Row],
+) -> ReportsResult<()> {
+    use sea_orm::sea_query::ArrayType as T;
+    let names: Vec<&str> = keys.iter().chain(measures).copied().collect();
+    let update: Vec<String> = measures
+        .iter()
+        .map(|m| format!("{m} = s.{m} + excluded.{m}"))
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut cols: Vec<Vec<Value>> = vec![Vec::with_capacity(chunk.len()); names.len()];
+        let mut types: Vec<(T, &str)> = vec![(T::BigInt, "int8"); names.len()];
+        for (key, m) in chunk {
+            for (i, (v, ty, name)) in key.iter().enumerate() {
+                cols[i].push(v.clone());
+                types[i] = (ty.clone(), name);
+            }
+            for (j, n) in m.iter().enumerate() {
+                cols[keys.len() + j].push((*n).into());
+            }
+        }
+        let mut params = Vec::with_capacity(names.len());
+        let mut casts = Vec::with_capacity(names.len());
+        for (i, (col, (ty, name))) in cols.into_iter().zip(types).enumerate() {
             params.push(Value::Array(ty, Some(Box::new(col))));
             casts.push(format!("${}::{name}[]", i + 1));
         }
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!(
-                "WITH d AS (SELECT * FROM unnest({}) AS d (day, product_id, vendor_id, category_id, top_category_id, \
-                     campaign_id, channel, district, certified, buyer_kind, orders, units, gross, vendor_discount, \
-                     platform_discount, refunds, refunded_units, net)) \
-                 INSERT INTO reports.daily_sales AS s SELECT * FROM d \
-                     ON CONFLICT (day, product_id, vendor_id, category_id, top_category_id, campaign_id, channel, \
-                         district, certified, buyer_kind) \
-                     DO UPDATE SET orders = s.orders + excluded.orders, units = s.units + excluded.units, \
-                         gross = s.gross + excluded.gross, vendor_discount = s.vendor_discount + excluded.vendor_discount, \
-                         platform_discount = s.platform_discount + excluded.platform_discount, \
-                         refunds = s.refunds + excluded.refunds, refunded_units = s.refunded_units + excluded.refunded_units, \
-                         net = s.net + excluded.net",
-                casts.join(", ")
+                "INSERT INTO {table} AS s ({cols}) SELECT * FROM unnest({casts}) \
+                 ON CONFLICT ({keys}) DO UPDATE SET {update}",
+                cols = names.join(", "),
+                casts = casts.join(", "),
+                keys = keys.join(", "),
+                update = update.join(", "),
             ),
             params,
         ))
         .await?;
     }
-    // A statement cannot change a row twice, so the cells left at zero go in a second one.
-    let mut days: Vec<NaiveDate> = delta.iter().map(|(k, _)| k.day).collect();
-    days.dedup();
-    if delta
-        .iter()
-        .any(|(_, m)| m.orders < 0 || m.net < 0 || m.gross < 0 || m.units < 0)
-    {
+    // A statement cannot change a row twice, so the rows left at zero go in a second one.
+    if rows.iter().any(|(_, m)| m.iter().any(|n| *n < 0)) {
+        let mut days: Vec<NaiveDate> = rows
+            .iter()
+            .filter_map(|(k, _)| match k.first() {
+                Some((Value::ChronoDate(Some(d)), _, _)) => Some(*d),
+                _ => None,
+            })
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        let zero: Vec<String> = measures.iter().map(|m| format!("{m} = 0")).collect();
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "DELETE FROM reports.daily_sales WHERE day = ANY($1) AND orders = 0 AND units = 0 AND gross = 0 \
-                 AND vendor_discount = 0 AND platform_discount = 0 AND refunds = 0 AND refunded_units = 0 AND net = 0",
+            format!(
+                "DELETE FROM {table} WHERE day = ANY($1) AND {}",
+                zero.join(" AND ")
+            ),
             [days.into()],
         ))
         .await?;
     }
     Ok(())
+}
+
+/// Add `delta` (cells at the finest grain) to every rollup table.
+async fn add_cells(db: &impl ConnectionTrait, delta: &[(CellKey, Measures)]) -> ReportsResult<()> {
+    for table in Table::ALL {
+        let mut summed: BTreeMap<CellKey, Measures> = BTreeMap::new();
+        for (k, m) in delta {
+            summed.entry(table.project(k)).or_default().add(m);
+        }
+        let keys = table.keys();
+        let rows: Vec<_> = summed
+            .into_iter()
+            .filter(|(_, m)| !m.is_zero())
+            .map(|(k, m)| {
+                (
+                    keys.iter().map(|c| column(&k, c)).collect::<Vec<_>>(),
+                    m.columns().to_vec(),
+                )
+            })
+            .collect();
+        upsert(db, table.name(), &keys, &MEASURES, &rows).await?;
+    }
+    Ok(())
+}
+
+/// The cells (without the product) an order's buyer bought in: where they count as a
+/// buyer. Refunds make no buyers.
+fn buyer_cells(c: &Contribution) -> BTreeSet<CellKey> {
+    c.cells
+        .iter()
+        .filter(|(_, m)| m.orders > 0)
+        .map(|(k, _)| Table::Daily.project(k))
+        .collect()
+}
+
+/// Add `delta` orders to each (customer, cell) of `reports.buyer_cells`.
+async fn add_buyer_cells(
+    db: &impl ConnectionTrait,
+    delta: &BTreeMap<(Uuid, CellKey), i64>,
+) -> ReportsResult<()> {
+    use sea_orm::sea_query::ArrayType as T;
+    let keys: Vec<&str> = ["day", "customer_id"].into_iter().chain(DIMS).collect();
+    let rows: Vec<_> = delta
+        .iter()
+        .filter(|(_, n)| **n != 0)
+        .map(|((customer, k), n)| {
+            let mut key = vec![column(k, "day"), ((*customer).into(), T::Uuid, "uuid")];
+            key.extend(DIMS.iter().map(|c| column(k, c)));
+            (key, vec![*n])
+        })
+        .collect();
+    upsert(db, "reports.buyer_cells", &keys, &["orders"], &rows).await
+}
+
+/// `new − old` per (customer, buyer cell).
+fn buyer_cell_difference(
+    customer: Uuid,
+    old: &Contribution,
+    new: &Contribution,
+    into: &mut BTreeMap<(Uuid, CellKey), i64>,
+) {
+    for k in buyer_cells(new) {
+        *into.entry((customer, k)).or_default() += 1;
+    }
+    for k in buyer_cells(old) {
+        *into.entry((customer, k)).or_default() -= 1;
+    }
 }
 
 /// Add `delta` orders to each (customer, day, vendor); rows left at zero are removed.
@@ -144,6 +312,36 @@ async fn add_buyer_days(
         ))
         .await?;
     }
+    Ok(())
+}
+
+/// Each customer's first day of buying, from any vendor (the nil vendor) and from each:
+/// what tells a new buyer from a returning one without reading their whole history.
+const FIRST_DAYS: &str = "INSERT INTO reports.first_days (customer_id, vendor_id, first_day) \
+     SELECT customer_id, COALESCE(vendor_id, '00000000-0000-0000-0000-000000000000'), min(day) \
+     FROM reports.buyer_days WHERE ($1::uuid IS NULL OR customer_id = $1) \
+     GROUP BY GROUPING SETS ((customer_id, vendor_id), (customer_id)) \
+     ON CONFLICT (customer_id, vendor_id) DO UPDATE SET first_day = LEAST(reports.first_days.first_day, excluded.first_day)";
+
+/// Work `customer`'s first days out again from their buying days (`None`: everyone's).
+async fn refresh_first_days(
+    db: &impl ConnectionTrait,
+    customer: Option<Uuid>,
+) -> ReportsResult<()> {
+    if let Some(c) = customer {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM reports.first_days WHERE customer_id = $1",
+            [c.into()],
+        ))
+        .await?;
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        FIRST_DAYS,
+        [customer.into()],
+    ))
+    .await?;
     Ok(())
 }
 
@@ -227,7 +425,14 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
         return Ok(false);
     }
     add_cells(&txn, &difference(&old, &new)).await?;
-    add_buyer_days(&txn, &buyer_difference(o.customer_id, &old, &new)).await?;
+    let days = buyer_difference(o.customer_id, &old, &new);
+    add_buyer_days(&txn, &days).await?;
+    if !days.is_empty() {
+        refresh_first_days(&txn, Some(o.customer_id)).await?;
+    }
+    let mut cells = BTreeMap::new();
+    buyer_cell_difference(o.customer_id, &old, &new, &mut cells);
+    add_buyer_cells(&txn, &cells).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE reports.order_contributions SET cells = $2, applied_at = now() WHERE order_id = $1",
@@ -251,11 +456,15 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
     let txn = db.begin().await?;
     txn.execute_unprepared(
         "LOCK TABLE reports.order_contributions IN EXCLUSIVE MODE; \
-         TRUNCATE reports.daily_sales, reports.buyer_days, reports.order_contributions",
+         TRUNCATE reports.daily_sales, reports.monthly_sales, reports.daily_products, \
+             reports.monthly_products, reports.buyer_cells, reports.buyer_days, reports.first_days, \
+             reports.order_contributions",
     )
     .await?;
     let mut cells: HashMap<CellKey, Measures> = HashMap::new();
     let mut buyers: HashMap<(Uuid, NaiveDate, Uuid), i64> = HashMap::new();
+    let mut buyer_cells: BTreeMap<(Uuid, CellKey), i64> = BTreeMap::new();
+    let empty = Contribution::default();
     let mut after = None;
     let mut n = 0u64;
     loop {
@@ -274,6 +483,7 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
             for (d, v) in &c.buyer_days {
                 *buyers.entry((o.customer_id, *d, *v)).or_default() += 1;
             }
+            buyer_cell_difference(o.customer_id, &empty, &c, &mut buyer_cells);
             stored.push((
                 o.order_id,
                 o.customer_id,
@@ -290,12 +500,15 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
     let mut buyers: Vec<_> = buyers.into_iter().filter(|(_, n)| *n != 0).collect();
     buyers.sort();
     add_buyer_days(&txn, &buyers).await?;
+    add_buyer_cells(&txn, &buyer_cells).await?;
+    refresh_first_days(&txn, None).await?;
     txn.commit().await?;
     // The tables were just filled anew: give the planner their statistics now rather
     // than whenever autovacuum comes round (a quarter's report planned on none was 5×
     // slower).
     db.execute_unprepared(
-        "ANALYZE reports.daily_sales, reports.buyer_days, reports.order_contributions",
+        "ANALYZE reports.daily_sales, reports.monthly_sales, reports.daily_products, reports.monthly_products, \
+             reports.buyer_cells, reports.buyer_days, reports.first_days, reports.order_contributions",
     )
     .await?;
     Ok(n)

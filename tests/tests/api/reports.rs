@@ -208,21 +208,31 @@ async fn an_order_at_235959_kst_on_31_march_is_q1_and_its_refund_on_1_april_is_q
 }
 
 async fn snapshot(app: &TestApp) -> Vec<String> {
-    let rows = app
-        .state
-        .db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT concat_ws('|', day, product_id, vendor_id, category_id, top_category_id, campaign_id, channel, \
-                 district, certified, buyer_kind, orders, units, gross, vendor_discount, platform_discount, refunds, \
-                 refunded_units, net) AS r FROM reports.daily_sales \
-             UNION ALL SELECT concat_ws('|', customer_id, day, vendor_id, orders) FROM reports.buyer_days ORDER BY 1",
-        ))
-        .await
-        .expect("snapshot");
-    rows.iter()
-        .map(|r| r.try_get::<String>("", "r").expect("row"))
-        .collect()
+    let mut out = Vec::new();
+    for table in [
+        "daily_sales",
+        "monthly_sales",
+        "daily_products",
+        "monthly_products",
+        "buyer_cells",
+        "buyer_days",
+        "first_days",
+    ] {
+        let rows = app
+            .state
+            .db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT '{table}|' || t::text AS r FROM reports.{table} t ORDER BY 1"),
+            ))
+            .await
+            .expect("snapshot");
+        out.extend(
+            rows.iter()
+                .map(|r| r.try_get::<String>("", "r").expect("row")),
+        );
+    }
+    out
 }
 
 /// A random history: orders through every channel, some never paid, some canceled, some
@@ -347,6 +357,7 @@ async fn the_rows_of_every_grouping_add_up_to_the_totals() {
     let dims = [
         "vendor",
         "category",
+        "top_category",
         "campaign",
         "channel",
         "district",
@@ -618,4 +629,242 @@ async fn the_demo_has_a_year_of_sales_across_channels_and_districts() {
         .get("/v1/marketing/reports/performance?quarter=2026Q3&by=channel")
         .await;
     assert_eq!(net(&again.json), net(&q3.json));
+}
+
+/// A product of `v` in category `cat` at `price`: its variant.
+async fn product_in(app: &TestApp, v: &Vendor, cat: Uuid, price: i64) -> Uuid {
+    let sku = format!("S{}", Uuid::now_v7().simple());
+    let pid = app
+        .product(v, cat, "강화순무김치 1kg", &[], &[(&sku, price, 50)])
+        .await;
+    let page = app.client.get(&format!("/v1/products/{pid}")).await;
+    page.json["variants"][0]["id"]
+        .as_str()
+        .expect("variant")
+        .parse()
+        .expect("uuid")
+}
+
+/// One customer buys one of each of `variants` in one order and pays.
+async fn buy_together(app: &TestApp, variants: &[Uuid]) {
+    let (c, _) = app.account(Role::Customer, None).await;
+    let mut total = 0;
+    for v in variants {
+        let cart = c
+            .put(
+                &format!("/v1/carts/current/lines/{v}"),
+                &json!({"quantity": 1}),
+            )
+            .await;
+        assert_eq!(cart.status, 200, "{}", cart.body);
+        total = cart.json["quote"]["totals"]["grand_total"]
+            .as_i64()
+            .expect("total");
+    }
+    let rb = c
+        .request(reqwest::Method::POST, "/v1/checkout")
+        .header("idempotency-key", Uuid::now_v7().to_string())
+        .json(&json!({"address": address("21554"), "expected_total": total}));
+    let done = Client::send(rb).await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let order = done.json["order_id"].as_str().expect("order");
+    let paid = c
+        .post(&format!("/v1/payments/test/orders/{order}/pay"), &json!({}))
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+}
+
+fn row_of<'a>(r: &'a Value, dimension_value: &str) -> &'a Value {
+    r["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|x| x["keys"][0]["value"] == dimension_value)
+        .unwrap_or_else(|| panic!("no row {dimension_value}: {r}"))
+}
+
+/// Each row states its distinct buyers: a customer who bought from two vendors in one
+/// order counts once in each vendor's row and once in the total. `category` groups by
+/// the leaf category, `top_category` by its top level; both add up to the total.
+#[tokio::test]
+async fn each_row_counts_its_own_distinct_buyers_and_categories_group_by_leaf_or_top_level() {
+    let app = spawn_app().await;
+    let a = app.vendor("갑").await;
+    let b = app.vendor("을").await;
+    let top = app
+        .category(&format!("t{}", Uuid::now_v7().simple()), None, &[])
+        .await;
+    let kimchi = app
+        .category(&format!("k{}", Uuid::now_v7().simple()), Some(top), &[])
+        .await;
+    let rice = app
+        .category(&format!("r{}", Uuid::now_v7().simple()), Some(top), &[])
+        .await;
+    let va = product_in(&app, &a, kimchi, 10_000).await;
+    let vb = product_in(&app, &b, rice, 20_000).await;
+    buy_together(&app, &[va, vb]).await;
+    buy(&app, va, 1, None).await;
+    app.settle().await;
+    let today = promotions::seoul::day(chrono::Utc::now());
+    let m = marketer(&app).await;
+    let get = |by: &'static str| {
+        let m = m.clone();
+        async move {
+            let r = m
+                .get(&format!(
+                    "/v1/marketing/reports/performance?from={today}&to={today}&by={by}"
+                ))
+                .await;
+            assert_eq!(r.status, 200, "{by}: {}", r.body);
+            r.json
+        }
+    };
+    let by_vendor = get("vendor").await;
+    assert_eq!(by_vendor["totals"]["buyers"]["current"], 2, "{by_vendor}");
+    assert_eq!(by_vendor["buyers"]["buyers"], 2);
+    assert_eq!(
+        row_of(&by_vendor, &a.id.to_string())["buyers"]["current"],
+        2
+    );
+    assert_eq!(
+        row_of(&by_vendor, &b.id.to_string())["buyers"]["current"],
+        1
+    );
+    assert_eq!(
+        row_of(&by_vendor, &a.id.to_string())["buyers"]["previous_year"],
+        0
+    );
+
+    let by_leaf = get("category").await;
+    let rows = by_leaf["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{by_leaf}");
+    assert_eq!(
+        row_of(&by_leaf, &kimchi.to_string())["current"]["net"],
+        20_000
+    );
+    assert_eq!(
+        row_of(&by_leaf, &rice.to_string())["current"]["net"],
+        20_000
+    );
+    assert_eq!(
+        row_of(&by_leaf, &rice.to_string())["keys"][0]["label"]
+            .as_str()
+            .map(|s| s.starts_with('r')),
+        Some(true)
+    );
+    let by_top = get("top_category").await;
+    let rows = by_top["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{by_top}");
+    assert_eq!(rows[0]["keys"][0]["value"], top.to_string());
+    assert_eq!(rows[0]["current"]["net"], 40_000);
+    assert_eq!(rows[0]["buyers"]["current"], 2);
+    let both = get("top_category,category").await;
+    let sum: i64 = both["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["current"]["net"].as_i64().expect("net"))
+        .sum();
+    assert_eq!(sum, net(&both));
+    assert_eq!(net(&both), 40_000);
+    // A vendor's own figures count its own buyers only.
+    let own = a
+        .client
+        .get(&format!(
+            "/v1/vendor/reports/performance?from={today}&to={today}&by=category"
+        ))
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.json["totals"]["buyers"]["current"], 2);
+    assert_eq!(own.json["rows"].as_array().map(Vec::len), Some(1));
+}
+
+/// An open-market row is placed as things stood on its own day: certified if the vendor
+/// held a verified certification valid that day, in the category the shop recorded at its
+/// latest sale of the product by then (today's category when it had sold none).
+#[tokio::test]
+async fn an_open_market_row_is_certified_and_categorised_as_on_its_sale_date() {
+    let app = spawn_app().await;
+    let v = app.vendor("강화순무").await;
+    let then = app
+        .category(&format!("a{}", Uuid::now_v7().simple()), None, &[])
+        .await;
+    let now = app
+        .category(&format!("b{}", Uuid::now_v7().simple()), None, &[])
+        .await;
+    let sku = format!("S{}", Uuid::now_v7().simple());
+    let product = app
+        .product(&v, then, "순무김치", &[], &[(&sku, 10_000, 50)])
+        .await;
+    let page = app.client.get(&format!("/v1/products/{product}")).await;
+    let variant: Uuid = page.json["variants"][0]["id"]
+        .as_str()
+        .expect("variant")
+        .parse()
+        .expect("uuid");
+    // The shop sold it on 10 July, while it was in `then`; it has moved to `now` since.
+    let (_, order) = buy(&app, variant, 1, None).await;
+    app.settle().await;
+    backdate(&app, order, "2026-07-10T03:00:00Z", None).await;
+    exec(
+        &app,
+        "UPDATE catalog.products SET category_id = $2 WHERE id = $1",
+        vec![product.into(), now.into()],
+    )
+    .await;
+    // Certified in July 2026 only.
+    exec(
+        &app,
+        "INSERT INTO catalog.certifications (id, vendor_id, kind, number, issued_on, expires_on, verified_at) \
+         VALUES ($1, $2, 'haccp', 'H-1', '2026-07-01', '2026-07-31', now())",
+        vec![Uuid::now_v7().into(), v.id.into()],
+    )
+    .await;
+    let m = marketer(&app).await;
+    let csv = format!(
+        "date,sku,quantity,amount,refund\n2026-07-15,{sku},3,30000,0\n2026-08-15,{sku},5,50000,0\n\
+         2026-07-05,{sku},7,70000,0\n"
+    );
+    let rb = m
+        .request(
+            reqwest::Method::POST,
+            "/v1/marketing/reports/external-sales?channel=11st&from=2026-07-01&to=2026-08-31",
+        )
+        .header("content-type", "text/csv")
+        .body(csv);
+    let up = Client::send(rb).await;
+    assert_eq!(up.status, 201, "{}", up.body);
+    assert_eq!(up.json["matched"], 3);
+    let open_market = |by: &'static str| {
+        let m = m.clone();
+        async move {
+            let r = m
+                .get(&format!(
+                    "/v1/marketing/reports/performance?from=2026-07-01&to=2026-08-31&by=channel,{by}"
+                ))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let mut out: Vec<(String, i64)> = r.json["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .filter(|x| x["keys"][0]["value"] == "11st")
+                .map(|x| {
+                    (
+                        x["keys"][1]["value"].as_str().expect("value").to_owned(),
+                        x["current"]["net"].as_i64().expect("net"),
+                    )
+                })
+                .collect();
+            out.sort();
+            out
+        }
+    };
+    assert_eq!(
+        open_market("certification").await,
+        vec![("false".to_owned(), 50_000), ("true".to_owned(), 100_000)]
+    );
+    let mut expected = vec![(then.to_string(), 80_000), (now.to_string(), 70_000)];
+    expected.sort();
+    assert_eq!(open_market("category").await, expected);
 }
