@@ -39,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261202_000551_organisation_orders::Migration),
             Box::new(search::m20261202_000901_search_entries::Migration),
             Box::new(catalog::m20261202_000701_product_images::Migration),
+            Box::new(orders::m20261203_001101_invoice_credits::Migration),
         ]
     }
 }
