@@ -41,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(catalog::m20261202_000701_product_images::Migration),
             Box::new(reports::m20261203_001001_reports_grains::Migration),
             Box::new(orders::m20261203_001002_order_lines_product::Migration),
+            Box::new(orders::m20261203_001101_invoice_credits::Migration),
         ]
     }
 }

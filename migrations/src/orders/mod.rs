@@ -6,3 +6,4 @@ pub mod m20261202_000205_toss_payments;
 pub mod m20261202_000401_order_attribution;
 pub mod m20261202_000551_organisation_orders;
 pub mod m20261203_001002_order_lines_product;
+pub mod m20261203_001101_invoice_credits;

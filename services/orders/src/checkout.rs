@@ -109,7 +109,7 @@ pub(crate) fn validate(a: &Address) -> OrdersResult<PostalCode> {
     }
 }
 
-fn request_hash(customer: Uuid, req: &CheckoutRequest) -> String {
+pub(crate) fn request_hash(customer: Uuid, req: &impl Serialize) -> String {
     let body = serde_json::to_vec(req).unwrap_or_default();
     let mut h = Sha256::new();
     h.update(customer.as_bytes());
@@ -137,7 +137,7 @@ pub struct CheckoutResponse {
     pub payment: OpenedPayment,
 }
 
-enum Begun {
+pub(crate) enum Begun {
     /// A new order, created in this call.
     Created {
         order_id: Uuid,
@@ -376,7 +376,7 @@ pub(crate) async fn place(
 }
 
 /// What claiming the key found.
-enum Claimed {
+pub(crate) enum Claimed {
     /// The key is this request's; the customer's cart is locked.
     Cart(Uuid),
     /// The key was used before.
@@ -393,7 +393,7 @@ enum Claimed {
 /// what committed while this one waited): a second checkout of the same cart under
 /// another key waits here, then finds the cart emptied by the first and stops, instead
 /// of ordering (and charging for) the same lines twice.
-async fn claim(
+pub(crate) async fn claim(
     txn: &DatabaseTransaction,
     customer: Uuid,
     scope: &str,
@@ -454,7 +454,7 @@ async fn claim(
 
 /// Quote the cart's lines again for the address; refuse when a line cannot be bought or
 /// the total is not the one the customer saw.
-async fn price_cart(
+pub(crate) async fn price_cart(
     txn: &DatabaseTransaction,
     ctx: &OrdersContext,
     customer: Uuid,

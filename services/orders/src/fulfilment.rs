@@ -4,6 +4,7 @@
 
 use crate::context::OrdersContext;
 use crate::error::OrdersResult;
+use crate::invoices::{self, CreditBack};
 use crate::lifecycle;
 use crate::payments::refunds;
 use crate::returns;
@@ -75,8 +76,17 @@ pub async fn accept_return(
 ) -> Result<ReturnAccepted, ApiError> {
     let txn = state.db.begin().await?;
     let accepted = returns::accept(&txn, vendor_id, return_id).await?;
+    // A return on an invoice (후불) order takes the refund off the vendor order's unpaid
+    // invoice and gives the credit back, in the same transaction; no gateway is called.
+    let on_invoice = invoices::credit_back(
+        &txn,
+        accepted.order_id,
+        Some(accepted.vendor_order_id),
+        accepted.refund,
+    )
+    .await?;
     txn.commit().await?;
-    if accepted.refund > 0 {
+    if accepted.refund > 0 && on_invoice == CreditBack::NotOnInvoice {
         let order_id = accepted.order_id;
         let tax_free_amount =
             refunds::tax_free_part(&state.db, order_id, accepted.refund, false).await?;

@@ -4,6 +4,11 @@
 //! payment terms. The vendor (or an admin) records the bank transfer when it arrives,
 //! which gives the credit back; when every vendor of the order has been paid, so is the
 //! order's payment.
+//!
+//! Cancelling such an order, or accepting a return on it, never goes through a payment
+//! gateway (nothing was charged): [`credit_back`] takes the refund off the unpaid
+//! invoices — voiding those it covers whole — and gives it back to the credit line, in the
+//! cancel's (or return's) own transaction.
 
 use crate::error::{OrdersError, OrdersResult};
 use crate::lifecycle::{self, PaidOutcome};
@@ -60,6 +65,115 @@ pub(crate) async fn place_on_credit(
     Ok(())
 }
 
+/// The order's payment row once nothing is owed any more: `refunded` grows by what
+/// cancels and returns credited; with no invoice left open it is `succeeded` when any
+/// transfer arrived and `canceled` when everything was credited back.
+async fn close_payment_when_settled(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+    credited: i64,
+) -> OrdersResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE orders.payments SET refunded = refunded + $2, updated_at = now(), \
+             status = CASE \
+                 WHEN EXISTS (SELECT 1 FROM orders.org_invoices WHERE order_id = $1 AND paid_at IS NULL AND voided_at IS NULL) \
+                     THEN status \
+                 WHEN EXISTS (SELECT 1 FROM orders.org_invoices WHERE order_id = $1 AND paid_at IS NOT NULL) THEN $3 \
+                 ELSE $4 END \
+         WHERE order_id = $1 AND gateway = $5",
+        [
+            order_id.into(),
+            credited.into(),
+            PaymentState::Succeeded.into(),
+            PaymentState::Canceled.into(),
+            GATEWAY.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// What [`credit_back`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreditBack {
+    /// The order was not bought on invoice: refund it through its gateway.
+    NotOnInvoice,
+    /// The order was on invoice; `credited` won came off its unpaid invoices and went back
+    /// to the credit line. Any rest of the refund was already transferred: the vendor pays
+    /// it back to the organisation's account, outside the shop.
+    Credited { credited: i64 },
+}
+
+/// In the caller's transaction (a cancel's, a return's): refund `amount` of an order
+/// bought on invoice by taking it off its unpaid invoices — of `vendor_order` only for a
+/// return, of every vendor order for a cancel — voiding each one it covers whole, and
+/// giving it back to the organisation's credit line. Never calls a gateway.
+pub(crate) async fn credit_back(
+    txn: &impl ConnectionTrait,
+    order_id: Uuid,
+    vendor_order: Option<Uuid>,
+    amount: i64,
+) -> OrdersResult<CreditBack> {
+    #[derive(FromQueryResult)]
+    struct Open {
+        vendor_order_id: Uuid,
+        organisation_id: Uuid,
+        left: i64,
+    }
+    #[derive(FromQueryResult)]
+    struct Gateway {
+        payment_gateway: Option<String>,
+    }
+    let gateway = Gateway::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT payment_gateway FROM orders.orders WHERE id = $1",
+        [order_id.into()],
+    ))
+    .one(txn)
+    .await?
+    .and_then(|g| g.payment_gateway);
+    if gateway.as_deref() != Some(GATEWAY) {
+        return Ok(CreditBack::NotOnInvoice);
+    }
+    // Locked in a fixed order, so a cancel and a transfer being recorded queue up.
+    let open = Open::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT vendor_order_id, organisation_id, amount - credited AS left FROM orders.org_invoices \
+         WHERE order_id = $1 AND ($2::uuid IS NULL OR vendor_order_id = $2) \
+             AND paid_at IS NULL AND voided_at IS NULL \
+         ORDER BY vendor_order_id FOR UPDATE",
+        [order_id.into(), vendor_order.into()],
+    ))
+    .all(txn)
+    .await?;
+    let mut rest = amount.max(0);
+    let mut credited = 0i64;
+    for inv in &open {
+        let take = rest.min(inv.left);
+        if take <= 0 {
+            continue;
+        }
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE orders.org_invoices SET credited = credited + $2, \
+                 voided_at = CASE WHEN credited + $2 = amount THEN now() END \
+             WHERE vendor_order_id = $1",
+            [inv.vendor_order_id.into(), take.into()],
+        ))
+        .await?;
+        credit::give_back(txn, inv.organisation_id, take).await?;
+        rest -= take;
+        credited += take;
+    }
+    if rest > 0 {
+        tracing::info!(%order_id, already_transferred = rest,
+            "part of an invoice order's refund was already paid; the vendor transfers it back");
+    }
+    close_payment_when_settled(txn, order_id, credited).await?;
+    Ok(CreditBack::Credited { credited })
+}
+
 /// Whose invoices a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum InvoiceScope {
@@ -87,13 +201,15 @@ pub enum InvoiceState {
     /// Not paid and past its due date.
     Overdue,
     Paid,
+    /// Cancelled or returned whole: nothing is owed.
+    Voided,
     All,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InvoiceFilter {
-    /// `open` (default), `overdue`, `paid` or `all`.
+    /// `open` (default), `overdue`, `paid`, `voided` or `all`.
     #[param(inline)]
     pub state: Option<InvoiceState>,
 }
@@ -106,10 +222,16 @@ pub struct InvoiceView {
     pub purchase_order_number: Option<String>,
     pub organisation_id: Uuid,
     pub vendor_id: Uuid,
-    /// Won to transfer for this vendor order.
+    /// Won invoiced for this vendor order when it was bought.
     pub amount: i64,
+    /// Taken off by cancels and returns (given back to the credit line).
+    pub credited: i64,
+    /// Won still to transfer: `amount - credited` (0 once paid or voided).
+    pub owed: i64,
     pub due_on: NaiveDate,
     pub paid_at: Option<DateTime<Utc>>,
+    /// When cancels and returns had taken off the whole amount.
+    pub voided_at: Option<DateTime<Utc>>,
     /// Unpaid past its due date (Korean calendar day).
     pub overdue: bool,
     pub created_at: DateTime<Utc>,
@@ -125,17 +247,20 @@ pub async fn list(
     let today = (now + chrono::Duration::hours(9)).date_naive();
     let (org, vendor) = scope.ids();
     let state_sql = match state {
-        InvoiceState::Open => "i.paid_at IS NULL",
-        InvoiceState::Overdue => "i.paid_at IS NULL AND i.due_on < $3",
+        InvoiceState::Open => "i.paid_at IS NULL AND i.voided_at IS NULL",
+        InvoiceState::Overdue => "i.paid_at IS NULL AND i.voided_at IS NULL AND i.due_on < $3",
         InvoiceState::Paid => "i.paid_at IS NOT NULL",
+        InvoiceState::Voided => "i.voided_at IS NOT NULL",
         InvoiceState::All => "TRUE",
     };
     Ok(InvoiceView::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
             "SELECT i.vendor_order_id, i.order_id, o.number AS order_number, o.purchase_order_number, \
-                 i.organisation_id, i.vendor_id, i.amount, i.due_on, i.paid_at, \
-                 (i.paid_at IS NULL AND i.due_on < $3) AS overdue, i.created_at \
+                 i.organisation_id, i.vendor_id, i.amount, i.credited, \
+                 CASE WHEN i.paid_at IS NULL AND i.voided_at IS NULL THEN i.amount - i.credited ELSE 0 END AS owed, \
+                 i.due_on, i.paid_at, i.voided_at, \
+                 (i.paid_at IS NULL AND i.voided_at IS NULL AND i.due_on < $3) AS overdue, i.created_at \
              FROM orders.org_invoices i JOIN orders.orders o ON o.id = i.order_id \
              WHERE ($1::uuid IS NULL OR i.organisation_id = $1) AND ($2::uuid IS NULL OR i.vendor_id = $2) \
                  AND {state_sql} \
@@ -167,7 +292,8 @@ pub async fn record_transfer(
         DbBackend::Postgres,
         "UPDATE orders.org_invoices SET paid_at = now(), recorded_by = $3 \
          WHERE vendor_order_id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) AND paid_at IS NULL \
-         RETURNING organisation_id, order_id, amount",
+             AND voided_at IS NULL \
+         RETURNING organisation_id, order_id, amount - credited AS amount",
         [vendor_order_id.into(), vendor.into(), recorded_by.into()],
     ))
     .one(&txn)
@@ -176,25 +302,18 @@ pub async fn record_transfer(
         let existing = find(&txn, vendor_order_id, vendor).await?;
         return Err(match existing {
             None => OrdersError::NotFound("invoice"),
-            Some(_) => OrdersError::IllegalTransition {
+            Some(i) => OrdersError::IllegalTransition {
                 action: "record the transfer",
-                state: "the invoice is already paid".into(),
+                state: if i.voided_at.is_some() {
+                    "the invoice is void (the order was cancelled or returned)".into()
+                } else {
+                    "the invoice is already paid".into()
+                },
             },
         });
     };
     credit::give_back(&txn, paid.organisation_id, paid.amount).await?;
-    // Every vendor of the order paid: so is the order's payment.
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE orders.payments SET status = $2, updated_at = now() WHERE order_id = $1 AND gateway = $3 \
-         AND NOT EXISTS (SELECT 1 FROM orders.org_invoices WHERE order_id = $1 AND paid_at IS NULL)",
-        [
-            paid.order_id.into(),
-            PaymentState::Succeeded.into(),
-            GATEWAY.into(),
-        ],
-    ))
-    .await?;
+    close_payment_when_settled(&txn, paid.order_id, 0).await?;
     let view = find(&txn, vendor_order_id, vendor)
         .await?
         .ok_or(OrdersError::NotFound("invoice"))?;
@@ -210,8 +329,11 @@ async fn find(
     Ok(InvoiceView::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT i.vendor_order_id, i.order_id, o.number AS order_number, o.purchase_order_number, \
-             i.organisation_id, i.vendor_id, i.amount, i.due_on, i.paid_at, \
-             (i.paid_at IS NULL AND i.due_on < (now() AT TIME ZONE 'Asia/Seoul')::date) AS overdue, i.created_at \
+             i.organisation_id, i.vendor_id, i.amount, i.credited, \
+             CASE WHEN i.paid_at IS NULL AND i.voided_at IS NULL THEN i.amount - i.credited ELSE 0 END AS owed, \
+             i.due_on, i.paid_at, i.voided_at, \
+             (i.paid_at IS NULL AND i.voided_at IS NULL AND i.due_on < (now() AT TIME ZONE 'Asia/Seoul')::date) AS overdue, \
+             i.created_at \
          FROM orders.org_invoices i JOIN orders.orders o ON o.id = i.order_id \
          WHERE i.vendor_order_id = $1 AND ($2::uuid IS NULL OR i.vendor_id = $2)",
         [vendor_order_id.into(), vendor.into()],

@@ -1,6 +1,6 @@
 //! Singleton background jobs, run by whichever process holds the Redis lease: release
 //! the stock of unpaid orders whose reservation lapsed, confirm purchases some days after
-//! delivery, and delete idle carts. The SQL skips rows locked by requests in flight, so
+//! delivery, delete idle carts, and mark quotations past their validity expired. The SQL skips rows locked by requests in flight, so
 //! even two runners at once would be safe; the lease only avoids doing the work twice.
 
 use crate::context::OrdersContext;
@@ -23,6 +23,10 @@ pub async fn run_once(
     let confirmed = lifecycle::auto_confirm_due(&txn, ctx.auto_confirm_days).await?;
     txn.commit().await?;
     let carts = carts::expire_idle(&state.db).await?;
+    let quotations = crate::quotations::store::expire_due(&state.db, chrono::Utc::now()).await?;
+    if quotations > 0 {
+        tracing::info!(quotations, "quotations past their validity expired");
+    }
     // Toss payments whose confirm answer was lost: fetched back and settled.
     crate::payments::toss::flow::settle_in_doubt(&state.db, ctx).await?;
     Ok((expired, confirmed, carts))

@@ -14,6 +14,7 @@ pub mod http;
 pub mod invoices;
 pub mod jobs;
 pub mod lifecycle;
+pub mod org_checkout;
 pub mod payments;
 pub mod public_purchases;
 pub mod quotations;

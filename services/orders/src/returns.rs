@@ -192,6 +192,7 @@ pub async fn request(
 
 pub struct Accepted {
     pub order_id: Uuid,
+    pub vendor_order_id: Uuid,
     pub payment_ref: Option<String>,
     pub refund: i64,
 }
@@ -310,6 +311,7 @@ pub async fn accept(
     .await?;
     Ok(Accepted {
         order_id,
+        vendor_order_id,
         payment_ref,
         refund,
     })

@@ -118,7 +118,7 @@ impl TryFrom<Row> for TaxInvoiceView {
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TaxInvoiceFilter {
-    /// Only those still to issue (default true).
+    /// Only those still to issue (default true); a cancelled vendor order has none.
     pub pending: Option<bool>,
 }
 
@@ -134,8 +134,10 @@ pub async fn list(
         "SELECT t.vendor_order_id, t.order_id, o.number AS order_number, t.organisation_id, t.vendor_id, \
              t.recipient, t.supply_amount, t.vat_amount, t.total, t.requested_at, t.approval_number, t.issued_at \
          FROM orders.tax_invoices t JOIN orders.orders o ON o.id = t.order_id \
+             JOIN orders.vendor_orders vo ON vo.id = t.vendor_order_id \
          WHERE ($1::uuid IS NULL OR t.organisation_id = $1) AND ($2::uuid IS NULL OR t.vendor_id = $2) \
-             AND ($1::uuid IS NOT NULL OR $2::uuid IS NOT NULL) AND (NOT $3 OR t.issued_at IS NULL) \
+             AND ($1::uuid IS NOT NULL OR $2::uuid IS NOT NULL) \
+             AND (NOT $3 OR (t.issued_at IS NULL AND vo.status <> 'canceled')) \
          ORDER BY t.requested_at, t.vendor_order_id LIMIT 500",
         [organisation.into(), vendor.into(), pending.into()],
     ))

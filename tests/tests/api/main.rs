@@ -16,6 +16,7 @@ mod local_cache;
 mod migrations;
 mod my_coupons;
 mod openapi;
+mod organisation_orders;
 mod organisations;
 mod outbox;
 mod product_images;

@@ -165,8 +165,10 @@ async fn vendors_answer_their_own_parts_and_the_organisation_sees_both() {
     accept(&org.approver, org.id, &q, json!({"payment": "card"}))
         .await
         .assert_problem(409, "quotation_not_answered");
-    // Answering twice is refused.
-    answer(&shop.a, &q, shop.va, 1, 0, chrono::Duration::days(7))
+    // Declining an answered part is refused (revising it is not: see organisation_orders).
+    shop.a
+        .client
+        .post(&format!("/v1/vendor/quotations/{q}/decline"), &json!({}))
         .await
         .assert_problem(409, "illegal_transition");
 

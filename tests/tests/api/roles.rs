@@ -157,6 +157,7 @@ const GUARDED: &[Guarded] = &[
     g("GET", "/v1/organisations/{org_id}/quotations/{id}/document", ALL),
     g("POST", "/v1/organisations/{org_id}/quotations/{id}/accept", ALL),
     g("POST", "/v1/organisations/{org_id}/quotations/{id}/withdraw", ALL),
+    g("POST", "/v1/organisations/{org_id}/checkout", ALL),
     g("GET", "/v1/organisations/{org_id}/orders", ALL),
     g("GET", "/v1/organisations/{org_id}/orders/{id}", ALL),
     g("GET", "/v1/organisations/{org_id}/invoices", ALL),

@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// until it is paid or lapses, so one account must not be able to hold a flash sale's stock
 /// with a loop; a retry under the same `Idempotency-Key` is the same attempt and never
 /// counts again.
-fn checkouts(state: &AppState) -> Window {
+pub(crate) fn checkouts(state: &AppState) -> Window {
     Window {
         limit: state.config.checkout_per_minute,
         period: Duration::from_secs(60),

@@ -1,6 +1,7 @@
 //! A customer's orders: list, detail, cancel before shipping, confirm a purchase.
 
 use crate::context::OrdersContext;
+use crate::invoices::{self, CreditBack};
 use crate::lifecycle;
 use crate::payments::refunds;
 use crate::returns::{self, ReturnRequest};
@@ -98,7 +99,13 @@ async fn cancel_order(
         // Before anything changes: a refund Toss could not pay back is no refund.
         refunds::check_refund_account(&txn, id, req.refund_account.as_ref()).await?;
     }
-    let refund = lifecycle::cancel_by_customer(&txn, id, p.user_id).await?;
+    let mut refund = lifecycle::cancel_by_customer(&txn, id, p.user_id).await?;
+    if let Some(amount) = refund {
+        // Bought on invoice (후불): nothing was charged, so the credit comes back instead.
+        if let CreditBack::Credited { .. } = invoices::credit_back(&txn, id, None, amount).await? {
+            refund = Some(0);
+        }
+    }
     txn.commit().await?;
     let payment_ref = order.payment_ref.clone().unwrap_or_default();
     match refund {

@@ -2,8 +2,10 @@
 //! [`OrgMember`] context: 404 for anyone not a member): quotations, the organisation's
 //! orders, its invoices and its tax invoices.
 
+use crate::buyer::OrganisationOrderPlaced;
 use crate::context::OrdersContext;
 use crate::invoices::{self, InvoiceFilter, InvoiceScope, InvoiceView};
+use crate::org_checkout::{self, OrganisationCheckoutRequest};
 use crate::quotations::accept::{self, AcceptQuotation, AcceptedQuotation, Acceptor};
 use crate::quotations::{QuotationRequest, QuotationView, document, store};
 use crate::tax_invoices::{self, TaxInvoiceFilter, TaxInvoiceView};
@@ -15,9 +17,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use platform::AppState;
 use platform::error::{ApiError, ApiResult, Problem};
-use platform::extract::{Json, Path, Query};
+use platform::extract::{IdempotencyKey, Json, Path, Query};
 use platform::organisations::member::OrgMember;
 use platform::pagination::{Page, PageParams};
+use platform::ratelimit::{self, Verdict};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(quotation_document))
         .routes(routes!(accept_quotation))
         .routes(routes!(withdraw_quotation))
+        .routes(routes!(checkout_cart))
         .routes(routes!(list_orders))
         .routes(routes!(get_order))
         .routes(routes!(list_invoices))
@@ -177,6 +181,45 @@ async fn withdraw_quotation(
     let id = ids.1;
     store::withdraw(&state.db, member.organisation_id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Check out the member's own cart for the organisation (any member): the order is the
+/// organisation's (its buyer kind, its members' to see), paid by card through the gateway
+/// or on invoice within the credit line. `Idempotency-Key` and `expected_total` work as at
+/// `/v1/checkout`, and the same per-minute limit applies.
+#[utoipa::path(post, path = "/v1/organisations/{org_id}/checkout", tag = "organisations", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("Idempotency-Key" = String, Header, description = "unique per checkout attempt")),
+    request_body = OrganisationCheckoutRequest,
+    responses((status = 201, body = OrganisationOrderPlaced), (status = 200, body = OrganisationOrderPlaced, description = "a replay"),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "quote_changed, credit_limit_exceeded, insufficient_stock, empty_cart"),
+        (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn checkout_cart(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrdersContext>,
+    member: OrgMember,
+    IdempotencyKey(key): IdempotencyKey,
+    Json(req): Json<OrganisationCheckoutRequest>,
+) -> ApiResult<(StatusCode, Json<OrganisationOrderPlaced>)> {
+    let user = member.principal.user_id;
+    if let Verdict::Limited(secs) = ratelimit::acquire_distinct(
+        &state.redis,
+        &format!("checkout:{user}"),
+        &key,
+        &super::checkout::checkouts(&state),
+    )
+    .await
+    {
+        return Err(ApiError::rate_limited(secs));
+    }
+    let (created, placed) =
+        org_checkout::checkout(&state.db, &ctx, user, &member.organisation, &key, req).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(placed)))
 }
 
 /// The organisation's orders, newest first.

@@ -12,22 +12,13 @@ use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
 use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{LineIssue, LineProblem, Priced};
-use crate::{invoices, tax_invoices};
 use platform::money::Won;
 use platform::organisations::service::Organisation;
 use platform::quantity::Quantity;
 use promotions::pricing::{LineQuote, Quote, QuoteTotals, VendorShippingQuote};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 
-text_status! {
-    /// How an organisation pays for an accepted quotation.
-    pub enum PaymentMethod {
-        /// Corporate card (or any method) through the shop's payment gateway.
-        Card = "card",
-        /// On credit (후불): the vendor records the bank transfer when it arrives.
-        Invoice = "invoice",
-    }
-}
+pub use crate::buyer::{OrganisationOrderPlaced as AcceptedQuotation, PaymentMethod};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,19 +29,6 @@ pub struct AcceptQuotation {
     /// Ask each vendor for a tax invoice (세금계산서) to the organisation.
     #[serde(default)]
     pub tax_invoice: bool,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AcceptedQuotation {
-    pub order_id: Uuid,
-    pub order_number: String,
-    /// What the order charges: the quoted prices and shipping.
-    pub grand_total: i64,
-    pub payment_method: PaymentMethod,
-    /// For `card`: what the client needs to pay.
-    pub payment: Option<OpenedPayment>,
-    /// For `invoice`: when the transfers are due.
-    pub invoice_due_on: Option<NaiveDate>,
 }
 
 /// Who accepts: an approver of `organisation`.
@@ -156,18 +134,6 @@ fn priced_from_answers(
     })
 }
 
-fn purchase_order_number(raw: Option<String>) -> OrdersResult<Option<String>> {
-    let po = raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    if po.as_ref().is_some_and(|s| s.chars().count() > 50) {
-        return Err(OrdersError::field(
-            "purchase_order_number",
-            "too_long",
-            "must be at most 50 characters",
-        ));
-    }
-    Ok(po)
-}
-
 /// Accept the quotation `id` of the acceptor's organisation.
 #[tracing::instrument(skip_all, fields(organisation = %who.organisation.id, quotation = %id))]
 pub async fn accept(
@@ -178,7 +144,7 @@ pub async fn accept(
     req: AcceptQuotation,
     now: DateTime<Utc>,
 ) -> OrdersResult<AcceptedQuotation> {
-    let po = purchase_order_number(req.purchase_order_number)?;
+    let po = crate::buyer::purchase_order_number(req.purchase_order_number)?;
     let org = who.organisation;
     let txn = db.begin().await?;
     // Locked first: two approvers accepting at once place one order.
@@ -232,18 +198,16 @@ pub async fn accept(
         channel: platform::attribution::SalesChannel::Web,
     };
     let number = checkout::place(&txn, ctx, placing, &priced, now).await?;
-    let invoice_due_on = match req.payment {
-        PaymentMethod::Invoice => {
-            let due = (now + chrono::Duration::hours(9)).date_naive()
-                + chrono::Duration::days(i64::from(org.payment_terms_days));
-            invoices::place_on_credit(&txn, org.id, order_id, total, due).await?;
-            Some(due)
-        }
-        PaymentMethod::Card => None,
-    };
-    if req.tax_invoice {
-        tax_invoices::request_for_order(&txn, org, order_id).await?;
-    }
+    let invoice_due_on = crate::buyer::settle_terms(
+        &txn,
+        org,
+        order_id,
+        total,
+        req.payment,
+        req.tax_invoice,
+        now,
+    )
+    .await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE orders.quotations SET status = $2, accepted_by = $3, accepted_at = now(), order_id = $4, \
@@ -259,7 +223,19 @@ pub async fn accept(
     txn.commit().await?;
     let payment = match req.payment {
         PaymentMethod::Card => Some(
-            open_card_payment(db, ctx, who.member, who.email, order_id, &number, &priced).await?,
+            open_card_payment(
+                db,
+                ctx,
+                CardPayment {
+                    member: who.member,
+                    email: who.email,
+                    order_id,
+                    number: &number,
+                    total,
+                    order_name: checkout::order_name(&priced),
+                },
+            )
+            .await?,
         ),
         PaymentMethod::Invoice => None,
     };
@@ -273,31 +249,37 @@ pub async fn accept(
     })
 }
 
+/// An organisation's committed order whose card payment is to be opened.
+pub(crate) struct CardPayment<'a> {
+    pub member: Uuid,
+    pub email: Option<String>,
+    pub order_id: Uuid,
+    pub number: &'a str,
+    pub total: i64,
+    /// What the payment window calls the order.
+    pub order_name: String,
+}
+
 /// Open the committed order's payment with the shop's gateway, as checkout does after its
 /// transaction (the same idempotency key per order, so a retry cannot charge twice).
-async fn open_card_payment(
+pub(crate) async fn open_card_payment(
     db: &DatabaseConnection,
     ctx: &OrdersContext,
-    member: Uuid,
-    email: Option<String>,
-    order_id: Uuid,
-    number: &str,
-    priced: &Priced,
+    p: CardPayment<'_>,
 ) -> OrdersResult<OpenedPayment> {
-    let total = priced.quote.totals.grand_total.get();
     let opened = ctx
         .gateway
         .open(OpenPayment {
-            order_id,
-            amount: Won(total),
-            description: format!("Jikgu order {number}"),
-            customer_email: email,
-            idempotency_key: format!("order-{order_id}"),
-            order_number: number.to_owned(),
-            order_name: checkout::order_name(priced),
-            customer_id: member,
+            order_id: p.order_id,
+            amount: Won(p.total),
+            description: format!("Jikgu order {}", p.number),
+            customer_email: p.email,
+            idempotency_key: format!("order-{}", p.order_id),
+            order_number: p.number.to_owned(),
+            order_name: p.order_name,
+            customer_id: p.member,
         })
         .await?;
-    crate::payments::record_opened(db, order_id, &opened, total).await?;
+    crate::payments::record_opened(db, p.order_id, &opened, p.total).await?;
     Ok(opened)
 }

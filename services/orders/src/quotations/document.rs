@@ -115,13 +115,20 @@ pub fn html(q: &QuotationView, recipient: &str) -> String {
     h
 }
 
-/// The same as a workbook: one sheet, a block per vendor.
+/// The same as a workbook: one sheet, a block per vendor, amounts as numbers shown in
+/// won (`#,##0"원"`), so the sheet still adds up when the buyer edits it.
 pub fn xlsx(q: &QuotationView, recipient: &str) -> Result<Vec<u8>, String> {
-    use rust_xlsxwriter::Workbook;
+    use rust_xlsxwriter::{Format, Workbook};
     let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let money = Format::new().set_num_format("#,##0\"원\"");
+    let bold = Format::new().set_bold();
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("견적서").map_err(e)?;
+    ws.set_column_width(0, 28).map_err(e)?;
+    ws.set_column_width(1, 40).map_err(e)?;
+    ws.set_column_width(3, 14).map_err(e)?;
+    ws.set_column_width(4, 16).map_err(e)?;
     let mut row = 0u32;
     let pair = |ws: &mut rust_xlsxwriter::Worksheet, row: &mut u32, k: &str, v: &str| {
         let r = ws.write(*row, 0, k).and_then(|ws| ws.write(*row, 1, v));
@@ -139,13 +146,16 @@ pub fn xlsx(q: &QuotationView, recipient: &str) -> Result<Vec<u8>, String> {
             pair(ws, &mut row, "대표자", &s.representative).map_err(e)?;
             pair(ws, &mut row, "사업자등록번호", &s.business_number).map_err(e)?;
             pair(ws, &mut row, "주소", &s.address).map_err(e)?;
+            pair(ws, &mut row, "연락처", &s.cs_phone).map_err(e)?;
         }
         pair(ws, &mut row, "상태", status_ko(part.status)).map_err(e)?;
         if let Some(v) = part.valid_until {
-            pair(ws, &mut row, "유효기간", &v.to_rfc3339()).map_err(e)?;
+            let until = v.format("%Y-%m-%d %H:%M UTC").to_string();
+            pair(ws, &mut row, "유효기간", &until).map_err(e)?;
         }
         for (col, h) in ["품명", "규격", "수량", "단가", "금액"].iter().enumerate() {
-            ws.write(row, col as u16, *h).map_err(e)?;
+            ws.write_with_format(row, col as u16, *h, &bold)
+                .map_err(e)?;
         }
         row += 1;
         for l in &part.lines {
@@ -153,23 +163,35 @@ pub fn xlsx(q: &QuotationView, recipient: &str) -> Result<Vec<u8>, String> {
             ws.write(row, 1, l.variant_name.as_str()).map_err(e)?;
             ws.write(row, 2, l.quantity).map_err(e)?;
             if let (Some(u), Some(a)) = (l.quoted_unit_price, l.amount) {
-                ws.write(row, 3, u).map_err(e)?;
-                ws.write(row, 4, a).map_err(e)?;
+                ws.write_number_with_format(row, 3, u as f64, &money)
+                    .map_err(e)?;
+                ws.write_number_with_format(row, 4, a as f64, &money)
+                    .map_err(e)?;
             }
             row += 1;
         }
         if let (Some(ship), Some(total)) = (part.shipping_fee, part.total) {
             ws.write(row, 3, "배송비").map_err(e)?;
-            ws.write(row, 4, ship).map_err(e)?;
+            ws.write_number_with_format(row, 4, ship as f64, &money)
+                .map_err(e)?;
             row += 1;
             ws.write(row, 3, "공급자 합계").map_err(e)?;
-            ws.write(row, 4, total).map_err(e)?;
+            ws.write_number_with_format(row, 4, total as f64, &money)
+                .map_err(e)?;
             row += 1;
         }
     }
     row += 1;
-    ws.write(row, 3, "총액").map_err(e)?;
-    ws.write(row, 4, q.totals.grand_total).map_err(e)?;
+    ws.write_with_format(row, 3, "총액 (부가세 포함)", &bold)
+        .map_err(e)?;
+    ws.write_number_with_format(row, 4, q.totals.grand_total as f64, &money)
+        .map_err(e)?;
+    if let Some(v) = q.valid_until {
+        row += 1;
+        ws.write(row, 3, "유효기간").map_err(e)?;
+        ws.write(row, 4, v.format("%Y-%m-%d %H:%M UTC").to_string())
+            .map_err(e)?;
+    }
     wb.save_to_buffer().map_err(e)
 }
 

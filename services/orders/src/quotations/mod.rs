@@ -12,7 +12,8 @@
 //!                 │               │                 ├──▶ expired (validity passed)
 //!                 └───────────────┴─────────────────┴──▶ withdrawn (by the organisation)
 //!            requested ─▶ declined (every vendor declined)
-//! part:      requested ─▶ answered | declined
+//!            expired ─▶ answered (a vendor revised its answer with a new validity)
+//! part:      requested ─▶ answered | declined;  answered ─▶ answered (revised, until accepted)
 //! ```
 
 pub mod accept;
@@ -51,6 +52,7 @@ impl StateMachine for QuotationStatus {
                 PartiallyAnswered | Answered | Declined | Withdrawn
             ) | (PartiallyAnswered, PartiallyAnswered | Answered | Withdrawn)
                 | (Answered, Accepted | Expired | Withdrawn)
+                | (Expired, Answered)
         )
     }
 }
@@ -163,7 +165,10 @@ pub struct QuotationPartView {
     pub shipping_fee: Option<i64>,
     pub valid_until: Option<DateTime<Utc>>,
     pub vendor_notes: String,
+    /// When the vendor last answered (its latest revision).
     pub answered_at: Option<DateTime<Utc>>,
+    /// How many times the vendor revised its answer (0 for the first answer).
+    pub revision: i32,
     pub lines: Vec<QuotationLineView>,
     /// Sum of the line amounts, once answered.
     pub items_total: Option<i64>,

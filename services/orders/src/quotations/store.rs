@@ -201,6 +201,7 @@ pub(crate) struct PartRow {
     pub valid_until: Option<DateTime<Utc>>,
     pub vendor_notes: String,
     pub answered_at: Option<DateTime<Utc>>,
+    pub revision: i32,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -243,7 +244,7 @@ pub(crate) async fn parts(
 ) -> OrdersResult<Vec<(PartRow, Vec<LineRow>)>> {
     let parts = PartRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT id, vendor_id, status, shipping_fee, valid_until, vendor_notes, answered_at \
+        "SELECT id, vendor_id, status, shipping_fee, valid_until, vendor_notes, answered_at, revision \
          FROM orders.quotation_parts WHERE quotation_id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) ORDER BY id",
         [quotation.into(), vendor.into()],
     ))
@@ -293,6 +294,7 @@ async fn part_view(
         valid_until: part.valid_until,
         vendor_notes: part.vendor_notes,
         answered_at: part.answered_at,
+        revision: part.revision,
         total: items_total.map(|t| t + part.shipping_fee.unwrap_or(0)),
         items_total,
         lines: lines
@@ -525,39 +527,72 @@ async fn settle_status(
         (_, 0) => return Ok(()),
         _ => QuotationStatus::PartiallyAnswered,
     };
+    if to == from {
+        // A revised answer: the parts add up to what they did.
+        return Ok(());
+    }
     set_status(db, id, from, to).await
 }
 
-/// Lock the vendor's part of an open quotation, waiting for its answer.
+/// What a vendor is about to do with its part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartMove {
+    /// Answer it, or revise its answer: allowed until the organisation accepts (or
+    /// withdraws); revising an expired quotation's answer gives it a new validity.
+    Answer,
+    /// Decline it: only while it waits for a first answer.
+    Decline,
+}
+
+/// Lock the vendor's part of a quotation still open to `what`.
 async fn open_part(
     db: &impl ConnectionTrait,
     vendor: Uuid,
     id: Uuid,
+    what: PartMove,
 ) -> OrdersResult<(QuotationStatus, PartRow, Vec<LineRow>)> {
-    // The part first: a vendor without one learns nothing of the quotation.
+    // The part first: a vendor without one learns nothing of the quotation (nor locks it).
+    if parts(db, id, Some(vendor)).await?.is_empty() {
+        return Err(OrdersError::NotFound("quotation"));
+    }
+    // Then the quotation locked, and the part read again under the lock: an approver
+    // accepting, or the same vendor answering, at the same time comes wholly before or after.
+    let status = lock(db, id, None).await?;
     let (part, lines) = parts(db, id, Some(vendor))
         .await?
         .pop()
         .ok_or(OrdersError::NotFound("quotation"))?;
-    let status = lock(db, id, None).await?;
-    if !matches!(
-        status,
-        QuotationStatus::Requested | QuotationStatus::PartiallyAnswered
-    ) || part.status != PartStatus::Requested
-    {
+    let open = match what {
+        PartMove::Answer => {
+            matches!(
+                status,
+                QuotationStatus::Requested
+                    | QuotationStatus::PartiallyAnswered
+                    | QuotationStatus::Answered
+                    | QuotationStatus::Expired
+            ) && part.status != PartStatus::Declined
+        }
+        PartMove::Decline => {
+            matches!(
+                status,
+                QuotationStatus::Requested | QuotationStatus::PartiallyAnswered
+            ) && part.status == PartStatus::Requested
+        }
+    };
+    if !open {
         return Err(OrdersError::IllegalTransition {
-            action: "answer the quotation",
-            state: if part.status == PartStatus::Requested {
-                status.to_string()
-            } else {
-                format!("its part is {}", part.status)
+            action: match what {
+                PartMove::Answer => "answer the quotation",
+                PartMove::Decline => "decline the quotation",
             },
+            state: format!("the quotation is {status}, its part {}", part.status),
         });
     }
     Ok((status, part, lines))
 }
 
-/// A vendor answers its part.
+/// A vendor answers its part, or revises its answer (prices, shipping, validity, notes)
+/// until the organisation accepts the quotation; every line is priced again.
 #[tracing::instrument(skip_all, fields(%vendor, quotation = %id))]
 pub async fn answer(
     db: &DatabaseConnection,
@@ -567,7 +602,7 @@ pub async fn answer(
     now: DateTime<Utc>,
 ) -> OrdersResult<()> {
     let txn = db.begin().await?;
-    let (status, part, lines) = open_part(&txn, vendor, id).await?;
+    let (status, part, lines) = open_part(&txn, vendor, id, PartMove::Answer).await?;
     let mut errors = Vec::new();
     for l in &lines {
         if !a.lines.iter().any(|q| q.variant_id == l.variant_id) {
@@ -622,7 +657,8 @@ pub async fn answer(
              FROM unnest($2::uuid[], $3::bigint[]) AS v(variant_id, price) \
              WHERE l.part_id = $1 AND l.variant_id = v.variant_id) \
          UPDATE orders.quotation_parts SET status = $4, shipping_fee = $5, valid_until = $6, vendor_notes = $7, \
-             answered_at = now() WHERE id = $1",
+             answered_at = now(), revision = revision + CASE WHEN status = 'answered' THEN 1 ELSE 0 END \
+         WHERE id = $1",
         [
             part.id.into(),
             variants.into(),
@@ -652,7 +688,7 @@ pub async fn decline(
         return Err(OrdersError::Invalid(errors));
     }
     let txn = db.begin().await?;
-    let (status, part, _) = open_part(&txn, vendor, id).await?;
+    let (status, part, _) = open_part(&txn, vendor, id, PartMove::Decline).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE orders.quotation_parts SET status = $2, vendor_notes = $3, answered_at = now() WHERE id = $1",
@@ -675,6 +711,29 @@ pub async fn withdraw(db: &DatabaseConnection, organisation: Uuid, id: Uuid) -> 
     set_status(&txn, id, status, QuotationStatus::Withdrawn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Record as expired every answered quotation whose validity (its answered parts'
+/// earliest) has passed; returns how many. Readers already see them expired
+/// ([`QuotationView::effective`]) and accepting refuses them; this makes the stored status,
+/// the vendors' lists and the organisation's filters agree. Rows a request holds are
+/// skipped and expired on the next pass.
+pub async fn expire_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> OrdersResult<u64> {
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE orders.quotations q SET status = $2, updated_at = now() \
+             WHERE q.id IN (SELECT id FROM orders.quotations WHERE status = $3 FOR UPDATE SKIP LOCKED) \
+                 AND (SELECT min(valid_until) FROM orders.quotation_parts p \
+                      WHERE p.quotation_id = q.id AND p.status = 'answered') < $1",
+            [
+                now.into(),
+                QuotationStatus::Expired.into(),
+                QuotationStatus::Answered.into(),
+            ],
+        ))
+        .await?;
+    Ok(res.rows_affected())
 }
 
 /// Where the quotation's goods go.
