@@ -2,11 +2,10 @@
 //! a vendor's application, and downloading the 실적 XLSX prepared in the background (the
 //! page shows "preparing" and then the link, by htmx, without waiting on the request).
 
+use crate::marketer_pages::{application, scheduled_campaign};
 use jikgu_tests::browser::Browser;
 use jikgu_tests::spawn_app;
 use platform::auth::Role;
-use promotions::audit::Actor;
-use promotions::prices::PriceKind;
 
 #[tokio::test]
 async fn a_marketer_approves_an_application_and_downloads_the_report_xlsx() {
@@ -23,44 +22,8 @@ async fn a_marketer_approves_an_application_and_downloads_the_report_xlsx() {
     // A scheduled campaign (made through the console's forms) the vendor applied to.
     let mut m = app.console();
     m.sign_in(&marketer).await;
-    m.get("/console/marketer/campaigns/new").await;
-    let made = m
-        .post(
-            "/console/marketer/campaigns/new",
-            &[
-                ("title", "설 선물 기획전"),
-                ("slug", "seol-2027"),
-                ("starts_at", "2027-01-20T10:00"),
-                ("ends_at", "2027-02-05T23:59"),
-                ("vendor_share_bp", "5000"),
-            ],
-        )
-        .await;
-    let campaign_path = made.location.expect("campaign");
-    let campaign_path = campaign_path.split('?').next().expect("path").to_owned();
-    m.post(&format!("{campaign_path}/schedule"), &[]).await;
-    let campaign = campaign_path
-        .trim_start_matches("/console/marketer/campaigns/")
-        .parse()
-        .expect("id");
-    let application = promotions::applications::apply(
-        &app.state.db,
-        Actor {
-            id: Some(vendor.user_id),
-            role: "vendor",
-        },
-        vendor.vendor_id.expect("vendor"),
-        campaign,
-        promotions::applications::NewApplication {
-            product_id: product,
-            discount_kind: PriceKind::Percent,
-            discount_value: 15,
-            note: String::new(),
-        },
-    )
-    .await
-    .expect("apply")
-    .id;
+    let campaign = scheduled_campaign(&mut m, "seol-2027").await;
+    let application = application(&app, &vendor, product, &campaign, 15).await;
 
     b.run("marketer_review_and_report", || async {
         b.sign_in(&marketer.email, &marketer.password).await;

@@ -60,7 +60,7 @@ fn id_after(location: Option<String>, prefix: &str) -> String {
 }
 
 /// A scheduled campaign made through the console; returns its id.
-async fn scheduled_campaign(m: &mut ConsoleClient, slug: &str) -> String {
+pub(crate) async fn scheduled_campaign(m: &mut ConsoleClient, slug: &str) -> String {
     m.get("/console/marketer/campaigns/new").await;
     let made = m
         .post(
@@ -113,8 +113,14 @@ async fn coupon(m: &mut ConsoleClient, code: &str) -> String {
     id_after(made.location, "/console/marketer/coupons/")
 }
 
-/// A vendor's pending application to `campaign`: 10% off its product.
-async fn application(app: &TestApp, vendor: &Login, product: Uuid, campaign: &str) -> Uuid {
+/// A vendor's pending application to `campaign`: `percent` off its product.
+pub(crate) async fn application(
+    app: &TestApp,
+    vendor: &Login,
+    product: Uuid,
+    campaign: &str,
+    percent: i64,
+) -> Uuid {
     promotions::applications::apply(
         &app.state.db,
         Actor {
@@ -126,7 +132,7 @@ async fn application(app: &TestApp, vendor: &Login, product: Uuid, campaign: &st
         promotions::applications::NewApplication {
             product_id: product,
             discount_kind: PriceKind::Percent,
-            discount_value: 10,
+            discount_value: percent,
             note: "설 특가로 참여합니다".into(),
         },
     )
@@ -213,7 +219,7 @@ async fn every_new_marketer_post_needs_its_csrf_token_and_its_role() {
     let mut v = signed_in(&app, &vendor).await;
     let campaign = scheduled_campaign(&mut m, "seol-2027").await;
     let coupon = coupon(&mut m, "SEOL10").await;
-    let app_id = application(&app, &vendor, product, &campaign)
+    let app_id = application(&app, &vendor, product, &campaign, 10)
         .await
         .to_string();
     let fill = |p: &str| {
@@ -261,8 +267,8 @@ async fn a_marketer_approves_and_rejects_applications_with_a_reason() {
         .await;
     let mut m = signed_in(&app, &marketer).await;
     let campaign = scheduled_campaign(&mut m, "seol-2027").await;
-    let approve_me = application(&app, &vendor, first, &campaign).await;
-    let reject_me = application(&app, &vendor, second, &campaign).await;
+    let approve_me = application(&app, &vendor, first, &campaign, 10).await;
+    let reject_me = application(&app, &vendor, second, &campaign, 10).await;
     let list = format!("/console/marketer/applications?campaign={campaign}");
     let page = m.get(&list).await;
     assert!(page.body.contains("강화순무농원"), "{}", page.body);

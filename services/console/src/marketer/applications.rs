@@ -20,7 +20,6 @@ use platform::status::Status;
 use promotions::audit::Actor;
 use promotions::campaigns;
 use promotions::states::ApplicationStatus;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -186,16 +185,10 @@ async fn decide(
     actor: Actor,
 ) -> PageResult<Response> {
     let status = form::value(pairs, "status").to_owned();
-    let result = async {
-        let txn = state.db.begin().await?;
-        let a = match reason {
-            Some(r) => promotions::applications::reject(&txn, actor, id, r).await?,
-            None => promotions::applications::approve(&txn, actor, id).await?,
-        };
-        txn.commit().await?;
-        Ok::<_, promotions::PromotionsError>(a)
-    }
-    .await;
+    let result = in_txn!(state, |txn| match reason {
+        Some(r) => promotions::applications::reject(&txn, actor, id, r).await?,
+        None => promotions::applications::approve(&txn, actor, id).await?,
+    });
     match result {
         Ok(a) => {
             promotions::cache::invalidate(&state.redis).await;

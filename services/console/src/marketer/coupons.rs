@@ -15,14 +15,13 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveTime;
 use platform::ApiError;
 use platform::AppState;
 use platform::error::FieldError;
 use promotions::audit::Actor;
 use promotions::coupons::{self, CouponKindInput, NewCoupon, NewDrop, ScopeInput};
 use promotions::store::coupon;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -252,13 +251,8 @@ pub async fn create(
     };
     let mut errors = FormErrors::default();
     if let Some(new) = parse_coupon(&f, &mut errors) {
-        let made = async {
-            let txn = state.db.begin().await?;
-            let c = coupons::create(&txn, Actor::user(&m.0), new).await?;
-            txn.commit().await?;
-            Ok::<_, promotions::PromotionsError>(c)
-        }
-        .await;
+        let made = in_txn!(state, |txn| coupons::create(&txn, Actor::user(&m.0), new)
+            .await?);
         match made {
             Ok(c) => {
                 return Ok(Redirect::to(&format!(
@@ -395,13 +389,8 @@ pub async fn disable(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let r = async {
-        let txn = state.db.begin().await?;
-        let c = coupons::disable(&txn, Actor::user(&m.0), id).await?;
-        txn.commit().await?;
-        Ok::<_, promotions::PromotionsError>(c)
-    }
-    .await
+    let r = in_txn!(state, |txn| coupons::disable(&txn, Actor::user(&m.0), id)
+        .await?)
     .map_err(ApiError::from);
     outcome(&state, &page, id, r, "status", "disabled", Vec::new()).await
 }
@@ -427,13 +416,13 @@ pub async fn issue(
             "고객 ID(UUID)를 한 줄에 하나씩 입력해 주세요",
         )]))
     } else {
-        async {
-            let txn = state.db.begin().await?;
-            let n = coupons::issue(&txn, Actor::user(&m.0), id, &ids).await?;
-            txn.commit().await?;
-            Ok::<_, promotions::PromotionsError>(n)
-        }
-        .await
+        in_txn!(state, |txn| coupons::issue(
+            &txn,
+            Actor::user(&m.0),
+            id,
+            &ids
+        )
+        .await?)
         .map_err(ApiError::from)
     };
     outcome(&state, &page, id, r, "issue", "issued", pairs).await
@@ -463,15 +452,9 @@ pub async fn create_drop(
         ));
     }
     let mut day = |field: &str| {
-        let d = NaiveDate::parse_from_str(form::value(&pairs, field).trim(), "%Y-%m-%d").ok();
-        if d.is_none() {
-            errors.push(FieldError::new(
-                field,
-                "invalid_date",
-                "날짜를 입력해 주세요",
-            ));
-        }
-        d
+        super::parse_day(field, form::value(&pairs, field))
+            .map_err(|e| errors.push(e))
+            .ok()
     };
     let first_day = day("first_day");
     let last_day = day("last_day");
@@ -485,13 +468,13 @@ pub async fn create_drop(
                 first_day,
                 last_day,
             };
-            async {
-                let txn = state.db.begin().await?;
-                let d = coupons::create_drop(&txn, Actor::user(&m.0), id, new).await?;
-                txn.commit().await?;
-                Ok::<_, promotions::PromotionsError>(d)
-            }
-            .await
+            in_txn!(state, |txn| coupons::create_drop(
+                &txn,
+                Actor::user(&m.0),
+                id,
+                new
+            )
+            .await?)
             .map_err(ApiError::from)
         }
         _ => {

@@ -17,7 +17,6 @@ use platform::AppState;
 use platform::error::FieldError;
 use promotions::audit::Actor;
 use promotions::deals::{self, NewTimeDeal};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -184,13 +183,8 @@ pub async fn create(
             per_customer_limit,
             vendor_share_bp,
         };
-        let made = async {
-            let txn = state.db.begin().await?;
-            let d = deals::create(&txn, Actor::user(&m.0), new).await?;
-            txn.commit().await?;
-            Ok::<_, promotions::PromotionsError>(d)
-        }
-        .await;
+        let made = in_txn!(state, |txn| deals::create(&txn, Actor::user(&m.0), new)
+            .await?);
         match made {
             Ok(_) => {
                 promotions::cache::invalidate(&state.redis).await;

@@ -5,6 +5,21 @@
 //! change is made through the promotions (or reports) functions behind `/v1/marketing`,
 //! audited under the signed-in account.
 
+/// Run one promotions change in its own transaction: `in_txn!(state, |txn| expr)`, where
+/// `expr` may use `?` on promotions results; committed only when it succeeds (dropping
+/// the transaction rolls it back).
+macro_rules! in_txn {
+    ($state:expr, |$txn:ident| $body:expr) => {
+        async {
+            let $txn = sea_orm::TransactionTrait::begin(&$state.db).await?;
+            let out = $body;
+            $txn.commit().await?;
+            Ok::<_, promotions::PromotionsError>(out)
+        }
+        .await
+    };
+}
+
 pub mod applications;
 pub mod audit;
 pub mod campaigns;
@@ -64,6 +79,16 @@ pub fn router() -> Router<AppState> {
             get(reports::uploads).post(reports::upload),
         )
         .route("/audit", get(audit::list))
+}
+
+/// A `date` input's value, or the error beside its field.
+pub(crate) fn parse_day(
+    field: &str,
+    raw: &str,
+) -> Result<chrono::NaiveDate, platform::error::FieldError> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        platform::error::FieldError::new(field, "invalid_date", "날짜를 입력해 주세요")
+    })
 }
 
 /// The cursor of a list page: the query's `cursor` decoded (an id), and the page size.

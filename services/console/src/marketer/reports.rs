@@ -18,7 +18,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use platform::ApiError;
 use platform::AppState;
 use platform::attribution::SalesChannel;
@@ -183,15 +183,9 @@ impl ReportQuery {
     fn performance(&self, format: Option<Format>) -> Result<PerformanceQuery, ApiError> {
         let mut errors = Vec::new();
         let mut date = |field: &str, raw: &str| {
-            let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
-            if d.is_none() {
-                errors.push(FieldError::new(
-                    field,
-                    "invalid_date",
-                    "날짜를 입력해 주세요",
-                ));
-            }
-            d
+            super::parse_day(field, raw)
+                .map_err(|e| errors.push(e))
+                .ok()
         };
         let (from, to, quarter) = if self.is_range() {
             (date("from", &self.from), date("to", &self.to), None)
@@ -637,15 +631,9 @@ pub async fn upload(
             errors.push(FieldError::new("channel", "required", "채널을 골라 주세요"));
         }
         let mut date = |field: &str, raw: &str| {
-            let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
-            if d.is_none() {
-                errors.push(FieldError::new(
-                    field,
-                    "invalid_date",
-                    "날짜를 입력해 주세요",
-                ));
-            }
-            d
+            super::parse_day(field, raw)
+                .map_err(|e| errors.push(e))
+                .ok()
         };
         let from = date("from", &typed.1);
         let to = date("to", &typed.2);

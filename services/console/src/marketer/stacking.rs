@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use platform::AppState;
 use promotions::audit::Actor;
 use promotions::stacking::{self, PolicyInput};
-use sea_orm::TransactionTrait;
 
 type Pairs = Vec<(String, String)>;
 
@@ -104,13 +103,12 @@ pub async fn save(
             order_and_shipping_coupons_combine: f.order_and_shipping_coupons_combine,
             coupons_on_promoted_lines: f.coupons_on_promoted_lines,
         };
-        let saved = async {
-            let txn = state.db.begin().await?;
-            let r = stacking::replace(&txn, Actor::user(&m.0), input).await?;
-            txn.commit().await?;
-            Ok::<_, promotions::PromotionsError>(r)
-        }
-        .await;
+        let saved = in_txn!(state, |txn| stacking::replace(
+            &txn,
+            Actor::user(&m.0),
+            input
+        )
+        .await?);
         match saved {
             Ok(_) => {
                 promotions::cache::invalidate(&state.redis).await;
