@@ -101,6 +101,14 @@ const NOTICES: &[(&str, &str, &str)] = &[
     ("rejected", "ok", "입점 신청을 반려했습니다."),
     ("uploaded", "ok", "사진을 올렸습니다."),
     ("deleted", "ok", "삭제했습니다."),
+    (
+        "app_approved",
+        "ok",
+        "참여 신청을 승인했습니다. 기획전 가격이 생겼습니다.",
+    ),
+    ("app_rejected", "ok", "참여 신청을 반려했습니다."),
+    ("disabled", "ok", "쿠폰 사용을 중지했습니다."),
+    ("issued", "ok", "쿠폰을 발급했습니다."),
 ];
 
 /// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).

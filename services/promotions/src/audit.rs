@@ -108,3 +108,38 @@ pub async fn log<T: Audited>(
     let id = after.or(before).map_or(Uuid::nil(), T::audit_id);
     record(db, actor, action, T::ENTITY, id, before, after).await
 }
+
+/// The entities the trail records (as `entity`), for filters.
+pub const ENTITIES: &[&str] = &[
+    "campaign",
+    "campaign_section",
+    "campaign_price",
+    "campaign_application",
+    "time_deal",
+    "coupon",
+    "coupon_drop",
+    "stacking_policy",
+];
+
+/// The trail, newest first: a cursor over ids (`before`: the last id of the previous
+/// page), optionally one kind of entity and one entity; at most `limit` rows.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    entity: Option<&str>,
+    entity_id: Option<Uuid>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<audit::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut q = audit::Entity::find().order_by_desc(audit::Column::Id);
+    if let Some(e) = entity {
+        q = q.filter(audit::Column::Entity.eq(e));
+    }
+    if let Some(id) = entity_id {
+        q = q.filter(audit::Column::EntityId.eq(id));
+    }
+    if let Some(b) = before {
+        q = q.filter(audit::Column::Id.lt(b));
+    }
+    q.limit(limit).all(db).await
+}

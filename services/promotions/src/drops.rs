@@ -171,3 +171,47 @@ pub async fn claim(
         None => Err(PromotionsError::DropExhausted),
     }
 }
+
+/// A drop of a coupon with the claims of each Seoul day on which somebody claimed.
+#[derive(Debug, Clone)]
+pub struct DropClaims {
+    pub drop: coupon_drop::Model,
+    /// (day, claims), newest day first.
+    pub days: Vec<(NaiveDate, i32)>,
+}
+
+/// The drops of a coupon, newest first, each with its claims per day (two queries).
+pub async fn of_coupon(
+    db: &impl ConnectionTrait,
+    coupon_id: Uuid,
+) -> PromotionsResult<Vec<DropClaims>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let drops = coupon_drop::Entity::find()
+        .filter(coupon_drop::Column::CouponId.eq(coupon_id))
+        .order_by_desc(coupon_drop::Column::Id)
+        .all(db)
+        .await?;
+    let rows = db
+        .query_all_raw(pg(
+            "SELECT dd.drop_id, dd.day, dd.claimed FROM promotions.coupon_drop_days dd \
+             JOIN promotions.coupon_drops d ON d.id = dd.drop_id \
+             WHERE d.coupon_id = $1 ORDER BY dd.day DESC",
+            [coupon_id.into()],
+        ))
+        .await?;
+    let mut out: Vec<DropClaims> = drops
+        .into_iter()
+        .map(|drop| DropClaims {
+            drop,
+            days: Vec::new(),
+        })
+        .collect();
+    for r in &rows {
+        let drop_id: Uuid = r.try_get("", "drop_id")?;
+        if let Some(d) = out.iter_mut().find(|d| d.drop.id == drop_id) {
+            d.days
+                .push((r.try_get("", "day")?, r.try_get("", "claimed")?));
+        }
+    }
+    Ok(out)
+}

@@ -2,8 +2,10 @@
 //! CSRF refusal on every POST) and in a real headless Chromium. One binary; the browser
 //! harness is `jikgu_tests::browser`, the form client `jikgu_tests::console`.
 
+mod browser_marketer;
 mod browser_marketer_admin;
 mod browser_vendor;
 mod marketer_admin_pages;
+mod marketer_pages;
 mod pages;
 mod sign_in;

@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
 
-fn api<T>(r: promotions::error::PromotionsResult<T>) -> Result<T, ApiError> {
+pub(crate) fn api<T>(r: promotions::error::PromotionsResult<T>) -> Result<T, ApiError> {
     r.map_err(ApiError::from)
 }
 
@@ -42,7 +42,11 @@ pub fn kst_input(at: &DateTime<Utc>) -> String {
 }
 
 /// A `datetime-local` value read as Korean time (Korea keeps no daylight saving time).
-fn parse_kst(errors: &mut FormErrors, field: &str, raw: &str) -> Option<DateTime<FixedOffset>> {
+pub(crate) fn parse_kst(
+    errors: &mut FormErrors,
+    field: &str,
+    raw: &str,
+) -> Option<DateTime<FixedOffset>> {
     let raw = raw.trim();
     let parsed = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))

@@ -1,15 +1,48 @@
 //! The marketer's console (marketers and admins, as in the API): campaigns with their
-//! sections, prices, schedule and storefront preview. Every change is made through the
-//! promotions functions behind `/v1/marketing`, audited under the signed-in account.
+//! sections, prices, schedule and storefront preview; vendors' applications to campaigns;
+//! coupons and first-come drops; time deals; the stacking policy; campaign statistics;
+//! the 실적 report with its downloads and open-market uploads; the audit trail. Every
+//! change is made through the promotions (or reports) functions behind `/v1/marketing`,
+//! audited under the signed-in account.
 
+/// Run one promotions change in its own transaction: `in_txn!(state, |txn| expr)`, where
+/// `expr` may use `?` on promotions results; committed only when it succeeds (dropping
+/// the transaction rolls it back).
+macro_rules! in_txn {
+    ($state:expr, |$txn:ident| $body:expr) => {
+        async {
+            let $txn = sea_orm::TransactionTrait::begin(&$state.db).await?;
+            let out = $body;
+            $txn.commit().await?;
+            Ok::<_, promotions::PromotionsError>(out)
+        }
+        .await
+    };
+}
+
+pub mod applications;
+pub mod audit;
 pub mod campaigns;
+pub mod coupons;
+pub mod deals;
+pub mod reports;
+pub mod stacking;
+pub mod stats;
 
 use axum::Router;
 use axum::routing::{get, post};
 use platform::AppState;
 
 /// The marketer's sections, in menu order (the first is its home).
-pub const NAV: &[(&str, &str)] = &[("/console/marketer", "기획전")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/console/marketer", "기획전"),
+    ("/console/marketer/applications", "참여 신청"),
+    ("/console/marketer/coupons", "쿠폰"),
+    ("/console/marketer/deals", "타임딜"),
+    ("/console/marketer/stacking", "중복 할인"),
+    ("/console/marketer/reports", "실적"),
+    ("/console/marketer/audit", "변경 기록"),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,4 +57,63 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}/schedule", post(campaigns::schedule))
         .route("/campaigns/{id}/end", post(campaigns::end))
         .route("/campaigns/{id}/preview", get(campaigns::preview))
+        .route("/campaigns/{id}/stats", get(stats::show))
+        .route("/applications", get(applications::list))
+        .route("/applications/{id}/approve", post(applications::approve))
+        .route("/applications/{id}/reject", post(applications::reject))
+        .route("/coupons", get(coupons::list))
+        .route("/coupons/new", get(coupons::new_form).post(coupons::create))
+        .route("/coupons/{id}", get(coupons::show))
+        .route("/coupons/{id}/disable", post(coupons::disable))
+        .route("/coupons/{id}/issues", post(coupons::issue))
+        .route("/coupons/{id}/drops", post(coupons::create_drop))
+        .route("/deals", get(deals::list).post(deals::create))
+        .route("/stacking", get(stacking::show).post(stacking::save))
+        .route("/reports", get(reports::show))
+        .route("/reports/chart.svg", get(reports::chart))
+        .route("/reports/exports", post(reports::start_export))
+        .route("/reports/exports/{id}", get(reports::export_status))
+        .route("/reports/exports/{id}/file", get(reports::export_file))
+        .route(
+            "/reports/uploads",
+            get(reports::uploads).post(reports::upload),
+        )
+        .route("/audit", get(audit::list))
+}
+
+/// A `date` input's value, or the error beside its field.
+pub(crate) fn parse_day(
+    field: &str,
+    raw: &str,
+) -> Result<chrono::NaiveDate, platform::error::FieldError> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        platform::error::FieldError::new(field, "invalid_date", "날짜를 입력해 주세요")
+    })
+}
+
+/// The cursor of a list page: the query's `cursor` decoded (an id), and the page size.
+pub(crate) fn cursor_of(
+    raw: Option<String>,
+) -> Result<(Option<uuid::Uuid>, u64), platform::ApiError> {
+    let params = platform::pagination::PageParams {
+        limit: None,
+        cursor: raw.filter(|c| !c.is_empty()),
+    };
+    Ok((params.decode::<uuid::Uuid>()?, params.limit()))
+}
+
+/// `rows` were read with one more than `limit`: cut them to the page and give the cursor
+/// of the next page, if there is one.
+pub(crate) fn next_cursor<T>(
+    rows: &mut Vec<T>,
+    limit: u64,
+    id: impl Fn(&T) -> uuid::Uuid,
+) -> Option<String> {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    more.then(|| {
+        rows.last()
+            .map(|r| platform::pagination::encode_cursor(&id(r)))
+    })
+    .flatten()
 }
