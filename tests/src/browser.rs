@@ -207,13 +207,28 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Sign in through the login form.
+    /// Sign in through the login form, and wait until the browser shows the signed-in
+    /// page (its header names the role). Without that wait the next `open` may start
+    /// while the login POST is still in flight on a loaded machine: the navigation
+    /// cancels it, no session cookie is set, and the next page is the login form again.
     pub async fn sign_in(&self, email: &str, password: &str) {
         self.open("/console/login").await;
         self.fill("#f-email", email).await;
         self.fill("#f-password", password).await;
         self.click("form[action='/console/login'] button[type=submit]")
             .await;
+        for _ in 0..WAIT_STEPS {
+            if self.driver.find(Locator::Css("header .who")).await.is_ok()
+                && self.path().await != "/console/login"
+            {
+                return;
+            }
+            tokio::time::sleep(STEP).await;
+        }
+        panic!(
+            "signing in as {email} never landed; the page says: {}",
+            self.main_text().await
+        );
     }
 
     /// A PNG of the window at `path`; whether it was written.

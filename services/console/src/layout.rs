@@ -101,6 +101,20 @@ const NOTICES: &[(&str, &str, &str)] = &[
     ("rejected", "ok", "입점 신청을 반려했습니다."),
     ("uploaded", "ok", "사진을 올렸습니다."),
     ("deleted", "ok", "삭제했습니다."),
+    (
+        "suspended",
+        "ok",
+        "판매를 정지했습니다. 상품이 판매 화면에서 내려갔습니다.",
+    ),
+    (
+        "reinstated",
+        "ok",
+        "정지를 풀었습니다. 상품이 다시 보입니다.",
+    ),
+    ("penalty", "ok", "벌점을 기록했습니다."),
+    ("verified", "ok", "인증을 확인했습니다."),
+    ("org_approved", "ok", "기관을 승인했습니다."),
+    ("org_rejected", "ok", "기관 신청을 반려했습니다."),
 ];
 
 /// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).

@@ -1,6 +1,12 @@
-//! The admin's console: vendor applications to approve or reject, through the catalog
-//! functions behind `/v1/admin/vendors`.
+//! The admin's console: vendor applications, suspensions and penalty strikes
+//! (`vendors`), certifications to verify, the category tree with its notice fields,
+//! organisations to approve, and accounts, each through the same domain functions as
+//! the `/v1/admin/...` API.
 
+pub mod accounts;
+pub mod categories;
+pub mod certifications;
+pub mod organisations;
 pub mod vendors;
 
 use axum::Router;
@@ -10,7 +16,11 @@ use platform::AppState;
 /// The admin's sections, in menu order (the first is its home). Admins may also open the
 /// marketer's console.
 pub const NAV: &[(&str, &str)] = &[
-    ("/console/admin", "입점 심사"),
+    ("/console/admin", "판매자"),
+    ("/console/admin/certifications", "인증 확인"),
+    ("/console/admin/categories", "카테고리"),
+    ("/console/admin/organisations", "기관"),
+    ("/console/admin/accounts", "계정"),
     ("/console/marketer", "기획전"),
 ];
 
@@ -20,4 +30,22 @@ pub fn router() -> Router<AppState> {
         .route("/vendors/{id}", get(vendors::show))
         .route("/vendors/{id}/approve", post(vendors::approve))
         .route("/vendors/{id}/reject", post(vendors::reject))
+        .route("/vendors/{id}/suspend", post(vendors::suspend))
+        .route("/vendors/{id}/reinstate", post(vendors::reinstate))
+        .route("/vendors/{id}/penalties", post(vendors::add_penalty))
+        .route("/certifications", get(certifications::list))
+        .route("/certifications/{id}/verify", post(certifications::verify))
+        .route(
+            "/categories",
+            get(categories::tree).post(categories::create),
+        )
+        .route("/organisations", get(organisations::list))
+        .route("/organisations/{id}", get(organisations::show))
+        .route("/organisations/{id}/approve", post(organisations::approve))
+        .route("/organisations/{id}/reject", post(organisations::reject))
+        .route(
+            "/organisations/{id}/credit-limit",
+            post(organisations::set_credit_limit),
+        )
+        .route("/accounts", get(accounts::list).post(accounts::create))
 }

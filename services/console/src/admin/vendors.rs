@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
 
-fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
+pub fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
     r.map_err(ApiError::from)
 }
 
@@ -123,6 +123,15 @@ pub struct VendorPage {
     district: String,
     applied: String,
     errors: FormErrors,
+    penalties: Vec<PenaltyRow>,
+    strikes: i64,
+}
+
+/// One recorded strike as the vendor page lists it.
+pub struct PenaltyRow {
+    pub reason: String,
+    pub strikes: i32,
+    pub at: String,
 }
 
 async fn vendor_page(
@@ -132,7 +141,17 @@ async fn vendor_page(
     errors: FormErrors,
 ) -> PageResult<VendorPage> {
     let v = api(admin_actions::vendor(state, id).await)?;
+    let penalties: Vec<PenaltyRow> = api(admin_actions::penalties(state, id).await)?
+        .into_iter()
+        .map(|p| PenaltyRow {
+            at: crate::fmt::kst_minute(&p.created_at),
+            reason: p.reason,
+            strikes: p.strikes,
+        })
+        .collect();
     Ok(VendorPage {
+        strikes: penalties.iter().map(|p| i64::from(p.strikes)).sum(),
+        penalties,
         chrome: page.chrome(&v.trade_name),
         district: district(&v.address),
         applied: crate::fmt::kst_minute(&v.created_at),
@@ -189,4 +208,59 @@ pub async fn reject(
 ) -> PageResult<Response> {
     let r = admin_actions::reject(&state, id, crate::form::value(&pairs, "reason")).await;
     decided(&state, &page, id, r, "rejected").await
+}
+
+/// Suspend an approved vendor with a reason: its products leave the storefront at once.
+pub async fn suspend(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let r = admin_actions::suspend(&state, id, crate::form::value(&pairs, "reason")).await;
+    decided(&state, &page, id, r, "suspended").await
+}
+
+/// Reinstate a suspended vendor: its products come back.
+pub async fn reinstate(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let r = admin_actions::reinstate(&state, id).await;
+    decided(&state, &page, id, r, "reinstated").await
+}
+
+/// Record penalty strikes (1 to 3) with a reason; at three in all the vendor is
+/// suspended.
+pub async fn add_penalty(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let mut errors = FormErrors::default();
+    let Some(strikes) = crate::form::number::<i32>(
+        &mut errors,
+        "strikes",
+        crate::form::value(&pairs, "strikes"),
+    ) else {
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            vendor_page(&state, &page, id, errors).await?,
+        )
+            .into_response());
+    };
+    let r = admin_actions::add_penalty(
+        &state,
+        id,
+        crate::form::value(&pairs, "reason"),
+        strikes,
+        admin.user_id,
+    )
+    .await;
+    decided(&state, &page, id, r, "penalty").await
 }
