@@ -26,7 +26,10 @@ pub struct Snapshot<T> {
 impl<T> Snapshot<T> {
     /// Whole percent done, 0 to 100.
     pub fn percent(&self) -> usize {
-        (self.done * 100).checked_div(self.total).unwrap_or(0).min(100)
+        (self.done * 100)
+            .checked_div(self.total)
+            .unwrap_or(0)
+            .min(100)
     }
 }
 
@@ -131,7 +134,10 @@ mod tests {
         r.progress(1, 4);
         let s = jobs.get(r.id(), owner).expect("own job");
         assert_eq!((s.done, s.percent(), s.outcome), (1, 25, None));
-        assert!(jobs.get(r.id(), Uuid::now_v7()).is_none(), "another account");
+        assert!(
+            jobs.get(r.id(), Uuid::now_v7()).is_none(),
+            "another account"
+        );
         r.finish("ok");
         let s = jobs.get(r.id(), owner).expect("own job");
         assert_eq!((s.done, s.percent(), s.outcome), (4, 100, Some("ok")));

@@ -115,6 +115,16 @@ const NOTICES: &[(&str, &str, &str)] = &[
     ("verified", "ok", "인증을 확인했습니다."),
     ("org_approved", "ok", "기관을 승인했습니다."),
     ("org_rejected", "ok", "기관 신청을 반려했습니다."),
+    ("payout_scheduled", "ok", "지급을 승인했습니다."),
+    ("nothing_to_send", "warn", "지급 예정인 건이 없습니다."),
+    ("payout_paid", "ok", "입금을 확인했습니다."),
+    (
+        "payout_failed",
+        "ok",
+        "지급 실패로 기록했습니다. 정산서가 다시 지급 대기로 돌아갑니다.",
+    ),
+    ("held", "ok", "지급을 보류했습니다."),
+    ("released", "ok", "보류를 해제했습니다."),
 ];
 
 /// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).

@@ -19,6 +19,7 @@ const PAGES: &[&str] = &[
     "/console/admin/organisations/{org}",
     "/console/admin/accounts",
     "/console/admin/accounts?role=vendor",
+    "/console/admin/settlements",
 ];
 
 const POSTS: &[&str] = &[
@@ -31,6 +32,13 @@ const POSTS: &[&str] = &[
     "/console/admin/organisations/{org}/reject",
     "/console/admin/organisations/{org}/credit-limit",
     "/console/admin/accounts",
+    "/console/admin/settlements/close",
+    "/console/admin/settlements/payouts/send",
+    "/console/admin/settlements/holds",
+    "/console/admin/settlements/holds/{vendor}/release",
+    "/console/admin/settlements/payouts/{vendor}/paid",
+    "/console/admin/settlements/payouts/{vendor}/failed",
+    "/console/admin/settlements/statements/{vendor}/payout",
 ];
 
 async fn signed_in(app: &TestApp, login: &Login) -> ConsoleClient {
@@ -163,6 +171,7 @@ async fn new_admin_pages_open_for_admins_only() {
         "/console/admin/categories",
         "/console/admin/organisations",
         "/console/admin/accounts",
+        "/console/admin/settlements",
     ] {
         assert!(certs.contains(&format!("href=\"{href}\"")), "{href}");
     }
@@ -281,21 +290,26 @@ async fn an_admin_suspends_reinstates_and_gives_strikes_until_the_vendor_is_susp
     let bad = a
         .post(
             &format!("{page}/penalties"),
-            &[("reason", " "), ("strikes", "4")],
+            &[("penalty_reason", " "), ("strikes", "4")],
         )
         .await;
     assert_eq!(bad.status, 422, "{}", bad.body);
     assert!(bad.body.contains("id=\"e-strikes\""), "{}", bad.body);
+    assert!(bad.body.contains("id=\"e-penalty_reason\""), "{}", bad.body);
+    assert!(
+        !bad.body.contains("id=\"e-reason\""),
+        "not beside the suspension's reason"
+    );
     let nan = a
         .post(
             &format!("{page}/penalties"),
-            &[("reason", "지연 발송"), ("strikes", "두")],
+            &[("penalty_reason", "지연 발송"), ("strikes", "두")],
         )
         .await;
     assert_eq!(nan.status, 422, "{}", nan.body);
     a.post(
         &format!("{page}/penalties"),
-        &[("reason", "지연 발송"), ("strikes", "1")],
+        &[("penalty_reason", "지연 발송"), ("strikes", "1")],
     )
     .await
     .assert_redirect_to(&page);
@@ -305,7 +319,7 @@ async fn an_admin_suspends_reinstates_and_gives_strikes_until_the_vendor_is_susp
     // Two more reach the limit: suspended by the strikes.
     a.post(
         &format!("{page}/penalties"),
-        &[("reason", "원산지 표시 위반"), ("strikes", "2")],
+        &[("penalty_reason", "원산지 표시 위반"), ("strikes", "2")],
     )
     .await
     .assert_redirect_to(&page);
@@ -556,4 +570,155 @@ async fn an_admin_creates_accounts_of_each_role_with_errors_beside_fields() {
         })
         .await;
     assert_eq!(landed.location.as_deref(), Some("/console/vendor"));
+}
+
+/// Polls the close's page as the admin's browser does until it says the close ended;
+/// every look before that shows the progress.
+async fn wait_for_close(a: &mut ConsoleClient, job: &str) -> String {
+    for _ in 0..600 {
+        let page = a.get(job).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        if page.body.contains("id=\"close-done\"") {
+            return page.body;
+        }
+        assert!(page.body.contains("id=\"close-running\""), "{}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the close never ended");
+}
+
+#[tokio::test]
+async fn an_admin_closes_a_period_in_the_background_and_pays_the_statement() {
+    let app = spawn_app().await;
+    let admin = app.login_account(Role::Admin).await;
+    let other_admin = app.login_account(Role::Admin).await;
+    let vendor_login = app.vendor_login("강화순무농원").await;
+    let vendor = vendor_login.vendor_id.expect("vendor");
+    // Something owed to the vendor: an admin's adjustment of 12,345 won.
+    settlements::ledger::adjust(
+        &app.state.db,
+        &settlements::ledger::NewAdjustment {
+            vendor_id: vendor,
+            amount: 12_345,
+            reason: "배송 지연 보상 환급".into(),
+        },
+        admin.user_id,
+        "console-test",
+    )
+    .await
+    .expect("adjust");
+    let mut a = signed_in(&app, &admin).await;
+    let overview = a.get("/console/admin/settlements").await;
+    assert!(overview.body.contains("12,345"), "owed: {}", overview.body);
+    let bad = a
+        .post(
+            "/console/admin/settlements/close",
+            &[("period_end", "어제")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("id=\"e-period_end\""), "{}", bad.body);
+    let end = (promotions::seoul::day(chrono::Utc::now()) + chrono::Days::new(30)).to_string();
+    let started = a
+        .post("/console/admin/settlements/close", &[("period_end", &end)])
+        .await;
+    // The close does not block the answer: it says where its progress is.
+    started.assert_redirect_to("/console/admin/settlements/close?job=");
+    let job = started.location.expect("location");
+    // Another admin's browser does not see this one's job.
+    assert_eq!(
+        signed_in(&app, &other_admin).await.get(&job).await.status,
+        404
+    );
+    let done = wait_for_close(&mut a, &job).await;
+    assert!(done.contains("정산서 1건"), "{done}");
+    assert!(done.contains("12,345"), "{done}");
+    // Closing again makes nothing new.
+    let again = a
+        .post("/console/admin/settlements/close", &[("period_end", &end)])
+        .await;
+    let again = wait_for_close(&mut a, &again.location.expect("location")).await;
+    assert!(again.contains("정산서 0건"), "{again}");
+    // The statement, then its payout.
+    let statements = settlements::statements::list(&app.state.db, Some(vendor), None, 10)
+        .await
+        .expect("statements");
+    assert_eq!(statements.len(), 1);
+    let st = statements[0].id;
+    let page = a
+        .get(&format!("/console/admin/settlements/statements/{st}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("배송 지연 보상 환급"), "{}", page.body);
+    let scheduled = a
+        .post(
+            &format!("/console/admin/settlements/statements/{st}/payout"),
+            &[],
+        )
+        .await;
+    // The demo vendor may have no registered bank account: then the refusal is on the
+    // page (not an error page); with one, the payout is scheduled.
+    if scheduled.status == 303 {
+        scheduled.assert_redirect_to("/console/admin/settlements?done=payout_scheduled");
+        let sent = a.post("/console/admin/settlements/payouts/send", &[]).await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        assert!(
+            sent.headers
+                .get("content-disposition")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("attachment")),
+            "the bank file is a download"
+        );
+    } else {
+        assert!(
+            (400..500).contains(&scheduled.status),
+            "{}: {}",
+            scheduled.status,
+            scheduled.body
+        );
+        assert!(
+            scheduled.body.contains("class=\"alert error\""),
+            "{}",
+            scheduled.body
+        );
+    }
+    // Holds: placed with a reason, then released.
+    let no_reason = a
+        .post(
+            "/console/admin/settlements/holds",
+            &[("vendor_id", &vendor.to_string()), ("reason", "")],
+        )
+        .await;
+    assert_eq!(no_reason.status, 422, "{}", no_reason.body);
+    a.post(
+        "/console/admin/settlements/holds",
+        &[
+            ("vendor_id", &vendor.to_string()),
+            ("reason", "분쟁 조사 중"),
+        ],
+    )
+    .await
+    .assert_redirect_to("/console/admin/settlements?done=held");
+    let held = settlements::holds::list_open(&app.state.db)
+        .await
+        .expect("holds");
+    assert_eq!(held.len(), 1);
+    assert!(
+        a.get("/console/admin/settlements")
+            .await
+            .body
+            .contains("분쟁 조사 중")
+    );
+    a.post(
+        &format!("/console/admin/settlements/holds/{}/release", held[0].id),
+        &[],
+    )
+    .await
+    .assert_redirect_to("/console/admin/settlements?done=released");
+    assert!(
+        settlements::holds::list_open(&app.state.db)
+            .await
+            .expect("holds")
+            .is_empty()
+    );
 }

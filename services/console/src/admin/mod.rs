@@ -1,12 +1,13 @@
 //! The admin's console: vendor applications, suspensions and penalty strikes
 //! (`vendors`), certifications to verify, the category tree with its notice fields,
-//! organisations to approve, and accounts, each through the same domain functions as
+//! organisations to approve, accounts, and settlement runs and payouts, each through the same domain functions as
 //! the `/v1/admin/...` API.
 
 pub mod accounts;
 pub mod categories;
 pub mod certifications;
 pub mod organisations;
+pub mod settlements;
 pub mod vendors;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/console/admin/categories", "카테고리"),
     ("/console/admin/organisations", "기관"),
     ("/console/admin/accounts", "계정"),
+    ("/console/admin/settlements", "정산"),
     ("/console/marketer", "기획전"),
 ];
 
@@ -48,4 +50,28 @@ pub fn router() -> Router<AppState> {
             post(organisations::set_credit_limit),
         )
         .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/settlements", get(settlements::overview))
+        .route(
+            "/settlements/close",
+            get(settlements::close_progress).post(settlements::close),
+        )
+        .route("/settlements/statements/{id}", get(settlements::statement))
+        .route(
+            "/settlements/statements/{id}/payout",
+            post(settlements::schedule_payout),
+        )
+        .route("/settlements/payouts/send", post(settlements::send_payouts))
+        .route(
+            "/settlements/payouts/{id}/paid",
+            post(settlements::payout_paid),
+        )
+        .route(
+            "/settlements/payouts/{id}/failed",
+            post(settlements::payout_failed),
+        )
+        .route("/settlements/holds", post(settlements::place_hold))
+        .route(
+            "/settlements/holds/{id}/release",
+            post(settlements::release_hold),
+        )
 }

@@ -257,10 +257,27 @@ pub async fn add_penalty(
     let r = admin_actions::add_penalty(
         &state,
         id,
-        crate::form::value(&pairs, "reason"),
+        crate::form::value(&pairs, "penalty_reason"),
         strikes,
         admin.user_id,
     )
     .await;
-    decided(&state, &page, id, r, "penalty").await
+    match r {
+        Err(catalog::error::CatalogError::Invalid(mut fields)) => {
+            // The page has two reason fields (suspension and strike): this one's errors
+            // stand beside the strike's.
+            for f in &mut fields {
+                if f.field == "reason" {
+                    f.field = "penalty_reason".into();
+                }
+            }
+            let errors = FormErrors::from_api(ApiError::validation(fields))?;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                vendor_page(&state, &page, id, errors).await?,
+            )
+                .into_response())
+        }
+        r => decided(&state, &page, id, r, "penalty").await,
+    }
 }
