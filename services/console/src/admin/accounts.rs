@@ -17,11 +17,15 @@ use platform::AppState;
 use platform::accounts::service;
 use platform::auth::Role;
 use platform::error::FieldError;
-use platform::pagination::{PageParams, encode_cursor};
 use serde::Deserialize;
 use uuid::Uuid;
 
 pub const ROLES: [Role; 4] = [Role::Customer, Role::Vendor, Role::Marketer, Role::Admin];
+
+/// A role's name in Korean, for the templates.
+pub fn role_name(r: &Role) -> &'static str {
+    role_label(*r)
+}
 
 pub struct Row {
     pub email: String,
@@ -66,18 +70,9 @@ async fn list_page(
     errors: FormErrors,
 ) -> PageResult<ListPage> {
     let role = q.role.and_then(|r| r.parse::<Role>().ok());
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
-    let mut found =
-        service::accounts_page(&state.db, role, params.decode::<Uuid>()?, limit + 1).await?;
-    let more = found.len() as u64 > limit;
-    found.truncate(limit as usize);
-    let next = more
-        .then(|| found.last().map(|u| encode_cursor(&u.id)))
-        .flatten();
+    let at = super::Cursor::of(q.cursor)?;
+    let found = service::accounts_page(&state.db, role, at.after, at.fetch()).await?;
+    let (found, next) = at.split(found, |u| u.id);
     Ok(ListPage {
         chrome: page.chrome("계정"),
         rows: found
@@ -161,10 +156,10 @@ pub async fn create(
     match result {
         Ok(_) => Ok(Redirect::to("/console/admin/accounts?done=created").into_response()),
         Err(e) => {
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            let body = list_page(&state, &page, ListQuery::default(), typed, errors).await?;
-            Ok((status, body).into_response())
+            super::shown_again(e, async |errors| {
+                list_page(&state, &page, ListQuery::default(), typed, errors).await
+            })
+            .await
         }
     }
 }

@@ -165,10 +165,10 @@ pub async fn create(
     match admin_actions::create_category(&state, new).await {
         Ok(_) => Ok(Redirect::to("/console/admin/categories?done=created").into_response()),
         Err(e) => {
-            let e: platform::ApiError = e.into();
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            Ok((status, tree_page(&state, &page, typed, errors).await?).into_response())
+            super::shown_again(e.into(), async |errors| {
+                tree_page(&state, &page, typed, errors).await
+            })
+            .await
         }
     }
 }

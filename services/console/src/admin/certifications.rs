@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
 use catalog::admin_actions;
 use platform::AppState;
-use platform::pagination::{PageParams, encode_cursor};
 use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -50,21 +49,9 @@ pub async fn list(
     page: PageCtx,
     Query(q): Query<ListQuery>,
 ) -> PageResult<ListPage> {
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
-    let mut found =
-        api(
-            admin_actions::pending_certifications(&state, params.decode::<Uuid>()?, limit + 1)
-                .await,
-        )?;
-    let more = found.len() as u64 > limit;
-    found.truncate(limit as usize);
-    let next = more
-        .then(|| found.last().map(|c| encode_cursor(&c.id)))
-        .flatten();
+    let at = super::Cursor::of(q.cursor)?;
+    let found = api(admin_actions::pending_certifications(&state, at.after, at.fetch()).await)?;
+    let (found, next) = at.split(found, |c| c.id);
     // A page names at most `limit` vendors; each is read once.
     let mut names: HashMap<Uuid, String> = HashMap::new();
     let mut rows = Vec::with_capacity(found.len());

@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use platform::error::FieldError;
 use platform::organisations::OrganisationStatus;
 use platform::organisations::service::{self, Decision, Organisation};
-use platform::pagination::{PageParams, encode_cursor};
 use platform::{ApiError, AppState};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -77,17 +76,9 @@ pub async fn list(
             Err(_) => (String::new(), None),
         },
     };
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
-    let mut rows = service::list(&state.db, filter, params.decode::<Uuid>()?, limit + 1).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next = more
-        .then(|| rows.last().map(|o| encode_cursor(&o.id)))
-        .flatten();
+    let at = super::Cursor::of(q.cursor)?;
+    let rows = service::list(&state.db, filter, at.after, at.fetch()).await?;
+    let (rows, next) = at.split(rows, |o| o.id);
     Ok(ListPage {
         chrome: page.chrome("기관 승인"),
         rows,
@@ -143,9 +134,7 @@ async fn decided(
             Redirect::to(&format!("/console/admin/organisations/{id}?done={done}")).into_response(),
         ),
         Err(e) => {
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            Ok((status, org_page(state, page, id, errors).await?).into_response())
+            super::shown_again(e, async |errors| org_page(state, page, id, errors).await).await
         }
     }
 }

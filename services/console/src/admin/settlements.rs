@@ -18,7 +18,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use platform::error::FieldError;
-use platform::pagination::{PageParams, encode_cursor};
 use platform::{ApiError, AppState};
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
@@ -90,18 +89,9 @@ async fn overview_page(
     errors: FormErrors,
 ) -> PageResult<OverviewPage> {
     let today = promotions::seoul::day(Utc::now());
-    let params = PageParams {
-        limit: None,
-        cursor: cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
-    let mut found =
-        api(statements::list(&state.db, None, params.decode::<Uuid>()?, limit + 1).await)?;
-    let more = found.len() as u64 > limit;
-    found.truncate(limit as usize);
-    let next = more
-        .then(|| found.last().map(|s| encode_cursor(&s.id)))
-        .flatten();
+    let at = super::Cursor::of(cursor)?;
+    let found = api(statements::list(&state.db, None, at.after, at.fetch()).await)?;
+    let (found, next) = at.split(found, |s| s.id);
     Ok(OverviewPage {
         chrome: page.chrome("정산"),
         owed: api(reports::liabilities(&state.db, today).await)?,
@@ -125,9 +115,10 @@ pub async fn overview(
 
 /// A refused form on the overview, its errors beside its fields.
 async fn refused(state: &AppState, page: &PageCtx, e: ApiError) -> PageResult<Response> {
-    let status = e.code.status();
-    let errors = FormErrors::from_api(e)?;
-    Ok((status, overview_page(state, page, None, errors).await?).into_response())
+    super::shown_again(e, async |errors| {
+        overview_page(state, page, None, errors).await
+    })
+    .await
 }
 
 fn back(done: &str) -> Response {

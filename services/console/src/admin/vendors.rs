@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::admin_actions;
 use catalog::store::vendor;
-use platform::pagination::{PageParams, encode_cursor};
 use platform::{ApiError, AppState};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -82,21 +81,10 @@ pub async fn list(
         Some(s) if STATUSES.contains(&s.as_str()) => s,
         Some(_) => String::new(),
     };
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
+    let at = super::Cursor::of(q.cursor)?;
     let filter = (!status.is_empty()).then(|| status.clone());
-    let mut found =
-        api(
-            admin_actions::vendors_page(&state, filter, params.decode::<Uuid>()?, limit + 1).await,
-        )?;
-    let more = found.len() as u64 > limit;
-    found.truncate(limit as usize);
-    let next = more
-        .then(|| found.last().map(|v| encode_cursor(&v.id)))
-        .flatten();
+    let found = api(admin_actions::vendors_page(&state, filter, at.after, at.fetch()).await)?;
+    let (found, next) = at.split(found, |v| v.id);
     Ok(ListPage {
         chrome: page.chrome("입점 심사"),
         rows: found
@@ -181,10 +169,10 @@ async fn decided(
             Ok(Redirect::to(&format!("/console/admin/vendors/{id}?done={done}")).into_response())
         }
         Err(e) => {
-            let e: ApiError = e.into();
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            Ok((status, vendor_page(state, page, id, errors).await?).into_response())
+            super::shown_again(e.into(), async |errors| {
+                vendor_page(state, page, id, errors).await
+            })
+            .await
         }
     }
 }
@@ -271,12 +259,10 @@ pub async fn add_penalty(
                     f.field = "penalty_reason".into();
                 }
             }
-            let errors = FormErrors::from_api(ApiError::validation(fields))?;
-            Ok((
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                vendor_page(&state, &page, id, errors).await?,
-            )
-                .into_response())
+            super::shown_again(ApiError::validation(fields), async |errors| {
+                vendor_page(&state, &page, id, errors).await
+            })
+            .await
         }
         r => decided(&state, &page, id, r, "penalty").await,
     }
