@@ -66,7 +66,7 @@ async fn submitted_certification(app: &TestApp, vendor: Uuid) -> Uuid {
 }
 
 /// An organisation that applied and waits for review.
-async fn pending_organisation(app: &TestApp) -> Uuid {
+async fn pending_organisation(app: &TestApp, seed: u32) -> Uuid {
     use platform::organisations::service::{self, NewOrganisation};
     let applicant = app.login_account(Role::Customer).await;
     service::apply(
@@ -76,7 +76,7 @@ async fn pending_organisation(app: &TestApp) -> Uuid {
             kind: platform::organisations::OrganisationKind::PublicInstitution,
             name: "강화군청".into(),
             business_number: platform::business_number::BusinessNumber::parse(
-                &jikgu_tests::fixtures::business_number(4242),
+                &jikgu_tests::fixtures::business_number(4242 + seed),
             )
             .expect("business number"),
             representative: "군수".into(),
@@ -112,7 +112,7 @@ async fn fixture(app: &TestApp, vendor: &Login) -> Fixture {
     Fixture {
         vendor: v,
         cert: submitted_certification(app, v).await,
-        org: pending_organisation(app).await,
+        org: pending_organisation(app, 0).await,
     }
 }
 
@@ -441,8 +441,8 @@ async fn an_admin_adds_categories_with_notice_fields_and_sees_the_tree() {
 async fn an_admin_approves_an_organisation_with_credit_and_changes_the_limit() {
     let app = spawn_app().await;
     let admin = app.login_account(Role::Admin).await;
-    let org = pending_organisation(&app).await;
-    let rejected = pending_organisation(&app).await;
+    let org = pending_organisation(&app, 0).await;
+    let rejected = pending_organisation(&app, 1).await;
     let mut a = signed_in(&app, &admin).await;
     let page = format!("/console/admin/organisations/{org}");
     a.get(&page).await;
