@@ -56,14 +56,18 @@ pub async fn list(
     let mut names: HashMap<Uuid, String> = HashMap::new();
     let mut rows = Vec::with_capacity(found.len());
     for c in found {
-        if !names.contains_key(&c.vendor_id) {
-            let v = api(admin_actions::vendor(&state, c.vendor_id).await)?;
-            names.insert(c.vendor_id, v.trade_name);
-        }
+        let vendor = match names.get(&c.vendor_id) {
+            Some(name) => name.clone(),
+            None => {
+                let v = api(admin_actions::vendor(&state, c.vendor_id).await)?;
+                names.insert(c.vendor_id, v.trade_name.clone());
+                v.trade_name
+            }
+        };
         rows.push(Row {
             id: c.id,
             vendor_id: c.vendor_id,
-            vendor: names.get(&c.vendor_id).cloned().unwrap_or_default(),
+            vendor,
             submitted: crate::fmt::kst_minute(&c.created_at),
             issued_on: c.issued_on.to_string(),
             expires_on: c.expires_on.to_string(),
