@@ -31,7 +31,8 @@ import yaml
 INFRA = Path(__file__).resolve().parent
 REPO = INFRA.parent
 
-PORTS = {"catalog": 8081, "orders": 8082, "promotions": 8083, "settlements": 8084, "reports": 8085}
+PORTS = {"catalog": 8081, "orders": 8082, "promotions": 8083, "settlements": 8084, "reports": 8085,
+         "console": 8086}
 
 # request path -> service that must answer it (None: the edge answers 404).
 ROUTES: dict[str, str | None] = {
@@ -70,6 +71,11 @@ ROUTES: dict[str, str | None] = {
     "/openapi.json": "catalog",
     "/docs": "catalog",
     "/docs/index.html": "catalog",
+    "/console": "console",
+    "/console/login": "console",
+    "/console/vendor/products/0193a0b4-0000-7000-8000-000000000000/images": "console",
+    "/console/assets/htmx.min.js": "console",
+    "/consoles": None,
     "/healthz": None,
     "/metrics": None,
     "/": None,
@@ -220,7 +226,7 @@ def cmd_k8s_consistency() -> None:
     check(not (SECRET_KEYS & set(config)), "ConfigMap jikgu-config holds a secret key")
 
     workloads = {**by_kind.get("Deployment", {}), **by_kind.get("Job", {})}
-    check(set(by_kind.get("Deployment", {})) == {*PORTS, "worker"}, "Deployments: catalog, orders, promotions, settlements, reports, worker")
+    check(set(by_kind.get("Deployment", {})) == {*PORTS, "worker"}, "Deployments: catalog, orders, promotions, settlements, reports, console, worker")
     check(len(by_kind.get("Job", {})) == 1, "one migration Job")
     for name, doc in workloads.items():
         spec = pod_spec(doc)
@@ -262,7 +268,8 @@ def cmd_k8s_consistency() -> None:
         check(hpa is not None and hpa["spec"]["scaleTargetRef"]["name"] == name, f"HPA {name}")
 
     ingresses = list(by_kind.get("Ingress", {}).values())
-    check(len(ingresses) == 1, "one Ingress")
+    check(set(by_kind.get("Ingress", {})) == {"jikgu", "jikgu-console"},
+          "Ingresses: jikgu (the API) and jikgu-console (its own body limit)")
     rules = [(p["path"], p["pathType"], p["backend"]["service"]["name"], p["backend"]["service"]["port"]["number"])
              for ing in ingresses for r in ing["spec"]["rules"] for p in r["http"]["paths"]]
     for path, _, svc, port in rules:

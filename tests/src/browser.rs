@@ -17,9 +17,11 @@ use tokio::process::{Child, Command};
 pub use fantoccini::Client as WebDriver;
 pub use fantoccini::elements::Element;
 
-/// How long a step waits for a page (a loaded machine renders slowly): 15 s in all.
+/// How long a step waits for what the user would see before the test gives up: 60 s in
+/// all. Every wait ends as soon as the page shows it, so the budget only decides how long
+/// a failing test takes; it is generous because six builds on two cores render slowly.
 const STEP: Duration = Duration::from_millis(50);
-const WAIT_STEPS: usize = 300;
+const WAIT_STEPS: usize = 1200;
 
 pub struct Browser {
     pub driver: WebDriver,
@@ -207,13 +209,28 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Sign in through the login form.
+    /// Sign in through the login form, and wait until the browser shows the signed-in
+    /// page (its header names the role). Without that wait the next `open` may start
+    /// while the login POST is still in flight on a loaded machine: the navigation
+    /// cancels it, no session cookie is set, and the next page is the login form again.
     pub async fn sign_in(&self, email: &str, password: &str) {
         self.open("/console/login").await;
         self.fill("#f-email", email).await;
         self.fill("#f-password", password).await;
         self.click("form[action='/console/login'] button[type=submit]")
             .await;
+        for _ in 0..WAIT_STEPS {
+            if self.driver.find(Locator::Css("header .who")).await.is_ok()
+                && self.path().await != "/console/login"
+            {
+                return;
+            }
+            tokio::time::sleep(STEP).await;
+        }
+        panic!(
+            "signing in as {email} never landed; the page says: {}",
+            self.main_text().await
+        );
     }
 
     /// A PNG of the window at `path`; whether it was written.

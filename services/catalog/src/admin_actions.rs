@@ -4,8 +4,10 @@
 //! these, so a decision made from either is the same decision.
 
 use crate::cache;
+use crate::categories::{self, NewCategory};
+use crate::certifications;
 use crate::error::{CatalogError, CatalogResult};
-use crate::store::vendor;
+use crate::store::{category, certification, penalty, vendor};
 use crate::vendor_actions::product_ids_of;
 use crate::vendors;
 use platform::AppState;
@@ -73,4 +75,118 @@ pub async fn reject(state: &AppState, id: Uuid, raw_reason: &str) -> CatalogResu
     let v = vendors::reject(&txn, id, reason).await?;
     txn.commit().await?;
     Ok(v)
+}
+
+/// Suspend an approved vendor with the reason it is shown: its products leave the
+/// storefront at once (their cached pages are dropped after commit).
+pub async fn suspend(state: &AppState, id: Uuid, raw_reason: &str) -> CatalogResult<vendor::Model> {
+    let reason = reason(raw_reason)?;
+    let txn = state.db.begin().await?;
+    let v = vendors::suspend(&txn, id, reason).await?;
+    txn.commit().await?;
+    after_status_change(state, &v).await?;
+    Ok(v)
+}
+
+/// Reinstate a suspended vendor: its products come back.
+pub async fn reinstate(state: &AppState, id: Uuid) -> CatalogResult<vendor::Model> {
+    let txn = state.db.begin().await?;
+    let v = vendors::reinstate(&txn, id).await?;
+    txn.commit().await?;
+    after_status_change(state, &v).await?;
+    Ok(v)
+}
+
+/// A vendor's penalty record, oldest first.
+pub async fn penalties(state: &AppState, id: Uuid) -> CatalogResult<Vec<penalty::Model>> {
+    Ok(penalty::Entity::find()
+        .filter(penalty::Column::VendorId.eq(id))
+        .order_by_asc(penalty::Column::Id)
+        .all(&state.db)
+        .await?)
+}
+
+/// Record 1 to 3 strikes with a reason; at the limit the vendor is suspended in the same
+/// transaction and its products leave the storefront.
+pub async fn add_penalty(
+    state: &AppState,
+    id: Uuid,
+    raw_reason: &str,
+    strikes: i32,
+    by: Uuid,
+) -> CatalogResult<vendor::Model> {
+    let why = reason(raw_reason);
+    let strikes_ok = (1..=3).contains(&strikes);
+    match (why, strikes_ok) {
+        (Ok(why), true) => {
+            let txn = state.db.begin().await?;
+            let (_, v) = vendors::add_penalty(&txn, id, why, strikes, by).await?;
+            txn.commit().await?;
+            after_status_change(state, &v).await?;
+            Ok(v)
+        }
+        (why, ok) => {
+            // Both mistakes at once, each beside its field.
+            let mut errors = Vec::new();
+            if let Err(CatalogError::Invalid(e)) = why {
+                errors.extend(e);
+            }
+            if !ok {
+                errors.push(platform::error::FieldError::new(
+                    "strikes",
+                    "out_of_range",
+                    "must be 1 to 3",
+                ));
+            }
+            Err(CatalogError::Invalid(errors))
+        }
+    }
+}
+
+/// Certifications waiting for an admin (not verified yet), oldest first so the longest
+/// waiting is checked first; `limit` of them after `after`.
+pub async fn pending_certifications(
+    state: &AppState,
+    after: Option<Uuid>,
+    limit: u64,
+) -> CatalogResult<Vec<certification::Model>> {
+    let mut q = certification::Entity::find()
+        .filter(certification::Column::VerifiedAt.is_null())
+        .order_by_asc(certification::Column::Id);
+    if let Some(after) = after {
+        q = q.filter(certification::Column::Id.gt(after));
+    }
+    Ok(q.limit(limit).all(&state.db).await?)
+}
+
+/// Verify a certification: its badge shows while it is within its dates.
+pub async fn verify_certification(
+    state: &AppState,
+    id: Uuid,
+    admin: Uuid,
+) -> CatalogResult<certification::Model> {
+    let txn = state.db.begin().await?;
+    let c = certifications::verify(&txn, id, admin).await?;
+    txn.commit().await?;
+    let ids = product_ids_of(state, c.vendor_id).await?;
+    cache::invalidate_vendor(&state.redis, c.vendor_id, &ids).await;
+    Ok(c)
+}
+
+/// Every category with its notice fields, in display order (the console draws the tree).
+pub async fn all_categories(state: &AppState) -> CatalogResult<Vec<category::Model>> {
+    Ok(category::Entity::find()
+        .order_by_asc(category::Column::Position)
+        .order_by_asc(category::Column::Name)
+        .all(&state.db)
+        .await?)
+}
+
+/// Add a category (optionally under a parent) with its 상품정보제공고시 fields.
+pub async fn create_category(state: &AppState, c: NewCategory) -> CatalogResult<category::Model> {
+    let txn = state.db.begin().await?;
+    let m = categories::create(&txn, c).await?;
+    txn.commit().await?;
+    cache::invalidate_categories(&state.redis).await;
+    Ok(m)
 }

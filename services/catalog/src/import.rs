@@ -109,6 +109,20 @@ pub async fn import<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    import_with_progress(db, vendor_id, csv_text, |_, _| {}).await
+}
+
+/// [`import`], telling `progress(rows_done, rows_total)` after the file is read and after
+/// each product (a page shows it while a large file runs).
+pub async fn import_with_progress<C>(
+    db: &C,
+    vendor_id: Uuid,
+    csv_text: &str,
+    progress: impl Fn(usize, usize),
+) -> Result<ImportReport, CatalogError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -171,12 +185,16 @@ where
         }
     }
 
+    let total = parse_errors.len() + groups.iter().map(|(_, rows)| rows.len()).sum::<usize>();
+    let mut done = parse_errors.len();
+    progress(done, total);
     let mut report = ImportReport {
         products_created: 0,
         products_rejected: 0,
         rows: parse_errors,
     };
     for (key, rows) in groups {
+        done += rows.len();
         let outcome = import_product(db, vendor_id, &key, &rows).await;
         match outcome {
             Ok(id) => {
@@ -202,6 +220,7 @@ where
                     }));
             }
         }
+        progress(done, total);
     }
     report.rows.sort_by_key(|r| r.line);
     Ok(report)

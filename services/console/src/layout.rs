@@ -109,6 +109,30 @@ const NOTICES: &[(&str, &str, &str)] = &[
     ("app_rejected", "ok", "참여 신청을 반려했습니다."),
     ("disabled", "ok", "쿠폰 사용을 중지했습니다."),
     ("issued", "ok", "쿠폰을 발급했습니다."),
+    (
+        "suspended",
+        "ok",
+        "판매를 정지했습니다. 상품이 판매 화면에서 내려갔습니다.",
+    ),
+    (
+        "reinstated",
+        "ok",
+        "정지를 풀었습니다. 상품이 다시 보입니다.",
+    ),
+    ("penalty", "ok", "벌점을 기록했습니다."),
+    ("verified", "ok", "인증을 확인했습니다."),
+    ("org_approved", "ok", "기관을 승인했습니다."),
+    ("org_rejected", "ok", "기관 신청을 반려했습니다."),
+    ("payout_scheduled", "ok", "지급을 승인했습니다."),
+    ("nothing_to_send", "warn", "지급 예정인 건이 없습니다."),
+    ("payout_paid", "ok", "입금을 확인했습니다."),
+    (
+        "payout_failed",
+        "ok",
+        "지급 실패로 기록했습니다. 정산서가 다시 지급 대기로 돌아갑니다.",
+    ),
+    ("held", "ok", "지급을 보류했습니다."),
+    ("released", "ok", "보류를 해제했습니다."),
 ];
 
 /// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).

@@ -20,6 +20,7 @@ pub mod error;
 pub mod fmt;
 pub mod form;
 pub mod guard;
+pub mod jobs;
 pub mod layout;
 pub mod marketer;
 pub mod messages;

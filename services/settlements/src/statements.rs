@@ -85,21 +85,32 @@ pub async fn close_period(
     period_end: NaiveDate,
     actor: Option<Uuid>,
 ) -> SettlementsResult<Vec<StatementSummary>> {
-    let vendors = db
-        .query_all_raw(pg("SELECT DISTINCT e.vendor_id FROM settlements.entries e \
-             WHERE e.kind <> 'payout' AND e.due_on <= $1 \
-             AND NOT EXISTS (SELECT 1 FROM settlements.statement_entries s WHERE s.entry_id = e.id)",
-            [period_end.into()],
-        ))
-        .await?;
     let mut made = Vec::new();
-    for row in vendors {
-        let vendor_id: Uuid = row.try_get("", "vendor_id")?;
+    for vendor_id in vendors_to_close(db, period_end).await? {
         if let Some(s) = close_vendor(db, vendor_id, period_end, actor).await? {
             made.push(s);
         }
     }
     Ok(made)
+}
+
+/// The vendors with unstated entries due by `period_end`: the work of closing that period,
+/// one [`close_vendor`] each (the console closes them one by one to show progress).
+pub async fn vendors_to_close(
+    db: &impl ConnectionTrait,
+    period_end: NaiveDate,
+) -> SettlementsResult<Vec<Uuid>> {
+    let rows = db
+        .query_all_raw(pg("SELECT DISTINCT e.vendor_id FROM settlements.entries e \
+             WHERE e.kind <> 'payout' AND e.due_on <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM settlements.statement_entries s WHERE s.entry_id = e.id) \
+             ORDER BY e.vendor_id",
+            [period_end.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get("", "vendor_id")?))
+        .collect()
 }
 
 /// Close one vendor's period in one transaction; `None` when nothing is due to it.

@@ -3,6 +3,8 @@
 //! harness is `jikgu_tests::browser`, the form client `jikgu_tests::console`.
 
 mod browser_marketer;
+mod admin_pages;
+mod browser_admin;
 mod browser_marketer_admin;
 mod browser_vendor;
 mod marketer_admin_pages;

@@ -208,10 +208,28 @@ async fn a_csv_import_reports_every_row() {
                     .expect("mime"),
             )
     };
-    let page = v
+    let started = v
         .post_multipart("/console/vendor/products/import", multipart(&token))
         .await;
-    assert_eq!(page.status, 200, "{}", page.body);
+    // The upload does not wait for the import: it answers with where its progress is.
+    started.assert_redirect_to("/console/vendor/products/import?job=");
+    let job = started.location.expect("location");
+    // Another vendor cannot look at it.
+    let mut other = app.console();
+    other.sign_in(&app.vendor_login("교동쌀").await).await;
+    assert_eq!(other.get(&job).await.status, 404);
+    // The page shows progress until the report replaces it (what the vendor sees, not
+    // a fixed wait).
+    let mut page = v.get(&job).await;
+    for _ in 0..600 {
+        assert_eq!(page.status, 200, "{}", page.body);
+        if !page.body.contains("id=\"import-progress\"") {
+            break;
+        }
+        assert!(page.body.contains("가져오는 중"), "{}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        page = v.get(&job).await;
+    }
     assert!(
         page.body.contains("상품 1개를 만들었습니다"),
         "{}",

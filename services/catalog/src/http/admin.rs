@@ -4,22 +4,19 @@ use super::vendor_console::product_ids_of;
 use super::views::{CertificationView, PenaltyView, VendorView};
 use crate::admin_actions;
 use crate::cache;
-use crate::categories::{self, CategoryNode, NewCategory};
-use crate::certifications;
+use crate::categories::{CategoryNode, NewCategory};
 use crate::domain::status::VendorStatus;
 use crate::error::CatalogResult;
-use crate::store::{penalty, vendor};
+use crate::store::vendor;
 use crate::vendors;
 use axum::extract::State;
 use axum::http::StatusCode;
 use platform::AppState;
 use platform::auth::AdminUser;
-use platform::error::{ApiError, ApiResult, Problem};
+use platform::error::{ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -148,11 +145,9 @@ async fn suspend(
     Path(id): Path<Uuid>,
     Json(r): Json<Reason>,
 ) -> ApiResult<Json<VendorView>> {
-    let reason = reason(r)?;
-    change_status(&state, true, async |txn| {
-        vendors::suspend(txn, id, reason).await
-    })
-    .await
+    Ok(Json(
+        admin_actions::suspend(&state, id, &r.reason).await?.into(),
+    ))
 }
 
 /// Reinstate a suspended vendor: its products come back.
@@ -163,7 +158,7 @@ async fn reinstate(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<VendorView>> {
-    change_status(&state, true, async |txn| vendors::reinstate(txn, id).await).await
+    Ok(Json(admin_actions::reinstate(&state, id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -188,11 +183,7 @@ async fn list_penalties(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Vec<PenaltyView>>> {
-    let rows = penalty::Entity::find()
-        .filter(penalty::Column::VendorId.eq(id))
-        .order_by_asc(penalty::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = admin_actions::penalties(&state, id).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -205,14 +196,7 @@ async fn add_penalty(
     Path(id): Path<Uuid>,
     Json(p): Json<NewPenalty>,
 ) -> ApiResult<(StatusCode, Json<VendorView>)> {
-    let why = reason(Reason { reason: p.reason })?;
-    if !(1..=3).contains(&p.strikes) {
-        return Err(ApiError::field("strikes", "out_of_range", "must be 1 to 3"));
-    }
-    let txn = state.db.begin().await?;
-    let (_, v) = vendors::add_penalty(&txn, id, why, p.strikes, admin.user_id).await?;
-    txn.commit().await?;
-    after_status_change(&state, &v).await?;
+    let v = admin_actions::add_penalty(&state, id, &p.reason, p.strikes, admin.user_id).await?;
     Ok((StatusCode::CREATED, Json(v.into())))
 }
 
@@ -224,11 +208,7 @@ async fn verify_certification(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<CertificationView>> {
-    let txn = state.db.begin().await?;
-    let c = certifications::verify(&txn, id, admin.user_id).await?;
-    txn.commit().await?;
-    let ids = product_ids_of(&state, c.vendor_id).await?;
-    cache::invalidate_vendor(&state.redis, c.vendor_id, &ids).await;
+    let c = admin_actions::verify_certification(&state, id, admin.user_id).await?;
     Ok(Json(c.into()))
 }
 
@@ -240,10 +220,7 @@ async fn create_category(
     _a: AdminUser,
     Json(c): Json<NewCategory>,
 ) -> ApiResult<(StatusCode, Json<CategoryNode>)> {
-    let txn = state.db.begin().await?;
-    let m = categories::create(&txn, c).await?;
-    txn.commit().await?;
-    cache::invalidate_categories(&state.redis).await;
+    let m = admin_actions::create_category(&state, c).await?;
     Ok((
         StatusCode::CREATED,
         Json(CategoryNode {

@@ -1,16 +1,81 @@
-//! The admin's console: vendor applications to approve or reject, through the catalog
-//! functions behind `/v1/admin/vendors`.
+//! The admin's console: vendor applications, suspensions and penalty strikes
+//! (`vendors`), certifications to verify, the category tree with its notice fields,
+//! organisations to approve, accounts, and settlement runs and payouts, each through the same domain functions as
+//! the `/v1/admin/...` API.
 
+pub mod accounts;
+pub mod categories;
+pub mod certifications;
+pub mod organisations;
+pub mod settlements;
 pub mod vendors;
 
+use crate::error::PageResult;
+use crate::form::FormErrors;
 use axum::Router;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use platform::AppState;
+use platform::pagination::{PageParams, encode_cursor};
+use platform::{ApiError, AppState};
+use uuid::Uuid;
+
+/// One page of an admin list by cursor (the lists are newest or oldest first by id).
+pub struct Cursor {
+    pub after: Option<Uuid>,
+    pub limit: u64,
+}
+
+impl Cursor {
+    /// The page a `?cursor=` asks for (none or empty: the first); a cursor that is not
+    /// one of ours is the API's `invalid_cursor` problem.
+    pub fn of(raw: Option<String>) -> Result<Cursor, ApiError> {
+        let params = PageParams {
+            limit: None,
+            cursor: raw.filter(|c| !c.is_empty()),
+        };
+        Ok(Cursor {
+            after: params.decode::<Uuid>()?,
+            limit: params.limit(),
+        })
+    }
+
+    /// How many rows to read: one more than a page shows tells whether another follows.
+    pub fn fetch(&self) -> u64 {
+        self.limit + 1
+    }
+
+    /// The rows to show and the cursor of the next page, if any.
+    pub fn split<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+        let more = rows.len() as u64 > self.limit;
+        rows.truncate(self.limit as usize);
+        let next = more
+            .then(|| rows.last().map(|r| encode_cursor(&id(r))))
+            .flatten();
+        (rows, next)
+    }
+}
+
+/// A refused form: the page again with the domain's errors beside the fields, under the
+/// problem's status (422 for input, 409 for a conflict); a missing row or a server error
+/// stays an error page.
+pub async fn shown_again<T: IntoResponse>(
+    e: ApiError,
+    page: impl AsyncFnOnce(FormErrors) -> PageResult<T>,
+) -> PageResult<Response> {
+    let status = e.code.status();
+    let errors = FormErrors::from_api(e)?;
+    Ok((status, page(errors).await?).into_response())
+}
 
 /// The admin's sections, in menu order (the first is its home). Admins may also open the
 /// marketer's console.
 pub const NAV: &[(&str, &str)] = &[
-    ("/console/admin", "입점 심사"),
+    ("/console/admin", "판매자"),
+    ("/console/admin/certifications", "인증 확인"),
+    ("/console/admin/categories", "카테고리"),
+    ("/console/admin/organisations", "기관"),
+    ("/console/admin/accounts", "계정"),
+    ("/console/admin/settlements", "정산"),
     ("/console/marketer", "기획전"),
 ];
 
@@ -20,4 +85,46 @@ pub fn router() -> Router<AppState> {
         .route("/vendors/{id}", get(vendors::show))
         .route("/vendors/{id}/approve", post(vendors::approve))
         .route("/vendors/{id}/reject", post(vendors::reject))
+        .route("/vendors/{id}/suspend", post(vendors::suspend))
+        .route("/vendors/{id}/reinstate", post(vendors::reinstate))
+        .route("/vendors/{id}/penalties", post(vendors::add_penalty))
+        .route("/certifications", get(certifications::list))
+        .route("/certifications/{id}/verify", post(certifications::verify))
+        .route(
+            "/categories",
+            get(categories::tree).post(categories::create),
+        )
+        .route("/organisations", get(organisations::list))
+        .route("/organisations/{id}", get(organisations::show))
+        .route("/organisations/{id}/approve", post(organisations::approve))
+        .route("/organisations/{id}/reject", post(organisations::reject))
+        .route(
+            "/organisations/{id}/credit-limit",
+            post(organisations::set_credit_limit),
+        )
+        .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/settlements", get(settlements::overview))
+        .route(
+            "/settlements/close",
+            get(settlements::close_progress).post(settlements::close),
+        )
+        .route("/settlements/statements/{id}", get(settlements::statement))
+        .route(
+            "/settlements/statements/{id}/payout",
+            post(settlements::schedule_payout),
+        )
+        .route("/settlements/payouts/send", post(settlements::send_payouts))
+        .route(
+            "/settlements/payouts/{id}/paid",
+            post(settlements::payout_paid),
+        )
+        .route(
+            "/settlements/payouts/{id}/failed",
+            post(settlements::payout_failed),
+        )
+        .route("/settlements/holds", post(settlements::place_hold))
+        .route(
+            "/settlements/holds/{id}/release",
+            post(settlements::release_hold),
+        )
 }

@@ -14,14 +14,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::admin_actions;
 use catalog::store::vendor;
-use platform::pagination::{PageParams, encode_cursor};
 use platform::{ApiError, AppState};
 use serde::Deserialize;
 use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
 
-fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
+pub fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
     r.map_err(ApiError::from)
 }
 
@@ -82,21 +81,10 @@ pub async fn list(
         Some(s) if STATUSES.contains(&s.as_str()) => s,
         Some(_) => String::new(),
     };
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
+    let at = super::Cursor::of(q.cursor)?;
     let filter = (!status.is_empty()).then(|| status.clone());
-    let mut found =
-        api(
-            admin_actions::vendors_page(&state, filter, params.decode::<Uuid>()?, limit + 1).await,
-        )?;
-    let more = found.len() as u64 > limit;
-    found.truncate(limit as usize);
-    let next = more
-        .then(|| found.last().map(|v| encode_cursor(&v.id)))
-        .flatten();
+    let found = api(admin_actions::vendors_page(&state, filter, at.after, at.fetch()).await)?;
+    let (found, next) = at.split(found, |v| v.id);
     Ok(ListPage {
         chrome: page.chrome("입점 심사"),
         rows: found
@@ -123,6 +111,15 @@ pub struct VendorPage {
     district: String,
     applied: String,
     errors: FormErrors,
+    penalties: Vec<PenaltyRow>,
+    strikes: i64,
+}
+
+/// One recorded strike as the vendor page lists it.
+pub struct PenaltyRow {
+    pub reason: String,
+    pub strikes: i32,
+    pub at: String,
 }
 
 async fn vendor_page(
@@ -132,7 +129,17 @@ async fn vendor_page(
     errors: FormErrors,
 ) -> PageResult<VendorPage> {
     let v = api(admin_actions::vendor(state, id).await)?;
+    let penalties: Vec<PenaltyRow> = api(admin_actions::penalties(state, id).await)?
+        .into_iter()
+        .map(|p| PenaltyRow {
+            at: crate::fmt::kst_minute(&p.created_at),
+            reason: p.reason,
+            strikes: p.strikes,
+        })
+        .collect();
     Ok(VendorPage {
+        strikes: penalties.iter().map(|p| i64::from(p.strikes)).sum(),
+        penalties,
         chrome: page.chrome(&v.trade_name),
         district: district(&v.address),
         applied: crate::fmt::kst_minute(&v.created_at),
@@ -162,10 +169,10 @@ async fn decided(
             Ok(Redirect::to(&format!("/console/admin/vendors/{id}?done={done}")).into_response())
         }
         Err(e) => {
-            let e: ApiError = e.into();
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            Ok((status, vendor_page(state, page, id, errors).await?).into_response())
+            super::shown_again(e.into(), async |errors| {
+                vendor_page(state, page, id, errors).await
+            })
+            .await
         }
     }
 }
@@ -189,4 +196,74 @@ pub async fn reject(
 ) -> PageResult<Response> {
     let r = admin_actions::reject(&state, id, crate::form::value(&pairs, "reason")).await;
     decided(&state, &page, id, r, "rejected").await
+}
+
+/// Suspend an approved vendor with a reason: its products leave the storefront at once.
+pub async fn suspend(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let r = admin_actions::suspend(&state, id, crate::form::value(&pairs, "reason")).await;
+    decided(&state, &page, id, r, "suspended").await
+}
+
+/// Reinstate a suspended vendor: its products come back.
+pub async fn reinstate(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let r = admin_actions::reinstate(&state, id).await;
+    decided(&state, &page, id, r, "reinstated").await
+}
+
+/// Record penalty strikes (1 to 3) with a reason; at three in all the vendor is
+/// suspended.
+pub async fn add_penalty(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let mut errors = FormErrors::default();
+    let Some(strikes) = crate::form::number::<i32>(
+        &mut errors,
+        "strikes",
+        crate::form::value(&pairs, "strikes"),
+    ) else {
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            vendor_page(&state, &page, id, errors).await?,
+        )
+            .into_response());
+    };
+    let r = admin_actions::add_penalty(
+        &state,
+        id,
+        crate::form::value(&pairs, "penalty_reason"),
+        strikes,
+        admin.user_id,
+    )
+    .await;
+    match r {
+        Err(catalog::error::CatalogError::Invalid(mut fields)) => {
+            // The page has two reason fields (suspension and strike): this one's errors
+            // stand beside the strike's.
+            for f in &mut fields {
+                if f.field == "reason" {
+                    f.field = "penalty_reason".into();
+                }
+            }
+            super::shown_again(ApiError::validation(fields), async |errors| {
+                vendor_page(&state, &page, id, errors).await
+            })
+            .await
+        }
+        r => decided(&state, &page, id, r, "penalty").await,
+    }
 }

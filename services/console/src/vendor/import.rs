@@ -1,19 +1,32 @@
 //! Products from a CSV file (the columns of `catalog::import`, the same import as
-//! `POST /v1/vendor/products/import`), with the report of every row. With htmx the upload
-//! runs in the background of the page (a busy line shows) and the report lands below the
-//! form; without it the report is a page of its own.
+//! `POST /v1/vendor/products/import`), with the report of every row. The upload starts
+//! the import in a task of its own (`crate::jobs`) and answers at once with its progress
+//! (rows done of rows in the file); with htmx that part polls itself until the report
+//! replaces it, without htmx the progress is a page with a link to look again.
 
 use crate::error::{ConsoleError, PageResult};
 use crate::form::FormErrors;
 use crate::guard::VendorSession;
+use crate::jobs::{Jobs, Snapshot};
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use catalog::import::{self, ImportReport};
 use platform::{ApiError, AppState};
+use serde::Deserialize;
+use std::sync::{Arc, LazyLock};
+use uuid::Uuid;
+
+/// How an import ended: the report of every row, or why the file was refused whole.
+pub struct Outcome {
+    pub report: Option<ImportReport>,
+    pub errors: FormErrors,
+}
+
+static IMPORTS: LazyLock<Arc<Jobs<Arc<Outcome>>>> = LazyLock::new(Arc::default);
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/import.html")]
@@ -31,15 +44,106 @@ pub struct ReportPart {
     errors: FormErrors,
 }
 
+/// An import under way: rows done of rows in the file; htmx asks again every second.
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/import_progress.html")]
+pub struct ProgressPart {
+    job: Uuid,
+    done: usize,
+    total: usize,
+    percent: usize,
+}
+
+/// The progress as a page of its own (no htmx).
+#[derive(Template, WebTemplate)]
+#[template(path = "vendor/import_running.html")]
+pub struct ProgressPage {
+    chrome: Chrome,
+    job: Uuid,
+    done: usize,
+    total: usize,
+    percent: usize,
+}
+
+#[derive(Deserialize)]
+pub struct JobQuery {
+    job: Option<Uuid>,
+}
+
 pub fn columns() -> &'static str {
     "product_key,title,category,description,tags,origin,taxable,withdrawal_restricted,max_per_order,images,sku,variant_name,price,compare_at_price,stock,notice.<항목>"
 }
 
-pub async fn form(_v: VendorSession, page: PageCtx) -> ImportPage {
-    ImportPage {
-        chrome: page.chrome("상품 일괄 등록"),
-        report: None,
-        errors: FormErrors::default(),
+/// The form; with `?job=` an import's progress, or its report once it has ended.
+pub async fn form(
+    v: VendorSession,
+    page: PageCtx,
+    headers: HeaderMap,
+    Query(q): Query<JobQuery>,
+) -> PageResult<Response> {
+    let Some(job) = q.job else {
+        return Ok(ImportPage {
+            chrome: page.chrome("상품 일괄 등록"),
+            report: None,
+            errors: FormErrors::default(),
+        }
+        .into_response());
+    };
+    // Another account's job, or one this replica never ran, is not found.
+    let snap = IMPORTS
+        .get(job, v.principal.user_id)
+        .ok_or(ConsoleError::NotFound)?;
+    Ok(shown(job, snap, &page, headers.contains_key("hx-request")))
+}
+
+fn shown(job: Uuid, snap: Snapshot<Arc<Outcome>>, page: &PageCtx, htmx: bool) -> Response {
+    let percent = snap.percent();
+    match (snap.outcome, htmx) {
+        (None, true) => ProgressPart {
+            job,
+            done: snap.done,
+            total: snap.total,
+            percent,
+        }
+        .into_response(),
+        (None, false) => ProgressPage {
+            chrome: page.chrome("상품 일괄 등록"),
+            job,
+            done: snap.done,
+            total: snap.total,
+            percent,
+        }
+        .into_response(),
+        (Some(o), true) => ReportPart {
+            report: o.report.as_ref().map(clone_report),
+            errors: o.errors.clone(),
+        }
+        .into_response(),
+        (Some(o), false) => ImportPage {
+            chrome: page.chrome("상품 일괄 등록"),
+            report: o.report.as_ref().map(clone_report),
+            errors: o.errors.clone(),
+        }
+        .into_response(),
+    }
+}
+
+/// The report is kept for the job's later looks; each look renders its own copy.
+fn clone_report(r: &ImportReport) -> ImportReport {
+    ImportReport {
+        products_created: r.products_created,
+        products_rejected: r.products_rejected,
+        rows: r
+            .rows
+            .iter()
+            .map(|row| import::RowReport {
+                line: row.line,
+                product_key: row.product_key.clone(),
+                ok: row.ok,
+                product_id: row.product_id,
+                errors: row.errors.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -56,6 +160,7 @@ async fn csv_text(mut mp: Multipart) -> Result<Option<String>, ConsoleError> {
     Ok(None)
 }
 
+/// Start the import and answer at once with its progress.
 pub async fn upload(
     State(state): State<AppState>,
     v: VendorSession,
@@ -63,19 +168,9 @@ pub async fn upload(
     headers: HeaderMap,
     mp: Multipart,
 ) -> PageResult<Response> {
-    let (report, errors) = match csv_text(mp).await? {
-        Some(text) if !text.trim().is_empty() => {
-            let outcome = match platform::extract::refuse_nul("file", &text) {
-                Ok(()) => import::import(&state.db, v.vendor_id, &text)
-                    .await
-                    .map_err(ApiError::from),
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Ok(r) => (Some(r), FormErrors::default()),
-                Err(e) => (None, FormErrors::from_api(e)?),
-            }
-        }
+    let htmx = headers.contains_key("hx-request");
+    let text = match csv_text(mp).await? {
+        Some(text) if !text.trim().is_empty() => text,
         _ => {
             let mut errors = FormErrors::default();
             errors.push(platform::error::FieldError::new(
@@ -83,25 +178,69 @@ pub async fn upload(
                 "required",
                 "choose a UTF-8 CSV file",
             ));
-            (None, errors)
+            return Ok(refused(&page, htmx, errors));
         }
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    if headers.contains_key("hx-request") {
-        // htmx swaps only 2xx answers by default; the report part says what went wrong.
-        return Ok(ReportPart { report, errors }.into_response());
+    if let Err(e) = platform::extract::refuse_nul("file", &text) {
+        return Ok(refused(&page, htmx, FormErrors::from_api(e)?));
     }
-    Ok((
-        status,
+    let reporter = IMPORTS.start(v.principal.user_id, 0);
+    let job = reporter.id();
+    let vendor_id = v.vendor_id;
+    tokio::spawn(async move {
+        let outcome = import::import_with_progress(&state.db, vendor_id, &text, |done, total| {
+            reporter.progress(done, total)
+        })
+        .await
+        .map_err(ApiError::from);
+        let outcome = match outcome {
+            Ok(r) => Outcome {
+                report: Some(r),
+                errors: FormErrors::default(),
+            },
+            Err(e) => Outcome {
+                report: None,
+                // A server error has no field to stand beside: its heading says so.
+                errors: FormErrors::from_api(e).unwrap_or_else(|_| FormErrors {
+                    fields: Vec::new(),
+                    summary: Some(
+                        crate::messages::problem_title(platform::ErrorCode::Internal).into(),
+                    ),
+                }),
+            },
+        };
+        reporter.finish(Arc::new(outcome));
+    });
+    if htmx {
+        // The first look is the progress part itself, polling from here.
+        return Ok(ProgressPart {
+            job,
+            done: 0,
+            total: 0,
+            percent: 0,
+        }
+        .into_response());
+    }
+    Ok(Redirect::to(&format!("/console/vendor/products/import?job={job}")).into_response())
+}
+
+/// The file was refused before any row was read.
+fn refused(page: &PageCtx, htmx: bool, errors: FormErrors) -> Response {
+    if htmx {
+        // htmx swaps only 2xx answers by default; the report part says what went wrong.
+        return ReportPart {
+            report: None,
+            errors,
+        }
+        .into_response();
+    }
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
         ImportPage {
             chrome: page.chrome("상품 일괄 등록"),
-            report,
+            report: None,
             errors,
         },
     )
-        .into_response())
+        .into_response()
 }

@@ -200,22 +200,13 @@ async fn create_account(
     AdminUser(_admin): AdminUser,
     Json(req): Json<CreateAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
-    let mut errors = Vec::new();
-    let email = keep(Email::parse(&req.email, "email"), &mut errors);
-    let password = keep(NewPassword::parse(req.password, "password"), &mut errors);
-    let name = keep(display_name(&req.display_name, "display_name"), &mut errors);
-    let (Some(email), Some(password), Some(display_name)) = (email, password, name) else {
-        return Err(ApiError::validation(errors));
-    };
-    let u = service::create_account(
+    let u = service::create_by_admin(
         &state.db,
-        NewAccount {
-            email,
-            password,
-            display_name,
-            role: req.role,
-            vendor_id: req.vendor_id,
-        },
+        &req.email,
+        req.password,
+        &req.display_name,
+        req.role,
+        req.vendor_id,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(u.into())))

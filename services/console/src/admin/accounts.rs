@@ -1,0 +1,165 @@
+//! Accounts and their roles: the list (cursor pages, the API's role filter) and a form to
+//! create an account of any role (vendor accounts bound to their vendor). The admin API
+//! neither changes an account's role nor disables it, so neither does the console.
+//! Through `platform::accounts::service`, the functions behind `/v1/admin/accounts`.
+
+use crate::error::PageResult;
+use crate::form::FormErrors;
+use crate::guard::AdminSession;
+use crate::layout::{Chrome, PageCtx, role_label};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use platform::AppState;
+use platform::accounts::service;
+use platform::auth::Role;
+use platform::error::FieldError;
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub const ROLES: [Role; 4] = [Role::Customer, Role::Vendor, Role::Marketer, Role::Admin];
+
+/// A role's name in Korean, for the templates.
+pub fn role_name(r: &Role) -> &'static str {
+    role_label(*r)
+}
+
+pub struct Row {
+    pub email: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub created: String,
+    pub last_login: String,
+}
+
+/// What was typed into the form, shown again when it is refused (never the password).
+#[derive(Default)]
+pub struct Typed {
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub vendor_id: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/accounts.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    role: String,
+    next: Option<String>,
+    typed: Typed,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    role: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    page: &PageCtx,
+    q: ListQuery,
+    typed: Typed,
+    errors: FormErrors,
+) -> PageResult<ListPage> {
+    let role = q.role.and_then(|r| r.parse::<Role>().ok());
+    let at = super::Cursor::of(q.cursor)?;
+    let found = service::accounts_page(&state.db, role, at.after, at.fetch()).await?;
+    let (found, next) = at.split(found, |u| u.id);
+    Ok(ListPage {
+        chrome: page.chrome("계정"),
+        rows: found
+            .into_iter()
+            .map(|u| Row {
+                role: role_label(service::role_of(&u)),
+                status: if u.status == service::STATUS_ACTIVE {
+                    "사용 중"
+                } else {
+                    "중지"
+                },
+                created: crate::fmt::kst_minute(&u.created_at),
+                last_login: u
+                    .last_login_at
+                    .as_ref()
+                    .map(crate::fmt::kst_minute)
+                    .unwrap_or_default(),
+                email: u.email,
+                display_name: u.display_name,
+            })
+            .collect(),
+        role: role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+        next,
+        typed,
+        errors,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ListPage> {
+    list_page(&state, &page, q, Typed::default(), FormErrors::default()).await
+}
+
+/// Create an account; a vendor account names the vendor it works for.
+pub async fn create(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let v = |k| crate::form::value(&pairs, k).to_owned();
+    let typed = Typed {
+        email: v("email"),
+        display_name: v("display_name"),
+        role: v("role"),
+        vendor_id: v("vendor_id"),
+    };
+    let mut errors = FormErrors::default();
+    let role = typed.role.parse::<Role>().ok();
+    if role.is_none() {
+        errors.push(FieldError::new("role", "required", "choose a role"));
+    }
+    let vendor_id = match typed.vendor_id.trim() {
+        "" => Some(None),
+        raw => raw.parse::<Uuid>().ok().map(Some),
+    };
+    if vendor_id.is_none() {
+        errors.push(FieldError::new("vendor_id", "not_found", "not a vendor id"));
+    }
+    let result = match (role, vendor_id) {
+        (Some(role), Some(vendor_id)) => {
+            service::create_by_admin(
+                &state.db,
+                &typed.email,
+                v("password"),
+                &typed.display_name,
+                role,
+                vendor_id,
+            )
+            .await
+        }
+        _ => {
+            let body = list_page(&state, &page, ListQuery::default(), typed, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/console/admin/accounts?done=created").into_response()),
+        Err(e) => {
+            super::shown_again(e, async |errors| {
+                list_page(&state, &page, ListQuery::default(), typed, errors).await
+            })
+            .await
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The category tree with each category's 상품정보제공고시 fields (what a product in it
+//! must disclose before it can be sold), and a form to add a category under any other.
+//! The admin API creates categories but does not edit or move them, so neither does the
+//! console. Through `catalog::admin_actions`, the functions behind `/v1/admin/categories`.
+
+use super::vendors::api;
+use crate::error::PageResult;
+use crate::form::FormErrors;
+use crate::guard::AdminSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use catalog::admin_actions;
+use catalog::categories::NewCategory;
+use catalog::store::category;
+use platform::AppState;
+use uuid::Uuid;
+
+/// A category in tree order, with its depth for the indent.
+pub struct Node {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub depth: usize,
+    /// Its own notice fields; empty means it uses its nearest ancestor's.
+    pub notice_fields: Vec<String>,
+    /// The path of names from the root, for the parent picker.
+    pub path: String,
+}
+
+/// Depth-first order: each category right after its parent, siblings in display order
+/// (the input is already in display order).
+pub fn tree_order(all: &[category::Model]) -> Vec<Node> {
+    fn walk(all: &[category::Model], parent: Option<Uuid>, prefix: &str, out: &mut Vec<Node>) {
+        for c in all.iter().filter(|c| c.parent_id == parent) {
+            let path = if prefix.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{prefix} › {}", c.name)
+            };
+            out.push(Node {
+                id: c.id,
+                name: c.name.clone(),
+                slug: c.slug.clone(),
+                depth: c.ancestors.len(),
+                notice_fields: c.notice_fields.clone(),
+                path: path.clone(),
+            });
+            walk(all, Some(c.id), &path, out);
+        }
+    }
+    let mut out = Vec::with_capacity(all.len());
+    walk(all, None, "", &mut out);
+    out
+}
+
+/// What was typed into the form, shown again when it is refused.
+#[derive(Default)]
+pub struct Typed {
+    pub name: String,
+    pub slug: String,
+    pub parent_id: String,
+    pub position: String,
+    pub notice_fields: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/categories.html")]
+pub struct TreePage {
+    chrome: Chrome,
+    nodes: Vec<Node>,
+    typed: Typed,
+    errors: FormErrors,
+}
+
+async fn tree_page(
+    state: &AppState,
+    page: &PageCtx,
+    typed: Typed,
+    errors: FormErrors,
+) -> PageResult<TreePage> {
+    let all = api(admin_actions::all_categories(state).await)?;
+    Ok(TreePage {
+        chrome: page.chrome("카테고리"),
+        nodes: tree_order(&all),
+        typed,
+        errors,
+    })
+}
+
+pub async fn tree(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+) -> PageResult<TreePage> {
+    tree_page(&state, &page, Typed::default(), FormErrors::default()).await
+}
+
+/// Add a category; its notice fields are typed one per line.
+pub async fn create(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let v = |k| crate::form::value(&pairs, k).to_owned();
+    let typed = Typed {
+        name: v("name"),
+        slug: v("slug"),
+        parent_id: v("parent_id"),
+        position: v("position"),
+        notice_fields: v("notice_fields"),
+    };
+    let mut errors = FormErrors::default();
+    let position = if typed.position.trim().is_empty() {
+        Some(0)
+    } else {
+        crate::form::number::<i32>(&mut errors, "position", &typed.position)
+    };
+    // The same bounds as the JSON body's.
+    if let Some(p) = position
+        && !(0..=10_000).contains(&p)
+    {
+        errors.push(platform::error::FieldError::new(
+            "position",
+            "out_of_range",
+            "must be 0 to 10000",
+        ));
+    }
+    let parent_id = match typed.parent_id.trim() {
+        "" => Some(None),
+        raw => match raw.parse::<Uuid>() {
+            Ok(id) => Some(Some(id)),
+            Err(_) => {
+                errors.push(platform::error::FieldError::new(
+                    "parent_id",
+                    "not_found",
+                    "no such category",
+                ));
+                None
+            }
+        },
+    };
+    let (Some(position), Some(parent_id), true) = (position, parent_id, errors.is_empty()) else {
+        let body = tree_page(&state, &page, typed, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let new = NewCategory {
+        slug: typed.slug.clone(),
+        name: typed.name.clone(),
+        parent_id,
+        position,
+        notice_fields: typed
+            .notice_fields
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    match admin_actions::create_category(&state, new).await {
+        Ok(_) => Ok(Redirect::to("/console/admin/categories?done=created").into_response()),
+        Err(e) => {
+            super::shown_again(e.into(), async |errors| {
+                tree_page(&state, &page, typed, errors).await
+            })
+            .await
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Certifications vendors submitted (인천 품질우수제품, HACCP, …) waiting for an admin to
+//! check them against the issuer's register and verify them; a verified one shows as a
+//! badge on the vendor's products while it is within its dates. Through
+//! `catalog::admin_actions`, the functions behind `/v1/admin/certifications`.
+
+use super::vendors::api;
+use crate::error::PageResult;
+use crate::guard::AdminSession;
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::Redirect;
+use catalog::admin_actions;
+use platform::AppState;
+use serde::Deserialize;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub struct Row {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    pub vendor: String,
+    pub kind: String,
+    pub class: String,
+    pub number: String,
+    pub issued_on: String,
+    pub expires_on: String,
+    pub submitted: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/certifications.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    cursor: Option<String>,
+}
+
+/// Pending certifications, the longest waiting first.
+pub async fn list(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ListPage> {
+    let at = super::Cursor::of(q.cursor)?;
+    let found = api(admin_actions::pending_certifications(&state, at.after, at.fetch()).await)?;
+    let (found, next) = at.split(found, |c| c.id);
+    // A page names at most `limit` vendors; each is read once.
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    let mut rows = Vec::with_capacity(found.len());
+    for c in found {
+        let vendor = match names.get(&c.vendor_id) {
+            Some(name) => name.clone(),
+            None => {
+                let v = api(admin_actions::vendor(&state, c.vendor_id).await)?;
+                names.insert(c.vendor_id, v.trade_name.clone());
+                v.trade_name
+            }
+        };
+        rows.push(Row {
+            id: c.id,
+            vendor_id: c.vendor_id,
+            vendor,
+            submitted: crate::fmt::kst_minute(&c.created_at),
+            issued_on: c.issued_on.to_string(),
+            expires_on: c.expires_on.to_string(),
+            kind: c.kind,
+            class: c.class,
+            number: c.number,
+        });
+    }
+    Ok(ListPage {
+        chrome: page.chrome("인증 확인"),
+        rows,
+        next,
+    })
+}
+
+/// Verify one certification; back to the list, which no longer shows it.
+pub async fn verify(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    Path(id): Path<Uuid>,
+) -> PageResult<Redirect> {
+    api(admin_actions::verify_certification(&state, id, admin.user_id).await)?;
+    Ok(Redirect::to("/console/admin/certifications?done=verified"))
+}

@@ -1,0 +1,355 @@
+//! Settlement runs and payouts (정산) as an admin works them: what the shop owes its
+//! vendors now, closing a period (one statement per vendor; a long run, so it starts a
+//! task and the page polls its progress), statements and their lines, payouts (approve a
+//! due statement, send the scheduled ones as the bank-transfer file, mark paid or
+//! failed), and holds. Through `settlements`' functions, the same as
+//! `/v1/admin/settlements/...`.
+
+use crate::error::{ConsoleError, PageResult};
+use crate::form::FormErrors;
+use crate::guard::AdminSession;
+use crate::jobs::{Jobs, Snapshot};
+use crate::layout::{Chrome, PageCtx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use platform::error::FieldError;
+use platform::{ApiError, AppState};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use settlements::holds::{self, Hold, NewHold};
+use settlements::payouts::{self, BankTransferCsv, Payout, PayoutProvider};
+use settlements::reports::{self, Liabilities};
+use settlements::statements::{self, StatementDetail, StatementSummary};
+use std::sync::{Arc, LazyLock};
+use uuid::Uuid;
+
+type Pairs = Vec<(String, String)>;
+
+fn api<T>(r: settlements::error::SettlementsResult<T>) -> Result<T, ApiError> {
+    r.map_err(ApiError::from)
+}
+
+pub fn statement_status(s: &str) -> &'static str {
+    match s {
+        "due" => "지급 대기",
+        "paying" => "지급 중",
+        "paid" => "지급 완료",
+        _ => "",
+    }
+}
+
+pub fn payout_status(s: &str) -> &'static str {
+    match s {
+        "scheduled" => "지급 예정",
+        "sent" => "은행 전송",
+        "paid" => "입금 확인",
+        "failed" => "실패",
+        _ => "",
+    }
+}
+
+/// How a period close ended: the statements it made, or why it stopped.
+#[derive(Clone)]
+pub struct Closed {
+    pub period_end: NaiveDate,
+    pub made: usize,
+    pub net_payable: i64,
+    pub error: Option<String>,
+}
+
+static CLOSES: LazyLock<Arc<Jobs<Closed>>> = LazyLock::new(Arc::default);
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/settlements.html")]
+pub struct OverviewPage {
+    chrome: Chrome,
+    owed: Liabilities,
+    statements: Vec<StatementSummary>,
+    next: Option<String>,
+    payouts: Vec<Payout>,
+    holds: Vec<Hold>,
+    errors: FormErrors,
+    today: NaiveDate,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    cursor: Option<String>,
+}
+
+async fn overview_page(
+    state: &AppState,
+    page: &PageCtx,
+    cursor: Option<String>,
+    errors: FormErrors,
+) -> PageResult<OverviewPage> {
+    let today = promotions::seoul::day(Utc::now());
+    let at = super::Cursor::of(cursor)?;
+    let found = api(statements::list(&state.db, None, at.after, at.fetch()).await)?;
+    let (found, next) = at.split(found, |s| s.id);
+    Ok(OverviewPage {
+        chrome: page.chrome("정산"),
+        owed: api(reports::liabilities(&state.db, today).await)?,
+        statements: found,
+        next,
+        payouts: api(payouts::list(&state.db, None, 50).await)?,
+        holds: api(holds::list_open(&state.db).await)?,
+        errors,
+        today,
+    })
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult<OverviewPage> {
+    overview_page(&state, &page, q.cursor, FormErrors::default()).await
+}
+
+/// A refused form on the overview, its errors beside its fields.
+async fn refused(state: &AppState, page: &PageCtx, e: ApiError) -> PageResult<Response> {
+    super::shown_again(e, async |errors| {
+        overview_page(state, page, None, errors).await
+    })
+    .await
+}
+
+fn back(done: &str) -> Response {
+    Redirect::to(&format!("/console/admin/settlements?done={done}")).into_response()
+}
+
+/// The progress of a close: the part htmx polls, or a page of its own.
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/close_progress.html")]
+pub struct ClosePart {
+    job: Uuid,
+    snap: Snapshot<Closed>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/close_page.html")]
+pub struct ClosePage {
+    chrome: Chrome,
+    job: Uuid,
+    snap: Snapshot<Closed>,
+}
+
+/// Start closing the period ending `period_end` (a Seoul day): one statement per vendor
+/// with entries due by then, each in its own transaction. Answers at once.
+pub async fn close(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let raw = crate::form::value(&pairs, "period_end");
+    let Ok(period_end) = raw.trim().parse::<NaiveDate>() else {
+        return refused(
+            &state,
+            &page,
+            ApiError::validation(vec![FieldError::new(
+                "period_end",
+                "invalid_date",
+                "a day as YYYY-MM-DD",
+            )]),
+        )
+        .await;
+    };
+    let vendors = api(statements::vendors_to_close(&state.db, period_end).await)?;
+    let reporter = CLOSES.start(admin.user_id, vendors.len());
+    let job = reporter.id();
+    tokio::spawn(async move {
+        let mut closed = Closed {
+            period_end,
+            made: 0,
+            net_payable: 0,
+            error: None,
+        };
+        for (i, vendor_id) in vendors.iter().enumerate() {
+            match statements::close_vendor(&state.db, *vendor_id, period_end, Some(admin.user_id))
+                .await
+            {
+                Ok(Some(s)) => {
+                    closed.made += 1;
+                    closed.net_payable += s.net_payable;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    // What was closed stays closed; closing again makes the rest.
+                    tracing::error!(error = %e, %vendor_id, "period close stopped");
+                    closed.error =
+                        Some(crate::messages::problem_title(ApiError::from(e).code).to_owned());
+                    break;
+                }
+            }
+            reporter.progress(i + 1, vendors.len());
+        }
+        reporter.finish(closed);
+    });
+    Ok(Redirect::to(&format!("/console/admin/settlements/close?job={job}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct JobQuery {
+    job: Uuid,
+}
+
+pub async fn close_progress(
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    headers: HeaderMap,
+    Query(q): Query<JobQuery>,
+) -> PageResult<Response> {
+    let snap = CLOSES
+        .get(q.job, admin.user_id)
+        .ok_or(ConsoleError::NotFound)?;
+    if headers.contains_key("hx-request") {
+        return Ok(ClosePart { job: q.job, snap }.into_response());
+    }
+    Ok(ClosePage {
+        chrome: page.chrome("정산 마감"),
+        job: q.job,
+        snap,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/statement.html")]
+pub struct StatementPage {
+    chrome: Chrome,
+    d: StatementDetail,
+}
+
+pub async fn statement(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<StatementPage> {
+    let d = api(statements::detail(&state.db, id, None).await)?;
+    Ok(StatementPage {
+        chrome: page.chrome("정산서"),
+        d,
+    })
+}
+
+/// Approve paying a due statement to the vendor's registered account.
+pub async fn schedule_payout(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let txn = state.db.begin().await?;
+    match payouts::schedule(&txn, id, admin.user_id, BankTransferCsv.name()).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(back("payout_scheduled"))
+        }
+        Err(e) => refused(&state, &page, e.into()).await,
+    }
+}
+
+/// Send every scheduled payout: the answer is the bank-transfer file to upload to the
+/// bank; with nothing scheduled, back to the page saying so.
+pub async fn send_payouts(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+) -> PageResult<Response> {
+    let txn = state.db.begin().await?;
+    match payouts::send_scheduled(&txn, &BankTransferCsv).await {
+        Ok(None) => Ok(back("nothing_to_send")),
+        Ok(Some((_, file))) => {
+            txn.commit().await?;
+            Ok(platform::download::attachment(
+                file.bytes,
+                file.content_type,
+                &file.filename,
+            ))
+        }
+        Err(e) => refused(&state, &page, e.into()).await,
+    }
+}
+
+pub async fn payout_paid(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let txn = state.db.begin().await?;
+    match payouts::mark_paid(&txn, id).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(back("payout_paid"))
+        }
+        Err(e) => refused(&state, &page, e.into()).await,
+    }
+}
+
+pub async fn payout_failed(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let reason = crate::form::value(&pairs, "reason").trim();
+    if reason.is_empty() {
+        let e = ApiError::validation(vec![FieldError::new("reason", "required", "is required")]);
+        return refused(&state, &page, e).await;
+    }
+    let txn = state.db.begin().await?;
+    match payouts::mark_failed(&txn, id, reason).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(back("payout_failed"))
+        }
+        Err(e) => refused(&state, &page, e.into()).await,
+    }
+}
+
+pub async fn place_hold(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let Ok(vendor_id) = crate::form::value(&pairs, "vendor_id")
+        .trim()
+        .parse::<Uuid>()
+    else {
+        let e = ApiError::validation(vec![FieldError::new(
+            "vendor_id",
+            "not_found",
+            "not a vendor id",
+        )]);
+        return refused(&state, &page, e).await;
+    };
+    let h = NewHold {
+        vendor_id,
+        reason: crate::form::value(&pairs, "reason").to_owned(),
+    };
+    match holds::place(&state.db, &h, admin.user_id).await {
+        Ok(_) => Ok(back("held")),
+        Err(e) => refused(&state, &page, e.into()).await,
+    }
+}
+
+pub async fn release_hold(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    api(holds::release(&state.db, id, admin.user_id).await)?;
+    Ok(back("released"))
+}
