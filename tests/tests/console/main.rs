@@ -2,9 +2,9 @@
 //! CSRF refusal on every POST) and in a real headless Chromium. One binary; the browser
 //! harness is `jikgu_tests::browser`, the form client `jikgu_tests::console`.
 
-mod browser_marketer;
 mod admin_pages;
 mod browser_admin;
+mod browser_marketer;
 mod browser_marketer_admin;
 mod browser_vendor;
 mod marketer_admin_pages;
