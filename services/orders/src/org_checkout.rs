@@ -54,7 +54,8 @@ pub async fn checkout(
             "send an Idempotency-Key header of 1 to 200 characters",
         ));
     }
-    req.checkout.address.postal_code = checkout::validate(&req.checkout.address)?.into();
+    let postal = checkout::validate(&req.checkout.address)?;
+    req.checkout.address.postal_code = postal.into();
     let po = buyer::purchase_order_number(req.purchase_order_number.clone())?;
     let scope = format!("org-checkout:{}:{member}", org.id);
     let hash = checkout::request_hash(member, &req);
@@ -73,7 +74,7 @@ pub async fn checkout(
             ));
         }
     };
-    let priced = checkout::price_cart(&txn, ctx, member, cart, &req.checkout, now).await?;
+    let priced = checkout::price_cart(&txn, ctx, member, cart, &req.checkout, postal, now).await?;
     let buyer = OrganisationBuyer {
         organisation_id: org.id,
         kind: org.kind,
