@@ -72,6 +72,13 @@ impl TestApp {
     pub fn console(&self) -> ConsoleClient {
         ConsoleClient::new(format!("http://{}", self.addr))
     }
+
+    /// A console client of this app, signed in as `login`.
+    pub async fn console_as(&self, login: &Login) -> ConsoleClient {
+        let mut c = self.console();
+        c.sign_in(login).await;
+        c
+    }
 }
 
 /// A browser without a browser: keeps cookies, does not follow redirects, and puts the

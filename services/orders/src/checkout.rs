@@ -153,14 +153,9 @@ pub(crate) enum Begun {
     },
 }
 
-pub async fn checkout(
-    db: &DatabaseConnection,
-    ctx: &OrdersContext,
-    customer: Uuid,
-    customer_email: Option<String>,
-    key: &str,
-    mut req: CheckoutRequest,
-) -> OrdersResult<(bool, CheckoutResponse)> {
+/// What every checkout checks before it touches the database: the Idempotency-Key's length
+/// and the address. The postal code is stored in its normal form and returned parsed.
+pub(crate) fn checked(key: &str, req: &mut CheckoutRequest) -> OrdersResult<PostalCode> {
     if key.is_empty() || key.len() > 200 {
         return Err(OrdersError::field(
             "Idempotency-Key",
@@ -170,6 +165,18 @@ pub async fn checkout(
     }
     let postal = validate(&req.address)?;
     req.address.postal_code = postal.into();
+    Ok(postal)
+}
+
+pub async fn checkout(
+    db: &DatabaseConnection,
+    ctx: &OrdersContext,
+    customer: Uuid,
+    customer_email: Option<String>,
+    key: &str,
+    mut req: CheckoutRequest,
+) -> OrdersResult<(bool, CheckoutResponse)> {
+    let postal = checked(key, &mut req)?;
     let scope = format!("checkout:{customer}");
     let hash = request_hash(customer, &req);
     let begun = create_order(db, ctx, customer, &scope, key, &hash, &req, postal).await?;

@@ -47,15 +47,7 @@ pub async fn checkout(
     key: &str,
     mut req: OrganisationCheckoutRequest,
 ) -> OrdersResult<(bool, OrganisationOrderPlaced)> {
-    if key.is_empty() || key.len() > 200 {
-        return Err(OrdersError::field(
-            "Idempotency-Key",
-            "invalid_key",
-            "send an Idempotency-Key header of 1 to 200 characters",
-        ));
-    }
-    let postal = checkout::validate(&req.checkout.address)?;
-    req.checkout.address.postal_code = postal.into();
+    let postal = checkout::checked(key, &mut req.checkout)?;
     let po = buyer::purchase_order_number(req.purchase_order_number.clone())?;
     let scope = format!("org-checkout:{}:{member}", org.id);
     let hash = checkout::request_hash(member, &req);

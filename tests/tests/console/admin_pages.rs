@@ -41,12 +41,6 @@ const POSTS: &[&str] = &[
     "/console/admin/settlements/statements/{vendor}/payout",
 ];
 
-async fn signed_in(app: &TestApp, login: &Login) -> ConsoleClient {
-    let mut c = app.console();
-    c.sign_in(login).await;
-    c
-}
-
 /// A certification the vendor submitted, not yet verified.
 async fn submitted_certification(app: &TestApp, vendor: Uuid) -> Uuid {
     catalog::certifications::submit(
@@ -123,9 +117,9 @@ async fn new_admin_pages_open_for_admins_only() {
     let marketer = app.login_account(Role::Marketer).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
     let f = fixture(&app, &vendor_login).await;
-    let mut a = signed_in(&app, &admin).await;
-    let mut m = signed_in(&app, &marketer).await;
-    let mut v = signed_in(&app, &vendor_login).await;
+    let mut a = app.console_as(&admin).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut v = app.console_as(&vendor_login).await;
     let mut anonymous = app.console();
     for path in PAGES {
         let path = &f.fill(path);
@@ -190,9 +184,9 @@ async fn every_new_admin_post_needs_its_csrf_token_and_the_admin_role() {
     let marketer = app.login_account(Role::Marketer).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
     let f = fixture(&app, &vendor_login).await;
-    let mut a = signed_in(&app, &admin).await;
-    let mut m = signed_in(&app, &marketer).await;
-    let mut v = signed_in(&app, &vendor_login).await;
+    let mut a = app.console_as(&admin).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut v = app.console_as(&vendor_login).await;
     a.get("/console/admin").await;
     for path in POSTS {
         let path = &f.fill(path);
@@ -254,7 +248,7 @@ async fn an_admin_suspends_reinstates_and_gives_strikes_until_the_vendor_is_susp
     let admin = app.login_account(Role::Admin).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
     let vendor = vendor_login.vendor_id.expect("vendor");
-    let mut a = signed_in(&app, &admin).await;
+    let mut a = app.console_as(&admin).await;
     let page = format!("/console/admin/vendors/{vendor}");
     a.get(&page).await;
     // No reason: refused beside the field.
@@ -338,7 +332,7 @@ async fn an_admin_verifies_a_certification_and_it_leaves_the_list() {
     let admin = app.login_account(Role::Admin).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
     let cert = submitted_certification(&app, vendor_login.vendor_id.expect("vendor")).await;
-    let mut a = signed_in(&app, &admin).await;
+    let mut a = app.console_as(&admin).await;
     a.get("/console/admin/certifications").await;
     a.post(&format!("/console/admin/certifications/{cert}/verify"), &[])
         .await
@@ -364,7 +358,7 @@ async fn an_admin_verifies_a_certification_and_it_leaves_the_list() {
 async fn an_admin_adds_categories_with_notice_fields_and_sees_the_tree() {
     let app = spawn_app().await;
     let admin = app.login_account(Role::Admin).await;
-    let mut a = signed_in(&app, &admin).await;
+    let mut a = app.console_as(&admin).await;
     a.get("/console/admin/categories").await;
     let bad = a
         .post(
@@ -443,7 +437,7 @@ async fn an_admin_approves_an_organisation_with_credit_and_changes_the_limit() {
     let admin = app.login_account(Role::Admin).await;
     let org = pending_organisation(&app, 0).await;
     let rejected = pending_organisation(&app, 1).await;
-    let mut a = signed_in(&app, &admin).await;
+    let mut a = app.console_as(&admin).await;
     let page = format!("/console/admin/organisations/{org}");
     a.get(&page).await;
     let bad = a
@@ -499,7 +493,7 @@ async fn an_admin_creates_accounts_of_each_role_with_errors_beside_fields() {
     let app = spawn_app().await;
     let admin = app.login_account(Role::Admin).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
-    let mut a = signed_in(&app, &admin).await;
+    let mut a = app.console_as(&admin).await;
     a.get("/console/admin/accounts").await;
     let bad = a
         .post(
@@ -607,7 +601,7 @@ async fn an_admin_closes_a_period_in_the_background_and_pays_the_statement() {
     )
     .await
     .expect("adjust");
-    let mut a = signed_in(&app, &admin).await;
+    let mut a = app.console_as(&admin).await;
     let overview = a.get("/console/admin/settlements").await;
     assert!(overview.body.contains("12,345"), "owed: {}", overview.body);
     let bad = a
@@ -627,7 +621,7 @@ async fn an_admin_closes_a_period_in_the_background_and_pays_the_statement() {
     let job = started.location.expect("location");
     // Another admin's browser does not see this one's job.
     assert_eq!(
-        signed_in(&app, &other_admin).await.get(&job).await.status,
+        app.console_as(&other_admin).await.get(&job).await.status,
         404
     );
     let done = wait_for_close(&mut a, &job).await;

@@ -2,7 +2,7 @@
 //! everyone else the role guard, no POST passes without its CSRF token, and a refused form
 //! shows its errors beside the fields.
 
-use jikgu_tests::console::{ConsoleClient, Login};
+use jikgu_tests::console::ConsoleClient;
 use jikgu_tests::{TestApp, spawn_app};
 use platform::auth::Role;
 use uuid::Uuid;
@@ -35,12 +35,6 @@ const ADMIN_POSTS: &[&str] = &[
     "/console/admin/vendors/{vendor}/approve",
     "/console/admin/vendors/{vendor}/reject",
 ];
-
-async fn signed_in(app: &TestApp, login: &Login) -> ConsoleClient {
-    let mut c = app.console();
-    c.sign_in(login).await;
-    c
-}
 
 /// A draft campaign made through the console's own form; returns its id.
 async fn draft_campaign(c: &mut ConsoleClient) -> String {
@@ -87,9 +81,9 @@ async fn marketer_pages_open_for_marketers_and_admins_only() {
     let marketer = app.login_account(Role::Marketer).await;
     let admin = app.login_account(Role::Admin).await;
     let vendor = app.vendor_login("강화순무농원").await;
-    let mut m = signed_in(&app, &marketer).await;
-    let mut a = signed_in(&app, &admin).await;
-    let mut v = signed_in(&app, &vendor).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut a = app.console_as(&admin).await;
+    let mut v = app.console_as(&vendor).await;
     let mut anonymous = app.console();
     let campaign = draft_campaign(&mut m).await;
     for path in MARKETER_PAGES {
@@ -124,8 +118,8 @@ async fn every_marketer_and_admin_post_needs_its_csrf_token_and_its_role() {
     let app = spawn_app().await;
     let marketer = app.login_account(Role::Marketer).await;
     let admin = app.login_account(Role::Admin).await;
-    let mut m = signed_in(&app, &marketer).await;
-    let mut a = signed_in(&app, &admin).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut a = app.console_as(&admin).await;
     let campaign = draft_campaign(&mut m).await;
     let vendor = pending_vendor(&app).await.to_string();
     let fill = |p: &str| {
@@ -160,9 +154,9 @@ async fn admin_pages_open_for_admins_only() {
     let admin = app.login_account(Role::Admin).await;
     let marketer = app.login_account(Role::Marketer).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
-    let mut a = signed_in(&app, &admin).await;
-    let mut m = signed_in(&app, &marketer).await;
-    let mut v = signed_in(&app, &vendor_login).await;
+    let mut a = app.console_as(&admin).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut v = app.console_as(&vendor_login).await;
     let mut anonymous = app.console();
     let vendor = pending_vendor(&app).await.to_string();
     for path in ADMIN_PAGES {
@@ -196,7 +190,7 @@ async fn admin_pages_open_for_admins_only() {
 async fn an_admin_rejects_with_a_reason_and_approves_and_errors_stand_beside_fields() {
     let app = spawn_app().await;
     let admin = app.login_account(Role::Admin).await;
-    let mut a = signed_in(&app, &admin).await;
+    let mut a = app.console_as(&admin).await;
     let vendor = pending_vendor(&app).await;
     let page = format!("/console/admin/vendors/{vendor}");
     a.get(&page).await;
@@ -237,7 +231,7 @@ async fn a_campaign_form_shows_field_errors_and_the_preview_prices_at_an_instant
     let (product, _) = app
         .vendor_product(&vendor, cat, "강화순무김치 1kg", "SUNMU-1KG", 20000, 20)
         .await;
-    let mut m = signed_in(&app, &marketer).await;
+    let mut m = app.console_as(&marketer).await;
     m.get("/console/marketer/campaigns/new").await;
     let bad = m
         .post(
@@ -327,17 +321,14 @@ async fn the_photo_page_opens_for_its_vendor_only_and_its_posts_need_the_token()
         .vendor_product(&vendor, cat, "강화순무김치 1kg", "SUNMU-1KG", 20000, 20)
         .await;
     let page = format!("/console/vendor/products/{product}/images");
-    let mut v = signed_in(&app, &vendor).await;
+    let mut v = app.console_as(&vendor).await;
     let shown = v.get(&page).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert!(shown.body.contains("accept=\"image/*\""));
     assert!(shown.body.contains("capture=\"environment\""));
     assert!(shown.body.contains("enctype=\"multipart/form-data\""));
-    assert_eq!(signed_in(&app, &other).await.get(&page).await.status, 404);
-    assert_eq!(
-        signed_in(&app, &marketer).await.get(&page).await.status,
-        403
-    );
+    assert_eq!(app.console_as(&other).await.get(&page).await.status, 404);
+    assert_eq!(app.console_as(&marketer).await.get(&page).await.status, 403);
     app.console()
         .get(&page)
         .await

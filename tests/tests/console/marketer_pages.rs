@@ -42,12 +42,6 @@ const POSTS: &[&str] = &[
     "/console/marketer/reports/uploads",
 ];
 
-async fn signed_in(app: &TestApp, login: &Login) -> ConsoleClient {
-    let mut c = app.console();
-    c.sign_in(login).await;
-    c
-}
-
 /// The id at the end of a redirect to `prefix{id}?…`.
 fn id_after(location: Option<String>, prefix: &str) -> String {
     location
@@ -147,9 +141,9 @@ async fn the_new_marketer_pages_open_for_marketers_and_admins_only() {
     let marketer = app.login_account(Role::Marketer).await;
     let admin = app.login_account(Role::Admin).await;
     let vendor = app.vendor_login("강화순무농원").await;
-    let mut m = signed_in(&app, &marketer).await;
-    let mut a = signed_in(&app, &admin).await;
-    let mut v = signed_in(&app, &vendor).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut a = app.console_as(&admin).await;
+    let mut v = app.console_as(&vendor).await;
     let mut anonymous = app.console();
     let campaign = scheduled_campaign(&mut m, "seol-2027").await;
     let coupon = coupon(&mut m, "SEOL10").await;
@@ -215,8 +209,8 @@ async fn every_new_marketer_post_needs_its_csrf_token_and_its_role() {
     let (product, _) = app
         .vendor_product(&vendor, cat, "강화순무김치 1kg", "SUNMU-1KG", 20000, 20)
         .await;
-    let mut m = signed_in(&app, &marketer).await;
-    let mut v = signed_in(&app, &vendor).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut v = app.console_as(&vendor).await;
     let campaign = scheduled_campaign(&mut m, "seol-2027").await;
     let coupon = coupon(&mut m, "SEOL10").await;
     let app_id = application(&app, &vendor, product, &campaign, 10)
@@ -265,7 +259,7 @@ async fn a_marketer_approves_and_rejects_applications_with_a_reason() {
     let (second, _) = app
         .vendor_product(&vendor, cat, "강화섬쌀 10kg", "SSAL-10KG", 40000, 20)
         .await;
-    let mut m = signed_in(&app, &marketer).await;
+    let mut m = app.console_as(&marketer).await;
     let campaign = scheduled_campaign(&mut m, "seol-2027").await;
     let approve_me = application(&app, &vendor, first, &campaign, 10).await;
     let reject_me = application(&app, &vendor, second, &campaign, 10).await;
@@ -346,7 +340,7 @@ async fn coupons_drops_and_deals_are_made_and_shown() {
     let cat = app.category("kimchi", None, &[]).await;
     app.vendor_product(&vendor, cat, "강화순무김치 1kg", "SUNMU-1KG", 20000, 20)
         .await;
-    let mut m = signed_in(&app, &marketer).await;
+    let mut m = app.console_as(&marketer).await;
 
     // A coupon form with a percent out of range: the API's message beside the field.
     m.get("/console/marketer/coupons/new").await;
@@ -485,7 +479,7 @@ async fn coupons_drops_and_deals_are_made_and_shown() {
 async fn the_stacking_policy_form_shows_the_apis_errors_beside_its_fields() {
     let app = spawn_app().await;
     let marketer = app.login_account(Role::Marketer).await;
-    let mut m = signed_in(&app, &marketer).await;
+    let mut m = app.console_as(&marketer).await;
     m.get("/console/marketer/stacking").await;
     let bad = m
         .post(
@@ -545,7 +539,7 @@ async fn the_report_page_prepares_downloads_without_waiting_and_reads_uploads() 
     let cat = app.category("kimchi", None, &[]).await;
     app.vendor_product(&vendor, cat, "강화순무김치 1kg", "SUNMU-1KG", 20000, 20)
         .await;
-    let mut m = signed_in(&app, &marketer).await;
+    let mut m = app.console_as(&marketer).await;
 
     let bad = m
         .get("/console/marketer/reports?kind=quarter&quarter=2026Q9&by1=channel")
@@ -620,7 +614,7 @@ async fn the_report_page_prepares_downloads_without_waiting_and_reads_uploads() 
     );
     assert!(file.body.starts_with("PK"), "a zip (XLSX) file");
     // Only the account that started it may fetch it.
-    let mut o = signed_in(&app, &other).await;
+    let mut o = app.console_as(&other).await;
     assert_eq!(o.get(&job).await.status, 404);
     assert_eq!(o.get(&format!("{job}/file")).await.status, 404);
     // A bad period is refused at once, not in the background.
