@@ -97,9 +97,13 @@ async fn pending_of(redis: &Redis, consumer: &str) -> usize {
     reply.ids.len()
 }
 
-/// Let `entry` look as if nobody had touched it for `idle`, leaving it with `owner`
-/// (the clock of the pending list, moved instead of waiting it out).
-async fn age(redis: &Redis, owner: &str, entry: &str, idle: Duration) {
+/// Set the pending list's clock of `entry`: owned by `owner`, last delivered `idle` ago,
+/// delivered `deliveries` times (`XCLAIM … IDLE … RETRYCOUNT … JUSTID`). What a pass
+/// decides depends only on these two numbers, so the tests set them instead of sleeping:
+/// a "due" clock can only get more due, and a "not yet" one is set right before the one
+/// pass that reads it, with at least 100 ms to spare. (Sleeping 50 ms past a delay and
+/// running ten passes inside one failed on a loaded machine.)
+async fn set_clock(redis: &Redis, owner: &str, entry: &str, idle: Duration, deliveries: usize) {
     let mut conn = redis.conn();
     let _: redis::Value = redis::cmd("XCLAIM")
         .arg(stream_key(redis))
@@ -109,6 +113,9 @@ async fn age(redis: &Redis, owner: &str, entry: &str, idle: Duration) {
         .arg(entry)
         .arg("IDLE")
         .arg(u64::try_from(idle.as_millis()).expect("millis"))
+        .arg("RETRYCOUNT")
+        .arg(deliveries)
+        .arg("JUSTID")
         .query_async(&mut conn)
         .await
         .expect("xclaim");
@@ -162,7 +169,7 @@ async fn a_dead_consumers_entries_are_taken_over_once_idle() {
     assert!(seen.lock().expect("lock").is_empty());
     assert_eq!(pending_of(&redis, "a").await, 1);
 
-    age(&redis, "a", &entry, CLAIM_IDLE + Duration::from_secs(1)).await;
+    set_clock(&redis, "a", &entry, CLAIM_IDLE + Duration::from_secs(1), 1).await;
     assert_eq!(pass(&mut b, &redis, &mut conn, &handler).await, 1);
     assert_eq!(*seen.lock().expect("lock"), [event_id]);
     assert_eq!(pending_of(&redis, "a").await, 0);
@@ -185,12 +192,14 @@ async fn a_failed_event_waits_before_its_next_attempt() {
         }
     };
     assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
-    publish(&redis).await;
+    let (entry, _) = publish(&redis).await;
     assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     // Back at once (as on a busy stream, where a pass does not wait for new entries):
-    // the handler is not asked again yet.
+    // the handler is not asked again yet. The entry's clock is put back to "just failed"
+    // before every pass, so that the loop's own time does not count.
     for _ in 0..10 {
+        set_clock(&redis, "b", &entry, Duration::ZERO, 1).await;
         let acked = b
             .pass(&redis, &mut conn, Duration::ZERO, &failing)
             .await
@@ -198,17 +207,18 @@ async fn a_failed_event_waits_before_its_next_attempt() {
         assert_eq!(acked, 0);
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
+    // Once its delay has passed, it is delivered again (and fails again).
+    set_clock(&redis, "b", &entry, retry_delay(1), 1).await;
     assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
-    // The second wait is longer.
-    tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
+    // The second wait is longer: what was enough the first time is not any more.
+    set_clock(&redis, "b", &entry, retry_delay(1), 2).await;
     assert_eq!(pass(&mut b, &redis, &mut conn, &failing).await, 0);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(retry_delay(2), retry_delay(1) * 2);
     assert_eq!(retry_delay(60), Duration::from_secs(30));
     // Once it is handled, it is acknowledged and not seen again.
-    tokio::time::sleep(retry_delay(2)).await;
+    set_clock(&redis, "b", &entry, retry_delay(2), 2).await;
     let ok = |_ev: Event| async { Ok::<(), String>(()) };
     assert_eq!(pass(&mut b, &redis, &mut conn, &ok).await, 1);
     assert_eq!(pending_of(&redis, "b").await, 0);
@@ -245,9 +255,11 @@ async fn a_batch_handler_gets_one_read_at_once_and_only_what_it_handled_is_ackno
     b.pass_batch(&redis, &mut conn, Duration::from_millis(10), &handler)
         .await
         .expect("pass");
-    let mut ids = Vec::new();
+    let (mut entries, mut ids) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        ids.push(publish(&redis).await.1);
+        let (entry, id) = publish(&redis).await;
+        entries.push(entry);
+        ids.push(id);
     }
     let acked = b
         .pass_batch(&redis, &mut conn, Duration::from_millis(10), &handler)
@@ -261,7 +273,7 @@ async fn a_batch_handler_gets_one_read_at_once_and_only_what_it_handled_is_ackno
         "the failed one waits for its retry"
     );
     // Its retry comes alone, as a batch of one.
-    tokio::time::sleep(retry_delay(1) + Duration::from_millis(50)).await;
+    set_clock(&redis, "b", &entries[1], retry_delay(1), 1).await;
     let acked = b
         .pass_batch(&redis, &mut conn, Duration::from_millis(10), &handler)
         .await
