@@ -59,7 +59,8 @@ pub struct MeiliConfig {
     pub index: String,
     /// Deadline of one HTTP call.
     pub request_timeout: Duration,
-    /// Deadline for an enqueued task (a write, settings, a swap) to finish.
+    /// Deadline for an enqueued task (a write, settings, a swap) to finish; when several
+    /// are waited for, for the next of them to finish.
     pub task_timeout: Duration,
     /// Documents per write request.
     pub write_batch: usize,
@@ -401,6 +402,11 @@ impl MeilisearchBackend {
     /// per task. Meilisearch runs the tasks of an index in order and merges consecutive
     /// document writes into one batch, so sending every batch first and then waiting is
     /// what lets it do so. The first failed task is the error.
+    ///
+    /// The deadline is for progress, not for the whole queue: it restarts whenever
+    /// another task has finished. A rebuild of 100k documents enqueues a hundred writes
+    /// that together take longer than one task timeout while Meilisearch advances
+    /// steadily; only an engine that finishes nothing for a task timeout is given up on.
     async fn wait_all(&self, mut tasks: Vec<TaskInfo>, what: &'static str) -> SearchResult<()> {
         if tasks.len() <= 1 {
             return match tasks.pop() {
@@ -409,8 +415,9 @@ impl MeilisearchBackend {
             };
         }
         let uids: Vec<u32> = tasks.iter().map(|t| t.task_uid).collect();
-        let deadline = Instant::now() + self.config.task_timeout;
+        let mut deadline = Instant::now() + self.config.task_timeout;
         let mut interval = Duration::from_millis(10);
+        let mut finished_before = 0;
         loop {
             let mut query = TasksSearchQuery::new(&self.client);
             query.with_uids(&uids).with_limit(uids.len() as u32);
@@ -427,6 +434,10 @@ impl MeilisearchBackend {
                 return Ok(());
             }
             let now = Instant::now();
+            if finished > finished_before {
+                finished_before = finished;
+                deadline = now + self.config.task_timeout;
+            }
             if now >= deadline {
                 return Err(SearchError::Timeout(what));
             }

@@ -36,6 +36,10 @@ enum Outcome {
     FailDocuments,
     /// Tasks of document writes never leave `processing`.
     HangDocuments,
+    /// Tasks of document writes finish one after another, one per `doc_step` from the
+    /// first write, as a busy Meilisearch works through a queue; those from
+    /// `doc_stall_after` on never finish.
+    AdvanceDocuments,
 }
 
 struct FakeState {
@@ -48,6 +52,10 @@ struct FakeState {
     search_delay: Duration,
     /// What `GET /indexes` lists.
     listed: Vec<Value>,
+    /// For [`Outcome::AdvanceDocuments`]: when the first document write came in.
+    doc_clock: Option<Instant>,
+    doc_step: Duration,
+    doc_stall_after: usize,
 }
 
 #[derive(Clone)]
@@ -65,6 +73,9 @@ impl Fake {
             search_reply: json!({}),
             search_delay: Duration::ZERO,
             listed: Vec::new(),
+            doc_clock: None,
+            doc_step: Duration::ZERO,
+            doc_stall_after: usize::MAX,
         })))
     }
 
@@ -97,6 +108,9 @@ impl Fake {
 fn enqueue(s: &mut FakeState, index: &str, kind: &'static str) -> Response {
     let uid = s.tasks.len() as u32;
     s.tasks.push((index.to_owned(), kind));
+    if kind == "documentAdditionOrUpdate" {
+        s.doc_clock.get_or_insert_with(Instant::now);
+    }
     (
         StatusCode::ACCEPTED,
         axum::Json(json!({
@@ -183,7 +197,21 @@ fn task_json(s: &FakeState, uid: u32) -> Option<Value> {
         "finishedAt": AT,
         "status": "succeeded"
     });
-    if is_doc_write && s.outcome == Outcome::HangDocuments {
+    let advancing = || {
+        // The n-th document write (from 0) is done n + 1 steps after the first came in.
+        let n = s.tasks[..uid as usize]
+            .iter()
+            .filter(|(_, k)| *k == "documentAdditionOrUpdate")
+            .count();
+        let due = s.doc_clock.map(|c| c + s.doc_step * (n as u32 + 1));
+        n >= s.doc_stall_after || due.is_none_or(|due| Instant::now() < due)
+    };
+    let unfinished = match s.outcome {
+        Outcome::HangDocuments => is_doc_write,
+        Outcome::AdvanceDocuments => is_doc_write && advancing(),
+        Outcome::Succeed | Outcome::FailDocuments => false,
+    };
+    if unfinished {
         t["status"] = json!("processing");
         t["duration"] = Value::Null;
         t["finishedAt"] = Value::Null;
@@ -601,6 +629,60 @@ async fn timeouts_are_reported_not_waited_out() {
         started.elapsed()
     );
     assert_eq!(ApiError::from(err).code.status(), 503);
+}
+
+#[tokio::test]
+async fn a_long_queue_of_writes_is_waited_for_while_it_advances() {
+    // Eight writes that Meilisearch finishes 150 ms apart: 1.2 s in all, four times the
+    // task timeout, yet never 300 ms without progress.
+    let (fake, backend) = connected(Outcome::AdvanceDocuments, |c| {
+        c.write_batch = 1;
+        c.task_timeout = Duration::from_millis(300);
+    })
+    .await;
+    fake.with(|s| s.doc_step = Duration::from_millis(150));
+    let docs: Vec<Document> = (0..8).map(|i| doc("김치", 1000 + i)).collect();
+    let started = Instant::now();
+    backend.upsert(&docs).await.expect("the queue advanced");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    let reqs = fake.requests();
+    let posts = reqs.iter().filter(|r| r.method == Method::POST).count();
+    assert_eq!(posts, 8, "{:?}", calls(&reqs));
+    assert!(
+        reqs.iter()
+            .filter(|r| r.method == Method::GET)
+            .all(|r| r.path == "/tasks"),
+        "one wait for all of them: {:?}",
+        calls(&reqs)
+    );
+
+    // A queue that stops advancing is given up on a task timeout after its last
+    // progress, not waited for forever.
+    let (fake, backend) = connected(Outcome::AdvanceDocuments, |c| {
+        c.write_batch = 1;
+        c.task_timeout = Duration::from_millis(300);
+    })
+    .await;
+    fake.with(|s| {
+        s.doc_step = Duration::from_millis(150);
+        s.doc_stall_after = 4;
+    });
+    let started = Instant::now();
+    let err = backend
+        .upsert(&docs)
+        .await
+        .expect_err("the queue stalled after four writes");
+    assert!(matches!(err, SearchError::Timeout(_)), "{err:?}");
+    // The fourth write finishes at 600 ms; then 300 ms without progress (plus a poll).
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
 }
 
 /// A hit as Meilisearch returns it: the retrieved attributes only.
