@@ -677,10 +677,11 @@ async fn a_long_queue_of_writes_is_waited_for_while_it_advances() {
         .await
         .expect_err("the queue stalled after four writes");
     assert!(matches!(err, SearchError::Timeout(_)), "{err:?}");
-    // The fourth write finishes at 600 ms; then 300 ms without progress (plus a poll).
+    // The fourth write finishes at 600 ms; then 300 ms without progress (plus a poll,
+    // and room for a loaded machine: the point is that it ends).
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_secs(2),
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
         "{waited:?}"
     );
 }
