@@ -354,6 +354,12 @@ fn params(p: &Period, scope: Scope, shift: &str, months: bool) -> Vec<Value> {
     ]
 }
 
+/// Whether whole months may be read from the monthly tables: not when month keys are
+/// moved by days (a month's row has no days to move).
+fn months_readable(by: &[Dimension], shift: &str) -> bool {
+    !(by.contains(&Dimension::Month) && shift.ends_with("days") && shift != "0 days")
+}
+
 /// The grouping expressions of `by` (none: one group).
 fn keys(by: &[Dimension]) -> (&'static str, &'static str) {
     let k = |i: usize| by.get(i).map_or("''::text", |d| d.sql());
@@ -373,14 +379,13 @@ async fn grouped(
     shift: &str,
 ) -> ReportsResult<Vec<(Vec<String>, Measures)>> {
     let (k1, k2) = keys(by);
-    let months = !(by.contains(&Dimension::Month) && shift.ends_with("days") && shift != "0 days");
     let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
             "SELECT {k1} AS k1, {k2} AS k2, {SUMS} FROM ({SOURCE}) s \
              WHERE $4::interval IS NOT NULL GROUP BY 1, 2"
         ),
-        params(p, scope, shift, months),
+        params(p, scope, shift, months_readable(by, shift)),
     ))
     .all(db)
     .await?;
@@ -393,8 +398,20 @@ async fn grouped(
         .collect())
 }
 
+/// Who bought where in the scope and days `$1..=$2` (`$3`: a vendor or NULL), by customer
+/// number: whole months `$5..=$6` from the monthly buyer arrays, the other days from the
+/// daily buyer cells.
+const BUYER_SOURCE: &str = "SELECT day, vendor_id, category_id, top_category_id, campaign_id, channel, district, \
+         certified, buyer_kind, unnest(customers) AS customer \
+     FROM reports.monthly_buyers WHERE day BETWEEN $5 AND $6 AND ($3::uuid IS NULL OR vendor_id = $3) \
+     UNION ALL \
+     SELECT b.day, b.vendor_id, b.category_id, b.top_category_id, b.campaign_id, b.channel, b.district, \
+         b.certified, b.buyer_kind, n.number \
+     FROM reports.buyer_cells b JOIN reports.customer_numbers n ON n.customer_id = b.customer_id \
+     WHERE b.day BETWEEN $1 AND $2 AND b.day NOT BETWEEN $5 AND $6 AND ($3::uuid IS NULL OR b.vendor_id = $3)";
+
 /// Distinct buyers of `p` in each group of `by` and in all (`None`), month keys moved by
-/// `shift`: exact, counted from the (day, buyer, cell) rows.
+/// `shift`: exact (distinct counts do not add up, so months hold who, not how many).
 async fn grouped_buyers(
     db: &impl ConnectionTrait,
     p: &Period,
@@ -414,17 +431,11 @@ async fn grouped_buyers(
     let rows = B::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
-            "SELECT {k1} AS k1, {k2} AS k2, GROUPING({k1}, {k2}) AS grand, count(DISTINCT customer_id) AS buyers \
-             FROM reports.buyer_cells WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) \
-                 AND $4::interval IS NOT NULL \
+            "SELECT {k1} AS k1, {k2} AS k2, GROUPING({k1}, {k2}) AS grand, count(DISTINCT customer) AS buyers \
+             FROM ({BUYER_SOURCE}) s WHERE $4::interval IS NOT NULL \
              GROUP BY GROUPING SETS (({k1}, {k2}), ())"
         ),
-        vec![
-            p.from.into(),
-            p.to.into(),
-            scope.vendor().into(),
-            shift.into(),
-        ],
+        params(p, scope, shift, months_readable(by, shift)),
     ))
     .all(db)
     .await?;
@@ -511,38 +522,35 @@ async fn rows_and_totals(
     Ok((total.finish(), rows))
 }
 
+/// New buyers and vendor orders of `p`; how many bought at all is the total of the
+/// report's buyer counts.
 async fn buyers(db: &impl ConnectionTrait, p: &Period, scope: Scope) -> ReportsResult<Buyers> {
     #[derive(FromQueryResult)]
     struct B {
-        buyers: i64,
         new_buyers: i64,
         vendor_orders: i64,
     }
     let b = B::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        // New buyers: those whose first day (in this scope) is in the period, read from
-        // each customer's first days rather than from their whole history.
-        "WITH p AS (SELECT customer_id, sum(orders) AS orders FROM reports.buyer_days \
-                 WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3) GROUP BY customer_id) \
-         SELECT count(*)::int8 AS buyers, (count(*) FILTER (WHERE f.first_day >= $1))::int8 AS new_buyers, \
-                COALESCE(sum(p.orders), 0)::int8 AS vendor_orders \
-         FROM p JOIN reports.first_days f ON f.customer_id = p.customer_id \
-             AND f.vendor_id = COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000')",
+        // New buyers: those whose first day (in this scope) is in the period, a range of
+        // `first_days` (a customer's first day is a day they bought on).
+        "SELECT (SELECT count(*) FROM reports.first_days \
+                 WHERE vendor_id = COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000') \
+                     AND first_day BETWEEN $1 AND $2)::int8 AS new_buyers, \
+             (SELECT COALESCE(sum(orders), 0) FROM reports.buyer_days \
+                 WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3))::int8 AS vendor_orders",
         [p.from.into(), p.to.into(), scope.vendor().into()],
     ))
     .one(db)
     .await?
     .unwrap_or(B {
-        buyers: 0,
         new_buyers: 0,
         vendor_orders: 0,
     });
     Ok(Buyers {
-        buyers: b.buyers,
         new_buyers: b.new_buyers,
-        returning_buyers: b.buyers - b.new_buyers,
         vendor_orders: b.vendor_orders,
-        average_order_value: 0,
+        ..Buyers::default()
     })
 }
 
@@ -776,6 +784,8 @@ pub async fn report(
     if !by.contains(&Dimension::Month) {
         rows.sort_by_key(|r| std::cmp::Reverse(r.figures.current.net));
     }
+    buyers.buyers = totals.buyers.current;
+    buyers.returning_buyers = buyers.buyers - buyers.new_buyers;
     let c = &totals.current;
     let paid_for_goods = c.gross - c.vendor_discount - c.platform_discount;
     if buyers.vendor_orders > 0 {
