@@ -96,7 +96,8 @@ impl Dimension {
 
 impl Dimension {
     /// The column [`Dimension::sql`] reads, to group by: sorting a quarter's buyers by
-    /// uuid rather than by its text took a third off counting them.
+    /// uuid rather than by its text, or by a month's first day rather than its name,
+    /// took a third off counting them.
     fn column(self) -> &'static str {
         match self {
             Dimension::Vendor => "vendor_id",
@@ -104,7 +105,16 @@ impl Dimension {
             Dimension::TopCategory => "top_category_id",
             Dimension::Campaign => "campaign_id",
             Dimension::Certification => "certified",
+            Dimension::Month => "date_trunc('month', day + $4::interval)",
             d => d.sql(),
+        }
+    }
+
+    /// [`Dimension::sql`] over [`Dimension::column`], for a query grouped by the latter.
+    fn sql_of_column(self) -> String {
+        match self {
+            Dimension::Month => format!("to_char({}, 'YYYY-MM')", self.column()),
+            d => d.sql().to_owned(),
         }
     }
 }
@@ -442,7 +452,11 @@ async fn grouped_buyers(
         grand: i32,
         buyers: i64,
     }
-    let (k1, k2) = keys(by);
+    let k = |i: usize| {
+        by.get(i)
+            .map_or("''::text".to_owned(), |d| d.sql_of_column())
+    };
+    let (k1, k2) = (k(0), k(1));
     let c = |i: usize| by.get(i).map_or("''::text", |d| d.column());
     let (c1, c2) = (c(0), c(1));
     let rows = B::find_by_statement(Statement::from_sql_and_values(
