@@ -1,2 +1,3 @@
 pub mod m20261202_000402_reports_tables;
 pub mod m20261203_001001_reports_grains;
+pub mod m20261204_000301_reports_buyer_months;

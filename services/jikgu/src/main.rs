@@ -90,6 +90,21 @@ enum ReportsCommand {
     /// Throw the daily rollups away and build them again from every paid order (the
     /// numbers are the ones the live consumer keeps).
     Rebuild,
+    /// Time the quarter's report (the whole shop's, with its comparisons, buyers, top
+    /// products and campaign effects) against DATABASE_URL, grouped several ways: prints
+    /// the fastest and the median of the repetitions for each grouping.
+    Bench {
+        /// The quarter, e.g. 2026Q3 (default: the last full quarter).
+        #[arg(long)]
+        quarter: Option<String>,
+        /// Repetitions per grouping.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// A grouping as `by` takes it (repeatable; `""` for totals only). Default: totals,
+        /// vendor, channel+district, month+category, top_category.
+        #[arg(long)]
+        by: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,6 +248,25 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reports {
+            command:
+                ReportsCommand::Bench {
+                    quarter,
+                    repeat,
+                    by,
+                },
+        } => {
+            let state = startup::connect(config).await?;
+            startup::migrate(&state).await?;
+            let quarter = match quarter {
+                Some(q) => Some(
+                    reports::period::Quarter::parse(&q)
+                        .ok_or_else(|| anyhow::anyhow!("--quarter {q}: expected e.g. 2026Q3"))?,
+                ),
+                None => None,
+            };
+            bench_report(&state, quarter, repeat.max(1), &by).await
+        }
+        Command::Reports {
             command: ReportsCommand::Rebuild,
         } => {
             let state = startup::connect(config).await?;
@@ -274,7 +308,7 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
                     "generated {n} orders (about {lines} lines) and rebuilt the rollups in {:.1}s",
                     started.elapsed().as_secs_f64()
                 );
-                bench_report(&state).await?;
+                bench_report(&state, None, 1, &[]).await?;
             }
             Ok(())
         }
@@ -304,34 +338,53 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
     }
 }
 
-/// Time the last full quarter's report (and the current quarter's), grouped as the task
-/// force reads it, from the rollups.
-async fn bench_report(state: &platform::AppState) -> anyhow::Result<()> {
-    use reports::performance::{self, Dimension, Scope};
-    use reports::period::quarter_of;
-    let now = quarter_of(promotions::seoul::day(chrono::Utc::now()));
-    for q in [now.previous(), now] {
-        let Some(period) = q.period() else { continue };
-        for by in [
-            vec![],
-            vec![Dimension::Vendor],
-            vec![Dimension::Channel, Dimension::District],
-            vec![Dimension::Month, Dimension::Category],
-        ] {
+/// Time `quarter`'s report (default: the last full quarter) `repeat` times for each
+/// grouping of `by` (default: those the task force reads), from the rollups.
+async fn bench_report(
+    state: &platform::AppState,
+    quarter: Option<reports::period::Quarter>,
+    repeat: usize,
+    by: &[String],
+) -> anyhow::Result<()> {
+    use reports::performance::{self, Scope};
+    let q = quarter.unwrap_or_else(|| {
+        reports::period::quarter_of(promotions::seoul::day(chrono::Utc::now())).previous()
+    });
+    let period = q
+        .period()
+        .ok_or_else(|| anyhow::anyhow!("{} has no dates", q.label()))?;
+    let defaults = [
+        "",
+        "vendor",
+        "channel,district",
+        "month,category",
+        "top_category",
+    ];
+    let groupings: Vec<&str> = if by.is_empty() {
+        defaults.to_vec()
+    } else {
+        by.iter().map(String::as_str).collect()
+    };
+    for words in groupings {
+        let dims =
+            performance::parse_by(Some(words)).map_err(|e| anyhow::anyhow!("--by {words}: {e}"))?;
+        let mut times = Vec::with_capacity(repeat);
+        let mut rows = 0;
+        for _ in 0..repeat {
             let started = std::time::Instant::now();
-            let r = performance::report(&state.db, period, Scope::Shop, &by)
+            let r = performance::report(&state.db, period, Scope::Shop, &dims)
                 .await
                 .map_err(|e| anyhow::anyhow!("report failed: {e}"))?;
-            let names: Vec<&str> = by.iter().map(|d| d.as_str()).collect();
-            println!(
-                "report {} by [{}]: {} rows, net {} won, {:.0} ms",
-                q.label(),
-                names.join(","),
-                r.rows.len(),
-                r.totals.current.net,
-                started.elapsed().as_secs_f64() * 1000.0
-            );
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            rows = r.rows.len();
         }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "report {} by [{words}]: {rows} rows, min {:.0} ms, median {:.0} ms ({repeat} runs)",
+            q.label(),
+            times[0],
+            times[times.len() / 2],
+        );
     }
     Ok(())
 }

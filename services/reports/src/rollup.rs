@@ -251,6 +251,102 @@ async fn add_buyer_cells(
     upsert(db, "reports.buyer_cells", &keys, &["orders"], &rows).await
 }
 
+/// The customer's number (the small integer `monthly_buyers` holds), created if new. The
+/// row stays locked until the transaction ends, so two orders of one customer applied at
+/// once take turns over the customer's buyer rows (each sees what the other left).
+async fn lock_customer(db: &impl ConnectionTrait, customer: Uuid) -> ReportsResult<i32> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO reports.customer_numbers (customer_id) VALUES ($1) \
+             ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id RETURNING number",
+            [customer.into()],
+        ))
+        .await?
+        .ok_or_else(|| ReportsError::Render("customer number".into()))?;
+    Ok(row.try_get("", "number")?)
+}
+
+/// The (month, cell) keys `keys` as `$1..=$9` arrays of an `unnest` named `k`.
+fn month_cell_arrays(keys: &BTreeSet<CellKey>) -> Vec<Value> {
+    let mut cols: Vec<Vec<Value>> = vec![Vec::with_capacity(keys.len()); 1 + DIMS.len()];
+    let mut types = Vec::with_capacity(cols.len());
+    for k in keys {
+        types.clear();
+        for (i, name) in std::iter::once("day").chain(DIMS).enumerate() {
+            let (v, ty, _) = column(k, name);
+            cols[i].push(v);
+            types.push(ty);
+        }
+    }
+    cols.into_iter()
+        .zip(types)
+        .map(|(col, ty)| Value::Array(ty, Some(Box::new(col))))
+        .collect()
+}
+
+/// Bring `customer`'s membership of the `monthly_buyers` rows of `cells` (daily buyer
+/// cells whose orders changed) in line with `buyer_cells`: in a month's cell while they
+/// still bought in it on some day of that month, out of it otherwise.
+async fn refresh_monthly_buyers(
+    db: &impl ConnectionTrait,
+    customer: Uuid,
+    number: i32,
+    cells: impl Iterator<Item = &CellKey>,
+) -> ReportsResult<()> {
+    let keys: BTreeSet<CellKey> = cells
+        .map(|k| CellKey {
+            day: month_of(k.day),
+            ..k.clone()
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    const KEYS: &str = "unnest($1::date[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], \
+         $7::text[], $8::bool[], $9::text[]) AS k (day, vendor_id, category_id, top_category_id, campaign_id, \
+         channel, district, certified, buyer_kind)";
+    const SAME_CELL: &str = "b.vendor_id = k.vendor_id AND b.category_id = k.category_id \
+         AND b.top_category_id = k.top_category_id AND b.campaign_id = k.campaign_id AND b.channel = k.channel \
+         AND b.district = k.district AND b.certified = k.certified AND b.buyer_kind = k.buyer_kind";
+    let bought = format!(
+        "EXISTS (SELECT 1 FROM reports.buyer_cells b WHERE b.customer_id = $10 AND b.day >= k.day \
+             AND b.day < (k.day + interval '1 month')::date AND b.orders > 0 AND {SAME_CELL})"
+    );
+    let mut params = month_cell_arrays(&keys);
+    params.push(customer.into());
+    params.push(number.into());
+    let dims = DIMS.join(", ");
+    let statements = [
+        format!(
+            "INSERT INTO reports.monthly_buyers AS m (day, {dims}, customers) \
+             SELECT k.*, ARRAY[$11::int] FROM {KEYS} WHERE {bought} \
+             ON CONFLICT (day, {dims}) DO UPDATE SET customers = m.customers || $11::int \
+                 WHERE NOT $11::int = ANY (m.customers)"
+        ),
+        format!(
+            "UPDATE reports.monthly_buyers m SET customers = array_remove(m.customers, $11::int) FROM {KEYS} \
+             WHERE m.day = k.day AND {same} AND $11::int = ANY (m.customers) AND NOT {bought}",
+            same = SAME_CELL.replace("b.", "m."),
+        ),
+        // A row nobody is left in goes (as a rebuild would not make it).
+        format!(
+            "DELETE FROM reports.monthly_buyers m USING {KEYS} WHERE m.day = k.day AND {same} \
+                 AND cardinality(m.customers) = 0",
+            same = SAME_CELL.replace("b.", "m."),
+        ),
+    ];
+    for (sql, n) in statements.into_iter().zip([11, 11, 9]) {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            params[..n].to_vec(),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// `new − old` per (customer, buyer cell).
 fn buyer_cell_difference(
     customer: Uuid,
@@ -426,13 +522,18 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
     }
     add_cells(&txn, &difference(&old, &new)).await?;
     let days = buyer_difference(o.customer_id, &old, &new);
-    add_buyer_days(&txn, &days).await?;
-    if !days.is_empty() {
-        refresh_first_days(&txn, Some(o.customer_id)).await?;
-    }
     let mut cells = BTreeMap::new();
     buyer_cell_difference(o.customer_id, &old, &new, &mut cells);
-    add_buyer_cells(&txn, &cells).await?;
+    cells.retain(|_, n| *n != 0);
+    if !days.is_empty() || !cells.is_empty() {
+        let number = lock_customer(&txn, o.customer_id).await?;
+        add_buyer_days(&txn, &days).await?;
+        if !days.is_empty() {
+            refresh_first_days(&txn, Some(o.customer_id)).await?;
+        }
+        add_buyer_cells(&txn, &cells).await?;
+        refresh_monthly_buyers(&txn, o.customer_id, number, cells.keys().map(|(_, k)| k)).await?;
+    }
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE reports.order_contributions SET cells = $2, applied_at = now() WHERE order_id = $1",
@@ -458,7 +559,7 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
         "LOCK TABLE reports.order_contributions IN EXCLUSIVE MODE; \
          TRUNCATE reports.daily_sales, reports.monthly_sales, reports.daily_products, \
              reports.monthly_products, reports.buyer_cells, reports.buyer_days, reports.first_days, \
-             reports.order_contributions",
+             reports.monthly_buyers, reports.order_contributions",
     )
     .await?;
     let mut cells: HashMap<CellKey, Measures> = HashMap::new();
@@ -502,13 +603,25 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
     add_buyer_days(&txn, &buyers).await?;
     add_buyer_cells(&txn, &buyer_cells).await?;
     refresh_first_days(&txn, None).await?;
+    // Customers keep their numbers across rebuilds; those new to the rollups get one.
+    txn.execute_unprepared(
+        "INSERT INTO reports.customer_numbers (customer_id) \
+             SELECT DISTINCT customer_id FROM reports.buyer_days ORDER BY 1 ON CONFLICT (customer_id) DO NOTHING; \
+         INSERT INTO reports.monthly_buyers \
+             SELECT date_trunc('month', b.day)::date, b.vendor_id, b.category_id, b.top_category_id, b.campaign_id, \
+                 b.channel, b.district, b.certified, b.buyer_kind, array_agg(DISTINCT n.number ORDER BY n.number) \
+             FROM reports.buyer_cells b JOIN reports.customer_numbers n ON n.customer_id = b.customer_id \
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+    )
+    .await?;
     txn.commit().await?;
     // The tables were just filled anew: give the planner their statistics now rather
     // than whenever autovacuum comes round (a quarter's report planned on none was 5×
     // slower).
     db.execute_unprepared(
         "ANALYZE reports.daily_sales, reports.monthly_sales, reports.daily_products, reports.monthly_products, \
-             reports.buyer_cells, reports.buyer_days, reports.first_days, reports.order_contributions",
+             reports.buyer_cells, reports.buyer_days, reports.first_days, reports.order_contributions, \
+             reports.customer_numbers, reports.monthly_buyers",
     )
     .await?;
     Ok(n)

@@ -19,6 +19,17 @@ async fn checkout(
     channel: Option<&str>,
 ) -> (Client, jikgu_tests::http::Reply) {
     let (c, _) = app.account(Role::Customer, None).await;
+    let done = checkout_as(&c, variant, qty, channel).await;
+    (c, done)
+}
+
+/// Customer `c` puts `qty` of `variant` in the cart and checks out through `channel`.
+async fn checkout_as(
+    c: &Client,
+    variant: Uuid,
+    qty: i64,
+    channel: Option<&str>,
+) -> jikgu_tests::http::Reply {
     let cart = c
         .put(
             &format!("/v1/carts/current/lines/{variant}"),
@@ -37,13 +48,19 @@ async fn checkout(
         .request(reqwest::Method::POST, "/v1/checkout")
         .header("idempotency-key", Uuid::now_v7().to_string())
         .json(&body);
-    let done = Client::send(rb).await;
-    (c, done)
+    Client::send(rb).await
 }
 
 /// Bought and paid through `channel`: the customer and the order id.
 async fn buy(app: &TestApp, variant: Uuid, qty: i64, channel: Option<&str>) -> (Client, Uuid) {
-    let (c, done) = checkout(app, variant, qty, channel).await;
+    let (c, _) = app.account(Role::Customer, None).await;
+    let order_id = buy_as(&c, variant, qty, channel).await;
+    (c, order_id)
+}
+
+/// Customer `c` buys and pays: the order id.
+async fn buy_as(c: &Client, variant: Uuid, qty: i64, channel: Option<&str>) -> Uuid {
+    let done = checkout_as(c, variant, qty, channel).await;
     assert_eq!(done.status, 201, "{}", done.body);
     let order_id: Uuid = done.json["order_id"]
         .as_str()
@@ -57,7 +74,7 @@ async fn buy(app: &TestApp, variant: Uuid, qty: i64, channel: Option<&str>) -> (
         )
         .await;
     assert_eq!(paid.status, 200, "{}", paid.body);
-    (c, order_id)
+    order_id
 }
 
 async fn exec(app: &TestApp, sql: &str, values: Vec<sea_orm::Value>) {
@@ -232,6 +249,24 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
                 .map(|r| r.try_get::<String>("", "r").expect("row")),
         );
     }
+    // Monthly buyers by customer id (numbers are only handles; a rebuild keeps them).
+    let rows = app
+        .state
+        .db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT 'monthly_buyers|' || (m.day, m.vendor_id, m.category_id, m.top_category_id, m.campaign_id, \
+                 m.channel, m.district, m.certified, m.buyer_kind, \
+                 (SELECT array_agg(n.customer_id ORDER BY n.customer_id) FROM unnest(m.customers) x \
+                     JOIN reports.customer_numbers n ON n.number = x))::text AS r \
+             FROM reports.monthly_buyers m ORDER BY 1",
+        ))
+        .await
+        .expect("snapshot");
+    out.extend(
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "r").expect("row")),
+    );
     out
 }
 
@@ -867,4 +902,149 @@ async fn an_open_market_row_is_certified_and_categorised_as_on_its_sale_date() {
     let mut expected = vec![(then.to_string(), 80_000), (now.to_string(), 70_000)];
     expected.sort();
     assert_eq!(open_market("category").await, expected);
+}
+
+/// Exact distinct buyers of `from..=to` (of `vendor`, or all), straight from the daily
+/// (day, buyer, cell) rows.
+async fn exact_buyers(app: &TestApp, from: &str, to: &str, vendor: Option<Uuid>) -> i64 {
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().expect("date");
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(DISTINCT customer_id) AS n FROM reports.buyer_cells \
+             WHERE day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR vendor_id = $3)",
+            [d(from).into(), d(to).into(), vendor.into()],
+        ))
+        .await
+        .expect("exact")
+        .expect("row");
+    row.try_get("", "n").expect("n")
+}
+
+/// Whole months' buyers come from the monthly buyer arrays and the other days from the
+/// daily buyer cells: periods of whole months, of parts of months and of both count the
+/// same distinct buyers, per row and in all, as the daily rows; and so after orders move
+/// between months, are canceled, and after a rebuild.
+#[tokio::test]
+async fn whole_and_partial_months_count_the_same_buyers_as_the_daily_rows() {
+    let app = spawn_app().await;
+    let a = app.vendor("갑").await;
+    let b = app.vendor("을").await;
+    let (_, va) = new_product(&app, &a, 8_000).await;
+    let (_, vb) = new_product(&app, &b, 12_000).await;
+    let (x, _) = app.account(Role::Customer, None).await;
+    let (y, _) = app.account(Role::Customer, None).await;
+    let (z, _) = app.account(Role::Customer, None).await;
+    // x: May 3rd from a, May 20th from b; y: May 20th and June 2nd from a, June 14th from
+    // b; z: May 10th from b, then canceled, and June 30th from a.
+    let plan = [
+        (&x, va, "2026-05-03T03:00:00Z"),
+        (&x, vb, "2026-05-20T03:00:00Z"),
+        (&y, va, "2026-05-20T05:00:00Z"),
+        (&y, va, "2026-06-02T03:00:00Z"),
+        (&y, vb, "2026-06-14T03:00:00Z"),
+        (&z, vb, "2026-05-10T03:00:00Z"),
+        (&z, va, "2026-06-30T03:00:00Z"),
+    ];
+    let mut orders = Vec::new();
+    for (c, variant, at) in plan {
+        let order = buy_as(c, variant, 1, None).await;
+        app.settle().await;
+        backdate(&app, order, at, None).await;
+        orders.push(order);
+    }
+    let r = z
+        .post(&format!("/v1/orders/{}/cancel", orders[5]), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.settle().await;
+    let m = marketer(&app).await;
+    let periods = [
+        ("2026-05-01", "2026-06-30"),
+        ("2026-05-02", "2026-06-15"),
+        ("2026-05-10", "2026-06-30"),
+        ("2026-06-01", "2026-06-30"),
+        ("2026-05-21", "2026-05-31"),
+    ];
+    let check = |round: &'static str| {
+        let (app, m) = (&app, &m);
+        let vendors = [a.id, b.id];
+        async move {
+            for (from, to) in periods {
+                let r = m
+                    .get(&format!(
+                        "/v1/marketing/reports/performance?from={from}&to={to}&by=vendor"
+                    ))
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                let all = exact_buyers(app, from, to, None).await;
+                assert_eq!(
+                    r.json["totals"]["buyers"]["current"], all,
+                    "{round} {from}..{to}: {}",
+                    r.body
+                );
+                assert_eq!(r.json["buyers"]["buyers"], all, "{round} {from}..{to}");
+                let pp = &r.json["previous_period"];
+                let (pf, pt) = (
+                    pp["from"].as_str().expect("from"),
+                    pp["to"].as_str().expect("to"),
+                );
+                assert_eq!(
+                    r.json["totals"]["buyers"]["previous_period"],
+                    exact_buyers(app, pf, pt, None).await,
+                    "{round} {pf}..{pt}"
+                );
+                for v in vendors {
+                    let row = r.json["rows"]
+                        .as_array()
+                        .expect("rows")
+                        .iter()
+                        .find(|x| x["keys"][0]["value"] == v.to_string());
+                    let got = row.map_or(0, |x| x["buyers"]["current"].as_i64().expect("n"));
+                    assert_eq!(
+                        got,
+                        exact_buyers(app, from, to, Some(v)).await,
+                        "{round} {from}..{to} {v}"
+                    );
+                }
+                let by_month = m
+                    .get(&format!(
+                        "/v1/marketing/reports/performance?from={from}&to={to}&by=month"
+                    ))
+                    .await;
+                assert_eq!(by_month.status, 200, "{}", by_month.body);
+                for row in by_month.json["rows"].as_array().expect("rows") {
+                    let month = row["keys"][0]["value"].as_str().expect("month");
+                    let (mf, mt) = match month {
+                        "2026-05" => (from.max("2026-05-01"), to.min("2026-05-31")),
+                        _ => (from.max("2026-06-01"), to.min("2026-06-30")),
+                    };
+                    assert_eq!(
+                        row["buyers"]["current"],
+                        exact_buyers(app, mf, mt, None).await,
+                        "{round} {from}..{to} {month}"
+                    );
+                }
+            }
+        }
+    };
+    check("live").await;
+    // The figures are not all trivially equal: May and June both have buyers (a sale
+    // canceled later still made its buyer, as in the daily rows).
+    assert_eq!(
+        exact_buyers(&app, "2026-05-01", "2026-05-31", None).await,
+        3
+    );
+    assert_eq!(
+        exact_buyers(&app, "2026-06-01", "2026-06-30", None).await,
+        2
+    );
+    let live = snapshot(&app).await;
+    reports::rollup::rebuild(&app.state.db)
+        .await
+        .expect("rebuild");
+    assert_eq!(snapshot(&app).await, live);
+    check("rebuilt").await;
 }

@@ -57,7 +57,7 @@ impl PerformanceQuery {
 
 /// The groupings an XLSX or the printed page holds: each dimension alone, then both.
 async fn groupings(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     period: Period,
     scope: Scope,
     by: &[Dimension],
@@ -75,7 +75,7 @@ async fn groupings(
 
 /// The report as JSON or a download.
 pub async fn performance_response(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     scope: Scope,
     q: &PerformanceQuery,
 ) -> ApiResult<Response> {
@@ -126,7 +126,7 @@ fn with_type(body: String, content_type: &'static str) -> Response {
 
 /// A chart of the report, as SVG.
 pub async fn chart_response(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     scope: Scope,
     q: &ChartQuery,
 ) -> ApiResult<Response> {
@@ -144,7 +144,7 @@ pub async fn chart_response(
 /// The printable page: the report grouped by `by` (default: channel), by district and by
 /// month and channel, with the three charts.
 pub async fn page_response(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     scope: Scope,
     q: &PerformanceQuery,
 ) -> ApiResult<Response> {
