@@ -1,8 +1,8 @@
-//! Long work started from a page (a CSV import, a settlement period close) runs in a
-//! task of its own; the page polls its progress with htmx and never waits on it.
+//! Long work started from a page (a CSV import, a settlement period close, a report
+//! download) runs in a task of its own; the page polls its progress with htmx and never
+//! waits on it.
 //!
-//! Progress lives in Redis, as the report downloads' state does: a hash
-//! `console:job:{kind}:{id}` kept [`TTL_SECS`] after its last change, bound to the account
+//! Progress lives in Redis: a hash `console:job:{kind}:{id}` kept [`TTL_SECS`] after its last change, bound to the account
 //! that started it (nobody else can read it). So any console replica answers the poll,
 //! whichever replica runs the work. The work itself is durable in the domain: a replica
 //! that dies mid-import or mid-close leaves what it committed, and starting again

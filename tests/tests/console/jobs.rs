@@ -1,6 +1,7 @@
-//! Long work started from a page keeps its progress in Redis: a job started through one
-//! console replica is followed through another sharing the database and Redis (no
-//! cookie affinity needed), and only by the account that started it.
+//! Long work started from a page (import, period close, download) keeps its progress in
+//! Redis: a job started through one console replica is followed through another sharing
+//! the database and Redis (no cookie affinity needed), and only by the account that
+//! started it.
 
 use jikgu_tests::console::{ConsoleClient, Login};
 use jikgu_tests::{TestApp, serve_state, spawn_app};
@@ -121,4 +122,41 @@ async fn a_period_close_started_on_one_replica_is_followed_on_another() {
     assert!(done.contains("정산서 1건"), "{done}");
     assert!(done.contains("12,345"), "{done}");
     assert_eq!(on(&other, &other_admin).await.get(&job).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_download_prepared_on_one_replica_is_fetched_from_another() {
+    let app = spawn_app().await;
+    let other = replica(&app).await;
+    let marketer = app.login_account(Role::Marketer).await;
+    let mut here = on(&app, &marketer).await;
+    here.get("/console/marketer/reports").await;
+    let started = here
+        .post(
+            "/console/marketer/reports/exports",
+            &[
+                ("kind", "quarter"),
+                ("quarter", "2026Q4"),
+                ("by1", "channel"),
+                ("format", "csv"),
+            ],
+        )
+        .await;
+    started.assert_redirect_to("/console/marketer/reports/exports/");
+    let job = started.location.expect("job");
+    let mut there = on(&other, &marketer).await;
+    let ready = until_done(&mut there, &job, "준비하고 있습니다").await;
+    assert!(ready.contains("id=\"export-link\""), "{ready}");
+    let file = there.get(&format!("{job}/file")).await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert_eq!(
+        file.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some(platform::download::CSV)
+    );
+    let stranger = app.login_account(Role::Marketer).await;
+    let mut s = on(&other, &stranger).await;
+    assert_eq!(s.get(&job).await.status, 404);
+    assert_eq!(s.get(&format!("{job}/file")).await.status, 404);
 }
