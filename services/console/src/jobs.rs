@@ -42,8 +42,9 @@ pub struct Jobs<T> {
     outcome: PhantomData<fn() -> T>,
 }
 
+/// Without Redis no job can be started or followed: 503, try again (nothing was done).
 fn redis_error(e: redis::RedisError) -> ApiError {
-    ApiError::internal(anyhow::Error::new(e))
+    ApiError::unavailable(e)
 }
 
 enum Update {

@@ -160,3 +160,42 @@ async fn a_download_prepared_on_one_replica_is_fetched_from_another() {
     assert_eq!(s.get(&job).await.status, 404);
     assert_eq!(s.get(&format!("{job}/file")).await.status, 404);
 }
+
+#[tokio::test]
+async fn without_redis_an_import_is_refused_with_a_retry_and_nothing_is_imported() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let app = jikgu_tests::spawn_app_with(jikgu::Service::All, |cfg| {
+        cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
+    })
+    .await;
+    let vendor = app.vendor_login("무레디스상회").await;
+    app.category("kimchi", None, &[]).await;
+    let mut c = on(&app, &vendor).await;
+    let token = c
+        .get("/console/vendor/products/import")
+        .await
+        .csrf()
+        .expect("token");
+    let refused = c
+        .post_multipart(
+            "/console/vendor/products/import",
+            reqwest::multipart::Form::new().text("_csrf", token).part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    "product_key,title,category,sku,variant_name,price,stock\nk1,순무김치,kimchi,K1-1KG,1kg,12900,10\n"
+                        .as_bytes()
+                        .to_vec(),
+                )
+                .file_name("products.csv")
+                .mime_str("text/csv")
+                .expect("mime"),
+            ),
+        )
+        .await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    let list = c.get("/console/vendor/products").await;
+    assert!(!list.body.contains("순무김치"), "{}", list.body);
+}
