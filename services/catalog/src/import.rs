@@ -16,13 +16,13 @@ use platform::error::FieldError;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
 pub const MAX_ROWS: usize = 5_000;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowReport {
     /// 1-based line number in the file (the header is line 1).
     pub line: usize,
@@ -32,7 +32,7 @@ pub struct RowReport {
     pub errors: Vec<FieldError>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub products_created: usize,
     pub products_rejected: usize,

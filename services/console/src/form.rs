@@ -8,7 +8,7 @@ use platform::ApiError;
 use platform::error::FieldError;
 
 /// The errors of one submitted form.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FormErrors {
     /// (field, message), fields named as the JSON API names them (`variants[0].price`,
     /// `notice.원산지`).

@@ -1,21 +1,24 @@
-//! Long work started from a page (a CSV import, a settlement period close) runs in a
-//! task of its own; the page polls its progress with htmx and never waits on it.
+//! Long work started from a page (a CSV import, a settlement period close, a report
+//! download) runs in a task of its own; the page polls its progress with htmx and never
+//! waits on it.
 //!
-//! Progress lives in this process, keyed by an id and bound to the account that
-//! started it (nobody else can read it). With several console replicas, the console's
-//! Ingress keeps a browser on one replica (cookie affinity, infra/k8s/40-ingress.yaml).
-//! The work itself is durable in the domain: a replica that dies mid-import or mid-close
-//! leaves what it committed, and starting again finishes the rest.
+//! Progress lives in Redis: a hash `console:job:{kind}:{id}` kept [`TTL_SECS`] after its last change, bound to the account
+//! that started it (nobody else can read it). So any console replica answers the poll,
+//! whichever replica runs the work. The work itself is durable in the domain: a replica
+//! that dies mid-import or mid-close leaves what it committed, and starting again
+//! finishes the rest.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use platform::kv::Redis;
+use platform::{ApiError, AppState};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
-/// Finished jobs are forgotten after this long.
-const KEEP: Duration = Duration::from_secs(3600);
+/// A job is forgotten this long after its last change (finished or stalled).
+pub const TTL_SECS: i64 = 30 * 60;
 
-#[derive(Clone)]
 pub struct Snapshot<T> {
     pub done: usize,
     pub total: usize,
@@ -33,113 +36,176 @@ impl<T> Snapshot<T> {
     }
 }
 
-struct Job<T> {
-    owner: Uuid,
-    started: Instant,
-    snapshot: Snapshot<T>,
-}
-
-/// The jobs of one kind.
+/// The jobs of one kind (`import`, `close`), each kind with its own outcome type.
 pub struct Jobs<T> {
-    inner: Mutex<HashMap<Uuid, Job<T>>>,
+    kind: &'static str,
+    outcome: PhantomData<fn() -> T>,
 }
 
-impl<T: Clone + Send + 'static> Default for Jobs<T> {
-    fn default() -> Self {
-        Jobs {
-            inner: Mutex::new(HashMap::new()),
-        }
-    }
+/// Without Redis no job can be started or followed: 503, try again (nothing was done).
+fn redis_error(e: redis::RedisError) -> ApiError {
+    ApiError::unavailable(e)
 }
 
-/// What a running job reports its progress through.
-pub struct Reporter<T: Clone + Send + 'static> {
-    jobs: Arc<Jobs<T>>,
+enum Update {
+    Progress { done: usize, total: usize },
+    Finish(String),
+}
+
+/// What a running job reports its progress through. Reports are written to Redis in
+/// order by one task; progress that comes faster than Redis answers is coalesced to the
+/// latest.
+pub struct Reporter<T> {
     id: Uuid,
+    tx: mpsc::UnboundedSender<Update>,
+    outcome: PhantomData<fn(T)>,
 }
 
-impl<T: Clone + Send + 'static> Reporter<T> {
+impl<T: Serialize> Reporter<T> {
     pub fn id(&self) -> Uuid {
         self.id
     }
 
     pub fn progress(&self, done: usize, total: usize) {
-        self.jobs.update(self.id, |s| {
-            s.done = done;
-            s.total = total;
-        });
+        // The writer only stops after `finish`, which takes the reporter.
+        let _ = self.tx.send(Update::Progress { done, total });
     }
 
-    pub fn finish(&self, outcome: T) {
-        self.jobs.update(self.id, |s| {
-            s.done = s.total.max(s.done);
-            s.outcome = Some(outcome);
-        });
+    pub fn finish(self, outcome: &T) {
+        match serde_json::to_string(outcome) {
+            Ok(json) => {
+                let _ = self.tx.send(Update::Finish(json));
+            }
+            Err(err) => tracing::error!(error = %err, job = %self.id, "job outcome not kept"),
+        }
     }
 }
 
-impl<T: Clone + Send + 'static> Jobs<T> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Job<T>>> {
-        // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+impl<T> Jobs<T> {
+    pub const fn new(kind: &'static str) -> Jobs<T> {
+        Jobs {
+            kind,
+            outcome: PhantomData,
+        }
     }
 
-    fn update(&self, id: Uuid, f: impl FnOnce(&mut Snapshot<T>)) {
-        if let Some(j) = self.lock().get_mut(&id) {
-            f(&mut j.snapshot);
-        }
+    fn key(&self, redis: &Redis, id: Uuid) -> String {
+        redis.key(&format!("console:job:{}:{id}", self.kind))
     }
 
     /// A new job of `owner`'s with `total` steps known so far.
-    pub fn start(self: &Arc<Self>, owner: Uuid, total: usize) -> Reporter<T> {
+    pub async fn start(
+        &self,
+        state: &AppState,
+        owner: Uuid,
+        total: usize,
+    ) -> Result<Reporter<T>, ApiError> {
         let id = Uuid::now_v7();
-        let mut map = self.lock();
-        map.retain(|_, j| j.snapshot.outcome.is_none() || j.started.elapsed() < KEEP);
-        map.insert(
+        let key = self.key(&state.redis, id);
+        let mut conn = state.redis.conn();
+        redis::pipe()
+            .hset_multiple(
+                &key,
+                &[
+                    ("owner", owner.to_string()),
+                    ("done", "0".into()),
+                    ("total", total.to_string()),
+                ],
+            )
+            .ignore()
+            .expire(&key, TTL_SECS)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_error)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_updates(state.redis.clone(), key, id, total, rx));
+        Ok(Reporter {
             id,
-            Job {
-                owner,
-                started: Instant::now(),
-                snapshot: Snapshot {
-                    done: 0,
-                    total,
-                    outcome: None,
-                },
-            },
-        );
-        Reporter {
-            jobs: Arc::clone(self),
-            id,
-        }
-    }
-
-    /// The job's progress, for its owner only.
-    pub fn get(&self, id: Uuid, owner: Uuid) -> Option<Snapshot<T>> {
-        self.lock()
-            .get(&id)
-            .filter(|j| j.owner == owner)
-            .map(|j| j.snapshot.clone())
+            tx,
+            outcome: PhantomData,
+        })
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl<T: DeserializeOwned> Jobs<T> {
+    /// The job's progress, for its owner only: another account's job, or one forgotten,
+    /// is `None`.
+    pub async fn get(
+        &self,
+        state: &AppState,
+        id: Uuid,
+        owner: Uuid,
+    ) -> Result<Option<Snapshot<T>>, ApiError> {
+        let mut conn = state.redis.conn();
+        let fields: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.key(&state.redis, id))
+            .arg(&["owner", "done", "total", "outcome"])
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_error)?;
+        let [Some(o), done, total, outcome] = fields.as_slice() else {
+            return Ok(None);
+        };
+        if *o != owner.to_string() {
+            return Ok(None);
+        }
+        let number = |v: &Option<String>| v.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let outcome = match outcome {
+            Some(json) => Some(
+                serde_json::from_str(json)
+                    .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?,
+            ),
+            None => None,
+        };
+        Ok(Some(Snapshot {
+            done: number(done),
+            total: number(total),
+            outcome,
+        }))
+    }
+}
 
-    #[test]
-    fn progress_is_its_owners_and_ends_with_the_outcome() {
-        let jobs: Arc<Jobs<&'static str>> = Arc::default();
-        let owner = Uuid::now_v7();
-        let r = jobs.start(owner, 4);
-        r.progress(1, 4);
-        let s = jobs.get(r.id(), owner).expect("own job");
-        assert_eq!((s.done, s.percent(), s.outcome), (1, 25, None));
-        assert!(
-            jobs.get(r.id(), Uuid::now_v7()).is_none(),
-            "another account"
-        );
-        r.finish("ok");
-        let s = jobs.get(r.id(), owner).expect("own job");
-        assert_eq!((s.done, s.percent(), s.outcome), (4, 100, Some("ok")));
+/// Write a job's reports to its hash in the order they were made, until it finishes.
+async fn write_updates(
+    redis: Redis,
+    key: String,
+    id: Uuid,
+    mut total: usize,
+    mut rx: mpsc::UnboundedReceiver<Update>,
+) {
+    let mut done = 0;
+    while let Some(mut update) = rx.recv().await {
+        while let Ok(next) = rx.try_recv() {
+            update = next;
+        }
+        let mut fields = Vec::with_capacity(3);
+        let finished = match update {
+            Update::Progress { done: d, total: t } => {
+                (done, total) = (d, t);
+                false
+            }
+            Update::Finish(json) => {
+                done = total.max(done);
+                fields.push(("outcome", json));
+                true
+            }
+        };
+        fields.push(("done", done.to_string()));
+        fields.push(("total", total.to_string()));
+        let mut conn = redis.conn();
+        let written = redis::pipe()
+            .hset_multiple(&key, &fields)
+            .ignore()
+            .expire(&key, TTL_SECS)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, job = %id, "job progress not stored");
+        }
+        if finished {
+            break;
+        }
     }
 }

@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Stable error codes, one line each: (variant, HTTP status, code, title).
@@ -90,7 +90,7 @@ error_codes! {
 }
 
 /// A field that failed validation: where it is and what is wrong, with its own code.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON pointer-ish path of the field, e.g. `address.postal_code`.
     pub field: String,

@@ -144,11 +144,15 @@ pub async fn withdraw(
     Ok(after)
 }
 
-/// Applications to a campaign, for marketers; optionally only those in `status`.
+/// Applications to a campaign, for marketers; optionally only those in `status`. Oldest
+/// first, so the ones waiting longest come first: `limit` of them after the application
+/// `after` (a cursor page fetches `limit + 1` to learn whether there is more).
 pub async fn of_campaign(
     db: &impl ConnectionTrait,
     campaign_id: Uuid,
     status: Option<&str>,
+    after: Option<Uuid>,
+    limit: u64,
 ) -> PromotionsResult<Vec<application::Model>> {
     let mut q = application::Entity::find()
         .filter(application::Column::CampaignId.eq(campaign_id))
@@ -156,7 +160,10 @@ pub async fn of_campaign(
     if let Some(s) = status {
         q = q.filter(application::Column::Status.eq(s));
     }
-    Ok(q.limit(1000).all(db).await?)
+    if let Some(a) = after {
+        q = q.filter(application::Column::Id.gt(a));
+    }
+    Ok(q.limit(limit).all(db).await?)
 }
 
 async fn pending_for_update(

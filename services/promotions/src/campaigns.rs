@@ -187,8 +187,8 @@ fn slug_taken(slug: &str) -> PromotionsError {
 }
 
 pub use crate::sections::{
-    NewSection, SectionUpdate, SectionWithSlots, add_section, delete_section, sections,
-    update_section,
+    NewSection, SectionUpdate, SectionWithSlots, add_section, delete_section, reorder_sections,
+    sections, update_section,
 };
 pub use crate::store::campaign::{get, get_for_update};
 

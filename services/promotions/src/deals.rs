@@ -13,7 +13,10 @@ use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::quantity::Quantity;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -146,13 +149,18 @@ pub async fn create(
     Ok(d)
 }
 
-/// Deals, newest first.
-pub async fn list(db: &impl ConnectionTrait) -> PromotionsResult<Vec<time_deal::Model>> {
-    Ok(time_deal::Entity::find()
-        .order_by_desc(time_deal::Column::Id)
-        .limit(200)
-        .all(db)
-        .await?)
+/// Deals newest first: `limit` of them after the deal `after` (a cursor page fetches
+/// `limit + 1` to learn whether there is more).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    after: Option<Uuid>,
+    limit: u64,
+) -> PromotionsResult<Vec<time_deal::Model>> {
+    let mut q = time_deal::Entity::find().order_by_desc(time_deal::Column::Id);
+    if let Some(after) = after {
+        q = q.filter(time_deal::Column::Id.lt(after));
+    }
+    Ok(q.limit(limit).all(db).await?)
 }
 
 /// Take `quantity` units of a deal for `customer`, inside the caller's transaction

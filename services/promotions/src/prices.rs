@@ -111,6 +111,27 @@ pub struct NewCampaignPrice {
     pub floor: i64,
 }
 
+/// A price's new amount; absent fields stay. Its product and variant stay too (remove the
+/// price and add another to target something else), so no contradiction can appear.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignPriceUpdate {
+    pub kind: Option<PriceKind>,
+    /// `percent`: 1 to 100; `amount_off`, `fixed_price`: won.
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 1, 100_000_000>"
+    )]
+    #[schema(minimum = 1, maximum = 100_000_000)]
+    pub value: Option<i64>,
+    #[serde(
+        default,
+        deserialize_with = "platform::bounds::within_opt::<_, _, 0, 100_000_000>"
+    )]
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub floor: Option<i64>,
+}
+
 /// The product (and variant) a price targets, checked against the catalog.
 async fn check_target(
     db: &impl ConnectionTrait,
@@ -310,6 +331,65 @@ async fn price_changed(
     Ok(())
 }
 
+/// Change the amount of a price of a campaign that has not ended.
+#[tracing::instrument(skip_all, fields(campaign_id = %campaign_id, price_id = %price_id))]
+pub async fn update(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    campaign_id: Uuid,
+    price_id: Uuid,
+    upd: CampaignPriceUpdate,
+) -> PromotionsResult<campaign_price::Model> {
+    let c = campaign::get_for_update(db, campaign_id).await?;
+    if c.status == CampaignStatus::Ended {
+        return Err(PromotionsError::IllegalTransition {
+            action: "change a price",
+            state: "the campaign has ended".into(),
+        });
+    }
+    let before = price_of(db, campaign_id, price_id).await?;
+    let kind = upd
+        .kind
+        .or_else(|| PriceKind::parse(&before.kind))
+        .unwrap_or(PriceKind::AmountOff);
+    let value = upd.value.unwrap_or(before.value);
+    let floor = upd.floor.unwrap_or(before.floor);
+    let mut errors = Vec::new();
+    if let Err(e) = kind.check("value", value) {
+        errors.push(e);
+    }
+    if floor < 0 {
+        errors.push(FieldError::new(
+            "floor",
+            "out_of_range",
+            "must not be negative",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(PromotionsError::Invalid(errors));
+    }
+    let mut am: campaign_price::ActiveModel = before.clone().into();
+    am.kind = Set(kind.as_str().to_owned());
+    am.value = Set(value);
+    am.floor = Set(floor);
+    let after = am.update(db).await?;
+    audit::log(db, actor, "price.update", Some(&before), Some(&after)).await?;
+    price_changed(db, campaign_id, after.product_id).await?;
+    Ok(after)
+}
+
+async fn price_of(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    price_id: Uuid,
+) -> PromotionsResult<campaign_price::Model> {
+    campaign_price::Entity::find_by_id(price_id)
+        .filter(campaign_price::Column::CampaignId.eq(campaign_id))
+        .one(db)
+        .await?
+        .ok_or(PromotionsError::NotFound("campaign price"))
+}
+
 /// Remove a price from a campaign that has not ended.
 pub async fn remove(
     db: &impl ConnectionTrait,
@@ -324,11 +404,7 @@ pub async fn remove(
             state: "the campaign has ended".into(),
         });
     }
-    let p = campaign_price::Entity::find_by_id(price_id)
-        .filter(campaign_price::Column::CampaignId.eq(campaign_id))
-        .one(db)
-        .await?
-        .ok_or(PromotionsError::NotFound("campaign price"))?;
+    let p = price_of(db, campaign_id, price_id).await?;
     campaign_price::Entity::delete_by_id(p.id).exec(db).await?;
     audit::log(db, actor, "price.delete", Some(&p), None).await?;
     price_changed(db, campaign_id, p.product_id).await?;

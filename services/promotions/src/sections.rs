@@ -255,6 +255,56 @@ pub async fn update_section(
     Ok(after)
 }
 
+/// The new display order of a campaign's sections: `section_ids` must name each of its
+/// sections exactly once (a stale or partial list from a second editor is refused rather
+/// than half-applied); they take positions 0, 1, 2… in that order.
+pub async fn reorder_sections(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    campaign_id: Uuid,
+    section_ids: &[Uuid],
+) -> PromotionsResult<Vec<SectionWithSlots>> {
+    let c = get_for_update(db, campaign_id).await?;
+    refuse_ended(&c, "reorder the sections")?;
+    let before = sections(db, campaign_id).await?;
+    let mut have: Vec<Uuid> = before.iter().map(|s| s.section.id).collect();
+    let mut given = section_ids.to_vec();
+    have.sort();
+    given.sort();
+    if have != given {
+        return Err(PromotionsError::field(
+            "section_ids",
+            "not_the_sections",
+            "list each of the campaign's sections exactly once",
+        ));
+    }
+    for (i, id) in section_ids.iter().enumerate() {
+        section::Entity::update_many()
+            .col_expr(
+                section::Column::Position,
+                sea_orm::sea_query::Expr::value(i as i32),
+            )
+            .filter(section::Column::Id.eq(*id))
+            .exec(db)
+            .await?;
+    }
+    let after = sections(db, campaign_id).await?;
+    // The trail keeps the orders themselves: which section stood where, before and after.
+    let order = |v: &[SectionWithSlots]| v.iter().map(|s| s.section.id).collect::<Vec<_>>();
+    audit::record(
+        db,
+        actor,
+        "section.reorder",
+        "campaign",
+        campaign_id,
+        Some(&order(&before)),
+        Some(&order(&after)),
+    )
+    .await?;
+    changed(db, &c).await?;
+    Ok(after)
+}
+
 pub async fn delete_section(
     db: &impl ConnectionTrait,
     actor: Actor,

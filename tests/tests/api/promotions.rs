@@ -605,7 +605,7 @@ async fn vendors_apply_with_their_own_products_only() {
             "/v1/marketing/campaigns/{cid}/applications?status=pending"
         ))
         .await;
-    assert_eq!(all.json.as_array().map(Vec::len), Some(2));
+    assert_eq!(all.json["items"].as_array().map(Vec::len), Some(2));
     let r = m
         .post(
             &format!("/v1/marketing/campaign-applications/{mine}/approve"),
@@ -1126,4 +1126,153 @@ async fn demo_seed_is_idempotent() {
     )
     .await;
     assert_eq!(n, 2);
+}
+
+#[tokio::test]
+async fn sections_are_reordered_only_as_a_whole_and_prices_change_in_place() {
+    let s = shop().await;
+    let m = &s.marketer;
+    let c = create_campaign(m, "reorder", later(24), later(48)).await;
+    let cid = id(&c);
+    let mut sections = Vec::new();
+    for title in ["베스트", "신상품", "선물세트"] {
+        let r = m
+            .post(
+                &format!("/v1/marketing/campaigns/{cid}/sections"),
+                &json!({"title": title, "product_ids": [s.product]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        sections.push(id(&r.json));
+    }
+    let order = format!("/v1/marketing/campaigns/{cid}/section-order");
+    let reversed: Vec<&String> = sections.iter().rev().collect();
+    let r = m.put(&order, &json!({ "section_ids": reversed })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let titles: Vec<&str> = r
+        .json
+        .as_array()
+        .expect("sections")
+        .iter()
+        .filter_map(|s| s["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["선물세트", "신상품", "베스트"]);
+    let shown = m.get(&format!("/v1/marketing/campaigns/{cid}")).await;
+    assert_eq!(shown.json["sections"][0]["title"], "선물세트");
+    // A list that is not exactly the campaign's sections: missing one, one twice, a
+    // stranger.
+    for wrong in [
+        json!([sections[0], sections[1]]),
+        json!([sections[0], sections[1], sections[1]]),
+        json!([sections[0], sections[1], sections[2], Uuid::now_v7()]),
+        json!([sections[0], sections[1], Uuid::now_v7()]),
+    ] {
+        let r = m.put(&order, &json!({ "section_ids": wrong })).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.json["errors"][0]["field"], "section_ids");
+        assert_eq!(r.json["errors"][0]["code"], "not_the_sections");
+    }
+    m.put(
+        &format!("/v1/marketing/campaigns/{}/section-order", Uuid::now_v7()),
+        &json!({ "section_ids": [] }),
+    )
+    .await
+    .assert_problem(404, "not_found");
+
+    // A price changes its value and floor in place; its product stays.
+    let r = add_price(
+        m,
+        &cid,
+        json!({"product_id": s.product, "kind": "percent", "value": 10}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let pid = id(&r.json);
+    let price = format!("/v1/marketing/campaigns/{cid}/prices/{pid}");
+    let r = m.patch(&price, &json!({"value": 20, "floor": 15000})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json["value"], 20);
+    assert_eq!(r.json["floor"], 15000);
+    assert_eq!(r.json["id"], pid.as_str());
+    let r = m.patch(&price, &json!({"value": 150})).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.json["errors"][0]["field"], "value");
+    let r = m.patch(&price, &json!({"product_id": s.product})).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    m.patch(
+        &format!("/v1/marketing/campaigns/{cid}/prices/{}", Uuid::now_v7()),
+        &json!({"value": 5}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    assert_eq!(m.delete(&price).await.status, 204);
+    m.delete(&price).await.assert_problem(404, "not_found");
+
+    // Once ended, neither the order nor a price can change.
+    let r = add_price(
+        m,
+        &cid,
+        json!({"product_id": s.product, "kind": "percent", "value": 10}),
+    )
+    .await;
+    let pid = id(&r.json);
+    assert_eq!(schedule(m, &cid).await.status, 200);
+    let r = m
+        .post(&format!("/v1/marketing/campaigns/{cid}/end"), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    m.put(&order, &json!({ "section_ids": sections }))
+        .await
+        .assert_problem(409, "illegal_transition");
+    m.patch(
+        &format!("/v1/marketing/campaigns/{cid}/prices/{pid}"),
+        &json!({"value": 5}),
+    )
+    .await
+    .assert_problem(409, "illegal_transition");
+}
+
+#[tokio::test]
+async fn time_deals_and_applications_come_in_cursor_pages() {
+    let s = shop().await;
+    let m = &s.marketer;
+    for price in [12900, 13900, 14900] {
+        let r = m
+            .post(
+                "/v1/marketing/time-deals",
+                &json!({"variant_id": s.variant, "deal_price": price, "quantity": 10,
+                        "starts_at": kst(later(1)), "ends_at": kst(later(2))}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let first = m.get("/v1/marketing/time-deals?limit=2").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.json["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(first.json["items"][0]["deal_price"], 14900, "newest first");
+    let cursor = first.json["next_cursor"].as_str().expect("a next page");
+    let rest = m
+        .get(&format!("/v1/marketing/time-deals?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(rest.json["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest.json["items"][0]["deal_price"], 12900);
+    assert!(rest.json["next_cursor"].is_null());
+    m.get("/v1/marketing/time-deals?cursor=nonsense")
+        .await
+        .assert_problem(422, "invalid_cursor");
+
+    let c = create_campaign(m, "apply-pages", later(24), later(48)).await;
+    let cid = id(&c);
+    assert_eq!(schedule(m, &cid).await.status, 200);
+    let list = format!("/v1/marketing/campaigns/{cid}/applications");
+    let empty = m.get(&list).await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert_eq!(empty.json["items"], json!([]));
+    assert!(empty.json["next_cursor"].is_null());
+    m.get(&format!(
+        "/v1/marketing/campaigns/{}/applications",
+        Uuid::now_v7()
+    ))
+    .await
+    .assert_problem(404, "not_found");
 }

@@ -7,6 +7,7 @@ mod browser_admin;
 mod browser_marketer;
 mod browser_marketer_admin;
 mod browser_vendor;
+mod jobs;
 mod marketer_admin_pages;
 mod marketer_pages;
 mod pages;

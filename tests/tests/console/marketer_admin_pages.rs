@@ -22,6 +22,12 @@ const MARKETER_POSTS: &[&str] = &[
     "/console/marketer/campaigns/{campaign}/prices",
     "/console/marketer/campaigns/{campaign}/schedule",
     "/console/marketer/campaigns/{campaign}/end",
+    "/console/marketer/campaigns/{campaign}",
+    "/console/marketer/campaigns/{campaign}/sections/{section}",
+    "/console/marketer/campaigns/{campaign}/sections/{section}/delete",
+    "/console/marketer/campaigns/{campaign}/sections/{section}/move",
+    "/console/marketer/campaigns/{campaign}/prices/{price}",
+    "/console/marketer/campaigns/{campaign}/prices/{price}/delete",
 ];
 
 const ADMIN_PAGES: &[&str] = &[
@@ -60,6 +66,45 @@ async fn draft_campaign(c: &mut ConsoleClient) -> String {
         .next()
         .expect("id")
         .to_owned()
+}
+
+/// A section and a price on `campaign` made through the promotions functions; their ids.
+async fn section_and_price(app: &TestApp, campaign: &str) -> (String, String) {
+    let vendor = app.vendor_login("교동섬농원").await;
+    let cat = app.category("rice", None, &[]).await;
+    let (product, _) = app
+        .vendor_product(&vendor, cat, "교동섬쌀 10kg", "GYODONG-10KG", 40000, 20)
+        .await;
+    let campaign: Uuid = campaign.parse().expect("campaign id");
+    let actor = promotions::audit::Actor::SYSTEM;
+    let section = promotions::campaigns::add_section(
+        &app.state.db,
+        actor,
+        campaign,
+        promotions::campaigns::NewSection {
+            title: "쌀".into(),
+            position: 0,
+            product_ids: vec![product],
+        },
+    )
+    .await
+    .expect("section");
+    let price = promotions::prices::add(
+        &app.state.db,
+        actor,
+        campaign,
+        promotions::prices::NewCampaignPrice {
+            product_id: product,
+            variant_id: None,
+            kind: promotions::prices::PriceKind::Percent,
+            value: 10,
+            floor: 0,
+        },
+        None,
+    )
+    .await
+    .expect("price");
+    (section.section.id.to_string(), price.id.to_string())
 }
 
 /// A vendor that applied and waits for review; returns its id.
@@ -122,9 +167,12 @@ async fn every_marketer_and_admin_post_needs_its_csrf_token_and_its_role() {
     let mut a = app.console_as(&admin).await;
     let campaign = draft_campaign(&mut m).await;
     let vendor = pending_vendor(&app).await.to_string();
+    let (section, price) = section_and_price(&app, &campaign).await;
     let fill = |p: &str| {
         p.replace("{campaign}", &campaign)
             .replace("{vendor}", &vendor)
+            .replace("{section}", &section)
+            .replace("{price}", &price)
     };
     for path in MARKETER_POSTS.iter().chain(ADMIN_POSTS) {
         let path = &fill(path);
@@ -143,9 +191,20 @@ async fn every_marketer_and_admin_post_needs_its_csrf_token_and_its_role() {
     }
     let still = a.get(&fill("/console/admin/vendors/{vendor}")).await;
     assert!(still.body.contains("심사 대기"), "{}", still.body);
+    // A vendor with its own token is refused by the role guard on every marketer form.
+    let vendor_login = app.vendor_login("강화순무농원").await;
+    let mut v = app.console_as(&vendor_login).await;
+    v.get("/console/vendor").await;
+    for path in MARKETER_POSTS {
+        let page = v.post(&fill(path), &[("title", "x")]).await;
+        assert_eq!(page.status, 403, "{path} for a vendor");
+    }
     // Nothing changed on the campaign either.
     let page = m.get(&fill("/console/marketer/campaigns/{campaign}")).await;
     assert!(page.body.contains("준비 중"));
+    assert!(page.body.contains("설 선물 기획전"));
+    assert!(page.body.contains(&format!("id=\"section-{section}\"")));
+    assert!(page.body.contains(&format!("id=\"price-{price}\"")));
 }
 
 #[tokio::test]
@@ -347,4 +406,195 @@ async fn the_photo_page_opens_for_its_vendor_only_and_its_posts_need_the_token()
         v.post(&format!("{page}/{img}/delete"), &[]).await.status,
         404
     );
+}
+
+#[tokio::test]
+async fn a_marketer_edits_the_campaign_its_sections_and_its_prices() {
+    let app = spawn_app().await;
+    let marketer = app.login_account(Role::Marketer).await;
+    let vendor = app.vendor_login("강화순무농원").await;
+    let cat = app.category("kimchi", None, &[]).await;
+    let (kimchi, _) = app
+        .vendor_product(&vendor, cat, "강화순무김치 1kg", "SUNMU-1KG", 20000, 20)
+        .await;
+    let (rice, _) = app
+        .vendor_product(&vendor, cat, "강화섬쌀 10kg", "SSAL-10KG", 40000, 20)
+        .await;
+    let mut m = app.console_as(&marketer).await;
+    let id = draft_campaign(&mut m).await;
+    let base = format!("/console/marketer/campaigns/{id}");
+    m.get(&base).await;
+
+    // The campaign: a window that ends before it starts is refused beside the field, with
+    // the typed text back; a good edit is saved through the API's update.
+    let bad = m
+        .post(
+            &base,
+            &[
+                ("title", "설 선물 대잔치"),
+                ("description", "고친 소개"),
+                ("starts_at", "2027-01-20T10:00"),
+                ("ends_at", "2027-01-19T10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("id=\"e-ends_at\""), "{}", bad.body);
+    assert!(
+        bad.body.contains("설 선물 대잔치"),
+        "the typed text comes back"
+    );
+    m.post(
+        &base,
+        &[
+            ("title", "설 선물 대잔치"),
+            ("description", "고친 소개"),
+            ("starts_at", "2027-01-21T09:00"),
+            ("ends_at", "2027-02-06T23:59"),
+        ],
+    )
+    .await
+    .assert_redirect_to(&base);
+    let c = promotions::campaigns::get(&app.state.db, id.parse().expect("id"))
+        .await
+        .expect("campaign");
+    assert_eq!(c.title, "설 선물 대잔치");
+    assert_eq!(c.description, "고친 소개");
+    assert_eq!(
+        promotions::seoul::show(c.starts_at).to_rfc3339(),
+        "2027-01-21T09:00:00+09:00",
+        "typed in Korean time"
+    );
+
+    // Two sections; the second moves up, the first is renamed and refilled, then deleted.
+    for title in ["김치", "쌀"] {
+        m.post(
+            &format!("{base}/sections"),
+            &[
+                ("title", title),
+                ("position", "0"),
+                ("product_ids", &kimchi.to_string()),
+            ],
+        )
+        .await
+        .assert_redirect_to(&base);
+    }
+    let sections = promotions::campaigns::sections(&app.state.db, id.parse().expect("id"))
+        .await
+        .expect("sections");
+    let (first, second) = (sections[0].section.id, sections[1].section.id);
+    m.post(
+        &format!("{base}/sections/{second}/move"),
+        &[("direction", "up")],
+    )
+    .await
+    .assert_redirect_to(&base);
+    let page = m.get(&base).await;
+    let at = |needle: String| page.body.find(&needle).expect("section on the page");
+    assert!(
+        at(format!("id=\"section-{second}\"")) < at(format!("id=\"section-{first}\"")),
+        "moved up"
+    );
+    let bad = m
+        .post(
+            &format!("{base}/sections/{first}"),
+            &[("title", " "), ("product_ids", &rice.to_string())],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("id=\"e-title\""), "{}", bad.body);
+    m.post(
+        &format!("{base}/sections/{first}"),
+        &[
+            ("title", "김치와 쌀"),
+            ("product_ids", &kimchi.to_string()),
+            ("product_ids", &rice.to_string()),
+        ],
+    )
+    .await
+    .assert_redirect_to(&base);
+    let sections = promotions::campaigns::sections(&app.state.db, id.parse().expect("id"))
+        .await
+        .expect("sections");
+    let renamed = sections
+        .iter()
+        .find(|s| s.section.id == first)
+        .expect("section");
+    assert_eq!(renamed.section.title, "김치와 쌀");
+    assert_eq!(renamed.product_ids, vec![kimchi, rice]);
+    m.post(&format!("{base}/sections/{second}/delete"), &[])
+        .await
+        .assert_redirect_to(&base);
+    assert!(
+        !m.get(&base)
+            .await
+            .body
+            .contains(&format!("id=\"section-{second}\""))
+    );
+
+    // A price: its value changed, a value out of range refused beside it, then removed.
+    m.post(
+        &format!("{base}/prices"),
+        &[
+            ("product_id", &kimchi.to_string()),
+            ("kind", "percent"),
+            ("value", "10"),
+            ("floor", ""),
+        ],
+    )
+    .await
+    .assert_redirect_to(&base);
+    let price = promotions::prices::of_campaign(&app.state.db, id.parse().expect("id"))
+        .await
+        .expect("prices")[0]
+        .id;
+    let bad = m
+        .post(
+            &format!("{base}/prices/{price}"),
+            &[("value", "150"), ("floor", "0")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("id=\"e-value\""), "{}", bad.body);
+    m.post(
+        &format!("{base}/prices/{price}"),
+        &[("value", "20"), ("floor", "15,000")],
+    )
+    .await
+    .assert_redirect_to(&base);
+    let p = &promotions::prices::of_campaign(&app.state.db, id.parse().expect("id"))
+        .await
+        .expect("prices")[0];
+    assert_eq!((p.value, p.floor), (20, 15000));
+    m.post(&format!("{base}/prices/{price}/delete"), &[])
+        .await
+        .assert_redirect_to(&base);
+    assert!(
+        promotions::prices::of_campaign(&app.state.db, id.parse().expect("id"))
+            .await
+            .expect("prices")
+            .is_empty()
+    );
+
+    // Once ended, the edit forms are gone and a stale one is refused.
+    m.post(&format!("{base}/schedule"), &[])
+        .await
+        .assert_redirect_to(&base);
+    m.post(&format!("{base}/end"), &[])
+        .await
+        .assert_redirect_to(&base);
+    let page = m.get(&base).await;
+    assert!(!page.body.contains("id=\"campaign-form\""));
+    let stale = m
+        .post(
+            &base,
+            &[
+                ("title", "다시"),
+                ("description", ""),
+                ("starts_at", "2027-01-21T09:00"),
+                ("ends_at", "2027-02-06T23:59"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
 }

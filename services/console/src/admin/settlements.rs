@@ -20,12 +20,11 @@ use chrono::{NaiveDate, Utc};
 use platform::error::FieldError;
 use platform::{ApiError, AppState};
 use sea_orm::TransactionTrait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use settlements::holds::{self, Hold, NewHold};
 use settlements::payouts::{self, BankTransferCsv, Payout, PayoutProvider};
 use settlements::reports::{self, Liabilities};
 use settlements::statements::{self, StatementDetail, StatementSummary};
-use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
@@ -54,7 +53,7 @@ pub fn payout_status(s: &str) -> &'static str {
 }
 
 /// How a period close ended: the statements it made, or why it stopped.
-#[derive(Clone)]
+#[derive(Serialize, Deserialize)]
 pub struct Closed {
     pub period_end: NaiveDate,
     pub made: usize,
@@ -62,7 +61,7 @@ pub struct Closed {
     pub error: Option<String>,
 }
 
-static CLOSES: LazyLock<Arc<Jobs<Closed>>> = LazyLock::new(Arc::default);
+static CLOSES: Jobs<Closed> = Jobs::new("close");
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/settlements.html")]
@@ -163,7 +162,7 @@ pub async fn close(
         .await;
     };
     let vendors = api(statements::vendors_to_close(&state.db, period_end).await)?;
-    let reporter = CLOSES.start(admin.user_id, vendors.len());
+    let reporter = CLOSES.start(&state, admin.user_id, vendors.len()).await?;
     let job = reporter.id();
     tokio::spawn(async move {
         let mut closed = Closed {
@@ -191,7 +190,7 @@ pub async fn close(
             }
             reporter.progress(i + 1, vendors.len());
         }
-        reporter.finish(closed);
+        reporter.finish(&closed);
     });
     Ok(Redirect::to(&format!("/console/admin/settlements/close?job={job}")).into_response())
 }
@@ -202,13 +201,15 @@ pub struct JobQuery {
 }
 
 pub async fn close_progress(
+    State(state): State<AppState>,
     AdminSession(admin): AdminSession,
     page: PageCtx,
     headers: HeaderMap,
     Query(q): Query<JobQuery>,
 ) -> PageResult<Response> {
     let snap = CLOSES
-        .get(q.job, admin.user_id)
+        .get(&state, q.job, admin.user_id)
+        .await?
         .ok_or(ConsoleError::NotFound)?;
     if headers.contains_key("hx-request") {
         return Ok(ClosePart { job: q.job, snap }.into_response());

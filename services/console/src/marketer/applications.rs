@@ -116,15 +116,15 @@ async fn list_page(
     let mut rows = match campaign {
         Some(id) => {
             api(campaigns::get(&state.db, id).await)?;
-            let all =
-                api(
-                    promotions::applications::of_campaign(&state.db, id, f.status.as_deref()).await,
-                )?;
             // Oldest first, so that the applications waiting longest come first.
-            all.into_iter()
-                .filter(|a| after.is_none_or(|c| a.id > c))
-                .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
-                .collect()
+            api(promotions::applications::of_campaign(
+                &state.db,
+                id,
+                f.status.as_deref(),
+                after,
+                limit + 1,
+            )
+            .await)?
         }
         None => Vec::new(),
     };

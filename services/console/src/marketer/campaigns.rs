@@ -242,12 +242,15 @@ pub async fn create(
 // ---------------------------------------------------------------- the campaign
 
 pub struct SectionRow {
+    pub id: Uuid,
     pub title: String,
     pub position: i32,
     pub products: Vec<String>,
+    pub product_ids: Vec<Uuid>,
 }
 
 pub struct PriceRow {
+    pub id: Uuid,
     pub product: String,
     pub kind: String,
     pub value: i64,
@@ -268,12 +271,31 @@ pub struct CampaignPage {
     status: String,
     window: String,
     starts_input: String,
+    /// The edit form's values: the campaign's, or what was typed into a refused form.
+    edit: EditForm,
     sections: Vec<SectionRow>,
     prices: Vec<PriceRow>,
     products: Vec<ProductOption>,
     errors: FormErrors,
-    /// `section`, `price` or `status`: which form the errors belong to.
+    /// `campaign`, `section`, `section:{id}`, `price`, `price:{id}` or `status`: which
+    /// form the errors belong to.
     errors_for: String,
+}
+
+impl CampaignPage {
+    /// The errors of the form `which`, or none: several forms on the page share field
+    /// names, and an error belongs beside the field of the form that was sent.
+    pub fn errors_of_form(&self, which: &str) -> &FormErrors {
+        static NONE: FormErrors = FormErrors {
+            fields: Vec::new(),
+            summary: None,
+        };
+        if self.errors_for == which {
+            &self.errors
+        } else {
+            &NONE
+        }
+    }
 }
 
 /// The products a marketer may place: what shoppers can see now (the first 200 by id).
@@ -318,19 +340,23 @@ async fn campaign_page(
             crate::fmt::kst_minute(&c.ends_at)
         ),
         starts_input: kst_input(&c.starts_at),
+        edit: EditForm::of(&c),
         slug: c.slug,
         status: c.status,
         sections: sections
             .into_iter()
             .map(|s| SectionRow {
+                id: s.section.id,
                 title: s.section.title,
                 position: s.section.position,
                 products: s.product_ids.iter().map(name).collect(),
+                product_ids: s.product_ids,
             })
             .collect(),
         prices: prices
             .into_iter()
             .map(|p| PriceRow {
+                id: p.id,
                 product: name(&p.product_id),
                 kind: p.kind,
                 value: p.value,
@@ -495,6 +521,207 @@ pub async fn end(
     let actor = Actor::user(&m.0);
     change(&state, &page, id, "status", "ended", |txn| async move {
         let r = campaigns::end_early(&txn, actor, id, Utc::now()).await;
+        (txn, r)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- editing
+
+/// The campaign's title, description and window (Korean time) as the edit form shows them.
+pub struct EditForm {
+    pub title: String,
+    pub description: String,
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+impl EditForm {
+    fn of(c: &promotions::store::campaign::Model) -> EditForm {
+        EditForm {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            starts_at: kst_input(&c.starts_at),
+            ends_at: kst_input(&c.ends_at),
+        }
+    }
+}
+
+/// Edit a campaign that has not ended, through the same update as `PATCH
+/// /v1/marketing/campaigns/{id}`. Only the times that were changed are sent, so a running
+/// campaign's unchanged start is not mistaken for an attempt to move it.
+pub async fn update(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let before = api(campaigns::get(&state.db, id).await)?;
+    let v = |k: &str| form::value(&pairs, k).to_owned();
+    let f = EditForm {
+        title: v("title"),
+        description: v("description"),
+        starts_at: v("starts_at"),
+        ends_at: v("ends_at"),
+    };
+    let was = EditForm::of(&before);
+    let mut errors = FormErrors::default();
+    let starts = parse_kst(&mut errors, "starts_at", &f.starts_at);
+    let ends = parse_kst(&mut errors, "ends_at", &f.ends_at);
+    let (Some(starts), Some(ends), true) = (starts, ends, errors.is_empty()) else {
+        let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
+        body.edit = f;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let upd = campaigns::CampaignUpdate {
+        title: Some(f.title.clone()),
+        description: Some(f.description.clone()),
+        starts_at: (f.starts_at.trim() != was.starts_at).then_some(starts),
+        ends_at: (f.ends_at.trim() != was.ends_at).then_some(ends),
+        ..Default::default()
+    };
+    let actor = Actor::user(&m.0);
+    match in_txn!(state, |txn| campaigns::update(
+        &txn,
+        actor,
+        id,
+        upd,
+        Utc::now()
+    )
+    .await?)
+    {
+        Ok(_) => {
+            promotions::cache::invalidate(&state.redis).await;
+            Ok(
+                Redirect::to(&format!("/console/marketer/campaigns/{id}?done=saved"))
+                    .into_response(),
+            )
+        }
+        Err(e) => {
+            let e: ApiError = e.into();
+            let status = e.code.status();
+            let errors = FormErrors::from_api(e)?;
+            let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
+            body.edit = f;
+            Ok((status, body).into_response())
+        }
+    }
+}
+
+/// Selected product ids of a section or price form.
+fn product_ids(pairs: &Pairs) -> Vec<Uuid> {
+    form::values(pairs, "product_ids")
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Rename a section and refill its slots (the selected products, in list order).
+pub async fn update_section(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path((id, section_id)): Path<(Uuid, Uuid)>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let upd = campaigns::SectionUpdate {
+        title: Some(form::value(&pairs, "title").to_owned()),
+        position: None,
+        product_ids: Some(product_ids(&pairs)),
+    };
+    let actor = Actor::user(&m.0);
+    let form_of = format!("section:{section_id}");
+    change(&state, &page, id, &form_of, "saved", |txn| async move {
+        let r = campaigns::update_section(&txn, actor, id, section_id, upd).await;
+        (txn, r)
+    })
+    .await
+}
+
+pub async fn delete_section(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path((id, section_id)): Path<(Uuid, Uuid)>,
+) -> PageResult<Response> {
+    let actor = Actor::user(&m.0);
+    let form_of = format!("section:{section_id}");
+    change(&state, &page, id, &form_of, "deleted", |txn| async move {
+        let r = campaigns::delete_section(&txn, actor, id, section_id).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Move a section one place up or down: the page's buttons send `direction`, and the
+/// whole new order goes through the same reorder as `PUT …/section-order`.
+pub async fn move_section(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path((id, section_id)): Path<(Uuid, Uuid)>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let mut order: Vec<Uuid> = api(campaigns::sections(&state.db, id).await)?
+        .into_iter()
+        .map(|s| s.section.id)
+        .collect();
+    let Some(at) = order.iter().position(|s| *s == section_id) else {
+        return Err(ApiError::not_found("section").into());
+    };
+    match form::value(&pairs, "direction") {
+        "up" if at > 0 => order.swap(at, at - 1),
+        "down" if at + 1 < order.len() => order.swap(at, at + 1),
+        _ => {}
+    }
+    let actor = Actor::user(&m.0);
+    let form_of = format!("section:{section_id}");
+    change(&state, &page, id, &form_of, "saved", |txn| async move {
+        let r = campaigns::reorder_sections(&txn, actor, id, &order).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Change a campaign price's value and floor (its product and kind stay as shown).
+pub async fn update_price(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path((id, price_id)): Path<(Uuid, Uuid)>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult<Response> {
+    let form_of = format!("price:{price_id}");
+    let mut errors = FormErrors::default();
+    let value = form::number::<i64>(&mut errors, "value", form::value(&pairs, "value"));
+    let floor = form::optional_number::<i64>(&mut errors, "floor", form::value(&pairs, "floor"));
+    let (Some(value), Some(floor), true) = (value, floor, errors.is_empty()) else {
+        let body = campaign_page(&state, &page, id, errors, &form_of).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let upd = prices::CampaignPriceUpdate {
+        kind: None,
+        value: Some(value),
+        floor: Some(floor.unwrap_or(0)),
+    };
+    let actor = Actor::user(&m.0);
+    change(&state, &page, id, &form_of, "saved", |txn| async move {
+        let r = prices::update(&txn, actor, id, price_id, upd).await;
+        (txn, r)
+    })
+    .await
+}
+
+pub async fn delete_price(
+    State(state): State<AppState>,
+    m: MarketerSession,
+    page: PageCtx,
+    Path((id, price_id)): Path<(Uuid, Uuid)>,
+) -> PageResult<Response> {
+    let actor = Actor::user(&m.0);
+    let form_of = format!("price:{price_id}");
+    change(&state, &page, id, &form_of, "deleted", |txn| async move {
+        let r = prices::remove(&txn, actor, id, price_id).await;
         (txn, r)
     })
     .await

@@ -132,8 +132,8 @@ pub struct CouponForm {
     pub cap: String,
     pub amount: String,
     pub min_order: String,
-    pub scope_kind: String,
-    pub scope_id: String,
+    /// `all`, or `campaign:{id}`, `vendor:{id}`, `category:{id}` as the scope select sends it.
+    pub scope: String,
     pub starts_at: String,
     pub ends_at: String,
     pub total_uses: String,
@@ -147,21 +147,106 @@ pub struct CouponForm {
 pub struct NewPage {
     chrome: Chrome,
     form: CouponForm,
+    scopes: Vec<ScopeGroup>,
     errors: FormErrors,
 }
 
-pub async fn new_form(_m: MarketerSession, page: PageCtx) -> NewPage {
-    NewPage {
+/// One group of the scope select (기획전, 판매자, 분류) with its options `(value, name)`.
+pub struct ScopeGroup {
+    pub label: &'static str,
+    pub options: Vec<(String, String)>,
+}
+
+/// What a coupon can be limited to, by name: campaigns that have not ended, approved
+/// vendors and every category (as its path, `김치 › 배추김치`). Each list is bounded; a
+/// marketer's choice is among the first few hundred, newest first.
+async fn scope_groups(state: &AppState) -> Result<Vec<ScopeGroup>, ApiError> {
+    let campaigns = api(promotions::campaigns::page(&state.db, None, None, 300).await)?;
+    let vendors = catalog::admin_actions::vendors_page(state, Some("approved".into()), None, 500)
+        .await
+        .map_err(ApiError::from)?;
+    let categories = category_names(state).await?;
+    Ok(vec![
+        ScopeGroup {
+            label: "기획전",
+            options: campaigns
+                .into_iter()
+                .filter(|c| c.status != "ended")
+                .map(|c| (format!("campaign:{}", c.id), c.title))
+                .collect(),
+        },
+        ScopeGroup {
+            label: "판매자",
+            options: vendors
+                .into_iter()
+                .map(|v| (format!("vendor:{}", v.id), v.trade_name))
+                .collect(),
+        },
+        ScopeGroup {
+            label: "분류",
+            options: categories,
+        },
+    ])
+}
+
+/// Every category as `(category:{id}, its path)`, parents before their children.
+async fn category_names(state: &AppState) -> Result<Vec<(String, String)>, ApiError> {
+    fn flatten(
+        nodes: &[catalog::categories::CategoryNode],
+        prefix: &str,
+        out: &mut Vec<(String, String)>,
+    ) {
+        for n in nodes {
+            let name = if prefix.is_empty() {
+                n.name.clone()
+            } else {
+                format!("{prefix} › {}", n.name)
+            };
+            out.push((format!("category:{}", n.id), name.clone()));
+            flatten(&n.children, &name, out);
+        }
+    }
+    let tree = catalog::categories::tree(&state.db)
+        .await
+        .map_err(ApiError::from)?;
+    let mut out = Vec::new();
+    flatten(&tree, "", &mut out);
+    Ok(out)
+}
+
+/// The scope select's value as the domain's scope, or the error beside the select.
+fn parse_scope(raw: &str) -> Result<ScopeInput, FieldError> {
+    let raw = raw.trim();
+    let parsed = match raw.split_once(':') {
+        _ if raw == "all" || raw.is_empty() => Some(ScopeInput::All),
+        Some((kind, id)) => id.parse::<Uuid>().ok().and_then(|id| match kind {
+            "campaign" => Some(ScopeInput::Campaign(id)),
+            "vendor" => Some(ScopeInput::Vendor(id)),
+            "category" => Some(ScopeInput::Category(id)),
+            _ => None,
+        }),
+        None => None,
+    };
+    parsed.ok_or_else(|| FieldError::new("scope", "required", "적용 대상을 목록에서 골라 주세요"))
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    _m: MarketerSession,
+    page: PageCtx,
+) -> PageResult<NewPage> {
+    Ok(NewPage {
         chrome: page.chrome("새 쿠폰"),
+        scopes: scope_groups(&state).await?,
         form: CouponForm {
             kind: "percent".into(),
-            scope_kind: "all".into(),
+            scope: "all".into(),
             min_order: "0".into(),
             vendor_share_bp: "0".into(),
             ..CouponForm::default()
         },
         errors: FormErrors::default(),
-    }
+    })
 }
 
 fn parse_coupon(f: &CouponForm, errors: &mut FormErrors) -> Option<NewCoupon> {
@@ -174,26 +259,7 @@ fn parse_coupon(f: &CouponForm, errors: &mut FormErrors) -> Option<NewCoupon> {
             None
         }
     };
-    let scope_id = if f.scope_kind == "all" {
-        None
-    } else {
-        let id = f.scope_id.trim().parse::<Uuid>().ok();
-        if id.is_none() {
-            errors.push(FieldError::new(
-                "scope_id",
-                "required",
-                "대상의 ID를 입력해 주세요",
-            ));
-        }
-        id
-    };
-    let scope = match (f.scope_kind.as_str(), scope_id) {
-        ("campaign", Some(id)) => Some(ScopeInput::Campaign(id)),
-        ("vendor", Some(id)) => Some(ScopeInput::Vendor(id)),
-        ("category", Some(id)) => Some(ScopeInput::Category(id)),
-        ("all", _) => Some(ScopeInput::All),
-        _ => None,
-    };
+    let scope = parse_scope(&f.scope).map_err(|e| errors.push(e)).ok();
     let percent = form::optional_number(errors, "percent", &f.percent);
     let cap = form::optional_number(errors, "cap", &f.cap);
     let amount = form::optional_number(errors, "amount", &f.amount);
@@ -240,8 +306,7 @@ pub async fn create(
         cap: v("cap"),
         amount: v("amount"),
         min_order: v("min_order"),
-        scope_kind: v("scope_kind"),
-        scope_id: v("scope_id"),
+        scope: v("scope"),
         starts_at: v("starts_at"),
         ends_at: v("ends_at"),
         total_uses: v("total_uses"),
@@ -268,6 +333,7 @@ pub async fn create(
         StatusCode::UNPROCESSABLE_ENTITY,
         NewPage {
             chrome: page.chrome("새 쿠폰"),
+            scopes: scope_groups(&state).await?,
             form: f,
             errors,
         },
@@ -318,12 +384,7 @@ async fn coupon_page(
 ) -> PageResult<CouponPage> {
     let c = api(coupons::get(&state.db, id).await)?;
     let drops = api(promotions::drops::of_coupon(&state.db, id).await)?;
-    let scope = match ScopeInput::of(&c) {
-        ScopeInput::All => "전체 상품".to_owned(),
-        ScopeInput::Campaign(id) => format!("기획전 {id}"),
-        ScopeInput::Vendor(id) => format!("판매자 {id}"),
-        ScopeInput::Category(id) => format!("분류 {id}"),
-    };
+    let scope = scope_name(state, ScopeInput::of(&c)).await?;
     Ok(CouponPage {
         chrome: page.chrome(&c.name),
         min_order: crate::fmt::won(c.min_order),
@@ -347,6 +408,33 @@ async fn coupon_page(
         errors,
         errors_for: errors_for.to_owned(),
         typed,
+    })
+}
+
+/// What a coupon is limited to, by name (its id only if the target has gone).
+async fn scope_name(state: &AppState, scope: ScopeInput) -> Result<String, ApiError> {
+    Ok(match scope {
+        ScopeInput::All => "전체 상품".to_owned(),
+        ScopeInput::Campaign(id) => match promotions::campaigns::get(&state.db, id).await {
+            Ok(c) => format!("기획전 · {}", c.title),
+            Err(_) => format!("기획전 {id}"),
+        },
+        ScopeInput::Vendor(id) => match catalog::admin_actions::vendor(state, id).await {
+            Ok(v) => format!("판매자 · {}", v.trade_name),
+            Err(_) => format!("판매자 {id}"),
+        },
+        ScopeInput::Category(id) => {
+            let value = format!("category:{id}");
+            let found = category_names(state)
+                .await?
+                .into_iter()
+                .find(|(v, _)| *v == value)
+                .map(|(_, name)| name);
+            match found {
+                Some(name) => format!("분류 · {name}"),
+                None => format!("분류 {id}"),
+            }
+        }
     })
 }
 
@@ -402,30 +490,60 @@ pub async fn issue(
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    // One customer id per line (commas and spaces separate too).
-    let raw = form::value(&pairs, "customer_ids");
-    let words: Vec<&str> = raw
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let ids: Vec<Uuid> = words.iter().filter_map(|w| w.parse().ok()).collect();
-    let r = if ids.len() != words.len() {
-        Err(ApiError::validation(vec![FieldError::new(
-            "customer_ids",
-            "invalid_id",
-            "고객 ID(UUID)를 한 줄에 하나씩 입력해 주세요",
-        )]))
-    } else {
-        in_txn!(state, |txn| coupons::issue(
+    // One customer e-mail per line (commas and spaces separate too).
+    let r = match customers_by_email(&state, form::value(&pairs, "emails")).await? {
+        Ok(ids) => in_txn!(state, |txn| coupons::issue(
             &txn,
             Actor::user(&m.0),
             id,
             &ids
         )
         .await?)
-        .map_err(ApiError::from)
+        .map_err(ApiError::from),
+        Err(e) => Err(ApiError::validation(vec![e])),
     };
     outcome(&state, &page, id, r, "issue", "issued", pairs).await
+}
+
+/// The customer accounts of the typed e-mail addresses, or the error beside the field
+/// naming the addresses that are malformed or belong to no customer.
+async fn customers_by_email(
+    state: &AppState,
+    raw: &str,
+) -> Result<Result<Vec<Uuid>, FieldError>, ApiError> {
+    use platform::accounts::input::Email;
+    use platform::accounts::service::{find_by_email, role_of};
+    let words: Vec<&str> = raw
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() || words.len() > 200 {
+        return Ok(Err(FieldError::new(
+            "emails",
+            "invalid_length",
+            "고객 이메일을 1~200개, 한 줄에 하나씩 입력해 주세요",
+        )));
+    }
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for w in words {
+        let found = match Email::parse(w, "emails") {
+            Ok(e) => find_by_email(&state.db, &e).await?,
+            Err(_) => None,
+        };
+        match found {
+            Some(u) if role_of(&u) == platform::auth::Role::Customer => ids.push(u.id),
+            _ => unknown.push(w),
+        }
+    }
+    if !unknown.is_empty() {
+        return Ok(Err(FieldError::new(
+            "emails",
+            "unknown_customer",
+            format!("이 이메일의 고객이 없습니다: {}", unknown.join(", ")),
+        )));
+    }
+    Ok(Ok(ids))
 }
 
 pub async fn create_drop(

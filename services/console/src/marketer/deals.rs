@@ -60,11 +60,7 @@ async fn deals_page(
 ) -> PageResult<DealsPage> {
     let (after, limit) = cursor_of(cursor)?;
     // Newest first: the next page holds the ids below the cursor.
-    let mut rows: Vec<_> = api(deals::list(&state.db).await)?
-        .into_iter()
-        .filter(|d| after.is_none_or(|c| d.id < c))
-        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
-        .collect();
+    let mut rows = api(deals::page(&state.db, after, limit + 1).await)?;
     let next = next_cursor(&mut rows, limit, |d| d.id);
     let ids: Vec<Uuid> = rows.iter().map(|d| d.product_id).collect();
     let titles = catalog::listing::product_titles(&state.db, &ids).await?;

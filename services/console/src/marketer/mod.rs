@@ -51,9 +51,32 @@ pub fn router() -> Router<AppState> {
             "/campaigns/new",
             get(campaigns::new_form).post(campaigns::create),
         )
-        .route("/campaigns/{id}", get(campaigns::show))
+        .route(
+            "/campaigns/{id}",
+            get(campaigns::show).post(campaigns::update),
+        )
         .route("/campaigns/{id}/sections", post(campaigns::add_section))
+        .route(
+            "/campaigns/{id}/sections/{section_id}",
+            post(campaigns::update_section),
+        )
+        .route(
+            "/campaigns/{id}/sections/{section_id}/delete",
+            post(campaigns::delete_section),
+        )
+        .route(
+            "/campaigns/{id}/sections/{section_id}/move",
+            post(campaigns::move_section),
+        )
         .route("/campaigns/{id}/prices", post(campaigns::add_price))
+        .route(
+            "/campaigns/{id}/prices/{price_id}",
+            post(campaigns::update_price),
+        )
+        .route(
+            "/campaigns/{id}/prices/{price_id}/delete",
+            post(campaigns::delete_price),
+        )
         .route("/campaigns/{id}/schedule", post(campaigns::schedule))
         .route("/campaigns/{id}/end", post(campaigns::end))
         .route("/campaigns/{id}/preview", get(campaigns::preview))

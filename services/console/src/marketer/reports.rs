@@ -12,6 +12,7 @@
 use crate::error::{ConsoleError, PageResult};
 use crate::form::FormErrors;
 use crate::guard::MarketerSession;
+use crate::jobs::{Jobs, Reporter, TTL_SECS};
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -30,7 +31,7 @@ use reports::exports::percent;
 use reports::http::{ChartQuery, PerformanceQuery};
 use reports::performance::{self, Compared, Dimension, PerformanceReport, Scope};
 use reports::period::Period;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 fn won(v: i64) -> String {
@@ -303,14 +304,18 @@ pub async fn chart(
 
 // ---------------------------------------------------------------- downloads
 
-const JOB_TTL_SECS: u64 = 30 * 60;
-
-fn job_key(state: &AppState, id: Uuid) -> String {
-    state.redis.key(&format!("console:export:{id}"))
+/// How a download ended: the file's name when it is ready (the file itself is kept under
+/// [`file_key`] for as long as the job), none when building it failed.
+#[derive(Serialize, Deserialize)]
+struct Exported {
+    name: Option<String>,
 }
 
+/// Downloads are console jobs like imports and closes: in Redis, for their owner only.
+static EXPORTS: Jobs<Exported> = Jobs::new("export");
+
 fn file_key(state: &AppState, id: Uuid) -> String {
-    state.redis.key(&format!("console:export:{id}:file"))
+    state.redis.key(&format!("console:job:export:{id}:file"))
 }
 
 /// A download being prepared or ready.
@@ -320,40 +325,26 @@ struct Job {
 }
 
 async fn job_of(state: &AppState, id: Uuid, owner: Uuid) -> PageResult<Job> {
-    let mut conn = state.redis.conn();
-    let fields: Vec<Option<String>> = redis::cmd("HMGET")
-        .arg(job_key(state, id))
-        .arg("owner")
-        .arg("state")
-        .arg("name")
-        .query_async(&mut conn)
-        .await
-        .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    match fields.as_slice() {
-        [Some(o), Some(s), name] if *o == owner.to_string() => Ok(Job {
-            state: s.clone(),
-            name: name.clone().unwrap_or_default(),
-        }),
-        // Another account's download, or one that expired, is not found.
-        _ => Err(ConsoleError::NotFound),
-    }
-}
-
-async fn set_job(state: &AppState, id: Uuid, fields: &[(&str, &str)]) -> redis::RedisResult<()> {
-    let mut conn = state.redis.conn();
-    let key = job_key(state, id);
-    redis::pipe()
-        .hset_multiple(&key, fields)
-        .ignore()
-        .expire(&key, JOB_TTL_SECS as i64)
-        .ignore()
-        .query_async(&mut conn)
-        .await
+    // Another account's download, or one that expired, is not found.
+    let snap = EXPORTS
+        .get(state, id, owner)
+        .await?
+        .ok_or(ConsoleError::NotFound)?;
+    let (state, name) = match snap.outcome {
+        None => ("pending", String::new()),
+        Some(Exported { name: Some(name) }) => ("ready", name),
+        Some(Exported { name: None }) => ("failed", String::new()),
+    };
+    Ok(Job {
+        state: state.into(),
+        name,
+    })
 }
 
 /// Build the file (the same code as `GET /v1/marketing/reports/performance?format=`) and
 /// keep it for its owner.
-async fn run_job(state: AppState, id: Uuid, q: PerformanceQuery) {
+async fn run_job(state: AppState, job: Reporter<Exported>, q: PerformanceQuery) {
+    let id = job.id();
     let built = async {
         let resp = reports::http::performance_response(&state.db, Scope::Shop, &q)
             .await
@@ -370,7 +361,7 @@ async fn run_job(state: AppState, id: Uuid, q: PerformanceQuery) {
             .map_err(|e| e.to_string())?;
         let mut conn = state.redis.conn();
         redis::pipe()
-            .set_ex(file_key(&state, id), bytes.to_vec(), JOB_TTL_SECS)
+            .set_ex(file_key(&state, id), bytes.to_vec(), TTL_SECS as u64)
             .ignore()
             .query_async::<()>(&mut conn)
             .await
@@ -378,16 +369,10 @@ async fn run_job(state: AppState, id: Uuid, q: PerformanceQuery) {
         Ok::<_, String>(name)
     }
     .await;
-    let stored = match built {
-        Ok(name) => set_job(&state, id, &[("state", "ready"), ("name", &name)]).await,
-        Err(err) => {
-            tracing::error!(error = %err, "report export failed");
-            set_job(&state, id, &[("state", "failed")]).await
-        }
-    };
-    if let Err(err) = stored {
-        tracing::error!(error = %err, "report export state not stored");
-    }
+    let name = built
+        .inspect_err(|err| tracing::error!(error = %err, "report export failed"))
+        .ok();
+    job.finish(&Exported { name });
 }
 
 #[derive(Template, WebTemplate)]
@@ -436,12 +421,9 @@ pub async fn start_export(
     // Refuse a bad period now, not in the background.
     Period::parse(pq.from, pq.to, pq.quarter.as_deref()).map_err(ApiError::from)?;
     performance::parse_by(pq.by.as_deref()).map_err(ApiError::from)?;
-    let id = Uuid::now_v7();
-    let owner = m.0.user_id.to_string();
-    set_job(&state, id, &[("owner", &owner), ("state", "pending")])
-        .await
-        .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    tokio::spawn(run_job(state.clone(), id, pq));
+    let job = EXPORTS.start(&state, m.0.user_id, 1).await?;
+    let id = job.id();
+    tokio::spawn(run_job(state.clone(), job, pq));
     let fragment = ExportFragment {
         id,
         state: "pending".into(),

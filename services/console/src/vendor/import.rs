@@ -16,17 +16,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::import::{self, ImportReport};
 use platform::{ApiError, AppState};
-use serde::Deserialize;
-use std::sync::{Arc, LazyLock};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// How an import ended: the report of every row, or why the file was refused whole.
+#[derive(Serialize, Deserialize)]
 pub struct Outcome {
     pub report: Option<ImportReport>,
     pub errors: FormErrors,
 }
 
-static IMPORTS: LazyLock<Arc<Jobs<Arc<Outcome>>>> = LazyLock::new(Arc::default);
+static IMPORTS: Jobs<Outcome> = Jobs::new("import");
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/import.html")]
@@ -76,6 +76,7 @@ pub fn columns() -> &'static str {
 
 /// The form; with `?job=` an import's progress, or its report once it has ended.
 pub async fn form(
+    State(state): State<AppState>,
     v: VendorSession,
     page: PageCtx,
     headers: HeaderMap,
@@ -89,14 +90,15 @@ pub async fn form(
         }
         .into_response());
     };
-    // Another account's job, or one this replica never ran, is not found.
+    // Another account's job, or one forgotten, is not found.
     let snap = IMPORTS
-        .get(job, v.principal.user_id)
+        .get(&state, job, v.principal.user_id)
+        .await?
         .ok_or(ConsoleError::NotFound)?;
     Ok(shown(job, snap, &page, headers.contains_key("hx-request")))
 }
 
-fn shown(job: Uuid, snap: Snapshot<Arc<Outcome>>, page: &PageCtx, htmx: bool) -> Response {
+fn shown(job: Uuid, snap: Snapshot<Outcome>, page: &PageCtx, htmx: bool) -> Response {
     let percent = snap.percent();
     match (snap.outcome, htmx) {
         (None, true) => ProgressPart {
@@ -115,35 +117,16 @@ fn shown(job: Uuid, snap: Snapshot<Arc<Outcome>>, page: &PageCtx, htmx: bool) ->
         }
         .into_response(),
         (Some(o), true) => ReportPart {
-            report: o.report.as_ref().map(clone_report),
-            errors: o.errors.clone(),
+            report: o.report,
+            errors: o.errors,
         }
         .into_response(),
         (Some(o), false) => ImportPage {
             chrome: page.chrome("상품 일괄 등록"),
-            report: o.report.as_ref().map(clone_report),
-            errors: o.errors.clone(),
+            report: o.report,
+            errors: o.errors,
         }
         .into_response(),
-    }
-}
-
-/// The report is kept for the job's later looks; each look renders its own copy.
-fn clone_report(r: &ImportReport) -> ImportReport {
-    ImportReport {
-        products_created: r.products_created,
-        products_rejected: r.products_rejected,
-        rows: r
-            .rows
-            .iter()
-            .map(|row| import::RowReport {
-                line: row.line,
-                product_key: row.product_key.clone(),
-                ok: row.ok,
-                product_id: row.product_id,
-                errors: row.errors.clone(),
-            })
-            .collect(),
     }
 }
 
@@ -184,7 +167,7 @@ pub async fn upload(
     if let Err(e) = platform::extract::refuse_nul("file", &text) {
         return Ok(refused(&page, htmx, FormErrors::from_api(e)?));
     }
-    let reporter = IMPORTS.start(v.principal.user_id, 0);
+    let reporter = IMPORTS.start(&state, v.principal.user_id, 0).await?;
     let job = reporter.id();
     let vendor_id = v.vendor_id;
     tokio::spawn(async move {
@@ -209,7 +192,7 @@ pub async fn upload(
                 }),
             },
         };
-        reporter.finish(Arc::new(outcome));
+        reporter.finish(&outcome);
     });
     if htmx {
         // The first look is the progress part itself, polling from here.

@@ -307,6 +307,18 @@ pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Mode
         .ok_or_else(|| ApiError::not_found("account"))
 }
 
+/// The account with this e-mail address, if there is one (addresses are stored
+/// lower-cased, as [`Email`] parses them).
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &Email,
+) -> Result<Option<user::Model>, ApiError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?)
+}
+
 /// Bind an account to the vendor it now runs (on vendor approval), inside the caller's
 /// transaction. Staff accounts are never turned into vendor accounts. The new role shows
 /// in the account's next access token (refresh or log in again).

@@ -13,7 +13,7 @@ use crate::cache;
 use crate::campaigns::{self, CampaignUpdate, NewCampaign, NewSection, SectionUpdate};
 use crate::coupons::{self, NewCoupon, NewDrop};
 use crate::deals::{self, NewTimeDeal};
-use crate::prices::{self, NewCampaignPrice};
+use crate::prices::{self, CampaignPriceUpdate, NewCampaignPrice};
 use crate::stacking::{self, PolicyInput};
 use crate::states::{ApplicationStatus, CampaignStatus};
 use crate::stats::{self, CampaignStats};
@@ -40,8 +40,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(end_campaign))
         .routes(routes!(add_section))
         .routes(routes!(update_section, delete_section))
+        .routes(routes!(reorder_sections))
         .routes(routes!(list_prices, add_price))
-        .routes(routes!(delete_price))
+        .routes(routes!(update_price, delete_price))
         .routes(routes!(list_applications))
         .routes(routes!(approve_application))
         .routes(routes!(reject_application))
@@ -223,6 +224,32 @@ async fn delete_section(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionOrder {
+    /// Every section of the campaign, each once, in the new display order.
+    pub section_ids: Vec<Uuid>,
+}
+
+/// Put the campaign's sections in a new order. A list that is not exactly the campaign's
+/// sections is refused (422 `section_ids`), so a stale page cannot drop one.
+#[utoipa::path(put, path = "/v1/marketing/campaigns/{id}/section-order", tag = "marketing", security(("bearer" = [])),
+    request_body = SectionOrder,
+    responses((status = 200, body = Vec<SectionAdminView>), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the campaign has ended"), (status = 422, body = Problem)))]
+async fn reorder_sections(
+    m: MarketerUser,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(order): Json<SectionOrder>,
+) -> ApiResult<Json<Vec<SectionAdminView>>> {
+    let txn = state.db.begin().await?;
+    let s = campaigns::reorder_sections(&txn, Actor::user(&m.0), id, &order.section_ids).await?;
+    txn.commit().await?;
+    cache::invalidate(&state.redis).await;
+    Ok(Json(s.into_iter().map(Into::into).collect()))
+}
+
 /// The campaign's prices.
 #[utoipa::path(get, path = "/v1/marketing/campaigns/{id}/prices", tag = "marketing", security(("bearer" = [])),
     responses((status = 200, body = Vec<PriceView>), (status = 404, body = Problem)))]
@@ -257,6 +284,23 @@ async fn add_price(
     Ok((StatusCode::CREATED, Json(p.into())))
 }
 
+/// Change a price's kind, value or floor (its product and variant stay).
+#[utoipa::path(patch, path = "/v1/marketing/campaigns/{id}/prices/{price_id}", tag = "marketing", security(("bearer" = [])),
+    request_body = CampaignPriceUpdate,
+    responses((status = 200, body = PriceView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_price(
+    m: MarketerUser,
+    State(state): State<AppState>,
+    Path((id, price_id)): Path<(Uuid, Uuid)>,
+    Json(upd): Json<CampaignPriceUpdate>,
+) -> ApiResult<Json<PriceView>> {
+    let txn = state.db.begin().await?;
+    let p = prices::update(&txn, Actor::user(&m.0), id, price_id, upd).await?;
+    txn.commit().await?;
+    cache::invalidate(&state.redis).await;
+    Ok(Json(p.into()))
+}
+
 #[utoipa::path(delete, path = "/v1/marketing/campaigns/{id}/prices/{price_id}", tag = "marketing", security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn delete_price(
@@ -279,18 +323,29 @@ pub struct ApplicationFilter {
     pub status: Option<ApplicationStatus>,
 }
 
-/// Vendors' applications to a campaign.
+/// Vendors' applications to a campaign, oldest first (the longest waiting on top).
 #[utoipa::path(get, path = "/v1/marketing/campaigns/{id}/applications", tag = "marketing", security(("bearer" = [])),
-    params(ApplicationFilter), responses((status = 200, body = Vec<ApplicationView>)))]
+    params(PageParams, ApplicationFilter), responses((status = 200, body = Page<ApplicationView>), (status = 404, body = Problem)))]
 async fn list_applications(
     _m: MarketerUser,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
+    Query(page): Query<PageParams>,
     Query(filter): Query<ApplicationFilter>,
-) -> ApiResult<Json<Vec<ApplicationView>>> {
+) -> ApiResult<Json<Page<ApplicationView>>> {
+    // A bad cursor is the caller's mistake whatever the campaign: 422 before 404.
+    let after = page.decode::<Uuid>()?;
     campaigns::get(&state.db, id).await?;
-    let rows = applications::of_campaign(&state.db, id, filter.status.map(|s| s.as_str())).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    let limit = page.limit();
+    let rows = applications::of_campaign(
+        &state.db,
+        id,
+        filter.status.map(|s| s.as_str()),
+        after,
+        limit + 1,
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, limit, |a| a.id, Into::into)))
 }
 
 /// Approve a pending application: its discount becomes a campaign price on the product
@@ -346,13 +401,15 @@ async fn campaign_stats(
 
 /// Time deals, newest first.
 #[utoipa::path(get, path = "/v1/marketing/time-deals", tag = "marketing", security(("bearer" = [])),
-    responses((status = 200, body = Vec<TimeDealView>)))]
+    params(PageParams), responses((status = 200, body = Page<TimeDealView>)))]
 async fn list_deals(
     _m: MarketerUser,
     State(state): State<AppState>,
-) -> ApiResult<Json<Vec<TimeDealView>>> {
-    let rows = deals::list(&state.db).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Query(page): Query<PageParams>,
+) -> ApiResult<Json<Page<TimeDealView>>> {
+    let limit = page.limit();
+    let rows = deals::page(&state.db, page.decode::<Uuid>()?, limit + 1).await?;
+    Ok(Json(Page::from_rows(rows, limit, |d| d.id, Into::into)))
 }
 
 /// Create a time deal: a deal price on one variant for a number of units in a window.
