@@ -60,6 +60,7 @@ pub fn field_message(e: &FieldError) -> String {
         "invalid_postal_code" => "우편번호 5자리를 확인해 주세요.",
         "invalid_email" => "이메일 주소를 확인해 주세요.",
         "invalid_number" => "숫자로 입력해 주세요.",
+        "invalid_date" => "날짜를 YYYY-MM-DD로 입력해 주세요.",
         "category_cycle" => "자기 자신이나 하위 카테고리 아래로 옮길 수 없습니다.",
         _ => return e.message.clone(),
     };

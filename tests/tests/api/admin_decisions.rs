@@ -428,3 +428,72 @@ async fn a_demoted_or_disabled_admin_loses_admin_access_at_once() {
         .await
         .assert_problem(403, "account_disabled");
 }
+
+async fn campaign(m: &Client, slug: &str) -> String {
+    let r = m
+        .post(
+            "/v1/marketing/campaigns",
+            &json!({"title": format!("기획전 {slug}"), "slug": slug,
+                    "starts_at": "2030-01-01T10:00:00+09:00", "ends_at": "2030-01-10T10:00:00+09:00"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn the_marketing_audit_filters_by_actor_entity_and_instants() {
+    let app = spawn_app().await;
+    let (m1, m1_id) = app.account(Role::Marketer, None).await;
+    let (m2, _) = app.account(Role::Marketer, None).await;
+    let c1 = campaign(&m1, "seol").await;
+    campaign(&m2, "chuseok").await;
+    let count = |r: &jikgu_tests::Reply| r.json["items"].as_array().map_or(0, Vec::len);
+
+    let mine = m2
+        .get(&format!("/v1/marketing/audit?actor_id={m1_id}"))
+        .await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    assert_eq!(count(&mine), 1, "{}", mine.body);
+    assert_eq!(mine.json["items"][0]["entity_id"], c1);
+    let campaigns = m1.get("/v1/marketing/audit?entity=campaign").await;
+    assert_eq!(count(&campaigns), 2, "{}", campaigns.body);
+    assert_eq!(count(&m1.get("/v1/marketing/audit?entity=coupon").await), 0);
+    let r = m1.get("/v1/marketing/audit?entity=vendor").await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.json["errors"][0]["field"], "entity");
+
+    let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(
+        count(
+            &m1.get(&format!("/v1/marketing/audit?from={hour_ago}"))
+                .await
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &m1.get(&format!("/v1/marketing/audit?from={in_an_hour}"))
+                .await
+        ),
+        0
+    );
+    assert_eq!(
+        count(&m1.get(&format!("/v1/marketing/audit?to={hour_ago}")).await),
+        0
+    );
+    let r = m1
+        .get(&format!(
+            "/v1/marketing/audit?from={hour_ago}&to={in_an_hour}&actor_id={m1_id}&entity=campaign&limit=1"
+        ))
+        .await;
+    assert_eq!(count(&r), 1, "{}", r.body);
+    assert!(r.json["next_cursor"].is_null(), "{}", r.body);
+    assert_eq!(
+        m1.get("/v1/marketing/audit?from=yesterday").await.status,
+        422
+    );
+}

@@ -307,3 +307,78 @@ async fn an_admin_changes_a_role_and_a_disabled_account_is_signed_out_at_once() 
         ["enabled", "disabled", "role_changed", "role_changed"]
     );
 }
+
+#[tokio::test]
+async fn the_audit_log_names_the_actor_shows_a_field_table_and_filters() {
+    let app = spawn_app().await;
+    let (m1, m1_id) = app.account(Role::Marketer, None).await;
+    let (m2, _) = app.account(Role::Marketer, None).await;
+    for (m, slug) in [(&m1, "seol"), (&m2, "chuseok")] {
+        let r = m
+            .post(
+                "/v1/marketing/campaigns",
+                &serde_json::json!({"title": format!("기획전 {slug}"), "slug": slug,
+                    "starts_at": "2030-01-01T10:00:00+09:00", "ends_at": "2030-01-10T10:00:00+09:00"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let m1_email = platform::accounts::service::find_user(&app.state.db, m1_id)
+        .await
+        .expect("user")
+        .email;
+    let marketer = app.login_account(Role::Marketer).await;
+    let mut c = app.console_as(&marketer).await;
+
+    let all = c.get("/console/marketer/audit").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(
+        all.body.contains("test marketer"),
+        "the actor's name: {}",
+        all.body
+    );
+    assert!(all.body.contains(&m1_email), "and email");
+    assert!(
+        all.body.contains("class=\"actor\">test marketer"),
+        "a name, not an id, in the actor's cell"
+    );
+    assert!(
+        all.body.contains("<code>title</code>"),
+        "a field table: {}",
+        all.body
+    );
+    assert!(all.body.contains("기획전 seol") && all.body.contains("기획전 chuseok"));
+    assert!(!all.body.contains("&quot;title&quot;"), "no raw JSON");
+
+    let mine = c
+        .get(&format!(
+            "/console/marketer/audit?actor={m1_email}&entity=campaign"
+        ))
+        .await
+        .body;
+    assert!(mine.contains("기획전 seol"), "{mine}");
+    assert!(!mine.contains("기획전 chuseok"), "{mine}");
+    let today = promotions::seoul::day(chrono::Utc::now());
+    let in_range = c
+        .get(&format!("/console/marketer/audit?from={today}&to={today}"))
+        .await
+        .body;
+    assert!(in_range.contains("기획전 seol"), "{in_range}");
+    let later = today.succ_opt().expect("tomorrow");
+    let none = c
+        .get(&format!("/console/marketer/audit?from={later}"))
+        .await
+        .body;
+    assert!(none.contains("기록이 없습니다"), "{none}");
+    // Mistakes stand beside their filters, never a 500.
+    let bad = c
+        .get("/console/marketer/audit?from=어제&actor=nobody@example.com")
+        .await;
+    assert_eq!(bad.status, 200, "{}", bad.body);
+    assert!(bad.body.contains("id=\"e-from\""), "{}", bad.body);
+    assert!(bad.body.contains("id=\"e-actor\""), "{}", bad.body);
+    // A vendor is refused.
+    let vendor_login = app.vendor_login("강화순무농원").await;
+    let mut v = app.console_as(&vendor_login).await;
+    assert_eq!(v.get("/console/marketer/audit").await.status, 403);
+}
