@@ -497,3 +497,70 @@ async fn the_marketing_audit_filters_by_actor_entity_and_instants() {
         422
     );
 }
+
+/// `n` more payouts (failed copies of one the demo made), for paging.
+pub async fn more_payouts(app: &TestApp, n: usize) {
+    use sea_orm::ConnectionTrait;
+    for _ in 0..n {
+        app.state
+            .db
+            .execute_raw(platform::db::pg(
+                "INSERT INTO settlements.payouts (id, statement_id, vendor_id, amount, status, \
+                 bank_account_id, approved_by, provider, failure_reason) \
+                 SELECT $1, statement_id, vendor_id, amount, 'failed', bank_account_id, approved_by, \
+                 provider, 'test' FROM settlements.payouts LIMIT 1",
+                [Uuid::now_v7().into()],
+            ))
+            .await
+            .expect("payout");
+    }
+}
+
+#[tokio::test]
+async fn payouts_are_listed_by_cursor_pages() {
+    let app = spawn_app().await;
+    jikgu::seed::seed_demo(&app.state).await.expect("seed");
+    more_payouts(&app, 3).await;
+    let (admin, _) = app.account(Role::Admin, None).await;
+    let all = admin.get("/v1/admin/settlements/payouts?limit=100").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let total = all.json["items"].as_array().expect("items").len();
+    assert!(total >= 4, "{}", all.body);
+    assert!(all.json["next_cursor"].is_null());
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            None => "/v1/admin/settlements/payouts?limit=2".to_owned(),
+            Some(c) => format!("/v1/admin/settlements/payouts?limit=2&cursor={c}"),
+        };
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        for p in page.json["items"].as_array().expect("items") {
+            seen.push(p["id"].as_str().expect("id").to_owned());
+        }
+        match page.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = all.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(seen, expected, "newest first, each once");
+    let other = admin
+        .get(&format!(
+            "/v1/admin/settlements/payouts?vendor_id={}",
+            Uuid::now_v7()
+        ))
+        .await;
+    assert_eq!(other.json["items"], json!([]));
+    admin
+        .get("/v1/admin/settlements/payouts?cursor=bogus")
+        .await
+        .assert_problem(422, "invalid_cursor");
+}

@@ -382,3 +382,48 @@ async fn the_audit_log_names_the_actor_shows_a_field_table_and_filters() {
     let mut v = app.console_as(&vendor_login).await;
     assert_eq!(v.get("/console/marketer/audit").await.status, 403);
 }
+
+#[tokio::test]
+async fn the_payouts_on_the_settlements_page_come_in_cursor_pages() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    jikgu::seed::seed_demo(&app.state).await.expect("seed");
+    // More than a page (20): failed copies of a payout the demo made.
+    for _ in 0..21 {
+        app.state
+            .db
+            .execute_raw(platform::db::pg(
+                "INSERT INTO settlements.payouts (id, statement_id, vendor_id, amount, status, \
+                 bank_account_id, approved_by, provider, failure_reason) \
+                 SELECT $1, statement_id, vendor_id, amount, 'failed', bank_account_id, approved_by, \
+                 provider, '페이지 시험' FROM settlements.payouts LIMIT 1",
+                [Uuid::now_v7().into()],
+            ))
+            .await
+            .expect("payout");
+    }
+    let admin = app.login_account(Role::Admin).await;
+    let mut a = app.console_as(&admin).await;
+    let first = a.get("/console/admin/settlements").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let rows = |body: &str| body.matches("<tr id=\"payout-").count();
+    assert_eq!(rows(&first.body), 20, "one page");
+    let at = first.body.find("payouts_cursor=").expect("a next page") + "payouts_cursor=".len();
+    let cursor: String = first.body[at..]
+        .chars()
+        .take_while(|c| *c != '#' && *c != '"')
+        .collect();
+    let second = a
+        .get(&format!(
+            "/console/admin/settlements?payouts_cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert!(rows(&second.body) >= 2, "the rest: {}", second.body);
+    assert_eq!(
+        a.get("/console/admin/settlements?payouts_cursor=bogus")
+            .await
+            .status,
+        422
+    );
+}
