@@ -145,6 +145,13 @@ async fn an_admin_rejects_a_certification_with_a_reason() {
         verify.status, 409,
         "a rejected certification is not verified later"
     );
+    // The vendor sees why on its shop page.
+    let mut v = app.console_as(&vendor_login).await;
+    let shop = v.get("/console/vendor/shop").await.body;
+    assert!(
+        shop.contains("반려: 발급 기관 명단에 없는 번호입니다"),
+        "{shop}"
+    );
 }
 
 #[tokio::test]
