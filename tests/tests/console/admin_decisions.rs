@@ -304,10 +304,14 @@ async fn an_admin_changes_a_role_and_a_disabled_account_is_signed_out_at_once() 
     .await
     .assert_redirect_to("/console/admin/accounts?done=account_enabled");
     app.console_as(&marketer).await;
-    let audit =
-        platform::accounts::changes::audit_page(&app.state.db, Some(marketer.user_id), None, 10)
-            .await
-            .expect("audit");
+    use platform::accounts::entity::account_audit;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let audit = account_audit::Entity::find()
+        .filter(account_audit::Column::AccountId.eq(marketer.user_id))
+        .order_by_desc(account_audit::Column::Id)
+        .all(&app.state.db)
+        .await
+        .expect("audit");
     let actions: Vec<&str> = audit.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(
         actions,

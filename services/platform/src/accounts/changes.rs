@@ -12,8 +12,8 @@ use crate::state::AppState;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -146,24 +146,6 @@ async fn set_status(
     audit(&txn, actor, id, action, before, json!({ "status": status })).await?;
     txn.commit().await?;
     Ok(u)
-}
-
-/// Audit rows newest first, optionally of one account, `limit` of them before `before`
-/// (a cursor page fetches `limit + 1` to learn whether there is more).
-pub async fn audit_page(
-    db: &impl ConnectionTrait,
-    account: Option<Uuid>,
-    before: Option<Uuid>,
-    limit: u64,
-) -> Result<Vec<account_audit::Model>, ApiError> {
-    let mut q = account_audit::Entity::find().order_by_desc(account_audit::Column::Id);
-    if let Some(a) = account {
-        q = q.filter(account_audit::Column::AccountId.eq(a));
-    }
-    if let Some(b) = before {
-        q = q.filter(account_audit::Column::Id.lt(b));
-    }
-    Ok(q.limit(limit).all(db).await?)
 }
 
 /// The caller's account as it is now, for a principal about to use admin power: the
