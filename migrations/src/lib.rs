@@ -42,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(reports::m20261203_001001_reports_grains::Migration),
             Box::new(orders::m20261203_001002_order_lines_product::Migration),
             Box::new(orders::m20261203_001101_invoice_credits::Migration),
+            Box::new(catalog::m20261204_000101_certification_rejection::Migration),
+            Box::new(accounts::m20261204_000102_account_audit::Migration),
             Box::new(reports::m20261204_000301_reports_buyer_months::Migration),
         ]
     }

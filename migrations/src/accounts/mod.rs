@@ -1,2 +1,3 @@
 pub mod m20261122_000001_create_accounts;
 pub mod m20261202_000550_organisations;
+pub mod m20261204_000102_account_audit;

@@ -4,7 +4,7 @@
 //! these, so a decision made from either is the same decision.
 
 use crate::cache;
-use crate::categories::{self, NewCategory};
+use crate::categories::{self, CategoryChange, NewCategory};
 use crate::certifications;
 use crate::error::{CatalogError, CatalogResult};
 use crate::store::{category, certification, penalty, vendor};
@@ -143,7 +143,7 @@ pub async fn add_penalty(
     }
 }
 
-/// Certifications waiting for an admin (not verified yet), oldest first so the longest
+/// Certifications waiting for an admin (neither verified nor rejected), oldest first so the longest
 /// waiting is checked first; `limit` of them after `after`.
 pub async fn pending_certifications(
     state: &AppState,
@@ -152,6 +152,7 @@ pub async fn pending_certifications(
 ) -> CatalogResult<Vec<certification::Model>> {
     let mut q = certification::Entity::find()
         .filter(certification::Column::VerifiedAt.is_null())
+        .filter(certification::Column::RejectedAt.is_null())
         .order_by_asc(certification::Column::Id);
     if let Some(after) = after {
         q = q.filter(certification::Column::Id.gt(after));
@@ -173,6 +174,21 @@ pub async fn verify_certification(
     Ok(c)
 }
 
+/// Reject a certification with the reason the vendor is shown (1 to 500 characters); one
+/// already verified or rejected is a conflict. Nothing the storefront shows changes.
+pub async fn reject_certification(
+    state: &AppState,
+    id: Uuid,
+    admin: Uuid,
+    raw_reason: &str,
+) -> CatalogResult<certification::Model> {
+    let reason = reason(raw_reason)?;
+    let txn = state.db.begin().await?;
+    let c = certifications::reject(&txn, id, admin, reason).await?;
+    txn.commit().await?;
+    Ok(c)
+}
+
 /// Every category with its notice fields, in display order (the console draws the tree).
 pub async fn all_categories(state: &AppState) -> CatalogResult<Vec<category::Model>> {
     Ok(category::Entity::find()
@@ -186,6 +202,20 @@ pub async fn all_categories(state: &AppState) -> CatalogResult<Vec<category::Mod
 pub async fn create_category(state: &AppState, c: NewCategory) -> CatalogResult<category::Model> {
     let txn = state.db.begin().await?;
     let m = categories::create(&txn, c).await?;
+    txn.commit().await?;
+    cache::invalidate_categories(&state.redis).await;
+    Ok(m)
+}
+
+/// Edit or move a category, with its subtree's paths rewritten in the same transaction;
+/// storefront category pages are dropped after commit.
+pub async fn update_category(
+    state: &AppState,
+    id: Uuid,
+    c: CategoryChange,
+) -> CatalogResult<category::Model> {
+    let txn = state.db.begin().await?;
+    let m = categories::update(&txn, id, c).await?;
     txn.commit().await?;
     cache::invalidate_categories(&state.redis).await;
     Ok(m)

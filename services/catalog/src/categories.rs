@@ -5,7 +5,7 @@ use crate::store::category;
 use crate::topics::{self, emit};
 use chrono::Utc;
 use platform::ids::new_id;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -73,6 +73,91 @@ pub async fn create(db: &impl ConnectionTrait, c: NewCategory) -> CatalogResult<
             CatalogError::field("slug", "slug_taken", "another category has this slug")
         })
     })?;
+    emit(
+        db,
+        topics::CATEGORY_CHANGED,
+        m.id,
+        serde_json::json!({ "category_id": m.id }),
+    )
+    .await?;
+    Ok(m)
+}
+
+/// A category's editable fields, all at once (its slug stays: it is in storefront URLs).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryChange {
+    pub name: String,
+    /// The new parent (none: a top-level category); never the category itself or one
+    /// of its descendants (422 `category_cycle`).
+    pub parent_id: Option<Uuid>,
+    /// Display order among its siblings, smallest first.
+    #[serde(deserialize_with = "platform::bounds::within::<_, _, 0, 10_000>")]
+    #[schema(minimum = 0, maximum = 10_000)]
+    pub position: i32,
+    /// 상품정보제공고시 fields required to publish a product here (inherited by children
+    /// when empty).
+    #[serde(default)]
+    pub notice_fields: Vec<String>,
+}
+
+/// Rename, reorder, move or re-define a category's notice fields. A move rewrites the
+/// ancestor path of the category and of every category under it, in the caller's
+/// transaction; the row is locked first so two concurrent moves cannot build a cycle
+/// between them.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    c: CategoryChange,
+) -> CatalogResult<category::Model> {
+    let current = category::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(CatalogError::NotFound("category"))?;
+    let name = c.name.trim();
+    if name.is_empty() {
+        return Err(CatalogError::field("name", "required", "is required"));
+    }
+    let ancestors = match c.parent_id {
+        None => Vec::new(),
+        Some(pid) => {
+            let parent = category::Entity::find_by_id(pid)
+                .lock_shared()
+                .one(db)
+                .await?
+                .ok_or_else(|| CatalogError::field("parent_id", "not_found", "no such category"))?;
+            if parent.id == id || parent.ancestors.contains(&id) {
+                return Err(CatalogError::CategoryCycle);
+            }
+            let mut a = parent.ancestors;
+            a.push(parent.id);
+            a
+        }
+    };
+    if ancestors != current.ancestors {
+        // Each descendant keeps its path below this category and takes the new path
+        // above it (`ancestors[k:]` starts at this category's own id).
+        db.execute_raw(platform::db::pg(
+            "UPDATE catalog.categories \
+             SET ancestors = $1::uuid[] || ancestors[array_position(ancestors, $2):] \
+             WHERE $2 = ANY(ancestors)",
+            [ancestors.clone().into(), id.into()],
+        ))
+        .await?;
+    }
+    let mut am: category::ActiveModel = current.into();
+    am.name = Set(name.to_owned());
+    am.parent_id = Set(c.parent_id);
+    am.ancestors = Set(ancestors);
+    am.position = Set(c.position);
+    am.notice_fields = Set(c
+        .notice_fields
+        .into_iter()
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect());
+    let m = am.update(db).await?;
     emit(
         db,
         topics::CATEGORY_CHANGED,

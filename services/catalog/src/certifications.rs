@@ -8,7 +8,8 @@ use chrono::{NaiveDate, Utc};
 use platform::error::FieldError;
 use platform::ids::new_id;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -59,10 +60,40 @@ pub async fn submit(
         verified_at: Set(None),
         verified_by: Set(None),
         created_at: Set(Utc::now()),
+        rejected_at: Set(None),
+        rejected_by: Set(None),
+        rejection_reason: Set(None),
     }
     .insert(db)
     .await?;
     Ok(m)
+}
+
+/// The certification, locked for a decision; one already decided is a conflict.
+async fn undecided(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    action: &'static str,
+) -> CatalogResult<certification::Model> {
+    // FOR UPDATE: a verify and a reject racing on one certification are serialised, and
+    // the second finds it decided.
+    let c = certification::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(CatalogError::NotFound("certification"))?;
+    if c.is_decided() {
+        let state = if c.verified_at.is_some() {
+            "verified"
+        } else {
+            "rejected"
+        };
+        return Err(CatalogError::IllegalTransition {
+            action,
+            state: state.into(),
+        });
+    }
+    Ok(c)
 }
 
 pub async fn verify(
@@ -70,10 +101,7 @@ pub async fn verify(
     id: Uuid,
     admin: Uuid,
 ) -> CatalogResult<certification::Model> {
-    let c = certification::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(CatalogError::NotFound("certification"))?;
+    let c = undecided(db, id, "verify").await?;
     let mut am: certification::ActiveModel = c.into();
     am.verified_at = Set(Some(Utc::now()));
     am.verified_by = Set(Some(admin));
@@ -86,6 +114,23 @@ pub async fn verify(
     )
     .await?;
     Ok(c)
+}
+
+/// Reject a certification with the reason the vendor sees. It never becomes verified, so
+/// it shows no badge and counts as certified nowhere; no event, since nothing the
+/// storefront shows changes.
+pub async fn reject(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    admin: Uuid,
+    reason: String,
+) -> CatalogResult<certification::Model> {
+    let c = undecided(db, id, "reject").await?;
+    let mut am: certification::ActiveModel = c.into();
+    am.rejected_at = Set(Some(Utc::now()));
+    am.rejected_by = Set(Some(admin));
+    am.rejection_reason = Set(Some(reason));
+    Ok(am.update(db).await?)
 }
 
 pub async fn of_vendor(

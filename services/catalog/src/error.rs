@@ -32,6 +32,9 @@ pub enum CatalogError {
     PublishIncomplete(Vec<FieldError>),
     #[error("vendor not approved")]
     VendorNotApproved,
+    /// A category moved under itself or one of its descendants.
+    #[error("category cycle")]
+    CategoryCycle,
     /// Promotions could not price the products (the cause is logged, never shown).
     #[error("live prices: {0}")]
     LivePrices(String),
@@ -85,6 +88,14 @@ impl From<CatalogError> for ApiError {
                 ..ApiError::new(ErrorCode::PublishIncomplete)
             },
             CatalogError::VendorNotApproved => ApiError::new(ErrorCode::VendorNotApproved),
+            CatalogError::CategoryCycle => ApiError {
+                errors: vec![FieldError::new(
+                    "parent_id",
+                    "category_cycle",
+                    "a category cannot move under itself or one of its subcategories",
+                )],
+                ..ApiError::new(ErrorCode::CategoryCycle)
+            },
             CatalogError::LivePrices(cause) => ApiError::internal(anyhow::anyhow!(cause)),
             CatalogError::Image(r) => image_problem(r),
             CatalogError::Storage(cause) => ApiError::unavailable(anyhow::anyhow!(cause)),

@@ -133,6 +133,19 @@ const NOTICES: &[(&str, &str, &str)] = &[
     ),
     ("held", "ok", "지급을 보류했습니다."),
     ("released", "ok", "보류를 해제했습니다."),
+    (
+        "cert_rejected",
+        "ok",
+        "인증을 반려했습니다. 판매자에게 사유가 보입니다.",
+    ),
+    ("category_saved", "ok", "카테고리를 고쳤습니다."),
+    ("role_changed", "ok", "역할을 바꿨습니다."),
+    (
+        "account_disabled",
+        "ok",
+        "계정 사용을 중지했습니다. 로그인한 곳에서 모두 로그아웃됩니다.",
+    ),
+    ("account_enabled", "ok", "계정을 다시 쓸 수 있게 했습니다."),
 ];
 
 /// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).

@@ -22,6 +22,10 @@ pub fn problem_title(code: ErrorCode) -> &'static str {
         ErrorCode::PublishIncomplete => "판매를 시작하려면 빠진 항목을 채워 주세요",
         ErrorCode::VendorNotApproved => "입점 승인 전에는 판매를 시작할 수 없습니다",
         ErrorCode::Conflict => "지금 상태와 맞지 않는 요청입니다",
+        ErrorCode::CategoryCycle => {
+            "카테고리를 자기 자신이나 하위 카테고리 아래로 옮길 수 없습니다"
+        }
+        ErrorCode::OwnAccount => "자기 계정은 중지하거나 권한을 낮출 수 없습니다",
         ErrorCode::ReferenceNotFound => "없는 항목을 가리키고 있습니다",
         ErrorCode::InvalidCursor => "목록 위치가 올바르지 않습니다. 처음부터 다시 봐 주세요",
         ErrorCode::PayloadTooLarge => "보낸 내용이 너무 큽니다",
@@ -56,6 +60,8 @@ pub fn field_message(e: &FieldError) -> String {
         "invalid_postal_code" => "우편번호 5자리를 확인해 주세요.",
         "invalid_email" => "이메일 주소를 확인해 주세요.",
         "invalid_number" => "숫자로 입력해 주세요.",
+        "invalid_date" => "날짜를 YYYY-MM-DD로 입력해 주세요.",
+        "category_cycle" => "자기 자신이나 하위 카테고리 아래로 옮길 수 없습니다.",
         _ => return e.message.clone(),
     };
     // The domain's own words stay beside ours: they carry the limits ("1 to 100").

@@ -5,6 +5,9 @@
 //!
 //! The access token lives 15 minutes; when it has expired the refresh token is rotated
 //! through `platform::accounts::service::refresh` and the new pair set on the response.
+//! The account itself is read on every request (one primary-key read): a disabled
+//! account is signed out at once, and a changed role applies at once, as in the admin
+//! API.
 
 use crate::cookies;
 use axum::extract::{FromRequestParts, Request, State};
@@ -103,25 +106,31 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> (Option<Principal>, O
     let Some((access, refresh)) = split(&value) else {
         return (None, Some(String::new()));
     };
-    if let Some(claims) = state.tokens.verify(access) {
-        return (Some(principal(&claims)), None);
-    }
-    match rotate(state, refresh).await {
-        Some(fresh) => {
-            let p = split(&fresh)
-                .and_then(|(a, _)| state.tokens.verify(a))
-                .map(|c| principal(&c));
-            (p, Some(fresh))
-        }
-        None => (None, Some(String::new())),
-    }
-}
-
-fn principal(c: &platform::auth::tokens::Claims) -> Principal {
-    Principal {
-        user_id: c.sub,
-        role: c.role,
-        vendor_id: c.vendor_id,
+    let (claims, rewrite) = match state.tokens.verify(access) {
+        Some(claims) => (claims, None),
+        None => match rotate(state, refresh).await {
+            Some(fresh) => match split(&fresh).and_then(|(a, _)| state.tokens.verify(a)) {
+                Some(claims) => (claims, Some(fresh)),
+                None => return (None, Some(String::new())),
+            },
+            None => return (None, Some(String::new())),
+        },
+    };
+    match service::find_user(&state.db, claims.sub).await {
+        Ok(u) if u.status == service::STATUS_ACTIVE => (
+            Some(Principal {
+                user_id: u.id,
+                role: service::role_of(&u),
+                vendor_id: u.vendor_id,
+            }),
+            rewrite,
+        ),
+        // Disabled (its refresh tokens are revoked too) or gone: signed out.
+        Ok(_) => (None, Some(String::new())),
+        Err(e) if e.code == platform::ErrorCode::NotFound => (None, Some(String::new())),
+        // The database is unreachable: no page works, but the session is kept for when
+        // it is back.
+        Err(_) => (None, rewrite),
     }
 }
 

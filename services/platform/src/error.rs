@@ -59,6 +59,8 @@ error_codes! {
     InsufficientStock => (CONFLICT, "insufficient_stock", "Not enough stock"),
     StockMismatch => (CONFLICT, "stock_mismatch", "The stock changed since you read it"),
     IllegalTransition => (CONFLICT, "illegal_transition", "This change is not allowed in the current state"),
+    CategoryCycle => (UNPROCESSABLE_ENTITY, "category_cycle", "A category cannot move under itself or one of its subcategories"),
+    OwnAccount => (CONFLICT, "own_account", "An admin cannot disable or demote their own account"),
     PublishIncomplete => (UNPROCESSABLE_ENTITY, "publish_incomplete", "The product is missing what it needs to be published"),
     VendorNotApproved => (CONFLICT, "vendor_not_approved", "The vendor is not approved"),
     QuoteChanged => (CONFLICT, "quote_changed", "The total changed since you saw it; review the new quote"),

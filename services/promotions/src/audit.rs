@@ -121,23 +121,52 @@ pub const ENTITIES: &[&str] = &[
     "stacking_policy",
 ];
 
+/// Which part of the trail to read; each part is optional and they all hold at once.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// One kind of entity (one of [`ENTITIES`]).
+    pub entity: Option<String>,
+    pub entity_id: Option<Uuid>,
+    /// The account that made the change.
+    pub actor_id: Option<Uuid>,
+    /// Changes at or after this instant.
+    pub from: Option<chrono::DateTime<Utc>>,
+    /// Changes before this instant.
+    pub to: Option<chrono::DateTime<Utc>>,
+}
+
+/// The rows of the trail `f` asks for, in no order yet (the API pages it).
+pub fn select(f: &Filter) -> sea_orm::Select<audit::Entity> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut q = audit::Entity::find();
+    if let Some(e) = &f.entity {
+        q = q.filter(audit::Column::Entity.eq(e.as_str()));
+    }
+    if let Some(id) = f.entity_id {
+        q = q.filter(audit::Column::EntityId.eq(id));
+    }
+    if let Some(id) = f.actor_id {
+        q = q.filter(audit::Column::ActorId.eq(id));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(audit::Column::At.gte(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(audit::Column::At.lt(to));
+    }
+    q
+}
+
 /// The trail, newest first: a cursor over ids (`before`: the last id of the previous
-/// page), optionally one kind of entity and one entity; at most `limit` rows.
+/// page), as `f` filters it; at most `limit` rows.
 pub async fn page(
     db: &impl ConnectionTrait,
-    entity: Option<&str>,
-    entity_id: Option<Uuid>,
+    f: &Filter,
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<audit::Model>, DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let mut q = audit::Entity::find().order_by_desc(audit::Column::Id);
-    if let Some(e) = entity {
-        q = q.filter(audit::Column::Entity.eq(e));
-    }
-    if let Some(id) = entity_id {
-        q = q.filter(audit::Column::EntityId.eq(id));
-    }
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut q = select(f).order_by_desc(audit::Column::Id);
     if let Some(b) = before {
         q = q.filter(audit::Column::Id.lt(b));
     }

@@ -389,16 +389,20 @@ pub async fn send_scheduled(
     Ok(Some((sent, file)))
 }
 
+/// Payouts newest first, of every vendor or one, `limit` of them after the payout
+/// `before` (a cursor page fetches `limit + 1` to learn whether there is more).
 pub async fn list(
     db: &impl ConnectionTrait,
     vendor_id: Option<Uuid>,
+    before: Option<Uuid>,
     limit: u64,
 ) -> SettlementsResult<Vec<Payout>> {
     Ok(Payout::find_by_statement(pg(
         format!(
-            "SELECT {PAYOUT_COLUMNS} FROM settlements.payouts WHERE ($1::uuid IS NULL OR vendor_id = $1) ORDER BY id DESC LIMIT $2"
+            "SELECT {PAYOUT_COLUMNS} FROM settlements.payouts WHERE ($1::uuid IS NULL OR vendor_id = $1) \
+             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
         ),
-        [vendor_id.into(), (limit as i64).into()],
+        [vendor_id.into(), before.into(), (limit as i64).into()],
     ))
     .all(db)
     .await?)

@@ -1,6 +1,7 @@
 //! End-to-end tests through the HTTP API, one binary for the whole workspace: each test
 //! starts the real app on port 0 against its own database and Redis prefix.
 
+mod admin_decisions;
 mod auth;
 mod bounds;
 mod cache;

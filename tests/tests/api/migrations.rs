@@ -63,4 +63,12 @@ async fn entities_match_the_migrated_tables() {
         .all(&app.state.db)
         .await
         .expect("product_images entity matches");
+    platform::accounts::entity::account_audit::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("account_audit entity matches");
+    catalog::store::certification::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("certifications entity matches");
 }

@@ -63,6 +63,12 @@ const GUARDED: &[Guarded] = &[
     g("POST", "/v1/admin/vendors/{id}/penalties", ADMIN),
     g("POST", "/v1/admin/certifications/{id}/verify", ADMIN),
     g("POST", "/v1/admin/categories", ADMIN),
+    g("PUT", "/v1/admin/categories/{id}", ADMIN),
+    g("POST", "/v1/admin/certifications/{id}/reject", ADMIN),
+    g("PUT", "/v1/admin/accounts/{id}/role", ADMIN),
+    g("POST", "/v1/admin/accounts/{id}/disable", ADMIN),
+    g("POST", "/v1/admin/accounts/{id}/enable", ADMIN),
+    g("GET", "/v1/admin/accounts/audit", ADMIN),
     // orders
     g("POST", "/v1/carts/current/merge", CUSTOMER),
     g("POST", "/v1/checkout", CUSTOMER),

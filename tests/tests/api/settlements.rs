@@ -306,7 +306,7 @@ async fn assert_each_entry_counted_once(app: &TestApp, vendor: Uuid) {
     let ledger = settlements::ledger::balance(db, vendor)
         .await
         .expect("balance");
-    let paid_out: i64 = settlements::payouts::list(db, Some(vendor), 100)
+    let paid_out: i64 = settlements::payouts::list(db, Some(vendor), None, 100)
         .await
         .expect("payouts")
         .iter()

@@ -2,6 +2,7 @@
 //! CSRF refusal on every POST) and in a real headless Chromium. One binary; the browser
 //! harness is `jikgu_tests::browser`, the form client `jikgu_tests::console`.
 
+mod admin_decisions;
 mod admin_pages;
 mod browser_admin;
 mod browser_marketer;

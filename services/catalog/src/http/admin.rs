@@ -4,7 +4,7 @@ use super::vendor_console::product_ids_of;
 use super::views::{CertificationView, PenaltyView, VendorView};
 use crate::admin_actions;
 use crate::cache;
-use crate::categories::{CategoryNode, NewCategory};
+use crate::categories::{CategoryChange, CategoryNode, NewCategory};
 use crate::domain::status::VendorStatus;
 use crate::error::CatalogResult;
 use crate::store::vendor;
@@ -32,7 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reinstate))
         .routes(routes!(list_penalties, add_penalty))
         .routes(routes!(verify_certification))
+        .routes(routes!(reject_certification))
         .routes(routes!(create_category))
+        .routes(routes!(update_category))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -212,6 +214,22 @@ async fn verify_certification(
     Ok(Json(c.into()))
 }
 
+/// Reject a certification, with the reason the vendor will see; it shows no badge and
+/// counts as certified nowhere. One already verified or rejected is 409.
+#[utoipa::path(post, path = "/v1/admin/certifications/{id}/reject", tag = "admin", security(("bearer" = [])),
+    request_body = Reason,
+    responses((status = 200, body = CertificationView), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn reject_certification(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(r): Json<Reason>,
+) -> ApiResult<Json<CertificationView>> {
+    let c = admin_actions::reject_certification(&state, id, admin.user_id, &r.reason).await?;
+    Ok(Json(c.into()))
+}
+
 /// Add a category (optionally under a parent).
 #[utoipa::path(post, path = "/v1/admin/categories", tag = "admin", security(("bearer" = [])),
     request_body = NewCategory, responses((status = 201, body = CategoryNode), (status = 422, body = Problem)))]
@@ -230,4 +248,24 @@ async fn create_category(
             children: vec![],
         }),
     ))
+}
+
+/// Edit a category: name, parent (a move), position and notice fields. Moving it under
+/// itself or one of its descendants is 422 `category_cycle`.
+#[utoipa::path(put, path = "/v1/admin/categories/{id}", tag = "admin", security(("bearer" = [])),
+    request_body = CategoryChange,
+    responses((status = 200, body = CategoryNode), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_category(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Path(id): Path<Uuid>,
+    Json(c): Json<CategoryChange>,
+) -> ApiResult<Json<CategoryNode>> {
+    let m = admin_actions::update_category(&state, id, c).await?;
+    Ok(Json(CategoryNode {
+        id: m.id,
+        slug: m.slug,
+        name: m.name,
+        children: vec![],
+    }))
 }

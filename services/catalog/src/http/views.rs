@@ -141,6 +141,8 @@ pub struct CertificationView {
     pub verified: bool,
     /// Verified and within its dates today.
     pub valid: bool,
+    /// Set when an admin rejected it: why (a rejected certification is never valid).
+    pub rejection_reason: Option<String>,
 }
 
 impl From<certification::Model> for CertificationView {
@@ -148,6 +150,7 @@ impl From<certification::Model> for CertificationView {
         CertificationView {
             valid: c.is_valid_on(Utc::now().date_naive()),
             verified: c.verified_at.is_some(),
+            rejection_reason: c.rejection_reason,
             id: c.id,
             vendor_id: c.vendor_id,
             issued_on: c.issued_on,

@@ -14,9 +14,19 @@ pub struct Model {
     pub verified_at: Option<DateTimeUtc>,
     pub verified_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    pub rejected_at: Option<DateTimeUtc>,
+    pub rejected_by: Option<Uuid>,
+    /// What the vendor is shown; set exactly when `rejected_at` is.
+    pub rejection_reason: Option<String>,
 }
 
 impl Model {
+    /// Verified or rejected: an admin has looked at it, and may not change their mind
+    /// (the vendor submits a corrected certification instead).
+    pub fn is_decided(&self) -> bool {
+        self.verified_at.is_some() || self.rejected_at.is_some()
+    }
+
     /// A badge shows only while verified and within its dates: expiry needs no job.
     pub fn is_valid_on(&self, day: Date) -> bool {
         self.verified_at.is_some() && self.issued_on <= day && day <= self.expires_on

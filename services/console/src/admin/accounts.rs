@@ -1,7 +1,8 @@
-//! Accounts and their roles: the list (cursor pages, the API's role filter) and a form to
-//! create an account of any role (vendor accounts bound to their vendor). The admin API
-//! neither changes an account's role nor disables it, so neither does the console.
-//! Through `platform::accounts::service`, the functions behind `/v1/admin/accounts`.
+//! Accounts and their roles: the list (cursor pages, the API's role filter), a form to
+//! create an account of any role (vendor accounts bound to their vendor), and on each
+//! row a role picker and a disable/enable button (never on the admin's own row's
+//! behalf: that is refused). Through `platform::accounts::{service, changes}`, the
+//! functions behind `/v1/admin/accounts`.
 
 use crate::error::PageResult;
 use crate::form::FormErrors;
@@ -10,11 +11,11 @@ use crate::layout::{Chrome, PageCtx, role_label};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::AppState;
-use platform::accounts::service;
+use platform::accounts::{changes, service};
 use platform::auth::Role;
 use platform::error::FieldError;
 use serde::Deserialize;
@@ -28,6 +29,13 @@ pub fn role_name(r: &Role) -> &'static str {
 }
 
 pub struct Row {
+    pub id: Uuid,
+    /// The role as the API names it, for the picker.
+    pub role_code: &'static str,
+    pub vendor_id: String,
+    pub active: bool,
+    /// The signed-in admin's own account (no disable button, no demotion).
+    pub own: bool,
     pub email: String,
     pub display_name: String,
     pub role: &'static str,
@@ -54,6 +62,8 @@ pub struct ListPage {
     next: Option<String>,
     typed: Typed,
     errors: FormErrors,
+    /// Why a change on a row was refused, above the list.
+    row_errors: FormErrors,
 }
 
 #[derive(Deserialize, Default)]
@@ -69,6 +79,18 @@ async fn list_page(
     typed: Typed,
     errors: FormErrors,
 ) -> PageResult<ListPage> {
+    list_page_with(state, page, q, typed, errors, FormErrors::default()).await
+}
+
+async fn list_page_with(
+    state: &AppState,
+    page: &PageCtx,
+    q: ListQuery,
+    typed: Typed,
+    errors: FormErrors,
+    row_errors: FormErrors,
+) -> PageResult<ListPage> {
+    let me = page.user.map(|p| p.user_id);
     let role = q.role.and_then(|r| r.parse::<Role>().ok());
     let at = super::Cursor::of(q.cursor)?;
     let found = service::accounts_page(&state.db, role, at.after, at.fetch()).await?;
@@ -78,6 +100,11 @@ async fn list_page(
         rows: found
             .into_iter()
             .map(|u| Row {
+                id: u.id,
+                role_code: service::role_of(&u).as_str(),
+                vendor_id: u.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
+                active: u.status == service::STATUS_ACTIVE,
+                own: Some(u.id) == me,
                 role: role_label(service::role_of(&u)),
                 status: if u.status == service::STATUS_ACTIVE {
                     "사용 중"
@@ -98,6 +125,7 @@ async fn list_page(
         next,
         typed,
         errors,
+        row_errors,
     })
 }
 
@@ -162,4 +190,91 @@ pub async fn create(
             .await
         }
     }
+}
+
+/// Back to the list after a change on a row; a refusal (`own_account`, a vendor role
+/// without a vendor) is shown above the list.
+async fn changed(
+    state: &AppState,
+    page: &PageCtx,
+    result: Result<platform::accounts::entity::user::Model, platform::ApiError>,
+    done: &str,
+) -> PageResult<Response> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/console/admin/accounts?done={done}")).into_response()),
+        Err(e) => {
+            super::shown_again(e, async |errors| {
+                let q = ListQuery::default();
+                list_page_with(
+                    state,
+                    page,
+                    q,
+                    Typed::default(),
+                    FormErrors::default(),
+                    errors,
+                )
+                .await
+            })
+            .await
+        }
+    }
+}
+
+/// Give an account another role (a vendor account keeps, or is given, its vendor).
+pub async fn change_role(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let mut errors = FormErrors::default();
+    let role = crate::form::value(&pairs, "role").parse::<Role>().ok();
+    if role.is_none() {
+        errors.push(FieldError::new("role", "required", "choose a role"));
+    }
+    let vendor_id = match crate::form::value(&pairs, "vendor_id").trim() {
+        "" => Some(None),
+        raw => raw.parse::<Uuid>().ok().map(Some),
+    };
+    if vendor_id.is_none() {
+        errors.push(FieldError::new("vendor_id", "not_found", "not a vendor id"));
+    }
+    let (Some(role), Some(vendor_id)) = (role, vendor_id) else {
+        let q = ListQuery::default();
+        let body = list_page_with(
+            &state,
+            &page,
+            q,
+            Typed::default(),
+            FormErrors::default(),
+            errors,
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let r = changes::change_role(&state, admin.user_id, id, role, vendor_id).await;
+    changed(&state, &page, r, "role_changed").await
+}
+
+/// Stop an account: it is signed out everywhere and cannot sign in.
+pub async fn disable(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let r = changes::disable(&state, admin.user_id, id).await;
+    changed(&state, &page, r, "account_disabled").await
+}
+
+/// Let a disabled account sign in again.
+pub async fn enable(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let r = changes::enable(&state, admin.user_id, id).await;
+    changed(&state, &page, r, "account_enabled").await
 }

@@ -1,7 +1,7 @@
 //! The category tree with each category's 상품정보제공고시 fields (what a product in it
-//! must disclose before it can be sold), and a form to add a category under any other.
-//! The admin API creates categories but does not edit or move them, so neither does the
-//! console. Through `catalog::admin_actions`, the functions behind `/v1/admin/categories`.
+//! must disclose before it can be sold), a form to add a category under any other, and
+//! one to edit or move a category (`?edit=<id>`). Through `catalog::admin_actions`, the
+//! functions behind `/v1/admin/categories`.
 
 use super::vendors::api;
 use crate::error::PageResult;
@@ -11,13 +11,14 @@ use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::admin_actions;
-use catalog::categories::NewCategory;
+use catalog::categories::{CategoryChange, NewCategory};
 use catalog::store::category;
 use platform::AppState;
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// A category in tree order, with its depth for the indent.
@@ -68,6 +69,14 @@ pub struct Typed {
     pub notice_fields: String,
 }
 
+/// The edit form of one category: what it holds (or what was typed) and its errors.
+pub struct Edit {
+    pub id: Uuid,
+    pub slug: String,
+    pub typed: Typed,
+    pub errors: FormErrors,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/categories.html")]
 pub struct TreePage {
@@ -75,6 +84,7 @@ pub struct TreePage {
     nodes: Vec<Node>,
     typed: Typed,
     errors: FormErrors,
+    edit: Option<Edit>,
 }
 
 async fn tree_page(
@@ -89,37 +99,79 @@ async fn tree_page(
         nodes: tree_order(&all),
         typed,
         errors,
+        edit: None,
     })
+}
+
+/// The tree with the edit form of `id`, holding `typed` (or, without it, what the
+/// category holds now).
+async fn edit_page(
+    state: &AppState,
+    page: &PageCtx,
+    id: Uuid,
+    typed: Option<Typed>,
+    errors: FormErrors,
+) -> PageResult<TreePage> {
+    let all = api(admin_actions::all_categories(state).await)?;
+    let c = all
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| platform::ApiError::not_found("category"))?;
+    let typed = typed.unwrap_or_else(|| Typed {
+        name: c.name.clone(),
+        slug: c.slug.clone(),
+        parent_id: c.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        position: c.position.to_string(),
+        notice_fields: c.notice_fields.join("\n"),
+    });
+    Ok(TreePage {
+        chrome: page.chrome("카테고리"),
+        edit: Some(Edit {
+            id,
+            slug: c.slug.clone(),
+            typed,
+            errors,
+        }),
+        nodes: tree_order(&all),
+        typed: Typed::default(),
+        errors: FormErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct TreeQuery {
+    edit: Option<Uuid>,
 }
 
 pub async fn tree(
     State(state): State<AppState>,
     _a: AdminSession,
     page: PageCtx,
+    Query(q): Query<TreeQuery>,
 ) -> PageResult<TreePage> {
-    tree_page(&state, &page, Typed::default(), FormErrors::default()).await
+    match q.edit {
+        Some(id) => edit_page(&state, &page, id, None, FormErrors::default()).await,
+        None => tree_page(&state, &page, Typed::default(), FormErrors::default()).await,
+    }
 }
 
-/// Add a category; its notice fields are typed one per line.
-pub async fn create(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let v = |k| crate::form::value(&pairs, k).to_owned();
-    let typed = Typed {
+fn typed_of(pairs: &[(String, String)]) -> Typed {
+    let v = |k| crate::form::value(pairs, k).to_owned();
+    Typed {
         name: v("name"),
         slug: v("slug"),
         parent_id: v("parent_id"),
         position: v("position"),
         notice_fields: v("notice_fields"),
-    };
-    let mut errors = FormErrors::default();
+    }
+}
+
+/// The position and parent typed into either form; a mistake is beside its field.
+fn position_and_parent(typed: &Typed, errors: &mut FormErrors) -> Option<(i32, Option<Uuid>)> {
     let position = if typed.position.trim().is_empty() {
         Some(0)
     } else {
-        crate::form::number::<i32>(&mut errors, "position", &typed.position)
+        crate::form::number::<i32>(errors, "position", &typed.position)
     };
     // The same bounds as the JSON body's.
     if let Some(p) = position
@@ -145,7 +197,63 @@ pub async fn create(
             }
         },
     };
-    let (Some(position), Some(parent_id), true) = (position, parent_id, errors.is_empty()) else {
+    match (position, parent_id) {
+        (Some(p), Some(parent)) if errors.is_empty() => Some((p, parent)),
+        _ => None,
+    }
+}
+
+/// Notice fields are typed one per line.
+fn notice_lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Save the edit form: rename, reorder, move (never under itself or a subcategory: the
+/// refusal stands beside the parent picker), notice fields.
+pub async fn update(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let typed = typed_of(&pairs);
+    let mut errors = FormErrors::default();
+    let Some((position, parent_id)) = position_and_parent(&typed, &mut errors) else {
+        let body = edit_page(&state, &page, id, Some(typed), errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let change = CategoryChange {
+        name: typed.name.clone(),
+        parent_id,
+        position,
+        notice_fields: notice_lines(&typed.notice_fields),
+    };
+    match admin_actions::update_category(&state, id, change).await {
+        Ok(_) => Ok(Redirect::to("/console/admin/categories?done=category_saved").into_response()),
+        Err(e) => {
+            super::shown_again(e.into(), async |errors| {
+                edit_page(&state, &page, id, Some(typed), errors).await
+            })
+            .await
+        }
+    }
+}
+
+/// Add a category; its notice fields are typed one per line.
+pub async fn create(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let typed = typed_of(&pairs);
+    let mut errors = FormErrors::default();
+    let Some((position, parent_id)) = position_and_parent(&typed, &mut errors) else {
         let body = tree_page(&state, &page, typed, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     };
@@ -154,13 +262,7 @@ pub async fn create(
         name: typed.name.clone(),
         parent_id,
         position,
-        notice_fields: typed
-            .notice_fields
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        notice_fields: notice_lines(&typed.notice_fields),
     };
     match admin_actions::create_category(&state, new).await {
         Ok(_) => Ok(Redirect::to("/console/admin/categories?done=created").into_response()),

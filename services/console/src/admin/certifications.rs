@@ -1,16 +1,19 @@
 //! Certifications vendors submitted (인천 품질우수제품, HACCP, …) waiting for an admin to
 //! check them against the issuer's register and verify them; a verified one shows as a
-//! badge on the vendor's products while it is within its dates. Through
+//! badge on the vendor's products while it is within its dates; a rejected one (with the
+//! reason the vendor sees) never does. Through
 //! `catalog::admin_actions`, the functions behind `/v1/admin/certifications`.
 
 use super::vendors::api;
 use crate::error::PageResult;
+use crate::form::FormErrors;
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use catalog::admin_actions;
 use platform::AppState;
 use serde::Deserialize;
@@ -35,6 +38,16 @@ pub struct ListPage {
     chrome: Chrome,
     rows: Vec<Row>,
     next: Option<String>,
+    /// The errors of a refused rejection, shown beside the reason of `errors_for`'s row.
+    errors: FormErrors,
+    errors_for: Option<Uuid>,
+}
+
+impl ListPage {
+    /// Whether the refused form was the one of certification `id`.
+    fn errors_here(&self, id: &Uuid) -> bool {
+        self.errors_for.as_ref() == Some(id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -49,8 +62,18 @@ pub async fn list(
     page: PageCtx,
     Query(q): Query<ListQuery>,
 ) -> PageResult<ListPage> {
-    let at = super::Cursor::of(q.cursor)?;
-    let found = api(admin_actions::pending_certifications(&state, at.after, at.fetch()).await)?;
+    list_page(&state, &page, q.cursor, FormErrors::default(), None).await
+}
+
+async fn list_page(
+    state: &AppState,
+    page: &PageCtx,
+    cursor: Option<String>,
+    errors: FormErrors,
+    errors_for: Option<Uuid>,
+) -> PageResult<ListPage> {
+    let at = super::Cursor::of(cursor)?;
+    let found = api(admin_actions::pending_certifications(state, at.after, at.fetch()).await)?;
     let (found, next) = at.split(found, |c| c.id);
     // A page names at most `limit` vendors; each is read once.
     let mut names: HashMap<Uuid, String> = HashMap::new();
@@ -59,7 +82,7 @@ pub async fn list(
         let vendor = match names.get(&c.vendor_id) {
             Some(name) => name.clone(),
             None => {
-                let v = api(admin_actions::vendor(&state, c.vendor_id).await)?;
+                let v = api(admin_actions::vendor(state, c.vendor_id).await)?;
                 names.insert(c.vendor_id, v.trade_name.clone());
                 v.trade_name
             }
@@ -80,6 +103,8 @@ pub async fn list(
         chrome: page.chrome("인증 확인"),
         rows,
         next,
+        errors,
+        errors_for,
     })
 }
 
@@ -91,4 +116,27 @@ pub async fn verify(
 ) -> PageResult<Redirect> {
     api(admin_actions::verify_certification(&state, id, admin.user_id).await)?;
     Ok(Redirect::to("/console/admin/certifications?done=verified"))
+}
+
+/// Reject one certification with the reason the vendor sees; an empty reason is shown
+/// beside that row's field, one already decided above the list (409).
+pub async fn reject(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    page: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let reason = crate::form::value(&pairs, "reason");
+    match admin_actions::reject_certification(&state, id, admin.user_id, reason).await {
+        Ok(_) => {
+            Ok(Redirect::to("/console/admin/certifications?done=cert_rejected").into_response())
+        }
+        Err(e) => {
+            super::shown_again(e.into(), async |errors| {
+                list_page(&state, &page, None, errors, Some(id)).await
+            })
+            .await
+        }
+    }
 }

@@ -90,10 +90,12 @@ pub fn router() -> Router<AppState> {
         .route("/vendors/{id}/penalties", post(vendors::add_penalty))
         .route("/certifications", get(certifications::list))
         .route("/certifications/{id}/verify", post(certifications::verify))
+        .route("/certifications/{id}/reject", post(certifications::reject))
         .route(
             "/categories",
             get(categories::tree).post(categories::create),
         )
+        .route("/categories/{id}", post(categories::update))
         .route("/organisations", get(organisations::list))
         .route("/organisations/{id}", get(organisations::show))
         .route("/organisations/{id}/approve", post(organisations::approve))
@@ -103,6 +105,9 @@ pub fn router() -> Router<AppState> {
             post(organisations::set_credit_limit),
         )
         .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/accounts/{id}/role", post(accounts::change_role))
+        .route("/accounts/{id}/disable", post(accounts::disable))
+        .route("/accounts/{id}/enable", post(accounts::enable))
         .route("/settlements", get(settlements::overview))
         .route(
             "/settlements/close",

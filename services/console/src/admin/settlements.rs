@@ -71,6 +71,8 @@ pub struct OverviewPage {
     statements: Vec<StatementSummary>,
     next: Option<String>,
     payouts: Vec<Payout>,
+    /// The cursor of the next page of payouts (apart from the statements' pages).
+    next_payouts: Option<String>,
     holds: Vec<Hold>,
     errors: FormErrors,
     today: NaiveDate,
@@ -79,24 +81,29 @@ pub struct OverviewPage {
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     cursor: Option<String>,
+    payouts_cursor: Option<String>,
 }
 
 async fn overview_page(
     state: &AppState,
     page: &PageCtx,
-    cursor: Option<String>,
+    q: ListQuery,
     errors: FormErrors,
 ) -> PageResult<OverviewPage> {
     let today = promotions::seoul::day(Utc::now());
-    let at = super::Cursor::of(cursor)?;
+    let at = super::Cursor::of(q.cursor)?;
     let found = api(statements::list(&state.db, None, at.after, at.fetch()).await)?;
     let (found, next) = at.split(found, |s| s.id);
+    let paid_at = super::Cursor::of(q.payouts_cursor)?;
+    let payouts = api(payouts::list(&state.db, None, paid_at.after, paid_at.fetch()).await)?;
+    let (payouts, next_payouts) = paid_at.split(payouts, |p| p.id);
     Ok(OverviewPage {
         chrome: page.chrome("정산"),
         owed: api(reports::liabilities(&state.db, today).await)?,
         statements: found,
         next,
-        payouts: api(payouts::list(&state.db, None, 50).await)?,
+        payouts,
+        next_payouts,
         holds: api(holds::list_open(&state.db).await)?,
         errors,
         today,
@@ -109,13 +116,13 @@ pub async fn overview(
     page: PageCtx,
     Query(q): Query<ListQuery>,
 ) -> PageResult<OverviewPage> {
-    overview_page(&state, &page, q.cursor, FormErrors::default()).await
+    overview_page(&state, &page, q, FormErrors::default()).await
 }
 
 /// A refused form on the overview, its errors beside its fields.
 async fn refused(state: &AppState, page: &PageCtx, e: ApiError) -> PageResult<Response> {
     super::shown_again(e, async |errors| {
-        overview_page(state, page, None, errors).await
+        overview_page(state, page, ListQuery::default(), errors).await
     })
     .await
 }

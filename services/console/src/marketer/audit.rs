@@ -1,15 +1,23 @@
-//! The audit trail of marketing changes (who, when, what, the row before and after),
-//! newest first in cursor pages, filtered by the kind of entity and one entity's id.
+//! The audit trail of marketing changes, newest first in cursor pages: who (by name and
+//! email, not id), when, what, and the fields that changed as a table (field, before,
+//! after). Filtered by the kind of entity, one entity's id, the actor (email or id) and
+//! a range of Korean dates, the same filters as `GET /v1/marketing/audit`.
 
 use super::{cursor_of, next_cursor};
 use crate::error::PageResult;
+use crate::form::FormErrors;
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
+use chrono::{NaiveDate, NaiveTime};
 use platform::AppState;
+use platform::accounts::service;
+use platform::error::FieldError;
 use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 pub fn entity_label(e: &str) -> &'static str {
@@ -36,15 +44,23 @@ pub fn role_label(r: &str) -> &'static str {
     }
 }
 
+/// One field of a change: its name and its value before and after (empty when absent).
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
 pub struct Row {
     pub at: String,
+    /// The actor's name and email; the id when the account is gone; empty for the system.
     pub actor: String,
+    pub actor_email: String,
     pub role: String,
     pub action: String,
     pub entity: String,
     pub entity_id: Uuid,
-    pub before: String,
-    pub after: String,
+    pub changes: Vec<Change>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,20 +70,95 @@ pub struct AuditPage {
     entities: &'static [&'static str],
     entity: String,
     entity_id: String,
+    actor: String,
+    from: String,
+    to: String,
+    errors: FormErrors,
     rows: Vec<Row>,
     next: Option<String>,
+}
+
+impl AuditPage {
+    /// The filters as a query string, for the next page's link.
+    fn filters(&self) -> String {
+        let pairs = [
+            ("entity", &self.entity),
+            ("entity_id", &self.entity_id),
+            ("actor", &self.actor),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        // Each value percent-encoded: they are what the user typed.
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", percent_encoded(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+fn percent_encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
 pub struct AuditQuery {
     entity: Option<String>,
     entity_id: Option<String>,
+    actor: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     cursor: Option<String>,
 }
 
-fn pretty(v: Option<serde_json::Value>) -> String {
-    v.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
-        .unwrap_or_default()
+/// A value as a person reads it: text without quotes, nothing for null, JSON otherwise.
+fn readable(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(true)) => "예".into(),
+        Some(Value::Bool(false)) => "아니오".into(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The fields whose value differs between `before` and `after` (every field of a
+/// creation or a deletion), in name order; null and absent are the same.
+pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
+    let fields = |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_default();
+    let (b, a) = (fields(before), fields(after));
+    let names: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let value =
+        |m: &serde_json::Map<String, Value>, n: &str| m.get(n).filter(|v| !v.is_null()).cloned();
+    names
+        .into_iter()
+        .filter(|n| value(&b, n) != value(&a, n))
+        .map(|n| Change {
+            field: n.clone(),
+            before: readable(b.get(n)),
+            after: readable(a.get(n)),
+        })
+        .collect()
+}
+
+/// A Korean date typed into a filter; a mistake is beside its field.
+fn date(errors: &mut FormErrors, field: &str, raw: &str) -> Option<NaiveDate> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
+    if d.is_none() {
+        errors.push(FieldError::new(field, "invalid_date", "use YYYY-MM-DD"));
+    }
+    d
 }
 
 pub async fn list(
@@ -76,37 +167,116 @@ pub async fn list(
     page: PageCtx,
     Query(q): Query<AuditQuery>,
 ) -> PageResult<AuditPage> {
+    let mut errors = FormErrors::default();
     let entity = q
         .entity
         .filter(|e| promotions::audit::ENTITIES.contains(&e.as_str()));
     // An id that is not one matches nothing rather than everything.
-    let raw_id = q.entity_id.unwrap_or_default();
-    let entity_id = match raw_id.trim() {
+    let raw_id = q.entity_id.unwrap_or_default().trim().to_owned();
+    let entity_id = (!raw_id.is_empty()).then(|| raw_id.parse::<Uuid>().unwrap_or(Uuid::nil()));
+    let actor = q.actor.unwrap_or_default().trim().to_owned();
+    let actor_id = match actor.as_str() {
         "" => None,
-        s => Some(s.parse::<Uuid>().unwrap_or(Uuid::nil())),
+        raw => match raw.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => match service::find_by_email(&state.db, raw).await? {
+                Some(u) => Some(u.id),
+                None => {
+                    errors.push(FieldError::new("actor", "not_found", "no such account"));
+                    Some(Uuid::nil())
+                }
+            },
+        },
+    };
+    let from_raw = q.from.unwrap_or_default();
+    let to_raw = q.to.unwrap_or_default();
+    let from = date(&mut errors, "from", &from_raw);
+    let to = date(&mut errors, "to", &to_raw);
+    let filter = promotions::audit::Filter {
+        entity: entity.clone(),
+        entity_id,
+        actor_id,
+        // Korean calendar days, both ends included.
+        from: from.map(|d| promotions::seoul::instant(d, NaiveTime::MIN)),
+        to: to
+            .and_then(|d| d.succ_opt())
+            .map(|d| promotions::seoul::instant(d, NaiveTime::MIN)),
     };
     let (before, limit) = cursor_of(q.cursor)?;
-    let mut rows =
-        promotions::audit::page(&state.db, entity.as_deref(), entity_id, before, limit + 1).await?;
+    let mut rows = if errors.is_empty() {
+        promotions::audit::page(&state.db, &filter, before, limit + 1).await?
+    } else {
+        Vec::new()
+    };
     let next = next_cursor(&mut rows, limit, |a| a.id);
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .filter_map(|a| a.actor_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let who: HashMap<Uuid, (String, String)> = service::users_by_ids(&state.db, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, (u.display_name, u.email)))
+        .collect();
     Ok(AuditPage {
         chrome: page.chrome("변경 기록"),
         entities: promotions::audit::ENTITIES,
         entity: entity.unwrap_or_default(),
-        entity_id: raw_id.trim().to_owned(),
+        entity_id: raw_id,
+        actor,
+        from: from_raw.trim().to_owned(),
+        to: to_raw.trim().to_owned(),
+        errors,
         rows: rows
             .into_iter()
-            .map(|a| Row {
-                at: crate::fmt::kst_minute(&a.at),
-                actor: a.actor_id.map(|i| i.to_string()).unwrap_or_default(),
-                role: role_label(&a.actor_role).to_owned(),
-                action: a.action,
-                entity: entity_label(&a.entity).to_owned(),
-                entity_id: a.entity_id,
-                before: pretty(a.before),
-                after: pretty(a.after),
+            .map(|a| {
+                let (actor, actor_email) = match a.actor_id {
+                    None => (String::new(), String::new()),
+                    Some(id) => who
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or((id.to_string(), String::new())),
+                };
+                Row {
+                    at: crate::fmt::kst_minute(&a.at),
+                    actor,
+                    actor_email,
+                    role: role_label(&a.actor_role).to_owned(),
+                    changes: changes(a.before.as_ref(), a.after.as_ref()),
+                    action: a.action,
+                    entity: entity_label(&a.entity).to_owned(),
+                    entity_id: a.entity_id,
+                }
             })
             .collect(),
         next,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn only_changed_fields_are_listed_readably() {
+        let b = json!({"name": "설 기획전", "status": "draft", "discount": 10, "note": null});
+        let a = json!({"name": "설 기획전", "status": "live", "discount": 15, "live": true});
+        let c = super::changes(Some(&b), Some(&a));
+        let rows: Vec<(&str, &str, &str)> = c
+            .iter()
+            .map(|c| (c.field.as_str(), c.before.as_str(), c.after.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("discount", "10", "15"),
+                ("live", "", "예"),
+                ("status", "draft", "live"),
+            ]
+        );
+        assert_eq!(super::changes(None, Some(&json!({"x": "y"})))[0].after, "y");
+        assert!(super::changes(None, None).is_empty());
+    }
 }

@@ -244,6 +244,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
                 verified_at: Set(Some(now)),
                 verified_by: Set(None),
                 created_at: Set(now),
+                ..Default::default()
             }
             .insert(&txn)
             .await?;

@@ -50,3 +50,27 @@ pub mod refresh_token {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod account_audit {
+    use sea_orm::entity::prelude::*;
+
+    /// One change an admin made to an account's role or status.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(schema_name = "accounts", table_name = "account_audit")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub account_id: Uuid,
+        pub actor_id: Uuid,
+        /// `role_changed`, `disabled` or `enabled`.
+        pub action: String,
+        pub before: Json,
+        pub after: Json,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

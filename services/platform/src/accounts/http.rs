@@ -1,12 +1,14 @@
-//! `/v1/auth/*`, `/v1/me` and `/v1/admin/accounts`.
+//! `/v1/auth/*`, `/v1/me` and `/v1/admin/accounts` (with role changes, disable and
+//! enable, and their audit trail).
 
-use super::entity::user;
+use super::changes;
+use super::entity::{account_audit, user};
 use super::input::{Email, NewPassword, display_name};
 use super::service::{self, NewAccount, Session};
 use crate::auth::{AdminUser, Authenticated, Role};
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use axum::extract::State;
@@ -27,6 +29,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(create_account, list_accounts))
+        .routes(routes!(change_role))
+        .routes(routes!(disable_account))
+        .routes(routes!(enable_account))
+        .routes(routes!(account_audit))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -239,6 +245,144 @@ async fn list_accounts(
         &state.db,
         |u| u.id,
         AccountView::from,
+    );
+    Ok(Json(page.await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    pub role: Role,
+    /// The vendor a `vendor` account works for; when absent, the one it is already bound
+    /// to. Other roles drop the binding.
+    pub vendor_id: Option<Uuid>,
+}
+
+/// Change an account's role (admin only). An admin cannot demote their own account
+/// (409 `own_account`). Admin requests re-read the role, so a demoted admin loses admin
+/// access at once; every change leaves an audit row.
+#[utoipa::path(put, path = "/v1/admin/accounts/{id}/role", tag = "accounts", security(("bearer" = [])),
+    request_body = RoleChange,
+    responses((status = 200, body = AccountView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn change_role(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<RoleChange>,
+) -> ApiResult<Json<AccountView>> {
+    let u = changes::change_role(&state, admin.user_id, id, req.role, req.vendor_id).await?;
+    Ok(Json(u.into()))
+}
+
+/// Disable an account (admin only): it cannot sign in, its refresh tokens are revoked
+/// and, if it is an admin, its admin requests are refused at once. Not one's own account
+/// (409 `own_account`).
+#[utoipa::path(post, path = "/v1/admin/accounts/{id}/disable", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = AccountView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+async fn disable_account(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<AccountView>> {
+    Ok(Json(
+        changes::disable(&state, admin.user_id, id).await?.into(),
+    ))
+}
+
+/// Let a disabled account sign in again (admin only).
+#[utoipa::path(post, path = "/v1/admin/accounts/{id}/enable", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = AccountView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn enable_account(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<AccountView>> {
+    Ok(Json(
+        changes::enable(&state, admin.user_id, id).await?.into(),
+    ))
+}
+
+/// One change an admin made to an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountAuditView {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    /// The admin who made the change.
+    pub actor_id: Uuid,
+    /// `role_changed`, `disabled` or `enabled`.
+    pub action: String,
+    /// The changed fields before.
+    pub before: AccountFields,
+    /// The same fields after.
+    pub after: AccountFields,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The fields of an account an audit row records; absent ones were not part of the
+/// change (a vendor binding that is absent beside a role means none).
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct AccountFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<Uuid>,
+    /// `active` or `disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+impl AccountFields {
+    fn of(v: serde_json::Value) -> AccountFields {
+        // Written by `changes` only, so always this shape; an unreadable row shows empty
+        // rather than failing the whole page.
+        serde_json::from_value(v).unwrap_or_default()
+    }
+}
+
+impl From<account_audit::Model> for AccountAuditView {
+    fn from(a: account_audit::Model) -> Self {
+        AccountAuditView {
+            id: a.id,
+            account_id: a.account_id,
+            actor_id: a.actor_id,
+            action: a.action,
+            before: AccountFields::of(a.before),
+            after: AccountFields::of(a.after),
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// Only the changes to this account.
+    pub account_id: Option<Uuid>,
+}
+
+/// Role and status changes to accounts, newest first (admin only).
+#[utoipa::path(get, path = "/v1/admin/accounts/audit", tag = "accounts", security(("bearer" = [])),
+    params(PageParams, AuditFilter),
+    responses((status = 200, body = Page<AccountAuditView>), (status = 403, body = Problem)))]
+async fn account_audit(
+    State(state): State<AppState>,
+    _a: AdminUser,
+    Query(page): Query<PageParams>,
+    Query(filter): Query<AuditFilter>,
+) -> ApiResult<Json<Page<AccountAuditView>>> {
+    let mut q = account_audit::Entity::find();
+    if let Some(a) = filter.account_id {
+        q = q.filter(account_audit::Column::AccountId.eq(a));
+    }
+    let page = Page::newest_first(
+        q,
+        account_audit::Column::Id,
+        &page,
+        &state.db,
+        |a| a.id,
+        AccountAuditView::from,
     );
     Ok(Json(page.await?))
 }

@@ -300,6 +300,34 @@ async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result<(),
     Ok(())
 }
 
+/// The accounts among `ids` that exist, to show who someone is beside an id.
+pub async fn users_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<user::Model>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// The account with this email (stored lower-cased, as `Email` makes it).
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, ApiError> {
+    let Ok(email) = Email::parse(email, "email") else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?)
+}
+
 pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model, ApiError> {
     user::Entity::find_by_id(id)
         .one(db)

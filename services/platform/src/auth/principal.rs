@@ -1,7 +1,10 @@
 //! Typed extractors: a handler that takes `AdminUser` cannot run for anyone else. A
-//! missing or bad token is 401; a valid token of the wrong role is 403.
+//! missing or bad token is 401; a valid token of the wrong role is 403. Admin power is
+//! re-checked against the account on every request (one primary-key read), so a
+//! demoted or disabled admin loses it at once, not when the token lapses.
 
 use super::role::Role;
+use crate::accounts::changes::recheck;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};
@@ -75,14 +78,45 @@ role_extractor!(
     /// A consumer account.
     CustomerUser, [Customer]
 );
-role_extractor!(
-    /// A marketer, or an admin (who may do everything a marketer does).
-    MarketerUser, [Marketer, Admin]
-);
-role_extractor!(
-    /// An admin.
-    AdminUser, [Admin]
-);
+/// A marketer, or an admin (who may do everything a marketer does; a token that says
+/// admin is re-checked, as for [`AdminUser`]).
+#[derive(Debug, Clone, Copy)]
+pub struct MarketerUser(pub Principal);
+
+impl<S> FromRequestParts<S> for MarketerUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        const ALLOWED: &[Role] = &[Role::Marketer, Role::Admin];
+        let p = require(parts, &app, ALLOWED)?;
+        if p.role == Role::Admin {
+            recheck(&app.db, p.user_id, ALLOWED).await?;
+        }
+        Ok(MarketerUser(p))
+    }
+}
+
+/// An admin, as the account is now (not only as the token says).
+#[derive(Debug, Clone, Copy)]
+pub struct AdminUser(pub Principal);
+
+impl<S> FromRequestParts<S> for AdminUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        let p = require(parts, &app, &[Role::Admin])?;
+        recheck(&app.db, p.user_id, &[Role::Admin]).await?;
+        Ok(AdminUser(p))
+    }
+}
 
 /// A vendor account, with the one vendor it is bound to.
 #[derive(Debug, Clone, Copy)]

@@ -20,7 +20,7 @@ use crate::stats::{self, CampaignStats};
 use crate::store::{audit, campaign};
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
+use chrono::{DateTime, FixedOffset, Utc};
 use platform::AppState;
 use platform::auth::MarketerUser;
 use platform::error::{ApiError, ApiResult, Problem};
@@ -535,6 +535,16 @@ async fn create_drop(
 pub struct AuditFilter {
     /// Only the changes of this campaign, section, price, deal, coupon or application.
     pub entity_id: Option<Uuid>,
+    /// Only this kind of entity: campaign, campaign_section, campaign_price,
+    /// campaign_application, time_deal, coupon, coupon_drop or stacking_policy (another
+    /// word is 422).
+    pub entity: Option<String>,
+    /// Only the changes this account made.
+    pub actor_id: Option<Uuid>,
+    /// Only changes at or after this instant (RFC 3339).
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Only changes before this instant (RFC 3339).
+    pub to: Option<DateTime<FixedOffset>>,
 }
 
 /// The audit trail of marketing changes (who, when, what, before and after), newest first.
@@ -546,10 +556,22 @@ async fn list_audit(
     Query(page): Query<PageParams>,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<Json<Page<AuditView>>> {
-    let mut q = audit::Entity::find();
-    if let Some(e) = filter.entity_id {
-        q = q.filter(audit::Column::EntityId.eq(e));
+    if let Some(e) = &filter.entity
+        && !crate::audit::ENTITIES.contains(&e.as_str())
+    {
+        return Err(ApiError::field(
+            "entity",
+            "unknown_entity",
+            "not a kind of marketing entity",
+        ));
     }
+    let q = crate::audit::select(&crate::audit::Filter {
+        entity: filter.entity,
+        entity_id: filter.entity_id,
+        actor_id: filter.actor_id,
+        from: filter.from.map(|t| t.to_utc()),
+        to: filter.to.map(|t| t.to_utc()),
+    });
     let page = Page::newest_first(
         q,
         audit::Column::Id,

@@ -263,19 +263,20 @@ async fn send_payouts(State(state): State<AppState>, _a: AdminUser) -> ApiResult
     })
 }
 
-/// Payouts, newest first.
+/// Payouts of every vendor (or one), newest first, by cursor pages.
 #[utoipa::path(get, path = "/v1/admin/settlements/payouts", tag = "settlements admin", security(("bearer" = [])),
-    params(VendorFilter), responses((status = 200, body = Vec<Payout>)))]
+    params(PageParams, VendorFilter), responses((status = 200, body = Page<Payout>)))]
 async fn list_payouts(
     State(state): State<AppState>,
     _a: AdminUser,
+    Query(page): Query<PageParams>,
     Query(f): Query<VendorFilter>,
-) -> ApiResult<Json<Vec<Payout>>> {
-    Ok(Json(
-        payouts::list(&state.db, f.vendor_id, 200)
-            .await
-            .map_err(err)?,
-    ))
+) -> ApiResult<Json<Page<Payout>>> {
+    let limit = page.limit();
+    let rows = payouts::list(&state.db, f.vendor_id, page.decode::<Uuid>()?, limit + 1)
+        .await
+        .map_err(err)?;
+    Ok(Json(Page::from_rows(rows, limit, |p| p.id, |p| p)))
 }
 
 /// The bank confirmed a sent payout.
