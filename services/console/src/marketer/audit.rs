@@ -13,6 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use chrono::{NaiveDate, NaiveTime};
 use platform::AppState;
+use platform::accounts::input::Email;
 use platform::accounts::service;
 use platform::error::FieldError;
 use serde::Deserialize;
@@ -175,17 +176,21 @@ pub async fn list(
     let raw_id = q.entity_id.unwrap_or_default().trim().to_owned();
     let entity_id = (!raw_id.is_empty()).then(|| raw_id.parse::<Uuid>().unwrap_or(Uuid::nil()));
     let actor = q.actor.unwrap_or_default().trim().to_owned();
+    // The actor is named by id or by e-mail; a name that is neither matches nothing.
     let actor_id = match actor.as_str() {
         "" => None,
         raw => match raw.parse::<Uuid>() {
             Ok(id) => Some(id),
-            Err(_) => match service::find_by_email(&state.db, raw).await? {
-                Some(u) => Some(u.id),
-                None => {
+            Err(_) => {
+                let found = match Email::parse(raw, "actor") {
+                    Ok(email) => service::find_by_email(&state.db, &email).await?,
+                    Err(_) => None,
+                };
+                if found.is_none() {
                     errors.push(FieldError::new("actor", "not_found", "no such account"));
-                    Some(Uuid::nil())
                 }
-            },
+                Some(found.map_or(Uuid::nil(), |u| u.id))
+            }
         },
     };
     let from_raw = q.from.unwrap_or_default();

@@ -314,20 +314,6 @@ pub async fn users_by_ids(
         .await?)
 }
 
-/// The account with this email (stored lower-cased, as `Email` makes it).
-pub async fn find_by_email(
-    db: &impl ConnectionTrait,
-    email: &str,
-) -> Result<Option<user::Model>, ApiError> {
-    let Ok(email) = Email::parse(email, "email") else {
-        return Ok(None);
-    };
-    Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?)
-}
-
 pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model, ApiError> {
     user::Entity::find_by_id(id)
         .one(db)
