@@ -73,6 +73,59 @@ impl Vendor {
 }
 
 impl TestApp {
+    /// A certification `vendor` submitted, not yet verified.
+    pub async fn submitted_certification(&self, vendor: Uuid) -> Uuid {
+        catalog::certifications::submit(
+            &self.state.db,
+            vendor,
+            catalog::certifications::NewCertification {
+                kind: "인천 품질우수제품".into(),
+                class: "가공식품".into(),
+                number: "ICN-2026-0042".into(),
+                issued_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+                expires_on: chrono::NaiveDate::from_ymd_opt(2028, 12, 31).expect("date"),
+            },
+        )
+        .await
+        .expect("submit")
+        .id
+    }
+
+    /// Something owed to `vendor`: `admin`'s ledger adjustment of 12,345 won.
+    pub async fn owe_vendor_12_345(&self, vendor: Uuid, admin: Uuid) {
+        settlements::ledger::adjust(
+            &self.state.db,
+            &settlements::ledger::NewAdjustment {
+                vendor_id: vendor,
+                amount: 12_345,
+                reason: "배송 지연 보상 환급".into(),
+            },
+            admin,
+            "console-test",
+        )
+        .await
+        .expect("adjust");
+    }
+
+    /// `n` more payouts, failed copies of one already made (for paging), failed for
+    /// `reason`.
+    pub async fn more_payouts(&self, n: usize, reason: &str) {
+        use sea_orm::ConnectionTrait;
+        for _ in 0..n {
+            self.state
+                .db
+                .execute_raw(platform::db::pg(
+                    "INSERT INTO settlements.payouts (id, statement_id, vendor_id, amount, status, \
+                     bank_account_id, approved_by, provider, failure_reason) \
+                     SELECT $1, statement_id, vendor_id, amount, 'failed', bank_account_id, \
+                     approved_by, provider, $2 FROM settlements.payouts LIMIT 1",
+                    [Uuid::now_v7().into(), reason.into()],
+                ))
+                .await
+                .expect("payout");
+        }
+    }
+
     pub async fn category(&self, slug: &str, parent: Option<Uuid>, notice_fields: &[&str]) -> Uuid {
         let txn = self.state.db.begin().await.expect("begin");
         let c = categories::create(

@@ -112,6 +112,28 @@ pub async fn serve_state(
     serve(state, service, db, jikgu::serve_with_state).await
 }
 
+/// A test app whose Redis URL points at a free port nobody listens on: Redis is down.
+pub async fn spawn_app_without_redis() -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    spawn_app_with(jikgu::Service::All, |cfg| {
+        cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
+    })
+    .await
+}
+
+/// A second process of the same shop: same database, same Redis keys.
+pub async fn replica(app: &TestApp) -> TestApp {
+    let cfg = test_config(&app.db.url, app.redis().prefix());
+    let state = jikgu::startup::connect(std::sync::Arc::new(cfg))
+        .await
+        .expect("replica connects");
+    let unused = database::TestDb::create().await;
+    serve_state(state, jikgu::Service::All, unused).await
+}
+
 async fn serve<F, Fut>(
     state: AppState,
     service: jikgu::Service,

@@ -498,29 +498,11 @@ async fn the_marketing_audit_filters_by_actor_entity_and_instants() {
     );
 }
 
-/// `n` more payouts (failed copies of one the demo made), for paging.
-pub async fn more_payouts(app: &TestApp, n: usize) {
-    use sea_orm::ConnectionTrait;
-    for _ in 0..n {
-        app.state
-            .db
-            .execute_raw(platform::db::pg(
-                "INSERT INTO settlements.payouts (id, statement_id, vendor_id, amount, status, \
-                 bank_account_id, approved_by, provider, failure_reason) \
-                 SELECT $1, statement_id, vendor_id, amount, 'failed', bank_account_id, approved_by, \
-                 provider, 'test' FROM settlements.payouts LIMIT 1",
-                [Uuid::now_v7().into()],
-            ))
-            .await
-            .expect("payout");
-    }
-}
-
 #[tokio::test]
 async fn payouts_are_listed_by_cursor_pages() {
     let app = spawn_app().await;
     jikgu::seed::seed_demo(&app.state).await.expect("seed");
-    more_payouts(&app, 3).await;
+    app.more_payouts(3, "test").await;
     let (admin, _) = app.account(Role::Admin, None).await;
     let all = admin.get("/v1/admin/settlements/payouts?limit=100").await;
     assert_eq!(all.status, 200, "{}", all.body);

@@ -2,19 +2,9 @@
 //! for under a second, so a change made through one replica reaches another's answers
 //! within a second, and the writer's own answers at once.
 
-use jikgu_tests::{TestApp, serve_state, spawn_app};
+use jikgu_tests::{TestApp, replica, spawn_app};
 use serde_json::json;
 use std::time::{Duration, Instant};
-
-/// A second process of the same shop: same database, same Redis keys.
-async fn replica(app: &TestApp) -> TestApp {
-    let cfg = jikgu_tests::test_config(&app.db.url, app.redis().prefix());
-    let state = jikgu::startup::connect(std::sync::Arc::new(cfg))
-        .await
-        .expect("replica connects");
-    let unused = jikgu_tests::database::TestDb::create().await;
-    serve_state(state, jikgu::Service::All, unused).await
-}
 
 /// Ask `app` for the product's title until it is `want`; how long that took.
 async fn until_title(app: &TestApp, pid: uuid::Uuid, want: &str) -> Duration {

@@ -7,30 +7,15 @@ use jikgu_tests::spawn_app;
 use platform::auth::Role;
 use uuid::Uuid;
 
-async fn submitted_certification(app: &jikgu_tests::TestApp, vendor: Uuid) -> Uuid {
-    catalog::certifications::submit(
-        &app.state.db,
-        vendor,
-        catalog::certifications::NewCertification {
-            kind: "인천 품질우수제품".into(),
-            class: "가공식품".into(),
-            number: "ICN-2026-0077".into(),
-            issued_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
-            expires_on: chrono::NaiveDate::from_ymd_opt(2028, 12, 31).expect("date"),
-        },
-    )
-    .await
-    .expect("submit")
-    .id
-}
-
 #[tokio::test]
 async fn the_new_forms_open_for_admins_only_and_every_post_needs_its_csrf_token() {
     let app = spawn_app().await;
     let admin = app.login_account(Role::Admin).await;
     let marketer = app.login_account(Role::Marketer).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
-    let cert = submitted_certification(&app, vendor_login.vendor_id.expect("vendor")).await;
+    let cert = app
+        .submitted_certification(vendor_login.vendor_id.expect("vendor"))
+        .await;
     let cat = app.category("kimchi", None, &["원산지"]).await;
     let target = app.login_account(Role::Customer).await;
     let mut a = app.console_as(&admin).await;
@@ -116,7 +101,9 @@ async fn an_admin_rejects_a_certification_with_a_reason() {
     let app = spawn_app().await;
     let admin = app.login_account(Role::Admin).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
-    let cert = submitted_certification(&app, vendor_login.vendor_id.expect("vendor")).await;
+    let cert = app
+        .submitted_certification(vendor_login.vendor_id.expect("vendor"))
+        .await;
     let mut a = app.console_as(&admin).await;
     a.get("/console/admin/certifications").await;
     let path = format!("/console/admin/certifications/{cert}/reject");
@@ -396,23 +383,10 @@ async fn the_audit_log_names_the_actor_shows_a_field_table_and_filters() {
 
 #[tokio::test]
 async fn the_payouts_on_the_settlements_page_come_in_cursor_pages() {
-    use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
     jikgu::seed::seed_demo(&app.state).await.expect("seed");
     // More than a page (20): failed copies of a payout the demo made.
-    for _ in 0..21 {
-        app.state
-            .db
-            .execute_raw(platform::db::pg(
-                "INSERT INTO settlements.payouts (id, statement_id, vendor_id, amount, status, \
-                 bank_account_id, approved_by, provider, failure_reason) \
-                 SELECT $1, statement_id, vendor_id, amount, 'failed', bank_account_id, approved_by, \
-                 provider, '페이지 시험' FROM settlements.payouts LIMIT 1",
-                [Uuid::now_v7().into()],
-            ))
-            .await
-            .expect("payout");
-    }
+    app.more_payouts(21, "페이지 시험").await;
     let admin = app.login_account(Role::Admin).await;
     let mut a = app.console_as(&admin).await;
     let first = a.get("/console/admin/settlements").await;

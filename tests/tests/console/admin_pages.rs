@@ -41,24 +41,6 @@ const POSTS: &[&str] = &[
     "/console/admin/settlements/statements/{vendor}/payout",
 ];
 
-/// A certification the vendor submitted, not yet verified.
-async fn submitted_certification(app: &TestApp, vendor: Uuid) -> Uuid {
-    catalog::certifications::submit(
-        &app.state.db,
-        vendor,
-        catalog::certifications::NewCertification {
-            kind: "인천 품질우수제품".into(),
-            class: "가공식품".into(),
-            number: "ICN-2026-0042".into(),
-            issued_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
-            expires_on: chrono::NaiveDate::from_ymd_opt(2028, 12, 31).expect("date"),
-        },
-    )
-    .await
-    .expect("submit")
-    .id
-}
-
 /// An organisation that applied and waits for review.
 async fn pending_organisation(app: &TestApp, seed: u32) -> Uuid {
     use platform::organisations::service::{self, NewOrganisation};
@@ -105,7 +87,7 @@ async fn fixture(app: &TestApp, vendor: &Login) -> Fixture {
     let v = vendor.vendor_id.expect("vendor id");
     Fixture {
         vendor: v,
-        cert: submitted_certification(app, v).await,
+        cert: app.submitted_certification(v).await,
         org: pending_organisation(app, 0).await,
     }
 }
@@ -331,7 +313,9 @@ async fn an_admin_verifies_a_certification_and_it_leaves_the_list() {
     let app = spawn_app().await;
     let admin = app.login_account(Role::Admin).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
-    let cert = submitted_certification(&app, vendor_login.vendor_id.expect("vendor")).await;
+    let cert = app
+        .submitted_certification(vendor_login.vendor_id.expect("vendor"))
+        .await;
     let mut a = app.console_as(&admin).await;
     a.get("/console/admin/certifications").await;
     a.post(&format!("/console/admin/certifications/{cert}/verify"), &[])
@@ -588,19 +572,7 @@ async fn an_admin_closes_a_period_in_the_background_and_pays_the_statement() {
     let other_admin = app.login_account(Role::Admin).await;
     let vendor_login = app.vendor_login("강화순무농원").await;
     let vendor = vendor_login.vendor_id.expect("vendor");
-    // Something owed to the vendor: an admin's adjustment of 12,345 won.
-    settlements::ledger::adjust(
-        &app.state.db,
-        &settlements::ledger::NewAdjustment {
-            vendor_id: vendor,
-            amount: 12_345,
-            reason: "배송 지연 보상 환급".into(),
-        },
-        admin.user_id,
-        "console-test",
-    )
-    .await
-    .expect("adjust");
+    app.owe_vendor_12_345(vendor, admin.user_id).await;
     let mut a = app.console_as(&admin).await;
     let overview = a.get("/console/admin/settlements").await;
     assert!(overview.body.contains("12,345"), "owed: {}", overview.body);

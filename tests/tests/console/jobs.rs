@@ -4,19 +4,9 @@
 //! started it.
 
 use jikgu_tests::console::{ConsoleClient, Login};
-use jikgu_tests::{TestApp, serve_state, spawn_app};
+use jikgu_tests::{TestApp, replica, spawn_app};
 use platform::auth::Role;
 use std::time::Duration;
-
-/// A second process of the same shop: same database, same Redis keys.
-async fn replica(app: &TestApp) -> TestApp {
-    let cfg = jikgu_tests::test_config(&app.db.url, app.redis().prefix());
-    let state = jikgu::startup::connect(std::sync::Arc::new(cfg))
-        .await
-        .expect("replica connects");
-    let unused = jikgu_tests::database::TestDb::create().await;
-    serve_state(state, jikgu::Service::All, unused).await
-}
 
 /// Poll `job` until its page no longer shows `running`; that last page.
 async fn until_done(c: &mut ConsoleClient, job: &str, running: &str) -> String {
@@ -96,18 +86,7 @@ async fn a_period_close_started_on_one_replica_is_followed_on_another() {
         .await
         .vendor_id
         .expect("vendor");
-    settlements::ledger::adjust(
-        &app.state.db,
-        &settlements::ledger::NewAdjustment {
-            vendor_id: vendor,
-            amount: 12_345,
-            reason: "배송 지연 보상 환급".into(),
-        },
-        admin.user_id,
-        "console-test",
-    )
-    .await
-    .expect("adjust");
+    app.owe_vendor_12_345(vendor, admin.user_id).await;
     let mut here = on(&app, &admin).await;
     here.get("/console/admin/settlements").await;
     let end = (promotions::seoul::day(chrono::Utc::now()) + chrono::Days::new(30)).to_string();
@@ -163,14 +142,7 @@ async fn a_download_prepared_on_one_replica_is_fetched_from_another() {
 
 #[tokio::test]
 async fn without_redis_an_import_is_refused_with_a_retry_and_nothing_is_imported() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let app = jikgu_tests::spawn_app_with(jikgu::Service::All, |cfg| {
-        cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
-    })
-    .await;
+    let app = jikgu_tests::spawn_app_without_redis().await;
     let vendor = app.vendor_login("무레디스상회").await;
     app.category("kimchi", None, &[]).await;
     let mut c = on(&app, &vendor).await;

@@ -202,14 +202,7 @@ async fn static_assets_are_served_from_the_binary_with_long_caching() {
 /// Redis unreachable a vendor still signs in and works.
 #[tokio::test]
 async fn the_console_works_while_redis_is_down() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let app = jikgu_tests::spawn_app_with(jikgu::Service::All, |cfg| {
-        cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
-    })
-    .await;
+    let app = jikgu_tests::spawn_app_without_redis().await;
     let login = app.vendor_login("무레디스상회").await;
     let cat = app.category("kimchi", None, &[]).await.to_string();
     let mut c = app.console();
