@@ -412,3 +412,68 @@ async fn the_payouts_on_the_settlements_page_come_in_cursor_pages() {
         422
     );
 }
+
+#[tokio::test]
+async fn the_account_audit_page_shows_who_changed_whose_role_to_admins_only() {
+    let app = spawn_app().await;
+    let admin = app.login_account(Role::Admin).await;
+    let marketer = app.login_account(Role::Marketer).await;
+    let vendor_login = app.vendor_login("강화순무농원").await;
+    let target = app.login_account(Role::Customer).await;
+    let mut a = app.console_as(&admin).await;
+    let mut m = app.console_as(&marketer).await;
+    let mut v = app.console_as(&vendor_login).await;
+
+    let accounts = a.get("/console/admin/accounts").await.body;
+    assert!(
+        accounts.contains("href=\"/console/admin/accounts/audit\""),
+        "{accounts}"
+    );
+    let own = format!(
+        "/console/admin/accounts/audit?account_id={}",
+        target.user_id
+    );
+    assert!(accounts.contains(&own), "{accounts}");
+    a.post(
+        &format!("/console/admin/accounts/{}/role", target.user_id),
+        &[("role", "marketer"), ("vendor_id", "")],
+    )
+    .await
+    .assert_redirect_to("/console/admin/accounts?done=role_changed");
+
+    for path in ["/console/admin/accounts/audit", own.as_str()] {
+        let page = a.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let body = &page.body;
+        assert!(body.contains("계정 변경 기록"), "{body}");
+        assert!(body.contains(&admin.email), "actor: {body}");
+        assert!(body.contains(&target.email), "account: {body}");
+        assert!(body.contains("역할 변경"), "{body}");
+        assert!(
+            body.contains("<td data-label=\"전\">고객</td>"),
+            "before: {body}"
+        );
+        assert!(
+            body.contains("<td data-label=\"후\">마케터</td>"),
+            "after: {body}"
+        );
+    }
+    // Another account's trail has no such row.
+    let other = a
+        .get(&format!(
+            "/console/admin/accounts/audit?account_id={}",
+            marketer.user_id
+        ))
+        .await
+        .body;
+    assert!(other.contains("변경 기록이 없습니다"), "{other}");
+
+    for path in ["/console/admin/accounts/audit", own.as_str()] {
+        assert_eq!(m.get(path).await.status, 403, "{path} for a marketer");
+        assert_eq!(v.get(path).await.status, 403, "{path} for a vendor");
+        app.console()
+            .get(path)
+            .await
+            .assert_redirect_to("/console/login?next=");
+    }
+}

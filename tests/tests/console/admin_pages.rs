@@ -19,6 +19,7 @@ const PAGES: &[&str] = &[
     "/console/admin/organisations/{org}",
     "/console/admin/accounts",
     "/console/admin/accounts?role=vendor",
+    "/console/admin/accounts/audit",
     "/console/admin/settlements",
 ];
 

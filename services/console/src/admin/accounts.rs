@@ -1,7 +1,7 @@
 //! Accounts and their roles: the list (cursor pages, the API's role filter), a form to
 //! create an account of any role (vendor accounts bound to their vendor), and on each
 //! row a role picker and a disable/enable button (never on the admin's own row's
-//! behalf: that is refused). Through `platform::accounts::{service, changes}`, the
+//! behalf: that is refused); and the audit trail of those changes. Through `platform::accounts::{service, changes}`, the
 //! functions behind `/v1/admin/accounts`.
 
 use crate::error::PageResult;
@@ -15,10 +15,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::AppState;
+use platform::accounts::http::{AccountAuditView, AccountFields};
 use platform::accounts::{changes, service};
 use platform::auth::Role;
 use platform::error::FieldError;
 use serde::Deserialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub const ROLES: [Role; 4] = [Role::Customer, Role::Vendor, Role::Marketer, Role::Admin];
@@ -277,4 +279,124 @@ pub async fn enable(
 ) -> PageResult<Response> {
     let r = changes::enable(&state, admin.user_id, id).await;
     changed(&state, &page, r, "account_enabled").await
+}
+
+/// One change on the audit page, as the admin reads it.
+pub struct AuditRow {
+    pub when: String,
+    pub actor: String,
+    pub account_id: Uuid,
+    pub account: String,
+    pub action: &'static str,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/account_audit.html")]
+pub struct AuditPage {
+    chrome: Chrome,
+    rows: Vec<AuditRow>,
+    /// The account whose changes alone are shown (its id and e-mail), else all.
+    account: Option<(Uuid, String)>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    account_id: Option<String>,
+    cursor: Option<String>,
+}
+
+fn action_name(action: &str) -> &'static str {
+    match action {
+        changes::ROLE_CHANGED => "역할 변경",
+        changes::DISABLED => "사용 중지",
+        changes::ENABLED => "다시 사용",
+        _ => "기타",
+    }
+}
+
+/// The recorded fields in words: `판매자 (판매자 ID …), 중지`.
+fn fields_text(f: &AccountFields) -> String {
+    let mut parts = Vec::new();
+    if let Some(role) = f.role {
+        parts.push(match f.vendor_id {
+            Some(v) => format!("{} (판매자 ID {v})", role_label(role)),
+            None => role_label(role).to_owned(),
+        });
+    }
+    if let Some(status) = &f.status {
+        parts.push(
+            if status == service::STATUS_ACTIVE {
+                "사용 중"
+            } else {
+                "중지"
+            }
+            .to_owned(),
+        );
+    }
+    parts.join(", ")
+}
+
+/// Who changed whose role or status, and when: the trail `GET /v1/admin/accounts/audit`
+/// serves, newest first by cursor pages, of every account or of one.
+pub async fn audit(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    page: PageCtx,
+    Query(q): Query<AuditQuery>,
+) -> PageResult<AuditPage> {
+    let account = match q.account_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        // An id that is not one reads as no such account.
+        Some(raw) => {
+            let id = raw
+                .parse::<Uuid>()
+                .map_err(|_| platform::ApiError::not_found("account"))?;
+            let u = service::find_user(&state.db, id).await?;
+            Some((u.id, u.email))
+        }
+    };
+    let at = super::Cursor::of(q.cursor)?;
+    let found = changes::audit_page(
+        &state.db,
+        account.as_ref().map(|a| a.0),
+        at.after,
+        at.fetch(),
+    )
+    .await?;
+    let (found, next) = at.split(found, |a| a.id);
+    let mut ids: Vec<Uuid> = found
+        .iter()
+        .flat_map(|a| [a.actor_id, a.account_id])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let emails: HashMap<Uuid, String> = service::users_by_ids(&state.db, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    let email = |id: &Uuid| emails.get(id).cloned().unwrap_or_else(|| id.to_string());
+    Ok(AuditPage {
+        chrome: page.chrome("계정 변경 기록"),
+        rows: found
+            .into_iter()
+            .map(|a| {
+                let v = AccountAuditView::from(a);
+                AuditRow {
+                    when: crate::fmt::kst_minute(&v.created_at),
+                    actor: email(&v.actor_id),
+                    account_id: v.account_id,
+                    account: email(&v.account_id),
+                    action: action_name(&v.action),
+                    before: fields_text(&v.before),
+                    after: fields_text(&v.after),
+                }
+            })
+            .collect(),
+        account,
+        next,
+    })
 }

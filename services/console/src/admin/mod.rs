@@ -105,6 +105,7 @@ pub fn router() -> Router<AppState> {
             post(organisations::set_credit_limit),
         )
         .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/accounts/audit", get(accounts::audit))
         .route("/accounts/{id}/role", post(accounts::change_role))
         .route("/accounts/{id}/disable", post(accounts::disable))
         .route("/accounts/{id}/enable", post(accounts::enable))

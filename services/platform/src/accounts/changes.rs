@@ -12,8 +12,8 @@ use crate::state::AppState;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -59,6 +59,30 @@ async fn audit(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// The audit trail, optionally of one account only; the API pages it with
+/// `Page::newest_first`, the console through [`audit_page`].
+pub fn audit_trail(account: Option<Uuid>) -> Select<account_audit::Entity> {
+    let mut q = account_audit::Entity::find();
+    if let Some(a) = account {
+        q = q.filter(account_audit::Column::AccountId.eq(a));
+    }
+    q
+}
+
+/// Up to `limit` audit rows, newest first, older than the row `before` (the cursor).
+pub async fn audit_page(
+    db: &impl ConnectionTrait,
+    account: Option<Uuid>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<account_audit::Model>, ApiError> {
+    let mut q = audit_trail(account).order_by_desc(account_audit::Column::Id);
+    if let Some(before) = before {
+        q = q.filter(account_audit::Column::Id.lt(before));
+    }
+    Ok(q.limit(limit).all(db).await?)
 }
 
 /// Give an account another role. A vendor account must be bound to a vendor: the given

@@ -372,12 +372,8 @@ async fn account_audit(
     Query(page): Query<PageParams>,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<Json<Page<AccountAuditView>>> {
-    let mut q = account_audit::Entity::find();
-    if let Some(a) = filter.account_id {
-        q = q.filter(account_audit::Column::AccountId.eq(a));
-    }
     let page = Page::newest_first(
-        q,
+        changes::audit_trail(filter.account_id),
         account_audit::Column::Id,
         &page,
         &state.db,
