@@ -11,7 +11,6 @@
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::Discount;
-use crate::states::CampaignStatus;
 use crate::store::{campaign, campaign_price};
 use crate::topics::{self, emit};
 use chrono::Utc;
@@ -264,12 +263,7 @@ pub async fn add(
     application_id: Option<Uuid>,
 ) -> PromotionsResult<campaign_price::Model> {
     let c = campaign::get_for_update(db, campaign_id).await?;
-    if c.status == CampaignStatus::Ended {
-        return Err(PromotionsError::IllegalTransition {
-            action: "add a price",
-            state: "the campaign has ended".into(),
-        });
-    }
+    campaign::refuse_ended(&c, "add a price")?;
     let mut errors = Vec::new();
     if let Err(e) = new.kind.check("value", new.value) {
         errors.push(e);
@@ -341,12 +335,7 @@ pub async fn update(
     upd: CampaignPriceUpdate,
 ) -> PromotionsResult<campaign_price::Model> {
     let c = campaign::get_for_update(db, campaign_id).await?;
-    if c.status == CampaignStatus::Ended {
-        return Err(PromotionsError::IllegalTransition {
-            action: "change a price",
-            state: "the campaign has ended".into(),
-        });
-    }
+    campaign::refuse_ended(&c, "change a price")?;
     let before = price_of(db, campaign_id, price_id).await?;
     let kind = upd
         .kind
@@ -398,12 +387,7 @@ pub async fn remove(
     price_id: Uuid,
 ) -> PromotionsResult<()> {
     let c = campaign::get_for_update(db, campaign_id).await?;
-    if c.status == CampaignStatus::Ended {
-        return Err(PromotionsError::IllegalTransition {
-            action: "remove a price",
-            state: "the campaign has ended".into(),
-        });
-    }
+    campaign::refuse_ended(&c, "remove a price")?;
     let p = price_of(db, campaign_id, price_id).await?;
     campaign_price::Entity::delete_by_id(p.id).exec(db).await?;
     audit::log(db, actor, "price.delete", Some(&p), None).await?;

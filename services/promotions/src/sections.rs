@@ -4,9 +4,8 @@
 use crate::audit::{self, Actor};
 use crate::campaigns::changed;
 use crate::error::{PromotionsError, PromotionsResult};
-use crate::states::CampaignStatus;
-use crate::store::campaign::get_for_update;
-use crate::store::{campaign, section, slot};
+use crate::store::campaign::{get_for_update, refuse_ended};
+use crate::store::{section, slot};
 use chrono::Utc;
 use platform::ids::new_id;
 use sea_orm::{
@@ -166,16 +165,6 @@ pub async fn sections(
             section: s,
         })
         .collect())
-}
-
-fn refuse_ended(c: &campaign::Model, action: &'static str) -> PromotionsResult<()> {
-    if c.status == CampaignStatus::Ended {
-        return Err(PromotionsError::IllegalTransition {
-            action,
-            state: "the campaign has ended".into(),
-        });
-    }
-    Ok(())
 }
 
 pub async fn add_section(

@@ -3,7 +3,7 @@
 //! after). Filtered by the kind of entity, one entity's id, the actor (email or id) and
 //! a range of Korean dates, the same filters as `GET /v1/marketing/audit`.
 
-use super::{cursor_of, next_cursor};
+use super::{cursor_of, next_cursor, parse_day};
 use crate::error::PageResult;
 use crate::form::FormErrors;
 use crate::guard::MarketerSession;
@@ -82,31 +82,15 @@ pub struct AuditPage {
 impl AuditPage {
     /// The filters as a query string, for the next page's link.
     fn filters(&self) -> String {
-        let pairs = [
+        serde_urlencoded::to_string([
             ("entity", &self.entity),
             ("entity_id", &self.entity_id),
             ("actor", &self.actor),
             ("from", &self.from),
             ("to", &self.to),
-        ];
-        // Each value percent-encoded: they are what the user typed.
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", percent_encoded(v)))
-            .collect::<Vec<_>>()
-            .join("&")
+        ])
+        .unwrap_or_default()
     }
-}
-
-fn percent_encoded(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]
@@ -149,17 +133,13 @@ pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
         .collect()
 }
 
-/// A Korean date typed into a filter; a mistake is beside its field.
+/// A Korean date typed into a filter (none when left empty); a mistake is beside its
+/// field.
 fn date(errors: &mut FormErrors, field: &str, raw: &str) -> Option<NaiveDate> {
-    let raw = raw.trim();
-    if raw.is_empty() {
+    if raw.trim().is_empty() {
         return None;
     }
-    let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
-    if d.is_none() {
-        errors.push(FieldError::new(field, "invalid_date", "use YYYY-MM-DD"));
-    }
-    d
+    parse_day(field, raw).map_err(|e| errors.push(e)).ok()
 }
 
 pub async fn list(

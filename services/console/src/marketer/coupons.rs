@@ -23,6 +23,7 @@ use promotions::audit::Actor;
 use promotions::coupons::{self, CouponKindInput, NewCoupon, NewDrop, ScopeInput};
 use promotions::store::coupon;
 use serde::Deserialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
@@ -512,7 +513,7 @@ async fn customers_by_email(
     raw: &str,
 ) -> Result<Result<Vec<Uuid>, FieldError>, ApiError> {
     use platform::accounts::input::Email;
-    use platform::accounts::service::{find_by_email, role_of};
+    use platform::accounts::service::{role_of, users_by_emails};
     let words: Vec<&str> = raw
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|w| !w.is_empty())
@@ -524,16 +525,23 @@ async fn customers_by_email(
             "고객 이메일을 1~200개, 한 줄에 하나씩 입력해 주세요",
         )));
     }
+    let parsed: Vec<Option<Email>> = words
+        .iter()
+        .map(|w| Email::parse(w, "emails").ok())
+        .collect();
+    let valid: Vec<Email> = parsed.iter().flatten().cloned().collect();
+    let customers: HashMap<String, Uuid> = users_by_emails(&state.db, &valid)
+        .await?
+        .into_iter()
+        .filter(|u| role_of(u) == platform::auth::Role::Customer)
+        .map(|u| (u.email, u.id))
+        .collect();
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
-    for w in words {
-        let found = match Email::parse(w, "emails") {
-            Ok(e) => find_by_email(&state.db, &e).await?,
-            Err(_) => None,
-        };
-        match found {
-            Some(u) if role_of(&u) == platform::auth::Role::Customer => ids.push(u.id),
-            _ => unknown.push(w),
+    for (w, e) in words.iter().zip(&parsed) {
+        match e.as_ref().and_then(|e| customers.get(e.as_str())) {
+            Some(id) => ids.push(*id),
+            None => unknown.push(*w),
         }
     }
     if !unknown.is_empty() {

@@ -4,13 +4,12 @@
 //! itself out by a slip. The JSON API and the console both call these.
 
 use super::entity::{account_audit, refresh_token, user};
-use super::service::{STATUS_ACTIVE, STATUS_DISABLED, role_of};
+use super::service::{STATUS_ACTIVE, STATUS_DISABLED, revoke_refresh_tokens, role_of};
 use crate::auth::Role;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::new_id;
 use crate::state::AppState;
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Select, Set, TransactionTrait,
@@ -160,12 +159,7 @@ async fn set_status(
     am.updated_at = Set(Utc::now());
     let u = am.update(&txn).await?;
     if status == STATUS_DISABLED {
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
-            .filter(refresh_token::Column::UserId.eq(id))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        revoke_refresh_tokens(&txn, refresh_token::Column::UserId.eq(id)).await?;
     }
     audit(&txn, actor, id, action, before, json!({ "status": status })).await?;
     txn.commit().await?;

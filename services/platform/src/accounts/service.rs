@@ -291,9 +291,18 @@ pub async fn logout(state: &AppState, presented: &str) -> Result<(), ApiError> {
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result<(), ApiError> {
+    revoke_refresh_tokens(db, refresh_token::Column::FamilyId.eq(family_id)).await
+}
+
+/// Revoke the live refresh tokens that `which` selects (one session's family, or every
+/// token of an account being disabled).
+pub(super) async fn revoke_refresh_tokens(
+    db: &impl ConnectionTrait,
+    which: impl sea_orm::sea_query::IntoCondition,
+) -> Result<(), ApiError> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(which)
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
@@ -327,9 +336,22 @@ pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &Email,
 ) -> Result<Option<user::Model>, ApiError> {
+    Ok(users_by_emails(db, std::slice::from_ref(email))
+        .await?
+        .pop())
+}
+
+/// The accounts among these e-mail addresses that exist, in one read.
+pub async fn users_by_emails(
+    db: &impl ConnectionTrait,
+    emails: &[Email],
+) -> Result<Vec<user::Model>, ApiError> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(db)
+        .filter(user::Column::Email.is_in(emails.iter().map(Email::as_str)))
+        .all(db)
         .await?)
 }
 

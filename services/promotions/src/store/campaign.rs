@@ -50,3 +50,14 @@ pub async fn get_for_update(db: &impl ConnectionTrait, id: Uuid) -> PromotionsRe
         .await?
         .ok_or(PromotionsError::NotFound("campaign"))
 }
+
+/// A campaign that has ended is history: its sections and prices stay as they were.
+pub fn refuse_ended(c: &Model, action: &'static str) -> PromotionsResult<()> {
+    if c.status == crate::states::CampaignStatus::Ended {
+        return Err(PromotionsError::IllegalTransition {
+            action,
+            state: "the campaign has ended".into(),
+        });
+    }
+    Ok(())
+}
