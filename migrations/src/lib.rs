@@ -45,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(catalog::m20261204_000101_certification_rejection::Migration),
             Box::new(accounts::m20261204_000102_account_audit::Migration),
             Box::new(reports::m20261204_000301_reports_buyer_months::Migration),
+            Box::new(search::m20261205_000101_search_changes::Migration),
         ]
     }
 }

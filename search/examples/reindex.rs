@@ -70,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
             // Postgres' rebuild sweeps what the catalog does not list (all of the made-up
             // documents), so there they are upserted, batch after batch, into the index
             // as it is; other backends build a new index and swap it in.
-            Some(n) if backend.name() == "postgres" => {
+            Some(n) if backend.name().starts_with("postgres") => {
                 let mut batches = synthetic(n);
                 let mut written = 0;
                 while let Some(batch) = batches.next().await {
@@ -90,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
             n as f64 / took.as_secs_f64()
         );
     }
-    if backend.name() == "postgres" {
+    if backend.name().starts_with("postgres") {
         sea_orm::ConnectionTrait::execute_unprepared(
             &state.db,
             "ANALYZE search.documents, search.entries",

@@ -1,9 +1,12 @@
 //! Product search.
 //!
 //! - [`SearchBackend`]: the one interface (upsert, delete, search, suggest, rebuild).
-//! - [`PostgresBackend`] (default): `search.entries` (narrow, GIN over gram codes) and
+//! - [`PostgresBackend`]: `search.entries` (narrow, GIN over gram codes) and
 //!   `search.documents` (what a hit shows), with substring matching that works for
-//!   Korean ("김치" finds "강화순무김치") and facets by `GROUPING SETS`. [`MeilisearchBackend`] when `MEILISEARCH_URL` is set. [`from_env`]
+//!   Korean ("김치" finds "강화순무김치") and facets by `GROUPING SETS`.
+//! - [`MemoryBackend`] (default): the same tables, with `search.entries` followed in
+//!   each process's memory, where searches match, order and count (`JIKGU_SEARCH_MEMORY=off`
+//!   turns it off). [`MeilisearchBackend`] when `MEILISEARCH_URL` is set. [`from_env`]
 //!   picks one; both pass the same behaviour tests.
 //! - [`documents`]: what is indexed per product, built from the catalog tables; only
 //!   products consumers may see have a document.
@@ -19,6 +22,7 @@ pub mod error;
 pub mod http;
 pub mod indexer;
 pub mod meilisearch;
+pub mod memory;
 pub mod postgres;
 pub mod query;
 pub mod text;
@@ -29,6 +33,7 @@ pub use documents::Document;
 pub use error::{SearchError, SearchResult};
 pub use http::SearchHandle;
 pub use meilisearch::{MeiliConfig, MeilisearchBackend};
+pub use memory::MemoryBackend;
 pub use postgres::PostgresBackend;
 pub use query::{
     Facet, FacetCount, Facets, Filters, Hit, PriceBucket, SearchQuery, SearchResults, Sort,
@@ -71,7 +76,12 @@ pub async fn from_source(
             tracing::info!(url = %at, index = %config.index, "search uses Meilisearch");
             Ok(Arc::new(MeilisearchBackend::connect(config).await?))
         }
-        None => Ok(Arc::new(PostgresBackend::new(db.clone()))),
+        // Postgres answers from each process's memory unless told not to (then every
+        // search runs its SQL).
+        None if env.get("JIKGU_SEARCH_MEMORY").as_deref() == Some("off") => {
+            Ok(Arc::new(PostgresBackend::new(db.clone())))
+        }
+        None => Ok(Arc::new(MemoryBackend::new(db.clone()))),
     }
 }
 

@@ -204,6 +204,10 @@ fn page_sql(columns: &str, where_clause: &str, keys: &[Key], limit: &str) -> Str
     )
 }
 
+/// What a hit shows, from `search.documents d`.
+const HIT_COLUMNS: &str = "d.id, d.title, d.description, d.price, d.vendor_id, d.vendor_name, \
+    d.category_id, d.tags, d.certified, d.in_stock, d.image, d.published_at";
+
 /// The page of hits (one more than asked, to tell whether another page follows).
 fn hits_statement(q: &SearchQuery) -> Statement {
     let mut m = matching(q);
@@ -211,8 +215,7 @@ fn hits_statement(q: &SearchQuery) -> Statement {
     let lim = m.sql.bind((q.limit + 1) as i64);
     let off = m.sql.bind(q.offset as i64);
     let sql = page_sql(
-        "d.id, d.title, d.description, d.price, d.vendor_id, d.vendor_name, d.category_id, \
-         d.tags, d.certified, d.in_stock, d.image, d.published_at",
+        HIT_COLUMNS,
         &m.sql.where_clause(),
         &keys,
         &format!("LIMIT {lim} OFFSET {off}"),
@@ -306,15 +309,15 @@ fn suggest_statement(terms: &[String], limit: usize) -> Statement {
 /// One group of the facet scan: the matching documents of one category (with its
 /// path), of one vendor (with its name and badges) or of one price bucket; the columns
 /// of the other two groupings are NULL.
-#[derive(Debug)]
-struct FacetRow {
-    category_ids: Option<Vec<Uuid>>,
-    vendor_id: Option<Uuid>,
-    vendor_name: Option<String>,
-    certified: Option<bool>,
-    certification_kinds: Option<Vec<String>>,
-    bucket: Option<String>,
-    n: i64,
+#[derive(Debug, Clone)]
+pub(crate) struct FacetRow {
+    pub category_ids: Option<Vec<Uuid>>,
+    pub vendor_id: Option<Uuid>,
+    pub vendor_name: Option<String>,
+    pub certified: Option<bool>,
+    pub certification_kinds: Option<Vec<String>>,
+    pub bucket: Option<String>,
+    pub n: i64,
 }
 
 /// A row of [`search_statement`]: a hit (`pos` set) or a facet group (`n` set).
@@ -387,6 +390,16 @@ struct SuggestRow {
     title: String,
 }
 
+impl SuggestRow {
+    fn suggestion(self, terms: &[String]) -> Suggestion {
+        Suggestion {
+            id: self.id,
+            highlighted: text::highlight(&self.title, terms),
+            title: self.title,
+        }
+    }
+}
+
 /// The price bucket of `e.price` as SQL, built from [`PriceBucket`] so that the
 /// boundaries live in one place (they are constants, not input).
 fn price_bucket_sql() -> String {
@@ -409,7 +422,7 @@ fn price_bucket_sql() -> String {
 // ~5,000 matches and took 1.6 times as long; looking them up per group after counting
 // made plans whose estimated cost switched on Postgres' JIT compiler, a second a search.)
 
-fn facets_from_rows(rows: Vec<FacetRow>, wanted: &[Facet]) -> (u64, Facets) {
+pub(crate) fn facets_from_rows(rows: Vec<FacetRow>, wanted: &[Facet]) -> (u64, Facets) {
     let mut total = 0;
     let mut categories: HashMap<Uuid, u64> = HashMap::new();
     let mut vendors: HashMap<Uuid, (String, u64)> = HashMap::new();
@@ -588,10 +601,16 @@ ON CONFLICT (id) DO UPDATE SET grams = EXCLUDED.grams, title_folded = EXCLUDED.t
     category_ids = EXCLUDED.category_ids, certified = EXCLUDED.certified, \
     certification_kinds = EXCLUDED.certification_kinds, campaign_ids = EXCLUDED.campaign_ids, \
     price = EXCLUDED.price, in_stock = EXCLUDED.in_stock, popularity = EXCLUDED.popularity, \
-    published_at = EXCLUDED.published_at";
+    published_at = EXCLUDED.published_at, xid = pg_current_xact_id()";
+
+/// The common table expressions a statement deleting entries (as `e`, returning their
+/// ids) ends with: a tombstone per deleted entry, for processes that keep the entries in
+/// memory (`crate::memory`), and the sweep of tombstones older than any of them needs.
+const TOMBSTONES: &str = "t AS (INSERT INTO search.removed (id) SELECT id FROM e), \
+    s AS (DELETE FROM search.removed WHERE at < now() - interval '1 hour')";
 
 /// The hits of a page read with one row more than asked, and whether more follow.
-fn page(mut rows: Vec<StoredHit>, q: &SearchQuery) -> (Vec<Hit>, bool) {
+pub(crate) fn page(mut rows: Vec<StoredHit>, q: &SearchQuery) -> (Vec<Hit>, bool) {
     let more = rows.len() > q.limit;
     rows.truncate(q.limit);
     let terms = q.terms();
@@ -657,6 +676,44 @@ impl PostgresBackend {
         Ok((hits, more, total, facets))
     }
 
+    /// The hits of these documents, in this order (one deleted meanwhile is left out).
+    pub(crate) async fn hits_of(&self, ids: &[Uuid]) -> SearchResult<Vec<StoredHit>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = StoredHit::find_by_statement(statement(
+            format!("SELECT {HIT_COLUMNS} FROM search.documents d WHERE d.id = ANY($1)"),
+            vec![uuid_array(ids)],
+        ))
+        .all(&self.db)
+        .await?;
+        let mut by_id: HashMap<Uuid, StoredHit> = rows.into_iter().map(|r| (r.id, r)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// The suggestions of these documents, in this order, their titles highlighted.
+    pub(crate) async fn suggestions_of(
+        &self,
+        ids: &[Uuid],
+        terms: &[String],
+    ) -> SearchResult<Vec<Suggestion>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = SuggestRow::find_by_statement(statement(
+            "SELECT d.id, d.title FROM search.documents d WHERE d.id = ANY($1)".to_owned(),
+            vec![uuid_array(ids)],
+        ))
+        .all(&self.db)
+        .await?;
+        let mut by_id: HashMap<Uuid, SuggestRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| by_id.remove(id))
+            .map(|r| r.suggestion(terms))
+            .collect())
+    }
+
     /// How many documents match, when no facet is wanted.
     async fn count(&self, q: &SearchQuery) -> SearchResult<u64> {
         let row = self.db.query_one_raw(count_statement(q)).await?;
@@ -679,8 +736,10 @@ impl SearchBackend for PostgresBackend {
             .db
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "WITH e AS (DELETE FROM search.entries WHERE id = ANY($1)) \
-                 DELETE FROM search.documents WHERE id = ANY($1)",
+                format!(
+                    "WITH e AS (DELETE FROM search.entries WHERE id = ANY($1) RETURNING id), \
+                     {TOMBSTONES} DELETE FROM search.documents WHERE id = ANY($1)"
+                ),
                 [uuid_array(ids)],
             ))
             .await?;
@@ -724,14 +783,7 @@ impl SearchBackend for PostgresBackend {
         let rows = SuggestRow::find_by_statement(suggest_statement(&terms, limit))
             .all(&self.db)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Suggestion {
-                id: r.id,
-                highlighted: text::highlight(&r.title, &terms),
-                title: r.title,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|r| r.suggestion(&terms)).collect())
     }
 
     /// Upsert every batch (unchanged rows are skipped), then delete every document whose
@@ -750,10 +802,13 @@ impl SearchBackend for PostgresBackend {
         self.db
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "WITH e AS (DELETE FROM search.entries e WHERE NOT EXISTS \
-                     (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = e.id)) \
-                 DELETE FROM search.documents d WHERE NOT EXISTS \
-                 (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = d.id)",
+                format!(
+                    "WITH e AS (DELETE FROM search.entries e WHERE NOT EXISTS \
+                         (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = e.id) \
+                         RETURNING e.id), \
+                     {TOMBSTONES} DELETE FROM search.documents d WHERE NOT EXISTS \
+                     (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = d.id)"
+                ),
                 [platform::db::uuid_array(&visible)],
             ))
             .await?;

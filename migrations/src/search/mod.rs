@@ -1,2 +1,3 @@
 pub mod m20261122_000401_search_documents;
 pub mod m20261202_000901_search_entries;
+pub mod m20261205_000101_search_changes;

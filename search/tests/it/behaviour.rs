@@ -1,5 +1,6 @@
-//! One behaviour suite, run against every backend: Postgres always (bare, and behind the
-//! Redis result cache, which must answer exactly as the backend does after every write),
+//! One behaviour suite, run against every backend: Postgres always (bare, answering from
+//! each process's memory, and behind the Redis result cache, which must answer exactly as
+//! the backend does after every write),
 //! Meilisearch when `MEILISEARCH_URL` is set (each test then uses an index of its own).
 
 use crate::support::{self, BASKET, CERT_KIND, GINSENG, KIMCHI, RICE, TestEnv};
@@ -8,7 +9,7 @@ use sea_orm::TransactionTrait;
 use search::indexer::sync_products;
 use search::{
     CachedBackend, Document, Facet, FacetCount, Filters, MeiliConfig, MeilisearchBackend,
-    PostgresBackend, SearchBackend, SearchQuery, SearchResults, Sort, documents,
+    MemoryBackend, PostgresBackend, SearchBackend, SearchQuery, SearchResults, Sort, documents,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
     Postgres,
+    Memory,
     CachedPostgres,
     Meilisearch,
 }
@@ -32,7 +34,7 @@ impl Under {
     /// not available here.
     pub async fn setup(kind: Kind) -> Option<Under> {
         let meili_config = match kind {
-            Kind::Postgres | Kind::CachedPostgres => None,
+            Kind::Postgres | Kind::Memory | Kind::CachedPostgres => None,
             Kind::Meilisearch => match MeiliConfig::from_source(&platform::config::ProcessEnv) {
                 None => {
                     skipped();
@@ -47,6 +49,9 @@ impl Under {
         };
         let env = TestEnv::new().await;
         let (backend, meili_index): (Arc<dyn SearchBackend>, _) = match meili_config {
+            None if matches!(kind, Kind::Memory) => {
+                (Arc::new(MemoryBackend::new(env.state.db.clone())), None)
+            }
             None => (Arc::new(PostgresBackend::new(env.state.db.clone())), None),
             Some(cfg) => {
                 // Made before the index, so that it goes however the test ends.
@@ -607,6 +612,7 @@ macro_rules! suite {
 macro_rules! behaviour {
     ($($case:ident),* $(,)?) => {
         suite!(postgres, Postgres, $($case),*);
+        suite!(memory, Memory, $($case),*);
         suite!(cached_postgres, CachedPostgres, $($case),*);
         suite!(meilisearch, Meilisearch, $($case),*);
     };

@@ -17,8 +17,8 @@ use platform::money::Won;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use search::{
-    Document, Filters, MeiliConfig, MeilisearchBackend, PostgresBackend, SearchBackend,
-    SearchQuery, Sort, query::MAX_RESULTS, text,
+    Document, Facet, Filters, MeiliConfig, MeilisearchBackend, MemoryBackend, PostgresBackend,
+    SearchBackend, SearchQuery, Sort, query::MAX_RESULTS, text,
 };
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -339,15 +339,61 @@ async fn compare(backend: &dyn SearchBackend, c: &Catalog, rng: &mut StdRng) {
     );
 }
 
-#[tokio::test]
-async fn postgres_answers_as_the_reference() {
-    let mut rng = StdRng::seed_from_u64(SEED);
-    let c = catalog(&mut rng);
+/// A database of the test's own (dropped with the first value) and a pool on it.
+async fn database() -> (TestDb, sea_orm::DatabaseConnection) {
     let db = TestDb::create().await;
     let conn = platform::db::connect_url(&db.url, 4, std::time::Duration::from_secs(30))
         .await
         .expect("connect");
+    (db, conn)
+}
+
+#[tokio::test]
+async fn postgres_answers_as_the_reference() {
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let c = catalog(&mut rng);
+    let (_db, conn) = database().await;
     compare(&PostgresBackend::new(conn), &c, &mut rng).await;
+}
+
+/// The in-memory index against the reference, and then against the SQL it stands in for
+/// on the same tables: the same answer to the letter, relevance order, totals, every
+/// facet and suggestions included.
+#[tokio::test]
+async fn memory_answers_as_the_reference_and_as_its_sql() {
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let c = catalog(&mut rng);
+    let (_db, conn) = database().await;
+    let memory = MemoryBackend::new(conn.clone());
+    compare(&memory, &c, &mut rng).await;
+    let sql = PostgresBackend::new(conn);
+    let mut rng = StdRng::seed_from_u64(SEED ^ 1);
+    for q in queries(&mut rng, &c) {
+        let q = SearchQuery {
+            facets: Facet::ALL.to_vec(),
+            ..q
+        };
+        assert_eq!(
+            memory.search(&q).await.expect("memory"),
+            sql.search(&q).await.expect("sql"),
+            "{q:?}"
+        );
+    }
+    let mut asked = 0;
+    for d in c.docs.iter().step_by(7) {
+        let chars: Vec<char> = d.title.chars().collect();
+        for n in 1..=3.min(chars.len()) {
+            let prefix: String = chars[..n].iter().collect();
+            let limit = 1 + asked % 10;
+            assert_eq!(
+                memory.suggest(&prefix, limit).await.expect("memory"),
+                sql.suggest(&prefix, limit).await.expect("sql"),
+                "suggest {prefix:?} {limit}"
+            );
+            asked += 1;
+        }
+    }
+    assert!(asked > 50, "{asked}");
 }
 
 #[tokio::test]

@@ -992,7 +992,11 @@ async fn the_environment_picks_the_backend() {
     let pg = search::from_source(&conn, &[("X", "y")])
         .await
         .expect("postgres");
-    assert_eq!(pg.name(), "postgres");
+    assert_eq!(pg.name(), "postgres+memory");
+    let sql = search::from_source(&conn, &[("JIKGU_SEARCH_MEMORY", "off")])
+        .await
+        .expect("postgres");
+    assert_eq!(sql.name(), "postgres");
     let fake = Fake::new(Outcome::Succeed);
     let url = fake.start().await;
     let meili = search::from_source(&conn, &[("MEILISEARCH_URL", url.as_str())])

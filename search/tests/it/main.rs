@@ -9,6 +9,7 @@
 //! - `cache`: the Redis result cache keeps answers until a write changes the index.
 //! - `indexer`: events in, documents out; retries, dead letters, lag.
 //! - `http`: the routes, their problems, their OpenAPI.
+//! - `memory`: the in-memory index of one process follows the writes of others.
 
 mod behaviour;
 mod cache;
@@ -16,4 +17,5 @@ mod comparison;
 mod contract;
 mod http;
 mod indexer;
+mod memory;
 mod support;
