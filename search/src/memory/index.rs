@@ -13,11 +13,11 @@ use crate::postgres::FacetRow;
 use crate::query::{Filters, PriceBucket, SearchQuery, Sort};
 use crate::text;
 use chrono::{DateTime, Utc};
+use memchr::memmem::Finder;
 use roaring::RoaringBitmap;
 use sea_orm::FromQueryResult;
-use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// One row of `search.entries`, as a full load or a change reads it.
@@ -38,18 +38,77 @@ pub struct EntryRow {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-/// A vendor as entries name it: what a vendor facet shows. Shared by its entries.
-#[derive(Debug, PartialEq, Eq, Hash)]
+/// A vendor as entries name it: what a vendor facet shows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Vendor {
     id: Uuid,
     name: String,
     kinds: Vec<String>,
 }
 
-/// A category's path (its ancestors, root first, then itself), shared by its entries.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Category {
-    path: Vec<Uuid>,
+/// Values many entries share (vendors, category paths), each kept once under a small
+/// number, so that an entry holds the number and facets count in a plain array.
+struct Registry<T> {
+    numbers: HashMap<T, u32>,
+    /// By number: the value and how many entries name it (none once nobody does).
+    values: Vec<Option<(T, u32)>>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Registry<T> {
+    fn default() -> Self {
+        Registry {
+            numbers: HashMap::new(),
+            values: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone + Eq + std::hash::Hash> Registry<T> {
+    fn take(&mut self, value: T) -> u32 {
+        if let Some(&n) = self.numbers.get(&value) {
+            if let Some((_, users)) = &mut self.values[n as usize] {
+                *users += 1;
+            }
+            return n;
+        }
+        let n = self.free.pop().unwrap_or_else(|| {
+            self.values.push(None);
+            (self.values.len() - 1) as u32
+        });
+        self.values[n as usize] = Some((value.clone(), 1));
+        self.numbers.insert(value, n);
+        n
+    }
+
+    fn give_back(&mut self, n: u32) {
+        let slot = &mut self.values[n as usize];
+        if let Some((value, users)) = slot {
+            *users -= 1;
+            if *users == 0 {
+                self.numbers.remove(value);
+                *slot = None;
+                self.free.push(n);
+            }
+        }
+    }
+
+    fn get(&self, n: u32) -> &T {
+        &self.values[n as usize]
+            .as_ref()
+            .expect("a number in use has its value")
+            .0
+    }
+
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    #[cfg(test)]
+    fn in_use(&self) -> usize {
+        self.numbers.len()
+    }
 }
 
 #[derive(Debug)]
@@ -59,8 +118,9 @@ struct Entry {
     title_chars: u32,
     /// Tags and description, one per line (rechecks only).
     text: Box<str>,
-    vendor: Arc<Vendor>,
-    category: Arc<Category>,
+    vendor: u32,
+    /// The category's path.
+    category: u32,
     campaigns: Box<[Uuid]>,
     certified: bool,
     in_stock: bool,
@@ -71,35 +131,42 @@ struct Entry {
 }
 
 impl Entry {
+    fn title_grams(&self) -> Vec<i32> {
+        text::gram_codes([&*self.title])
+    }
+
     /// Its gram codes, computed from the folded text it keeps: the same codes when it is
     /// added and when it is taken out again.
     fn grams(&self) -> Vec<i32> {
         text::gram_codes([&*self.title, &*self.text])
     }
+}
 
-    fn holds(&self, word: &str) -> bool {
-        self.title.contains(word) || self.text.contains(word)
+/// A query word ready to be looked for in many texts.
+struct Word<'a> {
+    text: &'a str,
+    /// Holding the word's grams proves nothing yet (three characters or more).
+    recheck: bool,
+    finder: Finder<'a>,
+}
+
+impl<'a> Word<'a> {
+    fn new(text: &'a str) -> Word<'a> {
+        Word {
+            text,
+            recheck: text::needs_recheck(text),
+            finder: Finder::new(text.as_bytes()),
+        }
     }
 
-    fn passes(&self, f: &Filters) -> bool {
-        f.category.is_none_or(|c| self.category.path.contains(&c))
-            && f.vendor.is_none_or(|v| self.vendor.id == v)
-            && f.certified.is_none_or(|c| self.certified == c)
-            && f.min_price.is_none_or(|p| self.price >= p.get())
-            && f.max_price.is_none_or(|p| self.price <= p.get())
-            && f.campaign.is_none_or(|c| self.campaigns.contains(&c))
-            && f.in_stock.is_none_or(|s| self.in_stock == s)
+    fn is_in(&self, s: &str) -> bool {
+        self.finder.find(s.as_bytes()).is_some()
     }
 }
 
-/// `published_at DESC NULLS LAST`.
-fn newest_first(a: Option<i64>, b: Option<i64>) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => b.cmp(&a),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
+/// `published_at DESC NULLS LAST` as a key that sorts ascending.
+fn newest_first(published: Option<i64>) -> (bool, Reverse<i64>) {
+    (published.is_none(), Reverse(published.unwrap_or(0)))
 }
 
 /// What a search found: the ids of the page (one more than asked when more follow),
@@ -117,19 +184,51 @@ pub struct Index {
     slot_of: HashMap<Uuid, u32>,
     free: Vec<u32>,
     live: RoaringBitmap,
+    /// Slots by the codes of their grams (title, tags and description).
     postings: HashMap<i32, RoaringBitmap>,
-    vendors: HashSet<Arc<Vendor>>,
-    categories: HashSet<Arc<Category>>,
+    /// Slots by the codes of their titles' grams: relevance and suggestions.
+    title_postings: HashMap<i32, RoaringBitmap>,
+    vendors: Registry<Vendor>,
+    categories: Registry<Vec<Uuid>>,
 }
 
-/// One shared copy of an equal value (vendors and categories repeat on every entry).
-fn interned<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, value: T) -> Arc<T> {
-    if let Some(k) = set.get(&value) {
-        return k.clone();
+fn post(postings: &mut HashMap<i32, RoaringBitmap>, codes: Vec<i32>, slot: u32) {
+    for code in codes {
+        postings.entry(code).or_default().insert(slot);
     }
-    let k = Arc::new(value);
-    set.insert(k.clone());
-    k
+}
+
+fn unpost(postings: &mut HashMap<i32, RoaringBitmap>, codes: Vec<i32>, slot: u32) {
+    for code in codes {
+        if let Some(list) = postings.get_mut(&code) {
+            list.remove(slot);
+            if list.is_empty() {
+                postings.remove(&code);
+            }
+        }
+    }
+}
+
+/// The slots holding every code of these words in `postings`.
+fn holding(postings: &HashMap<i32, RoaringBitmap>, words: &[&str]) -> RoaringBitmap {
+    let codes: BTreeSet<i32> = words.iter().flat_map(|t| text::term_codes(t)).collect();
+    let mut lists = Vec::with_capacity(codes.len());
+    for code in codes {
+        match postings.get(&code) {
+            Some(list) => lists.push(list),
+            None => return RoaringBitmap::new(),
+        }
+    }
+    // The shortest list first: every later intersection is at most that long.
+    lists.sort_by_key(|l| l.len());
+    let Some((first, rest)) = lists.split_first() else {
+        return RoaringBitmap::new();
+    };
+    let mut found = (*first).clone();
+    for list in rest {
+        found &= *list;
+    }
+    found
 }
 
 impl Index {
@@ -141,20 +240,12 @@ impl Index {
     /// Add an entry, or replace the one with its id.
     pub fn upsert(&mut self, row: EntryRow) {
         self.remove(row.id);
-        let vendor = interned(
-            &mut self.vendors,
-            Vendor {
-                id: row.vendor_id,
-                name: row.vendor_name,
-                kinds: row.certification_kinds,
-            },
-        );
-        let category = interned(
-            &mut self.categories,
-            Category {
-                path: row.category_ids,
-            },
-        );
+        let vendor = self.vendors.take(Vendor {
+            id: row.vendor_id,
+            name: row.vendor_name,
+            kinds: row.certification_kinds,
+        });
+        let category = self.categories.take(row.category_ids);
         let entry = Entry {
             id: row.id,
             title_chars: row.title_folded.chars().count() as u32,
@@ -173,9 +264,8 @@ impl Index {
             self.slots.push(None);
             (self.slots.len() - 1) as u32
         });
-        for code in entry.grams() {
-            self.postings.entry(code).or_default().insert(slot);
-        }
+        post(&mut self.postings, entry.grams(), slot);
+        post(&mut self.title_postings, entry.title_grams(), slot);
         self.live.insert(slot);
         self.slot_of.insert(entry.id, slot);
         self.slots[slot as usize] = Some(entry);
@@ -189,45 +279,12 @@ impl Index {
         let Some(entry) = self.slots[slot as usize].take() else {
             return;
         };
-        for code in entry.grams() {
-            if let Some(list) = self.postings.get_mut(&code) {
-                list.remove(slot);
-                if list.is_empty() {
-                    self.postings.remove(&code);
-                }
-            }
-        }
+        unpost(&mut self.postings, entry.grams(), slot);
+        unpost(&mut self.title_postings, entry.title_grams(), slot);
         self.live.remove(slot);
         self.free.push(slot);
-        // Vendors and categories nobody names any more are dropped with their last entry.
-        if Arc::strong_count(&entry.vendor) == 2 {
-            self.vendors.remove(&entry.vendor);
-        }
-        if Arc::strong_count(&entry.category) == 2 {
-            self.categories.remove(&entry.category);
-        }
-    }
-
-    /// The slots holding every code of these words (every live slot for no words).
-    fn candidates(&self, terms: &[String]) -> RoaringBitmap {
-        if terms.is_empty() {
-            return self.live.clone();
-        }
-        let codes: BTreeSet<i32> = terms.iter().flat_map(|t| text::term_codes(t)).collect();
-        let mut lists = Vec::with_capacity(codes.len());
-        for code in codes {
-            match self.postings.get(&code) {
-                Some(list) => lists.push(list),
-                None => return RoaringBitmap::new(),
-            }
-        }
-        // The shortest list first: every later intersection is at most that long.
-        lists.sort_by_key(|l| l.len());
-        let mut found = lists[0].clone();
-        for list in &lists[1..] {
-            found &= *list;
-        }
-        found
+        self.vendors.give_back(entry.vendor);
+        self.categories.give_back(entry.category);
     }
 
     fn entry(&self, slot: u32) -> &Entry {
@@ -236,80 +293,119 @@ impl Index {
             .expect("a live slot holds an entry")
     }
 
+    fn passes(&self, e: &Entry, f: &Filters) -> bool {
+        f.category
+            .is_none_or(|c| self.categories.get(e.category).contains(&c))
+            && f.vendor.is_none_or(|v| self.vendors.get(e.vendor).id == v)
+            && f.certified.is_none_or(|c| e.certified == c)
+            && f.min_price.is_none_or(|p| e.price >= p.get())
+            && f.max_price.is_none_or(|p| e.price <= p.get())
+            && f.campaign.is_none_or(|c| e.campaigns.contains(&c))
+            && f.in_stock.is_none_or(|s| e.in_stock == s)
+    }
+
     /// The matches of a (normalised) query, its page of ids and its facet groups.
     pub fn search(&self, q: &SearchQuery) -> Found {
         let terms = q.terms();
-        let recheck: Vec<&str> = terms
-            .iter()
-            .filter(|t| text::needs_recheck(t))
-            .map(String::as_str)
-            .collect();
-        let mut matches: Vec<(u32, u32)> = self
-            .candidates(&terms)
-            .iter()
-            .filter_map(|slot| {
-                let e = self.entry(slot);
-                let ok = recheck.iter().all(|w| e.holds(w)) && e.passes(&q.filters);
-                // Relevance: how many of the words the title holds.
-                ok.then(|| {
-                    let in_title = terms.iter().filter(|t| e.title.contains(t.as_str()));
-                    (slot, in_title.count() as u32)
-                })
-            })
-            .collect();
-        let total = matches.len() as u64;
+        let words: Vec<Word<'_>> = terms.iter().map(|t| Word::new(t)).collect();
+        let candidates = if words.is_empty() {
+            self.live.clone()
+        } else {
+            let all: Vec<&str> = terms.iter().map(String::as_str).collect();
+            holding(&self.postings, &all)
+        };
+        let by_relevance = q.sort == Sort::Relevance && !words.is_empty();
+        // Per word, the slots whose title may hold it (exactly, for short words).
+        let in_titles: Vec<RoaringBitmap> = if by_relevance {
+            words
+                .iter()
+                .map(|w| holding(&self.title_postings, &[w.text]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut matches: Vec<(u32, u32)> = Vec::with_capacity(candidates.len() as usize);
+        for slot in &candidates {
+            let e = self.entry(slot);
+            let holds_all = words
+                .iter()
+                .all(|w| !w.recheck || w.is_in(&e.title) || w.is_in(&e.text));
+            if !holds_all || !self.passes(e, &q.filters) {
+                continue;
+            }
+            // Relevance: how many of the words the title holds.
+            let in_title = words
+                .iter()
+                .zip(&in_titles)
+                .filter(|(w, titles)| titles.contains(slot) && (!w.recheck || w.is_in(&e.title)))
+                .count();
+            matches.push((slot, in_title as u32));
+        }
         let groups = if q.facets.is_empty() {
             Vec::new()
         } else {
             self.groups(matches.iter().map(|(slot, _)| *slot))
         };
-        let by_relevance = q.sort == Sort::Relevance && !terms.is_empty();
-        let order = |a: &(u32, u32), b: &(u32, u32)| {
-            let (x, y) = (self.entry(a.0), self.entry(b.0));
-            match q.sort {
-                Sort::Relevance if by_relevance => {
-                    b.1.cmp(&a.1)
-                        .then(x.title_chars.cmp(&y.title_chars))
-                        .then(y.popularity.cmp(&x.popularity))
-                        .then(x.id.cmp(&y.id))
-                }
-                Sort::Relevance | Sort::Popular => y
-                    .popularity
-                    .cmp(&x.popularity)
-                    .then(newest_first(x.published, y.published))
-                    .then(y.id.cmp(&x.id)),
-                Sort::Newest => newest_first(x.published, y.published).then(y.id.cmp(&x.id)),
-                Sort::PriceAsc => x.price.cmp(&y.price).then(x.id.cmp(&y.id)),
-                Sort::PriceDesc => y.price.cmp(&x.price).then(y.id.cmp(&x.id)),
-            }
+        let (offset, n) = (q.offset, q.limit + 1);
+        let page = match q.sort {
+            Sort::Relevance if by_relevance => self.page(&matches, offset, n, |e, hits| {
+                (Reverse(hits), e.title_chars, Reverse(e.popularity), e.id)
+            }),
+            Sort::Relevance | Sort::Popular => self.page(&matches, offset, n, |e, _| {
+                (
+                    Reverse(e.popularity),
+                    newest_first(e.published),
+                    Reverse(e.id),
+                )
+            }),
+            Sort::Newest => self.page(&matches, offset, n, |e, _| {
+                (newest_first(e.published), Reverse(e.id))
+            }),
+            Sort::PriceAsc => self.page(&matches, offset, n, |e, _| (e.price, e.id)),
+            Sort::PriceDesc => self.page(&matches, offset, n, |e, _| {
+                (Reverse(e.price), Reverse(e.id))
+            }),
         };
-        let page = top(&mut matches, q.offset, q.limit + 1, order);
         Found {
-            page: page.iter().map(|(slot, _)| self.entry(*slot).id).collect(),
-            total,
+            page,
+            total: matches.len() as u64,
             groups,
         }
+    }
+
+    /// The ids of `matches[offset .. offset + n]` ordered by `key` (which ends in the id,
+    /// so the order is total): the keys are computed once, side by side in memory.
+    fn page<K: Ord>(
+        &self,
+        matches: &[(u32, u32)],
+        offset: usize,
+        n: usize,
+        key: impl Fn(&Entry, u32) -> K,
+    ) -> Vec<Uuid> {
+        let mut keyed: Vec<(K, u32)> = matches
+            .iter()
+            .map(|&(slot, hits)| (key(self.entry(slot), hits), slot))
+            .collect();
+        top(&mut keyed, offset, n)
+            .iter()
+            .map(|(_, slot)| self.entry(*slot).id)
+            .collect()
     }
 
     /// Facet groups as the SQL's `GROUPING SETS` gives them: per category (with its path),
     /// per vendor and certification, per price bucket.
     fn groups(&self, slots: impl Iterator<Item = u32>) -> Vec<FacetRow> {
-        let mut categories: HashMap<*const Category, (&Category, i64)> = HashMap::new();
-        let mut vendors: HashMap<(*const Vendor, bool), (&Vendor, i64)> = HashMap::new();
-        let mut buckets: HashMap<&'static str, i64> = HashMap::new();
+        let mut categories = vec![0i64; self.categories.len()];
+        let mut vendors = vec![[0i64; 2]; self.vendors.len()];
+        let mut buckets = [0i64; PriceBucket::ALL.len()];
         for slot in slots {
             let e = self.entry(slot);
-            categories
-                .entry(Arc::as_ptr(&e.category))
-                .or_insert((&e.category, 0))
-                .1 += 1;
-            vendors
-                .entry((Arc::as_ptr(&e.vendor), e.certified))
-                .or_insert((&e.vendor, 0))
-                .1 += 1;
-            *buckets
-                .entry(PriceBucket::of(platform::money::Won(e.price)).key())
-                .or_default() += 1;
+            categories[e.category as usize] += 1;
+            vendors[e.vendor as usize][usize::from(e.certified)] += 1;
+            let bucket = PriceBucket::of(platform::money::Won(e.price));
+            if let Some(i) = PriceBucket::ALL.iter().position(|b| *b == bucket) {
+                buckets[i] += 1;
+            }
         }
         let empty = FacetRow {
             category_ids: None,
@@ -321,29 +417,37 @@ impl Index {
             n: 0,
         };
         let mut rows = Vec::new();
-        for (c, n) in categories.into_values() {
+        for (c, n) in categories.into_iter().enumerate().filter(|(_, n)| *n > 0) {
             rows.push(FacetRow {
-                category_ids: Some(c.path.clone()),
+                category_ids: Some(self.categories.get(c as u32).clone()),
                 n,
                 ..empty.clone()
             });
         }
-        for ((_, certified), (v, n)) in vendors {
-            rows.push(FacetRow {
-                vendor_id: Some(v.id),
-                vendor_name: Some(v.name.clone()),
-                certified: Some(certified),
-                certification_kinds: Some(v.kinds.clone()),
-                n,
-                ..empty.clone()
-            });
+        for (v, counts) in vendors.into_iter().enumerate() {
+            for (certified, n) in [(false, counts[0]), (true, counts[1])] {
+                if n == 0 {
+                    continue;
+                }
+                let vendor = self.vendors.get(v as u32);
+                rows.push(FacetRow {
+                    vendor_id: Some(vendor.id),
+                    vendor_name: Some(vendor.name.clone()),
+                    certified: Some(certified),
+                    certification_kinds: Some(vendor.kinds.clone()),
+                    n,
+                    ..empty.clone()
+                });
+            }
         }
-        for (b, n) in buckets {
-            rows.push(FacetRow {
-                bucket: Some(b.to_owned()),
-                n,
-                ..empty.clone()
-            });
+        for (b, n) in PriceBucket::ALL.into_iter().zip(buckets) {
+            if n > 0 {
+                rows.push(FacetRow {
+                    bucket: Some(b.key().to_owned()),
+                    n,
+                    ..empty.clone()
+                });
+            }
         }
         rows
     }
@@ -352,42 +456,40 @@ impl Index {
     /// popular, the shorter, by id: the ids of at most `limit` of them.
     pub fn suggest(&self, terms: &[String], limit: usize) -> Vec<Uuid> {
         let starts = terms.join(" ");
-        let mut found: Vec<(u32, bool)> = self
-            .candidates(terms)
+        let words: Vec<Word<'_>> = terms.iter().map(|t| Word::new(t)).collect();
+        let all: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let mut found: Vec<_> = holding(&self.title_postings, &all)
             .iter()
-            .filter_map(|slot| {
-                let e = self.entry(slot);
-                terms
-                    .iter()
-                    .all(|t| e.title.contains(t.as_str()))
-                    .then(|| (slot, e.title.starts_with(&starts)))
+            .map(|slot| (slot, self.entry(slot)))
+            .filter(|(_, e)| words.iter().all(|w| !w.recheck || w.is_in(&e.title)))
+            .map(|(slot, e)| {
+                let key = (
+                    !e.title.starts_with(&starts),
+                    Reverse(e.popularity),
+                    e.title_chars,
+                    e.id,
+                );
+                (key, slot)
             })
             .collect();
-        let order = |a: &(u32, bool), b: &(u32, bool)| {
-            let (x, y) = (self.entry(a.0), self.entry(b.0));
-            b.1.cmp(&a.1)
-                .then(y.popularity.cmp(&x.popularity))
-                .then(x.title_chars.cmp(&y.title_chars))
-                .then(x.id.cmp(&y.id))
-        };
-        top(&mut found, 0, limit.clamp(1, MAX_SUGGESTIONS), order)
+        top(&mut found, 0, limit.clamp(1, MAX_SUGGESTIONS))
             .iter()
-            .map(|(slot, _)| self.entry(*slot).id)
+            .map(|(_, slot)| self.entry(*slot).id)
             .collect()
     }
 }
 
-/// `items[offset .. offset + n]` in `order`, sorting only as much as that needs.
-fn top<T>(items: &mut [T], offset: usize, n: usize, order: impl Fn(&T, &T) -> Ordering) -> &[T] {
+/// `items[offset .. offset + n]` in order, sorting only as much as that needs.
+fn top<T: Ord>(items: &mut [T], offset: usize, n: usize) -> &[T] {
     let end = offset.saturating_add(n).min(items.len());
     if end == 0 || offset >= items.len() {
         return &[];
     }
     if end < items.len() {
-        items.select_nth_unstable_by(end - 1, &order);
+        items.select_nth_unstable(end - 1);
     }
     let head = &mut items[..end];
-    head.sort_unstable_by(&order);
+    head.sort_unstable();
     &head[offset..]
 }
 
@@ -449,7 +551,8 @@ mod tests {
         index.remove(id);
         assert_eq!(index.count(), 0);
         assert!(index.postings.is_empty(), "{:?}", index.postings.keys());
-        assert!(index.vendors.is_empty() && index.categories.is_empty());
+        assert_eq!((index.vendors.in_use(), index.categories.in_use()), (0, 0));
+        assert!(index.title_postings.is_empty());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub const REFRESH_EVERY: Duration = Duration::from_millis(250);
 /// tombstones it would need are swept after an hour.
 const RELOAD_AFTER: Duration = Duration::from_secs(30 * 60);
 
+/// Entries read per statement when the index is loaded whole.
+const LOAD_PAGE: usize = 10_000;
+
 const ENTRY_COLUMNS: &str = "e.id, e.title_folded, e.text_folded, e.vendor_id, e.vendor_name, \
     e.category_ids, e.certified, e.certification_kinds, e.campaign_ids, e.price, e.in_stock, \
     e.popularity, e.published_at";
@@ -119,17 +122,30 @@ impl MemoryBackend {
         Ok(())
     }
 
-    /// Read every entry into a new index and put it in place of the old one.
+    /// Read every entry into a new index and put it in place of the old one. Read in
+    /// pages, so that no more than a page of rows is held beside the index being built.
     async fn load(&self) -> SearchResult<()> {
-        let rows = EntryRow::find_by_statement(statement(
-            format!("SELECT {ENTRY_COLUMNS} FROM search.entries e"),
-            Vec::new(),
-        ))
-        .all(&self.db)
-        .await?;
         let mut index = Index::default();
-        for row in rows {
-            index.upsert(row);
+        let mut after = Uuid::nil();
+        loop {
+            let rows = EntryRow::find_by_statement(statement(
+                format!(
+                    "SELECT {ENTRY_COLUMNS} FROM search.entries e WHERE e.id > $1 \
+                     ORDER BY e.id LIMIT {LOAD_PAGE}"
+                ),
+                vec![after.into()],
+            ))
+            .all(&self.db)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let full = rows.len() == LOAD_PAGE;
+            for row in rows {
+                index.upsert(row);
+            }
+            if !full {
+                break;
+            }
         }
         tracing::info!(entries = index.count(), "search index loaded into memory");
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
