@@ -194,7 +194,12 @@ pub struct Index {
 
 fn post(postings: &mut HashMap<i32, RoaringBitmap>, codes: Vec<i32>, slot: u32) {
     for code in codes {
-        postings.entry(code).or_default().insert(slot);
+        let list = postings.entry(code).or_default();
+        // A load hands out slots in increasing order: appending is the common case, and
+        // cheaper than an insertion that looks for its place.
+        if !list.push(slot) {
+            list.insert(slot);
+        }
     }
 }
 
@@ -240,6 +245,15 @@ impl Index {
     /// Add an entry, or replace the one with its id.
     pub fn upsert(&mut self, row: EntryRow) {
         self.remove(row.id);
+        let slot = self.place(row);
+        let e = self.entry(slot);
+        let (grams, title_grams) = (e.grams(), e.title_grams());
+        post(&mut self.postings, grams, slot);
+        post(&mut self.title_postings, title_grams, slot);
+    }
+
+    /// Keep an entry in a free slot; its posting lists are the caller's.
+    fn place(&mut self, row: EntryRow) -> u32 {
         let vendor = self.vendors.take(Vendor {
             id: row.vendor_id,
             name: row.vendor_name,
@@ -264,11 +278,10 @@ impl Index {
             self.slots.push(None);
             (self.slots.len() - 1) as u32
         });
-        post(&mut self.postings, entry.grams(), slot);
-        post(&mut self.title_postings, entry.title_grams(), slot);
         self.live.insert(slot);
         self.slot_of.insert(entry.id, slot);
         self.slots[slot as usize] = Some(entry);
+        slot
     }
 
     /// Take an entry out; nothing happens for an id it does not hold.

@@ -12,8 +12,8 @@
 //! this process's own writes are read back before the write returns.
 //!
 //! A search reads Postgres once, for the page's documents by primary key, instead of
-//! visiting every match (about 5,000 rows for a common word at 100k products). Until the
-//! first load has finished, searches are answered by the SQL of [`PostgresBackend`].
+//! visiting every match (about 5,000 rows for a common word at 100k products). Searches
+//! wait for the first load (a serving process starts it at once, [`MemoryBackend::warm`]).
 
 mod index;
 
@@ -60,6 +60,18 @@ pub struct MemoryBackend {
     position: tokio::sync::Mutex<Position>,
 }
 
+/// When a caller looks for changes.
+#[derive(Clone, Copy)]
+enum Look {
+    /// A search: if nobody is looking already and the last look is older than
+    /// [`REFRESH_EVERY`].
+    IfDue,
+    /// After this process's own write: a look that starts after it, waited for.
+    Now,
+    /// Only if the index is not loaded yet, waiting for whoever loads it.
+    UntilLoaded,
+}
+
 #[derive(FromQueryResult)]
 struct Horizon {
     xmin: i64,
@@ -89,19 +101,22 @@ impl MemoryBackend {
         self.loaded.load(Ordering::Acquire)
     }
 
-    /// Bring the index up to date. `wait`: after this process's own write, wait for a
-    /// look that starts now; otherwise a search leaves it to whoever is looking already,
-    /// and looks only when the last look is older than [`REFRESH_EVERY`].
-    async fn refresh(&self, wait: bool) -> SearchResult<()> {
-        let mut pos = if wait {
-            self.position.lock().await
-        } else {
-            match self.position.try_lock() {
+    /// Bring the index up to date, as `look` says.
+    async fn refresh(&self, look: Look) -> SearchResult<()> {
+        let mut pos = match look {
+            Look::IfDue => match self.position.try_lock() {
                 Ok(pos) => pos,
+                // Someone is looking already.
                 Err(_) => return Ok(()),
-            }
+            },
+            Look::Now | Look::UntilLoaded => self.position.lock().await,
         };
-        if !wait && pos.at.is_some_and(|t| t.elapsed() < REFRESH_EVERY) {
+        let skip = match look {
+            Look::IfDue => pos.at.is_some_and(|t| t.elapsed() < REFRESH_EVERY),
+            Look::UntilLoaded => self.loaded(),
+            Look::Now => false,
+        };
+        if skip {
             return Ok(());
         }
         let started = Instant::now();
@@ -123,12 +138,13 @@ impl MemoryBackend {
     }
 
     /// Read every entry into a new index and put it in place of the old one. Read in
-    /// pages, so that no more than a page of rows is held beside the index being built.
+    /// pages: no statement holds a pooled connection for long, and no more than a page
+    /// of rows is held beside the index being built.
     async fn load(&self) -> SearchResult<()> {
         let mut index = Index::default();
         let mut after = Uuid::nil();
         loop {
-            let rows = EntryRow::find_by_statement(statement(
+            let batch = EntryRow::find_by_statement(statement(
                 format!(
                     "SELECT {ENTRY_COLUMNS} FROM search.entries e WHERE e.id > $1 \
                      ORDER BY e.id LIMIT {LOAD_PAGE}"
@@ -137,10 +153,10 @@ impl MemoryBackend {
             ))
             .all(&self.db)
             .await?;
-            let Some(last) = rows.last() else { break };
+            let Some(last) = batch.last() else { break };
             after = last.id;
-            let full = rows.len() == LOAD_PAGE;
-            for row in rows {
+            let full = batch.len() == LOAD_PAGE;
+            for row in batch {
                 index.upsert(row);
             }
             if !full {
@@ -187,15 +203,26 @@ impl MemoryBackend {
     /// After a write of this process: read it back, if the index is in use here.
     async fn written(&self) -> SearchResult<()> {
         if self.loaded() {
-            self.refresh(true).await?;
+            self.refresh(Look::Now).await?;
         }
         Ok(())
     }
 
-    /// The index, brought up to date if a look is due; `None` until it is loaded.
-    async fn current(&self) -> SearchResult<bool> {
-        self.refresh(false).await?;
-        Ok(self.loaded())
+    /// Load the index now if it is not loaded yet (a serving process calls this when it
+    /// starts, so that its first searches do not wait).
+    pub async fn warm(&self) -> SearchResult<()> {
+        self.refresh(Look::UntilLoaded).await
+    }
+
+    /// Bring the index up to date if a look is due. Until the index is loaded, searches
+    /// wait for the load: the SQL of a search costs Postgres a hundred times what the
+    /// index does, and many searches asking it at once would starve the load itself.
+    async fn current(&self) -> SearchResult<()> {
+        if self.loaded() {
+            self.refresh(Look::IfDue).await
+        } else {
+            self.warm().await
+        }
     }
 
     fn read<T>(&self, f: impl FnOnce(&Index) -> T) -> T {
@@ -230,9 +257,7 @@ impl SearchBackend for MemoryBackend {
     #[tracing::instrument(skip_all, fields(backend = "postgres+memory"))]
     async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults> {
         let q = query.normalized()?;
-        if !self.current().await? {
-            return self.sql.search(&q).await;
-        }
+        self.current().await?;
         let found = self.read(|index| index.search(&q));
         let (hits, more) = page(self.sql.hits_of(&found.page).await?, &q);
         let facets = if q.facets.is_empty() {
@@ -254,9 +279,7 @@ impl SearchBackend for MemoryBackend {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        if !self.current().await? {
-            return self.sql.suggest(prefix, limit).await;
-        }
+        self.current().await?;
         let ids = self.read(|index| index.suggest(&terms, limit));
         self.sql.suggestions_of(&ids, &terms).await
     }
