@@ -169,6 +169,31 @@ fn newest_first(published: Option<i64>) -> (bool, Reverse<i64>) {
     (published.is_none(), Reverse(published.unwrap_or(0)))
 }
 
+/// What one search scans: its candidates and words.
+struct Scan<'a> {
+    q: &'a SearchQuery,
+    candidates: RoaringBitmap,
+    words: Vec<Word<'a>>,
+    in_titles: Vec<RoaringBitmap>,
+}
+
+/// Facet counts of one search, by registry number and price bucket.
+struct Counts {
+    categories: Vec<i64>,
+    /// Per vendor: without and with a valid certification.
+    vendors: Vec<[i64; 2]>,
+    buckets: [i64; PriceBucket::ALL.len()],
+}
+
+/// The place of a price's bucket in [`PriceBucket::ALL`].
+fn bucket_of(price: i64) -> usize {
+    let bucket = PriceBucket::of(platform::money::Won(price));
+    PriceBucket::ALL
+        .iter()
+        .position(|b| *b == bucket)
+        .unwrap_or_default()
+}
+
 /// What a search found: the ids of the page (one more than asked when more follow),
 /// the number of matches, and the facet groups when facets were asked for.
 #[derive(Debug, Default)]
@@ -321,105 +346,96 @@ impl Index {
     pub fn search(&self, q: &SearchQuery) -> Found {
         let terms = q.terms();
         let words: Vec<Word<'_>> = terms.iter().map(|t| Word::new(t)).collect();
-        let candidates = if words.is_empty() {
-            self.live.clone()
-        } else {
-            let all: Vec<&str> = terms.iter().map(String::as_str).collect();
-            holding(&self.postings, &all)
-        };
         let by_relevance = q.sort == Sort::Relevance && !words.is_empty();
-        // Per word, the slots whose title may hold it (exactly, for short words).
-        let in_titles: Vec<RoaringBitmap> = if by_relevance {
-            words
-                .iter()
-                .map(|w| holding(&self.title_postings, &[w.text]))
-                .collect()
-        } else {
-            Vec::new()
+        let scan = Scan {
+            q,
+            candidates: if words.is_empty() {
+                self.live.clone()
+            } else {
+                let all: Vec<&str> = terms.iter().map(String::as_str).collect();
+                holding(&self.postings, &all)
+            },
+            // Per word, the slots whose title may hold it (exactly, for short words).
+            in_titles: if by_relevance {
+                words
+                    .iter()
+                    .map(|w| holding(&self.title_postings, &[w.text]))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            words,
         };
-        let mut matches: Vec<(u32, u32)> = Vec::with_capacity(candidates.len() as usize);
-        for slot in &candidates {
-            let e = self.entry(slot);
-            let holds_all = words
-                .iter()
-                .all(|w| !w.recheck || w.is_in(&e.title) || w.is_in(&e.text));
-            if !holds_all || !self.passes(e, &q.filters) {
-                continue;
-            }
-            // Relevance: how many of the words the title holds.
-            let in_title = words
-                .iter()
-                .zip(&in_titles)
-                .filter(|(w, titles)| titles.contains(slot) && (!w.recheck || w.is_in(&e.title)))
-                .count();
-            matches.push((slot, in_title as u32));
-        }
-        let groups = if q.facets.is_empty() {
-            Vec::new()
-        } else {
-            self.groups(matches.iter().map(|(slot, _)| *slot))
-        };
-        let (offset, n) = (q.offset, q.limit + 1);
-        let page = match q.sort {
-            Sort::Relevance if by_relevance => self.page(&matches, offset, n, |e, hits| {
+        match q.sort {
+            Sort::Relevance if by_relevance => self.scan(&scan, |e, hits| {
                 (Reverse(hits), e.title_chars, Reverse(e.popularity), e.id)
             }),
-            Sort::Relevance | Sort::Popular => self.page(&matches, offset, n, |e, _| {
+            Sort::Relevance | Sort::Popular => self.scan(&scan, |e, _| {
                 (
                     Reverse(e.popularity),
                     newest_first(e.published),
                     Reverse(e.id),
                 )
             }),
-            Sort::Newest => self.page(&matches, offset, n, |e, _| {
-                (newest_first(e.published), Reverse(e.id))
-            }),
-            Sort::PriceAsc => self.page(&matches, offset, n, |e, _| (e.price, e.id)),
-            Sort::PriceDesc => self.page(&matches, offset, n, |e, _| {
-                (Reverse(e.price), Reverse(e.id))
-            }),
-        };
-        Found {
-            page,
-            total: matches.len() as u64,
-            groups,
+            Sort::Newest => self.scan(&scan, |e, _| (newest_first(e.published), Reverse(e.id))),
+            Sort::PriceAsc => self.scan(&scan, |e, _| (e.price, e.id)),
+            Sort::PriceDesc => self.scan(&scan, |e, _| (Reverse(e.price), Reverse(e.id))),
         }
     }
 
-    /// The ids of `matches[offset .. offset + n]` ordered by `key` (which ends in the id,
-    /// so the order is total): the keys are computed once, side by side in memory.
-    fn page<K: Ord>(
-        &self,
-        matches: &[(u32, u32)],
-        offset: usize,
-        n: usize,
-        key: impl Fn(&Entry, u32) -> K,
-    ) -> Vec<Uuid> {
-        let mut keyed: Vec<(K, u32)> = matches
-            .iter()
-            .map(|&(slot, hits)| (key(self.entry(slot), hits), slot))
-            .collect();
-        top(&mut keyed, offset, n)
+    /// One pass over the candidates: each match is rechecked, filtered, counted for the
+    /// facets and given its sort key (which ends in the id, so the order is total) while
+    /// its entry is at hand; then only the page is sorted.
+    fn scan<K: Ord>(&self, s: &Scan<'_>, key: impl Fn(&Entry, u32) -> K) -> Found {
+        let facets = !s.q.facets.is_empty();
+        let mut counts = Counts {
+            categories: vec![0; if facets { self.categories.len() } else { 0 }],
+            vendors: vec![[0; 2]; if facets { self.vendors.len() } else { 0 }],
+            buckets: [0; PriceBucket::ALL.len()],
+        };
+        let mut keyed: Vec<(K, u32)> = Vec::with_capacity(s.candidates.len() as usize);
+        for slot in &s.candidates {
+            let e = self.entry(slot);
+            let holds_all = s
+                .words
+                .iter()
+                .all(|w| !w.recheck || w.is_in(&e.title) || w.is_in(&e.text));
+            if !holds_all || !self.passes(e, &s.q.filters) {
+                continue;
+            }
+            // Relevance: how many of the words the title holds.
+            let in_title = s
+                .words
+                .iter()
+                .zip(&s.in_titles)
+                .filter(|(w, titles)| titles.contains(slot) && (!w.recheck || w.is_in(&e.title)))
+                .count();
+            if facets {
+                counts.categories[e.category as usize] += 1;
+                counts.vendors[e.vendor as usize][usize::from(e.certified)] += 1;
+                counts.buckets[bucket_of(e.price)] += 1;
+            }
+            keyed.push((key(e, in_title as u32), slot));
+        }
+        let total = keyed.len() as u64;
+        let page = top(&mut keyed, s.q.offset, s.q.limit + 1)
             .iter()
             .map(|(_, slot)| self.entry(*slot).id)
-            .collect()
+            .collect();
+        Found {
+            page,
+            total,
+            groups: if facets {
+                self.groups(counts)
+            } else {
+                Vec::new()
+            },
+        }
     }
 
     /// Facet groups as the SQL's `GROUPING SETS` gives them: per category (with its path),
     /// per vendor and certification, per price bucket.
-    fn groups(&self, slots: impl Iterator<Item = u32>) -> Vec<FacetRow> {
-        let mut categories = vec![0i64; self.categories.len()];
-        let mut vendors = vec![[0i64; 2]; self.vendors.len()];
-        let mut buckets = [0i64; PriceBucket::ALL.len()];
-        for slot in slots {
-            let e = self.entry(slot);
-            categories[e.category as usize] += 1;
-            vendors[e.vendor as usize][usize::from(e.certified)] += 1;
-            let bucket = PriceBucket::of(platform::money::Won(e.price));
-            if let Some(i) = PriceBucket::ALL.iter().position(|b| *b == bucket) {
-                buckets[i] += 1;
-            }
-        }
+    fn groups(&self, counts: Counts) -> Vec<FacetRow> {
         let empty = FacetRow {
             category_ids: None,
             vendor_id: None,
@@ -430,15 +446,17 @@ impl Index {
             n: 0,
         };
         let mut rows = Vec::new();
-        for (c, n) in categories.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-            rows.push(FacetRow {
-                category_ids: Some(self.categories.get(c as u32).clone()),
-                n,
-                ..empty.clone()
-            });
+        for (c, n) in counts.categories.into_iter().enumerate() {
+            if n > 0 {
+                rows.push(FacetRow {
+                    category_ids: Some(self.categories.get(c as u32).clone()),
+                    n,
+                    ..empty.clone()
+                });
+            }
         }
-        for (v, counts) in vendors.into_iter().enumerate() {
-            for (certified, n) in [(false, counts[0]), (true, counts[1])] {
+        for (v, by_certified) in counts.vendors.into_iter().enumerate() {
+            for (certified, n) in [(false, by_certified[0]), (true, by_certified[1])] {
                 if n == 0 {
                     continue;
                 }
@@ -453,7 +471,7 @@ impl Index {
                 });
             }
         }
-        for (b, n) in PriceBucket::ALL.into_iter().zip(buckets) {
+        for (b, n) in PriceBucket::ALL.into_iter().zip(counts.buckets) {
             if n > 0 {
                 rows.push(FacetRow {
                     bucket: Some(b.key().to_owned()),
