@@ -42,6 +42,13 @@ pub trait SearchBackend: Send + Sync + 'static {
     /// (clamped to 1..=[`MAX_SUGGESTIONS`]).
     async fn suggest(&self, prefix: &str, limit: usize) -> SearchResult<Vec<Suggestion>>;
 
+    /// Get ready to answer: a backend that keeps an index in this process loads it now,
+    /// so that the first searches do not wait for it. Called by a process that serves
+    /// search, once, in the background; others never pay for it.
+    async fn warm(&self) -> SearchResult<()> {
+        Ok(())
+    }
+
     /// Replace the whole index with `batches`, without search ever seeing an empty or
     /// half-built index. Returns how many documents were written.
     async fn rebuild(&self, batches: DocumentStream<'_>) -> SearchResult<u64>;

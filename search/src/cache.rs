@@ -141,6 +141,10 @@ impl SearchBackend for CachedBackend {
         self.inner.name()
     }
 
+    async fn warm(&self) -> SearchResult<()> {
+        self.inner.warm().await
+    }
+
     async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {
         let changed = self.inner.upsert(docs).await;
         // Bump on failure too: a batch may have been written in part.

@@ -81,16 +81,7 @@ pub async fn from_source(
         None if env.get("JIKGU_SEARCH_MEMORY").as_deref() == Some("off") => {
             Ok(Arc::new(PostgresBackend::new(db.clone())))
         }
-        None => {
-            let backend = Arc::new(MemoryBackend::new(db.clone()));
-            let warming = backend.clone();
-            tokio::spawn(async move {
-                if let Err(err) = warming.warm().await {
-                    tracing::warn!(error = %err, "search index not loaded at start; the first search loads it");
-                }
-            });
-            Ok(backend)
-        }
+        None => Ok(Arc::new(MemoryBackend::new(db.clone()))),
     }
 }
 

@@ -13,7 +13,7 @@
 //!
 //! A search reads Postgres once, for the page's documents by primary key, instead of
 //! visiting every match (about 5,000 rows for a common word at 100k products). Searches
-//! wait for the first load (a serving process starts it at once, [`MemoryBackend::warm`]).
+//! wait for the first load (a serving process starts it at once, `SearchBackend::warm`).
 
 mod index;
 
@@ -24,7 +24,8 @@ use crate::documents::Document;
 use crate::error::SearchResult;
 use crate::postgres::{PostgresBackend, facets_from_rows, page};
 use crate::query::{Facets, SearchQuery, SearchResults, Suggestion, suggest_terms};
-use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
+use platform::db::pg;
+use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -82,10 +83,6 @@ struct Gone {
     id: Uuid,
 }
 
-fn statement(sql: String, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
-
 impl MemoryBackend {
     pub fn new(db: DatabaseConnection) -> MemoryBackend {
         MemoryBackend {
@@ -121,9 +118,9 @@ impl MemoryBackend {
         }
         let started = Instant::now();
         // Read before the entries: a transaction still running now is read again later.
-        let horizon = Horizon::find_by_statement(statement(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8 AS xmin".to_owned(),
-            Vec::new(),
+        let horizon = Horizon::find_by_statement(pg(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8 AS xmin",
+            [],
         ))
         .one(&self.db)
         .await?
@@ -144,12 +141,12 @@ impl MemoryBackend {
         let mut index = Index::default();
         let mut after = Uuid::nil();
         loop {
-            let batch = EntryRow::find_by_statement(statement(
+            let batch = EntryRow::find_by_statement(pg(
                 format!(
                     "SELECT {ENTRY_COLUMNS} FROM search.entries e WHERE e.id > $1 \
                      ORDER BY e.id LIMIT {LOAD_PAGE}"
                 ),
-                vec![after.into()],
+                [after.into()],
             ))
             .all(&self.db)
             .await?;
@@ -173,17 +170,16 @@ impl MemoryBackend {
     /// now, and the tombstones of entries that are gone now.
     async fn follow(&self, since: i64) -> SearchResult<()> {
         let since = Value::from(since.to_string());
-        let changed = EntryRow::find_by_statement(statement(
+        let changed = EntryRow::find_by_statement(pg(
             format!("SELECT {ENTRY_COLUMNS} FROM search.entries e WHERE e.xid >= $1::text::xid8"),
-            vec![since.clone()],
+            [since.clone()],
         ))
         .all(&self.db)
         .await?;
-        let gone = Gone::find_by_statement(statement(
+        let gone = Gone::find_by_statement(pg(
             "SELECT DISTINCT r.id FROM search.removed r WHERE r.xid >= $1::text::xid8 \
-             AND NOT EXISTS (SELECT 1 FROM search.entries e WHERE e.id = r.id)"
-                .to_owned(),
-            vec![since],
+             AND NOT EXISTS (SELECT 1 FROM search.entries e WHERE e.id = r.id)",
+            [since],
         ))
         .all(&self.db)
         .await?;
@@ -208,12 +204,6 @@ impl MemoryBackend {
         Ok(())
     }
 
-    /// Load the index now if it is not loaded yet (a serving process calls this when it
-    /// starts, so that its first searches do not wait).
-    pub async fn warm(&self) -> SearchResult<()> {
-        self.refresh(Look::UntilLoaded).await
-    }
-
     /// Bring the index up to date if a look is due. Until the index is loaded, searches
     /// wait for the load: the SQL of a search costs Postgres a hundred times what the
     /// index does, and many searches asking it at once would starve the load itself.
@@ -221,7 +211,7 @@ impl MemoryBackend {
         if self.loaded() {
             self.refresh(Look::IfDue).await
         } else {
-            self.warm().await
+            self.refresh(Look::UntilLoaded).await
         }
     }
 
@@ -234,6 +224,10 @@ impl MemoryBackend {
 impl SearchBackend for MemoryBackend {
     fn name(&self) -> &'static str {
         "postgres+memory"
+    }
+
+    async fn warm(&self) -> SearchResult<()> {
+        self.refresh(Look::UntilLoaded).await
     }
 
     async fn upsert(&self, docs: &[Document]) -> SearchResult<u64> {

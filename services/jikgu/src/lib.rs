@@ -135,6 +135,16 @@ pub async fn serve_with_runtime(
     rt: Runtime,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    if matches!(service, Service::All | Service::Catalog) {
+        // This process answers /v1/search: load an in-process index now rather than
+        // on the first search (commands and other services never load it).
+        let search = rt.search.clone();
+        tokio::spawn(async move {
+            if let Err(err) = search.warm().await {
+                tracing::warn!(error = %err, "search index not loaded at start; the first search loads it");
+            }
+        });
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = spawn_workers(&state, service, &rt, stop_rx);
     let grace = state.config.shutdown_grace;
