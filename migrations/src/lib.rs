@@ -46,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(accounts::m20261204_000102_account_audit::Migration),
             Box::new(reports::m20261204_000301_reports_buyer_months::Migration),
             Box::new(search::m20261205_000101_search_changes::Migration),
+            Box::new(orders::m20261206_000101_cart_generation::Migration),
         ]
     }
 }

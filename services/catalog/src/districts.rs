@@ -109,6 +109,16 @@ pub struct VendorDistrict {
     pub comparable: &'static str,
 }
 
+impl VendorDistrict {
+    /// The district of a vendor at `postal_code` and `address`, for a sale on `day`.
+    pub fn of(postal_code: &str, address: &str, day: NaiveDate) -> Self {
+        VendorDistrict {
+            at_sale: district_at(postal_code, address, day),
+            comparable: district_now(postal_code, address),
+        }
+    }
+}
+
 /// The districts of `vendor_ids` on `day` (vendors that do not exist are left out).
 pub async fn of_vendors(
     db: &impl ConnectionTrait,
@@ -126,15 +136,7 @@ pub async fn of_vendors(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, postal, address)| {
-            (
-                id,
-                VendorDistrict {
-                    at_sale: district_at(&postal, &address, day),
-                    comparable: district_now(&postal, &address),
-                },
-            )
-        })
+        .map(|(id, postal, address)| (id, VendorDistrict::of(&postal, &address, day)))
         .collect())
 }
 

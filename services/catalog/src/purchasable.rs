@@ -30,6 +30,17 @@ pub struct Purchasable {
     pub sellable: bool,
     pub shipping_base_fee: i64,
     pub shipping_free_threshold: Option<i64>,
+    /// Where the vendor sits, for the district a sale is attributed to (read here, with
+    /// the rest, so that checkout does not ask for it again).
+    pub vendor_postal_code: String,
+    pub vendor_address: String,
+}
+
+impl Purchasable {
+    /// The vendor's district on `day`, and under the newest boundaries.
+    pub fn vendor_district(&self, day: chrono::NaiveDate) -> crate::districts::VendorDistrict {
+        crate::districts::VendorDistrict::of(&self.vendor_postal_code, &self.vendor_address, day)
+    }
 }
 
 /// The variants asked for that exist (sellable or not), in no particular order.
@@ -71,7 +82,8 @@ async fn load_where(
                 x.price, x.on_hand - x.reserved AS available, p.taxable, p.withdrawal_restricted, p.max_per_order, \
                 c.ancestors || c.id AS category_path, p.tags, {VALID_CERT} AS certified, \
                 ({VISIBLE}) AS sellable, \
-                v.shipping_base_fee, v.shipping_free_threshold \
+                v.shipping_base_fee, v.shipping_free_threshold, \
+                v.postal_code AS vendor_postal_code, v.address AS vendor_address \
          FROM catalog.variants x \
          JOIN catalog.products p ON p.id = x.product_id \
          JOIN catalog.vendors v ON v.id = p.vendor_id \

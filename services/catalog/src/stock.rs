@@ -109,6 +109,11 @@ async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult
 /// variants it holds: the variants are locked first, in id order (so concurrent
 /// checkouts cannot deadlock), then each is held if it still has the units, and each
 /// hit announces its new availability.
+///
+/// The arrays sit behind sub-selects for the reason `purchasable::load` gives: in plain
+/// sight, every custom plan knew the cart's size, looked cheaper than the generic plan,
+/// and Postgres planned this statement again at every checkout (0.36 ms of planning for
+/// 0.21 ms of execution, by `pg_stat_statements` under the checkout benchmark).
 pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
     let units = normalise(lines);
     if units.is_empty() {
@@ -123,8 +128,9 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
         topics::STOCK_CHANGED
     );
     let sql = format!(
-        "WITH want AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[]) AS w(id, qty, event_id)), \
-         locked AS MATERIALIZED (SELECT id FROM catalog.variants WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE), \
+        "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
+             AS w(id, qty, event_id)), \
+         locked AS MATERIALIZED (SELECT id FROM catalog.variants WHERE id = ANY((SELECT $1)::uuid[]) ORDER BY id FOR UPDATE), \
          hit AS (UPDATE catalog.variants v SET reserved = v.reserved + w.qty, updated_at = now() FROM want w \
              WHERE v.id = w.id AND v.id IN (SELECT id FROM locked) AND v.on_hand - v.reserved >= w.qty \
              RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \

@@ -10,7 +10,7 @@ use crate::error::OrdersResult;
 use crate::quoting::Priced;
 use chrono::{DateTime, Utc};
 use platform::attribution::{BuyerKind, SalesChannel};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -74,20 +74,29 @@ fn vendor_funded(line: &promotions::pricing::LineQuote) -> i64 {
             .sum::<i64>()
 }
 
-/// Record the attribution of the order just written: one statement.
-pub async fn record(
+/// The attribution of an order about to be written, ready to travel in the statement that
+/// writes it (see [`Attribution::cte`]).
+pub struct Attribution {
+    pub who: OrderAttribution,
+    /// One row of `LINE_COLUMNS` values per line, after the order id.
+    lines: Vec<[Value; 10]>,
+}
+
+/// The columns of `orders.line_attribution` after `order_id`.
+const LINE_COLUMNS: &str = "variant_id, vendor_id, category_id, top_category_id, campaign_id, \
+     campaign_via, district, district_comparable, certified, vendor_discount";
+
+/// Work out the attribution of the order `priced` is about to become. The vendors'
+/// districts come with the catalog facts already read; only coupons issued for a campaign
+/// (rare) are read here.
+pub async fn of(
     db: &impl ConnectionTrait,
-    order_id: Uuid,
     who: OrderAttribution,
     priced: &Priced,
     now: DateTime<Utc>,
-) -> OrdersResult<()> {
+) -> OrdersResult<Attribution> {
     let q = &priced.quote;
     let day = promotions::seoul::day(now);
-    let mut vendors: Vec<Uuid> = q.lines.iter().map(|l| l.vendor_id).collect();
-    vendors.sort_unstable();
-    vendors.dedup();
-    let districts = catalog::districts::of_vendors(db, &vendors, day).await?;
     let mut coupons: Vec<Uuid> = q
         .lines
         .iter()
@@ -96,56 +105,62 @@ pub async fn record(
     coupons.sort_unstable();
     coupons.dedup();
     let by_coupon = coupon_campaigns(db, &coupons).await?;
-    let mut values: Vec<Value> = vec![order_id.into(), who.channel.into(), who.buyer_kind.into()];
-    let mut rows = Vec::new();
-    for (line, (p, _)) in q.lines.iter().zip(&priced.items) {
-        let campaign = match line
-            .applied
-            .as_ref()
-            .and_then(|a| a.promotion.campaign_id())
-        {
-            Some(c) => Some((c, CampaignVia::Price)),
-            None => line
-                .coupon_shares
-                .iter()
-                .find_map(|s| by_coupon.get(&s.coupon_id))
-                .map(|c| (*c, CampaignVia::Coupon)),
-        };
-        let district = districts.get(&line.vendor_id);
-        let top = p.category_path.first().copied().unwrap_or_default();
-        let leaf = p.category_path.last().copied().unwrap_or_default();
-        let k = values.len();
-        let cols: Vec<String> = (1..=10).map(|c| format!("${}", k + c)).collect();
-        rows.push(format!("($1, {})", cols.join(", ")));
-        values.extend([
-            line.variant_id.into(),
-            line.vendor_id.into(),
-            leaf.into(),
-            top.into(),
-            campaign.map(|(c, _)| c).into(),
-            campaign.map(|(_, via)| via.as_str()).into(),
-            district
-                .map_or(catalog::districts::UNKNOWN, |d| d.at_sale)
-                .into(),
-            district
-                .map_or(catalog::districts::UNKNOWN, |d| d.comparable)
-                .into(),
-            p.certified.into(),
-            vendor_funded(line).into(),
-        ]);
+    let lines = q
+        .lines
+        .iter()
+        .zip(&priced.items)
+        .map(|(line, (p, _))| {
+            let campaign = match line
+                .applied
+                .as_ref()
+                .and_then(|a| a.promotion.campaign_id())
+            {
+                Some(c) => Some((c, CampaignVia::Price)),
+                None => line
+                    .coupon_shares
+                    .iter()
+                    .find_map(|s| by_coupon.get(&s.coupon_id))
+                    .map(|c| (*c, CampaignVia::Coupon)),
+            };
+            let district = p.vendor_district(day);
+            [
+                line.variant_id.into(),
+                line.vendor_id.into(),
+                p.category_path.last().copied().unwrap_or_default().into(),
+                p.category_path.first().copied().unwrap_or_default().into(),
+                campaign.map(|(c, _)| c).into(),
+                campaign.map(|(_, via)| via.as_str()).into(),
+                district.at_sale.into(),
+                district.comparable.into(),
+                p.certified.into(),
+                vendor_funded(line).into(),
+            ]
+        })
+        .collect();
+    Ok(Attribution { who, lines })
+}
+
+impl Attribution {
+    /// The lines' rows as one CTE (`attribution`) of the statement that writes the order,
+    /// whose id is parameter `order_param`; its own parameters follow the caller's first
+    /// `after`. The order's channel and buyer kind are columns of the order row itself.
+    pub fn cte(self, order_param: usize, after: usize) -> (String, Vec<Value>) {
+        let mut values = Vec::with_capacity(self.lines.len() * 10);
+        let rows: Vec<String> = self
+            .lines
+            .into_iter()
+            .map(|row| {
+                let k = after + values.len();
+                values.extend(row);
+                let cols: Vec<String> = (1..=10).map(|c| format!("${}", k + c)).collect();
+                format!("(${order_param}, {})", cols.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "attribution AS (INSERT INTO orders.line_attribution (order_id, {LINE_COLUMNS}) \
+             VALUES {} ON CONFLICT DO NOTHING)",
+            rows.join(", ")
+        );
+        (sql, values)
     }
-    let sql = format!(
-        "WITH o AS (UPDATE orders.orders SET channel = $2, buyer_kind = $3 WHERE id = $1) \
-         INSERT INTO orders.line_attribution (order_id, variant_id, vendor_id, category_id, top_category_id, \
-             campaign_id, campaign_via, district, district_comparable, certified, vendor_discount) VALUES {} \
-         ON CONFLICT DO NOTHING",
-        rows.join(", ")
-    );
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await?;
-    Ok(())
 }

@@ -56,11 +56,14 @@ pub async fn create_anonymous(db: &impl ConnectionTrait) -> OrdersResult<String>
 pub struct Cart {
     pub id: Uuid,
     pub lines: Vec<Line>,
+    /// How many line writes the cart had when these lines were read.
+    pub generation: i64,
 }
 
 #[derive(Debug, FromQueryResult)]
 struct CartRow {
     cart_id: Uuid,
+    generation: i64,
     variant_id: Option<Uuid>,
     quantity: Option<Quantity>,
     seen_unit_price: Option<i64>,
@@ -69,7 +72,7 @@ struct CartRow {
 /// The cart and its lines in one round trip, creating a customer's cart on first use. An
 /// unknown token is 404.
 pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart> {
-    const LINES: &str = "SELECT c.id AS cart_id, l.variant_id, l.quantity, l.seen_unit_price \
+    const LINES: &str = "SELECT c.id AS cart_id, c.generation, l.variant_id, l.quantity, l.seen_unit_price \
          FROM cart c LEFT JOIN orders.cart_lines l ON l.cart_id = c.id ORDER BY l.added_at, l.variant_id";
     let stmt = match owner {
         // Insert-or-read in one statement, safe under concurrent first requests (a cart
@@ -78,22 +81,25 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
             DbBackend::Postgres,
             format!(
                 "WITH ins AS (INSERT INTO orders.carts (id, customer_id) VALUES ($1, $2) \
-                     ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id), \
-                 cart AS (SELECT id FROM ins UNION ALL SELECT id FROM orders.carts WHERE customer_id = $2 LIMIT 1) \
+                     ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id, generation), \
+                 cart AS (SELECT id, generation FROM ins \
+                     UNION ALL SELECT id, generation FROM orders.carts WHERE customer_id = $2 LIMIT 1) \
                  {LINES}"
             ),
             [new_id().into(), (*id).into()],
         ),
         Owner::Token(t) => Statement::from_sql_and_values(
             DbBackend::Postgres,
-            format!("WITH cart AS (SELECT id FROM orders.carts WHERE token_hash = $1) {LINES}"),
+            format!(
+                "WITH cart AS (SELECT id, generation FROM orders.carts WHERE token_hash = $1) {LINES}"
+            ),
             [token_hash(t).into()],
         ),
     };
     let rows = CartRow::find_by_statement(stmt).all(db).await?;
-    let id = rows
+    let (id, generation) = rows
         .first()
-        .map(|r| r.cart_id)
+        .map(|r| (r.cart_id, r.generation))
         .ok_or(OrdersError::NotFound("cart"))?;
     let lines = rows
         .into_iter()
@@ -105,7 +111,11 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
             })
         })
         .collect();
-    Ok(Cart { id, lines })
+    Ok(Cart {
+        id,
+        lines,
+        generation,
+    })
 }
 
 #[derive(Debug, Clone, FromQueryResult)]
@@ -135,10 +145,11 @@ pub async fn lines(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<Vec<Li
     .await?)
 }
 
+/// Mark the cart used now, and its lines written.
 async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE orders.carts SET updated_at = now() WHERE id = $1",
+        "UPDATE orders.carts SET updated_at = now(), generation = generation + 1 WHERE id = $1",
         [cart.into()],
     ))
     .await?;
@@ -149,9 +160,11 @@ async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
 /// write. The variant must exist and be for sale. Returns what the catalog says of every
 /// line's variant, read once for the check and for the quote that follows.
 ///
-/// The lines are read again after the write, not patched in memory: a checkout of this
-/// cart that commits while the write waits on its lock has ordered (and removed) lines
-/// the first read still showed, and the answer must not quote them.
+/// The write bumps the cart's generation and reads it back after any wait on the cart's
+/// lock. When it is the generation `cart` was read at plus one, nobody wrote the lines in
+/// between and the write is applied to the lines in hand. Otherwise the lines are read
+/// again: a checkout of this cart that committed while the write waited has ordered (and
+/// removed) lines the first read still showed, and the answer must not quote them.
 pub async fn set_line(
     db: &impl ConnectionTrait,
     cart: &mut Cart,
@@ -163,15 +176,20 @@ pub async fn set_line(
         ids.push(variant_id);
     }
     let found = catalog::purchasable::load(db, &ids).await?;
+    const BUMP: &str = "UPDATE orders.carts SET updated_at = now(), generation = generation + 1 WHERE id = $1 RETURNING generation";
     let Some(quantity) = quantity else {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "WITH line AS (DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2) \
-             UPDATE orders.carts SET updated_at = now() WHERE id = $1",
-            [cart.id.into(), variant_id.into()],
-        ))
+        let written = bump(
+            db,
+            format!("WITH line AS (DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2) {BUMP}"),
+            vec![cart.id.into(), variant_id.into()],
+        )
         .await?;
-        return reread(db, cart, found).await;
+        if written != Some(cart.generation + 1) {
+            return reread(db, cart, written, found).await;
+        }
+        cart.lines.retain(|l| l.variant_id != variant_id);
+        cart.generation += 1;
+        return Ok(found);
     };
     let Some(p) = found
         .iter()
@@ -185,26 +203,70 @@ pub async fn set_line(
         return Err(OrdersError::QuantityLimit { variant_id, max });
     }
     // The line and the cart's last use in one statement: one round trip, one commit.
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "WITH line AS ( \
-             INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity) \
-         UPDATE orders.carts SET updated_at = now() WHERE id = $1",
-        [cart.id.into(), variant_id.into(), quantity.into(), p.price.into()],
-    ))
+    let seen_unit_price = p.price;
+    let written = bump(
+        db,
+        format!(
+            "WITH line AS ( \
+                 INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity) {BUMP}"
+        ),
+        vec![
+            cart.id.into(),
+            variant_id.into(),
+            quantity.into(),
+            seen_unit_price.into(),
+        ],
+    )
     .await?;
-    reread(db, cart, found).await
+    if written != Some(cart.generation + 1) {
+        return reread(db, cart, written, found).await;
+    }
+    // As the insert-or-update left it: a line already there keeps its place and the price
+    // it was first seen at; a new one comes last (it was added last).
+    match cart.lines.iter_mut().find(|l| l.variant_id == variant_id) {
+        Some(line) => line.quantity = quantity,
+        None => cart.lines.push(Line {
+            variant_id,
+            quantity,
+            seen_unit_price,
+        }),
+    }
+    cart.generation += 1;
+    Ok(found)
 }
 
-/// The cart's lines as committed now, and the catalog facts of any line `found` lacks (one
-/// added meanwhile, say in another tab).
+/// Run a line write that ends by bumping the cart's generation; the generation it left
+/// (none when the cart is gone).
+async fn bump(
+    db: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> OrdersResult<Option<i64>> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get("", "generation")?),
+        None => None,
+    })
+}
+
+/// The cart's lines as committed now (after a write that left the cart at `generation`),
+/// and the catalog facts of any line `found` lacks (one added meanwhile, say in another
+/// tab).
 async fn reread(
     db: &impl ConnectionTrait,
     cart: &mut Cart,
+    generation: Option<i64>,
     mut found: Vec<Purchasable>,
 ) -> OrdersResult<Vec<Purchasable>> {
     cart.lines = lines(db, cart.id).await?;
+    cart.generation = generation.unwrap_or(cart.generation);
     let missing: Vec<Uuid> = cart
         .lines
         .iter()
@@ -280,6 +342,7 @@ pub async fn merge(
         Cart {
             id: target.id,
             lines,
+            generation: target.generation + 1,
         },
         catalog,
     ))

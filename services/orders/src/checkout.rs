@@ -6,7 +6,7 @@
 //! duplicate waits on the key's row until the first commits); with another body it is
 //! refused.
 
-use crate::attribution::{self, OrderAttribution};
+use crate::attribution::{self, Attribution, OrderAttribution};
 use crate::buyer::OrganisationBuyer;
 use crate::carts;
 use crate::context::OrdersContext;
@@ -367,15 +367,23 @@ pub(crate) async fn place(
         channel,
     } = placing;
     hold(txn, customer, order_id, priced, now).await?;
-    let number = order_number();
-    write_order(txn, ctx, customer, order_id, &number, cart, address, priced).await?;
     // Who bought is the organisation's kind when a member buys for one, else a consumer.
     let buyer_kind = organisation.map_or(BuyerKind::Consumer, |org| org.kind.into());
     let who = OrderAttribution {
         channel,
         buyer_kind,
     };
-    attribution::record(txn, order_id, who, priced, now).await?;
+    let attribution = attribution::of(txn, who, priced, now).await?;
+    let number = order_number();
+    let order = NewOrder {
+        customer,
+        order_id,
+        number: &number,
+        cart,
+        address,
+        attribution,
+    };
+    write_order(txn, ctx, order, priced).await?;
     if let Some(org) = organisation {
         org.record(txn, order_id).await?;
     }
@@ -545,20 +553,33 @@ async fn hold(
     Ok(())
 }
 
-/// The order, its vendor orders, its lines, its first history entry and emptying the
-/// cart: one statement, one round trip, whatever the cart's size (the foreign keys are
-/// checked at its end).
-#[allow(clippy::too_many_arguments)]
+/// The order `write_order` writes, beside its priced lines.
+struct NewOrder<'a> {
+    customer: Uuid,
+    order_id: Uuid,
+    number: &'a str,
+    cart: Option<Uuid>,
+    address: &'a Address,
+    attribution: Attribution,
+}
+
+/// The order, its vendor orders, its lines, what they are attributed to, its first
+/// history entry and emptying the cart: one statement, one round trip, whatever the
+/// cart's size (the foreign keys are checked at its end).
 async fn write_order(
     txn: &DatabaseTransaction,
     ctx: &OrdersContext,
-    customer: Uuid,
-    order_id: Uuid,
-    number: &str,
-    cart: Option<Uuid>,
-    a: &Address,
+    order: NewOrder<'_>,
     priced: &quoting::Priced,
 ) -> OrdersResult<()> {
+    let NewOrder {
+        customer,
+        order_id,
+        number,
+        cart,
+        address: a,
+        attribution,
+    } = order;
     let q = &priced.quote;
     let t = &q.totals;
     let reserved_until = Utc::now()
@@ -589,6 +610,8 @@ async fn write_order(
         serde_json::to_value(q).unwrap_or_default().into(),
         ctx.gateway.name().into(),
         reserved_until.into(),
+        attribution.who.channel.into(),
+        attribution.who.buyer_kind.into(),
     ];
     let mut vendor_rows: Vec<Value> = Vec::new();
     let mut line_rows: Vec<Value> = Vec::new();
@@ -633,6 +656,8 @@ async fn write_order(
         return Err(OrdersError::EmptyCart);
     }
     let (n_order, n_vendor, n_lines) = (values.len(), vendor_rows.len(), line_rows.len());
+    // The cart's id is the one parameter between the vendor orders and the lines.
+    let cart_param = n_order + n_vendor + 1;
     let (history_ctes, history_values) = history::Change {
         order_id,
         vendor_order_id: None,
@@ -641,26 +666,30 @@ async fn write_order(
         actor: "customer",
         note: "checkout",
     }
-    .ctes(n_order + n_vendor + 1 + n_lines);
+    .ctes(cart_param + n_lines);
+    let (attribution_cte, attribution_values) =
+        attribution.cte(1, cart_param + n_lines + history_values.len());
     let sql = format!(
         "WITH ord AS ( \
              INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
                  grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
-                 building_no, coupon_codes, quote, payment_gateway, reserved_until) VALUES {}), \
+                 building_no, coupon_codes, quote, payment_gateway, reserved_until, channel, buyer_kind) VALUES {}), \
          vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
-         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${}), {history_ctes} \
+         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${cart_param}), \
+         emptied AS (UPDATE orders.carts SET generation = generation + 1 WHERE id = ${cart_param}), \
+         {history_ctes}, {attribution_cte} \
          INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
              variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
              final_amount, taxable, withdrawal_restricted) VALUES {}",
-        placeholders(0, n_order, 20),
+        placeholders(0, n_order, 22),
         placeholders(n_order, n_vendor, 6),
-        n_order + n_vendor + 1,
-        placeholders(n_order + n_vendor + 1, n_lines, 17),
+        placeholders(cart_param, n_lines, 17),
     );
     values.extend(vendor_rows);
     values.push(cart.into());
     values.extend(line_rows);
     values.extend(history_values);
+    values.extend(attribution_values);
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,

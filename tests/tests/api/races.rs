@@ -364,12 +364,14 @@ async fn a_line_write_racing_a_checkout_answers_with_what_is_left() {
     };
     assert_eq!(put(a).await.status, 200);
 
-    // What checkout does to the cart, held open: the cart row locked, its lines ordered.
+    // What checkout does to the cart, held open: the cart row locked, its lines ordered
+    // and its generation bumped.
     let txn = app.state.db.begin().await.expect("begin");
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "WITH cart AS (SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE) \
-         DELETE FROM orders.cart_lines WHERE cart_id = (SELECT id FROM cart)",
+        "WITH cart AS (SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE), \
+         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = (SELECT id FROM cart)) \
+         UPDATE orders.carts SET generation = generation + 1 WHERE id = (SELECT id FROM cart)",
         [customer.into()],
     ))
     .await
@@ -391,6 +393,99 @@ async fn a_line_write_racing_a_checkout_answers_with_what_is_left() {
     assert_eq!(
         answer.json["quote"]["totals"],
         c.get("/v1/carts/current").await.json["quote"]["totals"]
+    );
+}
+
+/// One customer's tabs write lines of the same cart at once. A write answers with the
+/// lines it holds only when no other write came between its read and its own; otherwise
+/// it reads them again. So every answer is the cart as some moment left it: it holds its
+/// own line, its total is that of its lines, and the last write to commit shows them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn line_writes_racing_on_one_cart_each_answer_a_cart_that_was() {
+    let app = spawn_app().await;
+    let cat = app.category("rice", None, &[]).await;
+    let v = app.vendor("강화쌀").await;
+    let mut variants = Vec::new();
+    for i in 0..8 {
+        let pid = app
+            .product(
+                &v,
+                cat,
+                &format!("강화 섬쌀 {i}kg"),
+                &[],
+                &[(
+                    format!("RICE-{i}").as_str(),
+                    10_000 + i64::from(i) * 1_000,
+                    50,
+                )],
+            )
+            .await;
+        variants.push(crate::checkout::variant(&app, pid).await);
+    }
+    let (c, _) = token_customer(&app);
+    // The cart exists before the race (its first write creates it).
+    let first = c
+        .put(
+            &format!("/v1/carts/current/lines/{}", variants[0]),
+            &json!({"quantity": 1}),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let answers = join_all(variants[1..].iter().map(|vid| {
+        let c = c.clone();
+        let vid = *vid;
+        async move {
+            let r = c
+                .put(
+                    &format!("/v1/carts/current/lines/{vid}"),
+                    &json!({"quantity": 2}),
+                )
+                .await;
+            (vid, r)
+        }
+    }))
+    .await;
+    let mut largest = 0;
+    for (vid, r) in &answers {
+        assert_eq!(r.status, 200, "{}", r.body);
+        let lines = r.json["lines"].as_array().expect("lines");
+        let ids: Vec<String> = lines
+            .iter()
+            .filter_map(|l| l["variant_id"].as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            ids.contains(&vid.to_string()),
+            "own line missing: {}",
+            r.body
+        );
+        assert!(
+            ids.contains(&variants[0].to_string()),
+            "the line written before the race is missing: {}",
+            r.body
+        );
+        let sum: i64 = lines
+            .iter()
+            .map(|l| {
+                l["unit_price"].as_i64().expect("price") * l["quantity"].as_i64().expect("qty")
+            })
+            .sum();
+        assert_eq!(
+            r.json["quote"]["totals"]["list_subtotal"].as_i64(),
+            Some(sum),
+            "{}",
+            r.body
+        );
+        largest = largest.max(ids.len());
+    }
+    assert_eq!(
+        largest,
+        variants.len(),
+        "the last write to commit shows every line"
+    );
+    let now = c.get("/v1/carts/current").await;
+    assert_eq!(
+        now.json["lines"].as_array().map(Vec::len),
+        Some(variants.len())
     );
 }
 
