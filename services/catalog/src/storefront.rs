@@ -130,7 +130,18 @@ impl Sql {
         self.values.push(v.into());
         format!("${}", self.values.len())
     }
+
+    /// A filter's value, bound behind a sub-select: the planner sees it as unknown in
+    /// every plan, so the custom plans cost what the generic one does and the prepared
+    /// statement keeps the generic plan instead of planning each request again (see
+    /// `purchasable::load`).
+    fn hidden(&mut self, v: impl Into<Value>) -> String {
+        format!("(SELECT {})", self.bind(v))
+    }
 }
+
+/// The largest uuid: `(p.min_price, p.id) <= (max, LAST_ID)` is `p.min_price <= max`.
+const LAST_ID: &str = "'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid";
 
 pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<ProductList> {
     let limit = q.limit.unwrap_or_default().get();
@@ -140,26 +151,34 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
         values: Vec::new(),
     };
     if let Some(c) = q.category {
-        let p = sql.bind(c);
+        let p = sql.hidden(c);
         sql.conds.push(listing::in_category(&p));
     }
     if let Some(v) = q.vendor {
-        let p = sql.bind(v);
+        let p = sql.hidden(v);
         sql.conds.push(format!("p.vendor_id = {p}"));
     }
     if q.certified == Some(true) {
         sql.conds.push(VALID_CERT.into());
     }
     if let Some(min) = q.min_price {
-        let p = sql.bind(min);
+        let p = sql.hidden(min);
         sql.conds.push(format!("p.min_price >= {p}"));
     }
     if let Some(max) = q.max_price {
-        let p = sql.bind(max);
-        sql.conds.push(format!("p.min_price <= {p}"));
+        // A price window as `min_price >= lo AND min_price <= hi` is a range, which the
+        // planner guesses holds 0.5% of the products when it cannot see the bounds; at
+        // that guess it read every product in the window and sorted them (1,500 rows for
+        // a typical filter at 10k products) instead of walking the price index and
+        // stopping at the page. Written as a row comparison the upper bound is still an
+        // index bound, but is guessed apart from the lower one (pgbench on the list
+        // statement: 893 -> 5,353 statements/s).
+        let p = sql.hidden(max);
+        sql.conds
+            .push(format!("(p.min_price, p.id) <= ({p}, {LAST_ID})"));
     }
     if let Some(tag) = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let p = sql.bind(tag.to_lowercase());
+        let p = sql.hidden(tag.to_lowercase());
         sql.conds.push(format!("{p} = ANY(p.tags)"));
     }
     if q.in_stock == Some(true) {
@@ -180,11 +199,11 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
     if let Some(c) = cursor {
         let cmp = if sort == Sort::PriceAsc { ">" } else { "<" };
         let key = match sort {
-            Sort::Newest => c.t.map(|t| sql.bind(t)),
-            _ => c.n.map(|n| sql.bind(n)),
+            Sort::Newest => c.t.map(|t| sql.hidden(t)),
+            _ => c.n.map(|n| sql.hidden(n)),
         }
         .ok_or(CatalogError::InvalidCursor)?;
-        let id = sql.bind(c.id);
+        let id = sql.hidden(c.id);
         sql.conds
             .push(format!("({key_col}, p.id) {cmp} ({key}, {id})"));
     }
