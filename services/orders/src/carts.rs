@@ -176,20 +176,16 @@ pub async fn set_line(
         ids.push(variant_id);
     }
     let found = catalog::purchasable::load(db, &ids).await?;
-    const BUMP: &str = "UPDATE orders.carts SET updated_at = now(), generation = generation + 1 WHERE id = $1 RETURNING generation";
     let Some(quantity) = quantity else {
-        let written = bump(
+        return write_line(
             db,
-            format!("WITH line AS (DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2) {BUMP}"),
+            cart,
+            "WITH line AS (DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2)",
             vec![cart.id.into(), variant_id.into()],
+            found,
+            |lines| lines.retain(|l| l.variant_id != variant_id),
         )
-        .await?;
-        if written != Some(cart.generation + 1) {
-            return reread(db, cart, written, found).await;
-        }
-        cart.lines.retain(|l| l.variant_id != variant_id);
-        cart.generation += 1;
-        return Ok(found);
+        .await;
     };
     let Some(p) = found
         .iter()
@@ -202,58 +198,64 @@ pub async fn set_line(
     {
         return Err(OrdersError::QuantityLimit { variant_id, max });
     }
-    // The line and the cart's last use in one statement: one round trip, one commit.
     let seen_unit_price = p.price;
-    let written = bump(
+    write_line(
         db,
-        format!(
-            "WITH line AS ( \
-                 INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity) {BUMP}"
-        ),
+        cart,
+        "WITH line AS ( \
+             INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity)",
         vec![
             cart.id.into(),
             variant_id.into(),
             quantity.into(),
             seen_unit_price.into(),
         ],
+        found,
+        // As the insert-or-update leaves it: a line already there keeps its place and the
+        // price it was first seen at; a new one comes last (it was added last).
+        |lines| match lines.iter_mut().find(|l| l.variant_id == variant_id) {
+            Some(line) => line.quantity = quantity,
+            None => lines.push(Line {
+                variant_id,
+                quantity,
+                seen_unit_price,
+            }),
+        },
     )
-    .await?;
-    if written != Some(cart.generation + 1) {
-        return reread(db, cart, written, found).await;
-    }
-    // As the insert-or-update left it: a line already there keeps its place and the price
-    // it was first seen at; a new one comes last (it was added last).
-    match cart.lines.iter_mut().find(|l| l.variant_id == variant_id) {
-        Some(line) => line.quantity = quantity,
-        None => cart.lines.push(Line {
-            variant_id,
-            quantity,
-            seen_unit_price,
-        }),
-    }
-    cart.generation += 1;
-    Ok(found)
+    .await
 }
 
-/// Run a line write that ends by bumping the cart's generation; the generation it left
-/// (none when the cart is gone).
-async fn bump(
+/// Run `line_cte` (a CTE named `line` whose `$1` is the cart) with the cart's last use and
+/// generation bump, in one statement: one round trip, one commit. When the generation it
+/// leaves is the one `cart` was read at plus one, `apply` gives the lines as the write
+/// left them; otherwise they are read again.
+async fn write_line(
     db: &impl ConnectionTrait,
-    sql: String,
+    cart: &mut Cart,
+    line_cte: &str,
     values: Vec<sea_orm::Value>,
-) -> OrdersResult<Option<i64>> {
+    found: Vec<Purchasable>,
+    apply: impl FnOnce(&mut Vec<Line>),
+) -> OrdersResult<Vec<Purchasable>> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            sql,
+            format!(
+                "{line_cte} UPDATE orders.carts SET updated_at = now(), generation = generation + 1 \
+                 WHERE id = $1 RETURNING generation"
+            ),
             values,
         ))
         .await?;
-    Ok(match row {
-        Some(r) => Some(r.try_get("", "generation")?),
-        None => None,
-    })
+    // None: the cart is gone.
+    let written: Option<i64> = row.map(|r| r.try_get("", "generation")).transpose()?;
+    if written != Some(cart.generation + 1) {
+        return reread(db, cart, written, found).await;
+    }
+    apply(&mut cart.lines);
+    cart.generation += 1;
+    Ok(found)
 }
 
 /// The cart's lines as committed now (after a write that left the cart at `generation`),
