@@ -36,7 +36,8 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
 /// The API routes of this service, with their OpenAPI description. `prices` shows live
-/// campaign prices on product reads ([`campaign_prices::NoLivePrices`]: list prices only).
-pub fn router(prices: Arc<dyn LivePrices>) -> OpenApiRouter<AppState> {
-    http::router(prices)
+/// campaign prices on product reads ([`campaign_prices::NoLivePrices`]: list prices only);
+/// `media` stores the product photos.
+pub fn router(prices: Arc<dyn LivePrices>, media: media::Media) -> OpenApiRouter<AppState> {
+    http::router(prices, media)
 }

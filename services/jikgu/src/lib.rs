@@ -87,11 +87,16 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
             .merge(api(Service::Settlements, rt))
             .merge(api(Service::Reports, rt)),
         // The catalog shows live campaign prices however it is served, alone or not.
-        Service::Catalog => catalog::router(Arc::new(
-            promotions::storefront_prices::PromotionsLivePrices,
-        ))
+        // Each handle rides only on the routes that use it: an extension layer is paid on
+        // every request of the routes it wraps.
+        Service::Catalog => catalog::router(
+            Arc::new(promotions::storefront_prices::PromotionsLivePrices),
+            rt.media.clone(),
+        )
         .merge(platform::accounts::router())
-        .merge(search::http::router()),
+        .merge(
+            search::http::router().layer(axum::Extension(search::SearchHandle(rt.search.clone()))),
+        ),
         // Buyer organisations ride with orders: members act for them there.
         Service::Orders => {
             orders::router(rt.orders.clone()).merge(platform::organisations::router())
@@ -161,14 +166,12 @@ pub async fn serve_with_runtime(
 pub fn app(state: AppState, service: Service, rt: &Runtime) -> axum::Router {
     let mut routes = api(service, rt);
     if matches!(service, Service::All | Service::Console) {
-        routes = routes.merge(OpenApiRouter::from(console::router(
-            state.clone(),
-            rt.orders.clone(),
-        )));
+        routes = routes.merge(OpenApiRouter::from(
+            console::router(state.clone(), rt.orders.clone())
+                .layer(axum::Extension(rt.media.clone())),
+        ));
     }
     platform::server::app(state, routes, service.title())
-        .layer(axum::Extension(search::SearchHandle(rt.search.clone())))
-        .layer(axum::Extension(rt.media.clone()))
 }
 
 /// The background work a process of `service` runs beside its HTTP server: the outbox

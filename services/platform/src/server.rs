@@ -6,20 +6,22 @@ use crate::state::AppState;
 use crate::{health, telemetry};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -57,15 +59,17 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
         )
         .merge(crate::docs::router());
 
+    // No origins configured, no CORS: a browser then refuses every cross-origin call,
+    // which is what an empty `CorsLayer` answered too, at a cost on every request.
     let cors = if config.cors_origins.is_empty() {
-        CorsLayer::new()
+        None
     } else {
         let origins: Vec<HeaderValue> = config
             .cors_origins
             .iter()
             .filter_map(|o| HeaderValue::from_str(o).ok())
             .collect();
-        CorsLayer::new()
+        let cors = CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_methods([
                 Method::GET,
@@ -78,7 +82,8 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 HeaderName::from_static("idempotency-key"),
-            ])
+            ]);
+        Some(cors)
     };
 
     let routes = router
@@ -86,13 +91,19 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
         .fallback(route_not_found)
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
         .with_state(state);
+    let edge = Edge {
+        routes: routes.clone(),
+        timeout: config.request_timeout,
+    };
+    // `Router::layer` wraps every route, and axum clones a route's whole stack for each
+    // request it serves: each layer here is paid once per request, clone included. So
+    // the stack is kept short (one middleware function for timing, the timeout and the
+    // retry) and CORS is only there when origins are configured.
     routes
-        .clone()
-        .layer(middleware::from_fn_with_state(routes, retry_reads_once))
-        .layer(middleware::from_fn(telemetry::track_metrics))
+        .layer(middleware::from_fn_with_state(edge, edge_of_every_request))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let route = req
                         .extensions()
@@ -107,8 +118,7 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
                     tracing::info_span!("http", method = %req.method(), route, request_id)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(middleware::from_fn(problem_for_bare_errors))
-                .layer(cors)
+                .option_layer(cors)
                 // Bodies under a kilobyte fit one packet either way: compressing them
                 // costs CPU on both ends and saves nothing (tower-http's default is 32 B).
                 .layer(
@@ -119,19 +129,66 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>, title: &str) -> Router
                             .and(NotForContentType::SSE),
                     ),
                 )
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    config.request_timeout,
-                ))
                 .layer(DefaultBodyLimit::max(config.body_limit_bytes)),
         )
+}
+
+/// Request ids unique across processes without asking the kernel for randomness on every
+/// request: a random prefix drawn once per process and a counter, in the UUID layout
+/// clients already parse.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: u64,
+    next: std::sync::Arc<AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        RequestIds {
+            prefix: rand::random(),
+            next: std::sync::Arc::new(AtomicU64::new(rand::random::<u32>().into())),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let id = uuid::Uuid::from_u64_pair(self.prefix, n);
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = id.hyphenated().encode_lower(&mut buf);
+        HeaderValue::from_str(text).ok().map(RequestId::new)
+    }
+}
+
+/// What [`edge_of_every_request`] needs: the routes, to try a read again, and the time a
+/// request may take.
+#[derive(Clone)]
+struct Edge {
+    routes: Router,
+    timeout: Duration,
+}
+
+/// Around every routed request: its time limit (a problem with code `timeout` when it is
+/// over), its metrics, and one more try for a read that lost its database connection.
+async fn edge_of_every_request(State(edge): State<Edge>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let resp =
+        match tokio::time::timeout(edge.timeout, retry_reads_once(edge.routes, req, next)).await {
+            Ok(resp) => resp,
+            Err(_) => ApiError::new(ErrorCode::Timeout).into_response(),
+        };
+    telemetry::record_request(&method, route.as_ref(), resp.status(), start.elapsed());
+    resp
 }
 
 /// A read-only request that failed because its Postgres connection was lost (a restart,
 /// a reset) is tried once more: the broken connection has left the pool, so the second
 /// try gets a fresh one. Anything else, or a second failure, is answered as it is (503
 /// with `Retry-After`).
-async fn retry_reads_once(State(routes): State<Router>, req: Request, next: Next) -> Response {
+async fn retry_reads_once(routes: Router, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
@@ -151,17 +208,6 @@ async fn retry_reads_once(State(routes): State<Router>, req: Request, next: Next
         Ok(resp) => resp,
         Err(never) => match never {},
     }
-}
-
-/// Layers below the router (timeouts) answer with bare statuses; give them a problem body.
-async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
-    if resp.status() == StatusCode::REQUEST_TIMEOUT
-        && !resp.headers().contains_key(header::CONTENT_TYPE)
-    {
-        return ApiError::new(ErrorCode::Timeout).into_response();
-    }
-    resp
 }
 
 fn add_bearer_scheme(openapi: &mut OpenApi) {
@@ -229,4 +275,83 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown signal received; draining");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use axum::http::StatusCode;
+
+    fn with_edge(timeout: Duration) -> Router {
+        let routes = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", get(|| async { "on time" }));
+        let edge = Edge {
+            routes: routes.clone(),
+            timeout,
+        };
+        routes.layer(middleware::from_fn_with_state(edge, edge_of_every_request))
+    }
+
+    async fn get_path(app: Router, path: &str) -> (StatusCode, Option<HeaderValue>, String) {
+        let resp = app
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+        let body = to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+        (
+            status,
+            content_type,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_request_over_its_time_is_answered_with_the_timeout_problem() {
+        let (status, content_type, body) =
+            get_path(with_edge(Duration::from_millis(50)), "/slow").await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(content_type.unwrap(), "application/problem+json");
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["code"], "timeout", "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_request_within_its_time_is_answered_by_its_route() {
+        let (status, _, body) = get_path(with_edge(Duration::from_secs(5)), "/fast").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "on time");
+    }
+
+    #[test]
+    fn request_ids_are_distinct_uuids_and_two_processes_draw_different_prefixes() {
+        let request = Request::new(());
+        let mut ids = RequestIds::new();
+        let made: Vec<String> = (0..1000)
+            .map(|_| {
+                let id = ids.make_request_id(&request).unwrap();
+                id.header_value().to_str().unwrap().to_owned()
+            })
+            .collect();
+        let distinct: std::collections::HashSet<&String> = made.iter().collect();
+        assert_eq!(distinct.len(), made.len());
+        for id in &made {
+            assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        }
+        let other = RequestIds::new().make_request_id(&request).unwrap();
+        assert_ne!(
+            other.header_value().to_str().unwrap()[..18],
+            made[0][..18],
+            "each process draws its own prefix"
+        );
+    }
 }

@@ -1,11 +1,14 @@
 //! Logs (tracing) and metrics (Prometheus).
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::MatchedPath;
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// Install the log subscriber once; later calls (tests) are no-ops.
@@ -42,23 +45,74 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
     })
 }
 
-/// Count requests and time them per matched route (never per raw path, which would let
-/// clients blow up the label set).
-pub async fn track_metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
-    resp
+/// Count a request and its time per matched route (never per raw path, which would let
+/// clients blow up the label set), method and status.
+///
+/// Registering a labelled metric builds and hashes its key; each worker thread keeps the
+/// handles it has registered, so a request only looks its route up in a small map.
+pub fn record_request(
+    method: &Method,
+    route: Option<&MatchedPath>,
+    status: StatusCode,
+    took: Duration,
+) {
+    type Handles = HashMap<Box<str>, Vec<(&'static str, StatusCode, Counter, Histogram)>>;
+    thread_local! {
+        static HANDLES: RefCell<Handles> = RefCell::new(HashMap::new());
+    }
+    let route = route.map_or("unmatched", MatchedPath::as_str);
+    let method = method_label(method);
+    HANDLES.with_borrow_mut(|handles| {
+        if !handles.contains_key(route) {
+            handles.insert(route.into(), Vec::new());
+        }
+        let Some(per_route) = handles.get_mut(route) else {
+            return;
+        };
+        let at = match per_route
+            .iter()
+            .position(|(m, s, ..)| *m == method && *s == status)
+        {
+            Some(at) => at,
+            None => {
+                let labels = [
+                    ("method", method.to_owned()),
+                    ("route", route.to_owned()),
+                    ("status", status.as_u16().to_string()),
+                ];
+                per_route.push((
+                    method,
+                    status,
+                    metrics::counter!("http_requests_total", &labels),
+                    metrics::histogram!("http_request_duration_seconds", &labels),
+                ));
+                per_route.len() - 1
+            }
+        };
+        let (_, _, counter, histogram) = &per_route[at];
+        counter.increment(1);
+        histogram.record(took.as_secs_f64());
+    });
+}
+
+/// The method as a label: the standard ones by name, any other as `OTHER` (a client may
+/// send any token as a method).
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("OTHER", |(_, name)| name)
 }
 
 pub async fn render_metrics() -> impl IntoResponse {
@@ -69,4 +123,17 @@ pub async fn render_metrics() -> impl IntoResponse {
         )],
         metrics_handle().render(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_methods_are_labelled_by_name_and_any_other_token_as_other() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        let invented = Method::from_bytes(b"FROBNICATE").unwrap();
+        assert_eq!(method_label(&invented), "OTHER");
+    }
 }

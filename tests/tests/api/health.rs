@@ -25,6 +25,35 @@ async fn metrics_count_requests_per_matched_route() {
     assert!(r.body.contains("http_request_duration_seconds_bucket"));
 }
 
+/// A browser's preflight from a configured origin is allowed; from any other origin, or
+/// when no origin is configured, the answer carries no allowance.
+#[tokio::test]
+async fn cross_origin_calls_are_allowed_only_from_configured_origins() {
+    async fn preflight(app: &jikgu_tests::TestApp, origin: &str) -> jikgu_tests::Reply {
+        jikgu_tests::Client::send(
+            app.client
+                .request(reqwest::Method::OPTIONS, "/v1/products")
+                .header("origin", origin)
+                .header("access-control-request-method", "GET"),
+        )
+        .await
+    }
+    let shop = "https://shop.incheon.example";
+    let app = spawn_app_with(jikgu::Service::All, |c| c.cors_origins = vec![shop.into()]).await;
+    let r = preflight(&app, shop).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers["access-control-allow-origin"], shop);
+    let r = preflight(&app, "https://elsewhere.example").await;
+    assert!(!r.headers.contains_key("access-control-allow-origin"));
+
+    let app = spawn_app().await;
+    let r = preflight(&app, shop).await;
+    assert!(!r.headers.contains_key("access-control-allow-origin"));
+    let r = app.client.get("/v1/categories").await;
+    assert_eq!(r.status, 200);
+    assert!(!r.headers.contains_key("access-control-allow-origin"));
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -7,14 +7,15 @@ pub mod vendor_console;
 pub mod views;
 
 use crate::campaign_prices::{LivePrices, LivePricesHandle};
+use crate::media::Media;
 use platform::AppState;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
-pub fn router(prices: Arc<dyn LivePrices>) -> OpenApiRouter<AppState> {
+pub fn router(prices: Arc<dyn LivePrices>, media: Media) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(storefront::router().layer(axum::Extension(LivePricesHandle(prices))))
         .merge(vendor_console::router())
-        .merge(product_images::router())
+        .merge(product_images::router().layer(axum::Extension(media)))
         .merge(admin::router())
 }
