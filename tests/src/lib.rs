@@ -173,6 +173,23 @@ where
 }
 
 impl TestApp {
+    /// The app's pool, counting every statement sent through the handle it returns (a
+    /// connection of its own: the server's requests are not counted).
+    pub fn counting_statements(
+        &self,
+    ) -> (
+        sea_orm::DatabaseConnection,
+        Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let mut db = self.state.db.clone();
+        let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = n.clone();
+        db.set_metric_callback(move |_| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        (db, n)
+    }
+
     /// A test app whose services run elsewhere (processes of their own): fixtures go
     /// through `state`, which runs no server and no worker, and `client` talks to `addr`,
     /// the process that serves `/v1/auth` (the catalog). Dropping it forgets the Redis

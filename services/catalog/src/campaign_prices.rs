@@ -6,6 +6,7 @@
 //! ([`crate::router`]), or [`NoLivePrices`] where no promotions are wired: list prices.
 
 use crate::error::CatalogResult;
+use crate::listing::ProductFacts;
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::money::Won;
 use sea_orm::DatabaseConnection;
@@ -92,10 +93,12 @@ pub struct LivePricing {
 /// uses so that a product page never shows a price the cart would not charge.
 #[async_trait::async_trait]
 pub trait LivePrices: Send + Sync {
+    /// The live prices of `products`, given with the facts campaign membership rules
+    /// judge (the page that shows them has just read them in its own statement).
     async fn live_prices(
         &self,
         db: &DatabaseConnection,
-        product_ids: &[Uuid],
+        products: &[ProductFacts],
         at: DateTime<Utc>,
     ) -> CatalogResult<LivePricing>;
 }
@@ -108,7 +111,7 @@ impl LivePrices for NoLivePrices {
     async fn live_prices(
         &self,
         _db: &DatabaseConnection,
-        _product_ids: &[Uuid],
+        _products: &[ProductFacts],
         _at: DateTime<Utc>,
     ) -> CatalogResult<LivePricing> {
         Ok(LivePricing::default())

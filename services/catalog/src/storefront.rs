@@ -6,7 +6,9 @@ use crate::campaign_prices::{LivePrices, LivePricing, ProductPromotion, Promotio
 use crate::certifications::{self, Badge};
 use crate::domain::business_number::BusinessNumber;
 use crate::error::{CatalogError, CatalogResult};
-use crate::listing::{self, HAS_STOCK, PRODUCT_LISTED, VALID_CERT, VENDOR_SELLING, VISIBLE};
+use crate::listing::{
+    self, HAS_STOCK, PRODUCT_LISTED, ProductFacts, VALID_CERT, VENDOR_SELLING, VISIBLE,
+};
 use crate::store::vendor;
 use crate::vendors;
 use chrono::{DateTime, Utc};
@@ -117,6 +119,21 @@ struct SummaryRow {
     trade_name: String,
     in_stock: bool,
     certified: bool,
+    tags: Vec<String>,
+    /// The category and its ancestors.
+    categories: Vec<Uuid>,
+}
+
+impl SummaryRow {
+    fn facts(&self) -> ProductFacts {
+        ProductFacts {
+            id: self.id,
+            vendor_id: self.vendor_id,
+            categories: self.categories.clone(),
+            tags: self.tags.clone(),
+            certified: self.certified,
+        }
+    }
 }
 
 /// Collects SQL conditions and their parameters; every value is bound, never spliced.
@@ -144,6 +161,15 @@ impl Sql {
 const LAST_ID: &str = "'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid";
 
 pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<ProductList> {
+    Ok(list_and_facts(db, q).await?.0)
+}
+
+/// A list page, and the membership facts of its products, read in the same statement so
+/// that live prices need not read them again.
+async fn list_and_facts(
+    db: &impl ConnectionTrait,
+    q: &ListQuery,
+) -> CatalogResult<(ProductList, Vec<ProductFacts>)> {
     let limit = q.limit.unwrap_or_default().get();
     let sort = q.sort.unwrap_or_default();
     let mut sql = Sql {
@@ -212,9 +238,10 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
     // them out for every candidate row (a scan of all variants) before it limits.
     let text = format!(
         "SELECT p.id, p.title, p.image, p.min_price, p.popularity, p.published_at, p.category_id, \
-                p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified \
+                p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified, \
+                p.tags, (SELECT c.id || c.ancestors FROM catalog.categories c WHERE c.id = p.category_id) AS categories \
          FROM (SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
-                      p.category_id, p.vendor_id, v.trade_name \
+                      p.category_id, p.vendor_id, v.trade_name, p.tags \
                FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND {VENDOR_SELLING} \
                WHERE {} ORDER BY {order} LIMIT {lim}) p \
          ORDER BY {order}",
@@ -253,7 +280,8 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
     } else {
         None
     };
-    Ok(ProductList {
+    let facts = rows.iter().map(SummaryRow::facts).collect();
+    let page = ProductList {
         items: rows
             .into_iter()
             .map(|r| ProductSummary {
@@ -275,7 +303,8 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> CatalogResult<Pro
             })
             .collect(),
         next_cursor,
-    })
+    };
+    Ok((page, facts))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -399,10 +428,14 @@ struct DetailRow {
     badges: String,
     variants: String,
     categories: String,
+    photos: String,
+    /// The category and its ancestors.
+    category_ids: Vec<Uuid>,
+    certified: bool,
 }
 
-/// One statement where there were five (product, vendor, certifications, variants,
-/// categories): on an uncached page every round trip to Postgres is most of the cost. The
+/// One statement where there were six (product, vendor, certifications, variants,
+/// categories, uploaded photos): on an uncached page every round trip to Postgres is most of the cost. The
 /// rules are the listing rules ([`crate::listing`]): visible ([`VISIBLE`]), badges valid
 /// today as [`VALID_CERT`] counts them, stock as [`variant_view`] shows it.
 fn detail_sql() -> String {
@@ -424,7 +457,11 @@ fn detail_sql() -> String {
                                  ORDER BY cardinality(a.ancestors)) \
                           FROM catalog.categories cc \
                           JOIN catalog.categories a ON a.id = cc.id OR a.id = ANY(cc.ancestors) \
-                          WHERE cc.id = p.category_id), '[]')::text AS categories \
+                          WHERE cc.id = p.category_id), '[]')::text AS categories, \
+                COALESCE((SELECT json_agg(i ORDER BY i.position, i.id) \
+                          FROM catalog.product_images i WHERE i.product_id = p.id), '[]')::text AS photos, \
+                (SELECT c.id || c.ancestors FROM catalog.categories c WHERE c.id = p.category_id) AS category_ids, \
+                {VALID_CERT} AS certified \
          FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id \
          WHERE p.id = $1 AND {VISIBLE}"
     )
@@ -438,6 +475,15 @@ fn json_column<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Catalo
 
 /// A product page, or `None` when consumers may not see it.
 pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option<ProductDetail>> {
+    Ok(detail_and_facts(db, id).await?.map(|(page, _)| page))
+}
+
+/// A product page and its membership facts, read in the same statement so that live
+/// prices need not read them again.
+async fn detail_and_facts(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> CatalogResult<Option<(ProductDetail, ProductFacts)>> {
     let Some(r) = DetailRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         detail_sql(),
@@ -449,12 +495,22 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
         return Ok(None);
     };
     let badges: Vec<Badge> = json_column("badges", &r.badges)?;
-    Ok(Some(ProductDetail {
+    let facts = ProductFacts {
+        id: r.id,
+        vendor_id: r.vendor_id,
+        categories: r.category_ids,
+        tags: r.tags.clone(),
+        certified: r.certified,
+    };
+    let page = ProductDetail {
         id: r.id,
         title: r.title,
         description_html: r.description_html,
         images: serde_json::from_str(&r.images).unwrap_or_default(),
-        photos: crate::product_images::of_product(db, r.id).await?,
+        photos: json_column::<Vec<crate::store::product_image::Model>>("photos", &r.photos)?
+            .iter()
+            .map(crate::product_images::view)
+            .collect(),
         categories: json_column("categories", &r.categories)?,
         tags: r.tags,
         origin: r.origin,
@@ -477,7 +533,8 @@ pub async fn detail(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Option
         },
         badges,
         variants: json_column("variants", &r.variants)?,
-    }))
+    };
+    Ok(Some((page, facts)))
 }
 
 /// The lowest promoted price of `promo` when it is below `list_min`, with its discount.
@@ -524,9 +581,8 @@ pub async fn priced_list(
     q: &ListQuery,
     at: DateTime<Utc>,
 ) -> CatalogResult<Priced<ProductList>> {
-    let mut page = list(db, q).await?;
-    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
-    let live: LivePricing = prices.live_prices(db, &ids, at).await?;
+    let (mut page, facts) = list_and_facts(db, q).await?;
+    let live: LivePricing = prices.live_prices(db, &facts, at).await?;
     for item in &mut page.items {
         if let Some(promo) = live.products.get(&item.id) {
             item.promote(promo);
@@ -545,10 +601,10 @@ pub async fn priced_detail(
     id: Uuid,
     at: DateTime<Utc>,
 ) -> CatalogResult<Option<Priced<ProductDetail>>> {
-    let Some(mut page) = detail(db, id).await? else {
+    let Some((mut page, facts)) = detail_and_facts(db, id).await? else {
         return Ok(None);
     };
-    let live = prices.live_prices(db, &[id], at).await?;
+    let live = prices.live_prices(db, &[facts], at).await?;
     if let Some(promo) = live.products.get(&id) {
         page.promote(promo);
     }

@@ -86,7 +86,7 @@ pub async fn campaigns_of(
         .await?
         .into_iter()
         .collect();
-    by_product(db, product_ids, campaigns, pairs).await
+    by_product(db, Asked::Ids(product_ids), campaigns, pairs).await
 }
 
 /// [`campaigns_of`] and the time deals of `product_ids` not ended at `at`, read in one
@@ -95,12 +95,13 @@ pub async fn campaigns_of(
 /// the products.
 pub async fn campaigns_and_deals_of(
     db: &impl ConnectionTrait,
-    product_ids: &[Uuid],
+    products: &[ProductFacts],
     at: DateTime<Utc>,
 ) -> PromotionsResult<(HashMap<Uuid, Vec<campaign::Model>>, Vec<time_deal::Model>)> {
-    if product_ids.is_empty() {
+    if products.is_empty() {
         return Ok((HashMap::new(), Vec::new()));
     }
+    let product_ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
     // The same predicates as `campaigns_of` and `placed`; each row is one campaign, one
     // (campaign, product) placement or one deal, as JSON.
     let rows = db
@@ -120,7 +121,7 @@ pub async fn campaigns_and_deals_of(
              UNION ALL SELECT 'd', to_jsonb(d.*)::text FROM promotions.time_deals d \
                WHERE d.product_id IN (SELECT id FROM ids) AND d.ends_at > $2",
             [
-                platform::db::uuid_array(product_ids),
+                platform::db::uuid_array(&product_ids),
                 at.into(),
                 String::from(CampaignStatus::Draft).into(),
             ],
@@ -148,14 +149,24 @@ pub async fn campaigns_and_deals_of(
     if campaigns.is_empty() {
         return Ok((HashMap::new(), deals));
     }
-    Ok((by_product(db, product_ids, campaigns, pairs).await?, deals))
+    Ok((
+        by_product(db, Asked::Facts(products), campaigns, pairs).await?,
+        deals,
+    ))
+}
+
+/// The products a membership question is about: ids, whose facts are read when a rule
+/// needs them, or their facts as the caller has already read them.
+enum Asked<'a> {
+    Ids(&'a [Uuid]),
+    Facts(&'a [ProductFacts]),
 }
 
 /// The campaigns of each product: those `pairs` place it in, and those whose membership
 /// rules it matches (judged in memory against its facts), ending soonest first.
 async fn by_product(
     db: &impl ConnectionTrait,
-    product_ids: &[Uuid],
+    asked: Asked<'_>,
     campaigns: HashMap<Uuid, campaign::Model>,
     mut pairs: HashSet<(Uuid, Uuid)>,
 ) -> PromotionsResult<HashMap<Uuid, Vec<campaign::Model>>> {
@@ -166,7 +177,15 @@ async fn by_product(
         .filter(|(_, rules)| !rules.is_empty())
         .collect();
     if !ruled.is_empty() {
-        for facts in listing::active_product_facts(db, product_ids).await? {
+        let read;
+        let known = match asked {
+            Asked::Facts(facts) => facts,
+            Asked::Ids(ids) => {
+                read = listing::active_product_facts(db, ids).await?;
+                &read[..]
+            }
+        };
+        for facts in known {
             for (cid, rules) in &ruled {
                 if rules.iter().any(|r| matches(&facts, r)) {
                     pairs.insert((*cid, facts.id));

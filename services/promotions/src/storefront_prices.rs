@@ -16,6 +16,7 @@ use catalog::campaign_prices::{
     TimeDealRef,
 };
 use catalog::error::{CatalogError, CatalogResult};
+use catalog::listing::ProductFacts;
 use catalog::purchasable;
 use chrono::{DateTime, Utc};
 use platform::money::Won;
@@ -32,10 +33,10 @@ impl LivePrices for PromotionsLivePrices {
     async fn live_prices(
         &self,
         db: &DatabaseConnection,
-        product_ids: &[Uuid],
+        products: &[ProductFacts],
         at: DateTime<Utc>,
     ) -> CatalogResult<LivePricing> {
-        live_prices(db, product_ids, at).await
+        live_prices(db, products, at).await
     }
 }
 
@@ -78,19 +79,20 @@ pub fn unit_prices(
     Ok(quote.lines)
 }
 
-/// The promotions of `product_ids` at `at`: per product its badge and the variants a live
+/// The promotions of `products` at `at`: per product its badge and the variants a live
 /// campaign price or time deal makes cheaper (one unit, no coupon), and when that changes
 /// by itself next.
-#[tracing::instrument(skip_all, fields(products = product_ids.len()))]
+#[tracing::instrument(skip_all, fields(products = products.len()))]
 pub async fn live_prices(
     db: &impl ConnectionTrait,
-    product_ids: &[Uuid],
+    products: &[ProductFacts],
     at: DateTime<Utc>,
 ) -> CatalogResult<LivePricing> {
-    if product_ids.is_empty() {
+    if products.is_empty() {
         return Ok(LivePricing::default());
     }
-    let (campaigns, deals) = membership::campaigns_and_deals_of(db, product_ids, at)
+    let product_ids: &[Uuid] = &products.iter().map(|p| p.id).collect::<Vec<_>>();
+    let (campaigns, deals) = membership::campaigns_and_deals_of(db, products, at)
         .await
         .map_err(to_catalog)?;
     let next_change = campaigns

@@ -291,6 +291,31 @@ async fn category_and_vendor_rules_badge_the_products_they_match() {
     assert_eq!(badge(in_sub).await, "seafood-week");
     assert_eq!(badge(by_vendor).await, "ongjin-week");
     assert_eq!(badge(s.product).await, Value::Null);
+    // The list page judges the same rules from the facts its own statement reads.
+    let listed = s.app.client.get("/v1/products").await;
+    let slug = |pid: Uuid| list_item(&listed.json, pid)["promotion"]["campaign"]["slug"].clone();
+    assert_eq!(slug(in_sub), "seafood-week");
+    assert_eq!(slug(by_vendor), "ongjin-week");
+    assert_eq!(slug(s.product), Value::Null);
+
+    // Uncached, a page the rules reach reads no product facts beyond its own statement:
+    // the page, the campaigns and deals concerning it, and for the live price the
+    // variants' catalog facts and the pricing inputs.
+    let (db, n) = s.app.counting_statements();
+    let page = catalog::storefront::priced_detail(
+        &db,
+        &promotions::storefront_prices::PromotionsLivePrices,
+        in_sub,
+        Utc::now(),
+    )
+    .await
+    .expect("priced detail")
+    .expect("visible");
+    assert_eq!(
+        page.value.promotion.map(|b| b.campaign.map(|c| c.slug)),
+        Some(Some("seafood-week".to_owned()))
+    );
+    assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
 
 #[tokio::test]

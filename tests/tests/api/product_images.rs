@@ -189,6 +189,9 @@ async fn a_vendor_uploads_photos_the_storefront_shows_in_every_size() {
     let page = app.client.get(&format!("/v1/products/{p}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.json["photos"].as_array().map(Vec::len), Some(2));
+    // Every size of each photo, as its upload answered it, cover first.
+    assert_eq!(page.json["photos"][0], first.json);
+    assert_eq!(page.json["photos"][1], second.json);
     assert_eq!(page.json["images"][0], first.json["medium"]["url"]);
     let listed = app.client.get("/v1/products").await;
     assert_eq!(

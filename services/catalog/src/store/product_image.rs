@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+// Deserialize: a product page reads its photos as JSON within its one statement.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(schema_name = "catalog", table_name = "product_images")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
