@@ -187,7 +187,7 @@ async fn by_product(
         };
         for facts in known {
             for (cid, rules) in &ruled {
-                if rules.iter().any(|r| matches(&facts, r)) {
+                if rules.iter().any(|r| matches(facts, r)) {
                     pairs.insert((*cid, facts.id));
                 }
             }
