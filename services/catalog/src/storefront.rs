@@ -429,15 +429,13 @@ struct DetailRow {
     variants: String,
     categories: String,
     photos: String,
-    /// The category and its ancestors.
-    category_ids: Vec<Uuid>,
-    certified: bool,
 }
 
 /// One statement where there were six (product, vendor, certifications, variants,
-/// categories, uploaded photos): on an uncached page every round trip to Postgres is most of the cost. The
-/// rules are the listing rules ([`crate::listing`]): visible ([`VISIBLE`]), badges valid
-/// today as [`VALID_CERT`] counts them, stock as [`variant_view`] shows it.
+/// categories, uploaded photos): on an uncached page every round trip to Postgres is most
+/// of the cost. The rules are the listing rules ([`crate::listing`]): visible
+/// ([`VISIBLE`]), badges valid today as [`VALID_CERT`] counts them, stock as
+/// [`variant_view`] shows it.
 fn detail_sql() -> String {
     format!(
         "SELECT p.id, p.title, p.description_html, p.images::text AS images, p.tags, p.origin, \
@@ -459,9 +457,7 @@ fn detail_sql() -> String {
                           JOIN catalog.categories a ON a.id = cc.id OR a.id = ANY(cc.ancestors) \
                           WHERE cc.id = p.category_id), '[]')::text AS categories, \
                 COALESCE((SELECT json_agg(i ORDER BY i.position, i.id) \
-                          FROM catalog.product_images i WHERE i.product_id = p.id), '[]')::text AS photos, \
-                (SELECT c.id || c.ancestors FROM catalog.categories c WHERE c.id = p.category_id) AS category_ids, \
-                {VALID_CERT} AS certified \
+                          FROM catalog.product_images i WHERE i.product_id = p.id), '[]')::text AS photos \
          FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id \
          WHERE p.id = $1 AND {VISIBLE}"
     )
@@ -495,13 +491,6 @@ async fn detail_and_facts(
         return Ok(None);
     };
     let badges: Vec<Badge> = json_column("badges", &r.badges)?;
-    let facts = ProductFacts {
-        id: r.id,
-        vendor_id: r.vendor_id,
-        categories: r.category_ids,
-        tags: r.tags.clone(),
-        certified: r.certified,
-    };
     let page = ProductDetail {
         id: r.id,
         title: r.title,
@@ -533,6 +522,15 @@ async fn detail_and_facts(
         },
         badges,
         variants: json_column("variants", &r.variants)?,
+    };
+    // The page already holds every fact membership rules judge: its category path is the
+    // category and its ancestors, and its badges are the certifications valid today.
+    let facts = ProductFacts {
+        id: page.id,
+        vendor_id: page.vendor.id,
+        categories: page.categories.iter().map(|c| c.id).collect(),
+        tags: page.tags.clone(),
+        certified: !page.badges.is_empty(),
     };
     Ok(Some((page, facts)))
 }

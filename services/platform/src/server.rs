@@ -146,7 +146,7 @@ impl RequestIds {
     fn new() -> RequestIds {
         RequestIds {
             prefix: rand::random(),
-            next: std::sync::Arc::new(AtomicU64::new(rand::random::<u32>().into())),
+            next: std::sync::Arc::new(AtomicU64::new(0)),
         }
     }
 }

@@ -63,11 +63,9 @@ pub fn record_request(
     let route = route.map_or("unmatched", MatchedPath::as_str);
     let method = method_label(method);
     HANDLES.with_borrow_mut(|handles| {
-        if !handles.contains_key(route) {
-            handles.insert(route.into(), Vec::new());
-        }
-        let Some(per_route) = handles.get_mut(route) else {
-            return;
+        let per_route = match handles.get_mut(route) {
+            Some(per_route) => per_route,
+            None => handles.entry(route.into()).or_default(),
         };
         let at = match per_route
             .iter()

@@ -420,6 +420,23 @@ async fn a_certified_only_campaign_shows_the_product_page_sale_price_on_its_page
         )
         .await;
     assert!(r.status < 300, "{}", r.body);
+    // Members by the rule alone: the certified vendor's other product is in, an
+    // uncertified vendor's is not.
+    let by_rule = s
+        .app
+        .product(
+            &s.vendor,
+            s.category,
+            "순무청",
+            &[],
+            &[("CHEONG-1", 9000, 5)],
+        )
+        .await;
+    let other = s.app.vendor("무인증농장").await;
+    let uncertified = s
+        .app
+        .product(&other, s.category, "무김치", &[], &[("MU-1", 9000, 5)])
+        .await;
     campaign(
         &s.marketer,
         "haccp-week",
@@ -437,6 +454,15 @@ async fn a_certified_only_campaign_shows_the_product_page_sale_price_on_its_page
         .await;
     assert_eq!(product.status, 200, "{}", product.body);
     assert_eq!(product.json["sale_price"], 17000);
+    for (pid, badge) in [(by_rule, json!("haccp-week")), (uncertified, Value::Null)] {
+        let page = s.app.client.get(&format!("/v1/products/{pid}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(
+            page.json["promotion"]["campaign"]["slug"], badge,
+            "{}",
+            page.body
+        );
+    }
     let page = s.app.client.get("/v1/campaigns/haccp-week").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let shown: Vec<&Value> = page.json["sections"]
