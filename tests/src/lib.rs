@@ -92,6 +92,9 @@ pub async fn spawn_app_with_orders(orders: orders::context::OrdersContext) -> Te
         orders,
         search,
         media,
+        live_prices: Arc::new(
+            promotions::storefront_prices::PromotionsLivePrices::held_in(state.redis.clone()),
+        ),
     };
     serve(
         state,

@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use orders::context::OrdersContext;
 use platform::AppState;
 use platform::config::Config;
+use promotions::storefront_prices::PromotionsLivePrices;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -62,6 +63,9 @@ pub struct Runtime {
     pub search: Arc<dyn search::SearchBackend>,
     /// Where product images are stored (`JIKGU_MEDIA_*`, read into the config).
     pub media: catalog::media::Media,
+    /// The campaign prices product pages and lists show, from this process's copy of
+    /// what is on promotion.
+    pub live_prices: Arc<PromotionsLivePrices>,
 }
 
 impl Runtime {
@@ -72,6 +76,7 @@ impl Runtime {
                 .await
                 .map_err(|e| anyhow::anyhow!("search backend: {e}"))?,
             media: catalog::media::Media::from_config(&state.config.media)?,
+            live_prices: Arc::new(PromotionsLivePrices::held_in(state.redis.clone())),
         })
     }
 }
@@ -89,14 +94,12 @@ pub fn api(service: Service, rt: &Runtime) -> OpenApiRouter<AppState> {
         // The catalog shows live campaign prices however it is served, alone or not.
         // Each handle rides only on the routes that use it: an extension layer is paid on
         // every request of the routes it wraps.
-        Service::Catalog => catalog::router(
-            Arc::new(promotions::storefront_prices::PromotionsLivePrices),
-            rt.media.clone(),
-        )
-        .merge(platform::accounts::router())
-        .merge(
-            search::http::router().layer(axum::Extension(search::SearchHandle(rt.search.clone()))),
-        ),
+        Service::Catalog => catalog::router(rt.live_prices.clone(), rt.media.clone())
+            .merge(platform::accounts::router())
+            .merge(
+                search::http::router()
+                    .layer(axum::Extension(search::SearchHandle(rt.search.clone()))),
+            ),
         // Buyer organisations ride with orders: members act for them there.
         Service::Orders => {
             orders::router(rt.orders.clone()).merge(platform::organisations::router())

@@ -160,11 +160,13 @@ impl LocalCache {
 }
 
 /// The two regions a process keeps: entries dropped one by one when their key is
-/// invalidated, and entries retired all at once when a generation is bumped.
+/// invalidated, and entries retired all at once when a generation is bumped; and the
+/// epoch of what promotions keeps in memory (`promotions::live_set`).
 #[derive(Clone)]
 pub struct LocalCaches {
     pub pages: LocalCache,
     pub lists: LocalCache,
+    pub promotions: Epoch,
 }
 
 impl Default for LocalCaches {
@@ -172,7 +174,24 @@ impl Default for LocalCaches {
         LocalCaches {
             pages: LocalCache::new(PAGES_BYTES),
             lists: LocalCache::new(LISTS_BYTES),
+            promotions: Epoch::default(),
         }
+    }
+}
+
+/// A counter this process's writer bumps right after its commit, so that a copy it keeps
+/// of that data in memory is dropped at once here; other processes learn of the change
+/// through a Redis generation within [`MAX_AGE`].
+#[derive(Clone, Default, Debug)]
+pub struct Epoch(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Epoch {
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn bump(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 

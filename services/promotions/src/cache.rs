@@ -16,7 +16,8 @@ const GEN_KEY: &str = "promotions:cache:gen";
 /// processes does not miss.
 const TTL_SECS: u64 = 120;
 
-async fn generation(redis: &Redis) -> Option<i64> {
+/// The current generation, `None` when Redis does not answer.
+pub(crate) async fn generation(redis: &Redis) -> Option<i64> {
     let mut conn = redis.conn();
     redis::cmd("GET")
         .arg(redis.key(GEN_KEY))
@@ -94,6 +95,7 @@ pub async fn put(redis: &Redis, key: &str, body: &[u8]) {
 /// Retire every cached campaign read.
 pub async fn invalidate(redis: &Redis) {
     redis.local().lists.clear();
+    redis.local().promotions.bump();
     let mut conn = redis.conn();
     if let Err(err) = redis::cmd("INCR")
         .arg(redis.key(GEN_KEY))

@@ -19,6 +19,7 @@ pub mod error;
 pub mod funding;
 pub mod http;
 pub mod live;
+pub mod live_set;
 pub mod membership;
 pub mod page;
 pub mod prices;

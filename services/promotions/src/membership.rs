@@ -91,8 +91,8 @@ pub async fn campaigns_of(
 
 /// [`campaigns_of`] and the time deals of `product_ids` not ended at `at`, read in one
 /// statement where they took three (campaigns, placements, deals): a product page nobody
-/// has cached pays for every round trip. Membership rules may need one more, the facts of
-/// the products.
+/// has cached pays for every round trip. Membership rules are judged against the facts the
+/// caller has read.
 pub async fn campaigns_and_deals_of(
     db: &impl ConnectionTrait,
     products: &[ProductFacts],
@@ -102,34 +102,72 @@ pub async fn campaigns_and_deals_of(
         return Ok((HashMap::new(), Vec::new()));
     }
     let product_ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    // The same predicates as `campaigns_of` and `placed`; each row is one campaign, one
-    // (campaign, product) placement or one deal, as JSON.
+    let read = not_ended(db, Some(&product_ids), at).await?;
+    if read.campaigns.is_empty() {
+        return Ok((HashMap::new(), read.deals));
+    }
+    Ok((
+        by_product(db, Asked::Facts(products), read.campaigns, read.pairs).await?,
+        read.deals,
+    ))
+}
+
+/// The campaigns (never drafts) and time deals not ended at `at`, and the (campaign,
+/// product) pairs that place products in those campaigns one by one.
+pub(crate) struct NotEnded {
+    pub campaigns: HashMap<Uuid, campaign::Model>,
+    pub pairs: HashSet<(Uuid, Uuid)>,
+    pub deals: Vec<time_deal::Model>,
+}
+
+/// [`NotEnded`] in one statement: of `product_ids` only when given (the pairs and the
+/// deals; every campaign not ended is read either way), else of every product.
+pub(crate) async fn not_ended(
+    db: &impl ConnectionTrait,
+    product_ids: Option<&[Uuid]>,
+    at: DateTime<Utc>,
+) -> PromotionsResult<NotEnded> {
+    let mut values = vec![at.into(), String::from(CampaignStatus::Draft).into()];
+    let (ids, only): (&str, fn(&str) -> String) = match product_ids {
+        Some(ids) => {
+            values.push(platform::db::uuid_array(ids));
+            (
+                ", ids AS (SELECT unnest((SELECT $3)::uuid[]) AS id)",
+                |column: &str| format!(" AND {column} IN (SELECT id FROM ids)"),
+            )
+        }
+        None => ("", |_: &str| String::new()),
+    };
+    // Each row is one campaign, one (campaign, product) placement or one deal, as JSON.
     let rows = db
         .query_all_raw(pg(
-            "WITH c AS (SELECT * FROM promotions.campaigns WHERE status <> $3 AND ends_at > $2), \
-                  ids AS (SELECT unnest((SELECT $1)::uuid[]) AS id) \
-             SELECT 'c' AS kind, to_jsonb(c.*)::text AS row FROM c \
-             UNION ALL SELECT 'p', jsonb_build_array(se.campaign_id, sl.product_id)::text \
-               FROM promotions.campaign_slots sl JOIN promotions.campaign_sections se ON se.id = sl.section_id \
-               WHERE se.campaign_id IN (SELECT id FROM c) AND sl.product_id IN (SELECT id FROM ids) \
-             UNION ALL SELECT 'p', jsonb_build_array(campaign_id, product_id)::text \
-               FROM promotions.campaign_prices \
-               WHERE campaign_id IN (SELECT id FROM c) AND product_id IN (SELECT id FROM ids) \
-             UNION ALL SELECT 'p', jsonb_build_array(campaign_id, product_id)::text \
-               FROM promotions.time_deals \
-               WHERE campaign_id IN (SELECT id FROM c) AND product_id IN (SELECT id FROM ids) \
-             UNION ALL SELECT 'd', to_jsonb(d.*)::text FROM promotions.time_deals d \
-               WHERE d.product_id IN (SELECT id FROM ids) AND d.ends_at > $2",
-            [
-                platform::db::uuid_array(&product_ids),
-                at.into(),
-                String::from(CampaignStatus::Draft).into(),
-            ],
+            format!(
+                "WITH c AS (SELECT * FROM promotions.campaigns WHERE status <> $2 AND ends_at > $1){ids} \
+                 SELECT 'c' AS kind, to_jsonb(c.*)::text AS row FROM c \
+                 UNION ALL SELECT 'p', jsonb_build_array(se.campaign_id, sl.product_id)::text \
+                   FROM promotions.campaign_slots sl JOIN promotions.campaign_sections se ON se.id = sl.section_id \
+                   WHERE se.campaign_id IN (SELECT id FROM c){} \
+                 UNION ALL SELECT 'p', jsonb_build_array(campaign_id, product_id)::text \
+                   FROM promotions.campaign_prices \
+                   WHERE campaign_id IN (SELECT id FROM c){} \
+                 UNION ALL SELECT 'p', jsonb_build_array(campaign_id, product_id)::text \
+                   FROM promotions.time_deals \
+                   WHERE campaign_id IN (SELECT id FROM c){} \
+                 UNION ALL SELECT 'd', to_jsonb(d.*)::text FROM promotions.time_deals d \
+                   WHERE d.ends_at > $1{}",
+                only("sl.product_id"),
+                only("product_id"),
+                only("product_id"),
+                only("d.product_id"),
+            ),
+            values,
         ))
         .await?;
-    let mut campaigns: HashMap<Uuid, campaign::Model> = HashMap::new();
-    let mut pairs: HashSet<(Uuid, Uuid)> = HashSet::new();
-    let mut deals: Vec<time_deal::Model> = Vec::new();
+    let mut read = NotEnded {
+        campaigns: HashMap::new(),
+        pairs: HashSet::new(),
+        deals: Vec::new(),
+    };
     for r in &rows {
         let kind: String = r.try_get("", "kind")?;
         let row: String = r.try_get("", "row")?;
@@ -138,33 +176,27 @@ pub async fn campaigns_and_deals_of(
         match kind.as_str() {
             "c" => {
                 let c: campaign::Model = serde_json::from_str(&row).map_err(bad)?;
-                campaigns.insert(c.id, c);
+                read.campaigns.insert(c.id, c);
             }
             "p" => {
-                pairs.insert(serde_json::from_str(&row).map_err(bad)?);
+                read.pairs.insert(serde_json::from_str(&row).map_err(bad)?);
             }
-            _ => deals.push(serde_json::from_str(&row).map_err(bad)?),
+            _ => read.deals.push(serde_json::from_str(&row).map_err(bad)?),
         }
     }
-    if campaigns.is_empty() {
-        return Ok((HashMap::new(), deals));
-    }
-    Ok((
-        by_product(db, Asked::Facts(products), campaigns, pairs).await?,
-        deals,
-    ))
+    Ok(read)
 }
 
 /// The products a membership question is about: ids, whose facts are read when a rule
 /// needs them, or their facts as the caller has already read them.
-enum Asked<'a> {
+pub(crate) enum Asked<'a> {
     Ids(&'a [Uuid]),
     Facts(&'a [ProductFacts]),
 }
 
 /// The campaigns of each product: those `pairs` place it in, and those whose membership
 /// rules it matches (judged in memory against its facts), ending soonest first.
-async fn by_product(
+pub(crate) async fn by_product(
     db: &impl ConnectionTrait,
     asked: Asked<'_>,
     campaigns: HashMap<Uuid, campaign::Model>,

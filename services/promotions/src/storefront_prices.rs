@@ -4,6 +4,7 @@
 
 use crate::cart_input;
 use crate::error::PromotionsError;
+use crate::live_set::LiveSet;
 use crate::membership;
 use crate::pricing::{
     self, CartLine, Destination, LineQuote, LivePromotions, PricingError, PromotionRef,
@@ -19,14 +20,28 @@ use catalog::error::{CatalogError, CatalogResult};
 use catalog::listing::ProductFacts;
 use catalog::purchasable;
 use chrono::{DateTime, Utc};
+use platform::kv::Redis;
 use platform::money::Won;
 use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Plugged into the catalog router by every process that serves it.
-pub struct PromotionsLivePrices;
+/// Plugged into the catalog router by every process that serves it. With a [`LiveSet`],
+/// what is on promotion is read from this process's copy; without one (`default()`),
+/// from Postgres on every read.
+#[derive(Default)]
+pub struct PromotionsLivePrices {
+    held: Option<LiveSet>,
+}
+
+impl PromotionsLivePrices {
+    pub fn held_in(redis: Redis) -> PromotionsLivePrices {
+        PromotionsLivePrices {
+            held: Some(LiveSet::new(redis)),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl LivePrices for PromotionsLivePrices {
@@ -36,7 +51,7 @@ impl LivePrices for PromotionsLivePrices {
         products: &[ProductFacts],
         at: DateTime<Utc>,
     ) -> CatalogResult<LivePricing> {
-        live_prices(db, products, at).await
+        live_prices(db, self.held.as_ref(), products, at).await
     }
 }
 
@@ -85,6 +100,7 @@ pub fn unit_prices(
 #[tracing::instrument(skip_all, fields(products = products.len()))]
 pub async fn live_prices(
     db: &impl ConnectionTrait,
+    held: Option<&LiveSet>,
     products: &[ProductFacts],
     at: DateTime<Utc>,
 ) -> CatalogResult<LivePricing> {
@@ -92,9 +108,11 @@ pub async fn live_prices(
         return Ok(LivePricing::default());
     }
     let product_ids: &[Uuid] = &products.iter().map(|p| p.id).collect::<Vec<_>>();
-    let (campaigns, deals) = membership::campaigns_and_deals_of(db, products, at)
-        .await
-        .map_err(to_catalog)?;
+    let (campaigns, deals) = match held {
+        Some(held) => held.campaigns_and_deals_of(db, products, at).await,
+        None => membership::campaigns_and_deals_of(db, products, at).await,
+    }
+    .map_err(to_catalog)?;
     let next_change = campaigns
         .values()
         .flatten()

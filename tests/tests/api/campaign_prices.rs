@@ -304,7 +304,7 @@ async fn category_and_vendor_rules_badge_the_products_they_match() {
     let (db, n) = s.app.counting_statements();
     let page = catalog::storefront::priced_detail(
         &db,
-        &promotions::storefront_prices::PromotionsLivePrices,
+        &promotions::storefront_prices::PromotionsLivePrices::default(),
         in_sub,
         Utc::now(),
     )
@@ -477,5 +477,79 @@ async fn a_certified_only_campaign_shows_the_product_page_sale_price_on_its_page
     for p in shown {
         assert_eq!(p["price"], product.json["sale_price"], "{p}");
         assert_eq!(p["list_price"], product.json["price"], "{p}");
+    }
+}
+
+/// The product page's price, as a process holding its own copy of what is on promotion
+/// shows it (`promotions::live_set`), uncached.
+async fn held_price(
+    s: &Shop,
+    held: &promotions::storefront_prices::PromotionsLivePrices,
+) -> Option<platform::money::Won> {
+    catalog::storefront::priced_detail(&s.app.state.db, held, s.product, Utc::now())
+        .await
+        .expect("priced detail")
+        .expect("visible")
+        .value
+        .sale_price
+}
+
+/// A live campaign with the shop's product at 25 % off (20,000 won becomes 15,000).
+async fn quarter_off_now(s: &Shop, slug: &str) {
+    let now = Utc::now();
+    let window = (now - Duration::hours(1), now + Duration::days(1));
+    campaign(
+        &s.marketer,
+        slug,
+        window.0,
+        window.1,
+        Some((s.product, 25)),
+        json!([]),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_process_holding_promotions_in_memory_shows_its_own_changes_at_once() {
+    let s = shop().await;
+    // The app's own Redis handle: the process that makes the change.
+    let held = promotions::storefront_prices::PromotionsLivePrices::held_in(s.app.redis().clone());
+    assert_eq!(
+        held_price(&s, &held).await,
+        None,
+        "nothing on promotion yet"
+    );
+    quarter_off_now(&s, "held-here").await;
+    assert_eq!(
+        held_price(&s, &held).await,
+        Some(platform::money::Won(15000)),
+        "the writer's process drops its copy right after the commit"
+    );
+}
+
+#[tokio::test]
+async fn another_process_sees_a_promotions_change_within_a_second() {
+    let s = shop().await;
+    // A handle of its own on the same Redis keys: another replica, which learns of the
+    // change only through the Redis generation.
+    let elsewhere =
+        platform::kv::Redis::connect_url(s.app.state.config.redis_url(), s.app.redis().prefix())
+            .await
+            .expect("redis");
+    let held = promotions::storefront_prices::PromotionsLivePrices::held_in(elsewhere);
+    assert_eq!(held_price(&s, &held).await, None);
+    quarter_off_now(&s, "held-elsewhere").await;
+    let changed = std::time::Instant::now();
+    loop {
+        if held_price(&s, &held).await == Some(platform::money::Won(15000)) {
+            break;
+        }
+        assert!(
+            changed.elapsed()
+                < platform::local_cache::MAX_AGE + std::time::Duration::from_millis(500),
+            "another process still shows no campaign price {:?} after the change",
+            changed.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

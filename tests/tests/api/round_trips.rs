@@ -46,7 +46,7 @@ async fn an_uncached_product_page_reads_the_catalog_in_two_statements() {
     n.store(0, Ordering::SeqCst);
     let priced = catalog::storefront::priced_detail(
         &db,
-        &promotions::storefront_prices::PromotionsLivePrices,
+        &promotions::storefront_prices::PromotionsLivePrices::default(),
         pid,
         Utc::now(),
     )
@@ -58,6 +58,22 @@ async fn an_uncached_product_page_reads_the_catalog_in_two_statements() {
         2,
         "statements for an uncached product page: the catalog's, and promotions' one"
     );
+
+    // A process holding its own copy of what is on promotion reads it once (the catalog's
+    // statement and the copy's), then sends the catalog's statement alone.
+    let held = promotions::storefront_prices::PromotionsLivePrices::held_in(app.redis().clone());
+    for expected in [2, 1, 1] {
+        n.store(0, Ordering::SeqCst);
+        let priced = catalog::storefront::priced_detail(&db, &held, pid, Utc::now())
+            .await
+            .expect("priced detail");
+        assert!(priced.is_some());
+        assert_eq!(
+            n.load(Ordering::SeqCst),
+            expected,
+            "statements with a held copy"
+        );
+    }
 
     // A product nobody may see costs the same one statement and shows nothing.
     n.store(0, Ordering::SeqCst);
