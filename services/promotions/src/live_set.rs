@@ -12,7 +12,7 @@
 
 use crate::cache;
 use crate::error::PromotionsResult;
-use crate::membership::{self, Asked, NotEnded};
+use crate::membership::{self, Concerning, NotEnded};
 use crate::store::{campaign, time_deal};
 use catalog::listing::ProductFacts;
 use chrono::{DateTime, Utc};
@@ -31,6 +31,8 @@ struct Held {
     campaigns: HashMap<Uuid, campaign::Model>,
     /// Per product, the campaigns that place it one by one.
     placed: HashMap<Uuid, Vec<Uuid>>,
+    /// Per product, the campaigns that give it a campaign price.
+    priced: HashMap<Uuid, Vec<Uuid>>,
     deals: HashMap<Uuid, Vec<time_deal::Model>>,
 }
 
@@ -40,6 +42,10 @@ impl Held {
         for (campaign, product) in read.pairs {
             placed.entry(product).or_default().push(campaign);
         }
+        let mut priced: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (campaign, product) in read.prices {
+            priced.entry(product).or_default().push(campaign);
+        }
         let mut deals: HashMap<Uuid, Vec<time_deal::Model>> = HashMap::new();
         for d in read.deals {
             deals.entry(d.product_id).or_default().push(d);
@@ -48,6 +54,7 @@ impl Held {
             read_for,
             campaigns: read.campaigns,
             placed,
+            priced,
             deals,
         }
     }
@@ -61,13 +68,18 @@ impl Held {
             .map(|c| (c.id, c.clone()))
             .collect();
         let mut pairs = HashSet::new();
+        let mut prices = HashSet::new();
         let mut deals = Vec::new();
         for p in products {
-            for c in self.placed.get(&p.id).into_iter().flatten() {
-                if campaigns.contains_key(c) {
-                    pairs.insert((*c, p.id));
-                }
-            }
+            let of = |by: &HashMap<Uuid, Vec<Uuid>>| -> Vec<(Uuid, Uuid)> {
+                let of_product = by.get(&p.id).into_iter().flatten();
+                of_product
+                    .filter(|c| campaigns.contains_key(*c))
+                    .map(|c| (*c, p.id))
+                    .collect()
+            };
+            pairs.extend(of(&self.placed));
+            prices.extend(of(&self.priced));
             deals.extend(
                 self.deals
                     .get(&p.id)
@@ -81,6 +93,7 @@ impl Held {
             campaigns,
             pairs,
             deals,
+            prices,
         }
     }
 }
@@ -114,18 +127,11 @@ impl LiveSet {
         db: &impl ConnectionTrait,
         products: &[ProductFacts],
         at: DateTime<Utc>,
-    ) -> PromotionsResult<(HashMap<Uuid, Vec<campaign::Model>>, Vec<time_deal::Model>)> {
-        let Some(held) = self.held(db, at).await? else {
-            return membership::campaigns_and_deals_of(db, products, at).await;
-        };
-        let read = held.at(products, at);
-        if read.campaigns.is_empty() {
-            return Ok((HashMap::new(), read.deals));
+    ) -> PromotionsResult<Concerning> {
+        match self.held(db, at).await? {
+            Some(held) => held.at(products, at).concerning(db, products).await,
+            None => membership::campaigns_and_deals_of(db, products, at).await,
         }
-        Ok((
-            membership::by_product(db, Asked::Facts(products), read.campaigns, read.pairs).await?,
-            read.deals,
-        ))
     }
 
     /// The copy, read again when promotions changed since; `None` when it cannot answer

@@ -89,27 +89,35 @@ pub async fn campaigns_of(
     by_product(db, Asked::Ids(product_ids), campaigns, pairs).await
 }
 
-/// [`campaigns_of`] and the time deals of `product_ids` not ended at `at`, read in one
-/// statement where they took three (campaigns, placements, deals): a product page nobody
-/// has cached pays for every round trip. Membership rules are judged against the facts the
-/// caller has read.
+/// What promotions hold for some products at an instant, before any price is computed.
+#[derive(Debug, Default)]
+pub struct Concerning {
+    /// Per product, the campaigns not ended (live or upcoming) it belongs to, ending
+    /// soonest first; products in none are absent.
+    pub campaigns: HashMap<Uuid, Vec<campaign::Model>>,
+    /// The time deals of the products not ended.
+    pub deals: Vec<time_deal::Model>,
+    /// The (campaign, product) pairs of the campaign prices among them.
+    pub prices: HashSet<(Uuid, Uuid)>,
+}
+
+/// [`campaigns_of`], the time deals of `products` not ended at `at` and their campaign
+/// prices, read in one statement where they took three (campaigns, placements, deals): a
+/// product page nobody has cached pays for every round trip. Membership rules are judged
+/// against the facts the caller has read.
 pub async fn campaigns_and_deals_of(
     db: &impl ConnectionTrait,
     products: &[ProductFacts],
     at: DateTime<Utc>,
-) -> PromotionsResult<(HashMap<Uuid, Vec<campaign::Model>>, Vec<time_deal::Model>)> {
+) -> PromotionsResult<Concerning> {
     if products.is_empty() {
-        return Ok((HashMap::new(), Vec::new()));
+        return Ok(Concerning::default());
     }
     let product_ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    let read = not_ended(db, Some(&product_ids), at).await?;
-    if read.campaigns.is_empty() {
-        return Ok((HashMap::new(), read.deals));
-    }
-    Ok((
-        by_product(db, Asked::Facts(products), read.campaigns, read.pairs).await?,
-        read.deals,
-    ))
+    not_ended(db, Some(&product_ids), at)
+        .await?
+        .concerning(db, products)
+        .await
 }
 
 /// The campaigns (never drafts) and time deals not ended at `at`, and the (campaign,
@@ -118,6 +126,29 @@ pub(crate) struct NotEnded {
     pub campaigns: HashMap<Uuid, campaign::Model>,
     pub pairs: HashSet<(Uuid, Uuid)>,
     pub deals: Vec<time_deal::Model>,
+    /// The pairs that come from campaign prices (also in `pairs`).
+    pub prices: HashSet<(Uuid, Uuid)>,
+}
+
+impl NotEnded {
+    /// What concerns `products` (those `self` was read or kept for).
+    pub(crate) async fn concerning(
+        self,
+        db: &impl ConnectionTrait,
+        products: &[ProductFacts],
+    ) -> PromotionsResult<Concerning> {
+        if self.campaigns.is_empty() {
+            return Ok(Concerning {
+                deals: self.deals,
+                ..Concerning::default()
+            });
+        }
+        Ok(Concerning {
+            campaigns: by_product(db, Asked::Facts(products), self.campaigns, self.pairs).await?,
+            deals: self.deals,
+            prices: self.prices,
+        })
+    }
 }
 
 /// [`NotEnded`] in one statement: of `product_ids` only when given (the pairs and the
@@ -138,7 +169,8 @@ pub(crate) async fn not_ended(
         }
         None => ("", |_: &str| String::new()),
     };
-    // Each row is one campaign, one (campaign, product) placement or one deal, as JSON.
+    // Each row is one campaign, one (campaign, product) placement (`q` by a campaign
+    // price) or one deal, as JSON.
     let rows = db
         .query_all_raw(pg(
             format!(
@@ -147,7 +179,7 @@ pub(crate) async fn not_ended(
                  UNION ALL SELECT 'p', jsonb_build_array(se.campaign_id, sl.product_id)::text \
                    FROM promotions.campaign_slots sl JOIN promotions.campaign_sections se ON se.id = sl.section_id \
                    WHERE se.campaign_id IN (SELECT id FROM c){} \
-                 UNION ALL SELECT 'p', jsonb_build_array(campaign_id, product_id)::text \
+                 UNION ALL SELECT 'q', jsonb_build_array(campaign_id, product_id)::text \
                    FROM promotions.campaign_prices \
                    WHERE campaign_id IN (SELECT id FROM c){} \
                  UNION ALL SELECT 'p', jsonb_build_array(campaign_id, product_id)::text \
@@ -167,6 +199,7 @@ pub(crate) async fn not_ended(
         campaigns: HashMap::new(),
         pairs: HashSet::new(),
         deals: Vec::new(),
+        prices: HashSet::new(),
     };
     for r in &rows {
         let kind: String = r.try_get("", "kind")?;
@@ -180,6 +213,11 @@ pub(crate) async fn not_ended(
             }
             "p" => {
                 read.pairs.insert(serde_json::from_str(&row).map_err(bad)?);
+            }
+            "q" => {
+                let pair = serde_json::from_str(&row).map_err(bad)?;
+                read.pairs.insert(pair);
+                read.prices.insert(pair);
             }
             _ => read.deals.push(serde_json::from_str(&row).map_err(bad)?),
         }

@@ -108,7 +108,11 @@ pub async fn live_prices(
         return Ok(LivePricing::default());
     }
     let product_ids: &[Uuid] = &products.iter().map(|p| p.id).collect::<Vec<_>>();
-    let (campaigns, deals) = match held {
+    let membership::Concerning {
+        campaigns,
+        deals,
+        prices,
+    } = match held {
         Some(held) => held.campaigns_and_deals_of(db, products, at).await,
         None => membership::campaigns_and_deals_of(db, products, at).await,
     }
@@ -129,21 +133,26 @@ pub async fn live_prices(
         });
     }
 
-    // The lines the cart would quote, one unit of every sellable variant.
-    let items = purchasable::load_products(db, product_ids).await?;
-    let sellable: Vec<_> = items.iter().filter(|p| p.sellable && p.price > 0).collect();
-    let lines: Vec<CartLine> = sellable
+    // Only a campaign price or a time deal changes what a product costs: a product a
+    // campaign holds by its rules or a slot alone takes its badge, and needs no quote.
+    let priced: Vec<Uuid> = product_ids
         .iter()
-        .map(|p| cart_input::cart_line(p, Quantity::ONE))
+        .copied()
+        .filter(|pid| {
+            let members = campaigns.get(pid).map_or(&[][..], Vec::as_slice);
+            members
+                .iter()
+                .any(|c| c.starts_at <= at && prices.contains(&(c.id, *pid)))
+                || deals
+                    .iter()
+                    .any(|d| d.product_id == *pid && d.starts_at <= at)
+        })
         .collect();
-    let shipping = cart_input::vendor_shipping(sellable.iter().copied());
-    // The stored policy decides, e.g., whether a time deal beats a campaign price: the
-    // page must show what the cart will charge.
-    let crate::PricingInputs { live, policy } = crate::pricing_inputs(db, at, product_ids)
-        .await
-        .map_err(to_catalog)?;
-    let quoted = unit_prices(&live, &policy, lines, &shipping, at)
-        .map_err(|e| CatalogError::LivePrices(e.to_string()))?;
+    let quoted = if priced.is_empty() {
+        Vec::new()
+    } else {
+        quote_units(db, &priced, at).await?
+    };
 
     let mut products: HashMap<Uuid, ProductPromotion> = HashMap::new();
     // Per product: the campaign of its cheapest promoted variant, which names the badge,
@@ -211,4 +220,27 @@ pub async fn live_prices(
         products,
         next_change,
     })
+}
+
+/// One unit of every sellable variant of `product_ids` at `at`, quoted as the cart would.
+async fn quote_units(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> CatalogResult<Vec<LineQuote>> {
+    // The lines the cart would quote, one unit of every sellable variant.
+    let items = purchasable::load_products(db, product_ids).await?;
+    let sellable: Vec<_> = items.iter().filter(|p| p.sellable && p.price > 0).collect();
+    let lines: Vec<CartLine> = sellable
+        .iter()
+        .map(|p| cart_input::cart_line(p, Quantity::ONE))
+        .collect();
+    let shipping = cart_input::vendor_shipping(sellable.iter().copied());
+    // The stored policy decides, e.g., whether a time deal beats a campaign price: the
+    // page must show what the cart will charge.
+    let crate::PricingInputs { live, policy } = crate::pricing_inputs(db, at, product_ids)
+        .await
+        .map_err(to_catalog)?;
+    unit_prices(&live, &policy, lines, &shipping, at)
+        .map_err(|e| CatalogError::LivePrices(e.to_string()))
 }
