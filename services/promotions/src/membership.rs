@@ -227,14 +227,14 @@ pub(crate) async fn not_ended(
 
 /// The products a membership question is about: ids, whose facts are read when a rule
 /// needs them, or their facts as the caller has already read them.
-pub(crate) enum Asked<'a> {
+enum Asked<'a> {
     Ids(&'a [Uuid]),
     Facts(&'a [ProductFacts]),
 }
 
 /// The campaigns of each product: those `pairs` place it in, and those whose membership
 /// rules it matches (judged in memory against its facts), ending soonest first.
-pub(crate) async fn by_product(
+async fn by_product(
     db: &impl ConnectionTrait,
     asked: Asked<'_>,
     campaigns: HashMap<Uuid, campaign::Model>,

@@ -94,6 +94,28 @@ async fn campaign(
     id
 }
 
+/// The product page of `pid` as a process without a held promotions copy reads it, and
+/// the statements it sent to Postgres.
+async fn uncached_page(
+    app: &TestApp,
+    pid: Uuid,
+) -> (
+    catalog::storefront::Priced<catalog::storefront::ProductDetail>,
+    usize,
+) {
+    let (db, n) = app.counting_statements();
+    let page = catalog::storefront::priced_detail(
+        &db,
+        &promotions::storefront_prices::PromotionsLivePrices::default(),
+        pid,
+        Utc::now(),
+    )
+    .await
+    .expect("priced detail")
+    .expect("visible");
+    (page, n.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 fn list_item(list: &Value, id: Uuid) -> &Value {
     list["items"]
         .as_array()
@@ -243,18 +265,9 @@ async fn live_campaign_prices_and_badges_show_on_product_reads_as_the_cart_charg
 
     // Uncached, a page with a campaign price is quoted: the page, the campaigns and deals
     // concerning it, the variants' catalog facts and the pricing inputs.
-    let (db, n) = s.app.counting_statements();
-    let page = catalog::storefront::priced_detail(
-        &db,
-        &promotions::storefront_prices::PromotionsLivePrices::default(),
-        s.product,
-        Utc::now(),
-    )
-    .await
-    .expect("priced detail")
-    .expect("visible");
+    let (page, statements) = uncached_page(&s.app, s.product).await;
     assert!(page.value.sale_price.is_some(), "{:?}", page.value);
-    assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_eq!(statements, 4);
 }
 
 /// Membership by category reaches products of its sub-categories, by vendor the vendor's
@@ -316,21 +329,12 @@ async fn category_and_vendor_rules_badge_the_products_they_match() {
     // Uncached, a page the rules alone reach reads no product facts beyond its own
     // statement, and quotes nothing (no campaign price or deal can lower its price): the
     // page, and the campaigns and deals concerning it.
-    let (db, n) = s.app.counting_statements();
-    let page = catalog::storefront::priced_detail(
-        &db,
-        &promotions::storefront_prices::PromotionsLivePrices::default(),
-        in_sub,
-        Utc::now(),
-    )
-    .await
-    .expect("priced detail")
-    .expect("visible");
+    let (page, statements) = uncached_page(&s.app, in_sub).await;
     assert_eq!(
         page.value.promotion.map(|b| b.campaign.map(|c| c.slug)),
         Some(Some("seafood-week".to_owned()))
     );
-    assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(statements, 2);
 }
 
 #[tokio::test]
