@@ -30,7 +30,7 @@ use crate::storefront::Priced;
 use chrono::{DateTime, Utc};
 use platform::AppState;
 use platform::kv::Redis;
-use platform::local_cache::{Cached, instant_at};
+use platform::local_cache::{Cached, LocalKey, instant_at};
 use serde::Serialize;
 use std::future::Future;
 use uuid::Uuid;
@@ -100,20 +100,20 @@ where
         return Ok(load().await?.map(|v| Cached::new(serialised(&v), None)));
     }
     let redis = &state.redis;
-    let full = redis.key(key);
+    let full = redis.local_key(key).await;
     let local = &redis.local().pages;
     if let Some(hit) = local.get(&full).await {
         return Ok(Some(hit));
     }
     let mut conn = redis.conn();
     match redis::cmd("GET")
-        .arg(&full)
+        .arg(&full.key)
         .query_async::<Option<Vec<u8>>>(&mut conn)
         .await
     {
         Ok(Some(hit)) => {
             let hit = Cached::new(bytes::Bytes::from(hit), None);
-            local.put(full, hit.clone()).await;
+            local.put(&full, hit.clone()).await;
             return Ok(Some(hit));
         }
         Ok(None) => {}
@@ -124,14 +124,14 @@ where
     };
     let body = serialised(&value);
     let _: redis::RedisResult<()> = redis::cmd("SET")
-        .arg(&full)
+        .arg(&full.key)
         .arg(&body[..])
         .arg("EX")
         .arg(TTL_SECS)
         .query_async(&mut conn)
         .await;
     let fresh = Cached::new(body, None);
-    local.put(full, fresh.clone()).await;
+    local.put(&full, fresh.clone()).await;
     Ok(Some(fresh))
 }
 
@@ -153,7 +153,7 @@ where
             .map(|p| Cached::new(serialised(&p.value), None)));
     }
     let redis = &state.redis;
-    let full = redis.key(key);
+    let full = redis.local_key(key).await;
     let local = &redis.local().pages;
     if let Some(hit) = local.get(&full).await {
         return Ok(Some(hit));
@@ -162,7 +162,7 @@ where
     // Stored as `{generation}\n{expires_ms}\n{json}`.
     let stamp = match redis::cmd("MGET")
         .arg(redis.key(PROMOTIONS_GEN_KEY))
-        .arg(&full)
+        .arg(&full.key)
         .query_async::<(Option<i64>, Option<Vec<u8>>)>(&mut conn)
         .await
     {
@@ -172,7 +172,7 @@ where
                 && hit.starts_with(stamp.as_bytes())
                 && let Some(hit) = cached_until(bytes::Bytes::from(hit).slice(stamp.len()..))
             {
-                local.put(full, hit.clone()).await;
+                local.put(&full, hit.clone()).await;
                 return Ok(Some(hit));
             }
             Some(stamp)
@@ -193,13 +193,13 @@ where
         let mut entry = stamp.into_bytes();
         entry.extend_from_slice(&with_expiry(at, &body));
         let _: redis::RedisResult<()> = redis::cmd("SET")
-            .arg(&full)
+            .arg(&full.key)
             .arg(entry)
             .arg("PXAT")
             .arg(at)
             .query_async(&mut conn)
             .await;
-        local.put(full, Cached::new(body.clone(), until)).await;
+        local.put(&full, Cached::new(body.clone(), until)).await;
     }
     Ok(Some(Cached::new(body, until)))
 }
@@ -229,6 +229,7 @@ async fn del(redis: &Redis, keys: &[String]) {
         pipe.cmd("DEL").arg(redis.key(k)).ignore();
     }
     pipe.cmd("INCR").arg(redis.key(LIST_GEN_KEY)).ignore();
+    redis.bump_local_generation(&mut pipe);
     if let Err(err) = pipe.query_async::<()>(&mut conn).await {
         tracing::warn!(error = %err, "cache invalidation failed; entries expire by TTL");
     }
@@ -257,6 +258,7 @@ pub async fn invalidate_promotions(redis: &Redis) {
     let mut pipe = redis::pipe();
     pipe.cmd("INCR").arg(redis.key(PROMOTIONS_GEN_KEY)).ignore();
     pipe.cmd("INCR").arg(redis.key(LIST_GEN_KEY)).ignore();
+    redis.bump_local_generation(&mut pipe);
     if let Err(err) = pipe.query_async::<()>(&mut conn).await {
         tracing::warn!(error = %err, "cache invalidation failed; entries expire by TTL");
     }
@@ -265,17 +267,17 @@ pub async fn invalidate_promotions(redis: &Redis) {
 /// This process's copy of a list page, keyed by the query alone (not the generation, which
 /// only Redis knows): a generation bump made here clears them all, one made elsewhere
 /// reaches them within [`platform::local_cache::MAX_AGE`].
-pub fn local_list_key(redis: &Redis, query: &impl Serialize) -> Option<String> {
+pub async fn local_list_key(redis: &Redis, query: &impl Serialize) -> Option<LocalKey> {
     let q = serde_json::to_string(query).ok()?;
-    Some(redis.key(&format!("cache:products:local:{q}")))
+    Some(redis.local_key(&format!("cache:products:local:{q}")).await)
 }
 
-pub async fn get_local_list(redis: &Redis, local_key: &str) -> Option<Cached> {
+pub async fn get_local_list(redis: &Redis, local_key: &LocalKey) -> Option<Cached> {
     redis.local().lists.get(local_key).await
 }
 
 /// A list page from Redis, kept here too (under `local_key`) until its own deadline.
-pub async fn get_list(redis: &Redis, key: &str, local_key: &str) -> Option<Cached> {
+pub async fn get_list(redis: &Redis, key: &str, local_key: &LocalKey) -> Option<Cached> {
     let mut conn = redis.conn();
     let entry = redis::cmd("GET")
         .arg(redis.key(key))
@@ -284,11 +286,7 @@ pub async fn get_list(redis: &Redis, key: &str, local_key: &str) -> Option<Cache
         .ok()
         .flatten()?;
     let hit = cached_until(bytes::Bytes::from(entry))?;
-    redis
-        .local()
-        .lists
-        .put(local_key.to_owned(), hit.clone())
-        .await;
+    redis.local().lists.put(local_key, hit.clone()).await;
     Some(hit)
 }
 
@@ -296,7 +294,7 @@ pub async fn get_list(redis: &Redis, key: &str, local_key: &str) -> Option<Cache
 pub async fn put_list(
     redis: &Redis,
     key: &str,
-    local_key: &str,
+    local_key: &LocalKey,
     body: bytes::Bytes,
     until: Option<DateTime<Utc>>,
 ) -> Cached {
@@ -312,11 +310,7 @@ pub async fn put_list(
         .arg(at)
         .query_async(&mut conn)
         .await;
-    redis
-        .local()
-        .lists
-        .put(local_key.to_owned(), fresh.clone())
-        .await;
+    redis.local().lists.put(local_key, fresh.clone()).await;
     fresh
 }
 

@@ -5,7 +5,7 @@
 
 use crate::breaker::{Breaker, Guarded};
 use crate::config::Config;
-use crate::local_cache::LocalCaches;
+use crate::local_cache::{GENERATION_KEY, LocalCaches, LocalKey};
 use redis::RedisError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
@@ -63,9 +63,39 @@ impl Redis {
         &self.prefix
     }
 
-    /// The in-process cache in front of this Redis, keyed by full keys ([`Redis::key`]).
+    /// The in-process cache in front of this Redis ([`crate::local_cache`]).
     pub fn local(&self) -> &LocalCaches {
         &self.local
+    }
+
+    /// The key of a local entry for `rest` (under this process's prefix, as
+    /// [`Redis::key`]), in the epoch of the copies now. At most every
+    /// [`crate::local_cache::MAX_AGE`] one caller first asks Redis whether any cached
+    /// answer changed since, and drops the copies when one did.
+    pub async fn local_key(&self, rest: &str) -> LocalKey {
+        let watch = &self.local.watch;
+        if watch.claim() {
+            let mut conn = self.conn();
+            let seen = redis::cmd("GET")
+                .arg(self.key(GENERATION_KEY))
+                .query_async::<Option<i64>>(&mut conn)
+                .await
+                .map(|g| g.unwrap_or(0))
+                .ok();
+            if watch.changed(seen) {
+                self.local.clear();
+            }
+        }
+        LocalKey {
+            key: self.key(rest),
+            epoch: watch.epoch.get(),
+        }
+    }
+
+    /// Add to an invalidation's pipeline the bump that tells every process to drop its
+    /// local copies ([`crate::local_cache`]).
+    pub fn bump_local_generation(&self, pipe: &mut redis::Pipeline) {
+        pipe.cmd("INCR").arg(self.key(GENERATION_KEY)).ignore();
     }
 
     /// A connection handle; cheap to clone, commands are pipelined over one socket. While

@@ -2,13 +2,21 @@
 //! pages, first list pages, live campaign pages): a hit costs no network round trip at
 //! all, where a Redis hit costs one or two.
 //!
-//! Every replica keeps its own copy, so an entry lives at most [`MAX_AGE`] (under a
-//! second): a change that invalidates Redis (the writer right after its commit, and the
-//! event consumers for changes made elsewhere) reaches every replica's answers within a
-//! second without any message between replicas. The process that makes a change also
-//! drops its own entries at once ([`crate::kv::Redis`] does it beside the Redis
-//! invalidation), so a writer reads its own write. An entry never outlives the instant
-//! its content goes out of date by itself (a campaign boundary), whichever comes first.
+//! Every replica keeps its own copy. Every invalidation that retires cached answers in
+//! Redis (the writer right after its commit, and the event consumers for changes made
+//! elsewhere) also bumps one Redis counter, [`GENERATION_KEY`]; each process reads that
+//! counter at most every [`MAX_AGE`] (under a second, one `GET` for all its entries) and
+//! drops every copy when it moved. So a change reaches every replica's answers within a
+//! second without any message between replicas, and while nothing changes a copy is
+//! served until its own deadline instead of being fetched again from Redis every second.
+//! The process that makes a change also drops its own entries at once (its invalidation
+//! does it beside the Redis one), so a writer reads its own write. An entry never outlives
+//! the instant its content goes out of date by itself (a campaign boundary), nor
+//! [`LONGEST`].
+//!
+//! An entry is stamped with the [`LocalKey::epoch`] seen *before* the read that built it:
+//! a read that began before a change was noticed cannot leave its stale answer behind,
+//! since dropping the copies starts a new epoch and entries of an older one are misses.
 //!
 //! Bounded in memory by the bytes it holds ([`PAGES_BYTES`], [`LISTS_BYTES`]). Each entry
 //! keeps its body as shared bytes and its `ETag`, computed once, so a hit is served
@@ -22,9 +30,14 @@ use bytes::Bytes;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
-/// How long an entry is served without asking Redis: the bound on how late a change made
-/// through another replica is seen here.
+/// How often a process asks Redis whether any cached answer changed: the bound on how late
+/// a change made through another replica is seen here.
 pub const MAX_AGE: Duration = Duration::from_millis(800);
+/// The longest an entry is kept while nothing changes (its Redis copy lives longer).
+pub const LONGEST: Duration = Duration::from_secs(60);
+/// The Redis counter (under the process's key prefix) every invalidation of cached
+/// answers bumps ([`crate::kv::Redis::bump_local_generation`]).
+pub const GENERATION_KEY: &str = "cache:local:gen";
 /// The memory the keyed entries (product, vendor pages, categories) may take.
 pub const PAGES_BYTES: u64 = 12 * 1024 * 1024;
 /// The memory the generational entries (list pages, campaign pages) may take.
@@ -36,17 +49,19 @@ pub struct Cached {
     pub body: Bytes,
     pub etag: HeaderValue,
     expires: Instant,
+    epoch: u64,
 }
 
 impl Cached {
-    /// `body` with its `ETag`, to be kept until `until` at most ([`MAX_AGE`] from now when
+    /// `body` with its `ETag`, to be kept until `until` at most ([`LONGEST`] from now when
     /// sooner).
     pub fn new(body: Bytes, until: Option<Instant>) -> Cached {
-        let max = Instant::now() + MAX_AGE;
+        let max = Instant::now() + LONGEST;
         Cached {
             etag: etag_of(&body),
             body,
             expires: until.map_or(max, |u| u.min(max)),
+            epoch: 0,
         }
     }
 
@@ -122,7 +137,16 @@ impl moka::Expiry<String, Cached> for UntilExpires {
     }
 }
 
-/// One bounded region of the cache, keyed by the full Redis key of the entry it mirrors.
+/// The key of a local entry (the full Redis key of the entry it mirrors, or a key of its
+/// own) and the epoch of this process's copies when the request began
+/// ([`crate::kv::Redis::local_key`]).
+#[derive(Clone, Debug)]
+pub struct LocalKey {
+    pub key: String,
+    pub(crate) epoch: u64,
+}
+
+/// One bounded region of the cache.
 #[derive(Clone)]
 pub struct LocalCache(moka::future::Cache<String, Cached>);
 
@@ -139,13 +163,15 @@ impl LocalCache {
         )
     }
 
-    pub async fn get(&self, key: &str) -> Option<Cached> {
-        self.0.get(key).await
+    /// The entry, if it was read in `key`'s epoch (an older one was read before a change).
+    pub async fn get(&self, key: &LocalKey) -> Option<Cached> {
+        self.0.get(&key.key).await.filter(|c| c.epoch == key.epoch)
     }
 
-    pub async fn put(&self, key: String, value: Cached) {
+    pub async fn put(&self, key: &LocalKey, mut value: Cached) {
         if value.expires > Instant::now() {
-            self.0.insert(key, value).await;
+            value.epoch = key.epoch;
+            self.0.insert(key.key.clone(), value).await;
         }
     }
 
@@ -160,12 +186,14 @@ impl LocalCache {
 }
 
 /// The two regions a process keeps: entries dropped one by one when their key is
-/// invalidated, and entries retired all at once when a generation is bumped; and the
-/// epoch of what promotions keeps in memory (`promotions::live_set`).
+/// invalidated, and entries retired all at once when a generation is bumped; when they
+/// were last checked against [`GENERATION_KEY`]; and the epoch of what promotions keeps
+/// in memory (`promotions::live_set`).
 #[derive(Clone)]
 pub struct LocalCaches {
     pub pages: LocalCache,
     pub lists: LocalCache,
+    pub(crate) watch: std::sync::Arc<Watch>,
     pub promotions: Epoch,
 }
 
@@ -174,8 +202,65 @@ impl Default for LocalCaches {
         LocalCaches {
             pages: LocalCache::new(PAGES_BYTES),
             lists: LocalCache::new(LISTS_BYTES),
+            watch: Default::default(),
             promotions: Epoch::default(),
         }
+    }
+}
+
+impl LocalCaches {
+    /// Drop every copy: entries read before now are misses from here on.
+    pub fn clear(&self) {
+        self.watch.epoch.bump();
+        self.pages.clear();
+        self.lists.clear();
+    }
+}
+
+/// When [`GENERATION_KEY`] was last read, what it said, and the epoch of the copies.
+pub(crate) struct Watch {
+    started: Instant,
+    /// Milliseconds after `started` of the last read.
+    checked_ms: std::sync::atomic::AtomicU64,
+    /// The counter's value then (`i64::MIN`: not read yet, or Redis did not answer).
+    seen: std::sync::atomic::AtomicI64,
+    pub(crate) epoch: Epoch,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch {
+            started: Instant::now(),
+            checked_ms: Default::default(),
+            seen: std::sync::atomic::AtomicI64::new(i64::MIN),
+            epoch: Epoch::default(),
+        }
+    }
+}
+
+impl Watch {
+    /// Whether this caller should read the counter now: [`MAX_AGE`] has passed since the
+    /// last read and no other caller has claimed this one (the others go on with the
+    /// copies meanwhile).
+    pub(crate) fn claim(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.checked_ms.load(Ordering::Acquire);
+        let first = self.seen.load(Ordering::Acquire) == i64::MIN && last == 0;
+        if !first && now < last.saturating_add(MAX_AGE.as_millis() as u64) {
+            return false;
+        }
+        self.checked_ms
+            .compare_exchange(last, now.max(1), Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// What the counter said (`None`: Redis did not answer, so nothing can be vouched for):
+    /// whether the copies must be dropped.
+    pub(crate) fn changed(&self, now: Option<i64>) -> bool {
+        let now = now.unwrap_or(i64::MIN);
+        let before = self.seen.swap(now, std::sync::atomic::Ordering::AcqRel);
+        now == i64::MIN || before != now
     }
 }
 
@@ -205,32 +290,56 @@ pub fn instant_at(at: chrono::DateTime<chrono::Utc>) -> Instant {
 mod tests {
     use super::*;
 
+    fn key(k: &str, epoch: u64) -> LocalKey {
+        LocalKey {
+            key: k.into(),
+            epoch,
+        }
+    }
+
     #[tokio::test]
-    async fn entries_expire_within_max_age_or_at_their_deadline() {
+    async fn entries_expire_at_their_deadline_and_older_epochs_are_misses() {
         let cache = LocalCache::new(1024 * 1024);
+        let a = key("a", 7);
         cache
-            .put("a".into(), Cached::new(Bytes::from_static(b"{}"), None))
+            .put(&a, Cached::new(Bytes::from_static(b"{}"), None))
             .await;
         let soon = Instant::now() + Duration::from_millis(50);
+        let b = key("b", 7);
         cache
-            .put(
-                "b".into(),
-                Cached::new(Bytes::from_static(b"[]"), Some(soon)),
-            )
+            .put(&b, Cached::new(Bytes::from_static(b"[]"), Some(soon)))
             .await;
-        assert!(cache.get("a").await.is_some());
-        assert!(cache.get("b").await.is_some());
+        assert!(cache.get(&a).await.is_some());
+        assert!(cache.get(&b).await.is_some());
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(cache.get("b").await.is_none(), "past its deadline");
-        assert!(cache.get("a").await.is_some());
-        tokio::time::sleep(MAX_AGE).await;
-        assert!(cache.get("a").await.is_none(), "older than MAX_AGE");
+        assert!(cache.get(&b).await.is_none(), "past its deadline");
+        assert!(cache.get(&a).await.is_some(), "kept while nothing changed");
+        assert!(
+            cache.get(&key("a", 8)).await.is_none(),
+            "read before a change was noticed"
+        );
         // Already out of date: not kept at all.
         let past = Instant::now().checked_sub(Duration::from_millis(1));
         cache
-            .put("c".into(), Cached::new(Bytes::from_static(b"1"), past))
+            .put(&key("c", 7), Cached::new(Bytes::from_static(b"1"), past))
             .await;
-        assert!(cache.get("c").await.is_none());
+        assert!(cache.get(&key("c", 7)).await.is_none());
+    }
+
+    #[test]
+    fn the_counter_is_read_once_per_max_age_and_a_move_or_silence_drops_the_copies() {
+        let w = Watch::default();
+        assert!(w.claim(), "the first read");
+        assert!(!w.claim(), "claimed already");
+        assert!(w.changed(Some(3)), "first value seen");
+        assert!(!w.changed(Some(3)));
+        assert!(w.changed(Some(4)));
+        assert!(w.changed(None), "Redis silent: nothing is vouched for");
+        assert!(w.changed(None));
+        assert!(!w.claim());
+        std::thread::sleep(MAX_AGE + Duration::from_millis(20));
+        assert!(w.claim(), "due again");
+        assert!(!w.claim(), "one caller per check");
     }
 
     #[test]

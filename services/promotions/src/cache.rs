@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::kv::Redis;
+use platform::local_cache::LocalKey;
 
 const GEN_KEY: &str = "promotions:cache:gen";
 /// A page is built for one minute; it lives a little longer so a clock skew between
@@ -47,18 +48,20 @@ pub async fn list_key(redis: &Redis, at: DateTime<Utc>) -> Option<String> {
 
 /// This process's key for the campaign page `slug` as of `at`'s minute: its copy lives
 /// under a second ([`platform::local_cache`]), and [`invalidate`] drops it here at once.
-pub fn local_page_key(redis: &Redis, slug: &str, at: DateTime<Utc>) -> String {
-    redis.key(&format!(
-        "promotions:cache:local:campaign:{slug}:{}",
-        at.timestamp().div_euclid(60)
-    ))
+pub async fn local_page_key(redis: &Redis, slug: &str, at: DateTime<Utc>) -> LocalKey {
+    redis
+        .local_key(&format!(
+            "promotions:cache:local:campaign:{slug}:{}",
+            at.timestamp().div_euclid(60)
+        ))
+        .await
 }
 
-pub async fn get_local(redis: &Redis, local_key: &str) -> Option<bytes::Bytes> {
+pub async fn get_local(redis: &Redis, local_key: &LocalKey) -> Option<bytes::Bytes> {
     redis.local().lists.get(local_key).await.map(|c| c.body)
 }
 
-pub async fn put_local(redis: &Redis, local_key: String, body: bytes::Bytes) {
+pub async fn put_local(redis: &Redis, local_key: &LocalKey, body: bytes::Bytes) {
     redis
         .local()
         .lists
@@ -97,11 +100,10 @@ pub async fn invalidate(redis: &Redis) {
     redis.local().lists.clear();
     redis.local().promotions.bump();
     let mut conn = redis.conn();
-    if let Err(err) = redis::cmd("INCR")
-        .arg(redis.key(GEN_KEY))
-        .query_async::<i64>(&mut conn)
-        .await
-    {
+    let mut pipe = redis::pipe();
+    pipe.cmd("INCR").arg(redis.key(GEN_KEY)).ignore();
+    redis.bump_local_generation(&mut pipe);
+    if let Err(err) = pipe.query_async::<()>(&mut conn).await {
         tracing::warn!(error = %err, "campaign cache invalidation failed; pages expire by TTL");
     }
 }

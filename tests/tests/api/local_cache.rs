@@ -108,3 +108,54 @@ async fn a_page_carries_an_etag_and_a_revalidation_is_answered_not_modified() {
         .expect("get");
     assert_eq!(stale.status(), 200);
 }
+
+/// While nothing changes, a replica serves its copy past `MAX_AGE` without asking Redis
+/// for the page again; once any invalidation bumps the shared counter, it drops its copies
+/// within a second.
+#[tokio::test]
+async fn a_copy_is_served_while_nothing_changes_and_dropped_when_the_counter_moves() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let cat = app.category("salt", None, &[]).await;
+    let v = app.vendor("영종염전").await;
+    let pid = app
+        .product(&v, cat, "영종 천일염", &[], &[("S1", 12000, 10)])
+        .await;
+    app.settle().await;
+    let first = app.client.get(&format!("/v1/products/{pid}")).await;
+    assert_eq!(first.json["title"], "영종 천일염");
+
+    // Behind the app's back: the row changes and the Redis copy goes, with no invalidation.
+    // A read of Redis would now miss and rebuild the page from Postgres.
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE catalog.products SET title = '몰래 바뀐 소금' WHERE id = '{pid}'"
+        ))
+        .await
+        .expect("update");
+    let mut conn = app.redis().conn();
+    let _: () = redis::cmd("DEL")
+        .arg(app.redis().key(&format!("cache:product:{pid}")))
+        .query_async(&mut conn)
+        .await
+        .expect("del");
+    tokio::time::sleep(platform::local_cache::MAX_AGE * 2).await;
+    let kept = app.client.get(&format!("/v1/products/{pid}")).await;
+    assert_eq!(
+        kept.json["title"], "영종 천일염",
+        "the process's copy, still valid by the counter"
+    );
+
+    // Any invalidation elsewhere bumps the counter.
+    let mut pipe = redis::pipe();
+    app.redis().bump_local_generation(&mut pipe);
+    let _: () = pipe.query_async(&mut conn).await.expect("incr");
+    let bumped = Instant::now();
+    until_title(&app, pid, "몰래 바뀐 소금").await;
+    assert!(
+        bumped.elapsed() < Duration::from_secs(1),
+        "dropped after {:?}",
+        bumped.elapsed()
+    );
+}

@@ -38,7 +38,7 @@ async fn list_products(
 ) -> ApiResult<Response> {
     let redis = &state.redis;
     let local_key = if state.config.storefront_cache {
-        cache::local_list_key(redis, &q)
+        cache::local_list_key(redis, &q).await
     } else {
         None
     };

@@ -118,7 +118,7 @@ async fn campaign_page(
     }
 
     let now = Utc::now();
-    let local_key = cache::local_page_key(&state.redis, &slug, now);
+    let local_key = cache::local_page_key(&state.redis, &slug, now).await;
     let mut key = None;
     let mut cached = cache::get_local(&state.redis, &local_key).await;
     if cached.is_none() {
@@ -126,7 +126,7 @@ async fn campaign_page(
         if let Some(k) = &key {
             cached = cache::get(&state.redis, k).await.map(bytes::Bytes::from);
             if let Some(hit) = &cached {
-                cache::put_local(&state.redis, local_key.clone(), hit.clone()).await;
+                cache::put_local(&state.redis, &local_key, hit.clone()).await;
             }
         }
     }
@@ -152,7 +152,7 @@ async fn campaign_page(
                 && let Ok(body) = serde_json::to_vec(&page)
             {
                 cache::put(&state.redis, k, &body).await;
-                cache::put_local(&state.redis, local_key, body.into()).await;
+                cache::put_local(&state.redis, &local_key, body.into()).await;
             }
             page
         }
