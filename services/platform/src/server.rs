@@ -5,7 +5,7 @@ use crate::error::{ApiError, ConnectionLost, ErrorCode, route_not_found};
 use crate::state::AppState;
 use crate::{health, telemetry};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -192,19 +192,23 @@ async fn retry_reads_once(routes: Router, req: Request, next: Next) -> Response 
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    let (parts, body) = req.into_parts();
-    let mut again = parts.clone();
-    // Routing sets it afresh.
-    again.extensions.remove::<MatchedPath>();
-    let resp = next.run(Request::from_parts(parts, body)).await;
+    // What a second try needs: the request line, the headers and the peer. Not the other
+    // extensions (routing and the layers inside set theirs afresh), whose copy cost every
+    // read a map and a box for each.
+    let mut again = Request::new(axum::body::Body::empty());
+    *again.method_mut() = req.method().clone();
+    *again.uri_mut() = req.uri().clone();
+    *again.version_mut() = req.version();
+    *again.headers_mut() = req.headers().clone();
+    if let Some(peer) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        again.extensions_mut().insert(*peer);
+    }
+    let resp = next.run(req).await;
     if resp.extensions().get::<ConnectionLost>().is_none() {
         return resp;
     }
     tracing::info!("read failed on a lost database connection; trying once more");
-    match routes
-        .oneshot(Request::from_parts(again, axum::body::Body::empty()))
-        .await
-    {
+    match routes.oneshot(again).await {
         Ok(resp) => resp,
         Err(never) => match never {},
     }
