@@ -47,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(reports::m20261204_000301_reports_buyer_months::Migration),
             Box::new(search::m20261205_000101_search_changes::Migration),
             Box::new(orders::m20261206_000101_cart_generation::Migration),
+            Box::new(catalog::m20261207_000101_product_category_path::Migration),
         ]
     }
 }

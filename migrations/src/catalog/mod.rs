@@ -2,3 +2,4 @@ pub mod m20261122_000101_create_schema;
 pub mod m20261122_000102_catalog_tables;
 pub mod m20261202_000701_product_images;
 pub mod m20261204_000101_certification_rejection;
+pub mod m20261207_000101_product_category_path;

@@ -65,6 +65,14 @@ pub(crate) fn in_category(param: &str) -> String {
     )
 }
 
+/// The top-level category of the category bound as `param` (itself when top-level): the
+/// head of the `category_path` of every product under it.
+pub(crate) fn top_category_of(param: &str) -> String {
+    format!(
+        "(SELECT COALESCE(c.ancestors[1], c.id) FROM catalog.categories c WHERE c.id = {param})"
+    )
+}
+
 /// A product a shopper may see, with the facts the search index holds.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct ListedProduct {

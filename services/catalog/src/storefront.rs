@@ -120,7 +120,7 @@ struct SummaryRow {
     in_stock: bool,
     certified: bool,
     tags: Vec<String>,
-    /// The category and its ancestors.
+    /// The category's path: the top-level category first, the category itself last.
     categories: Vec<Uuid>,
 }
 
@@ -176,9 +176,19 @@ async fn list_and_facts(
         conds: vec![PRODUCT_LISTED.into()],
         values: Vec::new(),
     };
+    // Sorted by price within a category, the walk is over the price order of that
+    // category's top-level category only (`products_storefront_top_price`), as one range
+    // of rows: `(top, lo) <= (path[1], price) <= (top, hi, LAST_ID)`. The sort leads with
+    // the path's head so the planner takes that index's order; the head is the same on
+    // every row, so the order is the price order.
+    let price_sorted = matches!(sort, Sort::PriceAsc | Sort::PriceDesc);
+    let mut top = None;
     if let Some(c) = q.category {
         let p = sql.hidden(c);
         sql.conds.push(listing::in_category(&p));
+        if price_sorted {
+            top = Some(listing::top_category_of(&p));
+        }
     }
     if let Some(v) = q.vendor {
         let p = sql.hidden(v);
@@ -187,11 +197,21 @@ async fn list_and_facts(
     if q.certified == Some(true) {
         sql.conds.push(VALID_CERT.into());
     }
-    if let Some(min) = q.min_price {
+    if let Some(top) = &top {
+        let lo = sql.hidden(q.min_price.unwrap_or(i64::MIN));
+        let hi = sql.hidden(q.max_price.unwrap_or(i64::MAX));
+        sql.conds.push(format!(
+            "(p.category_path[1], p.min_price) >= ({top}, {lo})"
+        ));
+        sql.conds.push(format!(
+            "(p.category_path[1], p.min_price, p.id) <= ({top}, {hi}, {LAST_ID})"
+        ));
+    }
+    if let Some(min) = q.min_price.filter(|_| top.is_none()) {
         let p = sql.hidden(min);
         sql.conds.push(format!("p.min_price >= {p}"));
     }
-    if let Some(max) = q.max_price {
+    if let Some(max) = q.max_price.filter(|_| top.is_none()) {
         // A price window as `min_price >= lo AND min_price <= hi` is a range, which the
         // planner guesses holds 0.5% of the products when it cannot see the bounds; at
         // that guess it read every product in the window and sorted them (1,500 rows for
@@ -234,16 +254,21 @@ async fn list_and_facts(
             .push(format!("({key_col}, p.id) {cmp} ({key}, {id})"));
     }
     let lim = sql.bind((limit + 1) as i64);
+    let inner_order = match (&top, sort) {
+        (Some(_), Sort::PriceDesc) => format!("p.category_path[1] DESC, {order}"),
+        (Some(_), _) => format!("p.category_path[1], {order}"),
+        (None, _) => order.to_owned(),
+    };
     // The per-row flags are computed outside the LIMIT: inside it the planner may work
     // them out for every candidate row (a scan of all variants) before it limits.
     let text = format!(
         "SELECT p.id, p.title, p.image, p.min_price, p.popularity, p.published_at, p.category_id, \
                 p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified, \
-                p.tags, (SELECT c.id || c.ancestors FROM catalog.categories c WHERE c.id = p.category_id) AS categories \
+                p.tags, p.category_path AS categories \
          FROM (SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
-                      p.category_id, p.vendor_id, v.trade_name, p.tags \
+                      p.category_id, p.vendor_id, v.trade_name, p.tags, p.category_path \
                FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND {VENDOR_SELLING} \
-               WHERE {} ORDER BY {order} LIMIT {lim}) p \
+               WHERE {} ORDER BY {inner_order} LIMIT {lim}) p \
          ORDER BY {order}",
         sql.conds.join(" AND ")
     );

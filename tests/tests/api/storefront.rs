@@ -185,3 +185,82 @@ async fn bad_list_parameters_are_4xx() {
         .await
         .assert_problem(404, "not_found");
 }
+
+/// A category's list sorted by price walks the products of its top-level category: it
+/// follows a category moved under another top-level category, and a product moved to
+/// another category, at once.
+#[tokio::test]
+async fn price_sorted_category_lists_follow_moved_categories_and_products() {
+    use platform::auth::Role;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let food = app.category("food", None, &[]).await;
+    let kimchi = app.category("kimchi", Some(food), &[]).await;
+    let radish = app.category("radish-kimchi", Some(kimchi), &[]).await;
+    let crafts = app.category("crafts", None, &[]).await;
+    let v = app.vendor("강화순무농장").await;
+    let p1 = app
+        .product(&v, radish, "강화순무김치", &[], &[("K1", 9000, 5)])
+        .await;
+    app.product(&v, crafts, "화문석 방석", &[], &[("M1", 5000, 5)])
+        .await;
+    app.product(&v, crafts, "강화 소창 행주", &[], &[("T1", 12000, 5)])
+        .await;
+    let list = |cat: Uuid, q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .get(&format!("/v1/products?category={cat}&{q}"))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            titles(&r.json)
+        }
+    };
+    assert_eq!(list(food, "sort=price_asc").await, ["강화순무김치"]);
+    assert_eq!(list(kimchi, "sort=price_desc").await, ["강화순무김치"]);
+    assert_eq!(
+        list(crafts, "sort=price_desc").await,
+        ["강화 소창 행주", "화문석 방석"]
+    );
+    assert_eq!(
+        list(crafts, "sort=price_asc&min_price=6000&max_price=20000").await,
+        ["강화 소창 행주"]
+    );
+
+    // kimchi, with radish-kimchi under it, moves under crafts.
+    let (admin, _) = app.account(Role::Admin, None).await;
+    let r = admin
+        .put(
+            &format!("/v1/admin/categories/{kimchi}"),
+            &json!({"name": "김치", "parent_id": crafts, "position": 0}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(list(food, "sort=price_asc").await.is_empty());
+    assert_eq!(
+        list(crafts, "sort=price_asc").await,
+        ["화문석 방석", "강화순무김치", "강화 소창 행주"]
+    );
+    assert_eq!(
+        list(crafts, "sort=price_desc&max_price=10000").await,
+        ["강화순무김치", "화문석 방석"]
+    );
+    assert_eq!(list(radish, "sort=price_asc").await, ["강화순무김치"]);
+
+    // The product itself moves back under food.
+    let r = v
+        .client
+        .patch(
+            &format!("/v1/vendor/products/{p1}"),
+            &json!({"category_id": food}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(list(food, "sort=price_asc").await, ["강화순무김치"]);
+    assert_eq!(
+        list(crafts, "sort=price_asc").await,
+        ["화문석 방석", "강화 소창 행주"]
+    );
+    assert!(list(kimchi, "sort=price_asc").await.is_empty());
+}
