@@ -102,7 +102,7 @@ where
     let redis = &state.redis;
     let full = redis.local_key(key).await;
     let local = &redis.local().pages;
-    if let Some(hit) = local.get(&full).await {
+    if let Some(hit) = local.get(&full) {
         return Ok(Some(hit));
     }
     let mut conn = redis.conn();
@@ -113,7 +113,7 @@ where
     {
         Ok(Some(hit)) => {
             let hit = Cached::new(bytes::Bytes::from(hit), None);
-            local.put(&full, hit.clone()).await;
+            local.put(&full, hit.clone());
             return Ok(Some(hit));
         }
         Ok(None) => {}
@@ -131,7 +131,7 @@ where
         .query_async(&mut conn)
         .await;
     let fresh = Cached::new(body, None);
-    local.put(&full, fresh.clone()).await;
+    local.put(&full, fresh.clone());
     Ok(Some(fresh))
 }
 
@@ -155,7 +155,7 @@ where
     let redis = &state.redis;
     let full = redis.local_key(key).await;
     let local = &redis.local().pages;
-    if let Some(hit) = local.get(&full).await {
+    if let Some(hit) = local.get(&full) {
         return Ok(Some(hit));
     }
     let mut conn = redis.conn();
@@ -172,7 +172,7 @@ where
                 && hit.starts_with(stamp.as_bytes())
                 && let Some(hit) = cached_until(bytes::Bytes::from(hit).slice(stamp.len()..))
             {
-                local.put(&full, hit.clone()).await;
+                local.put(&full, hit.clone());
                 return Ok(Some(hit));
             }
             Some(stamp)
@@ -199,7 +199,7 @@ where
             .arg(at)
             .query_async(&mut conn)
             .await;
-        local.put(&full, Cached::new(body.clone(), until)).await;
+        local.put(&full, Cached::new(body.clone(), until));
     }
     Ok(Some(Cached::new(body, until)))
 }
@@ -220,7 +220,7 @@ pub async fn list_key(redis: &Redis, query: &impl Serialize) -> Option<String> {
 async fn del(redis: &Redis, keys: &[String]) {
     // This process's copies first: its own next read must see the change.
     for k in keys {
-        redis.local().pages.remove(&redis.key(k)).await;
+        redis.local().pages.remove(&redis.key(k));
     }
     redis.local().lists.clear();
     let mut conn = redis.conn();
@@ -272,8 +272,8 @@ pub async fn local_list_key(redis: &Redis, query: &impl Serialize) -> Option<Loc
     Some(redis.local_key(&format!("cache:products:local:{q}")).await)
 }
 
-pub async fn get_local_list(redis: &Redis, local_key: &LocalKey) -> Option<Cached> {
-    redis.local().lists.get(local_key).await
+pub fn get_local_list(redis: &Redis, local_key: &LocalKey) -> Option<Cached> {
+    redis.local().lists.get(local_key)
 }
 
 /// A list page from Redis, kept here too (under `local_key`) until its own deadline.
@@ -286,7 +286,7 @@ pub async fn get_list(redis: &Redis, key: &str, local_key: &LocalKey) -> Option<
         .ok()
         .flatten()?;
     let hit = cached_until(bytes::Bytes::from(entry))?;
-    redis.local().lists.put(local_key, hit.clone()).await;
+    redis.local().lists.put(local_key, hit.clone());
     Some(hit)
 }
 
@@ -310,7 +310,7 @@ pub async fn put_list(
         .arg(at)
         .query_async(&mut conn)
         .await;
-    redis.local().lists.put(local_key, fresh.clone()).await;
+    redis.local().lists.put(local_key, fresh.clone());
     fresh
 }
 

@@ -129,11 +129,13 @@ fn etag_value(etag: &HeaderValue) -> &str {
     etag.to_str().unwrap_or("").trim_start_matches("W/")
 }
 
-struct UntilExpires;
+/// An entry weighs its key and body in bytes.
+#[derive(Clone)]
+struct ByBytes;
 
-impl moka::Expiry<String, Cached> for UntilExpires {
-    fn expire_after_create(&self, _key: &String, value: &Cached, now: Instant) -> Option<Duration> {
-        Some(value.expires.saturating_duration_since(now))
+impl quick_cache::Weighter<String, Cached> for ByBytes {
+    fn weight(&self, key: &String, value: &Cached) -> u64 {
+        (key.len() + value.body.len()) as u64
     }
 }
 
@@ -146,42 +148,47 @@ pub struct LocalKey {
     pub(crate) epoch: u64,
 }
 
-/// One bounded region of the cache.
+/// One bounded region of the cache. A hit is a hash lookup under a shard's read lock and
+/// the clone of two shared buffers: no bookkeeping queue to drain on the request's path,
+/// which moka's cache had (quick_cache keeps its eviction state in the shard itself).
+/// Deadlines are checked on read.
 #[derive(Clone)]
-pub struct LocalCache(moka::future::Cache<String, Cached>);
+pub struct LocalCache(std::sync::Arc<quick_cache::sync::Cache<String, Cached, ByBytes>>);
 
 impl LocalCache {
     pub fn new(max_bytes: u64) -> LocalCache {
-        LocalCache(
-            moka::future::Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|k: &String, v: &Cached| {
-                    u32::try_from(k.len() + v.body.len()).unwrap_or(u32::MAX)
-                })
-                .expire_after(UntilExpires)
-                .build(),
-        )
+        // The item estimate sizes the shards' tables: pages are a kilobyte or a few.
+        let items = usize::try_from(max_bytes / 2048).unwrap_or(1024).max(64);
+        LocalCache(std::sync::Arc::new(
+            quick_cache::sync::Cache::with_weighter(items, max_bytes, ByBytes),
+        ))
     }
 
-    /// The entry, if it was read in `key`'s epoch (an older one was read before a change).
-    pub async fn get(&self, key: &LocalKey) -> Option<Cached> {
-        self.0.get(&key.key).await.filter(|c| c.epoch == key.epoch)
+    /// The entry, if it was read in `key`'s epoch (an older one was read before a change)
+    /// and its deadline has not passed.
+    pub fn get(&self, key: &LocalKey) -> Option<Cached> {
+        let hit = self.0.get(key.key.as_str())?;
+        if hit.expires <= Instant::now() {
+            self.0.remove(key.key.as_str());
+            return None;
+        }
+        (hit.epoch == key.epoch).then_some(hit)
     }
 
-    pub async fn put(&self, key: &LocalKey, mut value: Cached) {
+    pub fn put(&self, key: &LocalKey, mut value: Cached) {
         if value.expires > Instant::now() {
             value.epoch = key.epoch;
-            self.0.insert(key.key.clone(), value).await;
+            self.0.insert(key.key.clone(), value);
         }
     }
 
-    pub async fn remove(&self, key: &str) {
-        self.0.invalidate(key).await;
+    pub fn remove(&self, key: &str) {
+        self.0.remove(key);
     }
 
     /// Drop every entry (a generation bump retired them all).
     pub fn clear(&self) {
-        self.0.invalidate_all();
+        self.0.clear();
     }
 }
 
@@ -297,33 +304,27 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn entries_expire_at_their_deadline_and_older_epochs_are_misses() {
+    #[test]
+    fn entries_expire_at_their_deadline_and_older_epochs_are_misses() {
         let cache = LocalCache::new(1024 * 1024);
         let a = key("a", 7);
-        cache
-            .put(&a, Cached::new(Bytes::from_static(b"{}"), None))
-            .await;
+        cache.put(&a, Cached::new(Bytes::from_static(b"{}"), None));
         let soon = Instant::now() + Duration::from_millis(50);
         let b = key("b", 7);
-        cache
-            .put(&b, Cached::new(Bytes::from_static(b"[]"), Some(soon)))
-            .await;
-        assert!(cache.get(&a).await.is_some());
-        assert!(cache.get(&b).await.is_some());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(cache.get(&b).await.is_none(), "past its deadline");
-        assert!(cache.get(&a).await.is_some(), "kept while nothing changed");
+        cache.put(&b, Cached::new(Bytes::from_static(b"[]"), Some(soon)));
+        assert!(cache.get(&a).is_some());
+        assert!(cache.get(&b).is_some());
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(cache.get(&b).is_none(), "past its deadline");
+        assert!(cache.get(&a).is_some(), "kept while nothing changed");
         assert!(
-            cache.get(&key("a", 8)).await.is_none(),
+            cache.get(&key("a", 8)).is_none(),
             "read before a change was noticed"
         );
         // Already out of date: not kept at all.
         let past = Instant::now().checked_sub(Duration::from_millis(1));
-        cache
-            .put(&key("c", 7), Cached::new(Bytes::from_static(b"1"), past))
-            .await;
-        assert!(cache.get(&key("c", 7)).await.is_none());
+        cache.put(&key("c", 7), Cached::new(Bytes::from_static(b"1"), past));
+        assert!(cache.get(&key("c", 7)).is_none());
     }
 
     #[test]

@@ -57,16 +57,15 @@ pub async fn local_page_key(redis: &Redis, slug: &str, at: DateTime<Utc>) -> Loc
         .await
 }
 
-pub async fn get_local(redis: &Redis, local_key: &LocalKey) -> Option<bytes::Bytes> {
-    redis.local().lists.get(local_key).await.map(|c| c.body)
+pub fn get_local(redis: &Redis, local_key: &LocalKey) -> Option<bytes::Bytes> {
+    redis.local().lists.get(local_key).map(|c| c.body)
 }
 
-pub async fn put_local(redis: &Redis, local_key: &LocalKey, body: bytes::Bytes) {
+pub fn put_local(redis: &Redis, local_key: &LocalKey, body: bytes::Bytes) {
     redis
         .local()
         .lists
-        .put(local_key, platform::local_cache::Cached::new(body, None))
-        .await;
+        .put(local_key, platform::local_cache::Cached::new(body, None));
 }
 
 pub async fn get(redis: &Redis, key: &str) -> Option<Vec<u8>> {

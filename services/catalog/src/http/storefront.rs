@@ -43,7 +43,7 @@ async fn list_products(
         None
     };
     if let Some(local_key) = &local_key
-        && let Some(hit) = cache::get_local_list(redis, local_key).await
+        && let Some(hit) = cache::get_local_list(redis, local_key)
     {
         return Ok(hit.respond(&inm));
     }

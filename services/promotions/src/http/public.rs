@@ -120,13 +120,13 @@ async fn campaign_page(
     let now = Utc::now();
     let local_key = cache::local_page_key(&state.redis, &slug, now).await;
     let mut key = None;
-    let mut cached = cache::get_local(&state.redis, &local_key).await;
+    let mut cached = cache::get_local(&state.redis, &local_key);
     if cached.is_none() {
         key = cache::page_key(&state.redis, &slug, now).await;
         if let Some(k) = &key {
             cached = cache::get(&state.redis, k).await.map(bytes::Bytes::from);
             if let Some(hit) = &cached {
-                cache::put_local(&state.redis, &local_key, hit.clone()).await;
+                cache::put_local(&state.redis, &local_key, hit.clone());
             }
         }
     }
@@ -152,7 +152,7 @@ async fn campaign_page(
                 && let Ok(body) = serde_json::to_vec(&page)
             {
                 cache::put(&state.redis, k, &body).await;
-                cache::put_local(&state.redis, &local_key, body.into()).await;
+                cache::put_local(&state.redis, &local_key, body.into());
             }
             page
         }
