@@ -190,7 +190,7 @@ async fn edge_of_every_request(State(edge): State<Edge>, req: Request, next: Nex
 /// with `Retry-After`).
 async fn retry_reads_once(routes: Router, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return next.run(req).await;
+        return run_to_the_end(next, req).await;
     }
     // What a second try needs: the request line, the headers and the peer. Not the other
     // extensions (routing and the layers inside set theirs afresh), whose copy cost every
@@ -211,6 +211,22 @@ async fn retry_reads_once(routes: Router, req: Request, next: Next) -> Response 
     match routes.oneshot(again).await {
         Ok(resp) => resp,
         Err(never) => match never {},
+    }
+}
+
+/// A write runs on a task of its own, to its end, even when its caller stops waiting: a
+/// client that hangs up, or the request's time limit. Dropped half-way instead, a write
+/// could be cut between a statement sent and its answer read, `BEGIN` among them; the
+/// database driver then returned the connection to the pool inside a transaction it did
+/// not know of, and the next request on it wrote into that transaction, which nobody
+/// committed (seen under load: accounts whose sign-in rows failed their foreign key, and
+/// Postgres warning "there is already a transaction in progress").
+async fn run_to_the_end(next: Next, req: Request) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            ApiError::internal(anyhow::anyhow!("request task failed: {err}")).into_response()
+        }
     }
 }
 
@@ -327,6 +343,39 @@ mod tests {
         assert_eq!(content_type.unwrap(), "application/problem+json");
         let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(problem["code"], "timeout", "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_write_runs_to_its_end_when_its_caller_stops_waiting() {
+        use std::sync::atomic::AtomicBool;
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let routes = Router::new().route(
+            "/write",
+            axum::routing::post(move || async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                flag.store(true, Ordering::SeqCst);
+                "written"
+            }),
+        );
+        let edge = Edge {
+            routes: routes.clone(),
+            timeout: Duration::from_secs(5),
+        };
+        let app = routes.layer(middleware::from_fn_with_state(edge, edge_of_every_request));
+        let call = app.oneshot(
+            Request::post("/write")
+                .body(Body::empty())
+                .expect("request"),
+        );
+        // The client hangs up before the answer.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), call)
+                .await
+                .is_err()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(done.load(Ordering::SeqCst), "the write was cut half-way");
     }
 
     #[tokio::test]
