@@ -252,8 +252,7 @@ pub async fn invalidate_categories(redis: &Redis) {
 
 /// Retire every cached product page and list: campaign prices may have changed.
 pub async fn invalidate_promotions(redis: &Redis) {
-    redis.local().pages.clear();
-    redis.local().lists.clear();
+    redis.local().clear();
     let mut conn = redis.conn();
     let mut pipe = redis::pipe();
     pipe.cmd("INCR").arg(redis.key(PROMOTIONS_GEN_KEY)).ignore();

@@ -206,22 +206,23 @@ async fn list_and_facts(
         sql.conds.push(format!(
             "(p.category_path[1], p.min_price, p.id) <= ({top}, {hi}, {LAST_ID})"
         ));
-    }
-    if let Some(min) = q.min_price.filter(|_| top.is_none()) {
-        let p = sql.hidden(min);
-        sql.conds.push(format!("p.min_price >= {p}"));
-    }
-    if let Some(max) = q.max_price.filter(|_| top.is_none()) {
-        // A price window as `min_price >= lo AND min_price <= hi` is a range, which the
-        // planner guesses holds 0.5% of the products when it cannot see the bounds; at
-        // that guess it read every product in the window and sorted them (1,500 rows for
-        // a typical filter at 10k products) instead of walking the price index and
-        // stopping at the page. Written as a row comparison the upper bound is still an
-        // index bound, but is guessed apart from the lower one (pgbench on the list
-        // statement: 893 -> 5,353 statements/s).
-        let p = sql.hidden(max);
-        sql.conds
-            .push(format!("(p.min_price, p.id) <= ({p}, {LAST_ID})"));
+    } else {
+        if let Some(min) = q.min_price {
+            let p = sql.hidden(min);
+            sql.conds.push(format!("p.min_price >= {p}"));
+        }
+        if let Some(max) = q.max_price {
+            // A price window as `min_price >= lo AND min_price <= hi` is a range, which the
+            // planner guesses holds 0.5% of the products when it cannot see the bounds; at
+            // that guess it read every product in the window and sorted them (1,500 rows for
+            // a typical filter at 10k products) instead of walking the price index and
+            // stopping at the page. Written as a row comparison the upper bound is still an
+            // index bound, but is guessed apart from the lower one (pgbench on the list
+            // statement: 893 -> 5,353 statements/s).
+            let p = sql.hidden(max);
+            sql.conds
+                .push(format!("(p.min_price, p.id) <= ({p}, {LAST_ID})"));
+        }
     }
     if let Some(tag) = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let p = sql.hidden(tag.to_lowercase());

@@ -253,8 +253,8 @@ impl Watch {
         use std::sync::atomic::Ordering;
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let last = self.checked_ms.load(Ordering::Acquire);
-        let first = self.seen.load(Ordering::Acquire) == i64::MIN && last == 0;
-        if !first && now < last.saturating_add(MAX_AGE.as_millis() as u64) {
+        // `last` is 0 only before the first read (a claim stores at least 1).
+        if last != 0 && now < last.saturating_add(MAX_AGE.as_millis() as u64) {
             return false;
         }
         self.checked_ms

@@ -263,4 +263,29 @@ async fn price_sorted_category_lists_follow_moved_categories_and_products() {
         ["화문석 방석", "강화 소창 행주"]
     );
     assert!(list(kimchi, "sort=price_asc").await.is_empty());
+
+    // Paged one by one, each sort walks the category without gaps or repeats.
+    for (sort, want) in [
+        ("price_asc", ["화문석 방석", "강화 소창 행주"]),
+        ("price_desc", ["강화 소창 행주", "화문석 방석"]),
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let r = app
+                .client
+                .get(&format!(
+                    "/v1/products?category={crafts}&sort={sort}&limit=1{cursor}"
+                ))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            seen.extend(titles(&r.json));
+            match r.json["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+            assert!(seen.len() <= want.len(), "{sort}: {seen:?}");
+        }
+        assert_eq!(seen, want, "{sort}");
+    }
 }
