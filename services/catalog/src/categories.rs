@@ -2,7 +2,7 @@
 
 use crate::error::{CatalogError, CatalogResult, map_unique};
 use crate::store::category;
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::Utc;
 use platform::ids::new_id;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
@@ -73,13 +73,16 @@ pub async fn create(db: &impl ConnectionTrait, c: NewCategory) -> CatalogResult<
             CatalogError::field("slug", "slug_taken", "another category has this slug")
         })
     })?;
-    emit(
-        db,
-        topics::CATEGORY_CHANGED,
-        m.id,
-        serde_json::json!({ "category_id": m.id }),
-    )
-    .await?;
+    changed(db, m).await
+}
+
+/// Announce `m` as changed (the storefront's category caches follow the event), in the
+/// caller's transaction.
+async fn changed(db: &impl ConnectionTrait, m: category::Model) -> CatalogResult<category::Model> {
+    let payload = serde_json::json!({ "category_id": m.id });
+    OUTBOX
+        .emit(db, topics::CATEGORY_CHANGED, m.id, payload)
+        .await?;
     Ok(m)
 }
 
@@ -158,14 +161,7 @@ pub async fn update(
         .filter(|f| !f.is_empty())
         .collect());
     let m = am.update(db).await?;
-    emit(
-        db,
-        topics::CATEGORY_CHANGED,
-        m.id,
-        serde_json::json!({ "category_id": m.id }),
-    )
-    .await?;
-    Ok(m)
+    changed(db, m).await
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

@@ -3,7 +3,7 @@
 
 use crate::error::{CatalogError, CatalogResult};
 use crate::store::certification;
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::{NaiveDate, Utc};
 use platform::error::FieldError;
 use platform::ids::new_id;
@@ -106,13 +106,14 @@ pub async fn verify(
     am.verified_at = Set(Some(Utc::now()));
     am.verified_by = Set(Some(admin));
     let c = am.update(db).await?;
-    emit(
-        db,
-        topics::CERTIFICATION_CHANGED,
-        c.vendor_id,
-        serde_json::json!({ "vendor_id": c.vendor_id, "certification_id": c.id }),
-    )
-    .await?;
+    OUTBOX
+        .emit(
+            db,
+            topics::CERTIFICATION_CHANGED,
+            c.vendor_id,
+            serde_json::json!({ "vendor_id": c.vendor_id, "certification_id": c.id }),
+        )
+        .await?;
     Ok(c)
 }
 

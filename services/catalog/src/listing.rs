@@ -11,7 +11,7 @@
 //! `&impl ConnectionTrait` so that they run inside a caller's transaction, and each is one
 //! statement (only the database can fail them).
 
-use crate::store::{product, vendor};
+use crate::store::{product, variant, vendor};
 use crate::storefront::{SellerIdentity, ShippingPolicy};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -484,6 +484,143 @@ pub async fn vendor_terms(
             shipping: crate::storefront::shipping_policy(&v),
             seller: crate::storefront::seller_identity(&v),
         }))
+}
+
+/// The party a vendor is on a tax invoice: its trade name and 사업자등록번호 (ten digits,
+/// as stored), whatever its status (`None`: no such vendor).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct VendorParty {
+    pub trade_name: String,
+    pub business_number: String,
+}
+
+/// See [`VendorParty`].
+pub async fn vendor_party(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+) -> Result<Option<VendorParty>, DbErr> {
+    vendor::Entity::find_by_id(vendor_id)
+        .select_only()
+        .column(vendor::Column::TradeName)
+        .column(vendor::Column::BusinessNumber)
+        .into_model()
+        .one(db)
+        .await
+}
+
+/// A variant's product and list price, whatever their status: what a price or a time
+/// deal on it is checked against.
+#[derive(Debug, Clone, Copy, FromQueryResult)]
+pub struct VariantRef {
+    pub product_id: Uuid,
+    pub price: i64,
+}
+
+/// See [`VariantRef`] (`None`: no such variant).
+pub async fn variant_ref(
+    db: &impl ConnectionTrait,
+    variant_id: Uuid,
+) -> Result<Option<VariantRef>, DbErr> {
+    variant::Entity::find_by_id(variant_id)
+        .select_only()
+        .column(variant::Column::ProductId)
+        .column(variant::Column::Price)
+        .into_model()
+        .one(db)
+        .await
+}
+
+/// The most popular active products (then by id), at most `limit`: of the category with
+/// `slug` and those under it, or of the whole shop without one. Each with its category.
+/// What demo campaigns are filled with.
+pub async fn most_popular(
+    db: &impl ConnectionTrait,
+    slug: Option<&str>,
+    limit: u64,
+) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
+    let within = match slug {
+        Some(_) => format!(
+            "AND {}",
+            in_category("(SELECT id FROM catalog.categories WHERE slug = $2)")
+        ),
+        None => String::new(),
+    };
+    let mut values: Vec<Value> = vec![(limit as i64).into()];
+    values.extend(slug.map(Value::from));
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
+                "SELECT p.id, p.category_id FROM catalog.products p WHERE {} {within} \
+                 ORDER BY p.popularity DESC, p.id LIMIT $1",
+                product_listed!()
+            ),
+            values,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "category_id")?)))
+        .collect()
+}
+
+/// Every variant with at least `units` not held by a reservation, whatever its product's
+/// status, in id order: what demo orders are drawn from.
+pub async fn variants_with_units(
+    db: &impl ConnectionTrait,
+    units: i32,
+) -> Result<Vec<variant::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    variant::Entity::find()
+        .filter(
+            Expr::col(variant::Column::OnHand)
+                .sub(Expr::col(variant::Column::Reserved))
+                .gte(units),
+        )
+        .order_by_asc(variant::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The id and name of the category with `slug`.
+pub async fn category_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<(Uuid, String)>, DbErr> {
+    use crate::store::category;
+    category::Entity::find()
+        .select_only()
+        .column(category::Column::Id)
+        .column(category::Column::Name)
+        .filter(category::Column::Slug.eq(slug))
+        .into_tuple()
+        .one(db)
+        .await
+}
+
+/// A product's first variant (by position), whatever their status.
+pub async fn first_variant(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+) -> Result<Option<variant::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    variant::Entity::find()
+        .filter(variant::Column::ProductId.eq(product_id))
+        .order_by_asc(variant::Column::Position)
+        .order_by_asc(variant::Column::Id)
+        .one(db)
+        .await
+}
+
+/// The id of every category.
+pub async fn category_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr> {
+    use crate::store::category;
+    category::Entity::find()
+        .select_only()
+        .column(category::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// The trade names of the vendors in `ids` (whatever their status), for reports.

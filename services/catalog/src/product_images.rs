@@ -9,7 +9,7 @@ use crate::image_prep::{self, Prepared, Rejection, Size};
 use crate::media::Media;
 use crate::products::ProductStatus;
 use crate::store::{product, product_image};
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::Utc;
 use platform::ids::new_id;
 use sea_orm::{
@@ -170,13 +170,14 @@ async fn renumber(
     am.images = Set(serde_json::json!(urls));
     am.updated_at = Set(Utc::now());
     am.update(db).await?;
-    emit(
-        db,
-        topics::PRODUCT_UPDATED,
-        product_id,
-        serde_json::json!({ "product_id": product_id, "vendor_id": vendor_id }),
-    )
-    .await?;
+    OUTBOX
+        .emit(
+            db,
+            topics::PRODUCT_UPDATED,
+            product_id,
+            serde_json::json!({ "product_id": product_id, "vendor_id": vendor_id }),
+        )
+        .await?;
     Ok(out)
 }
 

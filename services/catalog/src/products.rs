@@ -4,7 +4,7 @@ use crate::categories;
 use crate::domain::html;
 use crate::error::{CatalogError, CatalogResult, map_unique};
 use crate::store::{category, product, variant, vendor};
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use crate::vendors;
 use chrono::Utc;
 use platform::db::pg;
@@ -466,7 +466,7 @@ async fn product_changed(
     vendor_id: Uuid,
 ) -> CatalogResult<()> {
     let payload = serde_json::json!({ "product_id": product_id, "vendor_id": vendor_id });
-    emit(db, topic, product_id, payload).await?;
+    OUTBOX.emit(db, topic, product_id, payload).await?;
     Ok(())
 }
 
@@ -485,7 +485,7 @@ pub async fn publish(
     am.published_at = Set(Some(Utc::now()));
     am.updated_at = Set(Utc::now());
     let prod = am.update(db).await?;
-    emit(
+    OUTBOX.emit(
         db,
         topics::PRODUCT_UPDATED,
         prod.id,

@@ -1,5 +1,10 @@
 //! The catalog's outbox event topics.
 
+use platform::outbox::Schema;
+
+/// The outbox the catalog writes its events to: `OUTBOX.emit(txn, topic, id, payload)`.
+pub const OUTBOX: Schema = Schema::Catalog;
+
 pub const PRODUCT_CREATED: &str = "catalog.product.created";
 pub const PRODUCT_UPDATED: &str = "catalog.product.updated";
 pub const PRODUCT_ARCHIVED: &str = "catalog.product.archived";
@@ -9,18 +14,3 @@ pub const VENDOR_SUSPENDED: &str = "catalog.vendor.suspended";
 pub const VENDOR_UPDATED: &str = "catalog.vendor.updated";
 pub const CERTIFICATION_CHANGED: &str = "catalog.certification.changed";
 pub const CATEGORY_CHANGED: &str = "catalog.category.changed";
-
-use platform::outbox::{self, Schema};
-use sea_orm::{ConnectionTrait, DbErr};
-use uuid::Uuid;
-
-pub async fn emit(
-    db: &impl ConnectionTrait,
-    topic: &str,
-    aggregate_id: Uuid,
-    payload: serde_json::Value,
-) -> Result<(), DbErr> {
-    outbox::enqueue(db, Schema::Catalog, topic, aggregate_id, payload)
-        .await
-        .map(|_| ())
-}

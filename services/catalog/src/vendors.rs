@@ -5,7 +5,7 @@ use crate::domain::business_number::BusinessNumber;
 use crate::domain::postal::PostalCode;
 use crate::error::{CatalogError, CatalogResult, map_unique};
 use crate::store::{penalty, vendor};
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::Utc;
 use platform::error::FieldError;
 use platform::ids::new_id;
@@ -255,7 +255,9 @@ async fn transition(
     }
     let v = set_status(db, &v, to, reason).await?;
     if let Some(topic) = event {
-        emit(db, topic, v.id, serde_json::json!({ "vendor_id": v.id })).await?;
+        OUTBOX
+            .emit(db, topic, v.id, serde_json::json!({ "vendor_id": v.id }))
+            .await?;
     }
     Ok(v)
 }
@@ -428,13 +430,14 @@ pub async fn update_profile(
     }
     am.updated_at = Set(Utc::now());
     let v = am.update(db).await?;
-    emit(
-        db,
-        topics::VENDOR_UPDATED,
-        v.id,
-        serde_json::json!({ "vendor_id": v.id }),
-    )
-    .await?;
+    OUTBOX
+        .emit(
+            db,
+            topics::VENDOR_UPDATED,
+            v.id,
+            serde_json::json!({ "vendor_id": v.id }),
+        )
+        .await?;
     Ok(v)
 }
 

@@ -36,6 +36,19 @@ impl Schema {
             Schema::Promotions => "promotions",
         }
     }
+
+    /// Record one of this schema's events inside the caller's transaction.
+    pub async fn emit(
+        self,
+        conn: &impl ConnectionTrait,
+        topic: &str,
+        aggregate_id: Uuid,
+        payload: serde_json::Value,
+    ) -> Result<(), DbErr> {
+        enqueue(conn, self, topic, aggregate_id, payload)
+            .await
+            .map(|_| ())
+    }
 }
 
 /// `INSERT INTO <schema>.outbox (id, topic, aggregate_id, payload) <rows>`, for a service

@@ -9,7 +9,7 @@ use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::prices;
 use crate::store::campaign;
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::error::FieldError;
 use platform::ids::new_id;
@@ -371,7 +371,9 @@ pub(crate) async fn changed(
     c: &campaign::Model,
 ) -> PromotionsResult<()> {
     let payload = json!({ "campaign_id": c.id, "slug": c.slug });
-    emit(db, topics::CAMPAIGN_CHANGED, c.id, payload).await?;
+    OUTBOX
+        .emit(db, topics::CAMPAIGN_CHANGED, c.id, payload)
+        .await?;
     Ok(())
 }
 
@@ -406,7 +408,7 @@ pub async fn schedule(
     let after = am.update(db).await?;
     prices::check_campaign(db, &after).await?;
     audit::log(db, actor, "campaign.schedule", Some(&before), Some(&after)).await?;
-    emit(
+    OUTBOX.emit(
         db,
         topics::CAMPAIGN_SCHEDULED,
         id,
@@ -446,13 +448,14 @@ pub async fn end_early(
     am.updated_at = Set(now);
     let after = am.update(db).await?;
     audit::log(db, actor, "campaign.end_early", Some(&before), Some(&after)).await?;
-    emit(
-        db,
-        topics::CAMPAIGN_ENDED,
-        id,
-        json!({ "campaign_id": id, "slug": after.slug, "early": true }),
-    )
-    .await?;
+    OUTBOX
+        .emit(
+            db,
+            topics::CAMPAIGN_ENDED,
+            id,
+            json!({ "campaign_id": id, "slug": after.slug, "early": true }),
+        )
+        .await?;
     Ok(after)
 }
 

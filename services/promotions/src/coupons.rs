@@ -13,7 +13,7 @@ use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::{Coupon, CouponKind, CouponScope};
 use crate::store::coupon;
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::db::pg;
 use platform::error::FieldError;
@@ -343,13 +343,14 @@ pub async fn create(
         })
     })?;
     audit::log(db, actor, "coupon.create", None, Some(&c)).await?;
-    emit(
-        db,
-        topics::COUPON_CHANGED,
-        c.id,
-        json!({ "coupon_id": c.id }),
-    )
-    .await?;
+    OUTBOX
+        .emit(
+            db,
+            topics::COUPON_CHANGED,
+            c.id,
+            json!({ "coupon_id": c.id }),
+        )
+        .await?;
     Ok(c)
 }
 
@@ -393,7 +394,9 @@ pub async fn disable(
     am.updated_at = Set(now);
     let after = am.update(db).await?;
     audit::log(db, actor, "coupon.disable", Some(&before), Some(&after)).await?;
-    emit(db, topics::COUPON_CHANGED, id, json!({ "coupon_id": id })).await?;
+    OUTBOX
+        .emit(db, topics::COUPON_CHANGED, id, json!({ "coupon_id": id }))
+        .await?;
     Ok(after)
 }
 

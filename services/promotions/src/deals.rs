@@ -7,7 +7,7 @@ use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult};
 use crate::pricing::DealPurchase;
 use crate::store::{campaign, time_deal};
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::db::pg;
 use platform::error::FieldError;
@@ -58,7 +58,6 @@ pub async fn create(
     actor: Actor,
     new: NewTimeDeal,
 ) -> PromotionsResult<time_deal::Model> {
-    use catalog::store::variant;
     let starts = new.starts_at.with_timezone(&Utc);
     let ends = new.ends_at.with_timezone(&Utc);
     let mut errors = Vec::new();
@@ -91,7 +90,7 @@ pub async fn create(
         ));
     }
     crate::funding::check(&mut errors, new.vendor_share_bp);
-    let v = variant::Entity::find_by_id(new.variant_id).one(db).await?;
+    let v = catalog::listing::variant_ref(db, new.variant_id).await?;
     if v.is_none() {
         errors.push(FieldError::new(
             "variant_id",
@@ -123,7 +122,7 @@ pub async fn create(
         id: Set(new_id()),
         campaign_id: Set(new.campaign_id),
         product_id: Set(v.product_id),
-        variant_id: Set(v.id),
+        variant_id: Set(new.variant_id),
         deal_price: Set(new.deal_price),
         starts_at: Set(starts),
         ends_at: Set(ends),
@@ -139,13 +138,14 @@ pub async fn create(
     .insert(db)
     .await?;
     audit::log(db, actor, "deal.create", None, Some(&d)).await?;
-    emit(
-        db,
-        topics::PRICES_CHANGED,
-        d.id,
-        json!({ "deal_id": d.id, "campaign_id": d.campaign_id, "product_ids": [d.product_id] }),
-    )
-    .await?;
+    OUTBOX
+        .emit(
+            db,
+            topics::PRICES_CHANGED,
+            d.id,
+            json!({ "deal_id": d.id, "campaign_id": d.campaign_id, "product_ids": [d.product_id] }),
+        )
+        .await?;
     Ok(d)
 }
 

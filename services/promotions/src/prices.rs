@@ -12,7 +12,7 @@ use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::Discount;
 use crate::store::{campaign, campaign_price};
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::Utc;
 use platform::db::pg;
 use platform::error::FieldError;
@@ -137,11 +137,9 @@ async fn check_target(
     product_id: Uuid,
     variant_id: Option<Uuid>,
 ) -> PromotionsResult<()> {
-    use catalog::store::{product, variant};
-    if product::Entity::find_by_id(product_id)
-        .one(db)
+    if catalog::listing::existing_products(db, &[product_id])
         .await?
-        .is_none()
+        .is_empty()
     {
         return Err(PromotionsError::field(
             "product_id",
@@ -150,11 +148,8 @@ async fn check_target(
         ));
     }
     if let Some(v) = variant_id {
-        let found = variant::Entity::find_by_id(v)
-            .filter(variant::Column::ProductId.eq(product_id))
-            .one(db)
-            .await?;
-        if found.is_none() {
+        let found = catalog::listing::variant_ref(db, v).await?;
+        if found.is_none_or(|f| f.product_id != product_id) {
             return Err(PromotionsError::field(
                 "variant_id",
                 "unknown_variant",
@@ -321,7 +316,9 @@ async fn price_changed(
     product_id: Uuid,
 ) -> PromotionsResult<()> {
     let payload = json!({ "campaign_id": campaign_id, "product_ids": [product_id] });
-    emit(db, topics::PRICES_CHANGED, campaign_id, payload).await?;
+    OUTBOX
+        .emit(db, topics::PRICES_CHANGED, campaign_id, payload)
+        .await?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 use crate::audit::{self, Actor};
 use crate::cache;
 use crate::error::PromotionsResult;
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, Utc};
 use platform::AppState;
 use platform::db::pg;
@@ -51,7 +51,7 @@ async fn record_flip(
         Some(&after),
     )
     .await?;
-    emit(db, topic, *id, event).await?;
+    OUTBOX.emit(db, topic, *id, event).await?;
     Ok(())
 }
 

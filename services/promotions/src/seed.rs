@@ -13,10 +13,7 @@ use crate::seoul;
 use crate::store::{coupon, time_deal};
 use chrono::{Duration, Utc};
 use platform::AppState;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 const LIVE_SLUG: &str = "incheon-local-specialties";
@@ -32,59 +29,32 @@ struct Pick {
 /// Active products per demo category (the category and its descendants), most popular
 /// first.
 async fn picks(db: &impl ConnectionTrait) -> PromotionsResult<Vec<Pick>> {
-    use catalog::store::{category, product};
-    let cats = category::Entity::find().all(db).await?;
     let mut out = Vec::new();
     for slug in CATEGORY_SLUGS {
-        let Some(root) = cats.iter().find(|c| c.slug == slug) else {
+        let Some((root_id, root_name)) = catalog::listing::category_by_slug(db, slug).await? else {
             continue;
         };
-        let ids: Vec<Uuid> = cats
-            .iter()
-            .filter(|c| c.id == root.id || c.ancestors.contains(&root.id))
-            .map(|c| c.id)
-            .collect();
-        let products: Vec<Uuid> = product::Entity::find()
-            .filter(product::Column::CategoryId.is_in(ids))
-            .filter(product::Column::Status.eq("active"))
-            .order_by_desc(product::Column::Popularity)
-            .order_by_asc(product::Column::Id)
-            .limit(4)
-            .all(db)
+        let products: Vec<Uuid> = catalog::listing::most_popular(db, Some(slug), 4)
             .await?
             .into_iter()
-            .map(|p| p.id)
+            .map(|(id, _)| id)
             .collect();
         if !products.is_empty() {
             out.push(Pick {
-                title: root.name.clone(),
-                category_id: root.id,
+                title: root_name,
+                category_id: root_id,
                 products,
             });
         }
     }
     if out.is_empty() {
         // No demo categories: take the shop's most popular products.
-        let products: Vec<Uuid> = product::Entity::find()
-            .filter(product::Column::Status.eq("active"))
-            .order_by_desc(product::Column::Popularity)
-            .order_by_asc(product::Column::Id)
-            .limit(8)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        if let Some(first) = products.first() {
-            let category_id = product::Entity::find_by_id(*first)
-                .one(db)
-                .await?
-                .map(|p| p.category_id)
-                .unwrap_or_default();
+        let best = catalog::listing::most_popular(db, None, 8).await?;
+        if let Some((_, category_id)) = best.first().copied() {
             out.push(Pick {
                 title: "베스트".into(),
                 category_id,
-                products,
+                products: best.into_iter().map(|(id, _)| id).collect(),
             });
         }
     }
@@ -231,7 +201,6 @@ async fn upcoming_campaign(state: &AppState) -> PromotionsResult<()> {
 }
 
 async fn time_deal(state: &AppState) -> PromotionsResult<()> {
-    use catalog::store::variant;
     let Some(c) = campaigns::by_slug(&state.db, LIVE_SLUG).await? else {
         return Ok(());
     };
@@ -247,12 +216,8 @@ async fn time_deal(state: &AppState) -> PromotionsResult<()> {
     let Some(product_id) = sections.iter().flat_map(|s| s.product_ids.iter()).next() else {
         return Ok(());
     };
-    let Some(v) = variant::Entity::find()
-        .filter(variant::Column::ProductId.eq(*product_id))
-        .order_by_asc(variant::Column::Position)
-        .one(&state.db)
-        .await?
-    else {
+    let first = catalog::listing::first_variant(&state.db, *product_id).await?;
+    let Some(v) = first else {
         return Ok(());
     };
     // 30% off, rounded down to 100 won.

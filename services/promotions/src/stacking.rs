@@ -8,7 +8,7 @@ use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult};
 use crate::pricing::StackingPolicy;
 use crate::store::stacking_policy;
-use crate::topics::{self, emit};
+use crate::topics::{self, OUTBOX};
 use chrono::Utc;
 use platform::error::FieldError;
 use platform::ids::new_id;
@@ -130,13 +130,14 @@ pub async fn replace(
         Some(&after),
     )
     .await?;
-    emit(
-        db,
-        topics::STACKING_POLICY_CHANGED,
-        after.id,
-        json!({ "stacking_policy_id": after.id }),
-    )
-    .await?;
+    OUTBOX
+        .emit(
+            db,
+            topics::STACKING_POLICY_CHANGED,
+            after.id,
+            json!({ "stacking_policy_id": after.id }),
+        )
+        .await?;
     Ok(after)
 }
 

@@ -1,8 +1,9 @@
 //! The promotions outbox event topics, and the order topic the statistics follow.
 
-use platform::outbox::{self, Schema};
-use sea_orm::{ConnectionTrait, DbErr};
-use uuid::Uuid;
+use platform::outbox::Schema;
+
+/// The outbox promotions write their events to: `OUTBOX.emit(txn, topic, id, payload)`.
+pub const OUTBOX: Schema = Schema::Promotions;
 
 pub const CAMPAIGN_CHANGED: &str = "promotions.campaign.changed";
 pub const CAMPAIGN_SCHEDULED: &str = "promotions.campaign.scheduled";
@@ -16,14 +17,3 @@ pub const STACKING_POLICY_CHANGED: &str = "promotions.stacking_policy.changed";
 
 /// Written by the orders service when an order is paid.
 pub const ORDERS_SALE: &str = "orders.sale";
-
-pub async fn emit(
-    db: &impl ConnectionTrait,
-    topic: &str,
-    aggregate_id: Uuid,
-    payload: serde_json::Value,
-) -> Result<(), DbErr> {
-    outbox::enqueue(db, Schema::Promotions, topic, aggregate_id, payload)
-        .await
-        .map(|_| ())
-}

@@ -353,11 +353,7 @@ pub async fn save_vendor_policy(
 
 /// 422 unless `vendor_id` names a vendor of the catalog.
 pub async fn ensure_vendor(db: &impl ConnectionTrait, vendor_id: Uuid) -> SettlementsResult<()> {
-    use sea_orm::EntityTrait;
-    match catalog::store::vendor::Entity::find_by_id(vendor_id)
-        .one(db)
-        .await?
-    {
+    match catalog::listing::vendor_party(db, vendor_id).await? {
         Some(_) => Ok(()),
         None => Err(SettlementsError::field(
             "vendor_id",

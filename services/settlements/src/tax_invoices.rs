@@ -10,7 +10,7 @@ use crate::policies;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use platform::db::pg;
 use platform::ids::new_id;
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -74,10 +74,7 @@ pub async fn record_month(
         let Some(supply) = supply.filter(|s| *s > 0) else {
             continue;
         };
-        let Some(vendor) = catalog::store::vendor::Entity::find_by_id(vendor_id)
-            .one(db)
-            .await?
-        else {
+        let Some(vendor) = catalog::listing::vendor_party(db, vendor_id).await? else {
             continue;
         };
         let kind = policies::vendor_policy(db, &settings, vendor_id)

@@ -7,6 +7,11 @@
 //! `schema_name = "<schema>"`. Comments are skipped; event topics such as
 //! `"catalog.product.updated"` are not table references and do not match. Migrations own
 //! every schema and are not scanned.
+//!
+//! A query built with another crate's sea-orm entity is that crate's SQL written outside
+//! it just the same: naming `<crate>::store::<table>::Entity` (or its `Column` or
+//! `ActiveModel`, directly or through a `use` of the store module) counts as naming the
+//! crate's schema. Its `Model`, a plain type the owner's API hands out, does not.
 
 use std::path::{Path, PathBuf};
 
@@ -36,9 +41,88 @@ const SCHEMAS: &[&str] = &[
 
 /// References that could not be moved behind their owner's API yet: (file, schema).
 /// Each entry is a debt, with the reason beside it; remove it once the file is fixed.
-const ALLOWED: &[(&str, &str)] = &[];
+const ALLOWED: &[(&str, &str)] = &[
+    // The demo seed inserts vendors already approved, with their certifications and
+    // penalty records, through the catalog's entities: the catalog has no API for rows
+    // that never went through an application. Moving the demo catalog into the catalog
+    // crate pays this off.
+    ("services/jikgu/src/seed/catalog.rs", "catalog"),
+];
 
 const SQL_KEYWORDS: &[&str] = &["from", "join", "into", "update", "table"];
+
+/// The crates whose sea-orm entities live in `<crate>::store`, each named as its schema.
+const ENTITY_CRATES: &[&str] = &["catalog", "promotions", "orders", "settlements", "reports"];
+
+/// The store modules `text` brings in by `use <crate>::store::{a, b}` (or `::a`), each
+/// with its crate.
+fn store_aliases(text: &str) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for krate in ENTITY_CRATES {
+        let needle = format!("{krate}::store::");
+        for line in text.lines() {
+            let t = line.trim_start();
+            if !t.starts_with("use ") {
+                continue;
+            }
+            let Some(at) = t.find(&needle) else { continue };
+            let before = &t[..at];
+            if !(before.ends_with("use ") || before.ends_with("use ::")) {
+                continue;
+            }
+            let rest = &t[at + needle.len()..];
+            let names = rest.trim_start_matches('{');
+            for name in names.split(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+                if name.is_empty() || name == "self" {
+                    continue;
+                }
+                out.push((name.to_owned(), *krate));
+                if !rest.starts_with('{') {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The crates whose entities `line` builds a query with: `<x>::Entity`, `<x>::Column` or
+/// `<x>::ActiveModel` where `<x>` is `<crate>::store::<table>` or a store module of
+/// `aliases`.
+fn entity_crates_named(line: &str, aliases: &[(String, &'static str)]) -> Vec<&'static str> {
+    if line.trim_start().starts_with("//") {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for kind in ["::Entity", "::Column", "::ActiveModel"] {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(kind) {
+            let end = from + at;
+            from = end + kind.len();
+            if line[from..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                continue;
+            }
+            let path: &str = line[..end]
+                .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != ':')
+                .next()
+                .unwrap_or("");
+            let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+            let krate = match segments.as_slice() {
+                [.., k, "store", _] => ENTITY_CRATES.iter().find(|c| *c == k).copied(),
+                [.., table] => aliases.iter().find(|(a, _)| a == table).map(|(_, k)| *k),
+                [] => None,
+            };
+            if let Some(k) = krate.filter(|k| !found.contains(k)) {
+                found.push(k);
+            }
+        }
+    }
+    found
+}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -115,8 +199,11 @@ fn foreign_references() -> Vec<(String, usize, &'static str)> {
                 .to_string_lossy()
                 .replace('\\', "/");
             let text = std::fs::read_to_string(&file).expect("read a source file");
+            let aliases = store_aliases(&text);
             for (n, line) in text.lines().enumerate() {
-                for schema in schemas_named(line) {
+                let mut named = schemas_named(line);
+                named.extend(entity_crates_named(line, &aliases));
+                for schema in named {
                     if owned.contains(&schema) || ALLOWED.contains(&(rel.as_str(), schema)) {
                         continue;
                     }
@@ -172,9 +259,44 @@ fn every_allowance_is_still_needed() {
     let root = workspace_root();
     for (file, schema) in ALLOWED {
         let text = std::fs::read_to_string(root.join(file)).expect("an allowed file exists");
+        let aliases = store_aliases(&text);
         assert!(
-            text.lines().any(|l| schemas_named(l).contains(schema)),
+            text.lines().any(|l| schemas_named(l).contains(schema)
+                || entity_crates_named(l, &aliases).contains(schema)),
             "{file} no longer names {schema}: remove its allowance"
         );
     }
+}
+
+#[test]
+fn the_scan_sees_queries_built_with_another_crates_entities() {
+    let aliases =
+        store_aliases("use catalog::store::{product, variant};\nuse crate::store::coupon;");
+    assert_eq!(
+        aliases,
+        [
+            ("product".to_owned(), "catalog"),
+            ("variant".to_owned(), "catalog")
+        ]
+    );
+    assert_eq!(
+        entity_crates_named("    let v = variant::Entity::find_by_id(id)", &aliases),
+        ["catalog"]
+    );
+    assert_eq!(
+        entity_crates_named(".filter(product::Column::Status.eq(x))", &aliases),
+        ["catalog"]
+    );
+    assert_eq!(
+        entity_crates_named("match catalog::store::vendor::Entity::find_by_id(id)", &[]),
+        ["catalog"]
+    );
+    assert_eq!(
+        store_aliases("    use ::catalog::store::category;"),
+        [("category".to_owned(), "catalog")]
+    );
+    // A type the owner's API returns, and the crate's own entities, are not queries.
+    assert!(entity_crates_named("fn f(v: variant::Model) {}", &aliases).is_empty());
+    assert!(entity_crates_named("coupon::Entity::find()", &aliases).is_empty());
+    assert!(entity_crates_named("// variant::Entity::find()", &aliases).is_empty());
 }

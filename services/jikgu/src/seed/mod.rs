@@ -96,13 +96,7 @@ pub async fn ensure_account(
 
 /// A large synthetic catalog over the demo categories, owned by the demo admin.
 pub async fn generate(state: &AppState, vendors: u32, products: u32) -> Result<u64, ApiError> {
-    use ::catalog::store::category;
-    let categories: Vec<Uuid> = category::Entity::find()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let categories = ::catalog::listing::category_ids(&state.db).await?;
     let admin = user::Entity::find()
         .filter(user::Column::Email.eq(DEMO_LOGINS[0].email))
         .one(&state.db)

@@ -18,7 +18,7 @@ use platform::business_number::BusinessNumber;
 use platform::organisations::service::{self, Decision, NewOrganisation, Organisation};
 use platform::organisations::{MemberRole, OrganisationKind};
 use platform::{ApiError, AppState};
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::TransactionTrait;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -84,12 +84,7 @@ async fn organisation(
 
 /// Two variants of each of the first two vendors with stock to spare.
 async fn variants(state: &AppState) -> Result<Vec<(Uuid, Vec<variant::Model>)>, ApiError> {
-    let mut all: Vec<variant::Model> = variant::Entity::find()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter(|v| v.available() >= 50)
-        .collect();
+    let mut all = ::catalog::listing::variants_with_units(&state.db, 50).await?;
     all.sort_by_key(|v| (v.vendor_id != super::DEMO_VENDOR_ID, v.vendor_id, v.id));
     let mut vendors: Vec<(Uuid, Vec<variant::Model>)> = Vec::new();
     for v in all {

@@ -9,7 +9,6 @@
 //! Runs once: skipped when the demo vendor has any ledger entry or statement.
 
 use super::{DEMO_LOGINS, DEMO_VENDOR_ID};
-use ::catalog::store::variant;
 use chrono::Datelike;
 use orders::context::OrdersContext;
 use orders::error::OrdersError;
@@ -120,12 +119,7 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     else {
         return Ok(());
     };
-    let mut variants: Vec<variant::Model> = variant::Entity::find()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter(|v| v.available() >= 5)
-        .collect();
+    let mut variants = ::catalog::listing::variants_with_units(&state.db, 5).await?;
     variants.sort_by_key(|v| (v.vendor_id != DEMO_VENDOR_ID, v.vendor_id, v.id));
     // The demo vendor first, then two others: each with the variants it sells.
     let mut vendors: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
