@@ -10,6 +10,7 @@ pub mod cache;
 pub mod campaign_prices;
 pub mod categories;
 pub mod certifications;
+pub mod demo;
 pub mod districts;
 pub mod domain;
 pub mod error;

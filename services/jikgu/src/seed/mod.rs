@@ -1,6 +1,5 @@
 //! Demo data. Every step is idempotent: `jikgu demo` may run again on the same database.
 
-pub mod catalog;
 pub mod history;
 pub mod organisations;
 pub mod reports;
@@ -46,12 +45,25 @@ pub const DEMO_LOGINS: [DemoLogin; 4] = [
     },
 ];
 
-pub async fn seed_demo(state: &AppState) -> Result<catalog::Seeded, ApiError> {
+pub async fn seed_demo(state: &AppState) -> Result<::catalog::demo::Seeded, ApiError> {
     for login in DEMO_LOGINS.iter().filter(|l| l.role != Role::Vendor) {
         ensure_account(state, login.email, login.password, login.role, None).await?;
     }
-    // The vendor login comes with its vendor.
-    let seeded = catalog::seed(state).await?;
+    // The vendor login comes with the first vendor; the others get accounts of their own.
+    let seeded = ::catalog::demo::seed(&state.db, DEMO_VENDOR_ID, |i, key, vendor_id| {
+        let state = state.clone();
+        async move {
+            let vendor_login = DEMO_LOGINS.iter().find(|l| l.role == Role::Vendor);
+            let (email, password) = match (i, vendor_login) {
+                (0, Some(login)) => (login.email.to_owned(), login.password),
+                _ => (format!("{key}@vendors.jikgu.kr"), "jikgu-vendor-demo"),
+            };
+            let account =
+                ensure_account(&state, &email, password, Role::Vendor, Some(vendor_id)).await?;
+            Ok(account.id)
+        }
+    })
+    .await?;
     // Campaigns price the products just seeded.
     ::promotions::seed_demo(state).await?;
     // A settlement history for the demo vendor, once.

@@ -2,21 +2,22 @@
 //! penalty records, and their products, from `data/demo-catalog.json`. Existing rows
 //! (matched by slug and business number) are left alone, so seeding twice is harmless.
 
-use super::{DEMO_LOGINS, DEMO_VENDOR_ID, ensure_account};
-use catalog::categories::{self, NewCategory};
-use catalog::products::{self, NewProduct, NewVariant};
-use catalog::store::{category, certification, penalty, vendor};
-use catalog::vendors;
+use crate::categories::{self, NewCategory};
+use crate::products::{self, NewProduct, NewVariant};
+use crate::store::{category, certification, penalty, vendor};
+use crate::vendors;
 use chrono::{NaiveDate, Utc};
-use platform::auth::Role;
+use platform::ApiError;
 use platform::ids::new_id;
-use platform::{ApiError, AppState};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-const DEMO_CATALOG: &str = include_str!("../../data/demo-catalog.json");
+const DEMO_CATALOG: &str = include_str!("../data/demo-catalog.json");
 
 #[derive(Deserialize)]
 struct Demo {
@@ -117,7 +118,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 async fn seed_categories(
-    state: &AppState,
+    db: &DatabaseConnection,
     cats: &[Cat],
     parent: Option<Uuid>,
 ) -> Result<BTreeMap<String, Uuid>, ApiError> {
@@ -125,12 +126,12 @@ async fn seed_categories(
     for c in cats {
         let existing = category::Entity::find()
             .filter(category::Column::Slug.eq(&c.slug))
-            .one(&state.db)
+            .one(db)
             .await?;
         let id = match existing {
             Some(e) => e.id,
             None => {
-                let txn = state.db.begin().await?;
+                let txn = db.begin().await?;
                 let m = categories::create(
                     &txn,
                     NewCategory {
@@ -147,15 +148,26 @@ async fn seed_categories(
             }
         };
         ids.insert(c.slug.clone(), id);
-        ids.extend(Box::pin(seed_categories(state, &c.children, Some(id))).await?);
+        ids.extend(Box::pin(seed_categories(db, &c.children, Some(id))).await?);
     }
     Ok(ids)
 }
 
-pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
+/// Seed the demo catalog. `owner(i, key, vendor_id)` gives the id of the account that
+/// runs the `i`-th demo vendor (its `key` names it in the demo data), creating it when
+/// needed; the first vendor gets the id `first_vendor_id`, the others ids derived from
+/// their business numbers.
+pub async fn seed<F, Fut>(
+    db: &DatabaseConnection,
+    first_vendor_id: Uuid,
+    mut owner: F,
+) -> Result<Seeded, ApiError>
+where
+    F: FnMut(usize, String, Uuid) -> Fut,
+    Fut: std::future::Future<Output = Result<Uuid, ApiError>>,
+{
     let demo: Demo = serde_json::from_str(DEMO_CATALOG).map_err(internal)?;
-    let cats = seed_categories(state, &demo.categories, None).await?;
-    let demo_vendor_login = DEMO_LOGINS.iter().find(|l| l.role == Role::Vendor);
+    let cats = seed_categories(db, &demo.categories, None).await?;
     let mut seeded = Seeded {
         vendors: 0,
         products: 0,
@@ -163,7 +175,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
     for (i, v) in demo.vendors.iter().enumerate() {
         if vendor::Entity::find()
             .filter(vendor::Column::BusinessNumber.eq(&v.business_number))
-            .one(&state.db)
+            .one(db)
             .await?
             .is_some()
         {
@@ -173,41 +185,19 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
         // Ids are derived from the business number so that a re-run after a failure
         // finds the account already bound to the same vendor.
         let vendor_id = if i == 0 {
-            DEMO_VENDOR_ID
+            first_vendor_id
         } else {
             let bn: u128 = v.business_number.parse().map_err(internal)?;
-            Uuid::from_u128(DEMO_VENDOR_ID.as_u128() & !0xffff_ffff_ffff_u128 | bn)
+            Uuid::from_u128(first_vendor_id.as_u128() & !0xffff_ffff_ffff_u128 | bn)
         };
-        let owner = match (i, demo_vendor_login) {
-            (0, Some(login)) => {
-                ensure_account(
-                    state,
-                    login.email,
-                    login.password,
-                    Role::Vendor,
-                    Some(vendor_id),
-                )
-                .await?
-            }
-            _ => {
-                let email = format!("{}@vendors.jikgu.kr", v.key);
-                ensure_account(
-                    state,
-                    &email,
-                    "jikgu-vendor-demo",
-                    Role::Vendor,
-                    Some(vendor_id),
-                )
-                .await?
-            }
-        };
-        let txn = state.db.begin().await?;
+        let owner_id = owner(i, v.key.clone(), vendor_id).await?;
+        let txn = db.begin().await?;
         let now = Utc::now();
         // Inserted approved so its products can be published; the real status is set
         // at the end (a suspended vendor's products exist but do not show).
         vendor::ActiveModel {
             id: Set(vendor_id),
-            owner_user_id: Set(owner.id),
+            owner_user_id: Set(owner_id),
             trade_name: Set(v.trade_name.clone()),
             representative: Set(v.representative.clone()),
             business_number: Set(v.business_number.clone()),
@@ -297,7 +287,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
                 vendor_id: Set(vendor_id),
                 reason: Set(pen.reason.clone()),
                 strikes: Set(pen.severity.max(1)),
-                created_by: Set(owner.id),
+                created_by: Set(owner_id),
                 created_at: Set(now),
             }
             .insert(&txn)
