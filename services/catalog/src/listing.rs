@@ -11,12 +11,13 @@
 //! `&impl ConnectionTrait` so that they run inside a caller's transaction, and each is one
 //! statement (only the database can fail them).
 
-use crate::store::{product, variant, vendor};
+use crate::store::{category, product, variant, vendor};
 use crate::storefront::{SellerIdentity, ShippingPolicy};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, Statement, Value,
+    QueryOrder, QuerySelect, Statement, Value,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -530,47 +531,12 @@ pub async fn variant_ref(
         .await
 }
 
-/// The most popular active products (then by id), at most `limit`: of the category with
-/// `slug` and those under it, or of the whole shop without one. Each with its category.
-/// What demo campaigns are filled with.
-pub async fn most_popular(
-    db: &impl ConnectionTrait,
-    slug: Option<&str>,
-    limit: u64,
-) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
-    let within = match slug {
-        Some(_) => format!(
-            "AND {}",
-            in_category("(SELECT id FROM catalog.categories WHERE slug = $2)")
-        ),
-        None => String::new(),
-    };
-    let mut values: Vec<Value> = vec![(limit as i64).into()];
-    values.extend(slug.map(Value::from));
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "SELECT p.id, p.category_id FROM catalog.products p WHERE {} {within} \
-                 ORDER BY p.popularity DESC, p.id LIMIT $1",
-                product_listed!()
-            ),
-            values,
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "category_id")?)))
-        .collect()
-}
-
 /// Every variant with at least `units` not held by a reservation, whatever its product's
 /// status, in id order: what demo orders are drawn from.
 pub async fn variants_with_units(
     db: &impl ConnectionTrait,
     units: i32,
 ) -> Result<Vec<variant::Model>, DbErr> {
-    use sea_orm::QueryOrder;
-    use sea_orm::sea_query::{Expr, ExprTrait};
     variant::Entity::find()
         .filter(
             Expr::col(variant::Column::OnHand)
@@ -587,7 +553,6 @@ pub async fn category_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> Result<Option<(Uuid, String)>, DbErr> {
-    use crate::store::category;
     category::Entity::find()
         .select_only()
         .column(category::Column::Id)
@@ -598,23 +563,8 @@ pub async fn category_by_slug(
         .await
 }
 
-/// A product's first variant (by position), whatever their status.
-pub async fn first_variant(
-    db: &impl ConnectionTrait,
-    product_id: Uuid,
-) -> Result<Option<variant::Model>, DbErr> {
-    use sea_orm::QueryOrder;
-    variant::Entity::find()
-        .filter(variant::Column::ProductId.eq(product_id))
-        .order_by_asc(variant::Column::Position)
-        .order_by_asc(variant::Column::Id)
-        .one(db)
-        .await
-}
-
 /// The id of every category.
 pub async fn category_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr> {
-    use crate::store::category;
     category::Entity::find()
         .select_only()
         .column(category::Column::Id)
@@ -660,7 +610,6 @@ pub async fn category_names(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, String>, DbErr> {
-    use crate::store::category;
     let rows: Vec<(Uuid, String)> = category::Entity::find()
         .select_only()
         .column(category::Column::Id)

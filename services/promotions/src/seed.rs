@@ -11,6 +11,7 @@ use crate::prices::{self, NewCampaignPrice, PriceKind};
 use crate::scheduler;
 use crate::seoul;
 use crate::store::{coupon, time_deal};
+use catalog::listing::ProductMatch;
 use chrono::{Duration, Utc};
 use platform::AppState;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -34,11 +35,12 @@ async fn picks(db: &impl ConnectionTrait) -> PromotionsResult<Vec<Pick>> {
         let Some((root_id, root_name)) = catalog::listing::category_by_slug(db, slug).await? else {
             continue;
         };
-        let products: Vec<Uuid> = catalog::listing::most_popular(db, Some(slug), 4)
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+        let products = catalog::listing::active_products_matching(
+            db,
+            &[ProductMatch::Category(root_id)],
+            Some(4),
+        )
+        .await?;
         if !products.is_empty() {
             out.push(Pick {
                 title: root_name,
@@ -48,13 +50,21 @@ async fn picks(db: &impl ConnectionTrait) -> PromotionsResult<Vec<Pick>> {
         }
     }
     if out.is_empty() {
-        // No demo categories: take the shop's most popular products.
-        let best = catalog::listing::most_popular(db, None, 8).await?;
-        if let Some((_, category_id)) = best.first().copied() {
+        // No demo categories: take the shop's most popular products (every product is in
+        // some category), the section named after the first one's.
+        let every: Vec<ProductMatch> = catalog::listing::category_ids(db)
+            .await?
+            .into_iter()
+            .map(ProductMatch::Category)
+            .collect();
+        let best = catalog::listing::active_products_matching(db, &every, Some(8)).await?;
+        let first = catalog::listing::active_product_facts(db, &best[..best.len().min(1)]).await?;
+        // A product's categories start with its own.
+        if let Some(&category_id) = first.first().and_then(|f| f.categories.first()) {
             out.push(Pick {
                 title: "베스트".into(),
                 category_id,
-                products: best.into_iter().map(|(id, _)| id).collect(),
+                products: best,
             });
         }
     }
@@ -216,8 +226,12 @@ async fn time_deal(state: &AppState) -> PromotionsResult<()> {
     let Some(product_id) = sections.iter().flat_map(|s| s.product_ids.iter()).next() else {
         return Ok(());
     };
-    let first = catalog::listing::first_variant(&state.db, *product_id).await?;
-    let Some(v) = first else {
+    // The product is in a live campaign's section, so a shopper may see it.
+    let mut shown = catalog::listing::showcase_products(&state.db, &[*product_id]).await?;
+    let Some(v) = shown
+        .remove(product_id)
+        .and_then(|p| p.variants.first().copied())
+    else {
         return Ok(());
     };
     // 30% off, rounded down to 100 won.

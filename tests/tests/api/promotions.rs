@@ -1276,3 +1276,64 @@ async fn time_deals_and_applications_come_in_cursor_pages() {
     .await
     .assert_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn prices_and_deals_name_only_products_and_variants_the_catalog_has() {
+    let s = shop().await;
+    let m = &s.marketer;
+    let c = create_campaign(m, "catalog-check", later(24), later(48)).await;
+    let cid = id(&c);
+    let other = s
+        .app
+        .product(
+            &s.vendor,
+            s.app.category("jeotgal", None, &[]).await,
+            "새우젓",
+            &[],
+            &[("SJ-1", 9000, 10)],
+        )
+        .await;
+    let others_variant = variant_of(&s.app, other).await;
+    let field = |r: &jikgu_tests::Reply, field: &str, code: &str| {
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.json["errors"][0]["field"], field, "{}", r.body);
+        assert_eq!(r.json["errors"][0]["code"], code, "{}", r.body);
+    };
+    let price = |product: Uuid, variant: Option<Uuid>| json!({"product_id": product, "variant_id": variant, "kind": "percent", "value": 10});
+    field(
+        &add_price(m, &cid, price(Uuid::now_v7(), None)).await,
+        "product_id",
+        "unknown_product",
+    );
+    field(
+        &add_price(m, &cid, price(s.product, Some(others_variant))).await,
+        "variant_id",
+        "unknown_variant",
+    );
+    let ok = add_price(m, &cid, price(s.product, Some(s.variant))).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+
+    let now = Utc::now();
+    let deal = |variant: Uuid, deal_price: i64| {
+        json!({"variant_id": variant, "deal_price": deal_price, "quantity": 10,
+               "starts_at": kst(now), "ends_at": kst(now + Duration::hours(1))})
+    };
+    field(
+        &m.post("/v1/marketing/time-deals", &deal(Uuid::now_v7(), 1000))
+            .await,
+        "variant_id",
+        "unknown_variant",
+    );
+    // The list price is the catalog's: 20,000 won.
+    field(
+        &m.post("/v1/marketing/time-deals", &deal(s.variant, 20000))
+            .await,
+        "deal_price",
+        "not_a_discount",
+    );
+    let made = m
+        .post("/v1/marketing/time-deals", &deal(s.variant, 19000))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.json["product_id"], s.product.to_string());
+}
