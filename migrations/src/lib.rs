@@ -48,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(search::m20261205_000101_search_changes::Migration),
             Box::new(orders::m20261206_000101_cart_generation::Migration),
             Box::new(catalog::m20261207_000101_product_category_path::Migration),
+            Box::new(catalog::m20261208_000101_product_in_stock_variants::Migration),
         ]
     }
 }

@@ -56,8 +56,10 @@ const VALID_CERT_KINDS: &str = "COALESCE((SELECT array_agg(DISTINCT ce.kind ORDE
      WHERE ce.vendor_id = p.vendor_id AND ce.verified_at IS NOT NULL \
        AND current_date BETWEEN ce.issued_on AND ce.expires_on), '{}')";
 
-/// The product aliased `p` has a variant with units not held by a reservation.
-pub(crate) const HAS_STOCK: &str = "EXISTS (SELECT 1 FROM catalog.variants x WHERE x.product_id = p.id AND x.on_hand > x.reserved)";
+/// The product aliased `p` has a variant with units not held by a reservation
+/// (`x.on_hand > x.reserved`): the triggers of migration
+/// `m20261208_000101_product_in_stock_variants` count those variants on the product row.
+pub(crate) const HAS_STOCK: &str = "p.in_stock_variants > 0";
 
 /// The product aliased `p` is in the category bound as `param` or one under it.
 pub(crate) fn in_category(param: &str) -> String {

@@ -260,14 +260,14 @@ async fn list_and_facts(
         (Some(_), _) => format!("p.category_path[1], {order}"),
         (None, _) => order.to_owned(),
     };
-    // The per-row flags are computed outside the LIMIT: inside it the planner may work
-    // them out for every candidate row (a scan of all variants) before it limits.
+    // The certification flag is computed outside the LIMIT: inside it the planner may
+    // work it out for every candidate row before it limits. Stock is a column of the row.
     let text = format!(
         "SELECT p.id, p.title, p.image, p.min_price, p.popularity, p.published_at, p.category_id, \
                 p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified, \
                 p.tags, p.category_path AS categories \
          FROM (SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
-                      p.category_id, p.vendor_id, v.trade_name, p.tags, p.category_path \
+                      p.category_id, p.vendor_id, v.trade_name, p.tags, p.category_path, p.in_stock_variants \
                FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND {VENDOR_SELLING} \
                WHERE {} ORDER BY {inner_order} LIMIT {lim}) p \
          ORDER BY {order}",

@@ -118,3 +118,113 @@ async fn reserve_commit_and_release_move_units_correctly() {
     let page = app.client.get(&format!("/v1/products/{pid}")).await;
     assert_eq!(page.json["variants"][0]["available"], 3);
 }
+
+/// How many of the product's variants have free units, as the product row counts them
+/// (what lists show as `in_stock`) and as the variants say.
+async fn in_stock_counts(app: &jikgu_tests::TestApp, pid: uuid::Uuid) -> (i32, i64) {
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT p.in_stock_variants AS kept, \
+                    (SELECT count(*) FROM catalog.variants x \
+                      WHERE x.product_id = p.id AND x.on_hand > x.reserved) AS truth \
+             FROM catalog.products p WHERE p.id = $1",
+            [pid.into()],
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    (
+        row.try_get("", "kept").expect("kept"),
+        row.try_get("", "truth").expect("truth"),
+    )
+}
+
+/// Eight variants of one product, one unit each, emptied at once by 64 racing
+/// reservations (each holding its transaction open a moment), then filled again at
+/// once by releases and restocks: the product's count of variants with free units
+/// follows every crossing, so a list says "sold out" exactly when it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_products_in_stock_count_follows_racing_stock_writes() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let skus: Vec<(String, i64, i32)> = (0..8).map(|i| (format!("C{i}"), 30000, 1)).collect();
+    let variants: Vec<(&str, i64, i32)> =
+        skus.iter().map(|(s, p, n)| (s.as_str(), *p, *n)).collect();
+    let pid = app.product(&v, cat, "옹진 꽃게 세트", &[], &variants).await;
+    let page = app.client.get(&format!("/v1/products/{pid}")).await;
+    let vids: Vec<uuid::Uuid> = page.json["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|v| v["id"].as_str().expect("id").parse().expect("uuid"))
+        .collect();
+    assert_eq!(vids.len(), 8);
+    assert_eq!(in_stock_counts(&app, pid).await, (8, 8));
+    let line = |vid| {
+        [StockLine {
+            variant_id: vid,
+            quantity: Quantity::ONE,
+        }]
+    };
+
+    let won = join_all((0..64).map(|i| {
+        let db = app.state.db.clone();
+        let vid = vids[i % vids.len()];
+        tokio::spawn(async move {
+            let txn = db.begin().await.expect("begin");
+            match stock::reserve(&txn, &line(vid)).await {
+                Ok(()) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    txn.commit().await.expect("commit");
+                    true
+                }
+                Err(catalog::error::CatalogError::InsufficientStock { .. }) => false,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        })
+    }))
+    .await
+    .into_iter()
+    .filter(|won| *won.as_ref().expect("task"))
+    .count();
+    assert_eq!(won, 8, "one reservation per unit");
+    assert_eq!(
+        in_stock_counts(&app, pid).await,
+        (0, 0),
+        "every variant sold out"
+    );
+    app.settle().await;
+    let listed = app.client.get("/v1/products?in_stock=true").await;
+    assert!(
+        !listed.body.contains(&pid.to_string()),
+        "a sold-out product is not listed as in stock"
+    );
+
+    // Half the variants get their reserved unit back, the other half a new one.
+    join_all(vids.iter().enumerate().map(|(i, vid)| {
+        let db = app.state.db.clone();
+        let lines = line(*vid);
+        tokio::spawn(async move {
+            let txn = db.begin().await.expect("begin");
+            if i % 2 == 0 {
+                stock::release(&txn, &lines).await.expect("release");
+            } else {
+                stock::restock(&txn, &lines).await.expect("restock");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            txn.commit().await.expect("commit");
+        })
+    }))
+    .await
+    .into_iter()
+    .for_each(|r| r.expect("task"));
+    assert_eq!(
+        in_stock_counts(&app, pid).await,
+        (8, 8),
+        "every variant back"
+    );
+}
