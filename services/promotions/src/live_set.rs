@@ -12,7 +12,7 @@
 
 use crate::cache;
 use crate::error::PromotionsResult;
-use crate::membership::{self, Concerning, NotEnded};
+use crate::membership::{self, Concerning, NotEnded, Ruled};
 use crate::store::{campaign, time_deal};
 use catalog::listing::ProductFacts;
 use chrono::{DateTime, Utc};
@@ -28,7 +28,8 @@ use uuid::Uuid;
 struct Held {
     /// The instant it was read for: it answers for this instant and later ones.
     read_for: DateTime<Utc>,
-    campaigns: HashMap<Uuid, campaign::Model>,
+    campaigns: HashMap<Uuid, Arc<campaign::Model>>,
+    ruled: Ruled,
     /// Per product, the campaigns that place it one by one.
     placed: HashMap<Uuid, Vec<Uuid>>,
     /// Per product, the campaigns that give it a campaign price.
@@ -53,6 +54,7 @@ impl Held {
         Held {
             read_for,
             campaigns: read.campaigns,
+            ruled: read.ruled,
             placed,
             priced,
             deals,
@@ -61,11 +63,17 @@ impl Held {
 
     /// What [`membership::not_ended`] would read at `at` for `products`.
     fn at(&self, products: &[ProductFacts], at: DateTime<Utc>) -> NotEnded {
-        let campaigns: HashMap<Uuid, campaign::Model> = self
+        let campaigns: HashMap<Uuid, Arc<campaign::Model>> = self
             .campaigns
             .values()
             .filter(|c| c.ends_at > at)
-            .map(|c| (c.id, c.clone()))
+            .map(|c| (c.id, Arc::clone(c)))
+            .collect();
+        let ruled = self
+            .ruled
+            .iter()
+            .filter(|(c, _)| campaigns.contains_key(c))
+            .cloned()
             .collect();
         let mut pairs = HashSet::new();
         let mut prices = HashSet::new();
@@ -91,6 +99,7 @@ impl Held {
         }
         NotEnded {
             campaigns,
+            ruled,
             pairs,
             deals,
             prices,

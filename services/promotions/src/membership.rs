@@ -16,6 +16,7 @@ use platform::db::pg;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A live campaign a product belongs to.
@@ -53,7 +54,7 @@ pub async fn live_campaigns_of(
             let live: Vec<LiveCampaignRef> = cs
                 .iter()
                 .filter(|c| c.starts_at <= at)
-                .map(LiveCampaignRef::from)
+                .map(|c| LiveCampaignRef::from(&**c))
                 .collect();
             (!live.is_empty()).then_some((pid, live))
         })
@@ -66,27 +67,28 @@ pub async fn campaigns_of(
     db: &impl ConnectionTrait,
     product_ids: &[Uuid],
     at: DateTime<Utc>,
-) -> PromotionsResult<HashMap<Uuid, Vec<campaign::Model>>> {
+) -> PromotionsResult<HashMap<Uuid, Vec<Arc<campaign::Model>>>> {
     if product_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let campaigns: HashMap<Uuid, campaign::Model> = campaign::Entity::find()
+    let campaigns: HashMap<Uuid, Arc<campaign::Model>> = campaign::Entity::find()
         .filter(campaign::Column::Status.ne(CampaignStatus::Draft))
         .filter(campaign::Column::EndsAt.gt(at))
         .all(db)
         .await?
         .into_iter()
-        .map(|c| (c.id, c))
+        .map(|c| (c.id, Arc::new(c)))
         .collect();
     if campaigns.is_empty() {
         return Ok(HashMap::new());
     }
+    let ruled = ruled(&campaigns);
     let campaign_ids: Vec<Uuid> = campaigns.keys().copied().collect();
     let pairs: HashSet<(Uuid, Uuid)> = placed(db, &campaign_ids, Some(product_ids))
         .await?
         .into_iter()
         .collect();
-    by_product(db, Asked::Ids(product_ids), campaigns, pairs).await
+    by_product(db, Asked::Ids(product_ids), &campaigns, &ruled, pairs).await
 }
 
 /// What promotions hold for some products at an instant, before any price is computed.
@@ -94,7 +96,7 @@ pub async fn campaigns_of(
 pub struct Concerning {
     /// Per product, the campaigns not ended (live or upcoming) it belongs to, ending
     /// soonest first; products in none are absent.
-    pub campaigns: HashMap<Uuid, Vec<campaign::Model>>,
+    pub campaigns: HashMap<Uuid, Vec<Arc<campaign::Model>>>,
     /// The time deals of the products not ended.
     pub deals: Vec<time_deal::Model>,
     /// The (campaign, product) pairs of the campaign prices among them.
@@ -123,7 +125,9 @@ pub async fn campaigns_and_deals_of(
 /// The campaigns (never drafts) and time deals not ended at `at`, and the (campaign,
 /// product) pairs that place products in those campaigns one by one.
 pub(crate) struct NotEnded {
-    pub campaigns: HashMap<Uuid, campaign::Model>,
+    pub campaigns: HashMap<Uuid, Arc<campaign::Model>>,
+    /// The membership rules of those campaigns that have some.
+    pub ruled: Ruled,
     pub pairs: HashSet<(Uuid, Uuid)>,
     pub deals: Vec<time_deal::Model>,
     /// The pairs that come from campaign prices (also in `pairs`).
@@ -144,7 +148,14 @@ impl NotEnded {
             });
         }
         Ok(Concerning {
-            campaigns: by_product(db, Asked::Facts(products), self.campaigns, self.pairs).await?,
+            campaigns: by_product(
+                db,
+                Asked::Facts(products),
+                &self.campaigns,
+                &self.ruled,
+                self.pairs,
+            )
+            .await?,
             deals: self.deals,
             prices: self.prices,
         })
@@ -197,6 +208,7 @@ pub(crate) async fn not_ended(
         .await?;
     let mut read = NotEnded {
         campaigns: HashMap::new(),
+        ruled: Vec::new(),
         pairs: HashSet::new(),
         deals: Vec::new(),
         prices: HashSet::new(),
@@ -209,7 +221,7 @@ pub(crate) async fn not_ended(
         match kind.as_str() {
             "c" => {
                 let c: campaign::Model = serde_json::from_str(&row).map_err(bad)?;
-                read.campaigns.insert(c.id, c);
+                read.campaigns.insert(c.id, Arc::new(c));
             }
             "p" => {
                 read.pairs.insert(serde_json::from_str(&row).map_err(bad)?);
@@ -222,6 +234,7 @@ pub(crate) async fn not_ended(
             _ => read.deals.push(serde_json::from_str(&row).map_err(bad)?),
         }
     }
+    read.ruled = ruled(&read.campaigns);
     Ok(read)
 }
 
@@ -232,20 +245,29 @@ enum Asked<'a> {
     Facts(&'a [ProductFacts]),
 }
 
+/// Campaigns' membership rules as the catalog's listing rules judge them, by campaign;
+/// shared, so that the copy [`crate::live_set`] keeps is parsed once, not per read.
+pub(crate) type Ruled = Vec<(Uuid, Arc<[ProductMatch]>)>;
+
+/// The membership rules of those of `campaigns` that have some.
+fn ruled(campaigns: &HashMap<Uuid, Arc<campaign::Model>>) -> Ruled {
+    campaigns
+        .values()
+        .map(|c| (c.id, membership_of(c).iter().map(product_match).collect()))
+        .filter(|(_, rules): &(Uuid, Arc<[ProductMatch]>)| !rules.is_empty())
+        .collect()
+}
+
 /// The campaigns of each product: those `pairs` place it in, and those whose membership
-/// rules it matches (judged in memory against its facts), ending soonest first.
+/// rules (`ruled`, of these campaigns) it matches, judged in memory against its facts;
+/// ending soonest first.
 async fn by_product(
     db: &impl ConnectionTrait,
     asked: Asked<'_>,
-    campaigns: HashMap<Uuid, campaign::Model>,
+    campaigns: &HashMap<Uuid, Arc<campaign::Model>>,
+    ruled: &Ruled,
     mut pairs: HashSet<(Uuid, Uuid)>,
-) -> PromotionsResult<HashMap<Uuid, Vec<campaign::Model>>> {
-    // Membership rules, judged in memory against the facts of the asked products.
-    let ruled: Vec<(Uuid, Vec<MembershipRule>)> = campaigns
-        .values()
-        .map(|c| (c.id, membership_of(c)))
-        .filter(|(_, rules)| !rules.is_empty())
-        .collect();
+) -> PromotionsResult<HashMap<Uuid, Vec<Arc<campaign::Model>>>> {
     if !ruled.is_empty() {
         let read;
         let known = match asked {
@@ -256,28 +278,24 @@ async fn by_product(
             }
         };
         for facts in known {
-            for (cid, rules) in &ruled {
-                if rules.iter().any(|r| matches(facts, r)) {
+            for (cid, rules) in ruled {
+                if rules.iter().any(|r| r.matches(facts)) {
                     pairs.insert((*cid, facts.id));
                 }
             }
         }
     }
 
-    let mut out: HashMap<Uuid, Vec<campaign::Model>> = HashMap::new();
+    let mut out: HashMap<Uuid, Vec<Arc<campaign::Model>>> = HashMap::new();
     for (cid, pid) in pairs {
         if let Some(c) = campaigns.get(&cid) {
-            out.entry(pid).or_default().push(c.clone());
+            out.entry(pid).or_default().push(Arc::clone(c));
         }
     }
     for cs in out.values_mut() {
         cs.sort_by_key(|c| (c.ends_at, c.id));
     }
     Ok(out)
-}
-
-fn matches(facts: &ProductFacts, rule: &MembershipRule) -> bool {
-    product_match(rule).matches(facts)
 }
 
 /// A membership rule as the catalog's listing rules name it.

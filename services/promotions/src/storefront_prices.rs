@@ -195,7 +195,8 @@ pub async fn live_prices(
         }
     }
     for &pid in product_ids {
-        let members: &[campaign::Model] = campaigns.get(&pid).map_or(&[], Vec::as_slice);
+        let members: &[std::sync::Arc<campaign::Model>] =
+            campaigns.get(&pid).map_or(&[], Vec::as_slice);
         let live_members = || members.iter().filter(|c| c.starts_at <= at);
         let campaign = shown
             .get(&pid)
