@@ -125,14 +125,33 @@ struct SummaryRow {
 }
 
 impl SummaryRow {
-    fn facts(&self) -> ProductFacts {
-        ProductFacts {
+    /// The row as the list shows it, and the facts live prices judge it by.
+    fn split(self) -> (ProductSummary, ProductFacts) {
+        let facts = ProductFacts {
             id: self.id,
             vendor_id: self.vendor_id,
-            categories: self.categories.clone(),
-            tags: self.tags.clone(),
+            categories: self.categories,
+            tags: self.tags,
             certified: self.certified,
-        }
+        };
+        let summary = ProductSummary {
+            id: self.id,
+            title: self.title,
+            image: self.image,
+            price: Won(self.min_price),
+            sale_price: None,
+            discount_percent: None,
+            promotion: None,
+            vendor: VendorRef {
+                id: self.vendor_id,
+                trade_name: self.trade_name,
+            },
+            category_id: self.category_id,
+            certified: self.certified,
+            in_stock: self.in_stock,
+            published_at: self.published_at,
+        };
+        (summary, facts)
     }
 }
 
@@ -306,31 +325,8 @@ async fn list_and_facts(
     } else {
         None
     };
-    let facts = rows.iter().map(SummaryRow::facts).collect();
-    let page = ProductList {
-        items: rows
-            .into_iter()
-            .map(|r| ProductSummary {
-                id: r.id,
-                title: r.title,
-                image: r.image,
-                price: Won(r.min_price),
-                sale_price: None,
-                discount_percent: None,
-                promotion: None,
-                vendor: VendorRef {
-                    id: r.vendor_id,
-                    trade_name: r.trade_name,
-                },
-                category_id: r.category_id,
-                certified: r.certified,
-                in_stock: r.in_stock,
-                published_at: r.published_at,
-            })
-            .collect(),
-        next_cursor,
-    };
-    Ok((page, facts))
+    let (items, facts) = rows.into_iter().map(SummaryRow::split).unzip();
+    Ok((ProductList { items, next_cursor }, facts))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
