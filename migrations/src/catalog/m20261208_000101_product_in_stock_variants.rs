@@ -4,15 +4,21 @@
 //! variants index and heap for every row of the page (half of a filtered list
 //! statement's time).
 //!
-//! The triggers add or take one when a variant starts or stops having free units (and
-//! when one with free units is added or deleted), so every stock write (reservations,
-//! sales, releases, restocks, a vendor's count) keeps it without knowing of it. An
-//! increment, unlike a recomputed flag, commutes: two transactions emptying two
-//! variants of one product at once each take one off the row version the other
-//! committed, where each recomputing "any variant left?" from its own snapshot would
-//! both still see the other's units. The product row is locked only when a variant
-//! crosses zero, after the variant's own row: the order every writer of both already
-//! takes (`update_variant`, a sale's popularity).
+//! After each statement that inserts, updates or deletes variants, the products whose
+//! count changed (a variant started or stopped having free units, or one with units came
+//! or went) get the difference added, so every stock write (reservations, sales,
+//! releases, restocks, a vendor's count) keeps it without knowing of it.
+//!
+//! - An increment, unlike a recomputed flag, commutes: two transactions emptying two
+//!   variants of one product at once each take one off the row version the other
+//!   committed, where each recomputing "any variant left?" from its own snapshot would
+//!   both still see the other's units.
+//! - Once per statement, not per row, so that the products are locked in id order: a
+//!   checkout emptying variants of two products locks both rows, and counting per row
+//!   would lock them in the order of its variants, which another checkout's variants may
+//!   reverse (a deadlock: `stock::checkouts_emptying_variants_of_the_same_products_in_
+//!   opposite_order_do_not_deadlock`). A statement that changes no count (a reservation
+//!   leaving units free) locks nothing.
 
 crate::sql::sql_migration!(
     up: [
@@ -21,37 +27,57 @@ crate::sql::sql_migration!(
            FROM (SELECT product_id, count(*) AS n FROM catalog.variants
                   WHERE on_hand > reserved GROUP BY product_id) s
           WHERE s.product_id = p.id",
-        "CREATE FUNCTION catalog.variant_in_stock_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        // `gone` and `came` are the statement's transition tables; an insert has no `gone`
+        // and a delete no `came`, so each is named only in its own branch (plpgsql plans
+        // a statement when it first runs it).
+        "CREATE FUNCTION catalog.variants_in_stock_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+         DECLARE
+           ids uuid[];
+           deltas integer[];
          BEGIN
-           IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.on_hand > OLD.reserved THEN
-             UPDATE catalog.products SET in_stock_variants = in_stock_variants - 1
-              WHERE id = OLD.product_id;
+           IF TG_OP = 'INSERT' THEN
+             SELECT array_agg(product_id ORDER BY product_id), array_agg(n ORDER BY product_id)
+               INTO ids, deltas
+               FROM (SELECT product_id, count(*)::integer AS n FROM came
+                      WHERE on_hand > reserved GROUP BY product_id) s;
+           ELSIF TG_OP = 'DELETE' THEN
+             SELECT array_agg(product_id ORDER BY product_id), array_agg(n ORDER BY product_id)
+               INTO ids, deltas
+               FROM (SELECT product_id, -count(*)::integer AS n FROM gone
+                      WHERE on_hand > reserved GROUP BY product_id) s;
+           ELSE
+             SELECT array_agg(product_id ORDER BY product_id), array_agg(n ORDER BY product_id)
+               INTO ids, deltas
+               FROM (SELECT product_id, sum(d)::integer AS n
+                       FROM (SELECT product_id, -1 AS d FROM gone WHERE on_hand > reserved
+                             UNION ALL
+                             SELECT product_id, 1 FROM came WHERE on_hand > reserved) m
+                      GROUP BY product_id) s
+              WHERE n <> 0;
            END IF;
-           IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.on_hand > NEW.reserved THEN
-             UPDATE catalog.products SET in_stock_variants = in_stock_variants + 1
-              WHERE id = NEW.product_id;
+           IF ids IS NULL THEN
+             RETURN NULL;
            END IF;
+           PERFORM 1 FROM catalog.products WHERE id = ANY (ids) ORDER BY id FOR UPDATE;
+           UPDATE catalog.products p SET in_stock_variants = p.in_stock_variants + m.n
+             FROM unnest(ids, deltas) AS m(id, n) WHERE p.id = m.id;
            RETURN NULL;
          END $$",
-        // Only a crossing calls the function: a reservation that leaves units free (all
-        // of them but the last) costs the variant's update alone.
-        "CREATE TRIGGER variants_in_stock_updated AFTER UPDATE OF on_hand, reserved, product_id
-           ON catalog.variants FOR EACH ROW
-           WHEN ((OLD.on_hand > OLD.reserved) IS DISTINCT FROM (NEW.on_hand > NEW.reserved)
-                 OR OLD.product_id IS DISTINCT FROM NEW.product_id)
-           EXECUTE FUNCTION catalog.variant_in_stock_changed()",
+        "CREATE TRIGGER variants_in_stock_updated AFTER UPDATE ON catalog.variants
+           REFERENCING OLD TABLE AS gone NEW TABLE AS came
+           FOR EACH STATEMENT EXECUTE FUNCTION catalog.variants_in_stock_changed()",
         "CREATE TRIGGER variants_in_stock_inserted AFTER INSERT ON catalog.variants
-           FOR EACH ROW WHEN (NEW.on_hand > NEW.reserved)
-           EXECUTE FUNCTION catalog.variant_in_stock_changed()",
+           REFERENCING NEW TABLE AS came
+           FOR EACH STATEMENT EXECUTE FUNCTION catalog.variants_in_stock_changed()",
         "CREATE TRIGGER variants_in_stock_deleted AFTER DELETE ON catalog.variants
-           FOR EACH ROW WHEN (OLD.on_hand > OLD.reserved)
-           EXECUTE FUNCTION catalog.variant_in_stock_changed()",
+           REFERENCING OLD TABLE AS gone
+           FOR EACH STATEMENT EXECUTE FUNCTION catalog.variants_in_stock_changed()",
     ],
     down: [
         "DROP TRIGGER variants_in_stock_deleted ON catalog.variants",
         "DROP TRIGGER variants_in_stock_inserted ON catalog.variants",
         "DROP TRIGGER variants_in_stock_updated ON catalog.variants",
-        "DROP FUNCTION catalog.variant_in_stock_changed()",
+        "DROP FUNCTION catalog.variants_in_stock_changed()",
         "ALTER TABLE catalog.products DROP COLUMN in_stock_variants",
     ],
 );

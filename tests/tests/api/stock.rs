@@ -228,3 +228,95 @@ async fn a_products_in_stock_count_follows_racing_stock_writes() {
         "every variant back"
     );
 }
+
+/// Two checkouts that each take the last unit of a variant of two products, the products
+/// in opposite order of their variants (`a` of P1 and `b` of P2; `c` of P2 and `d` of
+/// P1, a < b < c < d), while a third transaction holds P1's row: both must go through
+/// when it lets go. Counting each crossing as its row is updated would lock P1 then P2
+/// for one and P2 then P1 for the other, and the first to get P1 would wait for the P2
+/// the other holds: a deadlock, which Postgres breaks by failing one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn checkouts_emptying_variants_of_the_same_products_in_opposite_order_do_not_deadlock() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let p1 = app
+        .product(&v, cat, "꽃게 1kg", &[], &[("P1-A", 30000, 1)])
+        .await;
+    let p2 = app
+        .product(
+            &v,
+            cat,
+            "꽃게 2kg",
+            &[],
+            &[("P2-B", 50000, 1), ("P2-C", 50000, 1)],
+        )
+        .await;
+    let d = catalog::products::add_variant(
+        &app.state.db,
+        v.id,
+        p1,
+        serde_json::from_value(serde_json::json!(
+            {"sku": "P1-D", "name": "선물용", "price": 32000, "stock": 1}
+        ))
+        .expect("a variant"),
+    )
+    .await
+    .expect("add variant")
+    .id;
+    let ids = |pid: uuid::Uuid| {
+        let db = app.state.db.clone();
+        async move {
+            let rows = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT id FROM catalog.variants WHERE product_id = $1 ORDER BY id",
+                    [pid.into()],
+                ))
+                .await
+                .expect("variants");
+            rows.iter()
+                .map(|r| r.try_get::<uuid::Uuid>("", "id").expect("id"))
+                .collect::<Vec<_>>()
+        }
+    };
+    let (a, bc) = (ids(p1).await[0], ids(p2).await);
+    let (b, c) = (bc[0], bc[1]);
+    assert!(
+        a < b && b < c && c < d,
+        "the variants' ids in the order the test needs"
+    );
+
+    let holder = app.state.db.begin().await.expect("begin");
+    holder
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 FROM catalog.products WHERE id = $1 FOR UPDATE",
+            [p1.into()],
+        ))
+        .await
+        .expect("hold P1");
+    let checkout = |first: uuid::Uuid, second: uuid::Uuid| {
+        let db = app.state.db.clone();
+        tokio::spawn(async move {
+            let txn = db.begin().await?;
+            let lines = [first, second].map(|variant_id| StockLine {
+                variant_id,
+                quantity: Quantity::ONE,
+            });
+            stock::reserve(&txn, &lines)
+                .await
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            txn.commit().await
+        })
+    };
+    let one = checkout(a, b);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let other = checkout(c, d);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    holder.commit().await.expect("let P1 go");
+    one.await.expect("task").expect("the first checkout");
+    other.await.expect("task").expect("the second checkout");
+    assert_eq!(in_stock_counts(&app, p1).await, (0, 0));
+    assert_eq!(in_stock_counts(&app, p2).await, (0, 0));
+}
