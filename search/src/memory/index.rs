@@ -411,12 +411,9 @@ impl Index {
     /// Whether the entry in `slot` holds every word (the posting lists proved the short
     /// ones), and in how many of them its title does.
     fn words_in(&self, s: &Scan<'_>, slot: u32) -> Option<u32> {
+        // Without title postings no word is rechecked and relevance is not asked.
         let mut in_title = 0;
-        for (i, w) in s.words.iter().enumerate() {
-            let Some(titles) = s.in_titles.get(i) else {
-                // No word to recheck, and relevance not asked: nothing to look at.
-                return Some(0);
-            };
+        for (w, titles) in s.words.iter().zip(&s.in_titles) {
             let titled = titles.contains(slot) && (!w.recheck || w.is_in(&self.entry(slot).title));
             if titled {
                 in_title += 1;

@@ -69,12 +69,6 @@ impl Held {
             .filter(|c| c.ends_at > at)
             .map(|c| (c.id, Arc::clone(c)))
             .collect();
-        let ruled = self
-            .ruled
-            .iter()
-            .filter(|(c, _)| campaigns.contains_key(c))
-            .cloned()
-            .collect();
         let mut pairs = HashSet::new();
         let mut prices = HashSet::new();
         let mut deals = Vec::new();
@@ -99,7 +93,7 @@ impl Held {
         }
         NotEnded {
             campaigns,
-            ruled,
+            ruled: Arc::clone(&self.ruled),
             pairs,
             deals,
             prices,

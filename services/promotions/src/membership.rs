@@ -208,7 +208,7 @@ pub(crate) async fn not_ended(
         .await?;
     let mut read = NotEnded {
         campaigns: HashMap::new(),
-        ruled: Vec::new(),
+        ruled: Vec::new().into(),
         pairs: HashSet::new(),
         deals: Vec::new(),
         prices: HashSet::new(),
@@ -247,20 +247,21 @@ enum Asked<'a> {
 
 /// Campaigns' membership rules as the catalog's listing rules judge them, by campaign;
 /// shared, so that the copy [`crate::live_set`] keeps is parsed once, not per read.
-pub(crate) type Ruled = Vec<(Uuid, Arc<[ProductMatch]>)>;
+pub(crate) type Ruled = Arc<[(Uuid, Vec<ProductMatch>)]>;
 
 /// The membership rules of those of `campaigns` that have some.
 fn ruled(campaigns: &HashMap<Uuid, Arc<campaign::Model>>) -> Ruled {
     campaigns
         .values()
         .map(|c| (c.id, membership_of(c).iter().map(product_match).collect()))
-        .filter(|(_, rules): &(Uuid, Arc<[ProductMatch]>)| !rules.is_empty())
+        .filter(|(_, rules): &(Uuid, Vec<ProductMatch>)| !rules.is_empty())
         .collect()
 }
 
 /// The campaigns of each product: those `pairs` place it in, and those whose membership
-/// rules (`ruled`, of these campaigns) it matches, judged in memory against its facts;
-/// ending soonest first.
+/// rules it matches, judged in memory against its facts; ending soonest first. A pair or
+/// a rule of a campaign not in `campaigns` (one that has ended since `ruled` was read)
+/// counts for nothing.
 async fn by_product(
     db: &impl ConnectionTrait,
     asked: Asked<'_>,
@@ -278,7 +279,7 @@ async fn by_product(
             }
         };
         for facts in known {
-            for (cid, rules) in ruled {
+            for (cid, rules) in ruled.iter() {
                 if rules.iter().any(|r| r.matches(facts)) {
                     pairs.insert((*cid, facts.id));
                 }

@@ -25,6 +25,7 @@ use platform::money::Won;
 use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Plugged into the catalog router by every process that serves it. With a [`LiveSet`],
@@ -195,8 +196,7 @@ pub async fn live_prices(
         }
     }
     for &pid in product_ids {
-        let members: &[std::sync::Arc<campaign::Model>] =
-            campaigns.get(&pid).map_or(&[], Vec::as_slice);
+        let members: &[Arc<campaign::Model>] = campaigns.get(&pid).map_or(&[], Vec::as_slice);
         let live_members = || members.iter().filter(|c| c.starts_at <= at);
         let campaign = shown
             .get(&pid)

@@ -6,13 +6,15 @@ use jikgu_tests::spawn_app;
 use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
-async fn variant_of(app: &jikgu_tests::TestApp, pid: uuid::Uuid) -> uuid::Uuid {
+/// The product's variants, in the order its page shows them.
+async fn variants_of(app: &jikgu_tests::TestApp, pid: uuid::Uuid) -> Vec<uuid::Uuid> {
     let page = app.client.get(&format!("/v1/products/{pid}")).await;
-    page.json["variants"][0]["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid")
+    page.json["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|v| v["id"].as_str().expect("id").parse().expect("uuid"))
+        .collect()
 }
 
 /// 200 concurrent reservations of one unit against 20 in stock: exactly 20 succeed.
@@ -24,7 +26,7 @@ async fn concurrent_reservations_never_oversell() {
     let pid = app
         .product(&v, cat, "옹진 꽃게 한정판", &[], &[("LIMITED", 50000, 20)])
         .await;
-    let vid = variant_of(&app, pid).await;
+    let vid = variants_of(&app, pid).await[0];
 
     let results = join_all((0..200).map(|_| {
         let db = app.state.db.clone();
@@ -79,7 +81,7 @@ async fn reserve_commit_and_release_move_units_correctly() {
     let pid = app
         .product(&v, cat, "강화섬쌀", &[], &[("R", 39000, 5)])
         .await;
-    let vid = variant_of(&app, pid).await;
+    let vid = variants_of(&app, pid).await[0];
     let line = |q| {
         [StockLine {
             variant_id: vid,
@@ -155,13 +157,7 @@ async fn a_products_in_stock_count_follows_racing_stock_writes() {
     let variants: Vec<(&str, i64, i32)> =
         skus.iter().map(|(s, p, n)| (s.as_str(), *p, *n)).collect();
     let pid = app.product(&v, cat, "옹진 꽃게 세트", &[], &variants).await;
-    let page = app.client.get(&format!("/v1/products/{pid}")).await;
-    let vids: Vec<uuid::Uuid> = page.json["variants"]
-        .as_array()
-        .expect("variants")
-        .iter()
-        .map(|v| v["id"].as_str().expect("id").parse().expect("uuid"))
-        .collect();
+    let vids = variants_of(&app, pid).await;
     assert_eq!(vids.len(), 8);
     assert_eq!(in_stock_counts(&app, pid).await, (8, 8));
     let line = |vid| {
@@ -199,10 +195,19 @@ async fn a_products_in_stock_count_follows_racing_stock_writes() {
     );
     app.settle().await;
     let listed = app.client.get("/v1/products?in_stock=true").await;
+    assert_eq!(listed.status, 200);
     assert!(
         !listed.body.contains(&pid.to_string()),
         "a sold-out product is not listed as in stock"
     );
+    let all = app.client.get("/v1/products").await;
+    let row = all.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["id"] == pid.to_string())
+        .expect("a sold-out product is still listed");
+    assert_eq!(row["in_stock"], false);
 
     // Half the variants get their reserved unit back, the other half a new one.
     join_all(vids.iter().enumerate().map(|(i, vid)| {
@@ -264,23 +269,7 @@ async fn checkouts_emptying_variants_of_the_same_products_in_opposite_order_do_n
     .await
     .expect("add variant")
     .id;
-    let ids = |pid: uuid::Uuid| {
-        let db = app.state.db.clone();
-        async move {
-            let rows = db
-                .query_all_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT id FROM catalog.variants WHERE product_id = $1 ORDER BY id",
-                    [pid.into()],
-                ))
-                .await
-                .expect("variants");
-            rows.iter()
-                .map(|r| r.try_get::<uuid::Uuid>("", "id").expect("id"))
-                .collect::<Vec<_>>()
-        }
-    };
-    let (a, bc) = (ids(p1).await[0], ids(p2).await);
+    let (a, bc) = (variants_of(&app, p1).await[0], variants_of(&app, p2).await);
     let (b, c) = (bc[0], bc[1]);
     assert!(
         a < b && b < c && c < d,
