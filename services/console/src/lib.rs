@@ -6,7 +6,7 @@
 //! - `session` (the signed-in principal in an HttpOnly cookie), `csrf` (every form and
 //!   htmx request), `guard` (per-section role extractors: `VendorSession`,
 //!   `MarketerSession`, `AdminSession`), `layout` (the frame of every page and the
-//!   navigation per role), `form` (field errors beside fields), `error` (error pages),
+//!   navigation per role), `form` (field errors beside fields), `cursor` (list pages), `error` (error pages),
 //!   `messages` (codes to Korean), `assets` (htmx and the stylesheet, compiled in);
 //! - one module per role, each with its own `router()` nested here: `vendor` (templates
 //!   under `templates/vendor/`); the marketer and admin consoles go in `marketer` and
@@ -16,6 +16,7 @@ pub mod admin;
 pub mod assets;
 pub mod cookies;
 pub mod csrf;
+pub mod cursor;
 pub mod error;
 pub mod fmt;
 pub mod form;

@@ -4,6 +4,7 @@
 //! behalf: that is refused); and the audit trail of those changes. Through `platform::accounts::{service, changes}`, the
 //! functions behind `/v1/admin/accounts`.
 
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::FormErrors;
 use crate::guard::AdminSession;
@@ -94,7 +95,7 @@ async fn list_page_with(
 ) -> PageResult<ListPage> {
     let me = page.user.map(|p| p.user_id);
     let role = q.role.and_then(|r| r.parse::<Role>().ok());
-    let at = super::Cursor::of(q.cursor)?;
+    let at = Cursor::of(q.cursor)?;
     let found = service::accounts_page(&state.db, role, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |u| u.id);
     Ok(ListPage {
@@ -358,7 +359,7 @@ pub async fn audit(
             Some((u.id, u.email))
         }
     };
-    let at = super::Cursor::of(q.cursor)?;
+    let at = Cursor::of(q.cursor)?;
     let found = changes::audit_page(
         &state.db,
         account.as_ref().map(|a| a.0),

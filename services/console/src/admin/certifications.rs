@@ -5,6 +5,7 @@
 //! `catalog::admin_actions`, the functions behind `/v1/admin/certifications`.
 
 use super::vendors::api;
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::FormErrors;
 use crate::guard::AdminSession;
@@ -72,7 +73,7 @@ async fn list_page(
     errors: FormErrors,
     errors_for: Option<Uuid>,
 ) -> PageResult<ListPage> {
-    let at = super::Cursor::of(cursor)?;
+    let at = Cursor::of(cursor)?;
     let found = api(admin_actions::pending_certifications(state, at.after, at.fetch()).await)?;
     let (found, next) = at.split(found, |c| c.id);
     // A page names at most `limit` vendors; each is read once.

@@ -15,45 +15,7 @@ use crate::form::FormErrors;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use platform::pagination::{PageParams, encode_cursor};
 use platform::{ApiError, AppState};
-use uuid::Uuid;
-
-/// One page of an admin list by cursor (the lists are newest or oldest first by id).
-pub struct Cursor {
-    pub after: Option<Uuid>,
-    pub limit: u64,
-}
-
-impl Cursor {
-    /// The page a `?cursor=` asks for (none or empty: the first); a cursor that is not
-    /// one of ours is the API's `invalid_cursor` problem.
-    pub fn of(raw: Option<String>) -> Result<Cursor, ApiError> {
-        let params = PageParams {
-            limit: None,
-            cursor: raw.filter(|c| !c.is_empty()),
-        };
-        Ok(Cursor {
-            after: params.decode::<Uuid>()?,
-            limit: params.limit(),
-        })
-    }
-
-    /// How many rows to read: one more than a page shows tells whether another follows.
-    pub fn fetch(&self) -> u64 {
-        self.limit + 1
-    }
-
-    /// The rows to show and the cursor of the next page, if any.
-    pub fn split<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
-        let more = rows.len() as u64 > self.limit;
-        rows.truncate(self.limit as usize);
-        let next = more
-            .then(|| rows.last().map(|r| encode_cursor(&id(r))))
-            .flatten();
-        (rows, next)
-    }
-}
 
 /// A refused form: the page again with the domain's errors beside the fields, under the
 /// problem's status (422 for input, 409 for a conflict); a missing row or a server error

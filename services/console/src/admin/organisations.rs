@@ -3,6 +3,7 @@
 //! Through `platform::organisations::service`, the functions behind
 //! `/v1/admin/organisations`.
 
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::FormErrors;
 use crate::guard::AdminSession;
@@ -76,7 +77,7 @@ pub async fn list(
             Err(_) => (String::new(), None),
         },
     };
-    let at = super::Cursor::of(q.cursor)?;
+    let at = Cursor::of(q.cursor)?;
     let rows = service::list(&state.db, filter, at.after, at.fetch()).await?;
     let (rows, next) = at.split(rows, |o| o.id);
     Ok(ListPage {

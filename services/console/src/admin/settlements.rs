@@ -5,6 +5,7 @@
 //! failed), and holds. Through `settlements`' functions, the same as
 //! `/v1/admin/settlements/...`.
 
+use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
 use crate::form::FormErrors;
 use crate::guard::AdminSession;
@@ -91,10 +92,10 @@ async fn overview_page(
     errors: FormErrors,
 ) -> PageResult<OverviewPage> {
     let today = promotions::seoul::day(Utc::now());
-    let at = super::Cursor::of(q.cursor)?;
+    let at = Cursor::of(q.cursor)?;
     let found = api(statements::list(&state.db, None, at.after, at.fetch()).await)?;
     let (found, next) = at.split(found, |s| s.id);
-    let paid_at = super::Cursor::of(q.payouts_cursor)?;
+    let paid_at = Cursor::of(q.payouts_cursor)?;
     let payouts = api(payouts::list(&state.db, None, paid_at.after, paid_at.fetch()).await)?;
     let (payouts, next_payouts) = paid_at.split(payouts, |p| p.id);
     Ok(OverviewPage {

@@ -3,6 +3,7 @@
 //! district, contacts, settlement account), approve, reject with a reason. Decisions go
 //! through `catalog::admin_actions`, the functions behind `/v1/admin/vendors`.
 
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::FormErrors;
 use crate::guard::AdminSession;
@@ -81,7 +82,7 @@ pub async fn list(
         Some(s) if STATUSES.contains(&s.as_str()) => s,
         Some(_) => String::new(),
     };
-    let at = super::Cursor::of(q.cursor)?;
+    let at = Cursor::of(q.cursor)?;
     let filter = (!status.is_empty()).then(|| status.clone());
     let found = api(admin_actions::vendors_page(&state, filter, at.after, at.fetch()).await)?;
     let (found, next) = at.split(found, |v| v.id);

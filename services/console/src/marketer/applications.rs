@@ -4,7 +4,7 @@
 //! reject with the reason the vendor will see.
 
 use super::campaigns::{api, status_label};
-use super::{cursor_of, next_cursor};
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -112,8 +112,8 @@ async fn list_page(
         }));
     }
     let campaign = f.campaign.or_else(|| options.first().map(|o| o.id));
-    let (after, limit) = cursor_of(f.cursor)?;
-    let mut rows = match campaign {
+    let at = Cursor::of(f.cursor)?;
+    let rows = match campaign {
         Some(id) => {
             api(campaigns::get(&state.db, id).await)?;
             // Oldest first, so that the applications waiting longest come first.
@@ -121,14 +121,14 @@ async fn list_page(
                 &state.db,
                 id,
                 f.status.as_deref(),
-                after,
-                limit + 1,
+                at.after,
+                at.fetch(),
             )
             .await)?
         }
         None => Vec::new(),
     };
-    let next = next_cursor(&mut rows, limit, |a| a.id);
+    let (rows, next) = at.split(rows, |a| a.id);
     let vendor_ids: Vec<Uuid> = rows.iter().map(|a| a.vendor_id).collect();
     let product_ids: Vec<Uuid> = rows.iter().map(|a| a.product_id).collect();
     let vendors = catalog::listing::vendor_names(&state.db, &vendor_ids).await?;

@@ -3,7 +3,8 @@
 //! after). Filtered by the kind of entity, one entity's id, the actor (email or id) and
 //! a range of Korean dates, the same filters as `GET /v1/marketing/audit`.
 
-use super::{cursor_of, next_cursor, parse_day};
+use super::parse_day;
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::FormErrors;
 use crate::guard::MarketerSession;
@@ -187,13 +188,13 @@ pub async fn list(
             .and_then(|d| d.succ_opt())
             .map(|d| promotions::seoul::instant(d, NaiveTime::MIN)),
     };
-    let (before, limit) = cursor_of(q.cursor)?;
-    let mut rows = if errors.is_empty() {
-        promotions::audit::page(&state.db, &filter, before, limit + 1).await?
+    let at = Cursor::of(q.cursor)?;
+    let rows = if errors.is_empty() {
+        promotions::audit::page(&state.db, &filter, at.after, at.fetch()).await?
     } else {
         Vec::new()
     };
-    let next = next_cursor(&mut rows, limit, |a| a.id);
+    let (rows, next) = at.split(rows, |a| a.id);
     let ids: Vec<Uuid> = rows
         .iter()
         .filter_map(|a| a.actor_id)

@@ -4,6 +4,7 @@
 //! preview at any instant. Every change goes through the promotions functions behind
 //! `/v1/marketing/campaigns`, with the signed-in marketer as the audited actor.
 
+use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -18,7 +19,6 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use platform::ApiError;
 use platform::AppState;
 use platform::error::FieldError;
-use platform::pagination::{PageParams, encode_cursor};
 use platform::status::Status;
 use promotions::audit::Actor;
 use promotions::campaigns::{self, CampaignStatus, NewCampaign, NewSection};
@@ -104,23 +104,9 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult<ListPage> {
     let status = q.status.filter(|s| CampaignStatus::parse(s).is_some());
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
-    let mut found = api(campaigns::page(
-        &state.db,
-        status.clone(),
-        params.decode::<Uuid>()?,
-        limit + 1,
-    )
-    .await)?;
-    let more = found.len() as u64 > limit;
-    found.truncate(limit as usize);
-    let next = more
-        .then(|| found.last().map(|c| encode_cursor(&c.id)))
-        .flatten();
+    let at = Cursor::of(q.cursor)?;
+    let found = api(campaigns::page(&state.db, status.clone(), at.after, at.fetch()).await)?;
+    let (found, next) = at.split(found, |c| c.id);
     Ok(ListPage {
         chrome: page.chrome("기획전"),
         rows: found

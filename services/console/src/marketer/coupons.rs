@@ -4,7 +4,7 @@
 //! day. Every change goes through `promotions::coupons` as the signed-in marketer.
 
 use super::campaigns::{api, parse_kst};
-use super::{cursor_of, next_cursor};
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -111,9 +111,9 @@ pub async fn list(
     page: PageCtx,
     Query(q): Query<ListQuery>,
 ) -> PageResult<ListPage> {
-    let (after, limit) = cursor_of(q.cursor)?;
-    let mut rows = api(coupons::list(&state.db, after, limit + 1).await)?;
-    let next = next_cursor(&mut rows, limit, |c| c.id);
+    let at = Cursor::of(q.cursor)?;
+    let rows = api(coupons::list(&state.db, at.after, at.fetch()).await)?;
+    let (rows, next) = at.split(rows, |c| c.id);
     Ok(ListPage {
         chrome: page.chrome("쿠폰"),
         rows: rows.into_iter().map(row).collect(),

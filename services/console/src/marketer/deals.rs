@@ -2,7 +2,7 @@
 //! deal on one variant, named by its SKU (상품코드) as vendors and marketers know it.
 
 use super::campaigns::{api, parse_kst};
-use super::{cursor_of, next_cursor};
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -58,10 +58,10 @@ async fn deals_page(
     errors: FormErrors,
     typed: Pairs,
 ) -> PageResult<DealsPage> {
-    let (after, limit) = cursor_of(cursor)?;
+    let at = Cursor::of(cursor)?;
     // Newest first: the next page holds the ids below the cursor.
-    let mut rows = api(deals::page(&state.db, after, limit + 1).await)?;
-    let next = next_cursor(&mut rows, limit, |d| d.id);
+    let rows = api(deals::page(&state.db, at.after, at.fetch()).await)?;
+    let (rows, next) = at.split(rows, |d| d.id);
     let ids: Vec<Uuid> = rows.iter().map(|d| d.product_id).collect();
     let titles = catalog::listing::product_titles(&state.db, &ids).await?;
     Ok(DealsPage {

@@ -113,30 +113,3 @@ pub(crate) fn parse_day(
         platform::error::FieldError::new(field, "invalid_date", "날짜를 입력해 주세요")
     })
 }
-
-/// The cursor of a list page: the query's `cursor` decoded (an id), and the page size.
-pub(crate) fn cursor_of(
-    raw: Option<String>,
-) -> Result<(Option<uuid::Uuid>, u64), platform::ApiError> {
-    let params = platform::pagination::PageParams {
-        limit: None,
-        cursor: raw.filter(|c| !c.is_empty()),
-    };
-    Ok((params.decode::<uuid::Uuid>()?, params.limit()))
-}
-
-/// `rows` were read with one more than `limit`: cut them to the page and give the cursor
-/// of the next page, if there is one.
-pub(crate) fn next_cursor<T>(
-    rows: &mut Vec<T>,
-    limit: u64,
-    id: impl Fn(&T) -> uuid::Uuid,
-) -> Option<String> {
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    more.then(|| {
-        rows.last()
-            .map(|r| platform::pagination::encode_cursor(&id(r)))
-    })
-    .flatten()
-}

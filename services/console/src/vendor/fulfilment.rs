@@ -2,6 +2,7 @@
 //! deliveries, and returns to accept. Every action calls `orders::fulfilment`, the
 //! functions behind `/v1/vendor/orders`.
 
+use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{self, FormErrors};
 use crate::guard::VendorSession;
@@ -16,7 +17,6 @@ use orders::context::OrdersContext;
 use orders::fulfilment::{self, ReturnSummary};
 use orders::states::{ReturnStatus, VendorOrderStatus};
 use orders::views::VendorOrderSummary;
-use platform::pagination::{PageParams, encode_cursor};
 use platform::status::Status;
 use platform::{ApiError, AppState};
 use serde::Deserialize;
@@ -60,13 +60,6 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn page_params(cursor: Option<String>) -> PageParams {
-    PageParams {
-        limit: None,
-        cursor: cursor.filter(|c| !c.is_empty()),
-    }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/orders.html")]
 pub struct OrdersPage {
@@ -91,22 +84,17 @@ async fn orders_page(
         Some("") | Some("all") => None,
         Some(s) => VendorOrderStatus::parse(s),
     };
-    let params = page_params(q.cursor);
-    let limit = params.limit();
-    let mut rows = orders::views::vendor_orders(
+    let at = Cursor::of(q.cursor)?;
+    let rows = orders::views::vendor_orders(
         &state.db,
         v.vendor_id,
         status.map(|s| s.to_string()),
-        params.decode::<Uuid>()?,
-        limit + 1,
+        at.after,
+        at.fetch(),
     )
     .await
     .map_err(ApiError::from)?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next = more
-        .then(|| rows.last().map(|r| encode_cursor(&r.id)))
-        .flatten();
+    let (rows, next) = at.split(rows, |r| r.id);
     Ok(OrdersPage {
         chrome: page.chrome("주문·배송"),
         rows,
@@ -221,22 +209,11 @@ async fn returns_page(
         Some("") | Some("all") => None,
         Some(s) => ReturnStatus::parse(s),
     };
-    let params = page_params(q.cursor);
-    let limit = params.limit();
-    let mut rows = fulfilment::returns_of(
-        &state.db,
-        v.vendor_id,
-        status,
-        params.decode::<Uuid>()?,
-        limit + 1,
-    )
-    .await
-    .map_err(ApiError::from)?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next = more
-        .then(|| rows.last().map(|r| encode_cursor(&r.id)))
-        .flatten();
+    let at = Cursor::of(q.cursor)?;
+    let rows = fulfilment::returns_of(&state.db, v.vendor_id, status, at.after, at.fetch())
+        .await
+        .map_err(ApiError::from)?;
+    let (rows, next) = at.split(rows, |r| r.id);
     Ok(ReturnsPage {
         chrome: page.chrome("반품"),
         rows,

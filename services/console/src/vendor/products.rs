@@ -3,6 +3,7 @@
 //! variants and options, stock, publish, archive). Every action calls
 //! `catalog::vendor_actions`, the functions behind `/v1/vendor/products`.
 
+use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{self, FormErrors};
 use crate::guard::VendorSession;
@@ -17,7 +18,6 @@ use catalog::categories::{self, CategoryNode};
 use catalog::products::{NewProduct, NewVariant, ProductStatus, ProductUpdate, VariantUpdate};
 use catalog::store::{product, variant};
 use catalog::vendor_actions;
-use platform::pagination::{PageParams, encode_cursor};
 use platform::status::Status;
 use platform::{ApiError, AppState};
 use serde::Deserialize;
@@ -62,24 +62,16 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult<ListPage> {
     let status = q.status.filter(|s| ProductStatus::parse(s).is_some());
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
-    let mut found = api(vendor_actions::products_page(
+    let at = Cursor::of(q.cursor)?;
+    let found = api(vendor_actions::products_page(
         &state,
         v.vendor_id,
         status.clone(),
-        params.decode::<Uuid>()?,
-        limit + 1,
+        at.after,
+        at.fetch(),
     )
     .await)?;
-    let more = found.len() as u64 > limit;
-    found.truncate(limit as usize);
-    let next = more
-        .then(|| found.last().map(|p| encode_cursor(&p.id)))
-        .flatten();
+    let (found, next) = at.split(found, |p| p.id);
     Ok(ListPage {
         chrome: page.chrome("상품"),
         rows: found

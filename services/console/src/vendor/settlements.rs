@@ -2,6 +2,7 @@
 //! statement as an XLSX (or CSV) download — the same reports and exports as
 //! `/v1/vendor/settlements`.
 
+use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::guard::VendorSession;
 use crate::layout::{Chrome, PageCtx};
@@ -9,7 +10,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use platform::pagination::{PageParams, encode_cursor};
 use platform::{ApiError, AppState};
 use serde::Deserialize;
 use settlements::http::vendor::{Format, render_statement};
@@ -27,7 +27,7 @@ pub struct SettlementsPage {
 }
 
 #[derive(Deserialize)]
-pub struct Cursor {
+pub struct ListQuery {
     cursor: Option<String>,
 }
 
@@ -35,29 +35,16 @@ pub async fn show(
     State(state): State<AppState>,
     v: VendorSession,
     page: PageCtx,
-    Query(q): Query<Cursor>,
+    Query(q): Query<ListQuery>,
 ) -> PageResult<SettlementsPage> {
     let balance = settlements::reports::balance(&state.db, v.vendor_id)
         .await
         .map_err(ApiError::from)?;
-    let params = PageParams {
-        limit: None,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let limit = params.limit();
-    let mut rows = statements::list(
-        &state.db,
-        Some(v.vendor_id),
-        params.decode::<Uuid>()?,
-        limit + 1,
-    )
-    .await
-    .map_err(ApiError::from)?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next = more
-        .then(|| rows.last().map(|r| encode_cursor(&r.id)))
-        .flatten();
+    let at = Cursor::of(q.cursor)?;
+    let rows = statements::list(&state.db, Some(v.vendor_id), at.after, at.fetch())
+        .await
+        .map_err(ApiError::from)?;
+    let (rows, next) = at.split(rows, |r| r.id);
     Ok(SettlementsPage {
         chrome: page.chrome("정산"),
         balance,
