@@ -2,8 +2,9 @@
 //! form text into the numbers the domain takes (a field that is not a number is an error
 //! beside that field, never a 400 page).
 
-use crate::error::ConsoleError;
+use crate::error::{ConsoleError, PageResult};
 use crate::messages;
+use axum::response::{IntoResponse, Response};
 use platform::ApiError;
 use platform::error::FieldError;
 
@@ -71,6 +72,18 @@ impl FormErrors {
             self.summary = Some(messages::problem_title(platform::ErrorCode::Validation).into());
         }
     }
+}
+
+/// A refused form: the page again with the domain's errors beside the fields, under the
+/// problem's status (422 for input, 409 for a conflict); a missing row or a server error
+/// stays an error page (see [`FormErrors::from_api`]).
+pub async fn shown_again<T: IntoResponse>(
+    e: ApiError,
+    page: impl AsyncFnOnce(FormErrors) -> PageResult<T>,
+) -> PageResult<Response> {
+    let status = e.code.status();
+    let errors = FormErrors::from_api(e)?;
+    Ok((status, page(errors).await?).into_response())
 }
 
 /// A whole number typed into a form field (spaces and thousands separators allowed:

@@ -6,7 +6,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::PageResult;
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx, role_label};
 use askama::Template;
@@ -187,7 +187,7 @@ pub async fn create(
     match result {
         Ok(_) => Ok(Redirect::to("/console/admin/accounts?done=created").into_response()),
         Err(e) => {
-            super::shown_again(e, async |errors| {
+            shown_again(e, async |errors| {
                 list_page(&state, &page, ListQuery::default(), typed, errors).await
             })
             .await
@@ -206,7 +206,7 @@ async fn changed(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/console/admin/accounts?done={done}")).into_response()),
         Err(e) => {
-            super::shown_again(e, async |errors| {
+            shown_again(e, async |errors| {
                 let q = ListQuery::default();
                 list_page_with(
                     state,

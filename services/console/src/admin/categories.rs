@@ -5,7 +5,7 @@
 
 use super::vendors::api;
 use crate::error::PageResult;
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -236,7 +236,7 @@ pub async fn update(
     match admin_actions::update_category(&state, id, change).await {
         Ok(_) => Ok(Redirect::to("/console/admin/categories?done=category_saved").into_response()),
         Err(e) => {
-            super::shown_again(e.into(), async |errors| {
+            shown_again(e.into(), async |errors| {
                 edit_page(&state, &page, id, Some(typed), errors).await
             })
             .await
@@ -267,7 +267,7 @@ pub async fn create(
     match admin_actions::create_category(&state, new).await {
         Ok(_) => Ok(Redirect::to("/console/admin/categories?done=created").into_response()),
         Err(e) => {
-            super::shown_again(e.into(), async |errors| {
+            shown_again(e.into(), async |errors| {
                 tree_page(&state, &page, typed, errors).await
             })
             .await

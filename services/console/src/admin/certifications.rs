@@ -7,7 +7,7 @@
 use super::vendors::api;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -134,7 +134,7 @@ pub async fn reject(
             Ok(Redirect::to("/console/admin/certifications?done=cert_rejected").into_response())
         }
         Err(e) => {
-            super::shown_again(e.into(), async |errors| {
+            shown_again(e.into(), async |errors| {
                 list_page(&state, &page, None, errors, Some(id)).await
             })
             .await

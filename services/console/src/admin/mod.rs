@@ -10,24 +10,9 @@ pub mod organisations;
 pub mod settlements;
 pub mod vendors;
 
-use crate::error::PageResult;
-use crate::form::FormErrors;
 use axum::Router;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use platform::{ApiError, AppState};
-
-/// A refused form: the page again with the domain's errors beside the fields, under the
-/// problem's status (422 for input, 409 for a conflict); a missing row or a server error
-/// stays an error page.
-pub async fn shown_again<T: IntoResponse>(
-    e: ApiError,
-    page: impl AsyncFnOnce(FormErrors) -> PageResult<T>,
-) -> PageResult<Response> {
-    let status = e.code.status();
-    let errors = FormErrors::from_api(e)?;
-    Ok((status, page(errors).await?).into_response())
-}
+use platform::AppState;
 
 /// The admin's sections, in menu order (the first is its home). Admins may also open the
 /// marketer's console.

@@ -5,7 +5,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::PageResult;
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -134,9 +134,7 @@ async fn decided(
         Ok(_) => Ok(
             Redirect::to(&format!("/console/admin/organisations/{id}?done={done}")).into_response(),
         ),
-        Err(e) => {
-            super::shown_again(e, async |errors| org_page(state, page, id, errors).await).await
-        }
+        Err(e) => shown_again(e, async |errors| org_page(state, page, id, errors).await).await,
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
 use crate::jobs::{Jobs, Snapshot};
 use crate::layout::{Chrome, PageCtx};
@@ -122,7 +122,7 @@ pub async fn overview(
 
 /// A refused form on the overview, its errors beside its fields.
 async fn refused(state: &AppState, page: &PageCtx, e: ApiError) -> PageResult<Response> {
-    super::shown_again(e, async |errors| {
+    shown_again(e, async |errors| {
         overview_page(state, page, ListQuery::default(), errors).await
     })
     .await

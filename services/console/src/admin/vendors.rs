@@ -5,7 +5,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::PageResult;
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -170,7 +170,7 @@ async fn decided(
             Ok(Redirect::to(&format!("/console/admin/vendors/{id}?done={done}")).into_response())
         }
         Err(e) => {
-            super::shown_again(e.into(), async |errors| {
+            shown_again(e.into(), async |errors| {
                 vendor_page(state, page, id, errors).await
             })
             .await
@@ -260,7 +260,7 @@ pub async fn add_penalty(
                     f.field = "penalty_reason".into();
                 }
             }
-            super::shown_again(ApiError::validation(fields), async |errors| {
+            shown_again(ApiError::validation(fields), async |errors| {
                 vendor_page(&state, &page, id, errors).await
             })
             .await

@@ -14,7 +14,6 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use platform::ApiError;
 use platform::AppState;
 use platform::status::Status;
 use promotions::audit::Actor;
@@ -200,16 +199,15 @@ async fn decide(
             .into_response())
         }
         Err(e) => {
-            let e: ApiError = e.into();
-            let code = e.code.status();
-            let errors = FormErrors::from_api(e)?;
             let f = Filter {
                 campaign: form::value(pairs, "campaign").parse().ok(),
                 status: Some(status).filter(|s| ApplicationStatus::parse(s).is_some()),
                 cursor: None,
             };
-            let body = list_page(state, page, f, Some(id), errors).await?;
-            Ok((code, body).into_response())
+            form::shown_again(e.into(), async |errors| {
+                list_page(state, page, f, Some(id), errors).await
+            })
+            .await
         }
     }
 }

@@ -398,11 +398,10 @@ where
             )
         }
         Err(e) => {
-            let e: ApiError = e.into();
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            let body = campaign_page(state, page, id, errors, errors_for).await?;
-            Ok((status, body).into_response())
+            form::shown_again(e.into(), async |errors| {
+                campaign_page(state, page, id, errors, errors_for).await
+            })
+            .await
         }
     }
 }
@@ -585,12 +584,12 @@ pub async fn update(
             )
         }
         Err(e) => {
-            let e: ApiError = e.into();
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
-            body.edit = f;
-            Ok((status, body).into_response())
+            form::shown_again(e.into(), async |errors| {
+                let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
+                body.edit = f;
+                Ok(body)
+            })
+            .await
         }
     }
 }

@@ -464,10 +464,10 @@ async fn outcome<T>(
             Redirect::to(&format!("/console/marketer/coupons/{id}?done={done}")).into_response(),
         ),
         Err(e) => {
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            let body = coupon_page(state, page, id, errors, errors_for, typed).await?;
-            Ok((status, body).into_response())
+            form::shown_again(e, async |errors| {
+                coupon_page(state, page, id, errors, errors_for, typed).await
+            })
+            .await
         }
     }
 }

@@ -10,7 +10,7 @@
 //! it. Without JavaScript the form still works: it lands on the job's page.
 
 use crate::error::{ConsoleError, PageResult};
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::MarketerSession;
 use crate::jobs::{Jobs, Reporter, TTL_SECS};
 use crate::layout::{Chrome, PageCtx};
@@ -663,10 +663,10 @@ pub async fn upload(
             Ok((StatusCode::CREATED, body).into_response())
         }
         Err((e, typed)) => {
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
-            let body = uploads_page(&state, &page, None, errors, typed).await?;
-            Ok((status, body).into_response())
+            shown_again(e, async |errors| {
+                uploads_page(&state, &page, None, errors, typed).await
+            })
+            .await
         }
     }
 }

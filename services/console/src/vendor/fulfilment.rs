@@ -176,13 +176,14 @@ pub async fn deliver(
             Redirect::to("/console/vendor/orders?status=shipped&done=delivered").into_response(),
         ),
         Err(e) => {
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
             let q = ListQuery {
                 status: Some("shipped".into()),
                 cursor: None,
             };
-            Ok((status, orders_page(&state, &v, &page, q, errors).await?).into_response())
+            form::shown_again(e, async |errors| {
+                orders_page(&state, &v, &page, q, errors).await
+            })
+            .await
         }
     }
 }
@@ -242,13 +243,14 @@ pub async fn accept_return(
     match fulfilment::accept_return(&state, &ctx, v.vendor_id, id).await {
         Ok(_) => Ok(Redirect::to("/console/vendor/returns?done=accepted").into_response()),
         Err(e) => {
-            let status = e.code.status();
-            let errors = FormErrors::from_api(e)?;
             let q = ListQuery {
                 status: None,
                 cursor: None,
             };
-            Ok((status, returns_page(&state, &v, &page, q, errors).await?).into_response())
+            form::shown_again(e, async |errors| {
+                returns_page(&state, &v, &page, q, errors).await
+            })
+            .await
         }
     }
 }

@@ -5,7 +5,7 @@
 //! is a 404.
 
 use crate::error::PageResult;
-use crate::form::FormErrors;
+use crate::form::{FormErrors, shown_again};
 use crate::guard::VendorSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -74,13 +74,10 @@ async fn refused(
     id: Uuid,
     e: ApiError,
 ) -> PageResult<Response> {
-    let status = e.code.status();
-    let errors = FormErrors::from_api(e)?;
-    Ok((
-        status,
-        images_page(state, media, v, page, id, errors).await?,
-    )
-        .into_response())
+    shown_again(e, async |errors| {
+        images_page(state, media, v, page, id, errors).await
+    })
+    .await
 }
 
 pub async fn upload(

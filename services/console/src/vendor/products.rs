@@ -438,10 +438,10 @@ async fn refused(
     e: ApiError,
     errors_for: &str,
 ) -> PageResult<Response> {
-    let status = e.code.status();
-    let errors = FormErrors::from_api(e)?;
-    let body = edit_page(state, v, page, id, form, errors, errors_for).await?;
-    Ok((status, body).into_response())
+    form::shown_again(e, async |errors| {
+        edit_page(state, v, page, id, form, errors, errors_for).await
+    })
+    .await
 }
 
 pub async fn edit(
