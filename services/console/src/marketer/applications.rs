@@ -184,10 +184,11 @@ async fn decide(
     actor: Actor,
 ) -> PageResult<Response> {
     let status = form::value(pairs, "status").to_owned();
-    let result = in_txn!(state, |txn| match reason {
-        Some(r) => promotions::applications::reject(&txn, actor, id, r).await?,
-        None => promotions::applications::approve(&txn, actor, id).await?,
-    });
+    let result = super::in_txn(state, async |txn| match reason {
+        Some(r) => promotions::applications::reject(txn, actor, id, r).await,
+        None => promotions::applications::approve(txn, actor, id).await,
+    })
+    .await;
     match result {
         Ok(a) => {
             promotions::cache::invalidate(&state.redis).await;

@@ -4,6 +4,7 @@
 //! preview at any instant. Every change goes through the promotions functions behind
 //! `/v1/marketing/campaigns`, with the signed-in marketer as the audited actor.
 
+use super::in_txn;
 use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{self, FormErrors};
@@ -23,7 +24,7 @@ use platform::status::Status;
 use promotions::audit::Actor;
 use promotions::campaigns::{self, CampaignStatus, NewCampaign, NewSection};
 use promotions::prices::{self, NewCampaignPrice, PriceKind};
-use sea_orm::TransactionTrait;
+use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -195,12 +196,9 @@ pub async fn create(
             membership: Vec::new(),
             vendor_share_bp,
         };
-        let made = async {
-            let txn = state.db.begin().await?;
-            let c = campaigns::create(&txn, Actor::user(&m.0), new).await?;
-            txn.commit().await?;
-            Ok::<_, promotions::error::PromotionsError>(c)
-        }
+        let made = in_txn(&state, async |txn| {
+            campaigns::create(txn, Actor::user(&m.0), new).await
+        })
         .await;
         match made {
             Ok(c) => {
@@ -366,31 +364,16 @@ pub async fn show(
 
 /// Run one promotions change in a transaction as the signed-in marketer; on success back
 /// to the campaign page with a notice, otherwise the page with the form's errors.
-async fn change<F, Fut, T>(
+async fn change<T>(
     state: &AppState,
     page: &PageCtx,
     id: Uuid,
     errors_for: &str,
     done: &str,
-    f: F,
-) -> PageResult<Response>
-where
-    F: FnOnce(sea_orm::DatabaseTransaction) -> Fut,
-    Fut: std::future::Future<
-            Output = (
-                sea_orm::DatabaseTransaction,
-                promotions::error::PromotionsResult<T>,
-            ),
-        >,
-{
-    let txn = state.db.begin().await?;
-    let (txn, result) = f(txn).await;
-    let outcome = match result {
-        Ok(_) => txn.commit().await.map_err(Into::into),
-        Err(e) => Err(e),
-    };
-    match outcome {
-        Ok(()) => {
+    f: impl AsyncFnOnce(&DatabaseTransaction) -> promotions::error::PromotionsResult<T>,
+) -> PageResult<Response> {
+    match in_txn(state, f).await {
+        Ok(_) => {
             promotions::cache::invalidate(&state.redis).await;
             Ok(
                 Redirect::to(&format!("/console/marketer/campaigns/{id}?done={done}"))
@@ -428,9 +411,8 @@ pub async fn add_section(
         product_ids,
     };
     let actor = Actor::user(&m.0);
-    change(&state, &page, id, "section", "saved", |txn| async move {
-        let r = campaigns::add_section(&txn, actor, id, new).await;
-        (txn, r)
+    change(&state, &page, id, "section", "saved", async |txn| {
+        campaigns::add_section(txn, actor, id, new).await
     })
     .await
 }
@@ -476,9 +458,8 @@ pub async fn add_price(
         floor: floor.unwrap_or(0),
     };
     let actor = Actor::user(&m.0);
-    change(&state, &page, id, "price", "saved", |txn| async move {
-        let r = prices::add(&txn, actor, id, new, None).await;
-        (txn, r)
+    change(&state, &page, id, "price", "saved", async |txn| {
+        prices::add(txn, actor, id, new, None).await
     })
     .await
 }
@@ -490,9 +471,8 @@ pub async fn schedule(
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
     let actor = Actor::user(&m.0);
-    change(&state, &page, id, "status", "scheduled", |txn| async move {
-        let r = campaigns::schedule(&txn, actor, id, Utc::now()).await;
-        (txn, r)
+    change(&state, &page, id, "status", "scheduled", async |txn| {
+        campaigns::schedule(txn, actor, id, Utc::now()).await
     })
     .await
 }
@@ -504,9 +484,8 @@ pub async fn end(
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
     let actor = Actor::user(&m.0);
-    change(&state, &page, id, "status", "ended", |txn| async move {
-        let r = campaigns::end_early(&txn, actor, id, Utc::now()).await;
-        (txn, r)
+    change(&state, &page, id, "status", "ended", async |txn| {
+        campaigns::end_early(txn, actor, id, Utc::now()).await
     })
     .await
 }
@@ -567,14 +546,10 @@ pub async fn update(
         ..Default::default()
     };
     let actor = Actor::user(&m.0);
-    match in_txn!(state, |txn| campaigns::update(
-        &txn,
-        actor,
-        id,
-        upd,
-        Utc::now()
-    )
-    .await?)
+    match in_txn(&state, async |txn| {
+        campaigns::update(txn, actor, id, upd, Utc::now()).await
+    })
+    .await
     {
         Ok(_) => {
             promotions::cache::invalidate(&state.redis).await;
@@ -616,9 +591,8 @@ pub async fn update_section(
     };
     let actor = Actor::user(&m.0);
     let form_of = format!("section:{section_id}");
-    change(&state, &page, id, &form_of, "saved", |txn| async move {
-        let r = campaigns::update_section(&txn, actor, id, section_id, upd).await;
-        (txn, r)
+    change(&state, &page, id, &form_of, "saved", async |txn| {
+        campaigns::update_section(txn, actor, id, section_id, upd).await
     })
     .await
 }
@@ -631,9 +605,8 @@ pub async fn delete_section(
 ) -> PageResult<Response> {
     let actor = Actor::user(&m.0);
     let form_of = format!("section:{section_id}");
-    change(&state, &page, id, &form_of, "deleted", |txn| async move {
-        let r = campaigns::delete_section(&txn, actor, id, section_id).await;
-        (txn, r)
+    change(&state, &page, id, &form_of, "deleted", async |txn| {
+        campaigns::delete_section(txn, actor, id, section_id).await
     })
     .await
 }
@@ -661,9 +634,8 @@ pub async fn move_section(
     }
     let actor = Actor::user(&m.0);
     let form_of = format!("section:{section_id}");
-    change(&state, &page, id, &form_of, "saved", |txn| async move {
-        let r = campaigns::reorder_sections(&txn, actor, id, &order).await;
-        (txn, r)
+    change(&state, &page, id, &form_of, "saved", async |txn| {
+        campaigns::reorder_sections(txn, actor, id, &order).await
     })
     .await
 }
@@ -690,9 +662,8 @@ pub async fn update_price(
         floor: Some(floor.unwrap_or(0)),
     };
     let actor = Actor::user(&m.0);
-    change(&state, &page, id, &form_of, "saved", |txn| async move {
-        let r = prices::update(&txn, actor, id, price_id, upd).await;
-        (txn, r)
+    change(&state, &page, id, &form_of, "saved", async |txn| {
+        prices::update(txn, actor, id, price_id, upd).await
     })
     .await
 }
@@ -705,9 +676,8 @@ pub async fn delete_price(
 ) -> PageResult<Response> {
     let actor = Actor::user(&m.0);
     let form_of = format!("price:{price_id}");
-    change(&state, &page, id, &form_of, "deleted", |txn| async move {
-        let r = prices::remove(&txn, actor, id, price_id).await;
-        (txn, r)
+    change(&state, &page, id, &form_of, "deleted", async |txn| {
+        prices::remove(txn, actor, id, price_id).await
     })
     .await
 }

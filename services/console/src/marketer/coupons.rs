@@ -4,6 +4,7 @@
 //! day. Every change goes through `promotions::coupons` as the signed-in marketer.
 
 use super::campaigns::{api, parse_kst};
+use super::in_txn;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
@@ -317,8 +318,10 @@ pub async fn create(
     };
     let mut errors = FormErrors::default();
     if let Some(new) = parse_coupon(&f, &mut errors) {
-        let made = in_txn!(state, |txn| coupons::create(&txn, Actor::user(&m.0), new)
-            .await?);
+        let made = in_txn(&state, async |txn| {
+            coupons::create(txn, Actor::user(&m.0), new).await
+        })
+        .await;
         match made {
             Ok(c) => {
                 return Ok(Redirect::to(&format!(
@@ -478,8 +481,10 @@ pub async fn disable(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let r = in_txn!(state, |txn| coupons::disable(&txn, Actor::user(&m.0), id)
-        .await?)
+    let r = in_txn(&state, async |txn| {
+        coupons::disable(txn, Actor::user(&m.0), id).await
+    })
+    .await
     .map_err(ApiError::from);
     outcome(&state, &page, id, r, "status", "disabled", Vec::new()).await
 }
@@ -493,13 +498,10 @@ pub async fn issue(
 ) -> PageResult<Response> {
     // One customer e-mail per line (commas and spaces separate too).
     let r = match customers_by_email(&state, form::value(&pairs, "emails")).await? {
-        Ok(ids) => in_txn!(state, |txn| coupons::issue(
-            &txn,
-            Actor::user(&m.0),
-            id,
-            &ids
-        )
-        .await?)
+        Ok(ids) => in_txn(&state, async |txn| {
+            coupons::issue(txn, Actor::user(&m.0), id, &ids).await
+        })
+        .await
         .map_err(ApiError::from),
         Err(e) => Err(ApiError::validation(vec![e])),
     };
@@ -594,13 +596,10 @@ pub async fn create_drop(
                 first_day,
                 last_day,
             };
-            in_txn!(state, |txn| coupons::create_drop(
-                &txn,
-                Actor::user(&m.0),
-                id,
-                new
-            )
-            .await?)
+            in_txn(&state, async |txn| {
+                coupons::create_drop(txn, Actor::user(&m.0), id, new).await
+            })
+            .await
             .map_err(ApiError::from)
         }
         _ => {

@@ -179,8 +179,10 @@ pub async fn create(
             per_customer_limit,
             vendor_share_bp,
         };
-        let made = in_txn!(state, |txn| deals::create(&txn, Actor::user(&m.0), new)
-            .await?);
+        let made = super::in_txn(&state, async |txn| {
+            deals::create(txn, Actor::user(&m.0), new).await
+        })
+        .await;
         match made {
             Ok(_) => {
                 promotions::cache::invalidate(&state.redis).await;

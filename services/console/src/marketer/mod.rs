@@ -5,21 +5,6 @@
 //! change is made through the promotions (or reports) functions behind `/v1/marketing`,
 //! audited under the signed-in account.
 
-/// Run one promotions change in its own transaction: `in_txn!(state, |txn| expr)`, where
-/// `expr` may use `?` on promotions results; committed only when it succeeds (dropping
-/// the transaction rolls it back).
-macro_rules! in_txn {
-    ($state:expr, |$txn:ident| $body:expr) => {
-        async {
-            let $txn = sea_orm::TransactionTrait::begin(&$state.db).await?;
-            let out = $body;
-            $txn.commit().await?;
-            Ok::<_, promotions::PromotionsError>(out)
-        }
-        .await
-    };
-}
-
 pub mod applications;
 pub mod audit;
 pub mod campaigns;
@@ -32,6 +17,20 @@ pub mod stats;
 use axum::Router;
 use axum::routing::{get, post};
 use platform::AppState;
+use promotions::error::PromotionsResult;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+
+/// Run one promotions change in its own transaction, committed only when it succeeds
+/// (dropping the transaction rolls it back).
+pub(crate) async fn in_txn<T>(
+    state: &AppState,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> PromotionsResult<T>,
+) -> PromotionsResult<T> {
+    let txn = state.db.begin().await?;
+    let out = change(&txn).await?;
+    txn.commit().await?;
+    Ok(out)
+}
 
 /// The marketer's sections, in menu order (the first is its home).
 pub const NAV: &[(&str, &str)] = &[

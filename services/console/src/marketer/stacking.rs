@@ -103,12 +103,10 @@ pub async fn save(
             order_and_shipping_coupons_combine: f.order_and_shipping_coupons_combine,
             coupons_on_promoted_lines: f.coupons_on_promoted_lines,
         };
-        let saved = in_txn!(state, |txn| stacking::replace(
-            &txn,
-            Actor::user(&m.0),
-            input
-        )
-        .await?);
+        let saved = super::in_txn(&state, async |txn| {
+            stacking::replace(txn, Actor::user(&m.0), input).await
+        })
+        .await;
         match saved {
             Ok(_) => {
                 promotions::cache::invalidate(&state.redis).await;
