@@ -132,6 +132,44 @@ async fn list_page_with(
     })
 }
 
+/// The first page of the list with why a change on a row was refused above it.
+async fn rows_refused(
+    state: &AppState,
+    page: &PageCtx,
+    row_errors: FormErrors,
+) -> PageResult<ListPage> {
+    list_page_with(
+        state,
+        page,
+        ListQuery::default(),
+        Typed::default(),
+        FormErrors::default(),
+        row_errors,
+    )
+    .await
+}
+
+/// The role picked and the vendor id typed (none when left empty), or the errors beside
+/// those fields.
+fn role_and_vendor(
+    errors: &mut FormErrors,
+    role: &str,
+    vendor_id: &str,
+) -> Option<(Role, Option<Uuid>)> {
+    let role = role.parse::<Role>().ok();
+    if role.is_none() {
+        errors.push(FieldError::new("role", "required", "choose a role"));
+    }
+    let vendor_id = match vendor_id.trim() {
+        "" => Some(None),
+        raw => raw.parse::<Uuid>().ok().map(Some),
+    };
+    if vendor_id.is_none() {
+        errors.push(FieldError::new("vendor_id", "not_found", "not a vendor id"));
+    }
+    Some((role?, vendor_id?))
+}
+
 pub async fn list(
     State(state): State<AppState>,
     _a: AdminSession,
@@ -156,19 +194,8 @@ pub async fn create(
         vendor_id: v("vendor_id"),
     };
     let mut errors = FormErrors::default();
-    let role = typed.role.parse::<Role>().ok();
-    if role.is_none() {
-        errors.push(FieldError::new("role", "required", "choose a role"));
-    }
-    let vendor_id = match typed.vendor_id.trim() {
-        "" => Some(None),
-        raw => raw.parse::<Uuid>().ok().map(Some),
-    };
-    if vendor_id.is_none() {
-        errors.push(FieldError::new("vendor_id", "not_found", "not a vendor id"));
-    }
-    let result = match (role, vendor_id) {
-        (Some(role), Some(vendor_id)) => {
+    let result = match role_and_vendor(&mut errors, &typed.role, &typed.vendor_id) {
+        Some((role, vendor_id)) => {
             service::create_by_admin(
                 &state.db,
                 &typed.email,
@@ -179,7 +206,7 @@ pub async fn create(
             )
             .await
         }
-        _ => {
+        None => {
             let body = list_page(&state, &page, ListQuery::default(), typed, errors).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
         }
@@ -205,21 +232,7 @@ async fn changed(
 ) -> PageResult<Response> {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/console/admin/accounts?done={done}")).into_response()),
-        Err(e) => {
-            shown_again(e, async |errors| {
-                let q = ListQuery::default();
-                list_page_with(
-                    state,
-                    page,
-                    q,
-                    Typed::default(),
-                    FormErrors::default(),
-                    errors,
-                )
-                .await
-            })
-            .await
-        }
+        Err(e) => shown_again(e, async |errors| rows_refused(state, page, errors).await).await,
     }
 }
 
@@ -232,28 +245,9 @@ pub async fn change_role(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
-    let role = crate::form::value(&pairs, "role").parse::<Role>().ok();
-    if role.is_none() {
-        errors.push(FieldError::new("role", "required", "choose a role"));
-    }
-    let vendor_id = match crate::form::value(&pairs, "vendor_id").trim() {
-        "" => Some(None),
-        raw => raw.parse::<Uuid>().ok().map(Some),
-    };
-    if vendor_id.is_none() {
-        errors.push(FieldError::new("vendor_id", "not_found", "not a vendor id"));
-    }
-    let (Some(role), Some(vendor_id)) = (role, vendor_id) else {
-        let q = ListQuery::default();
-        let body = list_page_with(
-            &state,
-            &page,
-            q,
-            Typed::default(),
-            FormErrors::default(),
-            errors,
-        )
-        .await?;
+    let v = |k| crate::form::value(&pairs, k);
+    let Some((role, vendor_id)) = role_and_vendor(&mut errors, v("role"), v("vendor_id")) else {
+        let body = rows_refused(&state, &page, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     };
     let r = changes::change_role(&state, admin.user_id, id, role, vendor_id).await;
