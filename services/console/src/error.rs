@@ -45,6 +45,29 @@ impl From<sea_orm::DbErr> for ConsoleError {
     }
 }
 
+// The domain crates' errors, through the `ApiError` each converts into, so that `?` on
+// a domain result in a handler gives the same outcome as the JSON API.
+impl From<catalog::error::CatalogError> for ConsoleError {
+    #[track_caller]
+    fn from(e: catalog::error::CatalogError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<promotions::PromotionsError> for ConsoleError {
+    #[track_caller]
+    fn from(e: promotions::PromotionsError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<settlements::error::SettlementsError> for ConsoleError {
+    #[track_caller]
+    fn from(e: settlements::error::SettlementsError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 struct ErrorPage {

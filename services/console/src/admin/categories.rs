@@ -3,7 +3,6 @@
 //! one to edit or move a category (`?edit=<id>`). Through `catalog::admin_actions`, the
 //! functions behind `/v1/admin/categories`.
 
-use super::vendors::api;
 use crate::error::PageResult;
 use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
@@ -93,7 +92,7 @@ async fn tree_page(
     typed: Typed,
     errors: FormErrors,
 ) -> PageResult<TreePage> {
-    let all = api(admin_actions::all_categories(state).await)?;
+    let all = admin_actions::all_categories(state).await?;
     Ok(TreePage {
         chrome: page.chrome("카테고리"),
         nodes: tree_order(&all),
@@ -112,7 +111,7 @@ async fn edit_page(
     typed: Option<Typed>,
     errors: FormErrors,
 ) -> PageResult<TreePage> {
-    let all = api(admin_actions::all_categories(state).await)?;
+    let all = admin_actions::all_categories(state).await?;
     let c = all
         .iter()
         .find(|c| c.id == id)

@@ -4,7 +4,6 @@
 //! reason the vendor sees) never does. Through
 //! `catalog::admin_actions`, the functions behind `/v1/admin/certifications`.
 
-use super::vendors::api;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{FormErrors, shown_again};
@@ -74,7 +73,7 @@ async fn list_page(
     errors_for: Option<Uuid>,
 ) -> PageResult<ListPage> {
     let at = Cursor::of(cursor)?;
-    let found = api(admin_actions::pending_certifications(state, at.after, at.fetch()).await)?;
+    let found = admin_actions::pending_certifications(state, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |c| c.id);
     // A page names at most `limit` vendors; each is read once.
     let mut names: HashMap<Uuid, String> = HashMap::new();
@@ -83,7 +82,7 @@ async fn list_page(
         let vendor = match names.get(&c.vendor_id) {
             Some(name) => name.clone(),
             None => {
-                let v = api(admin_actions::vendor(state, c.vendor_id).await)?;
+                let v = admin_actions::vendor(state, c.vendor_id).await?;
                 names.insert(c.vendor_id, v.trade_name.clone());
                 v.trade_name
             }
@@ -115,7 +114,7 @@ pub async fn verify(
     AdminSession(admin): AdminSession,
     Path(id): Path<Uuid>,
 ) -> PageResult<Redirect> {
-    api(admin_actions::verify_certification(&state, id, admin.user_id).await)?;
+    admin_actions::verify_certification(&state, id, admin.user_id).await?;
     Ok(Redirect::to("/console/admin/certifications?done=verified"))
 }
 

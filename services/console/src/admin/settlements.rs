@@ -30,10 +30,6 @@ use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
 
-fn api<T>(r: settlements::error::SettlementsResult<T>) -> Result<T, ApiError> {
-    r.map_err(ApiError::from)
-}
-
 pub fn statement_status(s: &str) -> &'static str {
     match s {
         "due" => "지급 대기",
@@ -93,19 +89,19 @@ async fn overview_page(
 ) -> PageResult<OverviewPage> {
     let today = promotions::seoul::day(Utc::now());
     let at = Cursor::of(q.cursor)?;
-    let found = api(statements::list(&state.db, None, at.after, at.fetch()).await)?;
+    let found = statements::list(&state.db, None, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |s| s.id);
     let paid_at = Cursor::of(q.payouts_cursor)?;
-    let payouts = api(payouts::list(&state.db, None, paid_at.after, paid_at.fetch()).await)?;
+    let payouts = payouts::list(&state.db, None, paid_at.after, paid_at.fetch()).await?;
     let (payouts, next_payouts) = paid_at.split(payouts, |p| p.id);
     Ok(OverviewPage {
         chrome: page.chrome("정산"),
-        owed: api(reports::liabilities(&state.db, today).await)?,
+        owed: reports::liabilities(&state.db, today).await?,
         statements: found,
         next,
         payouts,
         next_payouts,
-        holds: api(holds::list_open(&state.db).await)?,
+        holds: holds::list_open(&state.db).await?,
         errors,
         today,
     })
@@ -169,7 +165,7 @@ pub async fn close(
         )
         .await;
     };
-    let vendors = api(statements::vendors_to_close(&state.db, period_end).await)?;
+    let vendors = statements::vendors_to_close(&state.db, period_end).await?;
     let reporter = CLOSES.start(&state, admin.user_id, vendors.len()).await?;
     let job = reporter.id();
     tokio::spawn(async move {
@@ -243,7 +239,7 @@ pub async fn statement(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<StatementPage> {
-    let d = api(statements::detail(&state.db, id, None).await)?;
+    let d = statements::detail(&state.db, id, None).await?;
     Ok(StatementPage {
         chrome: page.chrome("정산서"),
         d,
@@ -359,6 +355,6 @@ pub async fn release_hold(
     AdminSession(admin): AdminSession,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    api(holds::release(&state.db, id, admin.user_id).await)?;
+    holds::release(&state.db, id, admin.user_id).await?;
     Ok(back("released"))
 }

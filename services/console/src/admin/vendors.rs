@@ -21,10 +21,6 @@ use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
 
-pub fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
-    r.map_err(ApiError::from)
-}
-
 pub fn status_label(s: &str) -> &'static str {
     match s {
         "pending" => "심사 대기",
@@ -84,7 +80,7 @@ pub async fn list(
     };
     let at = Cursor::of(q.cursor)?;
     let filter = (!status.is_empty()).then(|| status.clone());
-    let found = api(admin_actions::vendors_page(&state, filter, at.after, at.fetch()).await)?;
+    let found = admin_actions::vendors_page(&state, filter, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |v| v.id);
     Ok(ListPage {
         chrome: page.chrome("입점 심사"),
@@ -129,8 +125,9 @@ async fn vendor_page(
     id: Uuid,
     errors: FormErrors,
 ) -> PageResult<VendorPage> {
-    let v = api(admin_actions::vendor(state, id).await)?;
-    let penalties: Vec<PenaltyRow> = api(admin_actions::penalties(state, id).await)?
+    let v = admin_actions::vendor(state, id).await?;
+    let penalties: Vec<PenaltyRow> = admin_actions::penalties(state, id)
+        .await?
         .into_iter()
         .map(|p| PenaltyRow {
             at: crate::fmt::kst_minute(&p.created_at),

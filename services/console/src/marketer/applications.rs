@@ -3,7 +3,7 @@
 //! discount becomes a campaign price, refused when it contradicts another price) and
 //! reject with the reason the vendor will see.
 
-use super::campaigns::{api, status_label};
+use super::campaigns::status_label;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
@@ -104,7 +104,7 @@ async fn list_page(
     // Vendors apply only to published campaigns; the newest 100 of them to choose from.
     let mut options = Vec::new();
     for s in ["live", "scheduled", "ended"] {
-        let found = api(campaigns::page(&state.db, Some(s.to_owned()), None, 100).await)?;
+        let found = campaigns::page(&state.db, Some(s.to_owned()), None, 100).await?;
         options.extend(found.into_iter().map(|c| CampaignOption {
             id: c.id,
             label: format!("{} ({})", c.title, status_label(&c.status)),
@@ -114,16 +114,16 @@ async fn list_page(
     let at = Cursor::of(f.cursor)?;
     let rows = match campaign {
         Some(id) => {
-            api(campaigns::get(&state.db, id).await)?;
+            campaigns::get(&state.db, id).await?;
             // Oldest first, so that the applications waiting longest come first.
-            api(promotions::applications::of_campaign(
+            promotions::applications::of_campaign(
                 &state.db,
                 id,
                 f.status.as_deref(),
                 at.after,
                 at.fetch(),
             )
-            .await)?
+            .await?
         }
         None => Vec::new(),
     };

@@ -6,7 +6,7 @@
 
 use super::in_txn;
 use crate::cursor::Cursor;
-use crate::error::{ConsoleError, PageResult};
+use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
@@ -30,10 +30,6 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
-
-pub(crate) fn api<T>(r: promotions::error::PromotionsResult<T>) -> Result<T, ApiError> {
-    r.map_err(ApiError::from)
-}
 
 /// Korean time as a `datetime-local` input shows it: `2027-01-20T10:00`.
 pub fn kst_input(at: &DateTime<Utc>) -> String {
@@ -106,7 +102,7 @@ pub async fn list(
 ) -> PageResult<ListPage> {
     let status = q.status.filter(|s| CampaignStatus::parse(s).is_some());
     let at = Cursor::of(q.cursor)?;
-    let found = api(campaigns::page(&state.db, status.clone(), at.after, at.fetch()).await)?;
+    let found = campaigns::page(&state.db, status.clone(), at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |c| c.id);
     Ok(ListPage {
         chrome: page.chrome("기획전"),
@@ -309,12 +305,12 @@ async fn campaign_page(
     errors: FormErrors,
     errors_for: &str,
 ) -> PageResult<CampaignPage> {
-    let c = api(campaigns::get(&state.db, id).await)?;
+    let c = campaigns::get(&state.db, id).await?;
     let products = product_options(state).await?;
     let names: HashMap<Uuid, String> = products.iter().map(|p| (p.id, p.label.clone())).collect();
     let name = |id: &Uuid| names.get(id).cloned().unwrap_or_else(|| id.to_string());
-    let sections = api(campaigns::sections(&state.db, id).await)?;
-    let prices = api(prices::of_campaign(&state.db, id).await)?;
+    let sections = campaigns::sections(&state.db, id).await?;
+    let prices = prices::of_campaign(&state.db, id).await?;
     Ok(CampaignPage {
         chrome: page.chrome(&c.title),
         id: c.id,
@@ -521,7 +517,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let before = api(campaigns::get(&state.db, id).await)?;
+    let before = campaigns::get(&state.db, id).await?;
     let v = |k: &str| form::value(&pairs, k).to_owned();
     let f = EditForm {
         title: v("title"),
@@ -620,7 +616,8 @@ pub async fn move_section(
     Path((id, section_id)): Path<(Uuid, Uuid)>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let mut order: Vec<Uuid> = api(campaigns::sections(&state.db, id).await)?
+    let mut order: Vec<Uuid> = campaigns::sections(&state.db, id)
+        .await?
         .into_iter()
         .map(|s| s.section.id)
         .collect();
@@ -733,7 +730,7 @@ pub async fn preview(
     Path(id): Path<Uuid>,
     Query(q): Query<PreviewQuery>,
 ) -> PageResult<Response> {
-    let c = api(campaigns::get(&state.db, id).await)?;
+    let c = campaigns::get(&state.db, id).await?;
     let mut errors = FormErrors::default();
     let at = match q.at.as_deref().filter(|s| !s.is_empty()) {
         Some(raw) => parse_kst(&mut errors, "at", raw).map(|a| a.with_timezone(&Utc)),
@@ -751,7 +748,7 @@ pub async fn preview(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     };
-    let built = api(promotions::page::build(&state.db, &c, at, true).await)?;
+    let built = promotions::page::build(&state.db, &c, at, true).await?;
     let mut sections: Vec<PreviewSection> = built
         .sections
         .into_iter()
@@ -781,10 +778,4 @@ pub async fn preview(
         errors,
     }
     .into_response())
-}
-
-impl From<promotions::error::PromotionsError> for ConsoleError {
-    fn from(e: promotions::error::PromotionsError) -> Self {
-        ApiError::from(e).into()
-    }
 }

@@ -3,7 +3,7 @@
 //! issue it to customers) and its daily first-come drops (선착순) with the claims of each
 //! day. Every change goes through `promotions::coupons` as the signed-in marketer.
 
-use super::campaigns::{api, parse_kst};
+use super::campaigns::parse_kst;
 use super::in_txn;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
@@ -113,7 +113,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult<ListPage> {
     let at = Cursor::of(q.cursor)?;
-    let rows = api(coupons::list(&state.db, at.after, at.fetch()).await)?;
+    let rows = coupons::list(&state.db, at.after, at.fetch()).await?;
     let (rows, next) = at.split(rows, |c| c.id);
     Ok(ListPage {
         chrome: page.chrome("쿠폰"),
@@ -163,7 +163,7 @@ pub struct ScopeGroup {
 /// vendors and every category (as its path, `김치 › 배추김치`). Each list is bounded; a
 /// marketer's choice is among the first few hundred, newest first.
 async fn scope_groups(state: &AppState) -> Result<Vec<ScopeGroup>, ApiError> {
-    let campaigns = api(promotions::campaigns::page(&state.db, None, None, 300).await)?;
+    let campaigns = promotions::campaigns::page(&state.db, None, None, 300).await?;
     let vendors = catalog::admin_actions::vendors_page(state, Some("approved".into()), None, 500)
         .await
         .map_err(ApiError::from)?;
@@ -386,8 +386,8 @@ async fn coupon_page(
     errors_for: &str,
     typed: Pairs,
 ) -> PageResult<CouponPage> {
-    let c = api(coupons::get(&state.db, id).await)?;
-    let drops = api(promotions::drops::of_coupon(&state.db, id).await)?;
+    let c = coupons::get(&state.db, id).await?;
+    let drops = promotions::drops::of_coupon(&state.db, id).await?;
     let scope = scope_name(state, ScopeInput::of(&c)).await?;
     Ok(CouponPage {
         chrome: page.chrome(&c.name),

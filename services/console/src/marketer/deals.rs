@@ -1,7 +1,7 @@
 //! Time deals (타임딜): the list with units sold of units on offer (cursor pages) and a new
 //! deal on one variant, named by its SKU (상품코드) as vendors and marketers know it.
 
-use super::campaigns::{api, parse_kst};
+use super::campaigns::parse_kst;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
@@ -60,7 +60,7 @@ async fn deals_page(
 ) -> PageResult<DealsPage> {
     let at = Cursor::of(cursor)?;
     // Newest first: the next page holds the ids below the cursor.
-    let rows = api(deals::page(&state.db, at.after, at.fetch()).await)?;
+    let rows = deals::page(&state.db, at.after, at.fetch()).await?;
     let (rows, next) = at.split(rows, |d| d.id);
     let ids: Vec<Uuid> = rows.iter().map(|d| d.product_id).collect();
     let titles = catalog::listing::product_titles(&state.db, &ids).await?;

@@ -3,7 +3,6 @@
 //! meet. The form is checked by `promotions::stacking::replace`, so its messages beside
 //! the fields are the API's 422 field errors.
 
-use super::campaigns::api;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -38,7 +37,7 @@ pub struct PolicyPage {
 }
 
 async fn updated_label(state: &AppState) -> PageResult<(Option<PolicyForm>, String)> {
-    let row = api(stacking::row(&state.db).await)?;
+    let row = stacking::row(&state.db).await?;
     Ok(match row {
         Some(r) => (
             Some(PolicyForm {

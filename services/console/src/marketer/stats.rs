@@ -1,7 +1,7 @@
 //! A campaign's statistics: page views, unique visitors (HyperLogLog), orders, units,
 //! revenue and conversion, from the counters `promotions::stats` keeps up from events.
 
-use super::campaigns::{api, status_label};
+use super::campaigns::status_label;
 use crate::error::PageResult;
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
@@ -33,8 +33,8 @@ pub async fn show(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<StatsPage> {
-    let c = api(promotions::campaigns::get(&state.db, id).await)?;
-    let s = api(promotions::stats::read(&state, id).await)?;
+    let c = promotions::campaigns::get(&state.db, id).await?;
+    let s = promotions::stats::read(&state, id).await?;
     Ok(StatsPage {
         chrome: page.chrome(&format!("{} 통계", c.title)),
         id,

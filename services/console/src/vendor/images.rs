@@ -20,10 +20,6 @@ use platform::{ApiError, AppState};
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
-    r.map_err(ApiError::from)
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/product_images.html")]
 pub struct ImagesPage {
@@ -42,11 +38,11 @@ async fn images_page(
     id: Uuid,
     errors: FormErrors,
 ) -> PageResult<ImagesPage> {
-    let p = api(catalog::vendor_actions::owned_product(state, v.vendor_id, id).await)?;
+    let p = catalog::vendor_actions::owned_product(state, v.vendor_id, id).await?;
     Ok(ImagesPage {
         chrome: page.chrome(&format!("{} 사진", p.title)),
         id,
-        images: api(product_images::list(&state.db, v.vendor_id, id).await)?,
+        images: product_images::list(&state.db, v.vendor_id, id).await?,
         max_mb: media.max_upload_bytes().div_ceil(1024 * 1024),
         errors,
     })
@@ -88,12 +84,14 @@ pub async fn upload(
     Path(id): Path<Uuid>,
     mut multipart: Multipart,
 ) -> PageResult<Response> {
-    api(catalog::vendor_actions::owned_product(&state, v.vendor_id, id).await)?;
+    catalog::vendor_actions::owned_product(&state, v.vendor_id, id).await?;
     let uploaded =
         match catalog::http::product_images::read_file(&mut multipart, media.max_upload_bytes())
             .await
         {
-            Ok(file) => api(product_images::upload(&state.db, &media, v.vendor_id, id, file).await),
+            Ok(file) => product_images::upload(&state.db, &media, v.vendor_id, id, file)
+                .await
+                .map_err(ApiError::from),
             Err(e) => Err(e),
         };
     match uploaded {
@@ -113,7 +111,7 @@ pub async fn make_cover(
     page: PageCtx,
     Path((id, image_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult<Response> {
-    let current = api(product_images::list(&state.db, v.vendor_id, id).await)?;
+    let current = product_images::list(&state.db, v.vendor_id, id).await?;
     let mut image_ids: Vec<Uuid> = current.iter().map(|i| i.id).collect();
     image_ids.sort_by_key(|i| *i != image_id);
     let txn = state.db.begin().await?;

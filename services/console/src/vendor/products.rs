@@ -26,10 +26,6 @@ use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
 
-fn api<T>(r: catalog::error::CatalogResult<T>) -> Result<T, ApiError> {
-    r.map_err(ApiError::from)
-}
-
 // ---------------------------------------------------------------- list
 
 pub struct Row {
@@ -63,14 +59,9 @@ pub async fn list(
 ) -> PageResult<ListPage> {
     let status = q.status.filter(|s| ProductStatus::parse(s).is_some());
     let at = Cursor::of(q.cursor)?;
-    let found = api(vendor_actions::products_page(
-        &state,
-        v.vendor_id,
-        status.clone(),
-        at.after,
-        at.fetch(),
-    )
-    .await)?;
+    let found =
+        vendor_actions::products_page(&state, v.vendor_id, status.clone(), at.after, at.fetch())
+            .await?;
     let (found, next) = at.split(found, |p| p.id);
     Ok(ListPage {
         chrome: page.chrome("상품"),
@@ -117,7 +108,7 @@ fn flatten(nodes: &[CategoryNode], depth: usize, out: &mut Vec<CategoryOption>) 
 }
 
 async fn category_options(state: &AppState) -> Result<Vec<CategoryOption>, ApiError> {
-    let tree = api(categories::tree(&state.db).await)?;
+    let tree = categories::tree(&state.db).await?;
     let mut out = Vec::new();
     flatten(&tree, 0, &mut out);
     Ok(out)
@@ -406,15 +397,15 @@ async fn edit_page(
     errors: FormErrors,
     errors_for: &str,
 ) -> PageResult<EditPage> {
-    let p = api(vendor_actions::owned_product(state, v.vendor_id, id).await)?;
+    let p = vendor_actions::owned_product(state, v.vendor_id, id).await?;
     let form = match form {
         Some(f) => f,
         None => {
-            let fields = api(categories::required_notice_fields(&state.db, p.category_id).await)?;
+            let fields = categories::required_notice_fields(&state.db, p.category_id).await?;
             ProductForm::from_product(&p, &fields)
         }
     };
-    let variants = api(catalog::products::variants_of(&state.db, p.id).await)?;
+    let variants = catalog::products::variants_of(&state.db, p.id).await?;
     Ok(EditPage {
         chrome: page.chrome(&p.title),
         id: p.id,
