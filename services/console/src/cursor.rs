@@ -4,6 +4,7 @@
 
 use platform::ApiError;
 use platform::pagination::{PageParams, encode_cursor};
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// The page a list was asked for: after which id, and how many rows it shows.
@@ -40,4 +41,17 @@ impl Cursor {
             .flatten();
         (rows, next)
     }
+}
+
+/// The query string of a list: `?cursor=` (empty or none: the first page).
+#[derive(Deserialize)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+}
+
+/// The query string of a list filtered by status: `?status=…&cursor=…`.
+#[derive(Deserialize)]
+pub struct StatusQuery {
+    pub status: Option<String>,
+    pub cursor: Option<String>,
 }

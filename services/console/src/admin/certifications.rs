@@ -4,7 +4,7 @@
 //! reason the vendor sees) never does. Through
 //! `catalog::admin_actions`, the functions behind `/v1/admin/certifications`.
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
 use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
@@ -16,7 +16,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::admin_actions;
 use platform::AppState;
-use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -50,17 +49,12 @@ impl ListPage {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    cursor: Option<String>,
-}
-
 /// Pending certifications, the longest waiting first.
 pub async fn list(
     State(state): State<AppState>,
     _a: AdminSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> PageResult<ListPage> {
     list_page(&state, &page, q.cursor, FormErrors::default(), None).await
 }

@@ -3,7 +3,7 @@
 //! Through `platform::organisations::service`, the functions behind
 //! `/v1/admin/organisations`.
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
@@ -18,7 +18,6 @@ use platform::error::FieldError;
 use platform::organisations::OrganisationStatus;
 use platform::organisations::service::{self, Decision, Organisation};
 use platform::{ApiError, AppState};
-use serde::Deserialize;
 use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
@@ -57,18 +56,12 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    cursor: Option<String>,
-}
-
 /// Organisations newest first; applications to review by default, `status=` for all.
 pub async fn list(
     State(state): State<AppState>,
     _a: AdminSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<StatusQuery>,
 ) -> PageResult<ListPage> {
     let (status, filter) = match q.status.as_deref() {
         None => ("pending".to_owned(), Some(OrganisationStatus::Pending)),

@@ -3,7 +3,7 @@
 //! district, contacts, settlement account), approve, reject with a reason. Decisions go
 //! through `catalog::admin_actions`, the functions behind `/v1/admin/vendors`.
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{FormErrors, shown_again};
 use crate::guard::AdminSession;
@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use catalog::admin_actions;
 use catalog::store::vendor;
 use platform::{ApiError, AppState};
-use serde::Deserialize;
 use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
@@ -58,19 +57,13 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    cursor: Option<String>,
-}
-
 const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "suspended"];
 
 pub async fn list(
     State(state): State<AppState>,
     _a: AdminSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<StatusQuery>,
 ) -> PageResult<ListPage> {
     // Applications to review first; `status=` (empty) shows every vendor.
     let status = match q.status {

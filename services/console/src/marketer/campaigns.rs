@@ -5,7 +5,7 @@
 //! `/v1/marketing/campaigns`, with the signed-in marketer as the audited actor.
 
 use super::in_txn;
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -88,17 +88,11 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    cursor: Option<String>,
-}
-
 pub async fn list(
     State(state): State<AppState>,
     _m: MarketerSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<StatusQuery>,
 ) -> PageResult<ListPage> {
     let status = q.status.filter(|s| CampaignStatus::parse(s).is_some());
     let at = Cursor::of(q.cursor)?;

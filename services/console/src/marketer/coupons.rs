@@ -5,7 +5,7 @@
 
 use super::campaigns::parse_kst;
 use super::in_txn;
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -23,7 +23,6 @@ use platform::error::FieldError;
 use promotions::audit::Actor;
 use promotions::coupons::{self, CouponKindInput, NewCoupon, NewDrop, ScopeInput};
 use promotions::store::coupon;
-use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -101,16 +100,11 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    cursor: Option<String>,
-}
-
 pub async fn list(
     State(state): State<AppState>,
     _m: MarketerSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> PageResult<ListPage> {
     let at = Cursor::of(q.cursor)?;
     let rows = coupons::list(&state.db, at.after, at.fetch()).await?;

@@ -2,7 +2,7 @@
 //! deal on one variant, named by its SKU (상품코드) as vendors and marketers know it.
 
 use super::campaigns::parse_kst;
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
 use crate::guard::MarketerSession;
@@ -17,7 +17,6 @@ use platform::AppState;
 use platform::error::FieldError;
 use promotions::audit::Actor;
 use promotions::deals::{self, NewTimeDeal};
-use serde::Deserialize;
 use uuid::Uuid;
 
 type Pairs = Vec<(String, String)>;
@@ -44,11 +43,6 @@ impl DealsPage {
     fn typed(&self, name: &str) -> &str {
         form::value(&self.typed, name)
     }
-}
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    cursor: Option<String>,
 }
 
 async fn deals_page(
@@ -92,7 +86,7 @@ pub async fn list(
     State(state): State<AppState>,
     _m: MarketerSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> PageResult<DealsPage> {
     deals_page(&state, &page, q.cursor, FormErrors::default(), Vec::new()).await
 }

@@ -2,7 +2,7 @@
 //! deliveries, and returns to accept. Every action calls `orders::fulfilment`, the
 //! functions behind `/v1/vendor/orders`.
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, StatusQuery};
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{self, FormErrors};
 use crate::guard::VendorSession;
@@ -19,7 +19,6 @@ use orders::states::{ReturnStatus, VendorOrderStatus};
 use orders::views::VendorOrderSummary;
 use platform::status::Status;
 use platform::{ApiError, AppState};
-use serde::Deserialize;
 use uuid::Uuid;
 
 /// Couriers offered first (any name may be typed).
@@ -54,12 +53,6 @@ pub fn reason_label(s: &str) -> &'static str {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    cursor: Option<String>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/orders.html")]
 pub struct OrdersPage {
@@ -75,7 +68,7 @@ async fn orders_page(
     state: &AppState,
     v: &VendorSession,
     page: &PageCtx,
-    q: ListQuery,
+    q: StatusQuery,
     errors: FormErrors,
 ) -> PageResult<OrdersPage> {
     // The page opens on what needs doing: orders to ship.
@@ -109,7 +102,7 @@ pub async fn list(
     State(state): State<AppState>,
     v: VendorSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<StatusQuery>,
 ) -> PageResult<OrdersPage> {
     orders_page(&state, &v, &page, q, FormErrors::default()).await
 }
@@ -157,7 +150,7 @@ pub async fn ship(
     if errors.is_empty() {
         return Ok(Redirect::to("/console/vendor/orders?done=shipped").into_response());
     }
-    let q = ListQuery {
+    let q = StatusQuery {
         status: Some("preparing".into()),
         cursor: None,
     };
@@ -176,7 +169,7 @@ pub async fn deliver(
             Redirect::to("/console/vendor/orders?status=shipped&done=delivered").into_response(),
         ),
         Err(e) => {
-            let q = ListQuery {
+            let q = StatusQuery {
                 status: Some("shipped".into()),
                 cursor: None,
             };
@@ -202,7 +195,7 @@ async fn returns_page(
     state: &AppState,
     v: &VendorSession,
     page: &PageCtx,
-    q: ListQuery,
+    q: StatusQuery,
     errors: FormErrors,
 ) -> PageResult<ReturnsPage> {
     let status = match q.status.as_deref() {
@@ -228,7 +221,7 @@ pub async fn returns(
     State(state): State<AppState>,
     v: VendorSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<StatusQuery>,
 ) -> PageResult<ReturnsPage> {
     returns_page(&state, &v, &page, q, FormErrors::default()).await
 }
@@ -243,7 +236,7 @@ pub async fn accept_return(
     match fulfilment::accept_return(&state, &ctx, v.vendor_id, id).await {
         Ok(_) => Ok(Redirect::to("/console/vendor/returns?done=accepted").into_response()),
         Err(e) => {
-            let q = ListQuery {
+            let q = StatusQuery {
                 status: None,
                 cursor: None,
             };

@@ -3,7 +3,7 @@
 //! variants and options, stock, publish, archive). Every action calls
 //! `catalog::vendor_actions`, the functions behind `/v1/vendor/products`.
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, StatusQuery};
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{self, FormErrors};
 use crate::guard::VendorSession;
@@ -45,17 +45,11 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    cursor: Option<String>,
-}
-
 pub async fn list(
     State(state): State<AppState>,
     v: VendorSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<StatusQuery>,
 ) -> PageResult<ListPage> {
     let status = q.status.filter(|s| ProductStatus::parse(s).is_some());
     let at = Cursor::of(q.cursor)?;

@@ -2,7 +2,7 @@
 //! statement as an XLSX (or CSV) download — the same reports and exports as
 //! `/v1/vendor/settlements`.
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
 use crate::guard::VendorSession;
 use crate::layout::{Chrome, PageCtx};
@@ -26,16 +26,11 @@ pub struct SettlementsPage {
     next: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    cursor: Option<String>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     v: VendorSession,
     page: PageCtx,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> PageResult<SettlementsPage> {
     let balance = settlements::reports::balance(&state.db, v.vendor_id)
         .await
