@@ -4,7 +4,7 @@
 
 use crate::error::{ConsoleError, PageResult};
 use crate::messages;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use platform::ApiError;
 use platform::error::FieldError;
 
@@ -84,6 +84,19 @@ pub async fn shown_again<T: IntoResponse>(
     let status = e.code.status();
     let errors = FormErrors::from_api(e)?;
     Ok((status, page(errors).await?).into_response())
+}
+
+/// Where a form's change leads: to `to` (a page with its notice) when the change was
+/// made, else the form's page again with the refusal, as [`shown_again`] shows it.
+pub async fn redirect_or_shown_again<T, P: IntoResponse>(
+    result: Result<T, impl Into<ApiError>>,
+    to: &str,
+    page: impl AsyncFnOnce(FormErrors) -> PageResult<P>,
+) -> PageResult<Response> {
+    match result {
+        Ok(_) => Ok(Redirect::to(to).into_response()),
+        Err(e) => shown_again(e.into(), page).await,
+    }
 }
 
 /// A whole number typed into a form field (spaces and thousands separators allowed:

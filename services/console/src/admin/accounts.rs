@@ -6,7 +6,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::PageResult;
-use crate::form::{FormErrors, shown_again};
+use crate::form::{FormErrors, redirect_or_shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx, role_label};
 use askama::Template;
@@ -14,7 +14,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use platform::AppState;
 use platform::accounts::http::{AccountAuditView, AccountFields};
 use platform::accounts::{changes, service};
@@ -211,15 +211,12 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
         }
     };
-    match result {
-        Ok(_) => Ok(Redirect::to("/console/admin/accounts?done=created").into_response()),
-        Err(e) => {
-            shown_again(e, async |errors| {
-                list_page(&state, &page, ListQuery::default(), typed, errors).await
-            })
-            .await
-        }
-    }
+    redirect_or_shown_again(
+        result,
+        "/console/admin/accounts?done=created",
+        async |errors| list_page(&state, &page, ListQuery::default(), typed, errors).await,
+    )
+    .await
 }
 
 /// Back to the list after a change on a row; a refusal (`own_account`, a vendor role
@@ -230,10 +227,12 @@ async fn changed(
     result: Result<platform::accounts::entity::user::Model, platform::ApiError>,
     done: &str,
 ) -> PageResult<Response> {
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/console/admin/accounts?done={done}")).into_response()),
-        Err(e) => shown_again(e, async |errors| rows_refused(state, page, errors).await).await,
-    }
+    redirect_or_shown_again(
+        result,
+        &format!("/console/admin/accounts?done={done}"),
+        async |errors| rows_refused(state, page, errors).await,
+    )
+    .await
 }
 
 /// Give an account another role (a vendor account keeps, or is given, its vendor).

@@ -4,7 +4,7 @@
 //! functions behind `/v1/admin/categories`.
 
 use crate::error::PageResult;
-use crate::form::{FormErrors, shown_again};
+use crate::form::{FormErrors, redirect_or_shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use catalog::admin_actions;
 use catalog::categories::{CategoryChange, NewCategory};
 use catalog::store::category;
@@ -232,15 +232,13 @@ pub async fn update(
         position,
         notice_fields: notice_lines(&typed.notice_fields),
     };
-    match admin_actions::update_category(&state, id, change).await {
-        Ok(_) => Ok(Redirect::to("/console/admin/categories?done=category_saved").into_response()),
-        Err(e) => {
-            shown_again(e.into(), async |errors| {
-                edit_page(&state, &page, id, Some(typed), errors).await
-            })
-            .await
-        }
-    }
+    let r = admin_actions::update_category(&state, id, change).await;
+    redirect_or_shown_again(
+        r,
+        "/console/admin/categories?done=category_saved",
+        async |errors| edit_page(&state, &page, id, Some(typed), errors).await,
+    )
+    .await
 }
 
 /// Add a category; its notice fields are typed one per line.
@@ -263,13 +261,11 @@ pub async fn create(
         position,
         notice_fields: notice_lines(&typed.notice_fields),
     };
-    match admin_actions::create_category(&state, new).await {
-        Ok(_) => Ok(Redirect::to("/console/admin/categories?done=created").into_response()),
-        Err(e) => {
-            shown_again(e.into(), async |errors| {
-                tree_page(&state, &page, typed, errors).await
-            })
-            .await
-        }
-    }
+    let r = admin_actions::create_category(&state, new).await;
+    redirect_or_shown_again(
+        r,
+        "/console/admin/categories?done=created",
+        async |errors| tree_page(&state, &page, typed, errors).await,
+    )
+    .await
 }

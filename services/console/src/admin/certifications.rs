@@ -6,14 +6,14 @@
 
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
-use crate::form::{FormErrors, shown_again};
+use crate::form::{FormErrors, redirect_or_shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use catalog::admin_actions;
 use platform::AppState;
 use std::collections::HashMap;
@@ -122,15 +122,11 @@ pub async fn reject(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let reason = crate::form::value(&pairs, "reason");
-    match admin_actions::reject_certification(&state, id, admin.user_id, reason).await {
-        Ok(_) => {
-            Ok(Redirect::to("/console/admin/certifications?done=cert_rejected").into_response())
-        }
-        Err(e) => {
-            shown_again(e.into(), async |errors| {
-                list_page(&state, &page, None, errors, Some(id)).await
-            })
-            .await
-        }
-    }
+    let r = admin_actions::reject_certification(&state, id, admin.user_id, reason).await;
+    redirect_or_shown_again(
+        r,
+        "/console/admin/certifications?done=cert_rejected",
+        async |errors| list_page(&state, &page, None, errors, Some(id)).await,
+    )
+    .await
 }

@@ -5,7 +5,7 @@
 
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
-use crate::form::{FormErrors, shown_again};
+use crate::form::{FormErrors, redirect_or_shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use platform::error::FieldError;
 use platform::organisations::OrganisationStatus;
 use platform::organisations::service::{self, Decision, Organisation};
@@ -123,12 +123,12 @@ async fn decided(
     result: Result<Organisation, ApiError>,
     done: &str,
 ) -> PageResult<Response> {
-    match result {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/console/admin/organisations/{id}?done={done}")).into_response(),
-        ),
-        Err(e) => shown_again(e, async |errors| org_page(state, page, id, errors).await).await,
-    }
+    redirect_or_shown_again(
+        result,
+        &format!("/console/admin/organisations/{id}?done={done}"),
+        async |errors| org_page(state, page, id, errors).await,
+    )
+    .await
 }
 
 async fn refused(

@@ -5,14 +5,14 @@
 
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
-use crate::form::{FormErrors, shown_again};
+use crate::form::{FormErrors, redirect_or_shown_again, shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use catalog::admin_actions;
 use catalog::store::vendor;
 use platform::{ApiError, AppState};
@@ -155,17 +155,12 @@ async fn decided(
     result: catalog::error::CatalogResult<vendor::Model>,
     done: &str,
 ) -> PageResult<Response> {
-    match result {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/console/admin/vendors/{id}?done={done}")).into_response())
-        }
-        Err(e) => {
-            shown_again(e.into(), async |errors| {
-                vendor_page(state, page, id, errors).await
-            })
-            .await
-        }
-    }
+    redirect_or_shown_again(
+        result,
+        &format!("/console/admin/vendors/{id}?done={done}"),
+        async |errors| vendor_page(state, page, id, errors).await,
+    )
+    .await
 }
 
 pub async fn approve(

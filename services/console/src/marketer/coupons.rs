@@ -456,17 +456,12 @@ async fn outcome<T>(
     done: &str,
     typed: Pairs,
 ) -> PageResult<Response> {
-    match result {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/console/marketer/coupons/{id}?done={done}")).into_response(),
-        ),
-        Err(e) => {
-            form::shown_again(e, async |errors| {
-                coupon_page(state, page, id, errors, errors_for, typed).await
-            })
-            .await
-        }
-    }
+    form::redirect_or_shown_again(
+        result,
+        &format!("/console/marketer/coupons/{id}?done={done}"),
+        async |errors| coupon_page(state, page, id, errors, errors_for, typed).await,
+    )
+    .await
 }
 
 pub async fn disable(

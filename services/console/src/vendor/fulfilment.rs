@@ -164,21 +164,17 @@ pub async fn deliver(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    match fulfilment::deliver(&state, v.vendor_id, id).await {
-        Ok(()) => Ok(
-            Redirect::to("/console/vendor/orders?status=shipped&done=delivered").into_response(),
-        ),
-        Err(e) => {
-            let q = StatusQuery {
-                status: Some("shipped".into()),
-                cursor: None,
-            };
-            form::shown_again(e, async |errors| {
-                orders_page(&state, &v, &page, q, errors).await
-            })
-            .await
-        }
-    }
+    let r = fulfilment::deliver(&state, v.vendor_id, id).await;
+    let q = StatusQuery {
+        status: Some("shipped".into()),
+        cursor: None,
+    };
+    form::redirect_or_shown_again(
+        r,
+        "/console/vendor/orders?status=shipped&done=delivered",
+        async |errors| orders_page(&state, &v, &page, q, errors).await,
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -233,17 +229,13 @@ pub async fn accept_return(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    match fulfilment::accept_return(&state, &ctx, v.vendor_id, id).await {
-        Ok(_) => Ok(Redirect::to("/console/vendor/returns?done=accepted").into_response()),
-        Err(e) => {
-            let q = StatusQuery {
-                status: None,
-                cursor: None,
-            };
-            form::shown_again(e, async |errors| {
-                returns_page(&state, &v, &page, q, errors).await
-            })
-            .await
-        }
-    }
+    let r = fulfilment::accept_return(&state, &ctx, v.vendor_id, id).await;
+    let q = StatusQuery {
+        status: None,
+        cursor: None,
+    };
+    form::redirect_or_shown_again(r, "/console/vendor/returns?done=accepted", async |errors| {
+        returns_page(&state, &v, &page, q, errors).await
+    })
+    .await
 }
