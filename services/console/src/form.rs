@@ -132,6 +132,18 @@ pub fn optional_number<T: std::str::FromStr>(
     }
 }
 
+/// What a refused form sent, to fill its fields again (`typed.get("name")` in a
+/// template).
+#[derive(Default)]
+pub struct Sent(pub Vec<(String, String)>);
+
+impl Sent {
+    /// The value sent for `name` ("" if none).
+    pub fn get(&self, name: &str) -> &str {
+        value(&self.0, name)
+    }
+}
+
 /// The value of `name` among a form's pairs.
 pub fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs

@@ -363,13 +363,7 @@ pub struct CouponPage {
     /// `issue`, `drop` or `status`: which form the errors belong to.
     errors_for: String,
     /// What the failed form held, to show again.
-    typed: Pairs,
-}
-
-impl CouponPage {
-    fn typed(&self, name: &str) -> &str {
-        form::value(&self.typed, name)
-    }
+    typed: form::Sent,
 }
 
 async fn coupon_page(
@@ -405,7 +399,7 @@ async fn coupon_page(
         c: row(c),
         errors,
         errors_for: errors_for.to_owned(),
-        typed,
+        typed: form::Sent(typed),
     })
 }
 

@@ -36,13 +36,7 @@ pub struct DealsPage {
     rows: Vec<Row>,
     next: Option<String>,
     errors: FormErrors,
-    typed: Pairs,
-}
-
-impl DealsPage {
-    fn typed(&self, name: &str) -> &str {
-        form::value(&self.typed, name)
-    }
+    typed: form::Sent,
 }
 
 async fn deals_page(
@@ -78,7 +72,7 @@ async fn deals_page(
             .collect(),
         next,
         errors,
-        typed,
+        typed: form::Sent(typed),
     })
 }
 

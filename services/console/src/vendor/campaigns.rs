@@ -40,14 +40,8 @@ pub struct CampaignsPage {
     campaigns: Vec<CampaignSummary>,
     products: Vec<(Uuid, String)>,
     applications: Vec<ApplicationRow>,
-    form: Pairs,
+    typed: form::Sent,
     errors: FormErrors,
-}
-
-impl CampaignsPage {
-    fn typed(&self, name: &str) -> &str {
-        form::value(&self.form, name)
-    }
 }
 
 pub fn application_status_label(s: &str) -> &'static str {
@@ -113,7 +107,7 @@ async fn campaigns_page(
         campaigns,
         products,
         applications,
-        form,
+        typed: form::Sent(form),
         errors,
     })
 }
