@@ -20,8 +20,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use platform::error::FieldError;
 use platform::{ApiError, AppState};
-use sea_orm::TransactionTrait;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::{Deserialize, Serialize};
+use settlements::error::SettlementsResult;
 use settlements::holds::{self, Hold, NewHold};
 use settlements::payouts::{self, BankTransferCsv, Payout, PayoutProvider};
 use settlements::reports::{self, Liabilities};
@@ -126,6 +127,24 @@ async fn refused(state: &AppState, page: &PageCtx, e: ApiError) -> PageResult<Re
 
 fn back(done: &str) -> Response {
     Redirect::to(&format!("/console/admin/settlements?done={done}")).into_response()
+}
+
+/// One payout change in its own transaction: committed and back to the overview with
+/// the notice `done`, or the overview again with the refusal (rolled back).
+async fn payout_change<T>(
+    state: &AppState,
+    page: &PageCtx,
+    done: &str,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> SettlementsResult<T>,
+) -> PageResult<Response> {
+    let txn = state.db.begin().await?;
+    match change(&txn).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(back(done))
+        }
+        Err(e) => refused(state, page, e.into()).await,
+    }
 }
 
 /// The progress of a close: the part htmx polls, or a page of its own.
@@ -253,14 +272,10 @@ pub async fn schedule_payout(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let txn = state.db.begin().await?;
-    match payouts::schedule(&txn, id, admin.user_id, BankTransferCsv.name()).await {
-        Ok(_) => {
-            txn.commit().await?;
-            Ok(back("payout_scheduled"))
-        }
-        Err(e) => refused(&state, &page, e.into()).await,
-    }
+    payout_change(&state, &page, "payout_scheduled", async |txn| {
+        payouts::schedule(txn, id, admin.user_id, BankTransferCsv.name()).await
+    })
+    .await
 }
 
 /// Send every scheduled payout: the answer is the bank-transfer file to upload to the
@@ -291,14 +306,10 @@ pub async fn payout_paid(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let txn = state.db.begin().await?;
-    match payouts::mark_paid(&txn, id).await {
-        Ok(_) => {
-            txn.commit().await?;
-            Ok(back("payout_paid"))
-        }
-        Err(e) => refused(&state, &page, e.into()).await,
-    }
+    payout_change(&state, &page, "payout_paid", async |txn| {
+        payouts::mark_paid(txn, id).await
+    })
+    .await
 }
 
 pub async fn payout_failed(
@@ -313,14 +324,10 @@ pub async fn payout_failed(
         let e = ApiError::validation(vec![FieldError::new("reason", "required", "is required")]);
         return refused(&state, &page, e).await;
     }
-    let txn = state.db.begin().await?;
-    match payouts::mark_failed(&txn, id, reason).await {
-        Ok(_) => {
-            txn.commit().await?;
-            Ok(back("payout_failed"))
-        }
-        Err(e) => refused(&state, &page, e.into()).await,
-    }
+    payout_change(&state, &page, "payout_failed", async |txn| {
+        payouts::mark_failed(txn, id, reason).await
+    })
+    .await
 }
 
 pub async fn place_hold(
