@@ -28,6 +28,11 @@ pub fn kst_minute(at: &DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A window from one instant to another in Korean time: `2026-12-02 14:05 ~ 2026-12-09 23:59`.
+pub fn kst_window(starts: &DateTime<Utc>, ends: &DateTime<Utc>) -> String {
+    format!("{} ~ {}", kst_minute(starts), kst_minute(ends))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

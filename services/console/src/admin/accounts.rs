@@ -26,6 +26,15 @@ use uuid::Uuid;
 
 pub const ROLES: [Role; 4] = [Role::Customer, Role::Vendor, Role::Marketer, Role::Admin];
 
+/// An account's status in Korean: in use, or stopped.
+fn status_label(status: &str) -> &'static str {
+    if status == service::STATUS_ACTIVE {
+        "사용 중"
+    } else {
+        "중지"
+    }
+}
+
 /// A role's name in Korean, for the templates.
 pub fn role_name(r: &Role) -> &'static str {
     role_label(*r)
@@ -109,11 +118,7 @@ async fn list_page_with(
                 active: u.status == service::STATUS_ACTIVE,
                 own: Some(u.id) == me,
                 role: role_label(service::role_of(&u)),
-                status: if u.status == service::STATUS_ACTIVE {
-                    "사용 중"
-                } else {
-                    "중지"
-                },
+                status: status_label(&u.status),
                 created: crate::fmt::kst_minute(&u.created_at),
                 last_login: u
                     .last_login_at
@@ -321,14 +326,7 @@ fn fields_text(f: &AccountFields) -> String {
         });
     }
     if let Some(status) = &f.status {
-        parts.push(
-            if status == service::STATUS_ACTIVE {
-                "사용 중"
-            } else {
-                "중지"
-            }
-            .to_owned(),
-        );
+        parts.push(status_label(status).to_owned());
     }
     parts.join(", ")
 }

@@ -104,11 +104,7 @@ pub async fn list(
             .into_iter()
             .map(|c| Row {
                 id: c.id,
-                window: format!(
-                    "{} ~ {}",
-                    crate::fmt::kst_minute(&c.starts_at),
-                    crate::fmt::kst_minute(&c.ends_at)
-                ),
+                window: crate::fmt::kst_window(&c.starts_at, &c.ends_at),
                 title: c.title,
                 slug: c.slug,
                 status: c.status,
@@ -309,9 +305,8 @@ async fn campaign_page(
         chrome: page.chrome(&c.title),
         id: c.id,
         window: format!(
-            "{} ~ {} (한국 시간)",
-            crate::fmt::kst_minute(&c.starts_at),
-            crate::fmt::kst_minute(&c.ends_at)
+            "{} (한국 시간)",
+            crate::fmt::kst_window(&c.starts_at, &c.ends_at)
         ),
         starts_input: kst_input(&c.starts_at),
         edit: EditForm::of(&c),

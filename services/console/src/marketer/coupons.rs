@@ -73,11 +73,7 @@ fn row(c: coupon::Model) -> Row {
         id: c.id,
         kind: kind_label(&c.kind),
         benefit: benefit(&c),
-        window: format!(
-            "{} ~ {}",
-            crate::fmt::kst_minute(&c.starts_at),
-            crate::fmt::kst_minute(&c.ends_at)
-        ),
+        window: crate::fmt::kst_window(&c.starts_at, &c.ends_at),
         used: format!("{} / {}", c.used_count, limit_of(c.total_uses)),
         spent: format!(
             "{} / {}",

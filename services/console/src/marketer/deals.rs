@@ -59,11 +59,7 @@ async fn deals_page(
             .map(|d| Row {
                 product: titles.get(&d.product_id).cloned().unwrap_or_default(),
                 price: crate::fmt::won(d.deal_price),
-                window: format!(
-                    "{} ~ {}",
-                    crate::fmt::kst_minute(&d.starts_at),
-                    crate::fmt::kst_minute(&d.ends_at)
-                ),
+                window: crate::fmt::kst_window(&d.starts_at, &d.ends_at),
                 sold: format!("{} / {}", d.sold, d.quantity),
                 per_customer: d
                     .per_customer_limit

@@ -40,9 +40,8 @@ pub async fn show(
         id,
         status: status_label(&c.status),
         window: format!(
-            "{} ~ {} (한국 시간)",
-            crate::fmt::kst_minute(&c.starts_at),
-            crate::fmt::kst_minute(&c.ends_at)
+            "{} (한국 시간)",
+            crate::fmt::kst_window(&c.starts_at, &c.ends_at)
         ),
         figures: vec![
             ("페이지 조회", count(s.page_views), "stat-views"),
