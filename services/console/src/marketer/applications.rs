@@ -184,21 +184,18 @@ async fn decide(
     actor: Actor,
 ) -> PageResult<Response> {
     let status = form::value(pairs, "status").to_owned();
-    let result = super::in_txn(state, async |txn| match reason {
+    let result = super::priced_change(state, async |txn| match reason {
         Some(r) => promotions::applications::reject(txn, actor, id, r).await,
         None => promotions::applications::approve(txn, actor, id).await,
     })
     .await;
     match result {
-        Ok(a) => {
-            promotions::cache::invalidate(&state.redis).await;
-            Ok(Redirect::to(&format!(
-                "/console/marketer/applications?campaign={}&status={}&done={done}",
-                a.campaign_id,
-                crate::error::encode(&status)
-            ))
-            .into_response())
-        }
+        Ok(a) => Ok(Redirect::to(&format!(
+            "/console/marketer/applications?campaign={}&status={}&done={done}",
+            a.campaign_id,
+            crate::error::encode(&status)
+        ))
+        .into_response()),
         Err(e) => {
             let f = Filter {
                 campaign: form::value(pairs, "campaign").parse().ok(),

@@ -4,7 +4,7 @@
 //! preview at any instant. Every change goes through the promotions functions behind
 //! `/v1/marketing/campaigns`, with the signed-in marketer as the audited actor.
 
-use super::in_txn;
+use super::priced_change;
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors};
@@ -182,13 +182,12 @@ pub async fn create(
             membership: Vec::new(),
             vendor_share_bp,
         };
-        let made = in_txn(&state, async |txn| {
+        let made = priced_change(&state, async |txn| {
             campaigns::create(txn, Actor::user(&m.0), new).await
         })
         .await;
         match made {
             Ok(c) => {
-                promotions::cache::invalidate(&state.redis).await;
                 return Ok(Redirect::to(&format!(
                     "/console/marketer/campaigns/{}?done=created",
                     c.id
@@ -357,21 +356,12 @@ async fn change<T>(
     done: &str,
     f: impl AsyncFnOnce(&DatabaseTransaction) -> promotions::error::PromotionsResult<T>,
 ) -> PageResult<Response> {
-    match in_txn(state, f).await {
-        Ok(_) => {
-            promotions::cache::invalidate(&state.redis).await;
-            Ok(
-                Redirect::to(&format!("/console/marketer/campaigns/{id}?done={done}"))
-                    .into_response(),
-            )
-        }
-        Err(e) => {
-            form::shown_again(e.into(), async |errors| {
-                campaign_page(state, page, id, errors, errors_for).await
-            })
-            .await
-        }
-    }
+    form::redirect_or_shown_again(
+        priced_change(state, f).await,
+        &format!("/console/marketer/campaigns/{id}?done={done}"),
+        async |errors| campaign_page(state, page, id, errors, errors_for).await,
+    )
+    .await
 }
 
 pub async fn add_section(
@@ -531,27 +521,20 @@ pub async fn update(
         ..Default::default()
     };
     let actor = Actor::user(&m.0);
-    match in_txn(&state, async |txn| {
+    let made = priced_change(&state, async |txn| {
         campaigns::update(txn, actor, id, upd, Utc::now()).await
     })
+    .await;
+    form::redirect_or_shown_again(
+        made,
+        &format!("/console/marketer/campaigns/{id}?done=saved"),
+        async |errors| {
+            let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
+            body.edit = f;
+            Ok(body)
+        },
+    )
     .await
-    {
-        Ok(_) => {
-            promotions::cache::invalidate(&state.redis).await;
-            Ok(
-                Redirect::to(&format!("/console/marketer/campaigns/{id}?done=saved"))
-                    .into_response(),
-            )
-        }
-        Err(e) => {
-            form::shown_again(e.into(), async |errors| {
-                let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
-                body.edit = f;
-                Ok(body)
-            })
-            .await
-        }
-    }
 }
 
 /// Selected product ids of a section or price form.

@@ -163,13 +163,12 @@ pub async fn create(
             per_customer_limit,
             vendor_share_bp,
         };
-        let made = super::in_txn(&state, async |txn| {
+        let made = super::priced_change(&state, async |txn| {
             deals::create(txn, Actor::user(&m.0), new).await
         })
         .await;
         match made {
             Ok(_) => {
-                promotions::cache::invalidate(&state.redis).await;
                 return Ok(Redirect::to("/console/marketer/deals?done=created").into_response());
             }
             Err(e) => errors = FormErrors::from_api(e.into())?,

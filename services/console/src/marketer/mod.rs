@@ -32,6 +32,18 @@ pub(crate) async fn in_txn<T>(
     Ok(out)
 }
 
+/// A change that can move storefront prices (campaigns and their prices, applications,
+/// time deals, the stacking policy): made as [`in_txn`] makes it, then the cached
+/// prices are dropped. Coupons do not go through here.
+pub(crate) async fn priced_change<T>(
+    state: &AppState,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> PromotionsResult<T>,
+) -> PromotionsResult<T> {
+    let out = in_txn(state, change).await?;
+    promotions::cache::invalidate(&state.redis).await;
+    Ok(out)
+}
+
 /// The marketer's sections, in menu order (the first is its home).
 pub const NAV: &[(&str, &str)] = &[
     ("/console/marketer", "기획전"),

@@ -102,13 +102,12 @@ pub async fn save(
             order_and_shipping_coupons_combine: f.order_and_shipping_coupons_combine,
             coupons_on_promoted_lines: f.coupons_on_promoted_lines,
         };
-        let saved = super::in_txn(&state, async |txn| {
+        let saved = super::priced_change(&state, async |txn| {
             stacking::replace(txn, Actor::user(&m.0), input).await
         })
         .await;
         match saved {
             Ok(_) => {
-                promotions::cache::invalidate(&state.redis).await;
                 return Ok(Redirect::to("/console/marketer/stacking?done=saved").into_response());
             }
             Err(e) => errors = FormErrors::from_api(e.into())?,
