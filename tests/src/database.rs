@@ -4,6 +4,7 @@
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -24,7 +25,15 @@ pub fn server_url() -> String {
 }
 
 fn template_name() -> String {
-    format!("jikgu_tpl_{}", env!("JIKGU_MIGRATIONS_HASH"))
+    // The build script hashes the migrations' sources, but a target dir shared by two
+    // checkouts may hand this binary the other one's hash (seen with git worktrees): the
+    // names of the migrations this binary runs make a new migration a new template anyway.
+    let mut h = DefaultHasher::new();
+    env!("JIKGU_MIGRATIONS_HASH").hash(&mut h);
+    for m in Migrator::migrations() {
+        m.name().hash(&mut h);
+    }
+    format!("jikgu_tpl_{:016x}", h.finish())
 }
 
 async fn admin() -> DatabaseConnection {

@@ -4,3 +4,4 @@ pub mod m20261202_000701_product_images;
 pub mod m20261204_000101_certification_rejection;
 pub mod m20261207_000101_product_category_path;
 pub mod m20261208_000101_product_in_stock_variants;
+pub mod m20261209_000101_product_seller;

@@ -7,7 +7,7 @@ use crate::certifications::{self, Badge};
 use crate::domain::business_number::BusinessNumber;
 use crate::error::{CatalogError, CatalogResult};
 use crate::listing::{
-    self, HAS_STOCK, PRODUCT_LISTED, ProductFacts, VALID_CERT, VENDOR_SELLING, VISIBLE,
+    self, HAS_STOCK, PRODUCT_LISTED, ProductFacts, SELLER_SELLING, VALID_CERT, VISIBLE,
 };
 use crate::store::vendor;
 use crate::vendors;
@@ -192,7 +192,7 @@ async fn list_and_facts(
     let limit = q.limit.unwrap_or_default().get();
     let sort = q.sort.unwrap_or_default();
     let mut sql = Sql {
-        conds: vec![PRODUCT_LISTED.into()],
+        conds: vec![PRODUCT_LISTED.into(), SELLER_SELLING.into()],
         values: Vec::new(),
     };
     // Sorted by price within a category, the walk is over the price order of that
@@ -286,8 +286,8 @@ async fn list_and_facts(
                 p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified, \
                 p.tags, p.category_path AS categories \
          FROM (SELECT p.id, p.title, p.images->>0 AS image, p.min_price, p.popularity, p.published_at, \
-                      p.category_id, p.vendor_id, v.trade_name, p.tags, p.category_path, p.in_stock_variants \
-               FROM catalog.products p JOIN catalog.vendors v ON v.id = p.vendor_id AND {VENDOR_SELLING} \
+                      p.category_id, p.vendor_id, p.trade_name, p.tags, p.category_path, p.in_stock_variants \
+               FROM catalog.products p \
                WHERE {} ORDER BY {inner_order} LIMIT {lim}) p \
          ORDER BY {order}",
         sql.conds.join(" AND ")

@@ -289,3 +289,111 @@ async fn price_sorted_category_lists_follow_moved_categories_and_products() {
         assert_eq!(seen, want, "{sort}");
     }
 }
+
+/// A list reads whether a vendor may sell, and its trade name, from the product rows
+/// (`m20261209_000101_product_seller`). Products written while their vendor is being
+/// suspended leave the lists with it: a product takes its vendor's status when written,
+/// waiting for a change in flight, and a change rewrites the products already there.
+/// Reinstated (through the API), all come back; a new trade name shows on every row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lists_follow_a_vendors_status_and_trade_name_even_mid_write() {
+    use futures::future::join_all;
+    use platform::auth::Role;
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    use serde_json::json;
+    let s = shop().await;
+    let app = &s.app;
+    let (admin, _) = app.account(Role::Admin, None).await;
+    // Each query string is asked once, so no cached page can answer for the rows.
+    let vendors_rows = |q: String| async move {
+        let r = app
+            .client
+            .get(&format!("/v1/products?vendor={}&{q}", s.b.id))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json["items"].as_array().expect("items").clone()
+    };
+    assert_eq!(vendors_rows("sort=price_asc".into()).await.len(), 2);
+
+    // Sixteen products are being written (each transaction holds its insert for 100 ms)
+    // while the vendor is suspended.
+    let writes = (0..16).map(|i| {
+        let db = app.state.db.clone();
+        let (vendor, category) = (s.b.id, s.seafood);
+        tokio::spawn(async move {
+            let txn = db.begin().await.expect("begin");
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO catalog.products (id, vendor_id, category_id, title, status, min_price, published_at) \
+                 VALUES ($1, $2, $3, $4, 'active', $5, now())",
+                [
+                    Uuid::now_v7().into(),
+                    vendor.into(),
+                    category.into(),
+                    format!("옹진 대하 {i}").into(),
+                    (20_000 + i as i64).into(),
+                ],
+            ))
+            .await
+            .expect("insert");
+            txn.execute_unprepared("SELECT pg_sleep(0.1)")
+                .await
+                .expect("sleep");
+            txn.commit().await.expect("commit");
+        })
+    });
+    let writes: Vec<_> = writes.collect();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    // A plain UPDATE, as any writer may issue it: the API's suspension locks the vendor
+    // `FOR UPDATE`, which waits for the products' foreign-key locks by itself.
+    app.state
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE catalog.vendors SET status = 'suspended' WHERE id = $1",
+            [s.b.id.into()],
+        ))
+        .await
+        .expect("suspend");
+    for w in join_all(writes).await {
+        w.expect("write");
+    }
+    assert_eq!(
+        vendors_rows("sort=price_desc".into()).await,
+        Vec::<Value>::new()
+    );
+    let food = app
+        .client
+        .get(&format!("/v1/products?category={}&sort=price_desc", s.food))
+        .await;
+    assert_eq!(
+        titles(&food.json),
+        ["강화 총각김치", "강화순무김치 1kg"],
+        "only the other vendor's products"
+    );
+
+    let r = admin
+        .post(
+            &format!("/v1/admin/vendors/{}/reinstate", s.b.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(vendors_rows("sort=newest".into()).await.len(), 18);
+
+    app.state
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE catalog.vendors SET trade_name = '옹진바다' WHERE id = $1",
+            [s.b.id.into()],
+        ))
+        .await
+        .expect("rename");
+    let rows = vendors_rows("sort=popular".into()).await;
+    assert_eq!(rows.len(), 18);
+    assert!(
+        rows.iter().all(|p| p["vendor"]["trade_name"] == "옹진바다"),
+        "{rows:?}"
+    );
+}
