@@ -33,11 +33,21 @@ pub enum CampaignState {
     Ended,
 }
 
-/// The state of a window at `at` (half-open, like the pricing engine).
+/// The state of a campaign at `at`.
 pub fn state_at(c: &campaign::Model, at: DateTime<Utc>) -> CampaignState {
-    if at < c.starts_at {
+    window_state(c.starts_at, c.ends_at, at)
+}
+
+/// The state of a window `[starts_at, ends_at)` at `at` (half-open, like the pricing
+/// engine): campaigns, cached summaries and time deals all count their windows this way.
+fn window_state(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> CampaignState {
+    if at < starts_at {
         CampaignState::Upcoming
-    } else if at < c.ends_at {
+    } else if at < ends_at {
         CampaignState::Live
     } else {
         CampaignState::Ended
@@ -93,13 +103,7 @@ impl CampaignSummary {
             self.starts_at.with_timezone(&Utc),
             self.ends_at.with_timezone(&Utc),
         );
-        self.state = if at < s {
-            CampaignState::Upcoming
-        } else if at < e {
-            CampaignState::Live
-        } else {
-            CampaignState::Ended
-        };
+        self.state = window_state(s, e, at);
         self.countdown_seconds = countdown(s, e, at);
         self
     }
@@ -175,13 +179,7 @@ impl DealView {
             quantity: d.quantity,
             remaining: (d.quantity - d.sold).max(0),
             per_customer_limit: d.per_customer_limit,
-            state: if at < d.starts_at {
-                CampaignState::Upcoming
-            } else if at < d.ends_at {
-                CampaignState::Live
-            } else {
-                CampaignState::Ended
-            },
+            state: window_state(d.starts_at, d.ends_at, at),
         }
     }
 }
