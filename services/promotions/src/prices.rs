@@ -83,6 +83,27 @@ impl PriceKind {
     }
 }
 
+/// A price's amount as both `add` and `update` accept it: a value in its kind's range and
+/// a floor that is not negative, with every failing field named in one answer.
+fn check_amount(kind: PriceKind, value: i64, floor: i64) -> PromotionsResult<()> {
+    let mut errors = Vec::new();
+    if let Err(e) = kind.check("value", value) {
+        errors.push(e);
+    }
+    if floor < 0 {
+        errors.push(FieldError::new(
+            "floor",
+            "out_of_range",
+            "must not be negative",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(PromotionsError::Invalid(errors))
+    }
+}
+
 /// The engine's view of a stored price.
 pub fn discount_of(p: &campaign_price::Model) -> Discount {
     PriceKind::parse(&p.kind)
@@ -259,20 +280,7 @@ pub async fn add(
 ) -> PromotionsResult<campaign_price::Model> {
     let c = campaign::get_for_update(db, campaign_id).await?;
     campaign::refuse_ended(&c, "add a price")?;
-    let mut errors = Vec::new();
-    if let Err(e) = new.kind.check("value", new.value) {
-        errors.push(e);
-    }
-    if new.floor < 0 {
-        errors.push(FieldError::new(
-            "floor",
-            "out_of_range",
-            "must not be negative",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(PromotionsError::Invalid(errors));
-    }
+    check_amount(new.kind, new.value, new.floor)?;
     check_target(db, new.product_id, new.variant_id).await?;
     lock_product(db, new.product_id).await?;
     if let Some((other_price_id, other_campaign_id)) =
@@ -340,20 +348,7 @@ pub async fn update(
         .unwrap_or(PriceKind::AmountOff);
     let value = upd.value.unwrap_or(before.value);
     let floor = upd.floor.unwrap_or(before.floor);
-    let mut errors = Vec::new();
-    if let Err(e) = kind.check("value", value) {
-        errors.push(e);
-    }
-    if floor < 0 {
-        errors.push(FieldError::new(
-            "floor",
-            "out_of_range",
-            "must not be negative",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(PromotionsError::Invalid(errors));
-    }
+    check_amount(kind, value, floor)?;
     let mut am: campaign_price::ActiveModel = before.clone().into();
     am.kind = Set(kind.as_str().to_owned());
     am.value = Set(value);
