@@ -131,7 +131,13 @@ fn check_text(errors: &mut Vec<FieldError>, field: &str, text: &str, max: usize)
     }
 }
 
-fn check_window(errors: &mut Vec<FieldError>, starts: DateTime<Utc>, ends: DateTime<Utc>) {
+/// A promotion's window must end after it starts: campaigns, time deals and coupons
+/// alike, so they all refuse an empty window with the same field error.
+pub(crate) fn check_window(
+    errors: &mut Vec<FieldError>,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+) {
     if ends <= starts {
         errors.push(FieldError::new(
             "ends_at",

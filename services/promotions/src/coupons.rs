@@ -276,13 +276,7 @@ pub async fn create(
             "0 or more won",
         ));
     }
-    if ends <= starts {
-        errors.push(FieldError::new(
-            "ends_at",
-            "ends_before_start",
-            "the end must be after the start",
-        ));
-    }
+    crate::campaigns::check_window(&mut errors, starts, ends);
     if new.total_uses.is_some_and(|n| n <= 0) {
         errors.push(FieldError::new("total_uses", "out_of_range", "at least 1"));
     }

@@ -68,13 +68,7 @@ pub async fn create(
             "an amount of won from 1 to 100,000,000",
         ));
     }
-    if ends <= starts {
-        errors.push(FieldError::new(
-            "ends_at",
-            "ends_before_start",
-            "the end must be after the start",
-        ));
-    }
+    crate::campaigns::check_window(&mut errors, starts, ends);
     if new.quantity <= 0 || new.quantity > 1_000_000 {
         errors.push(FieldError::new(
             "quantity",
