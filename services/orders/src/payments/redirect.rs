@@ -572,6 +572,20 @@ fn after_expiry() -> OrdersError {
     )
 }
 
+/// The `orderId` a payment window hands back, as `confirm` and `fail` both refuse it before
+/// looking the order up.
+fn check_order_id(order_id: &str) -> OrdersResult<()> {
+    if valid_order_id(order_id) {
+        Ok(())
+    } else {
+        Err(OrdersError::field(
+            "orderId",
+            "invalid_order_id",
+            "6 to 64 characters of A-Z, a-z, 0-9, - and _",
+        ))
+    }
+}
+
 /// `POST /v1/payments/{gateway}/confirm`.
 pub async fn confirm(
     db: &DatabaseConnection,
@@ -579,13 +593,7 @@ pub async fn confirm(
     customer: Uuid,
     req: ConfirmRequest,
 ) -> OrdersResult<ConfirmResponse> {
-    if !valid_order_id(&req.order_id) {
-        return Err(OrdersError::field(
-            "orderId",
-            "invalid_order_id",
-            "6 to 64 characters of A-Z, a-z, 0-9, - and _",
-        ));
-    }
+    check_order_id(&req.order_id)?;
     if !valid_payment_key(&req.payment_key) {
         return Err(OrdersError::field(
             "paymentKey",
@@ -663,13 +671,7 @@ pub async fn fail(
     customer: Uuid,
     req: FailRequest,
 ) -> OrdersResult<FailResponse> {
-    if !valid_order_id(&req.order_id) {
-        return Err(OrdersError::field(
-            "orderId",
-            "invalid_order_id",
-            "6 to 64 characters of A-Z, a-z, 0-9, - and _",
-        ));
-    }
+    check_order_id(&req.order_id)?;
     let txn = db.begin().await?;
     let row = lock_by_number(&txn, ctx.gateway.name(), &req.order_id)
         .await?
