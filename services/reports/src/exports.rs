@@ -128,6 +128,24 @@ pub fn csv(r: &PerformanceReport) -> ReportsResult<Vec<u8>> {
         .map_err(|e| ReportsError::Render(e.to_string()))
 }
 
+/// One figure in its XLSX cell, the same for a row and for the total under the rows: won
+/// and counts as numbers in their formats, a percent as its text.
+fn write_figure(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    col: u16,
+    f: Figure,
+    won: &rust_xlsxwriter::Format,
+    count: &rust_xlsxwriter::Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    match f {
+        Figure::Won(v) => ws.write_with_format(row, col, v as f64, won)?,
+        Figure::Count(v) => ws.write_with_format(row, col, v as f64, count)?,
+        Figure::Percent(p) => ws.write(row, col, p.map(percent).unwrap_or_default())?,
+    };
+    Ok(())
+}
+
 /// The report as XLSX: a summary sheet, then one sheet per report in `groupings` (each a
 /// grouping of the same period), named by its dimensions.
 pub fn xlsx(
@@ -177,15 +195,7 @@ pub fn xlsx(
             }
             for (j, f) in figures.into_iter().enumerate() {
                 let col = (keys.len() + j) as u16;
-                match f {
-                    Figure::Won(v) => ws.write_with_format(row, col, v as f64, &won).map_err(e)?,
-                    Figure::Count(v) => ws
-                        .write_with_format(row, col, v as f64, &count)
-                        .map_err(e)?,
-                    Figure::Percent(p) => ws
-                        .write(row, col, p.map(percent).unwrap_or_default())
-                        .map_err(e)?,
-                };
+                write_figure(ws, row, col, f, &won, &count).map_err(e)?;
             }
         }
         // The total under the rows, as the rows' sum.
@@ -194,17 +204,7 @@ pub fn xlsx(
             .map_err(e)?;
         for (j, (_, f)) in figure_columns(&g.totals).into_iter().enumerate() {
             let col = (g.by.len() + j) as u16;
-            match f {
-                Figure::Won(v) => ws
-                    .write_with_format(total_row, col, v as f64, &won)
-                    .map_err(e)?,
-                Figure::Count(v) => ws
-                    .write_with_format(total_row, col, v as f64, &count)
-                    .map_err(e)?,
-                Figure::Percent(p) => ws
-                    .write(total_row, col, p.map(percent).unwrap_or_default())
-                    .map_err(e)?,
-            };
+            write_figure(ws, total_row, col, f, &won, &count).map_err(e)?;
         }
     }
     wb.save_to_buffer().map_err(e)
