@@ -304,8 +304,8 @@ async fn list_and_facts(
         (None, _) => order.to_owned(),
     };
     // The columns in `SummaryRow`'s order (it reads them by position). The certification
-    // flag is computed outside the LIMIT: inside it the planner may
-    // work it out for every candidate row before it limits. Stock is a column of the row.
+    // flag is computed outside the LIMIT: inside it the planner may work it out for every
+    // candidate row before it limits. Stock is a column of the row.
     let text = format!(
         "SELECT p.id, p.title, p.image, p.min_price, p.popularity, p.published_at, p.category_id, \
                 p.vendor_id, p.trade_name, {HAS_STOCK} AS in_stock, {VALID_CERT} AS certified, \

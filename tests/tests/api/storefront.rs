@@ -304,6 +304,18 @@ async fn lists_follow_a_vendors_status_and_trade_name_even_mid_write() {
     let s = shop().await;
     let app = &s.app;
     let (admin, _) = app.account(Role::Admin, None).await;
+    // A write to the vendor's row as any writer may issue it, bypassing the API.
+    let vendor_sql = |sql: &'static str| async move {
+        app.state
+            .db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                [s.b.id.into()],
+            ))
+            .await
+            .expect(sql);
+    };
     // Each query string is asked once, so no cached page can answer for the rows.
     let vendors_rows = |q: String| async move {
         let r = app
@@ -344,17 +356,9 @@ async fn lists_follow_a_vendors_status_and_trade_name_even_mid_write() {
     });
     let writes: Vec<_> = writes.collect();
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    // A plain UPDATE, as any writer may issue it: the API's suspension locks the vendor
-    // `FOR UPDATE`, which waits for the products' foreign-key locks by itself.
-    app.state
-        .db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE catalog.vendors SET status = 'suspended' WHERE id = $1",
-            [s.b.id.into()],
-        ))
-        .await
-        .expect("suspend");
+    // A plain UPDATE: the API's suspension locks the vendor `FOR UPDATE`, which waits for
+    // the products' foreign-key locks by itself.
+    vendor_sql("UPDATE catalog.vendors SET status = 'suspended' WHERE id = $1").await;
     for w in join_all(writes).await {
         w.expect("write");
     }
@@ -381,15 +385,7 @@ async fn lists_follow_a_vendors_status_and_trade_name_even_mid_write() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(vendors_rows("sort=newest".into()).await.len(), 18);
 
-    app.state
-        .db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE catalog.vendors SET trade_name = '옹진바다' WHERE id = $1",
-            [s.b.id.into()],
-        ))
-        .await
-        .expect("rename");
+    vendor_sql("UPDATE catalog.vendors SET trade_name = '옹진바다' WHERE id = $1").await;
     let rows = vendors_rows("sort=popular".into()).await;
     assert_eq!(rows.len(), 18);
     assert!(
