@@ -23,6 +23,7 @@ use crate::text;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use platform::db::uuid_array;
+use platform::reads::Reads;
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
 use serde::Serialize;
@@ -36,11 +37,13 @@ const WRITE_CHUNK: usize = 500;
 #[derive(Clone)]
 pub struct PostgresBackend {
     db: DatabaseConnection,
+    /// Where the documents of a page are read ([`platform::reads`]).
+    reads: Reads,
 }
 
 impl PostgresBackend {
-    pub fn new(db: DatabaseConnection) -> Self {
-        PostgresBackend { db }
+    pub fn new(db: DatabaseConnection, reads: Reads) -> Self {
+        PostgresBackend { db, reads }
     }
 }
 
@@ -685,7 +688,7 @@ impl PostgresBackend {
             format!("SELECT {HIT_COLUMNS} FROM search.documents d WHERE d.id = ANY($1)"),
             vec![uuid_array(ids)],
         ))
-        .all(&self.db)
+        .all(&self.reads)
         .await?;
         let mut by_id: HashMap<Uuid, StoredHit> = rows.into_iter().map(|r| (r.id, r)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
@@ -704,7 +707,7 @@ impl PostgresBackend {
             "SELECT d.id, d.title FROM search.documents d WHERE d.id = ANY($1)".to_owned(),
             vec![uuid_array(ids)],
         ))
-        .all(&self.db)
+        .all(&self.reads)
         .await?;
         let mut by_id: HashMap<Uuid, SuggestRow> = rows.into_iter().map(|r| (r.id, r)).collect();
         Ok(ids

@@ -25,6 +25,7 @@ use crate::error::SearchResult;
 use crate::postgres::{PostgresBackend, facets_from_rows, page};
 use crate::query::{Facets, SearchQuery, SearchResults, Suggestion, suggest_terms};
 use platform::db::pg;
+use platform::reads::Reads;
 use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,9 +85,9 @@ struct Gone {
 }
 
 impl MemoryBackend {
-    pub fn new(db: DatabaseConnection) -> MemoryBackend {
+    pub fn new(db: DatabaseConnection, reads: Reads) -> MemoryBackend {
         MemoryBackend {
-            sql: PostgresBackend::new(db.clone()),
+            sql: PostgresBackend::new(db.clone(), reads),
             db,
             index: RwLock::new(Index::default()),
             loaded: AtomicBool::new(false),

@@ -353,7 +353,12 @@ async fn postgres_answers_as_the_reference() {
     let mut rng = StdRng::seed_from_u64(SEED);
     let c = catalog(&mut rng);
     let (_db, conn) = database().await;
-    compare(&PostgresBackend::new(conn), &c, &mut rng).await;
+    compare(
+        &PostgresBackend::new(conn.clone(), platform::reads::Reads::beside(&conn)),
+        &c,
+        &mut rng,
+    )
+    .await;
 }
 
 /// The in-memory index against the reference, and then against the SQL it stands in for
@@ -364,9 +369,9 @@ async fn memory_answers_as_the_reference_and_as_its_sql() {
     let mut rng = StdRng::seed_from_u64(SEED);
     let c = catalog(&mut rng);
     let (_db, conn) = database().await;
-    let memory = MemoryBackend::new(conn.clone());
+    let memory = MemoryBackend::new(conn.clone(), platform::reads::Reads::beside(&conn));
     compare(&memory, &c, &mut rng).await;
-    let sql = PostgresBackend::new(conn);
+    let sql = PostgresBackend::new(conn.clone(), platform::reads::Reads::beside(&conn));
     let mut rng = StdRng::seed_from_u64(SEED ^ 1);
     for q in queries(&mut rng, &c) {
         let q = SearchQuery {

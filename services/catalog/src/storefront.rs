@@ -619,14 +619,16 @@ pub struct Priced<T> {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// [`list`] with the campaign prices live at `at`.
+/// [`list`] with the campaign prices live at `at`: the page is read on `page_db` (the read
+/// pool, `platform::reads`, when served), what the prices load on `db`.
 pub async fn priced_list(
+    page_db: &impl ConnectionTrait,
     db: &DatabaseConnection,
     prices: &dyn LivePrices,
     q: &ListQuery,
     at: DateTime<Utc>,
 ) -> CatalogResult<Priced<ProductList>> {
-    let (mut page, facts) = list_and_facts(db, q).await?;
+    let (mut page, facts) = list_and_facts(page_db, q).await?;
     let live: LivePricing = prices.live_prices(db, &facts, at).await?;
     for item in &mut page.items {
         if let Some(promo) = live.products.get(&item.id) {
@@ -639,14 +641,15 @@ pub async fn priced_list(
     })
 }
 
-/// [`detail`] with the campaign prices live at `at`.
+/// [`detail`] with the campaign prices live at `at`, read as [`priced_list`] reads.
 pub async fn priced_detail(
+    page_db: &impl ConnectionTrait,
     db: &DatabaseConnection,
     prices: &dyn LivePrices,
     id: Uuid,
     at: DateTime<Utc>,
 ) -> CatalogResult<Option<Priced<ProductDetail>>> {
-    let Some((mut page, facts)) = detail_and_facts(db, id).await? else {
+    let Some((mut page, facts)) = detail_and_facts(page_db, id).await? else {
         return Ok(None);
     };
     let live = prices.live_prices(db, &[facts], at).await?;

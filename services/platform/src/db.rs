@@ -65,7 +65,7 @@ pub fn is_connection_error(err: &DbErr) -> bool {
     }
 }
 
-fn sqlx_connection_error(err: &sea_orm::sqlx::Error) -> bool {
+pub(crate) fn sqlx_connection_error(err: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error;
     match err {
         Error::Io(_)

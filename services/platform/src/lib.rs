@@ -30,6 +30,7 @@ pub mod pagination;
 pub mod postal;
 pub mod quantity;
 pub mod ratelimit;
+pub mod reads;
 pub mod server;
 pub mod state;
 pub mod status;

@@ -1,8 +1,9 @@
-//! What every handler can reach: config, the Postgres pool, Redis and the token keys.
+//! What every handler can reach: config, the Postgres pools, Redis and the token keys.
 
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::kv::Redis;
+use crate::reads::Reads;
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -13,6 +14,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
+    /// Statements that run alone on the storefront's read paths ([`crate::reads`]).
+    pub reads: Reads,
     pub redis: Redis,
     pub tokens: TokenKeys,
 }
@@ -20,9 +23,11 @@ pub struct Inner {
 impl AppState {
     pub fn new(config: Arc<Config>, db: DatabaseConnection, redis: Redis) -> AppState {
         let tokens = TokenKeys::new(&config);
+        let reads = Reads::beside(&db);
         AppState(Arc::new(Inner {
             config,
             db,
+            reads,
             redis,
             tokens,
         }))

@@ -106,6 +106,7 @@ async fn uncached_page(
     let (db, n) = app.counting_statements();
     let page = catalog::storefront::priced_detail(
         &db,
+        &db,
         &promotions::storefront_prices::PromotionsLivePrices::default(),
         pid,
         Utc::now(),
@@ -505,12 +506,18 @@ async fn held_price(
     s: &Shop,
     held: &promotions::storefront_prices::PromotionsLivePrices,
 ) -> Option<platform::money::Won> {
-    catalog::storefront::priced_detail(&s.app.state.db, held, s.product, Utc::now())
-        .await
-        .expect("priced detail")
-        .expect("visible")
-        .value
-        .sale_price
+    catalog::storefront::priced_detail(
+        &s.app.state.reads,
+        &s.app.state.db,
+        held,
+        s.product,
+        Utc::now(),
+    )
+    .await
+    .expect("priced detail")
+    .expect("visible")
+    .value
+    .sale_price
 }
 
 /// A live campaign with the shop's product at 25 % off (20,000 won becomes 15,000).

@@ -26,6 +26,7 @@ mod promotions;
 mod public_purchases;
 mod quotations;
 mod races;
+mod read_pool;
 mod reports;
 mod roles;
 mod round_trips;

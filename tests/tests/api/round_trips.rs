@@ -46,6 +46,7 @@ async fn an_uncached_product_page_reads_the_catalog_in_two_statements() {
     n.store(0, Ordering::SeqCst);
     let priced = catalog::storefront::priced_detail(
         &db,
+        &db,
         &promotions::storefront_prices::PromotionsLivePrices::default(),
         pid,
         Utc::now(),
@@ -66,7 +67,7 @@ async fn an_uncached_product_page_reads_the_catalog_in_two_statements() {
     let held = promotions::storefront_prices::PromotionsLivePrices::held_in(app.redis().clone());
     for expected in [2, 1, 1] {
         n.store(0, Ordering::SeqCst);
-        let priced = catalog::storefront::priced_detail(&db, &held, pid, Utc::now())
+        let priced = catalog::storefront::priced_detail(&db, &db, &held, pid, Utc::now())
             .await
             .expect("priced detail");
         assert!(priced.is_some());

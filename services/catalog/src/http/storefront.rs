@@ -56,7 +56,8 @@ async fn list_products(
     {
         return Ok(hit.respond(&inm));
     }
-    let page = storefront::priced_list(&state.db, prices.0.as_ref(), &q, Utc::now()).await?;
+    let page =
+        storefront::priced_list(&state.reads, &state.db, prices.0.as_ref(), &q, Utc::now()).await?;
     let body = bytes::Bytes::from(serde_json::to_vec(&page.value).map_err(ApiError::internal)?);
     let answer = match (&key, &local_key) {
         (Some(key), Some(local_key)) => {
@@ -77,9 +78,9 @@ async fn get_product(
     Path(id): Path<Uuid>,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let db = state.db.clone();
+    let (reads, db) = (state.reads.clone(), state.db.clone());
     let page = cache::get_or_load_priced(&state, &cache::product_key(id), || async move {
-        storefront::priced_detail(&db, prices.0.as_ref(), id, Utc::now()).await
+        storefront::priced_detail(&reads, &db, prices.0.as_ref(), id, Utc::now()).await
     })
     .await
     .map_err(ApiError::from)?
@@ -109,9 +110,9 @@ async fn get_vendor(
     Path(id): Path<Uuid>,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let db = state.db.clone();
+    let reads = state.reads.clone();
     let page = cache::get_or_load(&state, &cache::vendor_key(id), || async move {
-        storefront::vendor_page(&db, id).await
+        storefront::vendor_page(&reads, id).await
     })
     .await
     .map_err(ApiError::from)?
