@@ -131,9 +131,10 @@ fn conn_err(e: sqlx::Error) -> DbErr {
     DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))
 }
 
-fn query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
-    let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
-    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+/// The statement's values move into the query (the statement is ours, so no copy).
+fn query(sql: &str, values: Option<Values>) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
+    let values = values.unwrap_or(Values(Vec::new()));
+    sqlx::query_with(sqlx::AssertSqlSafe(sql), SqlxValues(values))
 }
 
 #[async_trait::async_trait]
@@ -144,7 +145,12 @@ impl ConnectionTrait for Reads {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.with(
-            async |c| query(&stmt).execute(c).await.map(ExecResult::from),
+            async |c| {
+                query(&stmt.sql, stmt.values)
+                    .execute(c)
+                    .await
+                    .map(ExecResult::from)
+            },
             exec_err,
         )
         .await
@@ -166,7 +172,7 @@ impl ConnectionTrait for Reads {
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         self.with(
             async |c| {
-                query(&stmt)
+                query(&stmt.sql, stmt.values)
                     .fetch_optional(c)
                     .await
                     .map(|r| r.map(QueryResult::from))
@@ -179,7 +185,7 @@ impl ConnectionTrait for Reads {
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.with(
             async |c| {
-                let rows = query(&stmt).fetch_all(c).await?;
+                let rows = query(&stmt.sql, stmt.values).fetch_all(c).await?;
                 Ok(rows.into_iter().map(QueryResult::from).collect())
             },
             query_err,
