@@ -111,20 +111,72 @@ impl<T: Clone + Eq + std::hash::Hash> Registry<T> {
     }
 }
 
-/// An entry's texts and campaigns: what a scan reads only for a word it must recheck or
-/// a campaign filter.
-#[derive(Debug)]
-struct Entry {
-    title: Box<str>,
-    /// Tags and description, one per line (rechecks only).
-    text: Box<str>,
-    campaigns: Box<[Uuid]>,
+/// The folded texts of every slot in one buffer, in slot order after a load: a scan that
+/// rechecks thousands of matches reads them front to back instead of following a pointer
+/// per match to its own allocation.
+#[derive(Default)]
+struct Texts {
+    bytes: String,
+    /// By slot: where its text starts in `bytes`, and its length.
+    at: Vec<(usize, u32)>,
+    /// Bytes of texts taken out or replaced, reclaimed by [`Texts::compact`].
+    garbage: usize,
 }
 
-/// What every match of a search is counted and ordered by, kept by slot apart from the
-/// texts: a scan over thousands of matches reads one cache line per match, in slot
-/// order, instead of following each entry's pointers (it spent a third of a search's
-/// time there).
+impl Texts {
+    fn put(&mut self, slot: u32, text: &str) {
+        let at = (self.bytes.len(), text.len() as u32);
+        self.bytes.push_str(text);
+        match self.at.get_mut(slot as usize) {
+            Some(place) => *place = at,
+            None => self.at.push(at),
+        }
+    }
+
+    fn get(&self, slot: u32) -> &str {
+        let (start, len) = self.at[slot as usize];
+        &self.bytes[start..start + len as usize]
+    }
+
+    fn take_out(&mut self, slot: u32) {
+        self.garbage += self.at[slot as usize].1 as usize;
+        self.at[slot as usize] = (0, 0);
+    }
+
+    /// Copy the live texts into a new buffer, in slot order, once more than half of the
+    /// buffer is texts taken out: the buffer stays within twice what it holds.
+    fn compact(&mut self) {
+        if self.garbage < 4096 || self.garbage * 2 < self.bytes.len() {
+            return;
+        }
+        let mut bytes = String::with_capacity(self.bytes.len() - self.garbage);
+        for at in &mut self.at {
+            let (start, len) = *at;
+            *at = (bytes.len(), len);
+            bytes.push_str(&self.bytes[start..start + len as usize]);
+        }
+        self.bytes = bytes;
+        self.garbage = 0;
+    }
+}
+
+/// What a scan reads for every match, kept small and by slot (16 bytes, a hundred
+/// thousand slots in 1.6 MB): the facet counts, and the part of the relevance key that
+/// turns most matches away from a full page without reading their [`Facts`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    vendor: u32,
+    /// The category's path.
+    category: u32,
+    title_chars: u32,
+    /// The place of the price's bucket in [`PriceBucket::ALL`].
+    bucket: u8,
+    certified: bool,
+}
+
+/// The rest of what a match is filtered and ordered by, kept by slot apart from the
+/// texts: read for a match that passes the [`Cell`]'s tests, or for every match of a
+/// filtered search.
 #[derive(Debug, Clone, Copy)]
 struct Facts {
     id: Uuid,
@@ -132,23 +184,29 @@ struct Facts {
     popularity: i64,
     /// Microseconds since the epoch, as Postgres keeps a `timestamptz`.
     published: Option<i64>,
-    vendor: u32,
-    /// The category's path.
-    category: u32,
-    title_chars: u32,
-    certified: bool,
     in_stock: bool,
 }
 
-impl Entry {
-    fn title_grams(&self) -> Vec<i32> {
-        text::gram_codes([&*self.title])
+/// Candidates a scan takes at a time: [`Index::touch`] reads their memory ahead.
+const BATCH: usize = 32;
+
+/// A set of slots as plain bits: a scan asks it once per match, where a roaring bitmap's
+/// lookup (a binary search through an array container) cost a tenth of a search.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn of(set: &RoaringBitmap, slots: usize) -> Bits {
+        let mut words = vec![0u64; slots.div_ceil(64)];
+        for slot in set {
+            words[slot as usize / 64] |= 1 << (slot % 64);
+        }
+        Bits(words)
     }
 
-    /// Its gram codes, computed from the folded text it keeps: the same codes when it is
-    /// added and when it is taken out again.
-    fn grams(&self) -> Vec<i32> {
-        text::gram_codes([&*self.title, &*self.text])
+    fn contains(&self, slot: u32) -> bool {
+        self.0
+            .get(slot as usize / 64)
+            .is_some_and(|w| (w >> (slot % 64)) & 1 == 1)
     }
 }
 
@@ -184,7 +242,9 @@ struct Scan<'a> {
     q: &'a SearchQuery,
     candidates: RoaringBitmap,
     words: Vec<Word<'a>>,
-    in_titles: Vec<RoaringBitmap>,
+    in_titles: Vec<Bits>,
+    /// Whether a word is looked for in titles (the scan then touches them ahead).
+    rechecks: bool,
 }
 
 /// Facet counts of one search, by registry number and price bucket.
@@ -196,12 +256,12 @@ struct Counts {
 }
 
 /// The place of a price's bucket in [`PriceBucket::ALL`].
-fn bucket_of(price: i64) -> usize {
+fn bucket_of(price: i64) -> u8 {
     let bucket = PriceBucket::of(platform::money::Won(price));
     PriceBucket::ALL
         .iter()
         .position(|b| *b == bucket)
-        .unwrap_or_default()
+        .unwrap_or_default() as u8
 }
 
 /// What a search found: the ids of the page (one more than asked when more follow),
@@ -215,9 +275,14 @@ pub struct Found {
 
 #[derive(Default)]
 pub struct Index {
-    slots: Vec<Option<Entry>>,
+    /// By slot, the campaigns of its entry, or `None` for a free slot.
+    slots: Vec<Option<Box<[Uuid]>>>,
     /// By slot, beside `slots` (a free slot keeps its last entry's, unread).
+    cells: Vec<Cell>,
     facts: Vec<Facts>,
+    /// Folded titles, and tags and descriptions (one per line), by slot: rechecks only.
+    titles: Texts,
+    texts: Texts,
     slot_of: HashMap<Uuid, u32>,
     free: Vec<u32>,
     live: RoaringBitmap,
@@ -283,10 +348,20 @@ impl Index {
     pub fn upsert(&mut self, row: EntryRow) {
         self.remove(row.id);
         let slot = self.place(row);
-        let e = self.entry(slot);
-        let (grams, title_grams) = (e.grams(), e.title_grams());
+        let (grams, title_grams) = (self.grams(slot), self.title_grams(slot));
         post(&mut self.postings, grams, slot);
         post(&mut self.title_postings, title_grams, slot);
+    }
+
+    /// The codes of a slot's title grams: relevance and suggestions.
+    fn title_grams(&self, slot: u32) -> Vec<i32> {
+        text::gram_codes([self.titles.get(slot)])
+    }
+
+    /// The codes of a slot's grams, computed from the folded texts it keeps: the same
+    /// codes when it is added and when it is taken out again.
+    fn grams(&self, slot: u32) -> Vec<i32> {
+        text::gram_codes([self.titles.get(slot), self.texts.get(slot)])
     }
 
     /// Keep an entry in a free slot; its posting lists are the caller's.
@@ -297,36 +372,38 @@ impl Index {
             kinds: row.certification_kinds,
         });
         let category = self.categories.take(row.category_ids);
+        let cell = Cell {
+            vendor,
+            category,
+            title_chars: row.title_folded.chars().count() as u32,
+            bucket: bucket_of(row.price),
+            certified: row.certified,
+        };
         let facts = Facts {
             id: row.id,
             price: row.price,
             popularity: row.popularity,
             published: row.published_at.map(|t| t.timestamp_micros()),
-            vendor,
-            category,
-            title_chars: row.title_folded.chars().count() as u32,
-            certified: row.certified,
             in_stock: row.in_stock,
-        };
-        let entry = Entry {
-            title: row.title_folded.into_boxed_str(),
-            text: row.text_folded.into_boxed_str(),
-            campaigns: row.campaign_ids.into_boxed_slice(),
         };
         let slot = match self.free.pop() {
             Some(slot) => {
+                self.cells[slot as usize] = cell;
                 self.facts[slot as usize] = facts;
                 slot
             }
             None => {
                 self.slots.push(None);
+                self.cells.push(cell);
                 self.facts.push(facts);
                 (self.slots.len() - 1) as u32
             }
         };
+        self.titles.put(slot, &row.title_folded);
+        self.texts.put(slot, &row.text_folded);
         self.live.insert(slot);
         self.slot_of.insert(row.id, slot);
-        self.slots[slot as usize] = Some(entry);
+        self.slots[slot as usize] = Some(row.campaign_ids.into_boxed_slice());
         slot
     }
 
@@ -335,33 +412,38 @@ impl Index {
         let Some(slot) = self.slot_of.remove(&id) else {
             return;
         };
-        let Some(entry) = self.slots[slot as usize].take() else {
+        if self.slots[slot as usize].take().is_none() {
             return;
-        };
-        unpost(&mut self.postings, entry.grams(), slot);
-        unpost(&mut self.title_postings, entry.title_grams(), slot);
+        }
+        let (grams, title_grams) = (self.grams(slot), self.title_grams(slot));
+        unpost(&mut self.postings, grams, slot);
+        unpost(&mut self.title_postings, title_grams, slot);
+        self.titles.take_out(slot);
+        self.texts.take_out(slot);
+        self.titles.compact();
+        self.texts.compact();
         self.live.remove(slot);
         self.free.push(slot);
-        let facts = self.facts[slot as usize];
-        self.vendors.give_back(facts.vendor);
-        self.categories.give_back(facts.category);
+        let cell = self.cells[slot as usize];
+        self.vendors.give_back(cell.vendor);
+        self.categories.give_back(cell.category);
     }
 
-    fn entry(&self, slot: u32) -> &Entry {
+    fn campaigns(&self, slot: u32) -> &[Uuid] {
         self.slots[slot as usize]
-            .as_ref()
+            .as_deref()
             .expect("a live slot holds an entry")
     }
 
-    fn passes(&self, slot: u32, e: &Facts, f: &Filters) -> bool {
+    fn passes(&self, slot: u32, c: &Cell, e: &Facts, f: &Filters) -> bool {
         f.category
-            .is_none_or(|c| self.categories.get(e.category).contains(&c))
-            && f.vendor.is_none_or(|v| self.vendors.get(e.vendor).id == v)
-            && f.certified.is_none_or(|c| e.certified == c)
+            .is_none_or(|id| self.categories.get(c.category).contains(&id))
+            && f.vendor.is_none_or(|v| self.vendors.get(c.vendor).id == v)
+            && f.certified.is_none_or(|cert| c.certified == cert)
             && f.min_price.is_none_or(|p| e.price >= p.get())
             && f.max_price.is_none_or(|p| e.price <= p.get())
             && f.campaign
-                .is_none_or(|c| self.entry(slot).campaigns.contains(&c))
+                .is_none_or(|id| self.campaigns(slot).contains(&id))
             && f.in_stock.is_none_or(|s| e.in_stock == s)
     }
 
@@ -384,27 +466,40 @@ impl Index {
             in_titles: if by_relevance || words.iter().any(|w| w.recheck) {
                 words
                     .iter()
-                    .map(|w| holding(&self.title_postings, &[w.text]))
+                    .map(|w| Bits::of(&holding(&self.title_postings, &[w.text]), self.slots.len()))
                     .collect()
             } else {
                 Vec::new()
             },
+            rechecks: words.iter().any(|w| w.recheck),
             words,
         };
+        // Each order is a key whose first part the match's cell gives: a match whose first
+        // part is already worse than the page's worst is passed over without its facts.
         match q.sort {
-            Sort::Relevance if by_relevance => self.scan(&scan, |e, hits| {
-                (Reverse(hits), e.title_chars, Reverse(e.popularity), e.id)
-            }),
-            Sort::Relevance | Sort::Popular => self.scan(&scan, |e, _| {
-                (
-                    Reverse(e.popularity),
-                    newest_first(e.published),
-                    Reverse(e.id),
-                )
-            }),
-            Sort::Newest => self.scan(&scan, |e, _| (newest_first(e.published), Reverse(e.id))),
-            Sort::PriceAsc => self.scan(&scan, |e, _| (e.price, e.id)),
-            Sort::PriceDesc => self.scan(&scan, |e, _| (Reverse(e.price), Reverse(e.id))),
+            Sort::Relevance if by_relevance => self.scan(
+                &scan,
+                |c, hits| (Reverse(hits), c.title_chars),
+                |e| (Reverse(e.popularity), e.id),
+            ),
+            Sort::Relevance | Sort::Popular => self.scan(
+                &scan,
+                |_, _| (),
+                |e| {
+                    (
+                        Reverse(e.popularity),
+                        newest_first(e.published),
+                        Reverse(e.id),
+                    )
+                },
+            ),
+            Sort::Newest => self.scan(
+                &scan,
+                |_, _| (),
+                |e| (newest_first(e.published), Reverse(e.id)),
+            ),
+            Sort::PriceAsc => self.scan(&scan, |_, _| (), |e| (e.price, e.id)),
+            Sort::PriceDesc => self.scan(&scan, |_, _| (), |e| (Reverse(e.price), Reverse(e.id))),
         }
     }
 
@@ -414,21 +509,51 @@ impl Index {
         // Without title postings no word is rechecked and relevance is not asked.
         let mut in_title = 0;
         for (w, titles) in s.words.iter().zip(&s.in_titles) {
-            let titled = titles.contains(slot) && (!w.recheck || w.is_in(&self.entry(slot).title));
+            let titled = titles.contains(slot) && (!w.recheck || w.is_in(self.titles.get(slot)));
             if titled {
                 in_title += 1;
-            } else if w.recheck && !w.is_in(&self.entry(slot).text) {
+            } else if w.recheck && !w.is_in(self.texts.get(slot)) {
                 return None;
             }
         }
         Some(in_title)
     }
 
+    /// Read, and throw away, the memory the scan is about to need for these slots: their
+    /// cells and, when a word is rechecked, where their titles are and the titles' first
+    /// bytes. Each pass's loads do not depend on one another, so the processor waits for
+    /// them together instead of one match at a time; the matches are a sparse walk over
+    /// a hundred thousand slots, and waiting for memory was most of a scan's time.
+    fn touch(&self, slots: &[u32], titles: bool) {
+        let mut sum = 0usize;
+        for &slot in slots {
+            sum = sum.wrapping_add(self.cells[slot as usize].vendor as usize);
+        }
+        if titles {
+            for &slot in slots {
+                sum = sum.wrapping_add(self.titles.at[slot as usize].0);
+            }
+            let bytes = self.titles.bytes.as_bytes();
+            for &slot in slots {
+                let start = self.titles.at[slot as usize].0;
+                sum = sum.wrapping_add(usize::from(bytes.get(start).copied().unwrap_or(0)));
+            }
+        }
+        std::hint::black_box(sum);
+    }
+
     /// One pass over the candidates: each match is rechecked, filtered, counted for the
-    /// facets and offered to the page with its sort key (which ends in the id, so the
-    /// order is total); only the keys that can still reach the page are kept.
-    fn scan<K: Ord>(&self, s: &Scan<'_>, key: impl Fn(&Facts, u32) -> K) -> Found {
+    /// facets and offered to the page with its sort key (`first` from its cell, then `rest`
+    /// from its facts, which ends in the id, so the order is total); only the keys that
+    /// can still reach the page are kept.
+    fn scan<P: Ord, R: Ord>(
+        &self,
+        s: &Scan<'_>,
+        first: impl Fn(&Cell, u32) -> P,
+        rest: impl Fn(&Facts) -> R,
+    ) -> Found {
         let facets = !s.q.facets.is_empty();
+        let filtered = s.q.filters != Filters::default();
         let mut counts = Counts {
             categories: vec![0; if facets { self.categories.len() } else { 0 }],
             vendors: vec![[0; 2]; if facets { self.vendors.len() } else { 0 }],
@@ -436,21 +561,38 @@ impl Index {
         };
         let mut best = Best::new(s.q.offset.saturating_add(s.q.limit + 1));
         let mut total = 0;
-        for slot in &s.candidates {
-            let Some(in_title) = self.words_in(s, slot) else {
-                continue;
-            };
-            let e = &self.facts[slot as usize];
-            if !self.passes(slot, e, &s.q.filters) {
-                continue;
+        let mut batch = [0u32; BATCH];
+        let mut candidates = s.candidates.iter();
+        loop {
+            let mut n = 0;
+            for (place, slot) in batch.iter_mut().zip(candidates.by_ref()) {
+                *place = slot;
+                n += 1;
             }
-            total += 1;
-            if facets {
-                counts.categories[e.category as usize] += 1;
-                counts.vendors[e.vendor as usize][usize::from(e.certified)] += 1;
-                counts.buckets[bucket_of(e.price)] += 1;
+            if n == 0 {
+                break;
             }
-            best.offer(key(e, in_title), slot);
+            self.touch(&batch[..n], s.rechecks);
+            for &slot in &batch[..n] {
+                let Some(in_title) = self.words_in(s, slot) else {
+                    continue;
+                };
+                let c = &self.cells[slot as usize];
+                if filtered && !self.passes(slot, c, &self.facts[slot as usize], &s.q.filters) {
+                    continue;
+                }
+                total += 1;
+                if facets {
+                    counts.categories[c.category as usize] += 1;
+                    counts.vendors[c.vendor as usize][usize::from(c.certified)] += 1;
+                    counts.buckets[usize::from(c.bucket)] += 1;
+                }
+                best.offer(
+                    first(c, in_title),
+                    || rest(&self.facts[slot as usize]),
+                    slot,
+                );
+            }
         }
         Found {
             page: best
@@ -524,7 +666,7 @@ impl Index {
         let all: Vec<&str> = terms.iter().map(String::as_str).collect();
         let mut best = Best::new(limit.clamp(1, MAX_SUGGESTIONS));
         for slot in &holding(&self.title_postings, &all) {
-            let title = &self.entry(slot).title;
+            let title = self.titles.get(slot);
             if !words.iter().all(|w| !w.recheck || w.is_in(title)) {
                 continue;
             }
@@ -532,10 +674,10 @@ impl Index {
             let key = (
                 !title.starts_with(&starts),
                 Reverse(e.popularity),
-                e.title_chars,
+                self.cells[slot as usize].title_chars,
                 e.id,
             );
-            best.offer(key, slot);
+            best.offer(key, || (), slot);
         }
         best.from(0)
             .map(|slot| self.facts[slot as usize].id)
@@ -546,26 +688,31 @@ impl Index {
 /// The `n` least keys offered, in a max-heap: a scan keeps what can still reach the page,
 /// not a key for every match (whose vector and partial sort cost time, and memory that
 /// stayed with the allocator, in proportion to the matches).
-struct Best<K> {
+struct Best<P, R> {
     n: usize,
-    heap: BinaryHeap<(K, u32)>,
+    heap: BinaryHeap<((P, R), u32)>,
 }
 
-impl<K: Ord> Best<K> {
-    fn new(n: usize) -> Best<K> {
+impl<P: Ord, R: Ord> Best<P, R> {
+    fn new(n: usize) -> Best<P, R> {
         Best {
             n,
             heap: BinaryHeap::with_capacity(n.min(1024)),
         }
     }
 
-    fn offer(&mut self, key: K, slot: u32) {
+    /// Offer the key `(first, rest())`: `rest` is asked only when `first` alone does not
+    /// already put the key behind every key kept.
+    fn offer(&mut self, first: P, rest: impl FnOnce() -> R, slot: u32) {
         if self.heap.len() < self.n {
-            self.heap.push((key, slot));
+            self.heap.push(((first, rest()), slot));
         } else if let Some(mut worst) = self.heap.peek_mut()
-            && key < worst.0
+            && first <= worst.0.0
         {
-            *worst = (key, slot);
+            let key = (first, rest());
+            if key < worst.0 {
+                *worst = (key, slot);
+            }
         }
     }
 
@@ -639,6 +786,34 @@ mod tests {
         assert!(index.postings.is_empty(), "{:?}", index.postings.keys());
         assert_eq!((index.vendors.in_use(), index.categories.in_use()), (0, 0));
         assert!(index.title_postings.is_empty());
+    }
+
+    #[test]
+    fn texts_replaced_many_times_stay_readable_and_their_space_is_reclaimed() {
+        let mut index = Index::default();
+        let long = "강화 순무 ".repeat(300);
+        let mut rows: Vec<EntryRow> = (0..40)
+            .map(|i| EntryRow {
+                text_folded: format!("{long}{i}"),
+                ..row("꿀", i)
+            })
+            .collect();
+        for round in 0..12 {
+            for r in &mut rows[round..] {
+                r.title_folded = format!("꿀 {round}");
+                index.upsert(r.clone());
+            }
+            index.remove(rows[round].id);
+        }
+        let live: usize = rows[12..].iter().map(|r| r.text_folded.len()).sum();
+        for r in &rows[12..] {
+            let slot = index.slot_of[&r.id];
+            assert_eq!(index.titles.get(slot), "꿀 11");
+            assert_eq!(index.texts.get(slot), r.text_folded);
+        }
+        let bytes = index.texts.bytes.len();
+        assert!(bytes <= 2 * live + 4096, "{bytes} bytes held for {live}");
+        assert_eq!(ids(&index, "꿀", Sort::PriceAsc).len(), 21);
     }
 
     #[test]
