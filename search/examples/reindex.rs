@@ -60,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
     let redis = Redis::connect(&config).await?;
     let state = AppState::new(config, db.clone(), redis);
     // Never the result cache: every search below reaches the backend.
-    let backend = search::from_source(&db, &state.reads, &ProcessEnv).await?;
+    let backend = search::from_source(&db, &ProcessEnv).await?;
     println!("backend: {}", backend.name());
 
     let synthetic_n = std::env::var("SYNTHETIC").ok().and_then(|n| n.parse().ok());

@@ -43,7 +43,6 @@ pub use query::{
 use futures::StreamExt;
 use platform::AppState;
 use platform::config::{EnvSource, ProcessEnv};
-use platform::reads::Reads;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -56,7 +55,7 @@ pub const REINDEX_BATCH: u64 = 1000;
 /// `JIKGU_STOREFRONT_CACHE=off`. Every process that writes the index must write through
 /// what this returns, so that its writes retire cached answers.
 pub async fn from_env(state: &AppState) -> SearchResult<Arc<dyn SearchBackend>> {
-    let backend = from_source(&state.db, &state.reads, &ProcessEnv).await?;
+    let backend = from_source(&state.db, &ProcessEnv).await?;
     Ok(if state.config.storefront_cache {
         Arc::new(CachedBackend::new(backend, state.redis.clone()))
     } else {
@@ -67,7 +66,6 @@ pub async fn from_env(state: &AppState) -> SearchResult<Arc<dyn SearchBackend>> 
 /// [`from_env`] over any environment (tests pass a map).
 pub async fn from_source(
     db: &DatabaseConnection,
-    reads: &Reads,
     env: &impl EnvSource,
 ) -> SearchResult<Arc<dyn SearchBackend>> {
     match MeiliConfig::from_source(env) {
@@ -81,9 +79,9 @@ pub async fn from_source(
         // Postgres answers from each process's memory unless told not to (then every
         // search runs its SQL).
         None if env.get("JIKGU_SEARCH_MEMORY").as_deref() == Some("off") => {
-            Ok(Arc::new(PostgresBackend::new(db.clone(), reads.clone())))
+            Ok(Arc::new(PostgresBackend::new(db.clone())))
         }
-        None => Ok(Arc::new(MemoryBackend::new(db.clone(), reads.clone()))),
+        None => Ok(Arc::new(MemoryBackend::new(db.clone()))),
     }
 }
 

@@ -23,7 +23,6 @@ use crate::text;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use platform::db::uuid_array;
-use platform::reads::Reads;
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
 use serde::Serialize;
@@ -37,13 +36,11 @@ const WRITE_CHUNK: usize = 500;
 #[derive(Clone)]
 pub struct PostgresBackend {
     db: DatabaseConnection,
-    /// Where the documents of a page are read ([`platform::reads`]).
-    reads: Reads,
 }
 
 impl PostgresBackend {
-    pub fn new(db: DatabaseConnection, reads: Reads) -> Self {
-        PostgresBackend { db, reads }
+    pub fn new(db: DatabaseConnection) -> Self {
+        PostgresBackend { db }
     }
 }
 
@@ -388,13 +385,13 @@ impl SearchRow {
 }
 
 #[derive(Debug, FromQueryResult)]
-struct SuggestRow {
-    id: Uuid,
-    title: String,
+pub(crate) struct SuggestRow {
+    pub id: Uuid,
+    pub title: String,
 }
 
 impl SuggestRow {
-    fn suggestion(self, terms: &[String]) -> Suggestion {
+    pub(crate) fn suggestion(self, terms: &[String]) -> Suggestion {
         Suggestion {
             id: self.id,
             highlighted: text::highlight(&self.title, terms),
@@ -677,44 +674,6 @@ impl PostgresBackend {
         let (hits, more) = page(hits.into_iter().map(|(_, h)| h).collect(), q);
         let (total, facets) = facets_from_rows(groups, &q.facets);
         Ok((hits, more, total, facets))
-    }
-
-    /// The hits of these documents, in this order (one deleted meanwhile is left out).
-    pub(crate) async fn hits_of(&self, ids: &[Uuid]) -> SearchResult<Vec<StoredHit>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = StoredHit::find_by_statement(statement(
-            format!("SELECT {HIT_COLUMNS} FROM search.documents d WHERE d.id = ANY($1)"),
-            vec![uuid_array(ids)],
-        ))
-        .all(&self.reads)
-        .await?;
-        let mut by_id: HashMap<Uuid, StoredHit> = rows.into_iter().map(|r| (r.id, r)).collect();
-        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
-    }
-
-    /// The suggestions of these documents, in this order, their titles highlighted.
-    pub(crate) async fn suggestions_of(
-        &self,
-        ids: &[Uuid],
-        terms: &[String],
-    ) -> SearchResult<Vec<Suggestion>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = SuggestRow::find_by_statement(statement(
-            "SELECT d.id, d.title FROM search.documents d WHERE d.id = ANY($1)".to_owned(),
-            vec![uuid_array(ids)],
-        ))
-        .all(&self.reads)
-        .await?;
-        let mut by_id: HashMap<Uuid, SuggestRow> = rows.into_iter().map(|r| (r.id, r)).collect();
-        Ok(ids
-            .iter()
-            .filter_map(|id| by_id.remove(id))
-            .map(|r| r.suggestion(terms))
-            .collect())
     }
 
     /// How many documents match, when no facet is wanted.

@@ -336,7 +336,7 @@ pub(crate) fn suggest_terms(prefix: &str) -> SearchResult<Vec<String>> {
 /// A hit as a backend stores it, before highlighting: a row of `search.documents`, or
 /// the retrieved fields of a Meilisearch document (its publication time in
 /// milliseconds, so that it sorts).
-#[derive(Debug, Deserialize, sea_orm::FromQueryResult)]
+#[derive(Debug, PartialEq, Deserialize, sea_orm::FromQueryResult)]
 pub(crate) struct StoredHit {
     pub id: Uuid,
     pub title: String,

@@ -1,7 +1,7 @@
-//! The entries of `search.entries` held in memory, with a posting list (a roaring bitmap of
-//! slots) per gram code: what a search matches, filters, orders and counts, answered
-//! without visiting a row in Postgres. Pure data, no I/O: [`super::MemoryBackend`] fills
-//! it and reads the page's documents by id.
+//! The entries of `search.entries` held in memory with what their documents show in a
+//! hit, and a posting list (a roaring bitmap of slots) per gram code: what a search
+//! matches, filters, orders, counts and shows, answered without visiting a row in
+//! Postgres. Pure data, no I/O: [`super::MemoryBackend`] fills it.
 //!
 //! It answers exactly as the SQL of [`crate::postgres`] does (the behaviour and
 //! comparison suites run both): a document holds a word when it holds every code of the
@@ -9,8 +9,8 @@
 //! the case-folded title or text; orders and facet groups are those of the statements.
 
 use crate::backend::MAX_SUGGESTIONS;
-use crate::postgres::FacetRow;
-use crate::query::{Filters, PriceBucket, SearchQuery, Sort};
+use crate::postgres::{FacetRow, SuggestRow};
+use crate::query::{Filters, PriceBucket, SearchQuery, Sort, StoredHit};
 use crate::text;
 use chrono::{DateTime, Utc};
 use memchr::memmem::Finder;
@@ -20,10 +20,16 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use uuid::Uuid;
 
-/// One row of `search.entries`, as a full load or a change reads it.
+/// One row of `search.entries` with what its document shows in a hit, as a full load or a
+/// change reads it.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct EntryRow {
     pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub image: Option<String>,
+    pub category_id: Uuid,
     pub title_folded: String,
     pub text_folded: String,
     pub vendor_id: Uuid,
@@ -143,6 +149,11 @@ impl Texts {
         self.at[slot as usize] = (0, 0);
     }
 
+    fn shrink(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.at.shrink_to_fit();
+    }
+
     /// Copy the live texts into a new buffer, in slot order, once more than half of the
     /// buffer is texts taken out: the buffer stays within twice what it holds.
     fn compact(&mut self) {
@@ -172,6 +183,36 @@ struct Cell {
     /// The place of the price's bucket in [`PriceBucket::ALL`].
     bucket: u8,
     certified: bool,
+    has_image: bool,
+}
+
+/// A live slot's campaigns, and what its hit shows that cannot be read back from the
+/// folded texts and the facts: nothing, for the usual entry, whose title, tags and
+/// description are as they are folded and whose category ends its path.
+#[derive(Debug)]
+struct Slot {
+    campaigns: Box<[Uuid]>,
+    originals: Option<Box<Originals>>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Originals {
+    title: Option<Box<str>>,
+    description: Option<Box<str>>,
+    tags: Option<Box<[String]>>,
+    category: Option<Uuid>,
+}
+
+/// The tags and the description in an entry's folded text: its first line is the tags
+/// joined by spaces, the rest the description.
+fn shown_text(text: &str) -> (Vec<String>, &str) {
+    let (tags, description) = text.split_once('\n').unwrap_or((text, ""));
+    let tags = if tags.is_empty() {
+        Vec::new()
+    } else {
+        tags.split(' ').map(str::to_owned).collect()
+    };
+    (tags, description)
 }
 
 /// The rest of what a match is filtered and ordered by, kept by slot apart from the
@@ -264,25 +305,27 @@ fn bucket_of(price: i64) -> u8 {
         .unwrap_or_default() as u8
 }
 
-/// What a search found: the ids of the page (one more than asked when more follow),
+/// What a search found: the hits of the page (one more than asked when more follow),
 /// the number of matches, and the facet groups when facets were asked for.
 #[derive(Debug, Default)]
 pub struct Found {
-    pub page: Vec<Uuid>,
+    pub page: Vec<StoredHit>,
     pub total: u64,
     pub groups: Vec<FacetRow>,
 }
 
 #[derive(Default)]
 pub struct Index {
-    /// By slot, the campaigns of its entry, or `None` for a free slot.
-    slots: Vec<Option<Box<[Uuid]>>>,
+    /// By slot, its entry's campaigns and originals, or `None` for a free slot.
+    slots: Vec<Option<Slot>>,
     /// By slot, beside `slots` (a free slot keeps its last entry's, unread).
     cells: Vec<Cell>,
     facts: Vec<Facts>,
     /// Folded titles, and tags and descriptions (one per line), by slot: rechecks only.
     titles: Texts,
     texts: Texts,
+    /// Image addresses by slot, for hits.
+    images: Texts,
     slot_of: HashMap<Uuid, u32>,
     free: Vec<u32>,
     live: RoaringBitmap,
@@ -344,6 +387,17 @@ impl Index {
         self.slot_of.len()
     }
 
+    /// Give back what growing while loading left unused: the buffers double as they grow,
+    /// and a hundred thousand entries' texts left up to half of each unused.
+    pub fn shrink(&mut self) {
+        for texts in [&mut self.titles, &mut self.texts, &mut self.images] {
+            texts.shrink();
+        }
+        self.slots.shrink_to_fit();
+        self.cells.shrink_to_fit();
+        self.facts.shrink_to_fit();
+    }
+
     /// Add an entry, or replace the one with its id.
     pub fn upsert(&mut self, row: EntryRow) {
         self.remove(row.id);
@@ -378,6 +432,7 @@ impl Index {
             title_chars: row.title_folded.chars().count() as u32,
             bucket: bucket_of(row.price),
             certified: row.certified,
+            has_image: row.image.is_some(),
         };
         let facts = Facts {
             id: row.id,
@@ -399,11 +454,24 @@ impl Index {
                 (self.slots.len() - 1) as u32
             }
         };
+        let (tags, description) = shown_text(&row.text_folded);
+        let originals = Originals {
+            title: (row.title != row.title_folded).then(|| row.title.into_boxed_str()),
+            tags: (tags != row.tags).then(|| row.tags.into_boxed_slice()),
+            description: (description != row.description).then(|| row.description.into_boxed_str()),
+            category: (self.categories.get(category).last() != Some(&row.category_id))
+                .then_some(row.category_id),
+        };
         self.titles.put(slot, &row.title_folded);
         self.texts.put(slot, &row.text_folded);
+        self.images
+            .put(slot, row.image.as_deref().unwrap_or_default());
         self.live.insert(slot);
         self.slot_of.insert(row.id, slot);
-        self.slots[slot as usize] = Some(row.campaign_ids.into_boxed_slice());
+        self.slots[slot as usize] = Some(Slot {
+            campaigns: row.campaign_ids.into_boxed_slice(),
+            originals: (originals != Originals::default()).then(|| Box::new(originals)),
+        });
         slot
     }
 
@@ -418,10 +486,10 @@ impl Index {
         let (grams, title_grams) = (self.grams(slot), self.title_grams(slot));
         unpost(&mut self.postings, grams, slot);
         unpost(&mut self.title_postings, title_grams, slot);
-        self.titles.take_out(slot);
-        self.texts.take_out(slot);
-        self.titles.compact();
-        self.texts.compact();
+        for texts in [&mut self.titles, &mut self.texts, &mut self.images] {
+            texts.take_out(slot);
+            texts.compact();
+        }
         self.live.remove(slot);
         self.free.push(slot);
         let cell = self.cells[slot as usize];
@@ -429,10 +497,43 @@ impl Index {
         self.categories.give_back(cell.category);
     }
 
-    fn campaigns(&self, slot: u32) -> &[Uuid] {
+    fn slot(&self, slot: u32) -> &Slot {
         self.slots[slot as usize]
-            .as_deref()
+            .as_ref()
             .expect("a live slot holds an entry")
+    }
+
+    /// The hit of a live slot, as its document in `search.documents` holds it.
+    fn stored_hit(&self, slot: u32) -> StoredHit {
+        let (c, e) = (&self.cells[slot as usize], &self.facts[slot as usize]);
+        let originals = self.slot(slot).originals.as_deref();
+        let original = |f: fn(&Originals) -> Option<&str>| originals.and_then(f);
+        let (tags, description) = shown_text(self.texts.get(slot));
+        let vendor = self.vendors.get(c.vendor);
+        StoredHit {
+            id: e.id,
+            title: original(|o| o.title.as_deref())
+                .unwrap_or(self.titles.get(slot))
+                .to_owned(),
+            description: original(|o| o.description.as_deref())
+                .unwrap_or(description)
+                .to_owned(),
+            price: e.price,
+            vendor_id: vendor.id,
+            vendor_name: vendor.name.clone(),
+            category_id: originals
+                .and_then(|o| o.category)
+                .or_else(|| self.categories.get(c.category).last().copied())
+                .unwrap_or_default(),
+            tags: match originals.and_then(|o| o.tags.as_deref()) {
+                Some(original) => original.to_vec(),
+                None => tags,
+            },
+            certified: c.certified,
+            in_stock: e.in_stock,
+            image: c.has_image.then(|| self.images.get(slot).to_owned()),
+            published_at: e.published.and_then(DateTime::from_timestamp_micros),
+        }
     }
 
     fn passes(&self, slot: u32, c: &Cell, e: &Facts, f: &Filters) -> bool {
@@ -443,7 +544,7 @@ impl Index {
             && f.min_price.is_none_or(|p| e.price >= p.get())
             && f.max_price.is_none_or(|p| e.price <= p.get())
             && f.campaign
-                .is_none_or(|id| self.campaigns(slot).contains(&id))
+                .is_none_or(|id| self.slot(slot).campaigns.contains(&id))
             && f.in_stock.is_none_or(|s| e.in_stock == s)
     }
 
@@ -597,7 +698,7 @@ impl Index {
         Found {
             page: best
                 .from(s.q.offset)
-                .map(|slot| self.facts[slot as usize].id)
+                .map(|slot| self.stored_hit(slot))
                 .collect(),
             total,
             groups: if facets {
@@ -659,8 +760,8 @@ impl Index {
     }
 
     /// Titles holding every word, those starting with the words first, then the most
-    /// popular, the shorter, by id: the ids of at most `limit` of them.
-    pub fn suggest(&self, terms: &[String], limit: usize) -> Vec<Uuid> {
+    /// popular, the shorter, by id: at most `limit` of them, with their titles.
+    pub fn suggest(&self, terms: &[String], limit: usize) -> Vec<SuggestRow> {
         let starts = terms.join(" ");
         let words: Vec<Word<'_>> = terms.iter().map(|t| Word::new(t)).collect();
         let all: Vec<&str> = terms.iter().map(String::as_str).collect();
@@ -680,7 +781,13 @@ impl Index {
             best.offer(key, || (), slot);
         }
         best.from(0)
-            .map(|slot| self.facts[slot as usize].id)
+            .map(|slot| {
+                let hit = self.stored_hit(slot);
+                SuggestRow {
+                    id: hit.id,
+                    title: hit.title,
+                }
+            })
             .collect()
     }
 }
@@ -733,6 +840,11 @@ mod tests {
     fn row(title: &str, price: i64) -> EntryRow {
         EntryRow {
             id: Uuid::now_v7(),
+            title: title.into(),
+            description: String::new(),
+            tags: vec![],
+            image: None,
+            category_id: Uuid::nil(),
             title_folded: text::folded(title),
             text_folded: String::new(),
             vendor_id: Uuid::nil(),
@@ -753,7 +865,8 @@ mod tests {
             sort,
             ..SearchQuery::text(text)
         };
-        index.search(&q.normalized().unwrap()).page
+        let found = index.search(&q.normalized().unwrap());
+        found.page.iter().map(|h| h.id).collect()
     }
 
     #[test]
@@ -817,6 +930,59 @@ mod tests {
     }
 
     #[test]
+    fn hits_read_back_as_their_documents_hold_them() {
+        let mut index = Index::default();
+        let plain = EntryRow {
+            tags: vec!["강화".into(), "순무".into()],
+            description: "강화에서 만든 순무김치".into(),
+            text_folded: "강화 순무\n강화에서 만든 순무김치".into(),
+            image: Some("https://img.jikgu.kr/a.jpg".into()),
+            category_ids: vec![Uuid::from_u128(1), Uuid::from_u128(2)],
+            category_id: Uuid::from_u128(2),
+            published_at: DateTime::from_timestamp_micros(1_764_000_000_123_456),
+            ..row("순무김치 1kg", 9_000)
+        };
+        // Folding changes its title, tags and description, and its category is not the
+        // last of its path: each is kept as it was.
+        let (title, tags, description) = ("순무김치 1KG", vec!["Kimchi Box".to_owned()], "A\nB");
+        let odd = EntryRow {
+            title: title.into(),
+            tags: tags.clone(),
+            description: description.into(),
+            text_folded: text::folded(&format!("{}\n{description}", tags.join(" "))),
+            category_id: Uuid::from_u128(7),
+            ..row(title, 8_000)
+        };
+        for r in [&plain, &odd] {
+            index.upsert(r.clone());
+        }
+        let found = index.search(
+            &SearchQuery {
+                sort: Sort::PriceAsc,
+                ..SearchQuery::text("순무김치")
+            }
+            .normalized()
+            .unwrap(),
+        );
+        let want = |r: &EntryRow| StoredHit {
+            id: r.id,
+            title: r.title.clone(),
+            description: r.description.clone(),
+            price: r.price,
+            vendor_id: r.vendor_id,
+            vendor_name: r.vendor_name.clone(),
+            category_id: r.category_id,
+            tags: r.tags.clone(),
+            certified: r.certified,
+            in_stock: r.in_stock,
+            image: r.image.clone(),
+            published_at: r.published_at,
+        };
+        assert_eq!(found.page, [want(&odd), want(&plain)]);
+        assert!(index.slot(index.slot_of[&plain.id]).originals.is_none());
+    }
+
+    #[test]
     fn pages_cut_after_ordering_all_matches() {
         let mut index = Index::default();
         let mut rows: Vec<EntryRow> = (0..50).map(|i| row("꿀", (i * 37) % 50)).collect();
@@ -832,7 +998,8 @@ mod tests {
         };
         let found = index.search(&q.normalized().unwrap());
         let want: Vec<Uuid> = rows[14..22].iter().map(|r| r.id).collect();
-        assert_eq!(found.page, want);
+        let page: Vec<Uuid> = found.page.iter().map(|h| h.id).collect();
+        assert_eq!(page, want);
         assert_eq!(found.total, 50);
     }
 }

@@ -11,9 +11,11 @@
 //! [`REFRESH_EVERY`], so another replica's write reaches its answers within a second;
 //! this process's own writes are read back before the write returns.
 //!
-//! A search reads Postgres once, for the page's documents by primary key, instead of
-//! visiting every match (about 5,000 rows for a common word at 100k products). Searches
-//! wait for the first load (a serving process starts it at once, `SearchBackend::warm`).
+//! A search does not read Postgres at all: the index keeps what a hit shows beside what a
+//! search matches (a hit's title, tags and description are read back from the folded
+//! texts, which hold them as they are for all but the rare entry folding changes; only
+//! those keep their originals). Searches wait for the first load (a serving process
+//! starts it at once, `SearchBackend::warm`).
 
 mod index;
 
@@ -25,7 +27,6 @@ use crate::error::SearchResult;
 use crate::postgres::{PostgresBackend, facets_from_rows, page};
 use crate::query::{Facets, SearchQuery, SearchResults, Suggestion, suggest_terms};
 use platform::db::pg;
-use platform::reads::Reads;
 use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,12 +39,16 @@ pub const REFRESH_EVERY: Duration = Duration::from_millis(250);
 /// tombstones it would need are swept after an hour.
 const RELOAD_AFTER: Duration = Duration::from_secs(30 * 60);
 
-/// Entries read per statement when the index is loaded whole.
-const LOAD_PAGE: usize = 10_000;
+/// Entries read per statement when the index is loaded whole: a page of rows, with their
+/// texts, is held beside the index being built.
+const LOAD_PAGE: usize = 2_000;
 
+/// An entry with what its document shows in a hit (written by the same statement, so
+/// the two agree): a search answers without reading Postgres.
 const ENTRY_COLUMNS: &str = "e.id, e.title_folded, e.text_folded, e.vendor_id, e.vendor_name, \
     e.category_ids, e.certified, e.certification_kinds, e.campaign_ids, e.price, e.in_stock, \
-    e.popularity, e.published_at";
+    e.popularity, e.published_at, d.title, d.description, d.tags, d.image, d.category_id \
+    FROM search.entries e JOIN search.documents d ON d.id = e.id";
 
 /// Where this process stands in following `search.entries`.
 #[derive(Default)]
@@ -85,9 +90,9 @@ struct Gone {
 }
 
 impl MemoryBackend {
-    pub fn new(db: DatabaseConnection, reads: Reads) -> MemoryBackend {
+    pub fn new(db: DatabaseConnection) -> MemoryBackend {
         MemoryBackend {
-            sql: PostgresBackend::new(db.clone(), reads),
+            sql: PostgresBackend::new(db.clone()),
             db,
             index: RwLock::new(Index::default()),
             loaded: AtomicBool::new(false),
@@ -144,7 +149,7 @@ impl MemoryBackend {
         loop {
             let batch = EntryRow::find_by_statement(pg(
                 format!(
-                    "SELECT {ENTRY_COLUMNS} FROM search.entries e WHERE e.id > $1 \
+                    "SELECT {ENTRY_COLUMNS} WHERE e.id > $1 \
                      ORDER BY e.id LIMIT {LOAD_PAGE}"
                 ),
                 [after.into()],
@@ -161,6 +166,7 @@ impl MemoryBackend {
                 break;
             }
         }
+        index.shrink();
         tracing::info!(entries = index.count(), "search index loaded into memory");
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
         self.loaded.store(true, Ordering::Release);
@@ -172,7 +178,7 @@ impl MemoryBackend {
     async fn follow(&self, since: i64) -> SearchResult<()> {
         let since = Value::from(since.to_string());
         let changed = EntryRow::find_by_statement(pg(
-            format!("SELECT {ENTRY_COLUMNS} FROM search.entries e WHERE e.xid >= $1::text::xid8"),
+            format!("SELECT {ENTRY_COLUMNS} WHERE e.xid >= $1::text::xid8"),
             [since.clone()],
         ))
         .all(&self.db)
@@ -254,7 +260,7 @@ impl SearchBackend for MemoryBackend {
         let q = query.normalized()?;
         self.current().await?;
         let found = self.read(|index| index.search(&q));
-        let (hits, more) = page(self.sql.hits_of(&found.page).await?, &q);
+        let (hits, more) = page(found.page, &q);
         let facets = if q.facets.is_empty() {
             Facets::default()
         } else {
@@ -275,8 +281,8 @@ impl SearchBackend for MemoryBackend {
             return Ok(Vec::new());
         }
         self.current().await?;
-        let ids = self.read(|index| index.suggest(&terms, limit));
-        self.sql.suggestions_of(&ids, &terms).await
+        let rows = self.read(|index| index.suggest(&terms, limit));
+        Ok(rows.into_iter().map(|r| r.suggestion(&terms)).collect())
     }
 
     async fn rebuild(&self, batches: DocumentStream<'_>) -> SearchResult<u64> {

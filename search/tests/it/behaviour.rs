@@ -49,20 +49,10 @@ impl Under {
         };
         let env = TestEnv::new().await;
         let (backend, meili_index): (Arc<dyn SearchBackend>, _) = match meili_config {
-            None if matches!(kind, Kind::Memory) => (
-                Arc::new(MemoryBackend::new(
-                    env.state.db.clone(),
-                    env.state.reads.clone(),
-                )),
-                None,
-            ),
-            None => (
-                Arc::new(PostgresBackend::new(
-                    env.state.db.clone(),
-                    env.state.reads.clone(),
-                )),
-                None,
-            ),
+            None if matches!(kind, Kind::Memory) => {
+                (Arc::new(MemoryBackend::new(env.state.db.clone())), None)
+            }
+            None => (Arc::new(PostgresBackend::new(env.state.db.clone())), None),
             Some(cfg) => {
                 // Made before the index, so that it goes however the test ends.
                 let index = support::MeiliIndexGuard(cfg.index.clone());

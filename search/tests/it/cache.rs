@@ -13,10 +13,7 @@ struct Cached {
 
 async fn setup() -> Cached {
     let env = TestEnv::new().await;
-    let bare: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(
-        env.state.db.clone(),
-        env.state.reads.clone(),
-    ));
+    let bare: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
     let cached = CachedBackend::new(bare.clone(), env.state.redis.clone());
     search::reindex(&env.state, &cached, false)
         .await

@@ -989,34 +989,21 @@ async fn the_environment_picks_the_backend() {
     let conn = platform::db::connect_url(&db.url, 2, std::time::Duration::from_secs(30))
         .await
         .expect("connect");
-    let pg = search::from_source(&conn, &platform::reads::Reads::beside(&conn), &[("X", "y")])
+    let pg = search::from_source(&conn, &[("X", "y")])
         .await
         .expect("postgres");
     assert_eq!(pg.name(), "postgres+memory");
-    let sql = search::from_source(
-        &conn,
-        &platform::reads::Reads::beside(&conn),
-        &[("JIKGU_SEARCH_MEMORY", "off")],
-    )
-    .await
-    .expect("postgres");
+    let sql = search::from_source(&conn, &[("JIKGU_SEARCH_MEMORY", "off")])
+        .await
+        .expect("postgres");
     assert_eq!(sql.name(), "postgres");
     let fake = Fake::new(Outcome::Succeed);
     let url = fake.start().await;
-    let meili = search::from_source(
-        &conn,
-        &platform::reads::Reads::beside(&conn),
-        &[("MEILISEARCH_URL", url.as_str())],
-    )
-    .await
-    .expect("meilisearch");
+    let meili = search::from_source(&conn, &[("MEILISEARCH_URL", url.as_str())])
+        .await
+        .expect("meilisearch");
     assert_eq!(meili.name(), "meilisearch");
-    let bad = search::from_source(
-        &conn,
-        &platform::reads::Reads::beside(&conn),
-        &[("MEILISEARCH_URL", "http://127.0.0.1:1")],
-    )
-    .await;
+    let bad = search::from_source(&conn, &[("MEILISEARCH_URL", "http://127.0.0.1:1")]).await;
     assert!(bad.is_err(), "an unreachable Meilisearch fails at start");
 }
 

@@ -51,10 +51,7 @@ async fn serve(env: TestEnv, backend: Option<Arc<dyn SearchBackend>>) -> Served 
 
 async fn indexed() -> Served {
     let env = TestEnv::new().await;
-    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(
-        env.state.db.clone(),
-        env.state.reads.clone(),
-    ));
+    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
     search::reindex(&env.state, backend.as_ref(), false)
         .await
         .expect("reindex");

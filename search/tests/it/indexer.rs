@@ -116,10 +116,7 @@ async fn catalog_changes_reach_search_through_the_cache_within_a_second() {
 async fn catalog_changes_reach_search(cached: bool) {
     let env = TestEnv::new().await;
     let s = env.shop.clone();
-    let mut backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(
-        env.state.db.clone(),
-        env.state.reads.clone(),
-    ));
+    let mut backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
     if cached {
         backend = Arc::new(search::CachedBackend::new(backend, env.state.redis.clone()));
     }
@@ -337,7 +334,7 @@ async fn a_failure_that_recovers_is_retried_not_dead_lettered() {
     let failures_left = AtomicUsize::new(2);
     let flaky = Arc::new(Hooked {
         name: "flaky",
-        inner: PostgresBackend::new(env.state.db.clone(), env.state.reads.clone()),
+        inner: PostgresBackend::new(env.state.db.clone()),
         before_write: move |write, _| {
             let fail = write == Write::Upsert
                 && failures_left
@@ -371,7 +368,7 @@ async fn a_failure_that_recovers_is_retried_not_dead_lettered() {
 async fn handling_an_event_again_changes_nothing() {
     let env = TestEnv::new().await;
     let s = env.shop.clone();
-    let backend = PostgresBackend::new(env.state.db.clone(), env.state.reads.clone());
+    let backend = PostgresBackend::new(env.state.db.clone());
     let event = |topic: &str, id: Uuid| Event {
         event_id: Uuid::now_v7(),
         topic: topic.to_owned(),
@@ -417,10 +414,7 @@ async fn lag_counts_what_the_group_has_not_read() {
     create_group(&env, "0").await;
     let lag = indexer::lag(&env.state.redis).await.expect("lag");
     assert_eq!(lag.map(|l| (l.lag, l.pending)), Some((Some(3), 0)));
-    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(
-        env.state.db.clone(),
-        env.state.reads.clone(),
-    ));
+    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
     let workers = Workers::start(&env, backend, false);
     until_group(&env, "caught up", |l| l.lag == Some(0) && l.pending == 0).await;
     workers.stop().await;
@@ -487,10 +481,7 @@ async fn skip_history(env: &TestEnv) {
 async fn an_ended_campaign_leaves_the_documents_of_its_products() {
     let env = TestEnv::new().await;
     let s = env.shop.clone();
-    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(
-        env.state.db.clone(),
-        env.state.reads.clone(),
-    ));
+    let backend: Arc<dyn SearchBackend> = Arc::new(PostgresBackend::new(env.state.db.clone()));
     let campaign = live_campaign(
         &env,
         "crab-week",
@@ -523,7 +514,7 @@ async fn an_ended_campaign_leaves_the_documents_of_its_products() {
 async fn a_narrowed_campaign_leaves_the_products_it_no_longer_holds() {
     let env = TestEnv::new().await;
     let s = env.shop.clone();
-    let backend = PostgresBackend::new(env.state.db.clone(), env.state.reads.clone());
+    let backend = PostgresBackend::new(env.state.db.clone());
     let campaign = live_campaign(
         &env,
         "island-week",
@@ -613,7 +604,7 @@ async fn events_read_together_are_written_together() {
     let record = seen.clone();
     let backend = Arc::new(Hooked {
         name: "recording",
-        inner: PostgresBackend::new(env.state.db.clone(), env.state.reads.clone()),
+        inner: PostgresBackend::new(env.state.db.clone()),
         before_write: move |write, n| {
             record.lock().expect("lock").push((write, n));
             Ok(())
@@ -678,7 +669,7 @@ async fn stock_events_that_leave_units_on_the_shelf_cost_no_write() {
     let counted = writes.clone();
     let backend = Hooked {
         name: "counting",
-        inner: PostgresBackend::new(env.state.db.clone(), env.state.reads.clone()),
+        inner: PostgresBackend::new(env.state.db.clone()),
         before_write: move |_, n| {
             if n > 0 {
                 counted.fetch_add(1, Ordering::SeqCst);

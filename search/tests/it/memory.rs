@@ -33,8 +33,8 @@ async fn another_process_sees_updates_deletions_and_restores() {
     let env = TestEnv::new().await;
     let s = env.shop.clone();
     let db = &env.state.db;
-    let a = MemoryBackend::new(db.clone(), platform::reads::Reads::beside(db));
-    let b = MemoryBackend::new(db.clone(), platform::reads::Reads::beside(db));
+    let a = MemoryBackend::new(db.clone());
+    let b = MemoryBackend::new(db.clone());
     search::reindex(&env.state, &a, false)
         .await
         .expect("reindex");
@@ -67,7 +67,7 @@ async fn another_process_sees_updates_deletions_and_restores() {
     until(&b, "김치", &[s.basket]).await;
 
     // A process that keeps no index in memory writes; both follow.
-    let plain = PostgresBackend::new(db.clone(), platform::reads::Reads::beside(db));
+    let plain = PostgresBackend::new(db.clone());
     plain.delete(&[s.kimchi]).await.expect("delete");
     until(&a, "동치미", &[]).await;
     until(&b, "동치미", &[]).await;
@@ -83,7 +83,7 @@ async fn another_process_sees_updates_deletions_and_restores() {
 async fn writes_before_the_first_search_are_in_its_answer() {
     let env = TestEnv::new().await;
     let s = env.shop.clone();
-    let a = MemoryBackend::new(env.state.db.clone(), env.state.reads.clone());
+    let a = MemoryBackend::new(env.state.db.clone());
     search::reindex(&env.state, &a, false)
         .await
         .expect("reindex");
