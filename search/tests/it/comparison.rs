@@ -144,7 +144,10 @@ fn catalog(rng: &mut StdRng) -> Catalog {
                 .map(|_| word(rng, &TAGS).to_string())
                 .collect();
             let image = if rng.random_bool(0.5) {
-                Some(format!("https://img.jikgu.kr/{}.jpg", rng.random_range(0..1000)))
+                Some(format!(
+                    "https://img.jikgu.kr/{}.jpg",
+                    rng.random_range(0..1000)
+                ))
             } else {
                 None
             };
