@@ -198,6 +198,48 @@ async fn a_mismatched_amount_or_order_is_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn an_order_id_out_of_shape_is_a_field_error_on_confirm_and_on_fail() {
+    let Shop { app, fake, .. } = toss_shop().await;
+    let (c, co, _) = pending_order(&app, &[("강화순무김치", 12900)], 1).await;
+    let (total, order) = total_and_number(&co);
+    let key = fake.window(&order, total, PayMethod::Card);
+    let too_long = "x".repeat(65);
+    for bad in [
+        "",
+        "short",
+        "주문번호-123456",
+        "ord'; DROP TABLE x;--",
+        &too_long,
+    ] {
+        let r = confirm(&c, &key, bad, total).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(
+            r.json["errors"][0]["field"], "orderId",
+            "{bad:?}: {}",
+            r.body
+        );
+        let f = c
+            .post(
+                "/v1/payments/toss/fail",
+                &json!({"code": "PAY_PROCESS_CANCELED", "message": "", "orderId": bad}),
+            )
+            .await;
+        f.assert_problem(422, "validation_failed");
+        assert_eq!(
+            f.json["errors"][0]["field"], "orderId",
+            "{bad:?}: {}",
+            f.body
+        );
+    }
+    // Nothing was sent to Toss, the order still waits for its payment, and the window's
+    // own orderId confirms it.
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+    assert_eq!(order_view(&c, &co).await["status"], "pending_payment");
+    let r = confirm(&c, &key, &order, total).await;
+    assert_eq!(r.json["status"], "paid", "{}", r.body);
+}
+
+#[tokio::test]
 async fn twenty_concurrent_confirms_charge_once_and_answer_alike() {
     let Shop { app, fake, .. } = toss_shop().await;
     let (c, co, _) = pending_order(&app, &[("강화순무김치", 12900)], 2).await;
