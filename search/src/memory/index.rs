@@ -203,16 +203,19 @@ struct Originals {
     category: Option<Uuid>,
 }
 
-/// The tags and the description in an entry's folded text: its first line is the tags
-/// joined by spaces, the rest the description.
-fn shown_text(text: &str) -> (Vec<String>, &str) {
-    let (tags, description) = text.split_once('\n').unwrap_or((text, ""));
-    let tags = if tags.is_empty() {
+/// The tags line and the description in an entry's folded text: its first line is the
+/// tags joined by spaces, the rest the description.
+fn shown_text(text: &str) -> (&str, &str) {
+    text.split_once('\n').unwrap_or((text, ""))
+}
+
+/// The tags of a tags line.
+fn tags_of(line: &str) -> Vec<String> {
+    if line.is_empty() {
         Vec::new()
     } else {
-        tags.split(' ').map(str::to_owned).collect()
-    };
-    (tags, description)
+        line.split(' ').map(str::to_owned).collect()
+    }
 }
 
 /// The rest of what a match is filtered and ordered by, kept by slot apart from the
@@ -457,7 +460,7 @@ impl Index {
         let (tags, description) = shown_text(&row.text_folded);
         let originals = Originals {
             title: (row.title != row.title_folded).then(|| row.title.into_boxed_str()),
-            tags: (tags != row.tags).then(|| row.tags.into_boxed_slice()),
+            tags: (tags_of(tags) != row.tags).then(|| row.tags.into_boxed_slice()),
             description: (description != row.description).then(|| row.description.into_boxed_str()),
             category: (self.categories.get(category).last() != Some(&row.category_id))
                 .then_some(row.category_id),
@@ -503,19 +506,28 @@ impl Index {
             .expect("a live slot holds an entry")
     }
 
+    fn originals(&self, slot: u32) -> Option<&Originals> {
+        self.slot(slot).originals.as_deref()
+    }
+
+    /// A live slot's title as its document holds it.
+    fn shown_title(&self, slot: u32) -> &str {
+        self.originals(slot)
+            .and_then(|o| o.title.as_deref())
+            .unwrap_or(self.titles.get(slot))
+    }
+
     /// The hit of a live slot, as its document in `search.documents` holds it.
     fn stored_hit(&self, slot: u32) -> StoredHit {
         let (c, e) = (&self.cells[slot as usize], &self.facts[slot as usize]);
-        let originals = self.slot(slot).originals.as_deref();
-        let original = |f: fn(&Originals) -> Option<&str>| originals.and_then(f);
+        let originals = self.originals(slot);
         let (tags, description) = shown_text(self.texts.get(slot));
         let vendor = self.vendors.get(c.vendor);
         StoredHit {
             id: e.id,
-            title: original(|o| o.title.as_deref())
-                .unwrap_or(self.titles.get(slot))
-                .to_owned(),
-            description: original(|o| o.description.as_deref())
+            title: self.shown_title(slot).to_owned(),
+            description: originals
+                .and_then(|o| o.description.as_deref())
                 .unwrap_or(description)
                 .to_owned(),
             price: e.price,
@@ -527,7 +539,7 @@ impl Index {
                 .unwrap_or_default(),
             tags: match originals.and_then(|o| o.tags.as_deref()) {
                 Some(original) => original.to_vec(),
-                None => tags,
+                None => tags_of(tags),
             },
             certified: c.certified,
             in_stock: e.in_stock,
@@ -781,12 +793,9 @@ impl Index {
             best.offer(key, || (), slot);
         }
         best.from(0)
-            .map(|slot| {
-                let hit = self.stored_hit(slot);
-                SuggestRow {
-                    id: hit.id,
-                    title: hit.title,
-                }
+            .map(|slot| SuggestRow {
+                id: self.facts[slot as usize].id,
+                title: self.shown_title(slot).to_owned(),
             })
             .collect()
     }

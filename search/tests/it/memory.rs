@@ -2,7 +2,8 @@
 //! deletions, a deletion undone, and writes by a process that keeps no index in memory.
 
 use crate::support::TestEnv;
-use search::{MemoryBackend, PostgresBackend, SearchBackend, SearchQuery, documents};
+use search::documents::{self, Document};
+use search::{MemoryBackend, PostgresBackend, SearchBackend, SearchQuery};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -89,4 +90,34 @@ async fn writes_before_the_first_search_are_in_its_answer() {
         .expect("reindex");
     a.delete(&[s.kimchi]).await.expect("delete");
     assert_eq!(ids(&a, "김치").await, [s.basket]);
+}
+
+#[tokio::test]
+async fn a_load_of_more_entries_than_one_statement_reads_holds_every_one() {
+    let env = TestEnv::new().await;
+    let db = &env.state.db;
+    let sql = PostgresBackend::new(db.clone());
+    search::reindex(&env.state, &sql, false)
+        .await
+        .expect("reindex");
+    let (_, kimchi) = documents::load(db, &[env.shop.kimchi])
+        .await
+        .expect("load")
+        .remove(0);
+    let kimchi = kimchi.expect("visible");
+    // More than the 2,000 rows a load reads per statement.
+    let many: Vec<Document> = (0..2_100)
+        .map(|i| Document {
+            id: Uuid::now_v7(),
+            title: format!("꿀단지 {i}"),
+            ..kimchi.clone()
+        })
+        .collect();
+    sql.upsert(&many).await.expect("upsert");
+    let fresh = MemoryBackend::new(db.clone());
+    let found = fresh
+        .search(&SearchQuery::text("꿀단지"))
+        .await
+        .expect("search");
+    assert_eq!(found.total, 2_100);
 }
