@@ -517,14 +517,14 @@ for name in "${names[@]}"; do
   pg_all=$(printf '%s\n' $pg_pids $(pids_of postgres) | sort -u | tr '\n' ' ')
   # shellcheck disable=SC2086
   s1=$(cpu_ticks "$pid") p1=$(cpu_ticks $pg_all) r1=$(cpu_ticks $redis_pids) t1=$(total_ticks)
-  rss_peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-  rss_end_kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-  # What the resident set is made of at the end: heap and other anonymous memory, pages of
-  # the binary, and how much of the anonymous part is transparent huge pages (a 2 MiB page is
-  # resident whole once touched: 38 MiB of an 80 MiB heap before mimalloc was built without
-  # them).
-  anon_kib=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-  file_kib=$(awk '/^RssFile:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+  # The peak and, at the end, what the resident set is made of: heap and other anonymous
+  # memory, pages of files (the binary), and how much of the anonymous part is transparent
+  # huge pages (a 2 MiB page is resident whole once touched: 38 MiB of an 80 MiB heap before
+  # mimalloc was built without them).
+  read -r rss_peak_kib rss_end_kib anon_kib file_kib < <(awk '
+    { kib[$1] = $2 }
+    END { print kib["VmHWM:"] + 0, kib["VmRSS:"] + 0, kib["RssAnon:"] + 0, kib["RssFile:"] + 0 }' \
+    "/proc/$pid/status" 2>/dev/null || echo 0 0 0 0)
   huge_kib=$(awk '/^AnonHugePages:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
 
   line=$(sed -n 's/^BENCH_JSON //p' "$OUT/$name.wrk.txt" | tail -1)
@@ -536,7 +536,8 @@ for name in "${names[@]}"; do
     --argjson hwm "${rss_peak_kib:-0}" --argjson rss "${rss_end_kib:-0}" \
     --argjson anon "${anon_kib:-0}" --argjson file "${file_kib:-0}" --argjson huge "${huge_kib:-0}" \
     --argjson ds $((s1 - s0)) --argjson dp $((p1 - p0)) --argjson dr $((r1 - r0)) --argjson dt $((t1 - t0)) \
-    '{name: $name, server: $server, url: $url, description: $desc} + .
+    'def mib: . / 1024 * 10 | round / 10;
+     {name: $name, server: $server, url: $url, description: $desc} + .
      | .socket_errors = (.errors.connect + .errors.read + .errors.write + .errors.timeout)
      | .cpu_cores = {
          jikgu: (($ds / $tck / $secs) * 100 | round / 100),
@@ -545,9 +546,8 @@ for name in "${names[@]}"; do
          machine_busy: (($dt / $tck / $secs) * 100 | round / 100)
        }
      | .loadavg_1m_before = $load1
-     | .rss_mib = {peak: ($hwm / 1024 * 10 | round / 10), at_end: ($rss / 1024 * 10 | round / 10), peak_since: $rss_since,
-                   anon_at_end: ($anon / 1024 * 10 | round / 10), file_at_end: ($file / 1024 * 10 | round / 10),
-                   huge_pages_at_end: ($huge / 1024 * 10 | round / 10)}
+     | .rss_mib = {peak: ($hwm | mib), at_end: ($rss | mib), peak_since: $rss_since,
+                   anon_at_end: ($anon | mib), file_at_end: ($file | mib), huge_pages_at_end: ($huge | mib)}
      # Checkouts count what a checkout scenario delivers: 201s per second (a flash sale,
      # answered checkouts per second); every other scenario its requests per second.
      | .measured = (if .figures then
@@ -643,7 +643,7 @@ jq -s \
   echo
   echo "| scenario | server | requests | p90 | max | socket errors | CPU jikgu | CPU postgres | CPU redis | CPU machine | load before | RSS at end: anon / file / huge pages (MiB) |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  jq -r '.scenarios[] | "| \(.name) | \(.server) | \(.requests) | \(.latency_ms.p90) | \(.latency_ms.max) | \(.socket_errors) | \(.cpu_cores.jikgu) | \(.cpu_cores.postgres) | \(.cpu_cores.redis) | \(.cpu_cores.machine_busy) | \(.loadavg_1m_before) | \(.rss_mib.anon_at_end // "-") / \(.rss_mib.file_at_end // "-") / \(.rss_mib.huge_pages_at_end // "-") |"' "$OUT/report.json"
+  jq -r '.scenarios[] | "| \(.name) | \(.server) | \(.requests) | \(.latency_ms.p90) | \(.latency_ms.max) | \(.socket_errors) | \(.cpu_cores.jikgu) | \(.cpu_cores.postgres) | \(.cpu_cores.redis) | \(.cpu_cores.machine_busy) | \(.loadavg_1m_before) | \(.rss_mib.anon_at_end) / \(.rss_mib.file_at_end) / \(.rss_mib.huge_pages_at_end) |"' "$OUT/report.json"
   if jq -e 'any(.scenarios[]; .figures)' "$OUT/report.json" >/dev/null; then
     echo
     echo "Checkouts (only POST /v1/checkout answers; latency measured in the wrk script; checkouts/s counts 201s):"

@@ -209,13 +209,14 @@ fn shown_text(text: &str) -> (&str, &str) {
     text.split_once('\n').unwrap_or((text, ""))
 }
 
+/// The tags a tags line reads back as: none for an empty line.
+fn tags_in(line: &str) -> impl Iterator<Item = &str> {
+    line.split(' ').filter(move |_| !line.is_empty())
+}
+
 /// The tags of a tags line.
 fn tags_of(line: &str) -> Vec<String> {
-    if line.is_empty() {
-        Vec::new()
-    } else {
-        line.split(' ').map(str::to_owned).collect()
-    }
+    tags_in(line).map(str::to_owned).collect()
 }
 
 /// The rest of what a match is filtered and ordered by, kept by slot apart from the
@@ -460,7 +461,9 @@ impl Index {
         let (tags, description) = shown_text(&row.text_folded);
         let originals = Originals {
             title: (row.title != row.title_folded).then(|| row.title.into_boxed_str()),
-            tags: (tags_of(tags) != row.tags).then(|| row.tags.into_boxed_slice()),
+            // Compared without building a vector: a load compares a hundred thousand.
+            tags: (!tags_in(tags).eq(row.tags.iter().map(String::as_str)))
+                .then(|| row.tags.into_boxed_slice()),
             description: (description != row.description).then(|| row.description.into_boxed_str()),
             category: (self.categories.get(category).last() != Some(&row.category_id))
                 .then_some(row.category_id),
@@ -869,13 +872,16 @@ mod tests {
         }
     }
 
-    fn ids(index: &Index, text: &str, sort: Sort) -> Vec<Uuid> {
+    fn hits(index: &Index, text: &str, sort: Sort) -> Vec<StoredHit> {
         let q = SearchQuery {
             sort,
             ..SearchQuery::text(text)
         };
-        let found = index.search(&q.normalized().unwrap());
-        found.page.iter().map(|h| h.id).collect()
+        index.search(&q.normalized().unwrap()).page
+    }
+
+    fn ids(index: &Index, text: &str, sort: Sort) -> Vec<Uuid> {
+        hits(index, text, sort).iter().map(|h| h.id).collect()
     }
 
     #[test]
@@ -965,14 +971,7 @@ mod tests {
         for r in [&plain, &odd] {
             index.upsert(r.clone());
         }
-        let found = index.search(
-            &SearchQuery {
-                sort: Sort::PriceAsc,
-                ..SearchQuery::text("순무김치")
-            }
-            .normalized()
-            .unwrap(),
-        );
+        let found = hits(&index, "순무김치", Sort::PriceAsc);
         let want = |r: &EntryRow| StoredHit {
             id: r.id,
             title: r.title.clone(),
@@ -987,8 +986,30 @@ mod tests {
             image: r.image.clone(),
             published_at: r.published_at,
         };
-        assert_eq!(found.page, [want(&odd), want(&plain)]);
+        assert_eq!(found, [want(&odd), want(&plain)]);
         assert!(index.slot(index.slot_of[&plain.id]).originals.is_none());
+    }
+
+    #[test]
+    fn tags_read_back_exactly_even_none_or_an_empty_one() {
+        let mut index = Index::default();
+        let cases = [
+            vec![],
+            vec![String::new()],
+            vec!["꿀".to_owned(), "벌집".to_owned()],
+        ];
+        for (i, tags) in cases.iter().enumerate() {
+            index.upsert(EntryRow {
+                text_folded: tags.join(" "),
+                tags: tags.clone(),
+                ..row("꿀", i as i64)
+            });
+        }
+        let tags: Vec<Vec<String>> = hits(&index, "꿀", Sort::PriceAsc)
+            .into_iter()
+            .map(|h| h.tags)
+            .collect();
+        assert_eq!(tags, cases);
     }
 
     #[test]

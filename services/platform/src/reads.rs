@@ -1,6 +1,6 @@
 //! A second Postgres pool, for statements that run alone, outside any transaction (the
-//! storefront's and search's uncached reads): it takes a connection back without a round
-//! trip.
+//! storefront's uncached reads; search answers from memory since fc470c5): it takes a
+//! connection back without a round trip.
 //!
 //! sqlx's pool, under sea-orm's [`sea_orm::DatabaseConnection`], pings every connection it
 //! takes back (a `Sync`, then it waits for `ReadyForQuery`), in a task of its own, and
@@ -17,8 +17,8 @@
 //! It is as large as the main pool and connects as it does ([`Reads::beside`]), so a
 //! process may hold twice `JIKGU_DB_MAX_CONNECTIONS` connections.
 //!
-//! [`Reads`] is a [`ConnectionTrait`], so the catalog's and search's read functions run on
-//! it unchanged. It has no transactions: a `BEGIN` sent through it would stay open on a
+//! [`Reads`] is a [`ConnectionTrait`], so the catalog's read functions run on it
+//! unchanged. It has no transactions: a `BEGIN` sent through it would stay open on a
 //! pooled connection, so write through the main pool.
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
