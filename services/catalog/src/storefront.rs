@@ -619,8 +619,9 @@ pub struct Priced<T> {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// [`list`] with the campaign prices live at `at`: the page is read on `page_db` (the read
-/// pool, `platform::reads`, when served), what the prices load on `db`.
+/// [`list`] with the campaign prices live at `at`: the page is read on `page_db` (the
+/// pool without release pings, `platform::autocommit`, when served), what the prices load
+/// on `db`.
 pub async fn priced_list(
     page_db: &impl ConnectionTrait,
     db: &DatabaseConnection,

@@ -168,8 +168,12 @@ pub(crate) fn checked(key: &str, req: &mut CheckoutRequest) -> OrdersResult<Post
     Ok(postal)
 }
 
+/// Check out the customer's cart. The order is written in a transaction on `db`; the
+/// payment record after the gateway's answer is one statement on `alone` (served, the pool
+/// that takes a connection back without a round trip: `platform::autocommit`).
 pub async fn checkout(
     db: &DatabaseConnection,
+    alone: &impl ConnectionTrait,
     ctx: &OrdersContext,
     customer: Uuid,
     customer_email: Option<String>,
@@ -254,7 +258,7 @@ pub async fn checkout(
     };
     // Payment row, the order's payment reference and the stored answer: one statement,
     // so one round trip and one commit (each part is idempotent for a retry).
-    db.execute_raw(Statement::from_sql_and_values(
+    alone.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "WITH payment AS ( \
              INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \

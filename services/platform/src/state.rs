@@ -1,9 +1,9 @@
 //! What every handler can reach: config, the Postgres pools, Redis and the token keys.
 
 use crate::auth::tokens::TokenKeys;
+use crate::autocommit::Autocommit;
 use crate::config::Config;
 use crate::kv::Redis;
-use crate::reads::Reads;
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -14,8 +14,10 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
-    /// Statements that run alone on the storefront's read paths ([`crate::reads`]).
-    pub reads: Reads,
+    /// Statements that run alone, outside any transaction, on the hot paths: the
+    /// storefront's uncached reads, a cart's reads and writes, checkout's payment record
+    /// ([`crate::autocommit`]).
+    pub autocommit: Autocommit,
     pub redis: Redis,
     pub tokens: TokenKeys,
 }
@@ -23,11 +25,11 @@ pub struct Inner {
 impl AppState {
     pub fn new(config: Arc<Config>, db: DatabaseConnection, redis: Redis) -> AppState {
         let tokens = TokenKeys::new(&config);
-        let reads = Reads::beside(&db);
+        let autocommit = Autocommit::beside(&db);
         AppState(Arc::new(Inner {
             config,
             db,
-            reads,
+            autocommit,
             redis,
             tokens,
         }))

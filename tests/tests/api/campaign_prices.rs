@@ -507,7 +507,7 @@ async fn held_price(
     held: &promotions::storefront_prices::PromotionsLivePrices,
 ) -> Option<platform::money::Won> {
     catalog::storefront::priced_detail(
-        &s.app.state.reads,
+        &s.app.state.autocommit,
         &s.app.state.db,
         held,
         s.product,

@@ -3,6 +3,7 @@
 
 mod admin_decisions;
 mod auth;
+mod autocommit_pool;
 mod bounds;
 mod cache;
 mod campaign_prices;
@@ -26,7 +27,6 @@ mod promotions;
 mod public_purchases;
 mod quotations;
 mod races;
-mod read_pool;
 mod reports;
 mod roles;
 mod round_trips;

@@ -166,7 +166,7 @@ async fn a_two_vendor_checkout_is_a_handful_of_statements() {
         .expect("request");
         n.store(0, Ordering::SeqCst);
         let (created, resp) =
-            orders::checkout::checkout(&db, &ctx, customer, None, &format!("k-{round}"), req)
+            orders::checkout::checkout(&db, &db, &ctx, customer, None, &format!("k-{round}"), req)
                 .await
                 .expect("checkout");
         assert!(created);

@@ -56,8 +56,14 @@ async fn list_products(
     {
         return Ok(hit.respond(&inm));
     }
-    let page =
-        storefront::priced_list(&state.reads, &state.db, prices.0.as_ref(), &q, Utc::now()).await?;
+    let page = storefront::priced_list(
+        &state.autocommit,
+        &state.db,
+        prices.0.as_ref(),
+        &q,
+        Utc::now(),
+    )
+    .await?;
     let body = bytes::Bytes::from(serde_json::to_vec(&page.value).map_err(ApiError::internal)?);
     let answer = match (&key, &local_key) {
         (Some(key), Some(local_key)) => {
@@ -78,9 +84,9 @@ async fn get_product(
     Path(id): Path<Uuid>,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let (reads, db) = (state.reads.clone(), state.db.clone());
+    let (alone, db) = (state.autocommit.clone(), state.db.clone());
     let page = cache::get_or_load_priced(&state, &cache::product_key(id), || async move {
-        storefront::priced_detail(&reads, &db, prices.0.as_ref(), id, Utc::now()).await
+        storefront::priced_detail(&alone, &db, prices.0.as_ref(), id, Utc::now()).await
     })
     .await
     .map_err(ApiError::from)?
@@ -110,9 +116,9 @@ async fn get_vendor(
     Path(id): Path<Uuid>,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let reads = state.reads.clone();
+    let alone = state.autocommit.clone();
     let page = cache::get_or_load(&state, &cache::vendor_key(id), || async move {
-        storefront::vendor_page(&reads, id).await
+        storefront::vendor_page(&alone, id).await
     })
     .await
     .map_err(ApiError::from)?

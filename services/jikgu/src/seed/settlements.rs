@@ -51,6 +51,7 @@ async fn deliver(
     // The first call answers with the quote the cart has now; the second pays that.
     let total = match orders::checkout::checkout(
         &state.db,
+        &state.db,
         ctx,
         customer,
         None,
@@ -63,8 +64,16 @@ async fn deliver(
         Err(e) => return Err(e.into()),
         Ok(_) => return Err(internal("a probe checkout went through")),
     };
-    let (_, placed) =
-        orders::checkout::checkout(&state.db, ctx, customer, None, key, request(total)).await?;
+    let (_, placed) = orders::checkout::checkout(
+        &state.db,
+        &state.db,
+        ctx,
+        customer,
+        None,
+        key,
+        request(total),
+    )
+    .await?;
     let txn = state.db.begin().await?;
     orders::lifecycle::mark_paid(&txn, placed.order_id, placed.grand_total, "demo").await?;
     txn.commit().await?;

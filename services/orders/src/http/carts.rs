@@ -1,4 +1,8 @@
 //! Carts: anonymous (by `X-Cart-Token`) or the signed-in customer's.
+//!
+//! Each statement a cart read or line write sends stands alone (one commits by itself), so
+//! they run on `state.autocommit`, which takes a connection back without sqlx's ping: a
+//! line write is four statements. Merging is a transaction, on `state.db`.
 
 use crate::carts::{self, CartView, Owner};
 use crate::context::OrdersContext;
@@ -35,7 +39,7 @@ pub struct NewCart {
 /// Start an anonymous cart.
 #[utoipa::path(post, path = "/v1/carts", tag = "carts", responses((status = 201, body = NewCart)))]
 async fn create_cart(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<NewCart>)> {
-    let token = carts::create_anonymous(&state.db).await?;
+    let token = carts::create_anonymous(&state.autocommit).await?;
     Ok((StatusCode::CREATED, Json(NewCart { token })))
 }
 
@@ -84,7 +88,7 @@ async fn get_cart(
             })
         })
         .transpose()?;
-    let cart = carts::open(&state.db, &who).await?;
+    let cart = carts::open(&state.autocommit, &who).await?;
     let codes: Vec<String> = q
         .coupon
         .as_deref()
@@ -94,7 +98,7 @@ async fn get_cart(
         .collect();
     Ok(Json(
         carts::view(
-            &state.db,
+            &state.autocommit,
             &ctx.remote_areas,
             &cart,
             postal,
@@ -167,8 +171,8 @@ async fn put_line(
     variant_id: Uuid,
     quantity: Option<Quantity>,
 ) -> ApiResult<Json<CartView>> {
-    let mut cart = carts::open(&state.db, &who).await?;
-    let found = carts::set_line(&state.db, &mut cart, variant_id, quantity).await?;
+    let mut cart = carts::open(&state.autocommit, &who).await?;
+    let found = carts::set_line(&state.autocommit, &mut cart, variant_id, quantity).await?;
     written(state, ctx, &who, &cart, found).await
 }
 
@@ -182,7 +186,7 @@ async fn written(
     found: Vec<catalog::purchasable::Purchasable>,
 ) -> ApiResult<Json<CartView>> {
     let view = carts::view_known(
-        &state.db,
+        &state.autocommit,
         &ctx.remote_areas,
         cart,
         found,

@@ -58,7 +58,16 @@ async fn checkout_cart(
     {
         return Err(ApiError::rate_limited(secs));
     }
-    let (created, resp) = checkout::checkout(&state.db, &ctx, p.user_id, None, &key, req).await?;
+    let (created, resp) = checkout::checkout(
+        &state.db,
+        &state.autocommit,
+        &ctx,
+        p.user_id,
+        None,
+        &key,
+        req,
+    )
+    .await?;
     Ok((
         if created {
             StatusCode::CREATED

@@ -1,9 +1,9 @@
-//! The read pool (`platform::reads`) takes connections back without a ping, so what a
+//! The read pool (`platform::autocommit`) takes connections back without a ping, so what a
 //! connection carries from its last statement must never reach the next one: a statement
 //! cut off half-way, or a connection Postgres dropped.
 
 use jikgu_tests::database::TestDb;
-use platform::reads::Reads;
+use platform::autocommit::Autocommit;
 use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
 use std::time::Duration;
 
@@ -13,36 +13,36 @@ struct Answer {
     pid: i32,
 }
 
-async fn ask(reads: &Reads, n: i64) -> Result<Answer, sea_orm::DbErr> {
+async fn ask(pool: &Autocommit, n: i64) -> Result<Answer, sea_orm::DbErr> {
     Answer::find_by_statement(platform::db::pg(
         "SELECT $1::int8 AS n, pg_backend_pid() AS pid",
         [n.into()],
     ))
-    .one(reads)
+    .one(pool)
     .await
     .map(|a| a.expect("one row"))
 }
 
-async fn pool(db: &TestDb, max: u32) -> (DatabaseConnection, Reads) {
+async fn pools(db: &TestDb, max: u32) -> (DatabaseConnection, Autocommit) {
     let main = platform::db::connect_url(&db.url, max, Duration::from_secs(5))
         .await
         .expect("connect");
-    let reads = Reads::beside(&main);
-    (main, reads)
+    let pool = Autocommit::beside(&main);
+    (main, pool)
 }
 
 #[tokio::test]
 async fn a_statement_cut_off_half_way_leaves_nothing_for_the_next_one() {
     let db = TestDb::create().await;
-    let (_main, reads) = pool(&db, 1).await;
-    let first = ask(&reads, 1).await.expect("first");
+    let (_main, pool) = pools(&db, 1).await;
+    let first = ask(&pool, 1).await.expect("first");
     assert_eq!(first.n, 1);
 
     // Cancelled while Postgres is still working on it: its answer arrives later, on the
     // only connection there is.
     let slow = tokio::time::timeout(
         Duration::from_millis(100),
-        reads.query_one_raw(platform::db::pg(
+        pool.query_one_raw(platform::db::pg(
             "SELECT 7::int8 AS n, pg_backend_pid() AS pid FROM pg_sleep(0.5)",
             [],
         )),
@@ -50,7 +50,7 @@ async fn a_statement_cut_off_half_way_leaves_nothing_for_the_next_one() {
     .await;
     assert!(slow.is_err(), "the slow statement is cut off");
 
-    let next = ask(&reads, 2).await.expect("next");
+    let next = ask(&pool, 2).await.expect("next");
     assert_eq!(next.n, 2, "the next statement gets its own answer");
     assert_eq!(next.pid, first.pid, "on the same connection");
 }
@@ -58,8 +58,8 @@ async fn a_statement_cut_off_half_way_leaves_nothing_for_the_next_one() {
 #[tokio::test]
 async fn a_connection_postgres_dropped_is_replaced() {
     let db = TestDb::create().await;
-    let (main, reads) = pool(&db, 1).await;
-    let before = ask(&reads, 1).await.expect("before");
+    let (main, pool) = pools(&db, 1).await;
+    let before = ask(&pool, 1).await.expect("before");
     main.execute_raw(platform::db::pg(
         "SELECT pg_terminate_backend($1)",
         [before.pid.into()],
@@ -68,7 +68,7 @@ async fn a_connection_postgres_dropped_is_replaced() {
     .expect("terminate");
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let lost = ask(&reads, 2)
+    let lost = ask(&pool, 2)
         .await
         .err()
         .expect("the dropped connection fails");
@@ -76,7 +76,7 @@ async fn a_connection_postgres_dropped_is_replaced() {
         platform::db::is_connection_error(&lost),
         "a lost connection, as the main pool reports it: {lost:?}"
     );
-    let after = ask(&reads, 3).await.expect("a fresh connection");
+    let after = ask(&pool, 3).await.expect("a fresh connection");
     assert_eq!(after.n, 3);
     assert_ne!(after.pid, before.pid, "not the dropped one");
 }
@@ -86,17 +86,17 @@ async fn a_connection_postgres_dropped_is_replaced() {
 #[tokio::test]
 async fn racing_statements_each_get_their_own_answer() {
     let db = TestDb::create().await;
-    let (_main, reads) = pool(&db, 3).await;
+    let (_main, pool) = pools(&db, 3).await;
     let tasks: Vec<_> = (0..120i64)
         .map(|n| {
-            let reads = reads.clone();
+            let pool = pool.clone();
             tokio::spawn(async move {
                 let q = Answer::find_by_statement(platform::db::pg(
                     "SELECT $1::int8 AS n, pg_backend_pid() AS pid \
                      FROM pg_sleep(random() * 0.02)",
                     [n.into()],
                 ))
-                .one(&reads);
+                .one(&pool);
                 if n % 3 == 0 {
                     let cut = Duration::from_millis(u64::try_from(n % 15).expect("small"));
                     match tokio::time::timeout(cut, q).await {

@@ -1,12 +1,13 @@
-//! A second Postgres pool, for statements that run alone, outside any transaction (the
-//! storefront's uncached reads; search answers from memory since fc470c5): it takes a
+//! A second Postgres pool, for statements that run alone, outside any transaction: the
+//! storefront's uncached reads, and the cart and checkout statements that stand alone
+//! (a cart's lines read, written and quoted; checkout's payment record). It takes a
 //! connection back without a round trip.
 //!
 //! sqlx's pool, under sea-orm's [`sea_orm::DatabaseConnection`], pings every connection it
 //! takes back (a `Sync`, then it waits for `ReadyForQuery`), in a task of its own, and
 //! cannot be told not to. A statement outside a transaction therefore costs Postgres two
-//! wake-ups, and the server two sends and a task, where one would do. Here a connection
-//! goes back as it is:
+//! wake-ups, and the server two sends and a task, where one would do: a cart line's write
+//! is four statements, so four pings. Here a connection goes back as it is:
 //! - a statement cut off half-way (its request was cancelled) leaves answers behind, which
 //!   sqlx reads off before the connection's next statement;
 //! - a connection whose statement failed other than in the database (a reset, a
@@ -14,12 +15,13 @@
 //! - one idle for [`IDLE_PING`] is pinged before it is used, as the main pool does
 //!   (`platform::db::connect_url`).
 //!
-//! It is as large as the main pool and connects as it does ([`Reads::beside`]), so a
+//! It is as large as the main pool and connects as it does ([`Autocommit::beside`]), so a
 //! process may hold twice `JIKGU_DB_MAX_CONNECTIONS` connections.
 //!
-//! [`Reads`] is a [`ConnectionTrait`], so the catalog's read functions run on it
-//! unchanged. It has no transactions: a `BEGIN` sent through it would stay open on a
-//! pooled connection, so write through the main pool.
+//! [`Autocommit`] is a [`ConnectionTrait`], so functions that take one run on it unchanged.
+//! Each statement commits on its own (a write too: one statement, one commit). It has no
+//! transactions: a `BEGIN` sent through it would stay open on a pooled connection, so a
+//! write of several statements goes through the main pool's `begin`.
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
 use sea_orm::sqlx::{self, Connection, PgConnection, postgres::PgConnectOptions};
@@ -37,7 +39,7 @@ pub const IDLE_PING: Duration = Duration::from_secs(30);
 
 /// The pool; cheap to clone.
 #[derive(Clone)]
-pub struct Reads {
+pub struct Autocommit {
     pool: managed::Pool<Connector>,
 }
 
@@ -65,13 +67,13 @@ impl managed::Manager for Connector {
     }
 }
 
-impl Reads {
+impl Autocommit {
     /// A pool beside `db`'s: to the same database with the same options, as large, and
     /// waited for as long. Connections are opened when first wanted.
     ///
     /// # Panics
     /// When `db` is not a Postgres pool (Jikgu has no other).
-    pub fn beside(db: &DatabaseConnection) -> Reads {
+    pub fn beside(db: &DatabaseConnection) -> Autocommit {
         let main = db.get_postgres_connection_pool();
         let options = main.options();
         let pool = managed::Pool::builder(Connector {
@@ -85,7 +87,7 @@ impl Reads {
         .build()
         // Building fails only when timeouts are set without a runtime.
         .expect("the read pool has a runtime for its timeouts");
-        Reads { pool }
+        Autocommit { pool }
     }
 
     async fn conn(&self) -> Result<Object<Connector>, DbErr> {
@@ -138,7 +140,7 @@ fn query(sql: &str, values: Option<Values>) -> sqlx::query::Query<'_, sqlx::Post
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for Reads {
+impl ConnectionTrait for Autocommit {
     fn get_database_backend(&self) -> DbBackend {
         DbBackend::Postgres
     }
