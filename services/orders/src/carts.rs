@@ -103,13 +103,7 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
         .ok_or(OrdersError::NotFound("cart"))?;
     let lines = rows
         .into_iter()
-        .filter_map(|r| {
-            Some(Line {
-                variant_id: r.variant_id?,
-                quantity: r.quantity?,
-                seen_unit_price: r.seen_unit_price?,
-            })
-        })
+        .filter_map(|r| Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price))
         .collect();
     Ok(Cart {
         id,
@@ -126,6 +120,20 @@ pub struct Line {
 }
 
 impl Line {
+    /// A line from the columns of an outer join of a cart with its lines: none for a cart
+    /// without any.
+    pub(crate) fn from_columns(
+        variant_id: Option<Uuid>,
+        quantity: Option<Quantity>,
+        seen_unit_price: Option<i64>,
+    ) -> Option<Line> {
+        Some(Line {
+            variant_id: variant_id?,
+            quantity: quantity?,
+            seen_unit_price: seen_unit_price?,
+        })
+    }
+
     /// What the line asks the pricing of.
     pub fn want(&self) -> Want {
         Want {

@@ -21,6 +21,7 @@ use platform::attribution::{BuyerKind, SalesChannel};
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::postal::PostalCode;
+use platform::quantity::Quantity;
 use promotions::pricing::Destination;
 use rand::RngCore;
 use sea_orm::{
@@ -301,11 +302,11 @@ async fn create_order(
         Claimed::Replay(begun) => return Ok(begun),
     };
     let now = Utc::now();
-    let priced = price_cart(&txn, ctx, customer, cart, req, postal, now).await?;
+    let priced = price_cart(&txn, ctx, customer, &cart, req, postal, now).await?;
     let placing = Placing {
         customer,
         order_id,
-        cart: Some(cart),
+        cart: Some(cart.id),
         address: &req.address,
         organisation: None,
         channel: req.channel.unwrap_or_default(),
@@ -396,22 +397,26 @@ pub(crate) async fn place(
 
 /// What claiming the key found.
 pub(crate) enum Claimed {
-    /// The key is this request's; the customer's cart is locked.
-    Cart(Uuid),
+    /// The key is this request's; the customer's cart is locked, and these are its lines
+    /// as they stand under the lock.
+    Cart(carts::Cart),
     /// The key was used before.
     Replay(Begun),
 }
 
-/// Claim the key and lock the customer's cart in one statement.
+/// Claim the key, lock the customer's cart and read its lines, in one statement.
 ///
 /// A concurrent request with the same key blocks on the key until this one commits or
 /// rolls back, then finds it taken. The key names its order from the start: both become
 /// visible at the same commit, or neither does.
 ///
-/// The cart row is locked before its lines are read (by the next statement, which sees
-/// what committed while this one waited): a second checkout of the same cart under
-/// another key waits here, then finds the cart emptied by the first and stops, instead
-/// of ordering (and charging for) the same lines twice.
+/// A second checkout of the same cart under another key waits on the cart's lock, then
+/// finds the cart emptied by the first and stops, instead of ordering (and charging for)
+/// the same lines twice. The lines this statement reads are those of its snapshot, taken
+/// before any wait; the lock returns the cart as last committed. Every write of the
+/// lines bumps the cart's generation, so when the two generations agree the lines are
+/// the current ones, and otherwise (a write or a checkout committed meanwhile) they are
+/// read again, under the lock.
 pub(crate) async fn claim(
     txn: &DatabaseTransaction,
     customer: Uuid,
@@ -424,13 +429,26 @@ pub(crate) async fn claim(
     struct Claim {
         claimed: bool,
         cart_id: Option<Uuid>,
+        /// The cart's generation under the lock.
+        locked: Option<i64>,
+        /// The cart's generation in the statement's snapshot, which the lines are from.
+        seen: Option<i64>,
+        variant_id: Option<Uuid>,
+        quantity: Option<Quantity>,
+        seen_unit_price: Option<i64>,
     }
-    let claim = Claim::find_by_statement(Statement::from_sql_and_values(
+    let rows = Claim::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key) \
-         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, \
-                (SELECT id FROM orders.carts WHERE customer_id = $5 FOR UPDATE) AS cart_id",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key), \
+         locked AS (SELECT id, generation FROM orders.carts WHERE customer_id = $5 FOR UPDATE) \
+         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, l.id AS cart_id, l.generation AS locked, \
+                s.generation AS seen, ln.variant_id, ln.quantity, ln.seen_unit_price \
+         FROM (SELECT 1) AS one \
+         LEFT JOIN locked l ON true \
+         LEFT JOIN orders.carts s ON s.id = l.id \
+         LEFT JOIN orders.cart_lines ln ON ln.cart_id = l.id \
+         ORDER BY ln.added_at, ln.variant_id",
         [
             scope.into(),
             key.into(),
@@ -439,14 +457,29 @@ pub(crate) async fn claim(
             customer.into(),
         ],
     ))
-    .one(txn)
-    .await?
-    .ok_or(OrdersError::NotFound("idempotency record"))?;
-    if claim.claimed {
-        return claim
-            .cart_id
-            .map(Claimed::Cart)
-            .ok_or(OrdersError::EmptyCart);
+    .all(txn)
+    .await?;
+    let first = rows
+        .first()
+        .ok_or(OrdersError::NotFound("idempotency record"))?;
+    if first.claimed {
+        let (Some(id), Some(generation)) = (first.cart_id, first.locked) else {
+            return Err(OrdersError::EmptyCart);
+        };
+        let lines = if first.seen == Some(generation) {
+            rows.into_iter()
+                .filter_map(|r| {
+                    carts::Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price)
+                })
+                .collect()
+        } else {
+            carts::lines(txn, id).await?
+        };
+        return Ok(Claimed::Cart(carts::Cart {
+            id,
+            lines,
+            generation,
+        }));
     }
     #[derive(FromQueryResult)]
     struct Used {
@@ -477,16 +510,15 @@ pub(crate) async fn price_cart(
     txn: &DatabaseTransaction,
     ctx: &OrdersContext,
     customer: Uuid,
-    cart: Uuid,
+    cart: &carts::Cart,
     req: &CheckoutRequest,
     postal: PostalCode,
     now: DateTime<Utc>,
 ) -> OrdersResult<quoting::Priced> {
-    let lines = carts::lines(txn, cart).await?;
-    if lines.is_empty() {
+    if cart.lines.is_empty() {
         return Err(OrdersError::EmptyCart);
     }
-    let wants: Vec<Want> = lines.iter().map(carts::Line::want).collect();
+    let wants: Vec<Want> = cart.lines.iter().map(carts::Line::want).collect();
     let a = &req.address;
     let dest = Destination {
         postal_code: postal,

@@ -66,7 +66,7 @@ pub async fn checkout(
             ));
         }
     };
-    let priced = checkout::price_cart(&txn, ctx, member, cart, &req.checkout, postal, now).await?;
+    let priced = checkout::price_cart(&txn, ctx, member, &cart, &req.checkout, postal, now).await?;
     let buyer = OrganisationBuyer {
         organisation_id: org.id,
         kind: org.kind,
@@ -76,7 +76,7 @@ pub async fn checkout(
     let placing = Placing {
         customer: member,
         order_id,
-        cart: Some(cart),
+        cart: Some(cart.id),
         address: &req.checkout.address,
         organisation: Some(&buyer),
         channel: req.checkout.channel.unwrap_or_default(),
