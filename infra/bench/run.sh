@@ -176,7 +176,7 @@ load_above() { awk -v l="$1" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; }
 
 # pgbench's clients and the two servers' pools never run at once (the ceilings are measured
 # before the servers start), plus psql and a margin. Each server has two pools of DB_POOL:
-# sea-orm's and the read pool beside it (platform::reads).
+# sea-orm's and the autocommit pool beside it (platform::autocommit).
 PG_NEEDED=$(( (CONNECTIONS + 1 > 4 * DB_POOL ? CONNECTIONS + 1 : 4 * DB_POOL) + 4 ))
 pg_free=$(timeout 30 psql -X -q -tA -h "$PG_HOST" -U postgres -d postgres -c \
   "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int

@@ -86,7 +86,7 @@ impl Autocommit {
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         // Building fails only when timeouts are set without a runtime.
-        .expect("the read pool has a runtime for its timeouts");
+        .expect("the autocommit pool has a runtime for its timeouts");
         Autocommit { pool }
     }
 

@@ -1,6 +1,6 @@
-//! The read pool (`platform::autocommit`) takes connections back without a ping, so what a
-//! connection carries from its last statement must never reach the next one: a statement
-//! cut off half-way, or a connection Postgres dropped.
+//! The autocommit pool (`platform::autocommit`) takes connections back without a ping,
+//! so what a connection carries from its last statement must never reach the next one: a
+//! statement cut off half-way, or a connection Postgres dropped.
 
 use jikgu_tests::database::TestDb;
 use platform::autocommit::Autocommit;
