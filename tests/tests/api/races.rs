@@ -396,6 +396,64 @@ async fn a_line_write_racing_a_checkout_answers_with_what_is_left() {
     );
 }
 
+/// A line write that commits while a checkout waits on the cart's lock is what the
+/// checkout prices. The checkout's first statement reads the lines before it waits; it
+/// finds the cart changed under the lock and reads them again, so the quantity raised
+/// from 2 to 3 meanwhile no longer matches the total the customer saw: a 409 with the
+/// new quote, and nothing ordered or held.
+#[tokio::test]
+async fn a_line_write_committed_while_a_checkout_waits_is_what_it_prices() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    let vid = product(&app, 15900, 100).await;
+    let (c, customer) = token_customer(&app);
+    c.put(
+        &format!("/v1/carts/current/lines/{vid}"),
+        &json!({"quantity": 2}),
+    )
+    .await;
+
+    // A line write held open: the cart row locked, the quantity raised, the generation
+    // bumped (as `carts::set_line` does in one statement).
+    let txn = app.state.db.begin().await.expect("begin");
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH cart AS (SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE), \
+         line AS (UPDATE orders.cart_lines SET quantity = 3 WHERE cart_id = (SELECT id FROM cart)) \
+         UPDATE orders.carts SET generation = generation + 1 WHERE id = (SELECT id FROM cart)",
+        [customer.into()],
+    ))
+    .await
+    .expect("the write's hold");
+    let pending = tokio::spawn(Client::send(checkout(&c, "while-writing", 31800)));
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    for _ in 0..100 {
+        if count(&app, waiting).await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        count(&app, waiting).await > 0,
+        "the checkout waits on the cart's lock"
+    );
+    txn.commit().await.expect("commit");
+
+    let answer = pending.await.expect("checkout");
+    answer.assert_problem(409, "quote_changed");
+    assert_eq!(
+        answer.json["extra"]["quote"]["lines"][0]["quantity"], 3,
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM orders.orders").await,
+        0
+    );
+    assert_eq!(stock(&app, vid).await, (100, 0));
+}
+
 /// One customer's tabs write lines of the same cart at once. A write answers with the
 /// lines it holds only when no other write came between its read and its own; otherwise
 /// it reads them again. So every answer is the cart as some moment left it: it holds its
