@@ -8,3 +8,4 @@ pub mod m20261202_000551_organisation_orders;
 pub mod m20261203_001002_order_lines_product;
 pub mod m20261203_001101_invoice_credits;
 pub mod m20261206_000101_cart_generation;
+pub mod m20261210_000101_vendor_orders_order_index;

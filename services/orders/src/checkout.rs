@@ -146,6 +146,8 @@ pub(crate) enum Begun {
         total: i64,
         /// What the payment window calls it, from the lines just written.
         order_name: String,
+        /// The answer, when the payment was opened and stored with the order.
+        answered: Option<Box<CheckoutResponse>>,
     },
     /// The key was used before: its order, and the stored answer if it was completed.
     Replay {
@@ -169,9 +171,11 @@ pub(crate) fn checked(key: &str, req: &mut CheckoutRequest) -> OrdersResult<Post
     Ok(postal)
 }
 
-/// Check out the customer's cart. The order is written in a transaction on `db`; the
-/// payment record after the gateway's answer is one statement on `alone` (served, the pool
-/// that takes a connection back without a round trip: `platform::autocommit`).
+/// Check out the customer's cart. The order is written in a transaction on `db`. A
+/// gateway that opens locally (Toss, the test gateway) has its payment written by the
+/// order's own statement; one that opens over the network (Stripe) is called after the
+/// commit, and its payment record is one statement on `alone` (served, the pool that takes
+/// a connection back without a round trip: `platform::autocommit`).
 pub async fn checkout(
     db: &DatabaseConnection,
     alone: &impl ConnectionTrait,
@@ -184,7 +188,14 @@ pub async fn checkout(
     let postal = checked(key, &mut req)?;
     let scope = format!("checkout:{customer}");
     let hash = request_hash(customer, &req);
-    let begun = create_order(db, ctx, customer, &scope, key, &hash, &req, postal).await?;
+    let claim = Claiming {
+        customer,
+        customer_email: customer_email.clone(),
+        scope: &scope,
+        key,
+        hash: &hash,
+    };
+    let begun = create_order(db, ctx, claim, &req, postal).await?;
     let (order_id, number, status, total, order_name, created) = match begun {
         Begun::Replay {
             response: Some(r), ..
@@ -193,6 +204,10 @@ pub async fn checkout(
                 .map_err(|e| OrdersError::Stored(format!("checkout answer: {e}")))?;
             return Ok((false, resp));
         }
+        Begun::Created {
+            answered: Some(resp),
+            ..
+        } => return Ok((true, *resp)),
         Begun::Replay {
             order_id,
             response: None,
@@ -226,6 +241,7 @@ pub async fn checkout(
             number,
             total,
             order_name,
+            answered: None,
         } => (
             order_id,
             number,
@@ -237,18 +253,16 @@ pub async fn checkout(
     };
     // The order is committed; open (or re-open) its payment. The gateway sees the same
     // idempotency key for the same order, so retries cannot create a second charge.
-    let opened: OpenedPayment = ctx
+    let opened = ctx
         .gateway
-        .open(OpenPayment {
+        .open(open_request(
             order_id,
-            amount: platform::money::Won(total),
-            description: format!("Jikgu order {number}"),
-            customer_email,
-            idempotency_key: format!("order-{order_id}"),
-            order_number: number.clone(),
+            &number,
             order_name,
-            customer_id: customer,
-        })
+            total,
+            customer,
+            customer_email,
+        ))
         .await?;
     let resp = CheckoutResponse {
         order_id,
@@ -282,19 +296,54 @@ pub async fn checkout(
     Ok((created, resp))
 }
 
+/// What the gateway is asked to open for an order: the same key for the same order on
+/// every retry.
+fn open_request(
+    order_id: Uuid,
+    number: &str,
+    order_name: String,
+    total: i64,
+    customer: Uuid,
+    customer_email: Option<String>,
+) -> OpenPayment {
+    OpenPayment {
+        order_id,
+        amount: platform::money::Won(total),
+        description: format!("Jikgu order {number}"),
+        customer_email,
+        idempotency_key: format!("order-{order_id}"),
+        order_number: number.to_owned(),
+        order_name,
+        customer_id: customer,
+    }
+}
+
+/// Who checks out under which idempotency key.
+struct Claiming<'a> {
+    customer: Uuid,
+    customer_email: Option<String>,
+    scope: &'a str,
+    key: &'a str,
+    hash: &'a str,
+}
+
 /// The order's steps, each in the one transaction `create_order` opens: claim the key and
-/// lock the cart, price the cart again, hold stock and promotions, write the order.
-#[allow(clippy::too_many_arguments)]
+/// lock the cart, price the cart again, open the payment when the gateway does so
+/// locally, hold stock and promotions, write the order.
 async fn create_order(
     db: &DatabaseConnection,
     ctx: &OrdersContext,
-    customer: Uuid,
-    scope: &str,
-    key: &str,
-    hash: &str,
+    claiming: Claiming<'_>,
     req: &CheckoutRequest,
     postal: PostalCode,
 ) -> OrdersResult<Begun> {
+    let Claiming {
+        customer,
+        customer_email,
+        scope,
+        key,
+        hash,
+    } = claiming;
     let txn = db.begin().await?;
     let order_id = new_id();
     let cart = match claim(&txn, customer, scope, key, hash, order_id).await? {
@@ -303,21 +352,53 @@ async fn create_order(
     };
     let now = Utc::now();
     let priced = price_cart(&txn, ctx, customer, &cart, req, postal, now).await?;
+    let number = order_number();
+    let total = priced.quote.totals.grand_total.get();
+    let name = order_name(&priced);
+    // Opening calls no one here, so a refusal (a zero total at Toss) rolls the order back
+    // instead of leaving one nobody can pay.
+    let answered = if ctx.gateway.opens_locally() {
+        let opened = ctx
+            .gateway
+            .open(open_request(
+                order_id,
+                &number,
+                name.clone(),
+                total,
+                customer,
+                customer_email,
+            ))
+            .await?;
+        Some(Box::new(CheckoutResponse {
+            order_id,
+            order_number: number.clone(),
+            status: OrderStatus::PendingPayment,
+            grand_total: total,
+            payment: opened,
+        }))
+    } else {
+        None
+    };
     let placing = Placing {
         customer,
         order_id,
+        number: &number,
         cart: Some(cart.id),
         address: &req.address,
         organisation: None,
         channel: req.channel.unwrap_or_default(),
+        payment: answered
+            .as_ref()
+            .map(|answer| WithOrder { answer, scope, key }),
     };
-    let number = place(&txn, ctx, placing, &priced, now).await?;
+    place(&txn, ctx, placing, &priced, now).await?;
     txn.commit().await?;
     Ok(Begun::Created {
         order_id,
         number,
-        total: priced.quote.totals.grand_total.get(),
-        order_name: order_name(&priced),
+        total,
+        order_name: name,
+        answered,
     })
 }
 
@@ -344,6 +425,8 @@ pub(crate) fn order_name(priced: &quoting::Priced) -> String {
 pub(crate) struct Placing<'a> {
     pub customer: Uuid,
     pub order_id: Uuid,
+    /// Its number, from [`order_number`].
+    pub number: &'a str,
     /// The cart the lines came from, emptied with the order (none for a quotation).
     pub cart: Option<Uuid>,
     pub address: &'a Address,
@@ -351,25 +434,37 @@ pub(crate) struct Placing<'a> {
     pub organisation: Option<&'a OrganisationBuyer>,
     /// The storefront the order came through.
     pub channel: SalesChannel,
+    /// A payment opened before the order commits, written with it.
+    pub payment: Option<WithOrder<'a>>,
+}
+
+/// A checkout's payment opened inside its transaction (by a gateway that opens locally),
+/// and its answer stored under the idempotency key the checkout claimed.
+pub(crate) struct WithOrder<'a> {
+    pub answer: &'a CheckoutResponse,
+    pub scope: &'a str,
+    pub key: &'a str,
 }
 
 /// The checkout transaction's writes for lines already priced (by the cart's quote, or
 /// by a quotation's answers): hold the stock and promotions, write the order, its vendor
-/// orders and lines, and who it is for. Returns the order number.
+/// orders and lines, and who it is for.
 pub(crate) async fn place(
     txn: &DatabaseTransaction,
     ctx: &OrdersContext,
     placing: Placing<'_>,
     priced: &quoting::Priced,
     now: DateTime<Utc>,
-) -> OrdersResult<String> {
+) -> OrdersResult<()> {
     let Placing {
         customer,
         order_id,
+        number,
         cart,
         address,
         organisation,
         channel,
+        payment,
     } = placing;
     hold(txn, customer, order_id, priced, now).await?;
     // Who bought is the organisation's kind when a member buys for one, else a consumer.
@@ -379,20 +474,20 @@ pub(crate) async fn place(
         buyer_kind,
     };
     let attribution = attribution::of(txn, who, priced, now).await?;
-    let number = order_number();
     let order = NewOrder {
         customer,
         order_id,
-        number: &number,
+        number,
         cart,
         address,
         attribution,
+        payment,
     };
     write_order(txn, ctx, order, priced).await?;
     if let Some(org) = organisation {
         org.record(txn, order_id).await?;
     }
-    Ok(number)
+    Ok(())
 }
 
 /// What claiming the key found.
@@ -597,11 +692,13 @@ struct NewOrder<'a> {
     cart: Option<Uuid>,
     address: &'a Address,
     attribution: Attribution,
+    payment: Option<WithOrder<'a>>,
 }
 
 /// The order, its vendor orders, its lines, what they are attributed to, its first
-/// history entry and emptying the cart: one statement, one round trip, whatever the
-/// cart's size (the foreign keys are checked at its end).
+/// history entry, emptying the cart and, when it was opened already, its payment and the
+/// stored answer: one statement, one round trip, whatever the cart's size (the foreign
+/// keys are checked at its end).
 async fn write_order(
     txn: &DatabaseTransaction,
     ctx: &OrdersContext,
@@ -615,6 +712,7 @@ async fn write_order(
         cart,
         address: a,
         attribution,
+        payment,
     } = order;
     let q = &priced.quote;
     let t = &q.totals;
@@ -648,6 +746,10 @@ async fn write_order(
         reserved_until.into(),
         attribution.who.channel.into(),
         attribution.who.buyer_kind.into(),
+        payment
+            .as_ref()
+            .map(|p| p.answer.payment.payment_ref.clone())
+            .into(),
     ];
     let mut vendor_rows: Vec<Value> = Vec::new();
     let mut line_rows: Vec<Value> = Vec::new();
@@ -705,19 +807,27 @@ async fn write_order(
     .ctes(cart_param + n_lines);
     let (attribution_cte, attribution_values) =
         attribution.cte(1, cart_param + n_lines + history_values.len());
+    let (payment_ctes, payment_values) = match &payment {
+        Some(p) => paid_with_order(
+            p,
+            cart_param + n_lines + history_values.len() + attribution_values.len(),
+        ),
+        None => (String::new(), Vec::new()),
+    };
     let sql = format!(
         "WITH ord AS ( \
              INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
                  grand_total, taxable_total, tax_free_total, recipient, phone, postal_code, road_address, address_detail, \
-                 building_no, coupon_codes, quote, payment_gateway, reserved_until, channel, buyer_kind) VALUES {}), \
+                 building_no, coupon_codes, quote, payment_gateway, reserved_until, channel, buyer_kind, payment_ref) \
+                 VALUES {}), \
          vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
          cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${cart_param}), \
          emptied AS (UPDATE orders.carts SET generation = generation + 1 WHERE id = ${cart_param}), \
-         {history_ctes}, {attribution_cte} \
+         {history_ctes}, {attribution_cte}{payment_ctes} \
          INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
              variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
              final_amount, taxable, withdrawal_restricted) VALUES {}",
-        placeholders(0, n_order, 22),
+        placeholders(0, n_order, 23),
         placeholders(n_order, n_vendor, 6),
         placeholders(cart_param, n_lines, 17),
     );
@@ -726,6 +836,7 @@ async fn write_order(
     values.extend(line_rows);
     values.extend(history_values);
     values.extend(attribution_values);
+    values.extend(payment_values);
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
@@ -733,6 +844,38 @@ async fn write_order(
     ))
     .await?;
     Ok(())
+}
+
+/// The payment opened with the order and the checkout's stored answer, as CTEs of the
+/// order's statement (after its first `k` parameters), with their parameters.
+fn paid_with_order(p: &WithOrder<'_>, k: usize) -> (String, Vec<Value>) {
+    let opened = &p.answer.payment;
+    let sql = format!(
+        ", payment AS (INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
+             VALUES (${}, ${}, ${}, ${}, ${}, ${})), \
+         answered AS (UPDATE orders.idempotency_keys SET response = ${} WHERE scope = ${} AND key = ${})",
+        k + 1,
+        k + 2,
+        k + 3,
+        k + 4,
+        k + 5,
+        k + 6,
+        k + 7,
+        k + 8,
+        k + 9,
+    );
+    let values = vec![
+        new_id().into(),
+        p.answer.order_id.into(),
+        opened.gateway.clone().into(),
+        opened.payment_ref.clone().into(),
+        p.answer.grand_total.into(),
+        PaymentState::Open.into(),
+        serde_json::to_value(p.answer).unwrap_or_default().into(),
+        p.scope.into(),
+        p.key.into(),
+    ];
+    (sql, values)
 }
 
 /// `($k+1, $k+2, $k+3), ($k+4, …)` for `values` parameters after the first `k`, in rows

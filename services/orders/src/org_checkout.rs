@@ -73,15 +73,18 @@ pub async fn checkout(
         purchase_order_number: po,
         quotation_id: None,
     };
+    let number = checkout::order_number();
     let placing = Placing {
+        number: &number,
         customer: member,
         order_id,
         cart: Some(cart.id),
         address: &req.checkout.address,
         organisation: Some(&buyer),
         channel: req.checkout.channel.unwrap_or_default(),
+        payment: None,
     };
-    let number = checkout::place(&txn, ctx, placing, &priced, now).await?;
+    checkout::place(&txn, ctx, placing, &priced, now).await?;
     let total = priced.quote.totals.grand_total.get();
     let invoice_due_on = buyer::settle_terms(
         &txn,

@@ -717,3 +717,64 @@ async fn a_time_deal_prices_the_cart_until_the_customer_has_taken_their_limit() 
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.json["quote"]["lines"][0]["unit_price"], 40000);
 }
+
+/// A cart nobody used for 30 days is deleted by the orders job, and writing a line makes
+/// an old cart used again. A write within the hour of the last one keeps the cart's time
+/// (the row is then updated in place), which is still far inside the 30 days.
+#[tokio::test]
+async fn carts_idle_for_thirty_days_are_deleted_and_a_written_one_is_kept() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    let cat = app.category("rice", None, &[]).await;
+    let v = app.vendor("강화섬쌀").await;
+    let vid = variant(
+        &app,
+        app.product(&v, cat, "강화 섬쌀 4kg", &[], &[("R4", 32000, 20)])
+            .await,
+    )
+    .await;
+    let line = format!("/v1/carts/current/lines/{vid}");
+    let (kept, kept_id) = token_customer(&app);
+    let (idle, _) = token_customer(&app);
+    for c in [&kept, &idle] {
+        let r = c.put(&line, &json!({"quantity": 1})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let db = &app.state.db;
+    let age = |interval: &str| {
+        format!(
+            "UPDATE orders.carts SET updated_at = now() - interval '{interval}' \
+             WHERE customer_id IS NOT NULL"
+        )
+    };
+    db.execute_unprepared(&age("31 days")).await.expect("age");
+    let r = kept.put(&line, &json!({"quantity": 2})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let deleted = orders::carts::expire_idle(db).await.expect("expire");
+    assert_eq!(deleted, 1, "only the cart nobody wrote");
+    assert_eq!(
+        kept.get("/v1/carts/current").await.json["lines"][0]["quantity"],
+        2
+    );
+    assert_eq!(idle.get("/v1/carts/current").await.json["lines"], json!([]));
+
+    db.execute_unprepared(&age("30 minutes"))
+        .await
+        .expect("age");
+    let r = kept.put(&line, &json!({"quantity": 3})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT updated_at < now() - interval '29 minutes' AS kept_time FROM orders.carts \
+             WHERE customer_id = $1",
+            [kept_id.into()],
+        ))
+        .await
+        .expect("query")
+        .expect("the cart");
+    assert!(
+        row.try_get::<bool>("", "kept_time").expect("kept_time"),
+        "a write within the hour keeps the cart's time"
+    );
+}

@@ -192,6 +192,14 @@ pub enum GatewayError {
 #[async_trait::async_trait]
 pub trait PaymentGateway: Send + Sync + 'static {
     fn name(&self) -> &'static str;
+    /// Whether `open` calls no one and only shapes, from the request, what the client
+    /// needs (a redirect gateway's payment window does the rest). Checkout then opens the
+    /// payment inside its transaction and writes it with the order: one statement and one
+    /// commit fewer than opening it after the order commits, which a gateway that creates
+    /// the payment over the network (Stripe) must do.
+    fn opens_locally(&self) -> bool {
+        false
+    }
     async fn open(&self, req: OpenPayment) -> Result<OpenedPayment, GatewayError>;
     async fn confirm(&self, req: ConfirmPayment) -> Result<PaymentOutcome, GatewayError>;
     async fn cancel(&self, payment_ref: &str, idempotency_key: &str) -> Result<(), GatewayError>;

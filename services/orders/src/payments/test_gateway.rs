@@ -22,6 +22,10 @@ impl PaymentGateway for TestGateway {
         "test"
     }
 
+    fn opens_locally(&self) -> bool {
+        true
+    }
+
     async fn open(&self, req: OpenPayment) -> Result<OpenedPayment, GatewayError> {
         let payment_ref = Self::payment_ref(req.order_id);
         // The same redirect-then-confirm shape as Toss, without a window: the key the

@@ -189,15 +189,18 @@ pub async fn accept(
         quotation_id: Some(id),
     };
     let address: Address = store::address(&txn, id).await?;
+    let number = checkout::order_number();
     let placing = Placing {
+        number: &number,
         customer: who.member,
         order_id,
         cart: None,
         address: &address,
         organisation: Some(&buyer),
         channel: platform::attribution::SalesChannel::Web,
+        payment: None,
     };
-    let number = checkout::place(&txn, ctx, placing, &priced, now).await?;
+    checkout::place(&txn, ctx, placing, &priced, now).await?;
     let invoice_due_on = crate::buyer::settle_terms(
         &txn,
         org,

@@ -275,6 +275,10 @@ impl PaymentGateway for TossGateway {
         "toss"
     }
 
+    fn opens_locally(&self) -> bool {
+        true
+    }
+
     async fn open(&self, req: OpenPayment) -> Result<OpenedPayment, GatewayError> {
         if req.amount.0 <= 0 {
             return Err(GatewayError::Refused(format!(
