@@ -69,43 +69,52 @@ struct CartRow {
     seen_unit_price: Option<i64>,
 }
 
-/// The cart and its lines in one round trip, creating a customer's cart on first use. An
-/// unknown token is 404.
+/// The cart and its lines in one round trip, creating a customer's cart on first use (a
+/// second round trip, once per customer). An unknown token is 404.
 pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart> {
     const LINES: &str = "SELECT c.id AS cart_id, c.generation, l.variant_id, l.quantity, l.seen_unit_price \
          FROM cart c LEFT JOIN orders.cart_lines l ON l.cart_id = c.id ORDER BY l.added_at, l.variant_id";
-    let stmt = match owner {
-        // Insert-or-read in one statement, safe under concurrent first requests (a cart
-        // just inserted has no lines for the join to miss).
-        Owner::Customer(id) => Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "WITH ins AS (INSERT INTO orders.carts (id, customer_id) VALUES ($1, $2) \
-                     ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id, generation), \
-                 cart AS (SELECT id, generation FROM ins \
-                     UNION ALL SELECT id, generation FROM orders.carts WHERE customer_id = $2 LIMIT 1) \
-                 {LINES}"
-            ),
-            [new_id().into(), (*id).into()],
-        ),
-        Owner::Token(t) => Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "WITH cart AS (SELECT id, generation FROM orders.carts WHERE token_hash = $1) {LINES}"
-            ),
-            [token_hash(t).into()],
-        ),
+    let (key, value) = match owner {
+        Owner::Customer(id) => ("customer_id", (*id).into()),
+        Owner::Token(t) => ("token_hash", token_hash(t).into()),
     };
-    let rows = CartRow::find_by_statement(stmt).all(db).await?;
-    let (id, generation) = rows
-        .first()
-        .map(|r| (r.cart_id, r.generation))
-        .ok_or(OrdersError::NotFound("cart"))?;
+    // A plain read first: the cart exists on every request but a customer's first, and
+    // insert-or-read costs Postgres an insert's set-up and an arbiter-index probe each time.
+    let stmt = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("WITH cart AS (SELECT id, generation FROM orders.carts WHERE {key} = $1) {LINES}"),
+        [value],
+    );
+    if let Some(cart) = from_rows(CartRow::find_by_statement(stmt).all(db).await?) {
+        return Ok(cart);
+    }
+    let Owner::Customer(id) = owner else {
+        return Err(OrdersError::NotFound("cart"));
+    };
+    // Insert-or-read in one statement, safe under concurrent first requests (a cart just
+    // inserted has no lines for the join to miss).
+    let stmt = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "WITH ins AS (INSERT INTO orders.carts (id, customer_id) VALUES ($1, $2) \
+                 ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id, generation), \
+             cart AS (SELECT id, generation FROM ins \
+                 UNION ALL SELECT id, generation FROM orders.carts WHERE customer_id = $2 LIMIT 1) \
+             {LINES}"
+        ),
+        [new_id().into(), (*id).into()],
+    );
+    from_rows(CartRow::find_by_statement(stmt).all(db).await?).ok_or(OrdersError::NotFound("cart"))
+}
+
+/// The cart in the rows of an outer join of a cart with its lines (none without a cart).
+fn from_rows(rows: Vec<CartRow>) -> Option<Cart> {
+    let (id, generation) = rows.first().map(|r| (r.cart_id, r.generation))?;
     let lines = rows
         .into_iter()
         .filter_map(|r| Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price))
         .collect();
-    Ok(Cart {
+    Some(Cart {
         id,
         lines,
         generation,
