@@ -70,13 +70,17 @@ pub struct Runtime {
 
 impl Runtime {
     pub async fn from_env(state: &AppState) -> anyhow::Result<Runtime> {
+        // One copy of what is on promotion per process, for product pages and cart quotes.
+        let held = Arc::new(promotions::live_set::LiveSet::new(state.redis.clone()));
+        let mut orders = OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+        orders.promotions = Some(held.clone());
         Ok(Runtime {
-            orders: OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
+            orders,
             search: search::from_env(state)
                 .await
                 .map_err(|e| anyhow::anyhow!("search backend: {e}"))?,
             media: catalog::media::Media::from_config(&state.config.media)?,
-            live_prices: Arc::new(PromotionsLivePrices::held_in(state.redis.clone())),
+            live_prices: Arc::new(PromotionsLivePrices::sharing(held)),
         })
     }
 }

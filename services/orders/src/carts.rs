@@ -3,8 +3,8 @@
 //! returns a fresh quote and flags lines that became unavailable or changed price.
 
 use crate::error::{OrdersError, OrdersResult};
+use crate::quoting::Kept;
 use crate::quoting::{self, LineProblem, Want};
-use crate::remote_areas::RemoteAreas;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use catalog::purchasable::Purchasable;
@@ -406,20 +406,20 @@ pub struct CartView {
 /// The cart with a fresh quote.
 pub async fn view(
     db: &impl ConnectionTrait,
-    remote_areas: &RemoteAreas,
+    kept: Kept<'_>,
     cart: &Cart,
     postal_code: Option<PostalCode>,
     buyer: quoting::Buyer<'_>,
 ) -> OrdersResult<CartView> {
     let ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
     let found = catalog::purchasable::load(db, &ids).await?;
-    view_known(db, remote_areas, cart, found, postal_code, buyer).await
+    view_known(db, kept, cart, found, postal_code, buyer).await
 }
 
 /// [`view`] with the catalog's facts about the lines already read (`found` may hold more).
 pub async fn view_known(
     db: &impl ConnectionTrait,
-    remote_areas: &RemoteAreas,
+    kept: Kept<'_>,
     cart: &Cart,
     found: Vec<Purchasable>,
     postal_code: Option<PostalCode>,
@@ -428,8 +428,7 @@ pub async fn view_known(
     let wants: Vec<Want> = cart.lines.iter().map(Line::want).collect();
     let assumed = postal_code.is_none();
     let dest = Destination::postal(postal_code.unwrap_or(Destination::NON_REMOTE));
-    let priced =
-        quoting::price_known(db, remote_areas, found, &wants, &dest, Utc::now(), buyer).await?;
+    let priced = quoting::price_known(db, kept, found, &wants, &dest, Utc::now(), buyer).await?;
     let lines = cart
         .lines
         .iter()

@@ -624,7 +624,12 @@ pub(crate) async fn price_cart(
         customer: Some(customer),
         coupon_codes: &req.coupon_codes,
     };
-    let priced = quoting::price(txn, &ctx.remote_areas, &wants, &dest, now, buyer).await?;
+    // The promotions charged are read in the transaction, never from the process's copy.
+    let kept = quoting::Kept {
+        remote_areas: &ctx.remote_areas,
+        promotions: None,
+    };
+    let priced = quoting::price(txn, kept, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues
         .iter()

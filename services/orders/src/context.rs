@@ -6,7 +6,9 @@ use crate::payments::stripe::StripeGateway;
 use crate::payments::test_gateway::TestGateway;
 use crate::payments::toss::TossGateway;
 use crate::payments::toss::config::TossConfig;
+use crate::quoting::Kept;
 use crate::remote_areas::RemoteAreas;
+use promotions::live_set::LiveSet;
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,9 @@ pub struct OrdersContext {
     pub remote_areas: Arc<RemoteAreas>,
     /// The same gateway as `gateway` when it is Toss, for its confirm/fetch/webhook flow.
     pub toss: Option<Arc<TossGateway>>,
+    /// This process's copy of what is on promotion, for the quotes of cart pages (set by
+    /// the process, which holds Redis; none reads promotions for every quote).
+    pub promotions: Option<Arc<LiveSet>>,
 }
 
 impl OrdersContext {
@@ -32,6 +37,15 @@ impl OrdersContext {
             auto_confirm_days: 8,
             remote_areas: Arc::default(),
             toss: None,
+            promotions: None,
+        }
+    }
+
+    /// What a cart page's quote keeps between reads.
+    pub fn kept(&self) -> Kept<'_> {
+        Kept {
+            remote_areas: &self.remote_areas,
+            promotions: self.promotions.as_deref(),
         }
     }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use platform::quantity::Quantity;
 use promotions::PricingInputs;
 use promotions::cart_input;
+use promotions::live_set::LiveSet;
 use promotions::pricing::{self, CartLine, Destination, Quote, QuoteRequest};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
@@ -49,6 +50,17 @@ pub struct Priced {
     pub quote: Quote,
 }
 
+/// What quotes keep in the process between reads.
+#[derive(Clone, Copy)]
+pub struct Kept<'a> {
+    /// The remote-area table, read once per process.
+    pub remote_areas: &'a RemoteAreas,
+    /// This process's copy of what is on promotion: with it, a quote reads no promotions
+    /// when no product it prices has a campaign price or a time deal. Checkout goes
+    /// without: what it charges is read in its own transaction.
+    pub promotions: Option<&'a LiveSet>,
+}
+
 /// Most coupon codes one quote takes: the stacking policy allows at most five of each
 /// kind, and the engine says of every code whether it applied.
 pub const MAX_COUPON_CODES: usize = 10;
@@ -86,7 +98,7 @@ fn distinct_codes(codes: &[String]) -> OrdersResult<Vec<&str>> {
 /// `issues`.
 pub async fn price(
     db: &impl ConnectionTrait,
-    remote_areas: &RemoteAreas,
+    kept: Kept<'_>,
     wants: &[Want],
     destination: &Destination,
     at: DateTime<Utc>,
@@ -94,14 +106,14 @@ pub async fn price(
 ) -> OrdersResult<Priced> {
     let ids: Vec<Uuid> = wants.iter().map(|w| w.variant_id).collect();
     let found = purchasable::load(db, &ids).await?;
-    price_known(db, remote_areas, found, wants, destination, at, buyer).await
+    price_known(db, kept, found, wants, destination, at, buyer).await
 }
 
 /// [`price`] with what the catalog says of the variants already read (`found` may hold
 /// variants that are not wanted; they are not quoted).
 pub async fn price_known(
     db: &impl ConnectionTrait,
-    remote_areas: &RemoteAreas,
+    kept: Kept<'_>,
     found: Vec<Purchasable>,
     wants: &[Want],
     destination: &Destination,
@@ -145,8 +157,11 @@ pub async fn price_known(
     let mut product_ids: Vec<Uuid> = items.iter().map(|(p, _)| p.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
-    let remote = remote_areas.table(db).await?;
-    let PricingInputs { live, policy } = promotions::pricing_inputs(db, at, &product_ids).await?;
+    let remote = kept.remote_areas.table(db).await?;
+    let PricingInputs { live, policy } = match kept.promotions {
+        Some(held) => held.pricing_inputs(db, at, &product_ids).await?,
+        None => promotions::pricing_inputs(db, at, &product_ids).await?,
+    };
     let mut coupons = Vec::new();
     for code in distinct_codes(buyer.coupon_codes)? {
         let customer = buyer.customer.ok_or(OrdersError::CouponNotFound)?;

@@ -1,7 +1,8 @@
 //! This process's copy of every campaign and time deal not yet ended, with the products
-//! placed in them: what a product page or list asks promotions on every read, the same
-//! few rows whatever the product. Held in memory, a page nobody has cached costs promotions
-//! no statement unless one of its products is on promotion.
+//! placed in them, and the stacking policy: what a product page or list asks promotions on
+//! every read, the same few rows whatever the product. Held in memory, a page nobody has
+//! cached, or a cart page's quote, costs promotions no statement unless one of its products
+//! is on promotion.
 //!
 //! The copy is what [`membership::not_ended`] read at one instant; it answers for any later
 //! instant by the windows it holds (a campaign's start and end are never a reason to read
@@ -10,9 +11,12 @@
 //! [`crate::cache::invalidate`]), and within [`MAX_AGE`] everywhere else, by asking Redis
 //! for the generation at most that often. Without Redis it is not used at all.
 
+use crate::PricingInputs;
 use crate::cache;
 use crate::error::PromotionsResult;
 use crate::membership::{self, Concerning, NotEnded, Ruled};
+use crate::pricing::{LivePromotions, StackingPolicy};
+use crate::stacking;
 use crate::store::{campaign, time_deal};
 use catalog::listing::ProductFacts;
 use chrono::{DateTime, Utc};
@@ -35,10 +39,16 @@ struct Held {
     /// Per product, the campaigns that give it a campaign price.
     priced: HashMap<Uuid, Vec<Uuid>>,
     deals: HashMap<Uuid, Vec<time_deal::Model>>,
+    /// The stacking policy, read with the rest.
+    policy: StackingPolicy,
 }
 
 impl Held {
     fn new(read: NotEnded, read_for: DateTime<Utc>) -> Held {
+        let policy = read
+            .policy
+            .as_ref()
+            .map_or_else(StackingPolicy::default, stacking::to_pricing);
         let mut placed: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for (campaign, product) in read.pairs {
             placed.entry(product).or_default().push(campaign);
@@ -58,7 +68,16 @@ impl Held {
             placed,
             priced,
             deals,
+            policy,
         }
+    }
+
+    /// No campaign price and no time deal, whether live or still to come, concerns any of
+    /// `products`.
+    fn prices_none_of(&self, products: &[Uuid]) -> bool {
+        products
+            .iter()
+            .all(|p| !self.priced.contains_key(p) && !self.deals.contains_key(p))
     }
 
     /// What [`membership::not_ended`] would read at `at` for `products`.
@@ -97,6 +116,7 @@ impl Held {
             pairs,
             deals,
             prices,
+            policy: None,
         }
     }
 }
@@ -135,6 +155,28 @@ impl LiveSet {
             Some(held) => held.at(products, at).concerning(db, products).await,
             None => membership::campaigns_and_deals_of(db, products, at).await,
         }
+    }
+
+    /// [`crate::pricing_inputs`], without a statement when the copy is current and no
+    /// campaign price or time deal concerns `products` (a cart of products on no
+    /// promotion): the quote then needs only the stacking policy, which the copy holds.
+    /// The copy lags another process's change by at most [`MAX_AGE`], as product pages
+    /// do; a checkout reads the promotions it charges in its own transaction instead.
+    pub async fn pricing_inputs(
+        &self,
+        db: &impl ConnectionTrait,
+        at: DateTime<Utc>,
+        products: &[Uuid],
+    ) -> PromotionsResult<PricingInputs> {
+        if let Some(held) = self.held(db, at).await?
+            && held.prices_none_of(products)
+        {
+            return Ok(PricingInputs {
+                live: LivePromotions::new(Vec::new(), Vec::new()),
+                policy: held.policy,
+            });
+        }
+        crate::pricing_inputs(db, at, products).await
     }
 
     /// The copy, read again when promotions changed since; `None` when it cannot answer

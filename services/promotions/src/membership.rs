@@ -9,7 +9,7 @@
 use crate::campaigns::{MembershipRule, membership_of};
 use crate::error::PromotionsResult;
 use crate::states::CampaignStatus;
-use crate::store::{campaign, time_deal};
+use crate::store::{campaign, stacking_policy, time_deal};
 use catalog::listing::{self, ProductFacts, ProductMatch};
 use chrono::{DateTime, Utc};
 use platform::db::pg;
@@ -132,6 +132,8 @@ pub(crate) struct NotEnded {
     pub deals: Vec<time_deal::Model>,
     /// The pairs that come from campaign prices (also in `pairs`).
     pub prices: HashSet<(Uuid, Uuid)>,
+    /// The stacking policy, read with every product's (for [`crate::live_set`]'s copy).
+    pub policy: Option<stacking_policy::Model>,
 }
 
 impl NotEnded {
@@ -170,6 +172,11 @@ pub(crate) async fn not_ended(
     at: DateTime<Utc>,
 ) -> PromotionsResult<NotEnded> {
     let mut values = vec![at.into(), String::from(CampaignStatus::Draft).into()];
+    // The whole copy also holds the stacking policy: one row, in the same round trip.
+    let policy = match product_ids {
+        Some(_) => "",
+        None => " UNION ALL SELECT 's', row_to_json(s)::text FROM promotions.stacking_policy s",
+    };
     let (ids, only): (&str, fn(&str) -> String) = match product_ids {
         Some(ids) => {
             values.push(platform::db::uuid_array(ids));
@@ -197,7 +204,7 @@ pub(crate) async fn not_ended(
                    FROM promotions.time_deals \
                    WHERE campaign_id IN (SELECT id FROM c){} \
                  UNION ALL SELECT 'd', to_jsonb(d.*)::text FROM promotions.time_deals d \
-                   WHERE d.ends_at > $1{}",
+                   WHERE d.ends_at > $1{}{policy}",
                 only("sl.product_id"),
                 only("product_id"),
                 only("product_id"),
@@ -212,6 +219,7 @@ pub(crate) async fn not_ended(
         pairs: HashSet::new(),
         deals: Vec::new(),
         prices: HashSet::new(),
+        policy: None,
     };
     for r in &rows {
         let kind: String = r.try_get("", "kind")?;
@@ -231,6 +239,7 @@ pub(crate) async fn not_ended(
                 read.pairs.insert(pair);
                 read.prices.insert(pair);
             }
+            "s" => read.policy = Some(serde_json::from_str(&row).map_err(bad)?),
             _ => read.deals.push(serde_json::from_str(&row).map_err(bad)?),
         }
     }

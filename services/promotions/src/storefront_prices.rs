@@ -33,14 +33,18 @@ use uuid::Uuid;
 /// from Postgres on every read.
 #[derive(Default)]
 pub struct PromotionsLivePrices {
-    held: Option<LiveSet>,
+    held: Option<Arc<LiveSet>>,
 }
 
 impl PromotionsLivePrices {
+    /// With a copy of its own.
     pub fn held_in(redis: Redis) -> PromotionsLivePrices {
-        PromotionsLivePrices {
-            held: Some(LiveSet::new(redis)),
-        }
+        PromotionsLivePrices::sharing(Arc::new(LiveSet::new(redis)))
+    }
+
+    /// With the process's copy, which its cart quotes read too.
+    pub fn sharing(held: Arc<LiveSet>) -> PromotionsLivePrices {
+        PromotionsLivePrices { held: Some(held) }
     }
 }
 
@@ -52,7 +56,7 @@ impl LivePrices for PromotionsLivePrices {
         products: &[ProductFacts],
         at: DateTime<Utc>,
     ) -> CatalogResult<LivePricing> {
-        live_prices(db, self.held.as_ref(), products, at).await
+        live_prices(db, self.held.as_deref(), products, at).await
     }
 }
 

@@ -579,3 +579,48 @@ async fn another_process_sees_a_promotions_change_within_a_second() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A cart page quotes with the process's copy of what is on promotion: a cart of products
+/// on no promotion sends Postgres nothing for its promotions, and a campaign price added
+/// through the API is in the very next quote.
+#[tokio::test]
+async fn a_cart_quote_reads_no_promotions_for_products_on_none_and_follows_a_new_price() {
+    use orders::carts::{self, Owner};
+    use std::sync::atomic::Ordering;
+    let s = shop().await;
+    let held = promotions::live_set::LiveSet::new(s.app.redis().clone());
+    let remote = orders::remote_areas::RemoteAreas::default();
+    let kept = orders::quoting::Kept {
+        remote_areas: &remote,
+        promotions: Some(&held),
+    };
+    let vid = crate::checkout::variant(&s.app, s.product).await;
+    let (_, customer) = s.app.account(Role::Customer, None).await;
+    let (db, n) = s.app.counting_statements();
+    let mut cart = carts::open(&db, &Owner::Customer(customer))
+        .await
+        .expect("open");
+    let found = carts::set_line(
+        &db,
+        &mut cart,
+        vid,
+        Some(platform::quantity::Quantity::clamped(1)),
+    )
+    .await
+    .expect("line");
+    let quote = || carts::view_known(&db, kept, &cart, found.clone(), None, Default::default());
+    // The first quote reads the copy and the remote-area table.
+    quote().await.expect("quote");
+    n.store(0, Ordering::SeqCst);
+    let plain = quote().await.expect("quote");
+    assert_eq!(n.load(Ordering::SeqCst), 0, "statements for a plain cart");
+    assert_eq!(plain.quote.totals.promotion_discount.get(), 0);
+
+    quarter_off_now(&s, "cart-copy").await;
+    let promoted = quote().await.expect("quote");
+    assert_eq!(
+        promoted.quote.totals.promotion_discount.get(),
+        5000,
+        "25 % off 20,000 won, in the quote right after the change"
+    );
+}

@@ -99,7 +99,7 @@ async fn get_cart(
     Ok(Json(
         carts::view(
             &state.autocommit,
-            &ctx.remote_areas,
+            ctx.kept(),
             &cart,
             postal,
             buyer(&who, &codes),
@@ -187,7 +187,7 @@ async fn written(
 ) -> ApiResult<Json<CartView>> {
     let view = carts::view_known(
         &state.autocommit,
-        &ctx.remote_areas,
+        ctx.kept(),
         cart,
         found,
         None,
