@@ -79,7 +79,7 @@ pub async fn spawn_app_with(service: jikgu::Service, tweak: impl FnOnce(&mut Con
 
 /// The whole shop against a fresh database with the orders settings `orders` (a payment
 /// gateway pointed at a local fake, say) instead of the environment's.
-pub async fn spawn_app_with_orders(mut orders: orders::context::OrdersContext) -> TestApp {
+pub async fn spawn_app_with_orders(orders: orders::context::OrdersContext) -> TestApp {
     let db = database::TestDb::create().await;
     let prefix = format!("test:{}:", Uuid::now_v7().simple());
     let cfg = test_config(&db.url, &prefix);
@@ -88,14 +88,7 @@ pub async fn spawn_app_with_orders(mut orders: orders::context::OrdersContext) -
         .expect("test app connects to Postgres and Redis");
     let search = search::from_env(&state).await.expect("search backend");
     let media = catalog::media::Media::from_config(&state.config.media).expect("media store");
-    let held = Arc::new(promotions::live_set::LiveSet::new(state.redis.clone()));
-    orders.promotions = Some(held.clone());
-    let rt = jikgu::Runtime {
-        orders,
-        search,
-        media,
-        live_prices: Arc::new(promotions::storefront_prices::PromotionsLivePrices::sharing(held)),
-    };
+    let rt = jikgu::Runtime::with(&state, orders, search, media);
     serve(
         state,
         jikgu::Service::All,

@@ -70,18 +70,30 @@ pub struct Runtime {
 
 impl Runtime {
     pub async fn from_env(state: &AppState) -> anyhow::Result<Runtime> {
-        // One copy of what is on promotion per process, for product pages and cart quotes.
+        let orders = OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let search = search::from_env(state)
+            .await
+            .map_err(|e| anyhow::anyhow!("search backend: {e}"))?;
+        let media = catalog::media::Media::from_config(&state.config.media)?;
+        Ok(Runtime::with(state, orders, search, media))
+    }
+
+    /// The runtime of `orders`, `search` and `media`, with one copy of what is on
+    /// promotion per process, read by product pages and cart quotes alike.
+    pub fn with(
+        state: &AppState,
+        mut orders: OrdersContext,
+        search: Arc<dyn search::SearchBackend>,
+        media: catalog::media::Media,
+    ) -> Runtime {
         let held = Arc::new(promotions::live_set::LiveSet::new(state.redis.clone()));
-        let mut orders = OrdersContext::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
         orders.promotions = Some(held.clone());
-        Ok(Runtime {
+        Runtime {
             orders,
-            search: search::from_env(state)
-                .await
-                .map_err(|e| anyhow::anyhow!("search backend: {e}"))?,
-            media: catalog::media::Media::from_config(&state.config.media)?,
+            search,
+            media,
             live_prices: Arc::new(PromotionsLivePrices::sharing(held)),
-        })
+        }
     }
 }
 

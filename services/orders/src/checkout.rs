@@ -251,26 +251,21 @@ pub async fn checkout(
             true,
         ),
     };
-    // The order is committed; open (or re-open) its payment. The gateway sees the same
-    // idempotency key for the same order, so retries cannot create a second charge.
-    let opened = ctx
-        .gateway
-        .open(open_request(
+    // The order is committed; open (or re-open) its payment.
+    let resp = answer(
+        ctx,
+        Opening {
             order_id,
-            &number,
-            order_name,
+            number,
+            status,
             total,
+            order_name,
             customer,
             customer_email,
-        ))
-        .await?;
-    let resp = CheckoutResponse {
-        order_id,
-        order_number: number,
-        status,
-        grand_total: total,
-        payment: opened.clone(),
-    };
+        },
+    )
+    .await?;
+    let opened = &resp.payment;
     // Payment row, the order's payment reference and the stored answer: one statement,
     // so one round trip and one commit (each part is idempotent for a retry).
     alone.execute_raw(Statement::from_sql_and_values(
@@ -296,26 +291,39 @@ pub async fn checkout(
     Ok((created, resp))
 }
 
-/// What the gateway is asked to open for an order: the same key for the same order on
-/// every retry.
-fn open_request(
+/// An order whose payment is opened.
+struct Opening {
     order_id: Uuid,
-    number: &str,
-    order_name: String,
+    number: String,
+    status: OrderStatus,
     total: i64,
+    order_name: String,
     customer: Uuid,
     customer_email: Option<String>,
-) -> OpenPayment {
-    OpenPayment {
-        order_id,
-        amount: platform::money::Won(total),
-        description: format!("Jikgu order {number}"),
-        customer_email,
-        idempotency_key: format!("order-{order_id}"),
-        order_number: number.to_owned(),
-        order_name,
-        customer_id: customer,
-    }
+}
+
+/// Open the order's payment with the gateway and make checkout's answer of it. The gateway
+/// sees the same idempotency key for the same order, so retries cannot create a second
+/// charge.
+async fn answer(ctx: &OrdersContext, o: Opening) -> OrdersResult<CheckoutResponse> {
+    let payment = ctx
+        .gateway
+        .open(OpenPayment::for_order(
+            o.order_id,
+            &o.number,
+            platform::money::Won(o.total),
+            o.order_name,
+            o.customer,
+            o.customer_email,
+        ))
+        .await?;
+    Ok(CheckoutResponse {
+        order_id: o.order_id,
+        order_number: o.number,
+        status: o.status,
+        grand_total: o.total,
+        payment,
+    })
 }
 
 /// Who checks out under which idempotency key.
@@ -358,24 +366,16 @@ async fn create_order(
     // Opening calls no one here, so a refusal (a zero total at Toss) rolls the order back
     // instead of leaving one nobody can pay.
     let answered = if ctx.gateway.opens_locally() {
-        let opened = ctx
-            .gateway
-            .open(open_request(
-                order_id,
-                &number,
-                name.clone(),
-                total,
-                customer,
-                customer_email,
-            ))
-            .await?;
-        Some(Box::new(CheckoutResponse {
+        let opening = Opening {
             order_id,
-            order_number: number.clone(),
+            number: number.clone(),
             status: OrderStatus::PendingPayment,
-            grand_total: total,
-            payment: opened,
-        }))
+            total,
+            order_name: name.clone(),
+            customer,
+            customer_email,
+        };
+        Some(Box::new(answer(ctx, opening).await?))
     } else {
         None
     };

@@ -778,3 +778,110 @@ async fn carts_idle_for_thirty_days_are_deleted_and_a_written_one_is_kept() {
         "a write within the hour keeps the cart's time"
     );
 }
+
+/// The test gateway as a gateway that opens payments over the network (Stripe's kind):
+/// checkout then opens the payment after the order commits and records it apart.
+struct OverTheNetwork(orders::payments::test_gateway::TestGateway);
+
+#[async_trait::async_trait]
+impl orders::payments::PaymentGateway for OverTheNetwork {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn opens_locally(&self) -> bool {
+        false
+    }
+    async fn open(
+        &self,
+        req: orders::payments::OpenPayment,
+    ) -> Result<orders::payments::OpenedPayment, orders::payments::GatewayError> {
+        self.0.open(req).await
+    }
+    async fn confirm(
+        &self,
+        req: orders::payments::ConfirmPayment,
+    ) -> Result<orders::payments::PaymentOutcome, orders::payments::GatewayError> {
+        self.0.confirm(req).await
+    }
+    async fn cancel(
+        &self,
+        payment_ref: &str,
+        idempotency_key: &str,
+    ) -> Result<(), orders::payments::GatewayError> {
+        self.0.cancel(payment_ref, idempotency_key).await
+    }
+    async fn refund(
+        &self,
+        req: orders::payments::RefundRequest,
+    ) -> Result<orders::payments::RefundOutcome, orders::payments::GatewayError> {
+        self.0.refund(req).await
+    }
+    fn parse_webhook(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<orders::payments::GatewayEvent, orders::payments::GatewayError> {
+        self.0.parse_webhook(headers, body)
+    }
+}
+
+/// With a gateway that opens payments over the network, checkout records the payment after
+/// the order commits: its row, the order's reference and the stored answer, which a retry
+/// with the same key is given again.
+#[tokio::test]
+async fn a_payment_opened_after_the_commit_is_recorded_and_replayed() {
+    use crate::races::count;
+    let ctx = orders::context::OrdersContext::with_gateway(std::sync::Arc::new(OverTheNetwork(
+        orders::payments::test_gateway::TestGateway,
+    )));
+    let app = jikgu_tests::spawn_app_with_orders(ctx).await;
+    let cat = app.category("laver", None, &[]).await;
+    let v = app.vendor("강화김").await;
+    let vid = variant(
+        &app,
+        app.product(&v, cat, "강화 곱창김", &[], &[("G1", 30000, 5)])
+            .await,
+    )
+    .await;
+    let (c, _) = token_customer(&app);
+    let r = c
+        .put(
+            &format!("/v1/carts/current/lines/{vid}"),
+            &json!({"quantity": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let total = r.json["quote"]["totals"]["grand_total"]
+        .as_i64()
+        .expect("total");
+    let first = checkout(&c, "over-the-network", "21554", total).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let order_id = first.json["order_id"]
+        .as_str()
+        .expect("order id")
+        .to_owned();
+    let payment_ref = first.json["payment"]["payment_ref"]
+        .as_str()
+        .expect("payment ref")
+        .to_owned();
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM orders.payments p JOIN orders.orders o ON o.id = p.order_id \
+                 WHERE o.id = '{order_id}' AND p.payment_ref = '{payment_ref}' \
+                 AND o.payment_ref = p.payment_ref"
+            ),
+        )
+        .await,
+        1,
+        "the payment row and the order's reference"
+    );
+    let again = checkout(&c, "over-the-network", "21554", total).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json, first.json, "the stored answer");
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM orders.payments").await,
+        1
+    );
+}

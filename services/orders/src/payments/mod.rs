@@ -48,6 +48,30 @@ pub struct OpenPayment {
     pub customer_id: Uuid,
 }
 
+impl OpenPayment {
+    /// The payment of order `number` for `total` won, under the idempotency key every
+    /// opening of that order uses, so a retry cannot open a second charge.
+    pub fn for_order(
+        order_id: Uuid,
+        number: &str,
+        total: Won,
+        order_name: String,
+        customer_id: Uuid,
+        customer_email: Option<String>,
+    ) -> OpenPayment {
+        OpenPayment {
+            order_id,
+            amount: total,
+            description: format!("Jikgu order {number}"),
+            customer_email,
+            idempotency_key: format!("order-{order_id}"),
+            order_number: number.to_owned(),
+            order_name,
+            customer_id,
+        }
+    }
+}
+
 /// What the client needs to pay.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OpenedPayment {

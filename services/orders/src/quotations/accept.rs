@@ -272,16 +272,14 @@ pub(crate) async fn open_card_payment(
 ) -> OrdersResult<OpenedPayment> {
     let opened = ctx
         .gateway
-        .open(OpenPayment {
-            order_id: p.order_id,
-            amount: Won(p.total),
-            description: format!("Jikgu order {}", p.number),
-            customer_email: p.email,
-            idempotency_key: format!("order-{}", p.order_id),
-            order_number: p.number.to_owned(),
-            order_name: p.order_name,
-            customer_id: p.member,
-        })
+        .open(OpenPayment::for_order(
+            p.order_id,
+            p.number,
+            Won(p.total),
+            p.order_name,
+            p.member,
+            p.email,
+        ))
         .await?;
     crate::payments::record_opened(db, p.order_id, &opened, p.total).await?;
     Ok(opened)
