@@ -78,23 +78,32 @@ async fn load_where(
     let ids = platform::db::uuid_array(ids);
     Ok(Purchasable::find_by_statement(pg(
         format!(
-            "SELECT x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
-                x.price, x.on_hand - x.reserved AS available, p.taxable, p.withdrawal_restricted, p.max_per_order, \
-                c.ancestors || c.id AS category_path, p.tags, {VALID_CERT} AS certified, \
-                ({VISIBLE}) AS sellable, \
-                v.shipping_base_fee, v.shipping_free_threshold, \
-                v.postal_code AS vendor_postal_code, v.address AS vendor_address \
-         FROM catalog.variants x \
-         JOIN catalog.products p ON p.id = x.product_id \
-         JOIN catalog.vendors v ON v.id = p.vendor_id \
-         JOIN catalog.categories c ON c.id = p.category_id \
-         WHERE {column} = ANY((SELECT $1)::uuid[])"
+            "SELECT {} FROM catalog.variants x {JOINS} WHERE {column} = ANY((SELECT $1)::uuid[])",
+            columns("x.on_hand - x.reserved")
         ),
         [ids],
     ))
     .all(db)
     .await?)
 }
+
+/// The columns of a [`Purchasable`] over the variant `x` and [`JOINS`], with `available`
+/// as the caller reads it.
+pub(crate) fn columns(available: &str) -> String {
+    format!(
+        "x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, x.name AS variant_name, x.sku, \
+            x.price, {available} AS available, p.taxable, p.withdrawal_restricted, p.max_per_order, \
+            c.ancestors || c.id AS category_path, p.tags, {VALID_CERT} AS certified, \
+            ({VISIBLE}) AS sellable, \
+            v.shipping_base_fee, v.shipping_free_threshold, \
+            v.postal_code AS vendor_postal_code, v.address AS vendor_address"
+    )
+}
+
+/// The product, vendor and category of the variant `x`, as [`columns`] names them.
+pub(crate) const JOINS: &str = "JOIN catalog.products p ON p.id = x.product_id \
+     JOIN catalog.vendors v ON v.id = p.vendor_id \
+     JOIN catalog.categories c ON c.id = p.category_id";
 
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct RemoteAreaRow {

@@ -4,13 +4,14 @@
 //! at most once (and a CHECK constraint backs that up).
 
 use crate::error::{CatalogError, CatalogResult};
+use crate::purchasable::{self, Purchasable};
 use crate::store::variant;
 use crate::topics;
 use platform::db::pg;
 use platform::ids::new_id;
 use platform::outbox::{self, Schema};
 use platform::quantity::Quantity;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
 /// Units of one variant on an order line: the same [`Quantity`] the cart line and the
@@ -119,26 +120,9 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
     if units.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
-    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
-    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
-    let event = format!(
-        "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
-         'available', available, 'available_before', available + qty) FROM hit",
-        topics::STOCK_CHANGED
-    );
-    let sql = format!(
-        "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
-             AS w(id, qty, event_id)), \
-         locked AS MATERIALIZED (SELECT id FROM catalog.variants WHERE id = ANY((SELECT $1)::uuid[]) ORDER BY id FOR UPDATE), \
-         hit AS (UPDATE catalog.variants v SET reserved = v.reserved + w.qty, updated_at = now() FROM want w \
-             WHERE v.id = w.id AND v.id IN (SELECT id FROM locked) AND v.on_hand - v.reserved >= w.qty \
-             RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \
-         ev AS ({}) SELECT id FROM hit",
-        outbox::insert_from(Schema::Catalog, &event)
-    );
+    let (ctes, values) = holding(&units);
     let held: Vec<Uuid> = db
-        .query_all_raw(pg(sql, [ids.into(), qtys.into(), events.into()]))
+        .query_all_raw(pg(format!("{ctes} SELECT id FROM hit"), values))
         .await?
         .iter()
         .map(|r| r.try_get::<Uuid>("", "id"))
@@ -150,6 +134,77 @@ pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogR
         });
     }
     Ok(())
+}
+
+/// What [`reserve_reading`] found.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// Every variant asked for that exists, sellable or not, with what was `available`
+    /// under the lock before this hold.
+    pub found: Vec<Purchasable>,
+    /// The variants whose units were held.
+    pub held: Vec<Uuid>,
+}
+
+/// Hold each line's units where the variant has them, and read what
+/// [`purchasable::load`] reads of every variant asked for: one statement for what checkout
+/// did in two (read the facts to price the cart, then hold).
+///
+/// It holds before anyone has looked at the facts, so a line may be held that is not
+/// sellable, over its product's limit, or part of a cart whose total changed: the caller
+/// sells only when every line it prices is held and rolls its
+/// transaction back otherwise. Availability comes from the locked rows, so it is what the
+/// hold saw, even when a concurrent checkout committed while this one waited.
+pub async fn reserve_reading(
+    db: &impl ConnectionTrait,
+    lines: &[StockLine],
+) -> CatalogResult<Reading> {
+    let units = normalise(lines);
+    if units.is_empty() {
+        return Ok(Reading::default());
+    }
+    let (ctes, values) = holding(&units);
+    let sql = format!(
+        "{ctes} SELECT {}, EXISTS (SELECT 1 FROM hit WHERE hit.id = x.id) AS held \
+         FROM locked l JOIN catalog.variants x ON x.id = l.id {}",
+        purchasable::columns("l.available"),
+        purchasable::JOINS,
+    );
+    let mut reading = Reading::default();
+    for row in db.query_all_raw(pg(sql, values)).await? {
+        let found = Purchasable::from_query_result(&row, "")?;
+        if row.try_get::<bool>("", "held")? {
+            reading.held.push(found.variant_id);
+        }
+        reading.found.push(found);
+    }
+    Ok(reading)
+}
+
+/// The CTEs that lock `units`' variants in id order (`locked`: id, available before the
+/// hold), hold those that have the units (`hit`) and announce each hit in the outbox,
+/// with their parameters.
+fn holding(units: &[Units]) -> (String, Vec<Value>) {
+    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
+    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
+    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
+    let event = format!(
+        "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
+         'available', available, 'available_before', available + qty) FROM hit",
+        topics::STOCK_CHANGED
+    );
+    let ctes = format!(
+        "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
+             AS w(id, qty, event_id)), \
+         locked AS MATERIALIZED (SELECT id, on_hand - reserved AS available FROM catalog.variants \
+             WHERE id = ANY((SELECT $1)::uuid[]) ORDER BY id FOR UPDATE), \
+         hit AS (UPDATE catalog.variants v SET reserved = v.reserved + w.qty, updated_at = now() FROM want w \
+             WHERE v.id = w.id AND v.id IN (SELECT id FROM locked) AND v.on_hand - v.reserved >= w.qty \
+             RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \
+         ev AS ({})",
+        outbox::insert_from(Schema::Catalog, &event)
+    );
+    (ctes, vec![ids.into(), qtys.into(), events.into()])
 }
 
 /// Turn held units into a sale: they leave `on_hand` and `reserved` together.

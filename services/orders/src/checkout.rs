@@ -16,6 +16,7 @@ use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{self, Want};
 use crate::states::{OrderStatus, PaymentState, VendorOrderStatus};
 use base64::Engine;
+use catalog::stock::StockLine;
 use chrono::{DateTime, Utc};
 use platform::attribution::{BuyerKind, SalesChannel};
 use platform::error::FieldError;
@@ -336,8 +337,8 @@ struct Claiming<'a> {
 }
 
 /// The order's steps, each in the one transaction `create_order` opens: claim the key and
-/// lock the cart, price the cart again, open the payment when the gateway does so
-/// locally, hold stock and promotions, write the order.
+/// lock the cart, hold its stock and price it again, open the payment when the gateway
+/// does so locally, spend the promotions, write the order.
 async fn create_order(
     db: &DatabaseConnection,
     ctx: &OrdersContext,
@@ -446,9 +447,9 @@ pub(crate) struct WithOrder<'a> {
     pub key: &'a str,
 }
 
-/// The checkout transaction's writes for lines already priced (by the cart's quote, or
-/// by a quotation's answers): hold the stock and promotions, write the order, its vendor
-/// orders and lines, and who it is for.
+/// The checkout transaction's writes for lines already priced and their stock held (by
+/// [`price_cart`], or for a quotation's answers by its caller): spend the promotions,
+/// write the order, its vendor orders and lines, and who it is for.
 pub(crate) async fn place(
     txn: &DatabaseTransaction,
     ctx: &OrdersContext,
@@ -599,8 +600,9 @@ pub(crate) async fn claim(
     }))
 }
 
-/// Quote the cart's lines again for the address; refuse when a line cannot be bought or
-/// the total is not the one the customer saw.
+/// Hold the stock of the cart's lines and quote them again for the address; refuse (and
+/// the caller rolls the hold back) when a line cannot be bought or the total is not the
+/// one the customer saw.
 pub(crate) async fn price_cart(
     txn: &DatabaseTransaction,
     ctx: &OrdersContext,
@@ -624,12 +626,23 @@ pub(crate) async fn price_cart(
         customer: Some(customer),
         coupon_codes: &req.coupon_codes,
     };
-    // The promotions charged are read in the transaction, never from the process's copy.
-    let kept = quoting::Kept {
-        remote_areas: &ctx.remote_areas,
-        promotions: None,
-    };
-    let priced = quoting::price(txn, kept, &wants, &dest, now, buyer).await?;
+    // The promotions charged are read in the transaction whenever the process's copy
+    // says a product of the cart has a campaign price or a time deal. Only the copy's
+    // "none" is trusted: it lags another process's change by at most a second, and then
+    // the order is charged what the cart page showed.
+    let kept = ctx.kept();
+    // Held before it is priced: one statement instead of a read and a hold. Whatever
+    // below refuses the order rolls the hold back with the transaction.
+    let lines: Vec<StockLine> = wants
+        .iter()
+        .map(|w| StockLine {
+            variant_id: w.variant_id,
+            quantity: w.quantity,
+        })
+        .collect();
+    let catalog::stock::Reading { found, held } =
+        catalog::stock::reserve_reading(txn, &lines).await?;
+    let priced = quoting::price_known(txn, kept, found, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues
         .iter()
@@ -653,12 +666,36 @@ pub(crate) async fn price_cart(
             serde_json::to_value(&priced.quote).unwrap_or_default(),
         ));
     }
+    // Each line had the units, but together they may not (one variant on two lines).
+    if let Some((p, _)) = priced
+        .items
+        .iter()
+        .find(|(p, _)| !held.contains(&p.variant_id))
+    {
+        return Err(catalog::error::CatalogError::InsufficientStock {
+            variant_id: p.variant_id,
+            available: p.available,
+        }
+        .into());
+    }
     Ok(priced)
 }
 
-/// Hold the stock, and spend the coupons and time-deal units, through the crates that own
-/// them and in the same transaction: a limit hit by a concurrent checkout rolls everything
-/// back.
+/// The units the priced lines sell, for the stock.
+pub(crate) fn stock_lines(priced: &quoting::Priced) -> Vec<StockLine> {
+    priced
+        .items
+        .iter()
+        .map(|(p, qty)| StockLine {
+            variant_id: p.variant_id,
+            quantity: *qty,
+        })
+        .collect()
+}
+
+/// Spend the coupons and time-deal units through the crate that owns them, in the same
+/// transaction: a limit hit by a concurrent checkout rolls everything back. (The stock
+/// was held already: by [`price_cart`], or by the caller.)
 async fn hold(
     txn: &DatabaseTransaction,
     customer: Uuid,
@@ -666,15 +703,6 @@ async fn hold(
     priced: &quoting::Priced,
     now: DateTime<Utc>,
 ) -> OrdersResult<()> {
-    let stock_lines: Vec<catalog::stock::StockLine> = priced
-        .items
-        .iter()
-        .map(|(p, qty)| catalog::stock::StockLine {
-            variant_id: p.variant_id,
-            quantity: *qty,
-        })
-        .collect();
-    catalog::stock::reserve(txn, &stock_lines).await?;
     let q = &priced.quote;
     for c in q.coupons.iter().filter(|c| c.applied) {
         promotions::redeem_coupon(txn, c.coupon_id, customer, order_id, c.discount, now).await?;

@@ -24,8 +24,9 @@ pub struct OrdersContext {
     pub remote_areas: Arc<RemoteAreas>,
     /// The same gateway as `gateway` when it is Toss, for its confirm/fetch/webhook flow.
     pub toss: Option<Arc<TossGateway>>,
-    /// This process's copy of what is on promotion, for the quotes of cart pages (set by
-    /// the process, which holds Redis; none reads promotions for every quote).
+    /// This process's copy of what is on promotion, for the quotes of cart pages and
+    /// checkouts (set by the process, which holds Redis; none reads promotions for every
+    /// quote).
     pub promotions: Option<Arc<LiveSet>>,
 }
 
@@ -41,7 +42,7 @@ impl OrdersContext {
         }
     }
 
-    /// What a cart page's quote keeps between reads.
+    /// What a quote (a cart page's, or checkout's) keeps between reads.
     pub fn kept(&self) -> Kept<'_> {
         Kept {
             remote_areas: &self.remote_areas,

@@ -56,8 +56,8 @@ pub struct Kept<'a> {
     /// The remote-area table, read once per process.
     pub remote_areas: &'a RemoteAreas,
     /// This process's copy of what is on promotion: with it, a quote reads no promotions
-    /// when no product it prices has a campaign price or a time deal. Checkout goes
-    /// without: what it charges is read in its own transaction.
+    /// when no product it prices has a campaign price or a time deal (checkout too: what
+    /// it charges for a product on promotion is read in its own transaction).
     pub promotions: Option<&'a LiveSet>,
 }
 

@@ -161,7 +161,7 @@ impl LiveSet {
     /// campaign price or time deal concerns `products` (a cart of products on no
     /// promotion): the quote then needs only the stacking policy, which the copy holds.
     /// The copy lags another process's change by at most [`MAX_AGE`], as product pages
-    /// do; a checkout reads the promotions it charges in its own transaction instead.
+    /// do; whatever concerns `products` is read with `db`, in the caller's transaction.
     pub async fn pricing_inputs(
         &self,
         db: &impl ConnectionTrait,

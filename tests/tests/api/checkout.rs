@@ -49,6 +49,12 @@ async fn a_customer_buys_pays_and_the_vendor_ships() {
     let stale = checkout(&c, "k-stale", "21554", 25800).await;
     stale.assert_problem(409, "quote_changed");
     assert_eq!(stale.json["extra"]["quote"]["totals"]["grand_total"], 28800);
+    // Its stock was held before the total was compared, and let go with the refusal.
+    app.settle().await;
+    assert_eq!(
+        app.client.get(&format!("/v1/products/{pid}")).await.json["variants"][0]["available"],
+        10
+    );
 
     let done = checkout(&c, "k-1", "21554", 28800).await;
     assert_eq!(done.status, 201, "{}", done.body);
