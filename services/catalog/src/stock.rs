@@ -153,8 +153,9 @@ pub struct Reading {
 /// It holds before anyone has looked at the facts, so a line may be held that is not
 /// sellable, over its product's limit, or part of a cart whose total changed: the caller
 /// sells only when every line it prices is held and rolls its
-/// transaction back otherwise. Availability comes from the locked rows, so it is what the
-/// hold saw, even when a concurrent checkout committed while this one waited.
+/// transaction back otherwise. A held variant's availability is what the lock found, even
+/// when a concurrent checkout committed while this one waited; a short one's is the
+/// statement's snapshot, which such a checkout may have made a moment old.
 pub async fn reserve_reading(
     db: &impl ConnectionTrait,
     lines: &[StockLine],
@@ -166,8 +167,9 @@ pub async fn reserve_reading(
     let (ctes, values) = holding(&units);
     let sql = format!(
         "{ctes} SELECT {}, EXISTS (SELECT 1 FROM hit WHERE hit.id = x.id) AS held \
-         FROM locked l JOIN catalog.variants x ON x.id = l.id {}",
-        purchasable::columns("l.available"),
+         FROM catalog.variants x LEFT JOIN locked l ON l.id = x.id {} \
+         WHERE x.id = ANY((SELECT $1)::uuid[])",
+        purchasable::columns("COALESCE(l.available, x.on_hand - x.reserved)"),
         purchasable::JOINS,
     );
     let mut reading = Reading::default();
@@ -181,9 +183,11 @@ pub async fn reserve_reading(
     Ok(reading)
 }
 
-/// The CTEs that lock `units`' variants in id order (`locked`: id, available before the
-/// hold), hold those that have the units (`hit`) and announce each hit in the outbox,
-/// with their parameters.
+/// The CTEs that lock, in id order, those of `units`' variants that have the units in the
+/// statement's snapshot (`locked`: id, available before the hold, as the lock found it),
+/// hold those that still have them under the lock (`hit`) and announce each hit in the
+/// outbox, with their parameters. A variant already short is not locked: a flash sale's
+/// late buyers are refused without queueing for its row.
 fn holding(units: &[Units]) -> (String, Vec<Value>) {
     let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
     let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
@@ -196,8 +200,9 @@ fn holding(units: &[Units]) -> (String, Vec<Value>) {
     let ctes = format!(
         "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
              AS w(id, qty, event_id)), \
-         locked AS MATERIALIZED (SELECT id, on_hand - reserved AS available FROM catalog.variants \
-             WHERE id = ANY((SELECT $1)::uuid[]) ORDER BY id FOR UPDATE), \
+         locked AS MATERIALIZED (SELECT x.id, x.on_hand - x.reserved AS available \
+             FROM catalog.variants x JOIN want w ON w.id = x.id \
+             WHERE x.on_hand - x.reserved >= w.qty ORDER BY x.id FOR UPDATE OF x), \
          hit AS (UPDATE catalog.variants v SET reserved = v.reserved + w.qty, updated_at = now() FROM want w \
              WHERE v.id = w.id AND v.id IN (SELECT id FROM locked) AND v.on_hand - v.reserved >= w.qty \
              RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \

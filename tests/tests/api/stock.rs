@@ -309,3 +309,78 @@ async fn checkouts_emptying_variants_of_the_same_products_in_opposite_order_do_n
     assert_eq!(in_stock_counts(&app, p1).await, (0, 0));
     assert_eq!(in_stock_counts(&app, p2).await, (0, 0));
 }
+
+/// Checkout holds a cart's stock with the catalog facts it prices from
+/// (`stock::reserve_reading`): a line with the units is held and its availability is what
+/// the lock found; a line already short in the statement's snapshot is reported, not held
+/// and not locked, so a sold-out variant's late buyers are refused while another
+/// checkout still holds its row instead of queueing behind it.
+#[tokio::test]
+async fn a_short_line_is_refused_without_waiting_for_the_variants_lock() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let pid = app
+        .product(
+            &v,
+            cat,
+            "옹진 꽃게",
+            &[],
+            &[("BIG", 50000, 3), ("SMALL", 30000, 5)],
+        )
+        .await;
+    let [big, small] = variants_of(&app, pid).await[..] else {
+        panic!("two variants")
+    };
+    let line = |variant_id, q| StockLine {
+        variant_id,
+        quantity: Quantity::new(q).expect("a quantity"),
+    };
+
+    // Both lines have the units: both held, each read as it stood before the hold.
+    let txn = app.state.db.begin().await.expect("begin");
+    let read = stock::reserve_reading(&txn, &[line(big, 2), line(small, 1)])
+        .await
+        .expect("hold");
+    let mut held = read.held.clone();
+    held.sort();
+    let mut both = vec![big, small];
+    both.sort();
+    assert_eq!(held, both);
+    let available = |id| {
+        read.found
+            .iter()
+            .find(|p| p.variant_id == id)
+            .expect("found")
+            .available
+    };
+    assert_eq!((available(big), available(small)), (3, 5));
+    txn.commit().await.expect("commit");
+
+    // Another checkout holds the big crab's row (its last unit, not yet committed).
+    let holder = app.state.db.begin().await.expect("begin");
+    stock::reserve(&holder, &[line(big, 1)])
+        .await
+        .expect("the last unit");
+    // Two more big crabs are short in any snapshot: refused at once, the small crab
+    // held though the holder has the big crab's row (two of the four left, so that the
+    // product's in-stock count, which the holder's last unit locked, does not move).
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let txn = app.state.db.begin().await.expect("begin");
+        let read = stock::reserve_reading(&txn, &[line(big, 2), line(small, 2)])
+            .await
+            .expect("read");
+        txn.rollback().await.expect("rollback");
+        read
+    })
+    .await
+    .expect("answered while the row is held");
+    assert_eq!(answer.held, [small]);
+    let short = answer
+        .found
+        .iter()
+        .find(|p| p.variant_id == big)
+        .expect("the big crab is reported");
+    assert_eq!(short.available, 1, "as committed, before the holder");
+    holder.rollback().await.expect("rollback");
+}
