@@ -227,8 +227,9 @@ pub async fn run_relay(
         // A full batch means more is waiting; a partial one, that events trickle in: a
         // short pause lets them gather instead of spending a poll on each. A poll costs
         // Postgres four round trips and a commit whatever it finds; at 5 ms, under the
-        // checkout benchmark, the relay polled a hundred times a second for three events
-        // each. 20 ms keeps every event within a few tens of milliseconds of its commit.
+        // checkout benchmark, the relay polled about a hundred times a second for some
+        // sixteen events each. 20 ms keeps every event within a few tens of milliseconds
+        // of its commit.
         idle = if failed {
             (idle * 2).min(Duration::from_secs(5))
         } else if published >= RELAY_BATCH as usize {
