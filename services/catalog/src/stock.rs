@@ -106,10 +106,10 @@ async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult
 /// Hold `quantity` units of each line. Fails with `InsufficientStock` (and the caller's
 /// transaction should roll back) if any line cannot be held.
 ///
-/// Every line in one statement, a checkout's one round trip to the stock however many
-/// variants it holds: the variants are locked first, in id order (so concurrent
-/// checkouts cannot deadlock), then each is held if it still has the units, and each
-/// hit announces its new availability.
+/// Every line in one statement, one round trip to the stock however many variants it
+/// holds: the variants are locked first, in id order (so concurrent holds cannot
+/// deadlock), then each is held if it still has the units, and each hit announces its
+/// new availability (see `holding`).
 ///
 /// The arrays sit behind sub-selects for the reason `purchasable::load` gives: in plain
 /// sight, every custom plan knew the cart's size, looked cheaper than the generic plan,

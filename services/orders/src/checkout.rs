@@ -467,7 +467,7 @@ pub(crate) async fn place(
         channel,
         payment,
     } = placing;
-    hold(txn, customer, order_id, priced, now).await?;
+    spend_promotions(txn, customer, order_id, priced, now).await?;
     // Who bought is the organisation's kind when a member buys for one, else a consumer.
     let buyer_kind = organisation.map_or(BuyerKind::Consumer, |org| org.kind.into());
     let who = OrderAttribution {
@@ -666,7 +666,8 @@ pub(crate) async fn price_cart(
             serde_json::to_value(&priced.quote).unwrap_or_default(),
         ));
     }
-    // Each line had the units, but together they may not (one variant on two lines).
+    // A line the catalog showed with its units may still not be held: they ran out while
+    // the hold waited for a concurrent checkout's lock, or one variant is on two lines.
     if let Some((p, _)) = priced
         .items
         .iter()
@@ -696,7 +697,7 @@ pub(crate) fn stock_lines(priced: &quoting::Priced) -> Vec<StockLine> {
 /// Spend the coupons and time-deal units through the crate that owns them, in the same
 /// transaction: a limit hit by a concurrent checkout rolls everything back. (The stock
 /// was held already: by [`price_cart`], or by the caller.)
-async fn hold(
+async fn spend_promotions(
     txn: &DatabaseTransaction,
     customer: Uuid,
     order_id: Uuid,
