@@ -90,72 +90,59 @@ async fn moved_line(
     .await
 }
 
-async fn available(db: &impl ConnectionTrait, variant_id: Uuid) -> CatalogResult<i32> {
-    let row = db
-        .query_one_raw(pg(
-            "SELECT on_hand - reserved AS available FROM catalog.variants WHERE id = $1",
-            [variant_id.into()],
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => r.try_get("", "available")?,
-        None => 0,
-    })
-}
-
 /// Hold `quantity` units of each line. Fails with `InsufficientStock` (and the caller's
-/// transaction should roll back) if any line cannot be held.
-///
-/// Every line in one statement, one round trip to the stock however many variants it
-/// holds: the variants are locked first, in id order (so concurrent holds cannot
-/// deadlock), then each is held if it still has the units, and each hit announces its
-/// new availability (see `holding`).
-///
-/// The arrays sit behind sub-selects for the reason `purchasable::load` gives: in plain
-/// sight, every custom plan knew the cart's size, looked cheaper than the generic plan,
-/// and Postgres planned this statement again at every checkout (0.36 ms of planning for
-/// 0.21 ms of execution, by `pg_stat_statements` under the checkout benchmark).
+/// transaction should roll back) if any line cannot be held: [`reserve_reading`] for a
+/// caller that does not price from the facts it reads.
 pub async fn reserve(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    let units = normalise(lines);
-    if units.is_empty() {
-        return Ok(());
-    }
-    let (ctes, values) = holding(&units);
-    let held: Vec<Uuid> = db
-        .query_all_raw(pg(format!("{ctes} SELECT id FROM hit"), values))
-        .await?
-        .iter()
-        .map(|r| r.try_get::<Uuid>("", "id"))
-        .collect::<Result<_, _>>()?;
-    if let Some(short) = units.iter().find(|u| !held.contains(&u.variant_id)) {
-        return Err(CatalogError::InsufficientStock {
+    let reading = reserve_reading(db, lines).await?;
+    match normalise(lines)
+        .into_iter()
+        .find(|u| !reading.held.contains(&u.variant_id))
+    {
+        Some(short) => Err(CatalogError::InsufficientStock {
             variant_id: short.variant_id,
-            available: available(db, short.variant_id).await?,
-        });
+            available: reading
+                .found
+                .iter()
+                .find(|p| p.variant_id == short.variant_id)
+                .map_or(0, |p| p.available),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// What [`reserve_reading`] found.
 #[derive(Debug, Default)]
 pub struct Reading {
     /// Every variant asked for that exists, sellable or not, with what was `available`
-    /// under the lock before this hold.
+    /// before this hold.
     pub found: Vec<Purchasable>,
     /// The variants whose units were held.
     pub held: Vec<Uuid>,
 }
 
 /// Hold each line's units where the variant has them, and read what
-/// [`purchasable::load`] reads of every variant asked for: one statement for what checkout
-/// did in two (read the facts to price the cart, then hold).
+/// [`purchasable::load`] reads of every variant asked for: one statement, one round trip
+/// however many variants it holds, for what checkout did in two (read the facts to price
+/// the cart, then hold).
+///
+/// Those of the variants that have the units in the statement's snapshot are locked
+/// first, in id order (so concurrent holds cannot deadlock); each is held if it still has
+/// them under the lock, and each hit announces its new availability. A variant already
+/// short is not locked: a flash sale's late buyers are refused without queueing for its
+/// row.
 ///
 /// It holds before anyone has looked at the facts, so a line may be held that is not
 /// sellable, over its product's limit, or part of a cart whose total changed: the caller
-/// sells only when every line it prices is held and rolls its
-/// transaction back otherwise. A held variant's availability is what the lock found, even
-/// when a concurrent checkout committed while this one waited; a short one's is the
-/// statement's snapshot, which such a checkout may have made a moment old.
+/// sells only when every line it prices is held and rolls its transaction back
+/// otherwise. A held variant's availability is what the lock found, even when a
+/// concurrent checkout committed while this one waited; a short one's is the statement's
+/// snapshot, which such a checkout may have made a moment old.
+///
+/// The arrays sit behind sub-selects for the reason `purchasable::load` gives: in plain
+/// sight, every custom plan knew the cart's size, looked cheaper than the generic plan,
+/// and Postgres planned this statement again at every checkout (0.36 ms of planning for
+/// 0.21 ms of execution, by `pg_stat_statements` under the checkout benchmark).
 pub async fn reserve_reading(
     db: &impl ConnectionTrait,
     lines: &[StockLine],
@@ -164,31 +151,6 @@ pub async fn reserve_reading(
     if units.is_empty() {
         return Ok(Reading::default());
     }
-    let (ctes, values) = holding(&units);
-    let sql = format!(
-        "{ctes} SELECT {}, EXISTS (SELECT 1 FROM hit WHERE hit.id = x.id) AS held \
-         FROM catalog.variants x LEFT JOIN locked l ON l.id = x.id {} \
-         WHERE x.id = ANY((SELECT $1)::uuid[])",
-        purchasable::columns("COALESCE(l.available, x.on_hand - x.reserved)"),
-        purchasable::JOINS,
-    );
-    let mut reading = Reading::default();
-    for row in db.query_all_raw(pg(sql, values)).await? {
-        let found = Purchasable::from_query_result(&row, "")?;
-        if row.try_get::<bool>("", "held")? {
-            reading.held.push(found.variant_id);
-        }
-        reading.found.push(found);
-    }
-    Ok(reading)
-}
-
-/// The CTEs that lock, in id order, those of `units`' variants that have the units in the
-/// statement's snapshot (`locked`: id, available before the hold, as the lock found it),
-/// hold those that still have them under the lock (`hit`) and announce each hit in the
-/// outbox, with their parameters. A variant already short is not locked: a flash sale's
-/// late buyers are refused without queueing for its row.
-fn holding(units: &[Units]) -> (String, Vec<Value>) {
     let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
     let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
     let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
@@ -197,7 +159,7 @@ fn holding(units: &[Units]) -> (String, Vec<Value>) {
          'available', available, 'available_before', available + qty) FROM hit",
         topics::STOCK_CHANGED
     );
-    let ctes = format!(
+    let sql = format!(
         "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
              AS w(id, qty, event_id)), \
          locked AS MATERIALIZED (SELECT x.id, x.on_hand - x.reserved AS available \
@@ -206,10 +168,26 @@ fn holding(units: &[Units]) -> (String, Vec<Value>) {
          hit AS (UPDATE catalog.variants v SET reserved = v.reserved + w.qty, updated_at = now() FROM want w \
              WHERE v.id = w.id AND v.id IN (SELECT id FROM locked) AND v.on_hand - v.reserved >= w.qty \
              RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \
-         ev AS ({})",
-        outbox::insert_from(Schema::Catalog, &event)
+         ev AS ({}) \
+         SELECT {}, EXISTS (SELECT 1 FROM hit WHERE hit.id = x.id) AS held \
+         FROM catalog.variants x LEFT JOIN locked l ON l.id = x.id {} \
+         WHERE x.id = ANY((SELECT $1)::uuid[])",
+        outbox::insert_from(Schema::Catalog, &event),
+        purchasable::columns("COALESCE(l.available, x.on_hand - x.reserved)"),
+        purchasable::JOINS,
     );
-    (ctes, vec![ids.into(), qtys.into(), events.into()])
+    let mut reading = Reading::default();
+    for row in db
+        .query_all_raw(pg(sql, [ids.into(), qtys.into(), events.into()]))
+        .await?
+    {
+        let found = Purchasable::from_query_result(&row, "")?;
+        if row.try_get::<bool>("", "held")? {
+            reading.held.push(found.variant_id);
+        }
+        reading.found.push(found);
+    }
+    Ok(reading)
 }
 
 /// Turn held units into a sale: they leave `on_hand` and `reserved` together.

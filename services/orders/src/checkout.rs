@@ -633,15 +633,8 @@ pub(crate) async fn price_cart(
     let kept = ctx.kept();
     // Held before it is priced: one statement instead of a read and a hold. Whatever
     // below refuses the order rolls the hold back with the transaction.
-    let lines: Vec<StockLine> = wants
-        .iter()
-        .map(|w| StockLine {
-            variant_id: w.variant_id,
-            quantity: w.quantity,
-        })
-        .collect();
     let catalog::stock::Reading { found, held } =
-        catalog::stock::reserve_reading(txn, &lines).await?;
+        catalog::stock::reserve_reading(txn, &wants).await?;
     let priced = quoting::price_known(txn, kept, found, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues

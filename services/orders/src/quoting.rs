@@ -15,11 +15,8 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Want {
-    pub variant_id: Uuid,
-    pub quantity: Quantity,
-}
+/// Units of a variant a quote prices: the line the stock holds when they are sold.
+pub type Want = catalog::stock::StockLine;
 
 /// Why a line cannot be bought as it stands.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
