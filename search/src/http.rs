@@ -166,9 +166,17 @@ impl SearchParams {
     }
 }
 
-fn observe(backend: &dyn SearchBackend, what: &'static str, started: Instant) {
+/// Awaits one backend call and records how long it took, whatever it answered.
+async fn timed<T>(
+    backend: &dyn SearchBackend,
+    what: &'static str,
+    call: impl Future<Output = T>,
+) -> T {
+    let started = Instant::now();
+    let answer = call.await;
     metrics::histogram!("search_request_seconds", "backend" => backend.name(), "op" => what)
         .record(started.elapsed().as_secs_f64());
+    answer
 }
 
 /// Search the products consumers can buy: words in titles, tags and descriptions (parts
@@ -183,10 +191,8 @@ async fn search(
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
     let query = params.into_query()?;
-    let started = Instant::now();
-    let results = handle.0.search(&query).await;
-    observe(handle.0.as_ref(), "search", started);
-    Ok(Json(results?))
+    let results = timed(handle.0.as_ref(), "search", handle.0.search(&query)).await?;
+    Ok(Json(results))
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -230,10 +236,7 @@ async fn suggest(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let started = Instant::now();
-    let suggestions = handle.0.suggest(&q, limit as usize).await;
-    observe(handle.0.as_ref(), "suggest", started);
-    Ok(Json(SuggestResponse {
-        suggestions: suggestions?,
-    }))
+    let suggest = handle.0.suggest(&q, limit as usize);
+    let suggestions = timed(handle.0.as_ref(), "suggest", suggest).await?;
+    Ok(Json(SuggestResponse { suggestions }))
 }

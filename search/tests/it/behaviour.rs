@@ -495,10 +495,8 @@ pub async fn rebuild_replaces_everything(u: &Under) {
             vendor: another,
             category: s.crafts,
             title: "강화 화문석",
-            description: "",
-            tags: &[],
             variants: &[(99_000, 1)],
-            popularity: 0,
+            ..support::NewItem::default()
         },
         true,
     )

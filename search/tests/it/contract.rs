@@ -417,19 +417,11 @@ async fn connecting_creates_the_index_and_applies_the_settings() {
         strings(&s["sortableAttributes"]),
         ["price", "published_at", "popularity", "id"]
     );
-    // A sort given with a search decides the order before any relevance rule.
-    assert_eq!(
-        strings(&s["rankingRules"]),
-        [
-            "sort",
-            "words",
-            "typo",
-            "proximity",
-            "attribute",
-            "exactness",
-            "popularity:desc"
-        ]
-    );
+    // The crate's rules are what is sent, and a sort given with a search decides the
+    // order before any relevance rule.
+    let rules = strings(&s["rankingRules"]);
+    assert_eq!(rules, search::meilisearch::RANKING_RULES);
+    assert_eq!(rules.first().map(String::as_str), Some("sort"));
     assert_eq!(s["synonyms"], json!({}), "Postgres has no synonyms");
     // Meilisearch counts a word's UTF-8 bytes: a Hangul syllable is 3, so a typo from 10
     // keeps every word of up to three syllables exact; and never in the character words.

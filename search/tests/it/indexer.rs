@@ -156,9 +156,8 @@ async fn catalog_changes_reach_search(cached: bool) {
             category: s.seafood,
             title: "연평도 꽃게장",
             description: "<p>간장게장</p>",
-            tags: &[],
             variants: &[(39_000, 4)],
-            popularity: 0,
+            ..crate::support::NewItem::default()
         },
         true,
     )

@@ -160,6 +160,9 @@ pub async fn vendor(state: &AppState, trade_name: &str) -> Uuid {
     v.id
 }
 
+/// Fields left out (`..NewItem::default()`) are empty: no description, no tags, no
+/// popularity.
+#[derive(Default)]
 pub struct NewItem<'a> {
     pub vendor: Uuid,
     pub category: Uuid,
@@ -340,10 +343,8 @@ async fn build_shop(state: &AppState) -> Shop {
             vendor: sunmu,
             category: kimchi_category,
             title: "김치 초안",
-            description: "",
-            tags: &[],
             variants: &[(10_000, 1)],
-            popularity: 0,
+            ..NewItem::default()
         },
         false,
     )
@@ -354,10 +355,8 @@ async fn build_shop(state: &AppState) -> Shop {
             vendor: sunmu,
             category: kimchi_category,
             title: "단종된 강화 김치",
-            description: "",
-            tags: &[],
             variants: &[(10_000, 1)],
-            popularity: 0,
+            ..NewItem::default()
         },
         true,
     )

@@ -12,6 +12,7 @@ pub mod holds;
 pub mod http;
 pub mod jobs;
 pub mod ledger;
+mod pages;
 pub mod payouts;
 pub mod policies;
 pub mod reports;

@@ -45,6 +45,11 @@ pub struct StatementSummary {
 const SUMMARY_COLUMNS: &str = "id, vendor_id, period_end, closed_at, opening_carry, sales, refunds, shipping, \
     vendor_discounts, platform_discounts, commission, commission_vat, fees, adjustments, net_payable, due_on, status";
 
+impl crate::pages::Listed for StatementSummary {
+    const TABLE: &'static str = "settlements.statements";
+    const COLUMNS: &'static str = SUMMARY_COLUMNS;
+}
+
 /// One entry of a statement, traceable to its order.
 #[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct StatementLine {
@@ -231,15 +236,7 @@ pub async fn list(
     before: Option<Uuid>,
     limit: u64,
 ) -> SettlementsResult<Vec<StatementSummary>> {
-    Ok(StatementSummary::find_by_statement(pg(
-        format!(
-            "SELECT {SUMMARY_COLUMNS} FROM settlements.statements WHERE ($1::uuid IS NULL OR vendor_id = $1) \
-             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-        ),
-        [vendor_id.into(), before.into(), (limit as i64).into()],
-    ))
-    .all(db)
-    .await?)
+    crate::pages::newest_first(db, vendor_id, before, limit).await
 }
 
 /// A statement with its lines; `vendor_id` scopes it to its vendor (404 for anyone else's).
