@@ -153,27 +153,23 @@ mod tests {
         let before = day("2026-06-30");
         let after = day("2026-07-01");
         // 영종도 (운남로), inland 중구 (차이나타운), 동구, 검단 and 청라.
-        assert_eq!(
-            district_at("22373", "인천광역시 중구 운남로", before),
-            "중구"
-        );
-        assert_eq!(
-            district_at("22373", "인천광역시 중구 운남로", after),
-            "영종구"
-        );
-        assert_eq!(
-            district_at("22314", "인천광역시 중구 차이나타운로", after),
-            "제물포구"
-        );
-        assert_eq!(
-            district_at("22547", "인천광역시 동구 금곡로 36", after),
-            "제물포구"
-        );
-        assert_eq!(district_at("22547", "", before), "동구");
-        assert_eq!(district_at("22640", "", after), "검단구");
-        assert_eq!(district_at("22742", "", after), "서구");
+        for (postal, address, on, district) in [
+            ("22373", "인천광역시 중구 운남로", before, "중구"),
+            ("22373", "인천광역시 중구 운남로", after, "영종구"),
+            ("22314", "인천광역시 중구 차이나타운로", after, "제물포구"),
+            ("22547", "인천광역시 동구 금곡로 36", after, "제물포구"),
+            ("22547", "", before, "동구"),
+            ("22640", "", after, "검단구"),
+            ("22742", "", after, "서구"),
+            ("23035", "", before, "강화군"),
+        ] {
+            assert_eq!(
+                district_at(postal, address, on),
+                district,
+                "{postal} {address} {on}"
+            );
+        }
         assert_eq!(district_now("22742", ""), "서구");
-        assert_eq!(district_at("23035", "", before), "강화군");
     }
 
     #[test]

@@ -58,12 +58,16 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn flag(s: &str, default: bool) -> Result<bool, ()> {
+/// A yes/no cell; `default` when it is empty or (reported against `field`) says neither.
+fn flag(errors: &mut Vec<FieldError>, field: &str, s: &str, default: bool) -> bool {
     match s.to_ascii_lowercase().as_str() {
-        "" => Ok(default),
-        "true" | "yes" | "y" | "1" | "예" => Ok(true),
-        "false" | "no" | "n" | "0" | "아니오" => Ok(false),
-        _ => Err(()),
+        "" => default,
+        "true" | "yes" | "y" | "1" | "예" => true,
+        "false" | "no" | "n" | "0" | "아니오" => false,
+        _ => {
+            errors.push(FieldError::new(field, "not_a_flag", "use true or false"));
+            default
+        }
     }
 }
 
@@ -242,22 +246,13 @@ where
     if key.is_empty() {
         product_errors.push(FieldError::new("product_key", "required", "is required"));
     }
-    let taxable = flag(first.get("taxable"), true).unwrap_or_else(|_| {
-        product_errors.push(FieldError::new(
-            "taxable",
-            "not_a_flag",
-            "use true or false",
-        ));
-        true
-    });
-    let restricted = flag(first.get("withdrawal_restricted"), false).unwrap_or_else(|_| {
-        product_errors.push(FieldError::new(
-            "withdrawal_restricted",
-            "not_a_flag",
-            "use true or false",
-        ));
-        false
-    });
+    let taxable = flag(&mut product_errors, "taxable", first.get("taxable"), true);
+    let restricted = flag(
+        &mut product_errors,
+        "withdrawal_restricted",
+        first.get("withdrawal_restricted"),
+        false,
+    );
     let max_per_order = number(
         &mut product_errors,
         "max_per_order",

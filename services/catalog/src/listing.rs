@@ -515,6 +515,19 @@ pub async fn vendor_party(
         .await
 }
 
+/// Whether the product `product_id` belongs to `vendor_id`, whatever its status.
+pub async fn vendor_owns_product(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+    product_id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(
+        platform::db::find_owned::<product::Entity>(db, vendor_id, product_id)
+            .await?
+            .is_some(),
+    )
+}
+
 /// A variant's product and list price, whatever their status: what a price or a time
 /// deal on it is checked against.
 #[derive(Debug, Clone, Copy, FromQueryResult)]
@@ -584,15 +597,7 @@ pub async fn vendor_names(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, String>, DbErr> {
-    let rows: Vec<(Uuid, String)> = vendor::Entity::find()
-        .select_only()
-        .column(vendor::Column::Id)
-        .column(vendor::Column::TradeName)
-        .filter(vendor::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    names::<vendor::Entity>(db, vendor::Column::Id, vendor::Column::TradeName, ids).await
 }
 
 /// The titles of the products in `ids` (whatever their status), for reports.
@@ -600,15 +605,7 @@ pub async fn product_titles(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, String>, DbErr> {
-    let rows: Vec<(Uuid, String)> = product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
-        .column(product::Column::Title)
-        .filter(product::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    names::<product::Entity>(db, product::Column::Id, product::Column::Title, ids).await
 }
 
 /// The names of the categories in `ids`, for reports.
@@ -616,11 +613,21 @@ pub async fn category_names(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, String>, DbErr> {
-    let rows: Vec<(Uuid, String)> = category::Entity::find()
+    names::<category::Entity>(db, category::Column::Id, category::Column::Name, ids).await
+}
+
+/// The `name` column of the rows of `E` whose `id` is in `ids`, by id.
+async fn names<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    name: E::Column,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    let rows: Vec<(Uuid, String)> = E::find()
         .select_only()
-        .column(category::Column::Id)
-        .column(category::Column::Name)
-        .filter(category::Column::Id.is_in(ids.iter().copied()))
+        .column(id)
+        .column(name)
+        .filter(id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;

@@ -7,7 +7,7 @@
 use crate::error::{CatalogError, CatalogResult};
 use crate::image_prep::{self, Prepared, Rejection, Size};
 use crate::media::Media;
-use crate::products::ProductStatus;
+use crate::products::{self, ProductStatus};
 use crate::store::{product, product_image};
 use crate::topics::{self, OUTBOX};
 use chrono::Utc;
@@ -138,9 +138,7 @@ pub async fn list(
     vendor_id: Uuid,
     product_id: Uuid,
 ) -> CatalogResult<Vec<ProductImage>> {
-    product::find_owned(db, vendor_id, product_id)
-        .await?
-        .ok_or(CatalogError::NotFound("product"))?;
+    products::owned(db, vendor_id, product_id).await?;
     of_product(db, product_id).await
 }
 

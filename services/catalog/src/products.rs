@@ -7,7 +7,7 @@ use crate::store::{category, product, variant, vendor};
 use crate::topics::{self, OUTBOX};
 use crate::vendors;
 use chrono::Utc;
-use platform::db::pg;
+use platform::db::{find_owned, pg};
 use platform::error::FieldError;
 use platform::ids::new_id;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -308,14 +308,26 @@ pub async fn refresh_min_price(db: &impl ConnectionTrait, product_id: Uuid) -> C
     Ok(())
 }
 
-async fn owned(
+/// One of the vendor's products, or `NotFound` (another vendor's product included).
+pub(crate) async fn owned(
     db: &impl ConnectionTrait,
     vendor_id: Uuid,
     id: Uuid,
 ) -> CatalogResult<product::Model> {
-    product::find_owned(db, vendor_id, id)
+    find_owned::<product::Entity>(db, vendor_id, id)
         .await?
         .ok_or(CatalogError::NotFound("product"))
+}
+
+/// One of the vendor's variants, or `NotFound` (another vendor's variant included).
+pub async fn owned_variant(
+    db: &impl ConnectionTrait,
+    vendor_id: Uuid,
+    id: Uuid,
+) -> CatalogResult<variant::Model> {
+    find_owned::<variant::Entity>(db, vendor_id, id)
+        .await?
+        .ok_or(CatalogError::NotFound("variant"))
 }
 
 pub async fn update(
@@ -537,9 +549,7 @@ pub async fn update_variant(
     variant_id: Uuid,
     up: VariantUpdate,
 ) -> CatalogResult<variant::Model> {
-    let var = variant::find_owned(db, vendor_id, variant_id)
-        .await?
-        .ok_or(CatalogError::NotFound("variant"))?;
+    let var = owned_variant(db, vendor_id, variant_id).await?;
     let mut errors = Vec::new();
     let price = up.price.unwrap_or(var.price);
     let compare = up.compare_at_price.or(var.compare_at_price);

@@ -4,6 +4,7 @@
 //! at most once (and a CHECK constraint backs that up).
 
 use crate::error::{CatalogError, CatalogResult};
+use crate::products;
 use crate::purchasable::{self, Purchasable};
 use crate::store::variant;
 use crate::topics;
@@ -263,9 +264,7 @@ pub async fn set_on_hand(
     expected: i32,
     new: i32,
 ) -> CatalogResult<variant::Model> {
-    let var = variant::find_owned(db, vendor_id, variant_id)
-        .await?
-        .ok_or(CatalogError::NotFound("variant"))?;
+    let var = products::owned_variant(db, vendor_id, variant_id).await?;
     if !(0..=1_000_000).contains(&new) {
         return Err(CatalogError::field(
             "on_hand",
@@ -302,9 +301,7 @@ pub async fn adjust(
     variant_id: Uuid,
     delta: i32,
 ) -> CatalogResult<variant::Model> {
-    variant::find_owned(db, vendor_id, variant_id)
-        .await?
-        .ok_or(CatalogError::NotFound("variant"))?;
+    products::owned_variant(db, vendor_id, variant_id).await?;
     let hit = moved(
         db,
         "UPDATE catalog.variants SET on_hand = on_hand + $2, updated_at = now() \

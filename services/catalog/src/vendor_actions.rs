@@ -20,9 +20,7 @@ pub async fn owned_product(
     vendor_id: Uuid,
     id: Uuid,
 ) -> CatalogResult<product::Model> {
-    product::find_owned(&state.db, vendor_id, id)
-        .await?
-        .ok_or(CatalogError::NotFound("product"))
+    products::owned(&state.db, vendor_id, id).await
 }
 
 /// The vendor's products, newest first, optionally of one status, `limit` of them after

@@ -4,9 +4,14 @@
 
 use crate::error::{ConsoleError, PageResult};
 use crate::messages;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::ApiError;
 use platform::error::FieldError;
+
+/// A submitted form as its (name, value) pairs, in the order sent (a repeated field is
+/// several pairs).
+pub type Pairs = Vec<(String, String)>;
 
 /// The errors of one submitted form.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
@@ -97,6 +102,32 @@ pub async fn redirect_or_shown_again<T, P: IntoResponse>(
         Ok(_) => Ok(Redirect::to(to).into_response()),
         Err(e) => shown_again(e.into(), page).await,
     }
+}
+
+/// A form the console's own checks refused (a number that is not one, a choice not
+/// made): its page again, the errors beside the fields, under 422.
+pub fn refused(page: impl IntoResponse) -> PageResult<Response> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// A form that makes something: `checked` is what passed the console's own checks, if
+/// all did; `make` hands it to the domain, and what it made leads to `to(made)`. Refused
+/// by the checks or by the domain, the form's page comes back with the errors under 422
+/// (a conflict too: the form is what needs changing).
+pub async fn made_or_shown_again<N, T, E: Into<ApiError>, P: IntoResponse>(
+    checked: Option<N>,
+    mut errors: FormErrors,
+    make: impl AsyncFnOnce(N) -> Result<T, E>,
+    to: impl FnOnce(T) -> String,
+    page: impl AsyncFnOnce(FormErrors) -> PageResult<P>,
+) -> PageResult<Response> {
+    if let Some(new) = checked {
+        match make(new).await {
+            Ok(made) => return Ok(Redirect::to(&to(made)).into_response()),
+            Err(e) => errors = FormErrors::from_api(e.into())?,
+        }
+    }
+    refused(page(errors).await?)
 }
 
 /// A whole number typed into a form field (spaces and thousands separators allowed:

@@ -73,80 +73,57 @@ pub fn home_of(role: Role) -> Option<&'static str> {
     nav_of(role).first().map(|(href, _)| *href)
 }
 
-/// Notices a redirect after a successful action may ask for (`?done=key`): only these
+/// The notice a redirect after a successful action asked for (`?done=key`): only these
 /// fixed texts are ever shown, never text from the URL.
-const NOTICES: &[(&str, &str, &str)] = &[
-    ("created", "ok", "만들었습니다."),
-    ("saved", "ok", "저장했습니다."),
-    ("published", "ok", "판매를 시작했습니다."),
-    (
-        "archived",
-        "ok",
-        "보관했습니다. 이 상품은 더 이상 팔리지 않습니다.",
-    ),
-    ("stock", "ok", "재고를 바꿨습니다."),
-    ("shipped", "ok", "발송 처리했습니다."),
-    ("delivered", "ok", "배송 완료로 바꿨습니다."),
-    ("accepted", "ok", "반품을 승인했습니다. 환불이 진행됩니다."),
-    ("applied", "ok", "참여 신청을 보냈습니다."),
-    ("submitted", "ok", "제출했습니다. 관리자가 확인합니다."),
-    ("signed_out", "ok", "로그아웃했습니다."),
-    (
-        "scheduled",
-        "ok",
-        "공개를 예약했습니다. 시작 시각에 진행됩니다.",
-    ),
-    ("ended", "ok", "기획전을 종료했습니다."),
-    ("approved", "ok", "입점을 승인했습니다."),
-    ("rejected", "ok", "입점 신청을 반려했습니다."),
-    ("uploaded", "ok", "사진을 올렸습니다."),
-    ("deleted", "ok", "삭제했습니다."),
-    (
-        "app_approved",
-        "ok",
-        "참여 신청을 승인했습니다. 기획전 가격이 생겼습니다.",
-    ),
-    ("app_rejected", "ok", "참여 신청을 반려했습니다."),
-    ("disabled", "ok", "쿠폰 사용을 중지했습니다."),
-    ("issued", "ok", "쿠폰을 발급했습니다."),
-    (
-        "suspended",
-        "ok",
-        "판매를 정지했습니다. 상품이 판매 화면에서 내려갔습니다.",
-    ),
-    (
-        "reinstated",
-        "ok",
-        "정지를 풀었습니다. 상품이 다시 보입니다.",
-    ),
-    ("penalty", "ok", "벌점을 기록했습니다."),
-    ("verified", "ok", "인증을 확인했습니다."),
-    ("org_approved", "ok", "기관을 승인했습니다."),
-    ("org_rejected", "ok", "기관 신청을 반려했습니다."),
-    ("payout_scheduled", "ok", "지급을 승인했습니다."),
-    ("nothing_to_send", "warn", "지급 예정인 건이 없습니다."),
-    ("payout_paid", "ok", "입금을 확인했습니다."),
-    (
-        "payout_failed",
-        "ok",
-        "지급 실패로 기록했습니다. 정산서가 다시 지급 대기로 돌아갑니다.",
-    ),
-    ("held", "ok", "지급을 보류했습니다."),
-    ("released", "ok", "보류를 해제했습니다."),
-    (
-        "cert_rejected",
-        "ok",
-        "인증을 반려했습니다. 판매자에게 사유가 보입니다.",
-    ),
-    ("category_saved", "ok", "카테고리를 고쳤습니다."),
-    ("role_changed", "ok", "역할을 바꿨습니다."),
-    (
-        "account_disabled",
-        "ok",
-        "계정 사용을 중지했습니다. 로그인한 곳에서 모두 로그아웃됩니다.",
-    ),
-    ("account_enabled", "ok", "계정을 다시 쓸 수 있게 했습니다."),
-];
+fn notice(done: &str) -> Option<Flash> {
+    let text = match done {
+        "created" => "만들었습니다.",
+        "saved" => "저장했습니다.",
+        "published" => "판매를 시작했습니다.",
+        "archived" => "보관했습니다. 이 상품은 더 이상 팔리지 않습니다.",
+        "stock" => "재고를 바꿨습니다.",
+        "shipped" => "발송 처리했습니다.",
+        "delivered" => "배송 완료로 바꿨습니다.",
+        "accepted" => "반품을 승인했습니다. 환불이 진행됩니다.",
+        "applied" => "참여 신청을 보냈습니다.",
+        "submitted" => "제출했습니다. 관리자가 확인합니다.",
+        "signed_out" => "로그아웃했습니다.",
+        "scheduled" => "공개를 예약했습니다. 시작 시각에 진행됩니다.",
+        "ended" => "기획전을 종료했습니다.",
+        "approved" => "입점을 승인했습니다.",
+        "rejected" => "입점 신청을 반려했습니다.",
+        "uploaded" => "사진을 올렸습니다.",
+        "deleted" => "삭제했습니다.",
+        "app_approved" => "참여 신청을 승인했습니다. 기획전 가격이 생겼습니다.",
+        "app_rejected" => "참여 신청을 반려했습니다.",
+        "disabled" => "쿠폰 사용을 중지했습니다.",
+        "issued" => "쿠폰을 발급했습니다.",
+        "suspended" => "판매를 정지했습니다. 상품이 판매 화면에서 내려갔습니다.",
+        "reinstated" => "정지를 풀었습니다. 상품이 다시 보입니다.",
+        "penalty" => "벌점을 기록했습니다.",
+        "verified" => "인증을 확인했습니다.",
+        "org_approved" => "기관을 승인했습니다.",
+        "org_rejected" => "기관 신청을 반려했습니다.",
+        "payout_scheduled" => "지급을 승인했습니다.",
+        "payout_paid" => "입금을 확인했습니다.",
+        "payout_failed" => "지급 실패로 기록했습니다. 정산서가 다시 지급 대기로 돌아갑니다.",
+        "held" => "지급을 보류했습니다.",
+        "released" => "보류를 해제했습니다.",
+        "cert_rejected" => "인증을 반려했습니다. 판매자에게 사유가 보입니다.",
+        "category_saved" => "카테고리를 고쳤습니다.",
+        "role_changed" => "역할을 바꿨습니다.",
+        "account_disabled" => "계정 사용을 중지했습니다. 로그인한 곳에서 모두 로그아웃됩니다.",
+        "account_enabled" => "계정을 다시 쓸 수 있게 했습니다.",
+        "nothing_to_send" => {
+            return Some(Flash {
+                kind: "warn",
+                text: "지급 예정인 건이 없습니다.",
+            });
+        }
+        _ => return None,
+    };
+    Some(Flash { kind: "ok", text })
+}
 
 /// The URI the browser asked for (inside a nested router `parts.uri` has lost its prefix).
 pub fn original_uri(parts: &Parts) -> axum::http::Uri {
@@ -211,12 +188,7 @@ impl PageCtx {
                     .collect()
             })
             .unwrap_or_default();
-        let flash = self.done.as_deref().and_then(|d| {
-            NOTICES
-                .iter()
-                .find(|(key, _, _)| *key == d)
-                .map(|(_, kind, text)| Flash { kind, text })
-        });
+        let flash = self.done.as_deref().and_then(notice);
         Chrome {
             title: title.to_owned(),
             csrf: self.csrf.clone(),

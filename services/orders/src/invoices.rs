@@ -214,6 +214,17 @@ pub struct InvoiceFilter {
     pub state: Option<InvoiceState>,
 }
 
+impl InvoiceFilter {
+    /// The invoices in `scope` in the state asked for (`open` by default), as of now.
+    pub async fn list(
+        &self,
+        db: &impl ConnectionTrait,
+        scope: InvoiceScope,
+    ) -> OrdersResult<Vec<InvoiceView>> {
+        list(db, scope, self.state.unwrap_or_default(), Utc::now()).await
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
 pub struct InvoiceView {
     pub vendor_order_id: Uuid,

@@ -416,6 +416,28 @@ struct VendorOrderLock {
     customer_id: Uuid,
 }
 
+impl VendorOrderLock {
+    /// The history of `vendor_order_id`'s move from where it was locked to `to`.
+    async fn record_move(
+        &self,
+        db: &impl ConnectionTrait,
+        vendor_order_id: Uuid,
+        to: VendorOrderStatus,
+        actor: &str,
+    ) -> OrdersResult<()> {
+        history::record(
+            db,
+            self.order_id,
+            Some(vendor_order_id),
+            Some(self.status.as_str()),
+            to.as_str(),
+            actor,
+            "",
+        )
+        .await
+    }
+}
+
 /// Vendor fulfilment moves: preparing → shipped → delivered. Anything else is 409.
 pub async fn vendor_transition(
     db: &impl ConnectionTrait,
@@ -462,16 +484,7 @@ pub async fn vendor_transition(
         ],
     ))
     .await?;
-    history::record(
-        db,
-        row.order_id,
-        Some(vendor_order_id),
-        Some(row.status.as_str()),
-        to.as_str(),
-        "vendor",
-        "",
-    )
-    .await
+    row.record_move(db, vendor_order_id, to, "vendor").await
 }
 
 /// Purchase confirmation (구매확정) of a delivered vendor order: by the customer, or
@@ -508,16 +521,7 @@ pub async fn confirm(
         [vendor_order_id.into(), to.into()],
     ))
     .await?;
-    history::record(
-        db,
-        row.order_id,
-        Some(vendor_order_id),
-        Some(row.status.as_str()),
-        to.as_str(),
-        actor,
-        "",
-    )
-    .await?;
+    row.record_move(db, vendor_order_id, to, actor).await?;
     // The order completes when every vendor order is confirmed.
     let open = vendor_orders_outside(
         db,

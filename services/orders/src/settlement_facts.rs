@@ -11,7 +11,7 @@
 
 use crate::error::OrdersResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
 /// One order line as settlement sees it. Amounts are whole won.
@@ -59,10 +59,12 @@ fn share_bp(v: &serde_json::Value, default: i32) -> i32 {
 }
 
 /// A vendor order as settlement sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct VendorOrderFacts {
+    #[sea_orm(from_alias = "id")]
     pub vendor_order_id: Uuid,
     pub order_id: Uuid,
+    #[sea_orm(from_alias = "number")]
     pub order_number: String,
     pub vendor_id: Uuid,
     pub status: String,
@@ -70,14 +72,31 @@ pub struct VendorOrderFacts {
     pub ordered_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     /// The payment gateway (`test`, `stripe`, `toss`, `invoice`).
+    #[sea_orm(from_alias = "payment_gateway")]
     pub payment_method: String,
     /// Shipping the customer paid for this vendor's parcel.
     pub shipping_total: i64,
     /// Return shipping kept from refunds (change of mind): the vendor's.
+    #[sea_orm(from_alias = "kept")]
     pub return_shipping_kept: i64,
     /// Return requests not yet decided.
     pub open_returns: i64,
+    #[sea_orm(skip)]
     pub lines: Vec<LineFacts>,
+}
+
+/// An order line as [`vendor_order`] reads it, before the quote tells its discounts.
+#[derive(FromQueryResult)]
+struct LineRow {
+    id: Uuid,
+    product_id: Uuid,
+    variant_id: Uuid,
+    quantity: i32,
+    returned_quantity: i32,
+    list_unit_price: i64,
+    promotion_discount: i64,
+    final_amount: i64,
+    refunded_amount: i64,
 }
 
 /// The facts of one vendor order, `None` when there is no such vendor order.
@@ -102,36 +121,34 @@ pub async fn vendor_order(
         return Ok(None);
     };
     let quote: serde_json::Value = v.try_get("", "quote")?;
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id, product_id, variant_id, quantity, returned_quantity, list_unit_price, promotion_discount, \
-                 final_amount, refunded_amount FROM orders.order_lines WHERE vendor_order_id = $1 ORDER BY id",
-            [vendor_order_id.into()],
-        ))
-        .await?;
-    let mut lines = Vec::with_capacity(rows.len());
+    let mut facts = VendorOrderFacts::from_query_result(&v, "")?;
+    let rows = LineRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT id, product_id, variant_id, quantity, returned_quantity, list_unit_price, promotion_discount, \
+             final_amount, refunded_amount FROM orders.order_lines WHERE vendor_order_id = $1 ORDER BY id",
+        [vendor_order_id.into()],
+    ))
+    .all(db)
+    .await?;
+    facts.lines.reserve_exact(rows.len());
     for r in rows {
-        let variant_id: Uuid = r.try_get("", "variant_id")?;
-        let quantity: i32 = r.try_get("", "quantity")?;
-        let unit: i64 = r.try_get("", "list_unit_price")?;
         let quoted = quote["lines"]
             .as_array()
             .and_then(|ls| {
                 ls.iter()
-                    .find(|l| l["variant_id"].as_str() == Some(&variant_id.to_string()))
+                    .find(|l| l["variant_id"].as_str() == Some(&r.variant_id.to_string()))
             })
             .cloned()
             .unwrap_or_default();
         let applied = &quoted["applied"];
         let uuid_at = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<Uuid>().ok());
-        lines.push(LineFacts {
-            line_id: r.try_get("", "id")?,
-            product_id: r.try_get("", "product_id")?,
-            quantity,
-            returned_quantity: r.try_get("", "returned_quantity")?,
-            list_amount: unit * i64::from(quantity),
-            promotion_discount: r.try_get("", "promotion_discount")?,
+        facts.lines.push(LineFacts {
+            line_id: r.id,
+            product_id: r.product_id,
+            quantity: r.quantity,
+            returned_quantity: r.returned_quantity,
+            list_amount: r.list_unit_price * i64::from(r.quantity),
+            promotion_discount: r.promotion_discount,
             campaign_id: uuid_at(&applied["campaign_id"]),
             time_deal_id: uuid_at(&applied["deal_id"]),
             promotion_vendor_share_bp: share_bp(
@@ -153,24 +170,11 @@ pub async fn vendor_order(
                     })
                 })
                 .collect(),
-            final_amount: r.try_get("", "final_amount")?,
-            refunded_amount: r.try_get("", "refunded_amount")?,
+            final_amount: r.final_amount,
+            refunded_amount: r.refunded_amount,
         });
     }
-    Ok(Some(VendorOrderFacts {
-        vendor_order_id,
-        order_id: v.try_get("", "order_id")?,
-        order_number: v.try_get("", "number")?,
-        vendor_id: v.try_get("", "vendor_id")?,
-        status: v.try_get("", "status")?,
-        ordered_at: v.try_get("", "ordered_at")?,
-        confirmed_at: v.try_get("", "confirmed_at")?,
-        payment_method: v.try_get("", "payment_gateway")?,
-        shipping_total: v.try_get("", "shipping_total")?,
-        return_shipping_kept: v.try_get("", "kept")?,
-        open_returns: v.try_get("", "open_returns")?,
-        lines,
-    }))
+    Ok(Some(facts))
 }
 
 /// Of `vendor_order_ids`, those with a return request not yet decided.

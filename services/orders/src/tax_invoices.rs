@@ -6,13 +6,13 @@
 use crate::error::{OrdersError, OrdersResult};
 use chrono::{DateTime, Utc};
 use platform::organisations::service::Organisation;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, FromJsonQueryResult, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Who a tax invoice is made out to.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromJsonQueryResult)]
 pub struct TaxInvoiceRecipient {
     /// 사업자등록번호 in 3-2-5 form.
     pub business_number: String,
@@ -59,7 +59,7 @@ pub(crate) async fn request_for_order(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
 pub struct TaxInvoiceView {
     pub vendor_order_id: Uuid,
     pub order_id: Uuid,
@@ -78,48 +78,23 @@ pub struct TaxInvoiceView {
     pub issued_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, FromQueryResult)]
-struct Row {
-    vendor_order_id: Uuid,
-    order_id: Uuid,
-    order_number: String,
-    organisation_id: Uuid,
-    vendor_id: Uuid,
-    recipient: serde_json::Value,
-    supply_amount: i64,
-    vat_amount: i64,
-    total: i64,
-    requested_at: DateTime<Utc>,
-    approval_number: Option<String>,
-    issued_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<Row> for TaxInvoiceView {
-    type Error = OrdersError;
-    fn try_from(r: Row) -> OrdersResult<Self> {
-        Ok(TaxInvoiceView {
-            recipient: serde_json::from_value(r.recipient)
-                .map_err(|e| OrdersError::Stored(format!("tax invoice recipient: {e}")))?,
-            vendor_order_id: r.vendor_order_id,
-            order_id: r.order_id,
-            order_number: r.order_number,
-            organisation_id: r.organisation_id,
-            vendor_id: r.vendor_id,
-            supply_amount: r.supply_amount,
-            vat_amount: r.vat_amount,
-            total: r.total,
-            requested_at: r.requested_at,
-            approval_number: r.approval_number,
-            issued_at: r.issued_at,
-        })
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TaxInvoiceFilter {
     /// Only those still to issue (default true); a cancelled vendor order has none.
     pub pending: Option<bool>,
+}
+
+impl TaxInvoiceFilter {
+    /// [`list`] as the filter asks (those still to issue unless told otherwise).
+    pub async fn list(
+        &self,
+        db: &impl ConnectionTrait,
+        organisation: Option<Uuid>,
+        vendor: Option<Uuid>,
+    ) -> OrdersResult<Vec<TaxInvoiceView>> {
+        list(db, organisation, vendor, self.pending.unwrap_or(true)).await
+    }
 }
 
 /// Tax invoices of an organisation or a vendor (exactly one of them), oldest first.
@@ -129,7 +104,7 @@ pub async fn list(
     vendor: Option<Uuid>,
     pending: bool,
 ) -> OrdersResult<Vec<TaxInvoiceView>> {
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
+    Ok(TaxInvoiceView::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT t.vendor_order_id, t.order_id, o.number AS order_number, t.organisation_id, t.vendor_id, \
              t.recipient, t.supply_amount, t.vat_amount, t.total, t.requested_at, t.approval_number, t.issued_at \
@@ -142,8 +117,7 @@ pub async fn list(
         [organisation.into(), vendor.into(), pending.into()],
     ))
     .all(db)
-    .await?;
-    rows.into_iter().map(TaxInvoiceView::try_from).collect()
+    .await?)
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -28,7 +28,7 @@ pub struct OrderView {
 }
 
 /// Whole won.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema, FromQueryResult)]
 pub struct OrderTotals {
     pub list_subtotal: i64,
     /// Promotions, order coupons and waived shipping together.
@@ -40,12 +40,13 @@ pub struct OrderTotals {
     pub refunded_total: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, FromQueryResult)]
 pub struct OrderAddress {
     pub recipient: String,
     pub phone: String,
     pub postal_code: String,
     pub road_address: String,
+    #[sea_orm(from_alias = "address_detail")]
     pub detail: String,
 }
 
@@ -60,7 +61,7 @@ pub struct OrderPayment {
 }
 
 /// One vendor's part of an order.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, FromQueryResult)]
 pub struct VendorOrderView {
     pub id: Uuid,
     pub vendor_id: Uuid,
@@ -72,11 +73,12 @@ pub struct VendorOrderView {
     pub shipped_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    #[sea_orm(skip)]
     pub lines: Vec<OrderLineView>,
 }
 
 /// What was bought, at the prices of the checkout.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, FromQueryResult)]
 pub struct OrderLineView {
     pub variant_id: Uuid,
     pub product_id: Uuid,
@@ -95,7 +97,7 @@ pub struct OrderLineView {
 /// One status change of the order or of one of its vendor orders. `from` and `to` are
 /// order or vendor-order statuses, or a return's steps (`return_requested`,
 /// `return_accepted`).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, FromQueryResult)]
 pub struct HistoryEntry {
     pub from: Option<String>,
     pub to: String,
@@ -107,7 +109,7 @@ pub struct HistoryEntry {
 }
 
 /// A vendor order as its vendor sees it, with where to ship it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, FromQueryResult)]
 pub struct VendorOrderSummary {
     pub id: Uuid,
     pub order_number: String,
@@ -120,12 +122,14 @@ pub struct VendorOrderSummary {
     pub phone: String,
     pub postal_code: String,
     pub road_address: String,
+    #[sea_orm(from_alias = "address_detail")]
     pub detail: String,
     pub created_at: DateTime<Utc>,
+    #[sea_orm(skip)]
     pub lines: Vec<VendorLineView>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, FromQueryResult)]
 pub struct VendorLineView {
     pub sku: String,
     pub title: String,
@@ -158,30 +162,18 @@ struct OrderHistoryRow {
     id: Uuid,
     number: String,
     status: OrderStatus,
-    list_subtotal: i64,
-    discount_total: i64,
-    shipping_total: i64,
-    grand_total: i64,
-    taxable_total: i64,
-    tax_free_total: i64,
-    refunded_total: i64,
-    recipient: String,
-    phone: String,
-    postal_code: String,
-    road_address: String,
-    address_detail: String,
+    #[sea_orm(nested)]
+    totals: OrderTotals,
+    #[sea_orm(nested)]
+    address: OrderAddress,
     payment_gateway: String,
     payment_ref: Option<String>,
     virtual_account: Option<serde_json::Value>,
     reserved_until: DateTime<Utc>,
     paid_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
-    h_from: Option<String>,
-    h_to: Option<String>,
-    h_vendor_order_id: Option<Uuid>,
-    h_actor: Option<String>,
-    h_note: Option<String>,
-    h_at: Option<DateTime<Utc>>,
+    #[sea_orm(nested(prefix = "h_"))]
+    history: Option<HistoryEntry>,
 }
 
 impl OrderHistoryRow {
@@ -190,22 +182,8 @@ impl OrderHistoryRow {
             id: self.id,
             number: self.number.clone(),
             status: self.status,
-            totals: OrderTotals {
-                list_subtotal: self.list_subtotal,
-                discount_total: self.discount_total,
-                shipping_total: self.shipping_total,
-                grand_total: self.grand_total,
-                taxable_total: self.taxable_total,
-                tax_free_total: self.tax_free_total,
-                refunded_total: self.refunded_total,
-            },
-            address: OrderAddress {
-                recipient: self.recipient.clone(),
-                phone: self.phone.clone(),
-                postal_code: self.postal_code.clone(),
-                road_address: self.road_address.clone(),
-                detail: self.address_detail.clone(),
-            },
+            totals: self.totals,
+            address: self.address.clone(),
             payment: OrderPayment {
                 gateway: self.payment_gateway.clone(),
                 payment_ref: self.payment_ref.clone(),
@@ -221,70 +199,16 @@ impl OrderHistoryRow {
             history: Vec::new(),
         }
     }
-
-    fn history(self) -> Option<HistoryEntry> {
-        Some(HistoryEntry {
-            from: self.h_from,
-            to: self.h_to?,
-            vendor_order_id: self.h_vendor_order_id,
-            actor: self.h_actor?,
-            note: self.h_note?,
-            at: self.h_at?,
-        })
-    }
 }
 
 /// A vendor order row joined with one of its lines.
 #[derive(Debug, FromQueryResult)]
 struct VendorOrderLineRow {
     order_id: Uuid,
-    id: Uuid,
-    vendor_id: Uuid,
-    status: VendorOrderStatus,
-    items_total: i64,
-    shipping_total: i64,
-    courier: Option<String>,
-    tracking_number: Option<String>,
-    shipped_at: Option<DateTime<Utc>>,
-    delivered_at: Option<DateTime<Utc>>,
-    confirmed_at: Option<DateTime<Utc>>,
     #[sea_orm(nested)]
-    line: Option<OrderLineRow>,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct OrderLineRow {
-    variant_id: Uuid,
-    product_id: Uuid,
-    title: String,
-    variant_name: String,
-    sku: String,
-    quantity: i32,
-    unit_price: i64,
-    list_unit_price: i64,
-    promotion_discount: i64,
-    coupon_discount: i64,
-    final_amount: i64,
-    taxable: bool,
-}
-
-impl From<OrderLineRow> for OrderLineView {
-    fn from(l: OrderLineRow) -> Self {
-        OrderLineView {
-            variant_id: l.variant_id,
-            product_id: l.product_id,
-            title: l.title,
-            variant_name: l.variant_name,
-            sku: l.sku,
-            quantity: l.quantity,
-            unit_price: l.unit_price,
-            list_unit_price: l.list_unit_price,
-            promotion_discount: l.promotion_discount,
-            coupon_discount: l.coupon_discount,
-            final_amount: l.final_amount,
-            taxable: l.taxable,
-        }
-    }
+    vendor_order: VendorOrderView,
+    #[sea_orm(nested)]
+    line: Option<OrderLineView>,
 }
 
 const ORDER_COLUMNS: &str = "o.id, o.number, o.status, o.list_subtotal, o.discount_total, o.shipping_total, \
@@ -316,7 +240,7 @@ async fn assemble(
         if views.last().is_none_or(|v| v.id != row.id) {
             views.push(row.order());
         }
-        if let (Some(view), Some(entry)) = (views.last_mut(), row.history()) {
+        if let (Some(view), Some(entry)) = (views.last_mut(), row.history) {
             view.history.push(entry);
         }
     }
@@ -340,23 +264,15 @@ async fn assemble(
         let Some(view) = views.iter_mut().find(|v| v.id == part.order_id) else {
             continue;
         };
-        if view.vendor_orders.last().is_none_or(|v| v.id != part.id) {
-            view.vendor_orders.push(VendorOrderView {
-                id: part.id,
-                vendor_id: part.vendor_id,
-                status: part.status,
-                items_total: part.items_total,
-                shipping_total: part.shipping_total,
-                courier: part.courier,
-                tracking_number: part.tracking_number,
-                shipped_at: part.shipped_at,
-                delivered_at: part.delivered_at,
-                confirmed_at: part.confirmed_at,
-                lines: Vec::new(),
-            });
+        if view
+            .vendor_orders
+            .last()
+            .is_none_or(|v| v.id != part.vendor_order.id)
+        {
+            view.vendor_orders.push(part.vendor_order);
         }
         if let (Some(vo), Some(line)) = (view.vendor_orders.last_mut(), part.line) {
-            vo.lines.push(line.into());
+            vo.lines.push(line);
         }
     }
     Ok(views)
@@ -459,24 +375,10 @@ pub async fn payable_order(
 /// A vendor order joined with its order and one of its lines.
 #[derive(Debug, FromQueryResult)]
 struct VendorSummaryRow {
-    id: Uuid,
-    order_number: String,
-    status: VendorOrderStatus,
-    items_total: i64,
-    shipping_total: i64,
-    courier: Option<String>,
-    tracking_number: Option<String>,
-    recipient: String,
-    phone: String,
-    postal_code: String,
-    road_address: String,
-    address_detail: String,
-    created_at: DateTime<Utc>,
-    sku: Option<String>,
-    title: Option<String>,
-    variant_name: Option<String>,
-    quantity: Option<i32>,
-    final_amount: Option<i64>,
+    #[sea_orm(nested)]
+    summary: VendorOrderSummary,
+    #[sea_orm(nested)]
+    line: Option<VendorLineView>,
 }
 
 /// A vendor's own vendor orders (never another vendor's), newest first.
@@ -510,46 +412,11 @@ pub async fn vendor_orders(
     .await?;
     let mut views: Vec<VendorOrderSummary> = Vec::new();
     for r in rows {
-        if views.last().is_none_or(|v| v.id != r.id) {
-            views.push(VendorOrderSummary {
-                id: r.id,
-                order_number: r.order_number,
-                status: r.status,
-                items_total: r.items_total,
-                shipping_total: r.shipping_total,
-                courier: r.courier,
-                tracking_number: r.tracking_number,
-                recipient: r.recipient,
-                phone: r.phone,
-                postal_code: r.postal_code,
-                road_address: r.road_address,
-                detail: r.address_detail,
-                created_at: r.created_at,
-                lines: Vec::new(),
-            });
+        if views.last().is_none_or(|v| v.id != r.summary.id) {
+            views.push(r.summary);
         }
-        if let (
-            Some(view),
-            Some(sku),
-            Some(title),
-            Some(variant_name),
-            Some(quantity),
-            Some(final_amount),
-        ) = (
-            views.last_mut(),
-            r.sku,
-            r.title,
-            r.variant_name,
-            r.quantity,
-            r.final_amount,
-        ) {
-            view.lines.push(VendorLineView {
-                sku,
-                title,
-                variant_name,
-                quantity,
-                final_amount,
-            });
+        if let (Some(view), Some(line)) = (views.last_mut(), r.line) {
+            view.lines.push(line);
         }
     }
     Ok(views)

@@ -179,24 +179,18 @@ impl Config {
             })?,
             None => Vec::new(),
         };
-        let database_url = env
-            .get("DATABASE_URL")
-            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/jikgu".into());
-        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
-            return Err(ConfigError::Invalid {
-                var: "DATABASE_URL",
-                reason: "must be a postgres:// URL".into(),
-            });
-        }
-        let redis_url = env
-            .get("REDIS_URL")
-            .unwrap_or_else(|| "redis://127.0.0.1:6379".into());
-        if !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
-            return Err(ConfigError::Invalid {
-                var: "REDIS_URL",
-                reason: "must be a redis:// URL".into(),
-            });
-        }
+        let database_url = url_var(
+            env,
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/jikgu",
+            ["postgres://", "postgresql://"],
+        )?;
+        let redis_url = url_var(
+            env,
+            "REDIS_URL",
+            "redis://127.0.0.1:6379",
+            ["redis://", "rediss://"],
+        )?;
         let cfg = Config {
             database_url: database_url.into(),
             redis_url: redis_url.into(),
@@ -267,6 +261,25 @@ impl Config {
 
     pub fn redis_url(&self) -> &str {
         self.redis_url.expose_secret()
+    }
+}
+
+/// The URL in `var` (`default` when unset), refused unless it starts with one of
+/// `schemes` (the first names the kind in the message).
+fn url_var(
+    env: &impl EnvSource,
+    var: &'static str,
+    default: &str,
+    schemes: [&str; 2],
+) -> Result<String, ConfigError> {
+    let url = env.get(var).unwrap_or_else(|| default.into());
+    if schemes.iter().any(|scheme| url.starts_with(scheme)) {
+        Ok(url)
+    } else {
+        Err(ConfigError::Invalid {
+            var,
+            reason: format!("must be a {} URL", schemes[0]),
+        })
     }
 }
 

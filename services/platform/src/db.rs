@@ -1,7 +1,10 @@
 //! The Postgres pool (sea-orm over sqlx).
 
 use crate::config::Config;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, EntityTrait,
+    PrimaryKeyTrait, QueryFilter, RuntimeErr,
+};
 use std::time::Duration;
 
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
@@ -50,6 +53,29 @@ pub fn uuid_array(ids: &[uuid::Uuid]) -> sea_orm::Value {
             ids.iter().map(|id| sea_orm::Value::from(*id)).collect(),
         )),
     )
+}
+
+/// Rows that belong to one vendor, which vendor routes load only through [`find_owned`].
+pub trait VendorOwned: EntityTrait {
+    /// The column that holds the owning vendor's id.
+    const VENDOR_ID: Self::Column;
+}
+
+/// Owner scoping: the row `id` of `E` when it belongs to `vendor_id`. Another vendor's row
+/// is simply not found.
+pub async fn find_owned<E>(
+    db: &impl ConnectionTrait,
+    vendor_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<Option<E::Model>, DbErr>
+where
+    E: VendorOwned,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    E::find_by_id(id)
+        .filter(E::VENDOR_ID.eq(vendor_id))
+        .one(db)
+        .await
 }
 
 /// Whether `err` means the connection to Postgres was lost or could not be had (a restart,

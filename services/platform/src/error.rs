@@ -196,19 +196,21 @@ impl ApiError {
 
     #[track_caller]
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
-        let loc = std::panic::Location::caller();
-        ApiError {
-            source: Some(source.into().context(format!("at {loc}"))),
-            ..Self::new(ErrorCode::Internal)
-        }
+        Self::caused_by(ErrorCode::Internal, source)
     }
 
     #[track_caller]
     pub fn unavailable(source: impl Into<anyhow::Error>) -> Self {
+        Self::caused_by(ErrorCode::Unavailable, source)
+    }
+
+    /// `code`, with the cause (for the log) and where in the code it was made.
+    #[track_caller]
+    fn caused_by(code: ErrorCode, source: impl Into<anyhow::Error>) -> Self {
         let loc = std::panic::Location::caller();
         ApiError {
             source: Some(source.into().context(format!("at {loc}"))),
-            ..Self::new(ErrorCode::Unavailable)
+            ..Self::new(code)
         }
     }
 

@@ -1,16 +1,16 @@
 //! Vendors apply to campaigns with their own products and a proposed discount; marketers
 //! approve (the discount becomes a campaign price) or reject. A vendor only ever sees and
-//! touches its own applications: every vendor query goes through `find_owned`.
+//! touches its own applications: every vendor query goes through `platform::db::find_owned`.
 
 use crate::audit::{self, Actor};
 use crate::campaigns::{self, CampaignStatus};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::prices::{self, NewCampaignPrice, PriceKind};
-use crate::states::ApplicationStatus;
-use crate::store::application;
+use crate::states::{ApplicationStatus, check_move};
+use crate::store::{application, newest_first};
 use chrono::Utc;
+use platform::db::find_owned;
 use platform::ids::new_id;
-use platform::status::{StateMachine, Status};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -52,9 +52,9 @@ pub async fn apply(
             state: "the campaign has ended".into(),
         });
     }
-    catalog::store::product::find_owned(db, vendor_id, new.product_id)
-        .await?
-        .ok_or(PromotionsError::NotFound("product"))?;
+    if !catalog::listing::vendor_owns_product(db, vendor_id, new.product_id).await? {
+        return Err(PromotionsError::NotFound("product"));
+    }
     if let Err(e) = new
         .discount_kind
         .check("discount_value", new.discount_value)
@@ -102,13 +102,8 @@ pub async fn list_own(
     after: Option<Uuid>,
     limit: u64,
 ) -> PromotionsResult<Vec<application::Model>> {
-    let mut q = application::Entity::find()
-        .filter(application::Column::VendorId.eq(vendor_id))
-        .order_by_desc(application::Column::Id);
-    if let Some(a) = after {
-        q = q.filter(application::Column::Id.lt(a));
-    }
-    Ok(q.limit(limit).all(db).await?)
+    let q = application::Entity::find().filter(application::Column::VendorId.eq(vendor_id));
+    Ok(newest_first(db, q, application::Column::Id, after, limit).await?)
 }
 
 /// Withdraw a pending application of the vendor's own.
@@ -118,17 +113,15 @@ pub async fn withdraw(
     vendor_id: Uuid,
     id: Uuid,
 ) -> PromotionsResult<application::Model> {
-    let before = application::find_owned(db, vendor_id, id)
+    let before = find_owned::<application::Entity>(db, vendor_id, id)
         .await?
         .ok_or(PromotionsError::NotFound("application"))?;
-    if !ApplicationStatus::parse(&before.status)
-        .is_some_and(|s| s.can_move_to(ApplicationStatus::Withdrawn))
-    {
-        return Err(PromotionsError::IllegalTransition {
-            action: "withdraw",
-            state: format!("the application is {}", before.status),
-        });
-    }
+    check_move(
+        "application",
+        &before.status,
+        ApplicationStatus::Withdrawn,
+        "withdraw",
+    )?;
     let mut am = before.clone().into_active_model();
     am.status = Set(ApplicationStatus::Withdrawn.into());
     am.updated_at = Set(Utc::now());
@@ -177,12 +170,7 @@ async fn pending_for_update(
         .one(db)
         .await?
         .ok_or(PromotionsError::NotFound("application"))?;
-    if !ApplicationStatus::parse(&a.status).is_some_and(|s| s.can_move_to(to)) {
-        return Err(PromotionsError::IllegalTransition {
-            action,
-            state: format!("the application is {}", a.status),
-        });
-    }
+    check_move("application", &a.status, to, action)?;
     Ok(a)
 }
 

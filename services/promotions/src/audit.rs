@@ -165,10 +165,5 @@ pub async fn page(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<audit::Model>, DbErr> {
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
-    let mut q = select(f).order_by_desc(audit::Column::Id);
-    if let Some(b) = before {
-        q = q.filter(audit::Column::Id.lt(b));
-    }
-    q.limit(limit).all(db).await
+    crate::store::newest_first(db, select(f), audit::Column::Id, before, limit).await
 }

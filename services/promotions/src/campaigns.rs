@@ -8,7 +8,7 @@
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::prices;
-use crate::store::campaign;
+use crate::store::{campaign, newest_first};
 use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::error::FieldError;
@@ -21,7 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 pub use crate::states::CampaignStatus;
-use platform::status::{StateMachine, Status};
+use crate::states::check_move;
 
 /// Which products belong to a campaign besides its hand-placed slots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -383,6 +383,18 @@ pub(crate) async fn changed(
     Ok(())
 }
 
+/// Load a campaign and lock its row, refusing `action` unless its status may move to `to`.
+async fn get_for_move(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    to: CampaignStatus,
+    action: &'static str,
+) -> PromotionsResult<campaign::Model> {
+    let c = get_for_update(db, id).await?;
+    check_move("campaign", &c.status, to, action)?;
+    Ok(c)
+}
+
 /// draft → scheduled: the campaign is published and will go live at its start. Its prices
 /// are checked against every other published campaign first.
 #[tracing::instrument(skip_all, fields(campaign_id = %id))]
@@ -392,15 +404,7 @@ pub async fn schedule(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> PromotionsResult<campaign::Model> {
-    let before = get_for_update(db, id).await?;
-    if !CampaignStatus::parse(&before.status)
-        .is_some_and(|s| s.can_move_to(CampaignStatus::Scheduled))
-    {
-        return Err(PromotionsError::IllegalTransition {
-            action: "schedule",
-            state: format!("the campaign is {}", before.status),
-        });
-    }
+    let before = get_for_move(db, id, CampaignStatus::Scheduled, "schedule").await?;
     if before.ends_at <= now {
         return Err(PromotionsError::field(
             "ends_at",
@@ -433,14 +437,7 @@ pub async fn end_early(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> PromotionsResult<campaign::Model> {
-    let before = get_for_update(db, id).await?;
-    if !CampaignStatus::parse(&before.status).is_some_and(|s| s.can_move_to(CampaignStatus::Ended))
-    {
-        return Err(PromotionsError::IllegalTransition {
-            action: "end early",
-            state: format!("the campaign is {}", before.status),
-        });
-    }
+    let before = get_for_move(db, id, CampaignStatus::Ended, "end early").await?;
     if before.ends_at <= now {
         return Err(PromotionsError::IllegalTransition {
             action: "end early",
@@ -503,13 +500,9 @@ pub async fn page(
     after: Option<Uuid>,
     limit: u64,
 ) -> PromotionsResult<Vec<campaign::Model>> {
-    use sea_orm::{QueryOrder, QuerySelect};
-    let mut q = campaign::Entity::find().order_by_desc(campaign::Column::Id);
+    let mut q = campaign::Entity::find();
     if let Some(s) = status {
         q = q.filter(campaign::Column::Status.eq(s));
     }
-    if let Some(after) = after {
-        q = q.filter(campaign::Column::Id.lt(after));
-    }
-    Ok(q.limit(limit).all(db).await?)
+    Ok(newest_first(db, q, campaign::Column::Id, after, limit).await?)
 }

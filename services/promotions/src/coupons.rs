@@ -12,7 +12,7 @@
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::{Coupon, CouponKind, CouponScope};
-use crate::store::coupon;
+use crate::store::{coupon, newest_first};
 use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::db::pg;
@@ -21,7 +21,7 @@ use platform::ids::new_id;
 use platform::money::Won;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -361,11 +361,8 @@ pub async fn list(
     after: Option<Uuid>,
     limit: u64,
 ) -> PromotionsResult<Vec<coupon::Model>> {
-    let mut q = coupon::Entity::find().order_by_desc(coupon::Column::Id);
-    if let Some(a) = after {
-        q = q.filter(coupon::Column::Id.lt(a));
-    }
-    Ok(q.limit(limit).all(db).await?)
+    let q = coupon::Entity::find();
+    Ok(newest_first(db, q, coupon::Column::Id, after, limit).await?)
 }
 
 /// Stop a coupon: nobody can redeem it any more (redemptions already made stay).

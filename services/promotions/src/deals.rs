@@ -6,17 +6,14 @@
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult};
 use crate::pricing::DealPurchase;
-use crate::store::{campaign, time_deal};
+use crate::store::{campaign, newest_first, time_deal};
 use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::quantity::Quantity;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, Set};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -150,11 +147,8 @@ pub async fn page(
     after: Option<Uuid>,
     limit: u64,
 ) -> PromotionsResult<Vec<time_deal::Model>> {
-    let mut q = time_deal::Entity::find().order_by_desc(time_deal::Column::Id);
-    if let Some(after) = after {
-        q = q.filter(time_deal::Column::Id.lt(after));
-    }
-    Ok(q.limit(limit).all(db).await?)
+    let q = time_deal::Entity::find();
+    Ok(newest_first(db, q, time_deal::Column::Id, after, limit).await?)
 }
 
 /// Take `quantity` units of a deal for `customer`, inside the caller's transaction
@@ -243,21 +237,24 @@ pub async fn deal_purchases(
     customer: Uuid,
     at: DateTime<Utc>,
 ) -> PromotionsResult<Vec<DealPurchase>> {
-    let rows = db
-        .query_all_raw(pg(
-            "SELECT dp.deal_id, dp.quantity FROM promotions.deal_purchases dp \
-             JOIN promotions.time_deals d ON d.id = dp.deal_id \
-             WHERE dp.customer_id = $1 AND dp.quantity > 0 AND d.ends_at > $2 ORDER BY dp.deal_id",
-            [customer.into(), at.into()],
-        ))
-        .await?;
-    rows.into_iter()
-        .map(|r| {
-            let quantity: i32 = r.try_get("", "quantity")?;
-            Ok(DealPurchase {
-                deal_id: r.try_get("", "deal_id")?,
-                quantity: quantity.max(0) as u32,
-            })
+    #[derive(FromQueryResult)]
+    struct Row {
+        deal_id: Uuid,
+        quantity: i32,
+    }
+    let rows = Row::find_by_statement(pg(
+        "SELECT dp.deal_id, dp.quantity FROM promotions.deal_purchases dp \
+         JOIN promotions.time_deals d ON d.id = dp.deal_id \
+         WHERE dp.customer_id = $1 AND dp.quantity > 0 AND d.ends_at > $2 ORDER BY dp.deal_id",
+        [customer.into(), at.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DealPurchase {
+            deal_id: r.deal_id,
+            quantity: r.quantity.max(0) as u32,
         })
-        .collect()
+        .collect())
 }

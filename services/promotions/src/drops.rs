@@ -73,9 +73,16 @@ pub async fn create_drop(
 }
 
 /// A drop running on a Seoul day, with its coupon and what is left of the day's quota.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct DropToday {
-    pub drop: coupon_drop::Model,
+    /// The drop's id.
+    #[sea_orm(from_alias = "drop_id")]
+    pub id: Uuid,
+    pub daily_quota: i32,
+    /// Asia/Seoul wall-clock time the day's quota opens.
+    #[sea_orm(from_alias = "drop_opens_at")]
+    pub opens_at: NaiveTime,
+    #[sea_orm(nested)]
     pub coupon: coupon::Model,
     /// Claims already made on the day.
     pub claimed: i32,
@@ -91,44 +98,26 @@ pub async fn drops_on_day(
     limit: u64,
 ) -> PromotionsResult<Vec<DropToday>> {
     let day = seoul::day(at);
-    let rows = db
-        .query_all_raw(pg(
-            "SELECT c.*, d.id AS drop_id, d.daily_quota, d.opens_at AS drop_opens_at, \
-                    d.first_day, d.last_day, d.created_by AS drop_created_by, \
-                    d.created_at AS drop_created_at, COALESCE(dd.claimed, 0) AS claimed \
-             FROM promotions.coupon_drops d \
-             JOIN promotions.coupons c ON c.id = d.coupon_id \
-             LEFT JOIN promotions.coupon_drop_days dd ON dd.drop_id = d.id AND dd.day = $1 \
-             WHERE d.first_day <= $1 AND $1 <= d.last_day AND c.disabled_at IS NULL \
-               AND ($2::uuid IS NULL OR d.id > $2) \
-             ORDER BY d.id \
-             LIMIT $3",
-            [
-                day.into(),
-                after.into(),
-                i64::try_from(limit).unwrap_or(i64::MAX).into(),
-            ],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let coupon = coupon::Model::from_query_result(r, "")?;
-            Ok(DropToday {
-                drop: coupon_drop::Model {
-                    id: r.try_get("", "drop_id")?,
-                    coupon_id: coupon.id,
-                    daily_quota: r.try_get("", "daily_quota")?,
-                    opens_at: r.try_get("", "drop_opens_at")?,
-                    first_day: r.try_get("", "first_day")?,
-                    last_day: r.try_get("", "last_day")?,
-                    created_by: r.try_get("", "drop_created_by")?,
-                    created_at: r.try_get("", "drop_created_at")?,
-                },
-                claimed: r.try_get("", "claimed")?,
-                coupon,
-            })
-        })
-        .collect()
+    let drops = DropToday::find_by_statement(pg(
+        "SELECT c.*, d.id AS drop_id, d.daily_quota, d.opens_at AS drop_opens_at, \
+                d.first_day, d.last_day, d.created_by AS drop_created_by, \
+                d.created_at AS drop_created_at, COALESCE(dd.claimed, 0) AS claimed \
+         FROM promotions.coupon_drops d \
+         JOIN promotions.coupons c ON c.id = d.coupon_id \
+         LEFT JOIN promotions.coupon_drop_days dd ON dd.drop_id = d.id AND dd.day = $1 \
+         WHERE d.first_day <= $1 AND $1 <= d.last_day AND c.disabled_at IS NULL \
+           AND ($2::uuid IS NULL OR d.id > $2) \
+         ORDER BY d.id \
+         LIMIT $3",
+        [
+            day.into(),
+            after.into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    Ok(drops)
 }
 
 /// Claim today's coupon of a drop for `customer`: refused before the day's opening time
@@ -180,6 +169,14 @@ pub struct DropClaims {
     pub days: Vec<(NaiveDate, i32)>,
 }
 
+/// One day's claims of a drop.
+#[derive(FromQueryResult)]
+struct DayClaims {
+    drop_id: Uuid,
+    day: NaiveDate,
+    claimed: i32,
+}
+
 /// The drops of a coupon, newest first, each with its claims per day (two queries).
 pub async fn of_coupon(
     db: &impl ConnectionTrait,
@@ -191,14 +188,14 @@ pub async fn of_coupon(
         .order_by_desc(coupon_drop::Column::Id)
         .all(db)
         .await?;
-    let rows = db
-        .query_all_raw(pg(
-            "SELECT dd.drop_id, dd.day, dd.claimed FROM promotions.coupon_drop_days dd \
-             JOIN promotions.coupon_drops d ON d.id = dd.drop_id \
-             WHERE d.coupon_id = $1 ORDER BY dd.day DESC",
-            [coupon_id.into()],
-        ))
-        .await?;
+    let rows = DayClaims::find_by_statement(pg(
+        "SELECT dd.drop_id, dd.day, dd.claimed FROM promotions.coupon_drop_days dd \
+         JOIN promotions.coupon_drops d ON d.id = dd.drop_id \
+         WHERE d.coupon_id = $1 ORDER BY dd.day DESC",
+        [coupon_id.into()],
+    ))
+    .all(db)
+    .await?;
     let mut out: Vec<DropClaims> = drops
         .into_iter()
         .map(|drop| DropClaims {
@@ -206,11 +203,9 @@ pub async fn of_coupon(
             days: Vec::new(),
         })
         .collect();
-    for r in &rows {
-        let drop_id: Uuid = r.try_get("", "drop_id")?;
-        if let Some(d) = out.iter_mut().find(|d| d.drop.id == drop_id) {
-            d.days
-                .push((r.try_get("", "day")?, r.try_get("", "claimed")?));
+    for r in rows {
+        if let Some(d) = out.iter_mut().find(|d| d.drop.id == r.drop_id) {
+            d.days.push((r.day, r.claimed));
         }
     }
     Ok(out)

@@ -12,7 +12,7 @@ use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, Utc};
 use platform::AppState;
 use platform::db::pg;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
@@ -29,29 +29,37 @@ pub struct Flips {
     pub ended: Vec<Uuid>,
 }
 
+/// A campaign a pass flipped, and the status it had.
+#[derive(FromQueryResult)]
+struct Flipped {
+    id: Uuid,
+    slug: String,
+    old_status: String,
+}
+
 /// Writes one campaign's flip to `status` in the audit trail and the outbox.
 async fn record_flip(
     db: &impl ConnectionTrait,
-    (id, _, old): &(Uuid, String, String),
+    flipped: &Flipped,
     action: &str,
     status: &str,
     at: DateTime<Utc>,
     topic: &str,
     event: serde_json::Value,
 ) -> PromotionsResult<()> {
-    let before = json!({ "status": old });
+    let before = json!({ "status": flipped.old_status });
     let after = json!({ "status": status, "at": at });
     audit::record(
         db,
         Actor::SYSTEM,
         action,
         "campaign",
-        *id,
+        flipped.id,
         Some(&before),
         Some(&after),
     )
     .await?;
-    OUTBOX.emit(db, topic, *id, event).await?;
+    OUTBOX.emit(db, topic, flipped.id, event).await?;
     Ok(())
 }
 
@@ -59,17 +67,10 @@ async fn flip(
     db: &impl ConnectionTrait,
     sql: &str,
     at: DateTime<Utc>,
-) -> PromotionsResult<Vec<(Uuid, String, String)>> {
-    let rows = db.query_all_raw(pg(sql, [at.into()])).await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok((
-                r.try_get("", "id")?,
-                r.try_get("", "slug")?,
-                r.try_get("", "old_status")?,
-            ))
-        })
-        .collect()
+) -> PromotionsResult<Vec<Flipped>> {
+    Ok(Flipped::find_by_statement(pg(sql, [at.into()]))
+        .all(db)
+        .await?)
 }
 
 /// Bring every campaign's status in line with its window at `at`. Idempotent; safe to run
@@ -95,31 +96,20 @@ pub async fn run_once(state: &AppState, at: DateTime<Utc>) -> PromotionsResult<F
         at,
     )
     .await?;
-    for flip in &ended {
-        let (id, slug, _) = flip;
-        let event = json!({ "campaign_id": id, "slug": slug, "at": at, "early": false });
-        let (action, status) = ("campaign.end", "ended");
-        record_flip(
-            &txn,
-            flip,
-            action,
-            status,
-            at,
-            topics::CAMPAIGN_ENDED,
-            event,
-        )
-        .await?;
+    for f in &ended {
+        let event = json!({ "campaign_id": f.id, "slug": f.slug, "at": at, "early": false });
+        let topic = topics::CAMPAIGN_ENDED;
+        record_flip(&txn, f, "campaign.end", "ended", at, topic, event).await?;
     }
-    for flip in &live {
-        let (id, slug, _) = flip;
-        let event = json!({ "campaign_id": id, "slug": slug, "at": at });
-        let (action, status) = ("campaign.go_live", "live");
-        record_flip(&txn, flip, action, status, at, topics::CAMPAIGN_LIVE, event).await?;
+    for f in &live {
+        let event = json!({ "campaign_id": f.id, "slug": f.slug, "at": at });
+        let topic = topics::CAMPAIGN_LIVE;
+        record_flip(&txn, f, "campaign.go_live", "live", at, topic, event).await?;
     }
     txn.commit().await?;
     let flips = Flips {
-        went_live: live.into_iter().map(|r| r.0).collect(),
-        ended: ended.into_iter().map(|r| r.0).collect(),
+        went_live: live.into_iter().map(|f| f.id).collect(),
+        ended: ended.into_iter().map(|f| f.id).collect(),
     };
     if !flips.went_live.is_empty() || !flips.ended.is_empty() {
         tracing::info!(live = ?flips.went_live, ended = ?flips.ended, "campaign statuses flipped");

@@ -12,9 +12,11 @@ use crate::scheduler;
 use crate::seoul;
 use crate::store::{coupon, time_deal};
 use catalog::listing::ProductMatch;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use platform::AppState;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+};
 use uuid::Uuid;
 
 const LIVE_SLUG: &str = "incheon-local-specialties";
@@ -106,107 +108,104 @@ async fn percent_off(
     Ok(())
 }
 
-async fn live_campaign(state: &AppState) -> PromotionsResult<()> {
-    if campaigns::by_slug(&state.db, LIVE_SLUG).await?.is_some() {
-        return Ok(());
+/// Seeds the demo campaign `slug` unless it exists: `new` describes it from the instant and
+/// the picks, and `fill` adds its sections and prices in the same transaction, before it is
+/// scheduled. The instant, when it seeded the campaign.
+async fn demo_campaign(
+    state: &AppState,
+    slug: &str,
+    new: impl FnOnce(DateTime<Utc>, &[Pick]) -> NewCampaign,
+    fill: impl AsyncFnOnce(&DatabaseTransaction, Uuid, &[Pick]) -> PromotionsResult<()>,
+) -> PromotionsResult<Option<DateTime<Utc>>> {
+    if campaigns::by_slug(&state.db, slug).await?.is_some() {
+        return Ok(None);
     }
     let now = Utc::now();
     let picks = picks(&state.db).await?;
     let txn = state.db.begin().await?;
-    let c = campaigns::create(
-        &txn,
-        Actor::SYSTEM,
-        NewCampaign {
-            title: "인천 농수산 특산물 기획전".into(),
-            slug: LIVE_SLUG.into(),
-            theme: "인천의 맛".into(),
-            description: "강화 순무김치부터 소래포구 젓갈, 강화 인삼까지 — 인천의 농어민과 \
-                          소상공인이 직접 보내드립니다."
-                .into(),
-            banner_pc: Some("https://img.jikgu.kr/campaigns/incheon-local/pc.jpg".into()),
-            banner_mobile: Some("https://img.jikgu.kr/campaigns/incheon-local/mobile.jpg".into()),
-            starts_at: seoul::show(now - Duration::days(3)),
-            ends_at: seoul::show(now + Duration::days(14)),
-            membership: picks
-                .iter()
-                .map(|p| MembershipRule::Category { id: p.category_id })
-                .collect(),
-            vendor_share_bp: None,
-        },
-    )
-    .await?;
-    let best: Vec<Uuid> = picks
-        .iter()
-        .filter_map(|p| p.products.first().copied())
-        .collect();
-    if !best.is_empty() {
-        section(&txn, c.id, "베스트".into(), 0, best).await?;
-    }
-    let mut n = 0;
-    for (i, p) in picks.iter().enumerate() {
-        section(
-            &txn,
-            c.id,
-            p.title.clone(),
-            i as i32 + 1,
-            p.products.clone(),
-        )
-        .await?;
-        for product_id in &p.products {
-            // 10%, 15%, 20%, 10%, ...
-            let percent = [10, 15, 20][n % 3];
-            n += 1;
-            percent_off(&txn, c.id, *product_id, percent).await?;
-        }
-    }
+    let c = campaigns::create(&txn, Actor::SYSTEM, new(now, &picks)).await?;
+    fill(&txn, c.id, &picks).await?;
     campaigns::schedule(&txn, Actor::SYSTEM, c.id, now).await?;
     txn.commit().await?;
-    scheduler::run_once(state, now).await?;
+    Ok(Some(now))
+}
+
+async fn live_campaign(state: &AppState) -> PromotionsResult<()> {
+    let new = |now: DateTime<Utc>, picks: &[Pick]| NewCampaign {
+        title: "인천 농수산 특산물 기획전".into(),
+        slug: LIVE_SLUG.into(),
+        theme: "인천의 맛".into(),
+        description: "강화 순무김치부터 소래포구 젓갈, 강화 인삼까지 — 인천의 농어민과 \
+                      소상공인이 직접 보내드립니다."
+            .into(),
+        banner_pc: Some("https://img.jikgu.kr/campaigns/incheon-local/pc.jpg".into()),
+        banner_mobile: Some("https://img.jikgu.kr/campaigns/incheon-local/mobile.jpg".into()),
+        starts_at: seoul::show(now - Duration::days(3)),
+        ends_at: seoul::show(now + Duration::days(14)),
+        membership: picks
+            .iter()
+            .map(|p| MembershipRule::Category { id: p.category_id })
+            .collect(),
+        vendor_share_bp: None,
+    };
+    let fill =
+        async |txn: &DatabaseTransaction, id: Uuid, picks: &[Pick]| -> PromotionsResult<()> {
+            let best: Vec<Uuid> = picks
+                .iter()
+                .filter_map(|p| p.products.first().copied())
+                .collect();
+            if !best.is_empty() {
+                section(txn, id, "베스트".into(), 0, best).await?;
+            }
+            let mut n = 0;
+            for (i, p) in picks.iter().enumerate() {
+                section(txn, id, p.title.clone(), i as i32 + 1, p.products.clone()).await?;
+                for product_id in &p.products {
+                    // 10%, 15%, 20%, 10%, ...
+                    let percent = [10, 15, 20][n % 3];
+                    n += 1;
+                    percent_off(txn, id, *product_id, percent).await?;
+                }
+            }
+            Ok(())
+        };
+    if let Some(now) = demo_campaign(state, LIVE_SLUG, new, fill).await? {
+        scheduler::run_once(state, now).await?;
+    }
     Ok(())
 }
 
 async fn upcoming_campaign(state: &AppState) -> PromotionsResult<()> {
-    if campaigns::by_slug(&state.db, UPCOMING_SLUG)
-        .await?
-        .is_some()
-    {
-        return Ok(());
-    }
-    let now = Utc::now();
-    let picks = picks(&state.db).await?;
-    let txn = state.db.begin().await?;
-    let c = campaigns::create(
-        &txn,
-        Actor::SYSTEM,
-        NewCampaign {
-            title: "설 선물세트 기획전".into(),
-            slug: UPCOMING_SLUG.into(),
-            theme: "설 명절".into(),
-            description: "고마운 분께 인천의 정성을 — 설 선물세트를 미리 만나보세요.".into(),
-            banner_pc: Some("https://img.jikgu.kr/campaigns/seollal/pc.jpg".into()),
-            banner_mobile: Some("https://img.jikgu.kr/campaigns/seollal/mobile.jpg".into()),
-            starts_at: seoul::show(now + Duration::days(20)),
-            ends_at: seoul::show(now + Duration::days(45)),
-            membership: vec![MembershipRule::Tag {
-                tag: "선물세트".into(),
-            }],
-            vendor_share_bp: None,
-        },
-    )
-    .await?;
-    let gifts: Vec<Uuid> = picks
-        .iter()
-        .flat_map(|p| p.products.iter().copied())
-        .take(6)
-        .collect();
-    if !gifts.is_empty() {
-        section(&txn, c.id, "선물세트".into(), 0, gifts.clone()).await?;
-        for product_id in gifts.iter().take(3) {
-            percent_off(&txn, c.id, *product_id, 10).await?;
-        }
-    }
-    campaigns::schedule(&txn, Actor::SYSTEM, c.id, now).await?;
-    txn.commit().await?;
+    let new = |now: DateTime<Utc>, _: &[Pick]| NewCampaign {
+        title: "설 선물세트 기획전".into(),
+        slug: UPCOMING_SLUG.into(),
+        theme: "설 명절".into(),
+        description: "고마운 분께 인천의 정성을 — 설 선물세트를 미리 만나보세요.".into(),
+        banner_pc: Some("https://img.jikgu.kr/campaigns/seollal/pc.jpg".into()),
+        banner_mobile: Some("https://img.jikgu.kr/campaigns/seollal/mobile.jpg".into()),
+        starts_at: seoul::show(now + Duration::days(20)),
+        ends_at: seoul::show(now + Duration::days(45)),
+        membership: vec![MembershipRule::Tag {
+            tag: "선물세트".into(),
+        }],
+        vendor_share_bp: None,
+    };
+    let fill =
+        async |txn: &DatabaseTransaction, id: Uuid, picks: &[Pick]| -> PromotionsResult<()> {
+            let gifts: Vec<Uuid> = picks
+                .iter()
+                .flat_map(|p| p.products.iter().copied())
+                .take(6)
+                .collect();
+            if !gifts.is_empty() {
+                section(txn, id, "선물세트".into(), 0, gifts.clone()).await?;
+                for product_id in gifts.iter().take(3) {
+                    percent_off(txn, id, *product_id, 10).await?;
+                }
+            }
+            Ok(())
+        };
+    demo_campaign(state, UPCOMING_SLUG, new, fill).await?;
     Ok(())
 }
 

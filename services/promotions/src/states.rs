@@ -8,8 +8,27 @@
 //! application: pending ─▶ approved | rejected | withdrawn
 //! ```
 
+use crate::error::{PromotionsError, PromotionsResult};
 use platform::status::StateMachine;
 use platform::text_status;
+
+/// Refuses to move a `what` ("campaign", "application") stored in `status` to `to` unless
+/// its machine allows that move; `action` names the refused action in the error.
+pub fn check_move<S: StateMachine>(
+    what: &str,
+    status: &str,
+    to: S,
+    action: &'static str,
+) -> PromotionsResult<()> {
+    if S::parse(status).is_some_and(|s| s.can_move_to(to)) {
+        Ok(())
+    } else {
+        Err(PromotionsError::IllegalTransition {
+            action,
+            state: format!("the {what} is {status}"),
+        })
+    }
+}
 
 text_status! {
     /// Where a campaign (기획전) stands.

@@ -14,7 +14,7 @@ use platform::auth::Principal;
 use platform::db::pg;
 use platform::events::{self, Event};
 use platform::kv::Redis;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -75,23 +75,27 @@ pub struct CampaignStats {
     pub conversion: f64,
 }
 
+/// A campaign's sales counters; all zero before its first sale.
+#[derive(Default, FromQueryResult)]
+struct Sales {
+    orders: i64,
+    units: i64,
+    revenue: i64,
+}
+
 /// The statistics of a campaign.
 pub async fn read(state: &AppState, campaign_id: Uuid) -> PromotionsResult<CampaignStats> {
-    let row = state
-        .db
-        .query_one_raw(pg(
-            "SELECT orders, units, revenue FROM promotions.campaign_stats WHERE campaign_id = $1",
-            [campaign_id.into()],
-        ))
-        .await?;
-    let (orders, units, revenue) = match row {
-        Some(r) => (
-            r.try_get("", "orders")?,
-            r.try_get("", "units")?,
-            r.try_get("", "revenue")?,
-        ),
-        None => (0, 0, 0),
-    };
+    let Sales {
+        orders,
+        units,
+        revenue,
+    } = Sales::find_by_statement(pg(
+        "SELECT orders, units, revenue FROM promotions.campaign_stats WHERE campaign_id = $1",
+        [campaign_id.into()],
+    ))
+    .one(&state.db)
+    .await?
+    .unwrap_or_default();
     let redis = &state.redis;
     let mut conn = redis.conn();
     let (page_views, unique_visitors): (Option<i64>, i64) = redis::pipe()

@@ -29,20 +29,24 @@ pub enum Unusable {
     BudgetExhausted,
 }
 
-/// A coupon as one customer holds it.
-#[derive(Debug, Clone)]
+/// A coupon as one customer holds it: a row of `held`'s query, with `uses_left` and
+/// `unusable` worked out from the coupon and the uses afterwards.
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct HeldCoupon {
     /// The issue (the row that gives the coupon to the customer); the list's cursor.
     pub issue_id: Uuid,
     pub issued_at: DateTime<Utc>,
     /// The daily drop it was claimed from, if any.
     pub drop_id: Option<Uuid>,
+    #[sea_orm(nested)]
     pub coupon: coupon::Model,
     /// This customer's redemptions of it (a canceled order gives its use back).
     pub uses: i64,
     /// `None`: no limit on this customer's uses.
+    #[sea_orm(skip)]
     pub uses_left: Option<i64>,
     /// `None`: usable now.
+    #[sea_orm(skip)]
     pub unusable: Option<Unusable>,
 }
 
@@ -87,38 +91,28 @@ pub async fn held(
     limit: u64,
     at: DateTime<Utc>,
 ) -> PromotionsResult<Vec<HeldCoupon>> {
-    let rows = db
-        .query_all_raw(pg(
-            "SELECT c.*, i.id AS issue_id, i.issued_at, i.drop_id, \
-                    (SELECT count(*) FROM promotions.coupon_redemptions r \
-                      WHERE r.coupon_id = c.id AND r.customer_id = i.customer_id) AS uses \
-             FROM promotions.coupon_issues i \
-             JOIN promotions.coupons c ON c.id = i.coupon_id \
-             WHERE i.customer_id = $1 AND ($2::uuid IS NULL OR i.id < $2) \
-             ORDER BY i.id DESC \
-             LIMIT $3",
-            [
-                customer.into(),
-                after.into(),
-                i64::try_from(limit).unwrap_or(i64::MAX).into(),
-            ],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let coupon = coupon::Model::from_query_result(r, "")?;
-            let uses: i64 = r.try_get("", "uses")?;
-            Ok(HeldCoupon {
-                issue_id: r.try_get("", "issue_id")?,
-                issued_at: r.try_get("", "issued_at")?,
-                drop_id: r.try_get("", "drop_id")?,
-                uses_left: uses_left(&coupon, uses),
-                unusable: unusable(&coupon, uses, at),
-                uses,
-                coupon,
-            })
-        })
-        .collect()
+    let mut held = HeldCoupon::find_by_statement(pg(
+        "SELECT c.*, i.id AS issue_id, i.issued_at, i.drop_id, \
+                (SELECT count(*) FROM promotions.coupon_redemptions r \
+                  WHERE r.coupon_id = c.id AND r.customer_id = i.customer_id) AS uses \
+         FROM promotions.coupon_issues i \
+         JOIN promotions.coupons c ON c.id = i.coupon_id \
+         WHERE i.customer_id = $1 AND ($2::uuid IS NULL OR i.id < $2) \
+         ORDER BY i.id DESC \
+         LIMIT $3",
+        [
+            customer.into(),
+            after.into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    for h in &mut held {
+        h.uses_left = uses_left(&h.coupon, h.uses);
+        h.unusable = unusable(&h.coupon, h.uses, at);
+    }
+    Ok(held)
 }
 
 #[cfg(test)]

@@ -1,14 +1,10 @@
 //! Admin review of vendors and certifications, and the category tree.
 
-use super::vendor_console::product_ids_of;
 use super::views::{CertificationView, PenaltyView, VendorView};
 use crate::admin_actions;
-use crate::cache;
 use crate::categories::{CategoryChange, CategoryNode, NewCategory};
 use crate::domain::status::VendorStatus;
-use crate::error::CatalogResult;
 use crate::store::vendor;
-use crate::vendors;
 use axum::extract::State;
 use axum::http::StatusCode;
 use platform::AppState;
@@ -16,7 +12,7 @@ use platform::auth::AdminUser;
 use platform::error::{ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::pagination::{Page, PageParams};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -79,28 +75,6 @@ async fn get_vendor(
     Ok(Json(admin_actions::vendor(&state, id).await?.into()))
 }
 
-async fn after_status_change(state: &AppState, v: &vendor::Model) -> ApiResult<()> {
-    let ids = product_ids_of(state, v.id).await?;
-    cache::invalidate_vendor(&state.redis, v.id, &ids).await;
-    Ok(())
-}
-
-/// Runs a vendor's status change in its own transaction; a change that moves the vendor's
-/// products on or off the storefront then drops their cached pages.
-async fn change_status(
-    state: &AppState,
-    shown_on_storefront_changes: bool,
-    change: impl AsyncFnOnce(&DatabaseTransaction) -> CatalogResult<vendor::Model>,
-) -> ApiResult<Json<VendorView>> {
-    let txn = state.db.begin().await?;
-    let v = change(&txn).await?;
-    txn.commit().await?;
-    if shown_on_storefront_changes {
-        after_status_change(state, &v).await?;
-    }
-    Ok(Json(v.into()))
-}
-
 /// Approve an application; the applicant's account becomes this vendor's account.
 #[utoipa::path(post, path = "/v1/admin/vendors/{id}/approve", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = VendorView), (status = 409, body = Problem)))]
@@ -109,17 +83,13 @@ async fn approve(
     _a: AdminUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<VendorView>> {
-    change_status(&state, true, async |txn| vendors::approve(txn, id).await).await
+    Ok(Json(admin_actions::approve(&state, id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     pub reason: String,
-}
-
-fn reason(r: Reason) -> ApiResult<String> {
-    Ok(admin_actions::reason(&r.reason)?)
 }
 
 /// Reject an application, with the reason the applicant will see.
@@ -131,11 +101,9 @@ async fn reject(
     Path(id): Path<Uuid>,
     Json(r): Json<Reason>,
 ) -> ApiResult<Json<VendorView>> {
-    let reason = reason(r)?;
-    change_status(&state, false, async |txn| {
-        vendors::reject(txn, id, reason).await
-    })
-    .await
+    Ok(Json(
+        admin_actions::reject(&state, id, &r.reason).await?.into(),
+    ))
 }
 
 /// Suspend a vendor: its products leave the storefront at once.
@@ -239,15 +207,7 @@ async fn create_category(
     Json(c): Json<NewCategory>,
 ) -> ApiResult<(StatusCode, Json<CategoryNode>)> {
     let m = admin_actions::create_category(&state, c).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CategoryNode {
-            id: m.id,
-            slug: m.slug,
-            name: m.name,
-            children: vec![],
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(m.into())))
 }
 
 /// Edit a category: name, parent (a move), position and notice fields. Moving it under
@@ -262,10 +222,5 @@ async fn update_category(
     Json(c): Json<CategoryChange>,
 ) -> ApiResult<Json<CategoryNode>> {
     let m = admin_actions::update_category(&state, id, c).await?;
-    Ok(Json(CategoryNode {
-        id: m.id,
-        slug: m.slug,
-        name: m.name,
-        children: vec![],
-    }))
+    Ok(Json(m.into()))
 }

@@ -81,10 +81,6 @@ async fn update_profile(
     Ok(Json(updated.into()))
 }
 
-pub async fn product_ids_of(state: &AppState, vendor_id: Uuid) -> ApiResult<Vec<Uuid>> {
-    Ok(vendor_actions::product_ids_of(state, vendor_id).await?)
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConsoleFilter {

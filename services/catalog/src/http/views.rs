@@ -1,7 +1,8 @@
 //! Response bodies for vendors and admins (consumers get the storefront types).
 
+use crate::categories::CategoryNode;
 use crate::certifications::Badge;
-use crate::store::{certification, penalty, product, variant, vendor};
+use crate::store::{category, certification, penalty, product, variant, vendor};
 use crate::storefront::{
     SellerIdentity, ShippingPolicy, VariantView, seller_identity, shipping_policy, variant_view,
 };
@@ -179,6 +180,18 @@ impl From<penalty::Model> for PenaltyView {
             reason: p.reason,
             strikes: p.strikes,
             created_at: p.created_at,
+        }
+    }
+}
+
+/// A category an admin created or changed, alone (without its subtree).
+impl From<category::Model> for CategoryNode {
+    fn from(c: category::Model) -> Self {
+        CategoryNode {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            children: Vec::new(),
         }
     }
 }

@@ -6,15 +6,14 @@
 
 use crate::cursor::Cursor;
 use crate::error::PageResult;
-use crate::form::{FormErrors, redirect_or_shown_again};
+use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx, role_label};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use platform::AppState;
 use platform::accounts::http::{AccountAuditView, AccountFields};
 use platform::accounts::{changes, service};
@@ -189,7 +188,7 @@ pub async fn create(
     State(state): State<AppState>,
     _a: AdminSession,
     page: PageCtx,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let v = |k| crate::form::value(&pairs, k).to_owned();
     let typed = Typed {
@@ -212,8 +211,7 @@ pub async fn create(
             .await
         }
         None => {
-            let body = list_page(&state, &page, ListQuery::default(), typed, errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+            return refused(list_page(&state, &page, ListQuery::default(), typed, errors).await?);
         }
     };
     redirect_or_shown_again(
@@ -246,13 +244,12 @@ pub async fn change_role(
     AdminSession(admin): AdminSession,
     page: PageCtx,
     Path(id): Path<Uuid>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let v = |k| crate::form::value(&pairs, k);
     let Some((role, vendor_id)) = role_and_vendor(&mut errors, v("role"), v("vendor_id")) else {
-        let body = rows_refused(&state, &page, errors).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return refused(rows_refused(&state, &page, errors).await?);
     };
     let r = changes::change_role(&state, admin.user_id, id, role, vendor_id).await;
     changed(&state, &page, r, "role_changed").await

@@ -4,15 +4,14 @@
 //! functions behind `/v1/admin/categories`.
 
 use crate::error::PageResult;
-use crate::form::{FormErrors, redirect_or_shown_again};
+use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use catalog::admin_actions;
 use catalog::categories::{CategoryChange, NewCategory};
 use catalog::store::category;
@@ -218,13 +217,12 @@ pub async fn update(
     _a: AdminSession,
     page: PageCtx,
     Path(id): Path<Uuid>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let typed = typed_of(&pairs);
     let mut errors = FormErrors::default();
     let Some((position, parent_id)) = position_and_parent(&typed, &mut errors) else {
-        let body = edit_page(&state, &page, id, Some(typed), errors).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return refused(edit_page(&state, &page, id, Some(typed), errors).await?);
     };
     let change = CategoryChange {
         name: typed.name.clone(),
@@ -246,13 +244,12 @@ pub async fn create(
     State(state): State<AppState>,
     _a: AdminSession,
     page: PageCtx,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let typed = typed_of(&pairs);
     let mut errors = FormErrors::default();
     let Some((position, parent_id)) = position_and_parent(&typed, &mut errors) else {
-        let body = tree_page(&state, &page, typed, errors).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return refused(tree_page(&state, &page, typed, errors).await?);
     };
     let new = NewCategory {
         slug: typed.slug.clone(),

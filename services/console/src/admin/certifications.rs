@@ -6,7 +6,7 @@
 
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
-use crate::form::{FormErrors, redirect_or_shown_again};
+use crate::form::{FormErrors, Pairs, redirect_or_shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -119,7 +119,7 @@ pub async fn reject(
     AdminSession(admin): AdminSession,
     page: PageCtx,
     Path(id): Path<Uuid>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let reason = crate::form::value(&pairs, "reason");
     let r = admin_actions::reject_certification(&state, id, admin.user_id, reason).await;

@@ -5,22 +5,19 @@
 
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
-use crate::form::{FormErrors, redirect_or_shown_again};
+use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use platform::error::FieldError;
 use platform::organisations::OrganisationStatus;
 use platform::organisations::service::{self, Decision, Organisation};
 use platform::{ApiError, AppState};
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 /// The API's bounds on a credit line (won) and on payment terms (days).
 const CREDIT_MAX: i64 = 1_000_000_000_000;
@@ -131,19 +128,6 @@ async fn decided(
     .await
 }
 
-async fn refused(
-    state: &AppState,
-    page: &PageCtx,
-    id: Uuid,
-    errors: FormErrors,
-) -> PageResult<Response> {
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        org_page(state, page, id, errors).await?,
-    )
-        .into_response())
-}
-
 /// A credit limit typed in won, within the API's bounds.
 fn credit_limit(errors: &mut FormErrors, raw: &str) -> Option<i64> {
     let n = crate::form::number::<i64>(errors, "credit_limit", raw)?;
@@ -185,7 +169,7 @@ pub async fn approve(
         t => Some(t.unwrap_or(30)),
     });
     let (Some(credit_limit), Some(payment_terms_days)) = (limit, terms) else {
-        return refused(&state, &page, id, errors).await;
+        return refused(org_page(&state, &page, id, errors).await?);
     };
     let r = service::decide(
         &state.db,
@@ -216,7 +200,7 @@ pub async fn reject(
     let Some(reason) = reason else {
         let mut errors = FormErrors::default();
         fields.into_iter().for_each(|f| errors.push(f));
-        return refused(&state, &page, id, errors).await;
+        return refused(org_page(&state, &page, id, errors).await?);
     };
     let r = service::decide(&state.db, id, Decision::Reject { reason }).await;
     decided(&state, &page, id, r, "org_rejected").await
@@ -231,7 +215,7 @@ pub async fn set_credit_limit(
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let Some(limit) = credit_limit(&mut errors, crate::form::value(&pairs, "credit_limit")) else {
-        return refused(&state, &page, id, errors).await;
+        return refused(org_page(&state, &page, id, errors).await?);
     };
     let r = service::set_credit_limit(&state.db, id, limit).await;
     decided(&state, &page, id, r, "saved").await

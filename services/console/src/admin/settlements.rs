@@ -7,7 +7,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
-use crate::form::{FormErrors, shown_again};
+use crate::form::{FormErrors, Pairs, shown_again};
 use crate::guard::AdminSession;
 use crate::jobs::{Jobs, Snapshot};
 use crate::layout::{Chrome, PageCtx};
@@ -28,8 +28,6 @@ use settlements::payouts::{self, BankTransferCsv, Payout, PayoutProvider};
 use settlements::reports::{self, Liabilities};
 use settlements::statements::{self, StatementDetail, StatementSummary};
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 pub fn statement_status(s: &str) -> &'static str {
     match s {

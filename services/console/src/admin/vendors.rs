@@ -5,20 +5,18 @@
 
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
-use crate::form::{FormErrors, redirect_or_shown_again, shown_again};
+use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused, shown_again};
 use crate::guard::AdminSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use catalog::admin_actions;
 use catalog::store::vendor;
 use platform::{ApiError, AppState};
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 pub fn status_label(s: &str) -> &'static str {
     match s {
@@ -222,11 +220,7 @@ pub async fn add_penalty(
         "strikes",
         crate::form::value(&pairs, "strikes"),
     ) else {
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            vendor_page(&state, &page, id, errors).await?,
-        )
-            .into_response());
+        return refused(vendor_page(&state, &page, id, errors).await?);
     };
     let r = admin_actions::add_penalty(
         &state,

@@ -6,7 +6,7 @@
 use super::campaigns::status_label;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
@@ -169,8 +169,6 @@ pub async fn list(
     };
     list_page(&state, &page, f, None, FormErrors::default()).await
 }
-
-type Pairs = Vec<(String, String)>;
 
 /// Approve or reject in one transaction; back to the campaign's list with a notice, or
 /// the list with the errors beside the application.

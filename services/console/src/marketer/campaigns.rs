@@ -7,15 +7,14 @@
 use super::priced_change;
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use platform::ApiError;
 use platform::AppState;
@@ -28,8 +27,6 @@ use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 /// Korean time as a `datetime-local` input shows it: `2027-01-20T10:00`.
 pub fn kst_input(at: &DateTime<Utc>) -> String {
@@ -167,10 +164,8 @@ pub async fn create(
     let starts = parse_kst(&mut errors, "starts_at", &f.starts_at);
     let ends = parse_kst(&mut errors, "ends_at", &f.ends_at);
     let share = form::optional_number::<i32>(&mut errors, "vendor_share_bp", &f.vendor_share_bp);
-    if let (Some(starts_at), Some(ends_at), Some(vendor_share_bp), true) =
-        (starts, ends, share, errors.is_empty())
-    {
-        let new = NewCampaign {
+    let checked = match (starts, ends, share, errors.is_empty()) {
+        (Some(starts_at), Some(ends_at), Some(vendor_share_bp), true) => Some(NewCampaign {
             title: f.title.clone(),
             slug: f.slug.trim().to_owned(),
             theme: f.theme.clone(),
@@ -181,31 +176,28 @@ pub async fn create(
             ends_at,
             membership: Vec::new(),
             vendor_share_bp,
-        };
-        let made = priced_change(&state, async |txn| {
-            campaigns::create(txn, Actor::user(&m.0), new).await
-        })
-        .await;
-        match made {
-            Ok(c) => {
-                return Ok(Redirect::to(&format!(
-                    "/console/marketer/campaigns/{}?done=created",
-                    c.id
-                ))
-                .into_response());
-            }
-            Err(e) => errors = FormErrors::from_api(e.into())?,
-        }
-    }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        NewPage {
-            chrome: page.chrome("새 기획전"),
-            form: f,
-            errors,
+        }),
+        _ => None,
+    };
+    form::made_or_shown_again(
+        checked,
+        errors,
+        async |new| {
+            priced_change(&state, async |txn| {
+                campaigns::create(txn, Actor::user(&m.0), new).await
+            })
+            .await
+        },
+        |c| format!("/console/marketer/campaigns/{}?done=created", c.id),
+        async |errors| {
+            Ok(NewPage {
+                chrome: page.chrome("새 기획전"),
+                form: f,
+                errors,
+            })
         },
     )
-        .into_response())
+    .await
 }
 
 // ---------------------------------------------------------------- the campaign
@@ -373,21 +365,16 @@ pub async fn add_section(
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let position = form::number::<i32>(&mut errors, "position", form::value(&pairs, "position"));
-    let product_ids: Vec<Uuid> = form::values(&pairs, "product_ids")
-        .filter_map(|s| s.parse().ok())
-        .collect();
     let Some(position) = position.filter(|_| errors.is_empty()) else {
-        let body = campaign_page(&state, &page, id, errors, "section").await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(campaign_page(&state, &page, id, errors, "section").await?);
     };
     let new = NewSection {
         title: form::value(&pairs, "title").to_owned(),
         position,
-        product_ids,
+        product_ids: product_ids(&pairs),
     };
-    let actor = Actor::user(&m.0);
     change(&state, &page, id, "section", "saved", async |txn| {
-        campaigns::add_section(txn, actor, id, new).await
+        campaigns::add_section(txn, Actor::user(&m.0), id, new).await
     })
     .await
 }
@@ -422,8 +409,7 @@ pub async fn add_price(
     let (Some(product_id), Some(kind), Some(value), Some(floor), true) =
         (product_id, kind, value, floor, errors.is_empty())
     else {
-        let body = campaign_page(&state, &page, id, errors, "price").await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(campaign_page(&state, &page, id, errors, "price").await?);
     };
     let new = NewCampaignPrice {
         product_id,
@@ -432,9 +418,8 @@ pub async fn add_price(
         value,
         floor: floor.unwrap_or(0),
     };
-    let actor = Actor::user(&m.0);
     change(&state, &page, id, "price", "saved", async |txn| {
-        prices::add(txn, actor, id, new, None).await
+        prices::add(txn, Actor::user(&m.0), id, new, None).await
     })
     .await
 }
@@ -445,9 +430,8 @@ pub async fn schedule(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let actor = Actor::user(&m.0);
     change(&state, &page, id, "status", "scheduled", async |txn| {
-        campaigns::schedule(txn, actor, id, Utc::now()).await
+        campaigns::schedule(txn, Actor::user(&m.0), id, Utc::now()).await
     })
     .await
 }
@@ -458,9 +442,8 @@ pub async fn end(
     page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let actor = Actor::user(&m.0);
     change(&state, &page, id, "status", "ended", async |txn| {
-        campaigns::end_early(txn, actor, id, Utc::now()).await
+        campaigns::end_early(txn, Actor::user(&m.0), id, Utc::now()).await
     })
     .await
 }
@@ -509,9 +492,7 @@ pub async fn update(
     let starts = parse_kst(&mut errors, "starts_at", &f.starts_at);
     let ends = parse_kst(&mut errors, "ends_at", &f.ends_at);
     let (Some(starts), Some(ends), true) = (starts, ends, errors.is_empty()) else {
-        let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
-        body.edit = f;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(edit_page(&state, &page, id, errors, f).await?);
     };
     let upd = campaigns::CampaignUpdate {
         title: Some(f.title.clone()),
@@ -520,21 +501,29 @@ pub async fn update(
         ends_at: (f.ends_at.trim() != was.ends_at).then_some(ends),
         ..Default::default()
     };
-    let actor = Actor::user(&m.0);
     let made = priced_change(&state, async |txn| {
-        campaigns::update(txn, actor, id, upd, Utc::now()).await
+        campaigns::update(txn, Actor::user(&m.0), id, upd, Utc::now()).await
     })
     .await;
     form::redirect_or_shown_again(
         made,
         &format!("/console/marketer/campaigns/{id}?done=saved"),
-        async |errors| {
-            let mut body = campaign_page(&state, &page, id, errors, "campaign").await?;
-            body.edit = f;
-            Ok(body)
-        },
+        async |errors| edit_page(&state, &page, id, errors, f).await,
     )
     .await
+}
+
+/// The campaign page with its edit form as it was typed, and the form's errors.
+async fn edit_page(
+    state: &AppState,
+    page: &PageCtx,
+    id: Uuid,
+    errors: FormErrors,
+    typed: EditForm,
+) -> PageResult<CampaignPage> {
+    let mut body = campaign_page(state, page, id, errors, "campaign").await?;
+    body.edit = typed;
+    Ok(body)
 }
 
 /// Selected product ids of a section or price form.
@@ -557,10 +546,9 @@ pub async fn update_section(
         position: None,
         product_ids: Some(product_ids(&pairs)),
     };
-    let actor = Actor::user(&m.0);
     let form_of = format!("section:{section_id}");
     change(&state, &page, id, &form_of, "saved", async |txn| {
-        campaigns::update_section(txn, actor, id, section_id, upd).await
+        campaigns::update_section(txn, Actor::user(&m.0), id, section_id, upd).await
     })
     .await
 }
@@ -571,10 +559,9 @@ pub async fn delete_section(
     page: PageCtx,
     Path((id, section_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult<Response> {
-    let actor = Actor::user(&m.0);
     let form_of = format!("section:{section_id}");
     change(&state, &page, id, &form_of, "deleted", async |txn| {
-        campaigns::delete_section(txn, actor, id, section_id).await
+        campaigns::delete_section(txn, Actor::user(&m.0), id, section_id).await
     })
     .await
 }
@@ -601,10 +588,9 @@ pub async fn move_section(
         "down" if at + 1 < order.len() => order.swap(at, at + 1),
         _ => {}
     }
-    let actor = Actor::user(&m.0);
     let form_of = format!("section:{section_id}");
     change(&state, &page, id, &form_of, "saved", async |txn| {
-        campaigns::reorder_sections(txn, actor, id, &order).await
+        campaigns::reorder_sections(txn, Actor::user(&m.0), id, &order).await
     })
     .await
 }
@@ -622,17 +608,15 @@ pub async fn update_price(
     let value = form::number::<i64>(&mut errors, "value", form::value(&pairs, "value"));
     let floor = form::optional_number::<i64>(&mut errors, "floor", form::value(&pairs, "floor"));
     let (Some(value), Some(floor), true) = (value, floor, errors.is_empty()) else {
-        let body = campaign_page(&state, &page, id, errors, &form_of).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(campaign_page(&state, &page, id, errors, &form_of).await?);
     };
     let upd = prices::CampaignPriceUpdate {
         kind: None,
         value: Some(value),
         floor: Some(floor.unwrap_or(0)),
     };
-    let actor = Actor::user(&m.0);
     change(&state, &page, id, &form_of, "saved", async |txn| {
-        prices::update(txn, actor, id, price_id, upd).await
+        prices::update(txn, Actor::user(&m.0), id, price_id, upd).await
     })
     .await
 }
@@ -643,10 +627,9 @@ pub async fn delete_price(
     page: PageCtx,
     Path((id, price_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult<Response> {
-    let actor = Actor::user(&m.0);
     let form_of = format!("price:{price_id}");
     change(&state, &page, id, &form_of, "deleted", async |txn| {
-        prices::remove(txn, actor, id, price_id).await
+        prices::remove(txn, Actor::user(&m.0), id, price_id).await
     })
     .await
 }
@@ -718,7 +701,7 @@ pub async fn preview(
             sections: Vec::new(),
             errors,
         };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(body);
     };
     let built = promotions::page::build(&state.db, &c, at, true).await?;
     let mut sections: Vec<PreviewSection> = built

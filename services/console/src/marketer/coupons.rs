@@ -7,15 +7,14 @@ use super::campaigns::parse_kst;
 use super::in_txn;
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::NaiveTime;
 use platform::ApiError;
 use platform::AppState;
@@ -25,8 +24,6 @@ use promotions::coupons::{self, CouponKindInput, NewCoupon, NewDrop, ScopeInput}
 use promotions::store::coupon;
 use std::collections::HashMap;
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 pub fn kind_label(kind: &str) -> &'static str {
     match kind {
@@ -307,32 +304,27 @@ pub async fn create(
         vendor_share_bp: v("vendor_share_bp"),
     };
     let mut errors = FormErrors::default();
-    if let Some(new) = parse_coupon(&f, &mut errors) {
-        let made = in_txn(&state, async |txn| {
-            coupons::create(txn, Actor::user(&m.0), new).await
-        })
-        .await;
-        match made {
-            Ok(c) => {
-                return Ok(Redirect::to(&format!(
-                    "/console/marketer/coupons/{}?done=created",
-                    c.id
-                ))
-                .into_response());
-            }
-            Err(e) => errors = FormErrors::from_api(e.into())?,
-        }
-    }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        NewPage {
-            chrome: page.chrome("새 쿠폰"),
-            scopes: scope_groups(&state).await?,
-            form: f,
-            errors,
+    let checked = parse_coupon(&f, &mut errors);
+    form::made_or_shown_again(
+        checked,
+        errors,
+        async |new| {
+            in_txn(&state, async |txn| {
+                coupons::create(txn, Actor::user(&m.0), new).await
+            })
+            .await
+        },
+        |c| format!("/console/marketer/coupons/{}?done=created", c.id),
+        async |errors| {
+            Ok(NewPage {
+                chrome: page.chrome("새 쿠폰"),
+                scopes: scope_groups(&state).await?,
+                form: f,
+                errors,
+            })
         },
     )
-        .into_response())
+    .await
 }
 
 // ---------------------------------------------------------------- the coupon
@@ -581,10 +573,7 @@ pub async fn create_drop(
             .await
             .map_err(ApiError::from)
         }
-        _ => {
-            let body = coupon_page(&state, &page, id, errors, "drop", pairs).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
-        }
+        _ => return form::refused(coupon_page(&state, &page, id, errors, "drop", pairs).await?),
     };
     outcome(&state, &page, id, r, "drop", "created", pairs).await
 }

@@ -4,22 +4,19 @@
 use super::campaigns::parse_kst;
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use platform::AppState;
 use platform::error::FieldError;
 use promotions::audit::Actor;
 use promotions::deals::{self, NewTimeDeal};
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 pub struct Row {
     pub product: String,
@@ -132,17 +129,7 @@ pub async fn create(
     let per_customer =
         form::optional_number::<i32>(&mut errors, "per_customer_limit", v("per_customer_limit"));
     let share = form::optional_number::<i32>(&mut errors, "vendor_share_bp", v("vendor_share_bp"));
-    if let (
-        Some(variant_id),
-        Some(campaign_id),
-        Some(deal_price),
-        Some(starts_at),
-        Some(ends_at),
-        Some(quantity),
-        Some(per_customer_limit),
-        Some(vendor_share_bp),
-        true,
-    ) = (
+    let checked = match (
         variant,
         campaign_id,
         price,
@@ -153,7 +140,17 @@ pub async fn create(
         share,
         errors.is_empty(),
     ) {
-        let new = NewTimeDeal {
+        (
+            Some(variant_id),
+            Some(campaign_id),
+            Some(deal_price),
+            Some(starts_at),
+            Some(ends_at),
+            Some(quantity),
+            Some(per_customer_limit),
+            Some(vendor_share_bp),
+            true,
+        ) => Some(NewTimeDeal {
             variant_id,
             campaign_id,
             deal_price,
@@ -162,18 +159,20 @@ pub async fn create(
             quantity,
             per_customer_limit,
             vendor_share_bp,
-        };
-        let made = super::priced_change(&state, async |txn| {
-            deals::create(txn, Actor::user(&m.0), new).await
-        })
-        .await;
-        match made {
-            Ok(_) => {
-                return Ok(Redirect::to("/console/marketer/deals?done=created").into_response());
-            }
-            Err(e) => errors = FormErrors::from_api(e.into())?,
-        }
-    }
-    let body = deals_page(&state, &page, None, errors, pairs).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+        }),
+        _ => None,
+    };
+    form::made_or_shown_again(
+        checked,
+        errors,
+        async |new| {
+            super::priced_change(&state, async |txn| {
+                deals::create(txn, Actor::user(&m.0), new).await
+            })
+            .await
+        },
+        |_| "/console/marketer/deals?done=created".to_owned(),
+        async |errors| deals_page(&state, &page, None, errors, pairs).await,
+    )
+    .await
 }

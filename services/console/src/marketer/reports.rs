@@ -10,7 +10,7 @@
 //! it. Without JavaScript the form still works: it lands on the job's page.
 
 use crate::error::{ConsoleError, PageResult};
-use crate::form::{FormErrors, shown_again};
+use crate::form::{FormErrors, Pairs, shown_again};
 use crate::guard::MarketerSession;
 use crate::jobs::{Jobs, Reporter, TTL_SECS};
 use crate::layout::{Chrome, PageCtx};
@@ -401,7 +401,7 @@ pub async fn start_export(
     State(state): State<AppState>,
     m: MarketerSession,
     headers: HeaderMap,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    axum::Form(pairs): axum::Form<Pairs>,
 ) -> PageResult<Response> {
     let v = |k: &str| crate::form::value(&pairs, k).to_owned();
     let q = ReportQuery {
@@ -575,7 +575,7 @@ pub async fn uploads(
 }
 
 /// The fields of the upload form (the file as text).
-async fn read_upload(mut mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
+async fn read_upload(mut mp: Multipart) -> Result<Pairs, ApiError> {
     let mut out = Vec::new();
     while let Some(field) = mp.next_field().await.map_err(|_| {
         ApiError::validation(vec![FieldError::new(

@@ -4,20 +4,17 @@
 //! the fields are the API's 422 field errors.
 
 use crate::error::PageResult;
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::MarketerSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use platform::AppState;
 use promotions::audit::Actor;
 use promotions::stacking::{self, PolicyInput};
-
-type Pairs = Vec<(String, String)>;
 
 pub struct PolicyForm {
     pub max_order_coupons: String,
@@ -94,34 +91,35 @@ pub async fn save(
     let order = form::number::<i64>(&mut errors, "max_order_coupons", &f.max_order_coupons);
     let shipping =
         form::number::<i64>(&mut errors, "max_shipping_coupons", &f.max_shipping_coupons);
-    if let (Some(max_order_coupons), Some(max_shipping_coupons)) = (order, shipping) {
-        let input = PolicyInput {
+    let checked = match (order, shipping) {
+        (Some(max_order_coupons), Some(max_shipping_coupons)) => Some(PolicyInput {
             max_order_coupons,
             max_shipping_coupons,
             time_deal_beats_campaign: f.time_deal_beats_campaign,
             order_and_shipping_coupons_combine: f.order_and_shipping_coupons_combine,
             coupons_on_promoted_lines: f.coupons_on_promoted_lines,
-        };
-        let saved = super::priced_change(&state, async |txn| {
-            stacking::replace(txn, Actor::user(&m.0), input).await
-        })
-        .await;
-        match saved {
-            Ok(_) => {
-                return Ok(Redirect::to("/console/marketer/stacking?done=saved").into_response());
-            }
-            Err(e) => errors = FormErrors::from_api(e.into())?,
-        }
-    }
-    let (_, updated) = updated_label(&state).await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        PolicyPage {
-            chrome: page.chrome("중복 할인 정책"),
-            form: f,
-            updated,
-            errors,
+        }),
+        _ => None,
+    };
+    form::made_or_shown_again(
+        checked,
+        errors,
+        async |input| {
+            super::priced_change(&state, async |txn| {
+                stacking::replace(txn, Actor::user(&m.0), input).await
+            })
+            .await
+        },
+        |_| "/console/marketer/stacking?done=saved".to_owned(),
+        async |errors| {
+            let (_, updated) = updated_label(&state).await?;
+            Ok(PolicyPage {
+                chrome: page.chrome("중복 할인 정책"),
+                form: f,
+                updated,
+                errors,
+            })
         },
     )
-        .into_response())
+    .await
 }

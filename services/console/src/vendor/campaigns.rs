@@ -4,15 +4,14 @@
 //! `promotions::applications`, the functions behind `/v1/vendor/campaigns`.
 
 use crate::error::PageResult;
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::VendorSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use catalog::vendor_actions;
 use platform::error::FieldError;
 use platform::{ApiError, AppState};
@@ -22,8 +21,6 @@ use promotions::page::CampaignSummary;
 use promotions::prices::PriceKind;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 pub struct ApplicationRow {
     pub campaign: String,
@@ -150,16 +147,22 @@ pub async fn apply(
         "discount_value",
         form::value(&pairs, "discount_value"),
     );
-    if let (Some(campaign_id), Some(product_id), Some(discount_kind), Some(discount_value)) =
-        (campaign, product, kind, value)
-    {
-        let new = NewApplication {
-            product_id,
-            discount_kind,
-            discount_value,
-            note: form::value(&pairs, "note").to_owned(),
-        };
-        let outcome = async {
+    let checked = match (campaign, product, kind, value) {
+        (Some(campaign_id), Some(product_id), Some(discount_kind), Some(discount_value)) => {
+            let new = NewApplication {
+                product_id,
+                discount_kind,
+                discount_value,
+                note: form::value(&pairs, "note").to_owned(),
+            };
+            Some((campaign_id, new))
+        }
+        _ => None,
+    };
+    form::made_or_shown_again(
+        checked,
+        errors,
+        async |(campaign_id, new)| {
             let txn = state.db.begin().await?;
             let a = applications::apply(
                 &txn,
@@ -171,15 +174,9 @@ pub async fn apply(
             .await?;
             txn.commit().await?;
             Ok::<_, ApiError>(a)
-        }
-        .await;
-        match outcome {
-            Ok(_) => {
-                return Ok(Redirect::to("/console/vendor/campaigns?done=applied").into_response());
-            }
-            Err(e) => errors = FormErrors::from_api(e)?,
-        }
-    }
-    let body = campaigns_page(&state, &v, &page, pairs, errors).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+        },
+        |_| "/console/vendor/campaigns?done=applied".to_owned(),
+        async |errors| campaigns_page(&state, &v, &page, pairs, errors).await,
+    )
+    .await
 }

@@ -4,13 +4,12 @@
 
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::{ConsoleError, PageResult};
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::VendorSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use orders::context::OrdersContext;
@@ -114,7 +113,7 @@ pub async fn ship(
     State(state): State<AppState>,
     v: VendorSession,
     page: PageCtx,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let picked: Vec<&str> = match form::value(&pairs, "one") {
         "" => form::values(&pairs, "ship").collect(),
@@ -154,8 +153,7 @@ pub async fn ship(
         status: Some("preparing".into()),
         cursor: None,
     };
-    let body = orders_page(&state, &v, &page, q, errors).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+    form::refused(orders_page(&state, &v, &page, q, errors).await?)
 }
 
 pub async fn deliver(

@@ -4,15 +4,14 @@
 //! `catalog::vendor_actions`, the functions behind `/v1/vendor/products`.
 
 use crate::cursor::{Cursor, StatusQuery};
-use crate::error::{ConsoleError, PageResult};
-use crate::form::{self, FormErrors};
+use crate::error::PageResult;
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::VendorSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::categories::{self, CategoryNode};
 use catalog::products::{NewProduct, NewVariant, ProductStatus, ProductUpdate, VariantUpdate};
@@ -23,8 +22,6 @@ use platform::{ApiError, AppState};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-type Pairs = Vec<(String, String)>;
 
 // ---------------------------------------------------------------- list
 
@@ -279,50 +276,46 @@ pub async fn create(
         &f.compare_at_price,
     );
     let stock = form::number::<i32>(&mut errors, "variants[0].stock", &f.stock);
-    if let (Some(category_id), Some(max), Some(price), Some(compare), Some(stock), true) =
-        (category, max, price, compare, stock, errors.is_empty())
-    {
-        let new = NewProduct {
-            title: f.title.clone(),
-            description: f.description.clone(),
-            images: Vec::new(),
-            category_id,
-            tags: f.tags(),
-            origin: f.origin.clone(),
-            notice: f.notice_map(),
-            withdrawal_restricted: f.withdrawal_restricted,
-            taxable: f.taxable,
-            max_per_order: max,
-            variants: vec![NewVariant {
-                sku: f.sku.clone(),
-                name: f.variant_name.clone(),
-                options: BTreeMap::new(),
-                price,
-                compare_at_price: compare,
-                stock,
-            }],
-        };
-        match vendor_actions::create_product(&state, v.vendor_id, new).await {
-            Ok(p) => {
-                return Ok(Redirect::to(&format!(
-                    "/console/vendor/products/{}?done=created",
-                    p.id
-                ))
-                .into_response());
-            }
-            Err(e) => errors = FormErrors::from_api(e.into())?,
+    let checked = match (category, max, price, compare, stock, errors.is_empty()) {
+        (Some(category_id), Some(max), Some(price), Some(compare), Some(stock), true) => {
+            Some(NewProduct {
+                title: f.title.clone(),
+                description: f.description.clone(),
+                images: Vec::new(),
+                category_id,
+                tags: f.tags(),
+                origin: f.origin.clone(),
+                notice: f.notice_map(),
+                withdrawal_restricted: f.withdrawal_restricted,
+                taxable: f.taxable,
+                max_per_order: max,
+                variants: vec![NewVariant {
+                    sku: f.sku.clone(),
+                    name: f.variant_name.clone(),
+                    options: BTreeMap::new(),
+                    price,
+                    compare_at_price: compare,
+                    stock,
+                }],
+            })
         }
-    }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        NewPage {
-            chrome: page.chrome("새 상품"),
-            categories: category_options(&state).await?,
-            form: f,
-            errors,
+        _ => None,
+    };
+    form::made_or_shown_again(
+        checked,
+        errors,
+        async |new| vendor_actions::create_product(&state, v.vendor_id, new).await,
+        |p| format!("/console/vendor/products/{}?done=created", p.id),
+        async |errors| {
+            Ok(NewPage {
+                chrome: page.chrome("새 상품"),
+                categories: category_options(&state).await?,
+                form: f,
+                errors,
+            })
         },
     )
-        .into_response())
+    .await
 }
 
 // ---------------------------------------------------------------- edit
@@ -455,8 +448,7 @@ pub async fn update(
     let category = f.category(&mut errors);
     let max = f.max_per_order(&mut errors);
     let (Some(category_id), Some(max), true) = (category, max, errors.is_empty()) else {
-        let body = edit_page(&state, &v, &page, id, Some(f), errors, "product").await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(edit_page(&state, &v, &page, id, Some(f), errors, "product").await?);
     };
     let up = ProductUpdate {
         title: Some(f.title.clone()),
@@ -527,8 +519,7 @@ pub async fn add_variant(
     );
     let stock = form::number::<i32>(&mut errors, "stock", form::value(&pairs, "stock"));
     let (Some(price), Some(compare_at_price), Some(stock)) = (price, compare, stock) else {
-        let body = edit_page(&state, &v, &page, id, None, errors, "new-variant").await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(edit_page(&state, &v, &page, id, None, errors, "new-variant").await?);
     };
     let nv = NewVariant {
         sku: form::value(&pairs, "sku").to_owned(),
@@ -550,9 +541,7 @@ async fn owned_variant(
     v: &VendorSession,
     id: Uuid,
 ) -> PageResult<variant::Model> {
-    variant::find_owned(&state.db, v.vendor_id, id)
-        .await?
-        .ok_or(ConsoleError::NotFound)
+    Ok(catalog::products::owned_variant(&state.db, v.vendor_id, id).await?)
 }
 
 pub async fn update_variant(
@@ -572,8 +561,9 @@ pub async fn update_variant(
         form::value(&pairs, "compare_at_price"),
     );
     let (Some(price), Some(compare_at_price)) = (price, compare) else {
-        let body = edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(
+            edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?,
+        );
     };
     let up = VariantUpdate {
         name: Some(form::value(&pairs, "name").to_owned()),
@@ -606,8 +596,9 @@ pub async fn set_stock(
     );
     let on_hand = form::number::<i32>(&mut errors, "on_hand", form::value(&pairs, "on_hand"));
     let (Some(expected), Some(on_hand)) = (expected, on_hand) else {
-        let body = edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(
+            edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?,
+        );
     };
     match vendor_actions::set_stock(&state, v.vendor_id, id, expected, on_hand).await {
         Ok(_) => Ok(back(var.product_id, "stock")),
@@ -627,8 +618,9 @@ pub async fn adjust_stock(
     let mut errors = FormErrors::default();
     let Some(delta) = form::number::<i32>(&mut errors, "delta", form::value(&pairs, "delta"))
     else {
-        let body = edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return form::refused(
+            edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?,
+        );
     };
     match vendor_actions::adjust_stock(&state, v.vendor_id, id, delta).await {
         Ok(_) => Ok(back(var.product_id, "stock")),

@@ -3,14 +3,13 @@
 //! `/v1/vendor/certifications`.
 
 use crate::error::PageResult;
-use crate::form::{self, FormErrors};
+use crate::form::{self, FormErrors, Pairs};
 use crate::guard::VendorSession;
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::certifications::{self, NewCertification};
 use catalog::store::{certification, vendor};
@@ -18,8 +17,6 @@ use catalog::vendor_actions;
 use catalog::vendors::ProfileUpdate;
 use platform::error::FieldError;
 use platform::{ApiError, AppState};
-
-type Pairs = Vec<(String, String)>;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/shop.html")]
@@ -153,8 +150,7 @@ pub async fn update(
             if errors.is_empty() {
                 errors = FormErrors::from_api(e)?;
             }
-            let body = shop_page(&state, &v, &page, pairs, Vec::new(), errors, "profile").await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+            form::refused(shop_page(&state, &v, &page, pairs, Vec::new(), errors, "profile").await?)
         }
     }
 }
@@ -178,30 +174,33 @@ pub async fn submit_certification(
     let mut errors = FormErrors::default();
     let issued = date(&mut errors, "issued_on", form::value(&pairs, "issued_on"));
     let expires = date(&mut errors, "expires_on", form::value(&pairs, "expires_on"));
-    if let (Some(issued_on), Some(expires_on)) = (issued, expires) {
-        let c = NewCertification {
+    let checked = match (issued, expires) {
+        (Some(issued_on), Some(expires_on)) => Some(NewCertification {
             kind: form::value(&pairs, "kind").to_owned(),
             class: form::value(&pairs, "class").to_owned(),
             number: form::value(&pairs, "number").to_owned(),
             issued_on,
             expires_on,
-        };
-        match certifications::submit(&state.db, v.vendor_id, c).await {
-            Ok(_) => {
-                return Ok(Redirect::to("/console/vendor/shop?done=submitted").into_response());
-            }
-            Err(e) => errors = FormErrors::from_api(e.into())?,
-        }
-    }
-    let body = shop_page(
-        &state,
-        &v,
-        &page,
-        Vec::new(),
-        pairs,
+        }),
+        _ => None,
+    };
+    form::made_or_shown_again(
+        checked,
         errors,
-        "certification",
+        async |c| certifications::submit(&state.db, v.vendor_id, c).await,
+        |_| "/console/vendor/shop?done=submitted".to_owned(),
+        async |errors| {
+            shop_page(
+                &state,
+                &v,
+                &page,
+                Vec::new(),
+                pairs,
+                errors,
+                "certification",
+            )
+            .await
+        },
     )
-    .await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+    .await
 }

@@ -4,11 +4,11 @@
 
 use crate::buyer::OrganisationOrderPlaced;
 use crate::context::OrdersContext;
-use crate::invoices::{self, InvoiceFilter, InvoiceScope, InvoiceView};
+use crate::invoices::{InvoiceFilter, InvoiceScope, InvoiceView};
 use crate::org_checkout::{self, OrganisationCheckoutRequest};
 use crate::quotations::accept::{self, AcceptQuotation, AcceptedQuotation, Acceptor};
 use crate::quotations::{QuotationRequest, QuotationView, document, store};
-use crate::tax_invoices::{self, TaxInvoiceFilter, TaxInvoiceView};
+use crate::tax_invoices::{TaxInvoiceFilter, TaxInvoiceView};
 use crate::views::{self, OrderView, Owner};
 use axum::Extension;
 use axum::extract::State;
@@ -261,14 +261,7 @@ async fn list_invoices(
     Query(filter): Query<InvoiceFilter>,
 ) -> ApiResult<Json<Vec<InvoiceView>>> {
     let scope = InvoiceScope::Organisation(member.organisation_id());
-    let rows = invoices::list(
-        &state.db,
-        scope,
-        filter.state.unwrap_or_default(),
-        Utc::now(),
-    )
-    .await?;
-    Ok(Json(rows))
+    Ok(Json(filter.list(&state.db, scope).await?))
 }
 
 /// The tax invoices asked for the organisation's orders (by default those not issued yet).
@@ -280,12 +273,6 @@ async fn list_tax_invoices(
     member: OrgMember,
     Query(filter): Query<TaxInvoiceFilter>,
 ) -> ApiResult<Json<Vec<TaxInvoiceView>>> {
-    let rows = tax_invoices::list(
-        &state.db,
-        Some(member.organisation_id()),
-        None,
-        filter.pending.unwrap_or(true),
-    )
-    .await?;
-    Ok(Json(rows))
+    let org = Some(member.organisation_id());
+    Ok(Json(filter.list(&state.db, org, None).await?))
 }

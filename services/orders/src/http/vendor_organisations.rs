@@ -113,14 +113,7 @@ async fn list_invoices(
     Query(filter): Query<InvoiceFilter>,
 ) -> ApiResult<Json<Vec<InvoiceView>>> {
     let scope = InvoiceScope::Vendor(v.vendor_id);
-    let rows = invoices::list(
-        &state.db,
-        scope,
-        filter.state.unwrap_or_default(),
-        Utc::now(),
-    )
-    .await?;
-    Ok(Json(rows))
+    Ok(Json(filter.list(&state.db, scope).await?))
 }
 
 /// Record that the organisation's transfer for this vendor order arrived.
@@ -151,14 +144,8 @@ async fn list_tax_invoices(
     v: VendorUser,
     Query(filter): Query<TaxInvoiceFilter>,
 ) -> ApiResult<Json<Vec<TaxInvoiceView>>> {
-    let rows = tax_invoices::list(
-        &state.db,
-        None,
-        Some(v.vendor_id),
-        filter.pending.unwrap_or(true),
-    )
-    .await?;
-    Ok(Json(rows))
+    let vendor = Some(v.vendor_id);
+    Ok(Json(filter.list(&state.db, None, vendor).await?))
 }
 
 /// Record the approval number of the tax invoice issued for this vendor order.

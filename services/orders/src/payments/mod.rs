@@ -89,6 +89,20 @@ pub struct OpenedPayment {
     pub redirect: Option<RedirectCheckout>,
 }
 
+impl OpenedPayment {
+    /// A payment the browser makes in `gateway`'s payment window, opened with `redirect`.
+    fn redirecting(gateway: &str, payment_ref: String, redirect: RedirectCheckout) -> Self {
+        OpenedPayment {
+            gateway: gateway.into(),
+            payment_ref,
+            client_secret: None,
+            redirect_url: None,
+            status: PaymentStatus::RequiresAction,
+            redirect: Some(redirect),
+        }
+    }
+}
+
 /// The payment window's parameters, named as Toss's JavaScript SDK names them. After the
 /// window, the browser lands on `successUrl` (or `failUrl`) and the front end posts what it
 /// received to `confirmUrl` (or `failConfirmUrl`).

@@ -30,12 +30,10 @@ impl PaymentGateway for TestGateway {
         let payment_ref = Self::payment_ref(req.order_id);
         // The same redirect-then-confirm shape as Toss, without a window: the key the
         // window would have handed back is given now.
-        Ok(OpenedPayment {
-            gateway: "test".into(),
-            client_secret: None,
-            redirect_url: None,
-            status: PaymentStatus::RequiresAction,
-            redirect: Some(RedirectCheckout {
+        Ok(OpenedPayment::redirecting(
+            "test",
+            payment_ref.clone(),
+            RedirectCheckout {
                 order_id: req.order_number,
                 order_name: req.order_name,
                 amount: req.amount.get(),
@@ -45,10 +43,9 @@ impl PaymentGateway for TestGateway {
                 fail_url: "/checkout/fail".into(),
                 confirm_url: "/v1/payments/test/confirm".into(),
                 fail_confirm_url: "/v1/payments/test/fail".into(),
-                payment_key: Some(payment_ref.clone()),
-            }),
-            payment_ref,
-        })
+                payment_key: Some(payment_ref),
+            },
+        ))
     }
 
     async fn confirm(&self, req: ConfirmPayment) -> Result<PaymentOutcome, GatewayError> {

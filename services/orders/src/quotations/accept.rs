@@ -53,8 +53,8 @@ fn priced_from_answers(
     let mut totals = QuoteTotals::default();
     for (part, part_lines) in answered {
         let mut items_amount = 0i64;
-        for l in part_lines {
-            let (Some(unit), Some(amount)) = (l.quoted_unit_price, l.amount()) else {
+        for LineRow { line: l, .. } in part_lines {
+            let (Some(unit), Some(amount)) = (l.quoted_unit_price, l.amount) else {
                 return Err(OrdersError::QuotationNotAnswered);
             };
             let Some(p) = found
@@ -176,7 +176,7 @@ pub async fn accept(
     }
     let variants: Vec<Uuid> = answered
         .iter()
-        .flat_map(|(_, lines)| lines.iter().map(|l| l.variant_id))
+        .flat_map(|(_, lines)| lines.iter().map(|l| l.line.variant_id))
         .collect();
     let found = catalog::purchasable::load(&txn, &variants).await?;
     let priced = priced_from_answers(&answered, found, now)?;

@@ -138,7 +138,7 @@ pub struct DeclinePart {
 }
 
 /// A line as quoted.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sea_orm::FromQueryResult)]
 pub struct QuotationLineView {
     pub variant_id: Uuid,
     pub product_id: Uuid,
@@ -151,6 +151,7 @@ pub struct QuotationLineView {
     /// The vendor's price, once answered.
     pub quoted_unit_price: Option<i64>,
     /// `quoted_unit_price × quantity`, once answered.
+    #[sea_orm(skip)]
     pub amount: Option<i64>,
     pub taxable: bool,
 }

@@ -207,15 +207,9 @@ pub(crate) struct PartRow {
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct LineRow {
     pub part_id: Uuid,
-    pub variant_id: Uuid,
-    pub product_id: Uuid,
-    pub title: String,
-    pub variant_name: String,
-    pub sku: String,
-    pub quantity: i32,
-    pub list_unit_price: i64,
-    pub quoted_unit_price: Option<i64>,
-    pub taxable: bool,
+    /// The line as quoted, its `amount` worked out by [`parts`].
+    #[sea_orm(nested)]
+    pub line: QuotationLineView,
 }
 
 const HEAD: &str = "SELECT id, number, organisation_id, organisation_kind, requested_by, status, delivery_date, \
@@ -258,6 +252,12 @@ pub(crate) async fn parts(
     ))
     .all(db)
     .await?;
+    for l in &mut lines {
+        l.line.amount = l
+            .line
+            .quoted_unit_price
+            .and_then(|u| u.checked_mul(i64::from(l.line.quantity)));
+    }
     Ok(parts
         .into_iter()
         .map(|p| {
@@ -269,20 +269,13 @@ pub(crate) async fn parts(
         .collect())
 }
 
-impl LineRow {
-    pub(crate) fn amount(&self) -> Option<i64> {
-        self.quoted_unit_price
-            .and_then(|u| u.checked_mul(i64::from(self.quantity)))
-    }
-}
-
 async fn part_view(
     db: &impl ConnectionTrait,
     part: PartRow,
     lines: Vec<LineRow>,
 ) -> OrdersResult<QuotationPartView> {
     let answered = part.status == PartStatus::Answered;
-    let items_total = answered.then(|| lines.iter().filter_map(LineRow::amount).sum::<i64>());
+    let items_total = answered.then(|| lines.iter().filter_map(|l| l.line.amount).sum::<i64>());
     let seller = catalog::listing::vendor_terms(db, part.vendor_id)
         .await?
         .map(|t| t.seller);
@@ -297,21 +290,7 @@ async fn part_view(
         revision: part.revision,
         total: items_total.map(|t| t + part.shipping_fee.unwrap_or(0)),
         items_total,
-        lines: lines
-            .into_iter()
-            .map(|l| QuotationLineView {
-                amount: l.amount(),
-                variant_id: l.variant_id,
-                product_id: l.product_id,
-                title: l.title,
-                variant_name: l.variant_name,
-                sku: l.sku,
-                quantity: l.quantity,
-                list_unit_price: l.list_unit_price,
-                quoted_unit_price: l.quoted_unit_price,
-                taxable: l.taxable,
-            })
-            .collect(),
+        lines: lines.into_iter().map(|l| l.line).collect(),
     })
 }
 
@@ -605,16 +584,16 @@ pub async fn answer(
     let (status, part, lines) = open_part(&txn, vendor, id, PartMove::Answer).await?;
     let mut errors = Vec::new();
     for l in &lines {
-        if !a.lines.iter().any(|q| q.variant_id == l.variant_id) {
+        if !a.lines.iter().any(|q| q.variant_id == l.line.variant_id) {
             errors.push(FieldError::new(
                 "lines",
                 "missing_line",
-                format!("give a price for variant {}", l.variant_id),
+                format!("give a price for variant {}", l.line.variant_id),
             ));
         }
     }
     for (i, q) in a.lines.iter().enumerate() {
-        if !lines.iter().any(|l| l.variant_id == q.variant_id)
+        if !lines.iter().any(|l| l.line.variant_id == q.variant_id)
             || a.lines[..i].iter().any(|o| o.variant_id == q.variant_id)
         {
             errors.push(FieldError::new(

@@ -215,7 +215,7 @@ async fn todays_drops(
     Ok(Json(Page::from_rows(
         rows,
         limit,
-        |d| d.drop.id,
+        |d| d.id,
         |d| DropOfferView::of(d, now),
     )))
 }

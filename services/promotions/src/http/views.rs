@@ -442,15 +442,15 @@ pub struct DropOfferView {
 
 impl DropOfferView {
     pub fn of(d: DropToday, at: chrono::DateTime<chrono::Utc>) -> Self {
-        let opens = seoul::instant(seoul::day(at), d.drop.opens_at);
-        let remaining_today = (d.drop.daily_quota - d.claimed).max(0);
+        let opens = seoul::instant(seoul::day(at), d.opens_at);
+        let remaining_today = (d.daily_quota - d.claimed).max(0);
         let c = d.coupon;
         DropOfferView {
             terms: CouponTerms::of(&c),
-            id: d.drop.id,
+            id: d.id,
             coupon_name: c.name,
             opens_at: seoul::show(opens),
-            daily_quota: d.drop.daily_quota,
+            daily_quota: d.daily_quota,
             remaining_today,
             open: at >= opens && remaining_today > 0,
         }

@@ -24,15 +24,6 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Owner scoping: the only way vendor routes load an application. Another vendor's
-/// application is simply not found.
-pub async fn find_owned(
-    db: &impl ConnectionTrait,
-    vendor_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id)
-        .filter(Column::VendorId.eq(vendor_id))
-        .one(db)
-        .await
+impl platform::db::VendorOwned for Entity {
+    const VENDOR_ID: Column = Column::VendorId;
 }

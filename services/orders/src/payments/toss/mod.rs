@@ -293,13 +293,10 @@ impl PaymentGateway for TossGateway {
             )));
         }
         // Nothing to call: Toss learns of the payment when the browser opens its window.
-        Ok(OpenedPayment {
-            gateway: "toss".into(),
-            payment_ref: req.order_number.clone(),
-            client_secret: None,
-            redirect_url: None,
-            status: PaymentStatus::RequiresAction,
-            redirect: Some(RedirectCheckout {
+        Ok(OpenedPayment::redirecting(
+            "toss",
+            req.order_number.clone(),
+            RedirectCheckout {
                 order_id: req.order_number,
                 order_name: req.order_name,
                 amount: req.amount.0,
@@ -310,8 +307,8 @@ impl PaymentGateway for TossGateway {
                 confirm_url: "/v1/payments/toss/confirm".into(),
                 fail_confirm_url: "/v1/payments/toss/fail".into(),
                 payment_key: None,
-            }),
-        })
+            },
+        ))
     }
 
     /// A status check of a payment already confirmed (the confirm itself is
