@@ -11,7 +11,10 @@ use crate::store::{category, certification, penalty, vendor};
 use crate::vendor_actions::product_ids_of;
 use crate::vendors;
 use platform::AppState;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use platform::pagination::newest_first;
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+};
 use uuid::Uuid;
 
 /// Vendors newest first, optionally of one status, `limit` of them after the vendor
@@ -22,14 +25,8 @@ pub async fn vendors_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> CatalogResult<Vec<vendor::Model>> {
-    let mut q = vendor::Entity::find().order_by_desc(vendor::Column::Id);
-    if let Some(s) = status {
-        q = q.filter(vendor::Column::Status.eq(s));
-    }
-    if let Some(after) = after {
-        q = q.filter(vendor::Column::Id.lt(after));
-    }
-    Ok(q.limit(limit).all(&state.db).await?)
+    let q = vendor::Entity::find().apply_if(status, |q, s| q.filter(vendor::Column::Status.eq(s)));
+    Ok(newest_first(&state.db, q, vendor::Column::Id, after, limit).await?)
 }
 
 /// One vendor, whatever its status.

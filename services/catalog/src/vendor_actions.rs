@@ -10,8 +10,11 @@ use crate::stock;
 use crate::store::{product, variant};
 use crate::vendors::{self, ProfileUpdate};
 use platform::AppState;
+use platform::pagination::newest_first;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+};
 use uuid::Uuid;
 
 /// One of the vendor's products, or `NotFound` (another vendor's product included).
@@ -32,16 +35,10 @@ pub async fn products_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> CatalogResult<Vec<product::Model>> {
-    let mut q = product::Entity::find()
+    let q = product::Entity::find()
         .filter(product::Column::VendorId.eq(vendor_id))
-        .order_by_desc(product::Column::Id);
-    if let Some(s) = status {
-        q = q.filter(product::Column::Status.eq(s));
-    }
-    if let Some(after) = after {
-        q = q.filter(product::Column::Id.lt(after));
-    }
-    Ok(q.limit(limit).all(&state.db).await?)
+        .apply_if(status, |q, s| q.filter(product::Column::Status.eq(s)));
+    Ok(newest_first(&state.db, q, product::Column::Id, after, limit).await?)
 }
 
 /// Every product id of the vendor (to drop their cache entries when the vendor changes).

@@ -11,7 +11,8 @@ use crate::error::{ApiError, ErrorCode, FieldError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -113,13 +114,26 @@ impl<T> Page<T> {
         map: impl FnMut(E::Model) -> T,
     ) -> Result<Page<T>, ApiError> {
         let limit = params.limit();
-        let mut select = select.order_by_desc(id);
-        if let Some(after) = params.decode::<Uuid>()? {
-            select = select.filter(id.lt(after));
-        }
-        let rows = select.limit(limit + 1).all(db).await?;
+        let rows = newest_first(db, select, id, params.decode::<Uuid>()?, limit + 1).await?;
         Ok(Page::from_rows(rows, limit, key, map))
     }
+}
+
+/// At most `limit` rows of `select`, newest first by its UUIDv7 primary key `id`, older
+/// than the row `after` (a cursor page fetches `limit + 1` to learn whether there is more).
+pub async fn newest_first<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    id: E::Column,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<E::Model>, DbErr> {
+    select
+        .order_by_desc(id)
+        .apply_if(after, |q, a| q.filter(id.lt(a)))
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 pub fn encode_cursor<K: Serialize>(key: &K) -> String {

@@ -7,10 +7,11 @@ use crate::campaigns::{self, CampaignStatus};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::prices::{self, NewCampaignPrice, PriceKind};
 use crate::states::{ApplicationStatus, check_move};
-use crate::store::{application, newest_first};
+use crate::store::application;
 use chrono::Utc;
 use platform::db::find_owned;
 use platform::ids::new_id;
+use platform::pagination::newest_first;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,

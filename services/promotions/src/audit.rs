@@ -165,5 +165,5 @@ pub async fn page(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<audit::Model>, DbErr> {
-    crate::store::newest_first(db, select(f), audit::Column::Id, before, limit).await
+    platform::pagination::newest_first(db, select(f), audit::Column::Id, before, limit).await
 }

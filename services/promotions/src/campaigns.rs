@@ -8,11 +8,12 @@
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::prices;
-use crate::store::{campaign, newest_first};
+use crate::store::campaign;
 use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::error::FieldError;
 use platform::ids::new_id;
+use platform::pagination::newest_first;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };

@@ -12,13 +12,14 @@
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult, map_unique};
 use crate::pricing::{Coupon, CouponKind, CouponScope};
-use crate::store::{coupon, newest_first};
+use crate::store::coupon;
 use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::money::Won;
+use platform::pagination::newest_first;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QuerySelect, Set,

@@ -6,12 +6,13 @@
 use crate::audit::{self, Actor};
 use crate::error::{PromotionsError, PromotionsResult};
 use crate::pricing::DealPurchase;
-use crate::store::{campaign, newest_first, time_deal};
+use crate::store::{campaign, time_deal};
 use crate::topics::{self, OUTBOX};
 use chrono::{DateTime, FixedOffset, Utc};
 use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
+use platform::pagination::newest_first;
 use platform::quantity::Quantity;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, Set};
 use serde::Deserialize;

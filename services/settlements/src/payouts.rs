@@ -120,11 +120,6 @@ pub struct Payout {
 const PAYOUT_COLUMNS: &str = "id, statement_id, vendor_id, amount, status, bank_account_id, approved_by, provider, \
     failure_reason, created_at, sent_at, settled_at";
 
-impl crate::pages::Listed for Payout {
-    const TABLE: &'static str = "settlements.payouts";
-    const COLUMNS: &'static str = PAYOUT_COLUMNS;
-}
-
 async fn lock_payout(db: &impl ConnectionTrait, id: Uuid) -> SettlementsResult<Payout> {
     Payout::find_by_statement(pg(
         format!("SELECT {PAYOUT_COLUMNS} FROM settlements.payouts WHERE id = $1 FOR UPDATE"),
@@ -402,5 +397,13 @@ pub async fn list(
     before: Option<Uuid>,
     limit: u64,
 ) -> SettlementsResult<Vec<Payout>> {
-    crate::pages::newest_first(db, vendor_id, before, limit).await
+    crate::pages::newest_first(
+        db,
+        "settlements.payouts",
+        PAYOUT_COLUMNS,
+        vendor_id,
+        before,
+        limit,
+    )
+    .await
 }

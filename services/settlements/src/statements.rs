@@ -45,11 +45,6 @@ pub struct StatementSummary {
 const SUMMARY_COLUMNS: &str = "id, vendor_id, period_end, closed_at, opening_carry, sales, refunds, shipping, \
     vendor_discounts, platform_discounts, commission, commission_vat, fees, adjustments, net_payable, due_on, status";
 
-impl crate::pages::Listed for StatementSummary {
-    const TABLE: &'static str = "settlements.statements";
-    const COLUMNS: &'static str = SUMMARY_COLUMNS;
-}
-
 /// One entry of a statement, traceable to its order.
 #[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct StatementLine {
@@ -236,7 +231,15 @@ pub async fn list(
     before: Option<Uuid>,
     limit: u64,
 ) -> SettlementsResult<Vec<StatementSummary>> {
-    crate::pages::newest_first(db, vendor_id, before, limit).await
+    crate::pages::newest_first(
+        db,
+        "settlements.statements",
+        SUMMARY_COLUMNS,
+        vendor_id,
+        before,
+        limit,
+    )
+    .await
 }
 
 /// A statement with its lines; `vendor_id` scopes it to its vendor (404 for anyone else's).

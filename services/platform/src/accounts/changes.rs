@@ -8,11 +8,12 @@ use super::service::{STATUS_ACTIVE, STATUS_DISABLED, revoke_refresh_tokens, role
 use crate::auth::Role;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::new_id;
+use crate::pagination::newest_first;
 use crate::state::AppState;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
+    Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -77,11 +78,8 @@ pub async fn audit_page(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<account_audit::Model>, ApiError> {
-    let mut q = audit_trail(account).order_by_desc(account_audit::Column::Id);
-    if let Some(before) = before {
-        q = q.filter(account_audit::Column::Id.lt(before));
-    }
-    Ok(q.limit(limit).all(db).await?)
+    let q = audit_trail(account);
+    Ok(newest_first(db, q, account_audit::Column::Id, before, limit).await?)
 }
 
 /// Give an account another role. A vendor account must be bound to a vendor: the given

@@ -6,13 +6,14 @@ use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::auth::{Role, passwords};
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::new_id;
+use crate::pagination::newest_first;
 use crate::ratelimit::{self, Verdict, Window};
 use crate::state::AppState;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set, TransactionTrait,
 };
 use std::net::IpAddr;
 use uuid::Uuid;
@@ -119,15 +120,8 @@ pub async fn accounts_page(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<user::Model>, ApiError> {
-    use sea_orm::QueryOrder;
-    let mut q = user::Entity::find().order_by_desc(user::Column::Id);
-    if let Some(role) = role {
-        q = q.filter(user::Column::Role.eq(role.as_str()));
-    }
-    if let Some(before) = before {
-        q = q.filter(user::Column::Id.lt(before));
-    }
-    Ok(q.limit(limit).all(db).await?)
+    let q = user::Entity::find().apply_if(role, |q, r| q.filter(user::Column::Role.eq(r.as_str())));
+    Ok(newest_first(db, q, user::Column::Id, before, limit).await?)
 }
 
 pub fn role_of(u: &user::Model) -> Role {
