@@ -16,8 +16,9 @@ use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
 /// Units of one variant on an order line: the same [`Quantity`] the cart line and the
-/// quote held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// quote held. Read straight from a row with `variant_id` and `quantity` columns (an order's
+/// lines, for one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromQueryResult)]
 pub struct StockLine {
     pub variant_id: Uuid,
     pub quantity: Quantity,

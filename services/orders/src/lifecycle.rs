@@ -16,7 +16,6 @@ use crate::history;
 use crate::states::{OrderStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
-use platform::quantity::Quantity;
 use platform::status::StateMachine;
 use promotions::pricing::Quote;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
@@ -52,27 +51,13 @@ pub async fn stock_lines(
     db: &impl ConnectionTrait,
     order_id: Uuid,
 ) -> OrdersResult<Vec<StockLine>> {
-    let rows = LineUnits::find_by_statement(Statement::from_sql_and_values(
+    Ok(StockLine::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT variant_id, quantity FROM orders.order_lines WHERE order_id = $1",
         [order_id.into()],
     ))
     .all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| StockLine {
-            variant_id: r.variant_id,
-            quantity: r.quantity,
-        })
-        .collect())
-}
-
-/// Units of one variant on an order's lines.
-#[derive(Debug, FromQueryResult)]
-struct LineUnits {
-    variant_id: Uuid,
-    quantity: Quantity,
+    .await?)
 }
 
 /// What an order's quote and owner say, for the moves that give back or count what it took.
