@@ -206,17 +206,7 @@ async fn price_sorted_category_lists_follow_moved_categories_and_products() {
         .await;
     app.product(&v, crafts, "강화 소창 행주", &[], &[("T1", 12000, 5)])
         .await;
-    let list = |cat: Uuid, q: &'static str| {
-        let app = &app;
-        async move {
-            let r = app
-                .client
-                .get(&format!("/v1/products?category={cat}&{q}"))
-                .await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            titles(&r.json)
-        }
-    };
+    let list = |cat: Uuid, q: &'static str| category_titles(&app, cat, q);
     assert_eq!(list(food, "sort=price_asc").await, ["강화순무김치"]);
     assert_eq!(list(kimchi, "sort=price_desc").await, ["강화순무김치"]);
     assert_eq!(
@@ -269,25 +259,85 @@ async fn price_sorted_category_lists_follow_moved_categories_and_products() {
         ("price_asc", ["화문석 방석", "강화 소창 행주"]),
         ("price_desc", ["강화 소창 행주", "화문석 방석"]),
     ] {
-        let mut seen = Vec::new();
-        let mut cursor = String::new();
-        loop {
-            let r = app
-                .client
-                .get(&format!(
-                    "/v1/products?category={crafts}&sort={sort}&limit=1{cursor}"
-                ))
-                .await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            seen.extend(titles(&r.json));
-            match r.json["next_cursor"].as_str() {
-                Some(c) => cursor = format!("&cursor={c}"),
-                None => break,
-            }
-            assert!(seen.len() <= want.len(), "{sort}: {seen:?}");
-        }
-        assert_eq!(seen, want, "{sort}");
+        assert_eq!(
+            one_a_page(&app, crafts, sort, want.len()).await,
+            want,
+            "{sort}"
+        );
     }
+}
+
+/// The titles of a category's list with the query `q`.
+async fn category_titles(app: &TestApp, cat: Uuid, q: &str) -> Vec<String> {
+    let r = app
+        .client
+        .get(&format!("/v1/products?category={cat}&{q}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    titles(&r.json)
+}
+
+/// A category's list in `sort` order, read one product a page by its cursors; fails once
+/// it has seen more than `most` products.
+async fn one_a_page(app: &TestApp, cat: Uuid, sort: &str, most: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = app
+            .client
+            .get(&format!(
+                "/v1/products?category={cat}&sort={sort}&limit=1{cursor}"
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        seen.extend(titles(&r.json));
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return seen,
+        }
+        assert!(seen.len() <= most, "{sort}: {seen:?}");
+    }
+}
+
+/// Sorted by price, a category under a top-level one lists its own subtree only: its
+/// siblings' products share the top-level category's price walk and stay out, in both
+/// directions and across pages.
+#[tokio::test]
+async fn price_sorted_subcategory_lists_leave_out_sibling_categories() {
+    let app = spawn_app().await;
+    let food = app.category("food", None, &[]).await;
+    let kimchi = app.category("kimchi", Some(food), &[]).await;
+    let radish = app.category("radish-kimchi", Some(kimchi), &[]).await;
+    let rice = app.category("rice", Some(food), &[]).await;
+    let v = app.vendor("강화순무농장").await;
+    app.product(&v, radish, "강화순무김치", &[], &[("K1", 9000, 5)])
+        .await;
+    app.product(&v, kimchi, "포기김치", &[], &[("K2", 15000, 5)])
+        .await;
+    app.product(&v, rice, "강화섬쌀", &[], &[("R1", 12000, 5)])
+        .await;
+    app.product(&v, food, "인천 종합선물", &[], &[("G1", 10000, 5)])
+        .await;
+    let list = |cat: Uuid, q: &'static str| category_titles(&app, cat, q);
+    assert_eq!(
+        list(kimchi, "sort=price_asc").await,
+        ["강화순무김치", "포기김치"]
+    );
+    assert_eq!(
+        list(kimchi, "sort=price_desc&min_price=9500").await,
+        ["포기김치"]
+    );
+    assert_eq!(list(rice, "sort=price_desc").await, ["강화섬쌀"]);
+    assert_eq!(list(radish, "sort=price_asc").await, ["강화순무김치"]);
+    assert_eq!(
+        list(food, "sort=price_asc").await,
+        ["강화순무김치", "인천 종합선물", "강화섬쌀", "포기김치"]
+    );
+    // One a page: the next page's walk starts past siblings' rows, never on them.
+    assert_eq!(
+        one_a_page(&app, kimchi, "price_asc", 2).await,
+        ["강화순무김치", "포기김치"]
+    );
 }
 
 /// A list reads whether a vendor may sell, and its trade name, from the product rows
