@@ -132,8 +132,9 @@ struct SummaryRow {
 // And without sqlx's per-column type check: the statement is `list_and_facts`'s own, its
 // columns' types fixed beside this reader, and the check (comparing type infos, cloning and
 // dropping them for every cell) was a third of decoding a page, 7% of the server's time
-// under the filtered-list benchmark. A cell of another type still fails to decode (its
-// bytes do not parse), so a mismatch is an error, never a wrong value.
+// under the filtered-list benchmark. Lengths, nulls and UTF-8 are still checked, so most
+// mismatches fail to decode; one of the same width (a timestamp read as a number) would
+// not, which is why the list tests compare every field of a listed product.
 impl FromQueryResult for SummaryRow {
     fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
         let row = res

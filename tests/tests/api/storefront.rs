@@ -310,7 +310,8 @@ async fn price_sorted_subcategory_lists_leave_out_sibling_categories() {
     let radish = app.category("radish-kimchi", Some(kimchi), &[]).await;
     let rice = app.category("rice", Some(food), &[]).await;
     let v = app.vendor("강화순무농장").await;
-    app.product(&v, radish, "강화순무김치", &[], &[("K1", 9000, 5)])
+    let radish_kimchi = app
+        .product(&v, radish, "강화순무김치", &[], &[("K1", 9000, 5)])
         .await;
     app.product(&v, kimchi, "포기김치", &[], &[("K2", 15000, 5)])
         .await;
@@ -333,6 +334,26 @@ async fn price_sorted_subcategory_lists_leave_out_sibling_categories() {
         list(food, "sort=price_asc").await,
         ["강화순무김치", "인천 종합선물", "강화섬쌀", "포기김치"]
     );
+    // Every field of a listed row, as the list reads it (by position, unchecked).
+    let r = app
+        .client
+        .get(&format!("/v1/products?category={radish}&sort=price_asc"))
+        .await;
+    let item = &r.json["items"][0];
+    assert_eq!(item["id"], radish_kimchi.to_string(), "{}", r.body);
+    assert_eq!(item["title"], "강화순무김치");
+    assert_eq!(item["price"], 9000);
+    assert_eq!(item["vendor"]["id"], v.id.to_string());
+    assert_eq!(item["vendor"]["trade_name"], "강화순무농장");
+    assert_eq!(item["category_id"], radish.to_string());
+    assert_eq!(item["in_stock"], true);
+    assert_eq!(item["certified"], false);
+    let published: chrono::DateTime<chrono::Utc> = item["published_at"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("published_at");
+    assert!((chrono::Utc::now() - published).num_minutes().abs() < 10);
+
     // One a page: the next page's walk starts past siblings' rows, never on them.
     assert_eq!(
         one_a_page(&app, kimchi, "price_asc", 2).await,
