@@ -134,7 +134,9 @@ struct SummaryRow {
 // dropping them for every cell) was a third of decoding a page, 7% of the server's time
 // under the filtered-list benchmark. Lengths, nulls and UTF-8 are still checked, so most
 // mismatches fail to decode; one of the same width (a timestamp read as a number) would
-// not, which is why the list tests compare every field of a listed product.
+// not. So `storefront::price_sorted_subcategory_lists_leave_out_sibling_categories`
+// compares every field a list shows, and the category path and tags, which only reach
+// live prices, are checked by `campaign_prices`' category and tag rules on the list.
 impl FromQueryResult for SummaryRow {
     fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
         let row = res

@@ -267,14 +267,19 @@ async fn price_sorted_category_lists_follow_moved_categories_and_products() {
     }
 }
 
-/// The titles of a category's list with the query `q`.
-async fn category_titles(app: &TestApp, cat: Uuid, q: &str) -> Vec<String> {
+/// A category's list with the query `q`.
+async fn category_list(app: &TestApp, cat: Uuid, q: &str) -> Value {
     let r = app
         .client
         .get(&format!("/v1/products?category={cat}&{q}"))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    titles(&r.json)
+    r.json
+}
+
+/// The titles of a category's list with the query `q`.
+async fn category_titles(app: &TestApp, cat: Uuid, q: &str) -> Vec<String> {
+    titles(&category_list(app, cat, q).await)
 }
 
 /// A category's list in `sort` order, read one product a page by its cursors; fails once
@@ -335,13 +340,11 @@ async fn price_sorted_subcategory_lists_leave_out_sibling_categories() {
         ["강화순무김치", "인천 종합선물", "강화섬쌀", "포기김치"]
     );
     // Every field of a listed row, as the list reads it (by position, unchecked).
-    let r = app
-        .client
-        .get(&format!("/v1/products?category={radish}&sort=price_asc"))
-        .await;
-    let item = &r.json["items"][0];
-    assert_eq!(item["id"], radish_kimchi.to_string(), "{}", r.body);
+    let listed = category_list(&app, radish, "sort=price_asc").await;
+    let item = &listed["items"][0];
+    assert_eq!(item["id"], radish_kimchi.to_string(), "{listed}");
     assert_eq!(item["title"], "강화순무김치");
+    assert_eq!(item["image"], "https://img.jikgu.kr/1.jpg");
     assert_eq!(item["price"], 9000);
     assert_eq!(item["vendor"]["id"], v.id.to_string());
     assert_eq!(item["vendor"]["trade_name"], "강화순무농장");
