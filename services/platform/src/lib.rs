@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod docs;
 pub mod download;
+mod edge;
 pub mod error;
 pub mod events;
 pub mod extract;
