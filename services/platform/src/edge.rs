@@ -359,6 +359,59 @@ mod tests {
         assert_eq!(resp.headers()[REQUEST_ID], "customer-7.12");
     }
 
+    /// A read whose answer says its connection was lost is tried once, with the request's
+    /// headers and peer (a route may read either); a write is not tried again.
+    #[tokio::test]
+    async fn a_read_that_lost_its_connection_is_tried_once_more_with_its_headers_and_peer() {
+        use axum::http::HeaderMap;
+        use std::sync::atomic::AtomicUsize;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let routes = Router::new().route(
+            "/read",
+            axum::routing::any(
+                move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap| async move {
+                    if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                        let mut lost = StatusCode::SERVICE_UNAVAILABLE.into_response();
+                        lost.extensions_mut().insert(ConnectionLost);
+                        return lost;
+                    }
+                    let tag = headers.get("x-tag").and_then(|v| v.to_str().ok());
+                    format!("{peer} {}", tag.unwrap_or("no tag")).into_response()
+                },
+            ),
+        );
+        let app = routes
+            .clone()
+            .layer(EdgeLayer::new(routes, Duration::from_secs(5)));
+        let peer: SocketAddr = "203.0.113.7:4000".parse().unwrap();
+        let request = |method: Method| {
+            let mut req = Request::builder()
+                .method(method)
+                .uri("/read")
+                .header("x-tag", "again")
+                .body(Body::empty())
+                .unwrap();
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        };
+
+        let resp = app.clone().oneshot(request(Method::GET)).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body = to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+        assert_eq!(body, "203.0.113.7:4000 again");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        calls.store(0, Ordering::SeqCst);
+        let resp = app.oneshot(request(Method::POST)).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a write is not tried again"
+        );
+    }
+
     #[test]
     fn request_ids_are_distinct_uuids_and_two_processes_draw_different_prefixes() {
         let ids = RequestIds::new();

@@ -288,15 +288,9 @@ async fn one_a_page(app: &TestApp, cat: Uuid, sort: &str, most: usize) -> Vec<St
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let r = app
-            .client
-            .get(&format!(
-                "/v1/products?category={cat}&sort={sort}&limit=1{cursor}"
-            ))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        seen.extend(titles(&r.json));
-        match r.json["next_cursor"].as_str() {
+        let page = category_list(app, cat, &format!("sort={sort}&limit=1{cursor}")).await;
+        seen.extend(titles(&page));
+        match page["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
             None => return seen,
         }
