@@ -22,9 +22,9 @@ use crate::query::{
 use crate::text;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use platform::db::uuid_array;
+use platform::db::{pg, uuid_array};
 use sea_orm::sea_query::ArrayType;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
@@ -176,10 +176,6 @@ fn order_keys(q: &SearchQuery, m: &mut Matching) -> Vec<Key> {
     }
 }
 
-fn statement(sql: String, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
-
 /// `columns` of the `search.documents` rows of one page of `search.entries e` matching
 /// `where_clause` in the order of `keys`: the entries are ordered and cut (narrow rows,
 /// sort indexes), and only the page is read from the wide table.
@@ -220,7 +216,7 @@ fn hits_statement(q: &SearchQuery) -> Statement {
         &keys,
         &format!("LIMIT {lim} OFFSET {off}"),
     );
-    statement(sql, m.sql.values)
+    pg(sql, m.sql.values)
 }
 
 /// The page of hits and every facet from one scan of the matches: they are gathered
@@ -265,7 +261,7 @@ fn search_statement(q: &SearchQuery) -> Statement {
         m.sql.where_clause(),
         order.join(", "),
     );
-    statement(sql, m.sql.values)
+    pg(sql, m.sql.values)
 }
 
 fn count_statement(q: &SearchQuery) -> Statement {
@@ -274,7 +270,7 @@ fn count_statement(q: &SearchQuery) -> Statement {
         "SELECT count(*) AS n FROM search.entries e WHERE {}",
         m.sql.where_clause()
     );
-    statement(sql, m.sql.values)
+    pg(sql, m.sql.values)
 }
 
 /// Titles holding every word of `terms` (at least one), those starting with them first.
@@ -303,7 +299,7 @@ fn suggest_statement(terms: &[String], limit: usize) -> Statement {
         &keys,
         &format!("LIMIT {lim}"),
     );
-    statement(stmt, sql.values)
+    pg(stmt, sql.values)
 }
 
 /// One group of the facet scan: the matching documents of one category (with its
@@ -636,11 +632,7 @@ impl PostgresBackend {
                 .map_err(|e| SearchError::Backend(format!("cannot encode documents: {e}")))?;
             changed += self
                 .db
-                .execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    UPSERT,
-                    [Value::Json(Some(Box::new(json)))],
-                ))
+                .execute_raw(pg(UPSERT, [Value::Json(Some(Box::new(json)))]))
                 .await?
                 .rows_affected();
         }
@@ -696,8 +688,7 @@ impl SearchBackend for PostgresBackend {
         }
         let done = self
             .db
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            .execute_raw(pg(
                 format!(
                     "WITH e AS (DELETE FROM search.entries WHERE id = ANY($1) RETURNING id), \
                      {TOMBSTONES} DELETE FROM search.documents WHERE id = ANY($1)"
@@ -762,8 +753,7 @@ impl SearchBackend for PostgresBackend {
         }
         let visible = catalog::listing::listed_ids(&self.db).await?;
         self.db
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            .execute_raw(pg(
                 format!(
                     "WITH e AS (DELETE FROM search.entries e WHERE NOT EXISTS \
                          (SELECT 1 FROM unnest($1::uuid[]) AS v(id) WHERE v.id = e.id) \

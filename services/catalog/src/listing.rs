@@ -14,6 +14,7 @@
 use crate::store::{category, product, variant, vendor};
 use crate::storefront::{SellerIdentity, ShippingPolicy};
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
@@ -140,8 +141,7 @@ pub async fn listed_products(
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = ListedRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = ListedRow::find_by_statement(pg(
         format!(
             "SELECT {} FROM catalog.products p {LISTED_JOINS} WHERE p.id = ANY($1)",
             listed_columns()
@@ -180,8 +180,7 @@ pub async fn listed_after(
     after: Uuid,
     batch: u64,
 ) -> Result<ListedPage, DbErr> {
-    let rows = ListedRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = ListedRow::find_by_statement(pg(
         format!(
             "SELECT {} FROM (SELECT * FROM catalog.products p \
                  WHERE {PRODUCT_LISTED} AND p.id > $1 ORDER BY p.id LIMIT $2) p \
@@ -230,13 +229,7 @@ async fn ids(
     sql: String,
     values: Vec<Value>,
 ) -> Result<Vec<Uuid>, DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
+    let rows = db.query_all_raw(pg(sql, values)).await?;
     rows.iter().map(|r| r.try_get("", "id")).collect()
 }
 
@@ -309,8 +302,7 @@ pub async fn active_product_facts(
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    ProductFacts::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    ProductFacts::find_by_statement(pg(
         format!(
             "SELECT p.id, p.vendor_id, c.id || c.ancestors AS categories, p.tags, {VALID_CERT} AS certified \
              FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id \
@@ -433,8 +425,7 @@ pub async fn showcase_products(
         return Ok(HashMap::new());
     }
     let ids = platform::db::uuid_array(product_ids);
-    let products = ShowcaseProduct::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let products = ShowcaseProduct::find_by_statement(pg(
         format!(
             "SELECT p.id, p.title, p.images->>0 AS image, p.vendor_id, v.trade_name AS vendor_name, \
                     c.id || c.ancestors AS category_path, p.tags, p.taxable, \
@@ -450,8 +441,7 @@ pub async fn showcase_products(
         return Ok(HashMap::new());
     }
     let mut variants: HashMap<Uuid, Vec<VariantFacts>> = HashMap::new();
-    for v in VariantRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    for v in VariantRow::find_by_statement(pg(
         "SELECT x.id, x.product_id, x.price, x.on_hand > x.reserved AS in_stock \
          FROM catalog.variants x WHERE x.product_id = ANY((SELECT $1)::uuid[]) \
          ORDER BY x.position, x.id",
@@ -666,8 +656,7 @@ pub async fn variants_by_sku(
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    SkuFacts::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    SkuFacts::find_by_statement(pg(
         format!(
             "SELECT x.sku, x.id AS variant_id, p.id AS product_id, p.vendor_id, p.title, p.category_id, \
                  COALESCE(c.ancestors[1], c.id) AS top_category_id, {VALID_CERT} AS certified, \
@@ -696,8 +685,7 @@ pub async fn certified_on(
     let vendors: Vec<Value> = asked.iter().map(|(v, _)| (*v).into()).collect();
     let days: Vec<Value> = asked.iter().map(|(_, d)| (*d).into()).collect();
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT DISTINCT q.vendor_id, q.day FROM unnest($1::uuid[], $2::date[]) AS q (vendor_id, day) \
              WHERE EXISTS (SELECT 1 FROM catalog.certifications c WHERE c.vendor_id = q.vendor_id \
                  AND c.verified_at IS NOT NULL AND q.day BETWEEN c.issued_on AND c.expires_on)",

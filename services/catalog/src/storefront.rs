@@ -12,12 +12,12 @@ use crate::listing::{
 use crate::store::vendor;
 use crate::vendors;
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::money::Won;
 use platform::pagination::Limit;
 use sea_orm::sqlx::{self, Row, postgres::PgRow};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryResult, Statement, Value,
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryResult, Value,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -343,13 +343,9 @@ async fn list_and_facts(
          ORDER BY {order}",
         sql.conds.join(" AND ")
     );
-    let rows = SummaryRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        text,
-        sql.values,
-    ))
-    .all(db)
-    .await?;
+    let rows = SummaryRow::find_by_statement(pg(text, sql.values))
+        .all(db)
+        .await?;
     let more = rows.len() as u64 > limit;
     let mut rows = rows;
     rows.truncate(limit as usize);
@@ -553,13 +549,9 @@ async fn detail_and_facts(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> CatalogResult<Option<(ProductDetail, ProductFacts)>> {
-    let Some(r) = DetailRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        detail_sql(),
-        [id.into()],
-    ))
-    .one(db)
-    .await?
+    let Some(r) = DetailRow::find_by_statement(pg(detail_sql(), [id.into()]))
+        .one(db)
+        .await?
     else {
         return Ok(None);
     };

@@ -7,10 +7,11 @@ use crate::error::{OrdersError, OrdersResult};
 use crate::payments::OpenedPayment;
 use crate::{invoices, tax_invoices};
 use chrono::{DateTime, NaiveDate, Utc};
+use platform::db::pg;
 use platform::organisations::OrganisationKind;
 use platform::organisations::service::Organisation;
 use platform::text_status;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -31,8 +32,7 @@ impl OrganisationBuyer {
         db: &impl ConnectionTrait,
         order_id: Uuid,
     ) -> OrdersResult<()> {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "UPDATE orders.orders SET organisation_id = $2, organisation_kind = $3, \
                  purchase_order_number = $4, quotation_id = $5 WHERE id = $1",
             [

@@ -9,15 +9,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use catalog::purchasable::Purchasable;
 use chrono::Utc;
+use platform::db::pg;
 use platform::ids::new_id;
 use platform::money::Won;
 use platform::postal::PostalCode;
 use platform::quantity::Quantity;
 use promotions::pricing::Destination;
 use rand::RngCore;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -42,8 +41,7 @@ pub async fn create_anonymous(db: &impl ConnectionTrait) -> OrdersResult<String>
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "INSERT INTO orders.carts (id, token_hash) VALUES ($1, $2)",
         [new_id().into(), token_hash(&token).into()],
     ))
@@ -80,8 +78,7 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
     };
     // A plain read first: the cart exists on every request but a customer's first, and
     // insert-or-read costs Postgres an insert's set-up and an arbiter-index probe each time.
-    let stmt = Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let stmt = pg(
         format!("WITH cart AS (SELECT id, generation FROM orders.carts WHERE {key} = $1) {LINES}"),
         [value],
     );
@@ -93,8 +90,7 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
     };
     // Insert-or-read in one statement, safe under concurrent first requests (a cart just
     // inserted has no lines for the join to miss).
-    let stmt = Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let stmt = pg(
         format!(
             "WITH ins AS (INSERT INTO orders.carts (id, customer_id) VALUES ($1, $2) \
                  ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id, generation), \
@@ -153,8 +149,7 @@ impl Line {
 }
 
 pub async fn lines(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<Vec<Line>> {
-    Ok(Line::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(Line::find_by_statement(pg(
         "SELECT variant_id, quantity, seen_unit_price FROM orders.cart_lines WHERE cart_id = $1 ORDER BY added_at, variant_id",
         [cart.into()],
     ))
@@ -172,8 +167,7 @@ const TOUCHED: &str =
 
 /// Mark the cart used now, and its lines written.
 async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         format!(
             "UPDATE orders.carts SET updated_at = {TOUCHED}, generation = generation + 1 WHERE id = $1"
         ),
@@ -266,8 +260,7 @@ async fn write_line(
     apply: impl FnOnce(&mut Vec<Line>),
 ) -> OrdersResult<Vec<Purchasable>> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             format!(
                 "{line_cte} UPDATE orders.carts SET updated_at = {TOUCHED}, generation = generation + 1 \
                  WHERE id = $1 RETURNING generation"
@@ -346,8 +339,7 @@ pub async fn merge(
         // it flagged rather than silently dropped; cap lines it can fill.
         let kept = if cap > 0 { qty.min(cap) } else { qty };
         let q = Quantity::clamped(kept.min(i64::from(Quantity::CART_MAX)));
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity",
             [target.id.into(), variant_id.into(), q.into(), seen.into()],
@@ -359,8 +351,7 @@ pub async fn merge(
             seen_unit_price: seen,
         });
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "DELETE FROM orders.carts WHERE id = $1",
         [source.id.into()],
     ))
@@ -459,8 +450,7 @@ pub async fn view_known(
 /// Delete carts idle for [`IDLE_DAYS`]; returns how many.
 pub async fn expire_idle(db: &impl ConnectionTrait) -> OrdersResult<u64> {
     let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "DELETE FROM orders.carts WHERE updated_at < now() - make_interval(days => $1)",
             [(IDLE_DAYS as i32).into()],
         ))

@@ -19,6 +19,7 @@ use base64::Engine;
 use catalog::stock::StockLine;
 use chrono::{DateTime, Utc};
 use platform::attribution::{BuyerKind, SalesChannel};
+use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
 use platform::postal::PostalCode;
@@ -26,8 +27,8 @@ use platform::quantity::Quantity;
 use promotions::pricing::Destination;
 use rand::RngCore;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, FromQueryResult,
-    Statement, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, TransactionTrait,
+    Value,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -219,8 +220,7 @@ pub async fn checkout(
                 status: OrderStatus,
                 grand_total: i64,
             }
-            let placed = Placed::find_by_statement(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            let placed = Placed::find_by_statement(pg(
                 "SELECT number, status, grand_total FROM orders.orders WHERE id = $1",
                 [order_id.into()],
             ))
@@ -269,8 +269,7 @@ pub async fn checkout(
     let opened = &resp.payment;
     // Payment row, the order's payment reference and the stored answer: one statement,
     // so one round trip and one commit (each part is idempotent for a retry).
-    alone.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    alone.execute_raw(pg(
         "WITH payment AS ( \
              INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
              VALUES ($1, $2, $3, $4, $5, $9) ON CONFLICT (order_id) DO NOTHING), \
@@ -533,8 +532,7 @@ pub(crate) async fn claim(
         quantity: Option<Quantity>,
         seen_unit_price: Option<i64>,
     }
-    let rows = Claim::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = Claim::find_by_statement(pg(
         "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key), \
          locked AS (SELECT id, generation FROM orders.carts WHERE customer_id = $5 FOR UPDATE) \
@@ -583,8 +581,7 @@ pub(crate) async fn claim(
         order_id: Option<Uuid>,
         response: Option<serde_json::Value>,
     }
-    let used = Used::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let used = Used::find_by_statement(pg(
         "SELECT request_hash, order_id, response FROM orders.idempotency_keys WHERE scope = $1 AND key = $2",
         [scope.into(), key.into()],
     ))
@@ -864,12 +861,7 @@ async fn write_order(
     values.extend(history_values);
     values.extend(attribution_values);
     values.extend(payment_values);
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await?;
+    txn.execute_raw(pg(sql, values)).await?;
     Ok(())
 }
 

@@ -9,7 +9,8 @@
 
 use crate::error::OrdersResult;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use platform::db::pg;
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// Move every instant of order `order_id` (its order, vendor orders, history, payment,
@@ -23,8 +24,7 @@ pub async fn backdate(
     confirmed_at: DateTime<Utc>,
 ) -> OrdersResult<()> {
     let Some(row) = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT created_at FROM orders.orders WHERE id = $1",
             [order_id.into()],
         ))
@@ -104,12 +104,7 @@ pub async fn backdate(
         ),
     ];
     for (sql, values) in statements {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            &sql,
-            values,
-        ))
-        .await?;
+        db.execute_raw(pg(&sql, values)).await?;
     }
     Ok(())
 }
@@ -121,8 +116,7 @@ pub async fn backdate_invoices(
     order_id: Uuid,
     days: i32,
 ) -> OrdersResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.org_invoices SET due_on = due_on - $2, \
              created_at = created_at - make_interval(days => $2) WHERE order_id = $1",
         [order_id.into(), days.into()],

@@ -11,8 +11,9 @@ use crate::returns;
 use crate::states::{ReturnStatus, VendorOrderStatus};
 use crate::views::ReturnAccepted;
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::{ApiError, AppState};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -134,8 +135,7 @@ pub async fn returns_of(
     after: Option<Uuid>,
     limit: u64,
 ) -> OrdersResult<Vec<ReturnSummary>> {
-    Ok(ReturnSummary::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(ReturnSummary::find_by_statement(pg(
         "SELECT r.id, r.vendor_order_id, o.number AS order_number, r.status, r.reason, r.lines, \
                 r.return_shipping_fee, r.refund_amount, r.created_at \
          FROM orders.returns r JOIN orders.orders o ON o.id = r.order_id \

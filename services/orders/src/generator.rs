@@ -11,6 +11,7 @@
 
 use crate::error::OrdersResult;
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
 use uuid::Uuid;
 
@@ -53,8 +54,7 @@ pub async fn generate_history(
     while done < orders {
         let n = BATCH.min(orders - done);
         let txn = db.begin().await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "CREATE TEMP TABLE gen_products ON COMMIT DROP AS \
              SELECT (row_number() OVER () - 1)::int AS idx, * FROM unnest($1::uuid[], $2::uuid[], $3::text[], \
                  $4::uuid[], $5::uuid[], $6::bool[], $7::text[], $8::text[], $9::int8[]) \
@@ -73,8 +73,7 @@ pub async fn generate_history(
             ],
         ))
         .await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "CREATE TEMP TABLE gen_orders ON COMMIT DROP AS \
              SELECT gen_random_uuid() AS id, gen_random_uuid() AS vo_id, \
                  md5('jikgu-customer-' || floor(random() * $2)::int)::uuid AS customer_id, \
@@ -87,8 +86,7 @@ pub async fn generate_history(
             [(n as i64).into(), i64::from(customers.max(1)).into(), from.into(), to.into()],
         ))
         .await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "CREATE TEMP TABLE gen_lines ON COMMIT DROP AS \
              SELECT o.id AS order_id, o.vo_id, gen_random_uuid() AS line_id, l.j, l.qty, p.*, \
                  CASE WHEN cardinality($2::uuid[]) > 0 AND l.promo THEN ($2::uuid[])[1 + floor(l.c * cardinality($2::uuid[]))::int] END AS campaign_id \

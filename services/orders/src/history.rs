@@ -1,9 +1,10 @@
 //! Every state change writes a history row and an outbox event, in the same transaction.
 
 use crate::error::OrdersResult;
+use platform::db::pg;
 use platform::ids::new_id;
 use platform::outbox::{self, Schema};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
 /// One state change of an order (or of one of its vendor orders).
@@ -85,11 +86,7 @@ pub async fn record(
         note,
     }
     .ctes(0);
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("WITH {ctes} SELECT 1"),
-        values,
-    ))
-    .await?;
+    db.execute_raw(pg(format!("WITH {ctes} SELECT 1"), values))
+        .await?;
     Ok(())
 }

@@ -14,10 +14,9 @@ use crate::error::{OrdersError, OrdersResult};
 use crate::lifecycle::{self, PaidOutcome};
 use crate::states::PaymentState;
 use chrono::{DateTime, NaiveDate, Utc};
+use platform::db::pg;
 use platform::organisations::credit;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -43,8 +42,7 @@ pub(crate) async fn place_on_credit(
             )));
         }
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "WITH inv AS (INSERT INTO orders.org_invoices (vendor_order_id, order_id, organisation_id, vendor_id, amount, due_on) \
              SELECT id, order_id, $2, vendor_id, items_total + shipping_total, $3 FROM orders.vendor_orders WHERE order_id = $1), \
          pay AS (INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
@@ -73,8 +71,7 @@ async fn close_payment_when_settled(
     order_id: Uuid,
     credited: i64,
 ) -> OrdersResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.payments SET refunded = refunded + $2, updated_at = now(), \
              status = CASE \
                  WHEN EXISTS (SELECT 1 FROM orders.org_invoices WHERE order_id = $1 AND paid_at IS NULL AND voided_at IS NULL) \
@@ -125,8 +122,7 @@ pub(crate) async fn credit_back(
     struct Gateway {
         payment_gateway: Option<String>,
     }
-    let gateway = Gateway::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let gateway = Gateway::find_by_statement(pg(
         "SELECT payment_gateway FROM orders.orders WHERE id = $1",
         [order_id.into()],
     ))
@@ -137,8 +133,7 @@ pub(crate) async fn credit_back(
         return Ok(CreditBack::NotOnInvoice);
     }
     // Locked in a fixed order, so a cancel and a transfer being recorded queue up.
-    let open = Open::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let open = Open::find_by_statement(pg(
         "SELECT vendor_order_id, organisation_id, amount - credited AS left FROM orders.org_invoices \
          WHERE order_id = $1 AND ($2::uuid IS NULL OR vendor_order_id = $2) \
              AND paid_at IS NULL AND voided_at IS NULL \
@@ -154,8 +149,7 @@ pub(crate) async fn credit_back(
         if take <= 0 {
             continue;
         }
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "UPDATE orders.org_invoices SET credited = credited + $2, \
                  voided_at = CASE WHEN credited + $2 = amount THEN now() END \
              WHERE vendor_order_id = $1",
@@ -264,8 +258,7 @@ pub async fn list(
         InvoiceState::Voided => "i.voided_at IS NOT NULL",
         InvoiceState::All => "TRUE",
     };
-    Ok(InvoiceView::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(InvoiceView::find_by_statement(pg(
         format!(
             "SELECT i.vendor_order_id, i.order_id, o.number AS order_number, o.purchase_order_number, \
                  i.organisation_id, i.vendor_id, i.amount, i.credited, \
@@ -299,8 +292,7 @@ pub async fn record_transfer(
         amount: i64,
     }
     let txn = db.begin().await?;
-    let paid = Paid::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let paid = Paid::find_by_statement(pg(
         "UPDATE orders.org_invoices SET paid_at = now(), recorded_by = $3 \
          WHERE vendor_order_id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) AND paid_at IS NULL \
              AND voided_at IS NULL \
@@ -337,8 +329,7 @@ async fn find(
     vendor_order_id: Uuid,
     vendor: Option<Uuid>,
 ) -> OrdersResult<Option<InvoiceView>> {
-    Ok(InvoiceView::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(InvoiceView::find_by_statement(pg(
         "SELECT i.vendor_order_id, i.order_id, o.number AS order_number, o.purchase_order_number, \
              i.organisation_id, i.vendor_id, i.amount, i.credited, \
              CASE WHEN i.paid_at IS NULL AND i.voided_at IS NULL THEN i.amount - i.credited ELSE 0 END AS owed, \

@@ -16,9 +16,10 @@ use crate::history;
 use crate::states::{OrderStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::status::StateMachine;
 use promotions::pricing::Quote;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 /// The order row as its moves need it.
@@ -36,8 +37,7 @@ pub struct OrderRow {
 }
 
 pub async fn lock_order(db: &impl ConnectionTrait, id: Uuid) -> OrdersResult<OrderRow> {
-    OrderRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    OrderRow::find_by_statement(pg(
         "SELECT id, number, customer_id, status, grand_total, refunded_total, payment_gateway, payment_ref, reserved_until \
          FROM orders.orders WHERE id = $1 FOR UPDATE",
         [id.into()],
@@ -51,8 +51,7 @@ pub async fn stock_lines(
     db: &impl ConnectionTrait,
     order_id: Uuid,
 ) -> OrdersResult<Vec<StockLine>> {
-    Ok(StockLine::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(StockLine::find_by_statement(pg(
         "SELECT variant_id, quantity FROM orders.order_lines WHERE order_id = $1",
         [order_id.into()],
     ))
@@ -70,8 +69,7 @@ struct OrderQuote {
 
 impl OrderQuote {
     async fn load(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<(Self, Quote)> {
-        let row = Self::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        let row = Self::find_by_statement(pg(
             "SELECT customer_id, grand_total, quote FROM orders.orders WHERE id = $1",
             [order_id.into()],
         ))
@@ -98,8 +96,7 @@ async fn set_status(
         });
     }
     let closing = to.is_closed();
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.orders SET status = $2, updated_at = now(), \
              paid_at = CASE WHEN $4 THEN now() ELSE paid_at END, \
              closed_at = CASE WHEN $3 THEN now() ELSE closed_at END WHERE id = $1",
@@ -144,8 +141,7 @@ async fn set_vendor_orders(
     to: VendorOrderStatus,
 ) -> OrdersResult<()> {
     // Only the vendor orders the machine lets move there move.
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.vendor_orders SET status = $2, updated_at = now() \
          WHERE order_id = $1 AND status = ANY($3)",
         [
@@ -201,8 +197,7 @@ pub async fn mark_paid(
     }
     stock::commit(db, &lines).await?;
     // Units sold per product of this order, for the catalog's popularity sort.
-    let sold = ProductUnits::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let sold = ProductUnits::find_by_statement(pg(
         "SELECT product_id, sum(quantity)::bigint AS units FROM orders.order_lines \
          WHERE order_id = $1 GROUP BY product_id",
         [o.id.into()],
@@ -307,8 +302,7 @@ struct IdRow {
 /// payment in flight are skipped and looked at again on the next pass.
 pub async fn expire_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> OrdersResult<u64> {
     // The status is a literal so that the planner uses the partial index on unpaid orders.
-    let due = IdRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let due = IdRow::find_by_statement(pg(
         format!(
             "SELECT id FROM orders.orders WHERE status = '{}' AND reserved_until <= $1 \
              ORDER BY reserved_until LIMIT 200 FOR UPDATE SKIP LOCKED",
@@ -339,8 +333,7 @@ async fn vendor_orders_outside(
         n: i64,
     }
     let words: Vec<String> = statuses.iter().map(|s| String::from(*s)).collect();
-    let row = Count::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let row = Count::find_by_statement(pg(
         "SELECT count(*) AS n FROM orders.vendor_orders WHERE order_id = $1 AND status <> ALL($2)",
         [order_id.into(), words.into()],
     ))
@@ -376,8 +369,7 @@ pub async fn cancel_by_customer(
             }
             stock::restock(db, &stock_lines(db, o.id).await?).await?;
             let refund = o.grand_total - o.refunded_total;
-            db.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            db.execute_raw(pg(
                 "UPDATE orders.orders SET refunded_total = grand_total WHERE id = $1",
                 [o.id.into()],
             ))
@@ -432,8 +424,7 @@ pub async fn vendor_transition(
     courier: Option<String>,
     tracking: Option<String>,
 ) -> OrdersResult<()> {
-    let row = VendorOrderLock::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let row = VendorOrderLock::find_by_statement(pg(
         "SELECT v.order_id, v.status, o.customer_id FROM orders.vendor_orders v \
          JOIN orders.orders o ON o.id = v.order_id \
          WHERE v.id = $1 AND v.vendor_id = $2 FOR UPDATE OF v",
@@ -452,8 +443,7 @@ pub async fn vendor_transition(
             state: row.status.to_string(),
         });
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.vendor_orders SET status = $2, updated_at = now(), \
              courier = COALESCE($3, courier), tracking_number = COALESCE($4, tracking_number), \
              shipped_at = CASE WHEN $5 THEN now() ELSE shipped_at END, \
@@ -480,8 +470,7 @@ pub async fn confirm(
     customer: Option<Uuid>,
     actor: &str,
 ) -> OrdersResult<()> {
-    let row = VendorOrderLock::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let row = VendorOrderLock::find_by_statement(pg(
         "SELECT v.order_id, v.status, o.customer_id FROM orders.vendor_orders v \
          JOIN orders.orders o ON o.id = v.order_id \
          WHERE v.id = $1 FOR UPDATE OF v",
@@ -500,8 +489,7 @@ pub async fn confirm(
             state: row.status.to_string(),
         });
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.vendor_orders SET status = $2, confirmed_at = now(), updated_at = now() WHERE id = $1",
         [vendor_order_id.into(), to.into()],
     ))
@@ -533,8 +521,7 @@ pub async fn confirm(
 /// Confirm vendor orders delivered more than `days` ago.
 pub async fn auto_confirm_due(db: &impl ConnectionTrait, days: i64) -> OrdersResult<u64> {
     // A literal status, for the partial index on delivered vendor orders.
-    let due = IdRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let due = IdRow::find_by_statement(pg(
         format!(
             "SELECT id FROM orders.vendor_orders WHERE status = '{}' \
              AND delivered_at <= now() - make_interval(days => $1) LIMIT 200",

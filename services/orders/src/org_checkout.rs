@@ -14,10 +14,9 @@ use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
 use crate::quotations::accept::{self, CardPayment};
 use chrono::Utc;
+use platform::db::pg;
 use platform::organisations::service::Organisation;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -136,8 +135,7 @@ async fn store_answer(
     key: &str,
     placed: &OrganisationOrderPlaced,
 ) -> OrdersResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2 AND response IS NULL",
         [
             scope.into(),
@@ -169,8 +167,7 @@ async fn replay(
         number: String,
         grand_total: i64,
     }
-    let p = Placed::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let p = Placed::find_by_statement(pg(
         "SELECT number, grand_total FROM orders.orders WHERE id = $1",
         [order_id.into()],
     ))

@@ -17,7 +17,8 @@
 
 use crate::error::{OrdersError, OrdersResult};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -127,8 +128,7 @@ pub async fn disclosure(
         vendor_id: Uuid,
         amount: i64,
     }
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = Row::find_by_statement(pg(
         "SELECT o.organisation_id, l.vendor_id, sum(l.final_amount - l.refunded_amount)::bigint AS amount \
          FROM orders.orders o JOIN orders.order_lines l ON l.order_id = o.id \
          WHERE o.organisation_kind = 'public_institution' AND o.status IN ('paid', 'completed') \

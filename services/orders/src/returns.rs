@@ -12,10 +12,11 @@ use crate::history;
 use crate::states::{ReturnStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::ids::new_id;
 use platform::quantity::Quantity;
 use platform::status::StateMachine;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -86,8 +87,7 @@ pub async fn request(
         status,
         delivered_at,
         vendor_id,
-    } = Delivered::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    } = Delivered::find_by_statement(pg(
         "SELECT v.status, v.delivered_at, v.vendor_id FROM orders.vendor_orders v JOIN orders.orders o ON o.id = v.order_id \
          WHERE v.id = $1 AND v.order_id = $2 AND o.customer_id = $3 FOR UPDATE OF v",
         [req.vendor_order_id.into(), order_id.into(), customer.into()],
@@ -127,8 +127,7 @@ pub async fn request(
             quantity: qty,
             returned_quantity: returned,
             withdrawal_restricted: restricted,
-        } = Returnable::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        } = Returnable::find_by_statement(pg(
             "SELECT quantity, returned_quantity, withdrawal_restricted FROM orders.order_lines \
              WHERE vendor_order_id = $1 AND variant_id = $2",
             [req.vendor_order_id.into(), l.variant_id.into()],
@@ -158,8 +157,7 @@ pub async fn request(
         }
     }
     let id = new_id();
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "INSERT INTO orders.returns (id, order_id, vendor_order_id, vendor_id, status, reason, lines, refund_account) \
          VALUES ($1, $2, $3, $4, $7, $5, $6, $8)",
         [
@@ -213,8 +211,7 @@ pub async fn accept(
         lines: serde_json::Value,
         payment_ref: Option<String>,
     }
-    let r = Requested::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let r = Requested::find_by_statement(pg(
         "SELECT r.order_id, r.vendor_order_id, r.status, r.reason, r.lines, o.payment_ref \
          FROM orders.returns r JOIN orders.orders o ON o.id = r.order_id \
          WHERE r.id = $1 AND r.vendor_id = $2 FOR UPDATE OF r",
@@ -244,8 +241,7 @@ pub async fn accept(
     }
     let mut refund = 0i64;
     for l in &lines {
-        let row = Refundable::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        let row = Refundable::find_by_statement(pg(
             "SELECT id, quantity, returned_quantity, final_amount, refunded_amount FROM orders.order_lines \
              WHERE vendor_order_id = $1 AND variant_id = $2 FOR UPDATE",
             [vendor_order_id.into(), l.variant_id.into()],
@@ -258,8 +254,7 @@ pub async fn accept(
         let line_refund =
             cumulative_refund(row.final_amount, qty, now_returned) - row.refunded_amount;
         refund += line_refund;
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "UPDATE orders.order_lines SET returned_quantity = $2, refunded_amount = refunded_amount + $3 WHERE id = $1",
             [row.id.into(), now_returned.into(), line_refund.into()],
         ))
@@ -287,14 +282,12 @@ pub async fn accept(
             .collect::<Vec<_>>(),
     )
     .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.returns SET status = $4, decided_at = now(), refund_amount = $2, return_shipping_fee = $3 WHERE id = $1",
         [return_id.into(), refund.into(), fee.into(), to.into()],
     ))
     .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.orders SET refunded_total = refunded_total + $2, updated_at = now() WHERE id = $1",
         [order_id.into(), refund.into()],
     ))

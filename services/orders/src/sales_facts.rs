@@ -11,8 +11,9 @@ use crate::returns::cumulative_refund;
 use crate::states::OrderStatus;
 use chrono::{DateTime, Utc};
 use platform::attribution::{BuyerKind, SalesChannel};
+use platform::db::pg;
 use platform::status::Status;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -125,8 +126,7 @@ pub async fn of_orders(
         return Ok(Vec::new());
     }
     let ids = platform::db::uuid_array(order_ids);
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = Row::find_by_statement(pg(
         "SELECT o.id AS order_id, o.customer_id, o.channel, o.buyer_kind, o.status, o.paid_at, o.closed_at, \
              o.updated_at, l.id AS line_id, l.vendor_order_id, l.variant_id, l.product_id, l.title, l.sku, \
              l.vendor_id, l.quantity, l.list_unit_price * l.quantity AS list_amount, l.promotion_discount, \
@@ -139,8 +139,7 @@ pub async fn of_orders(
     ))
     .all(db)
     .await?;
-    let returns = AcceptedReturn::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let returns = AcceptedReturn::find_by_statement(pg(
         "SELECT order_id, vendor_order_id, lines, decided_at FROM orders.returns \
          WHERE order_id = ANY((SELECT $1)::uuid[]) AND status = 'accepted' ORDER BY decided_at, id",
         [ids],
@@ -266,8 +265,7 @@ pub async fn paid_order_ids(
     limit: u64,
 ) -> OrdersResult<Vec<Uuid>> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT id FROM orders.orders WHERE paid_at IS NOT NULL AND id > $1 ORDER BY id LIMIT $2",
             [after.unwrap_or_default().into(), (limit as i64).into()],
         ))
@@ -301,8 +299,7 @@ pub async fn attribution_as_of(
     use sea_orm::sea_query::ArrayType as T;
     let products: Vec<Value> = asked.iter().map(|(p, _)| (*p).into()).collect();
     let days: Vec<Value> = asked.iter().map(|(_, d)| (*d).into()).collect();
-    Ok(AttributedAsOf::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(AttributedAsOf::find_by_statement(pg(
         "SELECT q.product_id, q.day, a.category_id, a.top_category_id, a.district \
          FROM unnest($1::uuid[], $2::date[]) AS q (product_id, day) \
          CROSS JOIN LATERAL (SELECT a.category_id, a.top_category_id, a.district_comparable AS district \

@@ -11,7 +11,8 @@
 
 use crate::error::OrdersResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 /// One order line as settlement sees it. Amounts are whole won.
@@ -105,8 +106,7 @@ pub async fn vendor_order(
     vendor_order_id: Uuid,
 ) -> OrdersResult<Option<VendorOrderFacts>> {
     let Some(v) = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT v.id, v.order_id, o.number, v.vendor_id, v.status, COALESCE(o.paid_at, o.created_at) AS ordered_at, \
                  v.confirmed_at, o.payment_gateway, v.shipping_total, o.quote, \
                  (SELECT COALESCE(sum(r.return_shipping_fee), 0)::bigint FROM orders.returns r \
@@ -122,8 +122,7 @@ pub async fn vendor_order(
     };
     let quote: serde_json::Value = v.try_get("", "quote")?;
     let mut facts = VendorOrderFacts::from_query_result(&v, "")?;
-    let rows = LineRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = LineRow::find_by_statement(pg(
         "SELECT id, product_id, variant_id, quantity, returned_quantity, list_unit_price, promotion_discount, \
              final_amount, refunded_amount FROM orders.order_lines WHERE vendor_order_id = $1 ORDER BY id",
         [vendor_order_id.into()],
@@ -186,8 +185,7 @@ pub async fn with_open_returns(
         return Ok(Vec::new());
     }
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT DISTINCT vendor_order_id FROM orders.returns \
              WHERE status = 'requested' AND vendor_order_id = ANY((SELECT $1)::uuid[])",
             [platform::db::uuid_array(vendor_order_ids)],
@@ -202,8 +200,7 @@ pub async fn with_open_returns(
 /// will be owed once its customers confirm.
 pub async fn unconfirmed_total(db: &impl ConnectionTrait, vendor_id: Uuid) -> OrdersResult<i64> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT COALESCE(sum(items_total + shipping_total), 0)::bigint AS n FROM orders.vendor_orders \
              WHERE vendor_id = $1 AND status IN ('preparing', 'shipped', 'delivered')",
             [vendor_id.into()],

@@ -5,8 +5,9 @@
 
 use crate::error::{OrdersError, OrdersResult};
 use chrono::{DateTime, Utc};
+use platform::db::pg;
 use platform::organisations::service::Organisation;
-use sea_orm::{ConnectionTrait, DbBackend, FromJsonQueryResult, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, FromJsonQueryResult, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -37,8 +38,7 @@ pub(crate) async fn request_for_order(
         address: org.address.clone(),
         email: org.tax_invoice_email.clone(),
     };
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "INSERT INTO orders.tax_invoices (vendor_order_id, order_id, organisation_id, vendor_id, recipient, \
              supply_amount, vat_amount, total) \
          SELECT v.id, v.order_id, $2, v.vendor_id, $3, t.total - t.vat, t.vat, t.total \
@@ -104,8 +104,7 @@ pub async fn list(
     vendor: Option<Uuid>,
     pending: bool,
 ) -> OrdersResult<Vec<TaxInvoiceView>> {
-    Ok(TaxInvoiceView::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(TaxInvoiceView::find_by_statement(pg(
         "SELECT t.vendor_order_id, t.order_id, o.number AS order_number, t.organisation_id, t.vendor_id, \
              t.recipient, t.supply_amount, t.vat_amount, t.total, t.requested_at, t.approval_number, t.issued_at \
          FROM orders.tax_invoices t JOIN orders.orders o ON o.id = t.order_id \
@@ -153,8 +152,7 @@ pub async fn issue(
 ) -> OrdersResult<TaxInvoiceView> {
     let digits = approval_digits(&req.approval_number)?;
     let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "UPDATE orders.tax_invoices SET approval_number = $3, issued_at = now() \
              WHERE vendor_order_id = $1 AND vendor_id = $2 AND issued_at IS NULL",
             [vendor_order_id.into(), vendor.into(), digits.into()],

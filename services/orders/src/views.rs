@@ -4,7 +4,8 @@
 use crate::error::{OrdersError, OrdersResult};
 use crate::states::{OrderStatus, ReturnStatus, VendorOrderStatus};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -225,8 +226,7 @@ async fn assemble(
     orders: &str,
     values: Vec<sea_orm::Value>,
 ) -> OrdersResult<Vec<OrderView>> {
-    let rows = OrderHistoryRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = OrderHistoryRow::find_by_statement(pg(
         format!(
             "SELECT {ORDER_COLUMNS} FROM ({orders}) o \
              LEFT JOIN orders.order_history h ON h.order_id = o.id ORDER BY o.id DESC, h.id"
@@ -248,8 +248,7 @@ async fn assemble(
         return Ok(views);
     }
     let ids: Vec<Uuid> = views.iter().map(|v| v.id).collect();
-    let parts = VendorOrderLineRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let parts = VendorOrderLineRow::find_by_statement(pg(
         "SELECT v.order_id, v.id, v.vendor_id, v.status, v.items_total, v.shipping_total, v.courier, \
              v.tracking_number, v.shipped_at, v.delivered_at, v.confirmed_at, \
              l.variant_id, l.product_id, l.title, l.variant_name, l.sku, l.quantity, l.unit_price, \
@@ -362,8 +361,7 @@ pub async fn payable_order(
     customer: Uuid,
     id: Uuid,
 ) -> OrdersResult<PayableOrder> {
-    PayableOrder::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    PayableOrder::find_by_statement(pg(
         "SELECT payment_ref, grand_total FROM orders.orders WHERE id = $1 AND customer_id = $2",
         [id.into(), customer.into()],
     ))
@@ -389,8 +387,7 @@ pub async fn vendor_orders(
     after: Option<Uuid>,
     limit: u64,
 ) -> OrdersResult<Vec<VendorOrderSummary>> {
-    let rows = VendorSummaryRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = VendorSummaryRow::find_by_statement(pg(
         "SELECT v.id, o.number AS order_number, v.status, v.items_total, v.shipping_total, v.courier, \
              v.tracking_number, o.recipient, o.phone, o.postal_code, o.road_address, o.address_detail, \
              v.created_at, l.sku, l.title, l.variant_name, l.quantity, l.final_amount \

@@ -8,6 +8,7 @@
 use crate::error::{ReportsError, ReportsResult};
 use chrono::NaiveDate;
 use platform::attribution::SalesChannel;
+use platform::db::pg;
 use platform::ids::new_id;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
@@ -193,8 +194,7 @@ pub async fn upload(
         found.entry(f.sku.clone()).or_default().push(f);
     }
     let overlap = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT id FROM reports.external_uploads WHERE channel = $1 AND period_from <= $3 AND period_to >= $2 \
                  AND NOT (period_from = $2 AND period_to = $3) LIMIT 1",
             [channel.into(), from.into(), to.into()],
@@ -208,8 +208,7 @@ pub async fn upload(
         ));
     }
     let replaced = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "DELETE FROM reports.external_uploads WHERE channel = $1 AND period_from = $2 AND period_to = $3",
             [channel.into(), from.into(), to.into()],
         ))
@@ -244,8 +243,7 @@ pub async fn upload(
         refunds += s.refund;
     }
     unmatched.sort_by_key(|u| u.line);
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "INSERT INTO reports.external_uploads (id, channel, period_from, period_to, uploaded_by, rows_total, rows_matched, unmatched) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         [
@@ -267,8 +265,7 @@ pub async fn upload(
                 format!("({})", cols.join(", "))
             })
             .collect();
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             format!(
                 "INSERT INTO reports.external_sales (upload_id, day, channel, product_id, vendor_id, category_id, \
                      top_category_id, district, certified, units, gross, refunds, net) VALUES {}",

@@ -12,11 +12,9 @@ use crate::error::{ReportsError, ReportsResult};
 use crate::period::Period;
 use chrono::{Datelike, Months, NaiveDate};
 use platform::attribution::{BuyerKind, SalesChannel};
+use platform::db::pg;
 use platform::status::Status;
-use sea_orm::{
-    ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionSession, TransactionTrait,
-    Value,
-};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionSession, TransactionTrait, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -407,8 +405,7 @@ async fn grouped(
     shift: &str,
 ) -> ReportsResult<Vec<(Vec<String>, Measures)>> {
     let (k1, k2) = keys(by);
-    let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = GroupRow::find_by_statement(pg(
         format!(
             "SELECT {k1} AS k1, {k2} AS k2, {SUMS} FROM ({SOURCE}) s \
              WHERE $4::interval IS NOT NULL GROUP BY 1, 2"
@@ -468,8 +465,7 @@ async fn grouped_buyers(
     let txn = db.begin().await?;
     txn.execute_unprepared("SET LOCAL work_mem = '32MB'")
         .await?;
-    let rows = B::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = B::find_by_statement(pg(
         format!(
             "SELECT {k1} AS k1, {k2} AS k2, GROUPING({c1}, {c2}) AS grand, count(DISTINCT customer) AS buyers \
              FROM ({BUYER_SOURCE}) s WHERE $4::interval IS NOT NULL \
@@ -571,8 +567,7 @@ async fn buyers(db: &impl ConnectionTrait, p: &Period, scope: Scope) -> ReportsR
         new_buyers: i64,
         vendor_orders: i64,
     }
-    let b = B::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let b = B::find_by_statement(pg(
         // New buyers: those whose first day (in this scope) is in the period, a range of
         // `first_days` (a customer's first day is a day they bought on).
         "SELECT (SELECT count(*) FROM reports.first_days \
@@ -610,8 +605,7 @@ async fn top_products(
     }
     let mut values = params(p, scope, "0 days", true);
     values.push(limit.into());
-    let rows = T::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = T::find_by_statement(pg(
         format!(
             "SELECT product_id, vendor_id, sum(units)::int8 AS units, sum(net)::int8 AS net FROM ({PRODUCT_SOURCE}) s \
              WHERE $4::interval IS NOT NULL GROUP BY 1, 2 ORDER BY net DESC, product_id LIMIT $7"
@@ -646,8 +640,7 @@ async fn campaign_effects(
     scope: Scope,
 ) -> ReportsResult<Vec<CampaignEffect>> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             format!(
                 "SELECT campaign_id FROM ({SOURCE}) s WHERE campaign_id <> '00000000-0000-0000-0000-000000000000' \
                      AND $4::interval IS NOT NULL \
@@ -701,8 +694,7 @@ async fn campaign_effects(
     };
     // Every campaign at once: the products it sold at its price or coupon during it, then
     // those products' net sales during it and as many days before.
-    let sums = E::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let sums = E::find_by_statement(pg(
         "WITH w AS (SELECT * FROM unnest($1::uuid[], $2::date[], $3::date[], $4::date[]) AS w (id, bf, df, dt)), \
               p AS (SELECT DISTINCT w.id, d.product_id FROM w JOIN reports.daily_products d \
                   ON d.campaign_id = w.id AND d.day BETWEEN w.df AND w.dt) \

@@ -7,7 +7,8 @@ use crate::cells::{CellKey, Contribution, Measures, contribution};
 use crate::error::{ReportsError, ReportsResult};
 use chrono::{Datelike, NaiveDate};
 use orders::sales_facts::{self, OrderSales};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use platform::db::pg;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
@@ -160,8 +161,7 @@ async fn upsert(
             params.push(Value::Array(ty, Some(Box::new(col))));
             casts.push(format!("${}::{name}[]", i + 1));
         }
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             format!(
                 "INSERT INTO {table} AS s ({cols}) SELECT * FROM unnest({casts}) \
                  ON CONFLICT ({keys}) DO UPDATE SET {update}",
@@ -186,8 +186,7 @@ async fn upsert(
         days.sort_unstable();
         days.dedup();
         let zero: Vec<String> = measures.iter().map(|m| format!("{m} = 0")).collect();
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             format!(
                 "DELETE FROM {table} WHERE day = ANY($1) AND {}",
                 zero.join(" AND ")
@@ -256,8 +255,7 @@ async fn add_buyer_cells(
 /// once take turns over the customer's buyer rows (each sees what the other left).
 async fn lock_customer(db: &impl ConnectionTrait, customer: Uuid) -> ReportsResult<i32> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "INSERT INTO reports.customer_numbers (customer_id) VALUES ($1) \
              ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id RETURNING number",
             [customer.into()],
@@ -337,12 +335,7 @@ async fn refresh_monthly_buyers(
         ),
     ];
     for (sql, n) in statements.into_iter().zip([11, 11, 9]) {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            params[..n].to_vec(),
-        ))
-        .await?;
+        db.execute_raw(pg(sql, params[..n].to_vec())).await?;
     }
     Ok(())
 }
@@ -385,8 +378,7 @@ async fn add_buyer_days(
             ),
             arr(T::BigInt, chunk.iter().map(|(_, n)| (*n).into()).collect()),
         ];
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "INSERT INTO reports.buyer_days AS b (customer_id, day, vendor_id, orders) \
                  SELECT * FROM unnest($1::uuid[], $2::date[], $3::uuid[], $4::int8[]) \
              ON CONFLICT (customer_id, day, vendor_id) DO UPDATE SET orders = b.orders + excluded.orders",
@@ -401,8 +393,7 @@ async fn add_buyer_days(
         .collect();
     customers.dedup();
     if !customers.is_empty() {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "DELETE FROM reports.buyer_days WHERE customer_id = ANY($1) AND orders = 0",
             [platform::db::uuid_array(&customers)],
         ))
@@ -425,19 +416,13 @@ async fn refresh_first_days(
     customer: Option<Uuid>,
 ) -> ReportsResult<()> {
     if let Some(c) = customer {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "DELETE FROM reports.first_days WHERE customer_id = $1",
             [c.into()],
         ))
         .await?;
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        FIRST_DAYS,
-        [customer.into()],
-    ))
-    .await?;
+    db.execute_raw(pg(FIRST_DAYS, [customer.into()])).await?;
     Ok(())
 }
 
@@ -487,8 +472,7 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
     let Some(o) = sales.into_iter().next() else {
         return Ok(false);
     };
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "INSERT INTO reports.order_contributions (order_id, customer_id, cells) VALUES ($1, $2, $3) \
          ON CONFLICT (order_id) DO NOTHING",
         [
@@ -501,8 +485,7 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
     ))
     .await?;
     let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT cells FROM reports.order_contributions WHERE order_id = $1 FOR UPDATE",
             [order_id.into()],
         ))
@@ -534,8 +517,7 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
         add_buyer_cells(&txn, &cells).await?;
         refresh_monthly_buyers(&txn, o.customer_id, number, cells.keys().map(|(_, k)| k)).await?;
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "UPDATE reports.order_contributions SET cells = $2, applied_at = now() WHERE order_id = $1",
         [
             order_id.into(),
@@ -634,8 +616,7 @@ async fn store_contributions(
     use sea_orm::sea_query::ArrayType as T;
     for chunk in rows.chunks(CHUNK) {
         let arr = |ty: T, v: Vec<Value>| Value::Array(ty, Some(Box::new(v)));
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db.execute_raw(pg(
             "INSERT INTO reports.order_contributions (order_id, customer_id, cells) \
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])",
             [

@@ -6,11 +6,10 @@ use super::{GatewayEvent, GatewayEventKind, PaymentGateway, RefundRequest};
 use crate::error::{OrdersError, OrdersResult};
 use crate::lifecycle::{self, PaidOutcome};
 use crate::states::PaymentState;
+use platform::db::pg;
 use platform::money::Won;
 use platform::status::StateMachine;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +31,7 @@ async fn order_of(
     struct PaymentOf {
         order_id: Uuid,
     }
-    let row = PaymentOf::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let row = PaymentOf::find_by_statement(pg(
         "SELECT order_id FROM orders.payments WHERE payment_ref = $1",
         [payment_ref.into()],
     ))
@@ -90,8 +88,7 @@ pub async fn apply_in(
     };
     let order_id = order_of(txn, &payment_ref, hint).await?;
     let fresh = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "INSERT INTO orders.payment_events (gateway, event_id, order_id, kind) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING RETURNING event_id",
             [gateway.into(), event.event_id.clone().into(), order_id.into(), kind.into()],
@@ -138,8 +135,7 @@ pub async fn apply_in(
         GatewayEventKind::Refunded {
             amount_refunded, ..
         } => {
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            txn.execute_raw(pg(
                 "UPDATE orders.payments SET refunded = GREATEST(refunded, $2), updated_at = now() WHERE payment_ref = $1",
                 [payment_ref.clone().into(), amount_refunded.get().into()],
             ))
@@ -184,8 +180,7 @@ pub(crate) async fn set_payment_status(
     payment_ref: &str,
     status: PaymentState,
 ) -> Result<(), OrdersError> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.payments SET status = $2, updated_at = now() \
          WHERE payment_ref = $1 AND status = ANY($3)",
         [

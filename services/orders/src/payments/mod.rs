@@ -17,6 +17,7 @@ pub mod test_gateway;
 pub mod toss;
 
 use http::HeaderMap;
+use platform::db::pg;
 use platform::money::Won;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -265,9 +266,7 @@ pub async fn record_opened(
     opened: &OpenedPayment,
     amount: i64,
 ) -> crate::error::OrdersResult<()> {
-    use sea_orm::{DbBackend, Statement};
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "WITH payment AS ( \
              INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING) \

@@ -23,11 +23,10 @@ use crate::history;
 use crate::lifecycle;
 use crate::states::{OrderStatus, PaymentState};
 use chrono::{DateTime, FixedOffset, Utc};
+use platform::db::pg;
 use platform::error::ErrorCode;
 use platform::money::Won;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -118,8 +117,7 @@ pub(crate) async fn lock_by_number(
     gateway: &str,
     number: &str,
 ) -> OrdersResult<Option<Locked>> {
-    Ok(Locked::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(Locked::find_by_statement(pg(
         "SELECT o.id, o.number, o.customer_id, o.status, o.grand_total, o.reserved_until, \
                 p.status AS payment_status, p.payment_key, p.virtual_account, p.deposit_secret, \
                 p.in_doubt_since IS NOT NULL AS in_doubt \
@@ -333,8 +331,7 @@ pub(crate) enum Settled {
 }
 
 async fn bind_key(txn: &impl ConnectionTrait, order_id: Uuid, key: &str) -> OrdersResult<()> {
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "WITH p AS (UPDATE orders.payments SET payment_key = $2, payment_ref = $2, in_doubt_since = NULL, in_doubt_checked_at = NULL, \
                     updated_at = now() WHERE order_id = $1) \
          UPDATE orders.orders SET payment_ref = $2, updated_at = now() WHERE id = $1",
@@ -400,8 +397,7 @@ pub(crate) async fn settle_in(
             }
             bind_key(txn, row.id, &payment_key).await?;
             // The stock stays held until the deposit is due.
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            txn.execute_raw(pg(
                 "WITH p AS (UPDATE orders.payments SET status = $5, virtual_account = $2, \
                             deposit_secret = $3, updated_at = now() WHERE order_id = $1 AND status = 'open') \
                  UPDATE orders.orders SET reserved_until = GREATEST(reserved_until, $4), updated_at = now() \
@@ -442,8 +438,7 @@ pub(crate) async fn settle_in(
                     order_id: Some(row.id),
                 }
             };
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            txn.execute_raw(pg(
                 "UPDATE orders.payments SET in_doubt_since = NULL, updated_at = now(), \
                      status = CASE WHEN status IN ('open', 'waiting_for_deposit') THEN $2 ELSE status END \
                  WHERE order_id = $1",
@@ -482,8 +477,7 @@ pub(crate) async fn settle_in(
         }
         Said::InDoubt { payment_key, why } => {
             tracing::warn!(order = %row.number, %why, "payment in doubt; it will be fetched back");
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            txn.execute_raw(pg(
                 "UPDATE orders.payments SET payment_key = $2, in_doubt_since = COALESCE(in_doubt_since, now()), \
                      updated_at = now() WHERE order_id = $1",
                 [row.id.into(), payment_key.into()],
@@ -690,8 +684,7 @@ pub async fn fail(
             &format!("payment window failed: {code}"),
         )
         .await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "UPDATE orders.payments SET status = $2, updated_at = now() WHERE order_id = $1 AND status = $3",
             [
                 row.id.into(),
@@ -714,8 +707,7 @@ pub async fn fail(
 /// ("강화순무김치 외 2건"), at most 100 characters.
 pub async fn order_name(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<String> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT (SELECT title FROM orders.order_lines WHERE order_id = $1 ORDER BY id LIMIT 1) AS first, \
                     (SELECT count(*) FROM orders.order_lines WHERE order_id = $1) AS n",
             [order_id.into()],

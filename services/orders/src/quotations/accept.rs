@@ -12,11 +12,12 @@ use crate::context::OrdersContext;
 use crate::error::{OrdersError, OrdersResult};
 use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{LineIssue, LineProblem, Priced};
+use platform::db::pg;
 use platform::money::Won;
 use platform::organisations::service::Organisation;
 use platform::quantity::Quantity;
 use promotions::pricing::{LineQuote, Quote, QuoteTotals, VendorShippingQuote};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 pub use crate::buyer::{OrganisationOrderPlaced as AcceptedQuotation, PaymentMethod};
 
@@ -212,8 +213,7 @@ pub async fn accept(
         now,
     )
     .await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "UPDATE orders.quotations SET status = $2, accepted_by = $3, accepted_at = now(), order_id = $4, \
              updated_at = now() WHERE id = $1",
         [

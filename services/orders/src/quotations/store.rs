@@ -6,11 +6,10 @@ use crate::checkout;
 use crate::error::{OrdersError, OrdersResult};
 use crate::quoting::{LineIssue, LineProblem};
 use catalog::purchasable::{self, Purchasable};
+use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 
 /// Who asks: the organisation and its member.
 #[derive(Debug, Clone, Copy)]
@@ -107,8 +106,7 @@ pub async fn request(
     }
     let id = new_id();
     let txn = db.begin().await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "INSERT INTO orders.quotations (id, number, organisation_id, organisation_kind, requested_by, status, \
              delivery_date, notes, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         [
@@ -132,8 +130,7 @@ pub async fn request(
         }
     }
     for (part_id, vendor_id) in &parts {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "INSERT INTO orders.quotation_parts (id, quotation_id, vendor_id, status) VALUES ($1, $2, $3, $4)",
             [
                 (*part_id).into(),
@@ -150,8 +147,7 @@ pub async fn request(
             .find(|(_, v)| *v == p.vendor_id)
             .map(|(id, _)| *id)
             .ok_or(OrdersError::NotFound("quotation part"))?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        txn.execute_raw(pg(
             "INSERT INTO orders.quotation_lines (id, quotation_id, part_id, position, variant_id, product_id, \
                  title, variant_name, sku, quantity, list_unit_price, taxable) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -220,8 +216,7 @@ async fn head(
     id: Uuid,
     organisation: Option<Uuid>,
 ) -> OrdersResult<HeadRow> {
-    HeadRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    HeadRow::find_by_statement(pg(
         format!("{HEAD} WHERE id = $1 AND ($2::uuid IS NULL OR organisation_id = $2)"),
         [id.into(), organisation.into()],
     ))
@@ -236,16 +231,14 @@ pub(crate) async fn parts(
     quotation: Uuid,
     vendor: Option<Uuid>,
 ) -> OrdersResult<Vec<(PartRow, Vec<LineRow>)>> {
-    let parts = PartRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let parts = PartRow::find_by_statement(pg(
         "SELECT id, vendor_id, status, shipping_fee, valid_until, vendor_notes, answered_at, revision \
          FROM orders.quotation_parts WHERE quotation_id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) ORDER BY id",
         [quotation.into(), vendor.into()],
     ))
     .all(db)
     .await?;
-    let mut lines = LineRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let mut lines = LineRow::find_by_statement(pg(
         "SELECT part_id, variant_id, product_id, title, variant_name, sku, quantity, list_unit_price, \
              quoted_unit_price, taxable FROM orders.quotation_lines WHERE quotation_id = $1 ORDER BY position",
         [quotation.into()],
@@ -373,16 +366,14 @@ async fn ids(
     struct Id {
         id: Uuid,
     }
-    Ok(Id::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        [owner.into(), after.into(), (limit as i64).into()],
-    ))
-    .all(db)
-    .await?
-    .into_iter()
-    .map(|r| r.id)
-    .collect())
+    Ok(
+        Id::find_by_statement(pg(sql, [owner.into(), after.into(), (limit as i64).into()]))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+    )
 }
 
 /// A vendor's part of a quotation, with the request (404 when the vendor has no part).
@@ -447,8 +438,7 @@ pub(crate) async fn lock(
     struct Row {
         status: QuotationStatus,
     }
-    Row::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Row::find_by_statement(pg(
         "SELECT status FROM orders.quotations WHERE id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) FOR UPDATE",
         [id.into(), organisation.into()],
     ))
@@ -470,8 +460,7 @@ pub(crate) async fn set_status(
             state: from.to_string(),
         });
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE orders.quotations SET status = $2, updated_at = now() WHERE id = $1",
         [id.into(), to.into()],
     ))
@@ -490,8 +479,7 @@ async fn settle_status(
         requested: i64,
         answered: i64,
     }
-    let c = Counts::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let c = Counts::find_by_statement(pg(
         "SELECT count(*) FILTER (WHERE status = 'requested') AS requested, \
                 count(*) FILTER (WHERE status = 'answered') AS answered \
          FROM orders.quotation_parts WHERE quotation_id = $1",
@@ -630,8 +618,7 @@ pub async fn answer(
     }
     let variants: Vec<Uuid> = a.lines.iter().map(|q| q.variant_id).collect();
     let prices: Vec<i64> = a.lines.iter().map(|q| q.unit_price).collect();
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "WITH priced AS (UPDATE orders.quotation_lines l SET quoted_unit_price = v.price \
              FROM unnest($2::uuid[], $3::bigint[]) AS v(variant_id, price) \
              WHERE l.part_id = $1 AND l.variant_id = v.variant_id) \
@@ -668,8 +655,7 @@ pub async fn decline(
     }
     let txn = db.begin().await?;
     let (status, part, _) = open_part(&txn, vendor, id, PartMove::Decline).await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(pg(
         "UPDATE orders.quotation_parts SET status = $2, vendor_notes = $3, answered_at = now() WHERE id = $1",
         [
             part.id.into(),
@@ -699,8 +685,7 @@ pub async fn withdraw(db: &DatabaseConnection, organisation: Uuid, id: Uuid) -> 
 /// skipped and expired on the next pass.
 pub async fn expire_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> OrdersResult<u64> {
     let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "UPDATE orders.quotations q SET status = $2, updated_at = now() \
              WHERE q.id IN (SELECT id FROM orders.quotations WHERE status = $3 FOR UPDATE SKIP LOCKED) \
                  AND (SELECT min(valid_until) FROM orders.quotation_parts p \

@@ -1,8 +1,9 @@
 //! The credit line for paying by invoice (후불), changed only inside the caller's
 //! transaction (the order's, the recorded transfer's).
 
+use crate::db::pg;
 use crate::error::{ApiError, ErrorCode};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// Take `amount` of the organisation's credit, or refuse with `credit_limit_exceeded`.
@@ -20,8 +21,7 @@ pub async fn take(
         )));
     }
     let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "UPDATE accounts.organisations SET credit_used = credit_used + $2 \
              WHERE id = $1 AND status = 'approved' AND credit_used + $2 <= credit_limit",
             [organisation.into(), amount.into()],
@@ -40,8 +40,7 @@ pub async fn give_back(
     organisation: Uuid,
     amount: i64,
 ) -> Result<(), ApiError> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "UPDATE accounts.organisations SET credit_used = GREATEST(credit_used - $2, 0) WHERE id = $1",
         [organisation.into(), amount.into()],
     ))

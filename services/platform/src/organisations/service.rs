@@ -4,11 +4,12 @@
 use super::{MemberRole, OrganisationKind, OrganisationStatus};
 use crate::accounts::input::Email;
 use crate::business_number::BusinessNumber;
+use crate::db::pg;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::ids::new_id;
 use crate::status::StateMachine;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -85,8 +86,7 @@ pub async fn apply(
     new: NewOrganisation,
 ) -> Result<Organisation, ApiError> {
     let id = new_id();
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(pg(
         "WITH org AS (INSERT INTO accounts.organisations (id, kind, name, business_number, representative, \
              address, tax_invoice_email, status, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)) \
          INSERT INTO accounts.organisation_members (organisation_id, user_id, role) VALUES ($1, $9, $10)",
@@ -119,15 +119,12 @@ pub async fn apply(
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Organisation>, ApiError> {
-    Ok(
-        Organisation::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT {COLUMNS} FROM accounts.organisations o WHERE o.id = $1"),
-            [id.into()],
-        ))
-        .one(db)
-        .await?,
-    )
+    Ok(Organisation::find_by_statement(pg(
+        format!("SELECT {COLUMNS} FROM accounts.organisations o WHERE o.id = $1"),
+        [id.into()],
+    ))
+    .one(db)
+    .await?)
 }
 
 /// The organisation and the member's role in it, whatever its status; `None` when `user`
@@ -146,11 +143,7 @@ pub async fn membership(
          JOIN accounts.organisation_members m ON m.organisation_id = o.id \
          WHERE o.id = $1 AND m.user_id = $2"
     );
-    let stmt = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        [organisation.into(), user.into()],
-    );
+    let stmt = pg(sql, [organisation.into(), user.into()]);
     let Some(row) = db.query_one_raw(stmt).await? else {
         return Ok(None);
     };
@@ -169,13 +162,7 @@ pub async fn of_member(
          JOIN accounts.organisation_members m ON m.organisation_id = o.id \
          WHERE m.user_id = $1 ORDER BY o.id DESC LIMIT 100"
     );
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [user.into()],
-        ))
-        .await?;
+    let rows = db.query_all_raw(pg(sql, [user.into()])).await?;
     rows.iter()
         .map(|r| {
             let role: MemberRole = r.try_get("", "role")?;
@@ -191,23 +178,20 @@ pub async fn list(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Organisation>, ApiError> {
-    Ok(
-        Organisation::find_by_statement(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "SELECT {COLUMNS} FROM accounts.organisations o \
+    Ok(Organisation::find_by_statement(pg(
+        format!(
+            "SELECT {COLUMNS} FROM accounts.organisations o \
              WHERE ($1::text IS NULL OR o.status = $1) AND ($2::uuid IS NULL OR o.id < $2) \
              ORDER BY o.id DESC LIMIT $3"
-            ),
-            [
-                status.map(|s| s.as_str().to_owned()).into(),
-                before.into(),
-                (limit as i64).into(),
-            ],
-        ))
-        .all(db)
-        .await?,
-    )
+        ),
+        [
+            status.map(|s| s.as_str().to_owned()).into(),
+            before.into(),
+            (limit as i64).into(),
+        ],
+    ))
+    .all(db)
+    .await?)
 }
 
 /// An admin's decision on a pending application.
@@ -239,8 +223,7 @@ pub async fn decide(
         Decision::Reject { reason } => (OrganisationStatus::Rejected, 0, 30, Some(reason)),
     };
     let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "UPDATE accounts.organisations SET status = $2, credit_limit = $3, payment_terms_days = $4, \
                  status_reason = $5, decided_at = now() WHERE id = $1 AND status = ANY($6)",
             [
@@ -271,8 +254,7 @@ pub async fn set_credit_limit(
     credit_limit: i64,
 ) -> Result<Organisation, ApiError> {
     let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(pg(
             "UPDATE accounts.organisations SET credit_limit = $2 WHERE id = $1 AND credit_used <= $2",
             [id.into(), credit_limit.into()],
         ))
@@ -303,8 +285,7 @@ pub async fn members(
     db: &impl ConnectionTrait,
     organisation: Uuid,
 ) -> Result<Vec<Member>, ApiError> {
-    Ok(Member::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    Ok(Member::find_by_statement(pg(
         "SELECT m.user_id, u.email, u.display_name, m.role, m.created_at \
          FROM accounts.organisation_members m JOIN accounts.users u ON u.id = m.user_id \
          WHERE m.organisation_id = $1 ORDER BY m.created_at, m.user_id",
@@ -321,8 +302,7 @@ pub async fn put_member(
     email: &Email,
     role: MemberRole,
 ) -> Result<Member, ApiError> {
-    let added = Member::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let added = Member::find_by_statement(pg(
         "WITH who AS (SELECT id, email, display_name FROM accounts.users WHERE email = $2), \
          put AS (INSERT INTO accounts.organisation_members (organisation_id, user_id, role) \
              SELECT $1, id, $3 FROM who \
@@ -346,8 +326,7 @@ pub async fn names(
         id: Uuid,
         name: String,
     }
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    let rows = Row::find_by_statement(pg(
         "SELECT id, name FROM accounts.organisations WHERE id = ANY($1)",
         [ids.to_vec().into()],
     ))
