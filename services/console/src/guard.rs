@@ -4,10 +4,12 @@
 //! and writes through `vendor_id` and nothing else.
 
 use crate::error::ConsoleError;
+use crate::layout::PageCtx;
 use crate::session::CurrentUser;
 use axum::extract::FromRequestParts;
 use axum::http::Method;
 use axum::http::request::Parts;
+use platform::AppState;
 use platform::auth::{Principal, Role};
 use uuid::Uuid;
 
@@ -76,5 +78,30 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminSession {
     type Rejection = ConsoleError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ConsoleError> {
         with_role(parts, &[Role::Admin]).map(AdminSession)
+    }
+}
+
+/// What nearly every page handler takes: the app, the account the section's guard `G`
+/// let in (checked first, as when the guard stood alone) and the page's frame. Path,
+/// query and form are still taken apart, after it.
+pub struct Ctx<G> {
+    pub state: AppState,
+    pub who: G,
+    pub page: PageCtx,
+}
+
+impl<G> FromRequestParts<AppState> for Ctx<G>
+where
+    G: FromRequestParts<AppState, Rejection = ConsoleError> + Send,
+{
+    type Rejection = ConsoleError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
+        let who = G::from_request_parts(parts, state).await?;
+        let Ok(page) = PageCtx::from_request_parts(parts, state).await;
+        Ok(Ctx {
+            state: state.clone(),
+            who,
+            page,
+        })
     }
 }

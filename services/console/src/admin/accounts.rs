@@ -7,14 +7,13 @@
 use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused};
-use crate::guard::AdminSession;
-use crate::layout::{Chrome, PageCtx, role_label};
+use crate::guard::{AdminSession, Ctx};
+use crate::layout::{Chrome, role_label};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::Response;
-use platform::AppState;
 use platform::accounts::http::{AccountAuditView, AccountFields};
 use platform::accounts::{changes, service};
 use platform::auth::Role;
@@ -84,30 +83,28 @@ pub struct ListQuery {
 }
 
 async fn list_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     q: ListQuery,
     typed: Typed,
     errors: FormErrors,
 ) -> PageResult<ListPage> {
-    list_page_with(state, page, q, typed, errors, FormErrors::default()).await
+    list_page_with(cx, q, typed, errors, FormErrors::default()).await
 }
 
 async fn list_page_with(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     q: ListQuery,
     typed: Typed,
     errors: FormErrors,
     row_errors: FormErrors,
 ) -> PageResult<ListPage> {
-    let me = page.user.map(|p| p.user_id);
+    let me = cx.page.user.map(|p| p.user_id);
     let role = q.role.and_then(|r| r.parse::<Role>().ok());
     let at = Cursor::of(q.cursor)?;
-    let found = service::accounts_page(&state.db, role, at.after, at.fetch()).await?;
+    let found = service::accounts_page(&cx.state.db, role, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |u| u.id);
     Ok(ListPage {
-        chrome: page.chrome("계정"),
+        chrome: cx.page.chrome("계정"),
         rows: found
             .into_iter()
             .map(|u| Row {
@@ -137,14 +134,9 @@ async fn list_page_with(
 }
 
 /// The first page of the list with why a change on a row was refused above it.
-async fn rows_refused(
-    state: &AppState,
-    page: &PageCtx,
-    row_errors: FormErrors,
-) -> PageResult<ListPage> {
+async fn rows_refused(cx: &Ctx<AdminSession>, row_errors: FormErrors) -> PageResult<ListPage> {
     list_page_with(
-        state,
-        page,
+        cx,
         ListQuery::default(),
         Typed::default(),
         FormErrors::default(),
@@ -174,22 +166,12 @@ fn role_and_vendor(
     Some((role?, vendor_id?))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Query(q): Query<ListQuery>,
-) -> PageResult<ListPage> {
-    list_page(&state, &page, q, Typed::default(), FormErrors::default()).await
+pub async fn list(cx: Ctx<AdminSession>, Query(q): Query<ListQuery>) -> PageResult<ListPage> {
+    list_page(&cx, q, Typed::default(), FormErrors::default()).await
 }
 
 /// Create an account; a vendor account names the vendor it works for.
-pub async fn create(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn create(cx: Ctx<AdminSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let v = |k| crate::form::value(&pairs, k).to_owned();
     let typed = Typed {
         email: v("email"),
@@ -201,7 +183,7 @@ pub async fn create(
     let result = match role_and_vendor(&mut errors, &typed.role, &typed.vendor_id) {
         Some((role, vendor_id)) => {
             service::create_by_admin(
-                &state.db,
+                &cx.state.db,
                 &typed.email,
                 v("password"),
                 &typed.display_name,
@@ -211,13 +193,13 @@ pub async fn create(
             .await
         }
         None => {
-            return refused(list_page(&state, &page, ListQuery::default(), typed, errors).await?);
+            return refused(list_page(&cx, ListQuery::default(), typed, errors).await?);
         }
     };
     redirect_or_shown_again(
         result,
         "/console/admin/accounts?done=created",
-        async |errors| list_page(&state, &page, ListQuery::default(), typed, errors).await,
+        async |errors| list_page(&cx, ListQuery::default(), typed, errors).await,
     )
     .await
 }
@@ -225,56 +207,43 @@ pub async fn create(
 /// Back to the list after a change on a row; a refusal (`own_account`, a vendor role
 /// without a vendor) is shown above the list.
 async fn changed(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     result: Result<platform::accounts::entity::user::Model, platform::ApiError>,
     done: &str,
 ) -> PageResult<Response> {
     redirect_or_shown_again(
         result,
         &format!("/console/admin/accounts?done={done}"),
-        async |errors| rows_refused(state, page, errors).await,
+        async |errors| rows_refused(cx, errors).await,
     )
     .await
 }
 
 /// Give an account another role (a vendor account keeps, or is given, its vendor).
 pub async fn change_role(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let v = |k| crate::form::value(&pairs, k);
     let Some((role, vendor_id)) = role_and_vendor(&mut errors, v("role"), v("vendor_id")) else {
-        return refused(rows_refused(&state, &page, errors).await?);
+        return refused(rows_refused(&cx, errors).await?);
     };
-    let r = changes::change_role(&state, admin.user_id, id, role, vendor_id).await;
-    changed(&state, &page, r, "role_changed").await
+    let r = changes::change_role(&cx.state, cx.who.0.user_id, id, role, vendor_id).await;
+    changed(&cx, r, "role_changed").await
 }
 
 /// Stop an account: it is signed out everywhere and cannot sign in.
-pub async fn disable(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    let r = changes::disable(&state, admin.user_id, id).await;
-    changed(&state, &page, r, "account_disabled").await
+pub async fn disable(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    let r = changes::disable(&cx.state, cx.who.0.user_id, id).await;
+    changed(&cx, r, "account_disabled").await
 }
 
 /// Let a disabled account sign in again.
-pub async fn enable(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    let r = changes::enable(&state, admin.user_id, id).await;
-    changed(&state, &page, r, "account_enabled").await
+pub async fn enable(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    let r = changes::enable(&cx.state, cx.who.0.user_id, id).await;
+    changed(&cx, r, "account_enabled").await
 }
 
 /// One change on the audit page, as the admin reads it.
@@ -330,12 +299,8 @@ fn fields_text(f: &AccountFields) -> String {
 
 /// Who changed whose role or status, and when: the trail `GET /v1/admin/accounts/audit`
 /// serves, newest first by cursor pages, of every account or of one.
-pub async fn audit(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Query(q): Query<AuditQuery>,
-) -> PageResult<AuditPage> {
+pub async fn audit(cx: Ctx<AdminSession>, Query(q): Query<AuditQuery>) -> PageResult<AuditPage> {
+    let db = &cx.state.db;
     let account = match q.account_id.as_deref().map(str::trim) {
         None | Some("") => None,
         // An id that is not one reads as no such account.
@@ -343,18 +308,13 @@ pub async fn audit(
             let id = raw
                 .parse::<Uuid>()
                 .map_err(|_| platform::ApiError::not_found("account"))?;
-            let u = service::find_user(&state.db, id).await?;
+            let u = service::find_user(db, id).await?;
             Some((u.id, u.email))
         }
     };
     let at = Cursor::of(q.cursor)?;
-    let found = changes::audit_page(
-        &state.db,
-        account.as_ref().map(|a| a.0),
-        at.after,
-        at.fetch(),
-    )
-    .await?;
+    let found =
+        changes::audit_page(db, account.as_ref().map(|a| a.0), at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |a| a.id);
     let mut ids: Vec<Uuid> = found
         .iter()
@@ -362,14 +322,14 @@ pub async fn audit(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let emails: HashMap<Uuid, String> = service::users_by_ids(&state.db, &ids)
+    let emails: HashMap<Uuid, String> = service::users_by_ids(db, &ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u.email))
         .collect();
     let email = |id: &Uuid| emails.get(id).cloned().unwrap_or_else(|| id.to_string());
     Ok(AuditPage {
-        chrome: page.chrome("계정 변경 기록"),
+        chrome: cx.page.chrome("계정 변경 기록"),
         rows: found
             .into_iter()
             .map(|a| {

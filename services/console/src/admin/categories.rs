@@ -5,17 +5,16 @@
 
 use crate::error::PageResult;
 use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused};
-use crate::guard::AdminSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{AdminSession, Ctx};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use catalog::admin_actions;
 use catalog::categories::{CategoryChange, NewCategory};
 use catalog::store::category;
-use platform::AppState;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -86,14 +85,13 @@ pub struct TreePage {
 }
 
 async fn tree_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     typed: Typed,
     errors: FormErrors,
 ) -> PageResult<TreePage> {
-    let all = admin_actions::all_categories(state).await?;
+    let all = admin_actions::all_categories(&cx.state).await?;
     Ok(TreePage {
-        chrome: page.chrome("카테고리"),
+        chrome: cx.page.chrome("카테고리"),
         nodes: tree_order(&all),
         typed,
         errors,
@@ -104,13 +102,12 @@ async fn tree_page(
 /// The tree with the edit form of `id`, holding `typed` (or, without it, what the
 /// category holds now).
 async fn edit_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     id: Uuid,
     typed: Option<Typed>,
     errors: FormErrors,
 ) -> PageResult<TreePage> {
-    let all = admin_actions::all_categories(state).await?;
+    let all = admin_actions::all_categories(&cx.state).await?;
     let c = all
         .iter()
         .find(|c| c.id == id)
@@ -123,7 +120,7 @@ async fn edit_page(
         notice_fields: c.notice_fields.join("\n"),
     });
     Ok(TreePage {
-        chrome: page.chrome("카테고리"),
+        chrome: cx.page.chrome("카테고리"),
         edit: Some(Edit {
             id,
             slug: c.slug.clone(),
@@ -141,15 +138,10 @@ pub struct TreeQuery {
     edit: Option<Uuid>,
 }
 
-pub async fn tree(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Query(q): Query<TreeQuery>,
-) -> PageResult<TreePage> {
+pub async fn tree(cx: Ctx<AdminSession>, Query(q): Query<TreeQuery>) -> PageResult<TreePage> {
     match q.edit {
-        Some(id) => edit_page(&state, &page, id, None, FormErrors::default()).await,
-        None => tree_page(&state, &page, Typed::default(), FormErrors::default()).await,
+        Some(id) => edit_page(&cx, id, None, FormErrors::default()).await,
+        None => tree_page(&cx, Typed::default(), FormErrors::default()).await,
     }
 }
 
@@ -213,16 +205,14 @@ fn notice_lines(raw: &str) -> Vec<String> {
 /// Save the edit form: rename, reorder, move (never under itself or a subcategory: the
 /// refusal stands beside the parent picker), notice fields.
 pub async fn update(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let typed = typed_of(&pairs);
     let mut errors = FormErrors::default();
     let Some((position, parent_id)) = position_and_parent(&typed, &mut errors) else {
-        return refused(edit_page(&state, &page, id, Some(typed), errors).await?);
+        return refused(edit_page(&cx, id, Some(typed), errors).await?);
     };
     let change = CategoryChange {
         name: typed.name.clone(),
@@ -230,26 +220,21 @@ pub async fn update(
         position,
         notice_fields: notice_lines(&typed.notice_fields),
     };
-    let r = admin_actions::update_category(&state, id, change).await;
+    let r = admin_actions::update_category(&cx.state, id, change).await;
     redirect_or_shown_again(
         r,
         "/console/admin/categories?done=category_saved",
-        async |errors| edit_page(&state, &page, id, Some(typed), errors).await,
+        async |errors| edit_page(&cx, id, Some(typed), errors).await,
     )
     .await
 }
 
 /// Add a category; its notice fields are typed one per line.
-pub async fn create(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn create(cx: Ctx<AdminSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let typed = typed_of(&pairs);
     let mut errors = FormErrors::default();
     let Some((position, parent_id)) = position_and_parent(&typed, &mut errors) else {
-        return refused(tree_page(&state, &page, typed, errors).await?);
+        return refused(tree_page(&cx, typed, errors).await?);
     };
     let new = NewCategory {
         slug: typed.slug.clone(),
@@ -258,11 +243,11 @@ pub async fn create(
         position,
         notice_fields: notice_lines(&typed.notice_fields),
     };
-    let r = admin_actions::create_category(&state, new).await;
+    let r = admin_actions::create_category(&cx.state, new).await;
     redirect_or_shown_again(
         r,
         "/console/admin/categories?done=created",
-        async |errors| tree_page(&state, &page, typed, errors).await,
+        async |errors| tree_page(&cx, typed, errors).await,
     )
     .await
 }

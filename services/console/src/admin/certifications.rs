@@ -7,8 +7,8 @@
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
 use crate::form::{FormErrors, Pairs, redirect_or_shown_again};
-use crate::guard::AdminSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{AdminSession, Ctx};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -50,22 +50,17 @@ impl ListPage {
 }
 
 /// Pending certifications, the longest waiting first.
-pub async fn list(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Query(q): Query<PageQuery>,
-) -> PageResult<ListPage> {
-    list_page(&state, &page, q.cursor, FormErrors::default(), None).await
+pub async fn list(cx: Ctx<AdminSession>, Query(q): Query<PageQuery>) -> PageResult<ListPage> {
+    list_page(&cx, q.cursor, FormErrors::default(), None).await
 }
 
 async fn list_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     cursor: Option<String>,
     errors: FormErrors,
     errors_for: Option<Uuid>,
 ) -> PageResult<ListPage> {
+    let state = &cx.state;
     let at = Cursor::of(cursor)?;
     let found = admin_actions::pending_certifications(state, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |c| c.id);
@@ -94,7 +89,7 @@ async fn list_page(
         });
     }
     Ok(ListPage {
-        chrome: page.chrome("인증 확인"),
+        chrome: cx.page.chrome("인증 확인"),
         rows,
         next,
         errors,
@@ -115,18 +110,16 @@ pub async fn verify(
 /// Reject one certification with the reason the vendor sees; an empty reason is shown
 /// beside that row's field, one already decided above the list (409).
 pub async fn reject(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let reason = crate::form::value(&pairs, "reason");
-    let r = admin_actions::reject_certification(&state, id, admin.user_id, reason).await;
+    let r = admin_actions::reject_certification(&cx.state, id, cx.who.0.user_id, reason).await;
     redirect_or_shown_again(
         r,
         "/console/admin/certifications?done=cert_rejected",
-        async |errors| list_page(&state, &page, None, errors, Some(id)).await,
+        async |errors| list_page(&cx, None, errors, Some(id)).await,
     )
     .await
 }

@@ -6,17 +6,17 @@
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused};
-use crate::guard::AdminSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{AdminSession, Ctx};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::Response;
+use platform::ApiError;
 use platform::error::FieldError;
 use platform::organisations::OrganisationStatus;
 use platform::organisations::service::{self, Decision, Organisation};
-use platform::{ApiError, AppState};
 use uuid::Uuid;
 
 /// The API's bounds on a credit line (won) and on payment terms (days).
@@ -54,12 +54,7 @@ pub struct ListPage {
 }
 
 /// Organisations newest first; applications to review by default, `status=` for all.
-pub async fn list(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Query(q): Query<StatusQuery>,
-) -> PageResult<ListPage> {
+pub async fn list(cx: Ctx<AdminSession>, Query(q): Query<StatusQuery>) -> PageResult<ListPage> {
     let (status, filter) = match q.status.as_deref() {
         None => ("pending".to_owned(), Some(OrganisationStatus::Pending)),
         Some(s) => match s.parse::<OrganisationStatus>() {
@@ -68,10 +63,10 @@ pub async fn list(
         },
     };
     let at = Cursor::of(q.cursor)?;
-    let rows = service::list(&state.db, filter, at.after, at.fetch()).await?;
+    let rows = service::list(&cx.state.db, filter, at.after, at.fetch()).await?;
     let (rows, next) = at.split(rows, |o| o.id);
     Ok(ListPage {
-        chrome: page.chrome("기관 승인"),
+        chrome: cx.page.chrome("기관 승인"),
         rows,
         status,
         next,
@@ -87,35 +82,24 @@ pub struct OrgPage {
     errors: FormErrors,
 }
 
-async fn org_page(
-    state: &AppState,
-    page: &PageCtx,
-    id: Uuid,
-    errors: FormErrors,
-) -> PageResult<OrgPage> {
-    let o = service::find(&state.db, id)
+async fn org_page(cx: &Ctx<AdminSession>, id: Uuid, errors: FormErrors) -> PageResult<OrgPage> {
+    let o = service::find(&cx.state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("organisation"))?;
     Ok(OrgPage {
-        chrome: page.chrome(&o.name),
+        chrome: cx.page.chrome(&o.name),
         applied: crate::fmt::kst_minute(&o.created_at),
         o,
         errors,
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<OrgPage> {
-    org_page(&state, &page, id, FormErrors::default()).await
+pub async fn show(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<OrgPage> {
+    org_page(&cx, id, FormErrors::default()).await
 }
 
 async fn decided(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     id: Uuid,
     result: Result<Organisation, ApiError>,
     done: &str,
@@ -123,7 +107,7 @@ async fn decided(
     redirect_or_shown_again(
         result,
         &format!("/console/admin/organisations/{id}?done={done}"),
-        async |errors| org_page(state, page, id, errors).await,
+        async |errors| org_page(cx, id, errors).await,
     )
     .await
 }
@@ -144,9 +128,7 @@ fn credit_limit(errors: &mut FormErrors, raw: &str) -> Option<i64> {
 }
 
 pub async fn approve(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -169,10 +151,10 @@ pub async fn approve(
         t => Some(t.unwrap_or(30)),
     });
     let (Some(credit_limit), Some(payment_terms_days)) = (limit, terms) else {
-        return refused(org_page(&state, &page, id, errors).await?);
+        return refused(org_page(&cx, id, errors).await?);
     };
     let r = service::decide(
-        &state.db,
+        &cx.state.db,
         id,
         Decision::Approve {
             credit_limit,
@@ -180,13 +162,11 @@ pub async fn approve(
         },
     )
     .await;
-    decided(&state, &page, id, r, "org_approved").await
+    decided(&cx, id, r, "org_approved").await
 }
 
 pub async fn reject(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -200,23 +180,21 @@ pub async fn reject(
     let Some(reason) = reason else {
         let mut errors = FormErrors::default();
         fields.into_iter().for_each(|f| errors.push(f));
-        return refused(org_page(&state, &page, id, errors).await?);
+        return refused(org_page(&cx, id, errors).await?);
     };
-    let r = service::decide(&state.db, id, Decision::Reject { reason }).await;
-    decided(&state, &page, id, r, "org_rejected").await
+    let r = service::decide(&cx.state.db, id, Decision::Reject { reason }).await;
+    decided(&cx, id, r, "org_rejected").await
 }
 
 pub async fn set_credit_limit(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let Some(limit) = credit_limit(&mut errors, crate::form::value(&pairs, "credit_limit")) else {
-        return refused(org_page(&state, &page, id, errors).await?);
+        return refused(org_page(&cx, id, errors).await?);
     };
-    let r = service::set_credit_limit(&state.db, id, limit).await;
-    decided(&state, &page, id, r, "saved").await
+    let r = service::set_credit_limit(&cx.state.db, id, limit).await;
+    decided(&cx, id, r, "saved").await
 }

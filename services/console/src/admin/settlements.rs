@@ -8,9 +8,9 @@
 use crate::cursor::Cursor;
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{FormErrors, Pairs, shown_again};
-use crate::guard::AdminSession;
+use crate::guard::{AdminSession, Ctx};
 use crate::jobs::{Jobs, Snapshot};
-use crate::layout::{Chrome, PageCtx};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -81,44 +81,42 @@ pub struct ListQuery {
 }
 
 async fn overview_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     q: ListQuery,
     errors: FormErrors,
 ) -> PageResult<OverviewPage> {
+    let db = &cx.state.db;
     let today = promotions::seoul::day(Utc::now());
     let at = Cursor::of(q.cursor)?;
-    let found = statements::list(&state.db, None, at.after, at.fetch()).await?;
+    let found = statements::list(db, None, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |s| s.id);
     let paid_at = Cursor::of(q.payouts_cursor)?;
-    let payouts = payouts::list(&state.db, None, paid_at.after, paid_at.fetch()).await?;
+    let payouts = payouts::list(db, None, paid_at.after, paid_at.fetch()).await?;
     let (payouts, next_payouts) = paid_at.split(payouts, |p| p.id);
     Ok(OverviewPage {
-        chrome: page.chrome("정산"),
-        owed: reports::liabilities(&state.db, today).await?,
+        chrome: cx.page.chrome("정산"),
+        owed: reports::liabilities(db, today).await?,
         statements: found,
         next,
         payouts,
         next_payouts,
-        holds: holds::list_open(&state.db).await?,
+        holds: holds::list_open(db).await?,
         errors,
         today,
     })
 }
 
 pub async fn overview(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Query(q): Query<ListQuery>,
 ) -> PageResult<OverviewPage> {
-    overview_page(&state, &page, q, FormErrors::default()).await
+    overview_page(&cx, q, FormErrors::default()).await
 }
 
 /// A refused form on the overview, its errors beside its fields.
-async fn refused(state: &AppState, page: &PageCtx, e: ApiError) -> PageResult<Response> {
+async fn refused(cx: &Ctx<AdminSession>, e: ApiError) -> PageResult<Response> {
     shown_again(e, async |errors| {
-        overview_page(state, page, ListQuery::default(), errors).await
+        overview_page(cx, ListQuery::default(), errors).await
     })
     .await
 }
@@ -130,18 +128,17 @@ fn back(done: &str) -> Response {
 /// One payout change in its own transaction: committed and back to the overview with
 /// the notice `done`, or the overview again with the refusal (rolled back).
 async fn payout_change<T>(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     done: &str,
     change: impl AsyncFnOnce(&DatabaseTransaction) -> SettlementsResult<T>,
 ) -> PageResult<Response> {
-    let txn = state.db.begin().await?;
+    let txn = cx.state.db.begin().await?;
     match change(&txn).await {
         Ok(_) => {
             txn.commit().await?;
             Ok(back(done))
         }
-        Err(e) => refused(state, page, e.into()).await,
+        Err(e) => refused(cx, e.into()).await,
     }
 }
 
@@ -163,17 +160,11 @@ pub struct ClosePage {
 
 /// Start closing the period ending `period_end` (a Seoul day): one statement per vendor
 /// with entries due by then, each in its own transaction. Answers at once.
-pub async fn close(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn close(cx: Ctx<AdminSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let raw = crate::form::value(&pairs, "period_end");
     let Ok(period_end) = raw.trim().parse::<NaiveDate>() else {
         return refused(
-            &state,
-            &page,
+            &cx,
             ApiError::validation(vec![FieldError::new(
                 "period_end",
                 "invalid_date",
@@ -182,6 +173,7 @@ pub async fn close(
         )
         .await;
     };
+    let (state, admin) = (cx.state, cx.who.0);
     let vendors = statements::vendors_to_close(&state.db, period_end).await?;
     let reporter = CLOSES.start(&state, admin.user_id, vendors.len()).await?;
     let job = reporter.id();
@@ -222,21 +214,19 @@ pub struct JobQuery {
 }
 
 pub async fn close_progress(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     headers: HeaderMap,
     Query(q): Query<JobQuery>,
 ) -> PageResult<Response> {
     let snap = CLOSES
-        .get(&state, q.job, admin.user_id)
+        .get(&cx.state, q.job, cx.who.0.user_id)
         .await?
         .ok_or(ConsoleError::NotFound)?;
     if headers.contains_key("hx-request") {
         return Ok(ClosePart { job: q.job, snap }.into_response());
     }
     Ok(ClosePage {
-        chrome: page.chrome("정산 마감"),
+        chrome: cx.page.chrome("정산 마감"),
         job: q.job,
         snap,
     }
@@ -250,27 +240,18 @@ pub struct StatementPage {
     d: StatementDetail,
 }
 
-pub async fn statement(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<StatementPage> {
-    let d = statements::detail(&state.db, id, None).await?;
+pub async fn statement(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<StatementPage> {
+    let d = statements::detail(&cx.state.db, id, None).await?;
     Ok(StatementPage {
-        chrome: page.chrome("정산서"),
+        chrome: cx.page.chrome("정산서"),
         d,
     })
 }
 
 /// Approve paying a due statement to the vendor's registered account.
-pub async fn schedule_payout(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    payout_change(&state, &page, "payout_scheduled", async |txn| {
+pub async fn schedule_payout(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    let admin = cx.who.0;
+    payout_change(&cx, "payout_scheduled", async |txn| {
         payouts::schedule(txn, id, admin.user_id, BankTransferCsv.name()).await
     })
     .await
@@ -278,12 +259,8 @@ pub async fn schedule_payout(
 
 /// Send every scheduled payout: the answer is the bank-transfer file to upload to the
 /// bank; with nothing scheduled, back to the page saying so.
-pub async fn send_payouts(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-) -> PageResult<Response> {
-    let txn = state.db.begin().await?;
+pub async fn send_payouts(cx: Ctx<AdminSession>) -> PageResult<Response> {
+    let txn = cx.state.db.begin().await?;
     match payouts::send_scheduled(&txn, &BankTransferCsv).await {
         Ok(None) => Ok(back("nothing_to_send")),
         Ok(Some((_, file))) => {
@@ -294,46 +271,34 @@ pub async fn send_payouts(
                 &file.filename,
             ))
         }
-        Err(e) => refused(&state, &page, e.into()).await,
+        Err(e) => refused(&cx, e.into()).await,
     }
 }
 
-pub async fn payout_paid(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    payout_change(&state, &page, "payout_paid", async |txn| {
+pub async fn payout_paid(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    payout_change(&cx, "payout_paid", async |txn| {
         payouts::mark_paid(txn, id).await
     })
     .await
 }
 
 pub async fn payout_failed(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let reason = crate::form::value(&pairs, "reason").trim();
     if reason.is_empty() {
         let e = ApiError::validation(vec![FieldError::new("reason", "required", "is required")]);
-        return refused(&state, &page, e).await;
+        return refused(&cx, e).await;
     }
-    payout_change(&state, &page, "payout_failed", async |txn| {
+    payout_change(&cx, "payout_failed", async |txn| {
         payouts::mark_failed(txn, id, reason).await
     })
     .await
 }
 
-pub async fn place_hold(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn place_hold(cx: Ctx<AdminSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let Ok(vendor_id) = crate::form::value(&pairs, "vendor_id")
         .trim()
         .parse::<Uuid>()
@@ -343,15 +308,15 @@ pub async fn place_hold(
             "not_found",
             "not a vendor id",
         )]);
-        return refused(&state, &page, e).await;
+        return refused(&cx, e).await;
     };
     let h = NewHold {
         vendor_id,
         reason: crate::form::value(&pairs, "reason").to_owned(),
     };
-    match holds::place(&state.db, &h, admin.user_id).await {
+    match holds::place(&cx.state.db, &h, cx.who.0.user_id).await {
         Ok(_) => Ok(back("held")),
-        Err(e) => refused(&state, &page, e.into()).await,
+        Err(e) => refused(&cx, e.into()).await,
     }
 }
 

@@ -6,16 +6,16 @@
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{FormErrors, Pairs, redirect_or_shown_again, refused, shown_again};
-use crate::guard::AdminSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{AdminSession, Ctx};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use catalog::admin_actions;
 use catalog::store::vendor;
-use platform::{ApiError, AppState};
+use platform::ApiError;
 use uuid::Uuid;
 
 pub fn status_label(s: &str) -> &'static str {
@@ -57,12 +57,7 @@ pub struct ListPage {
 
 const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "suspended"];
 
-pub async fn list(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Query(q): Query<StatusQuery>,
-) -> PageResult<ListPage> {
+pub async fn list(cx: Ctx<AdminSession>, Query(q): Query<StatusQuery>) -> PageResult<ListPage> {
     // Applications to review first; `status=` (empty) shows every vendor.
     let status = match q.status {
         None => "pending".to_owned(),
@@ -71,10 +66,10 @@ pub async fn list(
     };
     let at = Cursor::of(q.cursor)?;
     let filter = (!status.is_empty()).then(|| status.clone());
-    let found = admin_actions::vendors_page(&state, filter, at.after, at.fetch()).await?;
+    let found = admin_actions::vendors_page(&cx.state, filter, at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |v| v.id);
     Ok(ListPage {
-        chrome: page.chrome("입점 심사"),
+        chrome: cx.page.chrome("입점 심사"),
         rows: found
             .into_iter()
             .map(|v| Row {
@@ -111,13 +106,12 @@ pub struct PenaltyRow {
 }
 
 async fn vendor_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     id: Uuid,
     errors: FormErrors,
 ) -> PageResult<VendorPage> {
-    let v = admin_actions::vendor(state, id).await?;
-    let penalties: Vec<PenaltyRow> = admin_actions::penalties(state, id)
+    let v = admin_actions::vendor(&cx.state, id).await?;
+    let penalties: Vec<PenaltyRow> = admin_actions::penalties(&cx.state, id)
         .await?
         .into_iter()
         .map(|p| PenaltyRow {
@@ -129,7 +123,7 @@ async fn vendor_page(
     Ok(VendorPage {
         strikes: penalties.iter().map(|p| i64::from(p.strikes)).sum(),
         penalties,
-        chrome: page.chrome(&v.trade_name),
+        chrome: cx.page.chrome(&v.trade_name),
         district: district(&v.address),
         applied: crate::fmt::kst_minute(&v.created_at),
         v,
@@ -137,18 +131,12 @@ async fn vendor_page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<VendorPage> {
-    vendor_page(&state, &page, id, FormErrors::default()).await
+pub async fn show(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<VendorPage> {
+    vendor_page(&cx, id, FormErrors::default()).await
 }
 
 async fn decided(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<AdminSession>,
     id: Uuid,
     result: catalog::error::CatalogResult<vendor::Model>,
     done: &str,
@@ -156,61 +144,45 @@ async fn decided(
     redirect_or_shown_again(
         result,
         &format!("/console/admin/vendors/{id}?done={done}"),
-        async |errors| vendor_page(state, page, id, errors).await,
+        async |errors| vendor_page(cx, id, errors).await,
     )
     .await
 }
 
-pub async fn approve(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    let r = admin_actions::approve(&state, id).await;
-    decided(&state, &page, id, r, "approved").await
+pub async fn approve(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    let r = admin_actions::approve(&cx.state, id).await;
+    decided(&cx, id, r, "approved").await
 }
 
 pub async fn reject(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let r = admin_actions::reject(&state, id, crate::form::value(&pairs, "reason")).await;
-    decided(&state, &page, id, r, "rejected").await
+    let r = admin_actions::reject(&cx.state, id, crate::form::value(&pairs, "reason")).await;
+    decided(&cx, id, r, "rejected").await
 }
 
 /// Suspend an approved vendor with a reason: its products leave the storefront at once.
 pub async fn suspend(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let r = admin_actions::suspend(&state, id, crate::form::value(&pairs, "reason")).await;
-    decided(&state, &page, id, r, "suspended").await
+    let r = admin_actions::suspend(&cx.state, id, crate::form::value(&pairs, "reason")).await;
+    decided(&cx, id, r, "suspended").await
 }
 
 /// Reinstate a suspended vendor: its products come back.
-pub async fn reinstate(
-    State(state): State<AppState>,
-    _a: AdminSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    let r = admin_actions::reinstate(&state, id).await;
-    decided(&state, &page, id, r, "reinstated").await
+pub async fn reinstate(cx: Ctx<AdminSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    let r = admin_actions::reinstate(&cx.state, id).await;
+    decided(&cx, id, r, "reinstated").await
 }
 
 /// Record penalty strikes (1 to 3) with a reason; at three in all the vendor is
 /// suspended.
 pub async fn add_penalty(
-    State(state): State<AppState>,
-    AdminSession(admin): AdminSession,
-    page: PageCtx,
+    cx: Ctx<AdminSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -220,14 +192,14 @@ pub async fn add_penalty(
         "strikes",
         crate::form::value(&pairs, "strikes"),
     ) else {
-        return refused(vendor_page(&state, &page, id, errors).await?);
+        return refused(vendor_page(&cx, id, errors).await?);
     };
     let r = admin_actions::add_penalty(
-        &state,
+        &cx.state,
         id,
         crate::form::value(&pairs, "penalty_reason"),
         strikes,
-        admin.user_id,
+        cx.who.0.user_id,
     )
     .await;
     match r {
@@ -240,10 +212,10 @@ pub async fn add_penalty(
                 }
             }
             shown_again(ApiError::validation(fields), async |errors| {
-                vendor_page(&state, &page, id, errors).await
+                vendor_page(&cx, id, errors).await
             })
             .await
         }
-        r => decided(&state, &page, id, r, "penalty").await,
+        r => decided(&cx, id, r, "penalty").await,
     }
 }

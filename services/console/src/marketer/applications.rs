@@ -7,16 +7,14 @@ use super::campaigns::status_label;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::MarketerSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, MarketerSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
-use platform::AppState;
 use platform::status::Status;
-use promotions::audit::Actor;
 use promotions::campaigns;
 use promotions::states::ApplicationStatus;
 use serde::Deserialize;
@@ -95,16 +93,16 @@ struct Filter {
 }
 
 async fn list_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     f: Filter,
     errors_for: Option<Uuid>,
     errors: FormErrors,
 ) -> PageResult<ListPage> {
+    let db = &cx.state.db;
     // Vendors apply only to published campaigns; the newest 100 of them to choose from.
     let mut options = Vec::new();
     for s in ["live", "scheduled", "ended"] {
-        let found = campaigns::page(&state.db, Some(s.to_owned()), None, 100).await?;
+        let found = campaigns::page(db, Some(s.to_owned()), None, 100).await?;
         options.extend(found.into_iter().map(|c| CampaignOption {
             id: c.id,
             label: format!("{} ({})", c.title, status_label(&c.status)),
@@ -114,26 +112,20 @@ async fn list_page(
     let at = Cursor::of(f.cursor)?;
     let rows = match campaign {
         Some(id) => {
-            campaigns::get(&state.db, id).await?;
+            campaigns::get(db, id).await?;
             // Oldest first, so that the applications waiting longest come first.
-            promotions::applications::of_campaign(
-                &state.db,
-                id,
-                f.status.as_deref(),
-                at.after,
-                at.fetch(),
-            )
-            .await?
+            promotions::applications::of_campaign(db, id, f.status.as_deref(), at.after, at.fetch())
+                .await?
         }
         None => Vec::new(),
     };
     let (rows, next) = at.split(rows, |a| a.id);
     let vendor_ids: Vec<Uuid> = rows.iter().map(|a| a.vendor_id).collect();
     let product_ids: Vec<Uuid> = rows.iter().map(|a| a.product_id).collect();
-    let vendors = catalog::listing::vendor_names(&state.db, &vendor_ids).await?;
-    let products = catalog::listing::product_titles(&state.db, &product_ids).await?;
+    let vendors = catalog::listing::vendor_names(db, &vendor_ids).await?;
+    let products = catalog::listing::product_titles(db, &product_ids).await?;
     Ok(ListPage {
-        chrome: page.chrome("참여 신청"),
+        chrome: cx.page.chrome("참여 신청"),
         campaigns: options,
         campaign,
         status: f.status.unwrap_or_default(),
@@ -156,33 +148,27 @@ async fn list_page(
     })
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Query(q): Query<ListQuery>,
-) -> PageResult<ListPage> {
+pub async fn list(cx: Ctx<MarketerSession>, Query(q): Query<ListQuery>) -> PageResult<ListPage> {
     let f = Filter {
         campaign: q.campaign.and_then(|c| c.parse().ok()),
         status: q.status.filter(|s| ApplicationStatus::parse(s).is_some()),
         cursor: q.cursor,
     };
-    list_page(&state, &page, f, None, FormErrors::default()).await
+    list_page(&cx, f, None, FormErrors::default()).await
 }
 
 /// Approve or reject in one transaction; back to the campaign's list with a notice, or
 /// the list with the errors beside the application.
 async fn decide(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     id: Uuid,
     pairs: &Pairs,
     done: &str,
     reason: Option<String>,
-    actor: Actor,
 ) -> PageResult<Response> {
+    let actor = cx.actor();
     let status = form::value(pairs, "status").to_owned();
-    let result = super::priced_change(state, async |txn| match reason {
+    let result = super::priced_change(&cx.state, async |txn| match reason {
         Some(r) => promotions::applications::reject(txn, actor, id, r).await,
         None => promotions::applications::approve(txn, actor, id).await,
     })
@@ -201,7 +187,7 @@ async fn decide(
                 cursor: None,
             };
             form::shown_again(e.into(), async |errors| {
-                list_page(state, page, f, Some(id), errors).await
+                list_page(cx, f, Some(id), errors).await
             })
             .await
         }
@@ -209,40 +195,18 @@ async fn decide(
 }
 
 pub async fn approve(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    decide(
-        &state,
-        &page,
-        id,
-        &pairs,
-        "app_approved",
-        None,
-        Actor::user(&m.0),
-    )
-    .await
+    decide(&cx, id, &pairs, "app_approved", None).await
 }
 
 pub async fn reject(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let reason = form::value(&pairs, "reason").to_owned();
-    decide(
-        &state,
-        &page,
-        id,
-        &pairs,
-        "app_rejected",
-        Some(reason),
-        Actor::user(&m.0),
-    )
-    .await
+    decide(&cx, id, &pairs, "app_rejected", Some(reason)).await
 }

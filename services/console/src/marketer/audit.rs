@@ -7,13 +7,12 @@ use super::parse_day;
 use crate::cursor::Cursor;
 use crate::error::PageResult;
 use crate::form::FormErrors;
-use crate::guard::MarketerSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, MarketerSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use chrono::{NaiveDate, NaiveTime};
-use platform::AppState;
 use platform::accounts::input::Email;
 use platform::accounts::service;
 use platform::error::FieldError;
@@ -143,12 +142,8 @@ fn date(errors: &mut FormErrors, field: &str, raw: &str) -> Option<NaiveDate> {
     parse_day(field, raw).map_err(|e| errors.push(e)).ok()
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Query(q): Query<AuditQuery>,
-) -> PageResult<AuditPage> {
+pub async fn list(cx: Ctx<MarketerSession>, Query(q): Query<AuditQuery>) -> PageResult<AuditPage> {
+    let db = &cx.state.db;
     let mut errors = FormErrors::default();
     let entity = q
         .entity
@@ -164,7 +159,7 @@ pub async fn list(
             Ok(id) => Some(id),
             Err(_) => {
                 let found = match Email::parse(raw, "actor") {
-                    Ok(email) => service::find_by_email(&state.db, &email).await?,
+                    Ok(email) => service::find_by_email(db, &email).await?,
                     Err(_) => None,
                 };
                 if found.is_none() {
@@ -190,7 +185,7 @@ pub async fn list(
     };
     let at = Cursor::of(q.cursor)?;
     let rows = if errors.is_empty() {
-        promotions::audit::page(&state.db, &filter, at.after, at.fetch()).await?
+        promotions::audit::page(db, &filter, at.after, at.fetch()).await?
     } else {
         Vec::new()
     };
@@ -201,13 +196,13 @@ pub async fn list(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let who: HashMap<Uuid, (String, String)> = service::users_by_ids(&state.db, &ids)
+    let who: HashMap<Uuid, (String, String)> = service::users_by_ids(db, &ids)
         .await?
         .into_iter()
         .map(|u| (u.id, (u.display_name, u.email)))
         .collect();
     Ok(AuditPage {
-        chrome: page.chrome("변경 기록"),
+        chrome: cx.page.chrome("변경 기록"),
         entities: promotions::audit::ENTITIES,
         entity: entity.unwrap_or_default(),
         entity_id: raw_id,

@@ -8,19 +8,18 @@ use super::priced_change;
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::MarketerSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, MarketerSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use platform::ApiError;
 use platform::AppState;
 use platform::error::FieldError;
 use platform::status::Status;
-use promotions::audit::Actor;
 use promotions::campaigns::{self, CampaignStatus, NewCampaign, NewSection};
 use promotions::prices::{self, NewCampaignPrice, PriceKind};
 use sea_orm::DatabaseTransaction;
@@ -85,18 +84,13 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Query(q): Query<StatusQuery>,
-) -> PageResult<ListPage> {
+pub async fn list(cx: Ctx<MarketerSession>, Query(q): Query<StatusQuery>) -> PageResult<ListPage> {
     let status = q.status.filter(|s| CampaignStatus::parse(s).is_some());
     let at = Cursor::of(q.cursor)?;
-    let found = campaigns::page(&state.db, status.clone(), at.after, at.fetch()).await?;
+    let found = campaigns::page(&cx.state.db, status.clone(), at.after, at.fetch()).await?;
     let (found, next) = at.split(found, |c| c.id);
     Ok(ListPage {
-        chrome: page.chrome("기획전"),
+        chrome: cx.page.chrome("기획전"),
         rows: found
             .into_iter()
             .map(|c| Row {
@@ -133,9 +127,9 @@ pub struct NewPage {
     errors: FormErrors,
 }
 
-pub async fn new_form(_m: MarketerSession, page: PageCtx) -> NewPage {
+pub async fn new_form(cx: Ctx<MarketerSession>) -> NewPage {
     NewPage {
-        chrome: page.chrome("새 기획전"),
+        chrome: cx.page.chrome("새 기획전"),
         form: CampaignForm {
             vendor_share_bp: "10000".into(),
             ..CampaignForm::default()
@@ -144,12 +138,7 @@ pub async fn new_form(_m: MarketerSession, page: PageCtx) -> NewPage {
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn create(cx: Ctx<MarketerSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let v = |k: &str| form::value(&pairs, k).to_owned();
     let f = CampaignForm {
         title: v("title"),
@@ -183,15 +172,15 @@ pub async fn create(
         checked,
         errors,
         async |new| {
-            priced_change(&state, async |txn| {
-                campaigns::create(txn, Actor::user(&m.0), new).await
+            priced_change(&cx.state, async |txn| {
+                campaigns::create(txn, cx.actor(), new).await
             })
             .await
         },
         |c| format!("/console/marketer/campaigns/{}?done=created", c.id),
         async |errors| {
             Ok(NewPage {
-                chrome: page.chrome("새 기획전"),
+                chrome: cx.page.chrome("새 기획전"),
                 form: f,
                 errors,
             })
@@ -280,12 +269,12 @@ async fn product_options(state: &AppState) -> Result<Vec<ProductOption>, ApiErro
 }
 
 async fn campaign_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     id: Uuid,
     errors: FormErrors,
     errors_for: &str,
 ) -> PageResult<CampaignPage> {
+    let state = &cx.state;
     let c = campaigns::get(&state.db, id).await?;
     let products = product_options(state).await?;
     let names: HashMap<Uuid, String> = products.iter().map(|p| (p.id, p.label.clone())).collect();
@@ -293,7 +282,7 @@ async fn campaign_page(
     let sections = campaigns::sections(&state.db, id).await?;
     let prices = prices::of_campaign(&state.db, id).await?;
     Ok(CampaignPage {
-        chrome: page.chrome(&c.title),
+        chrome: cx.page.chrome(&c.title),
         id: c.id,
         window: format!(
             "{} (한국 시간)",
@@ -329,60 +318,50 @@ async fn campaign_page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<CampaignPage> {
-    campaign_page(&state, &page, id, FormErrors::default(), "").await
+pub async fn show(cx: Ctx<MarketerSession>, Path(id): Path<Uuid>) -> PageResult<CampaignPage> {
+    campaign_page(&cx, id, FormErrors::default(), "").await
 }
 
 /// Run one promotions change in a transaction as the signed-in marketer; on success back
 /// to the campaign page with a notice, otherwise the page with the form's errors.
 async fn change<T>(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     id: Uuid,
     errors_for: &str,
     done: &str,
     f: impl AsyncFnOnce(&DatabaseTransaction) -> promotions::error::PromotionsResult<T>,
 ) -> PageResult<Response> {
     form::redirect_or_shown_again(
-        priced_change(state, f).await,
+        priced_change(&cx.state, f).await,
         &format!("/console/marketer/campaigns/{id}?done={done}"),
-        async |errors| campaign_page(state, page, id, errors, errors_for).await,
+        async |errors| campaign_page(cx, id, errors, errors_for).await,
     )
     .await
 }
 
 pub async fn add_section(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let position = form::number::<i32>(&mut errors, "position", form::value(&pairs, "position"));
     let Some(position) = position.filter(|_| errors.is_empty()) else {
-        return form::refused(campaign_page(&state, &page, id, errors, "section").await?);
+        return form::refused(campaign_page(&cx, id, errors, "section").await?);
     };
     let new = NewSection {
         title: form::value(&pairs, "title").to_owned(),
         position,
         product_ids: product_ids(&pairs),
     };
-    change(&state, &page, id, "section", "saved", async |txn| {
-        campaigns::add_section(txn, Actor::user(&m.0), id, new).await
+    change(&cx, id, "section", "saved", async |txn| {
+        campaigns::add_section(txn, cx.actor(), id, new).await
     })
     .await
 }
 
 pub async fn add_price(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -409,7 +388,7 @@ pub async fn add_price(
     let (Some(product_id), Some(kind), Some(value), Some(floor), true) =
         (product_id, kind, value, floor, errors.is_empty())
     else {
-        return form::refused(campaign_page(&state, &page, id, errors, "price").await?);
+        return form::refused(campaign_page(&cx, id, errors, "price").await?);
     };
     let new = NewCampaignPrice {
         product_id,
@@ -418,32 +397,22 @@ pub async fn add_price(
         value,
         floor: floor.unwrap_or(0),
     };
-    change(&state, &page, id, "price", "saved", async |txn| {
-        prices::add(txn, Actor::user(&m.0), id, new, None).await
+    change(&cx, id, "price", "saved", async |txn| {
+        prices::add(txn, cx.actor(), id, new, None).await
     })
     .await
 }
 
-pub async fn schedule(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    change(&state, &page, id, "status", "scheduled", async |txn| {
-        campaigns::schedule(txn, Actor::user(&m.0), id, Utc::now()).await
+pub async fn schedule(cx: Ctx<MarketerSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    change(&cx, id, "status", "scheduled", async |txn| {
+        campaigns::schedule(txn, cx.actor(), id, Utc::now()).await
     })
     .await
 }
 
-pub async fn end(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    change(&state, &page, id, "status", "ended", async |txn| {
-        campaigns::end_early(txn, Actor::user(&m.0), id, Utc::now()).await
+pub async fn end(cx: Ctx<MarketerSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    change(&cx, id, "status", "ended", async |txn| {
+        campaigns::end_early(txn, cx.actor(), id, Utc::now()).await
     })
     .await
 }
@@ -473,13 +442,11 @@ impl EditForm {
 /// /v1/marketing/campaigns/{id}`. Only the times that were changed are sent, so a running
 /// campaign's unchanged start is not mistaken for an attempt to move it.
 pub async fn update(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let before = campaigns::get(&state.db, id).await?;
+    let before = campaigns::get(&cx.state.db, id).await?;
     let v = |k: &str| form::value(&pairs, k).to_owned();
     let f = EditForm {
         title: v("title"),
@@ -492,7 +459,7 @@ pub async fn update(
     let starts = parse_kst(&mut errors, "starts_at", &f.starts_at);
     let ends = parse_kst(&mut errors, "ends_at", &f.ends_at);
     let (Some(starts), Some(ends), true) = (starts, ends, errors.is_empty()) else {
-        return form::refused(edit_page(&state, &page, id, errors, f).await?);
+        return form::refused(edit_page(&cx, id, errors, f).await?);
     };
     let upd = campaigns::CampaignUpdate {
         title: Some(f.title.clone()),
@@ -501,27 +468,26 @@ pub async fn update(
         ends_at: (f.ends_at.trim() != was.ends_at).then_some(ends),
         ..Default::default()
     };
-    let made = priced_change(&state, async |txn| {
-        campaigns::update(txn, Actor::user(&m.0), id, upd, Utc::now()).await
+    let made = priced_change(&cx.state, async |txn| {
+        campaigns::update(txn, cx.actor(), id, upd, Utc::now()).await
     })
     .await;
     form::redirect_or_shown_again(
         made,
         &format!("/console/marketer/campaigns/{id}?done=saved"),
-        async |errors| edit_page(&state, &page, id, errors, f).await,
+        async |errors| edit_page(&cx, id, errors, f).await,
     )
     .await
 }
 
 /// The campaign page with its edit form as it was typed, and the form's errors.
 async fn edit_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     id: Uuid,
     errors: FormErrors,
     typed: EditForm,
 ) -> PageResult<CampaignPage> {
-    let mut body = campaign_page(state, page, id, errors, "campaign").await?;
+    let mut body = campaign_page(cx, id, errors, "campaign").await?;
     body.edit = typed;
     Ok(body)
 }
@@ -535,9 +501,7 @@ fn product_ids(pairs: &Pairs) -> Vec<Uuid> {
 
 /// Rename a section and refill its slots (the selected products, in list order).
 pub async fn update_section(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path((id, section_id)): Path<(Uuid, Uuid)>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -547,21 +511,19 @@ pub async fn update_section(
         product_ids: Some(product_ids(&pairs)),
     };
     let form_of = format!("section:{section_id}");
-    change(&state, &page, id, &form_of, "saved", async |txn| {
-        campaigns::update_section(txn, Actor::user(&m.0), id, section_id, upd).await
+    change(&cx, id, &form_of, "saved", async |txn| {
+        campaigns::update_section(txn, cx.actor(), id, section_id, upd).await
     })
     .await
 }
 
 pub async fn delete_section(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path((id, section_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult<Response> {
     let form_of = format!("section:{section_id}");
-    change(&state, &page, id, &form_of, "deleted", async |txn| {
-        campaigns::delete_section(txn, Actor::user(&m.0), id, section_id).await
+    change(&cx, id, &form_of, "deleted", async |txn| {
+        campaigns::delete_section(txn, cx.actor(), id, section_id).await
     })
     .await
 }
@@ -569,13 +531,11 @@ pub async fn delete_section(
 /// Move a section one place up or down: the page's buttons send `direction`, and the
 /// whole new order goes through the same reorder as `PUT …/section-order`.
 pub async fn move_section(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path((id, section_id)): Path<(Uuid, Uuid)>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let mut order: Vec<Uuid> = campaigns::sections(&state.db, id)
+    let mut order: Vec<Uuid> = campaigns::sections(&cx.state.db, id)
         .await?
         .into_iter()
         .map(|s| s.section.id)
@@ -589,17 +549,15 @@ pub async fn move_section(
         _ => {}
     }
     let form_of = format!("section:{section_id}");
-    change(&state, &page, id, &form_of, "saved", async |txn| {
-        campaigns::reorder_sections(txn, Actor::user(&m.0), id, &order).await
+    change(&cx, id, &form_of, "saved", async |txn| {
+        campaigns::reorder_sections(txn, cx.actor(), id, &order).await
     })
     .await
 }
 
 /// Change a campaign price's value and floor (its product and kind stay as shown).
 pub async fn update_price(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path((id, price_id)): Path<(Uuid, Uuid)>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -608,28 +566,26 @@ pub async fn update_price(
     let value = form::number::<i64>(&mut errors, "value", form::value(&pairs, "value"));
     let floor = form::optional_number::<i64>(&mut errors, "floor", form::value(&pairs, "floor"));
     let (Some(value), Some(floor), true) = (value, floor, errors.is_empty()) else {
-        return form::refused(campaign_page(&state, &page, id, errors, &form_of).await?);
+        return form::refused(campaign_page(&cx, id, errors, &form_of).await?);
     };
     let upd = prices::CampaignPriceUpdate {
         kind: None,
         value: Some(value),
         floor: Some(floor.unwrap_or(0)),
     };
-    change(&state, &page, id, &form_of, "saved", async |txn| {
-        prices::update(txn, Actor::user(&m.0), id, price_id, upd).await
+    change(&cx, id, &form_of, "saved", async |txn| {
+        prices::update(txn, cx.actor(), id, price_id, upd).await
     })
     .await
 }
 
 pub async fn delete_price(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path((id, price_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult<Response> {
     let form_of = format!("price:{price_id}");
-    change(&state, &page, id, &form_of, "deleted", async |txn| {
-        prices::remove(txn, Actor::user(&m.0), id, price_id).await
+    change(&cx, id, &form_of, "deleted", async |txn| {
+        prices::remove(txn, cx.actor(), id, price_id).await
     })
     .await
 }
@@ -679,13 +635,11 @@ fn preview_product(p: promotions::page::CampaignProduct) -> PreviewProduct {
 /// The campaign's storefront page as shoppers will see it at an instant (Korean time),
 /// priced by the same engine as the cart; drafts too.
 pub async fn preview(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Query(q): Query<PreviewQuery>,
 ) -> PageResult<Response> {
-    let c = campaigns::get(&state.db, id).await?;
+    let c = campaigns::get(&cx.state.db, id).await?;
     let mut errors = FormErrors::default();
     let at = match q.at.as_deref().filter(|s| !s.is_empty()) {
         Some(raw) => parse_kst(&mut errors, "at", raw).map(|a| a.with_timezone(&Utc)),
@@ -693,7 +647,7 @@ pub async fn preview(
     };
     let Some(at) = at else {
         let body = PreviewPage {
-            chrome: page.chrome(&c.title),
+            chrome: cx.page.chrome(&c.title),
             id,
             at_input: q.at.unwrap_or_default(),
             at_label: String::new(),
@@ -703,7 +657,7 @@ pub async fn preview(
         };
         return form::refused(body);
     };
-    let built = promotions::page::build(&state.db, &c, at, true).await?;
+    let built = promotions::page::build(&cx.state.db, &c, at, true).await?;
     let mut sections: Vec<PreviewSection> = built
         .sections
         .into_iter()
@@ -724,7 +678,7 @@ pub async fn preview(
         promotions::page::CampaignState::Ended => "종료",
     };
     Ok(PreviewPage {
-        chrome: page.chrome(&c.title),
+        chrome: cx.page.chrome(&c.title),
         id,
         at_input: kst_input(&at),
         at_label: crate::fmt::kst_minute(&at),

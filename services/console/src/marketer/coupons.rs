@@ -8,18 +8,17 @@ use super::in_txn;
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::MarketerSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, MarketerSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use chrono::NaiveTime;
 use platform::ApiError;
 use platform::AppState;
 use platform::error::FieldError;
-use promotions::audit::Actor;
 use promotions::coupons::{self, CouponKindInput, NewCoupon, NewDrop, ScopeInput};
 use promotions::store::coupon;
 use std::collections::HashMap;
@@ -93,17 +92,12 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Query(q): Query<PageQuery>,
-) -> PageResult<ListPage> {
+pub async fn list(cx: Ctx<MarketerSession>, Query(q): Query<PageQuery>) -> PageResult<ListPage> {
     let at = Cursor::of(q.cursor)?;
-    let rows = coupons::list(&state.db, at.after, at.fetch()).await?;
+    let rows = coupons::list(&cx.state.db, at.after, at.fetch()).await?;
     let (rows, next) = at.split(rows, |c| c.id);
     Ok(ListPage {
-        chrome: page.chrome("쿠폰"),
+        chrome: cx.page.chrome("쿠폰"),
         rows: rows.into_iter().map(row).collect(),
         next,
     })
@@ -219,14 +213,10 @@ fn parse_scope(raw: &str) -> Result<ScopeInput, FieldError> {
     parsed.ok_or_else(|| FieldError::new("scope", "required", "적용 대상을 목록에서 골라 주세요"))
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-) -> PageResult<NewPage> {
+pub async fn new_form(cx: Ctx<MarketerSession>) -> PageResult<NewPage> {
     Ok(NewPage {
-        chrome: page.chrome("새 쿠폰"),
-        scopes: scope_groups(&state).await?,
+        chrome: cx.page.chrome("새 쿠폰"),
+        scopes: scope_groups(&cx.state).await?,
         form: CouponForm {
             kind: "percent".into(),
             scope: "all".into(),
@@ -280,12 +270,7 @@ fn parse_coupon(f: &CouponForm, errors: &mut FormErrors) -> Option<NewCoupon> {
     .filter(|_| errors.is_empty())
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn create(cx: Ctx<MarketerSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let v = |k: &str| form::value(&pairs, k).to_owned();
     let f = CouponForm {
         code: v("code"),
@@ -309,16 +294,16 @@ pub async fn create(
         checked,
         errors,
         async |new| {
-            in_txn(&state, async |txn| {
-                coupons::create(txn, Actor::user(&m.0), new).await
+            in_txn(&cx.state, async |txn| {
+                coupons::create(txn, cx.actor(), new).await
             })
             .await
         },
         |c| format!("/console/marketer/coupons/{}?done=created", c.id),
         async |errors| {
             Ok(NewPage {
-                chrome: page.chrome("새 쿠폰"),
-                scopes: scope_groups(&state).await?,
+                chrome: cx.page.chrome("새 쿠폰"),
+                scopes: scope_groups(&cx.state).await?,
                 form: f,
                 errors,
             })
@@ -355,18 +340,18 @@ pub struct CouponPage {
 }
 
 async fn coupon_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     id: Uuid,
     errors: FormErrors,
     errors_for: &str,
     typed: Pairs,
 ) -> PageResult<CouponPage> {
+    let state = &cx.state;
     let c = coupons::get(&state.db, id).await?;
     let drops = promotions::drops::of_coupon(&state.db, id).await?;
     let scope = scope_name(state, ScopeInput::of(&c)).await?;
     Ok(CouponPage {
-        chrome: page.chrome(&c.name),
+        chrome: cx.page.chrome(&c.name),
         min_order: crate::fmt::won(c.min_order),
         per_customer: limit_of(c.per_customer_limit),
         scope,
@@ -418,20 +403,14 @@ async fn scope_name(state: &AppState, scope: ScopeInput) -> Result<String, ApiEr
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<CouponPage> {
-    coupon_page(&state, &page, id, FormErrors::default(), "", Vec::new()).await
+pub async fn show(cx: Ctx<MarketerSession>, Path(id): Path<Uuid>) -> PageResult<CouponPage> {
+    coupon_page(&cx, id, FormErrors::default(), "", Vec::new()).await
 }
 
 /// The outcome of one change on the coupon's page: back to it with a notice, or the page
 /// with the form's errors.
 async fn outcome<T>(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     id: Uuid,
     result: Result<T, ApiError>,
     errors_for: &str,
@@ -441,42 +420,35 @@ async fn outcome<T>(
     form::redirect_or_shown_again(
         result,
         &format!("/console/marketer/coupons/{id}?done={done}"),
-        async |errors| coupon_page(state, page, id, errors, errors_for, typed).await,
+        async |errors| coupon_page(cx, id, errors, errors_for, typed).await,
     )
     .await
 }
 
-pub async fn disable(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    let r = in_txn(&state, async |txn| {
-        coupons::disable(txn, Actor::user(&m.0), id).await
+pub async fn disable(cx: Ctx<MarketerSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    let r = in_txn(&cx.state, async |txn| {
+        coupons::disable(txn, cx.actor(), id).await
     })
     .await
     .map_err(ApiError::from);
-    outcome(&state, &page, id, r, "status", "disabled", Vec::new()).await
+    outcome(&cx, id, r, "status", "disabled", Vec::new()).await
 }
 
 pub async fn issue(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     // One customer e-mail per line (commas and spaces separate too).
-    let r = match customers_by_email(&state, form::value(&pairs, "emails")).await? {
-        Ok(ids) => in_txn(&state, async |txn| {
-            coupons::issue(txn, Actor::user(&m.0), id, &ids).await
+    let r = match customers_by_email(&cx.state, form::value(&pairs, "emails")).await? {
+        Ok(ids) => in_txn(&cx.state, async |txn| {
+            coupons::issue(txn, cx.actor(), id, &ids).await
         })
         .await
         .map_err(ApiError::from),
         Err(e) => Err(ApiError::validation(vec![e])),
     };
-    outcome(&state, &page, id, r, "issue", "issued", pairs).await
+    outcome(&cx, id, r, "issue", "issued", pairs).await
 }
 
 /// The customer accounts of the typed e-mail addresses, or the error beside the field
@@ -528,9 +500,7 @@ async fn customers_by_email(
 }
 
 pub async fn create_drop(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -567,13 +537,13 @@ pub async fn create_drop(
                 first_day,
                 last_day,
             };
-            in_txn(&state, async |txn| {
-                coupons::create_drop(txn, Actor::user(&m.0), id, new).await
+            in_txn(&cx.state, async |txn| {
+                coupons::create_drop(txn, cx.actor(), id, new).await
             })
             .await
             .map_err(ApiError::from)
         }
-        _ => return form::refused(coupon_page(&state, &page, id, errors, "drop", pairs).await?),
+        _ => return form::refused(coupon_page(&cx, id, errors, "drop", pairs).await?),
     };
-    outcome(&state, &page, id, r, "drop", "created", pairs).await
+    outcome(&cx, id, r, "drop", "created", pairs).await
 }

@@ -5,16 +5,15 @@ use super::campaigns::parse_kst;
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::MarketerSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, MarketerSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Response;
 use platform::AppState;
 use platform::error::FieldError;
-use promotions::audit::Actor;
 use promotions::deals::{self, NewTimeDeal};
 use uuid::Uuid;
 
@@ -37,20 +36,19 @@ pub struct DealsPage {
 }
 
 async fn deals_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     cursor: Option<String>,
     errors: FormErrors,
     typed: Pairs,
 ) -> PageResult<DealsPage> {
     let at = Cursor::of(cursor)?;
     // Newest first: the next page holds the ids below the cursor.
-    let rows = deals::page(&state.db, at.after, at.fetch()).await?;
+    let rows = deals::page(&cx.state.db, at.after, at.fetch()).await?;
     let (rows, next) = at.split(rows, |d| d.id);
     let ids: Vec<Uuid> = rows.iter().map(|d| d.product_id).collect();
-    let titles = catalog::listing::product_titles(&state.db, &ids).await?;
+    let titles = catalog::listing::product_titles(&cx.state.db, &ids).await?;
     Ok(DealsPage {
-        chrome: page.chrome("타임딜"),
+        chrome: cx.page.chrome("타임딜"),
         rows: rows
             .into_iter()
             .map(|d| Row {
@@ -69,13 +67,8 @@ async fn deals_page(
     })
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Query(q): Query<PageQuery>,
-) -> PageResult<DealsPage> {
-    deals_page(&state, &page, q.cursor, FormErrors::default(), Vec::new()).await
+pub async fn list(cx: Ctx<MarketerSession>, Query(q): Query<PageQuery>) -> PageResult<DealsPage> {
+    deals_page(&cx, q.cursor, FormErrors::default(), Vec::new()).await
 }
 
 /// The one variant with this SKU, or the reason there is none.
@@ -102,15 +95,10 @@ async fn variant_of(
     })
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn create(cx: Ctx<MarketerSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let v = |k: &str| form::value(&pairs, k);
     let mut errors = FormErrors::default();
-    let variant = variant_of(&state, &mut errors, v("sku")).await?;
+    let variant = variant_of(&cx.state, &mut errors, v("sku")).await?;
     let campaign_id = match v("campaign_id").trim() {
         "" => Some(None),
         raw => raw.parse::<Uuid>().ok().map(Some).or_else(|| {
@@ -166,13 +154,13 @@ pub async fn create(
         checked,
         errors,
         async |new| {
-            super::priced_change(&state, async |txn| {
-                deals::create(txn, Actor::user(&m.0), new).await
+            super::priced_change(&cx.state, async |txn| {
+                deals::create(txn, cx.actor(), new).await
             })
             .await
         },
         |_| "/console/marketer/deals?done=created".to_owned(),
-        async |errors| deals_page(&state, &page, None, errors, pairs).await,
+        async |errors| deals_page(&cx, None, errors, pairs).await,
     )
     .await
 }

@@ -14,9 +14,11 @@ pub mod reports;
 pub mod stacking;
 pub mod stats;
 
+use crate::guard::{Ctx, MarketerSession};
 use axum::Router;
 use axum::routing::{get, post};
 use platform::AppState;
+use promotions::audit::Actor;
 use promotions::error::PromotionsResult;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
@@ -42,6 +44,13 @@ pub(crate) async fn priced_change<T>(
     let out = in_txn(state, change).await?;
     promotions::cache::invalidate(&state.redis).await;
     Ok(out)
+}
+
+impl Ctx<MarketerSession> {
+    /// The signed-in marketer (or admin), as promotions audits a change.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::user(&self.who.0)
+    }
 }
 
 /// The marketer's sections, in menu order (the first is its home).

@@ -11,9 +11,9 @@
 
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{FormErrors, Pairs, shown_again};
-use crate::guard::MarketerSession;
+use crate::guard::{Ctx, MarketerSession};
 use crate::jobs::{Jobs, Reporter, TTL_SECS};
-use crate::layout::{Chrome, PageCtx};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State};
@@ -235,9 +235,7 @@ pub struct ReportPage {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     Query(mut q): Query<ReportQuery>,
 ) -> PageResult<Response> {
     if q.kind.is_empty() && q.quarter.is_empty() {
@@ -251,7 +249,7 @@ pub async fn show(
         let period =
             Period::parse(pq.from, pq.to, pq.quarter.as_deref()).map_err(ApiError::from)?;
         let by = performance::parse_by(pq.by.as_deref()).map_err(ApiError::from)?;
-        performance::report(&state.db, period, Scope::Shop, &by)
+        performance::report(&cx.state.db, period, Scope::Shop, &by)
             .await
             .map_err(ApiError::from)
     }
@@ -261,7 +259,7 @@ pub async fn show(
         Err(e) => (e.code.status(), None, FormErrors::from_api(e)?),
     };
     let body = ReportPage {
-        chrome: page.chrome("실적"),
+        chrome: cx.page.chrome("실적"),
         period_query: q.period_query(),
         dimensions: Dimension::ALL
             .iter()
@@ -439,13 +437,11 @@ pub async fn start_export(
 /// Where a download stands: a fragment for htmx (asked again until ready), a page
 /// otherwise.
 pub async fn export_status(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
+    cx: Ctx<MarketerSession>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let job = job_of(&state, id, m.0.user_id).await?;
+    let job = job_of(&cx.state, id, cx.who.0.user_id).await?;
     if is_htmx(&headers) {
         Ok(ExportFragment {
             id,
@@ -455,7 +451,7 @@ pub async fn export_status(
         .into_response())
     } else {
         Ok(ExportPage {
-            chrome: page.chrome("실적 다운로드"),
+            chrome: cx.page.chrome("실적 다운로드"),
             id,
             state: job.state,
             name: job.name,
@@ -527,17 +523,16 @@ pub struct UploadsPage {
 }
 
 async fn uploads_page(
-    state: &AppState,
-    page: &PageCtx,
+    cx: &Ctx<MarketerSession>,
     result: Option<UploadOutcome>,
     errors: FormErrors,
     typed: (String, String, String),
 ) -> PageResult<UploadsPage> {
-    let list = reports::external::list(&state.db)
+    let list = reports::external::list(&cx.state.db)
         .await
         .map_err(ApiError::from)?;
     Ok(UploadsPage {
-        chrome: page.chrome("외부 채널 실적 올리기"),
+        chrome: cx.page.chrome("외부 채널 실적 올리기"),
         channels: SalesChannel::ALL
             .iter()
             .filter(|c| c.is_external())
@@ -559,19 +554,8 @@ async fn uploads_page(
     })
 }
 
-pub async fn uploads(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-) -> PageResult<UploadsPage> {
-    uploads_page(
-        &state,
-        &page,
-        None,
-        FormErrors::default(),
-        Default::default(),
-    )
-    .await
+pub async fn uploads(cx: Ctx<MarketerSession>) -> PageResult<UploadsPage> {
+    uploads_page(&cx, None, FormErrors::default(), Default::default()).await
 }
 
 /// The fields of the upload form (the file as text).
@@ -597,12 +581,7 @@ async fn read_upload(mut mp: Multipart) -> Result<Pairs, ApiError> {
     Ok(out)
 }
 
-pub async fn upload(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    mp: Multipart,
-) -> PageResult<Response> {
+pub async fn upload(cx: Ctx<MarketerSession>, mp: Multipart) -> PageResult<Response> {
     let outcome = async {
         let fields = read_upload(mp).await.map_err(|e| (e, Default::default()))?;
         let v = |k: &str| crate::form::value(&fields, k).to_owned();
@@ -631,7 +610,7 @@ pub async fn upload(
         else {
             return Err((ApiError::validation(errors), typed));
         };
-        reports::external::upload(&state.db, channel, from, to, &csv, m.0.user_id)
+        reports::external::upload(&cx.state.db, channel, from, to, &csv, cx.who.0.user_id)
             .await
             .map_err(|e| (ApiError::from(e), typed.clone()))
     }
@@ -652,19 +631,13 @@ pub async fn upload(
                     .map(|u| (u.line, u.sku, u.reason))
                     .collect(),
             };
-            let body = uploads_page(
-                &state,
-                &page,
-                Some(shown),
-                FormErrors::default(),
-                Default::default(),
-            )
-            .await?;
+            let body =
+                uploads_page(&cx, Some(shown), FormErrors::default(), Default::default()).await?;
             Ok((StatusCode::CREATED, body).into_response())
         }
         Err((e, typed)) => {
             shown_again(e, async |errors| {
-                uploads_page(&state, &page, None, errors, typed).await
+                uploads_page(&cx, None, errors, typed).await
             })
             .await
         }

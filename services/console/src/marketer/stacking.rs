@@ -5,15 +5,13 @@
 
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::MarketerSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, MarketerSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
 use axum::response::Response;
 use platform::AppState;
-use promotions::audit::Actor;
 use promotions::stacking::{self, PolicyInput};
 
 pub struct PolicyForm {
@@ -50,16 +48,12 @@ async fn updated_label(state: &AppState) -> PageResult<(Option<PolicyForm>, Stri
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-) -> PageResult<PolicyPage> {
-    let (form, updated) = updated_label(&state).await?;
+pub async fn show(cx: Ctx<MarketerSession>) -> PageResult<PolicyPage> {
+    let (form, updated) = updated_label(&cx.state).await?;
     // Without a stored row the engine's defaults apply; show them.
     let d = promotions::pricing::StackingPolicy::default();
     Ok(PolicyPage {
-        chrome: page.chrome("중복 할인 정책"),
+        chrome: cx.page.chrome("중복 할인 정책"),
         form: form.unwrap_or(PolicyForm {
             max_order_coupons: d.max_order_coupons.to_string(),
             max_shipping_coupons: d.max_shipping_coupons.to_string(),
@@ -72,12 +66,7 @@ pub async fn show(
     })
 }
 
-pub async fn save(
-    State(state): State<AppState>,
-    m: MarketerSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn save(cx: Ctx<MarketerSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     // An unchecked box is absent from the form: absent is false.
     let checked = |k: &str| !form::value(&pairs, k).is_empty();
     let f = PolicyForm {
@@ -105,16 +94,16 @@ pub async fn save(
         checked,
         errors,
         async |input| {
-            super::priced_change(&state, async |txn| {
-                stacking::replace(txn, Actor::user(&m.0), input).await
+            super::priced_change(&cx.state, async |txn| {
+                stacking::replace(txn, cx.actor(), input).await
             })
             .await
         },
         |_| "/console/marketer/stacking?done=saved".to_owned(),
         async |errors| {
-            let (_, updated) = updated_label(&state).await?;
+            let (_, updated) = updated_label(&cx.state).await?;
             Ok(PolicyPage {
-                chrome: page.chrome("중복 할인 정책"),
+                chrome: cx.page.chrome("중복 할인 정책"),
                 form: f,
                 updated,
                 errors,

@@ -3,12 +3,11 @@
 
 use super::campaigns::status_label;
 use crate::error::PageResult;
-use crate::guard::MarketerSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, MarketerSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
-use platform::AppState;
+use axum::extract::Path;
 use uuid::Uuid;
 
 #[derive(Template, WebTemplate)]
@@ -27,16 +26,11 @@ fn count(n: i64) -> String {
     crate::fmt::won(n).trim_end_matches('원').to_owned()
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    _m: MarketerSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<StatsPage> {
-    let c = promotions::campaigns::get(&state.db, id).await?;
-    let s = promotions::stats::read(&state, id).await?;
+pub async fn show(cx: Ctx<MarketerSession>, Path(id): Path<Uuid>) -> PageResult<StatsPage> {
+    let c = promotions::campaigns::get(&cx.state.db, id).await?;
+    let s = promotions::stats::read(&cx.state, id).await?;
     Ok(StatsPage {
-        chrome: page.chrome(&format!("{} 통계", c.title)),
+        chrome: cx.page.chrome(&format!("{} 통계", c.title)),
         id,
         status: status_label(&c.status),
         window: format!(

@@ -5,16 +5,15 @@
 
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::VendorSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, VendorSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
 use axum::response::Response;
 use catalog::vendor_actions;
+use platform::ApiError;
 use platform::error::FieldError;
-use platform::{ApiError, AppState};
 use promotions::applications::{self, NewApplication};
 use promotions::audit::Actor;
 use promotions::page::CampaignSummary;
@@ -64,23 +63,26 @@ fn discount_text(kind: &str, value: i64) -> String {
 const SHOWN: u64 = 50;
 
 async fn campaigns_page(
-    state: &AppState,
-    v: &VendorSession,
-    page: &PageCtx,
+    cx: &Ctx<VendorSession>,
     form: Pairs,
     errors: FormErrors,
 ) -> PageResult<CampaignsPage> {
-    let campaigns = promotions::page::list(&state.db, chrono::Utc::now())
+    let campaigns = promotions::page::list(&cx.state.db, chrono::Utc::now())
         .await
         .map_err(ApiError::from)?;
-    let products: Vec<(Uuid, String)> =
-        vendor_actions::products_page(state, v.vendor_id, Some("active".into()), None, SHOWN)
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(|p| (p.id, p.title))
-            .collect();
-    let own = applications::list_own(&state.db, v.vendor_id, None, SHOWN)
+    let products: Vec<(Uuid, String)> = vendor_actions::products_page(
+        &cx.state,
+        cx.who.vendor_id,
+        Some("active".into()),
+        None,
+        SHOWN,
+    )
+    .await
+    .map_err(ApiError::from)?
+    .into_iter()
+    .map(|p| (p.id, p.title))
+    .collect();
+    let own = applications::list_own(&cx.state.db, cx.who.vendor_id, None, SHOWN)
         .await
         .map_err(ApiError::from)?;
     let applications = own
@@ -100,7 +102,7 @@ async fn campaigns_page(
         })
         .collect();
     Ok(CampaignsPage {
-        chrome: page.chrome("기획전"),
+        chrome: cx.page.chrome("기획전"),
         campaigns,
         products,
         applications,
@@ -109,12 +111,8 @@ async fn campaigns_page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-) -> PageResult<CampaignsPage> {
-    campaigns_page(&state, &v, &page, Vec::new(), FormErrors::default()).await
+pub async fn show(cx: Ctx<VendorSession>) -> PageResult<CampaignsPage> {
+    campaigns_page(&cx, Vec::new(), FormErrors::default()).await
 }
 
 fn uuid_field(errors: &mut FormErrors, field: &str, raw: &str) -> Option<Uuid> {
@@ -125,12 +123,7 @@ fn uuid_field(errors: &mut FormErrors, field: &str, raw: &str) -> Option<Uuid> {
     parsed
 }
 
-pub async fn apply(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn apply(cx: Ctx<VendorSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let campaign = uuid_field(
         &mut errors,
@@ -163,11 +156,11 @@ pub async fn apply(
         checked,
         errors,
         async |(campaign_id, new)| {
-            let txn = state.db.begin().await?;
+            let txn = cx.state.db.begin().await?;
             let a = applications::apply(
                 &txn,
-                Actor::user(&v.principal),
-                v.vendor_id,
+                Actor::user(&cx.who.principal),
+                cx.who.vendor_id,
                 campaign_id,
                 new,
             )
@@ -176,7 +169,7 @@ pub async fn apply(
             Ok::<_, ApiError>(a)
         },
         |_| "/console/vendor/campaigns?done=applied".to_owned(),
-        async |errors| campaigns_page(&state, &v, &page, pairs, errors).await,
+        async |errors| campaigns_page(&cx, pairs, errors).await,
     )
     .await
 }

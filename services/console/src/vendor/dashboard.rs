@@ -1,14 +1,13 @@
 //! The vendor's first page: what needs doing today.
 
 use crate::error::PageResult;
-use crate::guard::VendorSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, VendorSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 use orders::states::VendorOrderStatus;
 use orders::views::VendorOrderSummary;
-use platform::{ApiError, AppState};
+use platform::ApiError;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/dashboard.html")]
@@ -28,14 +27,10 @@ pub const LOW_STOCK: i32 = 5;
 /// How many orders to ship the dashboard lists (the orders page has them all).
 const SHOWN: u64 = 5;
 
-pub async fn show(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-) -> PageResult<Dashboard> {
+pub async fn show(cx: Ctx<VendorSession>) -> PageResult<Dashboard> {
     let mut to_ship = orders::views::vendor_orders(
-        &state.db,
-        v.vendor_id,
+        &cx.state.db,
+        cx.who.vendor_id,
         Some(VendorOrderStatus::Preparing.to_string()),
         None,
         SHOWN + 1,
@@ -44,15 +39,16 @@ pub async fn show(
     .map_err(ApiError::from)?;
     let to_ship_more = to_ship.len() as u64 > SHOWN;
     to_ship.truncate(SHOWN as usize);
-    let balance = settlements::reports::balance(&state.db, v.vendor_id)
+    let balance = settlements::reports::balance(&cx.state.db, cx.who.vendor_id)
         .await
         .map_err(ApiError::from)?;
-    let low_stock = catalog::vendor_actions::low_stock(&state, v.vendor_id, LOW_STOCK, SHOWN)
-        .await
-        .map_err(ApiError::from)?;
+    let low_stock =
+        catalog::vendor_actions::low_stock(&cx.state, cx.who.vendor_id, LOW_STOCK, SHOWN)
+            .await
+            .map_err(ApiError::from)?;
     let returns_waiting = orders::fulfilment::returns_of(
-        &state.db,
-        v.vendor_id,
+        &cx.state.db,
+        cx.who.vendor_id,
         Some(orders::states::ReturnStatus::Requested),
         None,
         SHOWN + 1,
@@ -63,7 +59,7 @@ pub async fn show(
     Ok(Dashboard {
         low_stock,
         returns_waiting,
-        chrome: page.chrome("판매자 홈"),
+        chrome: cx.page.chrome("판매자 홈"),
         to_ship,
         to_ship_more,
         due: balance.due,

@@ -5,19 +5,19 @@
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::{ConsoleError, PageResult};
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::VendorSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, VendorSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use orders::context::OrdersContext;
 use orders::fulfilment::{self, ReturnSummary};
 use orders::states::{ReturnStatus, VendorOrderStatus};
 use orders::views::VendorOrderSummary;
+use platform::ApiError;
 use platform::status::Status;
-use platform::{ApiError, AppState};
 use uuid::Uuid;
 
 /// Couriers offered first (any name may be typed).
@@ -64,9 +64,7 @@ pub struct OrdersPage {
 }
 
 async fn orders_page(
-    state: &AppState,
-    v: &VendorSession,
-    page: &PageCtx,
+    cx: &Ctx<VendorSession>,
     q: StatusQuery,
     errors: FormErrors,
 ) -> PageResult<OrdersPage> {
@@ -78,8 +76,8 @@ async fn orders_page(
     };
     let at = Cursor::of(q.cursor)?;
     let rows = orders::views::vendor_orders(
-        &state.db,
-        v.vendor_id,
+        &cx.state.db,
+        cx.who.vendor_id,
         status.map(|s| s.to_string()),
         at.after,
         at.fetch(),
@@ -88,7 +86,7 @@ async fn orders_page(
     .map_err(ApiError::from)?;
     let (rows, next) = at.split(rows, |r| r.id);
     Ok(OrdersPage {
-        chrome: page.chrome("주문·배송"),
+        chrome: cx.page.chrome("주문·배송"),
         rows,
         status: status.map_or_else(|| "all".to_owned(), |s| s.to_string()),
         next,
@@ -97,24 +95,14 @@ async fn orders_page(
     })
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Query(q): Query<StatusQuery>,
-) -> PageResult<OrdersPage> {
-    orders_page(&state, &v, &page, q, FormErrors::default()).await
+pub async fn list(cx: Ctx<VendorSession>, Query(q): Query<StatusQuery>) -> PageResult<OrdersPage> {
+    orders_page(&cx, q, FormErrors::default()).await
 }
 
 /// Ship the orders picked on the page: the one whose own button was pressed (`one`), or
 /// every checked one (`ship`). Each needs its courier and tracking number; the ones that
 /// are refused come back with the reason beside their row, the others are shipped.
-pub async fn ship(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn ship(cx: Ctx<VendorSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let picked: Vec<&str> = match form::value(&pairs, "one") {
         "" => form::values(&pairs, "ship").collect(),
         one => vec![one],
@@ -133,7 +121,7 @@ pub async fn ship(
         };
         let courier = form::value(&pairs, &format!("courier.{id}"));
         let tracking = form::value(&pairs, &format!("tracking.{id}"));
-        if let Err(e) = fulfilment::ship(&state, v.vendor_id, id, courier, tracking).await {
+        if let Err(e) = fulfilment::ship(&cx.state, cx.who.vendor_id, id, courier, tracking).await {
             let this = FormErrors::from_api(e)?;
             let message = this
                 .fields
@@ -153,16 +141,11 @@ pub async fn ship(
         status: Some("preparing".into()),
         cursor: None,
     };
-    form::refused(orders_page(&state, &v, &page, q, errors).await?)
+    form::refused(orders_page(&cx, q, errors).await?)
 }
 
-pub async fn deliver(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    let r = fulfilment::deliver(&state, v.vendor_id, id).await;
+pub async fn deliver(cx: Ctx<VendorSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    let r = fulfilment::deliver(&cx.state, cx.who.vendor_id, id).await;
     let q = StatusQuery {
         status: Some("shipped".into()),
         cursor: None,
@@ -170,7 +153,7 @@ pub async fn deliver(
     form::redirect_or_shown_again(
         r,
         "/console/vendor/orders?status=shipped&done=delivered",
-        async |errors| orders_page(&state, &v, &page, q, errors).await,
+        async |errors| orders_page(&cx, q, errors).await,
     )
     .await
 }
@@ -186,9 +169,7 @@ pub struct ReturnsPage {
 }
 
 async fn returns_page(
-    state: &AppState,
-    v: &VendorSession,
-    page: &PageCtx,
+    cx: &Ctx<VendorSession>,
     q: StatusQuery,
     errors: FormErrors,
 ) -> PageResult<ReturnsPage> {
@@ -198,12 +179,12 @@ async fn returns_page(
         Some(s) => ReturnStatus::parse(s),
     };
     let at = Cursor::of(q.cursor)?;
-    let rows = fulfilment::returns_of(&state.db, v.vendor_id, status, at.after, at.fetch())
+    let rows = fulfilment::returns_of(&cx.state.db, cx.who.vendor_id, status, at.after, at.fetch())
         .await
         .map_err(ApiError::from)?;
     let (rows, next) = at.split(rows, |r| r.id);
     Ok(ReturnsPage {
-        chrome: page.chrome("반품"),
+        chrome: cx.page.chrome("반품"),
         rows,
         status: status.map_or_else(|| "all".to_owned(), |s| s.to_string()),
         next,
@@ -212,28 +193,24 @@ async fn returns_page(
 }
 
 pub async fn returns(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Query(q): Query<StatusQuery>,
 ) -> PageResult<ReturnsPage> {
-    returns_page(&state, &v, &page, q, FormErrors::default()).await
+    returns_page(&cx, q, FormErrors::default()).await
 }
 
 pub async fn accept_return(
-    State(state): State<AppState>,
+    cx: Ctx<VendorSession>,
     Extension(ctx): Extension<OrdersContext>,
-    v: VendorSession,
-    page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<Response> {
-    let r = fulfilment::accept_return(&state, &ctx, v.vendor_id, id).await;
+    let r = fulfilment::accept_return(&cx.state, &ctx, cx.who.vendor_id, id).await;
     let q = StatusQuery {
         status: None,
         cursor: None,
     };
     form::redirect_or_shown_again(r, "/console/vendor/returns?done=accepted", async |errors| {
-        returns_page(&state, &v, &page, q, errors).await
+        returns_page(&cx, q, errors).await
     })
     .await
 }

@@ -6,17 +6,17 @@
 
 use crate::error::PageResult;
 use crate::form::{FormErrors, shown_again};
-use crate::guard::VendorSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, VendorSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
+use axum::extract::Path;
 use axum::extract::multipart::Multipart;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::media::Media;
 use catalog::product_images::{self, ImageOrder, ProductImage};
-use platform::{ApiError, AppState};
+use platform::ApiError;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
@@ -31,31 +31,27 @@ pub struct ImagesPage {
 }
 
 async fn images_page(
-    state: &AppState,
+    cx: &Ctx<VendorSession>,
     media: &Media,
-    v: &VendorSession,
-    page: &PageCtx,
     id: Uuid,
     errors: FormErrors,
 ) -> PageResult<ImagesPage> {
-    let p = catalog::vendor_actions::owned_product(state, v.vendor_id, id).await?;
+    let p = catalog::vendor_actions::owned_product(&cx.state, cx.who.vendor_id, id).await?;
     Ok(ImagesPage {
-        chrome: page.chrome(&format!("{} 사진", p.title)),
+        chrome: cx.page.chrome(&format!("{} 사진", p.title)),
         id,
-        images: product_images::list(&state.db, v.vendor_id, id).await?,
+        images: product_images::list(&cx.state.db, cx.who.vendor_id, id).await?,
         max_mb: media.max_upload_bytes().div_ceil(1024 * 1024),
         errors,
     })
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    cx: Ctx<VendorSession>,
     Extension(media): Extension<Media>,
-    v: VendorSession,
-    page: PageCtx,
     Path(id): Path<Uuid>,
 ) -> PageResult<ImagesPage> {
-    images_page(&state, &media, &v, &page, id, FormErrors::default()).await
+    images_page(&cx, &media, id, FormErrors::default()).await
 }
 
 fn back(id: Uuid, done: &str) -> Response {
@@ -63,80 +59,69 @@ fn back(id: Uuid, done: &str) -> Response {
 }
 
 async fn refused(
-    state: &AppState,
+    cx: &Ctx<VendorSession>,
     media: &Media,
-    v: &VendorSession,
-    page: &PageCtx,
     id: Uuid,
     e: ApiError,
 ) -> PageResult<Response> {
-    shown_again(e, async |errors| {
-        images_page(state, media, v, page, id, errors).await
-    })
-    .await
+    shown_again(e, async |errors| images_page(cx, media, id, errors).await).await
 }
 
 pub async fn upload(
-    State(state): State<AppState>,
+    cx: Ctx<VendorSession>,
     Extension(media): Extension<Media>,
-    v: VendorSession,
-    page: PageCtx,
     Path(id): Path<Uuid>,
     mut multipart: Multipart,
 ) -> PageResult<Response> {
-    catalog::vendor_actions::owned_product(&state, v.vendor_id, id).await?;
+    catalog::vendor_actions::owned_product(&cx.state, cx.who.vendor_id, id).await?;
     let uploaded =
         match catalog::http::product_images::read_file(&mut multipart, media.max_upload_bytes())
             .await
         {
-            Ok(file) => product_images::upload(&state.db, &media, v.vendor_id, id, file)
+            Ok(file) => product_images::upload(&cx.state.db, &media, cx.who.vendor_id, id, file)
                 .await
                 .map_err(ApiError::from),
             Err(e) => Err(e),
         };
     match uploaded {
         Ok(_) => {
-            catalog::cache::invalidate_products(&state.redis, &[id]).await;
+            catalog::cache::invalidate_products(&cx.state.redis, &[id]).await;
             Ok(back(id, "uploaded"))
         }
-        Err(e) => refused(&state, &media, &v, &page, id, e).await,
+        Err(e) => refused(&cx, &media, id, e).await,
     }
 }
 
 /// Put one photo first (the cover); the others keep their order.
 pub async fn make_cover(
-    State(state): State<AppState>,
+    cx: Ctx<VendorSession>,
     Extension(media): Extension<Media>,
-    v: VendorSession,
-    page: PageCtx,
     Path((id, image_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult<Response> {
-    let current = product_images::list(&state.db, v.vendor_id, id).await?;
+    let current = product_images::list(&cx.state.db, cx.who.vendor_id, id).await?;
     let mut image_ids: Vec<Uuid> = current.iter().map(|i| i.id).collect();
     image_ids.sort_by_key(|i| *i != image_id);
-    let txn = state.db.begin().await?;
-    match product_images::reorder(&txn, v.vendor_id, id, ImageOrder { image_ids }).await {
+    let txn = cx.state.db.begin().await?;
+    match product_images::reorder(&txn, cx.who.vendor_id, id, ImageOrder { image_ids }).await {
         Ok(_) => {
             txn.commit().await?;
-            catalog::cache::invalidate_products(&state.redis, &[id]).await;
+            catalog::cache::invalidate_products(&cx.state.redis, &[id]).await;
             Ok(back(id, "saved"))
         }
-        Err(e) => refused(&state, &media, &v, &page, id, e.into()).await,
+        Err(e) => refused(&cx, &media, id, e.into()).await,
     }
 }
 
 pub async fn delete(
-    State(state): State<AppState>,
+    cx: Ctx<VendorSession>,
     Extension(media): Extension<Media>,
-    v: VendorSession,
-    page: PageCtx,
     Path((id, image_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult<Response> {
-    match product_images::delete(&state.db, &media, v.vendor_id, id, image_id).await {
+    match product_images::delete(&cx.state.db, &media, cx.who.vendor_id, id, image_id).await {
         Ok(_) => {
-            catalog::cache::invalidate_products(&state.redis, &[id]).await;
+            catalog::cache::invalidate_products(&cx.state.redis, &[id]).await;
             Ok(back(id, "deleted"))
         }
-        Err(e) => refused(&state, &media, &v, &page, id, e.into()).await,
+        Err(e) => refused(&cx, &media, id, e.into()).await,
     }
 }

@@ -6,16 +6,16 @@
 
 use crate::error::{ConsoleError, PageResult};
 use crate::form::FormErrors;
-use crate::guard::VendorSession;
+use crate::guard::{Ctx, VendorSession};
 use crate::jobs::{Jobs, Snapshot};
 use crate::layout::{Chrome, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::import::{self, ImportReport};
-use platform::{ApiError, AppState};
+use platform::ApiError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -76,15 +76,13 @@ pub fn columns() -> &'static str {
 
 /// The form; with `?job=` an import's progress, or its report once it has ended.
 pub async fn form(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     headers: HeaderMap,
     Query(q): Query<JobQuery>,
 ) -> PageResult<Response> {
     let Some(job) = q.job else {
         return Ok(ImportPage {
-            chrome: page.chrome("상품 일괄 등록"),
+            chrome: cx.page.chrome("상품 일괄 등록"),
             report: None,
             errors: FormErrors::default(),
         }
@@ -92,10 +90,15 @@ pub async fn form(
     };
     // Another account's job, or one forgotten, is not found.
     let snap = IMPORTS
-        .get(&state, job, v.principal.user_id)
+        .get(&cx.state, job, cx.who.principal.user_id)
         .await?
         .ok_or(ConsoleError::NotFound)?;
-    Ok(shown(job, snap, &page, headers.contains_key("hx-request")))
+    Ok(shown(
+        job,
+        snap,
+        &cx.page,
+        headers.contains_key("hx-request"),
+    ))
 }
 
 fn shown(job: Uuid, snap: Snapshot<Outcome>, page: &PageCtx, htmx: bool) -> Response {
@@ -145,9 +148,7 @@ async fn csv_text(mut mp: Multipart) -> Result<Option<String>, ConsoleError> {
 
 /// Start the import and answer at once with its progress.
 pub async fn upload(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     headers: HeaderMap,
     mp: Multipart,
 ) -> PageResult<Response> {
@@ -161,15 +162,17 @@ pub async fn upload(
                 "required",
                 "choose a UTF-8 CSV file",
             ));
-            return Ok(refused(&page, htmx, errors));
+            return Ok(refused(&cx.page, htmx, errors));
         }
     };
     if let Err(e) = platform::extract::refuse_nul("file", &text) {
-        return Ok(refused(&page, htmx, FormErrors::from_api(e)?));
+        return Ok(refused(&cx.page, htmx, FormErrors::from_api(e)?));
     }
-    let reporter = IMPORTS.start(&state, v.principal.user_id, 0).await?;
+    let reporter = IMPORTS
+        .start(&cx.state, cx.who.principal.user_id, 0)
+        .await?;
     let job = reporter.id();
-    let vendor_id = v.vendor_id;
+    let (state, vendor_id) = (cx.state.clone(), cx.who.vendor_id);
     tokio::spawn(async move {
         let outcome = import::import_with_progress(&state.db, vendor_id, &text, |done, total| {
             reporter.progress(done, total)

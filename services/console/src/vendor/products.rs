@@ -6,12 +6,12 @@
 use crate::cursor::{Cursor, StatusQuery};
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::VendorSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, VendorSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::categories::{self, CategoryNode};
 use catalog::products::{NewProduct, NewVariant, ProductStatus, ProductUpdate, VariantUpdate};
@@ -42,20 +42,20 @@ pub struct ListPage {
     next: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Query(q): Query<StatusQuery>,
-) -> PageResult<ListPage> {
+pub async fn list(cx: Ctx<VendorSession>, Query(q): Query<StatusQuery>) -> PageResult<ListPage> {
     let status = q.status.filter(|s| ProductStatus::parse(s).is_some());
     let at = Cursor::of(q.cursor)?;
-    let found =
-        vendor_actions::products_page(&state, v.vendor_id, status.clone(), at.after, at.fetch())
-            .await?;
+    let found = vendor_actions::products_page(
+        &cx.state,
+        cx.who.vendor_id,
+        status.clone(),
+        at.after,
+        at.fetch(),
+    )
+    .await?;
     let (found, next) = at.split(found, |p| p.id);
     Ok(ListPage {
-        chrome: page.chrome("상품"),
+        chrome: cx.page.chrome("상품"),
         rows: found
             .into_iter()
             .map(|p| Row {
@@ -236,17 +236,12 @@ pub struct NewQuery {
     category_id: Option<String>,
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    _v: VendorSession,
-    page: PageCtx,
-    Query(q): Query<NewQuery>,
-) -> PageResult<NewPage> {
+pub async fn new_form(cx: Ctx<VendorSession>, Query(q): Query<NewQuery>) -> PageResult<NewPage> {
     let category_id = q.category_id.unwrap_or_default();
-    let fields = notice_fields_of(&state, &category_id).await?;
+    let fields = notice_fields_of(&cx.state, &category_id).await?;
     Ok(NewPage {
-        chrome: page.chrome("새 상품"),
-        categories: category_options(&state).await?,
+        chrome: cx.page.chrome("새 상품"),
+        categories: category_options(&cx.state).await?,
         form: ProductForm {
             category_id,
             taxable: true,
@@ -258,13 +253,8 @@ pub async fn new_form(
     })
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
-    let fields = notice_fields_of(&state, form::value(&pairs, "category_id")).await?;
+pub async fn create(cx: Ctx<VendorSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
+    let fields = notice_fields_of(&cx.state, form::value(&pairs, "category_id")).await?;
     let f = ProductForm::from_pairs(&pairs, &fields);
     let mut errors = FormErrors::default();
     let category = f.category(&mut errors);
@@ -304,12 +294,12 @@ pub async fn create(
     form::made_or_shown_again(
         checked,
         errors,
-        async |new| vendor_actions::create_product(&state, v.vendor_id, new).await,
+        async |new| vendor_actions::create_product(&cx.state, cx.who.vendor_id, new).await,
         |p| format!("/console/vendor/products/{}?done=created", p.id),
         async |errors| {
             Ok(NewPage {
-                chrome: page.chrome("새 상품"),
-                categories: category_options(&state).await?,
+                chrome: cx.page.chrome("새 상품"),
+                categories: category_options(&cx.state).await?,
                 form: f,
                 errors,
             })
@@ -376,28 +366,26 @@ pub struct EditPage {
 }
 
 async fn edit_page(
-    state: &AppState,
-    v: &VendorSession,
-    page: &PageCtx,
+    cx: &Ctx<VendorSession>,
     id: Uuid,
     form: Option<ProductForm>,
     errors: FormErrors,
     errors_for: &str,
 ) -> PageResult<EditPage> {
-    let p = vendor_actions::owned_product(state, v.vendor_id, id).await?;
+    let p = vendor_actions::owned_product(&cx.state, cx.who.vendor_id, id).await?;
     let form = match form {
         Some(f) => f,
         None => {
-            let fields = categories::required_notice_fields(&state.db, p.category_id).await?;
+            let fields = categories::required_notice_fields(&cx.state.db, p.category_id).await?;
             ProductForm::from_product(&p, &fields)
         }
     };
-    let variants = catalog::products::variants_of(&state.db, p.id).await?;
+    let variants = catalog::products::variants_of(&cx.state.db, p.id).await?;
     Ok(EditPage {
-        chrome: page.chrome(&p.title),
+        chrome: cx.page.chrome(&p.title),
         id: p.id,
         status: p.status,
-        categories: category_options(state).await?,
+        categories: category_options(&cx.state).await?,
         form,
         variants: variants.into_iter().map(VariantRow::from).collect(),
         errors,
@@ -408,27 +396,20 @@ async fn edit_page(
 /// The edit page again, with the errors of the form that was refused (422, or the
 /// conflict's status).
 async fn refused(
-    state: &AppState,
-    v: &VendorSession,
-    page: &PageCtx,
+    cx: &Ctx<VendorSession>,
     id: Uuid,
     form: Option<ProductForm>,
     e: ApiError,
     errors_for: &str,
 ) -> PageResult<Response> {
     form::shown_again(e, async |errors| {
-        edit_page(state, v, page, id, form, errors, errors_for).await
+        edit_page(cx, id, form, errors, errors_for).await
     })
     .await
 }
 
-pub async fn edit(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<EditPage> {
-    edit_page(&state, &v, &page, id, None, FormErrors::default(), "").await
+pub async fn edit(cx: Ctx<VendorSession>, Path(id): Path<Uuid>) -> PageResult<EditPage> {
+    edit_page(&cx, id, None, FormErrors::default(), "").await
 }
 
 fn back(id: Uuid, done: &str) -> Response {
@@ -436,19 +417,17 @@ fn back(id: Uuid, done: &str) -> Response {
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let fields = notice_fields_of(&state, form::value(&pairs, "category_id")).await?;
+    let fields = notice_fields_of(&cx.state, form::value(&pairs, "category_id")).await?;
     let f = ProductForm::from_pairs(&pairs, &fields);
     let mut errors = FormErrors::default();
     let category = f.category(&mut errors);
     let max = f.max_per_order(&mut errors);
     let (Some(category_id), Some(max), true) = (category, max, errors.is_empty()) else {
-        return form::refused(edit_page(&state, &v, &page, id, Some(f), errors, "product").await?);
+        return form::refused(edit_page(&cx, id, Some(f), errors, "product").await?);
     };
     let up = ProductUpdate {
         title: Some(f.title.clone()),
@@ -462,33 +441,23 @@ pub async fn update(
         taxable: Some(f.taxable),
         max_per_order: max,
     };
-    match vendor_actions::update_product(&state, v.vendor_id, id, up).await {
+    match vendor_actions::update_product(&cx.state, cx.who.vendor_id, id, up).await {
         Ok(_) => Ok(back(id, "saved")),
-        Err(e) => refused(&state, &v, &page, id, Some(f), e.into(), "product").await,
+        Err(e) => refused(&cx, id, Some(f), e.into(), "product").await,
     }
 }
 
-pub async fn publish(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    match vendor_actions::publish(&state, v.vendor_id, id).await {
+pub async fn publish(cx: Ctx<VendorSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    match vendor_actions::publish(&cx.state, cx.who.vendor_id, id).await {
         Ok(_) => Ok(back(id, "published")),
-        Err(e) => refused(&state, &v, &page, id, None, e.into(), "product").await,
+        Err(e) => refused(&cx, id, None, e.into(), "product").await,
     }
 }
 
-pub async fn archive(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Path(id): Path<Uuid>,
-) -> PageResult<Response> {
-    match vendor_actions::archive(&state, v.vendor_id, id).await {
+pub async fn archive(cx: Ctx<VendorSession>, Path(id): Path<Uuid>) -> PageResult<Response> {
+    match vendor_actions::archive(&cx.state, cx.who.vendor_id, id).await {
         Ok(_) => Ok(back(id, "archived")),
-        Err(e) => refused(&state, &v, &page, id, None, e.into(), "product").await,
+        Err(e) => refused(&cx, id, None, e.into(), "product").await,
     }
 }
 
@@ -504,9 +473,7 @@ fn options(raw: &str) -> BTreeMap<String, String> {
 }
 
 pub async fn add_variant(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
@@ -519,7 +486,7 @@ pub async fn add_variant(
     );
     let stock = form::number::<i32>(&mut errors, "stock", form::value(&pairs, "stock"));
     let (Some(price), Some(compare_at_price), Some(stock)) = (price, compare, stock) else {
-        return form::refused(edit_page(&state, &v, &page, id, None, errors, "new-variant").await?);
+        return form::refused(edit_page(&cx, id, None, errors, "new-variant").await?);
     };
     let nv = NewVariant {
         sku: form::value(&pairs, "sku").to_owned(),
@@ -529,9 +496,9 @@ pub async fn add_variant(
         compare_at_price,
         stock,
     };
-    match vendor_actions::add_variant(&state, v.vendor_id, id, nv).await {
+    match vendor_actions::add_variant(&cx.state, cx.who.vendor_id, id, nv).await {
         Ok(_) => Ok(back(id, "saved")),
-        Err(e) => refused(&state, &v, &page, id, None, e.into(), "new-variant").await,
+        Err(e) => refused(&cx, id, None, e.into(), "new-variant").await,
     }
 }
 
@@ -545,13 +512,11 @@ async fn owned_variant(
 }
 
 pub async fn update_variant(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let var = owned_variant(&state, &v, id).await?;
+    let var = owned_variant(&cx.state, &cx.who, id).await?;
     let for_form = id.to_string();
     let mut errors = FormErrors::default();
     let price = form::number::<i64>(&mut errors, "price", form::value(&pairs, "price"));
@@ -561,9 +526,7 @@ pub async fn update_variant(
         form::value(&pairs, "compare_at_price"),
     );
     let (Some(price), Some(compare_at_price)) = (price, compare) else {
-        return form::refused(
-            edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?,
-        );
+        return form::refused(edit_page(&cx, var.product_id, None, errors, &for_form).await?);
     };
     let up = VariantUpdate {
         name: Some(form::value(&pairs, "name").to_owned()),
@@ -571,22 +534,20 @@ pub async fn update_variant(
         compare_at_price,
         options: Some(options(form::value(&pairs, "options"))),
     };
-    match vendor_actions::update_variant(&state, v.vendor_id, id, up).await {
+    match vendor_actions::update_variant(&cx.state, cx.who.vendor_id, id, up).await {
         Ok(_) => Ok(back(var.product_id, "saved")),
-        Err(e) => refused(&state, &v, &page, var.product_id, None, e.into(), &for_form).await,
+        Err(e) => refused(&cx, var.product_id, None, e.into(), &for_form).await,
     }
 }
 
 /// Set the stock to a number, guarded by the number the page showed: when someone else
 /// changed it meanwhile the page comes back with the conflict and the current stock.
 pub async fn set_stock(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let var = owned_variant(&state, &v, id).await?;
+    let var = owned_variant(&cx.state, &cx.who, id).await?;
     let for_form = id.to_string();
     let mut errors = FormErrors::default();
     let expected = form::number::<i32>(
@@ -596,34 +557,28 @@ pub async fn set_stock(
     );
     let on_hand = form::number::<i32>(&mut errors, "on_hand", form::value(&pairs, "on_hand"));
     let (Some(expected), Some(on_hand)) = (expected, on_hand) else {
-        return form::refused(
-            edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?,
-        );
+        return form::refused(edit_page(&cx, var.product_id, None, errors, &for_form).await?);
     };
-    match vendor_actions::set_stock(&state, v.vendor_id, id, expected, on_hand).await {
+    match vendor_actions::set_stock(&cx.state, cx.who.vendor_id, id, expected, on_hand).await {
         Ok(_) => Ok(back(var.product_id, "stock")),
-        Err(e) => refused(&state, &v, &page, var.product_id, None, e.into(), &for_form).await,
+        Err(e) => refused(&cx, var.product_id, None, e.into(), &for_form).await,
     }
 }
 
 pub async fn adjust_stock(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
-    let var = owned_variant(&state, &v, id).await?;
+    let var = owned_variant(&cx.state, &cx.who, id).await?;
     let for_form = id.to_string();
     let mut errors = FormErrors::default();
     let Some(delta) = form::number::<i32>(&mut errors, "delta", form::value(&pairs, "delta"))
     else {
-        return form::refused(
-            edit_page(&state, &v, &page, var.product_id, None, errors, &for_form).await?,
-        );
+        return form::refused(edit_page(&cx, var.product_id, None, errors, &for_form).await?);
     };
-    match vendor_actions::adjust_stock(&state, v.vendor_id, id, delta).await {
+    match vendor_actions::adjust_stock(&cx.state, cx.who.vendor_id, id, delta).await {
         Ok(_) => Ok(back(var.product_id, "stock")),
-        Err(e) => refused(&state, &v, &page, var.product_id, None, e.into(), &for_form).await,
+        Err(e) => refused(&cx, var.product_id, None, e.into(), &for_form).await,
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::cursor::{Cursor, PageQuery};
 use crate::error::PageResult;
-use crate::guard::VendorSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, VendorSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -27,21 +27,19 @@ pub struct SettlementsPage {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Query(q): Query<PageQuery>,
 ) -> PageResult<SettlementsPage> {
-    let balance = settlements::reports::balance(&state.db, v.vendor_id)
+    let balance = settlements::reports::balance(&cx.state.db, cx.who.vendor_id)
         .await
         .map_err(ApiError::from)?;
     let at = Cursor::of(q.cursor)?;
-    let rows = statements::list(&state.db, Some(v.vendor_id), at.after, at.fetch())
+    let rows = statements::list(&cx.state.db, Some(cx.who.vendor_id), at.after, at.fetch())
         .await
         .map_err(ApiError::from)?;
     let (rows, next) = at.split(rows, |r| r.id);
     Ok(SettlementsPage {
-        chrome: page.chrome("정산"),
+        chrome: cx.page.chrome("정산"),
         balance,
         statements: rows,
         next,

@@ -4,19 +4,18 @@
 
 use crate::error::PageResult;
 use crate::form::{self, FormErrors, Pairs};
-use crate::guard::VendorSession;
-use crate::layout::{Chrome, PageCtx};
+use crate::guard::{Ctx, VendorSession};
+use crate::layout::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use catalog::certifications::{self, NewCertification};
 use catalog::store::{certification, vendor};
 use catalog::vendor_actions;
 use catalog::vendors::ProfileUpdate;
+use platform::ApiError;
 use platform::error::FieldError;
-use platform::{ApiError, AppState};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vendor/shop.html")]
@@ -67,22 +66,20 @@ pub fn vendor_status_label(s: &str) -> &'static str {
 }
 
 async fn shop_page(
-    state: &AppState,
-    v: &VendorSession,
-    page: &PageCtx,
+    cx: &Ctx<VendorSession>,
     profile: Pairs,
     cert_form: Pairs,
     errors: FormErrors,
     errors_for: &'static str,
 ) -> PageResult<ShopPage> {
-    let vendor = vendor_actions::own_vendor(state, v.vendor_id)
+    let vendor = vendor_actions::own_vendor(&cx.state, cx.who.vendor_id)
         .await
         .map_err(ApiError::from)?;
-    let certifications = certifications::of_vendor(&state.db, v.vendor_id)
+    let certifications = certifications::of_vendor(&cx.state.db, cx.who.vendor_id)
         .await
         .map_err(ApiError::from)?;
     Ok(ShopPage {
-        chrome: page.chrome("상점 정보"),
+        chrome: cx.page.chrome("상점 정보"),
         vendor,
         profile,
         certifications,
@@ -92,29 +89,11 @@ async fn shop_page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-) -> PageResult<ShopPage> {
-    shop_page(
-        &state,
-        &v,
-        &page,
-        Vec::new(),
-        Vec::new(),
-        FormErrors::default(),
-        "",
-    )
-    .await
+pub async fn show(cx: Ctx<VendorSession>) -> PageResult<ShopPage> {
+    shop_page(&cx, Vec::new(), Vec::new(), FormErrors::default(), "").await
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
-    Form(pairs): Form<Pairs>,
-) -> PageResult<Response> {
+pub async fn update(cx: Ctx<VendorSession>, Form(pairs): Form<Pairs>) -> PageResult<Response> {
     let mut errors = FormErrors::default();
     let base = form::number::<i64>(
         &mut errors,
@@ -138,7 +117,7 @@ pub async fn update(
                 shipping_never_free: never_free || threshold.is_none(),
                 shipping_free_threshold: threshold,
             };
-            vendor_actions::update_profile(&state, v.vendor_id, up)
+            vendor_actions::update_profile(&cx.state, cx.who.vendor_id, up)
                 .await
                 .map_err(ApiError::from)
         }
@@ -150,7 +129,7 @@ pub async fn update(
             if errors.is_empty() {
                 errors = FormErrors::from_api(e)?;
             }
-            form::refused(shop_page(&state, &v, &page, pairs, Vec::new(), errors, "profile").await?)
+            form::refused(shop_page(&cx, pairs, Vec::new(), errors, "profile").await?)
         }
     }
 }
@@ -166,9 +145,7 @@ fn date(errors: &mut FormErrors, field: &str, raw: &str) -> Option<chrono::Naive
 }
 
 pub async fn submit_certification(
-    State(state): State<AppState>,
-    v: VendorSession,
-    page: PageCtx,
+    cx: Ctx<VendorSession>,
     Form(pairs): Form<Pairs>,
 ) -> PageResult<Response> {
     let mut errors = FormErrors::default();
@@ -187,20 +164,9 @@ pub async fn submit_certification(
     form::made_or_shown_again(
         checked,
         errors,
-        async |c| certifications::submit(&state.db, v.vendor_id, c).await,
+        async |c| certifications::submit(&cx.state.db, cx.who.vendor_id, c).await,
         |_| "/console/vendor/shop?done=submitted".to_owned(),
-        async |errors| {
-            shop_page(
-                &state,
-                &v,
-                &page,
-                Vec::new(),
-                pairs,
-                errors,
-                "certification",
-            )
-            .await
-        },
+        async |errors| shop_page(&cx, Vec::new(), pairs, errors, "certification").await,
     )
     .await
 }
