@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use platform::db::pg;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Value,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -208,12 +208,12 @@ pub async fn listed_after(
 /// How many products a shopper may see.
 pub async fn count_listed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             format!(
                 "SELECT count(*) AS n FROM catalog.products p \
                  JOIN catalog.vendors v ON v.id = p.vendor_id WHERE {VISIBLE}"
             ),
+            [],
         ))
         .await?;
     let n: i64 = match row {

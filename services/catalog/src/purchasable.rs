@@ -6,7 +6,7 @@ use crate::error::CatalogResult;
 pub use crate::listing::{ProductFacts, active_product_facts};
 use crate::listing::{VALID_CERT, VISIBLE};
 use platform::db::pg;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromQueryResult)]
@@ -115,9 +115,9 @@ pub struct RemoteAreaRow {
 
 /// The remote-area surcharge table, kept as data.
 pub async fn remote_areas(db: &impl ConnectionTrait) -> CatalogResult<Vec<RemoteAreaRow>> {
-    Ok(RemoteAreaRow::find_by_statement(Statement::from_string(
-        DbBackend::Postgres,
+    Ok(RemoteAreaRow::find_by_statement(pg(
         "SELECT region, from_code, to_code, surcharge FROM catalog.remote_areas ORDER BY from_code",
+        [],
     ))
     .all(db)
     .await?)
@@ -136,9 +136,9 @@ pub async fn remote_area_exemptions(
     db: &impl ConnectionTrait,
 ) -> CatalogResult<Vec<RemoteAreaExemptionRow>> {
     Ok(
-        RemoteAreaExemptionRow::find_by_statement(Statement::from_string(
-            DbBackend::Postgres,
+        RemoteAreaExemptionRow::find_by_statement(pg(
             "SELECT postal_code, road_name, building_no FROM catalog.remote_area_exemptions ORDER BY id",
+            [],
         ))
         .all(db)
         .await?,

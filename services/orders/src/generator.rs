@@ -12,7 +12,7 @@
 use crate::error::OrdersResult;
 use chrono::{DateTime, Utc};
 use platform::db::pg;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, TransactionTrait, Value};
 use uuid::Uuid;
 
 /// A product a synthetic line may sell, with its attribution.
@@ -134,9 +134,9 @@ pub async fn generate_history(
 /// Whether a synthetic history was written already (the demo writes one once).
 pub async fn has_history(db: &impl ConnectionTrait) -> OrdersResult<bool> {
     let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT EXISTS (SELECT 1 FROM orders.orders WHERE number LIKE 'GEN-%') AS yes",
+            [],
         ))
         .await?;
     Ok(row

@@ -10,10 +10,7 @@ use chrono::NaiveDate;
 use platform::attribution::SalesChannel;
 use platform::db::pg;
 use platform::ids::new_id;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
-    Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait, Value};
 use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -359,10 +356,10 @@ pub struct UploadSummary {
 
 /// Every upload, newest period first.
 pub async fn list(db: &impl ConnectionTrait) -> ReportsResult<Vec<UploadSummary>> {
-    Ok(UploadSummary::find_by_statement(Statement::from_string(
-        DbBackend::Postgres,
+    Ok(UploadSummary::find_by_statement(pg(
         "SELECT id, channel, period_from, period_to, rows_total, rows_matched, uploaded_at \
          FROM reports.external_uploads ORDER BY period_from DESC, channel LIMIT 500",
+        [],
     ))
     .all(db)
     .await?)

@@ -7,7 +7,7 @@ use crate::error::{SettlementsError, SettlementsResult};
 use chrono::{DateTime, Utc};
 use platform::db::pg;
 use platform::ids::new_id;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -66,10 +66,10 @@ pub async fn release(db: &impl ConnectionTrait, id: Uuid, actor: Uuid) -> Settle
 }
 
 pub async fn list_open(db: &impl ConnectionTrait) -> SettlementsResult<Vec<Hold>> {
-    Ok(Hold::find_by_statement(Statement::from_string(
-        DbBackend::Postgres,
+    Ok(Hold::find_by_statement(pg(
         "SELECT id, vendor_id, reason, created_by, created_at, released_at FROM settlements.holds \
          WHERE released_at IS NULL ORDER BY id",
+        [],
     ))
     .all(db)
     .await?)

@@ -11,7 +11,7 @@ use crate::ledger::{self, NewEntry};
 use chrono::{DateTime, Utc};
 use platform::db::pg;
 use platform::ids::new_id;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -356,11 +356,11 @@ pub async fn send_scheduled(
     provider: &dyn PayoutProvider,
 ) -> SettlementsResult<Option<(Vec<Payout>, PayoutFile)>> {
     let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT p.id, p.amount, b.bank_code, b.account_number, b.holder, s.period_end FROM settlements.payouts p \
              JOIN settlements.bank_accounts b ON b.id = p.bank_account_id JOIN settlements.statements s ON s.id = p.statement_id \
              WHERE p.status = 'scheduled' ORDER BY p.id FOR UPDATE OF p",
+            [],
         ))
         .await?;
     if rows.is_empty() {

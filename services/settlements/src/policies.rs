@@ -7,7 +7,7 @@ use crate::domain::commission::{CommissionRule, RateBp, Scope};
 use crate::error::{SettlementsError, SettlementsResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use platform::db::pg;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -39,11 +39,11 @@ pub struct Settings {
 
 pub async fn settings(db: &impl ConnectionTrait) -> SettlementsResult<Settings> {
     let r = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
+        .query_one_raw(pg(
             "SELECT legal_deadline_days, hold_apart_bp, default_cycle, default_lag_business_days, \
              operator_name, operator_business_number \
              FROM settlements.settings",
+            [],
         ))
         .await?
         .ok_or(SettlementsError::NotFound("settings"))?;
@@ -109,10 +109,7 @@ pub async fn save_settings(db: &impl ConnectionTrait, s: &Settings) -> Settlemen
 
 pub async fn holidays(db: &impl ConnectionTrait) -> SettlementsResult<Holidays> {
     let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT day FROM settlements.holidays",
-        ))
+        .query_all_raw(pg("SELECT day FROM settlements.holidays", []))
         .await?;
     let days: Result<Vec<NaiveDate>, _> = rows.iter().map(|r| r.try_get("", "day")).collect();
     Ok(Holidays::new(days?))
@@ -121,9 +118,9 @@ pub async fn holidays(db: &impl ConnectionTrait) -> SettlementsResult<Holidays> 
 /// Every commission rule (few: a default, some vendors, categories and campaigns).
 pub async fn commission_rules(db: &impl ConnectionTrait) -> SettlementsResult<Vec<CommissionRule>> {
     let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT scope, scope_id, rate_bp, effective_from, effective_to FROM settlements.commission_rules",
+            [],
         ))
         .await?;
     rows.iter()

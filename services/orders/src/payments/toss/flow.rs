@@ -15,7 +15,7 @@ use crate::error::OrdersResult;
 use crate::payments::GatewayError;
 use crate::payments::redirect::{self, Locked, Said};
 use platform::db::pg;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use subtle::ConstantTimeEq;
 
 /// What a webhook delivery came to.
@@ -172,12 +172,12 @@ pub async fn settle_in_doubt(db: &DatabaseConnection, ctx: &OrdersContext) -> Or
         return Ok(0);
     };
     let due = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
+        .query_all_raw(pg(
             "SELECT o.number FROM orders.payments p JOIN orders.orders o ON o.id = p.order_id \
              WHERE p.gateway = 'toss' AND p.in_doubt_since IS NOT NULL \
                AND (p.in_doubt_checked_at IS NULL OR p.in_doubt_checked_at < now() - interval '30 seconds') \
              ORDER BY p.in_doubt_since LIMIT 20",
+            [],
         ))
         .await?;
     let mut n = 0;
