@@ -106,6 +106,25 @@ impl Page {
         Some(self.body[at..at + end].to_owned())
     }
 
+    /// Every form on the page that a browser sends as a POST carries the page's CSRF
+    /// token: one without it would be refused when a user presses its button.
+    #[track_caller]
+    pub fn assert_post_forms_carry_the_token(&self, path: &str) {
+        let token = self.csrf().unwrap_or_default();
+        let field = format!("name=\"_csrf\" value=\"{token}\"");
+        let mut rest = self.body.as_str();
+        while let Some(at) = rest.find("<form method=\"post\"") {
+            let form = &rest[at..];
+            let end = form.find("</form>").unwrap_or(form.len());
+            assert!(
+                !token.is_empty() && form[..end].contains(&field),
+                "{path}: a POST form without the page's token: {}",
+                &form[..end]
+            );
+            rest = &form[end..];
+        }
+    }
+
     #[track_caller]
     pub fn assert_redirect_to(&self, prefix: &str) {
         assert!(

@@ -109,6 +109,7 @@ async fn new_admin_pages_open_for_admins_only() {
         let page = a.get(path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         assert!(page.body.contains("<html lang=\"ko\">"), "{path}");
+        page.assert_post_forms_carry_the_token(path);
         assert_eq!(m.get(path).await.status, 403, "{path} for a marketer");
         assert_eq!(v.get(path).await.status, 403, "{path} for a vendor");
         anonymous

@@ -136,6 +136,7 @@ async fn marketer_pages_open_for_marketers_and_admins_only() {
         let page = m.get(path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         assert!(page.body.contains("<html lang=\"ko\">"), "{path}");
+        page.assert_post_forms_carry_the_token(path);
         assert_eq!(a.get(path).await.status, 200, "{path} for an admin");
         assert_eq!(v.get(path).await.status, 403, "{path} for a vendor");
         anonymous
@@ -222,6 +223,7 @@ async fn admin_pages_open_for_admins_only() {
         let path = &path.replace("{vendor}", &vendor);
         let page = a.get(path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
+        page.assert_post_forms_carry_the_token(path);
         assert_eq!(m.get(path).await.status, 403, "{path} for a marketer");
         assert_eq!(v.get(path).await.status, 403, "{path} for a vendor");
         anonymous

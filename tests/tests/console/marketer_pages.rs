@@ -154,6 +154,7 @@ async fn the_new_marketer_pages_open_for_marketers_and_admins_only() {
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         if !path.contains(".svg") {
             assert!(page.body.contains("<html lang=\"ko\">"), "{path}");
+            page.assert_post_forms_carry_the_token(path);
             assert!(
                 page.body.contains("aria-current=\"page\""),
                 "{path}: a section is marked"

@@ -72,6 +72,7 @@ async fn vendor_pages_open_for_a_vendor_only() {
         let page = v.get(path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         assert!(page.body.contains("<html lang=\"ko\">"), "{path}");
+        page.assert_post_forms_carry_the_token(path);
         anonymous
             .get(path)
             .await
