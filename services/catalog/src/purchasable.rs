@@ -87,6 +87,17 @@ async fn load_where(
     .await?)
 }
 
+/// A `SELECT` of the [`Purchasable`] columns of the variants whose ids the SQL expression
+/// `ids` (a `uuid[]` over the caller's own rows) gives, for a caller's statement that
+/// reads the facts with what it writes: a cart's line write is then one round trip, and
+/// the catalog's tables are still named here only.
+pub fn select_of(ids: &str) -> String {
+    format!(
+        "SELECT {} FROM catalog.variants x {JOINS} WHERE x.id = ANY({ids})",
+        columns("x.on_hand - x.reserved")
+    )
+}
+
 /// The columns of a [`Purchasable`] over the variant `x` and [`JOINS`], with `available`
 /// as the caller reads it.
 pub(crate) fn columns(available: &str) -> String {

@@ -72,10 +72,7 @@ struct CartRow {
 pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart> {
     const LINES: &str = "SELECT c.id AS cart_id, c.generation, l.variant_id, l.quantity, l.seen_unit_price \
          FROM cart c LEFT JOIN orders.cart_lines l ON l.cart_id = c.id ORDER BY l.added_at, l.variant_id";
-    let (key, value) = match owner {
-        Owner::Customer(id) => ("customer_id", (*id).into()),
-        Owner::Token(t) => ("token_hash", token_hash(t).into()),
-    };
+    let (key, value) = owner_key(owner);
     // A plain read first: the cart exists on every request but a customer's first, and
     // insert-or-read costs Postgres an insert's set-up and an arbiter-index probe each time.
     let stmt = pg(
@@ -101,6 +98,14 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
         [new_id().into(), (*id).into()],
     );
     from_rows(CartRow::find_by_statement(stmt).all(db).await?).ok_or(OrdersError::NotFound("cart"))
+}
+
+/// The column that finds the owner's cart, and its value.
+fn owner_key(owner: &Owner) -> (&'static str, sea_orm::Value) {
+    match owner {
+        Owner::Customer(id) => ("customer_id", (*id).into()),
+        Owner::Token(t) => ("token_hash", token_hash(t).into()),
+    }
 }
 
 /// The cart in the rows of an outer join of a cart with its lines (none without a cart).
@@ -177,105 +182,161 @@ async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
     Ok(())
 }
 
-/// Set a line's quantity (`None` removes it); `cart` is then the cart as it stands after the
-/// write. The variant must exist and be for sale. Returns what the catalog says of every
-/// line's variant, read once for the check and for the quote that follows.
-///
-/// The write bumps the cart's generation and reads it back after any wait on the cart's
-/// lock. When it is the generation `cart` was read at plus one, nobody wrote the lines in
-/// between and the write is applied to the lines in hand. Otherwise the lines are read
-/// again: a checkout of this cart that committed while the write waited has ordered (and
-/// removed) lines the first read still showed, and the answer must not quote them.
-pub async fn set_line(
+/// Set a line's quantity (`None` removes it) in the owner's cart, and return the cart as
+/// it stands after the write with what the catalog says of every line's variant (for the
+/// quote that follows). The variant must exist and be for sale. A customer's first line
+/// creates the cart (one more round trip, once); an unknown token is 404.
+pub async fn write(
     db: &impl ConnectionTrait,
-    cart: &mut Cart,
+    owner: &Owner,
     variant_id: Uuid,
     quantity: Option<Quantity>,
-) -> OrdersResult<Vec<Purchasable>> {
-    let mut ids: Vec<Uuid> = cart.lines.iter().map(|l| l.variant_id).collect();
-    if !ids.contains(&variant_id) {
-        ids.push(variant_id);
+) -> OrdersResult<(Cart, Vec<Purchasable>)> {
+    if let Some(done) = write_once(db, owner, variant_id, quantity).await? {
+        return Ok(done);
     }
-    let found = catalog::purchasable::load(db, &ids).await?;
-    let Some(quantity) = quantity else {
-        return write_line(
-            db,
-            cart,
-            "WITH line AS (DELETE FROM orders.cart_lines WHERE cart_id = $1 AND variant_id = $2)",
-            vec![cart.id.into(), variant_id.into()],
-            found,
-            |lines| lines.retain(|l| l.variant_id != variant_id),
-        )
-        .await;
-    };
+    open(db, owner).await?;
+    write_once(db, owner, variant_id, quantity)
+        .await?
+        .ok_or(OrdersError::NotFound("cart"))
+}
+
+/// Why the catalog's facts refuse `quantity` of a variant, if they do. The line write's
+/// statement asks the same in SQL (`sellable`, `max_per_order`) and writes nothing when
+/// it is refused; this names the refusal.
+fn refusal(found: &[Purchasable], variant_id: Uuid, quantity: Quantity) -> Option<OrdersError> {
     let Some(p) = found
         .iter()
         .find(|p| p.variant_id == variant_id && p.sellable)
     else {
-        return Err(OrdersError::NotFound("variant"));
+        return Some(OrdersError::NotFound("variant"));
     };
-    if let Some(max) = p.max_per_order
-        && i64::from(quantity.get()) > i64::from(max)
-    {
-        return Err(OrdersError::QuantityLimit { variant_id, max });
+    match p.max_per_order {
+        Some(max) if i64::from(quantity.get()) > i64::from(max) => {
+            Some(OrdersError::QuantityLimit { variant_id, max })
+        }
+        _ => None,
     }
-    let seen_unit_price = p.price;
-    write_line(
-        db,
-        cart,
-        "WITH line AS ( \
-             INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity)",
-        vec![
-            cart.id.into(),
-            variant_id.into(),
-            quantity.into(),
-            seen_unit_price.into(),
-        ],
-        found,
-        // As the insert-or-update leaves it: a line already there keeps its place and the
-        // price it was first seen at; a new one comes last (it was added last).
-        |lines| match lines.iter_mut().find(|l| l.variant_id == variant_id) {
-            Some(line) => line.quantity = quantity,
-            None => lines.push(Line {
-                variant_id,
-                quantity,
-                seen_unit_price,
-            }),
-        },
-    )
-    .await
 }
 
-/// Run `line_cte` (a CTE named `line` whose `$1` is the cart) with the cart's last use and
-/// generation bump, in one statement: one round trip, one commit. When the generation it
-/// leaves is the one `cart` was read at plus one, `apply` gives the lines as the write
-/// left them; otherwise they are read again.
-async fn write_line(
+#[derive(Debug, FromQueryResult)]
+struct Written {
+    cart_id: Uuid,
+    /// The cart's generation in the statement's snapshot, which the lines are from.
+    seen: i64,
+    /// The generation the write left, read after any wait on the cart's lock; none when
+    /// nothing was written.
+    written: Option<i64>,
+    line_variant_id: Option<Uuid>,
+    line_quantity: Option<Quantity>,
+    line_seen_unit_price: Option<i64>,
+}
+
+/// The line write as one statement: the cart and its lines, the catalog's facts of their
+/// variants and the new one, the write (only when the facts allow it) and the cart's
+/// last use and generation bump. One round trip and one commit where reading the cart,
+/// reading the facts and writing took three. `None` when the owner has no cart.
+///
+/// The lines come from the statement's snapshot, taken before the bump waits for the
+/// cart's lock. When the bump finds the generation the snapshot saw plus one, nobody
+/// wrote the lines in between and the write is applied to the lines in hand; otherwise
+/// (another tab's write, or a checkout of this cart that committed meanwhile and ordered
+/// lines the snapshot still shows) they are read again.
+async fn write_once(
     db: &impl ConnectionTrait,
-    cart: &mut Cart,
-    line_cte: &str,
-    values: Vec<sea_orm::Value>,
-    found: Vec<Purchasable>,
-    apply: impl FnOnce(&mut Vec<Line>),
-) -> OrdersResult<Vec<Purchasable>> {
-    let row = db
-        .query_one_raw(pg(
-            format!(
-                "{line_cte} UPDATE orders.carts SET updated_at = {TOUCHED}, generation = generation + 1 \
-                 WHERE id = $1 RETURNING generation"
-            ),
-            values,
-        ))
-        .await?;
-    // None: the cart is gone.
-    let written: Option<i64> = row.map(|r| r.try_get("", "generation")).transpose()?;
-    if written != Some(cart.generation + 1) {
-        return reread(db, cart, written, found).await;
+    owner: &Owner,
+    variant_id: Uuid,
+    quantity: Option<Quantity>,
+) -> OrdersResult<Option<(Cart, Vec<Purchasable>)>> {
+    let (key, value) = owner_key(owner);
+    let mut values = vec![value, variant_id.into()];
+    let (line, written_when) = match quantity {
+        // A line already there keeps its place and the price it was first seen at.
+        Some(q) => {
+            values.push(q.into());
+            (
+                "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) \
+                 SELECT c.id, f.variant_id, $3, f.price FROM cart c JOIN facts f ON f.variant_id = $2 \
+                 WHERE f.sellable AND (f.max_per_order IS NULL OR $3 <= f.max_per_order) \
+                 ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity RETURNING 1",
+                "AND EXISTS (SELECT 1 FROM line)",
+            )
+        }
+        None => (
+            "DELETE FROM orders.cart_lines WHERE cart_id = (SELECT id FROM cart) AND variant_id = $2 RETURNING 1",
+            "",
+        ),
+    };
+    let sql = format!(
+        "WITH cart AS (SELECT id, generation FROM orders.carts WHERE {key} = $1), \
+         lines AS (SELECT variant_id, quantity, seen_unit_price, added_at FROM orders.cart_lines \
+             WHERE cart_id = (SELECT id FROM cart)), \
+         facts AS ({facts}), \
+         line AS ({line}), \
+         touched AS (UPDATE orders.carts SET updated_at = {TOUCHED}, generation = generation + 1 \
+             WHERE id = (SELECT id FROM cart) {written_when} RETURNING generation) \
+         SELECT c.id AS cart_id, c.generation AS seen, (SELECT generation FROM touched) AS written, r.* \
+         FROM cart c LEFT JOIN ( \
+             SELECT f.*, l.variant_id AS line_variant_id, l.quantity AS line_quantity, \
+                 l.seen_unit_price AS line_seen_unit_price, l.added_at AS line_added_at \
+             FROM facts f FULL JOIN lines l ON l.variant_id = f.variant_id) r ON true \
+         ORDER BY r.line_added_at, r.line_variant_id",
+        facts = catalog::purchasable::select_of(
+            "ARRAY(SELECT variant_id FROM lines) || (SELECT $2::uuid)"
+        ),
+    );
+    let rows = db.query_all_raw(pg(sql, values)).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let head = Written::from_query_result(first, "")?;
+    let mut lines = Vec::new();
+    let mut found = Vec::new();
+    for row in &rows {
+        let w = Written::from_query_result(row, "")?;
+        lines.extend(Line::from_columns(
+            w.line_variant_id,
+            w.line_quantity,
+            w.line_seen_unit_price,
+        ));
+        if row.try_get::<Option<Uuid>>("", "variant_id")?.is_some() {
+            found.push(Purchasable::from_query_result(row, "")?);
+        }
     }
-    apply(&mut cart.lines);
+    let mut cart = Cart {
+        id: head.cart_id,
+        lines,
+        generation: head.seen,
+    };
+    if let Some(q) = quantity
+        && head.written.is_none()
+    {
+        return Err(refusal(&found, variant_id, q).unwrap_or(OrdersError::NotFound("cart")));
+    }
+    if head.written != Some(head.seen + 1) {
+        let found = reread(db, &mut cart, head.written, found).await?;
+        return Ok(Some((cart, found)));
+    }
     cart.generation += 1;
-    Ok(found)
+    match quantity {
+        None => cart.lines.retain(|l| l.variant_id != variant_id),
+        Some(quantity) => match cart.lines.iter_mut().find(|l| l.variant_id == variant_id) {
+            Some(line) => line.quantity = quantity,
+            // The price the write stored: the catalog's, from the facts it wrote with.
+            None => {
+                let seen_unit_price = found
+                    .iter()
+                    .find(|p| p.variant_id == variant_id)
+                    .map_or(0, |p| p.price);
+                cart.lines.push(Line {
+                    variant_id,
+                    quantity,
+                    seen_unit_price,
+                });
+            }
+        },
+    }
+    Ok(Some((cart, found)))
 }
 
 /// The cart's lines as committed now (after a write that left the cart at `generation`),

@@ -597,12 +597,9 @@ async fn a_cart_quote_reads_no_promotions_for_products_on_none_and_follows_a_new
     let vid = crate::checkout::variant(&s.app, s.product).await;
     let (_, customer) = s.app.account(Role::Customer, None).await;
     let (db, n) = s.app.counting_statements();
-    let mut cart = carts::open(&db, &Owner::Customer(customer))
-        .await
-        .expect("open");
-    let found = carts::set_line(
+    let (cart, found) = carts::write(
         &db,
-        &mut cart,
+        &Owner::Customer(customer),
         vid,
         Some(platform::quantity::Quantity::clamped(1)),
     )

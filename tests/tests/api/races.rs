@@ -414,7 +414,7 @@ async fn a_line_write_committed_while_a_checkout_waits_is_what_it_prices() {
     .await;
 
     // A line write held open: the cart row locked, the quantity raised, the generation
-    // bumped (as `carts::set_line` does in one statement).
+    // bumped (as `carts::write` does in one statement).
     let txn = app.state.db.begin().await.expect("begin");
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,

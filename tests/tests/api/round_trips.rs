@@ -201,16 +201,17 @@ fn kept(remote: &orders::remote_areas::RemoteAreas) -> orders::quoting::Kept<'_>
     }
 }
 
-/// How many statements a cart line write sends when nobody else writes the cart meanwhile
-/// (the usual case): the cart and its lines, the catalog facts, the write (which finds the
-/// cart's generation as it left it, so the lines are not read again), the live promotions
+/// How many statements a cart line write sends: the write itself, which reads the cart,
+/// its lines and the catalog's facts of their variants with it (and finds the cart's
+/// generation as it left it, so the lines are not read again), and the live promotions
 /// (read here without the process's copy, which spares it for products on no promotion:
-/// see `campaign_prices`).
-/// A write that another one came between reads the lines again: one more.
+/// see `campaign_prices`). A write that waited for another one to commit reads the lines
+/// again: one more.
 #[tokio::test]
-async fn a_cart_line_write_is_four_statements() {
+async fn a_cart_line_write_is_two_statements() {
     use orders::carts::{self, Owner};
     use platform::quantity::Quantity;
+    use sea_orm::{ConnectionTrait, TransactionTrait};
     let app = spawn_app().await;
     let cat = app.category("food", None, &[]).await;
     let v = app.vendor("강화순무농장").await;
@@ -229,9 +230,9 @@ async fn a_cart_line_write_is_four_statements() {
     let remote = orders::remote_areas::RemoteAreas::default();
     let (db, n) = app.counting_statements();
     let two = Quantity::clamped(2);
-    // Warm the remote-area table, as in a running shop.
-    let mut cart = carts::open(&db, &owner).await.expect("open");
-    let found = carts::set_line(&db, &mut cart, vids[0], Some(two))
+    // The customer's first line creates the cart; warm the remote-area table, as in a
+    // running shop.
+    let (cart, found) = carts::write(&db, &owner, vids[0], Some(two))
         .await
         .expect("first line");
     carts::view_known(&db, kept(&remote), &cart, found, None, Default::default())
@@ -239,32 +240,98 @@ async fn a_cart_line_write_is_four_statements() {
         .expect("view");
 
     n.store(0, Ordering::SeqCst);
-    let mut cart = carts::open(&db, &owner).await.expect("open");
-    let found = carts::set_line(&db, &mut cart, vids[1], Some(two))
+    let (cart, found) = carts::write(&db, &owner, vids[1], Some(two))
         .await
         .expect("second line");
     let view = carts::view_known(&db, kept(&remote), &cart, found, None, Default::default())
         .await
         .expect("view");
-    assert_eq!(n.load(Ordering::SeqCst), 4, "statements per line write");
+    assert_eq!(n.load(Ordering::SeqCst), 2, "statements per line write");
     assert_eq!(view.lines.len(), 2);
     assert_eq!(view.quote.totals.list_subtotal.get(), 2 * 15900 + 2 * 32000);
 
-    // Another write between this one's read and its write: the lines are read again.
-    let mut stale = carts::open(&db, &owner).await.expect("open");
-    let mut other = carts::open(&db, &owner).await.expect("open");
-    carts::set_line(&db, &mut other, vids[0], None)
+    // Another tab removes the first line and commits while this write waits for the
+    // cart's lock: the lines are read again, and the removal shows.
+    let other = app.state.db.begin().await.expect("begin");
+    let (_, _) = carts::write(&other, &owner, vids[0], None)
         .await
         .expect("other tab removes the first line");
     n.store(0, Ordering::SeqCst);
-    carts::set_line(&db, &mut stale, vids[1], Some(Quantity::clamped(3)))
-        .await
-        .expect("stale write");
-    assert_eq!(n.load(Ordering::SeqCst), 3, "catalog, write, lines again");
+    let waiting = tokio::spawn({
+        let (db, owner) = (db.clone(), owner.clone());
+        async move { carts::write(&db, &owner, vids[1], Some(Quantity::clamped(3))).await }
+    });
+    // Until the write is seen waiting on the lock, the other tab keeps it.
+    loop {
+        let row = app
+            .state
+            .db
+            .query_one_raw(platform::db::pg(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+                [],
+            ))
+            .await
+            .expect("activity")
+            .expect("a row");
+        if row.try_get::<i64>("", "n").expect("n") > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    other.commit().await.expect("commit");
+    let (stale, _) = waiting.await.expect("join").expect("stale write");
+    assert_eq!(n.load(Ordering::SeqCst), 2, "write, lines again");
     let lines: Vec<_> = stale
         .lines
         .iter()
         .map(|l| (l.variant_id, l.quantity.get()))
         .collect();
     assert_eq!(lines, [(vids[1], 3)], "the other tab's removal shows");
+}
+
+/// A line the catalog refuses is not written, and the refusal is named: a variant that
+/// does not exist, more units than the product's per-order limit.
+#[tokio::test]
+async fn a_refused_line_write_changes_nothing() {
+    use orders::carts::{self, Owner};
+    use orders::error::OrdersError;
+    use platform::quantity::Quantity;
+    let app = spawn_app().await;
+    let cat = app.category("food", None, &[]).await;
+    let v = app.vendor("강화순무농장").await;
+    let p1 = app
+        .product(&v, cat, "강화순무김치", &[], &[("K1", 15900, 50)])
+        .await;
+    let vid = crate::checkout::variant(&app, p1).await;
+    let (_, customer) = app.account(platform::auth::Role::Customer, None).await;
+    let owner = Owner::Customer(customer);
+    let db = &app.state.db;
+    let (cart, _) = carts::write(db, &owner, vid, Some(Quantity::clamped(2)))
+        .await
+        .expect("a line");
+    let missing = carts::write(db, &owner, uuid::Uuid::now_v7(), Some(Quantity::ONE)).await;
+    assert!(
+        matches!(missing, Err(OrdersError::NotFound("variant"))),
+        "{missing:?}"
+    );
+    use sea_orm::ConnectionTrait;
+    db.execute_raw(platform::db::pg(
+        "UPDATE catalog.products SET max_per_order = 3 WHERE id = $1",
+        [p1.into()],
+    ))
+    .await
+    .expect("limit");
+    let over = carts::write(db, &owner, vid, Some(Quantity::clamped(4))).await;
+    assert!(
+        matches!(over, Err(OrdersError::QuantityLimit { max: 3, .. })),
+        "{over:?}"
+    );
+    let after = carts::open(db, &owner).await.expect("open");
+    assert_eq!(after.generation, cart.generation, "nothing was written");
+    assert_eq!(after.lines.len(), 1);
+    assert_eq!(after.lines[0].quantity.get(), 2);
+    let (at_limit, _) = carts::write(db, &owner, vid, Some(Quantity::clamped(3)))
+        .await
+        .expect("up to the limit");
+    assert_eq!(at_limit.lines[0].quantity.get(), 3);
 }

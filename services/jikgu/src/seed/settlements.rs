@@ -35,9 +35,8 @@ async fn deliver(
     qty: platform::quantity::Quantity,
     key: &str,
 ) -> Result<(Uuid, Uuid), ApiError> {
-    let mut cart =
-        orders::carts::open(&state.db, &orders::carts::Owner::Customer(customer)).await?;
-    orders::carts::set_line(&state.db, &mut cart, variant_id, Some(qty)).await?;
+    let owner = orders::carts::Owner::Customer(customer);
+    orders::carts::write(&state.db, &owner, variant_id, Some(qty)).await?;
     let address: orders::checkout::Address = serde_json::from_value(serde_json::json!({
         "recipient": "김인천", "phone": "010-1234-5678", "postal_code": "21554",
         "road_address": "인천광역시 남동구 정각로 29", "detail": "101호"}))

@@ -2,7 +2,7 @@
 //!
 //! Each statement a cart read or line write sends stands alone (one commits by itself), so
 //! they run on `state.autocommit`, which takes a connection back without sqlx's ping: a
-//! line write is four statements. Merging is a transaction, on `state.db`.
+//! line write is one statement (two when a product of the cart is on promotion). Merging is a transaction, on `state.db`.
 
 use crate::carts::{self, CartView, Owner};
 use crate::context::OrdersContext;
@@ -171,8 +171,7 @@ async fn put_line(
     variant_id: Uuid,
     quantity: Option<Quantity>,
 ) -> ApiResult<Json<CartView>> {
-    let mut cart = carts::open(&state.autocommit, &who).await?;
-    let found = carts::set_line(&state.autocommit, &mut cart, variant_id, quantity).await?;
+    let (cart, found) = carts::write(&state.autocommit, &who, variant_id, quantity).await?;
     written(state, ctx, &who, &cart, found).await
 }
 
