@@ -185,23 +185,6 @@ pub async fn checkout(
     customer: Uuid,
     customer_email: Option<String>,
     key: &str,
-    req: CheckoutRequest,
-) -> OrdersResult<(bool, CheckoutResponse)> {
-    let txn = db.begin().await?;
-    checkout_in(txn, alone, ctx, customer, customer_email, key, req).await
-}
-
-/// [`checkout`] in a transaction the caller began: the HTTP handler begins it while it
-/// counts the attempt against the customer's rate limit, so that checkout does not wait
-/// one round trip for each in turn (a refused attempt drops the transaction unused, which
-/// rolls it back). An order already placed under the key is read back on `alone`.
-pub async fn checkout_in(
-    txn: DatabaseTransaction,
-    alone: &impl ConnectionTrait,
-    ctx: &OrdersContext,
-    customer: Uuid,
-    customer_email: Option<String>,
-    key: &str,
     mut req: CheckoutRequest,
 ) -> OrdersResult<(bool, CheckoutResponse)> {
     let postal = checked(key, &mut req)?;
@@ -214,7 +197,7 @@ pub async fn checkout_in(
         key,
         hash: &hash,
     };
-    let begun = create_order(txn, ctx, claim, &req, postal).await?;
+    let begun = create_order(db, ctx, claim, &req, postal).await?;
     let (order_id, number, status, total, order_name, created) = match begun {
         Begun::Replay {
             response: Some(r), ..
@@ -241,10 +224,10 @@ pub async fn checkout_in(
                 "SELECT number, status, grand_total FROM orders.orders WHERE id = $1",
                 [order_id.into()],
             ))
-            .one(alone)
+            .one(db)
             .await?
             .ok_or(OrdersError::NotFound("order"))?;
-            let order_name = crate::payments::redirect::order_name(alone, order_id).await?;
+            let order_name = crate::payments::redirect::order_name(db, order_id).await?;
             (
                 order_id,
                 placed.number,
@@ -352,11 +335,11 @@ struct Claiming<'a> {
     hash: &'a str,
 }
 
-/// The order's steps, each in the one transaction `txn` (committed here when the order is
-/// written): claim the key and lock the cart, hold its stock and price it again, open the
-/// payment when the gateway does so locally, spend the promotions, write the order.
+/// The order's steps, each in the one transaction `create_order` opens: claim the key and
+/// lock the cart, hold its stock and price it again, open the payment when the gateway
+/// does so locally, spend the promotions, write the order.
 async fn create_order(
-    txn: DatabaseTransaction,
+    db: &DatabaseConnection,
     ctx: &OrdersContext,
     claiming: Claiming<'_>,
     req: &CheckoutRequest,
@@ -369,6 +352,7 @@ async fn create_order(
         key,
         hash,
     } = claiming;
+    let txn = db.begin().await?;
     let order_id = new_id();
     let cart = match claim(&txn, customer, scope, key, hash, order_id).await? {
         Claimed::Cart(cart) => cart,

@@ -2,7 +2,6 @@
 
 use crate::checkout::{self, CheckoutRequest, CheckoutResponse};
 use crate::context::OrdersContext;
-use crate::error::OrdersError;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +11,6 @@ use platform::error::ApiError;
 use platform::error::{ApiResult, Problem};
 use platform::extract::{IdempotencyKey, Json};
 use platform::ratelimit::{self, Verdict, Window};
-use sea_orm::TransactionTrait;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,19 +48,26 @@ async fn checkout_cart(
     Json(req): Json<CheckoutRequest>,
 ) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
     // Counted before the attempt, in one step, so concurrent attempts cannot overrun it.
-    // The transaction begins meanwhile (nothing is read or written before the count
-    // answers; a refused attempt drops it unused).
-    let (counter, window) = (format!("checkout:{}", p.user_id), checkouts(&state));
-    let (verdict, txn) = tokio::join!(
-        ratelimit::acquire_distinct(&state.redis, &counter, &key, &window),
-        state.db.begin()
-    );
-    if let Verdict::Limited(secs) = verdict {
+    if let Verdict::Limited(secs) = ratelimit::acquire_distinct(
+        &state.redis,
+        &format!("checkout:{}", p.user_id),
+        &key,
+        &checkouts(&state),
+    )
+    .await
+    {
         return Err(ApiError::rate_limited(secs));
     }
-    let txn = txn.map_err(OrdersError::from)?;
-    let (created, resp) =
-        checkout::checkout_in(txn, &state.autocommit, &ctx, p.user_id, None, &key, req).await?;
+    let (created, resp) = checkout::checkout(
+        &state.db,
+        &state.autocommit,
+        &ctx,
+        p.user_id,
+        None,
+        &key,
+        req,
+    )
+    .await?;
     Ok((
         if created {
             StatusCode::CREATED
