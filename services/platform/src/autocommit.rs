@@ -7,7 +7,8 @@
 //! takes back (a `Sync`, then it waits for `ReadyForQuery`), in a task of its own, and
 //! cannot be told not to. A statement outside a transaction therefore costs Postgres two
 //! wake-ups, and the server two sends and a task, where one would do: a cart line's write
-//! is four statements, so four pings. Here a connection goes back as it is:
+//! was four statements when this pool came, so four pings. Here a connection goes back as
+//! it is:
 //! - a statement cut off half-way (its request was cancelled) leaves answers behind, which
 //!   sqlx reads off before the connection's next statement;
 //! - a connection whose statement failed other than in the database (a reset, a
