@@ -285,24 +285,25 @@ async fn write_once(
             "ARRAY(SELECT variant_id FROM lines) || (SELECT $2::uuid)"
         ),
     );
-    let rows = db.query_all_raw(pg(sql, values)).await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let head = Written::from_query_result(first, "")?;
+    let mut head = None;
     let mut lines = Vec::new();
     let mut found = Vec::new();
-    for row in &rows {
-        let w = Written::from_query_result(row, "")?;
+    for row in db.query_all_raw(pg(sql, values)).await? {
+        let w = Written::from_query_result(&row, "")?;
         lines.extend(Line::from_columns(
             w.line_variant_id,
             w.line_quantity,
             w.line_seen_unit_price,
         ));
         if row.try_get::<Option<Uuid>>("", "variant_id")?.is_some() {
-            found.push(Purchasable::from_query_result(row, "")?);
+            found.push(Purchasable::from_query_result(&row, "")?);
         }
+        head.get_or_insert(w);
     }
+    // No row: the owner has no cart.
+    let Some(head) = head else {
+        return Ok(None);
+    };
     let mut cart = Cart {
         id: head.cart_id,
         lines,

@@ -28,6 +28,20 @@ pub(crate) async fn stock(app: &TestApp, vid: Uuid) -> (i32, i32) {
     )
 }
 
+/// Returns once a statement of this test's database is seen waiting on a lock (polled for
+/// up to 5 s); fails with `what` when none is.
+pub(crate) async fn until_a_statement_waits_on_a_lock(app: &TestApp, what: &str) {
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    for _ in 0..100 {
+        if count(app, waiting).await > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what}: no statement waits on a lock");
+}
+
 pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     let row = app
         .state
@@ -426,18 +440,7 @@ async fn a_line_write_committed_while_a_checkout_waits_is_what_it_prices() {
     .await
     .expect("the write's hold");
     let pending = tokio::spawn(Client::send(checkout(&c, "while-writing", 31800)));
-    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
-                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    for _ in 0..100 {
-        if count(&app, waiting).await > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(
-        count(&app, waiting).await > 0,
-        "the checkout waits on the cart's lock"
-    );
+    until_a_statement_waits_on_a_lock(&app, "the checkout waits on the cart's lock").await;
     txn.commit().await.expect("commit");
 
     let answer = pending.await.expect("checkout");

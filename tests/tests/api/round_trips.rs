@@ -193,6 +193,22 @@ async fn a_two_vendor_checkout_is_a_handful_of_statements() {
     );
 }
 
+/// One vendor's products (title, SKU, price), each one variant of 50 units in one
+/// category: their product and variant ids, in order.
+async fn one_vendor(
+    app: &jikgu_tests::TestApp,
+    products: &[(&str, &str, i64)],
+) -> Vec<(uuid::Uuid, uuid::Uuid)> {
+    let cat = app.category("food", None, &[]).await;
+    let v = app.vendor("강화순무농장").await;
+    let mut ids = Vec::new();
+    for (title, sku, price) in products {
+        let pid = app.product(&v, cat, title, &[], &[(sku, *price, 50)]).await;
+        ids.push((pid, crate::checkout::variant(app, pid).await));
+    }
+    ids
+}
+
 /// What a quote keeps between reads, without the process's copy of what is on promotion.
 fn kept(remote: &orders::remote_areas::RemoteAreas) -> orders::quoting::Kept<'_> {
     orders::quoting::Kept {
@@ -211,20 +227,14 @@ fn kept(remote: &orders::remote_areas::RemoteAreas) -> orders::quoting::Kept<'_>
 async fn a_cart_line_write_is_two_statements() {
     use orders::carts::{self, Owner};
     use platform::quantity::Quantity;
-    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use sea_orm::TransactionTrait;
     let app = spawn_app().await;
-    let cat = app.category("food", None, &[]).await;
-    let v = app.vendor("강화순무농장").await;
-    let p1 = app
-        .product(&v, cat, "강화순무김치", &[], &[("K1", 15900, 50)])
-        .await;
-    let p2 = app
-        .product(&v, cat, "강화 섬쌀", &[], &[("R1", 32000, 50)])
-        .await;
-    let vids = [
-        crate::checkout::variant(&app, p1).await,
-        crate::checkout::variant(&app, p2).await,
-    ];
+    let shop = one_vendor(
+        &app,
+        &[("강화순무김치", "K1", 15900), ("강화 섬쌀", "R1", 32000)],
+    )
+    .await;
+    let vids = [shop[0].1, shop[1].1];
     let (_, customer) = app.account(platform::auth::Role::Customer, None).await;
     let owner = Owner::Customer(customer);
     let remote = orders::remote_areas::RemoteAreas::default();
@@ -262,22 +272,8 @@ async fn a_cart_line_write_is_two_statements() {
         async move { carts::write(&db, &owner, vids[1], Some(Quantity::clamped(3))).await }
     });
     // Until the write is seen waiting on the lock, the other tab keeps it.
-    loop {
-        let row = app
-            .state
-            .db
-            .query_one_raw(platform::db::pg(
-                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
-                [],
-            ))
-            .await
-            .expect("activity")
-            .expect("a row");
-        if row.try_get::<i64>("", "n").expect("n") > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::races::until_a_statement_waits_on_a_lock(&app, "the write waits on the cart's lock")
+        .await;
     other.commit().await.expect("commit");
     let (stale, _) = waiting.await.expect("join").expect("stale write");
     assert_eq!(n.load(Ordering::SeqCst), 2, "write, lines again");
@@ -297,12 +293,7 @@ async fn a_refused_line_write_changes_nothing() {
     use orders::error::OrdersError;
     use platform::quantity::Quantity;
     let app = spawn_app().await;
-    let cat = app.category("food", None, &[]).await;
-    let v = app.vendor("강화순무농장").await;
-    let p1 = app
-        .product(&v, cat, "강화순무김치", &[], &[("K1", 15900, 50)])
-        .await;
-    let vid = crate::checkout::variant(&app, p1).await;
+    let (p1, vid) = one_vendor(&app, &[("강화순무김치", "K1", 15900)]).await[0];
     let (_, customer) = app.account(platform::auth::Role::Customer, None).await;
     let owner = Owner::Customer(customer);
     let db = &app.state.db;
