@@ -19,6 +19,7 @@ use base64::Engine;
 use catalog::stock::StockLine;
 use chrono::{DateTime, Utc};
 use platform::attribution::{BuyerKind, SalesChannel};
+use platform::autocommit::Begins;
 use platform::db::pg;
 use platform::error::FieldError;
 use platform::ids::new_id;
@@ -26,10 +27,7 @@ use platform::postal::PostalCode;
 use platform::quantity::Quantity;
 use promotions::pricing::Destination;
 use rand::RngCore;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, TransactionTrait,
-    Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionSession, Value};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -173,14 +171,15 @@ pub(crate) fn checked(key: &str, req: &mut CheckoutRequest) -> OrdersResult<Post
     Ok(postal)
 }
 
-/// Check out the customer's cart. The order is written in a transaction on `db`. A
-/// gateway that opens locally (Toss, the test gateway) has its payment written by the
-/// order's own statement; one that opens over the network (Stripe) is called after the
-/// commit, and its payment record is one statement on `alone` (served, the pool that takes
-/// a connection back without a round trip: `platform::autocommit`).
+/// Check out the customer's cart. The order is written in a transaction on `alone`
+/// (served, the pool that takes a connection back without a round trip:
+/// `platform::autocommit`). A gateway that opens locally (Toss, the test gateway) has its
+/// payment written by the order's own statement; one that opens over the network (Stripe)
+/// is called after the commit, and its payment record is one more statement on `alone`.
+/// `db` reads a replayed order.
 pub async fn checkout(
     db: &DatabaseConnection,
-    alone: &impl ConnectionTrait,
+    alone: &impl Begins,
     ctx: &OrdersContext,
     customer: Uuid,
     customer_email: Option<String>,
@@ -197,7 +196,7 @@ pub async fn checkout(
         key,
         hash: &hash,
     };
-    let begun = create_order(db, ctx, claim, &req, postal).await?;
+    let begun = create_order(alone, ctx, claim, &req, postal).await?;
     let (order_id, number, status, total, order_name, created) = match begun {
         Begun::Replay {
             response: Some(r), ..
@@ -339,7 +338,7 @@ struct Claiming<'a> {
 /// lock the cart, hold its stock and price it again, open the payment when the gateway
 /// does so locally, spend the promotions, write the order.
 async fn create_order(
-    db: &DatabaseConnection,
+    pool: &impl Begins,
     ctx: &OrdersContext,
     claiming: Claiming<'_>,
     req: &CheckoutRequest,
@@ -352,7 +351,7 @@ async fn create_order(
         key,
         hash,
     } = claiming;
-    let txn = db.begin().await?;
+    let txn = pool.begin_txn().await?;
     let order_id = new_id();
     let cart = match claim(&txn, customer, scope, key, hash, order_id).await? {
         Claimed::Cart(cart) => cart,
@@ -450,7 +449,7 @@ pub(crate) struct WithOrder<'a> {
 /// [`price_cart`], or for a quotation's answers by its caller): spend the promotions,
 /// write the order, its vendor orders and lines, and who it is for.
 pub(crate) async fn place(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     ctx: &OrdersContext,
     placing: Placing<'_>,
     priced: &quoting::Priced,
@@ -513,7 +512,7 @@ pub(crate) enum Claimed {
 /// the current ones, and otherwise (a write or a checkout committed meanwhile) they are
 /// read again, under the lock.
 pub(crate) async fn claim(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     customer: Uuid,
     scope: &str,
     key: &str,
@@ -601,7 +600,7 @@ pub(crate) async fn claim(
 /// the caller rolls the hold back) when a line cannot be bought or the total is not the
 /// one the customer saw.
 pub(crate) async fn price_cart(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     ctx: &OrdersContext,
     customer: Uuid,
     cart: &carts::Cart,
@@ -688,7 +687,7 @@ pub(crate) fn stock_lines(priced: &quoting::Priced) -> Vec<StockLine> {
 /// transaction: a limit hit by a concurrent checkout rolls everything back. (The stock
 /// was held already: by [`price_cart`], or by the caller.)
 async fn spend_promotions(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     customer: Uuid,
     order_id: Uuid,
     priced: &quoting::Priced,
@@ -724,7 +723,7 @@ struct NewOrder<'a> {
 /// stored answer: one statement, one round trip, whatever the cart's size (the foreign
 /// keys are checked at its end).
 async fn write_order(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     ctx: &OrdersContext,
     order: NewOrder<'_>,
     priced: &quoting::Priced,

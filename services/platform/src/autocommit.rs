@@ -20,19 +20,23 @@
 //! process may hold twice `JIKGU_DB_MAX_CONNECTIONS` connections.
 //!
 //! [`Autocommit`] is a [`ConnectionTrait`], so functions that take one run on it unchanged.
-//! Each statement commits on its own (a write too: one statement, one commit). It has no
-//! transactions: a `BEGIN` sent through it would stay open on a pooled connection, so a
-//! write of several statements goes through the main pool's `begin`.
+//! Each statement commits on its own (a write too: one statement, one commit). A `BEGIN`
+//! sent through it as a statement would stay open on a pooled connection; a transaction
+//! is [`Autocommit::begin`]'s [`Txn`] instead, which holds its connection until it commits
+//! or rolls back (rolled back when dropped, as sea-orm's are), so that a hot transaction
+//! (checkout's) gives its connection back without the ping too. [`Begins`] lets a function
+//! begin on either pool.
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
 use sea_orm::sqlx::{self, Connection, PgConnection, postgres::PgConnectOptions};
 use sea_orm::{
-    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult,
-    RuntimeErr, Statement, Values,
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ExecResult, QueryResult, RuntimeErr, Statement, TransactionSession, TransactionTrait, Values,
 };
 use sea_query_sqlx::SqlxValues;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Mutex;
 
 /// A connection idle this long may have been closed by the server, a proxy or a firewall:
 /// it is pinged before it is used.
@@ -109,14 +113,161 @@ impl Autocommit {
         match run(&mut conn).await {
             Ok(v) => Ok(v),
             Err(e) => {
-                // A database error leaves the connection as it was, unless it is the
-                // server saying it is closing the connection (a FATAL before the EOF).
-                if crate::db::sqlx_connection_error(&e) || !matches!(e, sqlx::Error::Database(_)) {
+                if !keeps(&e) {
                     drop(Object::take(conn));
                 }
                 Err(to_db_err(e))
             }
         }
+    }
+
+    /// Begin a transaction on a connection of this pool.
+    pub async fn begin(&self) -> Result<Txn, DbErr> {
+        let mut conn = Unsure(Some(self.conn().await?));
+        simple(conn.get(), "BEGIN").await.map_err(exec_err)?;
+        Ok(Txn {
+            conn: Mutex::new(conn.sure()),
+        })
+    }
+}
+
+/// Whether a connection whose statement failed with `e` may serve another. A database
+/// error leaves the connection as it was, unless it is the server saying it is closing the
+/// connection (a FATAL before the EOF).
+fn keeps(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(_)) && !crate::db::sqlx_connection_error(e)
+}
+
+/// A connection whose state is not known while a `BEGIN`, `COMMIT` or `ROLLBACK` is on its
+/// way: a future cut off there (or an error) would return it to the pool inside a
+/// transaction, or not knowing whether it is in one, so unless [`Unsure::sure`] is called
+/// it is closed, not returned (Postgres rolls back what a closed connection left open).
+struct Unsure(Option<Object<Connector>>);
+
+impl Unsure {
+    fn get(&mut self) -> &mut PgConnection {
+        self.0.as_mut().expect("taken only by sure")
+    }
+
+    fn sure(mut self) -> Option<Object<Connector>> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unsure {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(Object::take(conn));
+        }
+    }
+}
+
+async fn simple(conn: &mut PgConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A transaction on an [`Autocommit`] connection, begun by [`Autocommit::begin`]. Its
+/// statements run in order on its one connection; [`TransactionSession::commit`] ends it
+/// and gives the connection back without a ping. Dropped open (an early return, a request
+/// cut off), it is rolled back in a task of its own before the connection goes back.
+pub struct Txn {
+    /// `None` once it has ended, or lost its connection.
+    conn: Mutex<Option<Object<Connector>>>,
+}
+
+impl Txn {
+    async fn with<T, F>(&self, run: F, to_db_err: fn(sqlx::Error) -> DbErr) -> Result<T, DbErr>
+    where
+        F: AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    {
+        let mut held = self.conn.lock().await;
+        let Some(conn) = held.as_mut() else {
+            return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
+        };
+        match run(conn).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if !keeps(&e)
+                    && let Some(conn) = held.take()
+                {
+                    drop(Object::take(conn));
+                }
+                Err(to_db_err(e))
+            }
+        }
+    }
+
+    async fn end(mut self, sql: &'static str) -> Result<(), DbErr> {
+        let Some(conn) = self.conn.get_mut().take() else {
+            return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
+        };
+        let mut conn = Unsure(Some(conn));
+        match simple(conn.get(), sql).await {
+            Ok(()) => {
+                conn.sure();
+                Ok(())
+            }
+            // A COMMIT refused by the database (a deferred constraint) ends the
+            // transaction all the same.
+            Err(e) if keeps(&e) => {
+                conn.sure();
+                Err(exec_err(e))
+            }
+            Err(e) => Err(exec_err(e)),
+        }
+    }
+}
+
+impl Drop for Txn {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.get_mut().take() else {
+            return;
+        };
+        let mut conn = Unsure(Some(conn));
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if simple(conn.get(), "ROLLBACK").await.is_ok() {
+                    conn.sure();
+                }
+            });
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TransactionSession for Txn {
+    async fn commit(self) -> Result<(), DbErr> {
+        self.end("COMMIT").await
+    }
+
+    async fn rollback(self) -> Result<(), DbErr> {
+        self.end("ROLLBACK").await
+    }
+}
+
+/// A pool a transaction can begin on: sea-orm's, or [`Autocommit`].
+pub trait Begins: ConnectionTrait + Sync {
+    type Txn: ConnectionTrait + TransactionSession + Send + Sync;
+
+    fn begin_txn(&self) -> impl Future<Output = Result<Self::Txn, DbErr>> + Send;
+}
+
+impl Begins for Autocommit {
+    type Txn = Txn;
+
+    fn begin_txn(&self) -> impl Future<Output = Result<Txn, DbErr>> + Send {
+        self.begin()
+    }
+}
+
+impl Begins for DatabaseConnection {
+    type Txn = DatabaseTransaction;
+
+    fn begin_txn(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send {
+        TransactionTrait::begin(self)
     }
 }
 
@@ -140,59 +291,61 @@ fn query(sql: &str, values: Option<Values>) -> sqlx::query::Query<'_, sqlx::Post
     sqlx::query_with(sqlx::AssertSqlSafe(sql), SqlxValues(values))
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for Autocommit {
-    fn get_database_backend(&self) -> DbBackend {
-        DbBackend::Postgres
-    }
-
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.with(
-            async |c| {
-                query(&stmt.sql, stmt.values)
-                    .execute(c)
-                    .await
-                    .map(ExecResult::from)
-            },
-            exec_err,
-        )
+async fn execute_on(c: &mut PgConnection, stmt: Statement) -> Result<ExecResult, sqlx::Error> {
+    query(&stmt.sql, stmt.values)
+        .execute(c)
         .await
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.with(
-            async |c| {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(c)
-                    .await
-                    .map(ExecResult::from)
-            },
-            exec_err,
-        )
-        .await
-    }
-
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.with(
-            async |c| {
-                query(&stmt.sql, stmt.values)
-                    .fetch_optional(c)
-                    .await
-                    .map(|r| r.map(QueryResult::from))
-            },
-            query_err,
-        )
-        .await
-    }
-
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.with(
-            async |c| {
-                let rows = query(&stmt.sql, stmt.values).fetch_all(c).await?;
-                Ok(rows.into_iter().map(QueryResult::from).collect())
-            },
-            query_err,
-        )
-        .await
-    }
+        .map(ExecResult::from)
 }
+
+async fn execute_unprepared_on(c: &mut PgConnection, sql: &str) -> Result<ExecResult, sqlx::Error> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(c)
+        .await
+        .map(ExecResult::from)
+}
+
+async fn one_on(c: &mut PgConnection, stmt: Statement) -> Result<Option<QueryResult>, sqlx::Error> {
+    query(&stmt.sql, stmt.values)
+        .fetch_optional(c)
+        .await
+        .map(|r| r.map(QueryResult::from))
+}
+
+async fn all_on(c: &mut PgConnection, stmt: Statement) -> Result<Vec<QueryResult>, sqlx::Error> {
+    let rows = query(&stmt.sql, stmt.values).fetch_all(c).await?;
+    Ok(rows.into_iter().map(QueryResult::from).collect())
+}
+
+/// The pool and a transaction run statements alike, each through its own `with`.
+macro_rules! connection_trait {
+    ($t:ty) => {
+        #[async_trait::async_trait]
+        impl ConnectionTrait for $t {
+            fn get_database_backend(&self) -> DbBackend {
+                DbBackend::Postgres
+            }
+
+            async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+                self.with(async |c| execute_on(c, stmt).await, exec_err)
+                    .await
+            }
+
+            async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+                self.with(async |c| execute_unprepared_on(c, sql).await, exec_err)
+                    .await
+            }
+
+            async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+                self.with(async |c| one_on(c, stmt).await, query_err).await
+            }
+
+            async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+                self.with(async |c| all_on(c, stmt).await, query_err).await
+            }
+        }
+    };
+}
+
+connection_trait!(Autocommit);
+connection_trait!(Txn);

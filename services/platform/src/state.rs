@@ -14,9 +14,9 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
-    /// Statements that run alone, outside any transaction, on the hot paths: the
-    /// storefront's uncached reads, a cart's reads and writes, checkout's payment record
-    /// ([`crate::autocommit`]).
+    /// The hot paths' pool, which takes a connection back without a ping: statements that
+    /// run alone (the storefront's uncached reads, a cart's reads and writes, checkout's
+    /// payment record) and checkout's transaction ([`crate::autocommit`]).
     pub autocommit: Autocommit,
     pub redis: Redis,
     pub tokens: TokenKeys,

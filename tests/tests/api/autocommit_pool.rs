@@ -1,6 +1,7 @@
 //! The autocommit pool (`platform::autocommit`) takes connections back without a ping,
-//! so what a connection carries from its last statement must never reach the next one: a
-//! statement cut off half-way, or a connection Postgres dropped.
+//! so what a connection carries from its last statement, or its last transaction, must
+//! never reach the next one: a statement cut off half-way, a transaction left open, or a
+//! connection Postgres dropped.
 
 use jikgu_tests::database::TestDb;
 use platform::autocommit::Autocommit;
@@ -120,4 +121,149 @@ async fn racing_statements_each_get_their_own_answer() {
         answered >= 80,
         "the uncut statements all answer ({answered})"
     );
+}
+
+/// How many rows `t` holds, read on the main pool: what other connections see committed.
+async fn committed(main: &DatabaseConnection) -> i64 {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    Count::find_by_statement(platform::db::pg("SELECT count(*) AS n FROM t", []))
+        .one(main)
+        .await
+        .expect("count")
+        .expect("a row")
+        .n
+}
+
+/// The pools, and a table `t` of one `int8` column.
+async fn with_table(db: &TestDb, max: u32) -> (DatabaseConnection, Autocommit) {
+    let (main, pool) = pools(db, max).await;
+    main.execute_unprepared("CREATE TABLE t (v int8)")
+        .await
+        .expect("table");
+    (main, pool)
+}
+
+async fn insert(on: &impl ConnectionTrait, v: i64) -> Result<(), sea_orm::DbErr> {
+    on.execute_raw(platform::db::pg("INSERT INTO t VALUES ($1)", [v.into()]))
+        .await
+        .map(drop)
+}
+
+/// A transaction on the pool commits everything or nothing, and whichever way it ends
+/// (commit, rollback, dropped open, a statement of it cut off half-way), the connection it
+/// gives back is outside any transaction: the next statement on it commits by itself.
+#[tokio::test]
+async fn a_transaction_gives_its_connection_back_outside_any_transaction() {
+    use sea_orm::TransactionSession;
+    let db = TestDb::create().await;
+    let (main, pool) = with_table(&db, 1).await;
+
+    let txn = pool.begin().await.expect("begin");
+    insert(&txn, 1).await.expect("insert");
+    assert_eq!(committed(&main).await, 0, "not visible before the commit");
+    txn.commit().await.expect("commit");
+    assert_eq!(committed(&main).await, 1);
+
+    let txn = pool.begin().await.expect("begin");
+    insert(&txn, 2).await.expect("insert");
+    txn.rollback().await.expect("rollback");
+    assert_eq!(committed(&main).await, 1, "rolled back");
+
+    // Dropped open: rolled back, in a task of its own, before the one connection serves
+    // the next statement.
+    {
+        let txn = pool.begin().await.expect("begin");
+        insert(&txn, 3).await.expect("insert");
+    }
+    insert(&pool, 4).await.expect("a statement alone");
+    assert_eq!(committed(&main).await, 2, "the dropped one's row is gone");
+
+    // A failed statement, then dropped: the aborted transaction is rolled back too.
+    {
+        let txn = pool.begin().await.expect("begin");
+        insert(&txn, 5).await.expect("insert");
+        let refused = txn
+            .execute_unprepared("SELECT 1/0")
+            .await
+            .expect_err("division by zero");
+        assert!(!platform::db::is_connection_error(&refused));
+    }
+    insert(&pool, 6).await.expect("a statement alone");
+    assert_eq!(committed(&main).await, 3);
+
+    // A statement cut off half-way inside it, the transaction dropped with it.
+    {
+        let txn = pool.begin().await.expect("begin");
+        insert(&txn, 7).await.expect("insert");
+        let slow = tokio::time::timeout(
+            Duration::from_millis(100),
+            txn.execute_unprepared("SELECT pg_sleep(0.5)"),
+        )
+        .await;
+        assert!(slow.is_err(), "the slow statement is cut off");
+    }
+    let after = ask(&pool, 8).await.expect("the next statement");
+    assert_eq!(after.n, 8, "its own answer");
+    insert(&pool, 9).await.expect("a statement alone");
+    assert_eq!(
+        committed(&main).await,
+        4,
+        "7 rolled back, 9 committed alone"
+    );
+}
+
+/// Transactions racing on a small pool, a third of them dropped half-way: every committed
+/// one is whole, no dropped one leaves a row, and no connection goes back inside one.
+#[tokio::test]
+async fn racing_transactions_commit_whole_or_not_at_all() {
+    use sea_orm::TransactionSession;
+    let db = TestDb::create().await;
+    let (main, pool) = with_table(&db, 3).await;
+    let tasks: Vec<_> = (0..60i64)
+        .map(|n| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let txn = pool.begin().await.expect("begin");
+                insert(&txn, n).await.expect("first");
+                txn.execute_unprepared("SELECT pg_sleep(random() * 0.01)")
+                    .await
+                    .expect("sleep");
+                insert(&txn, n).await.expect("second");
+                if n % 3 == 0 {
+                    drop(txn);
+                    false
+                } else {
+                    txn.commit().await.expect("commit");
+                    true
+                }
+            })
+        })
+        .collect();
+    let mut kept = 0;
+    for t in tasks {
+        if t.await.expect("task") {
+            kept += 1;
+        }
+    }
+    // Let the dropped ones' rollbacks finish, then write alone on every connection.
+    for n in 100..106 {
+        insert(&pool, n).await.expect("a statement alone");
+    }
+    assert_eq!(committed(&main).await, 2 * kept + 6);
+    #[derive(FromQueryResult)]
+    struct Odd {
+        n: i64,
+    }
+    let halves = Odd::find_by_statement(platform::db::pg(
+        "SELECT count(*) AS n FROM (SELECT v FROM t WHERE v < 100 GROUP BY v HAVING count(*) <> 2) x",
+        [],
+    ))
+    .one(&main)
+    .await
+    .expect("count")
+    .expect("a row");
+    assert_eq!(halves.n, 0, "no transaction committed half");
 }
