@@ -242,13 +242,6 @@ struct Written {
 /// wrote the lines in between and the write is applied to the lines in hand; otherwise
 /// (another tab's write, or a checkout of this cart that committed meanwhile and ordered
 /// lines the snapshot still shows) they are read again.
-///
-/// It commits without waiting for the disk (`synchronous_commit` off for its own
-/// transaction, set in the statement): a cart is not money, and Postgres crashing within
-/// a moment of a line written would lose that line, not the customer's order. The WAL
-/// flush was a third of a TPC-B transaction's cost on the bench machine, and a checkout
-/// cycle writes about two lines for one order; a checkout's own commit waits for the disk
-/// and flushes every line written before it with it, so no order refers to a lost line.
 async fn write_once(
     db: &impl ConnectionTrait,
     owner: &Owner,
@@ -281,8 +274,7 @@ async fn write_once(
          facts AS ({facts}), \
          line AS ({line}), \
          touched AS (UPDATE orders.carts SET updated_at = {TOUCHED}, generation = generation + 1 \
-             WHERE id = (SELECT id FROM cart) {written_when} \
-             AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off' RETURNING generation) \
+             WHERE id = (SELECT id FROM cart) {written_when} RETURNING generation) \
          SELECT c.id AS cart_id, c.generation AS seen, (SELECT generation FROM touched) AS written, r.* \
          FROM cart c LEFT JOIN ( \
              SELECT f.*, l.variant_id AS line_variant_id, l.quantity AS line_quantity, \

@@ -285,42 +285,6 @@ async fn a_cart_line_write_is_two_statements() {
     assert_eq!(lines, [(vids[1], 3)], "the other tab's removal shows");
 }
 
-/// A line write commits without waiting for the disk, and for its own transaction only:
-/// the connection it ran on (the pool has one) still commits synchronously afterwards, so
-/// a checkout that runs on it next waits for the disk.
-#[tokio::test]
-async fn a_line_write_leaves_its_connection_committing_synchronously() {
-    use orders::carts::{self, Owner};
-    use sea_orm::ConnectionTrait;
-    let app = spawn_app().await;
-    let shop = one_vendor(&app, &[("강화순무김치", "K1", 15900)]).await;
-    let (_, customer) = app.account(platform::auth::Role::Customer, None).await;
-    let main = platform::db::connect_url(&app.db.url, 1, std::time::Duration::from_secs(5))
-        .await
-        .expect("connect");
-    let pool = platform::autocommit::Autocommit::beside(&main);
-    let owner = Owner::Customer(customer);
-    for n in [2, 3] {
-        carts::write(
-            &pool,
-            &owner,
-            shop[0].1,
-            Some(platform::quantity::Quantity::clamped(n)),
-        )
-        .await
-        .expect("line");
-    }
-    let setting = pool
-        .query_one_raw(platform::db::pg(
-            "SELECT current_setting('synchronous_commit') AS s",
-            [],
-        ))
-        .await
-        .expect("read")
-        .expect("a row");
-    assert_eq!(setting.try_get::<String>("", "s").expect("s"), "on");
-}
-
 /// A line the catalog refuses is not written, and the refusal is named: a variant that
 /// does not exist, more units than the product's per-order limit.
 #[tokio::test]
