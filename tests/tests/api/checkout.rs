@@ -891,3 +891,43 @@ async fn a_payment_opened_after_the_commit_is_recorded_and_replayed() {
         1
     );
 }
+
+/// Checkout has connections of its own: while a burst of cart and storefront statements
+/// holds every connection of their pool, a cart read waits, and a checkout goes through.
+#[tokio::test]
+async fn a_checkout_goes_through_while_the_carts_pool_is_full() {
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let cat = app.category("kimchi", None, &[]).await;
+    let v = app.vendor("강화순무농장").await;
+    let pid = app
+        .product(&v, cat, "강화순무김치 1kg", &[], &[("K1", 12900, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (c, _) = app.account(Role::Customer, None).await;
+    let cart = c
+        .put(
+            &format!("/v1/carts/current/lines/{vid}"),
+            &json!({"quantity": 2}),
+        )
+        .await;
+    assert_eq!(cart.status, 200, "{}", cart.body);
+    let total = cart.json["quote"]["totals"]["grand_total"]
+        .as_i64()
+        .expect("total");
+
+    let mut held = Vec::new();
+    for _ in 0..app.state.config.db_max_connections {
+        held.push(app.state.autocommit.begin().await.expect("a connection"));
+    }
+    let waiting = tokio::time::timeout(Duration::from_millis(500), c.get("/v1/carts/current"));
+    assert!(waiting.await.is_err(), "the carts' pool is full");
+    let done = tokio::time::timeout(Duration::from_secs(10), checkout(&c, "k-1", "21554", total))
+        .await
+        .expect("the checkout does not wait for the carts' pool");
+    assert_eq!(done.status, 201, "{}", done.body);
+    drop(held);
+    let after = c.get("/v1/carts/current").await;
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.json["lines"], json!([]), "the order took the lines");
+}

@@ -60,7 +60,7 @@ async fn checkout_cart(
     }
     let (created, resp) = checkout::checkout(
         &state.db,
-        &state.autocommit,
+        &state.checkouts,
         &ctx,
         p.user_id,
         None,
