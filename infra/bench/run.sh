@@ -175,15 +175,15 @@ load_1m() { cut -d' ' -f1 /proc/loadavg; }
 load_above() { awk -v l="$1" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; }
 
 # pgbench's clients and the two servers' pools never run at once (the ceilings are measured
-# before the servers start), plus psql and a margin. Each server has three pools of DB_POOL:
-# sea-orm's and two beside it (platform::autocommit: statements alone, and checkouts).
-PG_NEEDED=$(( (CONNECTIONS + 1 > 6 * DB_POOL ? CONNECTIONS + 1 : 6 * DB_POOL) + 4 ))
+# before the servers start), plus psql and a margin. Each server has two pools of DB_POOL:
+# sea-orm's and the autocommit pool beside it (platform::autocommit).
+PG_NEEDED=$(( (CONNECTIONS + 1 > 4 * DB_POOL ? CONNECTIONS + 1 : 4 * DB_POOL) + 4 ))
 pg_free=$(timeout 30 psql -X -q -tA -h "$PG_HOST" -U postgres -d postgres -c \
   "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
           - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')") ||
   die "cannot ask Postgres on $PG_HOST how many connections it has free"
 if [ "$pg_free" -lt "$PG_NEEDED" ]; then
-  busy "Postgres has $pg_free free connections; this run needs $PG_NEEDED ($CONNECTIONS pgbench clients or 6 server pools of $DB_POOL, and psql)"
+  busy "Postgres has $pg_free free connections; this run needs $PG_NEEDED ($CONNECTIONS pgbench clients or 4 server pools of $DB_POOL, and psql)"
 fi
 LOAD_AT_START=$(load_1m)
 if load_above "$LOAD_AT_START"; then

@@ -172,8 +172,8 @@ pub(crate) fn checked(key: &str, req: &mut CheckoutRequest) -> OrdersResult<Post
 }
 
 /// Check out the customer's cart. The order is written in a transaction on `alone`
-/// (served, checkout's own pool of the kind that takes a connection back without a round
-/// trip: `platform::autocommit`). A gateway that opens locally (Toss, the test gateway) has its
+/// (served, the pool that takes a connection back without a round trip:
+/// `platform::autocommit`). A gateway that opens locally (Toss, the test gateway) has its
 /// payment written by the order's own statement; one that opens over the network (Stripe)
 /// is called after the commit, and its payment record is one more statement on `alone`.
 /// `db` reads a replayed order.

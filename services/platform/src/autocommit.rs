@@ -16,10 +16,8 @@
 //! - one idle for [`IDLE_PING`] is pinged before it is used, as the main pool does
 //!   (`platform::db::connect_url`).
 //!
-//! It is as large as the main pool and connects as it does ([`Autocommit::beside`]). A
-//! process keeps two of them beside the main pool (`platform::state::Inner`: statements
-//! alone, and checkouts), so it may hold three times `JIKGU_DB_MAX_CONNECTIONS`
-//! connections.
+//! It is as large as the main pool and connects as it does ([`Autocommit::beside`]), so a
+//! process may hold twice `JIKGU_DB_MAX_CONNECTIONS` connections.
 //!
 //! [`Autocommit`] is a [`ConnectionTrait`], so functions that take one run on it unchanged.
 //! Each statement commits on its own (a write too: one statement, one commit). A `BEGIN`

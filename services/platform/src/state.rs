@@ -14,13 +14,10 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
-    /// Statements that run alone, outside any transaction, on the hot paths: the
-    /// storefront's uncached reads, a cart's reads and writes ([`crate::autocommit`]).
+    /// The hot paths' pool, which takes a connection back without a ping: statements that
+    /// run alone (the storefront's uncached reads, a cart's reads and writes, checkout's
+    /// payment record) and checkout's transaction ([`crate::autocommit`]).
     pub autocommit: Autocommit,
-    /// Checkout's transactions and payment records, on connections of their own of the
-    /// same kind (taken back without a ping): a bulkhead, so that a burst of cart writes
-    /// or uncached storefront reads cannot keep the money path waiting for a connection.
-    pub checkouts: Autocommit,
     pub redis: Redis,
     pub tokens: TokenKeys,
 }
@@ -29,12 +26,10 @@ impl AppState {
     pub fn new(config: Arc<Config>, db: DatabaseConnection, redis: Redis) -> AppState {
         let tokens = TokenKeys::new(&config);
         let autocommit = Autocommit::beside(&db);
-        let checkouts = Autocommit::beside(&db);
         AppState(Arc::new(Inner {
             config,
             db,
             autocommit,
-            checkouts,
             redis,
             tokens,
         }))

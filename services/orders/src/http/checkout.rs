@@ -60,7 +60,7 @@ async fn checkout_cart(
     }
     let (created, resp) = checkout::checkout(
         &state.db,
-        &state.checkouts,
+        &state.autocommit,
         &ctx,
         p.user_id,
         None,
