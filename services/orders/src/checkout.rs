@@ -171,15 +171,15 @@ pub(crate) fn checked(key: &str, req: &mut CheckoutRequest) -> OrdersResult<Post
     Ok(postal)
 }
 
-/// Check out the customer's cart. The order is written in a transaction on `alone`
-/// (served, the pool that takes a connection back without a round trip:
+/// Check out the customer's cart. The order is written in a transaction on `pool`
+/// (served, the hot paths' pool, which the cart's statements share:
 /// `platform::autocommit`). A gateway that opens locally (Toss, the test gateway) has its
 /// payment written by the order's own statement; one that opens over the network (Stripe)
-/// is called after the commit, and its payment record is one more statement on `alone`.
+/// is called after the commit, and its payment record is one more statement on `pool`.
 /// `db` reads a replayed order.
 pub async fn checkout(
     db: &DatabaseConnection,
-    alone: &impl Begins,
+    pool: &impl Begins,
     ctx: &OrdersContext,
     customer: Uuid,
     customer_email: Option<String>,
@@ -196,7 +196,7 @@ pub async fn checkout(
         key,
         hash: &hash,
     };
-    let begun = create_order(alone, ctx, claim, &req, postal).await?;
+    let begun = create_order(pool, ctx, claim, &req, postal).await?;
     let (order_id, number, status, total, order_name, created) = match begun {
         Begun::Replay {
             response: Some(r), ..
@@ -268,7 +268,7 @@ pub async fn checkout(
     let opened = &resp.payment;
     // Payment row, the order's payment reference and the stored answer: one statement,
     // so one round trip and one commit (each part is idempotent for a retry).
-    alone.execute_raw(pg(
+    pool.execute_raw(pg(
         "WITH payment AS ( \
              INSERT INTO orders.payments (id, order_id, gateway, payment_ref, amount, status) \
              VALUES ($1, $2, $3, $4, $5, $9) ON CONFLICT (order_id) DO NOTHING), \

@@ -1,6 +1,6 @@
-//! A second Postgres pool, for statements that run alone, outside any transaction: the
-//! storefront's uncached reads, and the cart and checkout statements that stand alone
-//! (a cart's lines read, written and quoted; checkout's payment record). It takes a
+//! A second Postgres pool, for the hot paths: statements that run alone, outside any
+//! transaction (the storefront's uncached reads; a cart's lines read, written and quoted;
+//! checkout's payment record), and checkout's transaction ([`Txn`]). It takes a
 //! connection back without a round trip.
 //!
 //! sqlx's pool, under sea-orm's [`sea_orm::DatabaseConnection`], pings every connection it
@@ -23,9 +23,12 @@
 //! Each statement commits on its own (a write too: one statement, one commit). A `BEGIN`
 //! sent through it as a statement would stay open on a pooled connection; a transaction
 //! is [`Autocommit::begin`]'s [`Txn`] instead, which holds its connection until it commits
-//! or rolls back (rolled back when dropped, as sea-orm's are), so that a hot transaction
-//! (checkout's) gives its connection back without the ping too. [`Begins`] lets a function
-//! begin on either pool.
+//! or rolls back (rolled back when dropped, as sea-orm's are). Checkout's transaction runs
+//! here so that checkouts and cart writes wait in one queue for one set of connections:
+//! on a pool of its own, the checkout bench's customers all queued at checkout (p99 about
+//! 150 ms against about 65 ms shared; `infra/bench/README.md`, twenty-first session), and
+//! it saves the ping's round trip besides. [`Begins`] lets a function begin on either
+//! pool.
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
 use sea_orm::sqlx::{self, Connection, PgConnection, postgres::PgConnectOptions};
