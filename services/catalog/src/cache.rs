@@ -236,13 +236,20 @@ async fn del(redis: &Redis, keys: &[String]) {
 }
 
 pub async fn invalidate_products(redis: &Redis, ids: &[Uuid]) {
-    let keys: Vec<String> = ids.iter().map(|id| product_key(*id)).collect();
-    del(redis, &keys).await;
+    invalidate_sellers(redis, &[], ids).await;
 }
 
 pub async fn invalidate_vendor(redis: &Redis, vendor_id: Uuid, product_ids: &[Uuid]) {
-    let mut keys: Vec<String> = product_ids.iter().map(|id| product_key(*id)).collect();
-    keys.push(vendor_key(vendor_id));
+    invalidate_sellers(redis, &[vendor_id], product_ids).await;
+}
+
+/// The pages of `vendors` and of `products`, in one round trip with one generation bump.
+pub async fn invalidate_sellers(redis: &Redis, vendors: &[Uuid], products: &[Uuid]) {
+    let keys: Vec<String> = products
+        .iter()
+        .map(|id| product_key(*id))
+        .chain(vendors.iter().map(|id| vendor_key(*id)))
+        .collect();
     del(redis, &keys).await;
 }
 

@@ -13,44 +13,78 @@ use uuid::Uuid;
 
 pub const GROUP: &str = "catalog-cache";
 
-pub async fn handle(state: AppState, ev: Event) -> Result<(), sea_orm::DbErr> {
-    let state = &state;
-    match ev.topic.as_str() {
-        topics::PRODUCT_CREATED
-        | topics::PRODUCT_UPDATED
-        | topics::PRODUCT_ARCHIVED
-        | topics::STOCK_CHANGED => {
-            cache::invalidate_products(&state.redis, &[ev.aggregate_id]).await;
+/// Drop the cached reads a read of events changed, and answer one outcome per event, in
+/// order. The pages the events name go in one Redis round trip with one generation bump:
+/// checkout's stock events (one per line) are most of the stream under load, and one round
+/// trip each made this consumer the busiest Redis client of a checkout. Only a vendor whose
+/// products cannot be read fails (and is retried); the rest of the read is invalidated.
+pub async fn handle_batch(state: &AppState, events: &[Event]) -> Vec<Result<(), sea_orm::DbErr>> {
+    let mut products: Vec<Uuid> = Vec::new();
+    let mut vendors: Vec<Uuid> = Vec::new();
+    let (mut categories, mut promotions) = (false, false);
+    let mut outcomes = Vec::with_capacity(events.len());
+    for ev in events {
+        let mut outcome = Ok(());
+        match ev.topic.as_str() {
+            topics::PRODUCT_CREATED
+            | topics::PRODUCT_UPDATED
+            | topics::PRODUCT_ARCHIVED
+            | topics::STOCK_CHANGED => products.push(ev.aggregate_id),
+            topics::VENDOR_APPROVED
+            | topics::VENDOR_SUSPENDED
+            | topics::VENDOR_UPDATED
+            | topics::CERTIFICATION_CHANGED => {
+                match product::Entity::find()
+                    .select_only()
+                    .column(product::Column::Id)
+                    .filter(product::Column::VendorId.eq(ev.aggregate_id))
+                    .into_tuple::<Uuid>()
+                    .all(&state.db)
+                    .await
+                {
+                    Ok(ids) => {
+                        products.extend(ids);
+                        vendors.push(ev.aggregate_id);
+                    }
+                    Err(err) => outcome = Err(err),
+                }
+            }
+            topics::CATEGORY_CHANGED => categories = true,
+            // Promotions' topics (the catalog cannot name its constants: promotions
+            // depends on the catalog). Coupons do not change shown prices; the stacking
+            // policy can (it decides whether a time deal beats a campaign price).
+            t if t.starts_with("promotions.campaign.")
+                || t == "promotions.prices.changed"
+                || t == "promotions.stacking_policy.changed" =>
+            {
+                promotions = true;
+            }
+            _ => {}
         }
-        topics::VENDOR_APPROVED
-        | topics::VENDOR_SUSPENDED
-        | topics::VENDOR_UPDATED
-        | topics::CERTIFICATION_CHANGED => {
-            let ids: Vec<Uuid> = product::Entity::find()
-                .select_only()
-                .column(product::Column::Id)
-                .filter(product::Column::VendorId.eq(ev.aggregate_id))
-                .into_tuple()
-                .all(&state.db)
-                .await?;
-            cache::invalidate_vendor(&state.redis, ev.aggregate_id, &ids).await;
-        }
-        topics::CATEGORY_CHANGED => cache::invalidate_categories(&state.redis).await,
-        // Promotions' topics (the catalog cannot name its constants: promotions depends on
-        // the catalog). Coupons do not change shown prices; the stacking policy can (it
-        // decides whether a time deal beats a campaign price).
-        t if t.starts_with("promotions.campaign.")
-            || t == "promotions.prices.changed"
-            || t == "promotions.stacking_policy.changed" =>
-        {
-            cache::invalidate_promotions(&state.redis).await;
-        }
-        _ => {}
+        outcomes.push(outcome);
     }
-    Ok(())
+    products.sort_unstable();
+    products.dedup();
+    vendors.sort_unstable();
+    vendors.dedup();
+    if !products.is_empty() || !vendors.is_empty() {
+        cache::invalidate_sellers(&state.redis, &vendors, &products).await;
+    }
+    if categories {
+        cache::invalidate_categories(&state.redis).await;
+    }
+    if promotions {
+        cache::invalidate_promotions(&state.redis).await;
+    }
+    outcomes
 }
 
 /// Run the invalidation consumer until `stop` flips.
 pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
-    events::run_app_consumer(state, GROUP, handle, stop).await;
+    let redis = state.redis.clone();
+    let handler = move |evs: Vec<Event>| {
+        let state = state.clone();
+        async move { handle_batch(&state, &evs).await }
+    };
+    events::run_batch_consumer(redis, GROUP, handler, stop).await;
 }

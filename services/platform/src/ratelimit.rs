@@ -12,6 +12,8 @@
 //! argon2id is acceptable.
 
 use crate::kv::Redis;
+use redis::{Script, ScriptInvocation};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 pub struct Window {
@@ -28,7 +30,9 @@ pub enum Verdict {
 
 /// Count, set the window on the first hit (or on a key that somehow lost it), and return
 /// the count with the milliseconds the window has left.
-const ACQUIRE: &str = r"
+static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local n = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
@@ -36,12 +40,16 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return {n, ttl}
-";
+",
+    )
+});
 
 /// Count a distinct attempt: one already counted in this window (a retry under the same
 /// `Idempotency-Key`) is let through without counting again; a new one is recorded only
 /// while the window has room. Returns the count (0 for a retry) and the window's ms left.
-const ACQUIRE_DISTINCT: &str = r"
+static ACQUIRE_DISTINCT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then return {0, 0} end
 local n = redis.call('SCARD', KEYS[1]) + 1
 local ttl = redis.call('PTTL', KEYS[1])
@@ -52,14 +60,20 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return {n, ttl}
-";
+",
+    )
+});
 
 /// Give one back, never below zero and never creating a key (which would have no expiry).
-const RELEASE: &str = r"
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
-";
+",
+    )
+});
 
 fn full_key(redis: &Redis, key: &str) -> String {
     redis.key(&format!("ratelimit:{key}"))
@@ -75,9 +89,9 @@ fn period_ms(window: &Window) -> u64 {
 /// `window.limit` attempts per window are allowed, however many arrive at once.
 pub async fn acquire(redis: &Redis, key: &str, window: &Window) -> Verdict {
     let key = full_key(redis, key);
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(ACQUIRE).arg(1).arg(&key).arg(period_ms(window));
-    verdict(redis, cmd, window).await
+    let mut script = ACQUIRE.key(&key);
+    script.arg(period_ms(window));
+    verdict(redis, script, window).await
 }
 
 /// Count the attempt named `attempt` against `key`, once per window however often it is
@@ -85,19 +99,16 @@ pub async fn acquire(redis: &Redis, key: &str, window: &Window) -> Verdict {
 /// arrive at once, and a retry of one that went ahead is never refused.
 pub async fn acquire_distinct(redis: &Redis, key: &str, attempt: &str, window: &Window) -> Verdict {
     let key = full_key(redis, key);
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(ACQUIRE_DISTINCT)
-        .arg(1)
-        .arg(&key)
-        .arg(period_ms(window))
-        .arg(attempt)
-        .arg(window.limit);
-    verdict(redis, cmd, window).await
+    let mut script = ACQUIRE_DISTINCT.key(&key);
+    script.arg(period_ms(window)).arg(attempt).arg(window.limit);
+    verdict(redis, script, window).await
 }
 
-async fn verdict(redis: &Redis, cmd: redis::Cmd, window: &Window) -> Verdict {
+/// Runs a script by its hash (`EVALSHA`, loading it once when Redis does not know it), so
+/// that a checkout does not send the script's text and Redis does not hash it again.
+async fn verdict(redis: &Redis, script: ScriptInvocation<'_>, window: &Window) -> Verdict {
     let mut conn = redis.conn();
-    let res: redis::RedisResult<(u64, i64)> = cmd.query_async(&mut conn).await;
+    let res: redis::RedisResult<(u64, i64)> = script.invoke_async(&mut conn).await;
     let period_ms = period_ms(window);
     match res {
         Ok((count, _)) if count <= u64::from(window.limit) => Verdict::Allowed,
@@ -116,12 +127,7 @@ async fn verdict(redis: &Redis, cmd: redis::Cmd, window: &Window) -> Verdict {
 pub async fn release(redis: &Redis, key: &str) {
     let key = full_key(redis, key);
     let mut conn = redis.conn();
-    let res: redis::RedisResult<i64> = redis::cmd("EVAL")
-        .arg(RELEASE)
-        .arg(1)
-        .arg(&key)
-        .query_async(&mut conn)
-        .await;
+    let res: redis::RedisResult<i64> = RELEASE.key(&key).invoke_async(&mut conn).await;
     if let Err(err) = res {
         tracing::warn!(error = %err, "rate limiter unavailable; not released");
     }

@@ -88,6 +88,56 @@ async fn stock_events_from_elsewhere_invalidate_the_cached_page() {
     assert_eq!(available, 6);
 }
 
+/// One read of the stream invalidates every page its events name, in one round trip: a
+/// product's stock event and a vendor's change (every product of the vendor) together.
+#[tokio::test]
+async fn a_batch_of_events_invalidates_every_page_it_names() {
+    let app = spawn_app().await;
+    let cat = app.category("salt", None, &[]).await;
+    let (va, vb) = (app.vendor("강화염전").await, app.vendor("영흥수산").await);
+    let a = app
+        .product(&va, cat, "강화 천일염", &[], &[("S1", 9000, 10)])
+        .await;
+    let b = app
+        .product(&vb, cat, "영흥 멸치액젓", &[], &[("F1", 12000, 10)])
+        .await;
+    app.settle().await;
+    let title = async |pid: uuid::Uuid| {
+        app.client.get(&format!("/v1/products/{pid}")).await.json["title"].clone()
+    };
+    assert_eq!(title(a).await, "강화 천일염");
+    assert_eq!(title(b).await, "영흥 멸치액젓");
+    // Behind the app's back (no event): both pages stay as cached.
+    for (pid, t) in [(a, "천일염 새 이름"), (b, "액젓 새 이름")] {
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE catalog.products SET title = '{t}' WHERE id = '{pid}'"
+            ))
+            .await
+            .expect("update");
+    }
+    assert_eq!(title(a).await, "강화 천일염");
+    assert_eq!(title(b).await, "영흥 멸치액젓");
+
+    let event = |topic: &str, aggregate_id| platform::events::Event {
+        event_id: uuid::Uuid::now_v7(),
+        topic: topic.to_owned(),
+        aggregate_id,
+        payload: json!({}),
+    };
+    let events = [
+        event(catalog::topics::STOCK_CHANGED, a),
+        event("orders.something.else", uuid::Uuid::now_v7()),
+        event(catalog::topics::VENDOR_UPDATED, vb.id),
+    ];
+    let outcomes = catalog::invalidation::handle_batch(&app.state, &events).await;
+    assert_eq!(outcomes.len(), 3);
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    assert_eq!(title(a).await, "천일염 새 이름");
+    assert_eq!(title(b).await, "액젓 새 이름");
+}
+
 #[tokio::test]
 async fn with_redis_down_reads_come_from_postgres() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

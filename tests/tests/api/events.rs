@@ -143,3 +143,79 @@ async fn a_change_on_an_idle_shop_reaches_search_within_a_second() {
         "reached search after {took:?}"
     );
 }
+
+/// Events that trickle in while a consumer handles a batch are gathered into its next
+/// batch, not handed over one read at a time: under load that is what keeps each group to
+/// a read and an acknowledgement per relay poll.
+#[tokio::test]
+async fn a_trickle_of_events_reaches_a_consumer_in_one_batch() {
+    use std::sync::{Arc, Mutex};
+    let app = spawn_app().await;
+    app.settle().await;
+    let redis = app.redis().clone();
+    let batches: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let seen = batches.clone();
+    let handler = move |evs: Vec<platform::events::Event>| {
+        let mine = evs.iter().filter(|e| e.topic == "test.trickle").count();
+        if mine > 0 {
+            seen.lock().expect("lock").push(mine);
+        }
+        async move {
+            (0..evs.len())
+                .map(|_| Ok::<(), String>(()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let consumer = tokio::spawn(platform::events::run_batch_consumer(
+        redis.clone(),
+        "trickle-check",
+        handler,
+        stopped,
+    ));
+    let add = || async {
+        let mut conn = redis.conn();
+        let _: String = redis::cmd("XADD")
+            .arg(platform::outbox::stream_key(&redis))
+            .arg("*")
+            .arg("event_id")
+            .arg(uuid::Uuid::now_v7().to_string())
+            .arg("topic")
+            .arg("test.trickle")
+            .arg("aggregate_id")
+            .arg(uuid::Uuid::now_v7().to_string())
+            .arg("payload")
+            .arg("{}")
+            .arg("occurred_at")
+            .arg(chrono::Utc::now().to_rfc3339())
+            .query_async(&mut conn)
+            .await
+            .expect("xadd");
+    };
+    let handled = || batches.lock().expect("lock").iter().sum::<usize>();
+    let wait_for = |n: usize| async move {
+        for _ in 0..500 {
+            if handled() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        panic!("the consumer handled {} of {n} events", handled());
+    };
+    add().await;
+    wait_for(1).await;
+    // The first event is handled; ten more arrive one by one right behind it, a
+    // millisecond apart: read as they came, nearly each would be a batch of its own.
+    for _ in 0..10 {
+        add().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    wait_for(11).await;
+    let _ = stop.send(true);
+    consumer.await.expect("consumer");
+    let got = batches.lock().expect("lock").clone();
+    assert_eq!(got.iter().sum::<usize>(), 11, "{got:?}");
+    // One batch for the first event and one (two when the ten took longer than
+    // `GATHER` to arrive) for the rest.
+    assert!(got.len() <= 3, "batches: {got:?}");
+}
