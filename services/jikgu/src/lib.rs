@@ -202,7 +202,7 @@ pub fn spawn_workers(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut workers = vec![tokio::spawn(platform::outbox::run_relay(
-        state.autocommit.clone(),
+        state.db.clone(),
         state.redis.clone(),
         stop.clone(),
     ))];

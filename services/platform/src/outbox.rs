@@ -3,11 +3,10 @@
 //! stream `<prefix>events` afterwards. An event is therefore published if and only if its
 //! change committed, at least once; consumers are idempotent on `event_id`.
 
-use crate::autocommit::Begins;
 use crate::db::pg;
 use crate::ids::new_id;
 use crate::kv::Redis;
-use sea_orm::{ConnectionTrait, DbErr, TransactionSession, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait, Value};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -103,10 +102,13 @@ pub enum RelayError {
 /// work without publishing a row twice in the normal case; if Redis fails the transaction
 /// rolls back and the rows are tried again. Every outbox is read by one statement and
 /// marked by another: a poll costs the same four round trips however many schemas there
-/// are, and an idle one three. The transaction begins on `db`, served the hot paths' pool
-/// (`platform::autocommit`), where a connection goes back without a ping.
-pub async fn relay_once(db: &impl Begins, redis: &Redis, batch: u64) -> Result<usize, RelayError> {
-    let txn = db.begin_txn().await?;
+/// are, and an idle one three.
+pub async fn relay_once(
+    db: &DatabaseConnection,
+    redis: &Redis,
+    batch: u64,
+) -> Result<usize, RelayError> {
+    let txn = db.begin().await?;
     let rows = txn
         .query_all_raw(pg(relay_select(), [Value::BigInt(Some(batch as i64))]))
         .await?;
@@ -196,7 +198,7 @@ const RELAY_BATCH: u64 = 500;
 /// Run the relay until `stop` flips: poll every schema, sleep briefly when idle, back off
 /// when Redis or Postgres are down. Published rows older than a day are pruned.
 pub async fn run_relay(
-    db: impl Begins,
+    db: DatabaseConnection,
     redis: Redis,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
