@@ -13,42 +13,35 @@ use uuid::Uuid;
 
 pub const GROUP: &str = "catalog-cache";
 
+/// The topics that change every product page of the vendor (the aggregate): trade name,
+/// approval and badges are on each.
+fn names_vendor(topic: &str) -> bool {
+    matches!(
+        topic,
+        topics::VENDOR_APPROVED
+            | topics::VENDOR_SUSPENDED
+            | topics::VENDOR_UPDATED
+            | topics::CERTIFICATION_CHANGED
+    )
+}
+
 /// Drop the cached reads a read of events changed, and answer one outcome per event, in
-/// order. The pages the events name go in one Redis round trip with one generation bump:
-/// checkout's stock events (one per line) are most of the stream under load, and one round
-/// trip each made this consumer the busiest Redis client of a checkout. Only a vendor whose
-/// products cannot be read fails (and is retried); the rest of the read is invalidated.
+/// order. The pages the events name go in one Redis round trip with one generation bump,
+/// and the vendors' products are read in one statement: checkout's stock events (one per
+/// line) are most of the stream under load, and one round trip each made this consumer
+/// the busiest Redis client of a checkout. Only the vendors' events fail when their
+/// products cannot be read (and are retried); the rest of the read is invalidated.
 pub async fn handle_batch(state: &AppState, events: &[Event]) -> Vec<Result<(), sea_orm::DbErr>> {
     let mut products: Vec<Uuid> = Vec::new();
     let mut vendors: Vec<Uuid> = Vec::new();
     let (mut categories, mut promotions) = (false, false);
-    let mut outcomes = Vec::with_capacity(events.len());
     for ev in events {
-        let mut outcome = Ok(());
         match ev.topic.as_str() {
             topics::PRODUCT_CREATED
             | topics::PRODUCT_UPDATED
             | topics::PRODUCT_ARCHIVED
             | topics::STOCK_CHANGED => products.push(ev.aggregate_id),
-            topics::VENDOR_APPROVED
-            | topics::VENDOR_SUSPENDED
-            | topics::VENDOR_UPDATED
-            | topics::CERTIFICATION_CHANGED => {
-                match product::Entity::find()
-                    .select_only()
-                    .column(product::Column::Id)
-                    .filter(product::Column::VendorId.eq(ev.aggregate_id))
-                    .into_tuple::<Uuid>()
-                    .all(&state.db)
-                    .await
-                {
-                    Ok(ids) => {
-                        products.extend(ids);
-                        vendors.push(ev.aggregate_id);
-                    }
-                    Err(err) => outcome = Err(err),
-                }
-            }
+            t if names_vendor(t) => vendors.push(ev.aggregate_id),
             topics::CATEGORY_CHANGED => categories = true,
             // Promotions' topics (the catalog cannot name its constants: promotions
             // depends on the catalog). Coupons do not change shown prices; the stacking
@@ -61,12 +54,26 @@ pub async fn handle_batch(state: &AppState, events: &[Event]) -> Vec<Result<(), 
             }
             _ => {}
         }
-        outcomes.push(outcome);
+    }
+    vendors.sort_unstable();
+    vendors.dedup();
+    let of_vendors = if vendors.is_empty() {
+        Ok(Vec::new())
+    } else {
+        product::Entity::find()
+            .select_only()
+            .column(product::Column::Id)
+            .filter(product::Column::VendorId.is_in(vendors.iter().copied()))
+            .into_tuple::<Uuid>()
+            .all(&state.db)
+            .await
+    };
+    match &of_vendors {
+        Ok(ids) => products.extend(ids),
+        Err(_) => vendors.clear(),
     }
     products.sort_unstable();
     products.dedup();
-    vendors.sort_unstable();
-    vendors.dedup();
     if !products.is_empty() || !vendors.is_empty() {
         cache::invalidate_sellers(&state.redis, &vendors, &products).await;
     }
@@ -76,7 +83,13 @@ pub async fn handle_batch(state: &AppState, events: &[Event]) -> Vec<Result<(), 
     if promotions {
         cache::invalidate_promotions(&state.redis).await;
     }
-    outcomes
+    events
+        .iter()
+        .map(|ev| match &of_vendors {
+            Err(err) if names_vendor(&ev.topic) => Err(err.clone()),
+            _ => Ok(()),
+        })
+        .collect()
 }
 
 /// Run the invalidation consumer until `stop` flips.

@@ -219,3 +219,34 @@ async fn a_trickle_of_events_reaches_a_consumer_in_one_batch() {
     // `GATHER` to arrive) for the rest.
     assert!(got.len() <= 3, "batches: {got:?}");
 }
+
+/// The rate limiter runs its scripts by hash; a Redis that lost them (a restart, a
+/// `SCRIPT FLUSH`) is sent them again, and attempts go on being counted.
+#[tokio::test]
+async fn the_rate_limiter_counts_on_after_redis_forgets_its_scripts() {
+    use platform::ratelimit::{Verdict, Window, acquire};
+    let app = spawn_app().await;
+    let redis = app.redis();
+    let window = Window {
+        limit: 2,
+        period: Duration::from_secs(60),
+    };
+    assert_eq!(
+        acquire(redis, "flush-check", &window).await,
+        Verdict::Allowed
+    );
+    let mut conn = redis.conn();
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut conn)
+        .await
+        .expect("script flush");
+    assert_eq!(
+        acquire(redis, "flush-check", &window).await,
+        Verdict::Allowed
+    );
+    assert!(matches!(
+        acquire(redis, "flush-check", &window).await,
+        Verdict::Limited(_)
+    ));
+}
