@@ -24,7 +24,7 @@ use crate::backend::SearchBackend;
 use crate::documents;
 use crate::error::{SearchError, SearchResult};
 use crate::query::{Filters, MAX_LIMIT, SearchQuery, Sort};
-use catalog::topics;
+use catalog::{stock, topics};
 use platform::AppState;
 use platform::events::{self, Event};
 use platform::kv::Redis;
@@ -165,19 +165,6 @@ async fn products_of_price_event(
     }
 }
 
-/// Whether a stock event can have changed its product's `in_stock`: only when the
-/// variant went from none available to some, or back. Reservations and sales that leave
-/// units on the shelf are most stock events under load, and each would otherwise cost a
-/// document load and an upsert. Events without the earlier figure (a vendor setting a
-/// count, or events from before it was sent) always count.
-fn in_stock_may_have_changed(payload: &serde_json::Value) -> bool {
-    let figure = |k: &str| payload.get(k).and_then(serde_json::Value::as_i64);
-    match (figure("available_before"), figure("available")) {
-        (Some(before), Some(after)) => (before > 0) != (after > 0),
-        _ => true,
-    }
-}
-
 /// The products an event may have changed (none for topics the index does not follow,
 /// and for stock events that leave units on the shelf).
 async fn affected(
@@ -186,7 +173,9 @@ async fn affected(
     ev: &Event,
 ) -> SearchResult<Vec<Uuid>> {
     Ok(match ev.topic.as_str() {
-        topics::STOCK_CHANGED if !in_stock_may_have_changed(&ev.payload) => Vec::new(),
+        // Reservations and sales that leave units on the shelf: each would otherwise cost a
+        // document load and an upsert.
+        topics::STOCK_CHANGED if !stock::in_stock_may_have_changed(&ev.payload) => Vec::new(),
         topics::PRODUCT_CREATED
         | topics::PRODUCT_UPDATED
         | topics::PRODUCT_ARCHIVED

@@ -217,44 +217,60 @@ pub async fn list_key(redis: &Redis, query: &impl Serialize) -> Option<String> {
     Some(format!("cache:products:{generation}:{q}"))
 }
 
-async fn del(redis: &Redis, keys: &[String]) {
+/// Drop `keys`, and with `lists` every list page too (by a generation bump, which also
+/// clears other processes' local copies).
+async fn del(redis: &Redis, keys: &[String], lists: Lists) {
     // This process's copies first: its own next read must see the change.
     for k in keys {
         redis.local().pages.remove(&redis.key(k));
     }
-    redis.local().lists.clear();
+    if lists == Lists::Retire {
+        redis.local().lists.clear();
+    }
     let mut conn = redis.conn();
     let mut pipe = redis::pipe();
     for k in keys {
         pipe.cmd("DEL").arg(redis.key(k)).ignore();
     }
-    pipe.cmd("INCR").arg(redis.key(LIST_GEN_KEY)).ignore();
+    if lists == Lists::Retire {
+        pipe.cmd("INCR").arg(redis.key(LIST_GEN_KEY)).ignore();
+    }
     redis.bump_local_generation(&mut pipe);
     if let Err(err) = pipe.query_async::<()>(&mut conn).await {
         tracing::warn!(error = %err, "cache invalidation failed; entries expire by TTL");
     }
 }
 
+/// Whether an invalidation retires the cached list pages as well as the pages it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    Retire,
+    /// The change shows on no list: a list shows a product's title, price, badges,
+    /// vendor and whether it is in stock, not how many units are.
+    Keep,
+}
+
 pub async fn invalidate_products(redis: &Redis, ids: &[Uuid]) {
-    invalidate_sellers(redis, &[], ids).await;
+    invalidate_sellers(redis, &[], ids, Lists::Retire).await;
 }
 
 pub async fn invalidate_vendor(redis: &Redis, vendor_id: Uuid, product_ids: &[Uuid]) {
-    invalidate_sellers(redis, &[vendor_id], product_ids).await;
+    invalidate_sellers(redis, &[vendor_id], product_ids, Lists::Retire).await;
 }
 
-/// The pages of `vendors` and of `products`, in one round trip with one generation bump.
-pub async fn invalidate_sellers(redis: &Redis, vendors: &[Uuid], products: &[Uuid]) {
+/// The pages of `vendors` and of `products` (and the list pages, unless `lists` keeps
+/// them), in one round trip with one generation bump.
+pub async fn invalidate_sellers(redis: &Redis, vendors: &[Uuid], products: &[Uuid], lists: Lists) {
     let keys: Vec<String> = products
         .iter()
         .map(|id| product_key(*id))
         .chain(vendors.iter().map(|id| vendor_key(*id)))
         .collect();
-    del(redis, &keys).await;
+    del(redis, &keys, lists).await;
 }
 
 pub async fn invalidate_categories(redis: &Redis) {
-    del(redis, &[CATEGORIES_KEY.to_owned()]).await;
+    del(redis, &[CATEGORIES_KEY.to_owned()], Lists::Retire).await;
 }
 
 /// Retire every cached product page and list: campaign prices may have changed.

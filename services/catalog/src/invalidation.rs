@@ -3,7 +3,8 @@
 //! commit; this consumer covers the rest (a crash between commit and invalidation, or a
 //! change made by another process such as checkout reserving stock).
 
-use crate::cache;
+use crate::cache::{self, Lists};
+use crate::stock;
 use crate::store::product;
 use crate::topics;
 use platform::AppState;
@@ -25,23 +26,46 @@ fn names_vendor(topic: &str) -> bool {
     )
 }
 
+/// Whether a stock event can change a list page. A list shows whether each product is in
+/// stock and may be sorted by popularity, so it changes when a variant's availability
+/// crosses zero, and when units are sold: a sale leaves availability where it was (the
+/// held units leave `on_hand` and `reserved` together) and counts towards popularity in
+/// the same transaction. A hold or a release that leaves units on the shelf shows on the
+/// product's page only; under checkout load those are nearly all stock events, and each
+/// used to empty every cached list.
+fn stock_shows_on_lists(payload: &serde_json::Value) -> bool {
+    stock::in_stock_may_have_changed(payload)
+        || stock::availability_moved(payload).is_some_and(|(before, after)| before == after)
+}
+
 /// Drop the cached reads a read of events changed, and answer one outcome per event, in
 /// order. The pages the events name go in one Redis round trip with one generation bump,
 /// and the vendors' products are read in one statement: checkout's stock events (one per
 /// line) are most of the stream under load, and one round trip each made this consumer
 /// the busiest Redis client of a checkout. Only the vendors' events fail when their
-/// products cannot be read (and are retried); the rest of the read is invalidated.
+/// products cannot be read (and are retried); the rest of the read is invalidated. The
+/// list pages go only when an event can change one ([`stock_shows_on_lists`]).
 pub async fn handle_batch(state: &AppState, events: &[Event]) -> Vec<Result<(), sea_orm::DbErr>> {
     let mut products: Vec<Uuid> = Vec::new();
     let mut vendors: Vec<Uuid> = Vec::new();
     let (mut categories, mut promotions) = (false, false);
+    let mut lists = Lists::Keep;
     for ev in events {
         match ev.topic.as_str() {
-            topics::PRODUCT_CREATED
-            | topics::PRODUCT_UPDATED
-            | topics::PRODUCT_ARCHIVED
-            | topics::STOCK_CHANGED => products.push(ev.aggregate_id),
-            t if names_vendor(t) => vendors.push(ev.aggregate_id),
+            topics::STOCK_CHANGED => {
+                products.push(ev.aggregate_id);
+                if stock_shows_on_lists(&ev.payload) {
+                    lists = Lists::Retire;
+                }
+            }
+            topics::PRODUCT_CREATED | topics::PRODUCT_UPDATED | topics::PRODUCT_ARCHIVED => {
+                products.push(ev.aggregate_id);
+                lists = Lists::Retire;
+            }
+            t if names_vendor(t) => {
+                vendors.push(ev.aggregate_id);
+                lists = Lists::Retire;
+            }
             topics::CATEGORY_CHANGED => categories = true,
             // Promotions' topics (the catalog cannot name its constants: promotions
             // depends on the catalog). Coupons do not change shown prices; the stacking
@@ -75,7 +99,7 @@ pub async fn handle_batch(state: &AppState, events: &[Event]) -> Vec<Result<(), 
     products.sort_unstable();
     products.dedup();
     if !products.is_empty() || !vendors.is_empty() {
-        cache::invalidate_sellers(&state.redis, &vendors, &products).await;
+        cache::invalidate_sellers(&state.redis, &vendors, &products, lists).await;
     }
     if categories {
         cache::invalidate_categories(&state.redis).await;

@@ -48,6 +48,22 @@ fn normalise(lines: &[StockLine]) -> Vec<Units> {
         .collect()
 }
 
+/// What a stock event's payload says its variant's availability did: the units available
+/// before and after, or `None` when the event does not carry both (a vendor setting a
+/// count, or an event from before `available_before` was sent). The event's consumers
+/// read it to skip the work a move cannot have caused.
+pub fn availability_moved(payload: &serde_json::Value) -> Option<(i64, i64)> {
+    let figure = |k: &str| payload.get(k).and_then(serde_json::Value::as_i64);
+    Some((figure("available_before")?, figure("available")?))
+}
+
+/// Whether a stock event can have changed its product's `in_stock`: only when the variant
+/// went from none available to some, or back. Holds and sales that leave units on the
+/// shelf are nearly all stock events under checkout load.
+pub fn in_stock_may_have_changed(payload: &serde_json::Value) -> bool {
+    availability_moved(payload).is_none_or(|(before, after)| (before > 0) != (after > 0))
+}
+
 /// Run `update` (an UPDATE of one variant whose first parameter is the variant id) and,
 /// when it hits, announce the variant's new availability in the same statement: one round
 /// trip per line, not two. `moved_by` is how far availability moved, when the caller knows

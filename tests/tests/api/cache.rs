@@ -138,6 +138,83 @@ async fn a_batch_of_events_invalidates_every_page_it_names() {
     assert_eq!(title(b).await, "액젓 새 이름");
 }
 
+/// A stock event retires the cached lists only when a list can show it: a variant running
+/// out or coming back (a list shows whether a product is in stock), or a sale (it moves
+/// the popularity sort). A hold that leaves units on the shelf drops the product's page
+/// and keeps the lists.
+#[tokio::test]
+async fn only_stock_events_a_list_shows_retire_the_cached_lists() {
+    let app = spawn_app().await;
+    let cat = app.category("laver", None, &[]).await;
+    let v = app.vendor("강화김공방").await;
+    let pid = app
+        .product(&v, cat, "강화 재래김", &[], &[("L1", 8000, 10)])
+        .await;
+    app.settle().await;
+    let page_title =
+        async || app.client.get(&format!("/v1/products/{pid}")).await.json["title"].clone();
+    let list_title =
+        async || app.client.get("/v1/products").await.json["items"][0]["title"].clone();
+    assert_eq!(page_title().await, "강화 재래김");
+    assert_eq!(list_title().await, "강화 재래김");
+    let rename_behind_the_back = async |title: &str| {
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE catalog.products SET title = '{title}' WHERE id = '{pid}'"
+            ))
+            .await
+            .expect("update");
+    };
+    let stock_event = async |payload: serde_json::Value| {
+        let event = platform::events::Event {
+            event_id: uuid::Uuid::now_v7(),
+            topic: catalog::topics::STOCK_CHANGED.to_owned(),
+            aggregate_id: pid,
+            payload,
+        };
+        let outcomes = catalog::invalidation::handle_batch(&app.state, &[event]).await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    };
+    let moved = |before: i64, after: i64| json!({"product_id": pid, "available_before": before, "available": after});
+
+    rename_behind_the_back("재래김 1").await;
+    stock_event(moved(10, 9)).await;
+    assert_eq!(
+        page_title().await,
+        "재래김 1",
+        "the page shows availability"
+    );
+    assert_eq!(list_title().await, "강화 재래김", "a hold shows on no list");
+
+    stock_event(moved(1, 0)).await;
+    assert_eq!(list_title().await, "재래김 1", "sold out shows on the list");
+
+    rename_behind_the_back("재래김 2").await;
+    stock_event(moved(0, 3)).await;
+    assert_eq!(
+        list_title().await,
+        "재래김 2",
+        "back in stock shows on the list"
+    );
+
+    rename_behind_the_back("재래김 3").await;
+    stock_event(moved(3, 3)).await;
+    assert_eq!(
+        list_title().await,
+        "재래김 3",
+        "a sale moves the popularity sort"
+    );
+
+    rename_behind_the_back("재래김 4").await;
+    stock_event(json!({"product_id": pid})).await;
+    assert_eq!(
+        list_title().await,
+        "재래김 4",
+        "an event without the figures (a vendor setting a count) may show anywhere"
+    );
+}
+
 #[tokio::test]
 async fn with_redis_down_reads_come_from_postgres() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
