@@ -217,8 +217,8 @@ pub async fn list_key(redis: &Redis, query: &impl Serialize) -> Option<String> {
     Some(format!("cache:products:{generation}:{q}"))
 }
 
-/// Drop `keys`, and with `lists` every list page too (by a generation bump, which also
-/// clears other processes' local copies).
+/// Drop `keys`, and with `lists` every list page too (a bump of the list generation).
+/// The local-copy generation is bumped either way: other processes must drop the pages.
 async fn del(redis: &Redis, keys: &[String], lists: Lists) {
     // This process's copies first: its own next read must see the change.
     for k in keys {

@@ -1,10 +1,22 @@
 //! Hot storefront reads come from Redis, follow every change, and survive Redis going down.
 
-use jikgu_tests::{serve_state, spawn_app};
+use jikgu_tests::{TestApp, serve_state, spawn_app};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+/// Change a product's title in Postgres behind the app's back (no event): a cached answer
+/// that still shows the old title was not read again.
+async fn rename_behind_the_back(app: &TestApp, pid: uuid::Uuid, title: &str) {
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE catalog.products SET title = '{title}' WHERE id = '{pid}'"
+        ))
+        .await
+        .expect("update");
+}
 
 #[tokio::test]
 async fn a_cache_hit_does_not_read_postgres_and_a_change_invalidates_it() {
@@ -20,13 +32,7 @@ async fn a_cache_hit_does_not_read_postgres_and_a_change_invalidates_it() {
 
     // Change the row behind the app's back: a hit must not see it, proving Postgres was
     // not read.
-    app.state
-        .db
-        .execute_unprepared(&format!(
-            "UPDATE catalog.products SET title = '몰래 바뀐 제목' WHERE id = '{pid}'"
-        ))
-        .await
-        .expect("update");
+    rename_behind_the_back(&app, pid, "몰래 바뀐 제목").await;
     let cached = app.client.get(&format!("/v1/products/{pid}")).await;
     assert_eq!(cached.json["title"], "강화순무김치");
 
@@ -109,13 +115,7 @@ async fn a_batch_of_events_invalidates_every_page_it_names() {
     assert_eq!(title(b).await, "영흥 멸치액젓");
     // Behind the app's back (no event): both pages stay as cached.
     for (pid, t) in [(a, "천일염 새 이름"), (b, "액젓 새 이름")] {
-        app.state
-            .db
-            .execute_unprepared(&format!(
-                "UPDATE catalog.products SET title = '{t}' WHERE id = '{pid}'"
-            ))
-            .await
-            .expect("update");
+        rename_behind_the_back(&app, pid, t).await;
     }
     assert_eq!(title(a).await, "강화 천일염");
     assert_eq!(title(b).await, "영흥 멸치액젓");
@@ -157,15 +157,6 @@ async fn only_stock_events_a_list_shows_retire_the_cached_lists() {
         async || app.client.get("/v1/products").await.json["items"][0]["title"].clone();
     assert_eq!(page_title().await, "강화 재래김");
     assert_eq!(list_title().await, "강화 재래김");
-    let rename_behind_the_back = async |title: &str| {
-        app.state
-            .db
-            .execute_unprepared(&format!(
-                "UPDATE catalog.products SET title = '{title}' WHERE id = '{pid}'"
-            ))
-            .await
-            .expect("update");
-    };
     let stock_event = async |payload: serde_json::Value| {
         let event = platform::events::Event {
             event_id: uuid::Uuid::now_v7(),
@@ -178,7 +169,7 @@ async fn only_stock_events_a_list_shows_retire_the_cached_lists() {
     };
     let moved = |before: i64, after: i64| json!({"product_id": pid, "available_before": before, "available": after});
 
-    rename_behind_the_back("재래김 1").await;
+    rename_behind_the_back(&app, pid, "재래김 1").await;
     stock_event(moved(10, 9)).await;
     assert_eq!(
         page_title().await,
@@ -190,7 +181,7 @@ async fn only_stock_events_a_list_shows_retire_the_cached_lists() {
     stock_event(moved(1, 0)).await;
     assert_eq!(list_title().await, "재래김 1", "sold out shows on the list");
 
-    rename_behind_the_back("재래김 2").await;
+    rename_behind_the_back(&app, pid, "재래김 2").await;
     stock_event(moved(0, 3)).await;
     assert_eq!(
         list_title().await,
@@ -198,7 +189,7 @@ async fn only_stock_events_a_list_shows_retire_the_cached_lists() {
         "back in stock shows on the list"
     );
 
-    rename_behind_the_back("재래김 3").await;
+    rename_behind_the_back(&app, pid, "재래김 3").await;
     stock_event(moved(3, 3)).await;
     assert_eq!(
         list_title().await,
@@ -206,13 +197,78 @@ async fn only_stock_events_a_list_shows_retire_the_cached_lists() {
         "a sale moves the popularity sort"
     );
 
-    rename_behind_the_back("재래김 4").await;
+    rename_behind_the_back(&app, pid, "재래김 4").await;
     stock_event(json!({"product_id": pid})).await;
     assert_eq!(
         list_title().await,
         "재래김 4",
         "an event without the figures (a vendor setting a count) may show anywhere"
     );
+}
+
+/// The same rule end to end: the stock module's own events, through the running
+/// consumer. A hold keeps the cached list; a sale and a sell-out retire it. (The events'
+/// figures are written by `catalog::stock` and read by the consumer: this fails if the two
+/// drift apart.)
+#[tokio::test]
+async fn holds_keep_the_cached_list_and_sales_and_sell_outs_retire_it() {
+    use catalog::stock::{self, StockLine};
+    let app = spawn_app().await;
+    let cat = app.category("seaweed", None, &[]).await;
+    let v = app.vendor("영종미역").await;
+    let pid = app
+        .product(&v, cat, "영종 돌미역", &[], &[("M1", 12000, 10)])
+        .await;
+    app.settle().await;
+    let page = async || app.client.get(&format!("/v1/products/{pid}")).await.json;
+    let list_title =
+        async || app.client.get("/v1/products").await.json["items"][0]["title"].clone();
+    let vid: uuid::Uuid = page().await["variants"][0]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    assert_eq!(list_title().await, "영종 돌미역");
+    let line = |units| StockLine {
+        variant_id: vid,
+        quantity: platform::quantity::Quantity::new(units).expect("a quantity"),
+    };
+    // The consumer handles a read of the stream at once, so once the product's page shows
+    // the event, the lists were kept or retired by it too.
+    let page_shows = async |at: &str, expected: serde_json::Value| {
+        for _ in 0..50 {
+            if page().await.pointer(at) == Some(&expected) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {expected} at {at}");
+    };
+
+    rename_behind_the_back(&app, pid, "돌미역 1").await;
+    stock::reserve(&app.state.db, &[line(4)])
+        .await
+        .expect("hold");
+    page_shows("/variants/0/available", json!(6)).await;
+    assert_eq!(list_title().await, "영종 돌미역", "a hold shows on no list");
+
+    rename_behind_the_back(&app, pid, "돌미역 2").await;
+    stock::commit(&app.state.db, &[line(4)])
+        .await
+        .expect("sale");
+    page_shows("/title", json!("돌미역 2")).await;
+    assert_eq!(
+        list_title().await,
+        "돌미역 2",
+        "a sale moves the popularity sort"
+    );
+
+    rename_behind_the_back(&app, pid, "돌미역 3").await;
+    stock::reserve(&app.state.db, &[line(6)])
+        .await
+        .expect("hold the rest");
+    page_shows("/variants/0/available", json!(0)).await;
+    assert_eq!(list_title().await, "돌미역 3", "sold out shows on the list");
 }
 
 #[tokio::test]
