@@ -99,6 +99,7 @@ pub struct ProductSummary {
     pub category_id: Uuid,
     pub certified: bool,
     pub in_stock: bool,
+    #[serde(serialize_with = "platform::timestamps::serialize_option")]
     pub published_at: Option<DateTime<Utc>>,
 }
 

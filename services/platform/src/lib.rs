@@ -36,6 +36,7 @@ pub mod server;
 pub mod state;
 pub mod status;
 pub mod telemetry;
+pub mod timestamps;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use state::AppState;

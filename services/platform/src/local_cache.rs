@@ -27,7 +27,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// How often a process asks Redis whether any cached answer changed: the bound on how late
@@ -98,12 +97,13 @@ impl IfNoneMatch {
     }
 }
 
-/// A weak validator of the body: equal bodies, equal tags, on every replica of one build.
+/// A weak validator of the body: equal bodies, equal tags, on every replica, whichever
+/// build it runs. XXH3 is specified (std's `DefaultHasher` may change with a Rust
+/// release) and hashes a list page several times faster than SipHash did (2% of the
+/// server's time under the uncached list benchmark).
 pub fn etag_of(body: &[u8]) -> HeaderValue {
-    // DefaultHasher::new() has fixed keys: the same bytes hash alike in every process.
-    let mut h = std::hash::DefaultHasher::new();
-    body.hash(&mut h);
-    let tag = format!("W/\"{:016x}{:04x}\"", h.finish(), body.len() & 0xffff);
+    let hash = xxhash_rust::xxh3::xxh3_64(body);
+    let tag = format!("W/\"{:016x}{:04x}\"", hash, body.len() & 0xffff);
     HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
 }
 
