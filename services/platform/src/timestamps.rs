@@ -38,8 +38,8 @@ fn write(at: &DateTime<Utc>, buf: &mut [u8; LONGEST]) -> Option<usize> {
     // chrono's `SecondsFormat::AutoSi`: as many digits as the fraction needs, in threes.
     let fraction = match nano {
         0 => None,
-        _ if nano % 1_000_000 == 0 => Some((nano / 1_000_000, 3)),
-        _ if nano % 1_000 == 0 => Some((nano / 1_000, 6)),
+        _ if nano.is_multiple_of(1_000_000) => Some((nano / 1_000_000, 3)),
+        _ if nano.is_multiple_of(1_000) => Some((nano / 1_000, 6)),
         _ => Some((nano, 9)),
     };
     if let Some((value, width)) = fraction {
