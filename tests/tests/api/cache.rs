@@ -11,8 +11,9 @@ use std::time::Duration;
 async fn rename_behind_the_back(app: &TestApp, pid: uuid::Uuid, title: &str) {
     app.state
         .db
-        .execute_unprepared(&format!(
-            "UPDATE catalog.products SET title = '{title}' WHERE id = '{pid}'"
+        .execute_raw(platform::db::pg(
+            "UPDATE catalog.products SET title = $1 WHERE id = $2",
+            [title.into(), pid.into()],
         ))
         .await
         .expect("update");
