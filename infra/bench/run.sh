@@ -36,12 +36,12 @@ UNCACHED_PORT=18092
 HELLO_PORT=18093
 # Each server pool's connections: 3 per core and one, at most 10. On 2 cores, 7 against 10
 # gave checkout 8.7% more checkouts a second and a p99 10 ms lower, with 11% less Postgres
-# CPU per checkout (fewer backends contending for the same cores; 5 left the machine
-# partly idle; 20 had a higher p99 in the twenty-first session): infra/bench/README.md, twenty-fifth session. The cap
-# is the old default, measured nowhere larger; four pools of it fit Postgres's default
-# max_connections of 100.
-DB_POOL=$((3 * $(nproc) + 1))
-DB_POOL="${BENCH_DB_POOL:-$((DB_POOL < 10 ? DB_POOL : 10))}"
+# CPU per checkout (fewer backends contending for the same cores); 5 left the machine
+# partly idle, and 20 had a higher p99 in the twenty-first session (infra/bench/README.md,
+# twenty-fifth session). The cap is the old default, measured nowhere larger; four pools
+# of it fit Postgres's default max_connections of 100.
+cores_pool=$((3 * $(nproc) + 1))
+DB_POOL="${BENCH_DB_POOL:-$((cores_pool < 10 ? cores_pool : 10))}"
 # Everything talks to Postgres over loopback, where TLS only burns CPU on both ends (it was
 # 4% of Postgres's own time under checkout load); the servers, psql and pgbench all go
 # without it alike. BENCH_PG_SSLMODE=prefer measures the libpq default instead.

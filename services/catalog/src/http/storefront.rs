@@ -65,7 +65,7 @@ async fn list_products(
     )
     .await?;
     // A product is 400-500 bytes of JSON.
-    let body = cache::json_body(&page.value, 512 * (page.value.items.len() + 1))
+    let body = platform::local_cache::json_body(&page.value, 512 * (page.value.items.len() + 1))
         .map_err(ApiError::internal)?;
     let answer = match (&key, &local_key) {
         (Some(key), Some(local_key)) => {
