@@ -305,21 +305,57 @@ psql_admin -c "CREATE DATABASE $PGBENCH_DB"
 timeout 600 pgbench -h "$PG_HOST" -U postgres -i -q -s "$PGBENCH_SCALE" "$PGBENCH_DB" >"$OUT/pgbench-init.txt" 2>&1 ||
   die "pgbench -i failed: $(tail -5 "$OUT/pgbench-init.txt")"
 timeout 120 psql -X -q -h "$PG_HOST" -U postgres -d "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
+
+pids_of() { pgrep -x "$1" 2>/dev/null | tr '\n' ' ' || true; }
+# ticks_each <pid>...: "pid ticks" (utime+stime) per live process. ticks_since <before>
+# <after>: the ticks spent between two such lists by the processes alive at the end, those
+# started meanwhile counting from zero. A process gone by the end (an autovacuum worker)
+# is left out instead of taking its whole past off the sum.
+ticks_each() { # without a process per pid: sampling 70 backends must take milliseconds
+  local pid stat
+  local -a f
+  for pid in "$@"; do
+    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || continue
+    read -r -a f <<<"${stat##*) }" # fields from 3 (state) on: utime is f[11], stime f[12]
+    echo "$pid $((f[11] + f[12]))"
+  done
+}
+ticks_since() { awk 'NR == FNR { b[$1] = $2; next } { d += $2 - b[$1] } END { print d + 0 }' <(echo "$1") <(echo "$2"); }
+total_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; } # busy, all cores
+
+# The CPU Postgres and the whole machine spend while pgbench runs is taken from its first
+# second to two seconds before its end (its backends exist only while it runs), so that a
+# checkout's cost can be read in TPC-B transactions of the same Postgres: unlike the ratio
+# of throughputs, that does not move with whatever share of the cores the client takes.
 pgbench_ceiling() { # pgbench_ceiling <name> [pgbench options]
-  local name=$1 load1 tps lat
+  local name=$1 load1 tps lat bench_pid p0 t0 p1 t1 w0 w1
   shift
   load1=$(load_1m)
   timeout $((DURATION + 120)) pgbench -h "$PG_HOST" -U postgres -M prepared -c "$CONNECTIONS" -j "$THREADS" \
-    -T "$DURATION" "$@" "$PGBENCH_DB" >"$OUT/$name.txt" 2>&1 || die "pgbench ($name) failed: $(tail -5 "$OUT/$name.txt")"
+    -T "$DURATION" "$@" "$PGBENCH_DB" >"$OUT/$name.txt" 2>&1 &
+  bench_pid=$!
+  sleep 1
+  # shellcheck disable=SC2046
+  p0=$(ticks_each $(pids_of postgres)) t0=$(total_ticks) w0=$(date +%s%N)
+  sleep $((DURATION > 4 ? DURATION - 3 : 1))
+  # shellcheck disable=SC2046
+  p1=$(ticks_each $(pids_of postgres)) t1=$(total_ticks) w1=$(date +%s%N)
+  wait "$bench_pid" || die "pgbench ($name) failed: $(tail -5 "$OUT/$name.txt")"
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$OUT/$name.txt" | head -1)
   lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/$name.txt" | head -1)
   [ -n "$tps" ] || die "no tps in $OUT/$name.txt"
   jq -nc --arg name "$name" --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
     --argjson j "$THREADS" --argjson t "$DURATION" --argjson tps "$tps" --argjson lat "${lat:-null}" \
-    --argjson load1 "$load1" --arg opts "$*" \
-    '{name: $name, what: ("pgbench -M prepared " + $opts), database: $db, scale: $scale, clients: $c,
-      threads: $j, duration_s: $t, value: ($tps * 10 | round / 10), unit: "tps",
-      latency_ms: {mean: $lat}, loadavg_1m_before: $load1}' >>"$CEILINGS"
+    --argjson load1 "$load1" --arg opts "$*" --argjson tck "$CLK_TCK" \
+    --argjson dp "$(ticks_since "$p0" "$p1")" --argjson dt $((t1 - t0)) --argjson ns $((w1 - w0)) \
+    '($ns / 1e9) as $secs
+     | {name: $name, what: ("pgbench -M prepared " + $opts), database: $db, scale: $scale, clients: $c,
+        threads: $j, duration_s: $t, value: ($tps * 10 | round / 10), unit: "tps",
+        latency_ms: {mean: $lat}, loadavg_1m_before: $load1,
+        cpu_cores: {postgres: ($dp / $tck / $secs * 100 | round / 100),
+                    machine_busy: ($dt / $tck / $secs * 100 | round / 100)},
+        cpu_ms_per_tx: {postgres: ($dp / $tck / $secs / $tps * 1e6 | round / 1000),
+                        machine: ($dt / $tck / $secs / $tps * 1e6 | round / 1000)}}' >>"$CEILINGS"
   log "  $name: $tps tps (latency average ${lat:-?} ms; load before $load1)"
 }
 pgbench_ceiling pgbench_tpcb
@@ -441,18 +477,6 @@ lua_list() { # lua_list <name> <file>: `  name = { "a", "b", ... },`
 
 # ------------------------------------------------------------------- scenarios
 
-cpu_ticks() { # summed utime+stime (clock ticks) of the given pids; gone ones count 0
-  local pid total=0 stat
-  local -a f
-  for pid in "$@"; do
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    read -r -a f <<<"${stat##*) }" # fields from 3 (state) on: utime is f[11], stime f[12]
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
-pids_of() { pgrep -x "$1" 2>/dev/null | tr '\n' ' ' || true; }
-total_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; } # busy, all cores
 
 # run_bounded <name> <max seconds> <script> <base>: a scenario that stops itself. wrk sleeps
 # for its whole -d even when every thread has stopped, so it is interrupted (SIGINT: it
@@ -510,20 +534,17 @@ for name in "${names[@]}"; do
   # The peak resident set of the all-in-one process over this scenario alone: writing 5 to
   # clear_refs resets VmHWM to the current RSS (Linux >= 4.0; needs to own the process).
   if echo 5 2>/dev/null >"/proc/$pid/clear_refs"; then rss_since=scenario; else rss_since=process_start; fi
-  pg_pids=$(pids_of postgres) redis_pids=$(pids_of redis-server)
-  # shellcheck disable=SC2086
-  s0=$(cpu_ticks "$pid") p0=$(cpu_ticks $pg_pids) r0=$(cpu_ticks $redis_pids) t0=$(total_ticks)
+  redis_pids=$(pids_of redis-server)
+  # shellcheck disable=SC2046,SC2086
+  s0=$(ticks_each "$pid") p0=$(ticks_each $(pids_of postgres)) r0=$(ticks_each $redis_pids) t0=$(total_ticks)
   if [ -z "$bounded" ]; then
     timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$base" \
       >"$OUT/$name.wrk.txt" 2>&1 || die "wrk run of $name failed: $(tail -5 "$OUT/$name.wrk.txt")"
   else
     run_bounded "$name" "$bounded" "$script" "$base"
   fi
-  # Postgres backends started during the run count from zero.
   # shellcheck disable=SC2046,SC2086
-  pg_all=$(printf '%s\n' $pg_pids $(pids_of postgres) | sort -u | tr '\n' ' ')
-  # shellcheck disable=SC2086
-  s1=$(cpu_ticks "$pid") p1=$(cpu_ticks $pg_all) r1=$(cpu_ticks $redis_pids) t1=$(total_ticks)
+  s1=$(ticks_each "$pid") p1=$(ticks_each $(pids_of postgres)) r1=$(ticks_each $redis_pids) t1=$(total_ticks)
   # The peak and, at the end, what the resident set is made of: heap and other anonymous
   # memory, pages of files (the binary), and how much of the anonymous part is transparent
   # huge pages (a 2 MiB page is resident whole once touched: 38 MiB of an 80 MiB heap before
@@ -542,7 +563,8 @@ for name in "${names[@]}"; do
     --arg ceiling "$ceiling" --argjson cv "${ceiling_value:-0}" --arg rss_since "$rss_since" \
     --argjson hwm "${rss_peak_kib:-0}" --argjson rss "${rss_end_kib:-0}" \
     --argjson anon "${anon_kib:-0}" --argjson file "${file_kib:-0}" --argjson huge "${huge_kib:-0}" \
-    --argjson ds $((s1 - s0)) --argjson dp $((p1 - p0)) --argjson dr $((r1 - r0)) --argjson dt $((t1 - t0)) \
+    --argjson ds "$(ticks_since "$s0" "$s1")" --argjson dp "$(ticks_since "$p0" "$p1")" \
+    --argjson dr "$(ticks_since "$r0" "$r1")" --argjson dt $((t1 - t0)) \
     'def mib: . / 1024 * 10 | round / 10;
      {name: $name, server: $server, url: $url, description: $desc} + .
      | .socket_errors = (.errors.connect + .errors.read + .errors.write + .errors.timeout)
@@ -624,8 +646,19 @@ jq -s \
      scenarios: .,
      rss_peak_mib: ([.[].rss_mib.peak] | max),
      pgbench: ($ceilings | map(select(.name == "pgbench_tpcb"))[0] | {tps: .value, latency_avg_ms: .latency_ms.mean, clients, scale}),
-     checkout_vs_pgbench: [.[] | select(.figures.mode // "" | startswith("cycle"))
-        | {scenario: .name, checkouts_per_s: .figures.created_per_s, pgbench_tps: .ceiling.value, ratio: .ceiling.ratio}]
+     checkout_vs_pgbench: (($ceilings | map(select(.name == "pgbench_tpcb"))[0].cpu_ms_per_tx) as $tx
+       | [.[] | select(.figures.mode // "" | startswith("cycle"))
+        | (.figures.created_per_s) as $n
+        | {scenario: .name, checkouts_per_s: $n, pgbench_tps: .ceiling.value, ratio: .ceiling.ratio,
+           # What one checkout costs, and that in TPC-B transactions of the same Postgres
+           # and machine: 0.25 of TPC-B means a checkout may cost 4 of them.
+           cpu_ms_per_checkout: (if $n > 0 then {postgres: (.cpu_cores.postgres / $n * 1e5 | round / 100),
+                                                 machine: (.cpu_cores.machine_busy / $n * 1e5 | round / 100)}
+                                 else null end),
+           tpcb_transactions_per_checkout: (if $n > 0 and ($tx.postgres // 0) > 0 and ($tx.machine // 0) > 0 then
+               {postgres: (.cpu_cores.postgres / $n * 1000 / $tx.postgres * 100 | round / 100),
+                machine: (.cpu_cores.machine_busy / $n * 1000 / $tx.machine * 100 | round / 100)}
+             else null end)}])
    }' "$results" >"$OUT/report.json"
 
 {
@@ -637,9 +670,9 @@ jq -s \
   echo
   echo "Ceilings, measured in this run before the scenarios:"
   echo
-  echo "| ceiling | what | value | latency | load before |"
-  echo "|---|---|---:|---:|---:|"
-  jq -r '.ceilings[] | "| \(.name) | \(.what) | \(.value) \(.unit) | \(if .latency_ms.p99 then "p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms" else "mean \(.latency_ms.mean) ms" end) | \(.loadavg_1m_before) |"' "$OUT/report.json"
+  echo "| ceiling | what | value | latency | CPU per transaction: Postgres / machine | load before |"
+  echo "|---|---|---:|---:|---:|---:|"
+  jq -r '.ceilings[] | "| \(.name) | \(.what) | \(.value) \(.unit) | \(if .latency_ms.p99 then "p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms" else "mean \(.latency_ms.mean) ms" end) | \(if .cpu_ms_per_tx then "\(.cpu_ms_per_tx.postgres) / \(.cpu_ms_per_tx.machine) ms" else "-" end) | \(.loadavg_1m_before) |"' "$OUT/report.json"
   echo
   echo "| scenario | req/s | p50 | p95 | p99 | measured | ratio to ceiling | load before | RSS peak | non-2xx |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -661,6 +694,8 @@ jq -s \
   fi
   jq -r '.scenarios[] | select(.verification) | "\nVerification of \(.name) (psql): \(if .verification.ok then "OK" else "FAILED" end): \(.verification.orders) orders holding \(.verification.units_ordered) units of variant \(.verification.variant_id) (orders by status: \(.verification.orders_by_status | tostring)); stock on hand \(.verification.on_hand), reserved \(.verification.reserved)."' "$OUT/report.json"
   jq -r '(.checkout_vs_pgbench // [])[] | "Checkout/pgbench: \(.scenario) \(.checkouts_per_s) checkouts/s = \(.ratio) of pgbench TPC-B'"'"'s \(.pgbench_tps) tps."' "$OUT/report.json"
+  jq -r '(.checkout_vs_pgbench // [])[] | select(.tpcb_transactions_per_checkout)
+    | "CPU per checkout: Postgres \(.cpu_ms_per_checkout.postgres) ms = \(.tpcb_transactions_per_checkout.postgres) TPC-B transactions'"'"' worth, the machine \(.cpu_ms_per_checkout.machine) ms = \(.tpcb_transactions_per_checkout.machine) (0.25 of TPC-B allows 4)."' "$OUT/report.json"
   echo
   echo "Targets (issue 18, ratios to this run's ceilings): cached detail and first list page >= 0.50 of axum; uncached detail and filtered list >= 0.10 of pgbench select-only (detail p99 <= 50 ms); checkout >= 0.25 of pgbench TPC-B (p99 <= 60 ms); search >= 0.05 of select-only (p95 <= 25 ms); RSS < 150 MB through every scenario; flash_sale exactly 100 orders."
 } >"$OUT/report.md"
