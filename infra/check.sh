@@ -34,7 +34,8 @@ pip_install() { python3 -m pip install -q "$@" >/dev/null 2>&1; }
 
 # ------------------------------------------------------------------ shell scripts
 step "shell scripts"
-scripts=(infra/services.sh infra/check.sh infra/bench/run.sh infra/bench/lib/prepare.sh infra/bench/lib/checkout.sh)
+scripts=(infra/services.sh infra/check.sh infra/bench/run.sh infra/bench/lib/prepare.sh infra/bench/lib/checkout.sh
+  infra/bench/lib/cpu.sh)
 for s in "${scripts[@]}"; do run "bash -n $s" bash -n "$s"; done
 command -v shellcheck >/dev/null || apt_install shellcheck
 if command -v shellcheck >/dev/null; then
@@ -42,6 +43,17 @@ if command -v shellcheck >/dev/null; then
 else
   skip "shellcheck: not installed and not installable here"
 fi
+
+# The bench's CPU figures: between two readings, a process still alive counts its
+# difference, one started meanwhile counts from zero, one gone is left out.
+cpu_readings() (
+  # shellcheck source-path=SCRIPTDIR source=bench/lib/cpu.sh
+  . infra/bench/lib/cpu.sh
+  local me=$BASHPID # this subshell, alive while it reads itself
+  [ "$(ticks_since $'1 5\n2 7' $'1 9\n3 4')" = 8 ] && [ "$(ticks_since '' '')" = 0 ] &&
+    [[ "$(ticks_each "$me" 999999999)" =~ ^$me\ [0-9]+$ ]]
+)
+run "bench CPU readings (ticks_since, ticks_each)" cpu_readings
 
 # --------------------------------------------------------------------- python/yaml
 step "python3 and PyYAML"

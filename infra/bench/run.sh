@@ -143,6 +143,8 @@ done
 . "$BENCH_DIR/lib/prepare.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/checkout.sh
 . "$BENCH_DIR/lib/checkout.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/cpu.sh
+. "$BENCH_DIR/lib/cpu.sh"
 
 # --------------------------------------------------------------------- tools
 
@@ -305,23 +307,6 @@ psql_admin -c "CREATE DATABASE $PGBENCH_DB"
 timeout 600 pgbench -h "$PG_HOST" -U postgres -i -q -s "$PGBENCH_SCALE" "$PGBENCH_DB" >"$OUT/pgbench-init.txt" 2>&1 ||
   die "pgbench -i failed: $(tail -5 "$OUT/pgbench-init.txt")"
 timeout 120 psql -X -q -h "$PG_HOST" -U postgres -d "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
-
-pids_of() { pgrep -x "$1" 2>/dev/null | tr '\n' ' ' || true; }
-# ticks_each <pid>...: "pid ticks" (utime+stime) per live process. ticks_since <before>
-# <after>: the ticks spent between two such lists by the processes alive at the end, those
-# started meanwhile counting from zero. A process gone by the end (an autovacuum worker)
-# is left out instead of taking its whole past off the sum.
-ticks_each() { # without a process per pid: sampling 70 backends must take milliseconds
-  local pid stat
-  local -a f
-  for pid in "$@"; do
-    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || continue
-    read -r -a f <<<"${stat##*) }" # fields from 3 (state) on: utime is f[11], stime f[12]
-    echo "$pid $((f[11] + f[12]))"
-  done
-}
-ticks_since() { awk 'NR == FNR { b[$1] = $2; next } { d += $2 - b[$1] } END { print d + 0 }' <(echo "$1") <(echo "$2"); }
-total_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; } # busy, all cores
 
 # The CPU Postgres and the whole machine spend while pgbench runs is taken from its first
 # second to two seconds before its end (its backends exist only while it runs), so that a
@@ -627,7 +612,8 @@ jq -s \
   --argjson busy "$([ "${#BUSY_REASONS[@]}" -gt 0 ] && echo true || echo false)" \
   --argjson busy_reasons "$(printf '%s\n' "${BUSY_REASONS[@]}" | jq -R . | jq -sc 'map(select(. != ""))')" \
   --argjson load_start "$LOAD_AT_START" --arg group "${SCENARIOS:+custom}${SCENARIOS:-$GROUP}" \
-  '{
+  '($ceilings | map(select(.name == "pgbench_tpcb"))[0]) as $tpcb
+   | {
      timestamp: $ts,
      git: {commit: $commit, dirty: $dirty},
      binary: {path: $bin, modified: $bin_modified},
@@ -645,20 +631,20 @@ jq -s \
      ceilings: ($ceilings | map({key: .name, value: .}) | from_entries),
      scenarios: .,
      rss_peak_mib: ([.[].rss_mib.peak] | max),
-     pgbench: ($ceilings | map(select(.name == "pgbench_tpcb"))[0] | {tps: .value, latency_avg_ms: .latency_ms.mean, clients, scale}),
-     checkout_vs_pgbench: (($ceilings | map(select(.name == "pgbench_tpcb"))[0].cpu_ms_per_tx) as $tx
-       | [.[] | select(.figures.mode // "" | startswith("cycle"))
-        | (.figures.created_per_s) as $n
+     pgbench: ($tpcb | {tps: .value, latency_avg_ms: .latency_ms.mean, clients, scale}),
+     checkout_vs_pgbench: [.[] | select(.figures.mode // "" | startswith("cycle"))
+        | .figures.created_per_s as $n
+        # What one checkout costs, and that in TPC-B transactions of the same Postgres and
+        # machine: 0.25 of TPC-B means a checkout may cost 4 of them.
+        | (if $n > 0 then {postgres: (.cpu_cores.postgres / $n * 1000),
+                           machine: (.cpu_cores.machine_busy / $n * 1000)} else null end) as $ms
+        | ($tpcb.cpu_ms_per_tx // {}) as $tx
         | {scenario: .name, checkouts_per_s: $n, pgbench_tps: .ceiling.value, ratio: .ceiling.ratio,
-           # What one checkout costs, and that in TPC-B transactions of the same Postgres
-           # and machine: 0.25 of TPC-B means a checkout may cost 4 of them.
-           cpu_ms_per_checkout: (if $n > 0 then {postgres: (.cpu_cores.postgres / $n * 1e5 | round / 100),
-                                                 machine: (.cpu_cores.machine_busy / $n * 1e5 | round / 100)}
-                                 else null end),
-           tpcb_transactions_per_checkout: (if $n > 0 and ($tx.postgres // 0) > 0 and ($tx.machine // 0) > 0 then
-               {postgres: (.cpu_cores.postgres / $n * 1000 / $tx.postgres * 100 | round / 100),
-                machine: (.cpu_cores.machine_busy / $n * 1000 / $tx.machine * 100 | round / 100)}
-             else null end)}])
+           cpu_ms_per_checkout: ($ms | if . then map_values(. * 100 | round / 100) else null end),
+           tpcb_transactions_per_checkout: (if $ms and ($tx.postgres // 0) > 0 and ($tx.machine // 0) > 0 then
+               {postgres: ($ms.postgres / $tx.postgres * 100 | round / 100),
+                machine: ($ms.machine / $tx.machine * 100 | round / 100)}
+             else null end)}]
    }' "$results" >"$OUT/report.json"
 
 {
