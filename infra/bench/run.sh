@@ -225,6 +225,10 @@ else
   DATABASE_URL="postgres://postgres@$PG_HOST:5432/$BENCH_DB?sslmode=$PG_SSLMODE"
 fi
 CLK_TCK=$(getconf CLK_TCK)
+# jq: clock ticks spent over `$secs` seconds, as cores busy (jq programs given `$tck` and
+# `$secs`), and a figure to two decimals.
+# shellcheck disable=SC2016 # jq's variables, not the shell's
+JQ_CPU='def cores: . / $tck / $secs; def r2: . * 100 | round / 100;'
 # `serve` refuses to make up its token key; both servers share this run's random one.
 JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
@@ -332,15 +336,14 @@ pgbench_ceiling() { # pgbench_ceiling <name> [pgbench options]
   jq -nc --arg name "$name" --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
     --argjson j "$THREADS" --argjson t "$DURATION" --argjson tps "$tps" --argjson lat "${lat:-null}" \
     --argjson load1 "$load1" --arg opts "$*" --argjson tck "$CLK_TCK" \
-    --argjson dp "$(ticks_since "$p0" "$p1")" --argjson dt $((t1 - t0)) --argjson ns $((w1 - w0)) \
-    '($ns / 1e9) as $secs
+    --argjson dp "$(ticks_since "$p0" "$p1")" --argjson dt $((t1 - t0)) \
+    --argjson secs "$(awk -v ns=$((w1 - w0)) 'BEGIN { print ns / 1e9 }')" \
+    "$JQ_CPU"'($dp | cores) as $pg | ($dt | cores) as $all
      | {name: $name, what: ("pgbench -M prepared " + $opts), database: $db, scale: $scale, clients: $c,
         threads: $j, duration_s: $t, value: ($tps * 10 | round / 10), unit: "tps",
         latency_ms: {mean: $lat}, loadavg_1m_before: $load1,
-        cpu_cores: {postgres: ($dp / $tck / $secs * 100 | round / 100),
-                    machine_busy: ($dt / $tck / $secs * 100 | round / 100)},
-        cpu_ms_per_tx: {postgres: ($dp / $tck / $secs / $tps * 1e6 | round / 1000),
-                        machine: ($dt / $tck / $secs / $tps * 1e6 | round / 1000)}}' >>"$CEILINGS"
+        cpu_cores: {postgres: ($pg | r2), machine_busy: ($all | r2)},
+        cpu_ms_per_tx: {postgres: ($pg / $tps * 1e6 | round / 1000), machine: ($all / $tps * 1e6 | round / 1000)}}' >>"$CEILINGS"
   log "  $name: $tps tps (latency average ${lat:-?} ms; load before $load1)"
 }
 pgbench_ceiling pgbench_tpcb
@@ -519,17 +522,16 @@ for name in "${names[@]}"; do
   # The peak resident set of the all-in-one process over this scenario alone: writing 5 to
   # clear_refs resets VmHWM to the current RSS (Linux >= 4.0; needs to own the process).
   if echo 5 2>/dev/null >"/proc/$pid/clear_refs"; then rss_since=scenario; else rss_since=process_start; fi
-  redis_pids=$(pids_of redis-server)
-  # shellcheck disable=SC2046,SC2086
-  s0=$(ticks_each "$pid") p0=$(ticks_each $(pids_of postgres)) r0=$(ticks_each $redis_pids) t0=$(total_ticks)
+  # shellcheck disable=SC2046
+  s0=$(ticks_each "$pid") p0=$(ticks_each $(pids_of postgres)) r0=$(ticks_each $(pids_of redis-server)) t0=$(total_ticks)
   if [ -z "$bounded" ]; then
     timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$base" \
       >"$OUT/$name.wrk.txt" 2>&1 || die "wrk run of $name failed: $(tail -5 "$OUT/$name.wrk.txt")"
   else
     run_bounded "$name" "$bounded" "$script" "$base"
   fi
-  # shellcheck disable=SC2046,SC2086
-  s1=$(ticks_each "$pid") p1=$(ticks_each $(pids_of postgres)) r1=$(ticks_each $redis_pids) t1=$(total_ticks)
+  # shellcheck disable=SC2046
+  s1=$(ticks_each "$pid") p1=$(ticks_each $(pids_of postgres)) r1=$(ticks_each $(pids_of redis-server)) t1=$(total_ticks)
   # The peak and, at the end, what the resident set is made of: heap and other anonymous
   # memory, pages of files (the binary), and how much of the anonymous part is transparent
   # huge pages (a 2 MiB page is resident whole once touched: 38 MiB of an 80 MiB heap before
@@ -550,15 +552,11 @@ for name in "${names[@]}"; do
     --argjson anon "${anon_kib:-0}" --argjson file "${file_kib:-0}" --argjson huge "${huge_kib:-0}" \
     --argjson ds "$(ticks_since "$s0" "$s1")" --argjson dp "$(ticks_since "$p0" "$p1")" \
     --argjson dr "$(ticks_since "$r0" "$r1")" --argjson dt $((t1 - t0)) \
-    'def mib: . / 1024 * 10 | round / 10;
+    "$JQ_CPU"'def mib: . / 1024 * 10 | round / 10;
      {name: $name, server: $server, url: $url, description: $desc} + .
      | .socket_errors = (.errors.connect + .errors.read + .errors.write + .errors.timeout)
-     | .cpu_cores = {
-         jikgu: (($ds / $tck / $secs) * 100 | round / 100),
-         postgres: (($dp / $tck / $secs) * 100 | round / 100),
-         redis: (($dr / $tck / $secs) * 100 | round / 100),
-         machine_busy: (($dt / $tck / $secs) * 100 | round / 100)
-       }
+     | .cpu_cores = {jikgu: ($ds | cores | r2), postgres: ($dp | cores | r2), redis: ($dr | cores | r2),
+                     machine_busy: ($dt | cores | r2)}
      | .loadavg_1m_before = $load1
      | .rss_mib = {peak: ($hwm | mib), at_end: ($rss | mib), peak_since: $rss_since,
                    anon_at_end: ($anon | mib), file_at_end: ($file | mib), huge_pages_at_end: ($huge | mib)}
