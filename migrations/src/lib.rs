@@ -51,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(catalog::m20261208_000101_product_in_stock_variants::Migration),
             Box::new(catalog::m20261209_000101_product_seller::Migration),
             Box::new(orders::m20261210_000101_vendor_orders_order_index::Migration),
+            Box::new(catalog::m20261211_000101_variant_domains::Migration),
+            Box::new(orders::m20261211_000201_order_domains::Migration),
         ]
     }
 }

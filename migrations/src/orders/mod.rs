@@ -9,3 +9,4 @@ pub mod m20261203_001002_order_lines_product;
 pub mod m20261203_001101_invoice_credits;
 pub mod m20261206_000101_cart_generation;
 pub mod m20261210_000101_vendor_orders_order_index;
+pub mod m20261211_000201_order_domains;

@@ -72,3 +72,67 @@ async fn entities_match_the_migrated_tables() {
         .await
         .expect("certifications entity matches");
 }
+
+/// The rules that moved from table `CHECK`s to the columns' domains still refuse what
+/// they refused, and still take what they took: each column's own type does.
+#[tokio::test]
+async fn column_rules_live_in_the_column_types() {
+    let app = jikgu_tests::spawn_app().await;
+    let db = &app.state.db;
+    // (table, column, a value the rule takes, one it refuses)
+    let rules = [
+        ("catalog.variants", "price", "1", "0"),
+        ("catalog.variants", "compare_at_price", "1", "0"),
+        ("catalog.variants", "on_hand", "0", "-1"),
+        ("catalog.variants", "reserved", "0", "-1"),
+        ("orders.cart_lines", "quantity", "1", "0"),
+        ("orders.orders", "status", "'paid'", "'shipped'"),
+        ("orders.orders", "grand_total", "0", "-1"),
+        ("orders.orders", "channel", "'naver_smartstore'", "'fax'"),
+        (
+            "orders.orders",
+            "buyer_kind",
+            "'public_institution'",
+            "'robot'",
+        ),
+        ("orders.orders", "organisation_kind", "'company'", "'club'"),
+        ("orders.vendor_orders", "status", "'delivered'", "'paid'"),
+        ("orders.order_lines", "quantity", "1", "0"),
+        ("orders.order_lines", "final_amount", "0", "-1"),
+        (
+            "orders.line_attribution",
+            "campaign_via",
+            "'coupon'",
+            "'gift'",
+        ),
+        ("orders.line_attribution", "vendor_discount", "0", "-1"),
+    ];
+    for (table, column, good, bad) in rules {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT format_type(atttypid, atttypmod) AS ty FROM pg_attribute \
+                 WHERE attrelid = $1::regclass AND attname = $2",
+                [table.into(), column.into()],
+            ))
+            .await
+            .expect("column type")
+            .expect("column exists");
+        let ty: String = row.try_get("", "ty").expect("type name");
+        // Type names come from the catalog above, values from this test: nothing external.
+        let cast = |v: &str| {
+            Statement::from_string(DbBackend::Postgres, format!("SELECT CAST({v} AS {ty})"))
+        };
+        db.execute_raw(cast(good))
+            .await
+            .unwrap_or_else(|e| panic!("{table}.{column} ({ty}) refused {good}: {e}"));
+        let refused = db
+            .execute_raw(cast(bad))
+            .await
+            .expect_err(&format!("{table}.{column} ({ty}) took {bad}"));
+        assert!(
+            refused.to_string().contains("violates check constraint"),
+            "{table}.{column}: {refused}"
+        );
+    }
+}
