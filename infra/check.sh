@@ -35,7 +35,7 @@ pip_install() { python3 -m pip install -q "$@" >/dev/null 2>&1; }
 # ------------------------------------------------------------------ shell scripts
 step "shell scripts"
 scripts=(infra/services.sh infra/check.sh infra/bench/run.sh infra/bench/lib/prepare.sh infra/bench/lib/checkout.sh
-  infra/bench/lib/cpu.sh)
+  infra/bench/lib/cpu.sh infra/bench/count.sh)
 for s in "${scripts[@]}"; do run "bash -n $s" bash -n "$s"; done
 command -v shellcheck >/dev/null || apt_install shellcheck
 if command -v shellcheck >/dev/null; then
