@@ -2,10 +2,11 @@
 -- two variants (catalog::stock::reserve_reading's UPDATE, without its reads and events)
 -- and the order's statement for a cart of two lines from two vendors (orders::checkout::
 -- write_order with the payment written with it: the order, two vendor orders, the
--- history entry, two attribution rows, the payment, two lines), rolled back so that
--- every transaction starts from the same tables. Ids are derived from pgbench's random
--- numbers, so a fixed --random-seed replays the same rows (and the same index page
--- splits) on every schema compared.
+-- history entry, two attribution rows, the payment, two lines; not its outbox event,
+-- the cart's emptying or the stored answer), rolled back so that every transaction
+-- starts from the same tables. Ids are derived from pgbench's random numbers, so a fixed
+-- --random-seed replays the same rows (and the same index page splits) on every schema
+-- compared.
 \set k random(0, 999)
 \set r random(1, 1000000000000)
 BEGIN;

@@ -6,9 +6,11 @@
 //!
 //! The rules between two columns stay table `CHECK`s (a domain sees one value): a line's
 //! returned and refunded parts within it, an order's organisation and its kind given
-//! together, a line's campaign and how it applied given together, a cart's one owner.
-//! The domains are created without their rule, the columns moved to them (a relabelling,
-//! no table rewrite), and each rule added last, which checks every row once.
+//! together, a line's campaign and how it applied given together, a payment's refunds
+//! within its amount, a cart's one owner. The domains are created without their rule,
+//! the columns moved to them (a relabelling: no table is rewritten, only the two partial
+//! indexes whose predicates name a status are rebuilt), and each rule added last, which
+//! checks every row once.
 
 crate::sql::sql_migration!(
     up: [
