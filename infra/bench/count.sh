@@ -28,7 +28,6 @@ for tool in valgrind pgbench pg_dump pg_restore psql; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found" >&2; exit 1; }
 done
 PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d | sort -V | tail -1)
-SOURCE_HOST=${PGHOST:-/var/run/postgresql}
 WORK=$(mktemp -d /var/tmp/jikgu-count.XXXXXX)
 chown postgres "$WORK"
 as_pg() { runuser -u postgres -- "$@"; }
@@ -50,29 +49,35 @@ EOF
 as_pg bash -c "cd '$WORK' && exec valgrind --tool=callgrind --callgrind-out-file='$WORK/cg.%p' \
   '$PG_BIN/postgres' -D '$WORK/data' >'$WORK/server.log' 2>&1" &
 for _ in $(seq 1 120); do psql -X -q "${P[@]}" -c "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done
+psql -X -q "${P[@]}" -c "SELECT 1" >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
 
 echo "copying $SOURCE_DB into the counted cluster" >&2
-pg_dump -h "$SOURCE_HOST" -U postgres -Fc "$SOURCE_DB" >"$WORK/source.dump"
+# The source is reached as psql would (PGHOST, else libpq's default socket).
+pg_dump -U postgres -Fc "$SOURCE_DB" >"$WORK/source.dump"
 psql -X -q "${P[@]}" -c "CREATE DATABASE counted_source TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
 pg_restore "${P[@]}" -d counted_source "$WORK/source.dump"
 psql -X -q "${P[@]}" -d counted_source -c "VACUUM ANALYZE"
 
-# run <db> <transactions>: the callgrind total of the backend that ran them.
+# run <db> <transactions>: the callgrind total of the backend that ran them. Its pid is
+# read while pgbench runs (its application_name), and its file is read once written
+# through (a backend writes it as it exits, which under valgrind can take a while).
 run() {
-  local before after f total best=0
+  local bench pid="" total="" _
   psql -X -q "${P[@]}" -d "$1" -c "VACUUM"
-  sleep 1 # VACUUM's backend writes its file as it exits, before the files are listed
-  before=$(find "$WORK" -name 'cg.*' | sort)
-  pgbench -n "${P[@]}" -M prepared --random-seed=7 -c 1 -t "$2" -f "$SCRIPT" "$1" >"$WORK/pgbench.log" 2>&1 ||
-    { cat "$WORK/pgbench.log" >&2; exit 1; }
-  sleep 2 # the backend writes its file as it exits
-  after=$(find "$WORK" -name 'cg.*' | sort)
-  # pgbench's one connection (the largest file, should another backend have ended).
-  for f in $(comm -13 <(echo "$before") <(echo "$after")); do
-    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$f")
-    [ "${total:-0}" -gt "$best" ] && best=$total
+  pgbench -n "${P[@]}" -M prepared --random-seed=7 -c 1 -t "$2" -f "$SCRIPT" "$1" >"$WORK/pgbench.log" 2>&1 &
+  bench=$!
+  while [ -z "$pid" ] && kill -0 "$bench" 2>/dev/null; do
+    pid=$(psql -X -qAt "${P[@]}" -d "$1" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'")
   done
-  echo "$best"
+  wait "$bench" || { cat "$WORK/pgbench.log" >&2; exit 1; }
+  [ -n "$pid" ] || { echo "error: pgbench's backend was not seen" >&2; exit 1; }
+  for _ in $(seq 1 120); do
+    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$WORK/cg.$pid" 2>/dev/null || true)
+    [ -n "$total" ] && break
+    sleep 1
+  done
+  [ -n "$total" ] || { echo "error: no total in $WORK/cg.$pid" >&2; exit 1; }
+  echo "$total"
 }
 
 count() { # count <label> <db>
