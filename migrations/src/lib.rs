@@ -53,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261210_000101_vendor_orders_order_index::Migration),
             Box::new(catalog::m20261211_000101_variant_domains::Migration),
             Box::new(orders::m20261211_000201_order_domains::Migration),
+            Box::new(orders::m20261212_000201_organisation_domains::Migration),
         ]
     }
 }

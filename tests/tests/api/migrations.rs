@@ -106,6 +106,14 @@ async fn column_rules_live_in_the_column_types() {
             "'gift'",
         ),
         ("orders.line_attribution", "vendor_discount", "0", "-1"),
+        (
+            "orders.quotations",
+            "organisation_kind",
+            "'public_institution'",
+            "'club'",
+        ),
+        ("orders.quotation_lines", "quantity", "1", "0"),
+        ("orders.org_invoices", "amount", "0", "-1"),
     ];
     for (table, column, good, bad) in rules {
         let row = db

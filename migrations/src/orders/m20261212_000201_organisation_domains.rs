@@ -1,0 +1,33 @@
+//! The organisation tables' columns that hold the same values as the order's take the
+//! order's domains (`m20261211_000201_order_domains`), so each value list is written once:
+//! a quotation's organisation kind, a quoted line's quantity and an organisation invoice's
+//! amount. Their table `CHECK`s said what the domains say. Moving a column checks the
+//! domain's rule against every row once; no table is rewritten (a domain over the column's
+//! own type is a relabelling). These tables are off checkout's path: this is for the one
+//! list, not for speed.
+
+crate::sql::sql_migration!(
+    up: [
+        "ALTER TABLE orders.quotations
+           DROP CONSTRAINT quotations_organisation_kind_check,
+           ALTER COLUMN organisation_kind TYPE orders.organisation_kind",
+        "ALTER TABLE orders.quotation_lines
+           DROP CONSTRAINT quotation_lines_quantity_check,
+           ALTER COLUMN quantity TYPE orders.quantity",
+        "ALTER TABLE orders.org_invoices
+           DROP CONSTRAINT org_invoices_amount_check,
+           ALTER COLUMN amount TYPE orders.amount",
+    ],
+    down: [
+        "ALTER TABLE orders.org_invoices
+           ALTER COLUMN amount TYPE bigint,
+           ADD CONSTRAINT org_invoices_amount_check CHECK (amount >= 0)",
+        "ALTER TABLE orders.quotation_lines
+           ALTER COLUMN quantity TYPE integer,
+           ADD CONSTRAINT quotation_lines_quantity_check CHECK (quantity > 0)",
+        "ALTER TABLE orders.quotations
+           ALTER COLUMN organisation_kind TYPE text,
+           ADD CONSTRAINT quotations_organisation_kind_check
+             CHECK (organisation_kind IN ('public_institution', 'company'))",
+    ],
+);
