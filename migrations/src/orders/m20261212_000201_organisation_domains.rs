@@ -1,10 +1,15 @@
 //! The organisation tables' columns that hold the same values as the order's take the
 //! order's domains (`m20261211_000201_order_domains`), so each value list is written once:
 //! a quotation's organisation kind, a quoted line's quantity and an organisation invoice's
-//! amount. Their table `CHECK`s said what the domains say. Moving a column checks the
-//! domain's rule against every row once; no table is rewritten (a domain over the column's
-//! own type is a relabelling). These tables are off checkout's path: this is for the one
-//! list, not for speed.
+//! amount. Their table `CHECK`s said what the domains say.
+//!
+//! Unlike that migration's, these domains already carry their rules, and Postgres rewrites
+//! a table (and rebuilds its indexes) when a column moves to a domain with rules: checked,
+//! each of the three tables and its indexes get a new `relfilenode`. That is taken here:
+//! the three hold only organisations' quotations and invoices, a small part of the orders'
+//! rows, and the alternative, dropping the domains' rules while the columns move, would
+//! check every order, order line, attribution row and cart line again when the rules are
+//! added back. The three are off checkout's path: this is for the one list, not for speed.
 
 crate::sql::sql_migration!(
     up: [
