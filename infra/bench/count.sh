@@ -27,7 +27,11 @@ for v in "$@"; do VARIANTS+=("$(realpath "$v")"); done
 for tool in valgrind pgbench pg_dump pg_restore psql; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found" >&2; exit 1; }
 done
-PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d | sort -V | tail -1)
+# The counted cluster runs the source's own major version: pg_restore then takes its dump,
+# and a newer client-only install (a bin/ without the server) is never picked.
+PG_MAJOR=$(psql -X -qAt -U postgres -d "$SOURCE_DB" -c "SELECT current_setting('server_version_num')::int / 10000")
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+[ -x "$PG_BIN/postgres" ] || { echo "error: no Postgres $PG_MAJOR server in $PG_BIN" >&2; exit 1; }
 WORK=$(mktemp -d /var/tmp/jikgu-count.XXXXXX)
 chown postgres "$WORK"
 as_pg() { runuser -u postgres -- "$@"; }
@@ -68,6 +72,7 @@ run() {
   bench=$!
   while [ -z "$pid" ] && kill -0 "$bench" 2>/dev/null; do
     pid=$(psql -X -qAt "${P[@]}" -d "$1" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'")
+    [ -n "$pid" ] || sleep 0.2
   done
   wait "$bench" || { cat "$WORK/pgbench.log" >&2; exit 1; }
   [ -n "$pid" ] || { echo "error: pgbench's backend was not seen" >&2; exit 1; }

@@ -1,6 +1,8 @@
 //! The four state machines of an order: the order itself, each vendor's part of it, its
-//! payment and a return. Each is stored as text, as the migrations' `CHECK`s name it;
-//! the moves each allows are written once, in its `can_move_to`.
+//! payment and a return. Each is stored as text, in the words the migrations allow (the
+//! order's and the vendor order's in the domains `orders.order_status` and
+//! `orders.vendor_order_status`, the others in `CHECK`s); the moves each allows are written
+//! once, in its `can_move_to`.
 //!
 //! ```text
 //! order:        pending_payment ──▶ paid ──▶ completed

@@ -74,11 +74,31 @@ async fn entities_match_the_migrated_tables() {
 }
 
 /// The rules that moved from table `CHECK`s to the columns' domains still refuse what
-/// they refused, and still take what they took: each column's own type does.
+/// they refused, and still take what they took: each column's own type does. The value
+/// lists take every word the code writes into those columns.
 #[tokio::test]
 async fn column_rules_live_in_the_column_types() {
+    use platform::status::Status;
     let app = jikgu_tests::spawn_app().await;
     let db = &app.state.db;
+    let column_type = |table: &'static str, column: &'static str| async move {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT format_type(atttypid, atttypmod) AS ty FROM pg_attribute \
+                 WHERE attrelid = $1::regclass AND attname = $2",
+                [table.into(), column.into()],
+            ))
+            .await
+            .expect("column type")
+            .expect("column exists");
+        row.try_get::<String>("", "ty").expect("type name")
+    };
+    // Type names come from the catalog above, values from this test and the code's own
+    // enums: nothing external.
+    let cast = |v: &str, ty: &str| {
+        Statement::from_string(DbBackend::Postgres, format!("SELECT CAST({v} AS {ty})"))
+    };
     // (table, column, a value the rule takes, one it refuses)
     let rules = [
         ("catalog.variants", "price", "1", "0"),
@@ -116,31 +136,61 @@ async fn column_rules_live_in_the_column_types() {
         ("orders.org_invoices", "amount", "0", "-1"),
     ];
     for (table, column, good, bad) in rules {
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT format_type(atttypid, atttypmod) AS ty FROM pg_attribute \
-                 WHERE attrelid = $1::regclass AND attname = $2",
-                [table.into(), column.into()],
-            ))
-            .await
-            .expect("column type")
-            .expect("column exists");
-        let ty: String = row.try_get("", "ty").expect("type name");
-        // Type names come from the catalog above, values from this test: nothing external.
-        let cast = |v: &str| {
-            Statement::from_string(DbBackend::Postgres, format!("SELECT CAST({v} AS {ty})"))
-        };
-        db.execute_raw(cast(good))
+        let ty = column_type(table, column).await;
+        db.execute_raw(cast(good, &ty))
             .await
             .unwrap_or_else(|e| panic!("{table}.{column} ({ty}) refused {good}: {e}"));
         let refused = db
-            .execute_raw(cast(bad))
+            .execute_raw(cast(bad, &ty))
             .await
             .expect_err(&format!("{table}.{column} ({ty}) took {bad}"));
         assert!(
             refused.to_string().contains("violates check constraint"),
             "{table}.{column}: {refused}"
         );
+    }
+    fn words<S: Status>() -> Vec<&'static str> {
+        S::ALL.iter().map(|s| s.as_str()).collect()
+    }
+    use orders::attribution::CampaignVia;
+    let written = [
+        (
+            "orders.orders",
+            "status",
+            words::<orders::states::OrderStatus>(),
+        ),
+        (
+            "orders.vendor_orders",
+            "status",
+            words::<orders::states::VendorOrderStatus>(),
+        ),
+        (
+            "orders.orders",
+            "channel",
+            words::<platform::attribution::SalesChannel>(),
+        ),
+        (
+            "orders.orders",
+            "buyer_kind",
+            words::<platform::attribution::BuyerKind>(),
+        ),
+        (
+            "orders.orders",
+            "organisation_kind",
+            words::<platform::organisations::OrganisationKind>(),
+        ),
+        (
+            "orders.line_attribution",
+            "campaign_via",
+            vec![CampaignVia::Price.as_str(), CampaignVia::Coupon.as_str()],
+        ),
+    ];
+    for (table, column, words) in written {
+        let ty = column_type(table, column).await;
+        for word in words {
+            db.execute_raw(cast(&format!("'{word}'"), &ty))
+                .await
+                .unwrap_or_else(|e| panic!("{table}.{column} ({ty}) refused {word:?}: {e}"));
+        }
     }
 }
