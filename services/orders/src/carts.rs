@@ -54,29 +54,41 @@ pub async fn create_anonymous(db: &impl ConnectionTrait) -> OrdersResult<String>
 pub struct Cart {
     pub id: Uuid,
     pub lines: Vec<Line>,
-    /// How many line writes the cart had when these lines were read.
-    pub generation: i64,
 }
 
 #[derive(Debug, FromQueryResult)]
 struct CartRow {
     cart_id: Uuid,
-    generation: i64,
     variant_id: Option<Uuid>,
     quantity: Option<Quantity>,
     seen_unit_price: Option<i64>,
 }
 
+/// The lines of the cart `c` (a row with `lines`), one row each, in the cart's order
+/// (`n`): the FROM-clause item every read of a cart's lines joins.
+macro_rules! unnest_lines {
+    () => {
+        "unnest(c.lines) WITH ORDINALITY AS l(variant_id, quantity, seen_unit_price, n)"
+    };
+}
+const UNNEST_LINES: &str = unnest_lines!();
+
+/// The cart of the CTE `cart` and its lines, a row each (one without lines for an empty
+/// cart), in their order.
+const CART_LINES: &str = concat!(
+    "SELECT c.id AS cart_id, l.variant_id, l.quantity, l.seen_unit_price FROM cart c LEFT JOIN LATERAL ",
+    unnest_lines!(),
+    " ON true ORDER BY l.n"
+);
+
 /// The cart and its lines in one round trip, creating a customer's cart on first use (a
 /// second round trip, once per customer). An unknown token is 404.
 pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart> {
-    const LINES: &str = "SELECT c.id AS cart_id, c.generation, l.variant_id, l.quantity, l.seen_unit_price \
-         FROM cart c LEFT JOIN orders.cart_lines l ON l.cart_id = c.id ORDER BY l.added_at, l.variant_id";
     let (key, value) = owner_key(owner);
     // A plain read first: the cart exists on every request but a customer's first, and
     // insert-or-read costs Postgres an insert's set-up and an arbiter-index probe each time.
     let stmt = pg(
-        format!("WITH cart AS (SELECT id, generation FROM orders.carts WHERE {key} = $1) {LINES}"),
+        format!("WITH cart AS (SELECT id, lines FROM orders.carts WHERE {key} = $1) {CART_LINES}"),
         [value],
     );
     if let Some(cart) = from_rows(CartRow::find_by_statement(stmt).all(db).await?) {
@@ -85,19 +97,31 @@ pub async fn open(db: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Cart
     let Owner::Customer(id) = owner else {
         return Err(OrdersError::NotFound("cart"));
     };
-    // Insert-or-read in one statement, safe under concurrent first requests (a cart just
-    // inserted has no lines for the join to miss).
+    // Insert-or-read in one statement, safe under concurrent first requests.
     let stmt = pg(
         format!(
             "WITH ins AS (INSERT INTO orders.carts (id, customer_id) VALUES ($1, $2) \
-                 ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id, generation), \
-             cart AS (SELECT id, generation FROM ins \
-                 UNION ALL SELECT id, generation FROM orders.carts WHERE customer_id = $2 LIMIT 1) \
-             {LINES}"
+                 ON CONFLICT (customer_id) WHERE customer_id IS NOT NULL DO NOTHING RETURNING id, lines), \
+             cart AS (SELECT id, lines FROM ins \
+                 UNION ALL SELECT id, lines FROM orders.carts WHERE customer_id = $2 LIMIT 1) \
+             {CART_LINES}"
         ),
         [new_id().into(), (*id).into()],
     );
     from_rows(CartRow::find_by_statement(stmt).all(db).await?).ok_or(OrdersError::NotFound("cart"))
+}
+
+/// The owner's cart read under its row lock, for a change computed here and written in
+/// the same transaction; `None` when the owner has none.
+async fn locked(txn: &impl ConnectionTrait, owner: &Owner) -> OrdersResult<Option<Cart>> {
+    let (key, value) = owner_key(owner);
+    let stmt = pg(
+        format!(
+            "WITH cart AS (SELECT id, lines FROM orders.carts WHERE {key} = $1 FOR UPDATE) {CART_LINES}"
+        ),
+        [value],
+    );
+    Ok(from_rows(CartRow::find_by_statement(stmt).all(txn).await?))
 }
 
 /// The column that finds the owner's cart, and its value.
@@ -110,16 +134,12 @@ fn owner_key(owner: &Owner) -> (&'static str, sea_orm::Value) {
 
 /// The cart in the rows of an outer join of a cart with its lines (none without a cart).
 fn from_rows(rows: Vec<CartRow>) -> Option<Cart> {
-    let (id, generation) = rows.first().map(|r| (r.cart_id, r.generation))?;
+    let id = rows.first().map(|r| r.cart_id)?;
     let lines = rows
         .into_iter()
         .filter_map(|r| Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price))
         .collect();
-    Some(Cart {
-        id,
-        lines,
-        generation,
-    })
+    Some(Cart { id, lines })
 }
 
 #[derive(Debug, Clone, FromQueryResult)]
@@ -153,34 +173,13 @@ impl Line {
     }
 }
 
-pub async fn lines(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<Vec<Line>> {
-    Ok(Line::find_by_statement(pg(
-        "SELECT variant_id, quantity, seen_unit_price FROM orders.cart_lines WHERE cart_id = $1 ORDER BY added_at, variant_id",
-        [cart.into()],
-    ))
-    .all(db)
-    .await?)
-}
-
 /// What a write of a cart's lines sets its `updated_at` to. A cart is deleted after
 /// [`IDLE_DAYS`] unused, so the hour it was last used is precise enough: written again
 /// within the hour it keeps its time, the write changes no indexed column, and Postgres
 /// updates the row in place (a HOT update) instead of adding an entry to each of the
-/// cart's four indexes on every line written.
+/// cart's indexes on every line written.
 const TOUCHED: &str =
     "CASE WHEN updated_at < now() - interval '1 hour' THEN now() ELSE updated_at END";
-
-/// Mark the cart used now, and its lines written.
-async fn touch(db: &impl ConnectionTrait, cart: Uuid) -> OrdersResult<()> {
-    db.execute_raw(pg(
-        format!(
-            "UPDATE orders.carts SET updated_at = {TOUCHED}, generation = generation + 1 WHERE id = $1"
-        ),
-        [cart.into()],
-    ))
-    .await?;
-    Ok(())
-}
 
 /// Set a line's quantity (`None` removes it) in the owner's cart, and return the cart as
 /// it stands after the write with what the catalog says of every line's variant (for the
@@ -222,26 +221,22 @@ fn refusal(found: &[Purchasable], variant_id: Uuid, quantity: Quantity) -> Optio
 #[derive(Debug, FromQueryResult)]
 struct Written {
     cart_id: Uuid,
-    /// The cart's generation in the statement's snapshot, which the lines are from.
-    seen: i64,
-    /// The generation the write left, read after any wait on the cart's lock; none when
-    /// nothing was written.
-    written: Option<i64>,
+    /// Whether the write was applied (a line the catalog refuses is not).
+    written: bool,
     line_variant_id: Option<Uuid>,
     line_quantity: Option<Quantity>,
     line_seen_unit_price: Option<i64>,
 }
 
-/// The line write as one statement: the cart and its lines, the catalog's facts of their
-/// variants and the new one, the write (only when the facts allow it) and the cart's
-/// last use and generation bump. One round trip and one commit where reading the cart,
-/// reading the facts and writing took three. `None` when the owner has no cart.
+/// The line write as one statement: the catalog's facts of the cart's variants and the
+/// new one, and the cart's row updated with its new lines (only when the facts allow the
+/// line) and its last use. `None` when the owner has no cart.
 ///
-/// The lines come from the statement's snapshot, taken before the bump waits for the
-/// cart's lock. When the bump finds the generation the snapshot saw plus one, nobody
-/// wrote the lines in between and the write is applied to the lines in hand; otherwise
-/// (another tab's write, or a checkout of this cart that committed meanwhile and ordered
-/// lines the snapshot still shows) they are read again.
+/// The new lines are computed from the row the `UPDATE` locks: when another write (a
+/// second tab, a checkout emptying the cart) committed while this one waited for the
+/// lock, Postgres computes them again from the row that write left. So the answer is
+/// always the cart as this write left it; only the facts come from the statement's
+/// snapshot, and a line added meanwhile has its facts read after.
 async fn write_once(
     db: &impl ConnectionTrait,
     owner: &Owner,
@@ -250,39 +245,41 @@ async fn write_once(
 ) -> OrdersResult<Option<(Cart, Vec<Purchasable>)>> {
     let (key, value) = owner_key(owner);
     let mut values = vec![value, variant_id.into()];
-    let (line, written_when) = match quantity {
-        // A line already there keeps its place and the price it was first seen at.
+    let (lines, allowed) = match quantity {
+        // A line already there keeps its place and the price it was first seen at; a new
+        // one goes last, at the catalog's price.
         Some(q) => {
             values.push(q.into());
             (
-                "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) \
-                 SELECT c.id, f.variant_id, $3, f.price FROM cart c JOIN facts f ON f.variant_id = $2 \
-                 WHERE f.sellable AND (f.max_per_order IS NULL OR $3 <= f.max_per_order) \
-                 ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity RETURNING 1",
-                "AND EXISTS (SELECT 1 FROM line)",
+                "CASE WHEN EXISTS (SELECT 1 FROM unnest(c.lines) x WHERE x.variant_id = $2) \
+                 THEN ARRAY(SELECT ROW(l.variant_id, CASE WHEN l.variant_id = $2 THEN $3 ELSE l.quantity END, \
+                         l.seen_unit_price)::orders.cart_line FROM {UNNEST_LINES} ORDER BY l.n) \
+                 ELSE c.lines || ROW($2, $3, (SELECT price FROM facts WHERE variant_id = $2))::orders.cart_line END",
+                "AND EXISTS (SELECT 1 FROM facts f WHERE f.variant_id = $2 AND f.sellable \
+                     AND (f.max_per_order IS NULL OR $3 <= f.max_per_order))",
             )
         }
         None => (
-            "DELETE FROM orders.cart_lines WHERE cart_id = (SELECT id FROM cart) AND variant_id = $2 RETURNING 1",
+            "ARRAY(SELECT ROW(l.variant_id, l.quantity, l.seen_unit_price)::orders.cart_line \
+                 FROM {UNNEST_LINES} WHERE l.variant_id <> $2 ORDER BY l.n)",
             "",
         ),
     };
+    let lines = lines.replace("{UNNEST_LINES}", UNNEST_LINES);
     let sql = format!(
-        "WITH cart AS (SELECT id, generation FROM orders.carts WHERE {key} = $1), \
-         lines AS (SELECT variant_id, quantity, seen_unit_price, added_at FROM orders.cart_lines \
-             WHERE cart_id = (SELECT id FROM cart)), \
+        "WITH cart AS (SELECT id, lines FROM orders.carts WHERE {key} = $1), \
          facts AS ({facts}), \
-         line AS ({line}), \
-         touched AS (UPDATE orders.carts SET updated_at = {TOUCHED}, generation = generation + 1 \
-             WHERE id = (SELECT id FROM cart) {written_when} RETURNING generation) \
-         SELECT c.id AS cart_id, c.generation AS seen, (SELECT generation FROM touched) AS written, r.* \
+         written AS (UPDATE orders.carts c SET updated_at = {TOUCHED}, lines = {lines} \
+             WHERE c.id = (SELECT id FROM cart) {allowed} RETURNING c.lines) \
+         SELECT c.id AS cart_id, EXISTS (SELECT 1 FROM written) AS written, r.* \
          FROM cart c LEFT JOIN ( \
              SELECT f.*, l.variant_id AS line_variant_id, l.quantity AS line_quantity, \
-                 l.seen_unit_price AS line_seen_unit_price, l.added_at AS line_added_at \
-             FROM facts f FULL JOIN lines l ON l.variant_id = f.variant_id) r ON true \
-         ORDER BY r.line_added_at, r.line_variant_id",
+                 l.seen_unit_price AS line_seen_unit_price, l.n AS line_n \
+             FROM facts f FULL JOIN (SELECT l.* FROM written c, {UNNEST_LINES}) l \
+                 ON l.variant_id = f.variant_id) r ON true \
+         ORDER BY r.line_n",
         facts = catalog::purchasable::select_of(
-            "ARRAY(SELECT variant_id FROM lines) || (SELECT $2::uuid)"
+            "ARRAY(SELECT cl.variant_id FROM cart, unnest(cart.lines) cl) || (SELECT $2::uuid)"
         ),
     );
     let mut head = None;
@@ -304,53 +301,28 @@ async fn write_once(
     let Some(head) = head else {
         return Ok(None);
     };
-    let mut cart = Cart {
+    if !head.written {
+        return Err(match quantity {
+            Some(q) => refusal(&found, variant_id, q).unwrap_or(OrdersError::NotFound("cart")),
+            // The cart went between the statement's snapshot and its write.
+            None => OrdersError::NotFound("cart"),
+        });
+    }
+    let cart = Cart {
         id: head.cart_id,
         lines,
-        generation: head.seen,
     };
-    if let Some(q) = quantity
-        && head.written.is_none()
-    {
-        return Err(refusal(&found, variant_id, q).unwrap_or(OrdersError::NotFound("cart")));
-    }
-    if head.written != Some(head.seen + 1) {
-        let found = reread(db, &mut cart, head.written, found).await?;
-        return Ok(Some((cart, found)));
-    }
-    cart.generation += 1;
-    match quantity {
-        None => cart.lines.retain(|l| l.variant_id != variant_id),
-        Some(quantity) => match cart.lines.iter_mut().find(|l| l.variant_id == variant_id) {
-            Some(line) => line.quantity = quantity,
-            // The price the write stored: the catalog's, from the facts it wrote with.
-            None => {
-                let seen_unit_price = found
-                    .iter()
-                    .find(|p| p.variant_id == variant_id)
-                    .map_or(0, |p| p.price);
-                cart.lines.push(Line {
-                    variant_id,
-                    quantity,
-                    seen_unit_price,
-                });
-            }
-        },
-    }
+    let found = with_facts_of(db, &cart, found).await?;
     Ok(Some((cart, found)))
 }
 
-/// The cart's lines as committed now (after a write that left the cart at `generation`),
-/// and the catalog facts of any line `found` lacks (one added meanwhile, say in another
-/// tab).
-async fn reread(
+/// `found`, and the catalog facts of any line of `cart` it lacks (one another tab added
+/// after the write's snapshot was taken).
+async fn with_facts_of(
     db: &impl ConnectionTrait,
-    cart: &mut Cart,
-    generation: Option<i64>,
+    cart: &Cart,
     mut found: Vec<Purchasable>,
 ) -> OrdersResult<Vec<Purchasable>> {
-    cart.lines = lines(db, cart.id).await?;
-    cart.generation = generation.unwrap_or(cart.generation);
     let missing: Vec<Uuid> = cart
         .lines
         .iter()
@@ -372,8 +344,16 @@ pub async fn merge(
     token: &str,
 ) -> OrdersResult<(Cart, Vec<Purchasable>)> {
     let txn = db.begin().await?;
-    let target = open(&txn, &Owner::Customer(customer)).await?;
-    let source = open(&txn, &Owner::Token(token.to_owned())).await?;
+    let owner = Owner::Customer(customer);
+    // Created on first use, then locked with the anonymous one: a line written meanwhile
+    // in another tab waits for the merge instead of being overwritten by it.
+    open(&txn, &owner).await?;
+    let target = locked(&txn, &owner)
+        .await?
+        .ok_or(OrdersError::NotFound("cart"))?;
+    let source = locked(&txn, &Owner::Token(token.to_owned()))
+        .await?
+        .ok_or(OrdersError::NotFound("cart"))?;
     let mut merged: Vec<(Uuid, i64, i64)> = Vec::new();
     for l in target.lines.into_iter().chain(source.lines) {
         match merged.iter_mut().find(|m| m.0 == l.variant_id) {
@@ -401,30 +381,34 @@ pub async fn merge(
         // it flagged rather than silently dropped; cap lines it can fill.
         let kept = if cap > 0 { qty.min(cap) } else { qty };
         let q = Quantity::clamped(kept.min(i64::from(Quantity::CART_MAX)));
-        txn.execute_raw(pg(
-            "INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity",
-            [target.id.into(), variant_id.into(), q.into(), seen.into()],
-        ))
-        .await?;
         lines.push(Line {
             variant_id,
             quantity: q,
             seen_unit_price: seen,
         });
     }
+    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity.as_i32()).collect();
+    let prices: Vec<i64> = lines.iter().map(|l| l.seen_unit_price).collect();
     txn.execute_raw(pg(
-        "DELETE FROM orders.carts WHERE id = $1",
-        [source.id.into()],
+        "WITH merged AS (UPDATE orders.carts SET updated_at = now(), lines = ARRAY( \
+             SELECT ROW(v, q, p)::orders.cart_line \
+             FROM unnest($2::uuid[], $3::int[], $4::bigint[]) WITH ORDINALITY AS u(v, q, p, n) ORDER BY n) \
+             WHERE id = $1) \
+         DELETE FROM orders.carts WHERE id = $5",
+        [
+            target.id.into(),
+            platform::db::uuid_array(&ids),
+            quantities.into(),
+            prices.into(),
+            source.id.into(),
+        ],
     ))
     .await?;
-    touch(&txn, target.id).await?;
     txn.commit().await?;
     Ok((
         Cart {
             id: target.id,
             lines,
-            generation: target.generation + 1,
         },
         catalog,
     ))

@@ -504,13 +504,11 @@ pub(crate) enum Claimed {
 /// rolls back, then finds it taken. The key names its order from the start: both become
 /// visible at the same commit, or neither does.
 ///
-/// A second checkout of the same cart under another key waits on the cart's lock, then
-/// finds the cart emptied by the first and stops, instead of ordering (and charging for)
-/// the same lines twice. The lines this statement reads are those of its snapshot, taken
-/// before any wait; the lock returns the cart as last committed. Every write of the
-/// lines bumps the cart's generation, so when the two generations agree the lines are
-/// the current ones, and otherwise (a write or a checkout committed meanwhile) they are
-/// read again, under the lock.
+/// The lines are the cart row's own (`orders.carts.lines`), and a locking read returns
+/// the row as last committed, after any wait: a line write committed meanwhile is what
+/// is priced, and a second checkout of the same cart under another key waits on the
+/// cart's lock, then finds it emptied by the first and stops, instead of ordering (and
+/// charging for) the same lines twice.
 pub(crate) async fn claim(
     txn: &impl ConnectionTrait,
     customer: Uuid,
@@ -523,10 +521,6 @@ pub(crate) async fn claim(
     struct Claim {
         claimed: bool,
         cart_id: Option<Uuid>,
-        /// The cart's generation under the lock.
-        locked: Option<i64>,
-        /// The cart's generation in the statement's snapshot, which the lines are from.
-        seen: Option<i64>,
         variant_id: Option<Uuid>,
         quantity: Option<Quantity>,
         seen_unit_price: Option<i64>,
@@ -534,14 +528,13 @@ pub(crate) async fn claim(
     let rows = Claim::find_by_statement(pg(
         "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key), \
-         locked AS (SELECT id, generation FROM orders.carts WHERE customer_id = $5 FOR UPDATE) \
-         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, l.id AS cart_id, l.generation AS locked, \
-                s.generation AS seen, ln.variant_id, ln.quantity, ln.seen_unit_price \
+         locked AS (SELECT id, lines FROM orders.carts WHERE customer_id = $5 FOR UPDATE) \
+         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, c.id AS cart_id, \
+                l.variant_id, l.quantity, l.seen_unit_price \
          FROM (SELECT 1) AS one \
-         LEFT JOIN locked l ON true \
-         LEFT JOIN orders.carts s ON s.id = l.id \
-         LEFT JOIN orders.cart_lines ln ON ln.cart_id = l.id \
-         ORDER BY ln.added_at, ln.variant_id",
+         LEFT JOIN locked c ON true \
+         LEFT JOIN LATERAL unnest(c.lines) WITH ORDINALITY AS l(variant_id, quantity, seen_unit_price, n) ON true \
+         ORDER BY l.n",
         [
             scope.into(),
             key.into(),
@@ -556,23 +549,14 @@ pub(crate) async fn claim(
         .first()
         .ok_or(OrdersError::NotFound("idempotency record"))?;
     if first.claimed {
-        let (Some(id), Some(generation)) = (first.cart_id, first.locked) else {
+        let Some(id) = first.cart_id else {
             return Err(OrdersError::EmptyCart);
         };
-        let lines = if first.seen == Some(generation) {
-            rows.into_iter()
-                .filter_map(|r| {
-                    carts::Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price)
-                })
-                .collect()
-        } else {
-            carts::lines(txn, id).await?
-        };
-        return Ok(Claimed::Cart(carts::Cart {
-            id,
-            lines,
-            generation,
-        }));
+        let lines = rows
+            .into_iter()
+            .filter_map(|r| carts::Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price))
+            .collect();
+        return Ok(Claimed::Cart(carts::Cart { id, lines }));
     }
     #[derive(FromQueryResult)]
     struct Used {
@@ -844,8 +828,7 @@ async fn write_order(
                  building_no, coupon_codes, quote, payment_gateway, reserved_until, channel, buyer_kind, payment_ref) \
                  VALUES {}), \
          vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
-         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = ${cart_param}), \
-         emptied AS (UPDATE orders.carts SET generation = generation + 1 WHERE id = ${cart_param}), \
+         emptied AS (UPDATE orders.carts SET lines = '{{}}' WHERE id = ${cart_param}), \
          {history_ctes}, {attribution_cte}{payment_ctes} \
          INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
              variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \

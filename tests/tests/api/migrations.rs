@@ -105,7 +105,7 @@ async fn column_rules_live_in_the_column_types() {
         ("catalog.variants", "compare_at_price", "1", "0"),
         ("catalog.variants", "on_hand", "0", "-1"),
         ("catalog.variants", "reserved", "0", "-1"),
-        ("orders.cart_lines", "quantity", "1", "0"),
+        ("orders.cart_line", "quantity", "1", "0"),
         ("orders.orders", "status", "'paid'", "'shipped'"),
         ("orders.orders", "grand_total", "0", "-1"),
         ("orders.orders", "channel", "'naver_smartstore'", "'fax'"),

@@ -378,14 +378,13 @@ async fn a_line_write_racing_a_checkout_answers_with_what_is_left() {
     };
     assert_eq!(put(a).await.status, 200);
 
-    // What checkout does to the cart, held open: the cart row locked, its lines ordered
-    // and its generation bumped.
+    // What checkout does to the cart, held open: the cart row locked and its lines
+    // ordered (emptied).
     let txn = app.state.db.begin().await.expect("begin");
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "WITH cart AS (SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE), \
-         cleared AS (DELETE FROM orders.cart_lines WHERE cart_id = (SELECT id FROM cart)) \
-         UPDATE orders.carts SET generation = generation + 1 WHERE id = (SELECT id FROM cart)",
+        "WITH cart AS (SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE) \
+         UPDATE orders.carts SET lines = '{}' WHERE id = (SELECT id FROM cart)",
         [customer.into()],
     ))
     .await
@@ -411,10 +410,9 @@ async fn a_line_write_racing_a_checkout_answers_with_what_is_left() {
 }
 
 /// A line write that commits while a checkout waits on the cart's lock is what the
-/// checkout prices. The checkout's first statement reads the lines before it waits; it
-/// finds the cart changed under the lock and reads them again, so the quantity raised
-/// from 2 to 3 meanwhile no longer matches the total the customer saw: a 409 with the
-/// new quote, and nothing ordered or held.
+/// checkout prices: the lock returns the cart's lines as that write left them, so the
+/// quantity raised from 2 to 3 meanwhile no longer matches the total the customer saw: a
+/// 409 with the new quote, and nothing ordered or held.
 #[tokio::test]
 async fn a_line_write_committed_while_a_checkout_waits_is_what_it_prices() {
     use sea_orm::TransactionTrait;
@@ -427,14 +425,14 @@ async fn a_line_write_committed_while_a_checkout_waits_is_what_it_prices() {
     )
     .await;
 
-    // A line write held open: the cart row locked, the quantity raised, the generation
-    // bumped (as `carts::write` does in one statement).
+    // A line write held open: the cart row locked and the quantity raised (as
+    // `carts::write` does in one statement).
     let txn = app.state.db.begin().await.expect("begin");
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "WITH cart AS (SELECT id FROM orders.carts WHERE customer_id = $1 FOR UPDATE), \
-         line AS (UPDATE orders.cart_lines SET quantity = 3 WHERE cart_id = (SELECT id FROM cart)) \
-         UPDATE orders.carts SET generation = generation + 1 WHERE id = (SELECT id FROM cart)",
+        "UPDATE orders.carts SET lines = ARRAY( \
+             SELECT ROW(l.variant_id, 3, l.seen_unit_price)::orders.cart_line FROM unnest(lines) l) \
+         WHERE customer_id = $1",
         [customer.into()],
     ))
     .await
@@ -457,10 +455,10 @@ async fn a_line_write_committed_while_a_checkout_waits_is_what_it_prices() {
     assert_eq!(stock(&app, vid).await, (100, 0));
 }
 
-/// One customer's tabs write lines of the same cart at once. A write answers with the
-/// lines it holds only when no other write came between its read and its own; otherwise
-/// it reads them again. So every answer is the cart as some moment left it: it holds its
-/// own line, its total is that of its lines, and the last write to commit shows them all.
+/// One customer's tabs write lines of the same cart at once. Each write computes the
+/// cart's new lines from the row the previous one left. So every answer is the cart as
+/// some moment left it: it holds its own line, its total is that of its lines, and the
+/// last write to commit shows them all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn line_writes_racing_on_one_cart_each_answer_a_cart_that_was() {
     let app = spawn_app().await;
