@@ -455,6 +455,85 @@ async fn a_line_write_committed_while_a_checkout_waits_is_what_it_prices() {
     assert_eq!(stock(&app, vid).await, (100, 0));
 }
 
+/// A merge writes the customer's whole list of lines, computed from the two carts it read.
+/// A line another tab writes meanwhile is kept: the merge locks the customer's cart before
+/// it reads it, so it waits for that write and merges what it left.
+#[tokio::test]
+async fn a_line_written_while_carts_merge_is_kept() {
+    use orders::carts::{self, Owner};
+    use platform::quantity::Quantity;
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    let cat = app.category("rice", None, &[]).await;
+    let v = app.vendor("강화쌀").await;
+    let mut variants = Vec::new();
+    for (title, sku) in [
+        ("강화 섬쌀", "R1"),
+        ("강화 찹쌀", "R2"),
+        ("강화 현미", "R3"),
+    ] {
+        let pid = app.product(&v, cat, title, &[], &[(sku, 10000, 5)]).await;
+        variants.push(crate::checkout::variant(&app, pid).await);
+    }
+    let [a, b, c] = [variants[0], variants[1], variants[2]];
+    let (client, customer) = token_customer(&app);
+    let put = client
+        .put(
+            &format!("/v1/carts/current/lines/{a}"),
+            &json!({"quantity": 1}),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let token = app.client.post("/v1/carts", &json!({})).await.json["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let put = Client::send(
+        app.client
+            .request(
+                reqwest::Method::PUT,
+                &format!("/v1/carts/current/lines/{b}"),
+            )
+            .header("x-cart-token", token.clone())
+            .json(&json!({"quantity": 2})),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    // Another tab's write of a third line, held open.
+    let tab = app.state.db.begin().await.expect("begin");
+    carts::write(&tab, &Owner::Customer(customer), c, Some(Quantity::ONE))
+        .await
+        .expect("the other tab's line");
+    let merging = tokio::spawn(Client::send(
+        client
+            .request(reqwest::Method::POST, "/v1/carts/current/merge")
+            .header("x-cart-token", token),
+    ));
+    until_a_statement_waits_on_a_lock(&app, "the merge waits on the customer's cart").await;
+    tab.commit().await.expect("commit");
+
+    let merged = merging.await.expect("merge");
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let cart = client.get("/v1/carts/current").await;
+    let mut lines: Vec<(String, i64)> = cart.json["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["variant_id"].as_str().expect("id").to_owned(),
+                l["quantity"].as_i64().expect("quantity"),
+            )
+        })
+        .collect();
+    lines.sort();
+    let mut want = vec![(a.to_string(), 1), (b.to_string(), 2), (c.to_string(), 1)];
+    want.sort();
+    assert_eq!(lines, want, "{}", cart.body);
+    assert_eq!(merged.json["lines"], cart.json["lines"]);
+}
+
 /// One customer's tabs write lines of the same cart at once. Each write computes the
 /// cart's new lines from the row the previous one left. So every answer is the cart as
 /// some moment left it: it holds its own line, its total is that of its lines, and the
