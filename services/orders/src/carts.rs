@@ -251,21 +251,27 @@ async fn write_once(
         Some(q) => {
             values.push(q.into());
             (
-                "CASE WHEN EXISTS (SELECT 1 FROM unnest(c.lines) x WHERE x.variant_id = $2) \
-                 THEN ARRAY(SELECT ROW(l.variant_id, CASE WHEN l.variant_id = $2 THEN $3 ELSE l.quantity END, \
-                         l.seen_unit_price)::orders.cart_line FROM {UNNEST_LINES} ORDER BY l.n) \
-                 ELSE c.lines || ROW($2, $3, (SELECT price FROM facts WHERE variant_id = $2))::orders.cart_line END",
+                concat!(
+                    "CASE WHEN EXISTS (SELECT 1 FROM unnest(c.lines) x WHERE x.variant_id = $2) \
+                     THEN ARRAY(SELECT ROW(l.variant_id, CASE WHEN l.variant_id = $2 THEN $3 ELSE l.quantity END, \
+                         l.seen_unit_price)::orders.cart_line FROM ",
+                    unnest_lines!(),
+                    " ORDER BY l.n) \
+                     ELSE c.lines || ROW($2, $3, (SELECT price FROM facts WHERE variant_id = $2))::orders.cart_line END"
+                ),
                 "AND EXISTS (SELECT 1 FROM facts f WHERE f.variant_id = $2 AND f.sellable \
                      AND (f.max_per_order IS NULL OR $3 <= f.max_per_order))",
             )
         }
         None => (
-            "ARRAY(SELECT ROW(l.variant_id, l.quantity, l.seen_unit_price)::orders.cart_line \
-                 FROM {UNNEST_LINES} WHERE l.variant_id <> $2 ORDER BY l.n)",
+            concat!(
+                "ARRAY(SELECT ROW(l.variant_id, l.quantity, l.seen_unit_price)::orders.cart_line FROM ",
+                unnest_lines!(),
+                " WHERE l.variant_id <> $2 ORDER BY l.n)"
+            ),
             "",
         ),
     };
-    let lines = lines.replace("{UNNEST_LINES}", UNNEST_LINES);
     let sql = format!(
         "WITH cart AS (SELECT id, lines FROM orders.carts WHERE {key} = $1), \
          facts AS ({facts}), \
