@@ -65,12 +65,13 @@ struct CartRow {
 }
 
 /// The lines of the cart `c` (a row with `lines`), one row each, in the cart's order
-/// (`n`): the FROM-clause item every read of a cart's lines joins.
+/// (`n`): the FROM-clause item every read of a cart's lines joins (checkout's claim too).
 macro_rules! unnest_lines {
     () => {
         "unnest(c.lines) WITH ORDINALITY AS l(variant_id, quantity, seen_unit_price, n)"
     };
 }
+pub(crate) use unnest_lines;
 const UNNEST_LINES: &str = unnest_lines!();
 
 /// The cart of the CTE `cart` and its lines, a row each (one without lines for an empty

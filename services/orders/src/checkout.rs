@@ -526,15 +526,18 @@ pub(crate) async fn claim(
         seen_unit_price: Option<i64>,
     }
     let rows = Claim::find_by_statement(pg(
-        "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key), \
-         locked AS (SELECT id, lines FROM orders.carts WHERE customer_id = $5 FOR UPDATE) \
-         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, c.id AS cart_id, \
-                l.variant_id, l.quantity, l.seen_unit_price \
-         FROM (SELECT 1) AS one \
-         LEFT JOIN locked c ON true \
-         LEFT JOIN LATERAL unnest(c.lines) WITH ORDINALITY AS l(variant_id, quantity, seen_unit_price, n) ON true \
-         ORDER BY l.n",
+        concat!(
+            "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key), \
+             locked AS (SELECT id, lines FROM orders.carts WHERE customer_id = $5 FOR UPDATE) \
+             SELECT EXISTS (SELECT 1 FROM claim) AS claimed, c.id AS cart_id, \
+                    l.variant_id, l.quantity, l.seen_unit_price \
+             FROM (SELECT 1) AS one \
+             LEFT JOIN locked c ON true \
+             LEFT JOIN LATERAL ",
+            carts::unnest_lines!(),
+            " ON true ORDER BY l.n"
+        ),
         [
             scope.into(),
             key.into(),

@@ -190,6 +190,91 @@ async fn a_paid_order_canceled_before_shipping_is_refunded_and_restocked() {
     );
 }
 
+/// A cart answer's lines: variant, quantity and the price first seen, in the cart's order.
+pub(crate) fn cart_lines(r: &Reply) -> Vec<(String, i64, i64)> {
+    r.json["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["variant_id"].as_str().expect("id").to_owned(),
+                l["quantity"].as_i64().expect("quantity"),
+                l["seen_unit_price"].as_i64().expect("seen price"),
+            )
+        })
+        .collect()
+}
+
+/// A line set again keeps its place in the cart and the price it was first seen at; a
+/// new line goes last; a removed one leaves the others in their order.
+#[tokio::test]
+async fn a_line_set_again_keeps_its_place_and_first_price() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let mut vids = Vec::new();
+    for (title, sku, price) in [
+        ("옹진 꽃게", "C1", 39000),
+        ("옹진 새우", "S1", 25000),
+        ("옹진 굴", "O1", 18000),
+    ] {
+        let pid = app.product(&v, cat, title, &[], &[(sku, price, 10)]).await;
+        vids.push(variant(&app, pid).await);
+    }
+    let (c, _) = token_customer(&app);
+    let put = |vid: Uuid, quantity: u32| {
+        let c = c.clone();
+        async move {
+            let r = c
+                .put(
+                    &format!("/v1/carts/current/lines/{vid}"),
+                    &json!({"quantity": quantity}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r
+        }
+    };
+    put(vids[0], 1).await;
+    put(vids[1], 1).await;
+    v.client
+        .patch(
+            &format!("/v1/vendor/variants/{}", vids[0]),
+            &json!({"price": 42000}),
+        )
+        .await;
+    put(vids[0], 3).await;
+    let r = put(vids[2], 2).await;
+    assert_eq!(
+        cart_lines(&r),
+        [
+            (vids[0].to_string(), 3, 39000),
+            (vids[1].to_string(), 1, 25000),
+            (vids[2].to_string(), 2, 18000),
+        ],
+        "{}",
+        r.body
+    );
+    let r = c
+        .delete(&format!("/v1/carts/current/lines/{}", vids[1]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        cart_lines(&r),
+        [
+            (vids[0].to_string(), 3, 39000),
+            (vids[2].to_string(), 2, 18000)
+        ],
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        cart_lines(&c.get("/v1/carts/current").await),
+        cart_lines(&r)
+    );
+}
+
 #[tokio::test]
 async fn carts_flag_changes_and_merge_on_login() {
     let app = spawn_app().await;

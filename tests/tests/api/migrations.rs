@@ -40,6 +40,73 @@ async fn migrations_apply_roll_back_and_apply_again() {
     db.close().await.expect("close");
 }
 
+/// A deploy keeps every cart's lines: moving them into the cart's row keeps their order
+/// (oldest first, not the variants' order), quantities and first-seen prices, and rolling
+/// the move back gives them back as rows in that order.
+#[tokio::test]
+async fn carts_keep_their_lines_when_they_move_into_the_row_and_back() {
+    let empty = TestDb::create_empty().await;
+    let db = Database::connect(&empty.url).await.expect("connect");
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261213_000101_cart_lines_in_the_cart")
+        .expect("the move is a migration");
+    Migrator::up(&db, Some(before as u32))
+        .await
+        .expect("up to the move");
+    let (older, newer) = (
+        "ffffffff-0000-0000-0000-000000000001",
+        "00000000-0000-0000-0000-000000000002",
+    );
+    let run = |sql: String| {
+        let db = &db;
+        async move {
+            db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .expect("statement")
+        }
+    };
+    run(format!(
+        "WITH cart AS (INSERT INTO orders.carts (id, customer_id) VALUES (gen_random_uuid(), gen_random_uuid()) RETURNING id) \
+         INSERT INTO orders.cart_lines (cart_id, variant_id, quantity, seen_unit_price, added_at) \
+         SELECT id, '{older}'::uuid, 2, 15900, now() - interval '1 minute' FROM cart \
+         UNION ALL SELECT id, '{newer}'::uuid, 1, 32000, now() FROM cart"
+    ))
+    .await;
+    let lines = |rows: Vec<sea_orm::QueryResult>| -> Vec<(String, i32, i64)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get::<uuid::Uuid>("", "variant_id")
+                        .expect("variant")
+                        .to_string(),
+                    r.try_get::<i32>("", "quantity").expect("quantity"),
+                    r.try_get::<i64>("", "seen_unit_price").expect("price"),
+                )
+            })
+            .collect()
+    };
+    let want = vec![(older.to_owned(), 2, 15900), (newer.to_owned(), 1, 32000)];
+
+    Migrator::up(&db, Some(1)).await.expect("the move");
+    let moved = run("SELECT l.variant_id, l.quantity, l.seen_unit_price FROM orders.carts c, \
+                     unnest(c.lines) WITH ORDINALITY AS l(variant_id, quantity, seen_unit_price, n) ORDER BY l.n"
+        .to_owned())
+    .await;
+    assert_eq!(lines(moved), want, "in the row");
+
+    Migrator::down(&db, Some(1))
+        .await
+        .expect("the move rolled back");
+    let back = run(
+        "SELECT variant_id, quantity, seen_unit_price FROM orders.cart_lines ORDER BY added_at"
+            .to_owned(),
+    )
+    .await;
+    assert_eq!(lines(back), want, "rows again");
+    db.close().await.expect("close");
+}
+
 /// The entities match the tables: a query selecting every entity column succeeds on a
 /// freshly migrated database.
 #[tokio::test]
