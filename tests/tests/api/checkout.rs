@@ -388,6 +388,78 @@ async fn a_line_write_answers_with_the_cart_a_read_shows() {
     assert_eq!(c.get("/v1/carts/current").await.json["lines"], json!([]));
 }
 
+/// A cart line write commits without waiting for the WAL flush, and leaves its connection
+/// as it was: the checkout that follows on the same pooled connection commits its order
+/// with the flush. (A trigger records the setting each row was written under, and by
+/// which backend.)
+#[tokio::test]
+async fn cart_writes_skip_the_flush_wait_and_checkout_does_not() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    let sql = |s: &str| Statement::from_string(DbBackend::Postgres, s.to_owned());
+    for s in [
+        "CREATE TABLE public.commit_modes (n serial, tab text, mode text, pid int)",
+        "CREATE FUNCTION public.record_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN INSERT INTO public.commit_modes (tab, mode, pid) \
+             VALUES (TG_TABLE_NAME, current_setting('synchronous_commit'), pg_backend_pid()); \
+         RETURN NULL; END $$",
+        "CREATE TRIGGER record_commit_mode AFTER UPDATE ON orders.carts \
+         FOR EACH ROW EXECUTE FUNCTION public.record_commit_mode()",
+        "CREATE TRIGGER record_commit_mode AFTER INSERT ON orders.orders \
+         FOR EACH ROW EXECUTE FUNCTION public.record_commit_mode()",
+    ] {
+        app.state.db.execute_raw(sql(s)).await.expect("trigger");
+    }
+    let modes = async |tab: &str| -> Vec<(String, i32)> {
+        app.state
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT mode, pid FROM public.commit_modes WHERE tab = $1 ORDER BY n",
+                [tab.into()],
+            ))
+            .await
+            .expect("modes")
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "mode").expect("mode"),
+                    r.try_get("", "pid").expect("pid"),
+                )
+            })
+            .collect()
+    };
+    let cat = app.category("salt", None, &[]).await;
+    let v = app.vendor("시흥염전").await;
+    let pid = app
+        .product(&v, cat, "천일염 5kg", &[], &[("S5", 30000, 10)])
+        .await;
+    let vid = variant(&app, pid).await;
+    let (c, _) = app.account(Role::Customer, None).await;
+    let line = format!("/v1/carts/current/lines/{vid}");
+    c.put(&line, &json!({"quantity": 1})).await;
+    let r = c.put(&line, &json!({"quantity": 2})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let writes = modes("carts").await;
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert!(writes.iter().all(|(m, _)| m == "off"), "{writes:?}");
+
+    let total = r.json["quote"]["totals"]["grand_total"]
+        .as_i64()
+        .expect("total");
+    let placed = checkout(&c, "k-flush", "21554", total).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let orders = modes("orders").await;
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0].0, "on", "the order waits for its flush");
+    // One request at a time: the pool hands the checkout a connection a line write used,
+    // so a setting the write left behind would have shown here.
+    assert!(
+        writes.iter().any(|(_, pid)| *pid == orders[0].1),
+        "checkout ran on a connection no line write used: {writes:?} {orders:?}"
+    );
+}
+
 /// A bridge-connected island that shares a postal code with real islands is not charged
 /// the surcharge (FTC, 2025-10): the exemptions the shop keeps as data reach checkout's
 /// quote, by road name and by building number, and only the addresses they name.
