@@ -201,6 +201,10 @@ const NO_FLUSH_WAIT: &str =
 /// it stands after the write with what the catalog says of every line's variant (for the
 /// quote that follows). The variant must exist and be for sale. A customer's first line
 /// creates the cart (one more round trip, once); an unknown token is 404.
+///
+/// `db` runs each statement on its own, outside a transaction: the write commits without
+/// the flush wait (`NO_FLUSH_WAIT`), and inside a caller's transaction it would take the
+/// wait off that transaction's commit too.
 pub async fn write(
     db: &impl ConnectionTrait,
     owner: &Owner,
