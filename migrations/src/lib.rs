@@ -55,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261211_000201_order_domains::Migration),
             Box::new(orders::m20261212_000201_organisation_domains::Migration),
             Box::new(orders::m20261213_000101_cart_lines_in_the_cart::Migration),
+            Box::new(orders::m20261214_000101_order_numbers::Migration),
         ]
     }
 }

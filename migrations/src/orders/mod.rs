@@ -12,3 +12,4 @@ pub mod m20261210_000101_vendor_orders_order_index;
 pub mod m20261211_000201_order_domains;
 pub mod m20261212_000201_organisation_domains;
 pub mod m20261213_000101_cart_lines_in_the_cart;
+pub mod m20261214_000101_order_numbers;

@@ -53,8 +53,8 @@ pub async fn checkout(
     let now = Utc::now();
     let txn = db.begin().await?;
     let order_id = platform::ids::new_id();
-    let cart = match checkout::claim(&txn, member, &scope, key, &hash, order_id).await? {
-        Claimed::Cart(cart) => cart,
+    let (cart, number) = match checkout::claim(&txn, member, &scope, key, &hash, order_id).await? {
+        Claimed::Cart(cart, number) => (cart, number),
         Claimed::Replay(Begun::Replay { order_id, response }) => {
             txn.rollback().await?;
             return replay(db, ctx, member, order_id, response).await;
@@ -72,7 +72,6 @@ pub async fn checkout(
         purchase_order_number: po,
         quotation_id: None,
     };
-    let number = checkout::order_number();
     let placing = Placing {
         number: &number,
         customer: member,

@@ -190,7 +190,7 @@ pub async fn accept(
         quotation_id: Some(id),
     };
     let address: Address = store::address(&txn, id).await?;
-    let number = checkout::order_number();
+    let number = checkout::next_number(&txn).await?;
     let placing = Placing {
         number: &number,
         customer: who.member,

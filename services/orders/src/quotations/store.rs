@@ -106,12 +106,13 @@ pub async fn request(
     }
     let id = new_id();
     let txn = db.begin().await?;
+    let number = format!("Q{}", checkout::next_number(&txn).await?);
     txn.execute_raw(pg(
         "INSERT INTO orders.quotations (id, number, organisation_id, organisation_kind, requested_by, status, \
              delivery_date, notes, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         [
             id.into(),
-            format!("Q{}", checkout::order_number()).into(),
+            number.into(),
             asker.organisation_id.into(),
             asker.kind.into(),
             asker.member.into(),
