@@ -119,9 +119,11 @@ pub(crate) fn request_hash(customer: Uuid, req: &impl Serialize) -> String {
 
 /// An order's (or, prefixed, a quotation's) number: the day and eight hex digits, a fixed
 /// permutation of `seq`, a value of the counter `orders.numbers`. The counter never
-/// repeats, so neither do the digits (for 2^32 numbers), while they still say nothing of
-/// how many orders came before. (Random digits collided: about a 3% chance a day at
-/// 16,000 orders, and the second checkout failed on the numbers' unique index.)
+/// repeats, so neither do the digits (for 2^32 numbers), and consecutive orders do not
+/// read as consecutive numbers. The permutation is not a secret: whoever has this code can
+/// undo it and read the counter, so the numbers hide the shop's volume only from a casual
+/// eye. (Random digits collided: about a 3% chance a day at 16,000 orders, and the second
+/// checkout failed on the numbers' unique index.)
 pub(crate) fn order_number(seq: i64) -> String {
     format!(
         "{}-{:08X}",
