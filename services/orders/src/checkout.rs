@@ -132,12 +132,15 @@ pub(crate) fn order_number(seq: i64) -> String {
     )
 }
 
+/// [`scramble`]'s two multipliers: odd, so each has an inverse modulo 2^32.
+const SCRAMBLE_BY: [u32; 2] = [0x9E37_79B1, 0x85EB_CA6B];
+
 /// A bijection of `u32`: each step (an odd multiplier, an xor with a right shift of
 /// itself) can be undone, so distinct inputs stay distinct.
 fn scramble(mut x: u32) -> u32 {
-    x = x.wrapping_mul(0x9E37_79B1);
+    x = x.wrapping_mul(SCRAMBLE_BY[0]);
     x ^= x >> 16;
-    x = x.wrapping_mul(0x85EB_CA6B);
+    x = x.wrapping_mul(SCRAMBLE_BY[1]);
     x ^= x >> 13;
     x
 }
@@ -938,9 +941,9 @@ mod tests {
             })
         };
         y ^= (y >> 13) ^ (y >> 26);
-        y = y.wrapping_mul(inverse(0x85EB_CA6B));
+        y = y.wrapping_mul(inverse(SCRAMBLE_BY[1]));
         y ^= y >> 16;
-        y.wrapping_mul(inverse(0x9E37_79B1))
+        y.wrapping_mul(inverse(SCRAMBLE_BY[0]))
     }
 
     /// Distinct counter values give distinct digits: every value sampled across the whole

@@ -429,12 +429,7 @@ async fn cart_writes_skip_the_flush_wait_and_checkout_does_not() {
             })
             .collect()
     };
-    let cat = app.category("salt", None, &[]).await;
-    let v = app.vendor("시흥염전").await;
-    let pid = app
-        .product(&v, cat, "천일염 5kg", &[], &[("S5", 30000, 10)])
-        .await;
-    let vid = variant(&app, pid).await;
+    let vid = crate::round_trips::one_vendor(&app, &[("천일염 5kg", "S5", 30000)]).await[0].1;
     let (c, _) = app.account(Role::Customer, None).await;
     let line = format!("/v1/carts/current/lines/{vid}");
     c.put(&line, &json!({"quantity": 1})).await;

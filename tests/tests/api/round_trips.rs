@@ -195,7 +195,7 @@ async fn a_two_vendor_checkout_is_a_handful_of_statements() {
 
 /// One vendor's products (title, SKU, price), each one variant of 50 units in one
 /// category: their product and variant ids, in order.
-async fn one_vendor(
+pub(crate) async fn one_vendor(
     app: &jikgu_tests::TestApp,
     products: &[(&str, &str, i64)],
 ) -> Vec<(uuid::Uuid, uuid::Uuid)> {
