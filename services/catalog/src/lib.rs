@@ -2,8 +2,8 @@
 //! categories, products and variants, stock, and the storefront read path with its Redis
 //! cache.
 //!
-//! Other services use the Rust API here (e.g. [`stock::Hold`] in checkout's order
-//! statement, [`listing`] for catalog facts), never the catalog's tables.
+//! Other services use the Rust API here (e.g. [`stock::reserve`] inside checkout's
+//! transaction, [`listing`] for catalog facts), never the catalog's tables.
 
 pub mod admin_actions;
 pub mod cache;

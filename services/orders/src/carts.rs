@@ -345,7 +345,7 @@ async fn write_once(
 
 /// `found`, and the catalog facts of any line of `cart` it lacks (one another tab added
 /// after the write's snapshot was taken).
-pub(crate) async fn with_facts_of(
+async fn with_facts_of(
     db: &impl ConnectionTrait,
     cart: &Cart,
     mut found: Vec<Purchasable>,

@@ -16,7 +16,6 @@ use crate::payments::{OpenPayment, OpenedPayment};
 use crate::quoting::{self, Want};
 use crate::states::{OrderStatus, PaymentState, VendorOrderStatus};
 use base64::Engine;
-use catalog::purchasable::Purchasable;
 use catalog::stock::StockLine;
 use chrono::{DateTime, Utc};
 use platform::attribution::{BuyerKind, SalesChannel};
@@ -366,9 +365,9 @@ struct Claiming<'a> {
     hash: &'a str,
 }
 
-/// The order's steps, each in the one transaction `create_order` opens: claim the key, lock
-/// the cart and read its facts, price it again, open the payment when the gateway does so
-/// locally, write the order with its stock held, spend the promotions.
+/// The order's steps, each in the one transaction `create_order` opens: claim the key and
+/// lock the cart, hold its stock and price it again, open the payment when the gateway
+/// does so locally, spend the promotions, write the order.
 async fn create_order(
     pool: &impl Begins,
     ctx: &OrdersContext,
@@ -385,13 +384,12 @@ async fn create_order(
     } = claiming;
     let txn = pool.begin_txn().await?;
     let order_id = new_id();
-    let claimed = match claim(&txn, customer, scope, key, hash, order_id).await? {
-        Claimed::Cart(claimed) => claimed,
+    let (cart, number) = match claim(&txn, customer, scope, key, hash, order_id).await? {
+        Claimed::Cart(cart, number) => (cart, number),
         Claimed::Replay(begun) => return Ok(begun),
     };
-    let (cart_id, number) = (claimed.cart.id, claimed.number.clone());
     let now = Utc::now();
-    let priced = price_cart(&txn, ctx, customer, claimed, req, postal, now).await?;
+    let priced = price_cart(&txn, ctx, customer, &cart, req, postal, now).await?;
     let total = priced.quote.totals.grand_total.get();
     let name = order_name(&priced);
     // Opening calls no one here, so a refusal (a zero total at Toss) rolls the order back
@@ -414,7 +412,7 @@ async fn create_order(
         customer,
         order_id,
         number: &number,
-        cart: Some(cart_id),
+        cart: Some(cart.id),
         address: &req.address,
         organisation: None,
         channel: req.channel.unwrap_or_default(),
@@ -477,10 +475,9 @@ pub(crate) struct WithOrder<'a> {
     pub key: &'a str,
 }
 
-/// The checkout transaction's writes for lines already priced: the order, its vendor
-/// orders and lines with their stock held, who it is for, and the promotions it spends.
-/// A line whose units are gone is refused with `InsufficientStock`, and the caller's
-/// transaction rolls back what was written.
+/// The checkout transaction's writes for lines already priced and their stock held (by
+/// [`price_cart`], or for a quotation's answers by its caller): spend the promotions,
+/// write the order, its vendor orders and lines, and who it is for.
 pub(crate) async fn place(
     txn: &impl ConnectionTrait,
     ctx: &OrdersContext,
@@ -498,6 +495,7 @@ pub(crate) async fn place(
         channel,
         payment,
     } = placing;
+    spend_promotions(txn, customer, order_id, priced, now).await?;
     // Who bought is the organisation's kind when a member buys for one, else a consumer.
     let buyer_kind = organisation.map_or(BuyerKind::Consumer, |org| org.kind.into());
     let who = OrderAttribution {
@@ -515,8 +513,6 @@ pub(crate) async fn place(
         payment,
     };
     write_order(txn, ctx, order, priced).await?;
-    // After the stock, as every transaction that takes both locks takes them.
-    spend_promotions(txn, customer, order_id, priced, now).await?;
     if let Some(org) = organisation {
         org.record(txn, order_id).await?;
     }
@@ -525,24 +521,14 @@ pub(crate) async fn place(
 
 /// What claiming the key found.
 pub(crate) enum Claimed {
-    /// The key is this request's.
-    Cart(ClaimedCart),
+    /// The key is this request's; the customer's cart is locked, and these are its lines
+    /// as they stand under the lock; and the order's number ([`order_number`]).
+    Cart(carts::Cart, String),
     /// The key was used before.
     Replay(Begun),
 }
 
-/// A cart claimed for an order.
-pub(crate) struct ClaimedCart {
-    /// The customer's cart, locked, with its lines as they stand under the lock.
-    pub cart: carts::Cart,
-    /// The order's number ([`order_number`]).
-    pub number: String,
-    /// What the catalog says of the lines' variants, in the claim's snapshot.
-    pub found: Vec<Purchasable>,
-}
-
-/// Claim the key, lock the customer's cart and read its lines with the catalog's facts of
-/// their variants, in one statement.
+/// Claim the key, lock the customer's cart and read its lines, in one statement.
 ///
 /// A concurrent request with the same key blocks on the key until this one commits or
 /// rolls back, then finds it taken. The key names its order from the start: both become
@@ -552,8 +538,7 @@ pub(crate) struct ClaimedCart {
 /// the row as last committed, after any wait: a line write committed meanwhile is what
 /// is priced, and a second checkout of the same cart under another key waits on the
 /// cart's lock, then finds it emptied by the first and stops, instead of ordering (and
-/// charging for) the same lines twice. The facts are the statement's snapshot, so a
-/// line another tab added while the statement waited has its facts read after it.
+/// charging for) the same lines twice.
 pub(crate) async fn claim(
     txn: &impl ConnectionTrait,
     customer: Uuid,
@@ -567,29 +552,23 @@ pub(crate) async fn claim(
         claimed: bool,
         cart_id: Option<Uuid>,
         number_seq: i64,
-        line_variant_id: Option<Uuid>,
-        line_quantity: Option<Quantity>,
-        line_seen_unit_price: Option<i64>,
+        variant_id: Option<Uuid>,
+        quantity: Option<Quantity>,
+        seen_unit_price: Option<i64>,
     }
-    let rows = txn
-        .query_all_raw(pg(
-        format!(
+    let rows = Claim::find_by_statement(pg(
+        concat!(
             "WITH claim AS (INSERT INTO orders.idempotency_keys (scope, key, request_hash, order_id) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING key), \
              locked AS (SELECT id, lines FROM orders.carts WHERE customer_id = $5 FOR UPDATE), \
-             num AS (SELECT nextval('orders.numbers') AS number_seq), \
-             facts AS ({}) \
+             num AS (SELECT nextval('orders.numbers') AS number_seq) \
              SELECT EXISTS (SELECT 1 FROM claim) AS claimed, c.id AS cart_id, num.number_seq, \
-                    l.variant_id AS line_variant_id, l.quantity AS line_quantity, \
-                    l.seen_unit_price AS line_seen_unit_price, f.* \
+                    l.variant_id, l.quantity, l.seen_unit_price \
              FROM (SELECT 1) AS one CROSS JOIN num \
              LEFT JOIN locked c ON true \
-             LEFT JOIN LATERAL {} ON true \
-             LEFT JOIN facts f ON f.variant_id = l.variant_id ORDER BY l.n",
-            catalog::purchasable::select_of(
-                "ARRAY(SELECT cl.variant_id FROM locked, unnest(locked.lines) cl)"
-            ),
+             LEFT JOIN LATERAL ",
             carts::unnest_lines!(),
+            " ON true ORDER BY l.n"
         ),
         [
             scope.into(),
@@ -599,33 +578,21 @@ pub(crate) async fn claim(
             customer.into(),
         ],
     ))
+    .all(txn)
     .await?;
-    let mut first = None;
-    let (mut lines, mut found) = (Vec::new(), Vec::new());
-    for row in &rows {
-        let r = Claim::from_query_result(row, "")?;
-        lines.extend(carts::Line::from_columns(
-            r.line_variant_id,
-            r.line_quantity,
-            r.line_seen_unit_price,
-        ));
-        if row.try_get::<Option<Uuid>>("", "variant_id")?.is_some() {
-            found.push(Purchasable::from_query_result(row, "")?);
-        }
-        first.get_or_insert(r);
-    }
-    let first = first.ok_or(OrdersError::NotFound("idempotency record"))?;
+    let first = rows
+        .first()
+        .ok_or(OrdersError::NotFound("idempotency record"))?;
     if first.claimed {
         let Some(id) = first.cart_id else {
             return Err(OrdersError::EmptyCart);
         };
-        let cart = carts::Cart { id, lines };
-        let found = carts::with_facts_of(txn, &cart, found).await?;
-        return Ok(Claimed::Cart(ClaimedCart {
-            cart,
-            number: order_number(first.number_seq),
-            found,
-        }));
+        let number = order_number(first.number_seq);
+        let lines = rows
+            .into_iter()
+            .filter_map(|r| carts::Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price))
+            .collect();
+        return Ok(Claimed::Cart(carts::Cart { id, lines }, number));
     }
     #[derive(FromQueryResult)]
     struct Used {
@@ -649,19 +616,18 @@ pub(crate) async fn claim(
     }))
 }
 
-/// Quote the cart's lines again for the address, from the facts `claim` read; refuse when
-/// a line cannot be bought or the total is not the one the customer saw. (The stock is
-/// held by the order's own statement: see [`place`].)
+/// Hold the stock of the cart's lines and quote them again for the address; refuse (and
+/// the caller rolls the hold back) when a line cannot be bought or the total is not the
+/// one the customer saw.
 pub(crate) async fn price_cart(
     txn: &impl ConnectionTrait,
     ctx: &OrdersContext,
     customer: Uuid,
-    claimed: ClaimedCart,
+    cart: &carts::Cart,
     req: &CheckoutRequest,
     postal: PostalCode,
     now: DateTime<Utc>,
 ) -> OrdersResult<quoting::Priced> {
-    let ClaimedCart { cart, found, .. } = claimed;
     if cart.lines.is_empty() {
         return Err(OrdersError::EmptyCart);
     }
@@ -681,6 +647,10 @@ pub(crate) async fn price_cart(
     // "none" is trusted: it lags another process's change by at most a second, and then
     // the order is charged what the cart page showed.
     let kept = ctx.kept();
+    // Held before it is priced: one statement instead of a read and a hold. Whatever
+    // below refuses the order rolls the hold back with the transaction.
+    let catalog::stock::Reading { found, held } =
+        catalog::stock::reserve_reading(txn, &wants).await?;
     let priced = quoting::price_known(txn, kept, found, &wants, &dest, now, buyer).await?;
     if let Some(short) = priced
         .issues
@@ -705,6 +675,19 @@ pub(crate) async fn price_cart(
             serde_json::to_value(&priced.quote).unwrap_or_default(),
         ));
     }
+    // A line the catalog showed with its units may still not be held: they ran out while
+    // the hold waited for a concurrent checkout's lock, or one variant is on two lines.
+    if let Some((p, _)) = priced
+        .items
+        .iter()
+        .find(|(p, _)| !held.contains(&p.variant_id))
+    {
+        return Err(catalog::error::CatalogError::InsufficientStock {
+            variant_id: p.variant_id,
+            available: p.available,
+        }
+        .into());
+    }
     Ok(priced)
 }
 
@@ -721,7 +704,8 @@ pub(crate) fn stock_lines(priced: &quoting::Priced) -> Vec<StockLine> {
 }
 
 /// Spend the coupons and time-deal units through the crate that owns them, in the same
-/// transaction: a limit hit by a concurrent checkout rolls everything back.
+/// transaction: a limit hit by a concurrent checkout rolls everything back. (The stock
+/// was held already: by [`price_cart`], or by the caller.)
 async fn spend_promotions(
     txn: &impl ConnectionTrait,
     customer: Uuid,
@@ -755,11 +739,9 @@ struct NewOrder<'a> {
 }
 
 /// The order, its vendor orders, its lines, what they are attributed to, its first
-/// history entry, emptying the cart, the hold of its stock (a `catalog::stock::Hold`)
-/// and, when it was opened already, its payment and the stored answer: one statement, one
-/// round trip, whatever the cart's size (the foreign keys are checked at its end). Refuses
-/// with `InsufficientStock` when a line was not held: its units ran out while the hold
-/// waited for a concurrent checkout's lock.
+/// history entry, emptying the cart and, when it was opened already, its payment and the
+/// stored answer: one statement, one round trip, whatever the cart's size (the foreign
+/// keys are checked at its end).
 async fn write_order(
     txn: &impl ConnectionTrait,
     ctx: &OrdersContext,
@@ -875,14 +857,6 @@ async fn write_order(
         ),
         None => (String::new(), Vec::new()),
     };
-    let mut hold = catalog::stock::Hold::of(
-        &stock_lines(priced),
-        cart_param
-            + n_lines
-            + history_values.len()
-            + attribution_values.len()
-            + payment_values.len(),
-    );
     let sql = format!(
         "WITH ord AS ( \
              INSERT INTO orders.orders (id, number, customer_id, status, list_subtotal, discount_total, shipping_total, \
@@ -891,17 +865,13 @@ async fn write_order(
                  VALUES {}), \
          vo AS (INSERT INTO orders.vendor_orders (id, order_id, vendor_id, status, items_total, shipping_total) VALUES {}), \
          emptied AS (UPDATE orders.carts SET lines = '{{}}' WHERE id = ${cart_param}), \
-         {history_ctes}, {attribution_cte}{payment_ctes}, \
-         lines AS (INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, \
-             title, variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
-             final_amount, taxable, withdrawal_restricted) VALUES {}), \
-         {} \
-         SELECT {} AS held",
+         {history_ctes}, {attribution_cte}{payment_ctes} \
+         INSERT INTO orders.order_lines (id, order_id, vendor_order_id, product_id, variant_id, vendor_id, title, \
+             variant_name, sku, quantity, list_unit_price, unit_price, promotion_discount, coupon_discount, \
+             final_amount, taxable, withdrawal_restricted) VALUES {}",
         placeholders(0, n_order, 23),
         placeholders(n_order, n_vendor, 6),
         placeholders(cart_param, n_lines, 17),
-        hold.ctes,
-        catalog::stock::HELD,
     );
     values.extend(vendor_rows);
     values.push(cart.into());
@@ -909,24 +879,8 @@ async fn write_order(
     values.extend(history_values);
     values.extend(attribution_values);
     values.extend(payment_values);
-    values.append(&mut hold.values);
-    let row = txn
-        .query_one_raw(pg(sql, values))
-        .await?
-        .ok_or(OrdersError::NotFound("order"))?;
-    let held: Vec<Uuid> = row.try_get("", "held")?;
-    match hold.short(&held) {
-        None => Ok(()),
-        Some(variant_id) => Err(catalog::error::CatalogError::InsufficientStock {
-            variant_id,
-            available: priced
-                .items
-                .iter()
-                .find(|(p, _)| p.variant_id == variant_id)
-                .map_or(0, |(p, _)| p.available),
-        }
-        .into()),
-    }
+    txn.execute_raw(pg(sql, values)).await?;
+    Ok(())
 }
 
 /// The payment opened with the order and the checkout's stored answer, as CTEs of the

@@ -53,8 +53,8 @@ pub async fn checkout(
     let now = Utc::now();
     let txn = db.begin().await?;
     let order_id = platform::ids::new_id();
-    let claimed = match checkout::claim(&txn, member, &scope, key, &hash, order_id).await? {
-        Claimed::Cart(claimed) => claimed,
+    let (cart, number) = match checkout::claim(&txn, member, &scope, key, &hash, order_id).await? {
+        Claimed::Cart(cart, number) => (cart, number),
         Claimed::Replay(Begun::Replay { order_id, response }) => {
             txn.rollback().await?;
             return replay(db, ctx, member, order_id, response).await;
@@ -65,9 +65,7 @@ pub async fn checkout(
             ));
         }
     };
-    let (cart_id, number) = (claimed.cart.id, claimed.number.clone());
-    let priced =
-        checkout::price_cart(&txn, ctx, member, claimed, &req.checkout, postal, now).await?;
+    let priced = checkout::price_cart(&txn, ctx, member, &cart, &req.checkout, postal, now).await?;
     let buyer = OrganisationBuyer {
         organisation_id: org.id,
         kind: org.kind,
@@ -78,7 +76,7 @@ pub async fn checkout(
         number: &number,
         customer: member,
         order_id,
-        cart: Some(cart_id),
+        cart: Some(cart.id),
         address: &req.checkout.address,
         organisation: Some(&buyer),
         channel: req.checkout.channel.unwrap_or_default(),

@@ -201,6 +201,7 @@ pub async fn accept(
         channel: platform::attribution::SalesChannel::Web,
         payment: None,
     };
+    catalog::stock::reserve(&txn, &checkout::stock_lines(&priced)).await?;
     checkout::place(&txn, ctx, placing, &priced, now).await?;
     let invoice_due_on = crate::buyer::settle_terms(
         &txn,
