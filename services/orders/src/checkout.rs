@@ -117,17 +117,19 @@ pub(crate) fn request_hash(customer: Uuid, req: &impl Serialize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
 }
 
-/// An order's (or, prefixed, a quotation's) number: the day and eight hex digits, a fixed
+/// An order's (or, prefixed, a quotation's) number: the Seoul day of `at` (the shop's, as
+/// its customers, vendors and payouts count days: an order at 01:00 in Seoul is not
+/// numbered the day before) and eight hex digits, a fixed
 /// permutation of `seq`, a value of the counter `orders.numbers`. The counter never
 /// repeats, so neither do the digits (for 2^32 numbers), and consecutive orders do not
 /// read as consecutive numbers. The permutation is not a secret: whoever has this code can
 /// undo it and read the counter, so the numbers hide the shop's volume only from a casual
 /// eye. (Random digits collided: about a 3% chance a day at 16,000 orders, and the second
 /// checkout failed on the numbers' unique index.)
-pub(crate) fn order_number(seq: i64) -> String {
+pub(crate) fn order_number(seq: i64, at: DateTime<Utc>) -> String {
     format!(
         "{}-{:08X}",
-        Utc::now().format("%Y%m%d"),
+        promotions::seoul::day(at).format("%Y%m%d"),
         scramble(seq as u32)
     )
 }
@@ -156,7 +158,7 @@ pub(crate) async fn next_number(db: &impl ConnectionTrait) -> OrdersResult<Strin
         .one(db)
         .await?
         .ok_or(OrdersError::NotFound("order number"))?;
-    Ok(order_number(next.seq))
+    Ok(order_number(next.seq, Utc::now()))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -589,7 +591,7 @@ pub(crate) async fn claim(
         let Some(id) = first.cart_id else {
             return Err(OrdersError::EmptyCart);
         };
-        let number = order_number(first.number_seq);
+        let number = order_number(first.number_seq, Utc::now());
         let lines = rows
             .into_iter()
             .filter_map(|r| carts::Line::from_columns(r.variant_id, r.quantity, r.seen_unit_price))
@@ -962,18 +964,20 @@ mod tests {
     }
 
     #[test]
-    fn a_number_is_the_day_and_eight_hex_digits() {
-        let today = || Utc::now().format("%Y%m%d").to_string();
-        // Read on both sides, so that a run across midnight still passes.
-        let (before, n, after) = (today(), order_number(1), today());
+    fn a_number_is_the_seoul_day_and_eight_hex_digits() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("instant");
+        // 16:00 UTC is 01:00 the next day in Seoul.
+        let n = order_number(1, at("2026-12-07T16:00:00Z"));
         let (day, digits) = n.split_once('-').expect("dash");
-        assert!(day == before || day == after, "{day} not {before}");
+        assert_eq!(day, "20261208");
         assert_eq!(digits.len(), 8);
         assert!(
             digits
                 .chars()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
         );
-        assert_ne!(order_number(1), order_number(2));
+        assert!(order_number(1, at("2026-12-07T14:59:59Z")).starts_with("20261207-"));
+        let noon = at("2026-12-07T03:00:00Z");
+        assert_ne!(order_number(1, noon), order_number(2, noon));
     }
 }
