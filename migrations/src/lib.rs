@@ -56,7 +56,6 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261212_000201_organisation_domains::Migration),
             Box::new(orders::m20261213_000101_cart_lines_in_the_cart::Migration),
             Box::new(orders::m20261214_000101_order_numbers::Migration),
-            Box::new(catalog::m20261215_000101_in_stock_moves_per_row::Migration),
         ]
     }
 }

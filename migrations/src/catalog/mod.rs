@@ -6,4 +6,3 @@ pub mod m20261207_000101_product_category_path;
 pub mod m20261208_000101_product_in_stock_variants;
 pub mod m20261209_000101_product_seller;
 pub mod m20261211_000101_variant_domains;
-pub mod m20261215_000101_in_stock_moves_per_row;
