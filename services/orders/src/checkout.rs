@@ -117,15 +117,15 @@ pub(crate) fn request_hash(customer: Uuid, req: &impl Serialize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
 }
 
-/// An order's (or, prefixed, a quotation's) number: the Seoul day of `at` (the shop's, as
-/// its customers, vendors and payouts count days: an order at 01:00 in Seoul is not
-/// numbered the day before) and eight hex digits, a fixed
-/// permutation of `seq`, a value of the counter `orders.numbers`. The counter never
-/// repeats, so neither do the digits (for 2^32 numbers), and consecutive orders do not
-/// read as consecutive numbers. The permutation is not a secret: whoever has this code can
-/// undo it and read the counter, so the numbers hide the shop's volume only from a casual
-/// eye. (Random digits collided: about a 3% chance a day at 16,000 orders, and the second
-/// checkout failed on the numbers' unique index.)
+/// An order's (or, prefixed, a quotation's) number: the Seoul day of `at`, as payouts and
+/// reports count days (an order at 01:00 in Seoul is not numbered the day before), and
+/// eight hex digits, a fixed permutation of `seq`, a value of the counter
+/// `orders.numbers`. The counter never repeats, so neither do the digits (for 2^32
+/// numbers), and consecutive orders do not read as consecutive numbers. The permutation
+/// is not a secret: whoever has this code can undo it and read the counter, so the
+/// numbers hide the shop's volume only from a casual eye. (Random digits collided: about
+/// a 3% chance a day at 16,000 orders, and the second checkout failed on the numbers'
+/// unique index.)
 pub(crate) fn order_number(seq: i64, at: DateTime<Utc>) -> String {
     format!(
         "{}-{:08X}",
