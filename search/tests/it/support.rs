@@ -12,7 +12,7 @@ use platform::accounts::input::{Email, NewPassword};
 use platform::accounts::service::{self, NewAccount};
 use platform::auth::Role;
 use platform::kv::Redis;
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -213,9 +213,14 @@ pub async fn product(state: &AppState, item: NewItem<'_>, publish: bool) -> Uuid
             .expect("publish");
     }
     if item.popularity > 0 {
-        products::add_popularity(&txn, p.id, item.popularity)
-            .await
-            .expect("popularity");
+        // Units sold, as paid orders count them (`catalog::stock::commit`), without the
+        // orders.
+        txn.execute_raw(platform::db::pg(
+            "UPDATE catalog.products SET popularity = $2 WHERE id = $1",
+            [p.id.into(), item.popularity.into()],
+        ))
+        .await
+        .expect("popularity");
     }
     txn.commit().await.expect("commit");
     // Distinct publication times, even at Meilisearch's millisecond precision.

@@ -10,7 +10,6 @@ use chrono::Utc;
 use platform::db::{find_owned, pg};
 use platform::error::FieldError;
 use platform::ids::new_id;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -584,21 +583,4 @@ pub async fn variants_of(
         .order_by_asc(variant::Column::Id)
         .all(db)
         .await?)
-}
-
-/// Count units sold towards the popularity sort (called by orders when a sale commits).
-pub async fn add_popularity(
-    db: &impl ConnectionTrait,
-    product_id: Uuid,
-    units: i64,
-) -> CatalogResult<()> {
-    product::Entity::update_many()
-        .col_expr(
-            product::Column::Popularity,
-            Expr::col(product::Column::Popularity).add(units),
-        )
-        .filter(product::Column::Id.eq(product_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }

@@ -208,54 +208,125 @@ pub async fn reserve_reading(
     Ok(reading)
 }
 
-/// Turn held units into a sale: they leave `on_hand` and `reserved` together.
+/// Turn held units into a sale: they leave `on_hand` and `reserved` together, and count
+/// towards their products' popularity (the lists' popularity sort).
 pub async fn commit(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    // Held units were not available: availability did not move.
-    move_held(
-        db,
-        lines,
-        "commit stock",
-        "UPDATE catalog.variants SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() \
-         WHERE id = $1 AND reserved >= $2",
-        |_| 0,
-    )
-    .await
+    move_held(db, lines, Held::Sold).await
 }
 
 /// Give held units back (expiry, cancellation, failed payment).
 pub async fn release(db: &impl ConnectionTrait, lines: &[StockLine]) -> CatalogResult<()> {
-    move_held(
-        db,
-        lines,
-        "release stock",
-        "UPDATE catalog.variants SET reserved = reserved - $2, updated_at = now() \
-         WHERE id = $1 AND reserved >= $2",
-        |line| line.quantity,
-    )
-    .await
+    move_held(db, lines, Held::Released).await
 }
 
-/// Runs `update` ([`moved_line`], guarded by `reserved >= $2`) for each line; refuses when
-/// a variant does not hold the line's units. `moved_by` is how far it moves availability.
+/// Where held units go.
+#[derive(Debug, Clone, Copy)]
+enum Held {
+    Sold,
+    Released,
+}
+
+impl Held {
+    fn action(self) -> &'static str {
+        match self {
+            Held::Sold => "commit stock",
+            Held::Released => "release stock",
+        }
+    }
+
+    /// The variant's new `on_hand`, of the row `v` and the wanted units `w`.
+    fn on_hand(self) -> &'static str {
+        match self {
+            Held::Sold => "v.on_hand - w.qty",
+            Held::Released => "v.on_hand",
+        }
+    }
+
+    /// What the variant had available before, of the updated row's `available` and `qty`:
+    /// held units were not available, so a sale leaves availability where it was.
+    fn available_before(self) -> &'static str {
+        match self {
+            Held::Sold => "available",
+            Held::Released => "available - qty",
+        }
+    }
+
+    /// CTEs after `hit` that a move writes besides the variants: a sale counts its units
+    /// towards each product's popularity, its products locked in id order first (as the
+    /// variants are) so that two payments of the same products cannot deadlock.
+    fn besides(self) -> &'static str {
+        match self {
+            Held::Sold => {
+                ", sold AS MATERIALIZED (SELECT product_id, sum(qty)::bigint AS units FROM hit GROUP BY product_id), \
+                 counted_locked AS MATERIALIZED (SELECT p.id FROM catalog.products p \
+                     WHERE p.id IN (SELECT product_id FROM sold) ORDER BY p.id FOR UPDATE OF p), \
+                 counted AS (UPDATE catalog.products p SET popularity = p.popularity + s.units FROM sold s \
+                     WHERE p.id = s.product_id AND p.id IN (SELECT id FROM counted_locked))"
+            }
+            Held::Released => "",
+        }
+    }
+}
+
+/// Move every line's held units in one statement, all or none: the variants that hold
+/// them are locked in id order (so concurrent moves cannot deadlock), and only when every
+/// one does are they updated, each announcing its availability. Refuses, naming the
+/// first variant in id order that does not hold its line's units.
 async fn move_held(
     db: &impl ConnectionTrait,
     lines: &[StockLine],
-    action: &'static str,
-    update: &str,
-    moved_by: impl Fn(&Units) -> i32,
+    held: Held,
 ) -> CatalogResult<()> {
-    for line in normalise(lines) {
-        if !moved_line(db, update, &line, Some(moved_by(&line))).await? {
-            return Err(CatalogError::IllegalTransition {
-                action,
-                state: format!(
-                    "variant {} does not hold {} units",
-                    line.variant_id, line.quantity
-                ),
-            });
-        }
+    let units = normalise(lines);
+    if units.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
+    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
+    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
+    let event = format!(
+        "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
+         'available', available, 'available_before', {}) FROM hit",
+        topics::STOCK_CHANGED,
+        held.available_before()
+    );
+    // The arrays sit behind sub-selects for the reason `reserve_reading` gives.
+    let sql = format!(
+        "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
+             AS w(id, qty, event_id)), \
+         locked AS MATERIALIZED (SELECT x.id FROM catalog.variants x JOIN want w ON w.id = x.id \
+             WHERE x.reserved >= w.qty ORDER BY x.id FOR UPDATE OF x), \
+         every AS MATERIALIZED (SELECT (SELECT count(*) FROM locked) = (SELECT count(*) FROM want) AS held), \
+         hit AS (UPDATE catalog.variants v SET on_hand = {}, reserved = v.reserved - w.qty, updated_at = now() \
+             FROM want w WHERE v.id = w.id AND (SELECT held FROM every) \
+             RETURNING v.id, v.product_id, v.on_hand - v.reserved AS available, w.qty, w.event_id), \
+         ev AS ({}){} \
+         SELECT id FROM locked",
+        held.on_hand(),
+        outbox::insert_from(Schema::Catalog, &event),
+        held.besides(),
+    );
+    #[derive(FromQueryResult)]
+    struct Locked {
+        id: Uuid,
+    }
+    let locked: Vec<Uuid> =
+        Locked::find_by_statement(pg(sql, [ids.into(), qtys.into(), events.into()]))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+    match units.iter().find(|u| !locked.contains(&u.variant_id)) {
+        Some(short) => Err(CatalogError::IllegalTransition {
+            action: held.action(),
+            state: format!(
+                "variant {} does not hold {} units",
+                short.variant_id, short.quantity
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Return sold units to the shelf (an accepted return).

@@ -17,9 +17,12 @@ use crate::states::{OrderStatus, VendorOrderStatus};
 use catalog::stock::{self, StockLine};
 use chrono::{DateTime, Utc};
 use platform::db::pg;
+use platform::ids::new_id;
+use platform::outbox::{self, Schema};
+use platform::quantity::Quantity;
 use platform::status::StateMachine;
 use promotions::pricing::Quote;
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
 /// The order row as its moves need it.
@@ -59,18 +62,17 @@ pub async fn stock_lines(
     .await?)
 }
 
-/// What an order's quote and owner say, for the moves that give back or count what it took.
+/// What an order's quote and owner say, for the moves that give back what it took.
 #[derive(Debug, FromQueryResult)]
 struct OrderQuote {
     customer_id: Uuid,
-    grand_total: i64,
     quote: serde_json::Value,
 }
 
 impl OrderQuote {
     async fn load(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<(Self, Quote)> {
         let row = Self::find_by_statement(pg(
-            "SELECT customer_id, grand_total, quote FROM orders.orders WHERE id = $1",
+            "SELECT customer_id, quote FROM orders.orders WHERE id = $1",
             [order_id.into()],
         ))
         .one(db)
@@ -168,13 +170,17 @@ pub enum PaidOutcome {
 
 /// A payment succeeded: held units become sold. If the reservation already lapsed, try to
 /// hold the units again; if they are gone, the payment is refunded.
+///
+/// Three statements whatever the order's size (the order locked with its lines and quote,
+/// the stock sold, the order's writes): a payment holds its pooled connection, and the
+/// order's row lock, for as few round trips as a checkout.
 pub async fn mark_paid(
     db: &impl ConnectionTrait,
     order_id: Uuid,
     amount: i64,
     actor: &str,
 ) -> OrdersResult<PaidOutcome> {
-    let o = lock_order(db, order_id).await?;
+    let o = Paying::lock(db, order_id).await?;
     if amount != o.grand_total {
         return Err(OrdersError::IllegalTransition {
             action: "accept a payment",
@@ -184,7 +190,7 @@ pub async fn mark_paid(
             ),
         });
     }
-    let lines = stock_lines(db, o.id).await?;
+    let lines = o.lines()?;
     match o.status {
         OrderStatus::PendingPayment => {}
         OrderStatus::Paid | OrderStatus::Completed => return Ok(PaidOutcome::AlreadyPaid),
@@ -195,59 +201,135 @@ pub async fn mark_paid(
             }
         }
     }
+    // Sold: the units leave the shelf and count towards the products' popularity.
     stock::commit(db, &lines).await?;
-    // Units sold per product of this order, for the catalog's popularity sort.
-    let sold = ProductUnits::find_by_statement(pg(
-        "SELECT product_id, sum(quantity)::bigint AS units FROM orders.order_lines \
-         WHERE order_id = $1 GROUP BY product_id",
-        [o.id.into()],
-    ))
-    .all(db)
-    .await?;
-    for row in sold {
-        catalog::products::add_popularity(db, row.product_id, row.units).await?;
-    }
-    set_status(db, &o, OrderStatus::Paid, actor, "payment succeeded").await?;
-    emit_sale(db, o.id).await?;
-    set_vendor_orders(db, o.id, VendorOrderStatus::Preparing).await?;
+    o.record_paid(db, actor).await?;
     Ok(PaidOutcome::Paid)
 }
 
+/// The order as a payment moves it, read under its row lock (`FOR UPDATE`, as every move
+/// takes it): its state, its lines' units (two arrays in the lines' order) and its quote,
+/// which the sale event is made of.
 #[derive(Debug, FromQueryResult)]
-struct ProductUnits {
-    product_id: Uuid,
-    units: i64,
+struct Paying {
+    id: Uuid,
+    customer_id: Uuid,
+    status: OrderStatus,
+    grand_total: i64,
+    quote: serde_json::Value,
+    line_variants: Vec<Uuid>,
+    line_quantities: Vec<i32>,
 }
 
-/// `orders.sale`: what a paid order sold, per line with the campaign whose price applied,
-/// for consumers that count sales (campaign statistics, 실적 reports) without reading
-/// this service's tables.
-async fn emit_sale(db: &impl ConnectionTrait, order_id: Uuid) -> OrdersResult<()> {
-    let (row, quote) = OrderQuote::load(db, order_id).await?;
-    let (customer, total) = (row.customer_id, row.grand_total);
-    let lines: Vec<serde_json::Value> = quote
-        .lines
-        .iter()
-        .map(|l| {
-            serde_json::json!({
-                "product_id": l.product_id,
-                "variant_id": l.variant_id,
-                "vendor_id": l.vendor_id,
-                "quantity": l.quantity,
-                "final_amount": l.final_amount,
-                "campaign_id": l.applied.as_ref().and_then(|a| a.promotion.campaign_id()),
+impl Paying {
+    async fn lock(db: &impl ConnectionTrait, id: Uuid) -> OrdersResult<Paying> {
+        Paying::find_by_statement(pg(
+            "SELECT o.id, o.customer_id, o.status, o.grand_total, o.quote, \
+                 ARRAY(SELECT l.variant_id FROM orders.order_lines l WHERE l.order_id = o.id ORDER BY l.id) AS line_variants, \
+                 ARRAY(SELECT l.quantity::int FROM orders.order_lines l WHERE l.order_id = o.id ORDER BY l.id) AS line_quantities \
+             FROM orders.orders o WHERE o.id = $1 FOR UPDATE OF o",
+            [id.into()],
+        ))
+        .one(db)
+        .await?
+        .ok_or(OrdersError::NotFound("order"))
+    }
+
+    fn lines(&self) -> OrdersResult<Vec<StockLine>> {
+        self.line_variants
+            .iter()
+            .zip(&self.line_quantities)
+            .map(|(&variant_id, &n)| {
+                let quantity = u32::try_from(n)
+                    .ok()
+                    .and_then(Quantity::new)
+                    .ok_or_else(|| {
+                        OrdersError::Stored(format!("order {} line quantity {n}", self.id))
+                    })?;
+                Ok(StockLine {
+                    variant_id,
+                    quantity,
+                })
             })
-        })
-        .collect();
-    platform::outbox::enqueue(
-        db,
-        platform::outbox::Schema::Orders,
-        "orders.sale",
-        order_id,
-        serde_json::json!({ "order_id": order_id, "customer_id": customer, "grand_total": total, "lines": lines }),
-    )
-    .await?;
-    Ok(())
+            .collect()
+    }
+
+    /// The order paid, in one statement: its status and `paid_at`, the history entry with
+    /// its event, the sale event (`orders.sale`) and its vendor orders moved to preparing.
+    async fn record_paid(&self, db: &impl ConnectionTrait, actor: &str) -> OrdersResult<()> {
+        let to = OrderStatus::Paid;
+        if !self.status.can_move_to(to) {
+            return Err(OrdersError::IllegalTransition {
+                action: "change the order's status",
+                state: self.status.to_string(),
+            });
+        }
+        let (history, mut values) = history::Change {
+            order_id: self.id,
+            vendor_order_id: None,
+            from: Some(self.status.as_str()),
+            to: to.as_str(),
+            actor,
+            note: "payment succeeded",
+        }
+        .ctes(0);
+        let at = values.len();
+        let p = |i: usize| format!("${}", at + i);
+        let sql = format!(
+            "WITH {history}, \
+             paid AS (UPDATE orders.orders SET status = {to}, updated_at = now(), paid_at = now() WHERE id = {id}), \
+             preparing AS (UPDATE orders.vendor_orders SET status = {vo}, updated_at = now() \
+                 WHERE order_id = {id} AND status = ANY({sources})), \
+             sale AS ({sale}) \
+             SELECT 1",
+            id = p(1),
+            to = p(2),
+            vo = p(3),
+            sources = p(4),
+            sale = outbox::insert_from(
+                Schema::Orders,
+                &format!("VALUES ({}, 'orders.sale', {}, {})", p(5), p(1), p(6))
+            ),
+        );
+        values.extend([
+            self.id.into(),
+            to.into(),
+            VendorOrderStatus::Preparing.into(),
+            VendorOrderStatus::sources(VendorOrderStatus::Preparing).into(),
+            new_id().into(),
+            Value::Json(Some(Box::new(self.sale()?))),
+        ]);
+        db.execute_raw(pg(sql, values)).await?;
+        Ok(())
+    }
+
+    /// `orders.sale`: what a paid order sold, per line with the campaign whose price
+    /// applied, for consumers that count sales (campaign statistics, 실적 reports) without
+    /// reading this service's tables.
+    fn sale(&self) -> OrdersResult<serde_json::Value> {
+        let quote: Quote = serde_json::from_value(self.quote.clone())
+            .map_err(|e| OrdersError::Stored(format!("order {} quote: {e}", self.id)))?;
+        let lines: Vec<serde_json::Value> = quote
+            .lines
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "product_id": l.product_id,
+                    "variant_id": l.variant_id,
+                    "vendor_id": l.vendor_id,
+                    "quantity": l.quantity,
+                    "final_amount": l.final_amount,
+                    "campaign_id": l.applied.as_ref().and_then(|a| a.promotion.campaign_id()),
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "order_id": self.id,
+            "customer_id": self.customer_id,
+            "grand_total": self.grand_total,
+            "lines": lines,
+        }))
+    }
 }
 
 /// The payment failed or was canceled before it succeeded: release the stock.

@@ -193,6 +193,118 @@ async fn a_two_vendor_checkout_is_a_handful_of_statements() {
     );
 }
 
+/// How many statements applying a successful payment to a two-vendor order of three lines
+/// sends (the pay request held its pooled connection for about a dozen): the event
+/// recorded against the payment's order, the order locked with its lines and quote, the
+/// stock sold (its units counted towards the products' popularity), the order's writes
+/// (status, history, the sale event, the vendor orders) and the payment's state. BEGIN
+/// and COMMIT are not counted. What it did is checked too: a count is no use if the work
+/// went missing.
+#[tokio::test]
+async fn paying_a_two_vendor_order_is_five_statements() {
+    use orders::payments::{GatewayEvent, GatewayEventKind, apply};
+    use platform::auth::Role;
+    use sea_orm::ConnectionTrait;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let cat = app.category("food", None, &[]).await;
+    let (v1, v2) = (
+        app.vendor("강화순무농장").await,
+        app.vendor("옹진수산").await,
+    );
+    let p1 = app
+        .product(
+            &v1,
+            cat,
+            "강화순무김치",
+            &[],
+            &[("K1", 15900, 50), ("K2", 29000, 50)],
+        )
+        .await;
+    let p2 = app
+        .product(&v2, cat, "옹진 꽃게", &[], &[("C1", 39000, 50)])
+        .await;
+    let page = app.client.get(&format!("/v1/products/{p1}")).await;
+    let k2: uuid::Uuid = page.json["variants"][1]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let vids = [
+        crate::checkout::variant(&app, p1).await,
+        k2,
+        crate::checkout::variant(&app, p2).await,
+    ];
+    let (c, customer) = app.account(Role::Customer, None).await;
+    for vid in vids {
+        let r = c
+            .put(
+                &format!("/v1/carts/current/lines/{vid}"),
+                &json!({"quantity": 2}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let total = c.get("/v1/carts/current").await.json["quote"]["totals"]["grand_total"]
+        .as_i64()
+        .expect("total");
+    let req: orders::checkout::CheckoutRequest = serde_json::from_value(json!({
+        "address": jikgu_tests::fixtures::address("21554"), "expected_total": total}))
+    .expect("request");
+    let ctx = orders::context::OrdersContext::from_env().expect("orders context");
+    let db = &app.state.db;
+    let (_, order) = orders::checkout::checkout(db, db, &ctx, customer, None, "pay-1", req)
+        .await
+        .expect("checkout");
+
+    let (db, n) = app.counting_statements();
+    let txn = sea_orm::TransactionTrait::begin(&db).await.expect("begin");
+    n.store(0, Ordering::SeqCst);
+    let event = GatewayEvent {
+        event_id: format!("test:{}:succeeded", order.order_id),
+        kind: GatewayEventKind::PaymentSucceeded {
+            payment_ref: order.payment.payment_ref.clone(),
+            order_id: None,
+            amount: platform::money::Won(total),
+        },
+    };
+    let (applied, refund) = apply::apply_in(&txn, "test", event).await.expect("apply");
+    assert_eq!(n.load(Ordering::SeqCst), 5, "statements per payment");
+    sea_orm::TransactionSession::commit(txn)
+        .await
+        .expect("commit");
+    assert_eq!(applied, apply::Applied::Applied);
+    assert_eq!(refund, None);
+
+    let paid = c.get(&format!("/v1/orders/{}", order.order_id)).await;
+    assert_eq!(paid.json["status"], "paid", "{}", paid.body);
+    let row = app
+        .state
+        .db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT (SELECT popularity FROM catalog.products WHERE id = $1) AS p1, \
+                    (SELECT popularity FROM catalog.products WHERE id = $2) AS p2, \
+                    (SELECT sum(on_hand + reserved)::bigint FROM catalog.variants WHERE product_id IN ($1, $2)) AS units, \
+                    (SELECT array_agg(status::text ORDER BY status) FROM orders.vendor_orders WHERE order_id = $3) AS vendor_orders, \
+                    (SELECT count(*) FROM orders.outbox WHERE topic = 'orders.sale' AND aggregate_id = $3 \
+                        AND jsonb_array_length(payload -> 'lines') = 3) AS sales, \
+                    (SELECT status::text FROM orders.payments WHERE order_id = $3) AS payment",
+            [p1.into(), p2.into(), order.order_id.into()],
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    let got = |k: &str| row.try_get::<i64>("", k).expect(k);
+    assert_eq!((got("p1"), got("p2")), (4, 2), "units sold per product");
+    assert_eq!(got("units"), 150 - 6, "six units left the shelf, none held");
+    assert_eq!(got("sales"), 1, "one sale event with its three lines");
+    let vendor_orders: Vec<String> = row.try_get("", "vendor_orders").expect("vendor orders");
+    assert_eq!(vendor_orders, ["preparing", "preparing"]);
+    let payment: String = row.try_get("", "payment").expect("payment");
+    assert_eq!(payment, "succeeded");
+}
+
 /// One vendor's products (title, SKU, price), each one variant of 50 units in one
 /// category: their product and variant ids, in order.
 pub(crate) async fn one_vendor(

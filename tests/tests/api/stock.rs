@@ -384,3 +384,137 @@ async fn a_short_line_is_refused_without_waiting_for_the_variants_lock() {
     assert_eq!(short.available, 1, "as committed, before the holder");
     holder.rollback().await.expect("rollback");
 }
+
+/// `(on_hand, reserved)` of a variant, and its product's popularity.
+async fn units_and_popularity(app: &jikgu_tests::TestApp, vid: uuid::Uuid) -> (i32, i32, i64) {
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT v.on_hand, v.reserved, p.popularity FROM catalog.variants v \
+             JOIN catalog.products p ON p.id = v.product_id WHERE v.id = $1",
+            [vid.into()],
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    (
+        row.try_get("", "on_hand").expect("on_hand"),
+        row.try_get("", "reserved").expect("reserved"),
+        row.try_get("", "popularity").expect("popularity"),
+    )
+}
+
+/// A sale moves every line's held units or none: a line whose variant does not hold its
+/// units refuses the whole sale, naming that variant, and leaves the other line's units
+/// held and its product's popularity as it was. A sale that goes through counts its
+/// units towards each product's popularity (the lists' popularity sort), two lines of one
+/// variant together.
+#[tokio::test]
+async fn a_sale_moves_every_lines_units_or_none_and_counts_them_as_popularity() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let p1 = app
+        .product(&v, cat, "꽃게 1kg", &[], &[("S1", 30000, 10)])
+        .await;
+    let p2 = app
+        .product(&v, cat, "꽃게 2kg", &[], &[("S2", 50000, 10)])
+        .await;
+    let (a, b) = (
+        variants_of(&app, p1).await[0],
+        variants_of(&app, p2).await[0],
+    );
+    let line = |variant_id, q| StockLine {
+        variant_id,
+        quantity: Quantity::new(q).expect("a quantity"),
+    };
+    stock::reserve(&app.state.db, &[line(a, 3), line(b, 1)])
+        .await
+        .expect("hold");
+
+    let err = stock::commit(&app.state.db, &[line(a, 2), line(b, 2)])
+        .await
+        .expect_err("the second crab holds one unit, not two");
+    assert!(
+        matches!(&err, catalog::error::CatalogError::IllegalTransition { state, .. } if state.contains(&b.to_string())),
+        "{err:?}"
+    );
+    assert_eq!(units_and_popularity(&app, a).await, (10, 3, 0), "untouched");
+    assert_eq!(units_and_popularity(&app, b).await, (10, 1, 0), "untouched");
+
+    stock::commit(&app.state.db, &[line(a, 1), line(b, 1), line(a, 2)])
+        .await
+        .expect("sold");
+    assert_eq!(units_and_popularity(&app, a).await, (7, 0, 3));
+    assert_eq!(units_and_popularity(&app, b).await, (9, 0, 1));
+}
+
+/// Sixteen sales at once of two products' variants, each sale a variant of each product
+/// and no two racing sales the same pair, while a transaction holds the first product's
+/// row: the sales wait for it holding their variants, then each locks its products in id
+/// order (so none holds one product while waiting for the other), and every one goes
+/// through with every unit counted once, in stock and in popularity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_sales_of_the_same_products_go_through_and_count_every_unit_once() {
+    let app = spawn_app().await;
+    let cat = app.category("crab", None, &[]).await;
+    let v = app.vendor("옹진수산").await;
+    let four = |sku: &'static str| [1, 2, 3, 4].map(move |i| (format!("{sku}{i}"), 30000 + i, 100));
+    let mut pids = Vec::new();
+    for (title, sku) in [("꽃게 1kg", "A"), ("꽃게 2kg", "B")] {
+        let variants = four(sku);
+        let refs: Vec<(&str, i64, i32)> = variants
+            .iter()
+            .map(|(s, price, n)| (s.as_str(), *price, *n))
+            .collect();
+        pids.push(app.product(&v, cat, title, &[], &refs).await);
+    }
+    let (a, b) = (
+        variants_of(&app, pids[0]).await,
+        variants_of(&app, pids[1]).await,
+    );
+    let line = |variant_id| StockLine {
+        variant_id,
+        quantity: Quantity::ONE,
+    };
+    let pairs: Vec<[StockLine; 2]> = (0..16)
+        .map(|i| [line(a[i % 4]), line(b[(i + i / 4) % 4])])
+        .collect();
+    let all: Vec<StockLine> = pairs.iter().flatten().copied().collect();
+    stock::reserve(&app.state.db, &all)
+        .await
+        .expect("hold every sale's units");
+
+    let holder = app.state.db.begin().await.expect("begin");
+    holder
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 FROM catalog.products WHERE id = $1 FOR UPDATE",
+            [pids[0].into()],
+        ))
+        .await
+        .expect("hold the first product");
+    let sales: Vec<_> = pairs
+        .into_iter()
+        .map(|lines| {
+            let db = app.state.db.clone();
+            tokio::spawn(async move {
+                let txn = db.begin().await?;
+                stock::commit(&txn, &lines)
+                    .await
+                    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+                txn.commit().await
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    holder.commit().await.expect("let the product go");
+    for sale in join_all(sales).await {
+        sale.expect("task").expect("every sale goes through");
+    }
+    for vid in a.iter().chain(&b) {
+        assert_eq!(units_and_popularity(&app, *vid).await, (96, 0, 16));
+    }
+}

@@ -22,22 +22,40 @@ pub enum Applied {
     Ignored,
 }
 
-async fn order_of(
+/// The event's order (its payment's, by reference, else the event's own hint) and whether
+/// this delivery is the event's first: the event is recorded against the order in the
+/// same statement, one round trip. A concurrent delivery of the same event waits on its
+/// row until the first commits, then finds it.
+async fn record_event(
     db: &impl ConnectionTrait,
+    gateway: &str,
+    event_id: &str,
+    kind: &str,
     payment_ref: &str,
     hint: Option<Uuid>,
-) -> OrdersResult<Option<Uuid>> {
+) -> OrdersResult<(Option<Uuid>, bool)> {
     #[derive(FromQueryResult)]
-    struct PaymentOf {
-        order_id: Uuid,
+    struct Recorded {
+        order_id: Option<Uuid>,
+        fresh: bool,
     }
-    let row = PaymentOf::find_by_statement(pg(
-        "SELECT order_id FROM orders.payments WHERE payment_ref = $1",
-        [payment_ref.into()],
+    let row = Recorded::find_by_statement(pg(
+        "WITH found AS (SELECT COALESCE((SELECT order_id FROM orders.payments WHERE payment_ref = $1), $2::uuid) AS order_id), \
+         recorded AS (INSERT INTO orders.payment_events (gateway, event_id, order_id, kind) \
+             SELECT $3, $4, order_id, $5 FROM found ON CONFLICT DO NOTHING RETURNING event_id) \
+         SELECT (SELECT order_id FROM found) AS order_id, EXISTS (SELECT 1 FROM recorded) AS fresh",
+        [
+            payment_ref.into(),
+            hint.into(),
+            gateway.into(),
+            event_id.into(),
+            kind.into(),
+        ],
     ))
     .one(db)
-    .await?;
-    Ok(row.map(|r| r.order_id).or(hint))
+    .await?
+    .ok_or(OrdersError::NotFound("payment event"))?;
+    Ok((row.order_id, row.fresh))
 }
 
 pub async fn apply(
@@ -86,15 +104,9 @@ pub async fn apply_in(
         GatewayEventKind::Refunded { payment_ref, .. } => (payment_ref.clone(), None, "refunded"),
         GatewayEventKind::Ignored { .. } => return Ok((Applied::Ignored, None)),
     };
-    let order_id = order_of(txn, &payment_ref, hint).await?;
-    let fresh = txn
-        .query_one_raw(pg(
-            "INSERT INTO orders.payment_events (gateway, event_id, order_id, kind) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING RETURNING event_id",
-            [gateway.into(), event.event_id.clone().into(), order_id.into(), kind.into()],
-        ))
-        .await?;
-    if fresh.is_none() {
+    let (order_id, fresh) =
+        record_event(txn, gateway, &event.event_id, kind, &payment_ref, hint).await?;
+    if !fresh {
         return Ok((Applied::Duplicate, None));
     }
     let Some(order_id) = order_id else {

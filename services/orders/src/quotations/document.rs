@@ -4,6 +4,7 @@
 
 use super::{PartStatus, QuotationView};
 use ammonia::clean_text;
+use chrono::{DateTime, Utc};
 
 /// `12345` → `12,345`.
 fn won(n: i64) -> String {
@@ -30,6 +31,20 @@ fn status_ko(s: PartStatus) -> &'static str {
     }
 }
 
+/// The Seoul calendar day of an instant, as the document prints a date: a quotation
+/// requested at 01:00 in Seoul is dated that day, not the UTC day before.
+fn seoul_day(at: DateTime<Utc>) -> String {
+    promotions::seoul::day(at).format("%Y-%m-%d").to_string()
+}
+
+/// An instant as Seoul wall-clock time, labelled: the buyer reads a validity in the hours
+/// of their own office.
+fn seoul_time(at: DateTime<Utc>) -> String {
+    promotions::seoul::show(at)
+        .format("%Y-%m-%d %H:%M KST")
+        .to_string()
+}
+
 /// The printable HTML document; `recipient` is the organisation's name.
 pub fn html(q: &QuotationView, recipient: &str) -> String {
     let mut h = String::new();
@@ -43,7 +58,7 @@ pub fn html(q: &QuotationView, recipient: &str) -> String {
     h.push_str(&format!(
         "<h1>견 적 서</h1><p>견적번호 {} · 요청일 {} · 납품 희망일 {}</p>",
         clean_text(&q.number),
-        q.created_at.format("%Y-%m-%d"),
+        seoul_day(q.created_at),
         q.delivery_date
     ));
     h.push_str(&format!(
@@ -71,10 +86,7 @@ pub fn html(q: &QuotationView, recipient: &str) -> String {
         }
         h.push_str(&format!("<p>상태: {}", status_ko(part.status)));
         if let Some(v) = part.valid_until {
-            h.push_str(&format!(
-                " · 유효기간 {}까지",
-                v.format("%Y-%m-%d %H:%M UTC")
-            ));
+            h.push_str(&format!(" · 유효기간 {}까지", seoul_time(v)));
         }
         h.push_str("</p><table><thead><tr><th>품명</th><th>규격</th><th>수량</th><th>단가</th><th>금액</th><th>과세</th></tr></thead><tbody>");
         for l in &part.lines {
@@ -108,7 +120,7 @@ pub fn html(q: &QuotationView, recipient: &str) -> String {
     if let Some(v) = q.valid_until {
         h.push_str(&format!(
             "<p>이 견적은 {}까지 유효합니다.</p>",
-            v.format("%Y-%m-%d %H:%M UTC")
+            seoul_time(v)
         ));
     }
     h.push_str("</body></html>");
@@ -150,7 +162,7 @@ pub fn xlsx(q: &QuotationView, recipient: &str) -> Result<Vec<u8>, String> {
         }
         pair(ws, &mut row, "상태", status_ko(part.status)).map_err(e)?;
         if let Some(v) = part.valid_until {
-            let until = v.format("%Y-%m-%d %H:%M UTC").to_string();
+            let until = seoul_time(v);
             pair(ws, &mut row, "유효기간", &until).map_err(e)?;
         }
         for (col, h) in ["품명", "규격", "수량", "단가", "금액"].iter().enumerate() {
@@ -189,15 +201,24 @@ pub fn xlsx(q: &QuotationView, recipient: &str) -> Result<Vec<u8>, String> {
     if let Some(v) = q.valid_until {
         row += 1;
         ws.write(row, 3, "유효기간").map_err(e)?;
-        ws.write(row, 4, v.format("%Y-%m-%d %H:%M UTC").to_string())
-            .map_err(e)?;
+        ws.write(row, 4, seoul_time(v)).map_err(e)?;
     }
     wb.save_to_buffer().map_err(e)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::won;
+    use super::{seoul_day, seoul_time, won};
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn dates_and_times_are_seouls() {
+        let late = Utc.with_ymd_and_hms(2026, 12, 6, 16, 0, 0).unwrap();
+        assert_eq!(seoul_day(late), "2026-12-07", "01:00 the next day in Seoul");
+        let before = Utc.with_ymd_and_hms(2026, 12, 6, 14, 59, 0).unwrap();
+        assert_eq!(seoul_day(before), "2026-12-06");
+        assert_eq!(seoul_time(before), "2026-12-06 23:59 KST");
+    }
 
     #[test]
     fn won_has_thousands_separators() {
