@@ -108,6 +108,35 @@ async fn moved_line(
     .await
 }
 
+/// The `want` CTE of a statement that moves several variants' units at once: a row per
+/// variant (`id`, `qty`, and the `event_id` of its stock event) from the arrays `$1` to
+/// `$3` that [`want_values`] gives. The arrays sit behind sub-selects for the reason
+/// [`reserve_reading`] gives.
+const WANT: &str = "want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
+     AS w(id, qty, event_id))";
+
+/// [`WANT`]'s parameters for `units`: their variants, their quantities, a new event id each.
+fn want_values(units: &[Units]) -> [Value; 3] {
+    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
+    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
+    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
+    [ids.into(), qtys.into(), events.into()]
+}
+
+/// The CTE body that announces the new availability of each variant the CTE `hit` moved
+/// (its `id`, `product_id`, `available`, `qty` and `event_id`); `available_before` is
+/// what the variant had available before, in those columns.
+fn hit_events(available_before: &str) -> String {
+    outbox::insert_from(
+        Schema::Catalog,
+        &format!(
+            "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
+             'available', available, 'available_before', {available_before}) FROM hit",
+            topics::STOCK_CHANGED
+        ),
+    )
+}
+
 /// Hold `quantity` units of each line. Fails with `InsufficientStock` (and the caller's
 /// transaction should roll back) if any line cannot be held: [`reserve_reading`] for a
 /// caller that does not price from the facts it reads.
@@ -169,17 +198,8 @@ pub async fn reserve_reading(
     if units.is_empty() {
         return Ok(Reading::default());
     }
-    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
-    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
-    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
-    let event = format!(
-        "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
-         'available', available, 'available_before', available + qty) FROM hit",
-        topics::STOCK_CHANGED
-    );
     let sql = format!(
-        "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
-             AS w(id, qty, event_id)), \
+        "WITH {WANT}, \
          locked AS MATERIALIZED (SELECT x.id, x.on_hand - x.reserved AS available \
              FROM catalog.variants x JOIN want w ON w.id = x.id \
              WHERE x.on_hand - x.reserved >= w.qty ORDER BY x.id FOR UPDATE OF x), \
@@ -190,15 +210,12 @@ pub async fn reserve_reading(
          SELECT {}, EXISTS (SELECT 1 FROM hit WHERE hit.id = x.id) AS held \
          FROM catalog.variants x LEFT JOIN locked l ON l.id = x.id {} \
          WHERE x.id = ANY((SELECT $1)::uuid[])",
-        outbox::insert_from(Schema::Catalog, &event),
+        hit_events("available + qty"),
         purchasable::columns("COALESCE(l.available, x.on_hand - x.reserved)"),
         purchasable::JOINS,
     );
     let mut reading = Reading::default();
-    for row in db
-        .query_all_raw(pg(sql, [ids.into(), qtys.into(), events.into()]))
-        .await?
-    {
+    for row in db.query_all_raw(pg(sql, want_values(&units))).await? {
         let found = Purchasable::from_query_result(&row, "")?;
         if row.try_get::<bool>("", "held")? {
             reading.held.push(found.variant_id);
@@ -281,19 +298,8 @@ async fn move_held(
     if units.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = units.iter().map(|u| u.variant_id).collect();
-    let qtys: Vec<i32> = units.iter().map(|u| u.quantity).collect();
-    let events: Vec<Uuid> = units.iter().map(|_| new_id()).collect();
-    let event = format!(
-        "SELECT event_id, '{}', product_id, jsonb_build_object('variant_id', id, 'product_id', product_id, \
-         'available', available, 'available_before', {}) FROM hit",
-        topics::STOCK_CHANGED,
-        held.available_before()
-    );
-    // The arrays sit behind sub-selects for the reason `reserve_reading` gives.
     let sql = format!(
-        "WITH want AS (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::int[]), (SELECT $3::uuid[])) \
-             AS w(id, qty, event_id)), \
+        "WITH {WANT}, \
          locked AS MATERIALIZED (SELECT x.id FROM catalog.variants x JOIN want w ON w.id = x.id \
              WHERE x.reserved >= w.qty ORDER BY x.id FOR UPDATE OF x), \
          every AS MATERIALIZED (SELECT (SELECT count(*) FROM locked) = (SELECT count(*) FROM want) AS held), \
@@ -303,20 +309,19 @@ async fn move_held(
          ev AS ({}){} \
          SELECT id FROM locked",
         held.on_hand(),
-        outbox::insert_from(Schema::Catalog, &event),
+        hit_events(held.available_before()),
         held.besides(),
     );
     #[derive(FromQueryResult)]
     struct Locked {
         id: Uuid,
     }
-    let locked: Vec<Uuid> =
-        Locked::find_by_statement(pg(sql, [ids.into(), qtys.into(), events.into()]))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
+    let locked: Vec<Uuid> = Locked::find_by_statement(pg(sql, want_values(&units)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
     match units.iter().find(|u| !locked.contains(&u.variant_id)) {
         Some(short) => Err(CatalogError::IllegalTransition {
             action: held.action(),

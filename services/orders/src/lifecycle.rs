@@ -23,6 +23,7 @@ use platform::quantity::Quantity;
 use platform::status::StateMachine;
 use promotions::pricing::Quote;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// The order row as its moves need it.
@@ -78,12 +79,59 @@ impl OrderQuote {
         .one(db)
         .await?
         .ok_or(OrdersError::NotFound("order"))?;
-        let quote = serde_json::from_value(row.quote.clone())
+        let quote = Quote::deserialize(&row.quote)
             .map_err(|e| OrdersError::Stored(format!("order {order_id} quote: {e}")))?;
         Ok((row, quote))
     }
 }
 
+/// The CTEs that move order `id` from `from` to `to` (its row's status and times, the
+/// history entry and its event), refused unless the state machine allows the move, with
+/// their values: a move that writes more in the same statement adds its own CTEs,
+/// numbering their parameters after these.
+fn status_ctes(
+    id: Uuid,
+    from: OrderStatus,
+    to: OrderStatus,
+    actor: &str,
+    note: &str,
+) -> OrdersResult<(String, Vec<Value>)> {
+    if !from.can_move_to(to) {
+        return Err(OrdersError::IllegalTransition {
+            action: "change the order's status",
+            state: from.to_string(),
+        });
+    }
+    let (history, mut values) = history::Change {
+        order_id: id,
+        vendor_order_id: None,
+        from: Some(from.as_str()),
+        to: to.as_str(),
+        actor,
+        note,
+    }
+    .ctes(0);
+    let p = |i: usize| format!("${}", values.len() + i);
+    let ctes = format!(
+        "{history}, \
+         moved AS (UPDATE orders.orders SET status = {}, updated_at = now(), \
+             paid_at = CASE WHEN {} THEN now() ELSE paid_at END, \
+             closed_at = CASE WHEN {} THEN now() ELSE closed_at END WHERE id = {})",
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    );
+    values.extend([
+        to.into(),
+        (to == OrderStatus::Paid).into(),
+        to.is_closed().into(),
+        id.into(),
+    ]);
+    Ok((ctes, values))
+}
+
+/// Move the order to `to` with its history entry: one statement.
 async fn set_status(
     db: &impl ConnectionTrait,
     o: &OrderRow,
@@ -91,35 +139,10 @@ async fn set_status(
     actor: &str,
     note: &str,
 ) -> OrdersResult<()> {
-    if !o.status.can_move_to(to) {
-        return Err(OrdersError::IllegalTransition {
-            action: "change the order's status",
-            state: o.status.to_string(),
-        });
-    }
-    let closing = to.is_closed();
-    db.execute_raw(pg(
-        "UPDATE orders.orders SET status = $2, updated_at = now(), \
-             paid_at = CASE WHEN $4 THEN now() ELSE paid_at END, \
-             closed_at = CASE WHEN $3 THEN now() ELSE closed_at END WHERE id = $1",
-        [
-            o.id.into(),
-            to.into(),
-            closing.into(),
-            (to == OrderStatus::Paid).into(),
-        ],
-    ))
-    .await?;
-    history::record(
-        db,
-        o.id,
-        None,
-        Some(o.status.as_str()),
-        to.as_str(),
-        actor,
-        note,
-    )
-    .await
+    let (ctes, values) = status_ctes(o.id, o.status, to, actor, note)?;
+    db.execute_raw(pg(format!("WITH {ctes} SELECT 1"), values))
+        .await?;
+    Ok(())
 }
 
 /// Give back what an order took from promotions: its coupon redemption and time-deal units.
@@ -240,12 +263,9 @@ impl Paying {
             .iter()
             .zip(&self.line_quantities)
             .map(|(&variant_id, &n)| {
-                let quantity = u32::try_from(n)
-                    .ok()
-                    .and_then(Quantity::new)
-                    .ok_or_else(|| {
-                        OrdersError::Stored(format!("order {} line quantity {n}", self.id))
-                    })?;
+                let quantity = Quantity::from_stored(n).ok_or_else(|| {
+                    OrdersError::Stored(format!("order {} line quantity {n}", self.id))
+                })?;
                 Ok(StockLine {
                     variant_id,
                     quantity,
@@ -257,43 +277,30 @@ impl Paying {
     /// The order paid, in one statement: its status and `paid_at`, the history entry with
     /// its event, the sale event (`orders.sale`) and its vendor orders moved to preparing.
     async fn record_paid(&self, db: &impl ConnectionTrait, actor: &str) -> OrdersResult<()> {
-        let to = OrderStatus::Paid;
-        if !self.status.can_move_to(to) {
-            return Err(OrdersError::IllegalTransition {
-                action: "change the order's status",
-                state: self.status.to_string(),
-            });
-        }
-        let (history, mut values) = history::Change {
-            order_id: self.id,
-            vendor_order_id: None,
-            from: Some(self.status.as_str()),
-            to: to.as_str(),
+        let (moved, mut values) = status_ctes(
+            self.id,
+            self.status,
+            OrderStatus::Paid,
             actor,
-            note: "payment succeeded",
-        }
-        .ctes(0);
-        let at = values.len();
-        let p = |i: usize| format!("${}", at + i);
+            "payment succeeded",
+        )?;
+        let p = |i: usize| format!("${}", values.len() + i);
         let sql = format!(
-            "WITH {history}, \
-             paid AS (UPDATE orders.orders SET status = {to}, updated_at = now(), paid_at = now() WHERE id = {id}), \
+            "WITH {moved}, \
              preparing AS (UPDATE orders.vendor_orders SET status = {vo}, updated_at = now() \
                  WHERE order_id = {id} AND status = ANY({sources})), \
              sale AS ({sale}) \
              SELECT 1",
             id = p(1),
-            to = p(2),
-            vo = p(3),
-            sources = p(4),
+            vo = p(2),
+            sources = p(3),
             sale = outbox::insert_from(
                 Schema::Orders,
-                &format!("VALUES ({}, 'orders.sale', {}, {})", p(5), p(1), p(6))
+                &format!("VALUES ({}, 'orders.sale', {}, {})", p(4), p(1), p(5))
             ),
         );
         values.extend([
             self.id.into(),
-            to.into(),
             VendorOrderStatus::Preparing.into(),
             VendorOrderStatus::sources(VendorOrderStatus::Preparing).into(),
             new_id().into(),
@@ -307,7 +314,7 @@ impl Paying {
     /// applied, for consumers that count sales (campaign statistics, 실적 reports) without
     /// reading this service's tables.
     fn sale(&self) -> OrdersResult<serde_json::Value> {
-        let quote: Quote = serde_json::from_value(self.quote.clone())
+        let quote = Quote::deserialize(&self.quote)
             .map_err(|e| OrdersError::Stored(format!("order {} quote: {e}", self.id)))?;
         let lines: Vec<serde_json::Value> = quote
             .lines

@@ -33,6 +33,11 @@ impl Quantity {
         Quantity(n.clamp(1, i64::from(Self::MAX)) as u32)
     }
 
+    /// A stored `int` as a quantity, if it is one (1 to [`Quantity::MAX`]).
+    pub fn from_stored(n: i32) -> Option<Quantity> {
+        u32::try_from(n).ok().and_then(Quantity::new)
+    }
+
     pub const fn get(self) -> u32 {
         self.0
     }
@@ -68,15 +73,12 @@ impl sea_orm::TryGetable for Quantity {
         index: I,
     ) -> Result<Self, sea_orm::TryGetError> {
         let n = <i32 as sea_orm::TryGetable>::try_get_by(res, index)?;
-        u32::try_from(n)
-            .ok()
-            .and_then(Quantity::new)
-            .ok_or_else(|| {
-                sea_orm::TryGetError::DbErr(sea_orm::DbErr::Type(format!(
-                    "stored quantity {n} is not 1 to {}",
-                    Quantity::MAX
-                )))
-            })
+        Quantity::from_stored(n).ok_or_else(|| {
+            sea_orm::TryGetError::DbErr(sea_orm::DbErr::Type(format!(
+                "stored quantity {n} is not 1 to {}",
+                Quantity::MAX
+            )))
+        })
     }
 }
 

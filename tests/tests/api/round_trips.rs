@@ -126,7 +126,6 @@ async fn a_filtered_list_page_is_one_statement() {
 #[tokio::test]
 async fn a_two_vendor_checkout_is_a_handful_of_statements() {
     use platform::auth::Role;
-    use serde_json::json;
     let app = spawn_app().await;
     let cat = app.category("food", None, &[]).await;
     let (v1, v2) = (
@@ -154,22 +153,7 @@ async fn a_two_vendor_checkout_is_a_handful_of_statements() {
             let copy = promotions::live_set::LiveSet::new(app.redis().clone());
             ctx.promotions = Some(std::sync::Arc::new(copy));
         }
-        for vid in vids {
-            let r = c
-                .put(
-                    &format!("/v1/carts/current/lines/{vid}"),
-                    &json!({"quantity": 2}),
-                )
-                .await;
-            assert_eq!(r.status, 200, "{}", r.body);
-        }
-        let cart = c.get("/v1/carts/current").await;
-        let total = cart.json["quote"]["totals"]["grand_total"]
-            .as_i64()
-            .expect("total");
-        let req: orders::checkout::CheckoutRequest = serde_json::from_value(json!({
-            "address": jikgu_tests::fixtures::address("21554"), "expected_total": total}))
-        .expect("request");
+        let (req, total) = two_of_each(&c, &vids).await;
         n.store(0, Ordering::SeqCst);
         let (created, resp) =
             orders::checkout::checkout(&db, &db, &ctx, customer, None, &format!("k-{round}"), req)
@@ -205,7 +189,6 @@ async fn paying_a_two_vendor_order_is_five_statements() {
     use orders::payments::{GatewayEvent, GatewayEventKind, apply};
     use platform::auth::Role;
     use sea_orm::ConnectionTrait;
-    use serde_json::json;
     let app = spawn_app().await;
     let cat = app.category("food", None, &[]).await;
     let (v1, v2) = (
@@ -224,33 +207,10 @@ async fn paying_a_two_vendor_order_is_five_statements() {
     let p2 = app
         .product(&v2, cat, "옹진 꽃게", &[], &[("C1", 39000, 50)])
         .await;
-    let page = app.client.get(&format!("/v1/products/{p1}")).await;
-    let k2: uuid::Uuid = page.json["variants"][1]["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
-    let vids = [
-        crate::checkout::variant(&app, p1).await,
-        k2,
-        crate::checkout::variant(&app, p2).await,
-    ];
+    let mut vids = crate::stock::variants_of(&app, p1).await;
+    vids.push(crate::checkout::variant(&app, p2).await);
     let (c, customer) = app.account(Role::Customer, None).await;
-    for vid in vids {
-        let r = c
-            .put(
-                &format!("/v1/carts/current/lines/{vid}"),
-                &json!({"quantity": 2}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    let total = c.get("/v1/carts/current").await.json["quote"]["totals"]["grand_total"]
-        .as_i64()
-        .expect("total");
-    let req: orders::checkout::CheckoutRequest = serde_json::from_value(json!({
-        "address": jikgu_tests::fixtures::address("21554"), "expected_total": total}))
-    .expect("request");
+    let (req, total) = two_of_each(&c, &vids).await;
     let ctx = orders::context::OrdersContext::from_env().expect("orders context");
     let db = &app.state.db;
     let (_, order) = orders::checkout::checkout(db, db, &ctx, customer, None, "pay-1", req)
@@ -303,6 +263,32 @@ async fn paying_a_two_vendor_order_is_five_statements() {
     assert_eq!(vendor_orders, ["preparing", "preparing"]);
     let payment: String = row.try_get("", "payment").expect("payment");
     assert_eq!(payment, "succeeded");
+}
+
+/// Two units of each variant put in the customer's cart, one line write each, and a
+/// checkout request for the total the cart's quote then shows (a non-remote address).
+async fn two_of_each(
+    c: &jikgu_tests::Client,
+    vids: &[uuid::Uuid],
+) -> (orders::checkout::CheckoutRequest, i64) {
+    use serde_json::json;
+    for vid in vids {
+        let r = c
+            .put(
+                &format!("/v1/carts/current/lines/{vid}"),
+                &json!({"quantity": 2}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let cart = c.get("/v1/carts/current").await;
+    let total = cart.json["quote"]["totals"]["grand_total"]
+        .as_i64()
+        .expect("total");
+    let req = serde_json::from_value(json!({
+        "address": jikgu_tests::fixtures::address("21554"), "expected_total": total}))
+    .expect("request");
+    (req, total)
 }
 
 /// One vendor's products (title, SKU, price), each one variant of 50 units in one

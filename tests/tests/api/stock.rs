@@ -7,7 +7,7 @@ use platform::quantity::Quantity;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
 /// The product's variants, in the order its page shows them.
-async fn variants_of(app: &jikgu_tests::TestApp, pid: uuid::Uuid) -> Vec<uuid::Uuid> {
+pub(crate) async fn variants_of(app: &jikgu_tests::TestApp, pid: uuid::Uuid) -> Vec<uuid::Uuid> {
     let page = app.client.get(&format!("/v1/products/{pid}")).await;
     page.json["variants"]
         .as_array()
