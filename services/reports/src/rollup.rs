@@ -404,25 +404,49 @@ async fn add_buyer_days(
 
 /// Each customer's first day of buying, from any vendor (the nil vendor) and from each:
 /// what tells a new buyer from a returning one without reading their whole history.
+/// Everyone's, for a rebuild (which emptied the table first).
 const FIRST_DAYS: &str = "INSERT INTO reports.first_days (customer_id, vendor_id, first_day) \
      SELECT customer_id, COALESCE(vendor_id, '00000000-0000-0000-0000-000000000000'), min(day) \
-     FROM reports.buyer_days WHERE ($1::uuid IS NULL OR customer_id = $1) \
-     GROUP BY GROUPING SETS ((customer_id, vendor_id), (customer_id)) \
-     ON CONFLICT (customer_id, vendor_id) DO UPDATE SET first_day = LEAST(reports.first_days.first_day, excluded.first_day)";
+     FROM reports.buyer_days GROUP BY GROUPING SETS ((customer_id, vendor_id), (customer_id))";
 
-/// Work `customer`'s first days out again from their buying days (`None`: everyone's).
-async fn refresh_first_days(
+/// A customer's (`$1`) first days from the vendors `$2` (the nil vendor `$3` among them:
+/// from any vendor) worked out again from their buying days, each the first of its days
+/// (the buying days' key walks a customer's days in order and stops at it; as `min` the
+/// plan read every day of the customer): a row whose vendor has no day left goes, a row
+/// that did not move is not written.
+const FIRST_DAYS_OF: &str = "WITH firsts AS ( \
+         SELECT k.vendor_id, (SELECT b.day FROM reports.buyer_days b \
+             WHERE b.customer_id = $1 AND (b.vendor_id = k.vendor_id OR k.vendor_id = $3) \
+             ORDER BY b.day LIMIT 1) AS first_day \
+         FROM unnest($2::uuid[]) AS k (vendor_id)), \
+     gone AS (DELETE FROM reports.first_days f USING firsts k \
+         WHERE f.customer_id = $1 AND f.vendor_id = k.vendor_id AND k.first_day IS NULL) \
+     INSERT INTO reports.first_days AS f (customer_id, vendor_id, first_day) \
+         SELECT $1, vendor_id, first_day FROM firsts WHERE first_day IS NOT NULL \
+     ON CONFLICT (customer_id, vendor_id) DO UPDATE SET first_day = excluded.first_day \
+         WHERE f.first_day <> excluded.first_day";
+
+/// Work `customer`'s first days out again after their buying days with `vendors` changed:
+/// those vendors' and the one from any vendor. The customer's other first days cannot
+/// have moved: rewriting them all would cost every sale a delete and an insert per vendor
+/// the customer ever bought from.
+async fn refresh_first_days_of(
     db: &impl ConnectionTrait,
-    customer: Option<Uuid>,
+    customer: Uuid,
+    vendors: impl Iterator<Item = Uuid>,
 ) -> ReportsResult<()> {
-    if let Some(c) = customer {
-        db.execute_raw(pg(
-            "DELETE FROM reports.first_days WHERE customer_id = $1",
-            [c.into()],
-        ))
-        .await?;
-    }
-    db.execute_raw(pg(FIRST_DAYS, [customer.into()])).await?;
+    let mut vendors: Vec<Uuid> = vendors.chain([Uuid::nil()]).collect();
+    vendors.sort();
+    vendors.dedup();
+    db.execute_raw(pg(
+        FIRST_DAYS_OF,
+        [
+            customer.into(),
+            platform::db::uuid_array(&vendors),
+            Uuid::nil().into(),
+        ],
+    ))
+    .await?;
     Ok(())
 }
 
@@ -512,7 +536,8 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
         let number = lock_customer(&txn, o.customer_id).await?;
         add_buyer_days(&txn, &days).await?;
         if !days.is_empty() {
-            refresh_first_days(&txn, Some(o.customer_id)).await?;
+            refresh_first_days_of(&txn, o.customer_id, days.iter().map(|((_, _, v), _)| *v))
+                .await?;
         }
         add_buyer_cells(&txn, &cells).await?;
         refresh_monthly_buyers(&txn, o.customer_id, number, cells.keys().map(|(_, k)| k)).await?;
@@ -584,7 +609,7 @@ pub async fn rebuild(db: &DatabaseConnection) -> ReportsResult<u64> {
     buyers.sort();
     add_buyer_days(&txn, &buyers).await?;
     add_buyer_cells(&txn, &buyer_cells).await?;
-    refresh_first_days(&txn, None).await?;
+    txn.execute_unprepared(FIRST_DAYS).await?;
     // Customers keep their numbers across rebuilds; those new to the rollups get one.
     txn.execute_unprepared(
         "INSERT INTO reports.customer_numbers (customer_id) \

@@ -1048,3 +1048,91 @@ async fn whole_and_partial_months_count_the_same_buyers_as_the_daily_rows() {
     assert_eq!(snapshot(&app).await, live);
     check("rebuilt").await;
 }
+
+/// A customer's first days as `(vendor, first day, the row's version)`, the nil vendor's
+/// (from any vendor) among them, by vendor.
+async fn first_days(app: &TestApp, customer: Uuid) -> Vec<(Uuid, String, String)> {
+    let rows = app
+        .state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT vendor_id, first_day::text AS day, xmin::text AS version FROM reports.first_days \
+             WHERE customer_id = $1 ORDER BY vendor_id",
+            [customer.into()],
+        ))
+        .await
+        .expect("first days");
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get("", "vendor_id").expect("vendor"),
+                r.try_get("", "day").expect("day"),
+                r.try_get("", "version").expect("version"),
+            )
+        })
+        .collect()
+}
+
+/// A customer's first day from a vendor and from any vendor follows their buying days,
+/// later as well as earlier, as a rebuild works it out; a sale leaves the first days of
+/// the vendors it was not bought from unwritten.
+#[tokio::test]
+async fn first_days_move_with_the_buying_days_and_only_the_sales_vendors_are_rewritten() {
+    let app = spawn_app().await;
+    let a = app.vendor("갑").await;
+    let b = app.vendor("을").await;
+    let (_, va) = new_product(&app, &a, 8_000).await;
+    let (_, vb) = new_product(&app, &b, 12_000).await;
+    let (x, customer) = app.account(Role::Customer, None).await;
+    let mut orders = Vec::new();
+    for (variant, at) in [
+        (va, "2026-05-03T03:00:00Z"),
+        (vb, "2026-05-10T03:00:00Z"),
+        (va, "2026-06-01T03:00:00Z"),
+    ] {
+        let order = buy_as(&x, variant, 1, None).await;
+        app.settle().await;
+        backdate(&app, order, at, None).await;
+        orders.push(order);
+    }
+    let days = |rows: &[(Uuid, String, String)]| -> Vec<(Uuid, String)> {
+        rows.iter().map(|(v, d, _)| (*v, d.clone())).collect()
+    };
+    let mut want = vec![
+        (Uuid::nil(), "2026-05-03".to_owned()),
+        (a.id, "2026-05-03".to_owned()),
+        (b.id, "2026-05-10".to_owned()),
+    ];
+    want.sort();
+    let before = first_days(&app, customer).await;
+    assert_eq!(days(&before), want);
+    // The first sale from 갑 moves after the third: 갑's first day is then the third's
+    // (later), any vendor's is 을's.
+    backdate(&app, orders[0], "2026-06-20T03:00:00Z", None).await;
+    let after = first_days(&app, customer).await;
+    let mut want = vec![
+        (Uuid::nil(), "2026-05-10".to_owned()),
+        (a.id, "2026-06-01".to_owned()),
+        (b.id, "2026-05-10".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(days(&after), want);
+    let version = |rows: &[(Uuid, String, String)], v: Uuid| {
+        rows.iter()
+            .find(|r| r.0 == v)
+            .map(|r| r.2.clone())
+            .expect("row")
+    };
+    assert_eq!(
+        version(&after, b.id),
+        version(&before, b.id),
+        "을's first day was rewritten by a change to 갑's days"
+    );
+    assert_ne!(version(&after, a.id), version(&before, a.id));
+    let live = snapshot(&app).await;
+    reports::rollup::rebuild(&app.state.db)
+        .await
+        .expect("rebuild");
+    assert_eq!(snapshot(&app).await, live);
+}
