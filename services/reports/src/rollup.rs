@@ -490,24 +490,30 @@ fn buyer_difference(
 #[tracing::instrument(skip_all, fields(%order_id))]
 pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResult<bool> {
     let txn = db.begin().await?;
-    // The order's row, created if new, locked: two consumers applying the same order take
-    // turns, and a rebuild (which locks the table) waits for neither.
     let sales = sales_facts::of_orders(&txn, &[order_id]).await?;
     let Some(o) = sales.into_iter().next() else {
         return Ok(false);
     };
-    txn.execute_raw(pg(
-        "INSERT INTO reports.order_contributions (order_id, customer_id, cells) VALUES ($1, $2, $3) \
-         ON CONFLICT (order_id) DO NOTHING",
-        [
-            order_id.into(),
-            o.customer_id.into(),
-            serde_json::to_value(Contribution::default())
-                .unwrap_or_default()
-                .into(),
-        ],
-    ))
-    .await?;
+    let new = contribution(&o);
+    // The order's row, created if new, locked: two consumers applying the same order take
+    // turns, and a rebuild (which locks the table) waits for neither. An order never paid
+    // contributes nothing and gets no row: every abandoned checkout's expiry left one
+    // behind for good. (Its contribution cannot grow later: canceled and expired are
+    // final.)
+    if new != Contribution::default() {
+        txn.execute_raw(pg(
+            "INSERT INTO reports.order_contributions (order_id, customer_id, cells) VALUES ($1, $2, $3) \
+             ON CONFLICT (order_id) DO NOTHING",
+            [
+                order_id.into(),
+                o.customer_id.into(),
+                serde_json::to_value(Contribution::default())
+                    .unwrap_or_default()
+                    .into(),
+            ],
+        ))
+        .await?;
+    }
     let row = txn
         .query_one_raw(pg(
             "SELECT cells FROM reports.order_contributions WHERE order_id = $1 FOR UPDATE",
@@ -522,7 +528,6 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
         }
         None => Contribution::default(),
     };
-    let new = contribution(&o);
     if new == old {
         txn.commit().await?;
         return Ok(false);

@@ -1136,3 +1136,44 @@ async fn first_days_move_with_the_buying_days_and_only_the_sales_vendors_are_rew
         .expect("rebuild");
     assert_eq!(snapshot(&app).await, live);
 }
+
+/// An order canceled before it was paid changes no rollup and leaves no row behind: the
+/// consumer follows cancellations and expiries of every abandoned checkout.
+#[tokio::test]
+async fn an_order_never_paid_leaves_no_contribution_behind() {
+    let app = spawn_app().await;
+    let a = app.vendor("갑").await;
+    let (_, va) = new_product(&app, &a, 8_000).await;
+    let (c, done) = checkout(&app, va, 1, None).await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let order: Uuid = done.json["order_id"]
+        .as_str()
+        .expect("order")
+        .parse()
+        .expect("uuid");
+    let r = c
+        .post(&format!("/v1/orders/{order}/cancel"), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.settle().await;
+    assert!(
+        !reports::rollup::apply_order(&app.state.db, order)
+            .await
+            .expect("apply")
+    );
+    let rows = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT (SELECT count(*) FROM reports.order_contributions WHERE order_id = $1) AS mine, \
+                 (SELECT count(*) FROM reports.order_contributions) AS all_rows",
+            [order.into()],
+        ))
+        .await
+        .expect("count")
+        .expect("row");
+    assert_eq!(rows.try_get::<i64>("", "mine").expect("n"), 0);
+    assert_eq!(rows.try_get::<i64>("", "all_rows").expect("n"), 0);
+    assert!(snapshot(&app).await.is_empty());
+}
