@@ -497,9 +497,9 @@ pub async fn apply_order(db: &DatabaseConnection, order_id: Uuid) -> ReportsResu
     let new = contribution(&o);
     // The order's row, created if new, locked: two consumers applying the same order take
     // turns, and a rebuild (which locks the table) waits for neither. An order never paid
-    // contributes nothing and gets no row: every abandoned checkout's expiry left one
-    // behind for good. (Its contribution cannot grow later: canceled and expired are
-    // final.)
+    // contributes nothing and gets no row: the consumer hears of every abandoned
+    // checkout's expiry, and a row for each would stay for good. (Such an order cannot
+    // contribute later: canceled and expired are final.)
     if new != Contribution::default() {
         txn.execute_raw(pg(
             "INSERT INTO reports.order_contributions (order_id, customer_id, cells) VALUES ($1, $2, $3) \
