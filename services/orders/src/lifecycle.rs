@@ -79,10 +79,15 @@ impl OrderQuote {
         .one(db)
         .await?
         .ok_or(OrdersError::NotFound("order"))?;
-        let quote = Quote::deserialize(&row.quote)
-            .map_err(|e| OrdersError::Stored(format!("order {order_id} quote: {e}")))?;
+        let quote = stored_quote(order_id, &row.quote)?;
         Ok((row, quote))
     }
+}
+
+/// Order `order_id`'s stored quote, read from its row's JSON.
+fn stored_quote(order_id: Uuid, quote: &serde_json::Value) -> OrdersResult<Quote> {
+    Quote::deserialize(quote)
+        .map_err(|e| OrdersError::Stored(format!("order {order_id} quote: {e}")))
 }
 
 /// The CTEs that move order `id` from `from` to `to` (its row's status and times, the
@@ -314,8 +319,7 @@ impl Paying {
     /// applied, for consumers that count sales (campaign statistics, 실적 reports) without
     /// reading this service's tables.
     fn sale(&self) -> OrdersResult<serde_json::Value> {
-        let quote = Quote::deserialize(&self.quote)
-            .map_err(|e| OrdersError::Stored(format!("order {} quote: {e}", self.id)))?;
+        let quote = stored_quote(self.id, &self.quote)?;
         let lines: Vec<serde_json::Value> = quote
             .lines
             .iter()
