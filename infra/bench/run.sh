@@ -415,9 +415,11 @@ wait_ready cached "$CACHED_PORT" "$PID_cached"
 wait_ready uncached "$UNCACHED_PORT" "$PID_uncached"
 
 # Events the servers' search indexer has yet to read or acknowledge (its consumer group's
-# lag plus pending; an unknown lag counts as one), 0 before the stream exists.
+# lag plus pending, summed over every topic's stream; an unknown lag counts as one), 0
+# before any stream exists.
 indexer_backlog() {
-  redis-cli -u "$REDIS_URL" --raw XINFO GROUPS "${REDIS_PREFIX}events" 2>/dev/null |
+  redis-cli -u "$REDIS_URL" --raw --scan --pattern "${REDIS_PREFIX}events:*" 2>/dev/null |
+    while read -r stream; do redis-cli -u "$REDIS_URL" --raw XINFO GROUPS "$stream" 2>/dev/null; done |
     awk '$0 == "name" { getline; group = $0; next }
          group == "search-indexer" && ($0 == "pending" || $0 == "lag") { getline; n += ($0 == "" ? 1 : $0) }
          END { print n + 0 }'

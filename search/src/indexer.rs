@@ -165,6 +165,21 @@ async fn products_of_price_event(
     }
 }
 
+/// The promotions topics the index follows beside every catalog topic
+/// ([`catalog::topics::ALL`]): every one [`affected`] names.
+const PROMOTIONS_TOPICS: [&str; 5] = [
+    promo::CAMPAIGN_CHANGED,
+    promo::CAMPAIGN_SCHEDULED,
+    promo::CAMPAIGN_LIVE,
+    promo::CAMPAIGN_ENDED,
+    promo::PRICES_CHANGED,
+];
+
+/// The topics the index follows.
+pub fn topics() -> Vec<&'static str> {
+    [topics::ALL.as_slice(), &PROMOTIONS_TOPICS].concat()
+}
+
 /// The products an event may have changed (none for topics the index does not follow,
 /// and for stock events that leave units on the shelf).
 async fn affected(
@@ -378,37 +393,51 @@ pub struct Lag {
     pub pending: u64,
 }
 
-/// The group's lag from `XINFO GROUPS`; `None` before the group exists.
+/// The group's lag summed over its topics' streams (`XINFO GROUPS` of each); `None`
+/// before the group exists on any of them. A stream the group is not on yet counts whole
+/// (the group reads it from its start once it is created there).
 pub async fn lag(redis: &Redis) -> SearchResult<Option<Lag>> {
     let mut conn = redis.conn();
-    let groups: redis::RedisResult<Vec<std::collections::HashMap<String, redis::Value>>> =
-        redis::cmd("XINFO")
-            .arg("GROUPS")
-            .arg(stream_key(redis))
-            .query_async(&mut conn)
-            .await;
-    let groups = match groups {
-        Ok(g) => g,
-        // The stream does not exist until the first event or consumer.
-        Err(e) if e.to_string().contains("no such key") => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
     let num = |g: &std::collections::HashMap<String, redis::Value>, k: &str| {
         g.get(k)
             .and_then(|v| redis::from_redis_value_ref::<i64>(v).ok())
             .and_then(|n| u64::try_from(n).ok())
     };
-    Ok(groups
-        .iter()
-        .find(|g| {
+    let (mut found, mut pending) = (false, 0);
+    // Unknown on any stream is unknown in all.
+    let mut lag = Some(0);
+    for topic in topics() {
+        let key = stream_key(redis, topic);
+        let groups: redis::RedisResult<Vec<std::collections::HashMap<String, redis::Value>>> =
+            redis::cmd("XINFO")
+                .arg("GROUPS")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await;
+        let groups = match groups {
+            Ok(g) => g,
+            // A stream does not exist until its first event or consumer.
+            Err(e) if e.to_string().contains("no such key") => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let ours = groups.iter().find(|g| {
             g.get("name")
                 .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
                 .is_some_and(|n| n == GROUP)
-        })
-        .map(|g| Lag {
-            lag: num(g, "lag"),
-            pending: num(g, "pending").unwrap_or(0),
-        }))
+        });
+        match ours {
+            Some(g) => {
+                found = true;
+                lag = lag.zip(num(g, "lag")).map(|(a, b)| a + b);
+                pending += num(g, "pending").unwrap_or(0);
+            }
+            None => {
+                let len: u64 = redis::cmd("XLEN").arg(&key).query_async(&mut conn).await?;
+                lag = lag.map(|a| a + len);
+            }
+        }
+    }
+    Ok(found.then_some(Lag { lag, pending }))
 }
 
 async fn report_lag(redis: Redis, mut stop: tokio::sync::watch::Receiver<bool>) {
@@ -445,6 +474,7 @@ pub async fn run(
     events::run_batch_consumer(
         redis,
         GROUP,
+        &topics(),
         move |evs| {
             let state = state.clone();
             let backend = backend.clone();

@@ -260,20 +260,30 @@ impl TestApp {
                     .unwrap_or(0);
             }
             let mut conn = self.redis().conn();
-            let groups: redis::RedisResult<Vec<std::collections::HashMap<String, redis::Value>>> =
-                redis::cmd("XINFO")
+            // Every topic's stream of this test's prefix.
+            let streams: Vec<String> = redis::cmd("KEYS")
+                .arg(platform::outbox::stream_key(self.redis(), "*"))
+                .query_async(&mut conn)
+                .await
+                .unwrap_or_default();
+            let mut busy = false;
+            for stream in streams {
+                let groups: redis::RedisResult<
+                    Vec<std::collections::HashMap<String, redis::Value>>,
+                > = redis::cmd("XINFO")
                     .arg("GROUPS")
-                    .arg(platform::outbox::stream_key(self.redis()))
+                    .arg(&stream)
                     .query_async(&mut conn)
                     .await;
-            let busy = groups.unwrap_or_default().iter().any(|g| {
-                let num = |k: &str| {
-                    g.get(k)
-                        .and_then(|v| redis::from_redis_value_ref::<i64>(v).ok())
-                        .unwrap_or(0)
-                };
-                num("lag") > 0 || num("pending") > 0
-            });
+                busy |= groups.unwrap_or_default().iter().any(|g| {
+                    let num = |k: &str| {
+                        g.get(k)
+                            .and_then(|v| redis::from_redis_value_ref::<i64>(v).ok())
+                            .unwrap_or(0)
+                    };
+                    num("lag") > 0 || num("pending") > 0
+                });
+            }
             if unpublished == 0 && !busy {
                 return;
             }

@@ -14,6 +14,19 @@ use uuid::Uuid;
 
 pub const GROUP: &str = "catalog-cache";
 
+/// The promotions topics that change shown prices, which the cache follows beside every
+/// catalog topic ([`topics::ALL`]; the catalog cannot name promotions' constants, since
+/// promotions depends on the catalog). Coupons do not change shown prices; the stacking
+/// policy can (it decides whether a time deal beats a campaign price).
+const PROMOTIONS_TOPICS: [&str; 6] = [
+    "promotions.campaign.changed",
+    "promotions.campaign.scheduled",
+    "promotions.campaign.live",
+    "promotions.campaign.ended",
+    "promotions.prices.changed",
+    "promotions.stacking_policy.changed",
+];
+
 /// The topics that change every product page of the vendor (the aggregate): trade name,
 /// approval and badges are on each.
 fn names_vendor(topic: &str) -> bool {
@@ -67,15 +80,8 @@ pub async fn handle_batch(state: &AppState, events: &[Event]) -> Vec<Result<(), 
                 lists = Lists::Retire;
             }
             topics::CATEGORY_CHANGED => categories = true,
-            // Promotions' topics (the catalog cannot name its constants: promotions
-            // depends on the catalog). Coupons do not change shown prices; the stacking
-            // policy can (it decides whether a time deal beats a campaign price).
-            t if t.starts_with("promotions.campaign.")
-                || t == "promotions.prices.changed"
-                || t == "promotions.stacking_policy.changed" =>
-            {
-                promotions = true;
-            }
+            // The promotions topics of [`PROMOTIONS_TOPICS`].
+            t if t.starts_with("promotions.") => promotions = true,
             _ => {}
         }
     }
@@ -123,5 +129,6 @@ pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
         let state = state.clone();
         async move { handle_batch(&state, &evs).await }
     };
-    events::run_batch_consumer(redis, GROUP, handler, stop).await;
+    let followed = [topics::ALL.as_slice(), &PROMOTIONS_TOPICS].concat();
+    events::run_batch_consumer(redis, GROUP, &followed, handler, stop).await;
 }

@@ -14,3 +14,16 @@ pub const VENDOR_SUSPENDED: &str = "catalog.vendor.suspended";
 pub const VENDOR_UPDATED: &str = "catalog.vendor.updated";
 pub const CERTIFICATION_CHANGED: &str = "catalog.certification.changed";
 pub const CATEGORY_CHANGED: &str = "catalog.category.changed";
+
+/// Every catalog topic: what the catalog's cache and the search index follow.
+pub const ALL: [&str; 9] = [
+    PRODUCT_CREATED,
+    PRODUCT_UPDATED,
+    PRODUCT_ARCHIVED,
+    STOCK_CHANGED,
+    VENDOR_APPROVED,
+    VENDOR_SUSPENDED,
+    VENDOR_UPDATED,
+    CERTIFICATION_CHANGED,
+    CATEGORY_CHANGED,
+];

@@ -1,5 +1,14 @@
-//! Consuming the event stream: a consumer group per purpose (cache invalidation, search
-//! indexing, statistics), delivery at least once. A handler must be idempotent; an event
+//! Consuming the event streams: a consumer group per purpose (cache invalidation, search
+//! indexing, statistics), delivery at least once.
+//!
+//! Each topic has its own stream ([`stream_key`]) and a consumer names the topics it
+//! follows: it reads those streams only, in one `XREADGROUP`. With one stream for every
+//! topic each of the six groups read, parsed and acknowledged every event, most of them
+//! only to drop it (a checkout's three events were eighteen deliveries, four of them
+//! wanted). Events of one topic come in the order they were published; a batch read
+//! from several streams is put in publication order again to the millisecond (entry ids
+//! are the Redis clock's), but a handler must not rely on the order of different topics
+//! (a retried event comes late anyway). A handler must be idempotent; an event
 //! whose handler fails stays pending and is retried once it has waited [`retry_delay`]
 //! (100 ms, doubling with every delivery, at most 30 s): a pass comes round many times a
 //! second on a busy stream, and retrying at once would spend a handler's attempts within
@@ -13,6 +22,7 @@
 
 use crate::kv::Redis;
 use crate::outbox::stream_key;
+use redis::streams::StreamKey;
 use redis::streams::{
     StreamAutoClaimReply, StreamClaimReply, StreamId, StreamPendingCountReply, StreamReadOptions,
     StreamReadReply,
@@ -62,11 +72,13 @@ fn field(map: &std::collections::HashMap<String, redis::Value>, key: &str) -> Op
         .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
 }
 
-async fn ensure_group(redis: &Redis, group: &str) -> redis::RedisResult<()> {
+/// Create `group` on the stream `key` (and the stream) unless it is there; from the
+/// stream's start, so that events published before the group existed reach it too.
+async fn ensure_group(redis: &Redis, key: &str, group: &str) -> redis::RedisResult<()> {
     let mut conn = redis.conn();
     let res: redis::RedisResult<()> = redis::cmd("XGROUP")
         .arg("CREATE")
-        .arg(stream_key(redis))
+        .arg(key)
         .arg(group)
         .arg("0")
         .arg("MKSTREAM")
@@ -141,14 +153,15 @@ async fn due_retries(
     Ok((claimed.ids, pending.ids.len()))
 }
 
-/// New entries for `consumer`, waiting up to `block` for some (`None`: not at all).
+/// New entries of the streams `keys` for `consumer`, each with its key's index, waiting
+/// up to `block` for some (`None`: not at all).
 async fn read_new(
     conn: &mut redis::aio::MultiplexedConnection,
-    key: &str,
+    keys: &[String],
     group: &str,
     consumer: &str,
     block: Option<Duration>,
-) -> redis::RedisResult<Vec<StreamId>> {
+) -> redis::RedisResult<Vec<(usize, StreamId)>> {
     let mut opts = StreamReadOptions::default()
         .group(group, consumer)
         .count(BATCH);
@@ -159,13 +172,30 @@ async fn read_new(
     let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
         .arg(&opts)
         .arg("STREAMS")
-        .arg(key)
-        .arg(">")
+        .arg(keys)
+        .arg(vec![">"; keys.len()])
         .query_async(conn)
         .await?;
     Ok(reply
-        .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
+        .map(|r| {
+            r.keys
+                .into_iter()
+                .filter_map(|StreamKey { key, ids }| {
+                    let at = keys.iter().position(|k| *k == key)?;
+                    Some(ids.into_iter().map(move |id| (at, id)))
+                })
+                .flatten()
+                .collect()
+        })
         .unwrap_or_default())
+}
+
+/// An entry id's place in publication order: (milliseconds, sequence). Every stream's
+/// ids come from the same Redis clock, so ids of different streams compare to the
+/// millisecond (within one, each stream counts its own sequence).
+fn id_order(id: &str) -> (u64, u64) {
+    let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
+    (ms.parse().unwrap_or(0), seq.parse().unwrap_or(0))
 }
 
 fn parse(entry: &StreamId) -> Option<Event> {
@@ -188,6 +218,8 @@ pub const CLAIM_SWEEP: Duration = Duration::from_secs(5);
 pub struct Consumer {
     group: String,
     name: String,
+    /// The topics it follows: one stream each.
+    topics: Vec<String>,
     group_ready: bool,
     sweep_every: Duration,
     next_sweep: Instant,
@@ -197,10 +229,12 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    pub fn new(group: &str, name: &str) -> Self {
+    /// Consumer `name` of `group`, reading the streams of `topics`.
+    pub fn new(group: &str, name: &str, topics: &[&str]) -> Self {
         Self {
             group: group.to_owned(),
             name: name.to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
             group_ready: false,
             sweep_every: CLAIM_SWEEP,
             next_sweep: Instant::now(),
@@ -256,16 +290,24 @@ impl Consumer {
         // restarted empty) the next pass makes sure of it again.
         let group_ready = std::mem::replace(&mut self.group_ready, false);
         let (group, consumer) = (self.group.as_str(), self.name.as_str());
+        let keys: Vec<String> = self.topics.iter().map(|t| stream_key(redis, t)).collect();
         if !group_ready {
-            ensure_group(redis, group).await?;
+            for key in &keys {
+                ensure_group(redis, key, group).await?;
+            }
         }
-        let key = stream_key(redis);
-        let mut entries = Vec::new();
+        // Each entry with the index of its stream's key.
+        let mut entries: Vec<(usize, StreamId)> = Vec::new();
         if Instant::now() >= self.next_sweep {
-            entries = claim_idle(conn, &key, group, consumer, CLAIM_IDLE).await?;
+            let mut full = false;
+            for (at, key) in keys.iter().enumerate() {
+                let claimed = claim_idle(conn, key, group, consumer, CLAIM_IDLE).await?;
+                full |= claimed.len() >= BATCH;
+                entries.extend(claimed.into_iter().map(|e| (at, e)));
+            }
             // A full batch may have more behind it: look again on the next pass.
             self.next_sweep = Instant::now()
-                + if entries.len() >= BATCH {
+                + if full {
                     Duration::ZERO
                 } else {
                     self.sweep_every
@@ -281,34 +323,38 @@ impl Consumer {
         }
         let mut still_pending = false;
         if may_hold_pending || !entries.is_empty() {
-            let (due, pending) = due_retries(conn, &key, group, consumer).await?;
-            still_pending = pending > due.len();
-            entries.extend(due);
+            for (at, key) in keys.iter().enumerate() {
+                let (due, pending) = due_retries(conn, key, group, consumer).await?;
+                still_pending |= pending > due.len();
+                entries.extend(due.into_iter().map(|e| (at, e)));
+            }
         }
         // With retries at hand, new entries are taken as they are, without waiting for more.
         let wait = entries.is_empty().then_some(block);
-        entries.extend(read_new(conn, &key, group, consumer, wait).await?);
-        let mut done: Vec<&str> = Vec::with_capacity(entries.len());
-        let mut handed: Vec<&str> = Vec::with_capacity(entries.len());
+        entries.extend(read_new(conn, &keys, group, consumer, wait).await?);
+        entries.sort_by_key(|(_, e)| id_order(&e.id));
+        // Acknowledged ids by stream.
+        let mut done: Vec<Vec<&str>> = vec![Vec::new(); keys.len()];
+        let mut handed: Vec<(usize, &str)> = Vec::with_capacity(entries.len());
         let mut events = Vec::with_capacity(entries.len());
-        for entry in &entries {
+        for (at, entry) in &entries {
             match parse(entry) {
                 Some(ev) => {
-                    handed.push(&entry.id);
+                    handed.push((*at, &entry.id));
                     events.push(ev);
                 }
                 // Unreadable entries are acknowledged: retrying cannot fix them.
                 None => {
                     tracing::warn!(id = %entry.id, "dropping malformed event");
-                    done.push(&entry.id);
+                    done[*at].push(&entry.id);
                 }
             }
         }
         if !events.is_empty() {
             let mut outcomes = handler(events).await.into_iter();
-            for id in handed {
+            for (at, id) in handed {
                 match outcomes.next() {
-                    Some(Ok(())) => done.push(id),
+                    Some(Ok(())) => done[at].push(id),
                     Some(Err(err)) => {
                         tracing::warn!(id, group, error = %err, "event handler failed; will retry");
                         still_pending = true;
@@ -320,18 +366,18 @@ impl Consumer {
                 }
             }
         }
-        // One acknowledgement for the whole batch.
-        if !done.is_empty() {
-            let _: () = redis::cmd("XACK")
-                .arg(&key)
-                .arg(group)
-                .arg(&done)
-                .query_async(conn)
-                .await?;
+        // One acknowledgement for each stream the batch came from, in one round trip.
+        let mut acks = redis::pipe();
+        for (key, ids) in keys.iter().zip(&done).filter(|(_, ids)| !ids.is_empty()) {
+            acks.cmd("XACK").arg(key).arg(group).arg(ids).ignore();
+        }
+        let acknowledged = done.iter().map(Vec::len).sum();
+        if acknowledged > 0 {
+            acks.query_async::<()>(conn).await?;
         }
         self.may_hold_pending = still_pending;
         self.group_ready = true;
-        Ok(done.len())
+        Ok(acknowledged)
     }
 }
 
@@ -354,6 +400,7 @@ where
 pub async fn run_app_consumer<F, Fut, E>(
     state: crate::AppState,
     group: &'static str,
+    topics: &[&str],
     handler: F,
     stop: tokio::sync::watch::Receiver<bool>,
 ) where
@@ -362,7 +409,14 @@ pub async fn run_app_consumer<F, Fut, E>(
     E: std::fmt::Display,
 {
     let redis = state.redis.clone();
-    run_consumer(redis, group, move |ev| handler(state.clone(), ev), stop).await;
+    run_consumer(
+        redis,
+        group,
+        topics,
+        move |ev| handler(state.clone(), ev),
+        stop,
+    )
+    .await;
 }
 
 /// Run a consumer until `stop` flips, backing off while Redis is down; the handler gets
@@ -370,6 +424,7 @@ pub async fn run_app_consumer<F, Fut, E>(
 pub async fn run_consumer<F, Fut, E>(
     redis: Redis,
     group: &'static str,
+    topics: &[&str],
     handler: F,
     stop: tokio::sync::watch::Receiver<bool>,
 ) where
@@ -378,7 +433,14 @@ pub async fn run_consumer<F, Fut, E>(
     E: std::fmt::Display,
 {
     let handler = &handler;
-    run_batch_consumer(redis, group, |events| one_by_one(handler, events), stop).await;
+    run_batch_consumer(
+        redis,
+        group,
+        topics,
+        |events| one_by_one(handler, events),
+        stop,
+    )
+    .await;
 }
 
 /// [`run_consumer`] with a batch handler ([`Consumer::pass_batch`]): every event one read
@@ -390,6 +452,7 @@ pub async fn run_consumer<F, Fut, E>(
 pub async fn run_batch_consumer<B, Fut, E>(
     redis: Redis,
     group: &'static str,
+    topics: &[&str],
     handler: B,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) where
@@ -400,6 +463,7 @@ pub async fn run_batch_consumer<B, Fut, E>(
     let mut consumer = Consumer::new(
         group,
         &format!("{}-{}", std::process::id(), Uuid::now_v7().simple()),
+        topics,
     );
     let mut backoff = Duration::from_millis(100);
     let mut conn: Option<redis::aio::MultiplexedConnection> = None;

@@ -83,9 +83,10 @@ pub async fn enqueue(
     Ok(id)
 }
 
-/// The stream every event goes to.
-pub fn stream_key(redis: &Redis) -> String {
-    redis.key("events")
+/// The stream of `topic`'s events ([`crate::events`]: a consumer reads the streams of
+/// the topics it follows, and no other).
+pub fn stream_key(redis: &Redis, topic: &str) -> String {
+    redis.key(&format!("events:{topic}"))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +117,6 @@ pub async fn relay_once(
         txn.commit().await?;
         return Ok(0);
     }
-    let stream = stream_key(redis);
     let mut pipe = redis::pipe();
     let mut ids = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -126,7 +126,7 @@ pub async fn relay_once(
         let payload: String = row.try_get("", "payload")?;
         let created: chrono::DateTime<chrono::Utc> = row.try_get("", "created_at")?;
         pipe.cmd("XADD")
-            .arg(&stream)
+            .arg(stream_key(redis, &topic))
             .arg("MAXLEN")
             .arg("~")
             .arg(1_000_000)

@@ -8,6 +8,7 @@
 //! minute they were built for, so a campaign's boundary is never served from a page built
 //! before it.
 
+use crate::topics;
 use chrono::{DateTime, Utc};
 use platform::kv::Redis;
 use platform::local_cache::LocalKey;
@@ -110,14 +111,18 @@ pub async fn invalidate(redis: &Redis) {
 /// The consumer group that keeps the cache in step with the event stream.
 pub const GROUP: &str = "promotions-cache";
 
-/// Topics after which cached campaign pages may be stale.
-pub fn is_relevant(topic: &str) -> bool {
-    topic.starts_with("promotions.")
-        || matches!(
-            topic,
-            "catalog.product.updated"
-                | "catalog.product.archived"
-                | "catalog.vendor.suspended"
-                | "catalog.vendor.approved"
-        )
-}
+/// Topics after which cached campaign pages may be stale: every promotions topic, and
+/// the catalog's changes a campaign page shows.
+pub const TOPICS: &[&str] = &[
+    topics::CAMPAIGN_CHANGED,
+    topics::CAMPAIGN_SCHEDULED,
+    topics::CAMPAIGN_LIVE,
+    topics::CAMPAIGN_ENDED,
+    topics::PRICES_CHANGED,
+    topics::COUPON_CHANGED,
+    topics::STACKING_POLICY_CHANGED,
+    catalog::topics::PRODUCT_UPDATED,
+    catalog::topics::PRODUCT_ARCHIVED,
+    catalog::topics::VENDOR_SUSPENDED,
+    catalog::topics::VENDOR_APPROVED,
+];

@@ -75,10 +75,9 @@ pub async fn run_workers(state: AppState, stop: tokio::sync::watch::Receiver<boo
         platform::events::run_app_consumer(
             state,
             cache::GROUP,
-            |state, ev| async move {
-                if cache::is_relevant(&ev.topic) {
-                    cache::invalidate(&state.redis).await;
-                }
+            cache::TOPICS,
+            |state, _| async move {
+                cache::invalidate(&state.redis).await;
                 Ok::<(), std::convert::Infallible>(())
             },
             stop,

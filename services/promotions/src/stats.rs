@@ -194,9 +194,6 @@ pub async fn count_sale(state: &AppState, sale: &Sale) -> PromotionsResult<()> {
 /// The handler of the `promotions-stats` group.
 pub async fn handle(state: AppState, ev: Event) -> PromotionsResult<()> {
     let state = &state;
-    if ev.topic != topics::ORDERS_SALE {
-        return Ok(());
-    }
     match serde_json::from_value::<Sale>(ev.payload) {
         Ok(sale) => count_sale(state, &sale).await,
         Err(err) => {
@@ -209,5 +206,5 @@ pub async fn handle(state: AppState, ev: Event) -> PromotionsResult<()> {
 
 /// Run the statistics consumer until `stop` flips.
 pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
-    events::run_app_consumer(state, GROUP, handle, stop).await;
+    events::run_app_consumer(state, GROUP, &[topics::ORDERS_SALE], handle, stop).await;
 }

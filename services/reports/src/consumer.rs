@@ -11,19 +11,24 @@ use uuid::Uuid;
 
 pub const GROUP: &str = "reports-rollups";
 
+/// The topics the rollups follow: the order's changes that move what it counts for.
+pub const TOPICS: &[&str] = &[
+    "orders.order.paid",
+    "orders.order.canceled",
+    "orders.order.expired",
+    "orders.order.completed",
+    "orders.vendor_order.confirmed",
+    "orders.vendor_order.return_accepted",
+];
+
 /// The order an event asks to apply, if it is one the rollups follow.
 pub fn order_of(event: &Event) -> Option<Uuid> {
-    match event.topic.as_str() {
-        "orders.order.paid"
-        | "orders.order.canceled"
-        | "orders.order.expired"
-        | "orders.order.completed"
-        | "orders.vendor_order.confirmed"
-        | "orders.vendor_order.return_accepted" => event.payload["order_id"]
-            .as_str()
-            .and_then(|s| s.parse().ok()),
-        _ => None,
+    if !TOPICS.contains(&event.topic.as_str()) {
+        return None;
     }
+    event.payload["order_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
 }
 
 /// Handle one event: apply the order it names, or nothing.
@@ -40,6 +45,7 @@ pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
     platform::events::run_consumer(
         redis,
         GROUP,
+        TOPICS,
         move |ev| {
             let state = state.clone();
             async move { handle(&state, ev).await.map(|_| ()) }

@@ -12,16 +12,20 @@ use uuid::Uuid;
 
 pub const GROUP: &str = "settlements-ledger";
 
+/// The topics settlements follows.
+pub const TOPICS: &[&str] = &[
+    "orders.vendor_order.confirmed",
+    "orders.vendor_order.return_accepted",
+];
+
 /// The vendor order an event asks to book, if it is one settlements follows.
 pub fn vendor_order_of(event: &Event) -> Option<Uuid> {
-    match event.topic.as_str() {
-        "orders.vendor_order.confirmed" | "orders.vendor_order.return_accepted" => {
-            event.payload["vendor_order_id"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-        }
-        _ => None,
+    if !TOPICS.contains(&event.topic.as_str()) {
+        return None;
     }
+    event.payload["vendor_order_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
 }
 
 /// Handle one event: book the vendor order it names, or nothing.
@@ -37,6 +41,7 @@ pub async fn run(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
     platform::events::run_app_consumer(
         state,
         GROUP,
+        TOPICS,
         |state, ev| async move { handle(&state, ev).await.map(|_| ()) },
         stop,
     )

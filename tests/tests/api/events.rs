@@ -7,20 +7,34 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+/// The topics of every event published, read from the events themselves (each topic's
+/// stream holds its own).
 async fn topics(app: &jikgu_tests::TestApp) -> BTreeSet<String> {
     let mut conn = app.redis().conn();
-    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(platform::outbox::stream_key(app.redis()))
-        .arg("-")
-        .arg("+")
+    let streams: Vec<String> = redis::cmd("KEYS")
+        .arg(platform::outbox::stream_key(app.redis(), "*"))
         .query_async(&mut conn)
         .await
-        .expect("xrange");
-    entries
-        .ids
-        .iter()
-        .filter_map(|e| e.get::<String>("topic"))
-        .collect()
+        .expect("keys");
+    let mut topics = BTreeSet::new();
+    for stream in streams {
+        let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(&stream)
+            .arg("-")
+            .arg("+")
+            .query_async(&mut conn)
+            .await
+            .expect("xrange");
+        for topic in entries.ids.iter().filter_map(|e| e.get::<String>("topic")) {
+            assert_eq!(
+                stream,
+                platform::outbox::stream_key(app.redis(), &topic),
+                "an event in another topic's stream"
+            );
+            topics.insert(topic);
+        }
+    }
+    topics
 }
 
 #[tokio::test]
@@ -101,7 +115,7 @@ async fn an_idle_consumer_read_is_not_an_error() {
     let app = spawn_app().await;
     let redis = app.redis();
     let mut conn = redis.dedicated().await.expect("connect");
-    let mut consumer = platform::events::Consumer::new("idle-check", "c1");
+    let mut consumer = platform::events::Consumer::new("idle-check", "c1", &["test.idle"]);
     let handler = |_ev: platform::events::Event| async { Ok::<(), String>(()) };
     for _ in 0..3 {
         let started = std::time::Instant::now();
@@ -170,13 +184,14 @@ async fn a_trickle_of_events_reaches_a_consumer_in_one_batch() {
     let consumer = tokio::spawn(platform::events::run_batch_consumer(
         redis.clone(),
         "trickle-check",
+        &["test.trickle"],
         handler,
         stopped,
     ));
     let add = || async {
         let mut conn = redis.conn();
         let _: String = redis::cmd("XADD")
-            .arg(platform::outbox::stream_key(&redis))
+            .arg(platform::outbox::stream_key(&redis, "test.trickle"))
             .arg("*")
             .arg("event_id")
             .arg(uuid::Uuid::now_v7().to_string())

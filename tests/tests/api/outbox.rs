@@ -2,10 +2,10 @@ use jikgu_tests::spawn_app;
 use platform::outbox::{self, Schema};
 use sea_orm::TransactionTrait;
 
-async fn stream_len(app: &jikgu_tests::TestApp) -> usize {
+async fn stream_len(app: &jikgu_tests::TestApp, topic: &str) -> usize {
     let mut conn = app.redis().conn();
     redis::cmd("XLEN")
-        .arg(outbox::stream_key(app.redis()))
+        .arg(outbox::stream_key(app.redis(), topic))
         .query_async::<usize>(&mut conn)
         .await
         .expect("xlen")
@@ -44,7 +44,7 @@ async fn only_committed_events_reach_the_stream() {
     // The app's own relay is running too; wait until the event is out.
     let mut len = 0;
     for _ in 0..50 {
-        len = stream_len(&app).await;
+        len = stream_len(&app, "test.committed").await;
         if len > 0 {
             break;
         }
@@ -56,11 +56,11 @@ async fn only_committed_events_reach_the_stream() {
         .await
         .expect("relay");
     assert_eq!(n, 0);
-    assert_eq!(stream_len(&app).await, 1);
+    assert_eq!(stream_len(&app, "test.committed").await, 1);
 
     let mut conn = app.redis().conn();
     let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(outbox::stream_key(app.redis()))
+        .arg(outbox::stream_key(app.redis(), "test.committed"))
         .arg("-")
         .arg("+")
         .query_async(&mut conn)
@@ -71,4 +71,5 @@ async fn only_committed_events_reach_the_stream() {
     let payload: String = entry.get("payload").expect("payload");
     assert_eq!(topic, "test.committed");
     assert!(payload.contains("강화순무"));
+    assert_eq!(stream_len(&app, "test.rolled_back").await, 0);
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 const GROUP: &str = "test-group";
+/// The topic these tests publish, and consumer B follows.
+const TOPIC: &str = "test.thing.changed";
 /// Test keys expire by themselves, even when a test panics before cleaning up.
 const KEY_TTL_SECS: i64 = 300;
 
@@ -25,15 +27,20 @@ async fn test_redis() -> Redis {
 }
 
 async fn publish(redis: &Redis) -> (String, Uuid) {
+    publish_to(redis, TOPIC).await
+}
+
+/// Publish an event of `topic` to its stream, as the relay does.
+async fn publish_to(redis: &Redis, topic: &str) -> (String, Uuid) {
     let event_id = Uuid::now_v7();
     let mut conn = redis.conn();
     let entry: String = redis::cmd("XADD")
-        .arg(stream_key(redis))
+        .arg(stream_key(redis, topic))
         .arg("*")
         .arg("event_id")
         .arg(event_id.to_string())
         .arg("topic")
-        .arg("test.thing.changed")
+        .arg(topic)
         .arg("aggregate_id")
         .arg(Uuid::now_v7().to_string())
         .arg("payload")
@@ -42,7 +49,7 @@ async fn publish(redis: &Redis) -> (String, Uuid) {
         .await
         .expect("xadd");
     let _: () = redis::cmd("EXPIRE")
-        .arg(stream_key(redis))
+        .arg(stream_key(redis, topic))
         .arg(KEY_TTL_SECS)
         .query_async(&mut conn)
         .await
@@ -53,7 +60,7 @@ async fn publish(redis: &Redis) -> (String, Uuid) {
 async fn clean_up(redis: &Redis) {
     let mut conn = redis.conn();
     let _: () = redis::cmd("DEL")
-        .arg(stream_key(redis))
+        .arg(stream_key(redis, TOPIC))
         .query_async(&mut conn)
         .await
         .expect("clean up");
@@ -69,7 +76,7 @@ async fn read_and_die(redis: &Redis, consumer: &str) -> Vec<String> {
         .arg("COUNT")
         .arg(10)
         .arg("STREAMS")
-        .arg(stream_key(redis))
+        .arg(stream_key(redis, TOPIC))
         .arg(">")
         .query_async(&mut conn)
         .await
@@ -83,9 +90,14 @@ async fn read_and_die(redis: &Redis, consumer: &str) -> Vec<String> {
 
 /// Pending entries of the group, per consumer.
 async fn pending_of(redis: &Redis, consumer: &str) -> usize {
+    pending_on(redis, TOPIC, consumer).await
+}
+
+/// Pending entries of the group on `topic`'s stream, per consumer.
+async fn pending_on(redis: &Redis, topic: &str, consumer: &str) -> usize {
     let mut conn = redis.conn();
     let reply: redis::streams::StreamPendingCountReply = redis::cmd("XPENDING")
-        .arg(stream_key(redis))
+        .arg(stream_key(redis, topic))
         .arg(GROUP)
         .arg("-")
         .arg("+")
@@ -106,7 +118,7 @@ async fn pending_of(redis: &Redis, consumer: &str) -> usize {
 async fn set_clock(redis: &Redis, owner: &str, entry: &str, idle: Duration, deliveries: usize) {
     let mut conn = redis.conn();
     let _: redis::Value = redis::cmd("XCLAIM")
-        .arg(stream_key(redis))
+        .arg(stream_key(redis, TOPIC))
         .arg(GROUP)
         .arg(owner)
         .arg(0)
@@ -124,7 +136,7 @@ async fn set_clock(redis: &Redis, owner: &str, entry: &str, idle: Duration, deli
 /// Consumer B, looking for idle entries on every pass (the default is every
 /// `CLAIM_SWEEP`, which a test would have to wait out).
 fn consumer_b() -> Consumer {
-    Consumer::new(GROUP, "b").sweep_every(Duration::ZERO)
+    Consumer::new(GROUP, "b", &[TOPIC]).sweep_every(Duration::ZERO)
 }
 
 /// One pass of consumer B; returns how many entries it acknowledged.
@@ -141,6 +153,51 @@ where
     b.pass(redis, conn, Duration::from_millis(10), handler)
         .await
         .expect("pass")
+}
+
+/// A consumer reads the streams of the topics it follows and no other: the events of its
+/// two topics come to it in the order they were published (to the millisecond), each is acknowledged on its
+/// own stream, and another topic's event is never handed to it.
+#[tokio::test]
+async fn a_consumer_reads_only_its_topics_in_publication_order() {
+    let redis = test_redis().await;
+    let mut conn = redis.dedicated().await.expect("connect");
+    let (a, b, other) = ("test.a.changed", "test.b.changed", "test.other.changed");
+    let mut c = Consumer::new(GROUP, "c", &[a, b]);
+    let seen: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
+    let handler = |ev: Event| {
+        let seen = &seen;
+        async move {
+            seen.lock().expect("lock").push(ev.event_id);
+            Ok::<(), String>(())
+        }
+    };
+    // The first pass creates the group on both streams.
+    assert_eq!(pass(&mut c, &redis, &mut conn, &handler).await, 0);
+    // A millisecond apart: entries of different streams are ordered by their ids' time.
+    let tick = || tokio::time::sleep(Duration::from_millis(2));
+    let (_, first) = publish_to(&redis, b).await;
+    tick().await;
+    publish_to(&redis, other).await;
+    let (_, second) = publish_to(&redis, a).await;
+    tick().await;
+    let (_, third) = publish_to(&redis, b).await;
+
+    assert_eq!(pass(&mut c, &redis, &mut conn, &handler).await, 3);
+    assert_eq!(*seen.lock().expect("lock"), [first, second, third]);
+    assert_eq!(pending_on(&redis, a, "c").await, 0);
+    assert_eq!(pending_on(&redis, b, "c").await, 0);
+    assert_eq!(pass(&mut c, &redis, &mut conn, &handler).await, 0);
+    assert_eq!(seen.lock().expect("lock").len(), 3);
+
+    let mut conn = redis.conn();
+    let _: () = redis::cmd("DEL")
+        .arg(stream_key(&redis, a))
+        .arg(stream_key(&redis, b))
+        .arg(stream_key(&redis, other))
+        .query_async(&mut conn)
+        .await
+        .expect("clean up");
 }
 
 #[tokio::test]
