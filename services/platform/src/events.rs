@@ -2,10 +2,10 @@
 //! indexing, statistics), delivery at least once.
 //!
 //! Each topic has its own stream ([`stream_key`]) and a consumer names the topics it
-//! follows: it reads those streams only, in one `XREADGROUP`. With one stream for every
-//! topic each of the six groups read, parsed and acknowledged every event, most of them
-//! only to drop it (a checkout's three events were eighteen deliveries, four of them
-//! wanted). Events of one topic come in the order they were published; a batch read
+//! follows: it reads those streams only, in one `XREADGROUP`, so no group is handed,
+//! parses and acknowledges events only to drop them (on one shared stream a checkout's
+//! three events would be eighteen deliveries to six groups, four of them wanted). Events
+//! of one topic come in the order they were published; a batch read
 //! from several streams is put in publication order again to the millisecond (entry ids
 //! are the Redis clock's), but a handler must not rely on the order of different topics
 //! (a retried event comes late anyway). A handler must be idempotent; an event
@@ -22,10 +22,9 @@
 
 use crate::kv::Redis;
 use crate::outbox::stream_key;
-use redis::streams::StreamKey;
 use redis::streams::{
-    StreamAutoClaimReply, StreamClaimReply, StreamId, StreamPendingCountReply, StreamReadOptions,
-    StreamReadReply,
+    StreamAutoClaimReply, StreamClaimReply, StreamId, StreamKey, StreamPendingCountReply,
+    StreamReadOptions, StreamReadReply,
 };
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -41,7 +40,7 @@ pub const READ_BLOCK: Duration = Duration::from_millis(500);
 const _: () =
     assert!(READ_BLOCK.as_millis() * 2 < crate::kv::BLOCKING_RESPONSE_TIMEOUT.as_millis());
 
-/// Entries read, retried or taken over per pass.
+/// Entries read, retried or taken over per pass and stream.
 const BATCH: usize = 200;
 
 /// How long a consumer lets the stream gather after a pass that handled fewer entries
