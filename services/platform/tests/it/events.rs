@@ -58,12 +58,26 @@ async fn publish_to(redis: &Redis, topic: &str) -> (String, Uuid) {
 }
 
 async fn clean_up(redis: &Redis) {
+    clean_up_topics(redis, &[TOPIC]).await;
+}
+
+/// Delete the streams of `topics`.
+async fn clean_up_topics(redis: &Redis, topics: &[&str]) {
     let mut conn = redis.conn();
+    let keys: Vec<String> = topics.iter().map(|t| stream_key(redis, t)).collect();
     let _: () = redis::cmd("DEL")
-        .arg(stream_key(redis, TOPIC))
+        .arg(keys)
         .query_async(&mut conn)
         .await
         .expect("clean up");
+}
+
+/// A handler that records the id of every event it is handed, and succeeds.
+fn recording(seen: &Mutex<Vec<Uuid>>) -> impl Fn(Event) -> std::future::Ready<Result<(), String>> {
+    move |ev| {
+        seen.lock().expect("lock").push(ev.event_id);
+        std::future::ready(Ok(()))
+    }
 }
 
 /// Consumer `consumer` reads what is new and then dies: nothing is acknowledged.
@@ -165,13 +179,7 @@ async fn a_consumer_reads_only_its_topics_in_publication_order() {
     let (a, b, other) = ("test.a.changed", "test.b.changed", "test.other.changed");
     let mut c = Consumer::new(GROUP, "c", &[a, b]);
     let seen: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
-    let handler = |ev: Event| {
-        let seen = &seen;
-        async move {
-            seen.lock().expect("lock").push(ev.event_id);
-            Ok::<(), String>(())
-        }
-    };
+    let handler = recording(&seen);
     // The first pass creates the group on both streams.
     assert_eq!(pass(&mut c, &redis, &mut conn, &handler).await, 0);
     // A millisecond apart: entries of different streams are ordered by their ids' time.
@@ -190,14 +198,7 @@ async fn a_consumer_reads_only_its_topics_in_publication_order() {
     assert_eq!(pass(&mut c, &redis, &mut conn, &handler).await, 0);
     assert_eq!(seen.lock().expect("lock").len(), 3);
 
-    let mut conn = redis.conn();
-    let _: () = redis::cmd("DEL")
-        .arg(stream_key(&redis, a))
-        .arg(stream_key(&redis, b))
-        .arg(stream_key(&redis, other))
-        .query_async(&mut conn)
-        .await
-        .expect("clean up");
+    clean_up_topics(&redis, &[a, b, other]).await;
 }
 
 #[tokio::test]
@@ -206,13 +207,7 @@ async fn a_dead_consumers_entries_are_taken_over_once_idle() {
     let mut conn = redis.dedicated().await.expect("connect");
     let mut b = consumer_b();
     let seen: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
-    let handler = |ev: Event| {
-        let seen = &seen;
-        async move {
-            seen.lock().expect("lock").push(ev.event_id);
-            Ok::<(), String>(())
-        }
-    };
+    let handler = recording(&seen);
     // The group exists (as a first pass creates it) before the event, so that A reads it.
     assert_eq!(pass(&mut b, &redis, &mut conn, &handler).await, 0);
     let (entry, event_id) = publish(&redis).await;
