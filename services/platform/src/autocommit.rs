@@ -24,11 +24,20 @@
 //! sent through it as a statement would stay open on a pooled connection; a transaction
 //! is [`Autocommit::begin`]'s [`Txn`] instead, which holds its connection until it commits
 //! or rolls back (rolled back when dropped, as sea-orm's are). Checkout's transaction runs
-//! here so that checkouts and cart writes wait in one queue for one set of connections:
-//! on a pool of its own, the checkout bench's customers all queued at checkout (p99 about
-//! 150 ms against about 65 ms shared; `infra/bench/README.md`, twenty-first session), and
-//! it saves the ping's round trip besides. [`Begins`] lets a function begin on either
-//! pool.
+//! here, on the connections cart writes use: on a pool of its own, the checkout bench's
+//! customers all queued at checkout (p99 about 150 ms against about 65 ms shared;
+//! `infra/bench/README.md`, twenty-first session), and here it saves the ping's round
+//! trip besides. [`Begins`] lets a function begin on either pool.
+//!
+//! Cart work yields to checkouts: it runs on the handle [`Autocommit::yielding`] gives,
+//! whose statements and transactions hold at most [`yielding_share`] of the connections
+//! at once. In one queue served in arrival order every request waited about as long:
+//! under the checkout bench, some 30 ms for a connection, a checkout (the request that
+//! completes a sale) as long as a cart edit, and checkout's p99 was the queue's (51-98 ms;
+//! 24-28 ms with the share, the thirty-seventh session). Now a checkout waits behind
+//! other checkouts and at most a few cart statements, and cart work waits in its own line
+//! for the rest; its share is never zero, and its line is served in arrival order, so it
+//! waits longer under load but never forever.
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
 use sea_orm::sqlx::{self, Connection, PgConnection, postgres::PgConnectOptions};
@@ -39,7 +48,7 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 /// A connection idle this long may have been closed by the server, a proxy or a firewall:
 /// it is pinged before it is used.
@@ -49,6 +58,17 @@ pub const IDLE_PING: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Autocommit {
     pool: managed::Pool<Connector>,
+    /// The connections yielding work may hold at once, shared by every handle.
+    share: Arc<Semaphore>,
+    /// Whether this handle's work yields ([`Autocommit::yielding`]).
+    yields: bool,
+}
+
+/// Of a pool of `max` connections, how many yielding work may hold at once: all but a
+/// third (never none), so that a transaction finds a connection free or queues behind a
+/// few yielding statements at most. A pool of 7, the bench's on two cores, keeps 2.
+pub fn yielding_share(max: usize) -> usize {
+    (max - max / 3).max(1)
 }
 
 struct Connector {
@@ -84,10 +104,11 @@ impl Autocommit {
     pub fn beside(db: &DatabaseConnection) -> Autocommit {
         let main = db.get_postgres_connection_pool();
         let options = main.options();
+        let max = options.get_max_connections() as usize;
         let pool = managed::Pool::builder(Connector {
             options: main.connect_options().as_ref().clone(),
         })
-        .max_size(options.get_max_connections() as usize)
+        .max_size(max)
         .wait_timeout(Some(options.get_acquire_timeout()))
         .create_timeout(Some(options.get_acquire_timeout()))
         .recycle_timeout(Some(options.get_acquire_timeout()))
@@ -95,7 +116,35 @@ impl Autocommit {
         .build()
         // Building fails only when timeouts are set without a runtime.
         .expect("the autocommit pool has a runtime for its timeouts");
-        Autocommit { pool }
+        Autocommit {
+            pool,
+            share: Arc::new(Semaphore::new(yielding_share(max))),
+            yields: false,
+        }
+    }
+
+    /// This pool, for work that yields to the rest: its statements and transactions
+    /// together hold at most [`yielding_share`] of the connections.
+    pub fn yielding(&self) -> Autocommit {
+        Autocommit {
+            yields: true,
+            ..self.clone()
+        }
+    }
+
+    /// A place in the yielding work's share, for a handle whose work yields (waited for
+    /// as long as a connection is).
+    async fn turn(&self) -> Result<Option<OwnedSemaphorePermit>, DbErr> {
+        if !self.yields {
+            return Ok(None);
+        }
+        let wait = self.pool.timeouts().wait.unwrap_or(Duration::MAX);
+        match tokio::time::timeout(wait, self.share.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            // The semaphore is never closed.
+            Ok(Err(_)) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
+            Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+        }
     }
 
     async fn conn(&self) -> Result<Object<Connector>, DbErr> {
@@ -112,6 +161,7 @@ impl Autocommit {
     where
         F: AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
     {
+        let _turn = self.turn().await?;
         let mut conn = self.conn().await?;
         match run(&mut conn).await {
             Ok(v) => Ok(v),
@@ -126,10 +176,12 @@ impl Autocommit {
 
     /// Begin a transaction on a connection of this pool.
     pub async fn begin(&self) -> Result<Txn, DbErr> {
+        let turn = self.turn().await?;
         let mut conn = Unsure(Some(self.conn().await?));
         simple(conn.get(), "BEGIN").await.map_err(exec_err)?;
         Ok(Txn {
             conn: Mutex::new(conn.sure()),
+            turn,
         })
     }
 }
@@ -179,6 +231,9 @@ async fn simple(conn: &mut PgConnection, sql: &'static str) -> Result<(), sqlx::
 pub struct Txn {
     /// `None` once it has ended, or lost its connection.
     conn: Mutex<Option<Object<Connector>>>,
+    /// Its place in the yielding work's share, when it was begun on such a handle: given
+    /// back with the connection.
+    turn: Option<OwnedSemaphorePermit>,
 }
 
 impl Txn {
@@ -230,11 +285,13 @@ impl Drop for Txn {
             return;
         };
         let mut conn = Unsure(Some(conn));
+        let turn = self.turn.take();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 if simple(conn.get(), "ROLLBACK").await.is_ok() {
                     conn.sure();
                 }
+                drop(turn);
             });
         }
     }
@@ -352,3 +409,14 @@ macro_rules! connection_trait {
 
 connection_trait!(Autocommit);
 connection_trait!(Txn);
+
+#[cfg(test)]
+mod tests {
+    use super::yielding_share;
+
+    #[test]
+    fn yielding_work_leaves_a_third_of_the_pool_and_never_has_none() {
+        let shares: Vec<usize> = [1, 2, 3, 7, 10].map(yielding_share).to_vec();
+        assert_eq!(shares, [1, 2, 2, 5, 7]);
+    }
+}

@@ -14,7 +14,7 @@ struct Answer {
     pid: i32,
 }
 
-async fn ask(pool: &Autocommit, n: i64) -> Result<Answer, sea_orm::DbErr> {
+async fn ask(pool: &impl ConnectionTrait, n: i64) -> Result<Answer, sea_orm::DbErr> {
     Answer::find_by_statement(platform::db::pg(
         "SELECT $1::int8 AS n, pg_backend_pid() AS pid",
         [n.into()],
@@ -266,4 +266,79 @@ async fn racing_transactions_commit_whole_or_not_at_all() {
     .expect("count")
     .expect("a row");
     assert_eq!(halves.n, 0, "no transaction committed half");
+}
+
+/// Work that yields (a cart's) holds at most its share of the pool, and gets its place
+/// back however a transaction of it ends: with the share taken, a yielding statement
+/// waits while the rest (a checkout's transaction) still gets a connection.
+#[tokio::test]
+async fn yielding_work_leaves_the_rest_of_the_pool_to_the_others() {
+    use sea_orm::TransactionSession;
+    let db = TestDb::create().await;
+    let (_main, pool) = pools(&db, 3).await;
+    assert_eq!(platform::autocommit::yielding_share(3), 2);
+    let carts = pool.yielding();
+    let first = carts.begin().await.expect("first");
+    let second = carts.begin().await.expect("second");
+    let waited = tokio::time::timeout(Duration::from_millis(300), ask(&carts, 1)).await;
+    assert!(waited.is_err(), "a third piece of yielding work waits");
+
+    let rest = pool
+        .begin()
+        .await
+        .expect("the rest still gets a connection");
+    let answer = ask(&rest, 2).await.expect("asked");
+    assert_eq!(answer.n, 2);
+    rest.commit().await.expect("commit");
+
+    // Dropped open: rolled back, and its place given back.
+    drop(first);
+    assert_eq!(ask(&carts, 3).await.expect("a place again").n, 3);
+    second.commit().await.expect("commit");
+    let again = (carts.begin().await, carts.begin().await);
+    assert!(
+        again.0.is_ok() && again.1.is_ok(),
+        "both places are free again"
+    );
+}
+
+/// Yielding statements racing on a small pool: never more of them at once than the
+/// share, as Postgres sees its backends, and each gets its answer.
+#[tokio::test]
+async fn racing_yielding_statements_never_exceed_their_share() {
+    #[derive(FromQueryResult)]
+    struct Seen {
+        at_once: i64,
+    }
+    let db = TestDb::create().await;
+    let (_main, pool) = pools(&db, 3).await;
+    let carts = pool.yielding();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let carts = carts.clone();
+            tokio::spawn(async move {
+                Seen::find_by_statement(platform::db::pg(
+                    "SELECT (SELECT count(*) FROM pg_stat_activity \
+                         WHERE state = 'active' AND query LIKE '%yield-probe%' \
+                         AND datname = current_database()) AS at_once \
+                     FROM pg_sleep(0.05) /* yield-probe */",
+                    [],
+                ))
+                .one(&carts)
+                .await
+                .expect("probe")
+                .expect("one row")
+                .at_once
+            })
+        })
+        .collect();
+    let mut most = 0;
+    for task in tasks {
+        most = most.max(task.await.expect("task"));
+    }
+    assert!(most >= 1, "each probe sees itself");
+    assert!(
+        most <= 2,
+        "at most the share of 2 ran at once on a pool of 3, saw {most}"
+    );
 }

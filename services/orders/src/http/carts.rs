@@ -2,7 +2,8 @@
 //!
 //! Each statement a cart read or line write sends stands alone (one commits by itself), so
 //! they run on `state.autocommit`, which takes a connection back without sqlx's ping: a
-//! line write is one statement (two when a product of the cart is on promotion). Merging is a transaction, on `state.db`.
+//! line write is one statement (two when a product of the cart is on promotion). They
+//! yield to checkouts there ([`hot_pool`]). Merging is a transaction, on `state.db`.
 
 use crate::carts::{self, CartView, Owner};
 use crate::context::OrdersContext;
@@ -13,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use platform::AppState;
 use platform::auth::CustomerUser;
+use platform::autocommit::Autocommit;
 use platform::error::{ApiError, ApiResult, Problem};
 use platform::extract::{Json, Path, Query};
 use platform::postal::PostalCode;
@@ -21,6 +23,13 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+
+/// The hot paths' pool, for cart work: it yields to checkouts, so that a checkout, the
+/// request that completes a sale, does not queue behind every cart edit when connections
+/// are short (`platform::autocommit`).
+fn hot_pool(state: &AppState) -> Autocommit {
+    state.autocommit.yielding()
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,7 +48,7 @@ pub struct NewCart {
 /// Start an anonymous cart.
 #[utoipa::path(post, path = "/v1/carts", tag = "carts", responses((status = 201, body = NewCart)))]
 async fn create_cart(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<NewCart>)> {
-    let token = carts::create_anonymous(&state.autocommit).await?;
+    let token = carts::create_anonymous(&hot_pool(&state)).await?;
     Ok((StatusCode::CREATED, Json(NewCart { token })))
 }
 
@@ -88,7 +97,8 @@ async fn get_cart(
             })
         })
         .transpose()?;
-    let cart = carts::open(&state.autocommit, &who).await?;
+    let pool = hot_pool(&state);
+    let cart = carts::open(&pool, &who).await?;
     let codes: Vec<String> = q
         .coupon
         .as_deref()
@@ -97,14 +107,7 @@ async fn get_cart(
         .map(str::to_owned)
         .collect();
     Ok(Json(
-        carts::view(
-            &state.autocommit,
-            ctx.kept(),
-            &cart,
-            postal,
-            buyer(&who, &codes),
-        )
-        .await?,
+        carts::view(&pool, ctx.kept(), &cart, postal, buyer(&who, &codes)).await?,
     ))
 }
 
@@ -171,7 +174,7 @@ async fn put_line(
     variant_id: Uuid,
     quantity: Option<Quantity>,
 ) -> ApiResult<Json<CartView>> {
-    let (cart, found) = carts::write(&state.autocommit, &who, variant_id, quantity).await?;
+    let (cart, found) = carts::write(&hot_pool(state), &who, variant_id, quantity).await?;
     written(state, ctx, &who, &cart, found).await
 }
 
@@ -185,7 +188,7 @@ async fn written(
     found: Vec<catalog::purchasable::Purchasable>,
 ) -> ApiResult<Json<CartView>> {
     let view = carts::view_known(
-        &state.autocommit,
+        &hot_pool(state),
         ctx.kept(),
         cart,
         found,
