@@ -205,6 +205,16 @@ impl TestApp {
         &self.state.redis
     }
 
+    /// The event streams of this test's Redis prefix: one per topic published or
+    /// followed so far.
+    pub async fn event_streams(&self) -> Vec<String> {
+        redis::cmd("KEYS")
+            .arg(platform::outbox::stream_key(self.redis(), "*"))
+            .query_async(&mut self.redis().conn())
+            .await
+            .unwrap_or_default()
+    }
+
     /// Create an account directly (as an admin would) and return a client logged in as it.
     pub async fn account(&self, role: Role, vendor_id: Option<Uuid>) -> (Client, Uuid) {
         let email = format!("{}-{}@test.jikgu.kr", role, Uuid::now_v7().simple());
@@ -260,14 +270,8 @@ impl TestApp {
                     .unwrap_or(0);
             }
             let mut conn = self.redis().conn();
-            // Every topic's stream of this test's prefix.
-            let streams: Vec<String> = redis::cmd("KEYS")
-                .arg(platform::outbox::stream_key(self.redis(), "*"))
-                .query_async(&mut conn)
-                .await
-                .unwrap_or_default();
             let mut busy = false;
-            for stream in streams {
+            for stream in self.event_streams().await {
                 let groups: redis::RedisResult<
                     Vec<std::collections::HashMap<String, redis::Value>>,
                 > = redis::cmd("XINFO")

@@ -11,13 +11,8 @@ use std::time::Duration;
 /// stream holds its own).
 async fn topics(app: &jikgu_tests::TestApp) -> BTreeSet<String> {
     let mut conn = app.redis().conn();
-    let streams: Vec<String> = redis::cmd("KEYS")
-        .arg(platform::outbox::stream_key(app.redis(), "*"))
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
     let mut topics = BTreeSet::new();
-    for stream in streams {
+    for stream in app.event_streams().await {
         let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
             .arg(&stream)
             .arg("-")
