@@ -397,42 +397,28 @@ pub struct Lag {
 /// before the group exists on any of them. A stream the group is not on yet counts whole
 /// (the group reads it from its start once it is created there).
 pub async fn lag(redis: &Redis) -> SearchResult<Option<Lag>> {
+    use redis::AsyncCommands;
+    use redis::streams::StreamInfoGroupsReply;
     let mut conn = redis.conn();
-    let num = |g: &std::collections::HashMap<String, redis::Value>, k: &str| {
-        g.get(k)
-            .and_then(|v| redis::from_redis_value_ref::<i64>(v).ok())
-            .and_then(|n| u64::try_from(n).ok())
-    };
     let (mut found, mut pending) = (false, 0);
     // Unknown on any stream is unknown in all.
     let mut lag = Some(0);
     for topic in topics() {
         let key = stream_key(redis, topic);
-        let groups: redis::RedisResult<Vec<std::collections::HashMap<String, redis::Value>>> =
-            redis::cmd("XINFO")
-                .arg("GROUPS")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await;
-        let groups = match groups {
-            Ok(g) => g,
+        let info: StreamInfoGroupsReply = match conn.xinfo_groups(&key).await {
+            Ok(info) => info,
             // A stream does not exist until its first event or consumer.
             Err(e) if e.to_string().contains("no such key") => continue,
             Err(e) => return Err(e.into()),
         };
-        let ours = groups.iter().find(|g| {
-            g.get("name")
-                .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
-                .is_some_and(|n| n == GROUP)
-        });
-        match ours {
+        match info.groups.iter().find(|g| g.name == GROUP) {
             Some(g) => {
                 found = true;
-                lag = lag.zip(num(g, "lag")).map(|(a, b)| a + b);
-                pending += num(g, "pending").unwrap_or(0);
+                lag = lag.zip(g.lag).map(|(a, b)| a + b as u64);
+                pending += g.pending as u64;
             }
             None => {
-                let len: u64 = redis::cmd("XLEN").arg(&key).query_async(&mut conn).await?;
+                let len: u64 = conn.xlen(&key).await?;
                 lag = lag.map(|a| a + len);
             }
         }

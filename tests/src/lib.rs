@@ -272,20 +272,12 @@ impl TestApp {
             let mut conn = self.redis().conn();
             let mut busy = false;
             for stream in self.event_streams().await {
-                let groups: redis::RedisResult<
-                    Vec<std::collections::HashMap<String, redis::Value>>,
-                > = redis::cmd("XINFO")
-                    .arg("GROUPS")
-                    .arg(&stream)
-                    .query_async(&mut conn)
-                    .await;
-                busy |= groups.unwrap_or_default().iter().any(|g| {
-                    let num = |k: &str| {
-                        g.get(k)
-                            .and_then(|v| redis::from_redis_value_ref::<i64>(v).ok())
-                            .unwrap_or(0)
-                    };
-                    num("lag") > 0 || num("pending") > 0
+                let info: redis::RedisResult<redis::streams::StreamInfoGroupsReply> =
+                    redis::AsyncCommands::xinfo_groups(&mut conn, &stream).await;
+                busy |= info.is_ok_and(|info| {
+                    info.groups
+                        .iter()
+                        .any(|g| g.lag.unwrap_or(0) > 0 || g.pending > 0)
                 });
             }
             if unpublished == 0 && !busy {

@@ -455,6 +455,56 @@ async fn cart_writes_skip_the_flush_wait_and_checkout_does_not() {
     );
 }
 
+/// Cart edits take their connections from the yielding share of the hot pool and
+/// checkout from the whole of it (`orders::http::carts`, `platform::autocommit`): with
+/// the share held, a line write waits for it while a checkout still goes through, and
+/// the write is answered once a place is free.
+#[tokio::test]
+async fn a_checkout_goes_through_while_cart_edits_wait_for_their_share() {
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let vid =
+        crate::round_trips::one_vendor(&app, &[("강화 사자발쑥 50g", "SJ50", 12000)]).await[0].1;
+    let line = format!("/v1/carts/current/lines/{vid}");
+    let (buyer, _) = app.account(Role::Customer, None).await;
+    let filled = buyer.put(&line, &json!({"quantity": 1})).await;
+    assert_eq!(filled.status, 200, "{}", filled.body);
+    let total = filled.json["quote"]["totals"]["grand_total"]
+        .as_i64()
+        .expect("total");
+    let (browser, _) = app.account(Role::Customer, None).await;
+
+    // Take every place of the share: a begin that does not return is waiting for one.
+    let carts = app.state.autocommit.yielding();
+    let mut held = Vec::new();
+    while let Ok(txn) = tokio::time::timeout(Duration::from_millis(300), carts.begin()).await {
+        held.push(txn.expect("begin"));
+    }
+    assert!(!held.is_empty(), "the share has places");
+
+    let edit = tokio::spawn(async move { browser.put(&line, &json!({"quantity": 2})).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !edit.is_finished(),
+        "a line write waits while the share is taken"
+    );
+    // Bounded, so that a checkout queued behind the share fails here instead of waiting
+    // out the pool's 30 s acquire timeout.
+    let placed = tokio::time::timeout(
+        Duration::from_secs(10),
+        checkout(&buyer, "k-share", "21554", total),
+    )
+    .await
+    .expect("checkout does not wait for the cart share");
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert!(!edit.is_finished(), "the line write still waits");
+
+    drop(held);
+    let written = edit.await.expect("edit task");
+    assert_eq!(written.status, 200, "{}", written.body);
+    assert_eq!(written.json["lines"][0]["quantity"], 2, "{}", written.body);
+}
+
 /// A bridge-connected island that shares a postal code with real islands is not charged
 /// the surcharge (FTC, 2025-10): the exemptions the shop keeps as data reach checkout's
 /// quote, by road name and by building number, and only the addresses they name.
