@@ -312,14 +312,52 @@ timeout 600 pgbench -h "$PG_HOST" -U postgres -i -q -s "$PGBENCH_SCALE" "$PGBENC
   die "pgbench -i failed: $(tail -5 "$OUT/pgbench-init.txt")"
 timeout 120 psql -X -q -h "$PG_HOST" -U postgres -d "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
 
+# Postgres's background work, as cumulative counters (a JSON object): checkpoints begun,
+# WAL written, the full-page images in it (the first change of a page after a checkpoint
+# logs the whole page: a window that a checkpoint starts in, or that follows one closely,
+# writes several times the WAL of one that does not) and autovacuum/autoanalyze runs in the
+# bench database. Read around each measured window, so that a figure can be told apart from
+# what Postgres happened to be doing meanwhile.
+if [ "$(psql_admin -tA -c "SELECT to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL")" = t ]; then
+  CHECKPOINTS_SQL="SELECT num_timed + num_requested FROM pg_stat_checkpointer" # Postgres 17 on
+else
+  CHECKPOINTS_SQL="SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+fi
+pg_background() { # pg_background <database>
+  timeout 60 psql -X -q -tA -h "$PG_HOST" -U postgres -d "$1" -c "SELECT json_build_object(
+      'checkpoints', ($CHECKPOINTS_SQL), 'wal_bytes', w.wal_bytes, 'full_page_images', w.wal_fpi,
+      'autovacuum_runs', (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_all_tables))
+    FROM pg_stat_wal w"
+}
+# jq, given `$b0` and `$b1` (two pg_background readings) and `$n` (transactions, checkouts
+# or requests in between): what Postgres did in the background meanwhile.
+# shellcheck disable=SC2016 # jq's variables, not the shell's
+JQ_BACKGROUND='def background: {checkpoints_begun: ($b1.checkpoints - $b0.checkpoints),
+    autovacuum_runs: ($b1.autovacuum_runs - $b0.autovacuum_runs),
+    wal_mib: (($b1.wal_bytes - $b0.wal_bytes) / 1048576 * 10 | round / 10),
+    wal_bytes_each: (if $n > 0 then (($b1.wal_bytes - $b0.wal_bytes) / $n | round) else null end),
+    full_page_images_each: (if $n > 0 then (($b1.full_page_images - $b0.full_page_images) / $n * 1000 | round / 1000) else null end)};'
+# Every measured window (a ceiling's or a scenario's) begins a few seconds after a
+# checkpoint of its own, its warm-up in between: a timed checkpoint (every
+# checkpoint_timeout, 5 min by default) cannot then start inside it, and each window pays
+# the full-page images of the pages it touches first alike. Without this, one `checkout`
+# run in the thirty-eighth session had a timed checkpoint across its window and cost
+# Postgres 3.1 ms a checkout, the next runs of the same binary 1.9-2.7.
+fresh_checkpoint() { psql_admin -c "CHECKPOINT"; }
+
 # The CPU Postgres and the whole machine spend while pgbench runs is taken from its first
 # second to two seconds before its end (its backends exist only while it runs), so that a
 # checkout's cost can be read in TPC-B transactions of the same Postgres: unlike the ratio
 # of throughputs, that does not move with whatever share of the cores the client takes.
-pgbench_ceiling() { # pgbench_ceiling <name> [pgbench options]
-  local name=$1 load1 tps lat bench_pid p0 t0 p1 t1 w0 w1
-  shift
+# pgbench_ceiling <record name> <what it is a ceiling for ("" for every scenario)> [pgbench options]
+pgbench_ceiling() {
+  local name=$1 beside=$2 load1 tps lat bench_pid p0 t0 p1 t1 w0 w1 b0 b1
+  shift 2
+  fresh_checkpoint
+  timeout $((WARMUP + 60)) pgbench -h "$PG_HOST" -U postgres -M prepared -c "$CONNECTIONS" -j "$THREADS" \
+    -T "$WARMUP" "$@" "$PGBENCH_DB" >"$OUT/$name.warmup.txt" 2>&1 || die "pgbench warm-up ($name) failed: $(tail -5 "$OUT/$name.warmup.txt")"
   load1=$(load_1m)
+  b0=$(pg_background "$PGBENCH_DB")
   timeout $((DURATION + 120)) pgbench -h "$PG_HOST" -U postgres -M prepared -c "$CONNECTIONS" -j "$THREADS" \
     -T "$DURATION" "$@" "$PGBENCH_DB" >"$OUT/$name.txt" 2>&1 &
   bench_pid=$!
@@ -330,24 +368,28 @@ pgbench_ceiling() { # pgbench_ceiling <name> [pgbench options]
   # shellcheck disable=SC2046
   p1=$(ticks_each $(pids_of postgres)) t1=$(total_ticks) w1=$(date +%s%N)
   wait "$bench_pid" || die "pgbench ($name) failed: $(tail -5 "$OUT/$name.txt")"
+  b1=$(pg_background "$PGBENCH_DB")
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$OUT/$name.txt" | head -1)
   lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/$name.txt" | head -1)
   [ -n "$tps" ] || die "no tps in $OUT/$name.txt"
-  jq -nc --arg name "$name" --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
+  jq -nc --arg name "$name" --arg beside "$beside" --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
     --argjson j "$THREADS" --argjson t "$DURATION" --argjson tps "$tps" --argjson lat "${lat:-null}" \
     --argjson load1 "$load1" --arg opts "$*" --argjson tck "$CLK_TCK" \
     --argjson dp "$(ticks_since "$p0" "$p1")" --argjson dt $((t1 - t0)) \
     --argjson secs "$(awk -v ns=$((w1 - w0)) 'BEGIN { print ns / 1e9 }')" \
-    "$JQ_CPU"'($dp | cores) as $pg | ($dt | cores) as $all
+    --argjson b0 "$b0" --argjson b1 "$b1" --argjson n "$(awk -v t="$tps" -v d="$DURATION" 'BEGIN { printf "%d", t * d }')" \
+    "$JQ_CPU$JQ_BACKGROUND"'($dp | cores) as $pg | ($dt | cores) as $all
      | {name: $name, what: ("pgbench -M prepared " + $opts), database: $db, scale: $scale, clients: $c,
         threads: $j, duration_s: $t, value: ($tps * 10 | round / 10), unit: "tps",
+        beside: (if $beside == "" then null else $beside end),
         latency_ms: {mean: $lat}, loadavg_1m_before: $load1,
         cpu_cores: {postgres: ($pg | r2), machine_busy: ($all | r2)},
-        cpu_ms_per_tx: {postgres: ($pg / $tps * 1e6 | round / 1000), machine: ($all / $tps * 1e6 | round / 1000)}}' >>"$CEILINGS"
+        cpu_ms_per_tx: {postgres: ($pg / $tps * 1e6 | round / 1000), machine: ($all / $tps * 1e6 | round / 1000)},
+        postgres_background: background}' >>"$CEILINGS"
   log "  $name: $tps tps (latency average ${lat:-?} ms; load before $load1)"
 }
-pgbench_ceiling pgbench_tpcb
-pgbench_ceiling pgbench_select -S
+pgbench_ceiling pgbench_tpcb ""
+pgbench_ceiling pgbench_select "" -S
 
 # The bare server, driven by wrk through the same common.lua as the scenarios.
 if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$HELLO_PORT/healthz"; then
@@ -509,6 +551,20 @@ for name in "${names[@]}"; do
   fi
   # Assembled after the prepare step, which may have added to data.lua.
   cat "$WORK/data.lua" "$BENCH_DIR/lib/common.lua" ${lib:+"$BENCH_DIR/lib/$lib.lua"} "$file" >"$script"
+  ceiling=$(scenario_ceiling "$file")
+  ceiling_record=$ceiling
+  # TPC-B's throughput moved by half within minutes on the bench machines (1,943-3,702 tps
+  # in one session), more than a checkout's cost did; measured once at the start, it
+  # decided whether a checkout run read 0.14 or 0.26. A scenario held against it is held
+  # against TPC-B measured again right before it (on the same tables, vacuumed of the
+  # last run's dead rows); the report keeps the run's first measurement beside it.
+  if [ "$ceiling" = pgbench_tpcb ] && [ -z "$bounded" ]; then
+    ceiling_record="pgbench_tpcb@$name"
+    timeout 300 psql -X -q -h "$PG_HOST" -U postgres -d "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
+    log "  ceiling beside $name:"
+    pgbench_ceiling "$ceiling_record" "$name"
+  fi
+  fresh_checkpoint
   if [ -z "$bounded" ]; then
     timeout $((WARMUP + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base" \
       >"$OUT/$name.warmup.txt" 2>&1 || die "warm-up of $name failed: $(tail -5 "$OUT/$name.warmup.txt")"
@@ -519,11 +575,12 @@ for name in "${names[@]}"; do
   psql_bench -c "ANALYZE" >/dev/null
 
   load1=$(load_1m)
-  ceiling=$(scenario_ceiling "$file")
-  ceiling_value=$(ceiling_of "$ceiling")
+  ceiling_value=$(ceiling_of "$ceiling_record")
+  ceiling_at_start=$(ceiling_of "$ceiling")
   # The peak resident set of the all-in-one process over this scenario alone: writing 5 to
   # clear_refs resets VmHWM to the current RSS (Linux >= 4.0; needs to own the process).
   if echo 5 2>/dev/null >"/proc/$pid/clear_refs"; then rss_since=scenario; else rss_since=process_start; fi
+  b0=$(pg_background "$BENCH_DB")
   # shellcheck disable=SC2046
   s0=$(ticks_each "$pid") p0=$(ticks_each $(pids_of postgres)) r0=$(ticks_each $(pids_of redis-server)) t0=$(total_ticks)
   if [ -z "$bounded" ]; then
@@ -534,6 +591,7 @@ for name in "${names[@]}"; do
   fi
   # shellcheck disable=SC2046
   s1=$(ticks_each "$pid") p1=$(ticks_each $(pids_of postgres)) r1=$(ticks_each $(pids_of redis-server)) t1=$(total_ticks)
+  b1=$(pg_background "$BENCH_DB")
   # The peak and, at the end, what the resident set is made of: heap and other anonymous
   # memory, pages of files (the binary), and how much of the anonymous part is transparent
   # huge pages (a 2 MiB page is resident whole once touched: 38 MiB of an 80 MiB heap before
@@ -549,13 +607,18 @@ for name in "${names[@]}"; do
   secs=$(jq -r .duration_s <<<"$line")
   jq -c --arg name "$name" --arg server "$server" --arg url "$base" --arg desc "$desc" \
     --argjson tck "$CLK_TCK" --argjson secs "$secs" --argjson load1 "$load1" \
-    --arg ceiling "$ceiling" --argjson cv "${ceiling_value:-0}" --arg rss_since "$rss_since" \
+    --arg ceiling "$ceiling" --arg record "$ceiling_record" --argjson cv "${ceiling_value:-0}" \
+    --argjson c_start "${ceiling_at_start:-0}" --arg rss_since "$rss_since" \
+    --argjson b0 "$b0" --argjson b1 "$b1" \
     --argjson hwm "${rss_peak_kib:-0}" --argjson rss "${rss_end_kib:-0}" \
     --argjson anon "${anon_kib:-0}" --argjson file "${file_kib:-0}" --argjson huge "${huge_kib:-0}" \
     --argjson ds "$(ticks_since "$s0" "$s1")" --argjson dp "$(ticks_since "$p0" "$p1")" \
     --argjson dr "$(ticks_since "$r0" "$r1")" --argjson dt $((t1 - t0)) \
     "$JQ_CPU"'def mib: . / 1024 * 10 | round / 10;
      {name: $name, server: $server, url: $url, description: $desc} + .
+     | (if .figures then (if (.figures.mode // "" | startswith("cycle")) then .figures.created else .figures.checkouts end)
+        else .requests end) as $n
+     | .postgres_background = ('"$JQ_BACKGROUND"' background)
      | .socket_errors = (.errors.connect + .errors.read + .errors.write + .errors.timeout)
      | .cpu_cores = {jikgu: ($ds | cores | r2), postgres: ($dp | cores | r2), redis: ($dr | cores | r2),
                      machine_busy: ($dt | cores | r2)}
@@ -567,8 +630,12 @@ for name in "${names[@]}"; do
      | .measured = (if .figures then
                       (if (.figures.mode // "" | startswith("cycle")) then .figures.created_per_s else .figures.checkouts_per_s end)
                     else .rps end)
-     | .ceiling = {name: $ceiling, value: $cv,
-                   ratio: (if $cv > 0 then (.measured / $cv * 1000 | round / 1000) else null end)}' <<<"$line" >>"$results"
+     | .ceiling = {name: $ceiling, record: $record, value: $cv,
+                   ratio: (if $cv > 0 then (.measured / $cv * 1000 | round / 1000) else null end)}
+     | if $record != $ceiling then
+         .ceiling += {at_start: $c_start,
+                      ratio_to_at_start: (if $c_start > 0 then (.measured / $c_start * 1000 | round / 1000) else null end)}
+       else . end' <<<"$line" >>"$results"
   if [ -n "$verify" ]; then
     declare -F "verify_$verify" >/dev/null || die "$file: no verify_$verify in lib/*.sh"
     verdict=$("verify_$verify") || die "verification of $name failed to run"
@@ -638,8 +705,13 @@ jq -s \
         # machine: 0.25 of TPC-B means a checkout may cost 4 of them.
         | (if $n > 0 then {postgres: (.cpu_cores.postgres / $n * 1000),
                            machine: (.cpu_cores.machine_busy / $n * 1000)} else null end) as $ms
-        | ($tpcb.cpu_ms_per_tx // {}) as $tx
+        # The TPC-B measured beside the scenario, when it was.
+        | (.ceiling.record as $r | ($ceilings | map(select(.name == $r))[0]) // $tpcb) as $beside
+        | ($beside.cpu_ms_per_tx // {}) as $tx
         | {scenario: .name, checkouts_per_s: $n, pgbench_tps: .ceiling.value, ratio: .ceiling.ratio,
+           pgbench_tps_at_start: (.ceiling.at_start // .ceiling.value),
+           ratio_to_at_start: (.ceiling.ratio_to_at_start // .ceiling.ratio),
+           postgres_background: .postgres_background,
            cpu_ms_per_checkout: ($ms | if . then map_values(. * 100 | round / 100) else null end),
            tpcb_transactions_per_checkout: (if $ms and ($tx.postgres // 0) > 0 and ($tx.machine // 0) > 0 then
                {postgres: ($ms.postgres / $tx.postgres * 100 | round / 100),
@@ -654,11 +726,11 @@ jq -s \
   jq -r 'if .note then "\nNote: \(.note)" else empty end' "$OUT/report.json"
   jq -r 'if .busy then "\n**BUSY RUN** (--allow-busy): \(.busy_reasons | join("; ")). Absolute figures are noise; read the ratios, measured in the same run." else "\nQuiet machine: 1-minute load \(.loadavg_1m_at_start) at the start." end' "$OUT/report.json"
   echo
-  echo "Ceilings, measured in this run before the scenarios:"
+  echo "Ceilings, measured in this run before the scenarios (and TPC-B again right before each scenario held against it: pgbench_tpcb@<scenario>):"
   echo
-  echo "| ceiling | what | value | latency | CPU per transaction: Postgres / machine | load before |"
-  echo "|---|---|---:|---:|---:|---:|"
-  jq -r '.ceilings[] | "| \(.name) | \(.what) | \(.value) \(.unit) | \(if .latency_ms.p99 then "p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms" else "mean \(.latency_ms.mean) ms" end) | \(if .cpu_ms_per_tx then "\(.cpu_ms_per_tx.postgres) / \(.cpu_ms_per_tx.machine) ms" else "-" end) | \(.loadavg_1m_before) |"' "$OUT/report.json"
+  echo "| ceiling | what | value | latency | CPU per transaction: Postgres / machine | WAL per transaction: bytes / full-page images | load before |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  jq -r '.ceilings[] | "| \(.name) | \(.what) | \(.value) \(.unit) | \(if .latency_ms.p99 then "p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms" else "mean \(.latency_ms.mean) ms" end) | \(if .cpu_ms_per_tx then "\(.cpu_ms_per_tx.postgres) / \(.cpu_ms_per_tx.machine) ms" else "-" end) | \(if .postgres_background then "\(.postgres_background.wal_bytes_each) / \(.postgres_background.full_page_images_each)" else "-" end) | \(.loadavg_1m_before) |"' "$OUT/report.json"
   echo
   echo "| scenario | req/s | p50 | p95 | p99 | measured | ratio to ceiling | load before | RSS peak | non-2xx |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -679,7 +751,9 @@ jq -s \
     jq -r '.scenarios[] | select(.figures) | .figures as $f | "| \(.name) (\($f.mode)) | \($f.created_per_s) | \($f.checkouts_per_s) | \($f.created) | \($f.checkouts) | \($f.paid) | \($f.latency_ms.p50) ms | \($f.latency_ms.p90) ms | \($f.latency_ms.p99) ms | \($f.latency_ms.max) ms | \($f.outcomes | to_entries | map("\(.key) \(.value)") | join(", ")) |"' "$OUT/report.json"
   fi
   jq -r '.scenarios[] | select(.verification) | "\nVerification of \(.name) (psql): \(if .verification.ok then "OK" else "FAILED" end): \(.verification.orders) orders holding \(.verification.units_ordered) units of variant \(.verification.variant_id) (orders by status: \(.verification.orders_by_status | tostring)); stock on hand \(.verification.on_hand), reserved \(.verification.reserved)."' "$OUT/report.json"
-  jq -r '(.checkout_vs_pgbench // [])[] | "Checkout/pgbench: \(.scenario) \(.checkouts_per_s) checkouts/s = \(.ratio) of pgbench TPC-B'"'"'s \(.pgbench_tps) tps."' "$OUT/report.json"
+  jq -r '(.checkout_vs_pgbench // [])[] | "Checkout/pgbench: \(.scenario) \(.checkouts_per_s) checkouts/s = \(.ratio) of pgbench TPC-B'"'"'s \(.pgbench_tps) tps measured right before it (\(.ratio_to_at_start) of the \(.pgbench_tps_at_start) tps measured at the start of the run)."' "$OUT/report.json"
+  jq -r '(.checkout_vs_pgbench // [])[] | .postgres_background as $b | select($b)
+    | "Postgres in the background while \(.scenario) ran: \($b.checkpoints_begun) checkpoints begun, \($b.autovacuum_runs) autovacuum runs, \($b.wal_mib) MiB of WAL (\($b.wal_bytes_each) B and \($b.full_page_images_each) full-page images a checkout)."' "$OUT/report.json"
   jq -r '(.checkout_vs_pgbench // [])[] | select(.tpcb_transactions_per_checkout)
     | "CPU per checkout: Postgres \(.cpu_ms_per_checkout.postgres) ms = \(.tpcb_transactions_per_checkout.postgres) TPC-B transactions'"'"' worth, the machine \(.cpu_ms_per_checkout.machine) ms = \(.tpcb_transactions_per_checkout.machine) (0.25 of TPC-B allows 4)."' "$OUT/report.json"
   echo
