@@ -250,6 +250,7 @@ trap 'exit 130' INT TERM
 
 psql_admin() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -U postgres -d postgres "$@"; }
 psql_bench() { timeout 120 psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -U postgres -d "$BENCH_DB" -tA "$@"; }
+psql_pgbench() { timeout 300 psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -U postgres -d "$PGBENCH_DB" "$@"; }
 http_get() { curl -sS --fail --max-time 30 "$@"; }
 
 # ------------------------------------------------------------------ database
@@ -310,7 +311,7 @@ psql_admin -c "DROP DATABASE IF EXISTS $PGBENCH_DB WITH (FORCE)"
 psql_admin -c "CREATE DATABASE $PGBENCH_DB"
 timeout 600 pgbench -h "$PG_HOST" -U postgres -i -q -s "$PGBENCH_SCALE" "$PGBENCH_DB" >"$OUT/pgbench-init.txt" 2>&1 ||
   die "pgbench -i failed: $(tail -5 "$OUT/pgbench-init.txt")"
-timeout 120 psql -X -q -h "$PG_HOST" -U postgres -d "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
+psql_pgbench -c "VACUUM ANALYZE" >/dev/null
 
 # Postgres's background work, as cumulative counters (a JSON object): checkpoints begun,
 # WAL written, the full-page images in it (the first change of a page after a checkpoint
@@ -351,7 +352,7 @@ fresh_checkpoint() { psql_admin -c "CHECKPOINT"; }
 # of throughputs, that does not move with whatever share of the cores the client takes.
 # pgbench_ceiling <record name> <what it is a ceiling for ("" for every scenario)> [pgbench options]
 pgbench_ceiling() {
-  local name=$1 beside=$2 load1 tps lat bench_pid p0 t0 p1 t1 w0 w1 b0 b1
+  local name=$1 beside=$2 load1 tps lat txs bench_pid p0 t0 p1 t1 w0 w1 b0 b1
   shift 2
   fresh_checkpoint
   timeout $((WARMUP + 60)) pgbench -h "$PG_HOST" -U postgres -M prepared -c "$CONNECTIONS" -j "$THREADS" \
@@ -372,12 +373,14 @@ pgbench_ceiling() {
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$OUT/$name.txt" | head -1)
   lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/$name.txt" | head -1)
   [ -n "$tps" ] || die "no tps in $OUT/$name.txt"
+  # The transactions between the two background readings: the whole measured run.
+  txs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/$name.txt" | head -1)
   jq -nc --arg name "$name" --arg beside "$beside" --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
     --argjson j "$THREADS" --argjson t "$DURATION" --argjson tps "$tps" --argjson lat "${lat:-null}" \
     --argjson load1 "$load1" --arg opts "$*" --argjson tck "$CLK_TCK" \
     --argjson dp "$(ticks_since "$p0" "$p1")" --argjson dt $((t1 - t0)) \
     --argjson secs "$(awk -v ns=$((w1 - w0)) 'BEGIN { print ns / 1e9 }')" \
-    --argjson b0 "$b0" --argjson b1 "$b1" --argjson n "$(awk -v t="$tps" -v d="$DURATION" 'BEGIN { printf "%d", t * d }')" \
+    --argjson b0 "$b0" --argjson b1 "$b1" --argjson n "${txs:-0}" \
     "$JQ_CPU$JQ_BACKGROUND"'($dp | cores) as $pg | ($dt | cores) as $all
      | {name: $name, what: ("pgbench -M prepared " + $opts), database: $db, scale: $scale, clients: $c,
         threads: $j, duration_s: $t, value: ($tps * 10 | round / 10), unit: "tps",
@@ -560,7 +563,7 @@ for name in "${names[@]}"; do
   # last run's dead rows); the report keeps the run's first measurement beside it.
   if [ "$ceiling" = pgbench_tpcb ] && [ -z "$bounded" ]; then
     ceiling_record="pgbench_tpcb@$name"
-    timeout 300 psql -X -q -h "$PG_HOST" -U postgres -d "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
+    psql_pgbench -c "VACUUM ANALYZE" >/dev/null
     log "  ceiling beside $name:"
     pgbench_ceiling "$ceiling_record" "$name"
   fi
