@@ -39,7 +39,7 @@
 //! for the rest; its share is never zero, and its line is served in arrival order, so it
 //! waits longer under load but never forever.
 
-use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult, Timeouts};
 use sea_orm::sqlx::{self, Connection, PgConnection, postgres::PgConnectOptions};
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -47,7 +47,7 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 /// A connection idle this long may have been closed by the server, a proxy or a firewall:
@@ -132,27 +132,34 @@ impl Autocommit {
         }
     }
 
-    /// A place in the yielding work's share, for a handle whose work yields (waited for
-    /// as long as a connection is).
-    async fn turn(&self) -> Result<Option<OwnedSemaphorePermit>, DbErr> {
-        if !self.yields {
-            return Ok(None);
-        }
-        let wait = self.pool.timeouts().wait.unwrap_or(Duration::MAX);
-        match tokio::time::timeout(wait, self.share.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(Some(permit)),
-            // The semaphore is never closed.
-            Ok(Err(_)) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
-            Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
-        }
-    }
-
-    async fn conn(&self) -> Result<Object<Connector>, DbErr> {
-        self.pool.get().await.map_err(|e| match e {
+    /// A place in the yielding work's share (for a handle whose work yields) and a
+    /// connection, both within one acquire timeout: a statement that waited for its place
+    /// waits only for what is left of it for the connection, so no caller waits longer than
+    /// the pool's timeout says, whichever handle it uses.
+    async fn place(&self) -> Result<(Option<OwnedSemaphorePermit>, Object<Connector>), DbErr> {
+        let timeouts = self.pool.timeouts();
+        let started = Instant::now();
+        let turn = if self.yields {
+            let wait = timeouts.wait.unwrap_or(Duration::MAX);
+            match tokio::time::timeout(wait, self.share.clone().acquire_owned()).await {
+                Ok(Ok(permit)) => Some(permit),
+                // The semaphore is never closed.
+                Ok(Err(_)) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
+                Err(_) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+            }
+        } else {
+            None
+        };
+        let left = Timeouts {
+            wait: timeouts.wait.map(|w| w.saturating_sub(started.elapsed())),
+            ..timeouts
+        };
+        let conn = self.pool.timeout_get(&left).await.map_err(|e| match e {
             PoolError::Backend(e) => conn_err(e),
             PoolError::Closed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
             _ => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-        })
+        })?;
+        Ok((turn, conn))
     }
 
     /// Runs `run` on a pooled connection; a connection that failed outside the database
@@ -161,8 +168,7 @@ impl Autocommit {
     where
         F: AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
     {
-        let _turn = self.turn().await?;
-        let mut conn = self.conn().await?;
+        let (_turn, mut conn) = self.place().await?;
         match run(&mut conn).await {
             Ok(v) => Ok(v),
             Err(e) => {
@@ -176,8 +182,8 @@ impl Autocommit {
 
     /// Begin a transaction on a connection of this pool.
     pub async fn begin(&self) -> Result<Txn, DbErr> {
-        let turn = self.turn().await?;
-        let mut conn = Unsure(Some(self.conn().await?));
+        let (turn, conn) = self.place().await?;
+        let mut conn = Unsure(Some(conn));
         simple(conn.get(), "BEGIN").await.map_err(exec_err)?;
         Ok(Txn {
             conn: Mutex::new(conn.sure()),

@@ -342,3 +342,58 @@ async fn racing_yielding_statements_never_exceed_their_share() {
         "at most the share of 2 ran at once on a pool of 3, saw {most}"
     );
 }
+
+/// A yielding statement waits for its place in the share and for a connection within one
+/// acquire timeout in all, not one each: here its place comes free half-way through the
+/// timeout, and every connection stays taken until after the timeout is over, so it gives
+/// up when the timeout is over instead of waiting on for a connection.
+#[tokio::test]
+async fn a_yielding_statement_waits_one_acquire_timeout_in_all() {
+    use sea_orm::TransactionSession;
+    use tokio::time::{Instant, sleep_until};
+    let db = TestDb::create().await;
+    let main = platform::db::connect_url(&db.url, 3, Duration::from_secs(1))
+        .await
+        .expect("connect");
+    let pool = Autocommit::beside(&main);
+    let carts = pool.yielding();
+    let start = Instant::now();
+    let at = move |ms: u64| start + Duration::from_millis(ms);
+    // Both places of the share (2 of 3) and the third connection taken.
+    let first = carts.begin().await.expect("first");
+    let second = carts.begin().await.expect("second");
+    let rest = pool.begin().await.expect("rest");
+    let waiting = tokio::spawn({
+        let carts = carts.clone();
+        async move { ask(&carts, 1).await.map(|a| a.n) }
+    });
+    // A checkout queues for a connection before the first place comes free, and takes
+    // the connection that comes back with it.
+    let checkout = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            sleep_until(at(200)).await;
+            let txn = pool.begin().await.expect("the checkout gets a connection");
+            sleep_until(at(1_400)).await;
+            txn.commit().await.expect("commit");
+        }
+    });
+    sleep_until(at(500)).await;
+    drop(first);
+    sleep_until(at(1_400)).await;
+    second.commit().await.expect("commit");
+    rest.commit().await.expect("commit");
+    checkout.await.expect("checkout");
+    let waited = waiting.await.expect("task");
+    assert!(
+        matches!(
+            waited,
+            Err(sea_orm::DbErr::ConnectionAcquire(
+                sea_orm::ConnAcquireErr::Timeout
+            ))
+        ),
+        "gave up when the acquire timeout was over: {waited:?}"
+    );
+    // And the pool serves yielding work again.
+    assert_eq!(ask(&carts, 2).await.expect("asked").n, 2);
+}
