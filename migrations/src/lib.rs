@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod accounts;
 mod catalog;
 mod orders;
+mod outbox;
 mod promotions;
 mod reports;
 mod search;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(orders::m20261212_000201_organisation_domains::Migration),
             Box::new(orders::m20261213_000101_cart_lines_in_the_cart::Migration),
             Box::new(orders::m20261214_000101_order_numbers::Migration),
+            Box::new(outbox::m20261215_000101_outbox_rows_deleted_when_published::Migration),
         ]
     }
 }

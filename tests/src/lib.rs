@@ -215,6 +215,32 @@ impl TestApp {
             .unwrap_or_default()
     }
 
+    /// The events of `topic` published so far, oldest first, once everything committed is
+    /// out: each one's aggregate and payload, as its stream carries them. (The relay
+    /// deletes what it published from the outbox: the stream is where an event is read.)
+    pub async fn published(&self, topic: &str) -> Vec<(Uuid, serde_json::Value)> {
+        self.settle().await;
+        let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(platform::outbox::stream_key(self.redis(), topic))
+            .arg("-")
+            .arg("+")
+            .query_async(&mut self.redis().conn())
+            .await
+            .expect("xrange");
+        entries
+            .ids
+            .iter()
+            .map(|e| {
+                let aggregate: String = e.get("aggregate_id").expect("aggregate_id");
+                let payload: String = e.get("payload").expect("payload");
+                (
+                    aggregate.parse().expect("aggregate uuid"),
+                    serde_json::from_str(&payload).expect("payload json"),
+                )
+            })
+            .collect()
+    }
+
     /// Create an account directly (as an admin would) and return a client logged in as it.
     pub async fn account(&self, role: Role, vendor_id: Option<Uuid>) -> (Client, Uuid) {
         let email = format!("{}-{}@test.jikgu.kr", role, Uuid::now_v7().simple());

@@ -1,7 +1,8 @@
 //! The transactional outbox: a service writes its events into `<schema>.outbox` in the
 //! same transaction as the change they describe, and the relay publishes them to the Redis
-//! stream `<prefix>events` afterwards. An event is therefore published if and only if its
-//! change committed, at least once; consumers are idempotent on `event_id`.
+//! stream `<prefix>events` afterwards and deletes them. An event is therefore published if
+//! and only if its change committed, at least once; consumers are idempotent on
+//! `event_id`. An outbox holds only what is still to publish: the streams keep what was.
 
 use crate::db::pg;
 use crate::ids::new_id;
@@ -97,13 +98,19 @@ pub enum RelayError {
     Redis(#[from] redis::RedisError),
 }
 
-/// Publish up to `batch` unpublished rows of each schema; returns how many went out.
+/// Publish up to `batch` rows of each schema's outbox and delete them; returns how many
+/// went out.
 ///
 /// Rows are locked `FOR UPDATE SKIP LOCKED`, so several relays (one per process) share the
 /// work without publishing a row twice in the normal case; if Redis fails the transaction
 /// rolls back and the rows are tried again. Every outbox is read by one statement and
-/// marked by another: a poll costs the same four round trips however many schemas there
-/// are, and an idle one three.
+/// emptied of what went out by another: a poll costs the same four round trips however
+/// many schemas there are, and an idle one three.
+///
+/// Deleting a published row costs Postgres less than marking it: a mark wrote a new
+/// version of the row and an index entry for it (the mark changed the column of the
+/// unpublished-rows index, so the update could not stay in place), and the marked rows
+/// stayed a day before a prune deleted them anyway.
 pub async fn relay_once(
     db: &DatabaseConnection,
     redis: &Redis,
@@ -146,7 +153,7 @@ pub async fn relay_once(
     }
     let mut conn = redis.conn();
     pipe.query_async::<()>(&mut conn).await?;
-    txn.execute_raw(pg(relay_mark(), [crate::db::uuid_array(&ids)]))
+    txn.execute_raw(pg(relay_delete(), [crate::db::uuid_array(&ids)]))
         .await?;
     txn.commit().await?;
     Ok(rows.len())
@@ -161,8 +168,10 @@ fn every_outbox(part: impl Fn(&str) -> String, sep: &str) -> String {
         .join(sep)
 }
 
-/// The unpublished rows of every outbox (at most `$1` each), oldest first (ids are
-/// UUIDv7). Row locks are not allowed under UNION, so each outbox is its own CTE.
+/// The rows of every outbox (at most `$1` each), oldest first (ids are UUIDv7). Row locks
+/// are not allowed under UNION, so each outbox is its own CTE. (`published_at IS NULL`
+/// leaves out what a relay of an earlier release marked instead of deleting, while one
+/// still runs beside this one.)
 fn relay_select() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
@@ -180,12 +189,12 @@ fn relay_select() -> &'static str {
     })
 }
 
-/// Mark the rows `$1` published, whichever outbox holds them.
-fn relay_mark() -> &'static str {
+/// Delete the published rows `$1`, whichever outbox holds them.
+fn relay_delete() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
         let ctes = every_outbox(
-            |s| format!("{s} AS (UPDATE {s}.outbox SET published_at = now() WHERE id = ANY($1))"),
+            |s| format!("{s} AS (DELETE FROM {s}.outbox WHERE id = ANY($1))"),
             ", ",
         );
         format!("WITH {ctes} SELECT 1")
@@ -196,14 +205,13 @@ fn relay_mark() -> &'static str {
 const RELAY_BATCH: u64 = 500;
 
 /// Run the relay until `stop` flips: poll every schema, sleep briefly when idle, back off
-/// when Redis or Postgres are down. Published rows older than a day are pruned.
+/// when Redis or Postgres are down.
 pub async fn run_relay(
     db: DatabaseConnection,
     redis: Redis,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut idle = Duration::from_millis(50);
-    let mut last_prune = std::time::Instant::now();
     loop {
         let (published, failed) = match relay_once(&db, &redis, RELAY_BATCH).await {
             Ok(n) => (n, false),
@@ -212,18 +220,6 @@ pub async fn run_relay(
                 (0, true)
             }
         };
-        if last_prune.elapsed() > Duration::from_secs(3600) {
-            last_prune = std::time::Instant::now();
-            for schema in Schema::ALL {
-                let sql = format!(
-                    "DELETE FROM {}.outbox WHERE published_at < now() - interval '1 day'",
-                    schema.as_str()
-                );
-                if let Err(err) = db.execute_unprepared(&sql).await {
-                    tracing::warn!(error = %err, "outbox prune failed");
-                }
-            }
-        }
         // A full batch means more is waiting; a partial one, that events trickle in: a
         // short pause lets them gather instead of spending a poll on each. A poll costs
         // Postgres four round trips and a commit whatever it finds; at 5 ms, under the

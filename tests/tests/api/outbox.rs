@@ -57,6 +57,23 @@ async fn only_committed_events_reach_the_stream() {
         .expect("relay");
     assert_eq!(n, 0);
     assert_eq!(stream_len(&app, "test.committed").await, 1);
+    // What went out left the outbox; what rolled back never entered it.
+    use sea_orm::ConnectionTrait;
+    let left = app
+        .state
+        .db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT (SELECT count(*) FROM catalog.outbox WHERE aggregate_id = $1) \
+                  + (SELECT count(*) FROM accounts.outbox WHERE aggregate_id = $1) AS n",
+            [id.into()],
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(left, 0, "published rows are deleted");
 
     let mut conn = app.redis().conn();
     let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
