@@ -55,6 +55,37 @@ cpu_readings() (
 )
 run "bench CPU readings (ticks_since, ticks_each)" cpu_readings
 
+# The bench report's arithmetic (lib/report.jq) on made-up readings: a checkout cycle of
+# 500 checkouts a second, Postgres at 1.2 cores and the machine at 1.9, against a TPC-B
+# of 2,500 tps measured beside it at 0.5 / 0.6 ms a transaction, is 2.4 / 3.8 ms and
+# 4.8 / 6.33 TPC-B transactions a checkout, and 0.2 of TPC-B.
+bench_report() {
+  command -v jq >/dev/null || return 1
+  jq -e -n -L infra/bench/lib 'include "report";
+    def cycle_record: {name: "checkout", figures: {mode: "cycle", created: 7500, created_per_s: 500},
+      cpu_cores: {postgres: 1.2, machine_busy: 1.9}, postgres_background: null,
+      ceiling: {record: "pgbench_tpcb@checkout", value: 2500, ratio: 0.2, at_start: 2000, ratio_to_at_start: 0.25}};
+    (250 | cores(100; 2)) == 1.25 and (1.234 | r2) == 1.23
+    and ratio(500; 2500) == 0.2 and ratio(500; 0) == null
+    and ([cycle_record, {figures: {mode: "flash", checkouts: 9, checkouts_per_s: 3}}, {rps: 10, requests: 150}]
+         | map([measured, counted])) == [[500, 7500], [3, 9], [10, 150]]
+    and background({checkpoints: 3, autovacuum_runs: 1, wal_bytes: 0, full_page_images: 0};
+                   {checkpoints: 4, autovacuum_runs: 1, wal_bytes: 2097152, full_page_images: 10}; 100)
+        == {checkpoints_begun: 1, autovacuum_runs: 0, wal_mib: 2, wal_bytes_each: 20972, full_page_images_each: 0.1}
+    and background({checkpoints: 0, autovacuum_runs: 0, wal_bytes: 0, full_page_images: 0};
+                   {checkpoints: 0, autovacuum_runs: 0, wal_bytes: 0, full_page_images: 0}; 0).wal_bytes_each == null
+    and ([cycle_record, {name: "product_detail_cached", rps: 10}]
+         | checkout_vs_pgbench(
+             [{name: "pgbench_tpcb", value: 2000, cpu_ms_per_tx: {postgres: 1, machine: 1}},
+              {name: "pgbench_tpcb@checkout", value: 2500, cpu_ms_per_tx: {postgres: 0.5, machine: 0.6}}];
+             {name: "pgbench_tpcb", value: 2000, cpu_ms_per_tx: {postgres: 1, machine: 1}}))
+        == [{scenario: "checkout", checkouts_per_s: 500, pgbench_tps: 2500, ratio: 0.2,
+             pgbench_tps_at_start: 2000, ratio_to_at_start: 0.25, postgres_background: null,
+             cpu_ms_per_checkout: {postgres: 2.4, machine: 3.8},
+             tpcb_transactions_per_checkout: {postgres: 4.8, machine: 6.33}}]' >/dev/null
+}
+run "bench report arithmetic (lib/report.jq)" bench_report
+
 # --------------------------------------------------------------------- python/yaml
 step "python3 and PyYAML"
 if ! command -v python3 >/dev/null; then

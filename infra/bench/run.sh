@@ -225,10 +225,9 @@ else
   DATABASE_URL="postgres://postgres@$PG_HOST:5432/$BENCH_DB?sslmode=$PG_SSLMODE"
 fi
 CLK_TCK=$(getconf CLK_TCK)
-# jq: clock ticks spent over `$secs` seconds, as cores busy (jq programs given `$tck` and
-# `$secs`), and a figure to two decimals.
-# shellcheck disable=SC2016 # jq's variables, not the shell's
-JQ_CPU='def cores: . / $tck / $secs; def r2: . * 100 | round / 100;'
+# jq with the report's arithmetic (lib/report.jq, which infra/check.sh tests): a program
+# given to jq_report starts with `include "report";`.
+jq_report() { jq -L "$BENCH_DIR/lib" "$@"; }
 # `serve` refuses to make up its token key; both servers share this run's random one.
 JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
@@ -330,14 +329,6 @@ pg_background() { # pg_background <database>
       'autovacuum_runs', (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_all_tables))
     FROM pg_stat_wal w"
 }
-# jq, given `$b0` and `$b1` (two pg_background readings) and `$n` (transactions, checkouts
-# or requests in between): what Postgres did in the background meanwhile.
-# shellcheck disable=SC2016 # jq's variables, not the shell's
-JQ_BACKGROUND='def background: {checkpoints_begun: ($b1.checkpoints - $b0.checkpoints),
-    autovacuum_runs: ($b1.autovacuum_runs - $b0.autovacuum_runs),
-    wal_mib: (($b1.wal_bytes - $b0.wal_bytes) / 1048576 * 10 | round / 10),
-    wal_bytes_each: (if $n > 0 then (($b1.wal_bytes - $b0.wal_bytes) / $n | round) else null end),
-    full_page_images_each: (if $n > 0 then (($b1.full_page_images - $b0.full_page_images) / $n * 1000 | round / 1000) else null end)};'
 # Every measured window (a ceiling's or a scenario's) begins a few seconds after a
 # checkpoint of its own, its warm-up in between: a timed checkpoint (every
 # checkpoint_timeout, 5 min by default) cannot then start inside it, and each window pays
@@ -375,20 +366,21 @@ pgbench_ceiling() {
   [ -n "$tps" ] || die "no tps in $OUT/$name.txt"
   # The transactions between the two background readings: the whole measured run.
   txs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/$name.txt" | head -1)
-  jq -nc --arg name "$name" --arg beside "$beside" --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
+  # shellcheck disable=SC2016 # jq's variables, not the shell's
+  jq_report -nc --arg name "$name" --arg beside "$beside" --arg db "$PGBENCH_DB" --argjson scale "$PGBENCH_SCALE" --argjson c "$CONNECTIONS" \
     --argjson j "$THREADS" --argjson t "$DURATION" --argjson tps "$tps" --argjson lat "${lat:-null}" \
     --argjson load1 "$load1" --arg opts "$*" --argjson tck "$CLK_TCK" \
     --argjson dp "$(ticks_since "$p0" "$p1")" --argjson dt $((t1 - t0)) \
     --argjson secs "$(awk -v ns=$((w1 - w0)) 'BEGIN { print ns / 1e9 }')" \
     --argjson b0 "$b0" --argjson b1 "$b1" --argjson n "${txs:-0}" \
-    "$JQ_CPU$JQ_BACKGROUND"'($dp | cores) as $pg | ($dt | cores) as $all
+    'include "report"; ($dp | cores($tck; $secs)) as $pg | ($dt | cores($tck; $secs)) as $all
      | {name: $name, what: ("pgbench -M prepared " + $opts), database: $db, scale: $scale, clients: $c,
         threads: $j, duration_s: $t, value: ($tps * 10 | round / 10), unit: "tps",
         beside: (if $beside == "" then null else $beside end),
         latency_ms: {mean: $lat}, loadavg_1m_before: $load1,
         cpu_cores: {postgres: ($pg | r2), machine_busy: ($all | r2)},
         cpu_ms_per_tx: {postgres: ($pg / $tps * 1e6 | round / 1000), machine: ($all / $tps * 1e6 | round / 1000)},
-        postgres_background: background}' >>"$CEILINGS"
+        postgres_background: background($b0; $b1; $n)}' >>"$CEILINGS"
   log "  $name: $tps tps (latency average ${lat:-?} ms; load before $load1)"
 }
 pgbench_ceiling pgbench_tpcb ""
@@ -608,7 +600,8 @@ for name in "${names[@]}"; do
   line=$(sed -n 's/^BENCH_JSON //p' "$OUT/$name.wrk.txt" | tail -1)
   [ -n "$line" ] || die "no BENCH_JSON line in $OUT/$name.wrk.txt"
   secs=$(jq -r .duration_s <<<"$line")
-  jq -c --arg name "$name" --arg server "$server" --arg url "$base" --arg desc "$desc" \
+  # shellcheck disable=SC2016 # jq's variables, not the shell's
+  jq_report -c --arg name "$name" --arg server "$server" --arg url "$base" --arg desc "$desc" \
     --argjson tck "$CLK_TCK" --argjson secs "$secs" --argjson load1 "$load1" \
     --arg ceiling "$ceiling" --arg record "$ceiling_record" --argjson cv "${ceiling_value:-0}" \
     --argjson c_start "${ceiling_at_start:-0}" --arg rss_since "$rss_since" \
@@ -617,27 +610,20 @@ for name in "${names[@]}"; do
     --argjson anon "${anon_kib:-0}" --argjson file "${file_kib:-0}" --argjson huge "${huge_kib:-0}" \
     --argjson ds "$(ticks_since "$s0" "$s1")" --argjson dp "$(ticks_since "$p0" "$p1")" \
     --argjson dr "$(ticks_since "$r0" "$r1")" --argjson dt $((t1 - t0)) \
-    "$JQ_CPU"'def mib: . / 1024 * 10 | round / 10;
+    'include "report"; def mib: . / 1024 * 10 | round / 10; def cores: cores($tck; $secs);
      {name: $name, server: $server, url: $url, description: $desc} + .
-     | (if .figures then (if (.figures.mode // "" | startswith("cycle")) then .figures.created else .figures.checkouts end)
-        else .requests end) as $n
-     | .postgres_background = ('"$JQ_BACKGROUND"' background)
+     | counted as $n
+     | .postgres_background = background($b0; $b1; $n)
      | .socket_errors = (.errors.connect + .errors.read + .errors.write + .errors.timeout)
      | .cpu_cores = {jikgu: ($ds | cores | r2), postgres: ($dp | cores | r2), redis: ($dr | cores | r2),
                      machine_busy: ($dt | cores | r2)}
      | .loadavg_1m_before = $load1
      | .rss_mib = {peak: ($hwm | mib), at_end: ($rss | mib), peak_since: $rss_since,
                    anon_at_end: ($anon | mib), file_at_end: ($file | mib), huge_pages_at_end: ($huge | mib)}
-     # Checkouts count what a checkout scenario delivers: 201s per second (a flash sale,
-     # answered checkouts per second); every other scenario its requests per second.
-     | .measured = (if .figures then
-                      (if (.figures.mode // "" | startswith("cycle")) then .figures.created_per_s else .figures.checkouts_per_s end)
-                    else .rps end)
-     | .ceiling = {name: $ceiling, record: $record, value: $cv,
-                   ratio: (if $cv > 0 then (.measured / $cv * 1000 | round / 1000) else null end)}
+     | .measured = measured
+     | .ceiling = {name: $ceiling, record: $record, value: $cv, ratio: ratio(.measured; $cv)}
      | if $record != $ceiling then
-         .ceiling += {at_start: $c_start,
-                      ratio_to_at_start: (if $c_start > 0 then (.measured / $c_start * 1000 | round / 1000) else null end)}
+         .ceiling += {at_start: $c_start, ratio_to_at_start: ratio(.measured; $c_start)}
        else . end' <<<"$line" >>"$results"
   if [ -n "$verify" ]; then
     declare -F "verify_$verify" >/dev/null || die "$file: no verify_$verify in lib/*.sh"
@@ -671,7 +657,8 @@ redis_version=$(redis-cli -h 127.0.0.1 -p 6379 info server 2>/dev/null | sed -n 
 wrk_version=$(wrk -v 2>&1 | head -1 | awk '{ print $2 }' || true)
 bin_modified=$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)
 
-jq -s \
+# shellcheck disable=SC2016 # jq's variables, not the shell's
+jq_report -s \
   --arg ts "$TS" --arg commit "$git_commit" --argjson dirty "$git_dirty" \
   --argjson nproc "$(nproc)" --argjson mem "$mem_kib" --arg cpu "$cpu_model" --arg kernel "$(uname -r)" \
   --arg pg "$pg_version" --arg pg_sb "$pg_shared_buffers" --arg redis "$redis_version" --arg wrk "$wrk_version" \
@@ -682,7 +669,7 @@ jq -s \
   --argjson busy "$([ "${#BUSY_REASONS[@]}" -gt 0 ] && echo true || echo false)" \
   --argjson busy_reasons "$(printf '%s\n' "${BUSY_REASONS[@]}" | jq -R . | jq -sc 'map(select(. != ""))')" \
   --argjson load_start "$LOAD_AT_START" --arg group "${SCENARIOS:+custom}${SCENARIOS:-$GROUP}" \
-  '($ceilings | map(select(.name == "pgbench_tpcb"))[0]) as $tpcb
+  'include "report"; ($ceilings | map(select(.name == "pgbench_tpcb"))[0]) as $tpcb
    | {
      timestamp: $ts,
      git: {commit: $commit, dirty: $dirty},
@@ -702,24 +689,7 @@ jq -s \
      scenarios: .,
      rss_peak_mib: ([.[].rss_mib.peak] | max),
      pgbench: ($tpcb | {tps: .value, latency_avg_ms: .latency_ms.mean, clients, scale}),
-     checkout_vs_pgbench: [.[] | select(.figures.mode // "" | startswith("cycle"))
-        | .figures.created_per_s as $n
-        # What one checkout costs, and that in TPC-B transactions of the same Postgres and
-        # machine: 0.25 of TPC-B means a checkout may cost 4 of them.
-        | (if $n > 0 then {postgres: (.cpu_cores.postgres / $n * 1000),
-                           machine: (.cpu_cores.machine_busy / $n * 1000)} else null end) as $ms
-        # The TPC-B measured beside the scenario, when it was.
-        | (.ceiling.record as $r | ($ceilings | map(select(.name == $r))[0]) // $tpcb) as $beside
-        | ($beside.cpu_ms_per_tx // {}) as $tx
-        | {scenario: .name, checkouts_per_s: $n, pgbench_tps: .ceiling.value, ratio: .ceiling.ratio,
-           pgbench_tps_at_start: (.ceiling.at_start // .ceiling.value),
-           ratio_to_at_start: (.ceiling.ratio_to_at_start // .ceiling.ratio),
-           postgres_background: .postgres_background,
-           cpu_ms_per_checkout: ($ms | if . then map_values(. * 100 | round / 100) else null end),
-           tpcb_transactions_per_checkout: (if $ms and ($tx.postgres // 0) > 0 and ($tx.machine // 0) > 0 then
-               {postgres: ($ms.postgres / $tx.postgres * 100 | round / 100),
-                machine: ($ms.machine / $tx.machine * 100 | round / 100)}
-             else null end)}]
+     checkout_vs_pgbench: checkout_vs_pgbench($ceilings; $tpcb)
    }' "$results" >"$OUT/report.json"
 
 {
