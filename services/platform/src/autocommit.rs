@@ -144,7 +144,9 @@ impl Autocommit {
             match tokio::time::timeout(wait, self.share.clone().acquire_owned()).await {
                 Ok(Ok(permit)) => Some(permit),
                 // The semaphore is never closed.
-                Ok(Err(_)) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
+                Ok(Err(_)) => {
+                    return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
+                }
                 Err(_) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
             }
         } else {
