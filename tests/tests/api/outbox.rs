@@ -90,3 +90,43 @@ async fn only_committed_events_reach_the_stream() {
     assert!(payload.contains("강화순무"));
     assert_eq!(stream_len(&app, "test.rolled_back").await, 0);
 }
+
+/// An outbox is a queue: once its events are out and it is vacuumed it takes no space on
+/// disk, however many went through it, so the relay's read of it stays a read of a few
+/// pages.
+#[tokio::test]
+async fn an_outbox_its_events_left_takes_no_space_once_vacuumed() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let size = || async {
+        db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_relation_size('catalog.outbox') AS n",
+        ))
+        .await
+        .expect("size")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+    };
+    db.execute_unprepared(
+        "INSERT INTO catalog.outbox (id, topic, aggregate_id, payload) \
+         SELECT gen_random_uuid(), 'test.queue', gen_random_uuid(), jsonb_build_object('n', n) \
+         FROM generate_series(1, 2000) n",
+    )
+    .await
+    .expect("events");
+    app.settle().await;
+    assert_eq!(
+        stream_len(&app, "test.queue").await,
+        2000,
+        "every event went out"
+    );
+    outbox::vacuum(db).await.expect("vacuum");
+    assert_eq!(
+        size().await,
+        0,
+        "vacuumed, the emptied outbox takes no space"
+    );
+}
