@@ -214,11 +214,14 @@ const VACUUM_EVERY: Duration = Duration::from_secs(10);
 /// behind until a vacuum clears them. Autovacuum may be off, or behind under load (on the
 /// bench machine it was off: after fifteen minutes of load one outbox held 31,000 dead
 /// rows in 259 pages and each read cost 1.5 ms instead of under 0.1), so the relay that
-/// deletes them vacuums too: at most every [`VACUUM_EVERY`], a few milliseconds for the
-/// rows of ten seconds, and the emptied pages go back to the file system.
+/// deletes them vacuums too, at most every [`VACUUM_EVERY`]: an outbox then stays the
+/// size of about that long's events, its freed space written again. The pages are not
+/// given back to the file system (`TRUNCATE false`): that would lock the table against
+/// every checkout writing its events while it is cut, and the next events would grow it
+/// again at once.
 pub async fn vacuum(db: &DatabaseConnection) -> Result<(), DbErr> {
     let tables = every_outbox(|s| format!("{s}.outbox"), ", ");
-    db.execute_unprepared(&format!("VACUUM (SKIP_LOCKED) {tables}"))
+    db.execute_unprepared(&format!("VACUUM (SKIP_LOCKED, TRUNCATE false) {tables}"))
         .await
         .map(drop)
 }
