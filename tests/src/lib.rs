@@ -215,6 +215,23 @@ impl TestApp {
             .unwrap_or_default()
     }
 
+    /// The `n` column of the one row `sql` (given `values`) returns: a count, a sum.
+    pub async fn scalar(&self, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
+        use sea_orm::ConnectionTrait;
+        self.state
+            .db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await
+            .expect("query")
+            .expect("row")
+            .try_get("", "n")
+            .expect("n")
+    }
+
     /// The events of `topic` published so far, oldest first, once everything committed is
     /// out: each one's aggregate and payload, as its stream carries them. (The relay
     /// deletes what it published from the outbox: the stream is where an event is read.)

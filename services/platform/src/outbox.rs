@@ -234,7 +234,7 @@ pub async fn run_relay(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut idle = Duration::from_millis(50);
-    let mut deleted = 0;
+    let mut deleted = false;
     let mut vacuumed = std::time::Instant::now();
     loop {
         let (published, failed) = match relay_once(&db, &redis, RELAY_BATCH).await {
@@ -244,12 +244,12 @@ pub async fn run_relay(
                 (0, true)
             }
         };
-        deleted += published;
-        if deleted > 0 && vacuumed.elapsed() >= VACUUM_EVERY {
+        deleted |= published > 0;
+        if deleted && vacuumed.elapsed() >= VACUUM_EVERY {
             if let Err(err) = vacuum(&db).await {
                 tracing::warn!(error = %err, "outbox vacuum failed");
             }
-            (deleted, vacuumed) = (0, std::time::Instant::now());
+            (deleted, vacuumed) = (false, std::time::Instant::now());
         }
         // A full batch means more is waiting; a partial one, that events trickle in: a
         // short pause lets them gather instead of spending a poll on each. A poll costs

@@ -58,21 +58,13 @@ async fn only_committed_events_reach_the_stream() {
     assert_eq!(n, 0);
     assert_eq!(stream_len(&app, "test.committed").await, 1);
     // What went out left the outbox; what rolled back never entered it.
-    use sea_orm::ConnectionTrait;
     let left = app
-        .state
-        .db
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
+        .scalar(
             "SELECT (SELECT count(*) FROM catalog.outbox WHERE aggregate_id = $1) \
                   + (SELECT count(*) FROM accounts.outbox WHERE aggregate_id = $1) AS n",
-            [id.into()],
-        ))
-        .await
-        .expect("count")
-        .expect("row")
-        .try_get::<i64>("", "n")
-        .expect("n");
+            vec![id.into()],
+        )
+        .await;
     assert_eq!(left, 0, "published rows are deleted");
 
     let mut conn = app.redis().conn();
@@ -99,17 +91,7 @@ async fn an_outbox_stays_the_size_of_one_batch_of_events() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
     let db = &app.state.db;
-    let size = || async {
-        db.query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_relation_size('catalog.outbox') AS n",
-        ))
-        .await
-        .expect("size")
-        .expect("row")
-        .try_get::<i64>("", "n")
-        .expect("n")
-    };
+    let size = || app.scalar("SELECT pg_relation_size('catalog.outbox') AS n", vec![]);
     let mut sizes = Vec::new();
     for batch in 1..=3 {
         db.execute_unprepared(

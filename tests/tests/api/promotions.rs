@@ -13,7 +13,7 @@ use platform::outbox::{self, Schema};
 use platform::quantity::Quantity;
 use promotions::PromotionsError;
 use promotions::pricing::RuleTarget;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -113,21 +113,6 @@ async fn schedule(m: &Client, campaign: &str) -> jikgu_tests::Reply {
         &json!({}),
     )
     .await
-}
-
-async fn scalar(app: &TestApp, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
-    let row = app
-        .state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    row.try_get("", "n").expect("n")
 }
 
 #[tokio::test]
@@ -719,19 +704,19 @@ async fn concurrent_redemptions_never_exceed_the_total_limit() {
             .collect::<Vec<_>>()
     );
     assert_eq!(exhausted, 90);
-    let n = scalar(
-        &app,
-        "SELECT used_count::bigint AS n FROM promotions.coupons WHERE id = $1",
-        vec![cid.into()],
-    )
-    .await;
+    let n = app
+        .scalar(
+            "SELECT used_count::bigint AS n FROM promotions.coupons WHERE id = $1",
+            vec![cid.into()],
+        )
+        .await;
     assert_eq!(n, 10);
-    let n = scalar(
-        &app,
-        "SELECT count(*) AS n FROM promotions.coupon_redemptions WHERE coupon_id = $1",
-        vec![cid.into()],
-    )
-    .await;
+    let n = app
+        .scalar(
+            "SELECT count(*) AS n FROM promotions.coupon_redemptions WHERE coupon_id = $1",
+            vec![cid.into()],
+        )
+        .await;
     assert_eq!(n, 10);
     // The public view says it is gone.
     let r = app.client.get("/v1/coupons/race10").await;
@@ -790,12 +775,12 @@ async fn per_customer_limits_and_budgets_hold_and_releases_give_back() {
             .all(|e| matches!(e, PromotionsError::CouponExhausted("budget")))
     );
     assert!(redeem(&app, budget, Uuid::now_v7(), 1000).await.is_ok());
-    let spent = scalar(
-        &app,
-        "SELECT spent AS n FROM promotions.coupons WHERE id = $1",
-        vec![budget.into()],
-    )
-    .await;
+    let spent = app
+        .scalar(
+            "SELECT spent AS n FROM promotions.coupons WHERE id = $1",
+            vec![budget.into()],
+        )
+        .await;
     assert_eq!(spent, 10000);
 
     // Redeeming the same order again is a no-op.
@@ -879,12 +864,13 @@ async fn time_deal_counters_survive_a_rush() {
             .filter_map(|r| r.as_ref().err())
             .all(|e| matches!(e, PromotionsError::DealSoldOut { .. }))
     );
-    let sold = scalar(
-        &s.app,
-        "SELECT sold::bigint AS n FROM promotions.time_deals WHERE id = $1",
-        vec![deal.into()],
-    )
-    .await;
+    let sold = s
+        .app
+        .scalar(
+            "SELECT sold::bigint AS n FROM promotions.time_deals WHERE id = $1",
+            vec![deal.into()],
+        )
+        .await;
     assert_eq!(sold, 10);
     let live = promotions::pricing_inputs(&s.app.state.db, Utc::now(), &[s.product])
         .await
@@ -1115,12 +1101,10 @@ async fn demo_seed_is_idempotent() {
             200
         );
     }
-    let n = scalar(
-        &s.app,
-        "SELECT count(*) AS n FROM promotions.campaigns",
-        vec![],
-    )
-    .await;
+    let n = s
+        .app
+        .scalar("SELECT count(*) AS n FROM promotions.campaigns", vec![])
+        .await;
     assert_eq!(n, 2);
 }
 
