@@ -116,3 +116,47 @@ async fn an_outbox_stays_the_size_of_one_batch_of_events() {
         "later batches write where the first one was: {sizes:?}"
     );
 }
+
+/// The relay takes its rows out of the outbox in the statement that reads them: when
+/// Redis does not take them, that delete is rolled back and they wait for the next poll.
+/// (A shop without a server, so that no relay of its own polls beside this one.)
+#[tokio::test]
+async fn events_redis_did_not_take_stay_in_the_outbox() {
+    use sea_orm::ConnectionTrait;
+    let db = jikgu_tests::database::TestDb::create().await;
+    let mut cfg = jikgu_tests::test_config(&db.url, "test:relay-without-redis:");
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    cfg.redis_url = format!("redis://{nobody}").into();
+    let state = jikgu::startup::connect(std::sync::Arc::new(cfg))
+        .await
+        .expect("connects without Redis");
+    let id = platform::ids::new_id();
+    let txn = state.db.begin().await.expect("begin");
+    outbox::enqueue(
+        &txn,
+        Schema::Orders,
+        "test.unsent",
+        id,
+        serde_json::json!({"n": 1}),
+    )
+    .await
+    .expect("enqueue");
+    txn.commit().await.expect("commit");
+
+    let sent = outbox::relay_once(&state.db, &state.redis, 100).await;
+    assert!(sent.is_err(), "Redis is down: {sent:?}");
+    let left: i64 = state
+        .db
+        .query_one_raw(platform::db::pg(
+            "SELECT count(*) AS n FROM orders.outbox WHERE aggregate_id = $1",
+            [id.into()],
+        ))
+        .await
+        .expect("count")
+        .expect("a row")
+        .try_get("", "n")
+        .expect("n");
+    assert_eq!(left, 1, "the event waits for Redis");
+}
