@@ -36,6 +36,7 @@ impl Workers {
             tasks.push(tokio::spawn(platform::outbox::run_relay(
                 env.state.db.clone(),
                 env.state.redis.clone(),
+                env.state.config.outbox_vacuum_every,
                 rx,
             )));
         }

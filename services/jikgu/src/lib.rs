@@ -204,6 +204,7 @@ pub fn spawn_workers(
     let mut workers = vec![tokio::spawn(platform::outbox::run_relay(
         state.db.clone(),
         state.redis.clone(),
+        state.config.outbox_vacuum_every,
         stop.clone(),
     ))];
     if matches!(service, Service::All | Service::Catalog) {

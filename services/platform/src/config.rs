@@ -36,6 +36,9 @@ pub struct Config {
     pub db_acquire_timeout: Duration,
     /// How long a shutdown waits for in-flight requests before it gives up.
     pub shutdown_grace: Duration,
+    /// How often, at most, the outbox relay vacuums the outboxes it deleted rows from
+    /// (`JIKGU_OUTBOX_VACUUM_SECS`, 10; 0 leaves them to autovacuum alone).
+    pub outbox_vacuum_every: Option<Duration>,
     pub log_json: bool,
     /// Serve hot storefront reads from Redis (off only to measure the uncached path).
     pub storefront_cache: bool,
@@ -220,6 +223,8 @@ impl Config {
             db_max_connections: parse(env, "JIKGU_DB_MAX_CONNECTIONS", Some(20))?,
             db_acquire_timeout: secs(env, "JIKGU_DB_ACQUIRE_TIMEOUT_SECS", 5)?,
             shutdown_grace: secs(env, "JIKGU_SHUTDOWN_GRACE_SECS", 20)?,
+            outbox_vacuum_every: Some(secs(env, "JIKGU_OUTBOX_VACUUM_SECS", 10)?)
+                .filter(|every| !every.is_zero()),
             log_json: env.get("JIKGU_LOG_FORMAT").as_deref() == Some("json"),
             storefront_cache: env.get("JIKGU_STOREFRONT_CACHE").as_deref() != Some("off"),
             media: MediaConfig::from_source(env)?,
@@ -319,6 +324,20 @@ mod tests {
             "postgres://postgres@127.0.0.1:5432/jikgu"
         );
         assert_eq!(cfg.redis_url(), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn the_outbox_vacuum_runs_every_ten_seconds_unless_turned_off() {
+        let every = |v: &str| {
+            Config::from_source(&[("JIKGU_OUTBOX_VACUUM_SECS", v)])
+                .expect("valid")
+                .outbox_vacuum_every
+        };
+        let default = Config::from_source(&[("X", "y")]).expect("valid");
+        assert_eq!(default.outbox_vacuum_every, Some(Duration::from_secs(10)));
+        assert_eq!(every("3"), Some(Duration::from_secs(3)));
+        assert_eq!(every("0"), None);
+        assert!(Config::from_source(&[("JIKGU_OUTBOX_VACUUM_SECS", "soon")]).is_err());
     }
 
     #[test]

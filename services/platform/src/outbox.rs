@@ -8,6 +8,7 @@ use crate::db::pg;
 use crate::ids::new_id;
 use crate::kv::Redis;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -193,9 +194,6 @@ fn relay_take() -> &'static str {
 /// Rows per outbox per poll.
 const RELAY_BATCH: u64 = 500;
 
-/// How often, at most, a relay that deleted rows vacuums the outboxes ([`vacuum`]).
-const VACUUM_EVERY: Duration = Duration::from_secs(10);
-
 /// Vacuum every outbox, skipping one another vacuum holds.
 ///
 /// An outbox is a queue: every row is deleted soon after it is written, and the relay's
@@ -203,11 +201,11 @@ const VACUUM_EVERY: Duration = Duration::from_secs(10);
 /// behind until a vacuum clears them. Autovacuum may be off, or behind under load (on the
 /// bench machine it was off: after fifteen minutes of load one outbox held 31,000 dead
 /// rows in 259 pages and each read cost 1.5 ms instead of under 0.1), so the relay that
-/// deletes them vacuums too, at most every [`VACUUM_EVERY`]: an outbox then stays the
-/// size of about that long's events, its freed space written again. The pages are not
-/// given back to the file system (`TRUNCATE false`): that would lock the table against
-/// every checkout writing its events while it is cut, and the next events would grow it
-/// again at once.
+/// deletes them vacuums too, at most every `JIKGU_OUTBOX_VACUUM_SECS` ([`run_relay`]):
+/// an outbox then stays the size of about that long's events, its freed space written
+/// again. The pages are not given back to the file system (`TRUNCATE false`): that would
+/// lock the table against every checkout writing its events while it is cut, and the
+/// next events would grow it again at once.
 pub async fn vacuum(db: &DatabaseConnection) -> Result<(), DbErr> {
     let tables = every_outbox(|s| format!("{s}.outbox"), ", ");
     db.execute_unprepared(&format!("VACUUM (SKIP_LOCKED, TRUNCATE false) {tables}"))
@@ -216,29 +214,40 @@ pub async fn vacuum(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// Run the relay until `stop` flips: poll every schema, sleep briefly when idle, back off
-/// when Redis or Postgres are down, and [`vacuum`] the outboxes it deleted rows from.
+/// when Redis or Postgres are down; and beside it, every `vacuum_every` (never when
+/// `None`), [`vacuum`] the outboxes if it deleted rows since the last time. The vacuum
+/// runs on a connection of its own while the relay goes on publishing.
 pub async fn run_relay(
     db: DatabaseConnection,
     redis: Redis,
+    vacuum_every: Option<Duration>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let deleted = AtomicBool::new(false);
+    tokio::join!(
+        publish(&db, &redis, &deleted, stop.clone()),
+        vacuum_after_deletes(&db, &deleted, vacuum_every, stop),
+    );
+}
+
+/// The relay's polls; sets `deleted` when one published (so deleted) rows.
+async fn publish(
+    db: &DatabaseConnection,
+    redis: &Redis,
+    deleted: &AtomicBool,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut idle = Duration::from_millis(50);
-    let mut deleted = false;
-    let mut vacuumed = std::time::Instant::now();
     loop {
-        let (published, failed) = match relay_once(&db, &redis, RELAY_BATCH).await {
+        let (published, failed) = match relay_once(db, redis, RELAY_BATCH).await {
             Ok(n) => (n, false),
             Err(err) => {
                 tracing::warn!(error = %err, "outbox relay failed");
                 (0, true)
             }
         };
-        deleted |= published > 0;
-        if deleted && vacuumed.elapsed() >= VACUUM_EVERY {
-            if let Err(err) = vacuum(&db).await {
-                tracing::warn!(error = %err, "outbox vacuum failed");
-            }
-            (deleted, vacuumed) = (false, std::time::Instant::now());
+        if published > 0 {
+            deleted.store(true, Ordering::Relaxed);
         }
         // A full batch means more is waiting; a partial one, that events trickle in: a
         // short pause lets them gather instead of spending a poll on each. A poll costs
@@ -258,6 +267,27 @@ pub async fn run_relay(
         tokio::select! {
             _ = tokio::time::sleep(idle) => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Every `every`, vacuum the outboxes when `deleted` says rows went since the last time.
+async fn vacuum_after_deletes(
+    db: &DatabaseConnection,
+    deleted: &AtomicBool,
+    every: Option<Duration>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let Some(every) = every else { return };
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if deleted.swap(false, Ordering::Relaxed)
+            && let Err(err) = vacuum(db).await
+        {
+            tracing::warn!(error = %err, "outbox vacuum failed");
         }
     }
 }

@@ -160,3 +160,45 @@ async fn events_redis_did_not_take_stay_in_the_outbox() {
         .expect("n");
     assert_eq!(left, 1, "the event waits for Redis");
 }
+
+/// The relay vacuums the outboxes it deleted rows from, on its own schedule
+/// (`JIKGU_OUTBOX_VACUUM_SECS`), without anyone calling [`outbox::vacuum`].
+#[tokio::test]
+async fn the_relay_vacuums_what_it_emptied_on_its_schedule() {
+    let app = jikgu_tests::spawn_app_with(jikgu::Service::All, |cfg| {
+        cfg.outbox_vacuum_every = Some(std::time::Duration::from_secs(1));
+    })
+    .await;
+    let vacuums = || {
+        app.scalar(
+            "SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE relid = 'catalog.outbox'::regclass",
+            vec![],
+        )
+    };
+    let before = vacuums().await;
+    {
+        use sea_orm::ConnectionTrait;
+        app.state
+            .db
+            .execute_unprepared(
+                "INSERT INTO catalog.outbox (id, topic, aggregate_id, payload) \
+                 SELECT gen_random_uuid(), 'test.vacuumed', gen_random_uuid(), '{}' \
+                 FROM generate_series(1, 100)",
+            )
+            .await
+            .expect("events");
+    }
+    app.settle().await;
+    let mut after = before;
+    for _ in 0..50 {
+        after = vacuums().await;
+        if after > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        after > before,
+        "vacuumed within five seconds: {before} -> {after}"
+    );
+}
