@@ -108,16 +108,39 @@ pub async fn serve_state(
     serve(state, service, db, jikgu::serve_with_state).await
 }
 
-/// A test app whose Redis URL points at a free port nobody listens on: Redis is down.
-pub async fn spawn_app_without_redis() -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A Redis URL at a free port nobody listens on: Redis is down.
+pub fn unanswered_redis_url() -> String {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map(|a| a.port())
         .expect("a free port");
+    format!("redis://{addr}")
+}
+
+/// A test app whose Redis is down ([`unanswered_redis_url`]).
+pub async fn spawn_app_without_redis() -> TestApp {
     spawn_app_with(jikgu::Service::All, |cfg| {
-        cfg.redis_url = format!("redis://127.0.0.1:{port}").into();
+        cfg.redis_url = unanswered_redis_url().into();
     })
     .await
+}
+
+/// The `n` column of the one row `sql` (given `values`) returns on `db`: a count, a sum.
+pub async fn scalar(
+    db: &sea_orm::DatabaseConnection,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> i64 {
+    use sea_orm::ConnectionTrait;
+    db.query_one_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await
+    .expect("query")
+    .expect("row")
+    .try_get("", "n")
+    .expect("n")
 }
 
 /// A second process of the same shop: same database, same Redis keys.
@@ -215,21 +238,9 @@ impl TestApp {
             .unwrap_or_default()
     }
 
-    /// The `n` column of the one row `sql` (given `values`) returns: a count, a sum.
+    /// The `n` column of the one row `sql` (given `values`) returns ([`scalar`]).
     pub async fn scalar(&self, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
-        use sea_orm::ConnectionTrait;
-        self.state
-            .db
-            .query_one_raw(sea_orm::Statement::from_sql_and_values(
-                sea_orm::DbBackend::Postgres,
-                sql,
-                values,
-            ))
-            .await
-            .expect("query")
-            .expect("row")
-            .try_get("", "n")
-            .expect("n")
+        scalar(&self.state.db, sql, values).await
     }
 
     /// The events of `topic` published so far, oldest first, once everything committed is

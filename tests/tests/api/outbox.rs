@@ -1,6 +1,6 @@
 use jikgu_tests::spawn_app;
 use platform::outbox::{self, Schema};
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 async fn stream_len(app: &jikgu_tests::TestApp, topic: &str) -> usize {
     let mut conn = app.redis().conn();
@@ -88,7 +88,6 @@ async fn only_committed_events_reach_the_stream() {
 /// batch of them.
 #[tokio::test]
 async fn an_outbox_stays_the_size_of_one_batch_of_events() {
-    use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
     let db = &app.state.db;
     let size = || app.scalar("SELECT pg_relation_size('catalog.outbox') AS n", vec![]);
@@ -122,13 +121,9 @@ async fn an_outbox_stays_the_size_of_one_batch_of_events() {
 /// (A shop without a server, so that no relay of its own polls beside this one.)
 #[tokio::test]
 async fn events_redis_did_not_take_stay_in_the_outbox() {
-    use sea_orm::ConnectionTrait;
     let db = jikgu_tests::database::TestDb::create().await;
     let mut cfg = jikgu_tests::test_config(&db.url, "test:relay-without-redis:");
-    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
-    cfg.redis_url = format!("redis://{nobody}").into();
+    cfg.redis_url = jikgu_tests::unanswered_redis_url().into();
     let state = jikgu::startup::connect(std::sync::Arc::new(cfg))
         .await
         .expect("connects without Redis");
@@ -147,17 +142,12 @@ async fn events_redis_did_not_take_stay_in_the_outbox() {
 
     let sent = outbox::relay_once(&state.db, &state.redis, 100).await;
     assert!(sent.is_err(), "Redis is down: {sent:?}");
-    let left: i64 = state
-        .db
-        .query_one_raw(platform::db::pg(
-            "SELECT count(*) AS n FROM orders.outbox WHERE aggregate_id = $1",
-            [id.into()],
-        ))
-        .await
-        .expect("count")
-        .expect("a row")
-        .try_get("", "n")
-        .expect("n");
+    let left = jikgu_tests::scalar(
+        &state.db,
+        "SELECT count(*) AS n FROM orders.outbox WHERE aggregate_id = $1",
+        vec![id.into()],
+    )
+    .await;
     assert_eq!(left, 1, "the event waits for Redis");
 }
 
@@ -176,18 +166,15 @@ async fn the_relay_vacuums_what_it_emptied_on_its_schedule() {
         )
     };
     let before = vacuums().await;
-    {
-        use sea_orm::ConnectionTrait;
-        app.state
-            .db
-            .execute_unprepared(
-                "INSERT INTO catalog.outbox (id, topic, aggregate_id, payload) \
-                 SELECT gen_random_uuid(), 'test.vacuumed', gen_random_uuid(), '{}' \
-                 FROM generate_series(1, 100)",
-            )
-            .await
-            .expect("events");
-    }
+    app.state
+        .db
+        .execute_unprepared(
+            "INSERT INTO catalog.outbox (id, topic, aggregate_id, payload) \
+             SELECT gen_random_uuid(), 'test.vacuumed', gen_random_uuid(), '{}' \
+             FROM generate_series(1, 100)",
+        )
+        .await
+        .expect("events");
     app.settle().await;
     let mut after = before;
     for _ in 0..50 {
