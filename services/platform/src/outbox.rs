@@ -251,10 +251,10 @@ async fn publish(
         }
         // A full batch means more is waiting; a partial one, that events trickle in: a
         // short pause lets them gather instead of spending a poll on each. A poll costs
-        // Postgres three round trips (begin, the statement, commit) whatever it finds; at 5 ms, under the
-        // checkout benchmark, the relay polled about a hundred times a second for some
-        // sixteen events each. 20 ms keeps every event within a few tens of milliseconds
-        // of its commit.
+        // Postgres three round trips (begin, the statement, commit) whatever it finds; at
+        // 5 ms, under the checkout benchmark, the relay polled about a hundred times a
+        // second for some sixteen events each. 20 ms keeps every event within a few tens
+        // of milliseconds of its commit.
         idle = if failed {
             (idle * 2).min(Duration::from_secs(5))
         } else if published >= RELAY_BATCH as usize {
